@@ -1,0 +1,74 @@
+# Portail DEFI — the README's two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app portal
+APP_STAMP := $(VENV)/.installed-app
+TEST_STAMP := $(VENV)/.installed-test
+CATALOGS := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: run test test-pg install install-test browser translations bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes, so a second `make run` starts in seconds.
+$(APP_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(APP_STAMP)
+
+%.mo: %.po | $(APP_STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+install: $(APP_STAMP) $(COMPILED)
+install-test: $(TEST_STAMP) $(COMPILED)
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+	@echo
+	@$(FLASK) demo-logins
+	@echo
+	@echo "Portail DEFI : http://127.0.0.1:$(PORT)  (Ctrl+C pour arrêter)"
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+
+# Debian's Chromium drives the browser tests; installed here when missing and root.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installation de Chromium (paquet Debian) pour les tests navigateur…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "!!! Chromium absent et installation impossible (il faut être root) :"; \
+	    echo "!!! les tests navigateur seront IGNORÉS (REQUIRE_BROWSER=1 les rend obligatoires)."; \
+	  fi; \
+	fi
+
+test: install-test browser
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The same suite on PostgreSQL (the tests create and drop their own database).
+test-pg: install-test browser
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
+
+translations: install
+	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+
+bench: install-test
+	$(BIN)/python -m tests.bench
+
+lint: install-test
+	$(BIN)/ruff check portal tests
+	$(BIN)/ruff format --check portal tests
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,139 @@
+"""Portail DEFI: the Flask application factory."""
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+
+from portal.config import DEFAULT_SECRET_KEY, load_config
+from portal.extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
+    """WAL, a busy timeout and enforced foreign keys on every SQLite connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _select_locale() -> str:
+    lang = session.get("lang")
+    return lang if lang in ("fr", "en") else "fr"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides what the environment says (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH", str(ROOT / "instance")),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    production = app.config["PORTAL_ENV"] == "production"
+    if production and app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
+        raise RuntimeError("PORTAL_ENV=production refuses the default SECRET_KEY: set SECRET_KEY.")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(ROOT / "portal" / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+
+    from portal import models  # noqa: F401  (every model registers on the metadata)
+    from portal.accounts import views as accounts_views
+    from portal.admin import views as admin_views
+    from portal.core import views as core_views
+    from portal.core.errors_views import register_error_handlers
+    from portal.mail import views as mail_views
+    from portal.organisations import views as organisations_views
+
+    # Importing an area's views registers its routes on the area's blueprint.
+    for views in (core_views, accounts_views, organisations_views, admin_views, mail_views):
+        app.register_blueprint(views.bp)
+    register_error_handlers(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    _register_request_hooks(app)
+
+    if production:
+        with app.app_context():
+            _refuse_demo_data_in_production()
+    return app
+
+
+def _refuse_demo_data_in_production() -> None:
+    from portal.core.demo_state import has_demo_data
+
+    if inspect(db.engine).has_table("users") and has_demo_data():
+        raise RuntimeError("PORTAL_ENV=production refuses a database holding the demo data.")
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from portal.accounts.access import load_current_membership
+    from portal.core.demo_state import demo_mode
+    from portal.mail.services import send_pending, smtp_configured
+
+    app.before_request(load_current_membership)
+
+    @app.context_processor
+    def inject_globals():
+        return {"demo_mode": demo_mode(), "current_locale": str(get_locale())}
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers["Content-Security-Policy"] = CSP
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "same-origin"
+        headers["X-Frame-Options"] = "DENY"
+        if app.config["PORTAL_ENV"] == "production":
+            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+        if current_user.is_authenticated or request.endpoint in (
+            "accounts.accept_invitation",
+            "accounts.reset_password",
+        ):
+            headers["Cache-Control"] = "no-store"
+        if response.mimetype == "text/html":
+            response.vary.add("HX-Request")
+        return response
+
+    @app.after_request
+    def deliver_queued_mail(response):
+        """Send this request's e-mails after the response: never block or lose the action."""
+        ids = g.pop("queued_mail_ids", None)
+        if ids and smtp_configured():
+
+            def deliver():
+                with app.app_context():
+                    send_pending(ids)
+
+            response.call_on_close(deliver)
+        return response

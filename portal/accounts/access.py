@@ -1,0 +1,89 @@
+"""Who is logged in, for which organisation, and what they may do.
+
+The session stores ``user_id:generation`` (see ``User.get_id``); a bumped generation
+(logout elsewhere, deactivation, password reset) ends the session on its next request.
+"""
+
+from flask import abort, g, session
+from flask_login import current_user, logout_user
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.extensions import db, login_manager
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Load the user only if the session's generation is still the current one."""
+    try:
+        user_id, generation = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(
+        User,
+        user_id,
+        options=[selectinload(User.memberships).selectinload(Membership.organisation)],
+    )
+    if user is None or user.session_generation != generation or not user.is_enabled:
+        return None
+    return user
+
+
+def load_current_membership() -> None:
+    """Pick the current organisation for this request (``g.membership``)."""
+    g.membership = None
+    if not current_user.is_authenticated:
+        return
+    memberships = current_user.active_memberships()
+    if not memberships:
+        # No organisation left: the account can no longer use the portal.
+        logout_user()
+        session.clear()
+        return
+    chosen = next((m for m in memberships if m.organisation_id == session.get("org_id")), None)
+    g.membership = chosen or memberships[0]
+    session["org_id"] = g.membership.organisation_id
+
+
+def current_membership() -> Membership | None:
+    return g.get("membership")
+
+
+def current_org() -> Organisation | None:
+    membership = current_membership()
+    return membership.organisation if membership else None
+
+
+def acting_for_region() -> bool:
+    """The user acts for the Région (current organisation is the Région)."""
+    org = current_org()
+    return org is not None and org.kind == OrgKind.REGION
+
+
+def is_region_admin() -> bool:
+    membership = current_membership()
+    return acting_for_region() and membership is not None and membership.is_admin
+
+
+def can_manage(organisation: Organisation) -> bool:
+    """Admins of the organisation, and the Région's admins for any organisation."""
+    membership = current_membership()
+    if membership is None:
+        return False
+    if is_region_admin():
+        return True
+    return membership.organisation_id == organisation.id and membership.is_admin
+
+
+def can_view_members(organisation: Organisation) -> bool:
+    """Members see their own organisation's members; the Région sees every organisation."""
+    membership = current_membership()
+    if membership is None:
+        return False
+    return acting_for_region() or membership.organisation_id == organisation.id
+
+
+def require(allowed: bool) -> None:
+    """Abort with 403 unless ``allowed``."""
+    if not allowed:
+        abort(403)

@@ -1,0 +1,252 @@
+"""Organisations, territories, users, memberships, invitations and login throttling."""
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.time import utcnow
+from portal.extensions import db
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    """Store an enum as its value in a VARCHAR with a CHECK constraint (portable)."""
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class OrgKind(enum.StrEnum):
+    """The four kinds of organisation taking part in DEFI."""
+
+    REGION = "region"
+    PROVIDER = "provider"
+    EMPLOYER = "employer"
+    PARTNER = "partner"
+
+    @property
+    def title(self) -> str:
+        return str(ORG_KIND_TITLES[self])
+
+
+ORG_KIND_TITLES = {
+    OrgKind.REGION: _l("Région"),
+    OrgKind.PROVIDER: _l("Organisme de formation"),
+    OrgKind.EMPLOYER: _l("Entreprise"),
+    OrgKind.PARTNER: _l("Partenaire"),
+}
+
+
+class PartnerType(enum.StrEnum):
+    """What a partner organisation does for the trainees and employers."""
+
+    ORIENTATION = "orientation"
+    EMPLOYMENT = "employment"
+    ECONOMY = "economy"
+
+    @property
+    def title(self) -> str:
+        return str(PARTNER_TYPE_TITLES[self])
+
+
+PARTNER_TYPE_TITLES = {
+    PartnerType.ORIENTATION: _l("Orientation"),
+    PartnerType.EMPLOYMENT: _l("Emploi"),
+    PartnerType.ECONOMY: _l("Économie"),
+}
+
+
+class Territory(db.Model):
+    """A bassin d'emploi of the Région, with its territorial training referent."""
+
+    __tablename__ = "territories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    departments: Mapped[str] = mapped_column(String(120), default="")
+    referent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    referent: Mapped["User | None"] = relationship(foreign_keys=[referent_id])
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(db.Model):
+    """A legal entity taking part in DEFI operations."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint("siret IS NULL OR length(siret) = 14", name="siret_length"),
+        CheckConstraint(
+            "partner_type IS NULL OR kind = 'partner'", name="partner_type_only_for_partners"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind))
+    name: Mapped[str] = mapped_column(String(200))
+    siret: Mapped[str | None] = mapped_column(String(14), unique=True)
+    partner_type: Mapped[PartnerType | None] = mapped_column(_enum(PartnerType))
+    address: Mapped[str] = mapped_column(String(250), default="")
+    postal_code: Mapped[str] = mapped_column(String(5), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    territory: Mapped[Territory | None] = relationship()
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="organisation", order_by="Membership.id"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_region(self) -> bool:
+        return self.kind == OrgKind.REGION
+
+
+class User(UserMixin, db.Model):
+    """A person who logs in; belongs to one or more organisations."""
+
+    __tablename__ = "users"
+    __table_args__ = (Index("uq_users_email_lower", func.lower(text("email")), unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped at logout and deactivation: every session carrying an older value ends.
+    session_generation: Mapped[int] = mapped_column(Integer, default=1)
+    is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", order_by="Membership.id", foreign_keys="Membership.user_id"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a disabled user cannot log in
+        return self.is_enabled
+
+    def get_id(self) -> str:
+        """Session identifier: id and generation, so a bumped generation logs out."""
+        return f"{self.id}:{self.session_generation}"
+
+    def active_memberships(self) -> list["Membership"]:
+        return [m for m in self.memberships if m.active]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Membership(db.Model):
+    """A user's place in an organisation; deactivated rather than deleted (history kept)."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        Index(
+            "uq_memberships_active_user_org",
+            "user_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_tutor: Mapped[bool] = mapped_column(Boolean, default=False)
+    job_title: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deactivated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+    deactivated_by: Mapped[User | None] = relationship(foreign_keys=[deactivated_by_id])
+
+
+class Invitation(db.Model):
+    """A single-use invitation link to join an organisation; only its hash is stored."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > utcnow()
+
+
+class PasswordReset(db.Model):
+    """A single-use password reset link; only its hash is stored."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(db.Model):
+    """One failed login, keyed by account or by IP; shared by every gunicorn worker."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

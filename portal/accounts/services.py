@@ -1,0 +1,475 @@
+"""Business verbs of the accounts area: they check rules, change state, audit and notify.
+
+They ``flush()`` and never commit: the view commits once per request.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from portal.accounts import throttle
+from portal.accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    OrgKind,
+    PasswordReset,
+    Territory,
+    User,
+)
+from portal.accounts.passwords import (
+    burn_verification_time,
+    hash_password,
+    password_problems,
+    verify_password,
+)
+from portal.audit.services import record
+from portal.core.errors import RuleError
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.mail.services import queue_mail
+
+
+def normalize_email(email: str) -> str:
+    """E-mails are compared case-insensitively and stored lower-cased."""
+    return (email or "").strip().lower()
+
+
+def new_token() -> tuple[str, str]:
+    """A random URL token and the SHA-256 hash we store instead of it."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """An absolute link for an e-mail: the request's host, or PUBLIC_URL from the CLI."""
+    path = url_for(endpoint, **values)
+    base = request.host_url if has_request_context() else current_app.config["PUBLIC_URL"] + "/"
+    return base.rstrip("/") + path
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def create_user(
+    email: str, first_name: str, last_name: str, password: str, phone: str = ""
+) -> User:
+    """Create an account; the password must satisfy the policy."""
+    email = normalize_email(email)
+    if user_by_email(email):
+        raise RuleError(_("Un compte existe déjà avec cette adresse électronique."), "email")
+    problems = password_problems(password, email)
+    if problems:
+        raise RuleError(problems[0], "password")
+    user = User(
+        email=email,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        phone=phone.strip(),
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def add_membership(
+    user: User, organisation: Organisation, *, is_admin=False, is_tutor=False, job_title="", by=None
+) -> Membership:
+    """Make ``user`` an active member of ``organisation``."""
+    existing = active_membership(user, organisation)
+    if existing:
+        raise RuleError(_("Cette personne est déjà membre de %(org)s.", org=organisation.name))
+    membership = Membership(
+        user=user,
+        organisation=organisation,
+        is_admin=is_admin,
+        is_tutor=is_tutor,
+        job_title=job_title,
+    )
+    db.session.add(membership)
+    db.session.flush()
+    record(
+        "membership.created",
+        actor=by or user,
+        organisation=organisation,
+        obj=membership,
+        user_id=user.id,
+        is_admin=is_admin,
+    )
+    return membership
+
+
+def active_membership(user: User, organisation: Organisation) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.organisation_id == organisation.id,
+            Membership.active.is_(True),
+        )
+    )
+
+
+# --- Login -------------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User:
+    """Return the user for these credentials or raise a French ``RuleError``.
+
+    Unknown e-mail, wrong password and disabled account give the same message (no
+    enumeration); failures count per account and per IP across workers.
+    """
+    ip = request.remote_addr if has_request_context() else ""
+    email = normalize_email(email)
+    if throttle.is_blocked(email, ip):
+        record("login.blocked", email=email)
+        raise RuleError(
+            _(
+                "Trop de tentatives de connexion infructueuses. Pour protéger le compte, "
+                "réessayez dans quelques minutes ou réinitialisez votre mot de passe."
+            )
+        )
+    user = user_by_email(email)
+    ok, new_hash = (False, None)
+    if user is None:
+        burn_verification_time(password)
+    else:
+        ok, new_hash = verify_password(user.password_hash, password)
+    if not ok or not user.is_enabled or not user.active_memberships():
+        throttle.record_failure(email, ip)
+        record("login.failed", actor=user, email=email)
+        raise RuleError(_("Adresse électronique ou mot de passe incorrect."))
+    if new_hash:
+        user.password_hash = new_hash
+    throttle.record_success(email)
+    user.last_login_at = utcnow()
+    record("login.succeeded", actor=user, rehashed=bool(new_hash))
+    return user
+
+
+def end_all_sessions(user: User, *, by=None, reason: str = "logout") -> None:
+    """Invalidate every session of ``user`` (the session generation is checked per request)."""
+    user.session_generation += 1
+    db.session.flush()
+    record("sessions.ended", actor=by or user, obj=user, reason=reason)
+
+
+# --- Organisations and territories -------------------------------------------------------
+
+ORG_FIELDS = (
+    "kind",
+    "name",
+    "siret",
+    "partner_type",
+    "address",
+    "postal_code",
+    "city",
+    "email",
+    "phone",
+    "territory",
+)
+
+
+def save_organisation(
+    data: dict, *, by: User, organisation: Organisation | None = None
+) -> Organisation:
+    """Create or update an organisation from validated form data."""
+    siret = data.get("siret") or None
+    if siret:
+        clash = db.session.scalar(select(Organisation).where(Organisation.siret == siret))
+        if clash and clash is not organisation:
+            raise RuleError(_("Ce SIRET est déjà celui de %(org)s.", org=clash.name), "siret")
+    creating = organisation is None
+    if creating:
+        organisation = Organisation()
+        db.session.add(organisation)
+    for field in ORG_FIELDS:
+        if field in data:
+            setattr(organisation, field, data[field])
+    organisation.siret = siret
+    if organisation.kind != OrgKind.PARTNER:
+        organisation.partner_type = None
+    db.session.flush()
+    record(
+        "organisation.created" if creating else "organisation.updated",
+        actor=by,
+        organisation=organisation,
+        obj=organisation,
+        name=organisation.name,
+    )
+    return organisation
+
+
+def save_territory(data: dict, *, by: User, territory: Territory | None = None) -> Territory:
+    """Create or update a bassin d'emploi and its referent (a member of the Région)."""
+    referent = data.get("referent")
+    if referent is not None and not any(
+        m.active and m.organisation.kind == OrgKind.REGION for m in referent.memberships
+    ):
+        raise RuleError(_("Le ou la référent·e doit être membre de la Région."), "referent")
+    for field, label in (("code", _("Ce code")), ("name", _("Ce nom"))):
+        column = getattr(Territory, field)
+        clash = db.session.scalar(select(Territory).where(column == data[field]))
+        if clash and clash is not territory:
+            raise RuleError(_("%(what)s est déjà utilisé par un autre bassin.", what=label), field)
+    creating = territory is None
+    if creating:
+        territory = Territory()
+        db.session.add(territory)
+    territory.code = data["code"]
+    territory.name = data["name"]
+    territory.departments = data.get("departments", "")
+    territory.referent = referent
+    db.session.flush()
+    record(
+        "territory.created" if creating else "territory.updated",
+        actor=by,
+        obj=territory,
+        referent_id=referent.id if referent else None,
+    )
+    return territory
+
+
+# --- Invitations -------------------------------------------------------------------------
+
+
+def invite(
+    email: str, organisation: Organisation, *, by: User, is_admin: bool = False
+) -> tuple[Invitation, str]:
+    """Invite ``email`` to join ``organisation``; a pending invitation for it is replaced."""
+    email = normalize_email(email)
+    user = user_by_email(email)
+    if user and active_membership(user, organisation):
+        raise RuleError(
+            _("Cette personne est déjà membre de %(org)s.", org=organisation.name), "email"
+        )
+    now = utcnow()
+    for previous in db.session.scalars(
+        select(Invitation).where(
+            Invitation.email == email,
+            Invitation.organisation_id == organisation.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
+    ):
+        previous.revoked_at = now
+    token, token_hash = new_token()
+    invitation = Invitation(
+        email=email,
+        organisation=organisation,
+        is_admin=is_admin,
+        token_hash=token_hash,
+        invited_by_id=by.id,
+        expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    link = absolute_url("accounts.accept_invitation", token=token)
+    queue_mail(
+        email,
+        _("Invitation à rejoindre %(org)s sur le Portail DEFI", org=organisation.name),
+        _(
+            "Bonjour,\n\n%(who)s vous invite à rejoindre %(org)s sur le Portail DEFI, "
+            "où entreprises, organismes de formation, partenaires et la Région construisent "
+            "ensemble des formations sur mesure.\n\nPour accepter, ouvrez ce lien (valable "
+            "%(days)d jours, une seule fois) :\n%(link)s\n\nSi vous n'attendiez pas ce message, "
+            "ignorez-le.\n",
+            who=by.full_name,
+            org=organisation.name,
+            days=current_app.config["INVITATION_DAYS"],
+            link=link,
+        ),
+    )
+    record(
+        "invitation.sent",
+        actor=by,
+        organisation=organisation,
+        obj=invitation,
+        email=email,
+        is_admin=is_admin,
+    )
+    return invitation, token
+
+
+class LinkProblem:
+    """Why a token link cannot be used; each has its French explanation."""
+
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def find_invitation(token: str) -> tuple[Invitation | None, str | None]:
+    """The invitation for ``token`` and, if it cannot be used, why."""
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    )
+    if invitation is None:
+        return None, LinkProblem.UNKNOWN
+    if invitation.accepted_at is not None:
+        return invitation, LinkProblem.USED
+    if invitation.revoked_at is not None:
+        return invitation, LinkProblem.REVOKED
+    if invitation.expires_at <= utcnow():
+        return invitation, LinkProblem.EXPIRED
+    return invitation, None
+
+
+def accept_invitation(
+    invitation: Invitation, *, first_name="", last_name="", password="", phone=""
+) -> User:
+    """Accept ``invitation``: create the account (or use the existing one) and the membership."""
+    if not invitation.is_pending:
+        raise RuleError(_("Cette invitation n'est plus valable."))
+    user = user_by_email(invitation.email)
+    if user is None:
+        user = create_user(invitation.email, first_name, last_name, password, phone)
+    else:
+        ok, _new = verify_password(user.password_hash, password)
+        if not ok:
+            raise RuleError(_("Mot de passe incorrect."), "password")
+    add_membership(user, invitation.organisation, is_admin=invitation.is_admin, by=user)
+    invitation.accepted_at = utcnow()
+    invitation.accepted_by_id = user.id
+    record("invitation.accepted", actor=user, organisation=invitation.organisation, obj=invitation)
+    return user
+
+
+def revoke_invitation(invitation: Invitation, *, by: User) -> None:
+    """Cancel a pending invitation; its link then says so."""
+    if not invitation.is_pending:
+        raise RuleError(_("Cette invitation n'est plus en attente."))
+    invitation.revoked_at = utcnow()
+    record("invitation.revoked", actor=by, organisation=invitation.organisation, obj=invitation)
+
+
+# --- Password reset ----------------------------------------------------------------------
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link if the account exists; say nothing either way (no enumeration)."""
+    user = user_by_email(email)
+    if user is None or not user.is_enabled:
+        record("password_reset.unknown", email=normalize_email(email))
+        return
+    token, token_hash = new_token()
+    reset = PasswordReset(
+        user=user,
+        token_hash=token_hash,
+        expires_at=utcnow() + timedelta(days=current_app.config["PASSWORD_RESET_DAYS"]),
+    )
+    db.session.add(reset)
+    db.session.flush()
+    link = absolute_url("accounts.reset_password", token=token)
+    queue_mail(
+        user.email,
+        _("Réinitialisation de votre mot de passe — Portail DEFI"),
+        _(
+            "Bonjour %(name)s,\n\nUne réinitialisation du mot de passe de votre compte a été "
+            "demandée. Pour choisir un nouveau mot de passe, ouvrez ce lien (valable %(days)d "
+            "jours, une seule fois) :\n%(link)s\n\nSi vous n'êtes pas à l'origine de cette "
+            "demande, ignorez ce message : votre mot de passe reste inchangé.\n",
+            name=user.first_name,
+            days=current_app.config["PASSWORD_RESET_DAYS"],
+            link=link,
+        ),
+    )
+    record("password_reset.requested", actor=user, obj=reset)
+
+
+def find_password_reset(token: str) -> tuple[PasswordReset | None, str | None]:
+    """The reset for ``token`` and, if it cannot be used, why."""
+    reset = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == hash_token(token))
+    )
+    if reset is None:
+        return None, LinkProblem.UNKNOWN
+    if reset.used_at is not None:
+        return reset, LinkProblem.USED
+    if reset.expires_at <= utcnow():
+        return reset, LinkProblem.EXPIRED
+    return reset, None
+
+
+def reset_password(reset: PasswordReset, password: str) -> User:
+    """Set a new password from a reset link; every open session of the user ends."""
+    problems = password_problems(password, reset.user.email)
+    if problems:
+        raise RuleError(problems[0], "password")
+    reset.user.password_hash = hash_password(password)
+    reset.used_at = utcnow()
+    throttle.record_success(reset.user.email)
+    end_all_sessions(reset.user, reason="password_reset")
+    record("password_reset.done", actor=reset.user, obj=reset)
+    return reset.user
+
+
+# --- Memberships -------------------------------------------------------------------------
+
+
+def _other_active_admins(membership: Membership) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Membership.organisation_id == membership.organisation_id,
+            Membership.active.is_(True),
+            Membership.is_admin.is_(True),
+            Membership.id != membership.id,
+        )
+    )
+
+
+def deactivate_membership(membership: Membership, *, by: User) -> None:
+    """Remove a member (history kept); every session of that user ends."""
+    if not membership.active:
+        raise RuleError(_("Ce membre est déjà désactivé."))
+    if membership.user_id == by.id:
+        raise RuleError(_("Vous ne pouvez pas vous retirer vous-même de l'organisation."))
+    if membership.is_admin and not _other_active_admins(membership):
+        raise RuleError(_("L'organisation doit garder au moins un·e administrateur·rice."))
+    membership.active = False
+    membership.deactivated_at = utcnow()
+    membership.deactivated_by_id = by.id
+    record(
+        "membership.deactivated",
+        actor=by,
+        organisation=membership.organisation,
+        obj=membership,
+        user_id=membership.user_id,
+    )
+    end_all_sessions(membership.user, by=by, reason="membership_deactivated")
+
+
+def set_admin(membership: Membership, is_admin: bool, *, by: User) -> None:
+    """Grant or remove the admin flag; an organisation keeps at least one admin."""
+    if not membership.active:
+        raise RuleError(_("Ce membre est désactivé."))
+    if not is_admin and membership.is_admin and not _other_active_admins(membership):
+        raise RuleError(_("L'organisation doit garder au moins un·e administrateur·rice."))
+    membership.is_admin = is_admin
+    record(
+        "membership.admin_changed",
+        actor=by,
+        organisation=membership.organisation,
+        obj=membership,
+        is_admin=is_admin,
+    )
+
+
+def set_user_enabled(user: User, enabled: bool, *, by: User) -> None:
+    """The Région disables (or re-enables) an account; disabling ends its sessions."""
+    if user.id == by.id and not enabled:
+        raise RuleError(_("Vous ne pouvez pas désactiver votre propre compte."))
+    user.is_enabled = enabled
+    record("user.enabled" if enabled else "user.disabled", actor=by, obj=user)
+    if not enabled:
+        end_all_sessions(user, by=by, reason="user_disabled")

@@ -1,0 +1,197 @@
+"""Routes of the accounts area: thin — load, authorise, validate, call a service, commit."""
+
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.accounts import bp, services
+from portal.accounts.forms import (
+    AcceptInvitationForm,
+    JoinWithAccountForm,
+    LanguageForm,
+    LoginForm,
+    PasswordResetForm,
+    PasswordResetRequestForm,
+    SwitchOrganisationForm,
+)
+from portal.core.errors import RuleError
+from portal.extensions import db
+
+LINK_MESSAGES = {
+    services.LinkProblem.UNKNOWN: _l(
+        "Ce lien n'est pas valide. Vérifiez que vous avez copié l'adresse complète "
+        "depuis le courriel, ou demandez un nouveau lien."
+    ),
+    services.LinkProblem.USED: _l("Ce lien a déjà été utilisé : il ne sert qu'une fois."),
+    services.LinkProblem.EXPIRED: _l("Ce lien a expiré (il est valable 14 jours)."),
+    services.LinkProblem.REVOKED: _l("Cette invitation a été annulée par l'organisation."),
+}
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only follow local paths after login (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _link_problem(problem: str):
+    """The French page for an unusable link: 404 when forged, 410 when used or expired."""
+    status = 404 if problem == services.LinkProblem.UNKNOWN else 410
+    return render_template("accounts/link_problem.html", message=LINK_MESSAGES[problem]), status
+
+
+def _start_session(user) -> None:
+    """Renew the session at login: nothing from before survives (session fixation)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    """Log in with e-mail and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except RuleError as exc:
+            db.session.commit()  # keep the failure count and the audit event
+            error = exc.message
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Bienvenue, %(name)s.", name=user.first_name), "success")
+            return redirect(_safe_next(form.next.data) or url_for("core.home"))
+    status = 200 if request.method == "GET" or (form.errors == {} and not error) else 422
+    return render_template("accounts/login.html", form=form, error=error), status
+
+
+@bp.post("/deconnexion")
+@login_required
+def logout():
+    """Log out here and on every other device."""
+    services.end_all_sessions(current_user._get_current_object(), reason="logout")
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_("Vous êtes déconnecté·e sur tous vos appareils."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/organisation-courante")
+@login_required
+def switch_organisation():
+    """Change the organisation the user acts for."""
+    form = SwitchOrganisationForm()
+    if form.validate_on_submit():
+        ids = {m.organisation_id for m in current_user.active_memberships()}
+        if form.organisation_id.data not in ids:
+            abort(403)
+        session["org_id"] = form.organisation_id.data
+        flash(_("Organisation courante changée."), "success")
+    return redirect(url_for("core.home"))
+
+
+@bp.post("/langue")
+def set_language():
+    """Switch the interface language (French by default)."""
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data in ("fr", "en"):
+        session["lang"] = form.lang.data
+    return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """Accept an invitation: set name and password, or confirm an existing account."""
+    invitation, problem = services.find_invitation(token)
+    if problem:
+        return _link_problem(problem)
+    existing = services.user_by_email(invitation.email)
+    form = JoinWithAccountForm() if existing else AcceptInvitationForm()
+    if not existing:
+        form.policy_email = invitation.email
+    error = None
+    if form.validate_on_submit():
+        try:
+            if existing:
+                user = services.accept_invitation(invitation, password=form.password.data)
+            else:
+                user = services.accept_invitation(
+                    invitation,
+                    first_name=form.first_name.data,
+                    last_name=form.last_name.data,
+                    phone=form.phone.data or "",
+                    password=form.password.data,
+                )
+        except RuleError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            _start_session(user)
+            session["org_id"] = invitation.organisation_id
+            flash(_("Vous avez rejoint %(org)s.", org=invitation.organisation.name), "success")
+            return redirect(url_for("core.home"))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "accounts/accept_invitation.html",
+        form=form,
+        invitation=invitation,
+        existing=existing,
+        error=error,
+    ), status
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether the account exists or not."""
+    form = PasswordResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        flash(
+            _(
+                "Si un compte existe pour cette adresse, un courriel vient de lui être envoyé "
+                "avec un lien pour choisir un nouveau mot de passe."
+            ),
+            "success",
+        )
+        return redirect(url_for("accounts.login"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/forgot_password.html", form=form), status
+
+
+@bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from a reset link."""
+    reset, problem = services.find_password_reset(token)
+    if problem:
+        return _link_problem(problem)
+    form = PasswordResetForm()
+    form.policy_email = reset.user.email
+    if form.validate_on_submit():
+        services.reset_password(reset, form.password.data)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("Votre mot de passe a été changé. Connectez-vous avec le nouveau."), "success")
+        return redirect(url_for("accounts.login"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/reset_password.html", form=form), status

@@ -1,0 +1,249 @@
+"""Région admin pages. Every route requires an admin of the Région acting for it."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal import htmx
+from portal.accounts import services
+from portal.accounts.access import is_region_admin, require
+from portal.accounts.forms import EmptyForm
+from portal.accounts.models import Membership, Organisation, OrgKind, Territory, User
+from portal.admin import bp
+from portal.core.errors import RuleError
+from portal.extensions import db
+from portal.organisations.forms import OrganisationForm, TerritoryForm
+
+
+@bp.before_request
+@login_required
+def region_admins_only():
+    """Only the Région's admins, acting for the Région, reach these pages."""
+    require(is_region_admin())
+
+
+def _territories() -> list[Territory]:
+    return db.session.scalars(select(Territory).order_by(Territory.name)).all()
+
+
+@bp.get("/organisations")
+def list_organisations():
+    """All organisations with their kind, bassin and number of active members."""
+    kind = request.args.get("type", "")
+    member_count = (
+        select(Membership.organisation_id, func.count().label("n"))
+        .where(Membership.active.is_(True))
+        .group_by(Membership.organisation_id)
+        .subquery()
+    )
+    query = (
+        select(Organisation, func.coalesce(member_count.c.n, 0))
+        .outerjoin(member_count, member_count.c.organisation_id == Organisation.id)
+        .options(selectinload(Organisation.territory))
+        .order_by(Organisation.kind, Organisation.name)
+    )
+    if kind in {k.value for k in OrgKind}:
+        query = query.where(Organisation.kind == OrgKind(kind))
+    rows = db.session.execute(query).all()
+    return htmx.render(
+        "admin/organisations.html",
+        "admin/_organisation_rows.html",
+        rows=rows,
+        kind=kind,
+        kinds=list(OrgKind),
+    )
+
+
+def _organisation_form_page(form, organisation=None, status=200, error=None):
+    return render_template(
+        "admin/organisation_form.html", form=form, organisation=organisation, error=error
+    ), status
+
+
+@bp.route("/organisations/nouvelle", methods=["GET", "POST"])
+def create_organisation():
+    """Create an organisation; then invite its first admin from its members page."""
+    territories = _territories()
+    form = OrganisationForm()
+    form.set_territories(territories)
+    if form.validate_on_submit():
+        try:
+            organisation = services.save_organisation(
+                form.to_data({t.id: t for t in territories}), by=current_user
+            )
+        except RuleError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors = [exc.message]
+            return _organisation_form_page(form, status=422)
+        db.session.commit()
+        flash(
+            _(
+                "Organisation « %(name)s » créée. Invitez maintenant son administrateur·rice.",
+                name=organisation.name,
+            ),
+            "success",
+        )
+        return redirect(url_for("organisations.list_members", org_id=organisation.id), 303)
+    return _organisation_form_page(form, status=422 if request.method == "POST" else 200)
+
+
+@bp.route("/organisations/<int:org_id>/modification", methods=["GET", "POST"])
+def edit_organisation(org_id: int):
+    """Edit an organisation's identity and bassin."""
+    organisation = db.get_or_404(Organisation, org_id)
+    territories = _territories()
+    form = OrganisationForm(obj=organisation if request.method == "GET" else None)
+    if request.method == "GET":
+        form.kind.data = organisation.kind.value
+        form.partner_type.data = (
+            organisation.partner_type.value if organisation.partner_type else ""
+        )
+        form.territory_id.data = organisation.territory_id
+    form.set_territories(territories)
+    if form.validate_on_submit():
+        try:
+            services.save_organisation(
+                form.to_data({t.id: t for t in territories}),
+                by=current_user,
+                organisation=organisation,
+            )
+        except RuleError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors = [exc.message]
+            return _organisation_form_page(form, organisation, status=422)
+        db.session.commit()
+        flash(_("Organisation enregistrée."), "success")
+        return redirect(url_for("admin.list_organisations"), 303)
+    status = 422 if request.method == "POST" else 200
+    return _organisation_form_page(form, organisation, status=status)
+
+
+@bp.get("/utilisateurs")
+def list_users():
+    """Every account with its organisations; the Région can disable an account."""
+    users = db.session.scalars(
+        select(User)
+        .options(selectinload(User.memberships).selectinload(Membership.organisation))
+        .order_by(User.last_name, User.first_name)
+    ).all()
+    return render_template("admin/users.html", users=users, button_form=EmptyForm())
+
+
+@bp.post("/utilisateurs/<int:user_id>/etat")
+def set_user_state(user_id: int):
+    """Disable or re-enable an account."""
+    user = db.get_or_404(User, user_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    enable = request.form.get("enabled") == "1"
+    try:
+        services.set_user_enabled(user, enable, by=current_user)
+    except RuleError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _("Compte réactivé.") if enable else _("Compte désactivé ; ses sessions sont fermées."),
+            "success",
+        )
+    return redirect(url_for("admin.list_users"), 303)
+
+
+def _region_members() -> list[User]:
+    return db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .join(Organisation, Organisation.id == Membership.organisation_id)
+        .where(Organisation.kind == OrgKind.REGION, Membership.active.is_(True))
+        .order_by(User.last_name)
+        .distinct()
+    ).all()
+
+
+def _territory_form(territory=None, formdata=None) -> TerritoryForm:
+    form = TerritoryForm(
+        formdata=formdata, obj=territory, prefix=f"t{territory.id}" if territory else "new"
+    )
+    form.set_referents(_region_members())
+    if territory is not None and formdata is None:
+        form.referent_id.data = territory.referent_id
+    return form
+
+
+def _territory_data(form: TerritoryForm) -> dict:
+    return {
+        "code": form.code.data.strip(),
+        "name": form.name.data.strip(),
+        "departments": (form.departments.data or "").strip(),
+        "referent": db.session.get(User, form.referent_id.data) if form.referent_id.data else None,
+    }
+
+
+@bp.get("/territoires")
+def list_territories():
+    """Bassins d'emploi and their territorial referents."""
+    territories = db.session.scalars(
+        select(Territory).options(selectinload(Territory.referent)).order_by(Territory.name)
+    ).all()
+    return render_template(
+        "admin/territories.html",
+        territories=territories,
+        form=_territory_form(formdata=None),
+    )
+
+
+@bp.post("/territoires")
+def create_territory():
+    """Add a bassin d'emploi."""
+    form = _territory_form(formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            services.save_territory(_territory_data(form), by=current_user)
+        except RuleError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors = [exc.message]
+        else:
+            db.session.commit()
+            flash(_("Bassin d'emploi ajouté."), "success")
+            return redirect(url_for("admin.list_territories"), 303)
+    territories = db.session.scalars(
+        select(Territory).options(selectinload(Territory.referent)).order_by(Territory.name)
+    ).all()
+    return render_template("admin/territories.html", territories=territories, form=form), 422
+
+
+@bp.route("/territoires/<int:territory_id>", methods=["GET", "POST"])
+def edit_territory(territory_id: int):
+    """Inline edit of one bassin (htmx swaps the table row); a plain page without JS."""
+    territory = db.get_or_404(Territory, territory_id)
+    editing = request.method == "POST" or request.args.get("modifier") == "1"
+    form = _territory_form(territory, formdata=request.form if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                services.save_territory(_territory_data(form), by=current_user, territory=territory)
+            except RuleError as exc:
+                db.session.rollback()
+                getattr(form, exc.field or "name").errors = [exc.message]
+                status = 422
+            else:
+                db.session.commit()
+                if not htmx.is_htmx():
+                    flash(_("Bassin d'emploi enregistré."), "success")
+                    return redirect(url_for("admin.list_territories"), 303)
+                editing = False
+        else:
+            status = 422
+    return htmx.render(
+        "admin/territory.html",
+        "admin/_territory_row.html",
+        status=status,
+        territory=territory,
+        form=form,
+        editing=editing,
+    )

@@ -1,0 +1,1 @@
+"""Append-only audit log of security-relevant and business actions."""

@@ -1,0 +1,62 @@
+"""French error pages that also render inside an htmx swap."""
+
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal import htmx
+from portal.extensions import db
+
+MESSAGES = {
+    400: (_l("Requête incorrecte"), _l("La demande n'a pas pu être comprise.")),
+    403: (
+        _l("Accès refusé"),
+        _l("Vous n'avez pas accès à cette page avec l'organisation courante."),
+    ),
+    404: (_l("Page introuvable"), _l("Cette page n'existe pas ou n'existe plus.")),
+    405: (_l("Action non permise"), _l("Cette action n'est pas possible ici.")),
+    410: (_l("Lien expiré"), _l("Ce lien n'est plus valable.")),
+    413: (_l("Fichier trop volumineux"), _l("Le fichier envoyé dépasse la taille autorisée.")),
+    429: (_l("Trop de demandes"), _l("Patientez quelques instants avant de réessayer.")),
+    500: (
+        _l("Erreur du serveur"),
+        _l("Une erreur inattendue s'est produite. Elle a été enregistrée ; réessayez plus tard."),
+    ),
+}
+CSRF_MESSAGE = _l(
+    "Votre session a expiré ou le formulaire est trop ancien. Rechargez la page, "
+    "puis recommencez : rien n'a été enregistré."
+)
+
+
+def render_error(status: int, message=None):
+    """The error page, or its fragment swapped into the main region for htmx."""
+    title, default = MESSAGES.get(status, MESSAGES[500])
+    context = {"status": status, "title": title, "message": message or default}
+    if htmx.is_htmx():
+        response = htmx.render("errors/error.html", "errors/_error.html", status=status, **context)
+        return htmx.retarget(response, "#htmx-errors", "innerHTML")
+    return render_template("errors/error.html", **context), status
+
+
+def register_error_handlers(app) -> None:
+    """Register the French handlers for CSRF, HTTP errors and unexpected exceptions."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(400, CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code is None or error.code < 400:
+            return error
+        return render_error(error.code)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        db.session.rollback()
+        app.logger.exception(
+            "Unhandled error", exc_info=getattr(error, "original_exception", error)
+        )
+        return render_error(500)

@@ -1,0 +1,75 @@
+"""Home page per role and the health check."""
+
+from flask import jsonify, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.access import can_manage, current_membership, current_org
+from portal.accounts.forms import EmptyForm
+from portal.accounts.models import Invitation, OrgKind, Territory
+from portal.core import bp
+from portal.core.time import utcnow
+from portal.extensions import db
+
+HOME_TEMPLATES = {
+    OrgKind.REGION: "core/home_region.html",
+    OrgKind.PROVIDER: "core/home_provider.html",
+    OrgKind.EMPLOYER: "core/home_employer.html",
+    OrgKind.PARTNER: "core/home_partner.html",
+}
+
+
+def _pending(*conditions):
+    return db.session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+            *conditions,
+        )
+        .options(selectinload(Invitation.organisation), selectinload(Invitation.invited_by))
+        .order_by(Invitation.created_at.desc())
+    ).all()
+
+
+@bp.get("/")
+@login_required
+def home():
+    """The home page of the current organisation's role."""
+    organisation = current_org()
+    membership = current_membership()
+    sent = (
+        _pending(Invitation.organisation_id == organisation.id) if can_manage(organisation) else []
+    )
+    received = [
+        i
+        for i in _pending(Invitation.email == current_user.email)
+        if i.organisation_id not in {m.organisation_id for m in current_user.active_memberships()}
+    ]
+    context = {
+        "organisation": organisation,
+        "membership": membership,
+        "memberships": current_user.active_memberships(),
+        "sent_invitations": sent,
+        "received_invitations": received,
+        "button_form": EmptyForm(),
+    }
+    if organisation.kind == OrgKind.REGION:
+        context["territories"] = db.session.scalars(
+            select(Territory).options(selectinload(Territory.referent)).order_by(Territory.name)
+        ).all()
+    return render_template(HOME_TEMPLATES[organisation.kind], **context)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness and database state, for monitoring."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable", error=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok", dialect=db.engine.dialect.name)

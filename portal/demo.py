@@ -1,0 +1,203 @@
+"""Realistic French demo data (fictitious people and companies), for ``make run``."""
+
+from portal.accounts import services
+from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
+from portal.core.demo_state import DEMO_DOMAIN
+from portal.core.validators import luhn_ok
+from portal.extensions import db
+
+DEMO_PASSWORD = "demo-defi-2026"  # noqa: S105 - documented demo password
+
+DEMO_LOGINS = [
+    (f"region@{DEMO_DOMAIN}", "Région — administratrice, direction de la formation"),
+    (f"referent.orleans@{DEMO_DOMAIN}", "Région — référent territorial formation, Orléans"),
+    (f"referente.tours@{DEMO_DOMAIN}", "Région — référente territoriale formation, Tours"),
+    (f"of@{DEMO_DOMAIN}", "Organisme de formation — admin (membre de deux organismes)"),
+    (f"of2@{DEMO_DOMAIN}", "Organisme de formation — admin, Touraine"),
+    (f"employeur@{DEMO_DOMAIN}", "Entreprise — gérante"),
+    (f"tuteur@{DEMO_DOMAIN}", "Entreprise — tuteur"),
+    (f"partenaire@{DEMO_DOMAIN}", "Partenaire — France Travail"),
+    (f"mission.locale@{DEMO_DOMAIN}", "Partenaire — Mission locale"),
+]
+
+TERRITORIES = [
+    ("ORL", "Orléans", "45"),
+    ("MTG", "Montargis", "45"),
+    ("TRS", "Tours", "37"),
+    ("BLO", "Blois", "41"),
+    ("CHR", "Chartres", "28"),
+    ("BRG", "Bourges", "18"),
+    ("CHX", "Châteauroux", "36"),
+    ("VRZ", "Vierzon", "18"),
+]
+
+
+def demo_siret(seed: int) -> str:
+    """A fictitious SIRET with a valid check key (starts with 9 to stay out of real ranges)."""
+    base = f"9{seed:012d}"
+    for last in range(10):
+        candidate = base + str(last)
+        if luhn_ok(candidate):
+            return candidate
+    raise AssertionError("unreachable: one of ten digits always satisfies Luhn")
+
+
+def _org(kind, name, territory, seed, **fields) -> Organisation:
+    organisation = Organisation(
+        kind=kind, name=name, territory=territory, siret=demo_siret(seed), **fields
+    )
+    db.session.add(organisation)
+    return organisation
+
+
+def _person(email, first, last, org, *, admin=False, tutor=False, job="", phone=""):
+    user = services.create_user(f"{email}@{DEMO_DOMAIN}", first, last, DEMO_PASSWORD, phone)
+    services.add_membership(user, org, is_admin=admin, is_tutor=tutor, job_title=job)
+    return user
+
+
+def load_demo() -> None:
+    """Create the Région, two OF, four employers, two partners and their people."""
+    territories = {}
+    for code, name, departments in TERRITORIES:
+        territories[code] = Territory(code=code, name=name, departments=departments)
+        db.session.add(territories[code])
+    orl, trs, brg = territories["ORL"], territories["TRS"], territories["BRG"]
+
+    region = _org(
+        OrgKind.REGION,
+        "Région Centre-Val de Loire",
+        orl,
+        1,
+        address="9 rue Saint-Pierre-Lentin",
+        postal_code="45000",
+        city="Orléans",
+        email=f"formation@{DEMO_DOMAIN}",
+    )
+    of1 = _org(
+        OrgKind.PROVIDER,
+        "Forma'Centre Loiret",
+        orl,
+        2,
+        address="12 avenue des Droits de l'Homme",
+        postal_code="45000",
+        city="Orléans",
+    )
+    of2 = _org(
+        OrgKind.PROVIDER,
+        "Touraine Compétences Formation",
+        trs,
+        3,
+        address="5 rue Édouard Vaillant",
+        postal_code="37000",
+        city="Tours",
+    )
+    logistics = _org(
+        OrgKind.EMPLOYER,
+        "Transports et Logistique du Loiret",
+        orl,
+        4,
+        address="ZA des Montées, 140 rue des Bruyères",
+        postal_code="45100",
+        city="Orléans",
+    )
+    bakery = _org(
+        OrgKind.EMPLOYER,
+        "Boulangeries du Val de Loire",
+        orl,
+        5,
+        address="3 place du Martroi",
+        postal_code="45000",
+        city="Orléans",
+    )
+    joinery = _org(
+        OrgKind.EMPLOYER,
+        "Menuiserie Berrichonne",
+        brg,
+        6,
+        address="27 route de Nevers",
+        postal_code="18000",
+        city="Bourges",
+    )
+    care = _org(
+        OrgKind.EMPLOYER,
+        "Résidence Les Tilleuls (EHPAD)",
+        trs,
+        7,
+        address="18 boulevard Béranger",
+        postal_code="37000",
+        city="Tours",
+    )
+    france_travail = _org(
+        OrgKind.PARTNER,
+        "France Travail — agence Orléans Est",
+        orl,
+        8,
+        partner_type=PartnerType.EMPLOYMENT,
+        postal_code="45100",
+        city="Orléans",
+    )
+    mission_locale = _org(
+        OrgKind.PARTNER,
+        "Mission locale de l'Orléanais",
+        orl,
+        9,
+        partner_type=PartnerType.ORIENTATION,
+        postal_code="45000",
+        city="Orléans",
+    )
+    db.session.flush()
+
+    region_admin = _person(
+        "region",
+        "Sophie",
+        "Marchand",
+        region,
+        admin=True,
+        job="Directrice de la formation professionnelle",
+    )
+    orl.referent = _person(
+        "referent.orleans", "Karim", "Benali", region, job="Référent territorial formation"
+    )
+    trs.referent = _person(
+        "referente.tours", "Claire", "Dubois", region, job="Référente territoriale formation"
+    )
+    of_admin = _person(
+        "of",
+        "Julien",
+        "Moreau",
+        of1,
+        admin=True,
+        job="Responsable de projets DEFI",
+        phone="02 38 00 11 22",
+    )
+    services.add_membership(of_admin, of2, job_title="Coordinateur régional")
+    _person("formatrice", "Amélie", "Roux", of1, job="Formatrice conduite et logistique")
+    _person("of2", "Mathilde", "Fontaine", of2, admin=True, job="Directrice")
+    employer = _person("employeur", "Nathalie", "Girard", logistics, admin=True, job="Gérante")
+    _person("tuteur", "Thomas", "Lefèvre", logistics, tutor=True, job="Chef d'équipe quai")
+    _person("boulangerie", "Olivier", "Perrin", bakery, admin=True, job="Gérant")
+    _person("menuiserie", "Sandrine", "Gauthier", joinery, admin=True, job="Responsable RH")
+    _person("ehpad", "Hélène", "Mercier", care, admin=True, job="Directrice")
+    _person(
+        "partenaire",
+        "Isabelle",
+        "Laurent",
+        france_travail,
+        admin=True,
+        job="Conseillère entreprises",
+    )
+    _person(
+        "mission.locale",
+        "Youssef",
+        "Haddad",
+        mission_locale,
+        admin=True,
+        job="Conseiller en insertion",
+    )
+
+    # Pending invitations, so the demo outbox has links a newcomer can follow.
+    services.invite(f"nouvelle.formatrice@{DEMO_DOMAIN}", of1, by=of_admin)
+    services.invite(f"chef.atelier@{DEMO_DOMAIN}", logistics, by=employer)
+    services.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
+    db.session.flush()

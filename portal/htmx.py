@@ -1,0 +1,46 @@
+"""The only module that reads or writes HX-* headers.
+
+Views ask here whether a request came from htmx and which element it targets,
+and use ``render`` to answer the full page or its fragment from one URL.
+"""
+
+from flask import Response, make_response, render_template, request
+
+
+def is_htmx() -> bool:
+    """True when the request was sent by htmx (and is not a history restore)."""
+    return request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def target() -> str | None:
+    """The id of the element htmx will swap, if any."""
+    return request.headers.get("HX-Target")
+
+
+def render(page: str, fragment: str, status: int = 200, **context) -> Response:
+    """Render ``fragment`` for htmx requests and ``page`` otherwise, one URL for both."""
+    template = fragment if is_htmx() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def retarget(response: Response, selector: str, swap: str = "innerHTML") -> Response:
+    """Make htmx swap the response into ``selector`` instead of the request's target."""
+    response.headers["HX-Retarget"] = selector
+    response.headers["HX-Reswap"] = swap
+    return response
+
+
+def redirect(response: Response, url: str) -> Response:
+    """Ask htmx to follow ``url`` as a full navigation."""
+    response.headers["HX-Redirect"] = url
+    return response
+
+
+def trigger(response: Response, event: str) -> Response:
+    """Fire a client-side event after the swap (for widgets that listen for it)."""
+    response.headers["HX-Trigger"] = event
+    return response

@@ -1,0 +1,89 @@
+"""Queue e-mails in the outbox and deliver them over SMTP, never losing one."""
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, g
+from sqlalchemy import select, update
+
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.mail.models import OutboxMessage
+
+
+def queue_mail(recipient: str, subject: str, body: str) -> OutboxMessage:
+    """Store an e-mail in the outbox; it is sent after the request, or by ``flask mail send``."""
+    message = OutboxMessage(recipient=recipient, subject=subject, body=body)
+    db.session.add(message)
+    db.session.flush()
+    g.setdefault("queued_mail_ids", []).append(message.id)
+    return message
+
+
+def smtp_configured() -> bool:
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def _deliver(message: OutboxMessage) -> None:
+    cfg = current_app.config
+    email = EmailMessage()
+    email["From"] = cfg["MAIL_DEFAULT_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(domain="portail-defi")
+    email.set_content(message.body)
+    timeout = cfg["MAIL_TIMEOUT"]
+    if cfg["MAIL_USE_SSL"]:
+        smtp = smtplib.SMTP_SSL(
+            cfg["MAIL_SERVER"],
+            cfg["MAIL_PORT"],
+            timeout=timeout,
+            context=ssl.create_default_context(),
+        )
+    else:
+        smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=timeout)
+    with smtp:
+        if cfg["MAIL_USE_TLS"] and not cfg["MAIL_USE_SSL"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if cfg["MAIL_USERNAME"]:
+            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+        smtp.send_message(email)
+
+
+def send_pending(ids: list[int] | None = None, limit: int = 200) -> tuple[int, int]:
+    """Try to send unsent messages (all, or ``ids``); return (sent, failed). Commits each one."""
+    if not smtp_configured():
+        return 0, 0
+    query = select(OutboxMessage.id).where(OutboxMessage.sent_at.is_(None))
+    if ids is not None:
+        query = query.where(OutboxMessage.id.in_(ids))
+    candidates = db.session.scalars(query.order_by(OutboxMessage.id).limit(limit)).all()
+    sent = failed = 0
+    for message_id in candidates:
+        message = db.session.get(OutboxMessage, message_id)
+        # Claim the message: another worker or a cron run may be sending the same outbox.
+        claimed = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.attempts == message.attempts,
+            )
+            .values(attempts=OutboxMessage.attempts + 1)
+        ).rowcount
+        db.session.commit()
+        if not claimed:
+            continue
+        try:
+            _deliver(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            message.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            failed += 1
+        else:
+            message.sent_at = utcnow()
+            message.last_error = ""
+            sent += 1
+        db.session.commit()
+    return sent, failed

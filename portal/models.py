@@ -1,0 +1,13 @@
+"""Import every model so Alembic and ``db.create_all`` see the whole schema."""
+
+from portal.accounts.models import (  # noqa: F401
+    Invitation,
+    LoginFailure,
+    Membership,
+    Organisation,
+    PasswordReset,
+    Territory,
+    User,
+)
+from portal.audit.models import AuditEvent  # noqa: F401
+from portal.mail.models import OutboxMessage  # noqa: F401

@@ -1,0 +1,149 @@
+"""Members and invitations of one organisation: one widget that htmx updates in place."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal import htmx
+from portal.accounts import services
+from portal.accounts.access import can_manage, can_view_members, require
+from portal.accounts.forms import EmptyForm
+from portal.accounts.models import Invitation, Membership, Organisation
+from portal.core.errors import RuleError
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.organisations import bp
+from portal.organisations.forms import InviteMemberForm
+
+
+def _load_organisation(org_id: int, *, manage: bool = False) -> Organisation:
+    organisation = db.get_or_404(Organisation, org_id)
+    require(can_manage(organisation) if manage else can_view_members(organisation))
+    return organisation
+
+
+def _members_context(organisation: Organisation, form: InviteMemberForm | None = None, error=None):
+    memberships = db.session.scalars(
+        select(Membership)
+        .where(Membership.organisation_id == organisation.id)
+        .options(selectinload(Membership.user), selectinload(Membership.deactivated_by))
+        .order_by(Membership.active.desc(), Membership.id)
+    ).all()
+    invitations = db.session.scalars(
+        select(Invitation)
+        .where(
+            Invitation.organisation_id == organisation.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+        .options(selectinload(Invitation.invited_by))
+        .order_by(Invitation.created_at.desc())
+    ).all()
+    return {
+        "organisation": organisation,
+        "active_members": [m for m in memberships if m.active],
+        "former_members": [m for m in memberships if not m.active],
+        "invitations": invitations,
+        "can_manage": can_manage(organisation),
+        "form": form or InviteMemberForm(),
+        "button_form": EmptyForm(),
+        "error": error,
+    }
+
+
+def _members_response(organisation, form=None, error=None, status=200):
+    return htmx.render(
+        "organisations/members.html",
+        "organisations/_members.html",
+        status=status,
+        **_members_context(organisation, form, error),
+    )
+
+
+@bp.get("/<int:org_id>/membres")
+@login_required
+def list_members(org_id: int):
+    """Members (current and former) and pending invitations of an organisation."""
+    return _members_response(_load_organisation(org_id))
+
+
+@bp.post("/<int:org_id>/invitations")
+@login_required
+def invite_member(org_id: int):
+    """Invite someone by e-mail to join the organisation."""
+    organisation = _load_organisation(org_id, manage=True)
+    form = InviteMemberForm()
+    if not form.validate_on_submit():
+        return _members_response(organisation, form, status=422)
+    try:
+        services.invite(form.email.data, organisation, by=current_user, is_admin=form.is_admin.data)
+    except RuleError as exc:
+        db.session.rollback()
+        form.email.errors = [exc.message]
+        return _members_response(organisation, form, status=422)
+    db.session.commit()
+    flash(_("Invitation envoyée à %(email)s.", email=form.email.data.strip().lower()), "success")
+    return _after_change(organisation)
+
+
+def _after_change(organisation: Organisation):
+    """htmx: re-render the widget; plain form: back to the page (Post/Redirect/Get)."""
+    if htmx.is_htmx():
+        return _members_response(organisation, form=InviteMemberForm(formdata=None))
+    return redirect(url_for("organisations.list_members", org_id=organisation.id), 303)
+
+
+def _apply(organisation: Organisation, action) -> object:
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        action()
+    except RuleError as exc:
+        db.session.rollback()
+        if htmx.is_htmx():
+            return _members_response(organisation, error=exc.message, status=422)
+        flash(exc.message, "error")
+        return redirect(url_for("organisations.list_members", org_id=organisation.id), 303)
+    db.session.commit()
+    return _after_change(organisation)
+
+
+@bp.post("/<int:org_id>/invitations/<int:invitation_id>/annulation")
+@login_required
+def revoke_invitation(org_id: int, invitation_id: int):
+    """Cancel a pending invitation."""
+    organisation = _load_organisation(org_id, manage=True)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation_id != organisation.id:
+        abort(404)
+    return _apply(organisation, lambda: services.revoke_invitation(invitation, by=current_user))
+
+
+def _load_membership(organisation: Organisation, membership_id: int) -> Membership:
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.organisation_id != organisation.id:
+        abort(404)
+    return membership
+
+
+@bp.post("/<int:org_id>/membres/<int:membership_id>/desactivation")
+@login_required
+def deactivate_member(org_id: int, membership_id: int):
+    """Remove a member from the organisation (kept in the history)."""
+    organisation = _load_organisation(org_id, manage=True)
+    membership = _load_membership(organisation, membership_id)
+    return _apply(organisation, lambda: services.deactivate_membership(membership, by=current_user))
+
+
+@bp.post("/<int:org_id>/membres/<int:membership_id>/administration")
+@login_required
+def toggle_admin(org_id: int, membership_id: int):
+    """Grant or withdraw the admin role of a member."""
+    organisation = _load_organisation(org_id, manage=True)
+    membership = _load_membership(organisation, membership_id)
+    make_admin = request.form.get("is_admin") == "1"
+    return _apply(organisation, lambda: services.set_admin(membership, make_admin, by=current_user))

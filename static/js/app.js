@@ -1,0 +1,30 @@
+// Portail DEFI — the only script of the portal besides the vendored htmx.
+// Sends the CSRF token on every htmx request and moves focus to what htmx swapped in.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    event.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
+  // After a swap, put keyboard focus on the first error or on an element that asks for it,
+  // so screen-reader and keyboard users land where the page changed.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target) { return; }
+    var focus = target.querySelector("[aria-invalid='true'], [data-autofocus]");
+    if (!focus && target.id === "htmx-errors") { focus = target.querySelector("[tabindex]"); }
+    if (focus) { focus.focus(); }
+  });
+
+  // Error summaries rendered by the server get focus on full page loads too.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.getElementById("error-summary");
+    if (summary) { summary.focus(); }
+  });
+})();

@@ -13,6 +13,7 @@ from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Membership, Organisation, OrgKind, Territory, User
 from portal.admin import bp
 from portal.core.errors import RuleError
+from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.organisations.forms import OrganisationForm, TerritoryForm
 
@@ -46,11 +47,12 @@ def list_organisations():
     )
     if kind in {k.value for k in OrgKind}:
         query = query.where(Organisation.kind == OrgKind(kind))
-    rows = db.session.execute(query).all()
+    pagination = paginate(query, scalars=False)
     return htmx.render(
         "admin/organisations.html",
         "admin/_organisation_rows.html",
-        rows=rows,
+        rows=pagination.items,
+        pagination=pagination,
         kind=kind,
         kinds=list(OrgKind),
     )
@@ -122,13 +124,28 @@ def edit_organisation(org_id: int):
 
 @bp.get("/utilisateurs")
 def list_users():
-    """Every account with its organisations; the Région can disable an account."""
-    users = db.session.scalars(
+    """Every account with its organisations, searchable; the Région can disable an account."""
+    search = (request.args.get("q") or "").strip()
+    query = (
         select(User)
         .options(selectinload(User.memberships).selectinload(Membership.organisation))
-        .order_by(User.last_name, User.first_name)
-    ).all()
-    return render_template("admin/users.html", users=users, button_form=EmptyForm())
+        .order_by(User.last_name, User.first_name, User.id)
+    )
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            func.lower(User.email).like(pattern)
+            | func.lower(User.last_name).like(pattern)
+            | func.lower(User.first_name).like(pattern)
+        )
+    pagination = paginate(query)
+    return render_template(
+        "admin/users.html",
+        users=pagination.items,
+        pagination=pagination,
+        search=search,
+        button_form=EmptyForm(),
+    )
 
 
 @bp.post("/utilisateurs/<int:user_id>/etat")

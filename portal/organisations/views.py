@@ -12,10 +12,14 @@ from portal.accounts.access import can_manage, can_view_members, require
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Invitation, Membership, Organisation
 from portal.core.errors import RuleError
+from portal.core.pagination import paginate
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.organisations import bp
 from portal.organisations.forms import InviteMemberForm
+
+# The history shows the latest departures; the audit log keeps all of them.
+FORMER_MEMBERS_SHOWN = 20
 
 
 def _load_organisation(org_id: int, *, manage: bool = False) -> Organisation:
@@ -25,11 +29,18 @@ def _load_organisation(org_id: int, *, manage: bool = False) -> Organisation:
 
 
 def _members_context(organisation: Organisation, form: InviteMemberForm | None = None, error=None):
-    memberships = db.session.scalars(
+    active = paginate(
         select(Membership)
-        .where(Membership.organisation_id == organisation.id)
+        .where(Membership.organisation_id == organisation.id, Membership.active.is_(True))
+        .options(selectinload(Membership.user))
+        .order_by(Membership.id)
+    )
+    former = db.session.scalars(
+        select(Membership)
+        .where(Membership.organisation_id == organisation.id, Membership.active.is_(False))
         .options(selectinload(Membership.user), selectinload(Membership.deactivated_by))
-        .order_by(Membership.active.desc(), Membership.id)
+        .order_by(Membership.deactivated_at.desc())
+        .limit(FORMER_MEMBERS_SHOWN)
     ).all()
     invitations = db.session.scalars(
         select(Invitation)
@@ -44,8 +55,9 @@ def _members_context(organisation: Organisation, form: InviteMemberForm | None =
     ).all()
     return {
         "organisation": organisation,
-        "active_members": [m for m in memberships if m.active],
-        "former_members": [m for m in memberships if not m.active],
+        "active_members": active.items,
+        "pagination": active,
+        "former_members": former,
         "invitations": invitations,
         "can_manage": can_manage(organisation),
         "form": form or InviteMemberForm(),

@@ -77,3 +77,15 @@ class SwitchOrganisationForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     lang = HiddenField(validators=[DataRequired()])
+
+
+class ProfileForm(FlaskForm):
+    first_name = StringField(_l("Prénom"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    phone = StringField(_l("Téléphone (facultatif)"), validators=[Phone(), Length(max=30)])
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(
+        _l("Mot de passe actuel"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)]
+    )

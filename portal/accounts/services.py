@@ -309,20 +309,23 @@ class LinkProblem:
     REVOKED = "revoked"
 
 
+def _find_link(model, token: str, used_column: str, revoked_column: str | None = None):
+    """Look up a single-use link by its token's hash and say why it cannot be used, if so."""
+    link = db.session.scalar(select(model).where(model.token_hash == hash_token(token)))
+    if link is None:
+        return None, LinkProblem.UNKNOWN
+    if getattr(link, used_column) is not None:
+        return link, LinkProblem.USED
+    if revoked_column and getattr(link, revoked_column) is not None:
+        return link, LinkProblem.REVOKED
+    if link.expires_at <= utcnow():
+        return link, LinkProblem.EXPIRED
+    return link, None
+
+
 def find_invitation(token: str) -> tuple[Invitation | None, str | None]:
     """The invitation for ``token`` and, if it cannot be used, why."""
-    invitation = db.session.scalar(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
-    )
-    if invitation is None:
-        return None, LinkProblem.UNKNOWN
-    if invitation.accepted_at is not None:
-        return invitation, LinkProblem.USED
-    if invitation.revoked_at is not None:
-        return invitation, LinkProblem.REVOKED
-    if invitation.expires_at <= utcnow():
-        return invitation, LinkProblem.EXPIRED
-    return invitation, None
+    return _find_link(Invitation, token, "accepted_at", "revoked_at")
 
 
 def accept_invitation(
@@ -389,16 +392,7 @@ def request_password_reset(email: str) -> None:
 
 def find_password_reset(token: str) -> tuple[PasswordReset | None, str | None]:
     """The reset for ``token`` and, if it cannot be used, why."""
-    reset = db.session.scalar(
-        select(PasswordReset).where(PasswordReset.token_hash == hash_token(token))
-    )
-    if reset is None:
-        return None, LinkProblem.UNKNOWN
-    if reset.used_at is not None:
-        return reset, LinkProblem.USED
-    if reset.expires_at <= utcnow():
-        return reset, LinkProblem.EXPIRED
-    return reset, None
+    return _find_link(PasswordReset, token, "used_at")
 
 
 def reset_password(reset: PasswordReset, password: str) -> User:
@@ -473,3 +467,27 @@ def set_user_enabled(user: User, enabled: bool, *, by: User) -> None:
     record("user.enabled" if enabled else "user.disabled", actor=by, obj=user)
     if not enabled:
         end_all_sessions(user, by=by, reason="user_disabled")
+
+
+# --- Own account -------------------------------------------------------------------------
+
+
+def update_profile(user: User, *, first_name: str, last_name: str, phone: str) -> None:
+    """A person corrects their own name and phone number."""
+    user.first_name = first_name.strip()
+    user.last_name = last_name.strip()
+    user.phone = phone.strip()
+    record("user.profile_updated", actor=user, obj=user)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change one's password (the current one is required); every other session ends."""
+    ok, _new = verify_password(user.password_hash, current_password)
+    if not ok:
+        raise RuleError(_("Le mot de passe actuel est incorrect."), "current_password")
+    problems = password_problems(new_password, user.email)
+    if problems:
+        raise RuleError(problems[0], "password")
+    user.password_hash = hash_password(new_password)
+    end_all_sessions(user, reason="password_changed")
+    record("user.password_changed", actor=user, obj=user)

@@ -10,11 +10,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal.accounts import bp, services
 from portal.accounts.forms import (
     AcceptInvitationForm,
+    ChangePasswordForm,
     JoinWithAccountForm,
     LanguageForm,
     LoginForm,
     PasswordResetForm,
     PasswordResetRequestForm,
+    ProfileForm,
     SwitchOrganisationForm,
 )
 from portal.core.errors import RuleError
@@ -195,3 +197,57 @@ def reset_password(token: str):
         return redirect(url_for("accounts.login"))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/reset_password.html", form=form), status
+
+
+def _account_page(profile_form=None, password_form=None, status=200):
+    user = current_user
+    if profile_form is None:
+        profile_form = ProfileForm(formdata=None, obj=user)
+    if password_form is None:
+        password_form = ChangePasswordForm(formdata=None)
+    return render_template(
+        "accounts/account.html", profile_form=profile_form, password_form=password_form
+    ), status
+
+
+@bp.route("/compte", methods=["GET", "POST"])
+@login_required
+def account():
+    """One's own account: name and phone."""
+    if request.method == "GET":
+        return _account_page()
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _account_page(profile_form=form, status=422)
+    services.update_profile(
+        current_user,
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        phone=form.phone.data or "",
+    )
+    db.session.commit()
+    flash(_("Vos informations ont été enregistrées."), "success")
+    return redirect(url_for("accounts.account"), 303)
+
+
+@bp.post("/compte/mot-de-passe")
+@login_required
+def change_password():
+    """Change one's password; other devices are logged out, this one stays."""
+    form = ChangePasswordForm()
+    form.policy_email = current_user.email
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+        except RuleError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "password").errors = [exc.message]
+        else:
+            db.session.commit()
+            org_id = session.get("org_id")
+            _start_session(user)  # a fresh session carrying the new generation
+            session["org_id"] = org_id
+            flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
+            return redirect(url_for("accounts.account"), 303)
+    return _account_page(password_form=form, status=422)

@@ -70,11 +70,24 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.admin import views as admin_views
     from portal.core import views as core_views
     from portal.core.errors_views import register_error_handlers
+    from portal.lots import views as lots_views
     from portal.mail import views as mail_views
+    from portal.notifications import views as notifications_views
+    from portal.operations import analysis_views, participants_views  # noqa: F401  (on operations.bp)
+    from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
 
     # Importing an area's views registers its routes on the area's blueprint.
-    for views in (core_views, accounts_views, organisations_views, admin_views, mail_views):
+    for views in (
+        core_views,
+        accounts_views,
+        organisations_views,
+        admin_views,
+        mail_views,
+        lots_views,
+        operations_views,
+        notifications_views,
+    ):
         app.register_blueprint(views.bp)
     register_error_handlers(app)
 
@@ -97,15 +110,24 @@ def _refuse_demo_data_in_production() -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from portal import htmx
     from portal.accounts.access import load_current_membership
     from portal.core.demo_state import demo_mode
     from portal.mail.services import send_pending, smtp_configured
 
     app.before_request(load_current_membership)
+    app.jinja_env.globals["is_htmx"] = htmx.is_htmx
 
     @app.context_processor
     def inject_globals():
-        return {"demo_mode": demo_mode(), "current_locale": str(get_locale())}
+        from portal.notifications.services import unread_count
+
+        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        return {
+            "demo_mode": demo_mode(),
+            "current_locale": str(get_locale()),
+            "unread_notifications": unread,
+        }
 
     @app.after_request
     def security_headers(response):

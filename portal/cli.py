@@ -2,6 +2,7 @@
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -40,7 +41,8 @@ def register_cli(app: Flask) -> None:
         for email, role in DEMO_LOGINS:
             click.echo(f"  {email:<32} {role}")
 
-    mail = click.Group("mail", help="Courriels de la boîte d'envoi.")
+    # AppGroup (not click.Group): its commands run inside the application context.
+    mail = AppGroup("mail", help="Courriels de la boîte d'envoi.")
 
     @mail.command("send")
     @click.option("--limit", default=200, show_default=True)

@@ -4,6 +4,7 @@ from portal.accounts import services
 from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
+from portal.demo_operations import load_demo_operations
 from portal.extensions import db
 
 DEMO_PASSWORD = "demo-defi-2026"  # noqa: S105 - documented demo password
@@ -173,12 +174,12 @@ def load_demo() -> None:
     )
     services.add_membership(of_admin, of2, job_title="Coordinateur régional")
     _person("formatrice", "Amélie", "Roux", of1, job="Formatrice conduite et logistique")
-    _person("of2", "Mathilde", "Fontaine", of2, admin=True, job="Directrice")
+    of2_admin = _person("of2", "Mathilde", "Fontaine", of2, admin=True, job="Directrice")
     employer = _person("employeur", "Nathalie", "Girard", logistics, admin=True, job="Gérante")
     _person("tuteur", "Thomas", "Lefèvre", logistics, tutor=True, job="Chef d'équipe quai")
-    _person("boulangerie", "Olivier", "Perrin", bakery, admin=True, job="Gérant")
+    baker = _person("boulangerie", "Olivier", "Perrin", bakery, admin=True, job="Gérant")
     _person("menuiserie", "Sandrine", "Gauthier", joinery, admin=True, job="Responsable RH")
-    _person("ehpad", "Hélène", "Mercier", care, admin=True, job="Directrice")
+    care_admin = _person("ehpad", "Hélène", "Mercier", care, admin=True, job="Directrice")
     _person(
         "partenaire",
         "Isabelle",
@@ -201,3 +202,28 @@ def load_demo() -> None:
     services.invite(f"chef.atelier@{DEMO_DOMAIN}", logistics, by=employer)
     services.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
     db.session.flush()
+
+    load_demo_operations(
+        territories=territories,
+        orgs={
+            "region": region,
+            "of1": of1,
+            "of2": of2,
+            "logistics": logistics,
+            "bakery": bakery,
+            "joinery": joinery,
+            "care": care,
+            "france_travail": france_travail,
+            "mission_locale": mission_locale,
+        },
+        people={
+            "region_admin": region_admin,
+            "referent_orleans": orl.referent,
+            "referent_tours": trs.referent,
+            "of_admin": of_admin,
+            "of2_admin": of2_admin,
+            "employer": employer,
+            "baker": baker,
+            "care_admin": care_admin,
+        },
+    )

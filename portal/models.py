@@ -10,4 +10,15 @@ from portal.accounts.models import (  # noqa: F401
     User,
 )
 from portal.audit.models import AuditEvent  # noqa: F401
+from portal.lots.models import LotTrade, MarketLot  # noqa: F401
 from portal.mail.models import OutboxMessage  # noqa: F401
+from portal.notifications.models import Notification  # noqa: F401
+from portal.operations.models import (  # noqa: F401
+    DiagnosisFigure,
+    EmployerNeed,
+    NeedsAnalysis,
+    Operation,
+    OperationEvent,
+    Participant,
+    Position,
+)

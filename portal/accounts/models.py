@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -19,20 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.core.enums import db_enum
 from portal.core.time import utcnow
 from portal.extensions import db
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    """Store an enum as its value in a VARCHAR with a CHECK constraint (portable)."""
-    return Enum(
-        cls,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class OrgKind(enum.StrEnum):
@@ -104,10 +92,10 @@ class Organisation(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind))
+    kind: Mapped[OrgKind] = mapped_column(db_enum(OrgKind, 20))
     name: Mapped[str] = mapped_column(String(200))
     siret: Mapped[str | None] = mapped_column(String(14), unique=True)
-    partner_type: Mapped[PartnerType | None] = mapped_column(_enum(PartnerType))
+    partner_type: Mapped[PartnerType | None] = mapped_column(db_enum(PartnerType, 20))
     address: Mapped[str] = mapped_column(String(250), default="")
     postal_code: Mapped[str] = mapped_column(String(5), default="")
     city: Mapped[str] = mapped_column(String(120), default="")

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -37,3 +37,11 @@ def _refuse_update(mapper, connection, target):  # noqa: ARG001 - SQLAlchemy sig
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_delete(mapper, connection, target):  # noqa: ARG001 - SQLAlchemy signature
     raise RuntimeError("Audit events are append-only.")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state):
+    """ORM ``update()``/``delete()`` statements bypass the mapper events: refuse them too."""
+    changes = state.is_update or state.is_delete
+    if changes and state.statement.table.name == AuditEvent.__tablename__:
+        raise RuntimeError("Audit events are append-only.")

@@ -1,6 +1,6 @@
 """French error pages that also render inside an htmx swap."""
 
-from flask import render_template
+from flask import make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -51,7 +51,12 @@ def register_error_handlers(app) -> None:
     def http_error(error):
         if error.code is None or error.code < 400:
             return error
-        return render_error(error.code)
+        response = make_response(render_error(error.code))
+        # Keep the headers the protocol asks for, such as Allow on a 405.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(InternalServerError)
     def server_error(error):

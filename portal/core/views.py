@@ -12,6 +12,8 @@ from portal.accounts.models import Invitation, OrgKind, Territory
 from portal.core import bp
 from portal.core.time import utcnow
 from portal.extensions import db
+from portal.operations.models import Funding, Operation, Status
+from portal.operations.queries import Filters, operations_query
 
 HOME_TEMPLATES = {
     OrgKind.REGION: "core/home_region.html",
@@ -33,6 +35,15 @@ def _pending(*conditions):
         .options(selectinload(Invitation.organisation), selectinload(Invitation.invited_by))
         .order_by(Invitation.created_at.desc())
     ).all()
+
+
+HOME_OPERATIONS = 10
+
+
+def _operations(*conditions):
+    """Up to ten visible operations matching ``conditions``, newest first."""
+    query = operations_query(Filters()).where(*conditions).limit(HOME_OPERATIONS)
+    return db.session.scalars(query).all()
 
 
 @bp.get("/")
@@ -61,6 +72,12 @@ def home():
         context["territories"] = db.session.scalars(
             select(Territory).options(selectinload(Territory.referent)).order_by(Territory.name)
         ).all()
+        context["new_needs"] = _operations(
+            Operation.acknowledged_at.is_(None), Operation.status != Status.CANCELLED
+        )
+        context["pending_decisions"] = _operations(Operation.funding == Funding.PENDING)
+    else:
+        context["operations"] = _operations(Operation.status != Status.CANCELLED)
     return render_template(HOME_TEMPLATES[organisation.kind], **context)
 
 

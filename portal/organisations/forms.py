@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
@@ -21,15 +21,15 @@ class InviteMemberForm(FlaskForm):
 class OrganisationForm(FlaskForm):
     kind = SelectField(
         _l("Type d'organisation"),
-        choices=[(k.value, label) for k, label in ORG_KIND_TITLES.items()],
+        choices=[SelectChoice(k.value, label) for k, label in ORG_KIND_TITLES.items()],
         validators=[DataRequired(REQUIRED)],
     )
     name = StringField(_l("Raison sociale"), validators=[DataRequired(REQUIRED), Length(max=200)])
     siret = StringField(_l("SIRET (14 chiffres, facultatif)"), validators=[Siret(), Length(max=20)])
     partner_type = SelectField(
         _l("Domaine du partenaire (pour un partenaire)"),
-        choices=[("", _l("— Sans objet —"))]
-        + [(p.value, label) for p, label in PARTNER_TYPE_TITLES.items()],
+        choices=[SelectChoice("", _l("— Sans objet —"))]
+        + [SelectChoice(p.value, label) for p, label in PARTNER_TYPE_TITLES.items()],
         validators=[Optional()],
     )
     address = StringField(_l("Adresse"), validators=[Length(max=250)])
@@ -45,7 +45,9 @@ class OrganisationForm(FlaskForm):
     )
 
     def set_territories(self, territories) -> None:
-        self.territory_id.choices = [("", _l("— Aucun —"))] + [(t.id, t.name) for t in territories]
+        self.territory_id.choices = [SelectChoice("", _l("— Aucun —"))] + [
+            SelectChoice(t.id, t.name) for t in territories
+        ]
 
     def validate_partner_type(self, field):
         if self.kind.data == OrgKind.PARTNER.value and not field.data:
@@ -85,6 +87,6 @@ class TerritoryForm(FlaskForm):
     )
 
     def set_referents(self, users) -> None:
-        self.referent_id.choices = [("", _l("— À désigner —"))] + [
-            (u.id, f"{u.full_name} ({u.email})") for u in users
+        self.referent_id.choices = [SelectChoice("", _l("— À désigner —"))] + [
+            SelectChoice(u.id, f"{u.full_name} ({u.email})") for u in users
         ]

@@ -14,8 +14,10 @@
 
   // After a swap, put keyboard focus on the first error or on an element that asks for it,
   // so screen-reader and keyboard users land where the page changed.
+  // htmx fires afterSwap on the swapped-in element: after an outerHTML swap, detail.target is
+  // the element that was replaced, no longer in the page.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
+    var target = event.target;
     if (!target) { return; }
     var focus = target.querySelector("[aria-invalid='true'], [data-autofocus]");
     if (!focus && target.id === "htmx-errors") { focus = target.querySelector("[tabindex]"); }

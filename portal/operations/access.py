@@ -1,0 +1,74 @@
+"""Who sees and changes which operation.
+
+A user sees an operation when their current organisation takes part in it (active
+participant), or acts for the Région: admins see every operation, other Région members
+those of the bassins they are referent for.
+"""
+
+from flask import abort
+from sqlalchemy import Select, exists, select
+
+from portal.accounts.access import acting_for_region, current_membership, current_org
+from portal.accounts.models import OrgKind, Territory
+from portal.extensions import db
+from portal.operations.models import Operation, Participant
+
+
+def _participates(org_id: int):
+    return exists().where(
+        Participant.operation_id == Operation.id,
+        Participant.organisation_id == org_id,
+        Participant.withdrawn_at.is_(None),
+    )
+
+
+def visible_operations(query: Select | None = None) -> Select:
+    """Restrict ``select(Operation)`` to what the current user may see."""
+    query = query if query is not None else select(Operation)
+    membership = current_membership()
+    if membership is None:
+        return query.where(False)
+    if acting_for_region():
+        if membership.is_admin:
+            return query
+        referent_of = select(Territory.id).where(Territory.referent_id == membership.user_id)
+        return query.where(Operation.territory_id.in_(referent_of))
+    return query.where(_participates(membership.organisation_id))
+
+
+def can_view(operation: Operation) -> bool:
+    """True when the current user may see ``operation``."""
+    query = visible_operations(select(Operation.id).where(Operation.id == operation.id))
+    return db.session.scalar(query) is not None
+
+
+def is_region() -> bool:
+    return acting_for_region()
+
+
+def is_carrier(operation: Operation) -> bool:
+    """The current organisation is the organisme porteur of the operation."""
+    org = current_org()
+    return org is not None and operation.provider_id == org.id
+
+
+def can_steer(operation: Operation) -> bool:
+    """The organisme porteur and the Région drive the operation (details, participants, steps)."""
+    return is_carrier(operation) or is_region()
+
+
+def is_participating_employer(operation: Operation) -> bool:
+    org = current_org()
+    return (
+        org is not None
+        and org.kind == OrgKind.EMPLOYER
+        and any(p.organisation_id == org.id for p in operation.active_participants())
+    )
+
+
+def load_operation(operation_id: int) -> Operation:
+    """The operation, or 404 — also when the user may not see it (its existence stays hidden)."""
+    operation = db.session.get(Operation, operation_id)
+    if operation is None or not can_view(operation):
+        abort(404)
+    return operation

@@ -1,0 +1,3 @@
+"""Routes of the needs analysis of an operation."""
+
+from portal.operations import bp  # noqa: F401

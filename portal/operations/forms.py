@@ -1,0 +1,211 @@
+"""Forms of the operations area; every message is French."""
+
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from portal.accounts.forms import EMAIL_INVALID, REQUIRED
+from portal.core.validators import EmailAddress
+from portal.lots.models import Category
+from portal.operations.models import ParticipantRole, Status
+
+ROME_RE = re.compile(r"^[A-N]\d{4}$")
+CERTIFICATION_RE = re.compile(r"^(RNCP|RS)\d{3,6}$")
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "") else None
+
+
+class RomeCode:
+    """A ROME code: one letter (A to N) and four digits, e.g. K2204."""
+
+    def __init__(self, required: bool = True):
+        self.required = required
+
+    def __call__(self, form, field):
+        value = (field.data or "").strip().upper()
+        field.data = value
+        if not value and not self.required:
+            return
+        if not ROME_RE.match(value):
+            raise ValidationError(
+                _l("Code ROME attendu : une lettre et quatre chiffres (ex. K2204).")
+            )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice (more usable than a multiple select)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class NewOrganisationForm(FlaskForm):
+    """A new organisation invited by e-mail with its first admin (sub-form, no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    name = StringField(_l("Nom de l'entreprise"), validators=[Optional(), Length(max=200)])
+    email = EmailField(
+        _l("Adresse électronique de son ou sa responsable"),
+        validators=[Optional(), EmailAddress(EMAIL_INVALID), Length(max=254)],
+    )
+
+    def validate_email(self, field):
+        if bool(self.name.data and self.name.data.strip()) != bool(field.data):
+            raise ValidationError(_l("Indiquez à la fois le nom et l'adresse électronique."))
+
+
+class ReportNeedForm(FlaskForm):
+    title = StringField(
+        _l("Intitulé du besoin (métier visé)"),
+        validators=[DataRequired(REQUIRED), Length(max=200)],
+    )
+    category = SelectField(
+        _l("Catégorie Parcours Métiers"),
+        choices=Category.choices(),
+        validators=[DataRequired(REQUIRED)],
+    )
+    territory_id = SelectField(
+        _l("Bassin d'emploi"), coerce=_int_or_none, validators=[DataRequired(REQUIRED)]
+    )
+    rome_code = StringField(_l("Code ROME du métier"), validators=[RomeCode()])
+    trades = StringField(_l("Métiers et postes concernés"), validators=[Length(max=300)])
+    positions_estimate = IntegerField(
+        _l("Nombre de postes envisagés"),
+        validators=[Optional(), NumberRange(1, 500, _l("Entre 1 et 500 postes."))],
+    )
+    desired_start = DateField(
+        _l("Démarrage souhaité"),
+        validators=[Optional()],
+    )
+    context = TextAreaField(
+        _l("Contexte du besoin"), validators=[DataRequired(REQUIRED), Length(max=5000)]
+    )
+    employer_ids = MultiCheckboxField(_l("Employeurs déjà inscrits"), coerce=int)
+    new_employers = FieldList(FormField(NewOrganisationForm), min_entries=2, max_entries=5)
+
+    def set_choices(self, territories, employers) -> None:
+        self.territory_id.choices = [("", _l("— Choisir —"))] + [
+            (t.id, t.name) for t in territories
+        ]
+        self.employer_ids.choices = [(e.id, e.name) for e in employers]
+
+
+class OperationForm(FlaskForm):
+    title = StringField(_l("Intitulé"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    trades = StringField(_l("Métiers et postes concernés"), validators=[Length(max=300)])
+    desired_start = DateField(_l("Démarrage souhaité"), validators=[Optional()])
+    session_start = DateField(_l("Début de la session"), validators=[Optional()])
+    session_end = DateField(_l("Fin de la session"), validators=[Optional()])
+    target_headcount = IntegerField(
+        _l("Effectif ciblé (stagiaires)"),
+        validators=[Optional(), NumberRange(1, 200, _l("Entre 1 et 200 stagiaires."))],
+    )
+    hours_centre = IntegerField(
+        _l("Heures prévues en centre de formation"),
+        validators=[Optional(), NumberRange(0, 3000, _l("Entre 0 et 3 000 heures."))],
+    )
+    hours_company = IntegerField(
+        _l("Heures prévues en entreprise"),
+        validators=[Optional(), NumberRange(0, 3000, _l("Entre 0 et 3 000 heures."))],
+    )
+    certification_code = StringField(
+        _l("Code de la certification visée (RNCP ou RS)"), validators=[Length(max=20)]
+    )
+    certification_title = StringField(
+        _l("Intitulé de la certification"), validators=[Length(max=250)]
+    )
+    context = TextAreaField(_l("Contexte du besoin"), validators=[Length(max=5000)])
+
+    def validate_session_end(self, field):
+        if field.data and self.session_start.data and field.data < self.session_start.data:
+            raise ValidationError(_l("La fin de session précède son début."))
+
+    def validate_certification_code(self, field):
+        value = (field.data or "").strip().upper().replace(" ", "")
+        field.data = value
+        if value and not CERTIFICATION_RE.match(value):
+            raise ValidationError(
+                _l("Code attendu : RNCP suivi de chiffres (ex. RNCP34567) ou RS (ex. RS5678).")
+            )
+        if value and not (self.certification_title.data or "").strip():
+            raise ValidationError(_l("Indiquez aussi l'intitulé de la certification."))
+
+
+class AcknowledgeForm(FlaskForm):
+    comment = TextAreaField(_l("Commentaire (facultatif)"), validators=[Length(max=2000)])
+
+
+class FrefForm(FlaskForm):
+    reference = StringField(
+        _l("Référence de la consultation FREF"),
+        validators=[DataRequired(REQUIRED), Length(max=60)],
+    )
+    provider_id = SelectField(
+        _l("Organisme de formation retenu"),
+        coerce=_int_or_none,
+        validators=[DataRequired(REQUIRED)],
+    )
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Motif"), validators=[DataRequired(REQUIRED), Length(max=2000)])
+
+
+class AdvanceForm(FlaskForm):
+    target = HiddenField(validators=[DataRequired()])
+
+    def target_status(self) -> Status | None:
+        try:
+            return Status(self.target.data)
+        except ValueError:
+            return None
+
+
+PARTICIPANT_ROLES = [
+    r for r in ParticipantRole if r not in (ParticipantRole.REGION, ParticipantRole.PROVIDER)
+]
+
+
+class AddParticipantForm(FlaskForm):
+    organisation_id = SelectField(
+        _l("Organisation"), coerce=_int_or_none, validators=[DataRequired(REQUIRED)]
+    )
+    role = SelectField(
+        _l("Rôle dans l'opération"),
+        choices=[(r.value, r.lazy_title) for r in PARTICIPANT_ROLES],
+        validators=[DataRequired(REQUIRED)],
+    )
+
+
+class InviteOrganisationForm(FlaskForm):
+    name = StringField(
+        _l("Nom de l'organisation"), validators=[DataRequired(REQUIRED), Length(max=200)]
+    )
+    email = EmailField(
+        _l("Adresse électronique de son ou sa responsable"),
+        validators=[DataRequired(REQUIRED), EmailAddress(EMAIL_INVALID), Length(max=254)],
+    )
+    role = SelectField(
+        _l("Rôle dans l'opération"),
+        choices=[(r.value, r.lazy_title) for r in PARTICIPANT_ROLES if r != ParticipantRole.OTHER],
+        validators=[DataRequired(REQUIRED)],
+    )

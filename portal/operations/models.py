@@ -1,0 +1,334 @@
+"""An operation is one tailor-made training session run as a DEFI."""
+
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Organisation, Territory, User
+from portal.core.enums import TitledEnum, db_enum, titled
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.lots.models import Category, MarketLot
+
+
+@titled(
+    {
+        "need_reported": _l("Besoin repéré"),
+        "analysis": _l("Analyse des besoins"),
+        "co_design": _l("Co-conception"),
+        "convention": _l("Convention de partenariat"),
+        "recruitment": _l("Recrutement"),
+        "training": _l("Formation en cours"),
+        "follow_up": _l("Suivi dans l'emploi"),
+        "closed": _l("Clôturée"),
+        "cancelled": _l("Annulée"),
+    }
+)
+class Status(TitledEnum):
+    """Where an operation stands in the DEFI lifecycle."""
+
+    NEED_REPORTED = "need_reported"
+    ANALYSIS = "analysis"
+    CO_DESIGN = "co_design"
+    CONVENTION = "convention"
+    RECRUITMENT = "recruitment"
+    TRAINING = "training"
+    FOLLOW_UP = "follow_up"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+@titled(
+    {
+        "lot": _l("Marché (lot)"),
+        "pending": _l("Hors marché — décision de la Région attendue"),
+        "fref": _l("Fonds réactifs emploi formation"),
+        "declined": _l("Hors marché — non retenu par la Région"),
+    }
+)
+class Funding(TitledEnum):
+    """How the operation is financed: under a lot, or outside any lot (FREF)."""
+
+    LOT = "lot"
+    PENDING = "pending"
+    FREF = "fref"
+    DECLINED = "declined"
+
+
+@titled(
+    {
+        "region": _l("Région (pilote)"),
+        "provider": _l("Organisme de formation porteur"),
+        "employer": _l("Employeur"),
+        "partner_orientation": _l("Partenaire orientation"),
+        "partner_employment": _l("Partenaire emploi / économie"),
+        "opco": _l("OPCO"),
+        "other": _l("Autre partenaire"),
+    }
+)
+class ParticipantRole(TitledEnum):
+    """The part an organisation plays in an operation."""
+
+    REGION = "region"
+    PROVIDER = "provider"
+    EMPLOYER = "employer"
+    PARTNER_ORIENTATION = "partner_orientation"
+    PARTNER_EMPLOYMENT = "partner_employment"
+    OPCO = "opco"
+    OTHER = "other"
+
+
+class Operation(db.Model):
+    """A DEFI operation, from the reported need to closing."""
+
+    __tablename__ = "operations"
+    __table_args__ = (
+        CheckConstraint("target_headcount IS NULL OR target_headcount > 0", name="headcount"),
+        CheckConstraint("hours_centre IS NULL OR hours_centre >= 0", name="hours_centre"),
+        CheckConstraint("hours_company IS NULL OR hours_company >= 0", name="hours_company"),
+        CheckConstraint(
+            "session_end IS NULL OR session_start IS NULL OR session_end >= session_start",
+            name="session_dates",
+        ),
+        CheckConstraint("funding != 'lot' OR lot_id IS NOT NULL", name="lot_when_funded_by_lot"),
+        Index("ix_operations_status_territory", "status", "territory_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[Category] = mapped_column(db_enum(Category))
+    territory_id: Mapped[int] = mapped_column(ForeignKey("territories.id"), index=True)
+    rome_code: Mapped[str] = mapped_column(String(5))
+    trades: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[Status] = mapped_column(db_enum(Status), default=Status.NEED_REPORTED)
+    funding: Mapped[Funding] = mapped_column(db_enum(Funding))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("market_lots.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The need as reported.
+    positions_estimate: Mapped[int | None] = mapped_column(Integer)
+    desired_start: Mapped[date | None] = mapped_column(Date)
+    context: Mapped[str] = mapped_column(Text, default="")
+    reported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reported_by_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    reported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # The Région's acknowledgement of the need.
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledgement_comment: Mapped[str] = mapped_column(Text, default="")
+    # Outside any lot: the Région's decision.
+    fref_reference: Mapped[str] = mapped_column(String(60), default="")
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    # The session as planned.
+    session_start: Mapped[date | None] = mapped_column(Date)
+    session_end: Mapped[date | None] = mapped_column(Date)
+    target_headcount: Mapped[int | None] = mapped_column(Integer)
+    hours_centre: Mapped[int | None] = mapped_column(Integer)
+    hours_company: Mapped[int | None] = mapped_column(Integer)
+    certification_code: Mapped[str] = mapped_column(String(20), default="")
+    certification_title: Mapped[str] = mapped_column(String(250), default="")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    territory: Mapped[Territory] = relationship()
+    lot: Mapped[MarketLot | None] = relationship()
+    provider: Mapped[Organisation | None] = relationship(foreign_keys=[provider_id])
+    reported_by: Mapped[User] = relationship(foreign_keys=[reported_by_id])
+    reported_by_org: Mapped[Organisation] = relationship(foreign_keys=[reported_by_org_id])
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+    participants: Mapped[list["Participant"]] = relationship(
+        back_populates="operation", order_by="Participant.id"
+    )
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in (Status.CLOSED, Status.CANCELLED)
+
+    def active_participants(self) -> list["Participant"]:
+        return [p for p in self.participants if p.withdrawn_at is None]
+
+
+class Participant(db.Model):
+    """An organisation taking part in an operation, with its role; withdrawn, never deleted."""
+
+    __tablename__ = "operation_participants"
+    __table_args__ = (
+        Index(
+            "uq_operation_participants_active",
+            "operation_id",
+            "organisation_id",
+            unique=True,
+            sqlite_where=text("withdrawn_at IS NULL"),
+            postgresql_where=text("withdrawn_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    role: Mapped[ParticipantRole] = mapped_column(db_enum(ParticipantRole))
+    by_right: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+
+    operation: Mapped[Operation] = relationship(back_populates="participants")
+    organisation: Mapped[Organisation] = relationship()
+    added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
+    withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+
+
+class OperationEvent(db.Model):
+    """One line of an operation's timeline: who, for which organisation, did what, when."""
+
+    __tablename__ = "operation_events"
+    __table_args__ = (Index("ix_operation_events_operation_at", "operation_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(50))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+@titled(
+    {
+        "cdi": _l("CDI"),
+        "cdd_long": _l("CDD de 6 mois ou plus"),
+        "cdd_short": _l("CDD de moins de 6 mois"),
+        "interim": _l("Intérim"),
+        "alternance": _l("Alternance"),
+    }
+)
+class ContractType(TitledEnum):
+    """Contract promised for a position; DEFI aims at lasting jobs (CDI, CDD ≥ 6 months)."""
+
+    CDI = "cdi"
+    CDD_LONG = "cdd_long"
+    CDD_SHORT = "cdd_short"
+    INTERIM = "interim"
+    ALTERNANCE = "alternance"
+
+    @property
+    def is_lasting(self) -> bool:
+        return self in (ContractType.CDI, ContractType.CDD_LONG)
+
+
+class EmployerNeed(db.Model):
+    """What one employer needs from the operation; the employer fills in its own."""
+
+    __tablename__ = "employer_needs"
+    __table_args__ = (UniqueConstraint("operation_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    skills: Mapped[str] = mapped_column(Text, default="")
+    constraint_hours: Mapped[str] = mapped_column(Text, default="")
+    constraint_mobility: Mapped[str] = mapped_column(Text, default="")
+    constraint_licence: Mapped[str] = mapped_column(Text, default="")
+    constraint_physical: Mapped[str] = mapped_column(Text, default="")
+    technical_platform: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    operation: Mapped[Operation] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+    positions: Mapped[list["Position"]] = relationship(
+        back_populates="need", cascade="all, delete-orphan", order_by="Position.id"
+    )
+
+    @property
+    def positions_count(self) -> int:
+        return sum(p.count for p in self.positions)
+
+
+class Position(db.Model):
+    """Positions an employer promises to fill: job, count, contract, start."""
+
+    __tablename__ = "need_positions"
+    __table_args__ = (CheckConstraint("count > 0", name="count_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("employer_needs.id", ondelete="CASCADE"), index=True
+    )
+    job_title: Mapped[str] = mapped_column(String(200))
+    rome_code: Mapped[str] = mapped_column(String(5), default="")
+    count: Mapped[int] = mapped_column(Integer)
+    contract_type: Mapped[ContractType] = mapped_column(db_enum(ContractType))
+    planned_start: Mapped[date | None] = mapped_column(Date)
+
+    need: Mapped[EmployerNeed] = relationship(back_populates="positions")
+
+
+class NeedsAnalysis(db.Model):
+    """Public needs, the territorial diagnosis and the proposed adaptations sent to the Région."""
+
+    __tablename__ = "needs_analyses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), unique=True)
+    target_publics: Mapped[list] = mapped_column(JSON, default=list)
+    prerequisites: Mapped[str] = mapped_column(Text, default="")
+    barriers: Mapped[list] = mapped_column(JSON, default=list)
+    barriers_detail: Mapped[str] = mapped_column(Text, default="")
+    accompaniment: Mapped[str] = mapped_column(Text, default="")
+    prescribers: Mapped[str] = mapped_column(Text, default="")
+    diagnosis: Mapped[str] = mapped_column(Text, default="")
+    diagnosis_links: Mapped[str] = mapped_column(Text, default="")
+    adaptations: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    region_answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    operation: Mapped[Operation] = relationship()
+    sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    figures: Mapped[list["DiagnosisFigure"]] = relationship(
+        back_populates="analysis", cascade="all, delete-orphan", order_by="DiagnosisFigure.id"
+    )
+
+
+class DiagnosisFigure(db.Model):
+    """A key figure of the territorial diagnosis, with its source."""
+
+    __tablename__ = "diagnosis_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("needs_analyses.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(250), default="")
+
+    analysis: Mapped[NeedsAnalysis] = relationship(back_populates="figures")

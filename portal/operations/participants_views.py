@@ -1,0 +1,138 @@
+"""Participants of an operation: one htmx widget (add, invite by e-mail, withdraw)."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal import htmx
+from portal.accounts.access import current_org, require
+from portal.accounts.models import Organisation, OrgKind
+from portal.core.errors import RuleError
+from portal.extensions import db
+from portal.operations import bp, queries, services
+from portal.operations.access import can_steer, load_operation
+from portal.operations.forms import AddParticipantForm, InviteOrganisationForm, ReasonForm
+from portal.operations.models import Participant, ParticipantRole
+
+
+def _candidates(operation) -> list[Organisation]:
+    """Employers and partners not yet taking part."""
+    taking_part = {p.organisation_id for p in operation.active_participants()}
+    organisations = db.session.scalars(
+        select(Organisation)
+        .where(Organisation.kind.in_([OrgKind.EMPLOYER, OrgKind.PARTNER]))
+        .order_by(Organisation.kind, Organisation.name)
+    ).all()
+    return [o for o in organisations if o.id not in taking_part]
+
+
+def _add_form(operation, formdata=None) -> AddParticipantForm:
+    form = AddParticipantForm(formdata=formdata)
+    form.organisation_id.choices = [("", _("— Choisir —"))] + [
+        (o.id, f"{o.name} ({o.kind.title})") for o in _candidates(operation)
+    ]
+    return form
+
+
+def _render(operation_id: int, *, add_form=None, invite_form=None, error=None, status=200):
+    operation = queries.load_for_page(operation_id)
+    return htmx.render(
+        "operations/participants.html",
+        "operations/_participants.html",
+        status=status,
+        operation=operation,
+        can_steer=can_steer(operation),
+        add_form=add_form or _add_form(operation, formdata=None),
+        invite_form=invite_form or InviteOrganisationForm(formdata=None),
+        withdraw_form=ReasonForm(formdata=None),
+        error=error,
+    )
+
+
+def _done(operation_id: int, message: str):
+    if htmx.is_htmx():
+        return _render(operation_id)
+    flash(message, "success")
+    return redirect(url_for("operations.list_participants", operation_id=operation_id), 303)
+
+
+@bp.get("/<int:operation_id>/participants")
+@login_required
+def list_participants(operation_id: int):
+    """Who takes part, with their role, and who was withdrawn (history)."""
+    load_operation(operation_id)
+    return _render(operation_id)
+
+
+@bp.post("/<int:operation_id>/participants")
+@login_required
+def add_participant(operation_id: int):
+    """Associate an existing employer or partner with a role."""
+    operation = load_operation(operation_id)
+    require(can_steer(operation))
+    form = _add_form(operation, formdata=request.form)
+    if not form.validate_on_submit():
+        return _render(operation_id, add_form=form, status=422)
+    organisation = db.session.get(Organisation, form.organisation_id.data)
+    try:
+        services.add_participant(
+            operation,
+            organisation,
+            ParticipantRole(form.role.data),
+            by=current_user,
+            org=current_org(),
+        )
+    except RuleError as exc:
+        db.session.rollback()
+        return _render(operation_id, add_form=form, error=exc.message, status=422)
+    db.session.commit()
+    return _done(operation_id, _("%(org)s est associé·e à l'opération.", org=organisation.name))
+
+
+@bp.post("/<int:operation_id>/participants/invitation")
+@login_required
+def invite_organisation(operation_id: int):
+    """Invite an organisation not yet in the portal (its first admin, by e-mail)."""
+    operation = load_operation(operation_id)
+    require(can_steer(operation))
+    form = InviteOrganisationForm()
+    if not form.validate_on_submit():
+        return _render(operation_id, invite_form=form, status=422)
+    try:
+        services.invite_new_organisation(
+            operation,
+            form.name.data,
+            form.email.data,
+            ParticipantRole(form.role.data),
+            by=current_user,
+            org=current_org(),
+        )
+    except RuleError as exc:
+        db.session.rollback()
+        return _render(operation_id, invite_form=form, error=exc.message, status=422)
+    db.session.commit()
+    return _done(operation_id, _("Invitation envoyée à %(email)s.", email=form.email.data))
+
+
+@bp.post("/<int:operation_id>/participants/<int:participant_id>/retrait")
+@login_required
+def withdraw_participant(operation_id: int, participant_id: int):
+    """Withdraw a participant before the convention is signed (history kept)."""
+    operation = load_operation(operation_id)
+    require(can_steer(operation))
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.operation_id != operation.id:
+        abort(404)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _render(operation_id, error=_("Indiquez le motif du retrait."), status=422)
+    try:
+        services.withdraw_participant(
+            participant, reason=form.reason.data, by=current_user, org=current_org()
+        )
+    except RuleError as exc:
+        db.session.rollback()
+        return _render(operation_id, error=exc.message, status=422)
+    db.session.commit()
+    return _done(operation_id, _("Participant retiré."))

@@ -1,0 +1,146 @@
+"""Read-side queries of operations: filtered lists, counts, the page's data, the timeline."""
+
+from dataclasses import dataclass
+
+from flask import request
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.lots.models import Category, MarketLot
+from portal.operations.access import visible_operations
+from portal.operations.models import (
+    EmployerNeed,
+    Operation,
+    OperationEvent,
+    Participant,
+    Position,
+    Status,
+)
+
+TIMELINE_PAGE = 20
+
+
+@dataclass
+class Filters:
+    """The list's filters, read from the query string (invalid values are ignored)."""
+
+    status: Status | None = None
+    category: Category | None = None
+    territory_id: int | None = None
+    lot_id: int | None = None
+    q: str = ""
+
+    @classmethod
+    def from_request(cls) -> "Filters":
+        args = request.args
+
+        def enum_or_none(enum_cls, value):
+            try:
+                return enum_cls(value) if value else None
+            except ValueError:
+                return None
+
+        return cls(
+            status=enum_or_none(Status, args.get("statut")),
+            category=enum_or_none(Category, args.get("categorie")),
+            territory_id=args.get("bassin", type=int),
+            lot_id=args.get("lot", type=int),
+            q=(args.get("q") or "").strip()[:100],
+        )
+
+    def apply(self, query):
+        if self.status:
+            query = query.where(Operation.status == self.status)
+        if self.category:
+            query = query.where(Operation.category == self.category)
+        if self.territory_id:
+            query = query.where(Operation.territory_id == self.territory_id)
+        if self.lot_id:
+            query = query.where(Operation.lot_id == self.lot_id)
+        if self.q:
+            pattern = f"%{self.q.lower()}%"
+            query = query.where(
+                or_(
+                    func.lower(Operation.title).like(pattern),
+                    func.lower(Operation.trades).like(pattern),
+                    func.lower(Operation.rome_code).like(pattern),
+                )
+            )
+        return query
+
+    @property
+    def active(self) -> bool:
+        return any([self.status, self.category, self.territory_id, self.lot_id, self.q])
+
+
+def operations_query(filters: Filters):
+    """Visible operations matching ``filters``, newest first, with what the rows display."""
+    query = visible_operations(select(Operation)).options(
+        selectinload(Operation.territory),
+        selectinload(Operation.provider),
+        selectinload(Operation.lot),
+    )
+    return filters.apply(query).order_by(Operation.reported_at.desc(), Operation.id.desc())
+
+
+def status_counts() -> dict[Status, int]:
+    """How many visible operations stand at each status."""
+    query = visible_operations(select(Operation.status, func.count(Operation.id))).group_by(
+        Operation.status
+    )
+    counts = dict(db.session.execute(query).all())
+    return {status: counts.get(status, 0) for status in Status}
+
+
+def lots_for_filter():
+    return db.session.scalars(select(MarketLot).order_by(MarketLot.number)).all()
+
+
+def load_for_page(operation_id: int) -> Operation | None:
+    """The operation with everything its page shows, loaded in a fixed number of queries."""
+    return db.session.scalar(
+        select(Operation)
+        .where(Operation.id == operation_id)
+        .options(
+            selectinload(Operation.territory),
+            selectinload(Operation.lot),
+            selectinload(Operation.provider),
+            selectinload(Operation.reported_by),
+            selectinload(Operation.reported_by_org),
+            selectinload(Operation.acknowledged_by),
+            selectinload(Operation.participants).selectinload(Participant.organisation),
+            selectinload(Operation.participants).selectinload(Participant.withdrawn_by),
+        )
+    )
+
+
+def positions_promised(operation: Operation) -> int:
+    """Positions promised by the operation's employers (all contract types)."""
+    return db.session.scalar(
+        select(func.coalesce(func.sum(Position.count), 0))
+        .join(EmployerNeed, EmployerNeed.id == Position.need_id)
+        .where(EmployerNeed.operation_id == operation.id)
+    )
+
+
+def needs_by_organisation(operation: Operation) -> dict[int, EmployerNeed]:
+    needs = db.session.scalars(
+        select(EmployerNeed)
+        .where(EmployerNeed.operation_id == operation.id)
+        .options(selectinload(EmployerNeed.positions))
+    ).all()
+    return {n.organisation_id: n for n in needs}
+
+
+def timeline_page(operation: Operation, page: int) -> tuple[list[OperationEvent], bool]:
+    """One page of the timeline, newest first, and whether an older page exists."""
+    events = db.session.scalars(
+        select(OperationEvent)
+        .where(OperationEvent.operation_id == operation.id)
+        .options(selectinload(OperationEvent.actor), selectinload(OperationEvent.organisation))
+        .order_by(OperationEvent.at.desc(), OperationEvent.id.desc())
+        .limit(TIMELINE_PAGE + 1)
+        .offset((page - 1) * TIMELINE_PAGE)
+    ).all()
+    return events[:TIMELINE_PAGE], len(events) > TIMELINE_PAGE

@@ -1,0 +1,464 @@
+"""Business verbs of an operation: report the need, decide, advance, cancel, participants.
+
+They check rules, change state, write the timeline and the audit log, notify; they
+flush and never commit.
+"""
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts import services as accounts
+from portal.accounts.models import Organisation, OrgKind, Territory, User
+from portal.audit.services import record
+from portal.core.errors import RuleError
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.lots.services import find_covering_lot, normalize_rome
+from portal.notifications.services import notify, organisation_members, region_admins
+from portal.operations import states
+from portal.operations.models import (
+    Funding,
+    Operation,
+    OperationEvent,
+    Participant,
+    ParticipantRole,
+    Status,
+)
+
+
+class ExclusivityError(RuleError):
+    """The need falls under another organisme's lot; the Région has been told."""
+
+
+def region_organisation() -> Organisation:
+    """The Région (one per portal)."""
+    region = db.session.scalar(
+        select(Organisation).where(Organisation.kind == OrgKind.REGION).order_by(Organisation.id)
+    )
+    if region is None:
+        raise RuleError(_("Aucune organisation Région n'est définie dans le portail."))
+    return region
+
+
+def log_event(operation: Operation, kind: str, *, by: User | None, org=None, **detail):
+    """Append an event to the operation's timeline (and the audit log)."""
+    event = OperationEvent(
+        operation_id=operation.id,
+        actor_id=getattr(by, "id", None),
+        organisation_id=getattr(org, "id", None),
+        kind=kind,
+        detail=detail,
+    )
+    db.session.add(event)
+    record(f"operation.{kind}", actor=by, organisation=org, obj=operation, **detail)
+    return event
+
+
+def referents_for(territory: Territory) -> list[User]:
+    """Who the Région must tell at once: the bassin's referent, else the Région's admins."""
+    return [territory.referent] if territory.referent else region_admins()
+
+
+def _add_participant(operation, organisation, role, *, by, by_right=False) -> Participant:
+    participant = Participant(
+        operation=operation,
+        organisation=organisation,
+        role=role,
+        by_right=by_right,
+        added_by_id=getattr(by, "id", None),
+    )
+    db.session.add(participant)
+    return participant
+
+
+def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
+    """An organisme (or the Région) reports a hiring need; the referent is told at once.
+
+    ``data``: title, category, territory, rome_code, trades, positions_estimate,
+    desired_start, context, employers (organisations), new_employers ([(name, email)]).
+    """
+    if org.kind not in (OrgKind.PROVIDER, OrgKind.REGION):
+        raise RuleError(_("Seuls un organisme de formation ou la Région signalent un besoin."))
+    territory, category = data["territory"], data["category"]
+    rome_code = normalize_rome(data["rome_code"])
+    lot = find_covering_lot(category, territory, rome_code, data.get("desired_start"))
+    if lot is not None and org.kind == OrgKind.PROVIDER and lot.holder_id != org.id:
+        message = _(
+            "Ce besoin relève du lot n° %(number)s « %(title)s » (%(period)s), attribué à "
+            "%(holder)s : son attributaire a l'exclusivité de cette formation. "
+            "La Région en est informée.",
+            number=lot.number,
+            title=lot.title,
+            period=lot.period_label,
+            holder=lot.holder.name,
+        )
+        notify(
+            referents_for(territory),
+            kind="exclusivity_refused",
+            message=_(
+                "%(org)s a signalé un besoin « %(title)s » (bassin de %(territory)s) couvert par "
+                "le lot n° %(number)s attribué à %(holder)s : signalement refusé.",
+                org=org.name,
+                title=data["title"],
+                territory=territory.name,
+                number=lot.number,
+                holder=lot.holder.name,
+            ),
+            email_subject=_("Besoin refusé : exclusivité du lot n° %(n)s", n=lot.number),
+        )
+        record(
+            "operation.exclusivity_refused",
+            actor=by,
+            organisation=org,
+            obj=lot,
+            title=data["title"],
+            territory=territory.name,
+        )
+        raise ExclusivityError(message)
+    if lot is not None:
+        funding, provider = Funding.LOT, lot.holder
+    else:
+        funding, provider = Funding.PENDING, (org if org.kind == OrgKind.PROVIDER else None)
+    operation = Operation(
+        title=data["title"],
+        category=category,
+        territory=territory,
+        rome_code=rome_code,
+        trades=data.get("trades", ""),
+        funding=funding,
+        lot=lot,
+        provider=provider,
+        positions_estimate=data.get("positions_estimate"),
+        desired_start=data.get("desired_start"),
+        context=data.get("context", ""),
+        reported_by=by,
+        reported_by_org=org,
+        status=Status.NEED_REPORTED,
+    )
+    db.session.add(operation)
+    db.session.flush()
+    _add_participant(operation, region_organisation(), ParticipantRole.REGION, by=by, by_right=True)
+    if provider is not None:
+        _add_participant(operation, provider, ParticipantRole.PROVIDER, by=by, by_right=True)
+    for employer in data.get("employers", []):
+        _add_participant(operation, employer, ParticipantRole.EMPLOYER, by=by)
+    for name, email in data.get("new_employers", []):
+        invite_new_organisation(operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org)
+    log_event(
+        operation,
+        "need_reported",
+        by=by,
+        org=org,
+        funding=funding.value,
+        lot=lot.number if lot else None,
+    )
+    notify(
+        referents_for(territory),
+        kind="need_reported",
+        operation=operation,
+        message=_(
+            "Nouveau besoin repéré par %(org)s : « %(title)s », bassin de %(territory)s "
+            "(%(funding)s).",
+            org=org.name,
+            title=operation.title,
+            territory=territory.name,
+            funding=funding.title,
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Nouveau besoin DEFI : %(title)s", title=operation.title),
+    )
+    return operation
+
+
+def acknowledge_need(operation: Operation, *, by: User, org: Organisation, comment: str = ""):
+    """The Région acknowledges the reported need (accusé de réception)."""
+    if org.kind != OrgKind.REGION:
+        raise RuleError(_("Seule la Région accuse réception d'un besoin."))
+    if operation.acknowledged_at is not None:
+        raise RuleError(_("La Région a déjà accusé réception de ce besoin."))
+    operation.acknowledged_at = utcnow()
+    operation.acknowledged_by = by
+    operation.acknowledgement_comment = comment.strip()
+    log_event(operation, "acknowledged", by=by, org=org, comment=comment.strip())
+    _tell_carrier(
+        operation,
+        _("La Région a accusé réception du besoin « %(title)s ».", title=operation.title),
+        kind="acknowledged",
+    )
+
+
+def _tell_carrier(operation: Operation, message: str, *, kind: str) -> None:
+    if operation.provider_id:
+        notify(
+            organisation_members(operation.provider_id),
+            kind=kind,
+            operation=operation,
+            message=message,
+            endpoint="operations.show_operation",
+            operation_id=operation.id,
+        )
+
+
+def launch_fref(
+    operation: Operation, *, reference: str, provider: Organisation, by: User, org: Organisation
+) -> None:
+    """Outside any lot, the Région opens a FREF consultation and records the chosen organisme."""
+    if org.kind != OrgKind.REGION:
+        raise RuleError(_("Seule la Région décide d'une consultation FREF."))
+    if operation.funding != Funding.PENDING:
+        raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
+    if provider.kind != OrgKind.PROVIDER:
+        raise RuleError(_("L'organisme retenu doit être un organisme de formation."), "provider_id")
+    previous = operation.provider_id
+    operation.funding = Funding.FREF
+    operation.fref_reference = reference.strip()
+    operation.provider = provider
+    if previous != provider.id:
+        if previous is not None:
+            withdraw_carrier = next(
+                (p for p in operation.active_participants() if p.organisation_id == previous), None
+            )
+            if withdraw_carrier is not None:
+                withdraw_carrier.withdrawn_at = utcnow()
+                withdraw_carrier.withdrawn_by_id = by.id
+                withdraw_carrier.withdrawal_reason = _("Autre organisme retenu après consultation")
+        _add_participant(operation, provider, ParticipantRole.PROVIDER, by=by, by_right=True)
+    log_event(
+        operation,
+        "fref_launched",
+        by=by,
+        org=org,
+        reference=operation.fref_reference,
+        provider=provider.name,
+    )
+    _tell_carrier(
+        operation,
+        _(
+            "La Région a retenu votre organisme pour « %(title)s » (consultation FREF %(ref)s).",
+            title=operation.title,
+            ref=operation.fref_reference,
+        ),
+        kind="fref_launched",
+    )
+
+
+def decline_need(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
+    """Outside any lot, the Région declines the need, with a reason."""
+    if org.kind != OrgKind.REGION:
+        raise RuleError(_("Seule la Région décide des besoins hors marché."))
+    if operation.funding != Funding.PENDING:
+        raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
+    if not reason.strip():
+        raise RuleError(_("Indiquez le motif de la décision."), "reason")
+    operation.funding = Funding.DECLINED
+    operation.decline_reason = reason.strip()
+    log_event(operation, "declined", by=by, org=org, reason=reason.strip())
+    _tell_carrier(
+        operation,
+        _(
+            "La Région n'a pas retenu le besoin « %(title)s » : %(reason)s",
+            title=operation.title,
+            reason=reason.strip(),
+        ),
+        kind="declined",
+    )
+
+
+OPERATION_FIELDS = (
+    "title",
+    "trades",
+    "session_start",
+    "session_end",
+    "target_headcount",
+    "hours_centre",
+    "hours_company",
+    "certification_code",
+    "certification_title",
+    "context",
+    "desired_start",
+)
+
+
+def update_operation(operation: Operation, data: dict, *, by: User, org: Organisation) -> None:
+    """Edit the operation's details (organisme porteur or Région)."""
+    if not operation.is_open:
+        raise RuleError(_("Cette opération est close : elle ne peut plus être modifiée."))
+    changed = {}
+    for name in OPERATION_FIELDS:
+        if name in data and getattr(operation, name) != data[name]:
+            changed[name] = str(data[name]) if data[name] is not None else None
+            setattr(operation, name, data[name])
+    if changed:
+        log_event(operation, "updated", by=by, org=org, fields=sorted(changed))
+
+
+def advance(operation: Operation, target: Status, *, by: User, org: Organisation) -> None:
+    """Move the operation to ``target`` if the transition's guard is satisfied."""
+    unmet = states.unmet_conditions(operation, target)
+    if unmet:
+        raise RuleError(" ".join(unmet))
+    previous = operation.status
+    operation.status = target
+    log_event(operation, "advanced", by=by, org=org, source=previous.value, target=target.value)
+
+
+def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
+    """Cancel an operation that is not closed, with a reason."""
+    if not states.can_cancel(operation):
+        raise RuleError(_("Une opération close ou déjà annulée ne peut pas être annulée."))
+    if not reason.strip():
+        raise RuleError(_("Indiquez le motif de l'annulation."), "reason")
+    previous = operation.status
+    operation.status = Status.CANCELLED
+    operation.cancel_reason = reason.strip()
+    log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
+
+
+ROLE_KINDS = {
+    ParticipantRole.EMPLOYER: {OrgKind.EMPLOYER},
+    ParticipantRole.PARTNER_ORIENTATION: {OrgKind.PARTNER},
+    ParticipantRole.PARTNER_EMPLOYMENT: {OrgKind.PARTNER},
+    ParticipantRole.OPCO: {OrgKind.PARTNER},
+    ParticipantRole.OTHER: {OrgKind.PARTNER, OrgKind.EMPLOYER},
+}
+
+
+def _check_can_change_participants(operation: Operation) -> None:
+    if operation.status in (
+        Status.RECRUITMENT,
+        Status.TRAINING,
+        Status.FOLLOW_UP,
+        Status.CLOSED,
+        Status.CANCELLED,
+    ):
+        raise RuleError(_("La convention est signée : les participants ne changent plus."))
+
+
+def add_participant(
+    operation: Operation,
+    organisation: Organisation,
+    role: ParticipantRole,
+    *,
+    by: User,
+    org: Organisation,
+) -> Participant:
+    """Invite an existing organisation to the operation with a role."""
+    _check_can_change_participants(operation)
+    if role not in ROLE_KINDS or organisation.kind not in ROLE_KINDS[role]:
+        raise RuleError(
+            _(
+                "%(org)s (%(kind)s) ne peut pas avoir le rôle « %(role)s ».",
+                org=organisation.name,
+                kind=organisation.kind.title,
+                role=role.title,
+            ),
+            "role",
+        )
+    if any(p.organisation_id == organisation.id for p in operation.active_participants()):
+        raise RuleError(_("%(org)s participe déjà à l'opération.", org=organisation.name))
+    participant = _add_participant(operation, organisation, role, by=by)
+    db.session.flush()
+    log_event(
+        operation,
+        "participant_added",
+        by=by,
+        org=org,
+        participant=organisation.name,
+        role=role.value,
+    )
+    notify(
+        organisation_members(organisation.id, admins_only=True),
+        kind="participant_added",
+        operation=operation,
+        message=_(
+            "%(org)s vous associe à l'opération DEFI « %(title)s » (%(role)s).",
+            org=org.name,
+            title=operation.title,
+            role=role.title,
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI : %(title)s", title=operation.title),
+    )
+    return participant
+
+
+def invite_new_organisation(
+    operation: Operation,
+    name: str,
+    email: str,
+    role: ParticipantRole,
+    *,
+    by: User,
+    org: Organisation,
+) -> Participant:
+    """Create a not-yet-registered organisation, invite its first admin, add it to the operation."""
+    _check_can_change_participants(operation)
+    kind = OrgKind.EMPLOYER if role == ParticipantRole.EMPLOYER else OrgKind.PARTNER
+    existing = db.session.scalar(
+        select(Organisation).where(Organisation.name == name.strip(), Organisation.kind == kind)
+    )
+    if existing is not None:
+        raise RuleError(
+            _(
+                "%(org)s existe déjà dans le portail : choisissez-la dans la liste.",
+                org=existing.name,
+            ),
+            "name",
+        )
+    organisation = Organisation(kind=kind, name=name.strip(), territory=operation.territory)
+    if kind == OrgKind.PARTNER:
+        from portal.accounts.models import PartnerType
+
+        organisation.partner_type = (
+            PartnerType.ORIENTATION
+            if role == ParticipantRole.PARTNER_ORIENTATION
+            else PartnerType.EMPLOYMENT
+        )
+    db.session.add(organisation)
+    db.session.flush()
+    record(
+        "organisation.created",
+        actor=by,
+        organisation=organisation,
+        obj=organisation,
+        name=organisation.name,
+        via_operation=operation.id,
+    )
+    accounts.invite(email, organisation, by=by, is_admin=True)
+    participant = _add_participant(operation, organisation, role, by=by)
+    db.session.flush()
+    log_event(
+        operation,
+        "participant_invited",
+        by=by,
+        org=org,
+        participant=organisation.name,
+        role=role.value,
+        email=accounts.normalize_email(email),
+    )
+    return participant
+
+
+def withdraw_participant(
+    participant: Participant, *, reason: str, by: User, org: Organisation
+) -> None:
+    """Withdraw a participant before the convention is signed (kept in the history)."""
+    operation = participant.operation
+    _check_can_change_participants(operation)
+    if participant.by_right:
+        raise RuleError(_("La Région et l'organisme porteur participent de droit."))
+    if participant.withdrawn_at is not None:
+        raise RuleError(_("Ce participant est déjà retiré."))
+    participant.withdrawn_at = utcnow()
+    participant.withdrawn_by_id = by.id
+    participant.withdrawal_reason = reason.strip()
+    log_event(
+        operation,
+        "participant_withdrawn",
+        by=by,
+        org=org,
+        participant=participant.organisation.name,
+        reason=reason.strip(),
+    )

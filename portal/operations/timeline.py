@@ -1,0 +1,95 @@
+"""How timeline events read in French, and what each person has to do next."""
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal.lots.models import Category
+from portal.operations.models import Funding, OperationEvent, ParticipantRole, Status
+
+EVENT_TITLES = {
+    "need_reported": _l("Besoin repéré et signalé à la Région"),
+    "acknowledged": _l("La Région accuse réception du besoin"),
+    "fref_launched": _l("Consultation FREF %(reference)s : %(provider)s retenu"),
+    "declined": _l("Besoin hors marché non retenu : %(reason)s"),
+    "updated": _l("Informations de l'opération modifiées"),
+    "advanced": _l("Passage de « %(source)s » à « %(target)s »"),
+    "cancelled": _l("Opération annulée : %(reason)s"),
+    "participant_added": _l("%(participant)s rejoint l'opération (%(role)s)"),
+    "participant_invited": _l("%(participant)s invité·e à rejoindre l'opération (%(role)s)"),
+    "participant_withdrawn": _l("%(participant)s retiré·e de l'opération"),
+    "employer_need_updated": _l("Besoins de %(employer)s mis à jour"),
+    "position_added": _l("%(employer)s : %(count)s poste(s) de %(job_title)s ajouté(s)"),
+    "position_removed": _l("%(employer)s : %(count)s poste(s) de %(job_title)s retiré(s)"),
+    "analysis_updated": _l("Analyse des besoins (publics, diagnostic) mise à jour"),
+    "figure_added": _l("Chiffre clé ajouté au diagnostic : %(label)s"),
+    "figure_removed": _l("Chiffre clé retiré du diagnostic : %(label)s"),
+    "analysis_sent": _l("Analyse des besoins et adaptations transmises à la Région"),
+    "analysis_answered": _l("La Région répond à l'analyse des besoins"),
+}
+
+
+def _title_of(enum_cls, value):
+    try:
+        return enum_cls(value).title
+    except ValueError:
+        return value
+
+
+def describe(event: OperationEvent) -> str:
+    """The French sentence for one timeline event."""
+    detail = dict(event.detail or {})
+    for key in ("source", "target"):
+        if key in detail:
+            detail[key] = _title_of(Status, detail[key])
+    if "role" in detail:
+        detail["role"] = _title_of(ParticipantRole, detail["role"])
+    if "funding" in detail:
+        detail["funding"] = _title_of(Funding, detail["funding"])
+    template = EVENT_TITLES.get(event.kind)
+    if template is None:
+        return event.kind
+    try:
+        return str(template) % detail if "%(" in str(template) else str(template)
+    except (KeyError, TypeError, ValueError):
+        return str(template).split("%(")[0].rstrip(" :")
+
+
+def category_title(value) -> str:
+    return _title_of(Category, value)
+
+
+def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list[str]:
+    """What the current organisation is expected to do now on this operation."""
+    from portal.accounts.models import OrgKind
+    from portal.operations import states
+
+    tasks = []
+    if not operation.is_open:
+        return tasks
+    if org.kind == OrgKind.REGION:
+        if operation.acknowledged_at is None:
+            tasks.append(_("Accuser réception du besoin signalé."))
+        if operation.funding == Funding.PENDING:
+            tasks.append(_("Décider : consultation FREF ou refus motivé (besoin hors marché)."))
+        if (
+            analysis
+            and analysis.sent_at
+            and (analysis.answered_at is None or analysis.answered_at < analysis.sent_at)
+        ):
+            tasks.append(_("Répondre à l'analyse des besoins transmise par l'organisme."))
+    elif org.kind == OrgKind.EMPLOYER and operation.status in (
+        Status.NEED_REPORTED,
+        Status.ANALYSIS,
+    ):
+        need = needs_by_org.get(org.id)
+        if need is None or not need.positions:
+            tasks.append(_("Indiquer vos postes à pourvoir et vos besoins de compétences."))
+    if can_steer and org.kind == OrgKind.PROVIDER:
+        if not any(p.role == ParticipantRole.EMPLOYER for p in operation.active_participants()):
+            tasks.append(_("Associer les employeurs qui promettent des emplois."))
+        if operation.status == Status.ANALYSIS and (analysis is None or analysis.sent_at is None):
+            tasks.append(_("Compléter l'analyse des besoins et la transmettre à la Région."))
+        target = states.next_status(operation)
+        if target and not states.unmet_conditions(operation, target):
+            tasks.append(_("Passer à l'étape « %(step)s ».", step=target.title))
+    return tasks

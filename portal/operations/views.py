@@ -1,0 +1,313 @@
+"""Routes of operations: list, report a need, the operation page, decisions and steps."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal import htmx
+from portal.accounts.access import current_org, require
+from portal.accounts.models import Organisation, OrgKind, Territory
+from portal.core.errors import RuleError
+from portal.core.pagination import paginate, requested_page
+from portal.extensions import db
+from portal.lots.models import Category
+from portal.operations import analysis_views, bp, queries, services, states
+from portal.operations.access import can_steer, is_region, load_operation
+from portal.operations.forms import (
+    AcknowledgeForm,
+    AdvanceForm,
+    FrefForm,
+    OperationForm,
+    ReasonForm,
+    ReportNeedForm,
+)
+from portal.operations.models import Funding, Status
+from portal.operations.timeline import describe, todo_for
+
+
+def _territories():
+    return db.session.scalars(select(Territory).order_by(Territory.name)).all()
+
+
+def _providers():
+    return db.session.scalars(
+        select(Organisation)
+        .where(Organisation.kind == OrgKind.PROVIDER)
+        .order_by(Organisation.name)
+    ).all()
+
+
+@bp.get("/")
+@login_required
+def list_operations():
+    """Operations the user may see, filtered by htmx with the URL kept in sync."""
+    filters = queries.Filters.from_request()
+    pagination = paginate(queries.operations_query(filters))
+    return htmx.render(
+        "operations/list.html",
+        "operations/_results.html",
+        pagination=pagination,
+        operations=pagination.items,
+        filters=filters,
+        counts=queries.status_counts(),
+        statuses=list(Status),
+        categories=list(Category),
+        territories=_territories(),
+        lots=queries.lots_for_filter(),
+        can_report=current_org().kind in (OrgKind.PROVIDER, OrgKind.REGION),
+    )
+
+
+@bp.route("/nouveau-besoin", methods=["GET", "POST"])
+@login_required
+def report_need():
+    """An organisme de formation (or the Région) reports a hiring need."""
+    org = current_org()
+    require(org.kind in (OrgKind.PROVIDER, OrgKind.REGION))
+    territories = _territories()
+    employers = db.session.scalars(
+        select(Organisation)
+        .where(Organisation.kind == OrgKind.EMPLOYER)
+        .order_by(Organisation.name)
+    ).all()
+    form = ReportNeedForm()
+    form.set_choices(territories, employers)
+    error = None
+    if form.validate_on_submit():
+        by_id = {e.id: e for e in employers}
+        data = {
+            "title": form.title.data.strip(),
+            "category": Category(form.category.data),
+            "territory": next(t for t in territories if t.id == form.territory_id.data),
+            "rome_code": form.rome_code.data,
+            "trades": (form.trades.data or "").strip(),
+            "positions_estimate": form.positions_estimate.data,
+            "desired_start": form.desired_start.data,
+            "context": form.context.data.strip(),
+            "employers": [by_id[i] for i in form.employer_ids.data if i in by_id],
+            "new_employers": [
+                (entry.form.name.data.strip(), entry.form.email.data)
+                for entry in form.new_employers
+                if entry.form.name.data and entry.form.name.data.strip()
+            ],
+        }
+        try:
+            operation = services.report_need(data, by=current_user, org=org)
+        except services.ExclusivityError as exc:
+            db.session.commit()  # the Région's notification of the refused need stays
+            error = exc.message
+        except RuleError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            flash(
+                _("Besoin signalé : la Région (référent·e du bassin) en est informée."), "success"
+            )
+            return redirect(url_for("operations.show_operation", operation_id=operation.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("operations/report_need.html", form=form, error=error), status
+
+
+@bp.get("/<int:operation_id>")
+@login_required
+def show_operation(operation_id: int):
+    """The operation page: steps, key figures, to-do, participants, decisions, timeline."""
+    load_operation(operation_id)  # 404 unless visible
+    operation = queries.load_for_page(operation_id)
+    org = current_org()
+    steer = can_steer(operation)
+    summary = analysis_views.summary_context(operation)
+    target = states.next_status(operation)
+    events, has_more = queries.timeline_page(operation, 1)
+    return render_template(
+        "operations/show.html",
+        operation=operation,
+        steps=states.FORWARD,
+        step_index=states.FORWARD.index(operation.status)
+        if operation.status in states.FORWARD
+        else None,
+        positions=queries.positions_promised(operation),
+        todo=todo_for(
+            operation,
+            org=org,
+            analysis=summary.get("analysis"),
+            needs_by_org=summary.get("needs_by_org", {}),
+            can_steer=steer,
+        ),
+        can_steer=steer,
+        region=is_region(),
+        target=target,
+        unmet=states.unmet_conditions(operation, target) if target else [],
+        analysis_summary=summary,
+        events=events,
+        has_more=has_more,
+        describe=describe,
+        ack_form=AcknowledgeForm(),
+        fref_form=_fref_form(),
+        reason_form=ReasonForm(),
+        advance_form=AdvanceForm(target=target.value if target else ""),
+        Funding=Funding,
+    )
+
+
+def _fref_form(formdata=None) -> FrefForm:
+    form = FrefForm(formdata=formdata)
+    form.provider_id.choices = [("", _("— Choisir —"))] + [(p.id, p.name) for p in _providers()]
+    return form
+
+
+@bp.get("/<int:operation_id>/chronologie")
+@login_required
+def timeline(operation_id: int):
+    """Older timeline events, a page at a time (htmx appends them; a plain page otherwise)."""
+    operation = load_operation(operation_id)
+    page = requested_page()
+    events, has_more = queries.timeline_page(operation, page)
+    return htmx.render(
+        "operations/timeline.html",
+        "operations/_timeline_items.html",
+        operation=operation,
+        events=events,
+        has_more=has_more,
+        page=page,
+        describe=describe,
+    )
+
+
+@bp.route("/<int:operation_id>/modification", methods=["GET", "POST"])
+@login_required
+def edit_operation(operation_id: int):
+    """Edit the operation's details (organisme porteur or Région)."""
+    operation = load_operation(operation_id)
+    require(can_steer(operation))
+    form = OperationForm(obj=operation if request.method == "GET" else None)
+    error = None
+    if form.validate_on_submit():
+        data = {name: getattr(form, name).data for name in services.OPERATION_FIELDS}
+        for name in ("title", "trades", "certification_title", "context"):
+            data[name] = (data[name] or "").strip()
+        try:
+            services.update_operation(operation, data, by=current_user, org=current_org())
+        except RuleError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            db.session.commit()
+            flash(_("Opération enregistrée."), "success")
+            return redirect(url_for("operations.show_operation", operation_id=operation.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "operations/edit.html", form=form, operation=operation, error=error
+    ), status
+
+
+def _act(operation, form, action, success: str):
+    """Run a decision posted from the operation page; errors come back as a French flash."""
+    if not form.validate_on_submit():
+        first = next(iter(form.errors.values()), [_("Formulaire incomplet.")])[0]
+        flash(first, "error")
+        return redirect(url_for("operations.show_operation", operation_id=operation.id), 303)
+    try:
+        action()
+    except RuleError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("operations.show_operation", operation_id=operation.id), 303)
+
+
+@bp.post("/<int:operation_id>/accuse-reception")
+@login_required
+def acknowledge(operation_id: int):
+    """The Région acknowledges the reported need."""
+    operation = load_operation(operation_id)
+    require(is_region())
+    form = AcknowledgeForm()
+    return _act(
+        operation,
+        form,
+        lambda: services.acknowledge_need(
+            operation, by=current_user, org=current_org(), comment=form.comment.data or ""
+        ),
+        _("Accusé de réception enregistré ; l'organisme porteur est prévenu."),
+    )
+
+
+@bp.post("/<int:operation_id>/fref")
+@login_required
+def launch_fref(operation_id: int):
+    """The Région records a FREF consultation and the organisme finally chosen."""
+    operation = load_operation(operation_id)
+    require(is_region())
+    form = _fref_form(request.form)
+    provider = (
+        db.session.get(Organisation, form.provider_id.data) if form.provider_id.data else None
+    )
+    return _act(
+        operation,
+        form,
+        lambda: services.launch_fref(
+            operation,
+            reference=form.reference.data,
+            provider=provider,
+            by=current_user,
+            org=current_org(),
+        ),
+        _("Consultation FREF enregistrée."),
+    )
+
+
+@bp.post("/<int:operation_id>/refus")
+@login_required
+def decline(operation_id: int):
+    """The Région declines a need outside any lot, with a reason."""
+    operation = load_operation(operation_id)
+    require(is_region())
+    form = ReasonForm()
+    return _act(
+        operation,
+        form,
+        lambda: services.decline_need(
+            operation, reason=form.reason.data, by=current_user, org=current_org()
+        ),
+        _("Décision enregistrée ; l'organisme est prévenu."),
+    )
+
+
+@bp.post("/<int:operation_id>/etape")
+@login_required
+def advance(operation_id: int):
+    """Move to the next step, or say which conditions are unmet."""
+    operation = load_operation(operation_id)
+    require(can_steer(operation))
+    form = AdvanceForm()
+    target = form.target_status() if form.validate_on_submit() else None
+    if target is None:
+        abort(400)
+    return _act(
+        operation,
+        form,
+        lambda: services.advance(operation, target, by=current_user, org=current_org()),
+        _("L'opération passe à l'étape « %(step)s ».", step=target.title),
+    )
+
+
+@bp.post("/<int:operation_id>/annulation")
+@login_required
+def cancel(operation_id: int):
+    """Cancel the operation (before it is closed), with a reason."""
+    operation = load_operation(operation_id)
+    require(can_steer(operation))
+    form = ReasonForm()
+    return _act(
+        operation,
+        form,
+        lambda: services.cancel(
+            operation, reason=form.reason.data, by=current_user, org=current_org()
+        ),
+        _("Opération annulée."),
+    )

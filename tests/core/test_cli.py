@@ -1,0 +1,124 @@
+"""Command-line verbs: the demo data (never in production) and the demo logins."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from portal import ROOT, create_app
+from portal.accounts import services
+from portal.accounts.models import Organisation, OrgKind, Territory, User
+from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
+from portal.extensions import db
+from portal.mail.models import OutboxMessage
+from tests.conftest import make_org
+from tests.conftest import test_config as app_config  # not collected as a test
+
+DEMO_EMAILS = [email for email, _role in DEMO_LOGINS]
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def readme_logins() -> list[str]:
+    """The demo accounts the README tells people to use."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"`([\w.]+@demo\.defi\.test)`", text)
+
+
+def test_demo_loads_the_french_demo_data(app):
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert f"Données de démonstration chargées ({len(DEMO_LOGINS)} comptes)." in result.output
+
+    with app.test_request_context():
+        kinds = dict(
+            db.session.execute(
+                select(Organisation.kind, func.count()).group_by(Organisation.kind)
+            ).all()
+        )
+        assert kinds == {
+            OrgKind.REGION: 1,
+            OrgKind.PROVIDER: 2,
+            OrgKind.EMPLOYER: 4,
+            OrgKind.PARTNER: 2,
+        }
+        territories = db.session.scalars(select(Territory)).all()
+        assert len(territories) == 8
+        referents = {t.code: t.referent.email for t in territories if t.referent}
+        assert referents == {
+            "ORL": "referent.orleans@demo.defi.test",
+            "TRS": "referente.tours@demo.defi.test",
+        }
+        # Invitation links built from the command line point to PUBLIC_URL.
+        invitations = db.session.scalars(select(OutboxMessage)).all()
+        assert len(invitations) == 3
+        assert all("http://portail.test/invitation/" in m.body for m in invitations)
+        db.session.rollback()
+
+
+def test_the_documented_demo_logins_work(app):
+    documented = readme_logins()
+    assert len(documented) >= 5
+    assert set(documented) <= set(DEMO_EMAILS)
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    with app.test_request_context():
+        for email in DEMO_EMAILS:
+            user = services.authenticate(email, DEMO_PASSWORD)
+            assert user.email == email and user.active_memberships()
+        db.session.rollback()
+
+
+def test_demo_logins_lists_the_accounts_and_password(app):
+    result = app.test_cli_runner().invoke(args=["demo-logins"])
+    assert result.exit_code == 0
+    assert f"mot de passe commun : {DEMO_PASSWORD}" in result.output
+    assert all(email in result.output for email in DEMO_EMAILS)
+
+
+def test_demo_if_empty_loads_an_empty_database(app):
+    result = app.test_cli_runner().invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert count(Organisation) == 9
+
+
+def test_demo_if_empty_does_nothing_on_a_database_with_data(app):
+    with app.app_context():
+        make_org(OrgKind.REGION, "Région Centre-Val de Loire")
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo", "--if-empty"])
+    assert result.exit_code == 0
+    assert "La base contient déjà des données : démonstration non rechargée." in result.output
+    with app.app_context():
+        assert (count(Organisation), count(User)) == (1, 0)
+
+
+def test_demo_refuses_a_database_with_data(app):
+    with app.app_context():
+        make_org()
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 1
+    assert "La base n'est pas vide : démonstration non chargée." in result.output
+    with app.app_context():
+        assert (count(Organisation), count(User)) == (1, 0)
+
+
+@pytest.fixture
+def production_app(database_url):
+    """A production app on the (empty) test database, with a real secret key."""
+    application = create_app(app_config(database_url, PORTAL_ENV="production"))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def test_demo_is_refused_in_production(production_app):
+    for args in (["demo"], ["demo", "--if-empty"]):
+        result = production_app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1
+        assert "Les données de démonstration sont refusées en production." in result.output
+    with production_app.app_context():
+        assert count(User) == 0

@@ -58,3 +58,4 @@ def register_cli(app: Flask) -> None:
             raise SystemExit(1)
 
     app.cli.add_command(mail)
+    __import__("portal.lots.cli", fromlist=["register"]).register(app)

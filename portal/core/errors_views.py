@@ -35,7 +35,8 @@ def render_error(status: int, message=None):
     title, default = MESSAGES.get(status, MESSAGES[500])
     context = {"status": status, "title": title, "message": message or default}
     if htmx.is_htmx():
-        response = htmx.render("errors/error.html", "errors/_error.html", status=status, **context)
+        # Not htmx.render: its ``status`` argument would swallow the template's ``status``.
+        response = make_response(render_template("errors/_error.html", **context), status)
         return htmx.retarget(response, "#htmx-errors", "innerHTML")
     return render_template("errors/error.html", **context), status
 

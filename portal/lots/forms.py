@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     IntegerField,
     SearchField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -20,6 +21,7 @@ from portal.lots.models import Category, MarketLot
 from portal.lots.services import YEAR_MAX, YEAR_MIN, parse_rome_codes
 
 MAX_IMPORT_BYTES = 1024 * 1024
+CATEGORIES = [SelectChoice(value, title) for value, title in Category.choices()]
 YEAR_MESSAGE = _l("Indiquez une année entre %(min)d et %(max)d.", min=YEAR_MIN, max=YEAR_MAX)
 
 
@@ -29,6 +31,11 @@ def _optional_int(value):
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def _values(field) -> set:
+    """The values a choice field offers."""
+    return {choice.value for choice in field.choices}
 
 
 class LotFilterForm(FlaskForm):
@@ -43,15 +50,21 @@ class LotFilterForm(FlaskForm):
     attributaire = SelectField(_l("Attributaire"), coerce=_optional_int, validate_choice=False)
     etat = SelectField(
         _l("État"),
-        choices=[("", _l("Actifs et inactifs")), ("actifs", _l("Actifs")), ("inactifs", _l("Inactifs"))],
+        choices=[
+            SelectChoice("", _l("Actifs et inactifs")),
+            SelectChoice("actifs", _l("Actifs")),
+            SelectChoice("inactifs", _l("Inactifs")),
+        ],
         validate_choice=False,
     )
 
     def set_choices(self, territories, holders) -> None:
-        self.categorie.choices = [("", _l("Toutes les catégories"))] + Category.choices()
-        self.bassin.choices = [("", _l("Tous les bassins"))] + [(t.id, t.name) for t in territories]
-        self.attributaire.choices = [("", _l("Tous les attributaires"))] + [
-            (o.id, o.name) for o in holders
+        self.categorie.choices = [SelectChoice("", _l("Toutes les catégories"))] + CATEGORIES
+        self.bassin.choices = [SelectChoice("", _l("Tous les bassins"))] + [
+            SelectChoice(t.id, t.name) for t in territories
+        ]
+        self.attributaire.choices = [SelectChoice("", _l("Tous les attributaires"))] + [
+            SelectChoice(o.id, o.name) for o in holders
         ]
 
     def criteria(self) -> dict:
@@ -61,11 +74,9 @@ class LotFilterForm(FlaskForm):
             "category": self.categorie.data
             if self.categorie.data in {c.value for c in Category}
             else None,
-            "territory_id": self.bassin.data
-            if self.bassin.data in {v for v, _label in self.bassin.choices}
-            else None,
+            "territory_id": self.bassin.data if self.bassin.data in _values(self.bassin) else None,
             "holder_id": self.attributaire.data
-            if self.attributaire.data in {v for v, _label in self.attributaire.choices}
+            if self.attributaire.data in _values(self.attributaire)
             else None,
             "active": {"actifs": True, "inactifs": False}.get(self.etat.data),
         }
@@ -82,13 +93,11 @@ class MultiCheckboxField(SelectMultipleField):
 class LotForm(FlaskForm):
     """A market lot, as the Région creates or edits it."""
 
-    number = StringField(
-        _l("Numéro du lot"), validators=[DataRequired(REQUIRED), Length(max=30)]
-    )
+    number = StringField(_l("Numéro du lot"), validators=[DataRequired(REQUIRED), Length(max=30)])
     title = StringField(_l("Intitulé"), validators=[DataRequired(REQUIRED), Length(max=200)])
     category = SelectField(
         _l("Catégorie Parcours Métiers"),
-        choices=[("", _l("— Choisir —"))] + Category.choices(),
+        choices=[SelectChoice("", _l("— Choisir —"))] + CATEGORIES,
         validators=[DataRequired(REQUIRED)],
         validate_choice=False,
     )
@@ -115,8 +124,12 @@ class LotForm(FlaskForm):
     active = BooleanField(_l("Lot actif (ouvre l'exclusivité de son attributaire)"), default=True)
 
     def set_choices(self, territories, holders) -> None:
-        self.territory_ids.choices = [(t.id, f"{t.name} ({t.code})") for t in territories]
-        self.holder_id.choices = [("", _l("— Choisir —"))] + [(o.id, o.name) for o in holders]
+        self.territory_ids.choices = [
+            SelectChoice(t.id, f"{t.name} ({t.code})") for t in territories
+        ]
+        self.holder_id.choices = [SelectChoice("", _l("— Choisir —"))] + [
+            SelectChoice(o.id, o.name) for o in holders
+        ]
 
     def fill_from(self, lot: MarketLot) -> None:
         """Show a lot's current values (on GET; a POST keeps what was typed)."""
@@ -129,7 +142,7 @@ class LotForm(FlaskForm):
             raise ValidationError(_l("Choisissez une catégorie de la liste."))
 
     def validate_territory_ids(self, field):
-        known = {value for value, _label in field.choices}
+        known = _values(field)
         chosen = [value for value in field.data or [] if value is not None]
         if not chosen:
             raise ValidationError(_l("Choisissez au moins un bassin d'emploi."))
@@ -137,7 +150,7 @@ class LotForm(FlaskForm):
             raise ValidationError(_l("Choisissez les bassins dans la liste."))
 
     def validate_holder_id(self, field):
-        if field.data not in {value for value, _label in field.choices}:
+        if field.data not in _values(field):
             raise ValidationError(_l("Choisissez un organisme de formation de la liste."))
 
     def validate_period_end(self, field):

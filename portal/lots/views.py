@@ -21,14 +21,15 @@ from portal.lots.models import Category, MarketLot
 from portal.lots.services import CSV_COLUMNS, import_lots_csv, save_lot
 
 READERS = {OrgKind.REGION, OrgKind.PROVIDER}
-# The downloadable example: the columns the import expects, with two plausible lines.
+# The downloadable example: the expected columns, two lines with fictitious SIRET numbers
+# (those of the demo's organismes de formation, so that the file imports into the demo).
 EXAMPLE_ROWS = [
     [
         "2024-PM-045",
         "Prépa Métiers industrie et logistique",
         "Prépa Métiers",
         "ORL|MTG",
-        "12345678900011",
+        "90000000000027",
         "2024-2027",
         "H2903|N1103",
     ],
@@ -37,7 +38,7 @@ EXAMPLE_ROWS = [
         "Se former au métier d'assistant·e de vie aux familles",
         "Se former au métier de",
         "TRS",
-        "12345678900011",
+        "90000000000035",
         "2024-2027",
         "K1302|K1304",
     ],

@@ -11,6 +11,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -68,6 +69,11 @@ class NewOrganisationForm(FlaskForm):
         validators=[Optional(), EmailAddress(EMAIL_INVALID), Length(max=254)],
     )
 
+    # Optional() stops the chain on an empty field, so each side checks for the other.
+    def validate_name(self, field):
+        if not self.email.data:
+            raise ValidationError(_l("Indiquez à la fois le nom et l'adresse électronique."))
+
     def validate_email(self, field):
         if bool(self.name.data and self.name.data.strip()) != bool(field.data):
             raise ValidationError(_l("Indiquez à la fois le nom et l'adresse électronique."))
@@ -80,7 +86,7 @@ class ReportNeedForm(FlaskForm):
     )
     category = SelectField(
         _l("Catégorie Parcours Métiers"),
-        choices=Category.choices(),
+        choices=[SelectChoice(value, title) for value, title in Category.choices()],
         validators=[DataRequired(REQUIRED)],
     )
     territory_id = SelectField(
@@ -191,7 +197,7 @@ class AddParticipantForm(FlaskForm):
     )
     role = SelectField(
         _l("Rôle dans l'opération"),
-        choices=[(r.value, r.lazy_title) for r in PARTICIPANT_ROLES],
+        choices=[SelectChoice(r.value, r.lazy_title) for r in PARTICIPANT_ROLES],
         validators=[DataRequired(REQUIRED)],
     )
 
@@ -206,6 +212,10 @@ class InviteOrganisationForm(FlaskForm):
     )
     role = SelectField(
         _l("Rôle dans l'opération"),
-        choices=[(r.value, r.lazy_title) for r in PARTICIPANT_ROLES if r != ParticipantRole.OTHER],
+        choices=[
+            SelectChoice(r.value, r.lazy_title)
+            for r in PARTICIPANT_ROLES
+            if r != ParticipantRole.OTHER
+        ],
         validators=[DataRequired(REQUIRED)],
     )

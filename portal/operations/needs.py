@@ -57,7 +57,12 @@ def employer_participants(operation: Operation) -> list[Organisation]:
 
 
 def need_for(operation: Operation, employer: Organisation) -> EmployerNeed:
-    """The employer's need in this operation, created empty on first access."""
+    """The employer's need in this operation, created empty on first access.
+
+    Refused to an organisation that is not (or no longer) an employer of the operation.
+    """
+    if employer not in employer_participants(operation):
+        raise RuleError(_("%(org)s n'est pas employeur de cette opération.", org=employer.name))
     need = db.session.scalar(
         select(EmployerNeed).where(
             EmployerNeed.operation_id == operation.id,
@@ -65,8 +70,6 @@ def need_for(operation: Operation, employer: Organisation) -> EmployerNeed:
         )
     )
     if need is None:
-        if employer not in employer_participants(operation):
-            raise RuleError(_("%(org)s n'est pas employeur de cette opération.", org=employer.name))
         need = EmployerNeed(operation=operation, organisation=employer)
         db.session.add(need)
         db.session.flush()

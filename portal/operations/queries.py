@@ -59,12 +59,13 @@ class Filters:
         if self.lot_id:
             query = query.where(Operation.lot_id == self.lot_id)
         if self.q:
-            pattern = f"%{self.q.lower()}%"
+            # A literal search: autoescape keeps a typed % or _ from acting as a wildcard.
+            q = self.q.lower()
             query = query.where(
                 or_(
-                    func.lower(Operation.title).like(pattern),
-                    func.lower(Operation.trades).like(pattern),
-                    func.lower(Operation.rome_code).like(pattern),
+                    func.lower(Operation.title).contains(q, autoescape=True),
+                    func.lower(Operation.trades).contains(q, autoescape=True),
+                    func.lower(Operation.rome_code).contains(q, autoescape=True),
                 )
             )
         return query

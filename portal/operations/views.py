@@ -143,6 +143,7 @@ def show_operation(operation_id: int):
         analysis_summary=summary,
         events=events,
         has_more=has_more,
+        next_page=2,
         describe=describe,
         ack_form=AcknowledgeForm(),
         fref_form=_fref_form(),
@@ -171,7 +172,7 @@ def timeline(operation_id: int):
         operation=operation,
         events=events,
         has_more=has_more,
-        page=page,
+        next_page=page + 1,  # not ``page``: htmx.render's first argument has that name
         describe=describe,
     )
 

@@ -30,7 +30,7 @@ class OrganisationForm(FlaskForm):
         _l("Domaine du partenaire (pour un partenaire)"),
         choices=[SelectChoice("", _l("— Sans objet —"))]
         + [SelectChoice(p.value, label) for p, label in PARTNER_TYPE_TITLES.items()],
-        validators=[Optional()],
+        # No Optional(): it would stop the chain before validate_partner_type runs.
     )
     address = StringField(_l("Adresse"), validators=[Length(max=250)])
     postal_code = StringField(_l("Code postal"), validators=[FrenchPostalCode(), Length(max=5)])

@@ -28,7 +28,9 @@ def _load_organisation(org_id: int, *, manage: bool = False) -> Organisation:
     return organisation
 
 
-def _members_context(organisation: Organisation, form: InviteMemberForm | None = None, error=None):
+def _members_context(
+    organisation: Organisation, form: InviteMemberForm | None = None, error=None, notice=None
+):
     active = paginate(
         select(Membership)
         .where(Membership.organisation_id == organisation.id, Membership.active.is_(True))
@@ -63,15 +65,16 @@ def _members_context(organisation: Organisation, form: InviteMemberForm | None =
         "form": form or InviteMemberForm(),
         "button_form": EmptyForm(),
         "error": error,
+        "notice": notice,
     }
 
 
-def _members_response(organisation, form=None, error=None, status=200):
+def _members_response(organisation, form=None, error=None, status=200, notice=None):
     return htmx.render(
         "organisations/members.html",
         "organisations/_members.html",
         status=status,
-        **_members_context(organisation, form, error),
+        **_members_context(organisation, form, error, notice),
     )
 
 
@@ -97,18 +100,21 @@ def invite_member(org_id: int):
         form.email.errors = [exc.message]
         return _members_response(organisation, form, status=422)
     db.session.commit()
-    flash(_("Invitation envoyée à %(email)s.", email=form.email.data.strip().lower()), "success")
-    return _after_change(organisation)
+    return _after_change(
+        organisation, _("Invitation envoyée à %(email)s.", email=form.email.data.strip().lower())
+    )
 
 
-def _after_change(organisation: Organisation):
-    """htmx: re-render the widget; plain form: back to the page (Post/Redirect/Get)."""
+def _after_change(organisation: Organisation, notice: str | None = None):
+    """htmx: re-render the widget (with the notice); plain form: flash and redirect (PRG)."""
     if htmx.is_htmx():
-        return _members_response(organisation, form=InviteMemberForm(formdata=None))
+        return _members_response(organisation, form=InviteMemberForm(formdata=None), notice=notice)
+    if notice:
+        flash(notice, "success")
     return redirect(url_for("organisations.list_members", org_id=organisation.id), 303)
 
 
-def _apply(organisation: Organisation, action) -> object:
+def _apply(organisation: Organisation, action, success: str) -> object:
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -121,7 +127,7 @@ def _apply(organisation: Organisation, action) -> object:
         flash(exc.message, "error")
         return redirect(url_for("organisations.list_members", org_id=organisation.id), 303)
     db.session.commit()
-    return _after_change(organisation)
+    return _after_change(organisation, success)
 
 
 @bp.post("/<int:org_id>/invitations/<int:invitation_id>/annulation")
@@ -132,7 +138,11 @@ def revoke_invitation(org_id: int, invitation_id: int):
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None or invitation.organisation_id != organisation.id:
         abort(404)
-    return _apply(organisation, lambda: services.revoke_invitation(invitation, by=current_user))
+    return _apply(
+        organisation,
+        lambda: services.revoke_invitation(invitation, by=current_user),
+        _("Invitation annulée."),
+    )
 
 
 def _load_membership(organisation: Organisation, membership_id: int) -> Membership:
@@ -148,7 +158,11 @@ def deactivate_member(org_id: int, membership_id: int):
     """Remove a member from the organisation (kept in the history)."""
     organisation = _load_organisation(org_id, manage=True)
     membership = _load_membership(organisation, membership_id)
-    return _apply(organisation, lambda: services.deactivate_membership(membership, by=current_user))
+    return _apply(
+        organisation,
+        lambda: services.deactivate_membership(membership, by=current_user),
+        _("%(name)s est désactivé·e ; ses sessions sont fermées.", name=membership.user.full_name),
+    )
 
 
 @bp.post("/<int:org_id>/membres/<int:membership_id>/administration")
@@ -158,4 +172,8 @@ def toggle_admin(org_id: int, membership_id: int):
     organisation = _load_organisation(org_id, manage=True)
     membership = _load_membership(organisation, membership_id)
     make_admin = request.form.get("is_admin") == "1"
-    return _apply(organisation, lambda: services.set_admin(membership, make_admin, by=current_user))
+    return _apply(
+        organisation,
+        lambda: services.set_admin(membership, make_admin, by=current_user),
+        _("Rôle de %(name)s mis à jour.", name=membership.user.full_name),
+    )

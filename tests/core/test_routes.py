@@ -5,8 +5,8 @@
 - GET changes nothing (by endpoint name, and by comparing the database before and after);
 - organisation-scoped and Région admin routes refuse the people they do not belong to.
 
-A new route with a new URL argument needs a sample value in ``sample_values`` below: the
-tests fail with a KeyError naming it rather than skip the route.
+A route with a new kind of URL argument needs a sample in ``DEMO_ROWS`` or ``world_values``:
+until then the tests fail with a KeyError naming it, rather than skip the route.
 """
 
 import re
@@ -19,8 +19,9 @@ from portal import create_app
 from portal.accounts import services
 from portal.accounts.models import Membership, Organisation, PasswordReset, User
 from portal.core.time import utcnow
+from portal.demo import DEMO_PASSWORD, load_demo
 from portal.extensions import db
-from tests.conftest import login, make_territory, make_user
+from tests.conftest import login, make_territory
 from tests.conftest import test_config as app_config
 
 # Reachable without logging in. Keep this list explicit: adding to it is a security decision.
@@ -39,11 +40,12 @@ STATE_CHANGING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 UNCHECKED_METHODS = {"OPTIONS"}
 # Verbs that only act: such an endpoint must never answer GET.
 ACTION_VERBS = {
-    "logout", "switch", "set", "invite", "revoke", "deactivate", "toggle",
-    "delete", "disable", "enable", "remove", "send", "sign", "approve", "reject",
+    "logout", "switch", "set", "invite", "revoke", "deactivate", "toggle", "delete", "remove",
+    "disable", "enable", "send", "sign", "approve", "reject", "validate", "acknowledge",
+    "launch", "decline", "advance", "cancel", "withdraw", "add", "mark", "close", "archive",
 }  # fmt: skip
 # Verbs whose GET shows a form: GET is allowed only next to the POST that acts.
-FORM_VERBS = {"create", "edit", "update", "accept", "reset", "change"}
+FORM_VERBS = {"create", "edit", "update", "accept", "reset", "change", "report", "import"}
 CSRF_MESSAGE = "Votre session a expiré"
 
 # The URL map only, read at collection time; the tests themselves use the ``app`` fixture.
@@ -52,44 +54,8 @@ RULES = sorted(
 )
 URL_ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
-
-def _methods(rule) -> list[str]:
-    return sorted(rule.methods - UNCHECKED_METHODS)
-
-
-def _cases(rules, only: set[str] | None = None) -> list:
-    """One (rule, method) case per method each rule accepts (limited to ``only`` if given)."""
-    return [
-        pytest.param(rule, method, id=f"{rule.endpoint}-{method}")
-        for rule in rules
-        for method in _methods(rule)
-        if only is None or method in only
-    ]
-
-
-def _url(rule, values) -> str:
-    """The rule's path with each argument replaced by ``values(endpoint, converter, name)``."""
-    return URL_ARGUMENT.sub(
-        lambda m: str(values(rule.endpoint, m.group(1) or "default", m.group(2))), rule.rule
-    )
-
-
-def dummy_url(rule) -> str:
-    """A URL for ``rule`` with placeholder values (1 for integers, ``x`` otherwise)."""
-    return _url(rule, lambda _endpoint, converter, _name: 1 if converter == "int" else "x")
-
-
-def snapshot(app) -> dict:
-    """Every row of every table, to prove that a request changed nothing."""
-    with app.app_context(), db.engine.connect() as conn:
-        return {
-            table.name: conn.execute(select(table).order_by(*table.primary_key.columns)).all()
-            for table in db.metadata.sorted_tables
-        }
-
-
 # A body holding every field of the portal's forms, so that a request which should have been
-# refused would really have changed something if it had been accepted.
+# refused would really have changed something had it been accepted.
 PLAUSIBLE_FORM = {
     "email": "intrus@example.fr",
     "password": "une phrase de passe intruse",
@@ -108,25 +74,50 @@ PLAUSIBLE_FORM = {
 }
 
 
+def _methods(rule) -> list[str]:
+    return sorted(rule.methods - UNCHECKED_METHODS)
+
+
+def _cases(rules, only: set[str] | None = None) -> list:
+    """One (rule, method) case per method each rule accepts (limited to ``only`` if given)."""
+    return [
+        pytest.param(rule, method, id=f"{rule.endpoint}-{method}")
+        for rule in rules
+        for method in _methods(rule)
+        if only is None or method in only
+    ]
+
+
+def _url(rule, value) -> str:
+    """The rule's path, each argument replaced by ``value(endpoint, converter, name)``."""
+    return URL_ARGUMENT.sub(
+        lambda m: str(value(rule.endpoint, m.group(1) or "default", m.group(2))), rule.rule
+    )
+
+
+def dummy_url(rule) -> str:
+    """A URL for ``rule`` with placeholder values (1 for integers, ``x`` otherwise)."""
+    return _url(rule, lambda _endpoint, converter, _name: 1 if converter == "int" else "x")
+
+
+def snapshot(app) -> dict:
+    """Every row of every table, to prove that a request changed nothing."""
+    with app.app_context(), db.engine.connect() as conn:
+        return {
+            table.name: conn.execute(select(table).order_by(*table.primary_key.columns)).all()
+            for table in db.metadata.sorted_tables
+        }
+
+
 @pytest.fixture
-def sample_values(app, world):
-    """Real objects of Organisme A for each URL argument, keyed (endpoint, name) or name."""
+def world_values(app, world):
+    """Real objects of Organisme A for the URL arguments of organisation and admin routes."""
     with app.test_request_context():
         of_a = db.session.get(Organisation, world.of_a)
-        invitation, invitation_token = services.invite(
+        invitation, _token = services.invite(
             "nouvelle.recrue@example.fr", of_a, by=db.session.get(User, world.a_admin)
         )
-        reset_token, token_hash = services.new_token()
-        db.session.add(
-            PasswordReset(
-                user_id=world.a_member,
-                token_hash=token_hash,
-                expires_at=utcnow() + timedelta(days=1),
-            )
-        )
         territory = make_territory()
-        # A demo account opens the demo outbox page.
-        make_user(of_a, email="temoin@demo.defi.test")
         db.session.commit()
         values = {
             "org_id": world.of_a,
@@ -136,15 +127,8 @@ def sample_values(app, world):
             "invitation_id": invitation.id,
             "user_id": world.a_member,
             "territory_id": territory.id,
-            "filename": "css/app.css",
-            ("accounts.accept_invitation", "token"): invitation_token,
-            ("accounts.reset_password", "token"): reset_token,
         }
-
-    def value(endpoint, _converter, name):
-        return values[(endpoint, name)] if (endpoint, name) in values else values[name]
-
-    return value
+    return lambda _endpoint, _converter, name: values[name]
 
 
 # --- The inventory itself ----------------------------------------------------------------
@@ -157,7 +141,7 @@ def test_the_inventory_matches_the_application(app):
 
 
 def test_every_public_endpoint_exists():
-    assert PUBLIC_ENDPOINTS <= {rule.endpoint for rule in RULES}
+    assert {rule.endpoint for rule in RULES} >= PUBLIC_ENDPOINTS
 
 
 # --- (a) Anonymous visitors are sent to the login page -----------------------------------
@@ -176,6 +160,7 @@ def test_anonymous_visitor_is_sent_to_login(client, rule, method):
     ("rule", "method"), _cases(r for r in RULES if r.endpoint in PUBLIC_ENDPOINTS)
 )
 def test_public_route_answers_without_login(client, rule, method):
+    # Keeps the allowlist honest: a listed route that wants a login shows up here.
     response = client.open(dummy_url(rule), method=method)
     assert not response.headers.get("Location", "").startswith("/connexion")
     assert response.status_code < 500
@@ -183,23 +168,26 @@ def test_public_route_answers_without_login(client, rule, method):
 
 # --- (b) CSRF ----------------------------------------------------------------------------
 
-
 CSRF_CASES = _cases(RULES, only=STATE_CHANGING_METHODS)
+
+
+def test_the_csrf_inventory_is_not_empty():
+    endpoints = {case.values[0].endpoint for case in CSRF_CASES}
+    assert {"accounts.logout", "organisations.invite_member", "admin.set_user_state"} <= endpoints
 
 
 @pytest.mark.parametrize(("rule", "method"), CSRF_CASES)
 @pytest.mark.parametrize("token", ["missing", "forged"])
 def test_state_changing_request_without_valid_csrf_token_is_refused(
-    app, client, world, sample_values, rule, method, token
+    app, client, world, rule, method, token
 ):
-    login(client, world.emails["region_admin"])
+    login(client, world.emails["region_admin"])  # logged in: the refusal is the CSRF check's
     before = snapshot(app)
-    headers = {"X-CSRFToken": "forged-token"} if token == "forged" else {}
     response = client.open(
-        _url(rule, sample_values),
+        dummy_url(rule),
         method=method,
         data=PLAUSIBLE_FORM,
-        headers=headers,
+        headers={"X-CSRFToken": "forged-token"} if token == "forged" else {},
         csrf=False,
     )
     assert response.status_code == 400
@@ -221,48 +209,111 @@ def test_csrf_token_of_another_session_is_refused(app, client, other_client, wor
     assert snapshot(app) == before
 
 
-def test_every_state_changing_route_is_in_the_csrf_inventory():
-    # Guards the parametrization above: it must not silently become empty.
-    endpoints = {case.values[0].endpoint for case in CSRF_CASES}
-    assert {"accounts.logout", "organisations.invite_member", "admin.set_user_state"} <= endpoints
-
-
 # --- (c) Nothing changes state on GET ----------------------------------------------------
+
+GET_RULES = [r for r in RULES if "GET" in r.methods]
 
 
 def _verb(endpoint: str) -> str:
     return endpoint.rsplit(".", 1)[-1].split("_", 1)[0]
 
 
-@pytest.mark.parametrize(
-    "rule", [pytest.param(r, id=r.endpoint) for r in RULES if "GET" in r.methods]
-)
+@pytest.mark.parametrize("rule", [pytest.param(r, id=r.endpoint) for r in GET_RULES])
 def test_get_route_name_does_not_suggest_a_state_change(rule):
     verb = _verb(rule.endpoint)
-    assert verb not in ACTION_VERBS, f"{rule.endpoint} acts, it must not answer GET"
+    assert verb not in ACTION_VERBS, f"{rule.endpoint} acts: it must not answer GET"
     if verb in FORM_VERBS:
-        assert "POST" in rule.methods, f"{rule.endpoint} shows a form: it must also take POST"
+        assert "POST" in rule.methods, f"{rule.endpoint} shows a form: the POST must act"
 
 
-@pytest.mark.parametrize(
-    "rule", [pytest.param(r, id=r.endpoint) for r in RULES if "GET" in r.methods]
-)
-def test_get_changes_nothing_in_the_database(app, client, world, sample_values, rule):
-    login(client, world.emails["region_admin"])
-    before = snapshot(app)
-    with client.get(_url(rule, sample_values)) as response:  # closes the static file
-        # Logged in, the login page sends the visitor home; everything else renders.
-        assert response.status_code == (302 if rule.endpoint == "accounts.login" else 200)
-    assert snapshot(app) == before
+# Where a route's argument finds a real row in the demo data: the first of this table.
+DEMO_ROWS = {
+    "org_id": "organisations",
+    "user_id": "users",
+    "membership_id": "memberships",
+    "invitation_id": "invitations",
+    "territory_id": "territories",
+    "operation_id": "operations",
+    "lot_id": "market_lots",
+    "participant_id": "operation_participants",
+    "position_id": "need_positions",
+    "figure_id": "diagnosis_figures",
+    "notification_id": "notifications",
+}
+
+
+def _first(table_name: str, column: str = "id", **where):
+    table = db.metadata.tables[table_name]
+    query = select(table.c[column]).where(*(table.c[k] == v for k, v in where.items()))
+    return db.session.scalar(query.order_by(table.c.id).limit(1))
+
+
+@pytest.fixture
+def demo_values(app):
+    """The demo data, plus a live invitation and reset link; a value for each URL argument."""
+    with app.test_request_context():
+        load_demo()
+        organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
+        inviter = db.session.scalars(select(User).order_by(User.id)).first()
+        _invitation, invitation_token = services.invite(
+            "lien.valide@example.fr", organisation, by=inviter
+        )
+        reset_token, token_hash = services.new_token()
+        db.session.add(
+            PasswordReset(
+                user=inviter, token_hash=token_hash, expires_at=utcnow() + timedelta(days=1)
+            )
+        )
+        db.session.commit()
+        tokens = {
+            "accounts.accept_invitation": invitation_token,
+            "accounts.reset_password": reset_token,
+        }
+
+    def value(endpoint, _converter, name):
+        if name == "token":
+            return tokens[endpoint]
+        if name == "filename":
+            return "css/app.css"
+        with app.app_context():
+            if endpoint.startswith("operations.") and name == "org_id":
+                # Inside an operation, the organisation is an employer with a need in it.
+                return _first(
+                    "employer_needs", "organisation_id", operation_id=_first("operations")
+                )
+            return _first(DEMO_ROWS[name])
+
+    return value
+
+
+# What the Région's admin gets where it is not a page (everything else must render, 200).
+GET_STATUS_FOR_REGION_ADMIN = {
+    "accounts.login": 302,  # already logged in: sent home
+    "operations.edit_employer_need": 403,  # only the employer writes its own need
+}
+
+
+def test_get_changes_nothing_in_the_database(app, client, demo_values, subtests):
+    # One test over every GET route (the demo data is costly to load once per route).
+    login(client, "region@demo.defi.test", DEMO_PASSWORD)
+    for rule in GET_RULES:
+        with subtests.test(endpoint=rule.endpoint):
+            before = snapshot(app)
+            with client.get(_url(rule, demo_values)) as response:  # closes the static file
+                expected = GET_STATUS_FOR_REGION_ADMIN.get(rule.endpoint, 200)
+                assert response.status_code == expected, rule.rule
+            assert snapshot(app) == before
 
 
 # --- (d) Access matrix -------------------------------------------------------------------
 
-ORG_SCOPED = [r for r in RULES if "org_id" in r.arguments and not r.endpoint.startswith("admin.")]
+ORG_SCOPED = [r for r in RULES if r.rule.startswith("/organisations/<int:org_id>")]
+OPERATION_SCOPED = [r for r in RULES if "operation_id" in r.arguments]
 ADMIN_ROUTES = [r for r in RULES if r.endpoint.startswith("admin.")]
 
 
 def test_the_access_matrix_covers_routes():
+    assert len(OPERATION_SCOPED) >= 10
     assert {r.endpoint for r in ORG_SCOPED} >= {
         "organisations.list_members",
         "organisations.invite_member",
@@ -276,25 +327,25 @@ def test_the_access_matrix_covers_routes():
 @pytest.mark.parametrize("outsider", ["b_admin", "employer_admin", "partner_admin"])
 @pytest.mark.parametrize(("rule", "method"), _cases(ORG_SCOPED))
 def test_member_of_another_organisation_is_refused(
-    app, client, world, sample_values, rule, method, outsider
+    app, client, world, world_values, rule, method, outsider
 ):
     # Organisation routes check access to the organisation before loading anything inside
     # it, so an outsider learns nothing: 403 whatever the object id.
     login(client, world.emails[outsider])
     before = snapshot(app)
-    response = client.open(_url(rule, sample_values), method=method, data=PLAUSIBLE_FORM)
+    response = client.open(_url(rule, world_values), method=method, data=PLAUSIBLE_FORM)
     assert response.status_code == 403
     assert snapshot(app) == before
 
 
-@pytest.mark.parametrize(("rule", "method"), _cases(ORG_SCOPED, only=STATE_CHANGING_METHODS))
 @pytest.mark.parametrize("viewer", ["a_member", "region_member"])
+@pytest.mark.parametrize(("rule", "method"), _cases(ORG_SCOPED, only=STATE_CHANGING_METHODS))
 def test_member_without_admin_role_cannot_manage(
-    app, client, world, sample_values, rule, method, viewer
+    app, client, world, world_values, rule, method, viewer
 ):
     login(client, world.emails[viewer])
     before = snapshot(app)
-    response = client.open(_url(rule, sample_values), method=method, data=PLAUSIBLE_FORM)
+    response = client.open(_url(rule, world_values), method=method, data=PLAUSIBLE_FORM)
     assert response.status_code == 403
     assert snapshot(app) == before
 
@@ -304,10 +355,28 @@ def test_member_without_admin_role_cannot_manage(
 )
 @pytest.mark.parametrize(("rule", "method"), _cases(ADMIN_ROUTES))
 def test_only_region_admins_reach_administration(
-    app, client, world, sample_values, rule, method, person
+    app, client, world, world_values, rule, method, person
 ):
     login(client, world.emails[person])
     before = snapshot(app)
-    response = client.open(_url(rule, sample_values), method=method, data=PLAUSIBLE_FORM)
+    response = client.open(_url(rule, world_values), method=method, data=PLAUSIBLE_FORM)
     assert response.status_code == 403
     assert snapshot(app) == before
+
+
+def test_operations_are_hidden_from_outsiders(app, client, demo_values, subtests):
+    # An operation exists only for those taking part: to anyone else its routes are 404,
+    # whatever the method, and nothing changes. Menuiserie Berrichonne is in no demo operation.
+    with app.app_context():
+        joinery = db.session.scalar(
+            select(Organisation.id).where(Organisation.name == "Menuiserie Berrichonne")
+        )
+        assert _first("operation_participants", organisation_id=joinery) is None
+    login(client, "menuiserie@demo.defi.test", DEMO_PASSWORD)
+    for rule in OPERATION_SCOPED:
+        for method in _methods(rule):
+            with subtests.test(endpoint=rule.endpoint, method=method):
+                before = snapshot(app)
+                response = client.open(_url(rule, demo_values), method=method, data=PLAUSIBLE_FORM)
+                assert response.status_code == 404, rule.rule
+                assert snapshot(app) == before

@@ -300,6 +300,10 @@ def invite(
     return invitation, token
 
 
+class ThrottledRuleError(RuleError):
+    """A refused password whose failure was counted: the view must commit, not roll back."""
+
+
 class LinkProblem:
     """Why a token link cannot be used; each has its French explanation."""
 
@@ -338,9 +342,15 @@ def accept_invitation(
     if user is None:
         user = create_user(invitation.email, first_name, last_name, password, phone)
     else:
+        ip = request.remote_addr if has_request_context() else ""
+        if throttle.is_blocked(user.email, ip):
+            raise RuleError(
+                _("Trop de tentatives infructueuses : réessayez dans quelques minutes."), "password"
+            )
         ok, _new = verify_password(user.password_hash, password)
         if not ok:
-            raise RuleError(_("Mot de passe incorrect."), "password")
+            throttle.record_failure(user.email, ip)
+            raise ThrottledRuleError(_("Mot de passe incorrect."), "password")
     add_membership(user, invitation.organisation, is_admin=invitation.is_admin, by=user)
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id
@@ -401,7 +411,14 @@ def reset_password(reset: PasswordReset, password: str) -> User:
     if problems:
         raise RuleError(problems[0], "password")
     reset.user.password_hash = hash_password(password)
-    reset.used_at = utcnow()
+    now = utcnow()
+    # Every other link still pending for this account dies with this one.
+    for other in db.session.scalars(
+        select(PasswordReset).where(
+            PasswordReset.user_id == reset.user_id, PasswordReset.used_at.is_(None)
+        )
+    ):
+        other.used_at = now
     throttle.record_success(reset.user.email)
     end_all_sessions(reset.user, reason="password_reset")
     record("password_reset.done", actor=reset.user, obj=reset)

@@ -25,9 +25,7 @@ class DatabaseThrottle:
     def add(self, key: str, window: int) -> None:
         # Forget what is older than the window so the table stays small.
         since = utcnow() - timedelta(seconds=window)
-        db.session.execute(
-            delete(LoginFailure).where(LoginFailure.key == key, LoginFailure.at <= since)
-        )
+        db.session.execute(delete(LoginFailure).where(LoginFailure.at <= since))
         db.session.add(LoginFailure(key=key))
         db.session.flush()
 

@@ -140,6 +140,9 @@ def accept_invitation(token: str):
                     phone=form.phone.data or "",
                     password=form.password.data,
                 )
+        except services.ThrottledRuleError as exc:
+            db.session.commit()  # keep the failure count: guessing is throttled here too
+            error = exc.message
         except RuleError as exc:
             db.session.rollback()
             error = exc.message

@@ -21,7 +21,6 @@ from portal.lots.models import Category, MarketLot
 from portal.lots.services import YEAR_MAX, YEAR_MIN, parse_rome_codes
 
 MAX_IMPORT_BYTES = 1024 * 1024
-CATEGORIES = [SelectChoice(value, title) for value, title in Category.choices()]
 YEAR_MESSAGE = _l("Indiquez une année entre %(min)d et %(max)d.", min=YEAR_MIN, max=YEAR_MAX)
 
 
@@ -31,6 +30,11 @@ def _optional_int(value):
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+def _categories() -> list[SelectChoice]:
+    """The categories, titled in the request's language (so built per form, not at import)."""
+    return [SelectChoice(value, title) for value, title in Category.choices()]
 
 
 def _values(field) -> set:
@@ -59,7 +63,7 @@ class LotFilterForm(FlaskForm):
     )
 
     def set_choices(self, territories, holders) -> None:
-        self.categorie.choices = [SelectChoice("", _l("Toutes les catégories"))] + CATEGORIES
+        self.categorie.choices = [SelectChoice("", _l("Toutes les catégories"))] + _categories()
         self.bassin.choices = [SelectChoice("", _l("Tous les bassins"))] + [
             SelectChoice(t.id, t.name) for t in territories
         ]
@@ -97,7 +101,6 @@ class LotForm(FlaskForm):
     title = StringField(_l("Intitulé"), validators=[DataRequired(REQUIRED), Length(max=200)])
     category = SelectField(
         _l("Catégorie Parcours Métiers"),
-        choices=[SelectChoice("", _l("— Choisir —"))] + CATEGORIES,
         validators=[DataRequired(REQUIRED)],
         validate_choice=False,
     )
@@ -124,6 +127,7 @@ class LotForm(FlaskForm):
     active = BooleanField(_l("Lot actif (ouvre l'exclusivité de son attributaire)"), default=True)
 
     def set_choices(self, territories, holders) -> None:
+        self.category.choices = [SelectChoice("", _l("— Choisir —"))] + _categories()
         self.territory_ids.choices = [
             SelectChoice(t.id, f"{t.name} ({t.code})") for t in territories
         ]
@@ -142,11 +146,9 @@ class LotForm(FlaskForm):
             raise ValidationError(_l("Choisissez une catégorie de la liste."))
 
     def validate_territory_ids(self, field):
-        known = _values(field)
-        chosen = [value for value in field.data or [] if value is not None]
-        if not chosen:
+        if not field.data:
             raise ValidationError(_l("Choisissez au moins un bassin d'emploi."))
-        if not set(chosen) <= known:
+        if not set(field.data) <= _values(field):  # a tampered or non-numeric value is None
             raise ValidationError(_l("Choisissez les bassins dans la liste."))
 
     def validate_holder_id(self, field):

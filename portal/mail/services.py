@@ -33,7 +33,8 @@ def _deliver(message: OutboxMessage) -> None:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain="portail-defi")
-    email.set_content(message.body)
+    # Quoted-printable keeps accents 7-bit clean for servers without 8BITMIME.
+    email.set_content(message.body, cte="quoted-printable")
     timeout = cfg["MAIL_TIMEOUT"]
     if cfg["MAIL_USE_SSL"]:
         smtp = smtplib.SMTP_SSL(

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from portal import htmx
 from portal.accounts.forms import EmptyForm
-from portal.core.pagination import paginate
+from portal.core.pagination import paginate, requested_page
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications import bp
@@ -45,9 +45,7 @@ def mark_read(notification_id: int):
     if note.read_at is None:
         note.read_at = utcnow()
         db.session.commit()
-    if htmx.is_htmx():
-        return list_notifications()
-    return redirect(url_for("notifications.list_notifications"), 303)
+    return _back_to_list()
 
 
 @bp.post("/lecture")
@@ -62,6 +60,14 @@ def mark_all_read():
         .values(read_at=utcnow())
     )
     db.session.commit()
-    if htmx.is_htmx():
-        return list_notifications()
-    return redirect(url_for("notifications.list_notifications"), 303)
+    return _back_to_list()
+
+
+def _back_to_list():
+    """303 to the page of the list the person was on.
+
+    htmx follows the redirect with its HX-Request header and gets the list fragment with the
+    out-of-band badge; rendering the list here instead would build the pager's links from this
+    POST route's arguments (``?notification_id=…``).
+    """
+    return redirect(url_for("notifications.list_notifications", page=requested_page()), 303)

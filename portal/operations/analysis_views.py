@@ -121,7 +121,6 @@ def summary_context(operation: Operation) -> dict:
         "needs_by_org": _needs_by_org(operation),
         "rows": rows if all_rows else [row for row in rows if row[0].id == org_id],
         "all_rows": all_rows,
-        "employer_count": len(rows),
         "total": total,
         "lasting": lasting,
         "target": target,
@@ -139,13 +138,14 @@ def _block(employer, need, *, editable: bool, **forms) -> dict:
     (``need_form`` puts the block in edit mode).
     """
     can_edit = editable and current_org().id == employer.id
-    position_form = forms.get("position_form") or PositionForm(formdata=None)
     return {
         "employer": employer,
         "need": need,
         "positions": need.positions if need else [],
         "can_edit": can_edit,
-        "position_form": position_form if can_edit else None,
+        "position_form": (forms.get("position_form") or PositionForm(formdata=None))
+        if can_edit
+        else None,
         "position_error": forms.get("position_error"),
         "need_form": forms.get("need_form"),
         "need_error": forms.get("need_error"),

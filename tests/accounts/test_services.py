@@ -573,3 +573,31 @@ def test_a_successful_login_clears_the_account_counter(app, ctx):
         assert failures(user.email) == limit - 1
         assert services.authenticate(user.email, PASSWORD) is user
         assert failures(user.email) == 0
+
+
+def test_using_a_reset_link_voids_the_other_pending_ones(ctx):
+    from portal.accounts.models import PasswordReset
+
+    org = make_org()
+    user = make_user(org, email="two.links@example.fr")
+    services.request_password_reset(user.email)
+    services.request_password_reset(user.email)
+    first, second = db.session.scalars(
+        select(PasswordReset).where(PasswordReset.user_id == user.id).order_by(PasswordReset.id)
+    ).all()
+    services.reset_password(first, "une autre phrase de passe solide")
+    assert second.used_at is not None
+
+
+def test_joining_with_an_existing_account_is_throttled(ctx, app):
+    org = make_org()
+    other = make_org()
+    user = make_user(org, email="joiner@example.fr")
+    inviter = make_user(other, admin=True, email="inviter@example.fr")
+    invitation, _token = services.invite(user.email, other, by=inviter)
+    for _ in range(app.config["LOGIN_MAX_PER_ACCOUNT"]):
+        with pytest.raises(services.ThrottledRuleError):
+            services.accept_invitation(invitation, password="pas le bon mot de passe")
+    with pytest.raises(RuleError) as blocked:
+        services.accept_invitation(invitation, password=PASSWORD)
+    assert "Trop de tentatives" in blocked.value.message

@@ -203,9 +203,10 @@ def bulk_operations(
     region_id: int,
     user_id: int,
     employer_id: int | None = None,
+    lot_id: int | None = None,
 ) -> list[int]:
     """``n`` operations with their by-right participants and one event, inserted directly
-    (the service would be too slow for hundreds)."""
+    (the service would be too slow for hundreds); every third one under ``lot_id`` if given."""
     with app.app_context():
         now = utcnow()
         first = (db.session.scalar(select(func.max(Operation.id))) or 0) + 1
@@ -222,7 +223,8 @@ def bulk_operations(
                     "rome_code": "H2102",
                     "trades": "",
                     "status": statuses[i % len(statuses)],
-                    "funding": Funding.PENDING,
+                    "funding": Funding.LOT if lot_id and i % 3 == 0 else Funding.PENDING,
+                    "lot_id": lot_id if lot_id and i % 3 == 0 else None,
                     "provider_id": provider_id,
                     "context": "",
                     "reported_by_id": user_id,

@@ -1,0 +1,1 @@
+"""Co-designed training: the sections that several organisations edit together."""

@@ -58,4 +58,6 @@ def register_cli(app: Flask) -> None:
             raise SystemExit(1)
 
     app.cli.add_command(mail)
-    __import__("portal.lots.cli", fromlist=["register"]).register(app)
+    from portal.lots import cli as lots_cli
+
+    lots_cli.register(app)

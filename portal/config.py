@@ -68,6 +68,8 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
         "LOGIN_MAX_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_PER_ACCOUNT", "5")),
         "LOGIN_MAX_PER_IP": int(os.environ.get("LOGIN_MAX_PER_IP", "30")),
+        # Largest request body (uploads); each upload form also checks its own, smaller limit.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
         "INVITATION_DAYS": 14,
         "PASSWORD_RESET_DAYS": 14,
     }

@@ -52,6 +52,30 @@ def load_demo_lots(territories: dict, orgs: dict) -> None:
         ["K2204", "K2201"],
     )
     _lot(
+        "2024-28-02",
+        "Prépa Métiers — industrie et logistique",
+        Category.PREPA_METIERS,
+        orgs["of1"],
+        [t["CHR"]],
+        ["H2903", "N1103"],
+    )
+    _lot(
+        "2024-45-16",
+        "Boulanger·ère",
+        Category.SE_FORMER,
+        orgs["of1"],
+        [t["ORL"], t["MTG"]],
+        ["D1102"],
+    )
+    _lot(
+        "2024-41-04",
+        "Chantier formation — aménagement et entretien des espaces verts",
+        Category.CHANTIER_FORMATION,
+        orgs["of2"],
+        [t["BLO"]],
+        ["A1203"],
+    )
+    _lot(
         "2024-37-20",
         "Prépa Métiers — découverte des métiers du bâtiment",
         Category.PREPA_METIERS,

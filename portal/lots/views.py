@@ -45,13 +45,6 @@ EXAMPLE_ROWS = [
 ]
 
 
-@bp.record_once
-def _limit_request_size(state) -> None:
-    """Refuse oversized uploads early (413), unless the deployment already set a limit."""
-    if state.app.config.get("MAX_CONTENT_LENGTH") is None:
-        state.app.config["MAX_CONTENT_LENGTH"] = MAX_IMPORT_BYTES
-
-
 @bp.before_request
 @login_required
 def readers_only():

@@ -422,10 +422,12 @@ def test_import_refuses_a_file_that_is_not_a_csv(
     assert len(lot_numbers(app)) == 3
 
 
-def test_import_refuses_a_file_over_one_mebibyte(app, client, world, market):
+def test_a_body_over_the_app_limit_is_refused_before_reading(app, client, world, market):
     login(client, world.emails["region_admin"])
-    raw = csv_bytes(lot_row("2025-PM-10")) + b"#" * (1024 * 1024)
-    assert upload(client, raw).status_code == 413
+    raw = csv_bytes(lot_row("2025-PM-10")) + b"#" * app.config["MAX_CONTENT_LENGTH"]
+    response = upload(client, raw)
+    assert response.status_code == 413
+    assert "Fichier trop volumineux" in response.get_data(as_text=True)
     assert len(lot_numbers(app)) == 3
 
 

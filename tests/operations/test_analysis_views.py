@@ -3,12 +3,11 @@ fallbacks, French errors with nothing saved, the exchange with the Région, quer
 
 import html
 import re
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
 from flask import g, render_template, render_template_string
-from sqlalchemy import event, func, select
+from sqlalchemy import select
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.extensions import db
@@ -28,61 +27,32 @@ from portal.operations.models import (
 )
 from tests.conftest import HTMX, login, make_org, make_user
 from tests.operations.factories import Market
+from tests.operations.test_query_counts import counting
+from tests.operations.test_views import (
+    EMPLOYER,
+    EMPLOYER2,
+    OF_A,
+    OF_B,
+    PARTNER,
+    REFERENT,
+    REGION_ADMIN,
+    REQUIRED,
+    committed,
+    count,
+    text,
+)
 
-# Accounts of the Market factory (tests/operations/factories.py), plus an outsider employer.
-REGION_ADMIN = "region.admin@example.fr"
-REFERENT = "referent.tours@example.fr"
-OF_A = "a.admin@example.fr"  # organisme porteur
-OF_B = "b.admin@example.fr"
-EMPLOYER = "e.admin@example.fr"
-EMPLOYER2 = "f.admin@example.fr"
-PARTNER = "p.admin@example.fr"
 OUTSIDER = "g.admin@example.fr"  # an employer taking part in no operation
-
-REQUIRED = "Ce champ est obligatoire."
 CLOSED = "L'analyse des besoins est close pour cette opération."
 
 
 # --- Helpers -----------------------------------------------------------------------------
 
 
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-@contextmanager
-def committed(app):
-    """A request context (notifications build absolute links) whose work is committed."""
-    with app.test_request_context(base_url="http://portail.test"):
-        yield
-        db.session.commit()
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
 def rows(app) -> dict:
     """How many rows the analysis tables hold: a refused request must leave them alone."""
     tables = (EmployerNeed, Position, NeedsAnalysis, DiagnosisFigure, OperationEvent)
     return {model.__name__: count(app, model) for model in tables}
-
-
-@contextmanager
-def count_queries(app):
-    counter = [0]
-
-    def tick(*_args):
-        counter[0] += 1
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", tick)
-    try:
-        yield counter
-    finally:
-        event.remove(engine, "before_cursor_execute", tick)
 
 
 def by_email(email: str) -> User:
@@ -718,9 +688,9 @@ def test_summary_block_shows_totals_and_state_without_querying(app, ids):
         for email, own_only in ((OF_A, False), (EMPLOYER, True)):
             g.membership = by_email(email).memberships[0]
             summary = summary_context(operation)
-            with count_queries(app) as baseline:  # the portal's context processors
+            with counting(app) as baseline:  # the portal's context processors
                 render_template_string("{{ 1 }}")
-            with count_queries(app) as queries:
+            with counting(app) as statements:
                 body = html.unescape(
                     render_template(
                         "operations/_analysis_summary.html",
@@ -728,7 +698,7 @@ def test_summary_block_shows_totals_and_state_without_querying(app, ids):
                         analysis_summary=summary,
                     )
                 )
-            assert queries[0] == baseline[0]
+            assert len(statements) == len(baseline)
             assert "Il manque 7 promesse(s) d'emploi" in body
             assert "<dt>dont contrats durables (CDI, CDD de 6 mois ou plus)</dt><dd>3</dd>" in body
             assert "Transmise à la Région le" in body and "En attente de la réponse" in body
@@ -772,9 +742,9 @@ def test_page_query_count_does_not_grow_with_employers(app, client, ids):
     login(client, OF_A)
     counts = []
     for operation_id, employers in ((small, 2), (large, 8)):
-        with count_queries(app) as queries:
+        with counting(app) as statements:
             response = client.get(f"/operations/{operation_id}/analyse")
         assert response.status_code == 200
         assert text(response).count('class="card" aria-labelledby="need-') == employers
-        counts.append(queries[0])
+        counts.append(len(statements))
     assert counts[0] == counts[1], counts

@@ -138,7 +138,7 @@ def merge_text(base: str, mine: str, theirs: str) -> TextMerge:
         merged=merged,
         conflicts=conflicts,
         both_changed=not conflicts and mine != base and theirs != base,
-        mine=mine.strip(),
+        mine=mine,
         segments=segments,
     )
 

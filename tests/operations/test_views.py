@@ -558,6 +558,30 @@ def test_report_with_a_new_employer_invites_it(app, client, market):
         assert "rh@conserverie.example" in db.session.scalars(select(OutboxMessage.recipient)).all()
 
 
+def test_region_reports_a_need_carried_by_the_lot_holder(app, client, market):
+    login(client, REGION_ADMIN)
+    response = client.post("/operations/nouveau-besoin", data=need_form(market))
+    assert response.status_code == 303
+    with app.app_context():
+        operation = db.session.scalar(select(Operation))
+        assert (operation.funding, operation.provider_id) == (Funding.LOT, market.of_a)
+        assert operation.reported_by_org_id == market.region
+
+
+def test_new_employer_with_an_existing_name_is_refused_and_nothing_is_kept(app, client, market):
+    login(client, OF_A)
+    data = need_form(
+        market,
+        **{"new_employers-0-name": "Entreprise F", "new_employers-0-email": "f@example.fr"},
+    )
+    response = client.post("/operations/nouveau-besoin", data=data)
+    assert response.status_code == 422
+    assert "Entreprise F existe déjà dans le portail" in text(response)
+    assert count(app, Operation) == 0
+    assert count(app, Notification) == 0
+    assert count(app, OutboxMessage) == 0
+
+
 def test_exclusivity_refusal_keeps_the_form_and_tells_the_region(app, client, market):
     login(client, OF_B)
     response = client.post("/operations/nouveau-besoin", data=need_form(market))

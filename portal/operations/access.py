@@ -66,9 +66,12 @@ def is_participating_employer(operation: Operation) -> bool:
     )
 
 
-def load_operation(operation_id: int) -> Operation:
-    """The operation, or 404 — also when the user may not see it (its existence stays hidden)."""
-    operation = db.session.get(Operation, operation_id)
+def load_operation(operation_id: int, loader=None) -> Operation:
+    """The operation, or 404 — also when the user may not see it (its existence stays hidden).
+
+    ``loader`` fetches it with what a page needs (eager loads) instead of a plain get.
+    """
+    operation = loader(operation_id) if loader else db.session.get(Operation, operation_id)
     if operation is None or not can_view(operation):
         abort(404)
     return operation

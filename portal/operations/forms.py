@@ -218,4 +218,6 @@ class InviteOrganisationForm(FlaskForm):
             if r != ParticipantRole.OTHER
         ],
         validators=[DataRequired(REQUIRED)],
+        # The add form on the same page has a ``role`` field too: one id each, one label each.
+        id="invite-role",
     )

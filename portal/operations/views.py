@@ -114,8 +114,7 @@ def report_need():
 @login_required
 def show_operation(operation_id: int):
     """The operation page: steps, key figures, to-do, participants, decisions, timeline."""
-    load_operation(operation_id)  # 404 unless visible
-    operation = queries.load_for_page(operation_id)
+    operation = load_operation(operation_id, loader=queries.load_for_page)
     org = current_org()
     steer = can_steer(operation)
     summary = analysis_views.summary_context(operation)

@@ -10,6 +10,14 @@ from portal.accounts.models import (  # noqa: F401
     User,
 )
 from portal.audit.models import AuditEvent  # noqa: F401
+from portal.design.models import (  # noqa: F401
+    CommentMention,
+    Design,
+    DesignComment,
+    DesignPresence,
+    DesignSection,
+    SectionRevision,
+)
 from portal.lots.models import LotTrade, MarketLot  # noqa: F401
 from portal.mail.models import OutboxMessage  # noqa: F401
 from portal.notifications.models import Notification  # noqa: F401

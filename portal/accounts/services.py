@@ -339,6 +339,14 @@ def accept_invitation(
     if not invitation.is_pending:
         raise RuleError(_("Cette invitation n'est plus valable."))
     user = user_by_email(invitation.email)
+    if user is not None and not user.is_enabled:
+        raise RuleError(
+            _(
+                "Ce compte est désactivé : contactez la Région pour le réactiver "
+                "avant de rejoindre "
+                "une organisation."
+            )
+        )
     if user is None:
         user = create_user(invitation.email, first_name, last_name, password, phone)
     else:

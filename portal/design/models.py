@@ -1,0 +1,199 @@
+"""The co-designed training: one design per operation, in versioned sections."""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Organisation, User
+from portal.core.enums import TitledEnum, db_enum, titled
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.operations.models import Operation
+
+
+@titled(
+    {
+        "objectives": _l("Objectifs de la formation"),
+        "public": _l("Public visé et prérequis"),
+        "skills": _l("Compétences visées"),
+        "modules": _l("Modules"),
+        "rhythm": _l("Rythme de l'alternance"),
+        "pedagogy": _l("Modalités pédagogiques"),
+        "evaluation": _l("Modalités d'évaluation et certification visée"),
+        "means": _l("Moyens mobilisés"),
+        "attention": _l("Points d'attention"),
+    }
+)
+class SectionKey(TitledEnum):
+    """The sections of a design, in the order of the page."""
+
+    OBJECTIVES = "objectives"
+    PUBLIC = "public"
+    SKILLS = "skills"
+    MODULES = "modules"
+    RHYTHM = "rhythm"
+    PEDAGOGY = "pedagogy"
+    EVALUATION = "evaluation"
+    MEANS = "means"
+    ATTENTION = "attention"
+
+    @property
+    def is_list(self) -> bool:
+        return self in LIST_SECTIONS
+
+    @property
+    def mandatory(self) -> bool:
+        return self != SectionKey.ATTENTION
+
+
+LIST_SECTIONS = (SectionKey.SKILLS, SectionKey.MODULES, SectionKey.RHYTHM)
+
+
+class Design(db.Model):
+    """The training design of one operation; the Région approves it explicitly."""
+
+    __tablename__ = "designs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approval_comment: Mapped[str] = mapped_column(Text, default="")
+
+    operation: Mapped[Operation] = relationship()
+    approved_by: Mapped[User | None] = relationship()
+    sections: Mapped[list["DesignSection"]] = relationship(
+        back_populates="design", order_by="DesignSection.id"
+    )
+
+    def section(self, key: SectionKey) -> "DesignSection":
+        return next(s for s in self.sections if s.key == key)
+
+
+class DesignSection(db.Model):
+    """One section; ``version`` grows at every saved change (optimistic concurrency)."""
+
+    __tablename__ = "design_sections"
+    __table_args__ = (UniqueConstraint("design_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id"), index=True)
+    key: Mapped[SectionKey] = mapped_column(db_enum(SectionKey))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    validated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when a change removed the validation, so the page can say so.
+    unvalidated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    design: Mapped[Design] = relationship(back_populates="sections")
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    updated_org: Mapped[Organisation | None] = relationship(foreign_keys=[updated_org_id])
+    validated_by: Mapped[User | None] = relationship(foreign_keys=[validated_by_id])
+
+    @property
+    def is_validated(self) -> bool:
+        return self.validated_at is not None
+
+
+class SectionRevision(db.Model):
+    """A state of a section: every save, merge and restore — and drafts kept on conflict."""
+
+    __tablename__ = "section_revisions"
+    __table_args__ = (Index("ix_section_revisions_section_version", "section_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("design_sections.id"))
+    # The section version this revision produced; None for a draft (not applied).
+    version: Mapped[int | None] = mapped_column(Integer)
+    base_version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # prefill, save, merge, restore, draft
+    content: Mapped[dict] = mapped_column(JSON)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    section: Mapped[DesignSection] = relationship()
+    author: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class DesignComment(db.Model):
+    """A comment on a section; replies point to their thread; may be blocking."""
+
+    __tablename__ = "design_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("design_sections.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("design_comments.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    body: Mapped[str] = mapped_column(Text)
+    blocking: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    section: Mapped[DesignSection] = relationship()
+    author: Mapped[User] = relationship(foreign_keys=[author_id])
+    organisation: Mapped[Organisation] = relationship()
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+    replies: Mapped[list["DesignComment"]] = relationship(order_by="DesignComment.id")
+    mentions: Mapped[list["CommentMention"]] = relationship(
+        back_populates="comment", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class CommentMention(db.Model):
+    """A person or an organisation mentioned in a comment (they are notified)."""
+
+    __tablename__ = "comment_mentions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("design_comments.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+
+    comment: Mapped[DesignComment] = relationship(back_populates="mentions")
+    user: Mapped[User | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class DesignPresence(db.Model):
+    """Who has the design open, and which section they are editing; refreshed by polling."""
+
+    __tablename__ = "design_presences"
+    __table_args__ = (UniqueConstraint("design_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    design_id: Mapped[int] = mapped_column(ForeignKey("designs.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    editing: Mapped[str] = mapped_column(String(20), default="")
+    seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()

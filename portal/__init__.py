@@ -70,6 +70,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.admin import views as admin_views
     from portal.core import views as core_views
     from portal.core.errors_views import register_error_handlers
+    from portal.design import comments_views, history_views, live_views  # noqa: F401
+    from portal.design import views as design_views
     from portal.lots import views as lots_views
     from portal.mail import views as mail_views
     from portal.notifications import views as notifications_views
@@ -87,6 +89,7 @@ def create_app(config: dict | None = None) -> Flask:
         lots_views,
         operations_views,
         notifications_views,
+        design_views,
     ):
         app.register_blueprint(views.bp)
     register_error_handlers(app)

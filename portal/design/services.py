@@ -354,6 +354,8 @@ def restore_revision(
         raise RuleError(_("Cette révision ne peut pas être restaurée."))
     if not can_edit_section(section, steering=steering):
         raise RuleError(_("Section validée : seuls l'organisme porteur et la Région la modifient."))
+    if section.design.operation.status != Status.CO_DESIGN:
+        raise RuleError(_("La co-conception est close pour cette opération."))
     _apply(
         section,
         revision.content,

@@ -30,3 +30,51 @@
     if (summary) { summary.focus(); }
   });
 })();
+
+// Live co-design page (portal/design/live_views.py, templates/design/_live.html).
+(function () {
+  "use strict";
+
+  var POLLER = "design-live";
+  var SECTIONS = "section[id^='section-'][data-version]";
+  // An open edit form (or conflict view) carries the version it started from.
+  var OPEN_FORM = "form [name='base_version']";
+
+  // Before each poll, say which section versions the page shows and which forms are open:
+  // the server refreshes the others and only warns those being edited.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt.id !== POLLER) { return; }
+    var versions = [];
+    var editing = [];
+    document.querySelectorAll(SECTIONS).forEach(function (section) {
+      var key = section.id.slice("section-".length);
+      versions.push(key + ":" + section.getAttribute("data-version"));
+      if (section.querySelector(OPEN_FORM)) { editing.push(key); }
+    });
+    event.detail.parameters.versions = versions.join(",");
+    event.detail.parameters.editing = editing.join(",");
+  });
+
+  // A poll answered just before a form opened must not replace that form.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.matches(SECTIONS) && target.querySelector(OPEN_FORM)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  // A refused poll (session ended, access withdrawn): its error shows once, polling stops.
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.elt.id === POLLER) { event.detail.elt.remove(); }
+  });
+
+  // Leaving the page frees the presence at once instead of after 30 seconds.
+  window.addEventListener("pagehide", function () {
+    var poller = document.getElementById(POLLER);
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (!poller || !meta || !navigator.sendBeacon) { return; }
+    var data = new FormData();
+    data.append("csrf_token", meta.getAttribute("content"));
+    navigator.sendBeacon(poller.getAttribute("data-leave-url"), data);
+  });
+})();

@@ -1,0 +1,270 @@
+"""The "Fiche de co-conception" as a Word document (python-docx).
+
+Built from the styles of python-docx's default template only (Title, Heading n,
+List Bullet, Table Grid), so that it opens cleanly in Word and LibreOffice; table
+header rows repeat on each page and the text is declared French (spell-checking,
+screen readers).
+"""
+
+from io import BytesIO
+
+from docx import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from flask_babel import format_date
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts.models import Organisation
+from portal.core.time import utcnow
+from portal.design.diffs import ItemFormatter
+from portal.design.models import Design, DesignSection, SectionKey
+from portal.design.rhythm import PERIOD_KINDS, hours_issues, periods, totals
+from portal.extensions import db
+from portal.operations.models import Operation, Participant
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+AUTHOR = "Portail DEFI"
+LANGUAGE = "fr-FR"
+
+
+def filename(operation: Operation) -> str:
+    """The name the browser saves the file under."""
+    return f"fiche-co-conception-{operation.id}.docx"
+
+
+def _not_filled() -> str:
+    return _("Non renseigné")
+
+
+def _date(value) -> str:
+    return format_date(value, "d MMMM y") if value else _not_filled()
+
+
+def _hours(value) -> str:
+    return _("%(h)s h", h=value) if value not in (None, "") else _not_filled()
+
+
+def _set_language(document) -> None:
+    """Declare the document's text French in its default run properties."""
+    styles = document.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    run_defaults = defaults.find(qn("w:rPrDefault"))
+    if run_defaults is None:
+        run_defaults = OxmlElement("w:rPrDefault")
+        defaults.insert(0, run_defaults)
+    properties = run_defaults.find(qn("w:rPr"))
+    if properties is None:
+        properties = OxmlElement("w:rPr")
+        run_defaults.append(properties)
+    language = properties.find(qn("w:lang"))
+    if language is None:
+        language = OxmlElement("w:lang")
+        properties.append(language)
+    language.set(qn("w:val"), LANGUAGE)
+
+
+def _table(document, headers: list[str], rows: list[list[str]], footer: list[list[str]] = ()):
+    """A grid table whose header row repeats on every page; ``footer`` rows in bold."""
+    table = document.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    header = table.rows[0]
+    header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for cell, text in zip(header.cells, headers, strict=True):
+        cell.text = ""
+        cell.paragraphs[0].add_run(text).bold = True
+    for values in rows:
+        for cell, text in zip(table.add_row().cells, values, strict=True):
+            cell.text = str(text)
+    for values in footer:
+        for cell, text in zip(table.add_row().cells, values, strict=True):
+            cell.text = ""
+            cell.paragraphs[0].add_run(str(text)).bold = True
+    return table
+
+
+def organisation_names(operation: Operation) -> dict[int, str]:
+    """Names of every organisation that took part (items may point to a withdrawn one)."""
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name)
+        .join(Participant, Participant.organisation_id == Organisation.id)
+        .where(Participant.operation_id == operation.id)
+    ).all()
+    return dict(rows)
+
+
+def _header(document, operation: Operation, design: Design) -> None:
+    certification = " — ".join(
+        part for part in (operation.certification_code, operation.certification_title) if part
+    )
+    planned = _not_filled()
+    if operation.hours_centre is not None or operation.hours_company is not None:
+        centre, company = operation.hours_centre or 0, operation.hours_company or 0
+        planned = _(
+            "%(c)d h en centre, %(e)d h en entreprise, %(t)d h au total",
+            c=centre,
+            e=company,
+            t=centre + company,
+        )
+    facts = [
+        (_("Intitulé de l'opération"), operation.title),
+        (
+            _("Organisme de formation porteur"),
+            operation.provider.name if operation.provider else _not_filled(),
+        ),
+        (_("Bassin d'emploi"), operation.territory.name),
+        (
+            _("Dates de la session"),
+            _(
+                "du %(a)s au %(b)s",
+                a=_date(operation.session_start),
+                b=_date(operation.session_end),
+            ),
+        ),
+        (
+            _("Effectif ciblé"),
+            str(operation.target_headcount) if operation.target_headcount else _not_filled(),
+        ),
+        (_("Heures prévues"), planned),
+        (_("Certification visée"), certification or _not_filled()),
+        (
+            _("Approbation de la Région"),
+            _("approuvée le %(d)s", d=_date(design.approved_at))
+            if design.approved_at
+            else _("pas encore approuvée"),
+        ),
+    ]
+    _table(document, [_("Rubrique"), _("Valeur")], [list(fact) for fact in facts])
+
+
+def _text_section(document, section: DesignSection) -> None:
+    lines = [line for line in (section.content.get("text") or "").splitlines() if line.strip()]
+    for line in lines or [_not_filled()]:
+        document.add_paragraph(line)
+
+
+def _skills(document, section: DesignSection, formatter: ItemFormatter) -> None:
+    items = section.content.get("items", [])
+    if not items:
+        document.add_paragraph(_not_filled())
+    for item in items:
+        text = item.get("label", "")
+        details = [
+            _("bloc %(c)s", c=item["block_code"]) if item.get("block_code") else "",
+            _("demandée par %(o)s", o=formatter.value("employer_id", item["employer_id"]))
+            if item.get("employer_id")
+            else "",
+        ]
+        details = [d for d in details if d]
+        document.add_paragraph(
+            text + (f" ({', '.join(details)})" if details else ""), style="List Bullet"
+        )
+
+
+def _modules(document, section: DesignSection, formatter: ItemFormatter) -> None:
+    items = section.content.get("items", [])
+    if not items:
+        document.add_paragraph(_not_filled())
+        return
+    rows = []
+    total = 0
+    for item in items:
+        place = formatter.value("place", item.get("place"))
+        if item.get("employer_id"):
+            place = f"{place} — {formatter.value('employer_id', item['employer_id'])}"
+        skills = item.get("skill_ids") or []
+        hours = item.get("hours")
+        total += int(hours or 0)
+        rows.append(
+            [
+                item.get("title", ""),
+                _hours(hours),
+                place,
+                formatter.value("skill_ids", skills),
+                item.get("trainer") or "",
+            ]
+        )
+    _table(
+        document,
+        [_("Module"), _("Heures"), _("Lieu"), _("Compétences développées"), _("Intervenant")],
+        rows,
+        footer=[[_("Total"), _hours(total), "", "", ""]],
+    )
+
+
+def _rhythm(document, design: Design, formatter: ItemFormatter) -> None:
+    items = periods(design)
+    if not items:
+        document.add_paragraph(_not_filled())
+    else:
+        rows = [
+            [
+                str(PERIOD_KINDS.get(p.kind, p.kind)) + (f" — {p.label}" if p.label else ""),
+                _date(p.start),
+                _date(p.end),
+                _hours(p.hours),
+                formatter.value("employer_id", p.employer_id) if p.employer_id else "",
+            ]
+            for p in items
+        ]
+        sums = totals(design)
+        footer = [
+            [_("Total : %(k)s", k=PERIOD_KINDS[kind]), "", "", _hours(sums[kind]), ""]
+            for kind in PERIOD_KINDS
+        ]
+        footer.append([_("Total général"), "", "", _hours(sum(sums.values())), ""])
+        _table(
+            document,
+            [_("Période"), _("Du"), _("Au"), _("Heures"), _("Entreprise")],
+            rows,
+            footer=footer,
+        )
+    issues = hours_issues(design)
+    if issues:
+        document.add_paragraph(_("Points de cohérence à vérifier :"))
+        for issue in issues:
+            document.add_paragraph(issue, style="List Bullet")
+
+
+def design_docx(operation: Operation, design: Design) -> bytes:
+    """The "Fiche de co-conception" of ``operation``: header, then every section in order."""
+    document = Document()
+    _set_language(document)
+    properties = document.core_properties
+    properties.title = _("Fiche de co-conception — %(t)s", t=operation.title)
+    properties.subject = _("Co-conception de la formation DEFI")
+    properties.author = AUTHOR
+    properties.last_modified_by = AUTHOR
+    properties.language = LANGUAGE
+    properties.keywords = "DEFI; co-conception"
+    properties.created = properties.modified = utcnow()
+
+    document.add_heading(_("Fiche de co-conception"), level=0)
+    document.add_paragraph(operation.title, style="Subtitle")
+    document.add_paragraph(_("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    _header(document, operation, design)
+
+    skills = design.section(SectionKey.SKILLS).content.get("items", [])
+    skill_labels = {s.get("id"): s.get("label", "") for s in skills}
+    org_names = organisation_names(operation)
+    order = list(SectionKey)
+    for section in sorted(design.sections, key=lambda s: order.index(s.key)):
+        document.add_heading(section.key.title, level=1)
+        if section.is_validated:
+            document.add_paragraph(_("Section validée le %(d)s.", d=_date(section.validated_at)))
+        formatter = ItemFormatter(section.key, org_names, skill_labels)
+        if section.key == SectionKey.SKILLS:
+            _skills(document, section, formatter)
+        elif section.key == SectionKey.MODULES:
+            _modules(document, section, formatter)
+        elif section.key == SectionKey.RHYTHM:
+            _rhythm(document, design, formatter)
+        else:
+            _text_section(document, section)
+
+    buffer = BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

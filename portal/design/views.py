@@ -1,0 +1,583 @@
+"""Routes of the co-design page and of its sections: view, edit in place, save with merge,
+conflict resolution, validation by the organisme porteur or the Région, approval.
+
+Every section is one widget, ``design/_section.html``: htmx swaps it whole
+(``hx-swap="outerHTML"`` on ``#section-<key>``); without JS the same URLs answer the full
+page with that section in the asked state, and successful posts redirect (303). The
+comments (B) and the live updates (C) render sections through ``section_context``.
+"""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal import htmx
+from portal.accounts.access import current_org, require
+from portal.accounts.forms import EmptyForm
+from portal.core.errors import RuleError
+from portal.design import bp, content, queries, rhythm, services
+from portal.design.forms import TEXT_MAX, section_form
+from portal.design.merge import (
+    merge_items,
+    merge_text,
+    render_conflict,
+    resolve_items,
+    resolve_text,
+)
+from portal.design.models import Design, DesignSection, SectionKey, SectionRevision
+from portal.extensions import db
+from portal.operations import needs
+from portal.operations.access import can_steer, is_region, load_operation
+from portal.operations.models import Operation, Participant, Status
+
+PAGE = "design/show.html"
+SECTION = "design/_section.html"
+GATE = "design/_gate.html"
+MAX_NEW_ROWS = 20
+
+
+# --- Loading ---------------------------------------------------------------------------
+
+
+def _operation_for_page(operation_id: int) -> Operation | None:
+    return db.session.scalar(
+        select(Operation)
+        .where(Operation.id == operation_id)
+        .options(
+            selectinload(Operation.participants).selectinload(Participant.organisation),
+            selectinload(Operation.provider),
+        )
+    )
+
+
+def load(operation_id: int) -> tuple[Operation, Design]:
+    """The operation (404 unless visible) and its design (404 if not started)."""
+    operation = load_operation(operation_id, loader=_operation_for_page)
+    design = queries.load_design(operation.id)
+    if design is None:
+        abort(404)
+    return operation, design
+
+
+def load_section(operation_id: int, key: str) -> tuple[Operation, Design, DesignSection]:
+    """The operation, its design and the section ``key`` (404 for an unknown key)."""
+    try:
+        section_key = SectionKey(key)
+    except ValueError:
+        abort(404)
+    operation, design = load(operation_id)
+    return operation, design, design.section(section_key)
+
+
+def _own_draft(section: DesignSection, draft_id: int) -> SectionRevision:
+    draft = db.session.get(SectionRevision, draft_id)
+    if draft is None or draft.section_id != section.id or draft.kind != "draft":
+        abort(404)
+    require(draft.author_id == current_user.id)
+    return draft
+
+
+def _drafts_by_section(design: Design) -> dict[int, SectionRevision]:
+    """The current user's newest unresolved draft per section (one query)."""
+    drafts = db.session.scalars(
+        select(SectionRevision)
+        .join(DesignSection, DesignSection.id == SectionRevision.section_id)
+        .where(
+            DesignSection.design_id == design.id,
+            SectionRevision.kind == "draft",
+            SectionRevision.author_id == current_user.id,
+            SectionRevision.resolved_at.is_(None),
+        )
+        .order_by(SectionRevision.id)
+    ).all()
+    return {draft.section_id: draft for draft in drafts}
+
+
+# --- Contexts --------------------------------------------------------------------------
+
+
+def shared_context(design: Design) -> dict:
+    """What every section of the design reads: who may do what, names of employers and
+    skills. The operation's participants should be loaded (``load`` does)."""
+    operation = design.operation
+    names = {p.organisation_id: p.organisation.name for p in operation.participants}
+    skills = content.skill_labels(design.section(SectionKey.SKILLS).content)
+    steering = can_steer(operation)
+    return {
+        "operation": operation,
+        "design": design,
+        "steering": steering,
+        "region": is_region(),
+        "open_for_edit": operation.status == Status.CO_DESIGN,
+        "employers": [(o.id, o.name) for o in needs.employer_participants(operation)],
+        "names": names,
+        "skills": skills,
+        "describe": lambda key, item: content.describe_item(key, item, names, skills),
+        "button_form": EmptyForm(formdata=None),
+        "period_kinds": rhythm.PERIOD_KINDS,
+        "module_places": rhythm.MODULE_PLACES,
+    }
+
+
+def section_context(
+    design: Design,
+    section: DesignSection,
+    *,
+    shared: dict | None = None,
+    threads: dict | None = None,
+    counts: dict | None = None,
+    drafts: dict | None = None,
+    **overrides,
+) -> dict:
+    """Everything ``design/_section.html`` needs to render ``section`` on its own.
+
+    ``shared``, ``threads`` (``queries.threads_by_section``), ``counts``
+    (``queries.open_counts``) and ``drafts`` are computed once by the page for all sections;
+    a fragment view leaves them out. ``overrides``: ``mode`` (view, edit, conflict),
+    ``form``, ``base_version``, ``notice``, ``error``, ``conflict``, ``oob_gate`` (also
+    render the gate out of band, after a change that may alter it).
+
+    When the current user has a conflict draft on the section, it opens in conflict mode
+    (unless ``mode`` is given): their text waits there until they decide.
+    """
+    shared = shared if shared is not None else shared_context(design)
+    threads = threads if threads is not None else queries.threads_by_section(design)
+    counts = counts if counts is not None else queries.open_counts(design)
+    context = {
+        **shared,
+        "section": section,
+        "key": section.key.value,
+        "threads": threads.get(section.id, []),
+        "open_count": counts.get(section.id, 0),
+        "mode": "view",
+        "form": None,
+        "base_version": section.version,
+        "notice": None,
+        "error": None,
+        "conflict": None,
+        "oob_gate": False,
+        "can_edit": shared["open_for_edit"]
+        and services.can_edit_section(section, steering=shared["steering"]),
+    }
+    if section.key == SectionKey.RHYTHM:
+        context["rhythm"] = {
+            "periods": rhythm.periods(design),
+            "totals": rhythm.totals(design),
+            "issues": rhythm.hours_issues(design),
+        }
+    if "mode" not in overrides:
+        drafts = drafts if drafts is not None else _drafts_by_section(design)
+        if section.id in drafts:
+            context.update(conflict_context(section, drafts[section.id]))
+    context.update(overrides)
+    if context["oob_gate"]:
+        context.update(gate_context(design))
+    return context
+
+
+def conflict_context(
+    section: DesignSection, draft: SectionRevision, *, theirs_version: int | None = None
+) -> dict:
+    """The conflict view of ``draft`` (the user's kept text) against the section as it is,
+    or as it was at ``theirs_version`` (the version the user resolved against)."""
+    key = section.key
+    base_revision = services.revision_at(section, draft.base_version)
+    base = base_revision.content if base_revision else services.empty_content(key)
+    theirs_version = theirs_version or section.version
+    if theirs_version == section.version:
+        theirs = section.content
+    else:
+        theirs_revision = services.revision_at(section, theirs_version)
+        if theirs_revision is None:
+            abort(404)
+        theirs = theirs_revision.content
+    if key.is_list:
+        merge = merge_items(base.get("items", []), draft.content.get("items", []), theirs["items"])
+        segments = None
+        mine_text = None
+    else:
+        merge = merge_text(base.get("text", ""), draft.content.get("text", ""), theirs["text"])
+        segments = render_conflict(merge)
+        mine_text = resolve_text(merge, "mine")
+    return {
+        "mode": "conflict",
+        "base_version": theirs_version,
+        "conflict": {
+            "draft": draft,
+            "merge": merge,
+            "segments": segments,
+            "mine": draft.content,
+            "theirs": theirs,
+            "theirs_version": theirs_version,
+            "custom_text": mine_text,
+        },
+    }
+
+
+def gate_context(design: Design | None) -> dict:
+    """The gate to the convention: unmet conditions, besides the Région's approval."""
+    return {
+        "gate_problems": services.design_problems(design, include_approval=False),
+        "approval_form": EmptyForm(formdata=None),
+    }
+
+
+def page_context(operation: Operation, design: Design | None, focus=None, **focus_overrides):
+    """The whole page; the section ``focus`` (a DesignSection) gets ``focus_overrides``."""
+    context = {
+        "operation": operation,
+        "design": design,
+        "sections": [],
+        "steering": can_steer(operation),
+        "region": is_region(),
+        "can_start": design is None
+        and operation.status == Status.CO_DESIGN
+        and can_steer(operation),
+        "button_form": EmptyForm(formdata=None),
+    }
+    if design is None:
+        return context
+    shared = shared_context(design)
+    maps = {
+        "shared": shared,
+        "threads": queries.threads_by_section(design),
+        "counts": queries.open_counts(design),
+        "drafts": _drafts_by_section(design),
+    }
+    for section in design.sections:
+        overrides = focus_overrides if focus is not None and section.id == focus.id else {}
+        context["sections"].append(section_context(design, section, **maps, **overrides))
+    context.update(gate_context(design))
+    context["filled"] = {s.id: services.is_filled(s) for s in design.sections}
+    return context
+
+
+def _render(operation, design, section, *, status: int = 200, **overrides):
+    """htmx: the section alone; a plain request: the page with the section in that state."""
+    if htmx.is_htmx():
+        context = section_context(design, section, **overrides)
+    else:
+        context = page_context(operation, design, section, **overrides)
+    return htmx.render(PAGE, SECTION, status=status, **context)
+
+
+def _done(operation, design, section, notice: str, **overrides):
+    """After a change: htmx re-renders the section (and the gate out of band) with the
+    notice; a plain form is redirected to the page (Post/Redirect/Get)."""
+    if htmx.is_htmx():
+        return _render(operation, design, section, notice=notice, oob_gate=True, **overrides)
+    flash(notice, "success")
+    url = url_for(
+        "design.show_design", operation_id=operation.id, _anchor=f"section-{section.key.value}"
+    )
+    return redirect(url, 303)
+
+
+def _edit_refusal(operation: Operation, section: DesignSection) -> tuple[str, int] | None:
+    """Why the current user may not change ``section`` now (message, status), if so."""
+    if operation.status != Status.CO_DESIGN:
+        return _("La co-conception est close pour cette opération."), 409
+    if not services.can_edit_section(section, steering=can_steer(operation)):
+        return (
+            _("Section validée : seuls l'organisme porteur et la Région la modifient."),
+            403,
+        )
+    return None
+
+
+def _choices(design: Design) -> tuple[list, list]:
+    """Employers taking part ``[(id, name)]`` and the design's skills ``[(id, label)]``."""
+    employers = [(o.id, o.name) for o in needs.employer_participants(design.operation)]
+    skills = content.skill_labels(design.section(SectionKey.SKILLS).content)
+    return employers, list(skills.items())
+
+
+def _edit_form(design: Design, key: SectionKey, *, new_rows: int = 0, **kwargs):
+    """The section's form (bound to the request's form data unless ``formdata=None``)."""
+    form = section_form(key, **kwargs)
+    if key.is_list:
+        for _row in range(new_rows):
+            form.items.append_entry()
+        form.set_choices(*_choices(design))
+    return form
+
+
+def _gate_response(operation, design, *, status: int = 200, **extra):
+    """htmx: the gate alone; a plain request: the page."""
+    if htmx.is_htmx():
+        context = {
+            "operation": operation,
+            "design": design,
+            "region": is_region(),
+            **gate_context(design),
+            **extra,
+        }
+    else:
+        context = {**page_context(operation, design), **extra}
+    return htmx.render(PAGE, GATE, status=status, **context)
+
+
+# --- The page --------------------------------------------------------------------------
+
+
+@bp.get("")
+@login_required
+def show_design(operation_id: int):
+    """The co-design page: the gate to the convention and every section."""
+    operation = load_operation(operation_id, loader=_operation_for_page)
+    design = queries.load_design(operation.id)
+    return render_template(PAGE, **page_context(operation, design))
+
+
+@bp.post("/demarrage")
+@login_required
+def start_design(operation_id: int):
+    """The organisme porteur or the Région opens the design, prefilled from the needs."""
+    operation = load_operation(operation_id, loader=_operation_for_page)
+    require(can_steer(operation))
+    try:
+        services.start_design(operation, by=current_user, org=current_org())
+    except RuleError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Co-conception ouverte, préremplie depuis l'analyse des besoins."), "success")
+    return redirect(url_for("design.show_design", operation_id=operation.id), 303)
+
+
+@bp.post("/approbation")
+@login_required
+def approve_design(operation_id: int):
+    """The Région approves the design; refused with the list of unmet conditions."""
+    operation, design = load(operation_id)
+    require(is_region())
+    comment = (request.form.get("comment") or "").strip()[:2000]
+    try:
+        services.approve_design(design, by=current_user, org=current_org(), comment=comment)
+    except RuleError:
+        db.session.rollback()
+        error = _("La co-conception ne peut pas encore être approuvée : voir les conditions.")
+        return _gate_response(operation, design, status=422, gate_error=error)
+    db.session.commit()
+    notice = _("Co-conception approuvée par la Région.")
+    if htmx.is_htmx():
+        return _gate_response(operation, design, gate_notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("design.show_design", operation_id=operation.id), 303)
+
+
+# --- A section -------------------------------------------------------------------------
+
+
+@bp.get("/<key>")
+@login_required
+def show_section(operation_id: int, key: str):
+    """A section as it reads (htmx: the fragment, e.g. after « Annuler »)."""
+    operation, design, section = load_section(operation_id, key)
+    return _render(operation, design, section)
+
+
+@bp.get("/<key>/modification")
+@login_required
+def edit_section(operation_id: int, key: str):
+    """The section's form in place of the section (without JS: the page with the form).
+
+    ``?ajout=N`` adds N blank rows to a list section.
+    """
+    operation, design, section = load_section(operation_id, key)
+    refusal = _edit_refusal(operation, section)
+    if refusal:
+        return _render(operation, design, section, status=refusal[1], error=refusal[0])
+    if section.key.is_list:
+        rows = content.form_rows(section.key, section.content)
+        extra = min(max(request.args.get("ajout", 0, type=int), 0), MAX_NEW_ROWS)
+        form = _edit_form(
+            design, section.key, new_rows=1 + extra, formdata=None, data={"items": rows}
+        )
+    else:
+        form = _edit_form(
+            design, section.key, formdata=None, data={"text": section.content["text"]}
+        )
+    return _render(operation, design, section, mode="edit", form=form)
+
+
+@bp.post("/<key>")
+@login_required
+def save_section(operation_id: int, key: str):
+    """Save the section from the version the edit started at; merge with what others saved
+    meanwhile, or keep the user's text as a draft and show the conflict (409)."""
+    operation, design, section = load_section(operation_id, key)
+    refusal = _edit_refusal(operation, section)
+    if refusal:
+        return _render(operation, design, section, status=refusal[1], error=refusal[0])
+    adding = section.key.is_list and bool(request.form.get("add_row"))
+    form = _edit_form(design, section.key, new_rows=1 if adding else 0)
+    base_version = request.form.get("base_version", type=int)
+    edit = {"mode": "edit", "form": form, "base_version": base_version or section.version}
+    if adding:
+        # « Ajouter une ligne » posts what was typed and gets it back with one more row.
+        return _render(operation, design, section, **edit)
+    if not form.validate_on_submit():
+        return _render(operation, design, section, status=422, **edit)
+    if base_version is None:
+        error = _("Version de départ inconnue : rechargez la section.")
+        return _render(operation, design, section, status=422, error=error, **edit)
+    if section.key.is_list:
+        new_content = content.items_content(section.key, form.rows())
+    else:
+        new_content = content.text_content(form.text.data)
+    try:
+        result = services.save_section(
+            section,
+            new_content,
+            base_version=base_version,
+            by=current_user,
+            org=current_org(),
+            steering=can_steer(operation),
+        )
+    except RuleError as exc:
+        db.session.rollback()
+        return _render(operation, design, section, status=422, error=exc.message, **edit)
+    draft_id = result.draft.id if result.draft else None
+    db.session.commit()
+    return _after_save(operation, design, section, result, draft_id)
+
+
+def _after_save(operation, design, section, result: services.SaveResult, draft_id):
+    """The answer to a save or a resolution: the conflict view (409) or the saved section."""
+    if result.status == "conflict":
+        draft = db.session.get(SectionRevision, draft_id)
+        return _render(
+            operation,
+            design,
+            section,
+            status=409,
+            error=_(
+                "Quelqu'un a modifié les mêmes passages pendant que vous écriviez : votre "
+                "version est conservée en brouillon. Choisissez ce que la section doit garder."
+            ),
+            **conflict_context(section, draft),
+        )
+    if result.status == "merged":
+        notice = _(
+            "Vos modifications ont été fusionnées avec celles de %(who)s.",
+            who=", ".join(result.other_authors) or _("un autre participant"),
+        )
+    elif result.status == "unchanged":
+        notice = _("Aucune modification : la section est inchangée.")
+    else:
+        notice = _("Section enregistrée.")
+    return _done(operation, design, section, notice)
+
+
+@bp.post("/<key>/conflit/<int:draft_id>")
+@login_required
+def resolve_conflict(operation_id: int, key: str, draft_id: int):
+    """The user settles a conflict: their version, the saved one, or a text of their own
+    (per item for lists). The draft is closed once the result is saved."""
+    operation, design, section = load_section(operation_id, key)
+    draft = _own_draft(section, draft_id)
+    refusal = _edit_refusal(operation, section)
+    if refusal:
+        return _render(operation, design, section, status=refusal[1], error=refusal[0])
+    if draft.resolved_at is not None:
+        return _done(operation, design, section, _("Ce conflit est déjà réglé."))
+    theirs_version = request.form.get("base_version", type=int) or section.version
+    if not 1 <= theirs_version <= section.version:
+        abort(400)
+    shown = conflict_context(section, draft, theirs_version=theirs_version)
+    merge = shown["conflict"]["merge"]
+    if section.key.is_list:
+        choices = {c.id: request.form.get(f"choice-{c.id}", "") for c in merge.conflicts}
+        try:
+            resolved = {"items": resolve_items(merge, choices)}
+        except ValueError:
+            error = _("Choisissez une version pour chaque élément en conflit.")
+            return _render(operation, design, section, status=422, error=error, **shown)
+    else:
+        choice = request.form.get("choice", "")
+        custom = request.form.get("custom_text", "")
+        if choice == "custom":
+            if len(custom) > TEXT_MAX:
+                error = _("%(max)s caractères au plus.", max=TEXT_MAX)
+                shown["conflict"]["custom_text"] = custom
+                return _render(operation, design, section, status=422, error=error, **shown)
+            text = custom
+        elif choice in ("mine", "theirs"):
+            text = resolve_text(merge, choice)
+        else:
+            error = _("Choisissez la version à garder.")
+            shown["conflict"]["custom_text"] = custom or shown["conflict"]["custom_text"]
+            return _render(operation, design, section, status=422, error=error, **shown)
+        resolved = content.text_content(text)
+    try:
+        result = services.resolve_conflict(
+            section,
+            draft,
+            resolved,
+            base_version=theirs_version,
+            by=current_user,
+            org=current_org(),
+            steering=can_steer(operation),
+        )
+    except RuleError as exc:
+        db.session.rollback()
+        return _render(operation, design, section, status=422, error=exc.message, **shown)
+    draft_id = result.draft.id if result.draft else None
+    db.session.commit()
+    return _after_save(operation, design, section, result, draft_id)
+
+
+@bp.post("/<key>/brouillon/<int:draft_id>/abandon")
+@login_required
+def discard_draft(operation_id: int, key: str, draft_id: int):
+    """The user drops their kept version (it stays in the section's history)."""
+    operation, design, section = load_section(operation_id, key)
+    draft = _own_draft(section, draft_id)
+    services.discard_draft(draft, by=current_user)
+    db.session.commit()
+    return _done(
+        operation,
+        design,
+        section,
+        _("Votre version est abandonnée ; elle reste consultable dans l'historique."),
+    )
+
+
+@bp.post("/<key>/validation")
+@login_required
+def validate_section(operation_id: int, key: str):
+    """The organisme porteur or the Région marks the section validated (1) or not (0)."""
+    operation, design, section = load_section(operation_id, key)
+    require(can_steer(operation))
+    validated = request.form.get("validated") == "1"
+    try:
+        services.set_validated(section, validated, by=current_user, org=current_org())
+    except RuleError as exc:
+        db.session.rollback()
+        return _render(operation, design, section, status=422, error=exc.message)
+    db.session.commit()
+    notice = (
+        _("Section validée : seuls l'organisme porteur et la Région la modifient désormais.")
+        if validated
+        else _("Validation retirée : tous les participants peuvent de nouveau la modifier.")
+    )
+    return _done(operation, design, section, notice)
+
+
+# --- The operation page ----------------------------------------------------------------
+
+
+@bp.app_template_global()
+def design_card(operation: Operation) -> dict | None:
+    """What the operation page says of the co-design (None: nothing to show yet)."""
+    design = services.design_for(operation)
+    if design is None and operation.status != Status.CO_DESIGN:
+        return None
+    return {
+        "started": design is not None,
+        "approved": design is not None and design.approved_at is not None,
+    }

@@ -1,0 +1,196 @@
+"""Benchmark of the co-design page: server time and SQL queries of a section save and of a
+poll, median over many runs.
+
+Run with ``python -m tests.bench_design``. Uses a throw-away SQLite file, or the
+PostgreSQL server given by ``BENCH_DATABASE_URL`` (a database is created and dropped).
+The requests go through the whole application (login, CSRF, access, templates), in
+process: the time is the server's, without network. The unchanged poll — what every open
+page sends every 3 seconds — must stay a handful of queries and a fraction of the save.
+"""
+
+import json
+import os
+import re
+import secrets
+import statistics
+import tempfile
+import time
+from html import unescape
+from pathlib import Path
+
+import psycopg
+from flask import url_for
+from flask_migrate import upgrade
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.design.models import SectionKey
+from portal.design.queries import load_design
+from portal.design.services import start_design
+from portal.extensions import db
+from portal.operations.models import Operation, Status
+from tests.conftest import HTMX, PASSWORD, CsrfClient, test_config
+from tests.operations.factories import Market
+
+RUNS = int(os.environ.get("BENCH_RUNS", "300"))
+SECTION = "objectives"
+HX_VALS = re.compile(r"hx-vals='([^']*)'")
+
+
+def seed() -> dict:
+    """A market, one operation in co-design with its design started; the URLs to hit."""
+    market = Market()
+    operation = _report(market)
+    operation.status = Status.CO_DESIGN
+    start_design(operation, by=market.a_user, org=market.of_a)
+    db.session.commit()
+    return {
+        "operation_id": operation.id,
+        "of": market.a_user.email,
+        "employer": market.employer_user.email,
+        "poll": url_for("design.poll", operation_id=operation.id),
+        "save": url_for("design.save_section", operation_id=operation.id, key=SECTION),
+    }
+
+
+def _report(market) -> Operation:
+    from portal.operations.services import report_need
+
+    return report_need(market.need(), by=market.a_user, org=market.of_a)
+
+
+class Counter:
+    """Counts the SQL statements sent while it listens."""
+
+    def __init__(self, engine):
+        self.engine, self.n = engine, 0
+
+    def __call__(self, *_args):
+        self.n += 1
+
+    def __enter__(self):
+        self.n = 0
+        event.listen(self.engine, "before_cursor_execute", self)
+        return self
+
+    def __exit__(self, *_exc):
+        event.remove(self.engine, "before_cursor_execute", self)
+
+
+def timed(request, counter: Counter, expect: int, prepare=None) -> tuple[int, float, float]:
+    """(queries of one run, median ms, 95th percentile ms) of ``request(i)`` over ``RUNS``.
+
+    ``prepare(i)``, if given, runs before each request, outside the timing and the count.
+    """
+    timings, queries = [], None
+    for i in range(RUNS + 1):
+        if prepare:
+            prepare(i)
+        with counter:
+            start = time.perf_counter()
+            response = request(i)
+            elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == expect, (response.status_code, response.data[:300])
+        if i == 0:  # warm-up: the first request may fill caches that later ones reuse
+            continue
+        queries = counter.n if queries is None else max(queries, counter.n)
+        timings.append(elapsed)
+    timings.sort()
+    return queries, statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
+
+
+def logged_in(app, email: str) -> CsrfClient:
+    app.test_client_class = CsrfClient
+    client = app.test_client()
+    response = client.post("/connexion", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302, "login failed"
+    return client
+
+
+def measure(app, ids: dict) -> dict:
+    """The three figures: unchanged poll, a section save, a poll that brings a change."""
+    of, employer = logged_in(app, ids["of"]), logged_in(app, ids["employer"])
+    with app.app_context():
+        counter = Counter(db.engine)
+        design = load_design(ids["operation_id"])
+        version = design.section(SectionKey(SECTION)).version
+
+    def shown() -> str:
+        with app.app_context():
+            return ",".join(
+                f"{s.key.value}:{s.version}" for s in load_design(ids["operation_id"]).sections
+            )
+
+    def poll(client, token: str, versions: str):
+        data = {"token": token, "versions": versions, "seen": versions, "editing": ""}
+        return client.post(ids["poll"], data=data, headers=HTMX)
+
+    first = poll(of, "", shown())
+    token = json.loads(unescape(HX_VALS.search(first.get_data(as_text=True)).group(1)))["token"]
+    versions = shown()
+    results = {
+        "poll sans changement (204)": timed(lambda _i: poll(of, token, versions), counter, 204)
+    }
+
+    state = {"version": version}
+
+    def save(i: int):
+        data = {"base_version": state["version"], f"{SECTION}-text": f"Objectif, version {i}"}
+        response = employer.post(ids["save"], data=data, headers=HTMX)
+        assert response.status_code == 200, response.status_code
+        state["version"] += 1
+        return response
+
+    results["enregistrement d'une section"] = timed(save, counter, 200)
+    # Each poll sees one fresh change (saved just before, outside the timing).
+    results["poll avec une section modifiée (200)"] = timed(
+        lambda _i: poll(of, token, versions), counter, 200, prepare=save
+    )
+    return results
+
+
+def database_url(workdir: Path):
+    base = os.environ.get("BENCH_DATABASE_URL")
+    if not base:
+        return "sqlite:///" + str(workdir / "bench-design.db"), None
+    url = make_url(base)
+    name = f"portal_bench_{secrets.token_hex(3)}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False), (admin, name)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url, drop = database_url(Path(tmp))
+        app = create_app(test_config(url, TESTING=False))
+        try:
+            with app.test_request_context(base_url="http://portail.test"):
+                upgrade()
+                ids = seed()
+            results = measure(app, ids)
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+            if drop:
+                with psycopg.connect(drop[0], autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE "{drop[1]}" WITH (FORCE)')
+    dialect = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
+    print(f"\nCo-conception : temps serveur médian ({dialect}, {RUNS} requêtes par mesure)")
+    print(
+        "mesure".ljust(40)
+        + "requêtes SQL".rjust(14)
+        + "médiane".rjust(12)
+        + "95e centile".rjust(14)
+    )
+    for label, (queries, median, p95) in results.items():
+        print(label.ljust(40) + f"{queries:>14}" + f"{median:>9.2f} ms" + f"{p95:>11.2f} ms")
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    main()

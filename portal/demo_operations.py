@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+from portal.demo_design import load_demo_design
+from portal.design.services import design_for
 from portal.lots.models import Category, LotTrade, MarketLot
 from portal.operations import needs, services
 from portal.operations.models import ContractType, ParticipantRole, Status
@@ -242,6 +244,7 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         org=region,
     )
     services.advance(logistics_op, Status.CO_DESIGN, by=people["of_admin"], org=orgs["of1"])
+    load_demo_design(logistics_op, design_for(logistics_op), orgs=orgs, people=people)
 
     # 2. Tours, under of2's lot, in needs analysis.
     cleaning_op = services.report_need(

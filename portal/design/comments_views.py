@@ -7,6 +7,7 @@ a page of its own when the form has errors.
 """
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -80,11 +81,11 @@ class Mentionables:
     organisations: list[Organisation]
     people: dict[int, list[User]] = field(default_factory=dict)  # by organisation id
 
-    @property
+    @cached_property
     def org_names(self) -> dict[int, str]:
         return {o.id: o.name for o in self.organisations}
 
-    @property
+    @cached_property
     def person_names(self) -> dict[int, str]:
         return {u.id: u.full_name for users in self.people.values() for u in users}
 
@@ -155,7 +156,6 @@ def comment_helpers() -> dict:
         "new_comment_form": comment_form,
         "new_reply_form": reply_form,
         "mentionables": mentionables,
-        "resolve_form": ResolveCommentForm(formdata=None),
     }
 
 
@@ -164,6 +164,9 @@ def comment_helpers() -> dict:
 
 def _render(operation, section, *, status=200, **context):
     """The comments block (htmx, with its out-of-band badge) or the comments page."""
+    # The commit (or rollback) expired the participants read for the form: read them again
+    # in two queries rather than one per organisation and person.
+    g.pop("design_mentionables", None)
     threads = section_threads(section)
     return htmx.render(
         "design/comments.html",

@@ -18,12 +18,21 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from portal.design.merge import normalise_newlines
+from portal.design.merge import (
+    ListMerge,
+    TextMerge,
+    merge_items,
+    merge_text,
+    normalise_newlines,
+    resolve_items,
+    resolve_text,
+)
 from portal.design.models import SectionKey
 from portal.design.rhythm import MODULE_PLACES, PERIOD_KINDS
 from portal.design.services import new_id
 
 ITEM_ID = re.compile(r"^[0-9a-f]{32}$")
+TEXT_MAX = 20000
 
 
 def _text(value) -> str:
@@ -126,6 +135,40 @@ def form_rows(key: SectionKey, content: dict) -> list[dict]:
             row["employer_id"] = str(row["employer_id"])
         rows.append(row)
     return rows
+
+
+# --- Conflicts -----------------------------------------------------------------------------
+
+
+def merge_draft(key: SectionKey, base: dict, draft: dict, theirs: dict) -> TextMerge | ListMerge:
+    """Merge a kept draft with the saved content; ``base``: what the draft started from."""
+    if key.is_list:
+        return merge_items(base.get("items", []), draft.get("items", []), theirs.get("items", []))
+    return merge_text(base.get("text", ""), draft.get("text", ""), theirs.get("text", ""))
+
+
+def resolution(key: SectionKey, merge: TextMerge | ListMerge, form) -> dict:
+    """The content the user settled on in the conflict view (``form``: the posted fields).
+
+    Lists: ``choice-<item id>`` is mine, theirs or drop for each conflicting item. Text:
+    ``choice`` is mine or theirs (for the conflicting passages), or custom (``custom_text``).
+    Raises ValueError with a French message when the choice is missing or too long.
+    """
+    if key.is_list:
+        choices = {c.id: form.get(f"choice-{c.id}", "") for c in merge.conflicts}
+        try:
+            return {"items": resolve_items(merge, choices)}
+        except ValueError:
+            raise ValueError(_("Choisissez une version pour chaque élément en conflit.")) from None
+    choice = form.get("choice", "")
+    if choice == "custom":
+        custom = form.get("custom_text", "")
+        if len(custom) > TEXT_MAX:
+            raise ValueError(_("%(max)s caractères au plus.", max=TEXT_MAX))
+        return text_content(custom)
+    if choice in ("mine", "theirs"):
+        return text_content(resolve_text(merge, choice))
+    raise ValueError(_("Choisissez la version à garder."))
 
 
 # --- Reading content as text (conflict view, history, export) -----------------------------

@@ -20,6 +20,8 @@ from portal.design.rhythm import MODULE_PLACES, PERIOD_KINDS
 
 # A word, a run of spaces, or a line break: joined back, the tokens rebuild the text.
 _TOKENS = re.compile(r"\n|[^\S\n]+|[^\s]+")
+# Lines with their LF (only LF: a form feed or U+2028 pasted in a line stays in it).
+_LINES = re.compile(r"[^\n]*\n|[^\n]+")
 
 FIELD_LABELS = {
     SectionKey.SKILLS: {
@@ -67,23 +69,41 @@ def _append(chunks: list[Chunk], kind: str, text: str) -> None:
         chunks.append(Chunk(kind, text))
 
 
-def _diff_sequences(old: list[str], new: list[str], chunks: list[Chunk], refine) -> None:
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+def _diff_words(old: str, new: str, chunks: list[Chunk]) -> None:
+    old_tokens, new_tokens = _tokens(old), _tokens(new)
+    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        before, after = "".join(old[i1:i2]), "".join(new[j1:j2])
-        if op == "equal":
-            _append(chunks, "same", before)
-        elif op == "replace" and refine:
-            _diff_sequences(_tokens(before), _tokens(after), chunks, refine=False)
-        else:
-            _append(chunks, "removed", before)
-            _append(chunks, "added", after)
+        _append(chunks, "same" if op == "equal" else "removed", "".join(old_tokens[i1:i2]))
+        if op != "equal":
+            _append(chunks, "added", "".join(new_tokens[j1:j2]))
 
 
 def text_diff(old: str, new: str) -> list[Chunk]:
-    """The chunks that turn ``old`` into ``new``: lines first, then words in changed lines."""
+    """The chunks that turn ``old`` into ``new``: lines first, then words in changed lines.
+
+    Lines are matched on their text without the line break, so that the last line (which
+    has none) still matches itself once a line is added after it.
+    """
+    old_lines, new_lines = _LINES.findall(old), _LINES.findall(new)
+    matcher = difflib.SequenceMatcher(
+        None,
+        [line.rstrip("\n") for line in old_lines],
+        [line.rstrip("\n") for line in new_lines],
+        autojunk=False,
+    )
     chunks: list[Chunk] = []
-    _diff_sequences(old.splitlines(keepends=True), new.splitlines(keepends=True), chunks, True)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        before, after = "".join(old_lines[i1:i2]), "".join(new_lines[j1:j2])
+        if op == "equal":
+            # Equal but for the line break ending the block (the last line of a text).
+            _append(chunks, "same", before if len(before) <= len(after) else after)
+            _append(chunks, "removed", before[len(after) :])
+            _append(chunks, "added", after[len(before) :])
+        elif op == "replace":
+            _diff_words(before, after, chunks)
+        else:
+            _append(chunks, "removed", before)
+            _append(chunks, "added", after)
     return chunks
 
 

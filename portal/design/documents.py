@@ -109,6 +109,11 @@ def _header(document, operation: Operation, design: Design) -> None:
             e=company,
             t=centre + company,
         )
+    dates = _not_filled()
+    if operation.session_start or operation.session_end:
+        dates = _(
+            "du %(a)s au %(b)s", a=_date(operation.session_start), b=_date(operation.session_end)
+        )
     facts = [
         (_("Intitulé de l'opération"), operation.title),
         (
@@ -116,14 +121,7 @@ def _header(document, operation: Operation, design: Design) -> None:
             operation.provider.name if operation.provider else _not_filled(),
         ),
         (_("Bassin d'emploi"), operation.territory.name),
-        (
-            _("Dates de la session"),
-            _(
-                "du %(a)s au %(b)s",
-                a=_date(operation.session_start),
-                b=_date(operation.session_end),
-            ),
-        ),
+        (_("Dates de la session"), dates),
         (
             _("Effectif ciblé"),
             str(operation.target_headcount) if operation.target_headcount else _not_filled(),

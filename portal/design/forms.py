@@ -19,22 +19,27 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from portal.design.content import TEXT_MAX
 from portal.design.models import SectionKey
 from portal.design.rhythm import MODULE_PLACES, PERIOD_KINDS
 from portal.operations.forms import MultiCheckboxField
 
-TEXT_MAX = 20000
 MAX_ITEMS = 200
 HOURS_MAX = 2000
 HOURS_RANGE = _l("Entre 0 et 2 000 heures.")
 HOURS_INVALID = _l("Indiquez un nombre entier d'heures.")
 DATE_INVALID = _l("Date attendue au format JJ/MM/AAAA.")
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _hours_range(form, field):
@@ -91,7 +96,7 @@ class ItemForm(Form):
     employer_message = _l("Choisissez l'employeur.")
 
     def validate_employer_id(self, field):
-        valid = {value for value, _label in field.choices if value}
+        valid = {choice.value for choice in field.choices if choice.value}
         if field.data and field.data not in valid:
             raise ValidationError(_l("Choisissez un employeur participant à l'opération."))
         if self.employer_required() and not field.data:
@@ -133,7 +138,7 @@ class ModuleItemForm(ItemForm):
     )
     hours = _hours()
     place = SelectField(
-        _l("Lieu"), choices=list(MODULE_PLACES.items()), default="centre", validate_choice=False
+        _l("Lieu"), choices=_choices(MODULE_PLACES.items()), default="centre", validate_choice=False
     )
     employer_id = _employer(_l("Entreprise (plateau technique)"))
     skill_ids = MultiCheckboxField(_l("Compétences développées"), validate_choice=False)
@@ -152,7 +157,7 @@ class ModuleItemForm(ItemForm):
 
     def row(self) -> dict:
         data = super().row()
-        known = {value for value, _label in self.skill_ids.choices}
+        known = {choice.value for choice in self.skill_ids.choices}
         data["skill_ids"] = [s for s in (self.skill_ids.data or []) if s in known]
         return data
 
@@ -162,7 +167,7 @@ class PeriodItemForm(ItemForm):
 
     kind = SelectField(
         _l("Type de période"),
-        choices=list(PERIOD_KINDS.items()),
+        choices=_choices(PERIOD_KINDS.items()),
         default="centre",
         validate_choice=False,
     )
@@ -217,11 +222,11 @@ class _ListSectionForm(FlaskForm):
         for entry in self.items.entries:
             form = entry.form
             if "employer_id" in form._fields:
-                form.employer_id.choices = [("", _l("— Aucun —"))] + [
-                    (str(i), name) for i, name in employers
-                ]
+                form.employer_id.choices = _choices(
+                    [("", _l("— Aucun —"))] + [(str(i), name) for i, name in employers]
+                )
             if "skill_ids" in form._fields:
-                form.skill_ids.choices = list(skills)
+                form.skill_ids.choices = _choices(skills)
 
     def rows(self) -> list[dict]:
         return [entry.form.row() for entry in self.items.entries]

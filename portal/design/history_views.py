@@ -108,7 +108,7 @@ def _entries(operation, section, revisions: list[SectionRevision]) -> list[Histo
 
 
 def _render(operation, section, *, status=200, **context):
-    page = paginate(
+    pages = paginate(
         select(SectionRevision)
         .where(SectionRevision.section_id == section.id)
         .options(selectinload(SectionRevision.author), selectinload(SectionRevision.organisation))
@@ -121,8 +121,8 @@ def _render(operation, section, *, status=200, **context):
         status=status,
         operation=operation,
         section=section,
-        page=page,
-        entries=_entries(operation, section, page.items),
+        pages=pages,
+        entries=_entries(operation, section, pages.items),
         restore_form=EmptyForm(formdata=None),
         **context,
     )

@@ -3,34 +3,36 @@
 Why polling. Production runs gunicorn with two *sync* workers: a worker serves one
 request at a time, start to finish. Server-sent events keep a response open for as long
 as the page is open, so two people on the design would pin both workers and the portal
-would stop answering everyone else (SSE needs async or threaded workers, plus a
-broadcast channel between processes). A short poll holds a worker for a few
+would stop answering everyone else (SSE wants async or threaded workers, plus a
+broadcast channel between the worker processes). A short poll holds a worker for a few
 milliseconds every 3 seconds per open page, and a change reaches the other pages within
-one period (3 s, inside the 5 s promised).
+one period (3 s, inside the 5 s promised). A page also polls at once after one of its
+sections was opened, saved or cancelled, so the others learn it within one period too.
 
-Why POST. Each poll also records the caller's presence ("on the design", "editing this
+Why POST. Each poll records the caller's presence ("on the design", "editing this
 section"): it changes state, so it is a POST carrying the CSRF token like every htmx
 request — GET never changes anything in this portal.
 
-Why not ETag / 304. htmx swaps nothing on a 204 (base.html's ``responseHandling``), and a
-POST is not a conditional request anyway. The page sends back the opaque token of the
-state it shows (``state_token``: section versions and validations, comment threads,
+Why a token rather than ETag / 304. A POST is not a conditional request, and htmx swaps
+nothing on a 204 (base.html's ``responseHandling``). The page sends back the opaque token
+of the state it shows (``state_token``: section versions and validations, comment threads,
 who is present and editing); the server compares it with the current one:
 
 - unchanged: one UPDATE (presence) and the token's three small indexed queries, on top
-  of the login's, then ``204 No Content``: no template, no body (measured by
-  tests/bench_design.py);
-- changed: ``200`` with the poller itself (its new token) and out-of-band fragments:
-  every section whose version differs from the one the page shows, *except* a section
-  the page is editing — that one only receives a French warning in ``#changed-<key>``
-  (the form is never overwritten; the save will merge) —, the presence list, who is
-  editing each section, and the open-comment badges.
+  of the login's, then ``204 No Content`` — no template, no body (tests/bench_design.py
+  measures it);
+- changed: ``200`` made only of out-of-band fragments (the poller has ``hx-swap="none"``):
+  the new token, every section whose version differs from the one the page shows *except*
+  a section the page is editing — that one only gets a French warning in
+  ``#changed-<key>``: the form is never overwritten, its save will merge —, the presence
+  list, who is editing each section, and the comment badges.
 
-The page reports what it shows (``data-version`` of each section, the sections whose edit
-form is open) from static/js/app.js just before each poll; the token and the versions
-known at the last poll travel in the poller's ``hx-vals``. A presence not refreshed for
-``PRESENCE_SECONDS`` disappears by itself; ``leave`` removes it at once when the page is
-closed (a beacon from app.js).
+The poller stays in the page (replacing it would restart its timer and strand requests
+queued on the old element); it sends the token and the versions known at the last poll
+from its hidden inputs, and static/js/app.js adds what the page shows (``data-version``
+and ``data-mode`` of each section). A presence not refreshed for ``PRESENCE_SECONDS``
+disappears by itself; ``leave`` removes it at once when the page is closed (a beacon
+from app.js).
 """
 
 from dataclasses import dataclass
@@ -129,6 +131,19 @@ def _touch(design_id: int, editing: str) -> None:
         )
 
 
+def _commit_keeping_loaded() -> None:
+    """Commit without expiring what the request loaded.
+
+    The poll wrote only its own presence row; the logged-in user and their memberships are
+    as fresh as they were. Expiring them would make the after-request hooks (which read
+    ``current_user``) load them again: two more queries on every poll. What the changed
+    path reads afterwards is read in a new transaction.
+    """
+    session = db.session()  # this request's session, dropped at its end
+    session.expire_on_commit = False
+    session.commit()
+
+
 def _presence_since():
     return utcnow() - timedelta(seconds=PRESENCE_SECONDS)
 
@@ -204,8 +219,8 @@ def poll(operation_id: int):
     editing = _keys(request.form.get("editing", ""))
     _touch(design_id, editing[0] if editing else "")
     token = state_token(design_id, presence_since=_presence_since())
+    _commit_keeping_loaded()  # the write is done: free the database before reading more
     if token == request.form.get("token"):
-        db.session.commit()
         return "", 204
     _operation, design = load(operation_id)
     shown = _versions(request.form.get("versions", ""))
@@ -225,9 +240,7 @@ def poll(operation_id: int):
         "badges": [(s, threads.get(s.id, [])) for s in design.sections if s.key.value in shown],
     }
     # Sections first: the indicators and badges that follow land in the fresh sections.
-    body = _render([*((name, {**ctx, "oob": True}) for name, ctx in fragments), (LIVE, live)])
-    db.session.commit()
-    return body
+    return _render([*((name, {**ctx, "oob": True}) for name, ctx in fragments), (LIVE, live)])
 
 
 @bp.post("/depart")

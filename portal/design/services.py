@@ -192,7 +192,7 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
         org=org,
         section=section.key.value,
         version=section.version,
-        kind=kind,
+        revision=kind,  # not ``kind``: log_event's own argument (the event's kind)
     )
 
 

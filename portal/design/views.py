@@ -18,14 +18,8 @@ from portal.accounts.access import current_org, require
 from portal.accounts.forms import EmptyForm
 from portal.core.errors import RuleError
 from portal.design import bp, content, queries, rhythm, services
-from portal.design.forms import TEXT_MAX, section_form
-from portal.design.merge import (
-    merge_items,
-    merge_text,
-    render_conflict,
-    resolve_items,
-    resolve_text,
-)
+from portal.design.forms import section_form
+from portal.design.merge import render_conflict, resolve_text
 from portal.design.models import Design, DesignSection, SectionKey, SectionRevision
 from portal.extensions import db
 from portal.operations import needs
@@ -182,9 +176,8 @@ def conflict_context(
 ) -> dict:
     """The conflict view of ``draft`` (the user's kept text) against the section as it is,
     or as it was at ``theirs_version`` (the version the user resolved against)."""
-    key = section.key
     base_revision = services.revision_at(section, draft.base_version)
-    base = base_revision.content if base_revision else services.empty_content(key)
+    base = base_revision.content if base_revision else services.empty_content(section.key)
     theirs_version = theirs_version or section.version
     if theirs_version == section.version:
         theirs = section.content
@@ -193,25 +186,19 @@ def conflict_context(
         if theirs_revision is None:
             abort(404)
         theirs = theirs_revision.content
-    if key.is_list:
-        merge = merge_items(base.get("items", []), draft.content.get("items", []), theirs["items"])
-        segments = None
-        mine_text = None
-    else:
-        merge = merge_text(base.get("text", ""), draft.content.get("text", ""), theirs["text"])
-        segments = render_conflict(merge)
-        mine_text = resolve_text(merge, "mine")
+    merge = content.merge_draft(section.key, base, draft.content, theirs)
+    text = not section.key.is_list
     return {
         "mode": "conflict",
         "base_version": theirs_version,
         "conflict": {
             "draft": draft,
             "merge": merge,
-            "segments": segments,
+            "segments": render_conflict(merge) if text else None,
             "mine": draft.content,
             "theirs": theirs,
             "theirs_version": theirs_version,
-            "custom_text": mine_text,
+            "custom_text": resolve_text(merge, "mine") if text else None,
         },
     }
 
@@ -246,6 +233,7 @@ def page_context(operation: Operation, design: Design | None, focus=None, **focu
         "counts": queries.open_counts(design),
         "drafts": _drafts_by_section(design),
     }
+    context.update(shared)
     for section in design.sections:
         overrides = focus_overrides if focus is not None and section.id == focus.id else {}
         context["sections"].append(section_context(design, section, **maps, **overrides))
@@ -380,13 +368,16 @@ def show_section(operation_id: int, key: str):
     return _render(operation, design, section)
 
 
-@bp.get("/<key>/modification")
+@bp.route("/<key>/modification", methods=["GET", "POST"])
 @login_required
 def edit_section(operation_id: int, key: str):
     """The section's form in place of the section (without JS: the page with the form).
 
-    ``?ajout=N`` adds N blank rows to a list section.
+    ``?ajout=N`` adds N blank rows to a list section. A POST here saves, as ``save_section``
+    does (the form's own URL acts, like every edit form of the portal).
     """
+    if request.method == "POST":
+        return save_section(operation_id, key)
     operation, design, section = load_section(operation_id, key)
     refusal = _edit_refusal(operation, section)
     if refusal:
@@ -429,6 +420,11 @@ def save_section(operation_id: int, key: str):
         new_content = content.items_content(section.key, form.rows())
     else:
         new_content = content.text_content(form.text.data)
+    if base_version < section.version and _unchanged_since(section, base_version, new_content):
+        # Saved without a change while others saved: nothing to merge, no new version.
+        return _done(
+            operation, design, section, _("Aucune modification : la section est inchangée.")
+        )
     try:
         result = services.save_section(
             section,
@@ -444,6 +440,11 @@ def save_section(operation_id: int, key: str):
     draft_id = result.draft.id if result.draft else None
     db.session.commit()
     return _after_save(operation, design, section, result, draft_id)
+
+
+def _unchanged_since(section: DesignSection, base_version: int, new_content: dict) -> bool:
+    base = services.revision_at(section, base_version)
+    return base is not None and base.content == new_content
 
 
 def _after_save(operation, design, section, result: services.SaveResult, draft_id):
@@ -489,30 +490,12 @@ def resolve_conflict(operation_id: int, key: str, draft_id: int):
     if not 1 <= theirs_version <= section.version:
         abort(400)
     shown = conflict_context(section, draft, theirs_version=theirs_version)
-    merge = shown["conflict"]["merge"]
-    if section.key.is_list:
-        choices = {c.id: request.form.get(f"choice-{c.id}", "") for c in merge.conflicts}
-        try:
-            resolved = {"items": resolve_items(merge, choices)}
-        except ValueError:
-            error = _("Choisissez une version pour chaque élément en conflit.")
-            return _render(operation, design, section, status=422, error=error, **shown)
-    else:
-        choice = request.form.get("choice", "")
-        custom = request.form.get("custom_text", "")
-        if choice == "custom":
-            if len(custom) > TEXT_MAX:
-                error = _("%(max)s caractères au plus.", max=TEXT_MAX)
-                shown["conflict"]["custom_text"] = custom
-                return _render(operation, design, section, status=422, error=error, **shown)
-            text = custom
-        elif choice in ("mine", "theirs"):
-            text = resolve_text(merge, choice)
-        else:
-            error = _("Choisissez la version à garder.")
-            shown["conflict"]["custom_text"] = custom or shown["conflict"]["custom_text"]
-            return _render(operation, design, section, status=422, error=error, **shown)
-        resolved = content.text_content(text)
+    try:
+        resolved = content.resolution(section.key, shown["conflict"]["merge"], request.form)
+    except ValueError as exc:
+        if request.form.get("custom_text"):
+            shown["conflict"]["custom_text"] = request.form["custom_text"]
+        return _render(operation, design, section, status=422, error=str(exc), **shown)
     try:
         result = services.resolve_conflict(
             section,

@@ -301,6 +301,11 @@ def advance(operation: Operation, target: Status, *, by: User, org: Organisation
     previous = operation.status
     operation.status = target
     log_event(operation, "advanced", by=by, org=org, source=previous.value, target=target.value)
+    if target == Status.CO_DESIGN:
+        # Imported here: the design area is built on the operations area, not the reverse.
+        from portal.design.services import start_design
+
+        start_design(operation, by=by, org=org)
 
 
 def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:

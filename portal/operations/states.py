@@ -75,6 +75,14 @@ def guard_to_co_design(operation: Operation) -> list[str]:
     return unmet
 
 
+def guard_to_convention(operation: Operation) -> list[str]:
+    """The co-design is complete, consistent, free of blocking comments and approved."""
+    # Imported here: the design area is built on the operations area, not the reverse.
+    from portal.design.services import design_for, design_problems
+
+    return design_problems(design_for(operation))
+
+
 def not_available_yet(step: str) -> Guard:
     """A guard for a step whose feature is not in the portal yet: it always explains why."""
 
@@ -89,7 +97,7 @@ def not_available_yet(step: str) -> Guard:
 TRANSITIONS: dict[tuple[Status, Status], Guard] = {
     (Status.NEED_REPORTED, Status.ANALYSIS): guard_to_analysis,
     (Status.ANALYSIS, Status.CO_DESIGN): guard_to_co_design,
-    (Status.CO_DESIGN, Status.CONVENTION): not_available_yet(_l("Convention de partenariat")),
+    (Status.CO_DESIGN, Status.CONVENTION): guard_to_convention,
     (Status.CONVENTION, Status.RECRUITMENT): not_available_yet(_l("Recrutement")),
     (Status.RECRUITMENT, Status.TRAINING): not_available_yet(_l("Formation en cours")),
     (Status.TRAINING, Status.FOLLOW_UP): not_available_yet(_l("Suivi dans l'emploi")),

@@ -25,6 +25,15 @@ EVENT_TITLES = {
     "figure_removed": _l("Chiffre clé retiré du diagnostic : %(label)s"),
     "analysis_sent": _l("Analyse des besoins et adaptations transmises à la Région"),
     "analysis_answered": _l("La Région répond à l'analyse des besoins"),
+    "design_started": _l("Co-conception commencée, pré-remplie depuis l'analyse des besoins"),
+    "design_section_saved": _l("Co-conception : section « %(section)s » enregistrée"),
+    "design_conflict": _l("Co-conception : modifications concurrentes sur « %(section)s »"),
+    "design_section_validated": _l("Co-conception : section « %(section)s » validée"),
+    "design_section_reopened": _l("Co-conception : section « %(section)s » rouverte"),
+    "design_approved": _l("La Région approuve la co-conception"),
+    "design_comment": _l("Co-conception : commentaire sur « %(section)s »"),
+    "design_comment_resolved": _l("Co-conception : commentaire résolu sur « %(section)s »"),
+    "design_comment_reopened": _l("Co-conception : commentaire rouvert sur « %(section)s »"),
 }
 
 
@@ -45,6 +54,10 @@ def describe(event: OperationEvent) -> str:
         detail["role"] = _title_of(ParticipantRole, detail["role"])
     if "funding" in detail:
         detail["funding"] = _title_of(Funding, detail["funding"])
+    if "section" in detail:
+        from portal.design.models import SectionKey
+
+        detail["section"] = _title_of(SectionKey, detail["section"])
     template = EVENT_TITLES.get(event.kind)
     if template is None:
         return event.kind
@@ -77,6 +90,16 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
             and (analysis.answered_at is None or analysis.answered_at < analysis.sent_at)
         ):
             tasks.append(_("Répondre à l'analyse des besoins transmise par l'organisme."))
+        if operation.status == Status.CO_DESIGN:
+            from portal.design.services import design_for, design_problems
+
+            design = design_for(operation)
+            if (
+                design is not None
+                and design.approved_at is None
+                and not design_problems(design, include_approval=False)
+            ):
+                tasks.append(_("Approuver la co-conception : toutes les conditions sont réunies."))
     elif org.kind == OrgKind.EMPLOYER and operation.status in (
         Status.NEED_REPORTED,
         Status.ANALYSIS,

@@ -37,8 +37,12 @@
 
   var POLLER = "design-live";
   var SECTIONS = "section[id^='section-'][data-version]";
-  // An open edit form (or conflict view) carries the version it started from.
-  var OPEN_FORM = "form [name='base_version']";
+
+  // templates/design/_section.html: data-mode is "view", "edit" or "conflict" (a form open).
+  function isOpen(section) {
+    var mode = section.getAttribute("data-mode");
+    return mode === "edit" || mode === "conflict";
+  }
 
   // Before each poll, say which section versions the page shows and which forms are open:
   // the server refreshes the others and only warns those being edited.
@@ -49,7 +53,7 @@
     document.querySelectorAll(SECTIONS).forEach(function (section) {
       var key = section.id.slice("section-".length);
       versions.push(key + ":" + section.getAttribute("data-version"));
-      if (section.querySelector(OPEN_FORM)) { editing.push(key); }
+      if (isOpen(section)) { editing.push(key); }
     });
     event.detail.parameters.versions = versions.join(",");
     event.detail.parameters.editing = editing.join(",");
@@ -58,14 +62,29 @@
   // A poll answered just before a form opened must not replace that form.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
-    if (target && target.matches(SECTIONS) && target.querySelector(OPEN_FORM)) {
+    if (target && target.matches(SECTIONS) && isOpen(target)) {
       event.detail.shouldSwap = false;
     }
   });
 
-  // A refused poll (session ended, access withdrawn): its error shows once, polling stops.
-  document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.elt.id === POLLER) { event.detail.elt.remove(); }
+  // A section opened, saved or cancelled by its own request: poll now rather than at the
+  // next tick, so that the others see it within one period (3 s) instead of two.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var elt = event.detail.elt;
+    if (elt && elt.id !== POLLER && event.target.matches && event.target.matches(SECTIONS)) {
+      document.body.dispatchEvent(new Event("design-refresh"));
+    }
+  });
+
+  // Stop polling when a poll is refused (its error shows once) or was sent to the login
+  // page (session ended): the next action of the person will tell them why.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var poller = event.detail.elt;
+    if (!poller || poller.id !== POLLER) { return; }
+    var xhr = event.detail.xhr;
+    var redirected = xhr && xhr.responseURL &&
+      new URL(xhr.responseURL).pathname !== poller.getAttribute("hx-post");
+    if (event.detail.failed || redirected) { poller.remove(); }
   });
 
   // Leaving the page frees the presence at once instead of after 30 seconds.

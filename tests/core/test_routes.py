@@ -237,6 +237,9 @@ DEMO_ROWS = {
     "position_id": "need_positions",
     "figure_id": "diagnosis_figures",
     "notification_id": "notifications",
+    "comment_id": "design_comments",
+    "revision_id": "section_revisions",
+    "draft_id": "section_revisions",
 }
 
 
@@ -273,6 +276,8 @@ def demo_values(app):
             return tokens[endpoint]
         if name == "filename":
             return "css/app.css"
+        if name == "key":
+            return "objectives"  # a section of the co-design
         with app.app_context():
             if endpoint.startswith("operations.") and name == "org_id":
                 # Inside an operation, the organisation is an employer with a need in it.

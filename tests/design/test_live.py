@@ -3,7 +3,6 @@ answers 204 for nothing in a fixed, small number of queries, and otherwise the f
 that changed — never over a form being edited, which gets a warning instead."""
 
 import html
-import json
 import re
 
 import pytest
@@ -11,43 +10,26 @@ from sqlalchemy import func, select
 
 from portal.design.models import DesignComment, DesignPresence, SectionKey
 from portal.design.queries import load_design
-from portal.design.services import add_comment, save_section, start_design
+from portal.design.services import add_comment
 from portal.extensions import db
-from portal.operations.models import Operation, Status
 from tests.conftest import HTMX, make_user
 from tests.core.test_routes import snapshot
+from tests.design.test_comments import design_op_fixture, market_fixture  # noqa: F401
+from tests.design.test_history import save
 from tests.operations.test_query_counts import counting
 from tests.operations.test_views import (
     EMPLOYER,
     OF_A,
     OF_B,
-    build_market,
     committed,
     login,
     org_named,
     report,
-    set_status,
     user_with,
 )
 
 EMPLOYER_NAME = "Camille Martin (Entreprise E)"  # make_user's default name
-HX_VALS = re.compile(r"hx-vals='([^']*)'")
-
-
-@pytest.fixture
-def market(app):
-    return build_market(app)
-
-
-@pytest.fixture
-def design_op(app, market) -> int:
-    """An operation of Organisme A with Entreprise E, in co-design, its design started."""
-    operation_id = report(app)
-    set_status(app, operation_id, Status.CO_DESIGN)
-    with committed(app):
-        operation = db.session.get(Operation, operation_id)
-        start_design(operation, by=user_with(OF_A), org=org_named("Organisme A"))
-    return operation_id
+STATE_INPUT = re.compile(r'<input type="hidden" name="(token|seen)" value="([^"]*)">')
 
 
 def url(operation_id: int, action: str = "etat") -> str:
@@ -64,8 +46,9 @@ def body(response) -> str:
 
 
 def poller_vals(response) -> dict:
-    """The token and versions the answered poller will send next time."""
-    return json.loads(html.unescape(HX_VALS.search(response.get_data(as_text=True)).group(1)))
+    """The token and versions the page will send at its next poll (#design-live-state)."""
+    state = response.get_data(as_text=True).split('<div id="design-live-state"', 1)[1]
+    return {name: html.unescape(value) for name, value in STATE_INPUT.findall(state)}
 
 
 def versions(app, operation_id) -> str:
@@ -75,24 +58,34 @@ def versions(app, operation_id) -> str:
         return ",".join(f"{s.key.value}:{s.version}" for s in design.sections)
 
 
-def save(app, operation_id, key="objectives", text="Texte", email=EMPLOYER, org="Entreprise E"):
-    with committed(app):
-        section = load_design(operation_id).section(SectionKey(key))
-        save_section(
-            section,
-            {"text": text},
-            base_version=section.version,
-            by=user_with(email),
-            org=org_named(org),
-            steering=False,
-        )
-
-
 def settled(client, app, operation_id, **kwargs) -> dict:
     """Poll until the page is up to date (first poll of a page: full state); its values."""
     response = poll(client, operation_id, versions=versions(app, operation_id), **kwargs)
     assert response.status_code == 200
     return poller_vals(response)
+
+
+# --- The page ------------------------------------------------------------------------------
+
+
+def test_the_page_polls_and_shows_presence_without_recording_it(
+    app, client, other_client, design_op
+):
+    login(other_client, EMPLOYER)
+    settled(other_client, app, design_op, editing="modules")
+    login(client, OF_A)
+    before = snapshot(app)
+    page = body(client.get(f"/operations/{design_op}/conception"))
+    assert snapshot(app) == before  # GET records no presence
+    poller = re.search(r'<div id="design-live"[^>]*>', page).group(0)
+    assert f'hx-post="{url(design_op)}"' in poller
+    assert 'hx-trigger="load, every 3s, design-refresh from:body"' in poller
+    assert 'hx-swap="none"' in poller
+    assert f'data-leave-url="{url(design_op, "depart")}"' in poller
+    presence = re.search(r'<div id="presence" class="presence">(.*?)</div>', page, re.S).group(1)
+    assert "Camille Martin" in presence
+    assert "modifie « Modules »" in presence
+    assert "<script" not in page.split('<main id="main"', 1)[1]  # no inline script
 
 
 # --- Nothing changed: 204, and it costs almost nothing -------------------------------------
@@ -117,12 +110,12 @@ def _unchanged_poll_statements(app, client, operation_id) -> list[str]:
 def _busy_design(app, operation_id, saves: int, people: int, comments: int) -> None:
     keys = ["objectives", "public", "pedagogy", "evaluation", "means", "attention"]
     for i in range(saves):
-        save(app, operation_id, keys[i % len(keys)], f"Version {i}")
+        save(app, operation_id, {"text": f"Version {i}"}, keys[i % len(keys)], EMPLOYER)
     with committed(app):
         design = load_design(operation_id)
         employer = org_named("Entreprise E")
-        for i in range(people):
-            user = make_user(employer, email=f"present{i}.{operation_id}@example.fr")
+        for _i in range(people):
+            user = make_user(employer)
             db.session.add(
                 DesignPresence(design_id=design.id, user_id=user.id, organisation_id=employer.id)
             )
@@ -138,7 +131,7 @@ def test_unchanged_poll_queries_are_few_and_do_not_grow(app, client, design_op):
     large = _unchanged_poll_statements(app, client, design_op)
     assert len(small) == len(large), [s.split("\n")[0][:80] for s in large]
     # Login (user, memberships, organisations), visible design, presence UPDATE, token (3).
-    assert len(small) <= 8, [s.split("\n")[0][:80] for s in small]
+    assert len(small) <= 8, [s.split("\n")[0][:60] for s in small]
     assert sum(s.lstrip().upper().startswith("UPDATE") for s in small) == 1
     assert not any(s.lstrip().upper().startswith(("INSERT", "DELETE")) for s in small)
 
@@ -150,7 +143,7 @@ def test_a_section_saved_elsewhere_comes_back_out_of_band(app, client, design_op
     login(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op)
-    save(app, design_op, "objectives", "Conduire un chariot en sécurité.")
+    save(app, design_op, {"text": "Conduire un chariot en sécurité."}, email=EMPLOYER)
     response = poll(client, design_op, token=vals["token"], versions=before, seen=vals["seen"])
     assert response.status_code == 200
     page = body(response)
@@ -169,7 +162,7 @@ def test_a_section_being_edited_gets_a_warning_not_the_new_content(app, client, 
     login(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op, editing="objectives")
-    save(app, design_op, "objectives", "Texte de l'employeur.")
+    save(app, design_op, {"text": "Texte de l'employeur."}, email=EMPLOYER)
     response = poll(
         client,
         design_op,
@@ -205,7 +198,7 @@ def test_no_warning_for_ones_own_save(app, client, design_op):
     login(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op)
-    save(app, design_op, "objectives", "Mon texte.", email=OF_A, org="Organisme A")
+    save(app, design_op, {"text": "Mon texte."}, email=OF_A)
     response = poll(client, design_op, token=vals["token"], versions=before, editing="objectives")
     assert "modifiée par" not in body(response)
 

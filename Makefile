@@ -40,15 +40,20 @@ run: install
 	@echo "Portail DEFI : http://127.0.0.1:$(PORT)  (Ctrl+C pour arrêter)"
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
 
-# Debian's Chromium drives the browser tests; installed here when missing and root.
+# System tools of the tests, from Debian's packages, installed when missing and root:
+# Chromium drives the browser tests, LibreOffice checks that exported documents open.
+SYSTEM_PACKAGES := chromium:chromium soffice:libreoffice-writer-nogui
 browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installation de Chromium (paquet Debian) pour les tests navigateur…"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installation des paquets Debian des tests :$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "!!! Chromium absent et installation impossible (il faut être root) :"; \
-	    echo "!!! les tests navigateur seront IGNORÉS (REQUIRE_BROWSER=1 les rend obligatoires)."; \
+	    echo "!!! Paquets absents et installation impossible (il faut être root) :$$missing"; \
+	    echo "!!! les tests qui en dépendent seront IGNORÉS (REQUIRE_BROWSER=1 les rend obligatoires)."; \
 	  fi; \
 	fi
 
@@ -65,6 +70,7 @@ translations: install
 
 bench: install-test
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench_design
 
 lint: install-test
 	$(BIN)/ruff check portal tests

@@ -40,14 +40,22 @@ def seed(size: int) -> dict:
     region = Organisation(kind=OrgKind.REGION, name="Région Centre-Val de Loire")
     big = Organisation(kind=OrgKind.EMPLOYER, name="Grande entreprise")
     db.session.add_all([region, big])
-    admin = User(email="bench.admin@example.fr", first_name="Bench", last_name="Admin",
-                 password_hash=password_hash)
+    admin = User(
+        email="bench.admin@example.fr",
+        first_name="Bench",
+        last_name="Admin",
+        password_hash=password_hash,
+    )
     db.session.add(admin)
     db.session.add(Membership(user=admin, organisation=region, is_admin=True))
     for i in range(size):
         org = Organisation(kind=OrgKind.PROVIDER, name=f"Organisme {i:04d}")
-        user = User(email=f"membre{i}@example.fr", first_name="Membre", last_name=f"{i:04d}",
-                    password_hash=password_hash)
+        user = User(
+            email=f"membre{i}@example.fr",
+            first_name="Membre",
+            last_name=f"{i:04d}",
+            password_hash=password_hash,
+        )
         db.session.add_all([org, user])
         db.session.add(Membership(user=user, organisation=big))
         db.session.add(Membership(user=user, organisation=org, is_admin=True))

@@ -10,7 +10,6 @@ page sends every 3 seconds — must stay a handful of queries and a fraction of 
 
 import os
 import re
-import secrets
 import statistics
 import tempfile
 import time
@@ -20,14 +19,15 @@ import psycopg
 from flask import url_for
 from flask_migrate import upgrade
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.design.models import SectionKey
 from portal.design.queries import load_design
 from portal.design.services import start_design
 from portal.extensions import db
-from portal.operations.models import Operation, Status
+from portal.operations.models import Status
+from portal.operations.services import report_need
+from tests.bench import database_for
 from tests.conftest import HTMX, PASSWORD, CsrfClient, test_config
 from tests.operations.factories import Market
 
@@ -39,7 +39,7 @@ TOKEN = re.compile(r'<input type="hidden" name="token" value="([^"]*)">')
 def seed() -> dict:
     """A market, one operation in co-design with its design started; the URLs to hit."""
     market = Market()
-    operation = _report(market)
+    operation = report_need(market.need(), by=market.a_user, org=market.of_a)
     operation.status = Status.CO_DESIGN
     start_design(operation, by=market.a_user, org=market.of_a)
     db.session.commit()
@@ -50,12 +50,6 @@ def seed() -> dict:
         "poll": url_for("design.poll", operation_id=operation.id),
         "save": url_for("design.save_section", operation_id=operation.id, key=SECTION),
     }
-
-
-def _report(market) -> Operation:
-    from portal.operations.services import report_need
-
-    return report_need(market.need(), by=market.a_user, org=market.of_a)
 
 
 class Counter:
@@ -77,7 +71,7 @@ class Counter:
 
 
 def timed(request, counter: Counter, expect: int, prepare=None) -> tuple[int, float, float]:
-    """(queries of one run, median ms, 95th percentile ms) of ``request(i)`` over ``RUNS``.
+    """(most queries of a run, median ms, 95th percentile ms) of ``request(i)`` over ``RUNS``.
 
     ``prepare(i)``, if given, runs before each request, outside the timing and the count.
     """
@@ -148,21 +142,9 @@ def measure(app, ids: dict) -> dict:
     return results
 
 
-def database_url(workdir: Path):
-    base = os.environ.get("BENCH_DATABASE_URL")
-    if not base:
-        return "sqlite:///" + str(workdir / "bench-design.db"), None
-    url = make_url(base)
-    name = f"portal_bench_{secrets.token_hex(3)}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False), (admin, name)
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        url, drop = database_url(Path(tmp))
+        url, drop = database_for("design", Path(tmp))  # tests/bench.py: SQLite or PostgreSQL
         app = create_app(test_config(url, TESTING=False))
         try:
             with app.test_request_context(base_url="http://portail.test"):

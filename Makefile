@@ -26,7 +26,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(APP_STAMP)
 
 %.mo: %.po | $(APP_STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
 install: $(APP_STAMP) $(COMPILED)
 install-test: $(TEST_STAMP) $(COMPILED)

@@ -250,35 +250,27 @@ def save_section(
         result = merge.merge_items(
             base.get("items", []), content.get("items", []), section.content.get("items", [])
         )
-        if result.clean:
-            _apply(
-                section,
-                {"items": result.items},
-                kind="merge",
-                base_version=base_version,
-                by=by,
-                org=org,
-                steering=steering,
-            )
-            return SaveResult("merged", section, list_merge=result, other_authors=others)
-        draft = _keep_draft(section, content, base_version, by, org)
-        return SaveResult("conflict", section, list_merge=result, draft=draft, other_authors=others)
-    result = merge.merge_text(
-        base.get("text", ""), content.get("text", ""), section.content.get("text", "")
-    )
+        detail = {"list_merge": result}
+        merged = {"items": result.items}
+    else:
+        result = merge.merge_text(
+            base.get("text", ""), content.get("text", ""), section.content.get("text", "")
+        )
+        detail = {"text_merge": result}
+        merged = {"text": result.merged}
     if result.clean:
         _apply(
             section,
-            {"text": result.merged},
+            merged,
             kind="merge",
             base_version=base_version,
             by=by,
             org=org,
             steering=steering,
         )
-        return SaveResult("merged", section, text_merge=result, other_authors=others)
+        return SaveResult("merged", section, other_authors=others, **detail)
     draft = _keep_draft(section, content, base_version, by, org)
-    return SaveResult("conflict", section, text_merge=result, draft=draft, other_authors=others)
+    return SaveResult("conflict", section, draft=draft, other_authors=others, **detail)
 
 
 def _keep_draft(section, content, base_version, by, org) -> SectionRevision:

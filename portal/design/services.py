@@ -244,6 +244,9 @@ def save_section(
         )
         return SaveResult("saved", section)
     base_revision = revision_at(section, base_version)
+    if base_revision is not None and base_revision.content == content:
+        # Saved without a change while others saved: nothing to merge, no new version.
+        return SaveResult("unchanged", section)
     base = base_revision.content if base_revision else empty_content(section.key)
     others = _others_since(section, base_version)
     if section.key.is_list:

@@ -420,11 +420,6 @@ def save_section(operation_id: int, key: str):
         new_content = content.items_content(section.key, form.rows())
     else:
         new_content = content.text_content(form.text.data)
-    if base_version < section.version and _unchanged_since(section, base_version, new_content):
-        # Saved without a change while others saved: nothing to merge, no new version.
-        return _done(
-            operation, design, section, _("Aucune modification : la section est inchangée.")
-        )
     try:
         result = services.save_section(
             section,
@@ -440,11 +435,6 @@ def save_section(operation_id: int, key: str):
     draft_id = result.draft.id if result.draft else None
     db.session.commit()
     return _after_save(operation, design, section, result, draft_id)
-
-
-def _unchanged_since(section: DesignSection, base_version: int, new_content: dict) -> bool:
-    base = services.revision_at(section, base_version)
-    return base is not None and base.content == new_content
 
 
 def _after_save(operation, design, section, result: services.SaveResult, draft_id):

@@ -420,18 +420,23 @@ def save_section(operation_id: int, key: str):
         new_content = content.items_content(section.key, form.rows())
     else:
         new_content = content.text_content(form.text.data)
+    return _commit_save(
+        operation,
+        design,
+        section,
+        lambda **who: services.save_section(section, new_content, base_version=base_version, **who),
+        edit,
+    )
+
+
+def _commit_save(operation, design, section, save, shown: dict):
+    """Run a save (or a resolution) as the current user, commit once, answer with the
+    section, the merge notice or the conflict view; a refusal re-renders ``shown`` (422)."""
     try:
-        result = services.save_section(
-            section,
-            new_content,
-            base_version=base_version,
-            by=current_user,
-            org=current_org(),
-            steering=can_steer(operation),
-        )
+        result = save(by=current_user, org=current_org(), steering=can_steer(operation))
     except RuleError as exc:
         db.session.rollback()
-        return _render(operation, design, section, status=422, error=exc.message, **edit)
+        return _render(operation, design, section, status=422, error=exc.message, **shown)
     draft_id = result.draft.id if result.draft else None
     db.session.commit()
     return _after_save(operation, design, section, result, draft_id)
@@ -486,22 +491,15 @@ def resolve_conflict(operation_id: int, key: str, draft_id: int):
         if request.form.get("custom_text"):
             shown["conflict"]["custom_text"] = request.form["custom_text"]
         return _render(operation, design, section, status=422, error=str(exc), **shown)
-    try:
-        result = services.resolve_conflict(
-            section,
-            draft,
-            resolved,
-            base_version=theirs_version,
-            by=current_user,
-            org=current_org(),
-            steering=can_steer(operation),
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(operation, design, section, status=422, error=exc.message, **shown)
-    draft_id = result.draft.id if result.draft else None
-    db.session.commit()
-    return _after_save(operation, design, section, result, draft_id)
+    return _commit_save(
+        operation,
+        design,
+        section,
+        lambda **who: services.resolve_conflict(
+            section, draft, resolved, base_version=theirs_version, **who
+        ),
+        shown,
+    )
 
 
 @bp.post("/<key>/brouillon/<int:draft_id>/abandon")

@@ -9,7 +9,16 @@ from portal.accounts.models import (  # noqa: F401
     Territory,
     User,
 )
-from portal.audit.models import AuditEvent  # noqa: F401
+from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from portal.conventions.models import (  # noqa: F401
+    Convention,
+    ConventionVersion,
+    DesignatedSigner,
+    IssuedDocument,
+    Signature,
+    SignatureReminder,
+    VersionReading,
+)
 from portal.design.models import (  # noqa: F401
     CommentMention,
     Design,
@@ -17,6 +26,18 @@ from portal.design.models import (  # noqa: F401
     DesignPresence,
     DesignSection,
     SectionRevision,
+)
+from portal.immersions.models import (  # noqa: F401
+    Debrief,
+    DebriefAttendee,
+    DebriefSkill,
+    DebriefTrainee,
+    Evaluation,
+    EvaluationInvitation,
+    EvaluationResult,
+    Immersion,
+    SkillRating,
+    TutorAssessment,
 )
 from portal.lots.models import LotTrade, MarketLot  # noqa: F401
 from portal.mail.models import OutboxMessage  # noqa: F401
@@ -29,4 +50,10 @@ from portal.operations.models import (  # noqa: F401
     OperationEvent,
     Participant,
     Position,
+)
+from portal.recruitment.models import (  # noqa: F401
+    JobPromise,
+    Trainee,
+    TraineeAccess,
+    TraineeStatusChange,
 )

@@ -24,9 +24,24 @@ class AuditEvent(db.Model):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
+    # The hash chain: ``seq`` numbers events without gaps, ``hash`` covers the event
+    # and the previous event's hash, so altering or deleting one breaks the chain.
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
     actor = relationship("User")
     organisation = relationship("Organisation")
+
+
+class AuditChainHead(db.Model):
+    """One row: the last sequence number and hash; updating it serialises writers."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="0" * 64)
 
 
 @event.listens_for(AuditEvent, "before_update")

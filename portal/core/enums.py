@@ -7,10 +7,14 @@ from sqlalchemy import Enum
 _TITLES: dict[type, dict] = {}
 
 
-def db_enum(cls: type[enum.Enum], length: int = 30) -> Enum:
-    """Store an enum as its value in a VARCHAR with a CHECK constraint (portable)."""
+def db_enum(cls: type[enum.Enum], length: int = 30, name: str | None = None) -> Enum:
+    """Store an enum as its value in a VARCHAR with a CHECK constraint (portable).
+
+    ``name`` names the CHECK constraint when one table has two columns of the same enum.
+    """
     return Enum(
         cls,
+        name=name or cls.__name__.lower(),
         native_enum=False,
         create_constraint=True,
         length=length,

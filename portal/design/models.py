@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -34,10 +35,24 @@ from portal.operations.models import Operation
         "evaluation": _l("Modalités d'évaluation et certification visée"),
         "means": _l("Moyens mobilisés"),
         "attention": _l("Points d'attention"),
+        "conv_object": _l("Objet de la convention"),
+        "conv_provider": _l("Engagements de l'organisme de formation"),
+        "conv_employers": _l("Engagements des employeurs"),
+        "conv_partners": _l("Engagements des partenaires"),
+        "conv_region": _l("Rôle de la Région, pilote du dispositif"),
+        "conv_followup": _l("Suivi dans l'emploi et compte rendu à la Région"),
+        "conv_steering": _l("Comité de pilotage"),
+        "conv_data": _l("Protection des données personnelles"),
+        "conv_duration": _l("Durée, modification et résiliation"),
     }
 )
 class SectionKey(TitledEnum):
-    """The sections of a design, in the order of the page."""
+    """The sections of a design, in the order of the page, then the convention's clauses.
+
+    The clauses of the partnership convention are edited with the same machinery as
+    the design (versions, three-way merge, history, comments): they are sections of
+    the same document whose key starts with ``conv_``.
+    """
 
     OBJECTIVES = "objectives"
     PUBLIC = "public"
@@ -48,14 +63,36 @@ class SectionKey(TitledEnum):
     EVALUATION = "evaluation"
     MEANS = "means"
     ATTENTION = "attention"
+    CONV_OBJECT = "conv_object"
+    CONV_PROVIDER = "conv_provider"
+    CONV_EMPLOYERS = "conv_employers"
+    CONV_PARTNERS = "conv_partners"
+    CONV_REGION = "conv_region"
+    CONV_FOLLOWUP = "conv_followup"
+    CONV_STEERING = "conv_steering"
+    CONV_DATA = "conv_data"
+    CONV_DURATION = "conv_duration"
 
     @property
     def is_list(self) -> bool:
         return self in LIST_SECTIONS
 
     @property
+    def is_clause(self) -> bool:
+        """A clause of the partnership convention rather than a section of the design."""
+        return self.value.startswith("conv_")
+
+    @property
     def mandatory(self) -> bool:
-        return self != SectionKey.ATTENTION
+        return self != SectionKey.ATTENTION and not self.is_clause
+
+    @classmethod
+    def design_keys(cls) -> list["SectionKey"]:
+        return [key for key in cls if not key.is_clause]
+
+    @classmethod
+    def clause_keys(cls) -> list["SectionKey"]:
+        return [key for key in cls if key.is_clause]
 
 
 LIST_SECTIONS = (SectionKey.SKILLS, SectionKey.MODULES, SectionKey.RHYTHM)
@@ -76,11 +113,25 @@ class Design(db.Model):
     operation: Mapped[Operation] = relationship()
     approved_by: Mapped[User | None] = relationship()
     sections: Mapped[list["DesignSection"]] = relationship(
-        back_populates="design", order_by="DesignSection.id"
+        back_populates="design",
+        order_by="DesignSection.id",
+        primaryjoin=lambda: and_(
+            Design.id == DesignSection.design_id,
+            DesignSection.key.in_(SectionKey.design_keys()),
+        ),
+    )
+    # The convention's clauses: same table, same machinery, their own list.
+    clauses: Mapped[list["DesignSection"]] = relationship(
+        order_by="DesignSection.id",
+        primaryjoin=lambda: and_(
+            Design.id == DesignSection.design_id,
+            DesignSection.key.in_(SectionKey.clause_keys()),
+        ),
+        viewonly=True,
     )
 
     def section(self, key: SectionKey) -> "DesignSection":
-        return next(s for s in self.sections if s.key == key)
+        return next(s for s in (self.clauses if key.is_clause else self.sections) if s.key == key)
 
 
 class DesignSection(db.Model):

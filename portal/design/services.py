@@ -52,7 +52,7 @@ def design_for(operation: Operation) -> Design | None:
 
 def _prefill(operation: Operation) -> dict[SectionKey, dict]:
     """Skills, public and points of attention taken from the needs analysis."""
-    content = {key: empty_content(key) for key in SectionKey}
+    content = {key: empty_content(key) for key in SectionKey.design_keys()}
     employer_needs = db.session.scalars(
         select(EmployerNeed).where(EmployerNeed.operation_id == operation.id)
     ).all()
@@ -134,7 +134,13 @@ def start_design(operation: Operation, *, by: User, org: Organisation) -> Design
 
 
 def can_edit_section(section: DesignSection, *, steering: bool) -> bool:
-    """Every participant edits; once validated, only the organisme and the Région do."""
+    """Every participant edits; once validated, only the organisme and the Région do.
+
+    The convention's clauses are drafted by the organisme and the Région only; the other
+    participants comment on them.
+    """
+    if section.key.is_clause:
+        return steering
     return steering or not section.is_validated
 
 
@@ -169,7 +175,7 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
         section.validated_by_id = None
         section.unvalidated_at = utcnow()
     design = section.design
-    if design.approved_at is not None:
+    if design.approved_at is not None and not section.key.is_clause:
         # Approval holds for what the Région saw: any change asks for a new approval.
         design.approved_at = None
         design.approved_by_id = None
@@ -187,7 +193,7 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
     db.session.flush()
     log_event(
         design.operation,
-        "design_section_saved",
+        "convention_clause_saved" if section.key.is_clause else "design_section_saved",
         by=by,
         org=org,
         section=section.key.value,

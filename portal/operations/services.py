@@ -306,6 +306,14 @@ def advance(operation: Operation, target: Status, *, by: User, org: Organisation
         from portal.design.services import start_design
 
         start_design(operation, by=by, org=org)
+    elif target == Status.CONVENTION:
+        from portal.conventions.services import start_convention
+
+        start_convention(operation, by=by, org=org)
+    elif target == Status.RECRUITMENT:
+        from portal.recruitment.services import create_promises
+
+        create_promises(operation)
 
 
 def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
@@ -318,6 +326,9 @@ def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) ->
     operation.status = Status.CANCELLED
     operation.cancel_reason = reason.strip()
     log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
+    from portal.conventions.services import void_for_cancellation
+
+    void_for_cancellation(operation, by=by, org=org)
 
 
 ROLE_KINDS = {

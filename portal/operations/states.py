@@ -83,6 +83,20 @@ def guard_to_convention(operation: Operation) -> list[str]:
     return design_problems(design_for(operation))
 
 
+def guard_to_recruitment(operation: Operation) -> list[str]:
+    """The Région validated a version of the partnership convention."""
+    from portal.conventions.services import recruitment_problems
+
+    return recruitment_problems(operation)
+
+
+def guard_to_training(operation: Operation) -> list[str]:
+    """A trainee in training and the session started (or an explicit early-start decision)."""
+    from portal.recruitment.services import training_start_problems
+
+    return training_start_problems(operation)
+
+
 def not_available_yet(step: str) -> Guard:
     """A guard for a step whose feature is not in the portal yet: it always explains why."""
 
@@ -98,8 +112,8 @@ TRANSITIONS: dict[tuple[Status, Status], Guard] = {
     (Status.NEED_REPORTED, Status.ANALYSIS): guard_to_analysis,
     (Status.ANALYSIS, Status.CO_DESIGN): guard_to_co_design,
     (Status.CO_DESIGN, Status.CONVENTION): guard_to_convention,
-    (Status.CONVENTION, Status.RECRUITMENT): not_available_yet(_l("Recrutement")),
-    (Status.RECRUITMENT, Status.TRAINING): not_available_yet(_l("Formation en cours")),
+    (Status.CONVENTION, Status.RECRUITMENT): guard_to_recruitment,
+    (Status.RECRUITMENT, Status.TRAINING): guard_to_training,
     (Status.TRAINING, Status.FOLLOW_UP): not_available_yet(_l("Suivi dans l'emploi")),
     (Status.FOLLOW_UP, Status.CLOSED): not_available_yet(_l("Clôture")),
 }

@@ -359,7 +359,7 @@ def test_the_design_page_shows_each_section_comments_with_a_toolbar(app, client,
     comment(app, design_op, "Sur le public", key="public", blocking=True)
     login(client, EMPLOYER)
     page = text(client.get(base_url(design_op)))
-    for key in SectionKey:
+    for key in SectionKey.design_keys():
         assert f'id="comments-{key.value}"' in page
     assert "Sur le public" in page
     assert f'href="/operations/{design_op}/conception/fiche.docx"' in page

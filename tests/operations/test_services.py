@@ -236,8 +236,10 @@ def test_to_co_design_needs_positions_and_the_answered_analysis(market):
 
 def test_later_steps_say_they_are_not_available_yet(market):
     operation = market.report()
-    # From co-design to the convention is guarded by the design (tests/design).
-    for source, target in list(states.TRANSITIONS)[3:]:
+    # Co-design → convention is guarded by the design (tests/design), convention →
+    # recruitment by the convention (tests/conventions), recruitment → training by the
+    # trainees (tests/recruitment).
+    for source, target in list(states.TRANSITIONS)[5:]:
         operation.status = source
         unmet = states.unmet_conditions(operation, target)
         assert len(unmet) == 1 and "pas encore disponible" in unmet[0]

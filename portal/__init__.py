@@ -68,16 +68,25 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import models  # noqa: F401  (every model registers on the metadata)
     from portal.accounts import views as accounts_views
     from portal.admin import views as admin_views
+    from portal.conventions import signing_views, version_views  # noqa: F401  (on conventions.bp)
+    from portal.conventions import views as convention_views
+    from portal.conventions.documents_views import download_docx  # noqa: F401  (conventions.bp)
+    from portal.conventions.verification_views import public_bp as verification_bp
     from portal.core import views as core_views
     from portal.core.errors_views import register_error_handlers
     from portal.design import comments_views, history_views, live_views  # noqa: F401
     from portal.design import views as design_views
+    from portal.immersions import debriefs_views, documents_views  # noqa: F401  (on immersions.bp)
+    from portal.immersions import evaluations_views, tutor_views  # noqa: F401
+    from portal.immersions import views as immersions_views
     from portal.lots import views as lots_views
     from portal.mail import views as mail_views
     from portal.notifications import views as notifications_views
     from portal.operations import analysis_views, participants_views  # noqa: F401  (on operations.bp)
     from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
+    from portal.recruitment import bulk_views, trainees_views  # noqa: F401  (on recruitment.bp)
+    from portal.recruitment import views as recruitment_views
 
     # Importing an area's views registers its routes on the area's blueprint.
     for views in (
@@ -90,8 +99,13 @@ def create_app(config: dict | None = None) -> Flask:
         operations_views,
         notifications_views,
         design_views,
+        convention_views,
+        recruitment_views,
+        immersions_views,
     ):
         app.register_blueprint(views.bp)
+    app.register_blueprint(verification_bp)  # public: checks a convention copy, no login
+    app.register_blueprint(tutor_views.tutor_bp)
     register_error_handlers(app)
 
     from portal.cli import register_cli

@@ -1,10 +1,14 @@
-"""Command-line verbs: ``flask --app portal demo`` and ``flask --app portal mail send``."""
+"""Command-line verbs: ``demo``, ``mail send``, ``audit verify`` and ``reminders send``.
+
+Run them as ``flask --app portal <command>``.
+"""
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from portal.core.time import utcnow
 from portal.extensions import db
 
 
@@ -58,6 +62,75 @@ def register_cli(app: Flask) -> None:
             raise SystemExit(1)
 
     app.cli.add_command(mail)
+    app.cli.add_command(audit)
+    app.cli.add_command(reminders)
     from portal.lots import cli as lots_cli
 
     lots_cli.register(app)
+
+
+def _cli_request_context():
+    """A request context for links in e-mails (``PUBLIC_URL``), with no client address.
+
+    Services record the request's IP and user agent as evidence: a scheduled job has
+    neither, so the fake request must not lend it Werkzeug's test values.
+    """
+    return current_app.test_request_context(
+        base_url=current_app.config["PUBLIC_URL"],
+        environ_base={"REMOTE_ADDR": "", "HTTP_USER_AGENT": ""},
+    )
+
+
+audit = AppGroup("audit", help="Journal d'audit chaîné.")
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit hash chain: exit 0 when intact, 1 listing the problems otherwise."""
+    from portal.audit.models import AuditEvent
+    from portal.audit.services import verify_chain
+
+    problems = verify_chain()
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    if not problems:
+        click.echo(
+            f"Journal d'audit intact : {total} événement(s) chaîné(s) vérifié(s). "
+            f"(Audit chain intact: {total} event(s).)"
+        )
+        return
+    click.echo(
+        f"Journal d'audit altéré : {len(problems)} problème(s) sur {total} événement(s). "
+        f"(Audit chain broken: {len(problems)} problem(s).)"
+    )
+    for problem in problems:
+        click.echo(f"  - {problem}")
+    raise SystemExit(1)
+
+
+reminders = AppGroup("reminders", help="Relances automatiques (à lancer par cron).")
+
+
+@reminders.command("send")
+def reminders_send() -> None:
+    """Send the due reminders: convention signatures, then immersions; commit.
+
+    Meant for cron, e.g. every hour::
+
+        0 * * * *  cd /srv/portail && .venv/bin/flask --app portal reminders send
+
+    Each run sends only what is due (see ``CONVENTION_REMINDER_DAYS`` and
+    ``CONVENTION_REMINDER_INTERVAL_HOURS``): running it more often sends nothing twice.
+    E-mails are queued in the outbox; ``mail send`` delivers them.
+    """
+    from portal.conventions import reminders as convention_reminders
+    from portal.immersions import reminders as immersion_reminders
+
+    now = utcnow()
+    with _cli_request_context():
+        conventions = convention_reminders.send_due_reminders(now)
+        immersions = immersion_reminders.send_due_reminders(now)
+        db.session.commit()
+    click.echo(
+        f"Relances envoyées : {conventions} pour des conventions à signer, "
+        f"{immersions} pour des immersions."
+    )

@@ -70,6 +70,20 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_MAX_PER_IP": int(os.environ.get("LOGIN_MAX_PER_IP", "30")),
         # Largest request body (uploads); each upload form also checks its own, smaller limit.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
+        # Convention PDFs: LibreOffice's command (looked up in PATH) and its time limit.
+        "SOFFICE_PATH": os.environ.get("SOFFICE_PATH", "soffice"),
+        "SOFFICE_TIMEOUT": int(os.environ.get("SOFFICE_TIMEOUT", "120")),
+        # Public verification page: unknown documents allowed per IP in the login window.
+        "VERIFY_MAX_UNKNOWN_PER_IP": int(os.environ.get("VERIFY_MAX_UNKNOWN_PER_IP", "30")),
         "INVITATION_DAYS": 14,
+        # Convention signatures: first automatic reminder after N days, then every N hours.
+        "CONVENTION_REMINDER_DAYS": int(os.environ.get("CONVENTION_REMINDER_DAYS", "3")),
+        "CONVENTION_REMINDER_INTERVAL_HOURS": int(
+            os.environ.get("CONVENTION_REMINDER_INTERVAL_HOURS", "48")
+        ),
         "PASSWORD_RESET_DAYS": 14,
+        # Immersions: remind the organisme this many days before an unprepared one starts;
+        # a debrief not held this many days after an immersion ends is overdue.
+        "IMMERSION_REMINDER_DAYS": int(os.environ.get("IMMERSION_REMINDER_DAYS", "5")),
+        "DEBRIEF_OVERDUE_DAYS": int(os.environ.get("DEBRIEF_OVERDUE_DAYS", "7")),
     }

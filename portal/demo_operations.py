@@ -1,4 +1,4 @@
-"""Demo market lots and four DEFI operations at different steps (fictitious contents)."""
+"""Demo market lots and five DEFI operations at different steps (fictitious contents)."""
 
 from datetime import date, timedelta
 
@@ -6,7 +6,7 @@ from portal.demo_design import load_demo_design
 from portal.design.services import design_for
 from portal.lots.models import Category, LotTrade, MarketLot
 from portal.operations import needs, services
-from portal.operations.models import ContractType, ParticipantRole, Status
+from portal.operations.models import ContractType, Operation, ParticipantRole, Status
 
 
 def _lot(number, title, category, holder, territories, codes) -> MarketLot:
@@ -87,22 +87,22 @@ def load_demo_lots(territories: dict, orgs: dict) -> None:
     )
 
 
-def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None:
-    """Four operations: one per early step, and the employer demo account in exactly one."""
-    load_demo_lots(territories, orgs)
-    today = date.today()
+def build_logistics_operation(
+    title: str, start: date, *, territories: dict, orgs: dict, people: dict
+) -> Operation:
+    """An Orléans logistics operation under of1's lot, taken to co-design with its design
+    filled (employers: the logistics company and the bakery; partners: France Travail and
+    the Mission locale)."""
     region = orgs["region"]
-
-    # 1. Orléans, under of1's lot, in co-design: employeur@ takes part here.
-    logistics_op = services.report_need(
+    operation = services.report_need(
         {
-            "title": "Préparateur·rice de commandes et cariste",
+            "title": title,
             "category": Category.SE_FORMER,
             "territory": territories["ORL"],
             "rome_code": "N1103",
             "trades": "Préparation de commandes, conduite de chariots (CACES R489)",
             "positions_estimate": 8,
-            "desired_start": today + timedelta(days=90),
+            "desired_start": start - timedelta(days=10),
             "context": (
                 "Deux entrepôts de la zone des Montées recrutent pour l'ouverture d'une "
                 "plateforme de distribution régionale. Difficultés de recrutement sur les "
@@ -115,24 +115,24 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         org=orgs["of1"],
     )
     services.add_participant(
-        logistics_op,
+        operation,
         orgs["france_travail"],
         ParticipantRole.PARTNER_EMPLOYMENT,
         by=people["of_admin"],
         org=orgs["of1"],
     )
     services.add_participant(
-        logistics_op,
+        operation,
         orgs["mission_locale"],
         ParticipantRole.PARTNER_ORIENTATION,
         by=people["of_admin"],
         org=orgs["of1"],
     )
     services.update_operation(
-        logistics_op,
+        operation,
         {
-            "session_start": today + timedelta(days=100),
-            "session_end": today + timedelta(days=100 + 140),
+            "session_start": start,
+            "session_end": start + timedelta(days=140),
             "target_headcount": 10,
             "hours_centre": 420,
             "hours_company": 140,
@@ -143,13 +143,13 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         org=orgs["of1"],
     )
     services.acknowledge_need(
-        logistics_op,
+        operation,
         by=people["referent_orleans"],
         org=region,
         comment="Besoin cohérent avec le diagnostic du bassin d'Orléans.",
     )
-    services.advance(logistics_op, Status.ANALYSIS, by=people["of_admin"], org=orgs["of1"])
-    need = needs.need_for(logistics_op, orgs["logistics"])
+    services.advance(operation, Status.ANALYSIS, by=people["of_admin"], org=orgs["of1"])
+    need = needs.need_for(operation, orgs["logistics"])
     needs.save_employer_need(
         need,
         {
@@ -175,7 +175,7 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
             "rome_code": "N1103",
             "count": 4,
             "contract_type": ContractType.CDI,
-            "planned_start": today + timedelta(days=245),
+            "planned_start": start + timedelta(days=145),
         },
         by=people["employer"],
         org=orgs["logistics"],
@@ -187,12 +187,12 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
             "rome_code": "N1101",
             "count": 2,
             "contract_type": ContractType.CDD_LONG,
-            "planned_start": today + timedelta(days=245),
+            "planned_start": start + timedelta(days=145),
         },
         by=people["employer"],
         org=orgs["logistics"],
     )
-    bakery_need = needs.need_for(logistics_op, orgs["bakery"])
+    bakery_need = needs.need_for(operation, orgs["bakery"])
     needs.add_position(
         bakery_need,
         {
@@ -205,7 +205,7 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         by=people["baker"],
         org=orgs["bakery"],
     )
-    analysis = needs.analysis_for(logistics_op)
+    analysis = needs.analysis_for(operation)
     needs.save_analysis(
         analysis,
         {
@@ -243,8 +243,27 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         by=people["referent_orleans"],
         org=region,
     )
-    services.advance(logistics_op, Status.CO_DESIGN, by=people["of_admin"], org=orgs["of1"])
-    load_demo_design(logistics_op, design_for(logistics_op), orgs=orgs, people=people)
+    services.advance(operation, Status.CO_DESIGN, by=people["of_admin"], org=orgs["of1"])
+    load_demo_design(operation, design_for(operation), orgs=orgs, people=people)
+
+    return operation
+
+
+def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None:
+    """Four operations: one per early step, and the employer demo account in exactly one."""
+    load_demo_lots(territories, orgs)
+    today = date.today()
+    region = orgs["region"]
+
+    # 1. Orléans, under of1's lot, in co-design: employeur@ takes part here (and in the
+    # running operation of portal/demo_running.py).
+    build_logistics_operation(
+        "Préparateur·rice de commandes et cariste",
+        today + timedelta(days=100),
+        territories=territories,
+        orgs=orgs,
+        people=people,
+    )
 
     # 2. Tours, under of2's lot, in needs analysis.
     cleaning_op = services.report_need(
@@ -322,3 +341,9 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         by=people["of_admin"],
         org=orgs["of1"],
     )
+
+    # 5. Orléans, running: convention validated with an amendment being signed, trainees in
+    # training, immersions, debriefs and evaluations (portal/demo_running.py).
+    from portal.demo_running import load_demo_running_operation
+
+    load_demo_running_operation(territories=territories, orgs=orgs, people=people)

@@ -8,6 +8,7 @@ the same predecessor.
 
 from flask import has_request_context, request
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.audit.chain import GENESIS, canonical_event, event_hash
 from portal.audit.models import AuditChainHead, AuditEvent
@@ -26,8 +27,16 @@ def _next_link() -> tuple[int, str]:
     )
     row = db.session.execute(statement).first()
     if row is None:
-        # An empty database (or a test that emptied the tables): start the chain.
-        db.session.execute(AuditChainHead.__table__.insert().values(id=1, seq=0, hash=GENESIS))
+        # An empty database (or a test that emptied the tables): start the chain. Two
+        # first writers may race to create the row (PostgreSQL): the loser uses the
+        # winner's row, whose lock it then waits for like any other writer.
+        try:
+            with db.session.begin_nested():
+                db.session.execute(
+                    AuditChainHead.__table__.insert().values(id=1, seq=0, hash=GENESIS)
+                )
+        except IntegrityError:
+            pass
         row = db.session.execute(statement).first()
     return row.seq, row.hash
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.models import Membership, Organisation, User
+from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.conventions import clauses
 from portal.conventions.models import (
@@ -280,7 +280,9 @@ def submission_problems(convention: Convention) -> list[str]:
         unmet.append(_("Signataire à désigner pour : %(list)s.", list=", ".join(missing)))
     current = open_version(convention)
     reference = current or in_force(convention)
-    if reference is not None and digest(canonical(snapshot)) == reference.sha256:
+    # Compared part by part: the hash also covers ``amends_version``, which differs
+    # between a validated version and the amendment that would repeat it word for word.
+    if reference is not None and not changed_parts(snapshot_of(reference), snapshot):
         unmet.append(
             _(
                 "Rien n'a changé depuis la version %(n)s : aucune nouvelle version à soumettre.",
@@ -369,6 +371,7 @@ def submit(convention: Convention, *, by: User, org: Organisation) -> Convention
         n=number,
         title=operation.title,
     )
+    told: set[int] = set()
     if previous is not None:
         message += " " + _(
             "Elle remplace la version %(old)s : les signatures déjà données sont annulées "
@@ -385,8 +388,10 @@ def submit(convention: Convention, *, by: User, org: Organisation) -> Convention
             operation_id=operation.id,
             number=number,
         )
+        # Those who signed the voided version just got that message: one e-mail each.
+        told = {user.id for user in previous_signers}
     notify(
-        _signers_of(convention, version),
+        [user for user in _signers_of(convention, version) if user.id not in told],
         kind="convention_to_sign",
         message=message,
         endpoint="conventions.show_version",
@@ -603,6 +608,8 @@ def _parties_users(convention: Convention) -> list[User]:
 
 def validate(version: ConventionVersion, *, by: User, org: Organisation, comment: str = "") -> None:
     """The Région validates a fully signed version; an earlier one in force is superseded."""
+    if org.kind != OrgKind.REGION:
+        raise RuleError(_("Seule la Région valide la convention."))
     if version.status != VersionStatus.SIGNED:
         raise RuleError(
             _(
@@ -649,6 +656,8 @@ def validate(version: ConventionVersion, *, by: User, org: Organisation, comment
 
 def reject(version: ConventionVersion, *, by: User, org: Organisation, reason: str) -> None:
     """The Région sends an open version back to drafting, with its reason."""
+    if org.kind != OrgKind.REGION:
+        raise RuleError(_("Seule la Région rejette la convention."))
     reason = reason.strip()
     if not reason:
         raise RuleError(_("Indiquez le motif du rejet."), "reason")

@@ -7,6 +7,7 @@ screen readers).
 """
 
 from io import BytesIO
+from types import SimpleNamespace
 
 from docx import Document
 from docx.oxml import OxmlElement
@@ -18,7 +19,7 @@ from sqlalchemy import select
 from portal.accounts.models import Organisation
 from portal.core.time import utcnow
 from portal.design.diffs import ItemFormatter
-from portal.design.models import Design, DesignSection, SectionKey
+from portal.design.models import Design, SectionKey
 from portal.design.rhythm import PERIOD_KINDS, hours_issues, periods, totals
 from portal.extensions import db
 from portal.operations.models import Operation, Participant
@@ -138,14 +139,15 @@ def _header(document, operation: Operation, design: Design) -> None:
     _table(document, [_("Rubrique"), _("Valeur")], [list(fact) for fact in facts])
 
 
-def _text_section(document, section: DesignSection) -> None:
-    lines = [line for line in (section.content.get("text") or "").splitlines() if line.strip()]
+def render_text(document, text: str | None) -> None:
+    """One paragraph per non-blank line of ``text`` ("Non renseigné" when there is none)."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
     for line in lines or [_not_filled()]:
         document.add_paragraph(line)
 
 
-def _skills(document, section: DesignSection, formatter: ItemFormatter) -> None:
-    items = section.content.get("items", [])
+def _skills(document, content: dict, formatter: ItemFormatter) -> None:
+    items = content.get("items", [])
     if not items:
         document.add_paragraph(_not_filled())
     for item in items:
@@ -162,8 +164,8 @@ def _skills(document, section: DesignSection, formatter: ItemFormatter) -> None:
         )
 
 
-def _modules(document, section: DesignSection, formatter: ItemFormatter) -> None:
-    items = section.content.get("items", [])
+def _modules(document, content: dict, formatter: ItemFormatter) -> None:
+    items = content.get("items", [])
     if not items:
         document.add_paragraph(_not_filled())
         return
@@ -193,8 +195,20 @@ def _modules(document, section: DesignSection, formatter: ItemFormatter) -> None
     )
 
 
-def _rhythm(document, design: Design, formatter: ItemFormatter) -> None:
-    items = periods(design)
+class _Contents:
+    """Section contents shaped like a Design for the rhythm helpers, which read
+    ``design.section(key).content``: a frozen convention quotes contents, not rows."""
+
+    def __init__(self, contents: dict[SectionKey, dict]):
+        self.contents = contents
+
+    def section(self, key: SectionKey) -> SimpleNamespace:
+        return SimpleNamespace(content=self.contents.get(key, {}))
+
+
+def _rhythm(document, content: dict, formatter: ItemFormatter) -> None:
+    rhythm = _Contents({SectionKey.RHYTHM: content})
+    items = periods(rhythm)
     if not items:
         document.add_paragraph(_not_filled())
     else:
@@ -208,7 +222,7 @@ def _rhythm(document, design: Design, formatter: ItemFormatter) -> None:
             ]
             for p in items
         ]
-        sums = totals(design)
+        sums = totals(rhythm)
         footer = [
             [_("Total : %(k)s", k=PERIOD_KINDS[kind]), "", "", _hours(sums[kind]), ""]
             for kind in PERIOD_KINDS
@@ -220,11 +234,19 @@ def _rhythm(document, design: Design, formatter: ItemFormatter) -> None:
             rows,
             footer=footer,
         )
-    issues = hours_issues(design)
-    if issues:
-        document.add_paragraph(_("Points de cohérence à vérifier :"))
-        for issue in issues:
-            document.add_paragraph(issue, style="List Bullet")
+
+
+RENDERERS = {SectionKey.SKILLS: _skills, SectionKey.MODULES: _modules, SectionKey.RHYTHM: _rhythm}
+
+
+def render_section(document, key: SectionKey, content: dict, formatter: ItemFormatter) -> None:
+    """Write one design section from its stored ``content``: skills as a list, modules and
+    rhythm as tables with totals, any other section as paragraphs of text."""
+    renderer = RENDERERS.get(key)
+    if renderer is None:
+        render_text(document, content.get("text"))
+    else:
+        renderer(document, content, formatter)
 
 
 def design_docx(operation: Operation, design: Design) -> bytes:
@@ -253,15 +275,17 @@ def design_docx(operation: Operation, design: Design) -> bytes:
         document.add_heading(section.key.title, level=1)
         if section.is_validated:
             document.add_paragraph(_("Section validée le %(d)s.", d=_date(section.validated_at)))
-        formatter = ItemFormatter(section.key, org_names, skill_labels)
-        if section.key == SectionKey.SKILLS:
-            _skills(document, section, formatter)
-        elif section.key == SectionKey.MODULES:
-            _modules(document, section, formatter)
-        elif section.key == SectionKey.RHYTHM:
-            _rhythm(document, design, formatter)
-        else:
-            _text_section(document, section)
+        render_section(
+            document,
+            section.key,
+            section.content,
+            ItemFormatter(section.key, org_names, skill_labels),
+        )
+        issues = hours_issues(design) if section.key == SectionKey.RHYTHM else []
+        if issues:
+            document.add_paragraph(_("Points de cohérence à vérifier :"))
+            for issue in issues:
+                document.add_paragraph(issue, style="List Bullet")
 
     buffer = BytesIO()
     document.save(buffer)

@@ -24,7 +24,6 @@ from portal.design.models import DesignSection, SectionKey, SectionRevision
 from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations.access import can_steer, load_operation
-from portal.operations.models import Status
 
 REVISION_KINDS = {
     "prefill": _l("pré-remplissage"),
@@ -53,8 +52,8 @@ class HistoryEntry:
 
 
 def _may_restore(operation, section: DesignSection) -> bool:
-    """Restoring is editing: same rule, and only while the co-design is open."""
-    return operation.status == Status.CO_DESIGN and services.can_edit_section(
+    """Restoring is editing: same rule, and only while the section is open for edits."""
+    return services.is_open_for_edit(operation, section.key) and services.can_edit_section(
         section, steering=can_steer(operation)
     )
 

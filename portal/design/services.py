@@ -133,6 +133,24 @@ def start_design(operation: Operation, *, by: User, org: Organisation) -> Design
     return design
 
 
+def is_open_for_edit(operation: Operation, key: SectionKey) -> bool:
+    """Design sections change during co-design; the convention's clauses while the
+    convention is drafted or amended."""
+    if key.is_clause:
+        # Imported here: the convention builds on the design, not the other way round.
+        from portal.conventions.services import AMENDMENT_STEPS, DRAFTING_STEPS
+
+        return operation.status in DRAFTING_STEPS + AMENDMENT_STEPS
+    return operation.status == Status.CO_DESIGN
+
+
+def closed_message(key: SectionKey) -> str:
+    """Why a section cannot change at the operation's step."""
+    if key.is_clause:
+        return _("Les articles de la convention ne se modifient pas à cette étape.")
+    return _("La co-conception est close pour cette opération.")
+
+
 def can_edit_section(section: DesignSection, *, steering: bool) -> bool:
     """Every participant edits; once validated, only the organisme and the Région do.
 
@@ -232,8 +250,8 @@ def save_section(
     """
     if not can_edit_section(section, steering=steering):
         raise RuleError(_("Section validée : seuls l'organisme porteur et la Région la modifient."))
-    if section.design.operation.status != Status.CO_DESIGN:
-        raise RuleError(_("La co-conception est close pour cette opération."))
+    if not is_open_for_edit(section.design.operation, section.key):
+        raise RuleError(closed_message(section.key))
     if base_version > section.version or base_version < 1:
         raise RuleError(_("Version de départ inconnue : rechargez la section."))
     if base_version == section.version:
@@ -355,8 +373,8 @@ def restore_revision(
         raise RuleError(_("Cette révision ne peut pas être restaurée."))
     if not can_edit_section(section, steering=steering):
         raise RuleError(_("Section validée : seuls l'organisme porteur et la Région la modifient."))
-    if section.design.operation.status != Status.CO_DESIGN:
-        raise RuleError(_("La co-conception est close pour cette opération."))
+    if not is_open_for_edit(section.design.operation, section.key):
+        raise RuleError(closed_message(section.key))
     _apply(
         section,
         revision.content,

@@ -62,7 +62,10 @@ def load_section(operation_id: int, key: str) -> tuple[Operation, Design, Design
     except ValueError:
         abort(404)
     operation, design = load(operation_id)
-    return operation, design, design.section(section_key)
+    try:
+        return operation, design, design.section(section_key)
+    except StopIteration:  # a clause before the convention is started
+        abort(404)
 
 
 def _own_draft(section: DesignSection, draft_id: int) -> SectionRevision:
@@ -73,7 +76,7 @@ def _own_draft(section: DesignSection, draft_id: int) -> SectionRevision:
     return draft
 
 
-def _drafts_by_section(design: Design) -> dict[int, SectionRevision]:
+def drafts_by_section(design: Design) -> dict[int, SectionRevision]:
     """The current user's newest unresolved draft per section (one query)."""
     drafts = db.session.scalars(
         select(SectionRevision)
@@ -139,8 +142,10 @@ def section_context(
     shared = shared if shared is not None else shared_context(design)
     threads = threads if threads is not None else queries.threads_by_section(design)
     counts = counts if counts is not None else queries.open_counts(design)
+    open_for_edit = services.is_open_for_edit(shared["operation"], section.key)
     context = {
         **shared,
+        "open_for_edit": open_for_edit,
         "section": section,
         "key": section.key.value,
         "threads": threads.get(section.id, []),
@@ -152,7 +157,7 @@ def section_context(
         "error": None,
         "conflict": None,
         "oob_gate": False,
-        "can_edit": shared["open_for_edit"]
+        "can_edit": open_for_edit
         and services.can_edit_section(section, steering=shared["steering"]),
     }
     if section.key == SectionKey.RHYTHM:
@@ -162,7 +167,7 @@ def section_context(
             "issues": rhythm.hours_issues(design),
         }
     if "mode" not in overrides:
-        drafts = drafts if drafts is not None else _drafts_by_section(design)
+        drafts = drafts if drafts is not None else drafts_by_section(design)
         if section.id in drafts:
             context.update(conflict_context(section, drafts[section.id]))
     context.update(overrides)
@@ -231,7 +236,7 @@ def page_context(operation: Operation, design: Design | None, focus=None, **focu
         "shared": shared,
         "threads": queries.threads_by_section(design),
         "counts": queries.open_counts(design),
-        "drafts": _drafts_by_section(design),
+        "drafts": drafts_by_section(design),
     }
     context.update(shared)
     for section in design.sections:
@@ -244,6 +249,11 @@ def page_context(operation: Operation, design: Design | None, focus=None, **focu
 
 def _render(operation, design, section, *, status: int = 200, **overrides):
     """htmx: the section alone; a plain request: the page with the section in that state."""
+    if section.key.is_clause and not htmx.is_htmx():
+        # The clauses live on the convention page (which imports this module).
+        from portal.conventions.views import clause_page
+
+        return clause_page(operation, section, status=status, **overrides)
     if htmx.is_htmx():
         context = section_context(design, section, **overrides)
     else:
@@ -254,19 +264,19 @@ def _render(operation, design, section, *, status: int = 200, **overrides):
 def _done(operation, design, section, notice: str, **overrides):
     """After a change: htmx re-renders the section (and the gate out of band) with the
     notice; a plain form is redirected to the page (Post/Redirect/Get)."""
+    clause = section.key.is_clause
     if htmx.is_htmx():
-        return _render(operation, design, section, notice=notice, oob_gate=True, **overrides)
+        return _render(operation, design, section, notice=notice, oob_gate=not clause, **overrides)
     flash(notice, "success")
-    url = url_for(
-        "design.show_design", operation_id=operation.id, _anchor=f"section-{section.key.value}"
-    )
+    page = "conventions.show_convention" if clause else "design.show_design"
+    url = url_for(page, operation_id=operation.id, _anchor=f"section-{section.key.value}")
     return redirect(url, 303)
 
 
 def _edit_refusal(operation: Operation, section: DesignSection) -> tuple[str, int] | None:
     """Why the current user may not change ``section`` now (message, status), if so."""
-    if operation.status != Status.CO_DESIGN:
-        return _("La co-conception est close pour cette opération."), 409
+    if not services.is_open_for_edit(operation, section.key):
+        return services.closed_message(section.key), 409
     if not services.can_edit_section(section, steering=can_steer(operation)):
         return (
             _("Section validée : seuls l'organisme porteur et la Région la modifient."),

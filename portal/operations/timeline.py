@@ -34,6 +34,32 @@ EVENT_TITLES = {
     "design_comment": _l("Co-conception : commentaire sur « %(section)s »"),
     "design_comment_resolved": _l("Co-conception : commentaire résolu sur « %(section)s »"),
     "design_comment_reopened": _l("Co-conception : commentaire rouvert sur « %(section)s »"),
+    "convention_started": _l("Convention de partenariat %(reference)s préparée"),
+    "convention_clause_saved": _l("Convention : article « %(section)s » enregistré"),
+    "convention_submitted": _l("Convention : version %(number)s soumise aux signatures"),
+    "convention_signed": _l("Convention : version %(number)s signée"),
+    "convention_reminded": _l("Convention : relance d'un·e signataire de la version %(number)s"),
+    "convention_validated": _l("La Région valide la version %(number)s de la convention"),
+    "convention_rejected": _l(
+        "La Région rejette la version %(number)s de la convention : %(reason)s"
+    ),
+    "promises_created": _l("%(created)s promesse(s) d'embauche créée(s) à partir des postes"),
+    "promises_updated": _l(
+        "Promesses d'embauche mises à jour : %(created)s ajoutée(s), %(removed)s retirée(s)"
+    ),
+    "trainees_added": _l("%(count)s candidature(s) enregistrée(s)"),
+    "training_start_decided": _l("Démarrage anticipé de la formation décidé : %(reason)s"),
+    "immersions_generated": _l("%(count)s immersion(s) créée(s) depuis le rythme de l'alternance"),
+    "immersion_added": _l("Immersion ajoutée chez %(employer)s"),
+    "immersion_updated": _l("Immersion chez %(employer)s modifiée"),
+    "immersion_removed": _l("Immersion chez %(employer)s supprimée"),
+    "immersion_prepared": _l("Immersion chez %(employer)s prête"),
+    "assessment_recorded": _l("%(employer)s évalue une immersion"),
+    "assessment_updated": _l("%(employer)s met à jour l'évaluation d'une immersion"),
+    "debrief_recorded": _l("Retour d'expérience enregistré (%(count)s stagiaire(s))"),
+    "evaluation_planned": _l("Évaluation planifiée : %(invited)s personne(s) invitée(s)"),
+    "evaluation_attendance": _l("Évaluation : %(attended)s présence(s) d'employeurs notée(s)"),
+    "evaluation_results": _l("Évaluation : %(count)s résultat(s) enregistré(s)"),
 }
 
 
@@ -115,4 +141,7 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
         target = states.next_status(operation)
         if target and not states.unmet_conditions(operation, target):
             tasks.append(_("Passer à l'étape « %(step)s ».", step=target.title))
+    from portal.immersions.queries import todo as immersion_todo
+
+    tasks.extend(immersion_todo(operation, org=org, carrier=operation.provider_id == org.id))
     return tasks

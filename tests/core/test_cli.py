@@ -128,3 +128,12 @@ def test_demo_is_refused_in_production(production_app):
         assert "Les données de démonstration sont refusées en production." in result.output
     with production_app.app_context():
         assert count(User) == 0
+
+
+def test_the_audit_and_reminder_commands_are_documented(app):
+    runner = app.test_cli_runner()
+    audit = runner.invoke(args=["audit", "--help"])
+    assert audit.exit_code == 0 and "verify" in audit.output
+    assert "Journal d'audit chaîné." in audit.output
+    send = runner.invoke(args=["reminders", "send", "--help"])
+    assert send.exit_code == 0 and "cron" in send.output

@@ -34,6 +34,9 @@ PUBLIC_ENDPOINTS = {
     "accounts.accept_invitation",
     "accounts.set_language",
     "mail.outbox",
+    # Anyone holding a convention copy checks it there (issue 5): no personal data beyond
+    # signers' names, capacities and dates; unknown documents are throttled per IP.
+    "verification.verify",
 }
 STATE_CHANGING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Flask answers OPTIONS itself (the Allow header) without running the view.
@@ -253,6 +256,10 @@ DEMO_ROWS = {
     "comment_id": "design_comments",
     "revision_id": "section_revisions",
     "draft_id": "section_revisions",
+    "trainee_id": "trainees",
+    "immersion_id": "immersions",
+    "debrief_id": "debriefs",
+    "evaluation_id": "evaluations",
 }
 
 
@@ -292,6 +299,21 @@ def demo_values(app):
         if name == "key":
             return "objectives"  # a section of the co-design
         with app.app_context():
+            if endpoint.startswith("conventions.") and name in ("operation_id", "number"):
+                # The convention pages need an operation that has one, and its version 1.
+                operation_id = _first("conventions", "operation_id") or _first("operations")
+                return operation_id if name == "operation_id" else 1
+            if endpoint.startswith("recruitment.") and name == "operation_id":
+                # The recruitment pages of the operation the first trainee belongs to.
+                return _first("trainees", "operation_id") or _first("operations")
+            if endpoint.startswith("immersions.") and name in ("operation_id", "trainee_id"):
+                # The operation of the first immersion, and a trainee of its first debrief
+                # (the debrief sheet) or its trainee.
+                if name == "operation_id":
+                    return _first("immersions", "operation_id") or _first("operations")
+                if endpoint == "immersions.debrief_sheet_docx":
+                    return _first("debrief_trainees", "trainee_id", debrief_id=_first("debriefs"))
+                return _first("immersions", "trainee_id")
             if endpoint.startswith("operations.") and name == "org_id":
                 # Inside an operation, the organisation is an employer with a need in it.
                 return _first(
@@ -306,6 +328,16 @@ def demo_values(app):
 GET_STATUS_FOR_REGION_ADMIN = {
     "accounts.login": 302,  # already logged in: sent home
     "operations.edit_employer_need": 403,  # only the employer writes its own need
+    # The organisme porteur records and changes trainees; the Région reads them.
+    "recruitment.edit_trainee": 403,
+    "recruitment.create_trainees": 403,
+    "recruitment.import_trainees": 403,
+    # The organisme porteur records immersions, debriefs and evaluations; the Région reads.
+    "immersions.create_immersion": 403,
+    "immersions.edit_immersion": 403,
+    "immersions.edit_preparation": 403,
+    "immersions.create_debrief": 403,
+    "immersions.create_evaluation": 403,
 }
 
 

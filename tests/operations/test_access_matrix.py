@@ -45,28 +45,29 @@ LOGISTICS = "Préparateur·rice de commandes et cariste"  # Orléans, carried by
 CLEANING = "Agent·e de propreté et d'hygiène"  # Tours, carried by Touraine Compétences
 PRODUCTION = "Opérateur·rice de production"  # Châteauroux, FREF, carried by Forma'Centre
 HOME_CARE = "Assistant·e de vie aux familles"  # Orléans, just reported, Forma'Centre
-ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE}
+RUNNING = "Préparateur·rice de commandes — session de Saran"  # Orléans, in training
+ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING}
 
 # Which demo operations each account sees, written from the demo's story (portal/demo*.py),
 # not from the code under test. of@ belongs to two organismes and acts for the first one,
 # Forma'Centre Loiret. The Région's admin sees every operation; a referent, the bassin's.
 SEES = {
     "region": ALL,
-    "referent.orleans": {LOGISTICS, HOME_CARE},
+    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING},
     "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING},
     "of2": {CLEANING},
-    "employeur": {LOGISTICS},
-    "tuteur": {LOGISTICS},  # a tutor of Transports et Logistique du Loiret
-    "partenaire": {LOGISTICS},  # France Travail
+    "employeur": {LOGISTICS, RUNNING},
+    "tuteur": {LOGISTICS, RUNNING},  # a tutor of Transports et Logistique du Loiret
+    "partenaire": {LOGISTICS, RUNNING},  # France Travail
 }
 # Who drives each operation (edits it, its participants and its analysis): its organisme
 # porteur and the Région.
 STEERS = {
     "region": ALL,
-    "referent.orleans": {LOGISTICS, HOME_CARE},
+    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING},
     "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING},
     "of2": {CLEANING},
 }
 

@@ -1,0 +1,70 @@
+"""Forms of the convention pages; every message is French.
+
+Buttons that only act (prepare, submit, remind) use ``EmptyForm`` for their CSRF token.
+"""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length
+
+from portal.accounts.forms import REQUIRED
+from portal.accounts.passwords import MAX_LENGTH
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "") else None
+
+
+class DesignateSignerForm(FlaskForm):
+    """Who signs for one party, and in which capacity; prefixed per party on the page."""
+
+    user_id = SelectField(
+        _l("Signataire"), coerce=_int_or_none, validators=[DataRequired(REQUIRED)]
+    )
+    capacity = StringField(
+        _l("Qualité du signataire"),
+        validators=[
+            DataRequired(_l("Indiquez la qualité du signataire (gérant, directrice…).")),
+            Length(max=120),
+        ],
+    )
+
+
+class SignForm(FlaskForm):
+    """Consent to the exact text shown, and the password again (re-authentication).
+
+    ``consent_text`` carries the text the signer read: if it changed meanwhile (another
+    capacity), the signature is refused and the new text shown.
+    """
+
+    consent = BooleanField(
+        validators=[DataRequired(_l("Cochez la case de consentement pour signer."))]
+    )
+    consent_text = HiddenField()
+    password = PasswordField(
+        _l("Votre mot de passe, pour confirmer votre identité"),
+        validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)],
+    )
+
+
+class ValidateVersionForm(FlaskForm):
+    """The Région validates a signed version, with an optional comment."""
+
+    comment = TextAreaField(_l("Commentaire (facultatif)"), validators=[Length(max=2000)])
+
+
+class RejectVersionForm(FlaskForm):
+    """The Région sends the version back to drafting; its reason is shown to everyone."""
+
+    reason = TextAreaField(
+        _l("Motif du rejet"),
+        validators=[DataRequired(_l("Indiquez le motif du rejet.")), Length(max=2000)],
+    )

@@ -1,0 +1,91 @@
+"""Read-side queries of the convention pages: eager loads so that query counts stay flat."""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import Membership, User
+from portal.conventions.models import (
+    Convention,
+    ConventionVersion,
+    DesignatedSigner,
+    Signature,
+    SignatureReminder,
+)
+from portal.design.models import Design, DesignSection
+from portal.extensions import db
+from portal.operations.models import Operation, Participant
+
+
+def operation_for_page(operation_id: int) -> Operation | None:
+    """The operation with its participants' organisations and its provider."""
+    return db.session.scalar(
+        select(Operation)
+        .where(Operation.id == operation_id)
+        .options(
+            selectinload(Operation.participants).selectinload(Participant.organisation),
+            selectinload(Operation.provider),
+        )
+    )
+
+
+def load_convention(operation_id: int) -> Convention | None:
+    """The convention with its versions, their signatures and its designated signers."""
+    version = selectinload(Convention.versions)
+    return db.session.scalar(
+        select(Convention)
+        .where(Convention.operation_id == operation_id)
+        .options(
+            version.selectinload(ConventionVersion.signatures).selectinload(Signature.user),
+            version.selectinload(ConventionVersion.signatures).selectinload(Signature.organisation),
+            version.selectinload(ConventionVersion.submitted_by),
+            version.selectinload(ConventionVersion.submitted_org),
+            version.selectinload(ConventionVersion.validated_by),
+            version.selectinload(ConventionVersion.rejected_by),
+            selectinload(Convention.signers).selectinload(DesignatedSigner.user),
+            selectinload(Convention.signers).selectinload(DesignatedSigner.organisation),
+        )
+    )
+
+
+def load_design_with_clauses(operation_id: int) -> Design | None:
+    """The design with its clauses and who last changed or validated them."""
+    clauses = selectinload(Design.clauses)
+    return db.session.scalar(
+        select(Design)
+        .where(Design.operation_id == operation_id)
+        .options(
+            clauses.selectinload(DesignSection.updated_by),
+            clauses.selectinload(DesignSection.updated_org),
+            clauses.selectinload(DesignSection.validated_by),
+        )
+    )
+
+
+def members_by_org(organisation_ids: list[int]) -> dict[int, list[User]]:
+    """Active, enabled members of each organisation, by name (one query)."""
+    members: dict[int, list[User]] = {org_id: [] for org_id in organisation_ids}
+    if not organisation_ids:
+        return members
+    rows = db.session.execute(
+        select(User, Membership.organisation_id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id.in_(organisation_ids),
+            Membership.active.is_(True),
+            User.is_enabled.is_(True),
+        )
+        .order_by(User.last_name, User.first_name, User.id)
+    ).all()
+    for user, organisation_id in rows:
+        members[organisation_id].append(user)
+    return members
+
+
+def last_reminders(version: ConventionVersion) -> dict[int, object]:
+    """When each party of ``version`` was last reminded to sign (organisation id → time)."""
+    rows = db.session.execute(
+        select(SignatureReminder.organisation_id, func.max(SignatureReminder.sent_at))
+        .where(SignatureReminder.version_id == version.id)
+        .group_by(SignatureReminder.organisation_id)
+    ).all()
+    return dict(rows)

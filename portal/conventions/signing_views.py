@@ -1,0 +1,187 @@
+"""Acting on a version: sign it (consent + password), remind a signer, and the Région's
+validation or rejection.
+
+Each route answers htmx with the signatures block of the version page
+(``conventions/_signatures.html``) and a plain form with a redirect (303), or with the
+page and its errors. A signature needs the password again: a wrong one is counted by the
+login throttle like a failed login, and nothing else is written.
+"""
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal import htmx
+from portal.accounts import throttle
+from portal.accounts.access import current_org, require
+from portal.accounts.passwords import verify_password
+from portal.audit.services import record
+from portal.conventions import bp, reminders, services
+from portal.conventions.forms import RejectVersionForm, SignForm, ValidateVersionForm
+from portal.conventions.version_views import PAGE, SIGNATURES, version_context, version_or_404
+from portal.conventions.views import load_started
+from portal.core.errors import RuleError
+from portal.extensions import db
+from portal.operations.access import is_region
+
+
+def _load(operation_id: int, number: int):
+    operation, convention = load_started(operation_id)
+    return operation, convention, version_or_404(convention, number)
+
+
+def _respond(operation, convention, version, *, status: int = 200, **extra):
+    """htmx: the signatures block; a plain request: the version page."""
+    forms = {k: extra.pop(k) for k in ("sign_form", "validate_form", "reject_form") if k in extra}
+    context = version_context(operation, convention, version, **forms)
+    return htmx.render(PAGE, SIGNATURES, status=status, **context, **extra)
+
+
+def _done(operation, convention, version, notice: str, *, page: str = "conventions.show_version"):
+    """After a change: htmx re-renders the block with the notice; a form is redirected."""
+    if htmx.is_htmx():
+        return _respond(operation, convention, version, signatures_notice=notice)
+    flash(notice, "success")
+    if page == "conventions.show_convention":
+        return redirect(url_for(page, operation_id=operation.id), 303)
+    return redirect(url_for(page, operation_id=operation.id, number=version.number), 303)
+
+
+def _reauthenticate(password: str) -> str | None:
+    """Check the current user's password; a failure counts like a failed login.
+
+    Returns the French reason of a refusal, or None when the password is right.
+    """
+    ip = request.remote_addr or ""
+    if throttle.is_blocked(current_user.email, ip):
+        return _(
+            "Trop de tentatives infructueuses : pour protéger le compte, réessayez dans "
+            "quelques minutes."
+        )
+    ok, _new_hash = verify_password(current_user.password_hash, password)
+    if not ok:
+        throttle.record_failure(current_user.email, ip)
+        return _("Mot de passe incorrect : la signature n'est pas enregistrée.")
+    throttle.record_success(current_user.email)
+    return None
+
+
+@bp.post("/versions/<int:number>/signature")
+@login_required
+def sign_version(operation_id: int, number: int):
+    """The designated signer of the current organisation signs the version."""
+    operation, convention, version = _load(operation_id, number)
+    org = current_org()
+    designation = services.signer_for(convention, org.id)
+    require(designation is not None and designation.user_id == current_user.id)
+    form = SignForm(prefix="sign")
+    if not form.validate_on_submit():
+        return _respond(operation, convention, version, status=422, sign_form=form)
+    expected = services.consent_text(version, org, designation.capacity)
+    if form.consent_text.data != expected:
+        form.consent.data = False
+        error = _("Le texte du consentement a changé : relisez-le, puis signez de nouveau.")
+        return _respond(
+            operation, convention, version, status=409, sign_form=form, sign_error=error
+        )
+    refusal = _reauthenticate(form.password.data)
+    if refusal:
+        record(
+            "convention.reauthentication_failed",
+            actor=current_user,
+            organisation=org,
+            obj=version,
+            number=version.number,
+        )
+        db.session.commit()  # keep the failure count and its trace; nothing is signed
+        return _respond(
+            operation, convention, version, status=422, sign_form=form, sign_error=refusal
+        )
+    evidence = services.Evidence(
+        ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")
+    )
+    try:
+        services.sign(
+            version, user=current_user, organisation=org, consent=expected, evidence=evidence
+        )
+    except services.AlreadySigned as exc:
+        db.session.rollback()
+        return _respond(operation, convention, version, status=409, signatures_notice=exc.message)
+    except RuleError as exc:
+        # The version closed meanwhile (a new one, the Région's decision): said above the
+        # table, since the form may no longer be shown.
+        db.session.rollback()
+        return _respond(operation, convention, version, status=409, signatures_error=exc.message)
+    db.session.commit()
+    notice = _(
+        "Votre signature pour %(org)s est enregistrée sur la version %(n)s.",
+        org=org.name,
+        n=version.number,
+    )
+    return _done(operation, convention, version, notice)
+
+
+@bp.post("/versions/<int:number>/relance/<int:org_id>")
+@login_required
+def remind_signer(operation_id: int, number: int, org_id: int):
+    """Anyone in the operation reminds a party's signer (at most once a day per signer)."""
+    operation, convention, version = _load(operation_id, number)
+    try:
+        reminder = reminders.send_manual_reminder(
+            version, org_id, by=current_user, by_org=current_org()
+        )
+    except RuleError as exc:
+        db.session.rollback()
+        return _respond(operation, convention, version, status=409, signatures_error=exc.message)
+    name = reminder.user.full_name
+    db.session.commit()
+    return _done(operation, convention, version, _("Relance envoyée à %(who)s.", who=name))
+
+
+@bp.post("/versions/<int:number>/validation")
+@login_required
+def validate_version(operation_id: int, number: int):
+    """The Région validates a version signed by every party."""
+    operation, convention, version = _load(operation_id, number)
+    require(is_region())
+    form = ValidateVersionForm(prefix="validate")
+    if not form.validate_on_submit():
+        return _respond(operation, convention, version, status=422, validate_form=form)
+    try:
+        services.validate(
+            version, by=current_user, org=current_org(), comment=(form.comment.data or "").strip()
+        )
+    except RuleError as exc:
+        db.session.rollback()
+        return _respond(operation, convention, version, status=409, signatures_error=exc.message)
+    db.session.commit()
+    notice = _(
+        "Version %(n)s validée par la Région : l'opération peut passer au recrutement.",
+        n=version.number,
+    )
+    return _done(operation, convention, version, notice)
+
+
+@bp.post("/versions/<int:number>/rejet")
+@login_required
+def reject_version(operation_id: int, number: int):
+    """The Région sends the version back to drafting, with its reason."""
+    operation, convention, version = _load(operation_id, number)
+    require(is_region())
+    form = RejectVersionForm(prefix="reject")
+    if not form.validate_on_submit():
+        return _respond(operation, convention, version, status=422, reject_form=form)
+    try:
+        services.reject(version, by=current_user, org=current_org(), reason=form.reason.data)
+    except RuleError as exc:
+        db.session.rollback()
+        if exc.field == "reason":
+            form.reason.errors = [*form.reason.errors, exc.message]
+            return _respond(operation, convention, version, status=422, reject_form=form)
+        return _respond(operation, convention, version, status=409, signatures_error=exc.message)
+    db.session.commit()
+    notice = _(
+        "Version %(n)s rejetée : la convention revient au brouillon, les parties sont prévenues.",
+        n=version.number,
+    )
+    return _done(operation, convention, version, notice, page="conventions.show_convention")

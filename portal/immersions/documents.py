@@ -1,0 +1,183 @@
+"""The « Feuille de retour d'expérience » and the « Attestation de stage » as Word documents
+(python-docx), built with the helpers of the co-design's fiche (styles, French language,
+grid tables with repeated headers)."""
+
+from io import BytesIO
+
+from docx import Document
+from flask_babel import gettext as _
+
+from portal.core.time import utcnow
+from portal.design.documents import (
+    AUTHOR,
+    LANGUAGE,
+    _date,
+    _set_language,
+    _table,
+    render_text,
+)
+from portal.immersions.models import Debrief, Immersion
+from portal.immersions.services import design_skills
+from portal.recruitment.models import Trainee
+
+
+def sheet_filename(debrief: Debrief, trainee: Trainee) -> str:
+    """The name the browser saves the debrief sheet under."""
+    return f"retour-experience-{debrief.id}-stagiaire-{trainee.id}.docx"
+
+
+def certificate_filename(immersion: Immersion) -> str:
+    """The name the browser saves the internship certificate under."""
+    return f"attestation-stage-{immersion.id}.docx"
+
+
+def _new_document(title: str, subject: str):
+    document = Document()
+    _set_language(document)
+    properties = document.core_properties
+    properties.title = title
+    properties.subject = subject
+    properties.author = properties.last_modified_by = AUTHOR
+    properties.language = LANGUAGE
+    properties.keywords = "DEFI"
+    properties.created = properties.modified = utcnow()
+    return document
+
+
+def _save(document) -> bytes:
+    buffer = BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _period(immersion: Immersion) -> str:
+    return _("du %(a)s au %(b)s", a=_date(immersion.starts_on), b=_date(immersion.ends_on))
+
+
+def _objectives(immersion: Immersion) -> list[str]:
+    labels = {s["id"]: s["label"] for s in design_skills(immersion.operation)}
+    return [labels[i] for i in immersion.objectives or [] if i in labels]
+
+
+def debrief_sheet_docx(debrief: Debrief, trainee: Trainee) -> bytes:
+    """The debrief sheet of one trainee: the period, who attended, what was said, the
+    skills progress next to the tutor's view, decisions and next steps."""
+    operation = debrief.operation
+    line = next(t for t in debrief.trainees if t.trainee_id == trainee.id)
+    immersion = line.immersion
+    document = _new_document(
+        _("Feuille de retour d'expérience — %(t)s", t=trainee.full_name),
+        _("Retour d'expérience après une période d'immersion"),
+    )
+    document.add_heading(_("Feuille de retour d'expérience"), level=0)
+    document.add_paragraph(operation.title, style="Subtitle")
+    facts = [
+        (_("Stagiaire"), trainee.full_name),
+        (_("Organisme de formation"), operation.provider.name if operation.provider else ""),
+        (_("Retour d'expérience"), f"{debrief.kind.title} — {_date(debrief.held_on)}"),
+        (_("Présence du ou de la stagiaire"), _("Oui") if line.attended else _("Non")),
+    ]
+    if immersion is not None:
+        facts += [
+            (_("Entreprise d'accueil"), immersion.employer.name),
+            (
+                _("Tuteur·rice"),
+                immersion.tutor.full_name if immersion.tutor else _("Non désigné·e"),
+            ),
+            (_("Période d'immersion"), _period(immersion)),
+        ]
+    _table(document, [_("Rubrique"), _("Valeur")], [list(f) for f in facts])
+
+    document.add_heading(_("Participant·es"), level=1)
+    people = [f"{a.user.full_name} ({a.organisation.name})" for a in debrief.attendees]
+    for person in people or [_("Non renseigné")]:
+        document.add_paragraph(person, style="List Bullet")
+    for title, text in (
+        (_("Ce qui a bien fonctionné"), debrief.went_well),
+        (_("Difficultés rencontrées"), debrief.difficulties),
+    ):
+        document.add_heading(title, level=1)
+        render_text(document, text)
+
+    document.add_heading(_("Progression des compétences"), level=1)
+    skills = [s for s in debrief.skills if s.trainee_id == trainee.id]
+    if skills:
+        _table(
+            document,
+            [
+                _("Compétence"),
+                _("Avis du ou de la tuteur·rice"),
+                _("Niveau retenu"),
+                _("Commentaire"),
+            ],
+            [
+                [s.skill_label, s.rating.level.title if s.rating else "—", s.level.title, s.comment]
+                for s in skills
+            ],
+        )
+    else:
+        document.add_paragraph(_("Aucune compétence notée pour ce retour."))
+    for title, text in (
+        (_("Décisions"), debrief.decisions),
+        (_("Prochaines étapes"), debrief.next_steps),
+    ):
+        document.add_heading(title, level=1)
+        render_text(document, text)
+    document.add_paragraph(_("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    return _save(document)
+
+
+def internship_certificate_docx(immersion: Immersion) -> bytes:
+    """The « Attestation de stage »: trainee, host, tutor, dates, objectives and a summary
+    of the tutor's assessment."""
+    operation, trainee = immersion.operation, immersion.trainee
+    document = _new_document(
+        _("Attestation de stage — %(t)s", t=trainee.full_name),
+        _("Attestation de période d'immersion en entreprise"),
+    )
+    document.add_heading(_("Attestation de stage"), level=0)
+    document.add_paragraph(
+        _(
+            "%(org)s atteste que %(t)s, stagiaire de la formation « %(title)s », a effectué "
+            "une période d'immersion en entreprise %(period)s chez %(host)s.",
+            org=operation.provider.name if operation.provider else _("L'organisme de formation"),
+            t=trainee.full_name,
+            title=operation.title,
+            period=_period(immersion),
+            host=immersion.employer.name,
+        )
+    )
+    facts = [
+        (_("Stagiaire"), trainee.full_name),
+        (_("Entreprise d'accueil"), immersion.employer.name),
+        (_("Tuteur·rice"), immersion.tutor.full_name if immersion.tutor else _("Non désigné·e")),
+        (_("Période"), _period(immersion)),
+        (_("Référence de la convention de stage"), immersion.agreement_reference or "—"),
+    ]
+    _table(document, [_("Rubrique"), _("Valeur")], [list(f) for f in facts])
+    document.add_heading(_("Objectifs de la période"), level=1)
+    for label in _objectives(immersion) or [_("Non renseigné")]:
+        document.add_paragraph(label, style="List Bullet")
+
+    document.add_heading(_("Appréciation du ou de la tuteur·rice"), level=1)
+    assessment = immersion.assessment
+    if assessment is None:
+        document.add_paragraph(_("Le ou la tuteur·rice n'a pas encore évalué cette période."))
+    else:
+        _table(
+            document,
+            [_("Rubrique"), _("Valeur")],
+            [
+                [_("Assiduité"), assessment.presence.title],
+                [_("Appréciation générale"), assessment.feedback or "—"],
+            ],
+        )
+        if assessment.ratings:
+            document.add_paragraph("")
+            _table(
+                document,
+                [_("Compétence"), _("Niveau observé"), _("Commentaire")],
+                [[r.skill_label, r.level.title, r.comment] for r in assessment.ratings],
+            )
+    document.add_paragraph(_("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    return _save(document)

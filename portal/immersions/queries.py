@@ -1,0 +1,283 @@
+"""Read-side queries of immersions, debriefs and evaluations: each page in a fixed number of
+queries, whatever the number of trainees."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.accounts.models import OrgKind
+from portal.core.pagination import Page, paginate
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.immersions import rules
+from portal.immersions.models import (
+    Debrief,
+    DebriefTrainee,
+    Evaluation,
+    EvaluationInvitation,
+    Immersion,
+    TutorAssessment,
+)
+from portal.operations.models import Operation
+from portal.recruitment.access import visible_trainees
+from portal.recruitment.models import Trainee, TraineeStatus
+
+# Trainees listed on the immersions page besides those who already have an immersion.
+LISTED_STATUSES = (TraineeStatus.RETAINED, TraineeStatus.IN_TRAINING)
+# The tutor's space shows immersions that ended up to this many days ago.
+RECENT_DAYS = 90
+
+
+@dataclass
+class ImmersionRow:
+    """An immersion as a list shows it, with its state."""
+
+    immersion: Immersion
+    state: rules.ImmersionState
+
+
+@dataclass
+class TraineeRow:
+    """A trainee of the immersions page with their immersions in date order."""
+
+    trainee: Trainee
+    immersions: list[ImmersionRow] = field(default_factory=list)
+
+
+def visible_ids(operation: Operation):
+    """A select of the ids of the trainees the current user may see."""
+    return visible_trainees(operation, select(Trainee.id))
+
+
+def debriefed_ids(immersion_ids) -> set[int]:
+    """Those of ``immersion_ids`` that a debrief covers."""
+    immersion_ids = list(immersion_ids)
+    if not immersion_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(DebriefTrainee.immersion_id).where(
+                DebriefTrainee.immersion_id.in_(immersion_ids)
+            )
+        )
+    )
+
+
+def rows_for(immersions: list[Immersion], today: date) -> list[ImmersionRow]:
+    """Immersions with their states (one query for the debriefs)."""
+    done = debriefed_ids(i.id for i in immersions)
+    return [
+        ImmersionRow(i, rules.immersion_state(i, today=today, debriefed=i.id in done))
+        for i in immersions
+    ]
+
+
+def immersions_page(operation: Operation, *, today: date) -> tuple[Page, list[TraineeRow]]:
+    """A page of the visible trainees (retained, in training, or with an immersion) and
+    their immersions: five queries whatever the number of trainees."""
+    has_immersion = exists().where(Immersion.trainee_id == Trainee.id)
+    query = visible_trainees(operation).where(
+        or_(Trainee.status.in_(LISTED_STATUSES), has_immersion)
+    )
+    page = paginate(query.order_by(Trainee.last_name, Trainee.first_name, Trainee.id))
+    by_trainee = {t.id: TraineeRow(t) for t in page.items}
+    immersions = (
+        db.session.scalars(
+            select(Immersion)
+            .where(Immersion.trainee_id.in_(list(by_trainee)))
+            .options(
+                joinedload(Immersion.employer),
+                joinedload(Immersion.tutor),
+                joinedload(Immersion.assessment),
+            )
+            .order_by(Immersion.starts_on, Immersion.id)
+        ).all()
+        if by_trainee
+        else []
+    )
+    for row in rows_for(immersions, today):
+        by_trainee[row.immersion.trainee_id].immersions.append(row)
+    return page, list(by_trainee.values())
+
+
+def load_immersion(operation_id: int, immersion_id: int) -> Immersion | None:
+    """The immersion with what its pages show, if it belongs to the operation."""
+    immersion = db.session.scalar(
+        select(Immersion)
+        .where(Immersion.id == immersion_id, Immersion.operation_id == operation_id)
+        .options(
+            selectinload(Immersion.trainee),
+            selectinload(Immersion.employer),
+            selectinload(Immersion.tutor),
+            selectinload(Immersion.assessment).selectinload(TutorAssessment.ratings),
+        )
+    )
+    return immersion
+
+
+def tutor_immersions(user_id: int, employer_id: int | None, *, today: date) -> list[Immersion]:
+    """Immersions tutored by the user (across operations) — and, for an admin of the host
+    employer (``employer_id``), every immersion it hosts — current, coming and recent."""
+    who = Immersion.tutor_id == user_id
+    if employer_id is not None:
+        who = or_(who, Immersion.employer_id == employer_id)
+    return list(
+        db.session.scalars(
+            select(Immersion)
+            .where(who, Immersion.ends_on >= today - timedelta(days=RECENT_DAYS))
+            .options(
+                joinedload(Immersion.trainee),
+                joinedload(Immersion.operation),
+                joinedload(Immersion.employer),
+                joinedload(Immersion.tutor),
+                joinedload(Immersion.assessment),
+            )
+            .order_by(Immersion.starts_on.desc(), Immersion.id)
+        )
+    )
+
+
+def debriefs(operation: Operation, trainee_ids) -> list[Debrief]:
+    """Debriefs about at least one visible trainee, newest first, with their people."""
+    about_visible = exists().where(
+        DebriefTrainee.debrief_id == Debrief.id, DebriefTrainee.trainee_id.in_(trainee_ids)
+    )
+    return list(
+        db.session.scalars(
+            select(Debrief)
+            .where(Debrief.operation_id == operation.id, about_visible)
+            .options(
+                selectinload(Debrief.trainees).selectinload(DebriefTrainee.trainee),
+                selectinload(Debrief.trainees).selectinload(DebriefTrainee.immersion),
+                selectinload(Debrief.attendees),
+                selectinload(Debrief.created_by),
+            )
+            .order_by(Debrief.held_on.desc(), Debrief.id.desc())
+        )
+    )
+
+
+def evaluations(operation: Operation) -> list[Evaluation]:
+    """The operation's evaluations, latest first, with invitations and results."""
+    return list(
+        db.session.scalars(
+            select(Evaluation)
+            .where(Evaluation.operation_id == operation.id)
+            .options(
+                selectinload(Evaluation.invitations).selectinload(EvaluationInvitation.user),
+                selectinload(Evaluation.invitations).selectinload(
+                    EvaluationInvitation.organisation
+                ),
+                selectinload(Evaluation.results),
+            )
+            .order_by(Evaluation.held_at.desc(), Evaluation.id.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the operation page says of immersions, debriefs and evaluations."""
+
+    immersions: int
+    ready: int
+    debriefs_due: int
+    debriefs_overdue: int
+    evaluations_held: int
+    evaluations_attended: int  # held evaluations at least one employer's person attended
+    people_attended: int
+
+
+def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
+    """Counts for the operation page, in three queries."""
+    now = now or utcnow()
+    today = rules.today()
+    late_before = today - timedelta(days=rules.overdue_days())
+    not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
+    ended = and_(Immersion.ends_on < today, not_debriefed)
+    immersions, ready, due, overdue = db.session.execute(
+        select(
+            func.count(Immersion.id),
+            func.count(case((Immersion.prepared_at.is_not(None), 1))),
+            func.count(case((ended, 1))),
+            func.count(case((and_(ended, Immersion.ends_on < late_before), 1))),
+        ).where(Immersion.operation_id == operation.id)
+    ).one()
+    held = db.session.scalar(
+        select(func.count(Evaluation.id)).where(
+            Evaluation.operation_id == operation.id, Evaluation.held_at <= now
+        )
+    )
+    attended_evaluations, people = db.session.execute(
+        select(
+            func.count(func.distinct(EvaluationInvitation.evaluation_id)),
+            func.count(EvaluationInvitation.id),
+        )
+        .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
+        .where(Evaluation.operation_id == operation.id, EvaluationInvitation.attended.is_(True))
+    ).one()
+    return Figures(
+        immersions=immersions,
+        ready=ready,
+        debriefs_due=due,
+        debriefs_overdue=overdue,
+        evaluations_held=held,
+        evaluations_attended=attended_evaluations,
+        people_attended=people,
+    )
+
+
+def todo(operation: Operation, *, org, carrier: bool) -> list[str]:
+    """The operation page's « À faire » for immersions: debriefs due and immersions to
+    prepare for the organisme porteur, assessments awaited for a host employer."""
+    if operation.status not in rules.RUNNING_STEPS:
+        return []
+    today = rules.today()
+    tasks = []
+    if carrier:
+        counts = figures(operation)
+        if counts.debriefs_due:
+            tasks.append(
+                _(
+                    "Tenir %(n)d retour(s) d'expérience après immersion, dont %(late)d en retard.",
+                    n=counts.debriefs_due,
+                    late=counts.debriefs_overdue,
+                )
+            )
+        soon = db.session.scalar(
+            select(func.count(Immersion.id)).where(
+                Immersion.operation_id == operation.id,
+                Immersion.prepared_at.is_(None),
+                Immersion.starts_on >= today,
+                Immersion.starts_on <= today + timedelta(days=rules.reminder_days()),
+            )
+        )
+        if soon:
+            tasks.append(
+                _(
+                    "Préparer %(n)d immersion(s) qui commencent dans les %(d)d jours.",
+                    n=soon,
+                    d=rules.reminder_days(),
+                )
+            )
+    elif org.kind == OrgKind.EMPLOYER:
+        awaiting = db.session.scalar(
+            select(func.count(Immersion.id)).where(
+                Immersion.operation_id == operation.id,
+                Immersion.employer_id == org.id,
+                Immersion.starts_on <= today,
+                ~exists().where(TutorAssessment.immersion_id == Immersion.id),
+            )
+        )
+        if awaiting:
+            tasks.append(
+                _(
+                    "%(n)d immersion(s) de votre entreprise attendent l'évaluation du ou de la "
+                    "tuteur·rice.",
+                    n=awaiting,
+                )
+            )
+    return tasks

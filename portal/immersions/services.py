@@ -1,0 +1,405 @@
+"""Business verbs of immersion periods: generate them from the rhythm, adjust, prepare,
+remove, and the tutor's assessment. They check rules, write the timeline and the audit
+log, notify; they flush and never commit.
+
+Debriefs are in ``debriefs.py``, evaluations in ``evaluations.py``.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts.models import Membership, Organisation, User
+from portal.core.errors import RuleError
+from portal.core.time import utcnow
+from portal.design import rhythm
+from portal.design.models import Design, DesignSection, SectionKey
+from portal.design.services import design_for
+from portal.extensions import db
+from portal.immersions import rules
+from portal.immersions.models import (
+    DebriefTrainee,
+    Immersion,
+    Presence,
+    SkillLevel,
+    SkillRating,
+    TutorAssessment,
+    WouldHire,
+)
+from portal.notifications.services import notify, organisation_members
+from portal.operations.models import Operation, Participant, ParticipantRole
+from portal.operations.services import log_event
+from portal.recruitment import rules as recruitment_rules
+from portal.recruitment.models import JobPromise, Trainee
+
+# --- What an immersion may point to ---------------------------------------------------------
+
+
+def signatory_employers(operation: Operation) -> list[Organisation]:
+    """Employers that may host immersions: those taking part in (signing) the convention."""
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .join(Participant, Participant.organisation_id == Organisation.id)
+            .where(
+                Participant.operation_id == operation.id,
+                Participant.role == ParticipantRole.EMPLOYER,
+                Participant.withdrawn_at.is_(None),
+            )
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def tutors_by_employer(employer_ids) -> dict[int, list[User]]:
+    """Active tutors of each employer (one query), by name."""
+    employer_ids = list(employer_ids)
+    result: dict[int, list[User]] = {employer_id: [] for employer_id in employer_ids}
+    if not employer_ids:
+        return result
+    rows = db.session.execute(
+        select(Membership.organisation_id, User)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.organisation_id.in_(employer_ids),
+            Membership.active.is_(True),
+            Membership.is_tutor.is_(True),
+            User.is_enabled.is_(True),
+        )
+        .order_by(User.last_name, User.first_name, User.id)
+    ).all()
+    for employer_id, user in rows:
+        result[employer_id].append(user)
+    return result
+
+
+def is_tutor_of(user: User, employer_id: int) -> bool:
+    """``user`` is an active tutor of the employer."""
+    return user.id in {u.id for u in tutors_by_employer([employer_id])[employer_id]}
+
+
+def design_skills(operation: Operation) -> list[dict]:
+    """The design's skills ``[{"id", "label", "employer_id"}]`` (empty without a design)."""
+    content = db.session.scalar(
+        select(DesignSection.content)
+        .join(Design, Design.id == DesignSection.design_id)
+        .where(Design.operation_id == operation.id, DesignSection.key == SectionKey.SKILLS)
+    )
+    items = (content or {}).get("items", [])
+    return [
+        {"id": i["id"], "label": i.get("label", ""), "employer_id": i.get("employer_id")}
+        for i in items
+        if i.get("id")
+    ]
+
+
+def skills_to_assess(immersion: Immersion, skills: list[dict] | None = None) -> list[dict]:
+    """The skills a tutor rates: the immersion's objectives, or every skill of the design."""
+    skills = skills if skills is not None else design_skills(immersion.operation)
+    chosen = [s for s in skills if s["id"] in (immersion.objectives or [])]
+    return chosen or skills
+
+
+# --- Generation from the rhythm -------------------------------------------------------------
+
+
+@dataclass
+class Generation:
+    """What « Générer depuis le rythme » did."""
+
+    created: int
+    periods: int
+    unmatched: int  # retained or in-training trainees without a promise: no host known
+
+
+def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -> Generation:
+    """One immersion per matched trainee and per company period of the rhythm.
+
+    The host is the employer of the trainee's promise; objectives are the skills that
+    employer asked for; the tutor is set when the employer has only one. Running it again
+    only adds what is missing (a trainee matched since, a period added).
+    """
+    rules.check_carrier(operation, org)
+    rules.check_running(operation)
+    design = design_for(operation)
+    periods = [
+        p
+        for p in (rhythm.periods(design) if design else [])
+        if p.kind == rules.IMMERSION_PERIOD_KIND and p.id
+    ]
+    if not periods:
+        raise RuleError(
+            _("Le rythme de l'alternance ne prévoit aucune période d'immersion en entreprise.")
+        )
+    trainees = db.session.execute(
+        select(Trainee, JobPromise.organisation_id)
+        .outerjoin(JobPromise, JobPromise.id == Trainee.promise_id)
+        .where(
+            Trainee.operation_id == operation.id,
+            Trainee.status.in_(recruitment_rules.MATCHABLE),
+        )
+        .order_by(Trainee.id)
+    ).all()
+    existing = set(
+        db.session.execute(
+            select(Immersion.trainee_id, Immersion.period_id).where(
+                Immersion.operation_id == operation.id
+            )
+        ).all()
+    )
+    employers = {e.id for e in signatory_employers(operation)}
+    tutors = tutors_by_employer(employers)
+    skills = design_skills(operation)
+    created = unmatched = 0
+    for trainee, employer_id in trainees:
+        if employer_id is None or employer_id not in employers:
+            unmatched += 1
+            continue
+        only_tutor = tutors[employer_id][0] if len(tutors[employer_id]) == 1 else None
+        for period in periods:
+            if (trainee.id, period.id) in existing:
+                continue
+            db.session.add(
+                Immersion(
+                    operation_id=operation.id,
+                    trainee_id=trainee.id,
+                    employer_id=employer_id,
+                    tutor_id=getattr(only_tutor, "id", None),
+                    starts_on=period.start,
+                    ends_on=period.end,
+                    period_id=period.id,
+                    objectives=[s["id"] for s in skills if s["employer_id"] == employer_id],
+                )
+            )
+            created += 1
+    db.session.flush()
+    if created:
+        log_event(operation, "immersions_generated", by=by, org=org, count=created)
+    return Generation(created=created, periods=len(periods), unmatched=unmatched)
+
+
+# --- Adjusting one immersion ----------------------------------------------------------------
+
+
+def _check_fields(operation: Operation, data: dict) -> None:
+    """Employer among the signatories, tutor among its tutors, dates, known objectives."""
+    employer = data["employer"]
+    if employer is None or employer.id not in {e.id for e in signatory_employers(operation)}:
+        raise RuleError(
+            _("L'entreprise d'accueil doit être un employeur signataire de la convention."),
+            "employer_id",
+        )
+    tutor = data.get("tutor")
+    if tutor is not None and not is_tutor_of(tutor, employer.id):
+        raise RuleError(
+            _("%(who)s n'est pas tuteur·rice de %(org)s.", who=tutor.full_name, org=employer.name),
+            "tutor_id",
+        )
+    if data["ends_on"] < data["starts_on"]:
+        raise RuleError(_("L'immersion doit finir après avoir commencé."), "ends_on")
+    known = {s["id"] for s in design_skills(operation)}
+    if any(skill_id not in known for skill_id in data.get("objectives", [])):
+        raise RuleError(_("Un objectif ne fait pas partie des compétences visées."), "objectives")
+
+
+def create_immersion(
+    operation: Operation, trainee: Trainee, data: dict, *, by: User, org: Organisation
+) -> Immersion:
+    """Add an immersion by hand (a trainee without a promise, an extra period).
+
+    ``data``: employer, tutor (or None), starts_on, ends_on, objectives (skill ids).
+    """
+    rules.check_carrier(operation, org)
+    rules.check_running(operation)
+    if trainee.operation_id != operation.id:
+        raise RuleError(_("Ce·tte stagiaire ne suit pas cette opération."))
+    _check_fields(operation, data)
+    immersion = Immersion(
+        operation_id=operation.id,
+        trainee_id=trainee.id,
+        employer_id=data["employer"].id,
+        tutor_id=getattr(data.get("tutor"), "id", None),
+        starts_on=data["starts_on"],
+        ends_on=data["ends_on"],
+        objectives=list(data.get("objectives", [])),
+    )
+    db.session.add(immersion)
+    db.session.flush()
+    log_event(operation, "immersion_added", by=by, org=org, employer=data["employer"].name)
+    return immersion
+
+
+def update_immersion(immersion: Immersion, data: dict, *, by: User, org: Organisation) -> None:
+    """Adjust host, tutor, dates and objectives. A new tutor must be briefed again; once
+    the tutor has assessed it, the host and tutor stay (the assessment is theirs)."""
+    operation = immersion.operation
+    rules.check_carrier(operation, org)
+    rules.check_running(operation)
+    _check_fields(operation, data)
+    tutor_id = getattr(data.get("tutor"), "id", None)
+    if immersion.assessment is not None and (
+        data["employer"].id != immersion.employer_id or tutor_id != immersion.tutor_id
+    ):
+        raise RuleError(
+            _(
+                "Le ou la tuteur·rice a déjà évalué cette immersion : l'entreprise et le tutorat "
+                "ne changent plus."
+            ),
+            "tutor_id",
+        )
+    if tutor_id != immersion.tutor_id:
+        immersion.tutor_briefed = False
+    immersion.employer_id = data["employer"].id
+    immersion.tutor_id = tutor_id
+    immersion.starts_on, immersion.ends_on = data["starts_on"], data["ends_on"]
+    immersion.objectives = list(data.get("objectives", []))
+    _sync_prepared(immersion, by)
+    db.session.flush()
+    log_event(operation, "immersion_updated", by=by, org=org, employer=data["employer"].name)
+
+
+def delete_immersion(immersion: Immersion, *, by: User, org: Organisation) -> None:
+    """Remove an immersion added by mistake, unless it was assessed or debriefed."""
+    operation = immersion.operation
+    rules.check_carrier(operation, org)
+    debriefed = db.session.scalar(
+        select(DebriefTrainee.id).where(DebriefTrainee.immersion_id == immersion.id).limit(1)
+    )
+    if immersion.assessment is not None or debriefed is not None:
+        raise RuleError(
+            _("Une immersion évaluée ou débriefée reste au parcours du ou de la stagiaire.")
+        )
+    employer = immersion.employer.name
+    db.session.delete(immersion)
+    db.session.flush()
+    log_event(operation, "immersion_removed", by=by, org=org, employer=employer)
+
+
+def _sync_prepared(immersion: Immersion, by: User) -> bool:
+    """Keep ``prepared_at`` in step with the checklist; True when it just became ready."""
+    if immersion.is_ready and immersion.prepared_at is None:
+        immersion.prepared_at, immersion.prepared_by_id = utcnow(), by.id
+        return True
+    if not immersion.is_ready:
+        immersion.prepared_at = immersion.prepared_by_id = None
+    return False
+
+
+def save_checklist(immersion: Immersion, data: dict, *, by: User, org: Organisation) -> bool:
+    """Record the preparation checklist; True when the immersion just became « prête ».
+
+    ``data``: objectives_agreed, tutor_briefed, safety_ppe (bools), practical_details,
+    agreement_reference (texts).
+    """
+    operation = immersion.operation
+    rules.check_carrier(operation, org)
+    rules.check_running(operation)
+    if data.get("tutor_briefed") and immersion.tutor_id is None:
+        raise RuleError(_("Désignez d'abord le ou la tuteur·rice de l'immersion."), "tutor_briefed")
+    immersion.objectives_agreed = bool(data.get("objectives_agreed"))
+    immersion.tutor_briefed = bool(data.get("tutor_briefed"))
+    immersion.safety_ppe = bool(data.get("safety_ppe"))
+    immersion.practical_details = (data.get("practical_details") or "").strip()
+    immersion.agreement_reference = (data.get("agreement_reference") or "").strip()
+    ready = _sync_prepared(immersion, by)
+    db.session.flush()
+    if ready:
+        log_event(operation, "immersion_prepared", by=by, org=org, employer=immersion.employer.name)
+    return ready
+
+
+# --- The tutor's assessment -----------------------------------------------------------------
+
+
+def can_assess(immersion: Immersion, user: User, org: Organisation | None) -> bool:
+    """The immersion's tutor, or an admin of the host employer, acting for that employer."""
+    if org is None or org.id != immersion.employer_id:
+        return False
+    if immersion.tutor_id == user.id:
+        return True
+    return any(m.organisation_id == org.id and m.is_admin for m in user.active_memberships())
+
+
+def record_assessment(
+    immersion: Immersion, data: dict, *, by: User, org: Organisation, today: date | None = None
+) -> TutorAssessment:
+    """Record (or update) the tutor's assessment; the organisme porteur is told.
+
+    ``data``: presence (Presence), would_hire (WouldHire), feedback, ratings: a list of
+    ``{"skill_id", "level": SkillLevel | None, "comment"}`` (None: not observed).
+    """
+    if not can_assess(immersion, by, org):
+        raise RuleError(
+            _(
+                "Seul·e le ou la tuteur·rice de l'immersion (ou un·e responsable de l'entreprise "
+                "d'accueil) l'évalue."
+            )
+        )
+    today = today or rules.today()
+    if immersion.starts_on > today:
+        raise RuleError(_("L'immersion n'a pas encore commencé : évaluez-la une fois en cours."))
+    labels = {s["id"]: s["label"] for s in skills_to_assess(immersion)}
+    ratings = []
+    for row in data.get("ratings", []):
+        if row["skill_id"] not in labels:
+            raise RuleError(_("Une compétence évaluée ne fait pas partie des objectifs."))
+        if row.get("level") is None:
+            if (row.get("comment") or "").strip():
+                raise RuleError(
+                    _(
+                        "Indiquez le niveau de « %(s)s » avant de le commenter.",
+                        s=labels[row["skill_id"]],
+                    ),
+                    f"level-{row['skill_id']}",
+                )
+            continue
+        ratings.append(row)
+    assessment = immersion.assessment
+    created = assessment is None
+    if created:
+        assessment = TutorAssessment(immersion=immersion, tutor_id=by.id)
+        db.session.add(assessment)
+    assessment.presence = Presence(data["presence"])
+    assessment.would_hire = WouldHire(data["would_hire"])
+    assessment.feedback = (data.get("feedback") or "").strip()
+    # Updated in place, so that debriefs linked to a rating keep their link.
+    kept = {rating.skill_id: rating for rating in assessment.ratings}
+    rated = {row["skill_id"] for row in ratings}
+    for skill_id, rating in kept.items():
+        if skill_id not in rated:
+            assessment.ratings.remove(rating)
+    for row in ratings:
+        rating = kept.get(row["skill_id"])
+        if rating is None:
+            rating = SkillRating(skill_id=row["skill_id"])
+            assessment.ratings.append(rating)
+        rating.skill_label = labels[row["skill_id"]][:300]
+        rating.level = SkillLevel(row["level"])
+        rating.comment = (row.get("comment") or "").strip()
+    db.session.flush()
+    operation = immersion.operation
+    log_event(
+        operation,
+        "assessment_recorded" if created else "assessment_updated",
+        by=by,
+        org=org,
+        employer=org.name,
+    )
+    notify(
+        organisation_members(operation.provider_id),
+        kind="immersion_assessed",
+        message=_(
+            "%(who)s (%(org)s) a %(verb)s l'évaluation de l'immersion de %(trainee)s.",
+            who=by.full_name,
+            org=org.name,
+            verb=_("enregistré") if created else _("mis à jour"),
+            trainee=immersion.trainee.full_name,
+        ),
+        endpoint="immersions.show_trainee_path",
+        operation=operation,
+        operation_id=operation.id,
+        trainee_id=immersion.trainee_id,
+    )
+    return assessment

@@ -1,0 +1,156 @@
+"""Read-side queries of recruitment: the figures, the promises, the trainees list and a
+record's history — each in a fixed number of queries, whatever the number of trainees."""
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import Organisation, OrgKind
+from portal.extensions import db
+from portal.operations.models import Operation, OperationEvent, Participant
+from portal.recruitment import rules
+from portal.recruitment.access import visible_trainees
+from portal.recruitment.models import JobPromise, Trainee, TraineeStatus, TraineeStatusChange
+
+EARLY_START = "training_start_decided"
+
+
+def figures(operation: Operation) -> rules.Figures:
+    """Promises, matched promises, target and recruits of ``operation`` (two queries)."""
+    promises, matched = db.session.execute(
+        select(func.count(JobPromise.id), func.count(Trainee.id))
+        .outerjoin(Trainee, Trainee.promise_id == JobPromise.id)
+        .where(JobPromise.operation_id == operation.id)
+    ).one()
+    place = rules.holds_place_sql()
+    recruited, unmatched, in_training = db.session.execute(
+        select(
+            func.count(case((place, 1))),
+            func.count(
+                case(
+                    (
+                        Trainee.status.in_(rules.MATCHABLE) & Trainee.promise_id.is_(None),
+                        1,
+                    )
+                )
+            ),
+            func.count(case((Trainee.status == TraineeStatus.IN_TRAINING, 1))),
+        ).where(Trainee.operation_id == operation.id)
+    ).one()
+    return rules.Figures(
+        promises=promises,
+        matched=matched,
+        target=operation.target_headcount,
+        recruited=recruited,
+        unmatched_recruits=unmatched,
+        in_training=in_training,
+    )
+
+
+def promises(operation: Operation) -> list[JobPromise]:
+    """The operation's promises with their employer and trainee, by employer and post."""
+    return list(
+        db.session.scalars(
+            select(JobPromise)
+            .join(Organisation, Organisation.id == JobPromise.organisation_id)
+            .where(JobPromise.operation_id == operation.id)
+            .options(selectinload(JobPromise.organisation), selectinload(JobPromise.trainee))
+            .order_by(Organisation.name, JobPromise.position_id, JobPromise.rank, JobPromise.id)
+        )
+    )
+
+
+def by_employer(promise_list: list[JobPromise]) -> list[tuple[Organisation, list[JobPromise]]]:
+    """Group promises (already ordered by employer) per employer."""
+    groups: list[tuple[Organisation, list[JobPromise]]] = []
+    for promise in promise_list:
+        if not groups or groups[-1][0].id != promise.organisation_id:
+            groups.append((promise.organisation, []))
+        groups[-1][1].append(promise)
+    return groups
+
+
+def visible_ids(operation: Operation, ids) -> set[int]:
+    """Which of the trainee ``ids`` the current user may see (one query)."""
+    ids = [i for i in ids if i is not None]
+    if not ids:
+        return set()
+    query = visible_trainees(operation, select(Trainee.id)).where(Trainee.id.in_(ids))
+    return set(db.session.scalars(query))
+
+
+def trainees_query(operation: Operation, status: TraineeStatus | None = None):
+    """The trainees the current user may see, with what a row of the list shows."""
+    query = visible_trainees(operation).options(
+        selectinload(Trainee.prescriber),
+        selectinload(Trainee.promise).selectinload(JobPromise.organisation),
+    )
+    if status is not None:
+        query = query.where(Trainee.status == status)
+    return query.order_by(Trainee.last_name, Trainee.first_name, Trainee.id)
+
+
+def status_counts(operation: Operation) -> dict[TraineeStatus, int]:
+    """How many trainees the current user may see stand at each status."""
+    query = visible_trainees(operation, select(Trainee.status, func.count(Trainee.id))).group_by(
+        Trainee.status
+    )
+    counts = dict(db.session.execute(query).all())
+    return {status: counts.get(status, 0) for status in TraineeStatus}
+
+
+def history(trainee: Trainee) -> list[TraineeStatusChange]:
+    """The trainee's status changes, oldest first, with who made them."""
+    return list(
+        db.session.scalars(
+            select(TraineeStatusChange)
+            .where(TraineeStatusChange.trainee_id == trainee.id)
+            .options(selectinload(TraineeStatusChange.by))
+            .order_by(TraineeStatusChange.at, TraineeStatusChange.id)
+        )
+    )
+
+
+def early_start_decisions(operation: Operation) -> list[OperationEvent]:
+    """Decisions to start the training before the session's start date."""
+    return list(
+        db.session.scalars(
+            select(OperationEvent)
+            .where(OperationEvent.operation_id == operation.id, OperationEvent.kind == EARLY_START)
+            .options(selectinload(OperationEvent.actor), selectinload(OperationEvent.organisation))
+            .order_by(OperationEvent.at, OperationEvent.id)
+        )
+    )
+
+
+def has_early_start_decision(operation: Operation) -> bool:
+    return (
+        db.session.scalar(
+            select(OperationEvent.id)
+            .where(OperationEvent.operation_id == operation.id, OperationEvent.kind == EARLY_START)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def open_promises(operation: Operation, trainee: Trainee | None = None) -> list[JobPromise]:
+    """Promises without a trainee (and ``trainee``'s own), for the match form."""
+    return [p for p in promises(operation) if p.trainee is None or p.trainee is trainee]
+
+
+def prescribers(operation: Operation) -> tuple[list[Organisation], list[Organisation]]:
+    """Partner organisations: (those taking part in ``operation``, the others)."""
+    partners = db.session.scalars(
+        select(Organisation).where(Organisation.kind == OrgKind.PARTNER).order_by(Organisation.name)
+    ).all()
+    taking_part = set(
+        db.session.scalars(
+            select(Participant.organisation_id).where(
+                Participant.operation_id == operation.id, Participant.withdrawn_at.is_(None)
+            )
+        )
+    )
+    return (
+        [p for p in partners if p.id in taking_part],
+        [p for p in partners if p.id not in taking_part],
+    )

@@ -1,0 +1,396 @@
+"""Business verbs of recruitment: candidates recorded by the organisme, their status, their
+match to a promise. Promises come from ``promises``, the start of the training from
+``training``; both verbs the operation's lifecycle calls are reachable from here.
+
+They check rules, change state, write the audit log (ids only: no personal data), notify;
+they flush and never commit.
+"""
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.accounts.models import Organisation, OrgKind, User
+from portal.audit.services import record
+from portal.core.errors import RuleError
+from portal.core.time import utcnow
+from portal.extensions import db
+from portal.notifications.services import notify, organisation_members
+from portal.operations.models import Operation
+from portal.operations.needs import TARGET_PUBLICS
+from portal.operations.services import log_event
+from portal.recruitment import rules
+from portal.recruitment.models import (
+    ExitReason,
+    JobPromise,
+    Trainee,
+    TraineeStatus,
+    TraineeStatusChange,
+)
+
+# The operation's lifecycle calls these two by ``portal.recruitment.services``.
+from portal.recruitment.promises import create_promises  # noqa: F401
+from portal.recruitment.training import (  # noqa: F401
+    decide_early_start,
+    paris_today,
+    training_start_problems,
+)
+
+TRAINEE_FIELDS = (
+    "last_name",
+    "first_name",
+    "email",
+    "phone",
+    "birth_year",
+    "prescriber_id",
+    "public_category",
+)
+NAME_MAX = Trainee.first_name.type.length
+EMAIL_MAX = Trainee.email.type.length
+PHONE_MAX = Trainee.phone.type.length
+MAX_ROWS = 500
+
+
+# --- Candidates ------------------------------------------------------------------------
+
+
+class RowErrors(RuleError):
+    """Some rows are refused: ``errors`` maps a row's index to its (field, French reason)."""
+
+    def __init__(self, errors: dict[int, list[tuple[str, str]]]):
+        super().__init__(
+            _(
+                "%(n)d ligne(s) à corriger : aucun·e candidat·e n'a été enregistré·e.",
+                n=len(errors),
+            )
+        )
+        self.errors = errors
+
+
+def check_can_record(operation: Operation, org: Organisation | None) -> None:
+    """Refuse (RuleError) unless ``org`` carries ``operation`` at a step that records."""
+    _check_carrier(operation, org)
+    _check_recording(operation)
+
+
+def _check_carrier(operation: Operation, org: Organisation | None) -> None:
+    if org is None or operation.provider_id != org.id:
+        raise RuleError(_("Seul l'organisme porteur enregistre et modifie les stagiaires."))
+
+
+def _check_recording(operation: Operation) -> None:
+    if operation.status not in rules.RECORDING_STEPS:
+        raise RuleError(
+            _(
+                "Les candidat·e·s s'enregistrent pendant le recrutement et la formation ; "
+                "l'opération est à l'étape « %(step)s ».",
+                step=operation.status.title,
+            )
+        )
+
+
+def _clean(row: dict) -> dict:
+    data = {name: row.get(name) for name in TRAINEE_FIELDS}
+    for name in ("last_name", "first_name", "email", "phone", "public_category"):
+        data[name] = (data[name] or "").strip()
+    data["email"] = data["email"].lower()
+    return data
+
+
+def _identity(data: dict) -> tuple:
+    return (data["last_name"].casefold(), data["first_name"].casefold(), data["birth_year"])
+
+
+def _row_problems(data: dict, partners: set[int]) -> list[tuple[str, str]]:
+    problems = []
+    for name, label in (("last_name", _("le nom")), ("first_name", _("le prénom"))):
+        if not data[name]:
+            problems.append((name, _("Indiquez %(what)s.", what=label)))
+        elif len(data[name]) > NAME_MAX:
+            problems.append((name, _("%(n)d caractères au plus.", n=NAME_MAX)))
+    if len(data["email"]) > EMAIL_MAX:
+        problems.append(("email", _("%(n)d caractères au plus.", n=EMAIL_MAX)))
+    if len(data["phone"]) > PHONE_MAX:
+        problems.append(("phone", _("%(n)d caractères au plus.", n=PHONE_MAX)))
+    year = data["birth_year"]
+    if year is not None and not rules.BIRTH_YEAR_MIN <= year <= rules.BIRTH_YEAR_MAX:
+        problems.append(
+            (
+                "birth_year",
+                _(
+                    "Année de naissance attendue entre %(a)d et %(b)d.",
+                    a=rules.BIRTH_YEAR_MIN,
+                    b=rules.BIRTH_YEAR_MAX,
+                ),
+            )
+        )
+    if data["prescriber_id"] is not None and data["prescriber_id"] not in partners:
+        problems.append(
+            ("prescriber_id", _("Le prescripteur doit être une organisation partenaire."))
+        )
+    if data["public_category"] and data["public_category"] not in TARGET_PUBLICS:
+        problems.append(("public_category", _("Public inconnu.")))
+    return problems
+
+
+def _partner_ids() -> set[int]:
+    return set(
+        db.session.scalars(select(Organisation.id).where(Organisation.kind == OrgKind.PARTNER))
+    )
+
+
+def _known(operation: Operation, exclude: Trainee | None = None) -> tuple[set, set]:
+    """E-mails and (name, first name, birth year) already recorded in the operation."""
+    rows = db.session.execute(
+        select(
+            Trainee.id, Trainee.email, Trainee.last_name, Trainee.first_name, Trainee.birth_year
+        ).where(Trainee.operation_id == operation.id)
+    ).all()
+    rows = [r for r in rows if exclude is None or r.id != exclude.id]
+    emails = {r.email.lower() for r in rows if r.email}
+    people = {(r.last_name.casefold(), r.first_name.casefold(), r.birth_year) for r in rows}
+    return emails, people
+
+
+def check_rows(operation: Operation, rows: list[dict]) -> dict[int, list[tuple[str, str]]]:
+    """Every problem of ``rows`` (index → [(field, reason)]), duplicates included."""
+    partners = _partner_ids()
+    emails, people = _known(operation)
+    errors: dict[int, list[tuple[str, str]]] = {}
+    seen_emails: dict[str, int] = {}
+    seen_people: dict[tuple, int] = {}
+    for index, row in enumerate(rows):
+        data = _clean(row)
+        problems = _row_problems(data, partners)
+        if data["email"]:
+            if data["email"] in emails:
+                problems.append(("email", _("Une candidature avec cette adresse existe déjà.")))
+            elif data["email"] in seen_emails:
+                problems.append(
+                    (
+                        "email",
+                        _("Adresse déjà saisie ligne %(n)d.", n=seen_emails[data["email"]] + 1),
+                    )
+                )
+            seen_emails.setdefault(data["email"], index)
+        person = _identity(data)
+        if data["last_name"] and data["first_name"]:
+            if person in people:
+                problems.append(
+                    ("last_name", _("Cette personne est déjà enregistrée dans l'opération."))
+                )
+            elif person in seen_people:
+                problems.append(
+                    ("last_name", _("Personne déjà saisie ligne %(n)d.", n=seen_people[person] + 1))
+                )
+            seen_people.setdefault(person, index)
+        if problems:
+            errors[index] = problems
+    return errors
+
+
+def add_trainees(
+    operation: Operation, rows: list[dict], *, by: User, org: Organisation, source: str = "form"
+) -> list[Trainee]:
+    """Record candidates, all or none: any bad row raises ``RowErrors`` and saves nothing.
+
+    ``rows``: dicts of ``TRAINEE_FIELDS`` (``prescriber_id`` an id, ``public_category`` a
+    key of ``TARGET_PUBLICS`` or ""). ``source``: "form" or "csv", for the timeline.
+    """
+    check_can_record(operation, org)
+    if not rows:
+        raise RuleError(_("Saisissez au moins un·e candidat·e."))
+    if len(rows) > MAX_ROWS:
+        raise RuleError(_("%(n)d candidat·e·s au plus à la fois.", n=MAX_ROWS))
+    errors = check_rows(operation, rows)
+    if errors:
+        raise RowErrors(errors)
+    trainees = []
+    for row in rows:
+        trainee = Trainee(operation_id=operation.id, created_by_id=by.id, **_clean(row))
+        trainee.status = TraineeStatus.CANDIDATE
+        db.session.add(trainee)
+        trainees.append(trainee)
+    db.session.flush()
+    for trainee in trainees:
+        db.session.add(
+            TraineeStatusChange(
+                trainee_id=trainee.id, to_status=TraineeStatus.CANDIDATE, by_id=by.id
+            )
+        )
+        record("trainee.created", actor=by, organisation=org, obj=trainee, operation=operation.id)
+    log_event(operation, "trainees_added", by=by, org=org, count=len(trainees), via=source)
+    return trainees
+
+
+def update_trainee(trainee: Trainee, data: dict, *, by: User, org: Organisation) -> list[str]:
+    """Correct a trainee's identity, contact, prescriber or public; returns changed fields."""
+    operation = trainee.operation
+    _check_carrier(operation, org)
+    if not operation.is_open:
+        raise RuleError(_("Cette opération est close : ses stagiaires ne changent plus."))
+    clean = _clean(data)
+    problems = _row_problems(clean, _partner_ids())
+    emails, people = _known(operation, exclude=trainee)
+    if clean["email"] and clean["email"] in emails:
+        problems.append(("email", _("Une candidature avec cette adresse existe déjà.")))
+    if _identity(clean) in people:
+        problems.append(("last_name", _("Cette personne est déjà enregistrée dans l'opération.")))
+    if problems:
+        name, message = problems[0]
+        raise RuleError(message, name)
+    changed = sorted(name for name in TRAINEE_FIELDS if getattr(trainee, name) != clean[name])
+    for name in changed:
+        setattr(trainee, name, clean[name])
+    if changed:
+        db.session.flush()
+        # Names of the fields only: their values are personal data.
+        record("trainee.updated", actor=by, organisation=org, obj=trainee, fields=changed)
+    return changed
+
+
+# --- Status ----------------------------------------------------------------------------
+
+
+def change_status(
+    trainee: Trainee,
+    target: TraineeStatus,
+    *,
+    by: User,
+    org: Organisation,
+    exit_date: date | None = None,
+    exit_reason: ExitReason | None = None,
+    comment: str = "",
+) -> list[str]:
+    """Move a trainee to ``target`` along ``rules.TRANSITIONS``; an exit needs its date and
+    reason. Returns French notes (a promise freed by the change)."""
+    operation = trainee.operation
+    _check_carrier(operation, org)
+    refused = rules.refusal(
+        trainee.status,
+        target,
+        exit_reason=trainee.exit_reason,
+        operation_status=operation.status,
+    )
+    if refused:
+        raise RuleError(refused, "status")
+    if target == TraineeStatus.EXITED:
+        if exit_date is None:
+            raise RuleError(_("Indiquez la date de sortie."), "exit_date")
+        if exit_reason is None:
+            raise RuleError(_("Indiquez le motif de sortie."), "exit_reason")
+        if exit_date > paris_today():
+            raise RuleError(_("La date de sortie ne peut pas être dans le futur."), "exit_date")
+        trainee.exit_date, trainee.exit_reason = exit_date, exit_reason
+    previous = trainee.status
+    trainee.status = target
+    trainee.status_changed_at = utcnow()
+    notes = []
+    if trainee.promise is not None and not rules.holds_place(target, trainee.exit_reason):
+        promise = trainee.promise
+        notes.append(
+            _(
+                "La promesse « %(job)s » de %(employer)s est de nouveau à pourvoir.",
+                job=promise.job_title,
+                employer=promise.organisation.name,
+            )
+        )
+        record("trainee.unmatched", actor=by, organisation=org, obj=trainee, promise=promise.id)
+        trainee.promise = None
+    db.session.add(
+        TraineeStatusChange(
+            trainee_id=trainee.id,
+            from_status=previous,
+            to_status=target,
+            by_id=by.id,
+            reason=comment.strip(),
+        )
+    )
+    db.session.flush()
+    record(
+        "trainee.status_changed",
+        actor=by,
+        organisation=org,
+        obj=trainee,
+        source=previous.value,
+        target=target.value,
+        exit_reason=exit_reason.value if exit_reason else None,
+    )
+    return notes
+
+
+# --- Matching --------------------------------------------------------------------------
+
+
+def match_trainee(trainee: Trainee, promise: JobPromise, *, by: User, org: Organisation) -> None:
+    """Place a retained trainee on a promise: one promise, one trainee (the database refuses
+    a second one, even when two people match at the same moment)."""
+    operation = trainee.operation
+    _check_carrier(operation, org)
+    _check_recording(operation)
+    if promise.operation_id != trainee.operation_id:
+        raise RuleError(_("Cette promesse relève d'une autre opération."), "promise_id")
+    if trainee.status not in rules.MATCHABLE:
+        raise RuleError(
+            _(
+                "Seul·e un·e stagiaire retenu·e ou en formation est positionné·e sur une "
+                "promesse d'embauche (statut actuel : « %(s)s »).",
+                s=trainee.status.title,
+            ),
+            "promise_id",
+        )
+    if trainee.promise_id == promise.id:
+        raise RuleError(_("Ce ou cette stagiaire est déjà sur cette promesse."), "promise_id")
+    if promise.trainee is not None:
+        raise RuleError(
+            _("Cette promesse est déjà pourvue par un·e autre stagiaire."), "promise_id"
+        )
+    previous = trainee.promise_id
+    trainee.promise = promise
+    try:
+        db.session.flush()
+    except IntegrityError as exc:
+        raise RuleError(
+            _(
+                "Cette promesse vient d'être attribuée à un·e autre stagiaire : "
+                "choisissez-en une autre."
+            ),
+            "promise_id",
+        ) from exc
+    record(
+        "trainee.matched",
+        actor=by,
+        organisation=org,
+        obj=trainee,
+        promise=promise.id,
+        previous_promise=previous,
+    )
+    notify(
+        organisation_members(promise.organisation_id, admins_only=True),
+        kind="trainee_matched",
+        operation=operation,
+        message=_(
+            "Un·e stagiaire de l'opération « %(title)s » est positionné·e sur votre promesse "
+            "d'embauche « %(job)s ».",
+            title=operation.title,
+            job=promise.job_title,
+        ),
+        endpoint="recruitment.show_trainee",
+        operation_id=operation.id,
+        trainee_id=trainee.id,
+    )
+
+
+def unmatch_trainee(trainee: Trainee, *, by: User, org: Organisation) -> JobPromise:
+    """Take a trainee off their promise, which is open again."""
+    _check_carrier(trainee.operation, org)
+    _check_recording(trainee.operation)
+    promise = trainee.promise
+    if promise is None:
+        raise RuleError(_("Ce ou cette stagiaire n'est positionné·e sur aucune promesse."))
+    trainee.promise = None
+    db.session.flush()
+    record("trainee.unmatched", actor=by, organisation=org, obj=trainee, promise=promise.id)
+    return promise

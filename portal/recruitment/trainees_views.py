@@ -1,0 +1,215 @@
+"""A trainee's record: identity, contact, prescriber, public, status and its history, the
+promise matched — and, for the organisme porteur, the forms that change them.
+
+Every opening of a record is logged (``load_trainee``): GET requests commit that log line
+and nothing else. The record's actions are one htmx widget (``_trainee_record.html``);
+without JS the same forms post and redirect (303), or answer the page with the error.
+"""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal import htmx
+from portal.accounts.access import current_org, require
+from portal.accounts.forms import EmptyForm
+from portal.core.errors import RuleError
+from portal.extensions import db
+from portal.operations.access import is_region
+from portal.operations.needs import TARGET_PUBLICS
+from portal.recruitment import bp, queries, rules, services
+from portal.recruitment.access import is_provider_of, load_trainee, log_access
+from portal.recruitment.forms import MatchForm, StatusForm, TraineeForm
+from portal.recruitment.models import JobPromise, Trainee
+
+PAGE = "recruitment/trainee.html"
+RECORD = "recruitment/_trainee_record.html"
+EDIT_PAGE = "recruitment/edit_trainee.html"
+
+
+def _status_form(trainee: Trainee, formdata=None) -> StatusForm:
+    form = StatusForm(formdata=formdata)
+    form.set_choices(trainee.status)
+    return form
+
+
+def _match_form(trainee: Trainee, formdata=None) -> MatchForm:
+    form = MatchForm(formdata=formdata)
+    form.set_choices(queries.open_promises(trainee.operation, trainee))
+    return form
+
+
+def _context(trainee: Trainee, **overrides) -> dict:
+    operation = trainee.operation
+    carrier = is_provider_of(operation)
+    context = {
+        "operation": operation,
+        "trainee": trainee,
+        "history": queries.history(trainee),
+        "carrier": carrier,
+        "region": is_region(),
+        "publics": TARGET_PUBLICS,
+        "can_record": carrier and operation.status in rules.RECORDING_STEPS,
+        "can_change_status": carrier and bool(rules.targets(trainee.status)) and operation.is_open,
+        "matchable": trainee.status in rules.MATCHABLE,
+        "status_form": None,
+        "match_form": None,
+        "notice": None,
+        "notes": [],
+        "error": None,
+    }
+    if carrier:
+        context["status_form"] = _status_form(trainee)
+        context["match_form"] = _match_form(trainee)
+    context.update(overrides)
+    return context
+
+
+def _answer(trainee: Trainee, *, status: int = 200, **overrides):
+    """The record (htmx: the widget alone), then the commit that keeps the access log."""
+    response = htmx.render(PAGE, RECORD, status=status, **_context(trainee, **overrides))
+    db.session.commit()
+    return response
+
+
+def _refused(trainee: Trainee, message: str, **overrides):
+    """A refused action: nothing of it is kept, but the opening of the record is."""
+    db.session.rollback()
+    log_access(trainee, current_user)
+    return _answer(trainee, status=422, error=message, **overrides)
+
+
+def _done(trainee: Trainee, notice: str, notes: list[str] | None = None):
+    db.session.commit()
+    if htmx.is_htmx():
+        return _answer(trainee, notice=notice, notes=notes or [])
+    flash(notice, "success")
+    for note in notes or []:
+        flash(note, "warning")
+    return redirect(
+        url_for(
+            "recruitment.show_trainee", operation_id=trainee.operation_id, trainee_id=trainee.id
+        ),
+        303,
+    )
+
+
+def _carrier_trainee(operation_id: int, trainee_id: int) -> Trainee:
+    trainee = load_trainee(operation_id, trainee_id, current_user)
+    require(is_provider_of(trainee))
+    return trainee
+
+
+@bp.get("/stagiaires/<int:trainee_id>")
+@login_required
+def show_trainee(operation_id: int, trainee_id: int):
+    """The trainee's record, for those who may see it (each view is logged)."""
+    trainee = load_trainee(operation_id, trainee_id, current_user)
+    return _answer(trainee)
+
+
+@bp.route("/stagiaires/<int:trainee_id>/modification", methods=["GET", "POST"])
+@login_required
+def edit_trainee(operation_id: int, trainee_id: int):
+    """Correct the trainee's identity, contact, prescriber or public (organisme porteur)."""
+    trainee = _carrier_trainee(operation_id, trainee_id)
+    form = TraineeForm(obj=trainee if request.method == "GET" else None)
+    form.set_choices(*queries.prescribers(trainee.operation))
+    error = None
+    if form.validate_on_submit():
+        try:
+            changed = services.update_trainee(
+                trainee, form.to_data(), by=current_user, org=current_org()
+            )
+        except RuleError as exc:
+            db.session.rollback()
+            log_access(trainee, current_user)
+            field = getattr(form, exc.field or "", None)
+            if field is not None:
+                field.errors = [*field.errors, exc.message]
+            else:
+                error = exc.message
+        else:
+            db.session.commit()
+            flash(
+                _("Fiche enregistrée.") if changed else _("Aucune modification."),
+                "success",
+            )
+            return redirect(
+                url_for(
+                    "recruitment.show_trainee", operation_id=operation_id, trainee_id=trainee.id
+                ),
+                303,
+            )
+    status = 422 if request.method == "POST" else 200
+    response = render_template(
+        EDIT_PAGE, operation=trainee.operation, trainee=trainee, form=form, error=error
+    )
+    db.session.commit()
+    return response, status
+
+
+@bp.post("/stagiaires/<int:trainee_id>/statut")
+@login_required
+def change_status(operation_id: int, trainee_id: int):
+    """Change the trainee's status (an exit needs its date and reason)."""
+    trainee = _carrier_trainee(operation_id, trainee_id)
+    form = _status_form(trainee, formdata=request.form)
+    target = form.target()
+    if not form.validate_on_submit() or target is None:
+        errors = [e for name, es in form.errors.items() if name != "status" for e in es]
+        message = errors[0] if errors else _("Choisissez le nouveau statut.")
+        return _refused(trainee, message, status_form=form)
+    try:
+        notes = services.change_status(
+            trainee,
+            target,
+            by=current_user,
+            org=current_org(),
+            exit_date=form.exit_date.data,
+            exit_reason=form.reason(),
+            comment=form.comment.data or "",
+        )
+    except RuleError as exc:
+        if exc.field in ("exit_date", "exit_reason"):
+            form[exc.field].errors = [exc.message]
+        return _refused(trainee, exc.message, status_form=form)
+    return _done(trainee, _("Statut enregistré : %(s)s.", s=target.title), notes)
+
+
+@bp.post("/stagiaires/<int:trainee_id>/promesse")
+@login_required
+def match_trainee(operation_id: int, trainee_id: int):
+    """Place the trainee on an open promise of the operation (one promise, one trainee)."""
+    trainee = _carrier_trainee(operation_id, trainee_id)
+    form = _match_form(trainee, formdata=request.form)
+    promise = db.session.get(JobPromise, form.promise_id.data) if form.promise_id.data else None
+    if not form.validate_on_submit() or promise is None:
+        return _refused(trainee, _("Choisissez une promesse d'embauche."), match_form=form)
+    try:
+        services.match_trainee(trainee, promise, by=current_user, org=current_org())
+    except RuleError as exc:
+        return _refused(trainee, exc.message)
+    return _done(
+        trainee,
+        _("Positionné·e sur la promesse « %(job)s » de %(employer)s.",
+          job=promise.job_title, employer=promise.organisation.name),
+    )  # fmt: skip
+
+
+@bp.post("/stagiaires/<int:trainee_id>/retrait-promesse")
+@login_required
+def unmatch_trainee(operation_id: int, trainee_id: int):
+    """Take the trainee off their promise, which is open again."""
+    trainee = _carrier_trainee(operation_id, trainee_id)
+    if not EmptyForm().validate_on_submit():
+        return _refused(trainee, _("Le formulaire a expiré : rechargez la page."))
+    try:
+        promise = services.unmatch_trainee(trainee, by=current_user, org=current_org())
+    except RuleError as exc:
+        return _refused(trainee, exc.message)
+    return _done(
+        trainee,
+        _("Positionnement retiré : la promesse « %(job)s » est de nouveau à pourvoir.",
+          job=promise.job_title),
+    )  # fmt: skip

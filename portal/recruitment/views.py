@@ -1,0 +1,118 @@
+"""The recruitment page of an operation: promises, target and recruits side by side, the
+warnings of « 1 stagiaire pour 1 promesse », the trainees list, the early-start decision.
+
+Trainee records are in ``trainees_views``; adding candidates (form or CSV) in ``bulk_views``.
+"""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal import htmx
+from portal.accounts.access import current_org, require
+from portal.core.errors import RuleError
+from portal.core.pagination import paginate
+from portal.extensions import db
+from portal.operations.access import can_steer, load_operation
+from portal.operations.models import Operation, Status
+from portal.operations.needs import TARGET_PUBLICS
+from portal.recruitment import bp, queries, rules, services
+from portal.recruitment.access import is_provider_of
+from portal.recruitment.forms import EarlyStartForm, StatusFilterForm
+from portal.recruitment.models import TraineeStatus
+
+PAGE = "recruitment/show.html"
+RESULTS = "recruitment/_trainees.html"
+# The operation page shows the recruitment card from this step on.
+CARD_STEPS = (Status.RECRUITMENT, Status.TRAINING, Status.FOLLOW_UP, Status.CLOSED)
+
+
+def _load(operation_id: int) -> Operation | None:
+    return db.session.scalar(
+        select(Operation)
+        .where(Operation.id == operation_id)
+        .options(selectinload(Operation.provider), selectinload(Operation.territory))
+    )
+
+
+def _list_context(operation: Operation) -> dict:
+    """The trainees list: one page of the trainees the user may see, filtered by status."""
+    filters = StatusFilterForm(request.args)
+    pagination = paginate(queries.trainees_query(operation, filters.status()))
+    return {
+        "filters": filters,
+        "filter_status": filters.status(),
+        "pagination": pagination,
+        "trainees": pagination.items,
+        "publics": TARGET_PUBLICS,
+    }
+
+
+def _page_context(operation: Operation, early_form: EarlyStartForm | None = None) -> dict:
+    figures = queries.figures(operation)
+    promises = queries.promises(operation)
+    carrier = is_provider_of(operation)
+    return {
+        "operation": operation,
+        "figures": figures,
+        "warnings": rules.warnings(figures) if operation.status in CARD_STEPS else [],
+        "groups": queries.by_employer(promises),
+        "open_promises": [p for p in promises if p.trainee is None],
+        "shown_ids": queries.visible_ids(operation, [p.trainee.id for p in promises if p.trainee]),
+        "carrier": carrier,
+        "can_record": carrier and operation.status in rules.RECORDING_STEPS,
+        "can_decide": can_steer(operation) and operation.status == Status.RECRUITMENT,
+        "decisions": queries.early_start_decisions(operation),
+        "start_section": operation.status == Status.RECRUITMENT,
+        "start_problems": services.training_start_problems(operation)
+        if operation.status == Status.RECRUITMENT
+        else [],
+        "early_form": early_form or EarlyStartForm(formdata=None),
+        "counts": queries.status_counts(operation),
+        "statuses": list(TraineeStatus),
+        **_list_context(operation),
+    }
+
+
+@bp.get("")
+@login_required
+def show_recruitment(operation_id: int):
+    """Promises per employer, target and recruits, warnings, and the trainees list (htmx
+    swaps only the list when the status filter changes)."""
+    operation = load_operation(operation_id, loader=_load)
+    if htmx.is_htmx():
+        return htmx.render(PAGE, RESULTS, operation=operation, **_list_context(operation))
+    return render_template(PAGE, **_page_context(operation))
+
+
+@bp.post("/demarrage-anticipe")
+@login_required
+def decide_early_start(operation_id: int):
+    """The Région or the organisme porteur records the decision to start the training
+    before the session's start date, with its reason."""
+    operation = load_operation(operation_id, loader=_load)
+    require(can_steer(operation))
+    form = EarlyStartForm()
+    if form.validate_on_submit():
+        try:
+            services.decide_early_start(
+                operation, form.reason.data, by=current_user, org=current_org()
+            )
+        except RuleError as exc:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, exc.message]
+        else:
+            db.session.commit()
+            flash(_("Décision de démarrage anticipé enregistrée."), "success")
+            return redirect(url_for("recruitment.show_recruitment", operation_id=operation.id), 303)
+    return render_template(PAGE, **_page_context(operation, early_form=form)), 422
+
+
+@bp.app_template_global()
+def recruitment_card(operation: Operation) -> dict | None:
+    """What the operation page says of recruitment (None before the recruitment step)."""
+    if operation.status not in CARD_STEPS:
+        return None
+    return {"figures": queries.figures(operation)}

@@ -1,0 +1,125 @@
+"""Factories for recruitment tests (the immersions tests use them too).
+
+``make_recruiting_operation`` builds, in the current app context, an operation of the
+``Market`` (tests/operations/factories.py) at the recruitment step: carried by Organisme A,
+two employers with positions (hence job promises), a prescriber partner, a target headcount.
+"""
+
+import itertools
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.operations.models import (
+    ContractType,
+    EmployerNeed,
+    Operation,
+    ParticipantRole,
+    Position,
+    Status,
+)
+from portal.operations.services import _add_participant
+from portal.recruitment import services
+from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
+from tests.operations.factories import Market
+
+_numbers = itertools.count(1)
+
+
+def add_positions(
+    operation: Operation,
+    employer,
+    job_title="Agent·e de propreté",
+    count=2,
+    contract_type=ContractType.CDI,
+    planned_start=None,
+) -> Position:
+    """A position of ``count`` jobs in ``employer``'s need (the need created if missing)."""
+    need = db.session.scalar(
+        select(EmployerNeed).where(
+            EmployerNeed.operation_id == operation.id, EmployerNeed.organisation_id == employer.id
+        )
+    )
+    if need is None:
+        need = EmployerNeed(operation=operation, organisation=employer)
+        db.session.add(need)
+    position = Position(
+        need=need,
+        job_title=job_title,
+        count=count,
+        contract_type=contract_type,
+        planned_start=planned_start,
+    )
+    db.session.add(position)
+    db.session.flush()
+    return position
+
+
+def make_recruiting_operation(
+    market: Market | None = None,
+    *,
+    target: int | None = 4,
+    counts: tuple[int, int] = (2, 1),
+    session_start: date | None = None,
+    status: Status = Status.RECRUITMENT,
+) -> Operation:
+    """An operation at ``status`` with promises: ``counts`` jobs at Entreprise E and F.
+
+    The partner (Partenaire P) takes part as orientation partner (a prescriber); the
+    session starts in 30 days unless ``session_start`` says otherwise.
+    """
+    market = market or Market()
+    operation = market.report(employers=[market.employer, market.employer2])
+    _add_participant(operation, market.partner, ParticipantRole.PARTNER_ORIENTATION, by=None)
+    add_positions(operation, market.employer, "Agent·e de propreté", counts[0])
+    if counts[1]:
+        add_positions(
+            operation,
+            market.employer2,
+            "Laveur·se de vitres",
+            counts[1],
+            contract_type=ContractType.CDD_LONG,
+        )
+    operation.target_headcount = target
+    operation.session_start = session_start or date.today() + timedelta(days=30)
+    operation.status = status
+    db.session.flush()
+    services.create_promises(operation)
+    return operation
+
+
+def make_trainee(
+    operation: Operation,
+    *,
+    status: TraineeStatus = TraineeStatus.CANDIDATE,
+    promise: JobPromise | None = None,
+    prescriber=None,
+    first_name: str = "Alex",
+    last_name: str | None = None,
+    **fields,
+) -> Trainee:
+    """A trainee written straight to the database (no rule checked), at ``status``."""
+    if status == TraineeStatus.EXITED:
+        fields.setdefault("exit_date", date.today())
+        fields.setdefault("exit_reason", ExitReason.END_OF_TRAINING)
+    trainee = Trainee(
+        operation_id=operation.id,
+        first_name=first_name,
+        last_name=last_name or f"Durand-{next(_numbers)}",
+        status=status,
+        promise=promise,
+        prescriber=prescriber,
+        **fields,
+    )
+    db.session.add(trainee)
+    db.session.flush()
+    return trainee
+
+
+def promises_of(operation: Operation, employer=None) -> list[JobPromise]:
+    """The operation's promises (of ``employer`` if given), by id."""
+    query = select(JobPromise).where(JobPromise.operation_id == operation.id)
+    if employer is not None:
+        query = query.where(JobPromise.organisation_id == employer.id)
+    return list(db.session.scalars(query.order_by(JobPromise.id)))

@@ -1,0 +1,140 @@
+"""Who opens a trainee's record, and the access log each opening writes.
+
+The record is open to the organisme porteur, the Région, the prescriber and the employer
+the trainee is placed with (its tutors included); another employer of the operation is
+refused (403), an organisation outside the operation learns nothing (404).
+"""
+
+import pytest
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.extensions import db
+from portal.recruitment.models import TraineeAccess
+from tests.conftest import HTMX
+from tests.operations.test_views import login, text
+from tests.recruitment.conftest import (
+    EMPLOYER,
+    EMPLOYER2,
+    EMPLOYER3,
+    OF_A,
+    OF_B,
+    PARTNER,
+    REFERENT,
+    REGION_ADMIN,
+    TUTOR,
+    browser,
+)
+
+
+def accesses(app, trainee_id: int) -> list[tuple[str, int | None, str]]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(User.email, TraineeAccess.organisation_id, TraineeAccess.action)
+            .join(User, User.id == TraineeAccess.user_id)
+            .where(TraineeAccess.trainee_id == trainee_id)
+            .order_by(TraineeAccess.id)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def record_url(rec, trainee_id: int) -> str:
+    return f"/operations/{rec.op}/recrutement/stagiaires/{trainee_id}"
+
+
+ALLOWED = {
+    OF_A: "of_a",  # the organisme porteur
+    REGION_ADMIN: "region",
+    REFERENT: "region",  # the Région's referent of the bassin
+    PARTNER: "partner",  # the prescriber
+    EMPLOYER: "employer",  # the placing employer (its promise)
+    TUTOR: "employer",  # a tutor of that employer
+}
+
+
+@pytest.mark.parametrize("email", list(ALLOWED))
+def test_allowed_roles_open_the_record_and_each_view_is_logged(app, client, rec, email):
+    login(client, email)
+    for _view in range(2):
+        response = client.get(record_url(rec, rec.placed))
+        assert response.status_code == 200
+        assert "ines.moreau@example.fr" in text(response)
+    org_id = getattr(rec, ALLOWED[email])
+    assert accesses(app, rec.placed) == [(email, org_id, "view")] * 2
+
+
+def test_another_employer_of_the_operation_is_refused_and_nothing_is_logged(app, client, rec):
+    login(client, EMPLOYER3)
+    assert client.get(f"/operations/{rec.op}").status_code == 200  # it sees the operation
+    assert client.get(record_url(rec, rec.placed)).status_code == 403
+    employer2 = browser(app, EMPLOYER2)  # its placed trainee: yes; E's trainee: no
+    assert employer2.get(record_url(rec, rec.at_f)).status_code == 200
+    assert employer2.get(record_url(rec, rec.placed)).status_code == 403
+    assert accesses(app, rec.placed) == []
+    assert accesses(app, rec.at_f) == [(EMPLOYER2, rec.employer2, "view")]
+
+
+def test_the_prescriber_sees_only_the_trainees_it_oriented(app, client, rec):
+    login(client, PARTNER)
+    assert client.get(record_url(rec, rec.candidate)).status_code == 403
+
+
+def test_an_outsider_gets_404(app, client, rec):
+    login(client, OF_B)
+    assert client.get(record_url(rec, rec.placed)).status_code == 404
+    assert client.get(f"/operations/{rec.op}/recrutement").status_code == 404
+    assert accesses(app, rec.placed) == []
+
+
+def test_an_unknown_record_or_one_of_another_operation_is_404(app, client, rec):
+    login(client, OF_A)
+    assert client.get(record_url(rec, 999999)).status_code == 404
+    other = f"/operations/{rec.op + 1000}/recrutement/stagiaires/{rec.placed}"
+    assert client.get(other).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("email", "shown", "hidden"),
+    [
+        (OF_A, {"Moreau", "Garnier", "Petit"}, set()),
+        (REGION_ADMIN, {"Moreau", "Garnier", "Petit"}, set()),
+        (PARTNER, {"Moreau"}, {"Garnier", "Petit"}),
+        (EMPLOYER, {"Moreau"}, {"Garnier", "Petit"}),
+        (TUTOR, {"Moreau"}, {"Garnier", "Petit"}),
+        (EMPLOYER2, {"Garnier"}, {"Moreau", "Petit"}),
+        (EMPLOYER3, set(), {"Moreau", "Garnier", "Petit"}),
+    ],
+)
+def test_the_list_shows_only_the_trainees_one_may_see(client, rec, email, shown, hidden):
+    login(client, email)
+    page = text(client.get(f"/operations/{rec.op}/recrutement"))
+    results = page.split('id="trainee-results"', 1)[1]
+    assert all(name in results for name in shown)
+    assert not any(name in results for name in hidden)
+    fragment = text(client.get(f"/operations/{rec.op}/recrutement", headers=HTMX))
+    assert not any(name in fragment for name in hidden)
+
+
+def test_the_promises_table_names_only_visible_trainees(client, rec):
+    login(client, EMPLOYER3)
+    page = text(client.get(f"/operations/{rec.op}/recrutement"))
+    assert "Moreau" not in page and "Garnier" not in page
+    assert page.count("Pourvue") == 2
+
+
+@pytest.mark.parametrize("email", [REGION_ADMIN, PARTNER, EMPLOYER, TUTOR])
+def test_only_the_carrier_changes_a_record(app, client, rec, email):
+    login(client, email)
+    base = record_url(rec, rec.placed)
+    page = text(client.get(base))
+    assert "Changer le statut" not in page and "Modifier la fiche" not in page
+    assert client.get(f"{base}/modification").status_code == 403
+    for path, data in [
+        ("/modification", {"last_name": "X", "first_name": "Y"}),
+        ("/statut", {"status": "not_retained"}),
+        ("/promesse", {"promise_id": str(rec.promises[1])}),
+        ("/retrait-promesse", {}),
+    ]:
+        assert client.post(base + path, data=data).status_code == 403, path
+    assert client.get(f"/operations/{rec.op}/recrutement/candidats").status_code == 403
+    assert client.get(f"/operations/{rec.op}/recrutement/import").status_code == 403

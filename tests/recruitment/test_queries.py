@@ -1,0 +1,88 @@
+"""The recruitment page (and its htmx list) runs as many SQL queries with 10 trainees as
+with 1,000, whoever looks at it; so does the operation page with its recruitment card.
+
+Run with ``-s`` to print the counts and the server time at 1,000 trainees.
+"""
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from portal.extensions import db
+from portal.recruitment.models import Trainee, TraineeStatus
+from tests.conftest import HTMX
+from tests.operations.test_query_counts import _explain, counting, queries, server_time
+from tests.recruitment.conftest import EMPLOYER, EMPLOYER3, OF_A, PARTNER, REGION_ADMIN, browser
+
+STATUSES = list(TraineeStatus)
+
+
+def add_trainees(app, rec, n: int) -> None:
+    """``n`` more trainees, of every status, one in three prescribed by Partenaire P."""
+    with app.app_context():
+        start = db.session.scalar(select(func.count(Trainee.id)))
+        db.session.execute(
+            insert(Trainee),
+            [
+                {
+                    "operation_id": rec.op,
+                    "first_name": "Prénom",
+                    "last_name": f"Stagiaire {start + i:04d}",
+                    "status": STATUSES[i % len(STATUSES)],
+                    "prescriber_id": rec.partner if i % 3 == 0 else None,
+                    "birth_year": 1990 + i % 20,
+                }
+                for i in range(n)
+            ],
+        )
+        db.session.commit()
+
+
+PATHS = {
+    "page": "/operations/{op}/recrutement",
+    "filtered page 2": "/operations/{op}/recrutement?statut=candidate&page=2",
+    "operation page": "/operations/{op}",
+}
+
+
+@pytest.mark.parametrize("email", [OF_A, REGION_ADMIN, PARTNER, EMPLOYER, EMPLOYER3])
+@pytest.mark.parametrize("name", list(PATHS))
+def test_queries_do_not_grow_with_trainees(app, rec, email, name):
+    path = PATHS[name].format(op=rec.op)
+    client = browser(app, email)
+    add_trainees(app, rec, 7)  # 10 with the world's three
+    small = queries(app, client, path)
+    add_trainees(app, rec, 990)  # 1,000
+    large = queries(app, client, path)
+    assert len(small) == len(large), _explain(small, large)
+    print(f"\n[{name}, {email}] {len(large)} queries at 10 and at 1,000 trainees")
+
+
+def test_htmx_list_queries_do_not_grow_with_trainees(app, rec):
+    client = browser(app, OF_A)
+    path = f"/operations/{rec.op}/recrutement?statut=retained"
+    add_trainees(app, rec, 7)
+    client.get(path, headers=HTMX)
+    small = queries_htmx(app, client, path)
+    add_trainees(app, rec, 990)
+    large = queries_htmx(app, client, path)
+    assert len(small) == len(large), _explain(small, large)
+    print(f"\n[htmx list] {len(large)} queries at 10 and at 1,000 trainees")
+
+
+def queries_htmx(app, client, path):
+    with counting(app) as statements:
+        assert client.get(path, headers=HTMX).status_code == 200
+    return list(statements)
+
+
+def test_server_time_at_1000_trainees(app, rec):
+    """Prints the figures for the closing note (``pytest -s``); asserts only a loose bound."""
+    add_trainees(app, rec, 997)
+    timings = {}
+    for email in (OF_A, EMPLOYER):
+        client = browser(app, email)
+        timings[email] = server_time(client, f"/operations/{rec.op}/recrutement")
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    print(f"\n[{dialect}] recruitment page at 1,000 trainees, median ms: {timings}")
+    assert all(ms < 2000 for ms in timings.values()), timings

@@ -76,8 +76,12 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.core.errors_views import register_error_handlers
     from portal.design import comments_views, history_views, live_views  # noqa: F401
     from portal.design import views as design_views
-    from portal.immersions import debriefs_views, documents_views  # noqa: F401  (on immersions.bp)
-    from portal.immersions import evaluations_views, tutor_views  # noqa: F401
+    from portal.immersions import (  # noqa: F401  (on immersions.bp; tutor_bp registered below)
+        debriefs_views,
+        documents_views,
+        evaluations_views,
+        tutor_views,
+    )
     from portal.immersions import views as immersions_views
     from portal.lots import views as lots_views
     from portal.mail import views as mail_views

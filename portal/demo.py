@@ -17,6 +17,7 @@ DEMO_LOGINS = [
     (f"of2@{DEMO_DOMAIN}", "Organisme de formation — admin, Touraine"),
     (f"employeur@{DEMO_DOMAIN}", "Entreprise — gérante"),
     (f"tuteur@{DEMO_DOMAIN}", "Entreprise — tuteur"),
+    (f"boulangerie@{DEMO_DOMAIN}", "Entreprise — gérant et tuteur (boulangerie)"),
     (f"partenaire@{DEMO_DOMAIN}", "Partenaire — France Travail"),
     (f"mission.locale@{DEMO_DOMAIN}", "Partenaire — Mission locale"),
 ]
@@ -177,7 +178,9 @@ def load_demo() -> None:
     of2_admin = _person("of2", "Mathilde", "Fontaine", of2, admin=True, job="Directrice")
     employer = _person("employeur", "Nathalie", "Girard", logistics, admin=True, job="Gérante")
     _person("tuteur", "Thomas", "Lefèvre", logistics, tutor=True, job="Chef d'équipe quai")
-    baker = _person("boulangerie", "Olivier", "Perrin", bakery, admin=True, tutor=True, job="Gérant")
+    baker = _person(
+        "boulangerie", "Olivier", "Perrin", bakery, admin=True, tutor=True, job="Gérant"
+    )
     _person("menuiserie", "Sandrine", "Gauthier", joinery, admin=True, job="Responsable RH")
     care_admin = _person("ehpad", "Hélène", "Mercier", care, admin=True, job="Directrice")
     _person(

@@ -149,6 +149,16 @@ def version_context(
         "operation": operation,
         "convention": convention,
         "previous": previous,
+        # The reader's own signature of the earlier version, voided by this one.
+        "voided_own": (
+            [
+                s
+                for s in previous.signatures
+                if s.user_id == current_user.id and s.voided_at is not None
+            ]
+            if previous is not None
+            else []
+        ),
         "diff": (
             diffs.snapshot_diff(services.snapshot_of(previous), services.snapshot_of(version))
             if previous is not None

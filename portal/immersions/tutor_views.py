@@ -1,10 +1,12 @@
 """The tutor's space, across operations: their trainees in immersion and the assessment of
 each immersion (presence, skills observed, overall feedback, would they hire)."""
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.access import current_membership, current_org, require
@@ -121,5 +123,20 @@ def tutored_immersions_count() -> int:
     return db.session.scalar(
         select(func.count(Immersion.id)).where(
             Immersion.tutor_id == current_user.id, Immersion.ends_on >= rules.today()
+        )
+    )
+
+
+@tutor_bp.app_template_global()
+def tutor_assessments_due() -> int:
+    """Started immersions the logged-in user tutors and has not assessed yet, among those the
+    tutor's space lists: once a period is over it leaves the count above, not this one."""
+    today = rules.today()
+    return db.session.scalar(
+        select(func.count(Immersion.id)).where(
+            Immersion.tutor_id == current_user.id,
+            Immersion.starts_on <= today,
+            Immersion.ends_on >= today - timedelta(days=queries.RECENT_DAYS),
+            ~exists().where(TutorAssessment.immersion_id == Immersion.id),
         )
     )

@@ -188,6 +188,14 @@ def fill_candidate(page: Page, number: int, candidate: tuple[str, str, str, str]
     row.get_by_label("Public").select_option(label="Demandeurs d'emploi")
 
 
+def expect_links_to_fields(page: Page, summary) -> None:
+    """Each link of an error summary leads to an element of the page (the field at fault)."""
+    summary.get_by_role("link").first.wait_for()
+    hrefs = summary.get_by_role("link").evaluate_all("links => links.map(a => a.hash)")
+    for href in hrefs:
+        expect(page.locator(f"[id='{href[1:]}']"), f"target of {href}").to_have_count(1)
+
+
 def record_cell(page: Page, term: str):
     """The value (``<dd>``) of ``term`` in the trainee's record."""
     return page.locator("#trainee-record dt", has_text=term).locator(
@@ -286,6 +294,7 @@ def test_candidates_to_the_trainees_path(journey, clock, browsers):
         "Candidat·e n° 3 — Année de naissance : Année de naissance attendue entre 1940 et 2015."
     )
     expect(third.get_by_label("Année de naissance")).to_have_attribute("aria-invalid", "true")
+    expect_links_to_fields(of, summary)
     expect(
         of.get_by_role("group", name="Candidat·e n° 1").get_by_label("Nom", exact=True)
     ).to_have_value("Moreau")
@@ -387,6 +396,7 @@ def test_candidates_to_the_trainees_path(journey, clock, browsers):
     summary = tutor.locator("#error-summary")
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Assiduité : Indiquez l'assiduité.")
+    expect_links_to_fields(tutor, summary)
     expect(tutor.get_by_label("Appréciation générale")).to_have_value("Sérieuse et ponctuelle.")
     check_a11y(tutor, "assessment refused")
     tutor.get_by_role("group", name="Assiduité").get_by_label("Assidu·e").check()
@@ -402,7 +412,20 @@ def test_candidates_to_the_trainees_path(journey, clock, browsers):
     )
     check_a11y(tutor, "assessment recorded")
 
-    # 5. The organisme records a collective debrief of the period, starting from the tutor's.
+    # 5. The organisme, told of the assessment, records a collective debrief of the period.
+    of.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Notifications"
+    ).click()
+    notice = of.locator("#notifications li").filter(
+        has_text=f"Paul Lefèvre (Entreprise E) a enregistré l'évaluation de l'immersion de {INES}."
+    )
+    check_a11y(of, "notifications")
+    notice.get_by_role("link", name="Ouvrir", exact=False).click()
+    expect(heading(of)).to_have_text(f"Parcours de {INES}")
+    expect(card(of, "Immersions en entreprise")).to_contain_text("Terminée — à débriefer")
+    expect(card(of, "Progression des compétences")).to_contain_text("Tuteur·rice : Acquis")
+    expect(card(of, "Retours d'expérience")).to_contain_text("Aucun retour d'expérience")
+    check_a11y(of, "path before the debrief")
     of.get_by_role("link", name="Périodes d'immersion").click()
     of.get_by_role("navigation", name="Immersions, retours et évaluations").get_by_role(
         "link", name="Retours d'expérience"

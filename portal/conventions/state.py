@@ -1,0 +1,118 @@
+"""Reading a convention's state: versions, what is in force, parties, signers.
+
+Pure reads shared by the drafting verbs (services.py), signing (signing.py) and the
+Région's decisions (decisions.py).
+"""
+
+import json
+
+from sqlalchemy import func, select
+
+from portal.accounts.models import Membership
+from portal.conventions.models import (
+    Convention,
+    ConventionVersion,
+    DesignatedSigner,
+    Signature,
+    VersionStatus,
+)
+from portal.conventions.snapshot import build_snapshot, changed_parts
+from portal.extensions import db
+from portal.operations.models import Operation, Status
+
+# Steps where the convention can be drafted and (re)submitted: first signature, then
+# amendments while the operation runs.
+DRAFTING_STEPS = (Status.CONVENTION,)
+AMENDMENT_STEPS = (Status.RECRUITMENT, Status.TRAINING, Status.FOLLOW_UP)
+
+
+def convention_for(operation: Operation) -> Convention | None:
+    return db.session.scalar(select(Convention).where(Convention.operation_id == operation.id))
+
+
+def reference_for(operation: Operation) -> str:
+    """A stable, human reference: DEFI-<year reported>-<operation id on 4 digits>."""
+    return f"DEFI-{operation.reported_at.year}-{operation.id:04d}"
+
+
+def versions(convention: Convention) -> list[ConventionVersion]:
+    return sorted(convention.versions, key=lambda v: v.number)
+
+
+def latest_version(convention: Convention) -> ConventionVersion | None:
+    found = versions(convention)
+    return found[-1] if found else None
+
+
+def open_version(convention: Convention) -> ConventionVersion | None:
+    """The version collecting signatures or awaiting the Région, if any (at most one)."""
+    return next((v for v in reversed(versions(convention)) if v.status.is_open), None)
+
+
+def in_force(convention: Convention) -> ConventionVersion | None:
+    """The validated version currently in force."""
+    return next(
+        (v for v in reversed(versions(convention)) if v.status == VersionStatus.VALIDATED), None
+    )
+
+
+def state(convention: Convention | None) -> VersionStatus:
+    """The convention's state: brouillon, à signer, … validée, annulée."""
+    if convention is None:
+        return VersionStatus.DRAFT
+    if convention.operation.status == Status.CANCELLED:
+        return VersionStatus.VOIDED
+    current = open_version(convention)
+    if current is not None:
+        return current.status
+    if in_force(convention) is not None:
+        return VersionStatus.VALIDATED
+    return VersionStatus.DRAFT
+
+
+def snapshot_of(version: ConventionVersion) -> dict:
+    return json.loads(version.canonical)
+
+
+def current_snapshot(convention: Convention) -> dict:
+    """What the convention says now (clauses, parties, promises, design)."""
+    base = in_force(convention)
+    return build_snapshot(
+        convention.operation, convention.reference, base.number if base is not None else None
+    )
+
+
+def changes_since(convention: Convention, version: ConventionVersion) -> list[str]:
+    """The parts changed since ``version`` was frozen: operation, parties, promises, …"""
+    return changed_parts(snapshot_of(version), current_snapshot(convention))
+
+
+def signing_parties(snapshot: dict) -> list[dict]:
+    """The parties that sign (every participant but the Région, which validates)."""
+    return [p for p in snapshot["parties"] if p["signs"]]
+
+
+def valid_signatures(version: ConventionVersion) -> list[Signature]:
+    return [s for s in version.signatures if s.is_valid]
+
+
+def pending_parties(version: ConventionVersion) -> list[dict]:
+    signed = {s.organisation_id for s in valid_signatures(version)}
+    return [p for p in signing_parties(snapshot_of(version)) if p["organisation_id"] not in signed]
+
+
+def signer_for(convention: Convention, organisation_id: int) -> DesignatedSigner | None:
+    return next((s for s in convention.signers if s.organisation_id == organisation_id), None)
+
+
+def is_active_member(user_id: int, organisation_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(func.count(Membership.id)).where(
+                Membership.user_id == user_id,
+                Membership.organisation_id == organisation_id,
+                Membership.active.is_(True),
+            )
+        )
+        > 0
+    )

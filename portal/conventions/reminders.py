@@ -156,8 +156,8 @@ def send_manual_reminder(
                 "%(org)s a déjà été relancé·e le %(last)s : prochaine relance possible le "
                 "%(next)s.",
                 org=party["name"],
-                last=format_datetime(last, "d MMMM y 'à' HH:mm"),
-                next=format_datetime(last + MANUAL_GAP, "d MMMM y 'à' HH:mm"),
+                last=format_datetime(last, _("d MMMM y 'à' HH:mm")),
+                next=format_datetime(last + MANUAL_GAP, _("d MMMM y 'à' HH:mm")),
             )
         )
     reminder = _remind(version, party, kind="manual", now=now, by=by, by_org=by_org)

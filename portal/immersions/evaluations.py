@@ -96,7 +96,7 @@ def create_evaluation(
         invited=len(invitee_ids),
         evaluation_id=evaluation.id,
     )
-    when = format_datetime(evaluation.held_at, "EEEE d MMMM y 'à' HH:mm")
+    when = format_datetime(evaluation.held_at, _("EEEE d MMMM y 'à' HH:mm"))
     notify(
         [people[user_id][0] for user_id in invitee_ids],
         kind="evaluation_invitation",

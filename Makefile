@@ -71,6 +71,7 @@ translations: install
 bench: install-test
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_design
+	$(BIN)/python -m tests.bench_running
 
 lint: install-test
 	$(BIN)/ruff check portal tests

@@ -13,6 +13,7 @@ The number of queries of each measure must not depend on the size: exit code 1 o
 
 import os
 import statistics
+import sys
 import tempfile
 import time
 from datetime import timedelta
@@ -21,6 +22,7 @@ from pathlib import Path
 import psycopg
 from flask import url_for
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from portal import create_app
 from portal.accounts.models import Organisation, OrgKind, User
@@ -48,8 +50,11 @@ from tests.recruitment.factories import add_positions
 BASE_URL = "http://portail.test"
 # (label, trainees in the running operation, parties of the convention, Région included)
 SIZES = (("10 stagiaires · 3 parties", 10, 3), ("1000 stagiaires · 12 parties", 1000, 12))
-PAGE_RUNS, DOCX_RUNS, SIGN_RUNS = 30, 20, 5
-DEBRIEF_GROUP = 5  # trainees per collective debrief; one debrief per 25 matched trainees
+# 20 runs per page, not more: at 1,000 trainees some pages take close to a second, and
+# the whole script must stay within about three minutes per database.
+PAGE_RUNS, DOCX_RUNS, SIGN_RUNS = 20, 20, 5
+DEBRIEF_GROUP, DEBRIEF_EVERY = 5, 25  # a collective debrief of 5 per 25 past immersions
+SIGNATURE = "signature (POST htmx)"
 PAGES = {  # label -> (endpoint, who opens it, URL arguments)
     "convention (parties)": ("conventions.show_convention", "carrier", "convention_op"),
     "version 1 de la convention": ("conventions.show_version", "carrier", "version"),
@@ -79,12 +84,12 @@ def _running(trainees: int) -> Running:
     generate(running)
     past = list(
         db.session.scalars(
-            db.select(Immersion)
+            select(Immersion)
             .where(Immersion.operation_id == running.operation.id, Immersion.ends_on == PAST[1])
             .order_by(Immersion.id)
         )
     )
-    groups = max(1, len(past) // 25)
+    groups = max(1, len(past) // DEBRIEF_EVERY)
     for g in range(groups):
         group = past[g * DEBRIEF_GROUP : (g + 1) * DEBRIEF_GROUP]
         data = {
@@ -219,9 +224,7 @@ def measure_signature(app, ids: dict, counter: Counter) -> tuple:
         carrier = db.session.get(User, ids["carrier_id"])
         carrier.password_hash = hash_password(PASSWORD)
         db.session.commit()
-        argon2_ms = statistics.median(
-            _verify_ms(carrier.password_hash) for _ in range(SIGN_RUNS)
-        )
+        argon2_ms = statistics.median(_verify_ms(carrier.password_hash) for _ in range(SIGN_RUNS))
     client = logged_in(app, ids["carrier"])
     state = {}
 
@@ -244,9 +247,7 @@ def measure_signature(app, ids: dict, counter: Counter) -> tuple:
             version = conventions.submit(convention, by=carrier, org=of_a)
             capacity = conventions.signer_for(convention, of_a.id).capacity
             state["consent"] = conventions.consent_text(version, of_a, capacity)
-            state["url"] = url_for(
-                "conventions.sign_version", number=version.number, **ids["sign"]
-            )
+            state["url"] = url_for("conventions.sign_version", number=version.number, **ids["sign"])
             db.session.commit()
 
     def sign(_i):
@@ -273,14 +274,21 @@ def run_size(trainees: int, parties: int, workdir: Path) -> dict:
     try:
         with app.test_request_context(base_url=BASE_URL):
             upgrade()
+            start = time.perf_counter()
             ids = seed(trainees, parties)
+            seeded = time.perf_counter() - start
         with app.app_context():
             counter = Counter(db.engine)
         results = measure_pages(app, ids, counter)
         results["DOCX de la version 1"] = measure_docx(app, ids, counter)
         queries, median, argon2_ms, argon2 = measure_signature(app, ids, counter)
-        results["signature (POST htmx)"] = (queries, median, argon2_ms)
+        results[SIGNATURE] = (queries, median, argon2_ms)
         results["_argon2"] = argon2
+        print(
+            f"{trainees} stagiaires, {parties} parties : données {seeded:.0f} s, "
+            f"mesures {time.perf_counter() - start - seeded:.0f} s",
+            file=sys.stderr,
+        )
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -299,9 +307,11 @@ def main() -> None:
     argon2 = table[labels[0]].pop("_argon2")
     table[labels[1]].pop("_argon2")
     dialect = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
+    load = os.getloadavg()[0]
     print(
         f"\nConvention, recrutement, immersions : requêtes SQL et temps serveur médian "
-        f"({dialect} ; pages {PAGE_RUNS} requêtes, DOCX {DOCX_RUNS}, signature {SIGN_RUNS})"
+        f"({dialect} ; pages {PAGE_RUNS} requêtes, DOCX {DOCX_RUNS}, signature {SIGN_RUNS} ; "
+        f"{os.cpu_count()} CPU, charge moyenne {load:.1f})"
     )
     print("mesure".ljust(36) + "".join(label.ljust(34) for label in labels))
     measures = list(table[labels[0]])
@@ -316,11 +326,13 @@ def main() -> None:
                 cell += f" (Argon2 {extra:.0f} ms)"
             cells.append(cell.ljust(34))
         print(measure.ljust(36) + "".join(cells))
+    signing = [table[label][SIGNATURE] for label in labels]
+    shares = " et ".join(f"{100 * argon2_ms / ms:.0f} %" for _q, ms, argon2_ms in signing)
     print(
-        "Signature : la ré-authentification Argon2id au coût de production "
-        f"(t={argon2['ARGON2_TIME_COST']}, {argon2['ARGON2_MEMORY_COST'] // 1024} Mio, "
-        f"p={argon2['ARGON2_PARALLELISM']}) en fait l'essentiel ; chiffre entre parenthèses : "
-        "la vérification seule."
+        "Signature : entre parenthèses, la seule vérification Argon2id de la ré-authentification, "
+        f"au coût de production (t={argon2['ARGON2_TIME_COST']}, "
+        f"{argon2['ARGON2_MEMORY_COST'] // 1024} Mio, p={argon2['ARGON2_PARALLELISM']}) : "
+        f"{shares} du temps de la signature."
     )
     constant = all(len({table[label][m][0] for label in labels}) == 1 for m in measures)
     print("Nombre de requêtes identique aux deux tailles :", "oui" if constant else "NON")

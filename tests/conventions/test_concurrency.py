@@ -184,7 +184,7 @@ def test_concurrent_audit_writers_keep_the_chain_intact(app):
 
 # --- Separate processes ------------------------------------------------------------------
 
-PROCESSES = 6
+PROCESSES = 4
 
 
 def _process_attempt(database_url: str, version_id, user_id, org_id, barrier, results) -> None:
@@ -204,13 +204,13 @@ def test_simultaneous_signatures_from_separate_processes_give_exactly_one(app, d
     # inherited connections (unlike "fork") and no 5-second import per child ("spawn").
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    barrier, results = context.Barrier(PROCESSES, timeout=120), context.Queue()
+    barrier, results = context.Barrier(PROCESSES, timeout=300), context.Queue()
     args = (database_url, data["version"], user_id, org_id, barrier, results)
     children = [context.Process(target=_process_attempt, args=args) for _ in range(PROCESSES)]
     started = time.perf_counter()
     for child in children:
         child.start()
-    outcomes = [results.get(timeout=180) for _ in children]
+    outcomes = [results.get(timeout=400) for _ in children]
     for child in children:
         child.join(timeout=30)
     TIMINGS[f"{_dialect(app)}: {PROCESSES} processes, one party"] = time.perf_counter() - started

@@ -156,7 +156,7 @@ def test_advancing_to_co_design_starts_the_design_prefilled_from_the_needs(marke
     assert attention == "Entreprise E : Prise de poste à 6 h ; Station debout"
     assert design.section(SectionKey.OBJECTIVES).content == {"text": ""}
     kinds = db.session.scalars(select(SectionRevision.kind)).all()
-    assert kinds == ["prefill"] * len(SectionKey)
+    assert kinds == ["prefill"] * len(SectionKey.design_keys())
 
 
 def test_the_design_starts_only_in_co_design_and_once(market):

@@ -108,3 +108,15 @@ def test_outsiders_get_404_and_csrf_is_required(app, client, site):
     as_user(client, TUTOR_E)
     assert client.post(url, data=assessment(site), csrf=False).status_code == 400
     assert count(app, TutorAssessment) == 0
+
+
+def test_the_tutor_home_counts_the_assessments_due_until_they_are_recorded(client, site):
+    # Alice's past immersion is over and not assessed: the home page says so, instead of
+    # telling the tutor that nobody is entrusted to them.
+    as_user(client, TUTOR_E)
+    home = text(client.get("/"))
+    assert "1 immersion(s) attendent votre évaluation." in home
+    assert "Aucun·e stagiaire ne vous est encore confié·e" not in home
+    url = f"/tutorat/immersions/{site.alice_past}/evaluation"
+    assert client.post(url, data=assessment(site)).status_code == 303
+    assert "attendent votre évaluation" not in text(client.get("/"))

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from portal.accounts.models import Organisation, User
 from portal.conventions.diffs import item_formatter
 from portal.conventions.evidence_page import (
     add_evidence,
@@ -249,7 +250,19 @@ def convention_docx(version: ConventionVersion) -> bytes:
         return _normalise(_build(version), version.submitted_at)
 
 
+def _preload_signers(version: ConventionVersion) -> list:
+    """Load the signatures' users and organisations in two queries: their lazy loads then
+    hit the identity map instead of one query per signature."""
+    users = {s.user_id for s in version.signatures}
+    orgs = {s.organisation_id for s in version.signatures}
+    return [
+        *db.session.scalars(select(User).where(User.id.in_(users))),
+        *db.session.scalars(select(Organisation).where(Organisation.id.in_(orgs))),
+    ]
+
+
 def _build(version: ConventionVersion) -> bytes:
+    _loaded = _preload_signers(version)  # kept referenced while the document is built
     snapshot = snapshot_of(version)
     reference = version.convention.reference
     document = Document()

@@ -15,8 +15,9 @@ in ``state.py``; they are re-exported here so callers use one module for the are
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select, tuple_
 
-from portal.accounts.models import Organisation, User
+from portal.accounts.models import Membership, Organisation, User
 from portal.audit.services import record
 from portal.conventions import clauses
 from portal.conventions.decisions import (  # noqa: F401  (the area's facade)
@@ -195,12 +196,25 @@ def submission_problems(convention: Convention) -> list[str]:
         unmet.append(_("Au moins un employeur doit s'engager dans la convention."))
     if not snapshot["promises"]:
         unmet.append(_("Aucune promesse d'emploi n'est indiquée par les employeurs."))
+    # One query for every designated signer's membership, whatever the number of parties.
+    active = (
+        set(
+            db.session.execute(
+                select(Membership.user_id, Membership.organisation_id).where(
+                    Membership.active.is_(True),
+                    tuple_(Membership.user_id, Membership.organisation_id).in_(
+                        [(s.user_id, s.organisation_id) for s in convention.signers]
+                    ),
+                )
+            ).all()
+        )
+        if convention.signers
+        else set()
+    )
     missing = []
     for party in parties:
         designation = signer_for(convention, party["organisation_id"])
-        if designation is None or not is_active_member(
-            designation.user_id, party["organisation_id"]
-        ):
+        if designation is None or (designation.user_id, party["organisation_id"]) not in active:
             missing.append(party["name"])
     if missing:
         unmet.append(_("Signataire à désigner pour : %(list)s.", list=", ".join(missing)))

@@ -2,7 +2,7 @@
 record's history — each in a fixed number of queries, whatever the number of trainees."""
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.extensions import db
@@ -53,7 +53,7 @@ def promises(operation: Operation) -> list[JobPromise]:
             select(JobPromise)
             .join(Organisation, Organisation.id == JobPromise.organisation_id)
             .where(JobPromise.operation_id == operation.id)
-            .options(selectinload(JobPromise.organisation), selectinload(JobPromise.trainee))
+            .options(selectinload(JobPromise.organisation), joinedload(JobPromise.trainee))
             .order_by(Organisation.name, JobPromise.position_id, JobPromise.rank, JobPromise.id)
         )
     )

@@ -60,8 +60,8 @@ from portal.conventions.state import (  # noqa: F401  (the area's facade)
 )
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
-from portal.design.models import DesignSection, SectionKey, SectionRevision
-from portal.design.services import design_for, is_filled
+from portal.design.models import SectionKey
+from portal.design.services import add_prefilled_section, design_for, is_filled
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.operations.models import Operation
@@ -90,28 +90,7 @@ def start_convention(operation: Operation, *, by: User, org: Organisation) -> Co
     with force_locale("fr"):
         texts = clauses.default_texts(operation)
     for key in SectionKey.clause_keys():
-        content = {"text": texts[key]}
-        section = DesignSection(
-            design=design,
-            key=key,
-            version=1,
-            content=content,
-            updated_by_id=by.id,
-            updated_org_id=org.id,
-        )
-        db.session.add(section)
-        db.session.flush()
-        db.session.add(
-            SectionRevision(
-                section=section,
-                version=1,
-                base_version=0,
-                kind="prefill",
-                content=content,
-                author_id=by.id,
-                organisation_id=org.id,
-            )
-        )
+        add_prefilled_section(design, key, {"text": texts[key]}, by=by, org=org)
     db.session.flush()
     db.session.expire(design, ["clauses"])
     log_event(operation, "convention_started", by=by, org=org, reference=convention.reference)

@@ -97,6 +97,34 @@ def _prefill(operation: Operation) -> dict[SectionKey, dict]:
     return content
 
 
+def add_prefilled_section(
+    design: Design, key: SectionKey, content: dict, *, by: User, org: Organisation
+) -> DesignSection:
+    """A new section at version 1 with its « prefill » revision (design or clause)."""
+    section = DesignSection(
+        design=design,
+        key=key,
+        version=1,
+        content=content,
+        updated_by_id=by.id,
+        updated_org_id=org.id,
+    )
+    db.session.add(section)
+    db.session.flush()
+    db.session.add(
+        SectionRevision(
+            section=section,
+            version=1,
+            base_version=0,
+            kind="prefill",
+            content=content,
+            author_id=by.id,
+            organisation_id=org.id,
+        )
+    )
+    return section
+
+
 def start_design(operation: Operation, *, by: User, org: Organisation) -> Design:
     """Create the design of an operation in co-design, prefilled from the needs analysis."""
     existing = design_for(operation)
@@ -107,27 +135,7 @@ def start_design(operation: Operation, *, by: User, org: Organisation) -> Design
     design = Design(operation=operation)
     db.session.add(design)
     for key, content in _prefill(operation).items():
-        section = DesignSection(
-            design=design,
-            key=key,
-            version=1,
-            content=content,
-            updated_by_id=by.id,
-            updated_org_id=org.id,
-        )
-        db.session.add(section)
-        db.session.flush()
-        db.session.add(
-            SectionRevision(
-                section=section,
-                version=1,
-                base_version=0,
-                kind="prefill",
-                content=content,
-                author_id=by.id,
-                organisation_id=org.id,
-            )
-        )
+        add_prefilled_section(design, key, content, by=by, org=org)
     db.session.flush()
     log_event(operation, "design_started", by=by, org=org)
     return design

@@ -8,8 +8,16 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from portal.accounts.models import Organisation
+from portal.audit.models import AuditEvent
+from portal.audit.services import verify_chain
+from portal.conventions import reminders as convention_reminders
 from portal.core.time import utcnow
+from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from portal.extensions import db
+from portal.immersions import reminders as immersion_reminders
+from portal.lots import cli as lots_cli
+from portal.mail.services import send_pending, smtp_configured
 
 
 def register_cli(app: Flask) -> None:
@@ -21,9 +29,6 @@ def register_cli(app: Flask) -> None:
     )
     def demo_command(if_empty: bool) -> None:
         """Load the French demo data (refused in production)."""
-        from portal.accounts.models import Organisation
-        from portal.demo import DEMO_LOGINS, load_demo
-
         if current_app.config["PORTAL_ENV"] == "production":
             raise click.ClickException("Les données de démonstration sont refusées en production.")
         if db.session.scalar(select(func.count()).select_from(Organisation)):
@@ -39,8 +44,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("demo-logins")
     def demo_logins_command() -> None:
         """Print the demo accounts and their password."""
-        from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
-
         click.echo(f"Comptes de démonstration (mot de passe commun : {DEMO_PASSWORD})")
         for email, role in DEMO_LOGINS:
             click.echo(f"  {email:<32} {role}")
@@ -52,8 +55,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--limit", default=200, show_default=True)
     def mail_send(limit: int) -> None:
         """Send (or retry) the unsent messages of the outbox."""
-        from portal.mail.services import send_pending, smtp_configured
-
         if not smtp_configured():
             raise click.ClickException("MAIL_SERVER n'est pas défini : aucun envoi possible.")
         sent, failed = send_pending(limit=limit)
@@ -64,8 +65,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(mail)
     app.cli.add_command(audit)
     app.cli.add_command(reminders)
-    from portal.lots import cli as lots_cli
-
     lots_cli.register(app)
 
 
@@ -87,9 +86,6 @@ audit = AppGroup("audit", help="Journal d'audit chaîné.")
 @audit.command("verify")
 def audit_verify() -> None:
     """Check the audit hash chain: exit 0 when intact, 1 listing the problems otherwise."""
-    from portal.audit.models import AuditEvent
-    from portal.audit.services import verify_chain
-
     problems = verify_chain()
     total = db.session.scalar(select(func.count()).select_from(AuditEvent))
     if not problems:
@@ -122,9 +118,6 @@ def reminders_send() -> None:
     ``CONVENTION_REMINDER_INTERVAL_HOURS``): running it more often sends nothing twice.
     E-mails are queued in the outbox; ``mail send`` delivers them.
     """
-    from portal.conventions import reminders as convention_reminders
-    from portal.immersions import reminders as immersion_reminders
-
     now = utcnow()
     with _cli_request_context():
         conventions = convention_reminders.send_due_reminders(now)

@@ -15,8 +15,8 @@ from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify
+from portal.operations.events import log_event
 from portal.operations.models import Operation
-from portal.operations.services import log_event
 
 
 def record_version(action: str, version: ConventionVersion, *, by, org, **detail) -> None:

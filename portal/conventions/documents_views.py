@@ -15,10 +15,10 @@ from flask_login import current_user, login_required
 from portal.accounts.access import current_org
 from portal.audit.services import record
 from portal.conventions import bp, documents, pdf
+from portal.conventions.context import load_started
 from portal.conventions.models import ConventionVersion
 from portal.conventions.services import valid_signatures
-from portal.conventions.version_views import version_or_404
-from portal.conventions.views import load_started
+from portal.conventions.version_context import version_or_404
 from portal.extensions import db
 
 

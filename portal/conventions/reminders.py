@@ -31,8 +31,8 @@ from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify
+from portal.operations.events import log_event
 from portal.operations.models import Status
-from portal.operations.services import log_event
 
 MANUAL_GAP = timedelta(hours=24)
 SIGNING = (VersionStatus.TO_SIGN, VersionStatus.PARTIALLY_SIGNED)

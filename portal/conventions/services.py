@@ -41,8 +41,6 @@ from portal.conventions.signing import (  # noqa: F401  (the area's facade)
 )
 from portal.conventions.snapshot import canonical, changed_parts, digest
 from portal.conventions.state import (  # noqa: F401  (the area's facade)
-    AMENDMENT_STEPS,
-    DRAFTING_STEPS,
     changes_since,
     convention_for,
     current_snapshot,
@@ -64,8 +62,8 @@ from portal.design.models import SectionKey
 from portal.design.services import add_prefilled_section, design_for, is_filled
 from portal.extensions import db
 from portal.notifications.services import notify
-from portal.operations.models import Operation
-from portal.operations.services import log_event
+from portal.operations.events import log_event
+from portal.operations.models import AMENDMENT_STEPS, DRAFTING_STEPS, Operation
 
 
 def reference_for(operation: Operation) -> str:

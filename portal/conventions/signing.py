@@ -34,7 +34,7 @@ from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify
-from portal.operations.services import log_event
+from portal.operations.events import log_event, referents_for
 
 AUTH_PASSWORD = "password"  # noqa: S105 - the name of a method, not a secret
 
@@ -212,8 +212,6 @@ def sign(
     operation = version.convention.operation
     log_event(operation, "convention_signed", by=user, org=organisation, number=version.number)
     if version.status == VersionStatus.SIGNED:
-        from portal.operations.services import referents_for
-
         notify(
             referents_for(operation.territory),
             kind="convention_signed",

@@ -17,9 +17,9 @@ from portal.accounts.access import current_org, require
 from portal.accounts.passwords import verify_password
 from portal.audit.services import record
 from portal.conventions import bp, reminders, services
+from portal.conventions.context import load_started
 from portal.conventions.forms import RejectVersionForm, SignForm, ValidateVersionForm
-from portal.conventions.version_views import PAGE, SIGNATURES, version_context, version_or_404
-from portal.conventions.views import load_started
+from portal.conventions.version_context import PAGE, SIGNATURES, version_context, version_or_404
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.operations.access import is_region

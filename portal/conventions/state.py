@@ -20,11 +20,6 @@ from portal.conventions.snapshot import build_snapshot, changed_parts
 from portal.extensions import db
 from portal.operations.models import Operation, Status
 
-# Steps where the convention can be drafted and (re)submitted: first signature, then
-# amendments while the operation runs.
-DRAFTING_STEPS = (Status.CONVENTION,)
-AMENDMENT_STEPS = (Status.RECRUITMENT, Status.TRAINING, Status.FOLLOW_UP)
-
 
 def convention_for(operation: Operation) -> Convention | None:
     return db.session.scalar(select(Convention).where(Convention.operation_id == operation.id))

@@ -28,7 +28,6 @@ from portal.conventions.services import in_force, snapshot_of
 from portal.extensions import db
 
 REFERENCE = re.compile(r"DEFI-\d{4}-\d{4,}")
-SHORT_HASH = 12  # the hex digits printed in the footers
 
 
 def kind_of(data: bytes) -> str | None:

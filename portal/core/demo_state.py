@@ -2,6 +2,7 @@
 
 from sqlalchemy import exists, select
 
+from portal.accounts.models import User
 from portal.extensions import db
 
 DEMO_DOMAIN = "demo.defi.test"
@@ -9,8 +10,6 @@ DEMO_DOMAIN = "demo.defi.test"
 
 def has_demo_data() -> bool:
     """True when any account of the demo domain exists."""
-    from portal.accounts.models import User
-
     return bool(db.session.scalar(select(exists().where(User.email.like(f"%@{DEMO_DOMAIN}")))))
 
 

@@ -6,62 +6,29 @@ JavaScript it redirects (303) to the block on the design page, or shows the bloc
 a page of its own when the form has errors.
 """
 
-from dataclasses import dataclass, field
-from functools import cached_property
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from portal import htmx
 from portal.accounts.access import current_org
-from portal.accounts.models import Membership, Organisation, User
+from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
 from portal.design import bp, services
-from portal.design.comment_forms import CommentForm, ReplyForm, ResolveCommentForm
-from portal.design.models import CommentMention, Design, DesignComment, DesignSection, SectionKey
+from portal.design.comment_context import (
+    comment_form,
+    comment_helpers,
+    reply_form,
+    section_or_404,
+    section_threads,
+)
+from portal.design.comment_forms import ResolveCommentForm
+from portal.design.models import DesignComment, DesignSection
 from portal.extensions import db
-from portal.operations.access import can_steer, load_operation
-from portal.operations.models import Operation, Participant
+from portal.operations.access import can_steer
 
 # --- Loading -----------------------------------------------------------------------------
-
-
-def section_or_404(operation_id: int, key: str) -> tuple[Operation, DesignSection]:
-    """The operation (404 for outsiders) and the section of its design, or 404."""
-    operation = load_operation(operation_id)
-    try:
-        section_key = SectionKey(key)
-    except ValueError:
-        abort(404)
-    section = db.session.scalar(
-        select(DesignSection)
-        .join(Design, Design.id == DesignSection.design_id)
-        .where(Design.operation_id == operation.id, DesignSection.key == section_key)
-    )
-    if section is None:
-        abort(404)
-    return operation, section
-
-
-def section_threads(section: DesignSection) -> list[DesignComment]:
-    """The section's threads, oldest first, with what the block shows (fixed query count)."""
-    return list(
-        db.session.scalars(
-            select(DesignComment)
-            .where(DesignComment.section_id == section.id, DesignComment.parent_id.is_(None))
-            .options(
-                selectinload(DesignComment.author),
-                selectinload(DesignComment.organisation),
-                selectinload(DesignComment.mentions),
-                selectinload(DesignComment.replies).selectinload(DesignComment.author),
-                selectinload(DesignComment.replies).selectinload(DesignComment.organisation),
-            )
-            .order_by(DesignComment.id)
-        )
-    )
 
 
 def _thread(section: DesignSection, comment_id: int) -> DesignComment:
@@ -72,91 +39,6 @@ def _thread(section: DesignSection, comment_id: int) -> DesignComment:
 
 
 # --- Who may be mentioned ----------------------------------------------------------------
-
-
-@dataclass
-class Mentionables:
-    """The active participant organisations of an operation and their active members."""
-
-    organisations: list[Organisation]
-    people: dict[int, list[User]] = field(default_factory=dict)  # by organisation id
-
-    @cached_property
-    def org_names(self) -> dict[int, str]:
-        return {o.id: o.name for o in self.organisations}
-
-    @cached_property
-    def person_names(self) -> dict[int, str]:
-        return {u.id: u.full_name for users in self.people.values() for u in users}
-
-    def mention_label(self, mention: CommentMention) -> str:
-        """Who a mention names; a former participant is read from the database."""
-        if mention.user_id is not None:
-            name = self.person_names.get(mention.user_id)
-            return name or mention.user.full_name
-        return self.org_names.get(mention.organisation_id) or mention.organisation.name
-
-
-def mentionables(operation: Operation) -> Mentionables:
-    """Who may be mentioned on ``operation``: two queries, once per request."""
-    cache = g.setdefault("design_mentionables", {})
-    if operation.id in cache:
-        return cache[operation.id]
-    organisations = list(
-        db.session.scalars(
-            select(Organisation)
-            .join(Participant, Participant.organisation_id == Organisation.id)
-            .where(Participant.operation_id == operation.id, Participant.withdrawn_at.is_(None))
-            .order_by(Organisation.name)
-        )
-    )
-    rows = db.session.execute(
-        select(User, Membership.organisation_id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id.in_([o.id for o in organisations]),
-            Membership.active.is_(True),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.last_name, User.first_name, User.id)
-    ).all()
-    people: dict[int, list[User]] = {o.id: [] for o in organisations}
-    listed: set[int] = set()
-    for user, organisation_id in rows:
-        # Someone in two participant organisations is offered once (a mention is personal).
-        if user.id not in listed:
-            listed.add(user.id)
-            people[organisation_id].append(user)
-    cache[operation.id] = Mentionables(organisations, people)
-    return cache[operation.id]
-
-
-def comment_form(operation: Operation, section: DesignSection, formdata=None) -> CommentForm:
-    """The new-thread form of a section, its mention choices limited to participants."""
-    form = CommentForm(formdata=formdata, prefix=f"comment-{section.key.value}")
-    found = mentionables(operation)
-    form.mention_orgs.choices = [(o.id, o.name) for o in found.organisations]
-    form.mention_users.choices = {
-        o.name: [(u.id, u.full_name) for u in found.people[o.id]]
-        for o in found.organisations
-        if found.people[o.id]
-    }
-    return form
-
-
-def reply_form(thread: DesignComment, formdata=None) -> ReplyForm:
-    """The reply form of a thread."""
-    return ReplyForm(formdata=formdata, prefix=f"reply-{thread.id}")
-
-
-@bp.context_processor
-def comment_helpers() -> dict:
-    """Lets the design pages render the comment forms and mentions (see the templates)."""
-    return {
-        "new_comment_form": comment_form,
-        "new_reply_form": reply_form,
-        "mentionables": mentionables,
-    }
 
 
 # --- Responses ---------------------------------------------------------------------------
@@ -269,3 +151,6 @@ def resolve_comment(operation_id: int, key: str, comment_id: int):
         return _render(operation, section, comment_error=exc.message, status=422)
     db.session.commit()
     return _done(operation, section, _("Fil résolu.") if resolved else _("Fil rouvert."))
+
+
+bp.context_processor(comment_helpers)

@@ -18,7 +18,7 @@ from portal.accounts.forms import EmptyForm
 from portal.core.errors import RuleError
 from portal.core.pagination import paginate
 from portal.design import bp, documents, services
-from portal.design.comments_views import section_or_404
+from portal.design.comment_context import section_or_404
 from portal.design.diffs import Chunk, ItemFormatter, ItemsDiff, items_diff, text_diff
 from portal.design.models import DesignSection, SectionKey, SectionRevision
 from portal.design.queries import load_design

@@ -22,11 +22,19 @@ from portal.design.models import (
     SectionKey,
     SectionRevision,
 )
+from portal.design.rhythm import hours_issues
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
-from portal.operations.models import EmployerNeed, NeedsAnalysis, Operation, Status
+from portal.operations.events import log_event
+from portal.operations.models import (
+    AMENDMENT_STEPS,
+    DRAFTING_STEPS,
+    EmployerNeed,
+    NeedsAnalysis,
+    Operation,
+    Status,
+)
 from portal.operations.needs import BARRIERS, TARGET_PUBLICS
-from portal.operations.services import log_event
 
 PRESENCE_SECONDS = 30
 
@@ -145,9 +153,6 @@ def is_open_for_edit(operation: Operation, key: SectionKey) -> bool:
     """Design sections change during co-design; the convention's clauses while the
     convention is drafted or amended."""
     if key.is_clause:
-        # Imported here: the convention builds on the design, not the other way round.
-        from portal.conventions.services import AMENDMENT_STEPS, DRAFTING_STEPS
-
         return operation.status in DRAFTING_STEPS + AMENDMENT_STEPS
     return operation.status == Status.CO_DESIGN
 
@@ -440,8 +445,6 @@ def open_blocking_comments(design: Design) -> int:
 
 def design_problems(design: Design | None, *, include_approval: bool = True) -> list[str]:
     """Unmet conditions of the gate to the convention, in French."""
-    from portal.design.rhythm import hours_issues
-
     if design is None:
         return [_("La co-conception n'a pas commencé.")]
     problems = []
@@ -454,9 +457,6 @@ def design_problems(design: Design | None, *, include_approval: bool = True) -> 
     if include_approval and design.approved_at is None:
         problems.append(_("La Région n'a pas approuvé la co-conception."))
     return problems
-
-
-MENTION_RE = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+|[\w'’-]+)")
 
 
 def add_comment(

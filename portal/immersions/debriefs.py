@@ -25,8 +25,8 @@ from portal.immersions.models import (
 )
 from portal.immersions.services import design_skills, tutors_by_employer
 from portal.notifications.services import organisation_members
+from portal.operations.events import log_event
 from portal.operations.models import Operation
-from portal.operations.services import log_event
 
 
 @dataclass

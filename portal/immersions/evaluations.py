@@ -21,8 +21,8 @@ from portal.immersions.models import (
 )
 from portal.immersions.services import signatory_employers
 from portal.notifications.services import notify
+from portal.operations.events import log_event
 from portal.operations.models import Operation
-from portal.operations.services import log_event
 from portal.recruitment import services as recruitment_services
 from portal.recruitment.models import Trainee, TraineeStatus
 

@@ -29,8 +29,8 @@ from portal.immersions.models import (
     WouldHire,
 )
 from portal.notifications.services import notify, organisation_members
+from portal.operations.events import log_event
 from portal.operations.models import Operation, Participant, ParticipantRole
-from portal.operations.services import log_event
 from portal.recruitment import rules as recruitment_rules
 from portal.recruitment.models import JobPromise, Trainee
 

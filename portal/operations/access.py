@@ -9,7 +9,7 @@ from flask import abort
 from sqlalchemy import Select, exists, select
 
 from portal.accounts.access import acting_for_region, current_membership, current_org
-from portal.accounts.models import OrgKind, Territory
+from portal.accounts.models import Territory
 from portal.extensions import db
 from portal.operations.models import Operation, Participant
 
@@ -55,15 +55,6 @@ def is_carrier(operation: Operation) -> bool:
 def can_steer(operation: Operation) -> bool:
     """The organisme porteur and the Région drive the operation (details, participants, steps)."""
     return is_carrier(operation) or is_region()
-
-
-def is_participating_employer(operation: Operation) -> bool:
-    org = current_org()
-    return (
-        org is not None
-        and org.kind == OrgKind.EMPLOYER
-        and any(p.organisation_id == org.id for p in operation.active_participants())
-    )
 
 
 def load_operation(operation_id: int, loader=None) -> Operation:

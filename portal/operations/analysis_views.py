@@ -27,11 +27,10 @@ from portal.operations.analysis_forms import (
     FigureForm,
     PositionForm,
 )
+from portal.operations.context import existing_analysis, needs_by_org, summary_context
 from portal.operations.models import (
     ContractType,
     DiagnosisFigure,
-    EmployerNeed,
-    NeedsAnalysis,
     Operation,
     Participant,
     Position,
@@ -69,66 +68,11 @@ def _require_own_need(employer: Organisation) -> None:
     require(current_org().id == employer.id)
 
 
-def _needs_by_org(operation: Operation) -> dict[int, EmployerNeed]:
-    rows = db.session.scalars(
-        select(EmployerNeed)
-        .where(EmployerNeed.operation_id == operation.id)
-        .options(selectinload(EmployerNeed.positions), selectinload(EmployerNeed.updated_by))
-    ).all()
-    return {need.organisation_id: need for need in rows}
-
-
-def _existing_analysis(operation: Operation) -> NeedsAnalysis | None:
-    """The analysis if it exists: pages only read, the services create it on first write."""
-    return db.session.scalar(
-        select(NeedsAnalysis)
-        .where(NeedsAnalysis.operation_id == operation.id)
-        .options(
-            selectinload(NeedsAnalysis.figures),
-            selectinload(NeedsAnalysis.sent_by),
-            selectinload(NeedsAnalysis.answered_by),
-        )
-    )
-
-
 def _editable(operation: Operation) -> bool:
     return operation.status in needs.EDITABLE_STATUSES
 
 
 # --- Context ---------------------------------------------------------------------------
-
-
-def summary_context(operation: Operation) -> dict:
-    """What ``_analysis_summary.html`` shows: positions per employer vs the target headcount,
-    and where the exchange with the Région stands. Reads only (safe on GET).
-
-    The organisme porteur and the Région see every employer's line; an employer sees its
-    own line; everyone sees the totals. ``operation.participants`` should be loaded.
-    """
-    rows = needs.positions_by_employer(operation)
-    total = sum(count for _employer, count, _lasting in rows)
-    lasting = sum(lasting for _employer, _count, lasting in rows)
-    all_rows = can_steer(operation)
-    org_id = current_org().id
-    analysis = _existing_analysis(operation)
-    sent = analysis is not None and analysis.sent_at is not None
-    answered = (
-        sent and analysis.answered_at is not None and analysis.answered_at >= analysis.sent_at
-    )
-    target = operation.target_headcount
-    return {
-        "analysis": analysis,
-        "needs_by_org": _needs_by_org(operation),
-        "rows": rows if all_rows else [row for row in rows if row[0].id == org_id],
-        "all_rows": all_rows,
-        "total": total,
-        "lasting": lasting,
-        "target": target,
-        "missing": max(target - total, 0) if target else 0,
-        "sent": sent,
-        "answered": answered,
-        "awaiting_answer": sent and not answered,
-    }
 
 
 def _block(employer, need, *, editable: bool, **forms) -> dict:
@@ -260,7 +204,7 @@ def edit_employer_need(operation_id: int, org_id: int):
     operation = _load(operation_id)
     employer = _employer(operation, org_id)
     _require_own_need(employer)
-    need = _needs_by_org(operation).get(employer.id) if request.method == "GET" else None
+    need = needs_by_org(operation).get(employer.id) if request.method == "GET" else None
     form = EmployerNeedForm(obj=need)
     error = None
     if form.validate_on_submit():
@@ -367,7 +311,7 @@ def edit_analysis(operation_id: int):
     """
     operation = _load(operation_id)
     require(can_steer(operation))
-    form = AnalysisForm(obj=_existing_analysis(operation) if request.method == "GET" else None)
+    form = AnalysisForm(obj=existing_analysis(operation) if request.method == "GET" else None)
     error = None
     if form.validate_on_submit():
         data = {name: form[name].data for name in needs.ANALYSIS_FIELDS}

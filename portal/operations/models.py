@@ -53,6 +53,22 @@ class Status(TitledEnum):
     CANCELLED = "cancelled"
 
 
+# The steps in their order, and the steps where the partnership convention is drafted
+# (first signature) or amended (while the operation runs): shared by several areas.
+FORWARD_STEPS = (
+    Status.NEED_REPORTED,
+    Status.ANALYSIS,
+    Status.CO_DESIGN,
+    Status.CONVENTION,
+    Status.RECRUITMENT,
+    Status.TRAINING,
+    Status.FOLLOW_UP,
+    Status.CLOSED,
+)
+DRAFTING_STEPS = (Status.CONVENTION,)
+AMENDMENT_STEPS = (Status.RECRUITMENT, Status.TRAINING, Status.FOLLOW_UP)
+
+
 @titled(
     {
         "lot": _l("Marché (lot)"),

@@ -11,6 +11,7 @@ from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
+from portal.operations.events import log_event, referents_for
 from portal.operations.models import (
     DiagnosisFigure,
     EmployerNeed,
@@ -20,7 +21,6 @@ from portal.operations.models import (
     Position,
     Status,
 )
-from portal.operations.services import log_event, referents_for
 
 TARGET_PUBLICS = {
     "job_seekers": _l("Demandeurs d'emploi"),

@@ -125,15 +125,6 @@ def positions_promised(operation: Operation) -> int:
     )
 
 
-def needs_by_organisation(operation: Operation) -> dict[int, EmployerNeed]:
-    needs = db.session.scalars(
-        select(EmployerNeed)
-        .where(EmployerNeed.operation_id == operation.id)
-        .options(selectinload(EmployerNeed.positions))
-    ).all()
-    return {n.organisation_id: n for n in needs}
-
-
 def timeline_page(operation: Operation, page: int) -> tuple[list[OperationEvent], bool]:
     """One page of the timeline, newest first, and whether an older page exists."""
     events = db.session.scalars(

@@ -8,18 +8,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts import services as accounts
-from portal.accounts.models import Organisation, OrgKind, Territory, User
+from portal.accounts.models import Organisation, OrgKind, PartnerType, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
-from portal.notifications.services import notify, organisation_members, region_admins
-from portal.operations import states
+from portal.notifications.services import notify, organisation_members
+from portal.operations.events import log_event, referents_for, region_organisation
 from portal.operations.models import (
     Funding,
     Operation,
-    OperationEvent,
     Participant,
     ParticipantRole,
     Status,
@@ -28,35 +27,6 @@ from portal.operations.models import (
 
 class ExclusivityError(RuleError):
     """The need falls under another organisme's lot; the Région has been told."""
-
-
-def region_organisation() -> Organisation:
-    """The Région (one per portal)."""
-    region = db.session.scalar(
-        select(Organisation).where(Organisation.kind == OrgKind.REGION).order_by(Organisation.id)
-    )
-    if region is None:
-        raise RuleError(_("Aucune organisation Région n'est définie dans le portail."))
-    return region
-
-
-def log_event(operation: Operation, kind: str, *, by: User | None, org=None, **detail):
-    """Append an event to the operation's timeline (and the audit log)."""
-    event = OperationEvent(
-        operation_id=operation.id,
-        actor_id=getattr(by, "id", None),
-        organisation_id=getattr(org, "id", None),
-        kind=kind,
-        detail=detail,
-    )
-    db.session.add(event)
-    record(f"operation.{kind}", actor=by, organisation=org, obj=operation, **detail)
-    return event
-
-
-def referents_for(territory: Territory) -> list[User]:
-    """Who the Région must tell at once: the bassin's referent, else the Région's admins."""
-    return [territory.referent] if territory.referent else region_admins()
 
 
 def _add_participant(operation, organisation, role, *, by, by_right=False) -> Participant:
@@ -293,44 +263,6 @@ def update_operation(operation: Operation, data: dict, *, by: User, org: Organis
         log_event(operation, "updated", by=by, org=org, fields=sorted(changed))
 
 
-def advance(operation: Operation, target: Status, *, by: User, org: Organisation) -> None:
-    """Move the operation to ``target`` if the transition's guard is satisfied."""
-    unmet = states.unmet_conditions(operation, target)
-    if unmet:
-        raise RuleError(" ".join(unmet))
-    previous = operation.status
-    operation.status = target
-    log_event(operation, "advanced", by=by, org=org, source=previous.value, target=target.value)
-    if target == Status.CO_DESIGN:
-        # Imported here: the design area is built on the operations area, not the reverse.
-        from portal.design.services import start_design
-
-        start_design(operation, by=by, org=org)
-    elif target == Status.CONVENTION:
-        from portal.conventions.services import start_convention
-
-        start_convention(operation, by=by, org=org)
-    elif target == Status.RECRUITMENT:
-        from portal.recruitment.services import create_promises
-
-        create_promises(operation)
-
-
-def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
-    """Cancel an operation that is not closed, with a reason."""
-    if not states.can_cancel(operation):
-        raise RuleError(_("Une opération close ou déjà annulée ne peut pas être annulée."))
-    if not reason.strip():
-        raise RuleError(_("Indiquez le motif de l'annulation."), "reason")
-    previous = operation.status
-    operation.status = Status.CANCELLED
-    operation.cancel_reason = reason.strip()
-    log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
-    from portal.conventions.services import void_for_cancellation
-
-    void_for_cancellation(operation, by=by, org=org)
-
-
 ROLE_KINDS = {
     ParticipantRole.EMPLOYER: {OrgKind.EMPLOYER},
     ParticipantRole.PARTNER_ORIENTATION: {OrgKind.PARTNER},
@@ -425,8 +357,6 @@ def invite_new_organisation(
         )
     organisation = Organisation(kind=kind, name=name.strip(), territory=operation.territory)
     if kind == OrgKind.PARTNER:
-        from portal.accounts.models import PartnerType
-
         organisation.partner_type = (
             PartnerType.ORIENTATION
             if role == ParticipantRole.PARTNER_ORIENTATION

@@ -1,13 +1,13 @@
-"""The lifecycle of an operation, declared as data: transitions and their guards.
+"""Guards of the first steps of an operation, which read only the operations area.
 
 A guard returns the list of unmet conditions, in French; an empty list lets the step
-happen. Steps whose feature has not landed yet say so instead of passing silently.
+happen. The transition table and the verbs that move an operation are in
+``lifecycle.py``, which sits above the areas.
 """
 
 from collections.abc import Callable
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -17,19 +17,7 @@ from portal.operations.models import (
     NeedsAnalysis,
     Operation,
     Position,
-    Status,
 )
-
-FORWARD = [
-    Status.NEED_REPORTED,
-    Status.ANALYSIS,
-    Status.CO_DESIGN,
-    Status.CONVENTION,
-    Status.RECRUITMENT,
-    Status.TRAINING,
-    Status.FOLLOW_UP,
-    Status.CLOSED,
-]
 
 Guard = Callable[[Operation], list[str]]
 
@@ -75,28 +63,6 @@ def guard_to_co_design(operation: Operation) -> list[str]:
     return unmet
 
 
-def guard_to_convention(operation: Operation) -> list[str]:
-    """The co-design is complete, consistent, free of blocking comments and approved."""
-    # Imported here: the design area is built on the operations area, not the reverse.
-    from portal.design.services import design_for, design_problems
-
-    return design_problems(design_for(operation))
-
-
-def guard_to_recruitment(operation: Operation) -> list[str]:
-    """The Région validated a version of the partnership convention."""
-    from portal.conventions.services import recruitment_problems
-
-    return recruitment_problems(operation)
-
-
-def guard_to_training(operation: Operation) -> list[str]:
-    """A trainee in training and the session started (or an explicit early-start decision)."""
-    from portal.recruitment.services import training_start_problems
-
-    return training_start_problems(operation)
-
-
 def not_available_yet(step: str) -> Guard:
     """A guard for a step whose feature is not in the portal yet: it always explains why."""
 
@@ -106,34 +72,3 @@ def not_available_yet(step: str) -> Guard:
         ]
 
     return guard
-
-
-TRANSITIONS: dict[tuple[Status, Status], Guard] = {
-    (Status.NEED_REPORTED, Status.ANALYSIS): guard_to_analysis,
-    (Status.ANALYSIS, Status.CO_DESIGN): guard_to_co_design,
-    (Status.CO_DESIGN, Status.CONVENTION): guard_to_convention,
-    (Status.CONVENTION, Status.RECRUITMENT): guard_to_recruitment,
-    (Status.RECRUITMENT, Status.TRAINING): guard_to_training,
-    (Status.TRAINING, Status.FOLLOW_UP): not_available_yet(_l("Suivi dans l'emploi")),
-    (Status.FOLLOW_UP, Status.CLOSED): not_available_yet(_l("Clôture")),
-}
-
-
-def next_status(operation: Operation) -> Status | None:
-    """The step after the current one, if any."""
-    for source, target in TRANSITIONS:
-        if source == operation.status:
-            return target
-    return None
-
-
-def unmet_conditions(operation: Operation, target: Status) -> list[str]:
-    """Why ``operation`` cannot move to ``target`` now (empty when it can)."""
-    guard = TRANSITIONS.get((operation.status, target))
-    if guard is None:
-        return [_("Cette étape ne suit pas l'étape actuelle de l'opération.")]
-    return guard(operation)
-
-
-def can_cancel(operation: Operation) -> bool:
-    return operation.status not in (Status.CLOSED, Status.CANCELLED)

@@ -3,7 +3,12 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.accounts.models import OrgKind
+from portal.design.models import SectionKey
+from portal.design.services import design_for, design_problems
+from portal.immersions.queries import todo as immersion_todo
 from portal.lots.models import Category
+from portal.operations import lifecycle
 from portal.operations.models import Funding, OperationEvent, ParticipantRole, Status
 
 EVENT_TITLES = {
@@ -81,8 +86,6 @@ def describe(event: OperationEvent) -> str:
     if "funding" in detail:
         detail["funding"] = _title_of(Funding, detail["funding"])
     if "section" in detail:
-        from portal.design.models import SectionKey
-
         detail["section"] = _title_of(SectionKey, detail["section"])
     template = EVENT_TITLES.get(event.kind)
     if template is None:
@@ -99,9 +102,6 @@ def category_title(value) -> str:
 
 def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list[str]:
     """What the current organisation is expected to do now on this operation."""
-    from portal.accounts.models import OrgKind
-    from portal.operations import states
-
     tasks = []
     if not operation.is_open:
         return tasks
@@ -117,8 +117,6 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
         ):
             tasks.append(_("Répondre à l'analyse des besoins transmise par l'organisme."))
         if operation.status == Status.CO_DESIGN:
-            from portal.design.services import design_for, design_problems
-
             design = design_for(operation)
             if (
                 design is not None
@@ -138,10 +136,8 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
             tasks.append(_("Associer les employeurs qui promettent des emplois."))
         if operation.status == Status.ANALYSIS and (analysis is None or analysis.sent_at is None):
             tasks.append(_("Compléter l'analyse des besoins et la transmettre à la Région."))
-        target = states.next_status(operation)
-        if target and not states.unmet_conditions(operation, target):
+        target = lifecycle.next_status(operation)
+        if target and not lifecycle.unmet_conditions(operation, target):
             tasks.append(_("Passer à l'étape « %(step)s ».", step=target.title))
-    from portal.immersions.queries import todo as immersion_todo
-
     tasks.extend(immersion_todo(operation, org=org, carrier=operation.provider_id == org.id))
     return tasks

@@ -12,8 +12,9 @@ from portal.core.errors import RuleError
 from portal.core.pagination import paginate, requested_page
 from portal.extensions import db
 from portal.lots.models import Category
-from portal.operations import analysis_views, bp, queries, services, states
+from portal.operations import bp, lifecycle, queries, services
 from portal.operations.access import can_steer, is_region, load_operation
+from portal.operations.context import summary_context
 from portal.operations.forms import (
     AcknowledgeForm,
     AdvanceForm,
@@ -117,15 +118,15 @@ def show_operation(operation_id: int):
     operation = load_operation(operation_id, loader=queries.load_for_page)
     org = current_org()
     steer = can_steer(operation)
-    summary = analysis_views.summary_context(operation)
-    target = states.next_status(operation)
+    summary = summary_context(operation)
+    target = lifecycle.next_status(operation)
     events, has_more = queries.timeline_page(operation, 1)
     return render_template(
         "operations/show.html",
         operation=operation,
-        steps=states.FORWARD,
-        step_index=states.FORWARD.index(operation.status)
-        if operation.status in states.FORWARD
+        steps=lifecycle.FORWARD,
+        step_index=lifecycle.FORWARD.index(operation.status)
+        if operation.status in lifecycle.FORWARD
         else None,
         positions=queries.positions_promised(operation),
         todo=todo_for(
@@ -138,7 +139,7 @@ def show_operation(operation_id: int):
         can_steer=steer,
         region=is_region(),
         target=target,
-        unmet=states.unmet_conditions(operation, target) if target else [],
+        unmet=lifecycle.unmet_conditions(operation, target) if target else [],
         analysis_summary=summary,
         events=events,
         has_more=has_more,
@@ -291,7 +292,7 @@ def advance(operation_id: int):
     return _act(
         operation,
         form,
-        lambda: services.advance(operation, target, by=current_user, org=current_org()),
+        lambda: lifecycle.advance(operation, target, by=current_user, org=current_org()),
         _("L'opération passe à l'étape « %(step)s ».", step=target.title),
     )
 
@@ -306,7 +307,7 @@ def cancel(operation_id: int):
     return _act(
         operation,
         form,
-        lambda: services.cancel(
+        lambda: lifecycle.cancel(
             operation, reason=form.reason.data, by=current_user, org=current_org()
         ),
         _("Opération annulée."),

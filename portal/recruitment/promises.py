@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
 from portal.extensions import db
+from portal.operations.events import log_event
 from portal.operations.models import EmployerNeed, Operation
 from portal.operations.needs import employer_participants
-from portal.operations.services import log_event
 from portal.recruitment.models import JobPromise
 
 

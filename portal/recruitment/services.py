@@ -18,9 +18,9 @@ from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
+from portal.operations.events import log_event
 from portal.operations.models import Operation
 from portal.operations.needs import TARGET_PUBLICS
-from portal.operations.services import log_event
 from portal.recruitment import rules
 from portal.recruitment.models import (
     ExitReason,

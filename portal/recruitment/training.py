@@ -12,8 +12,8 @@ from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
+from portal.operations.events import log_event, referents_for
 from portal.operations.models import Operation, Status
-from portal.operations.services import log_event, referents_for
 from portal.recruitment import queries
 from portal.recruitment.models import Trainee, TraineeStatus
 

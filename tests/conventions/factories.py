@@ -26,7 +26,7 @@ from portal.conventions.models import Convention, ConventionVersion, Signature
 from portal.design import services as design_services
 from portal.design.models import Design, SectionKey
 from portal.extensions import db
-from portal.operations import needs
+from portal.operations import lifecycle, needs
 from portal.operations import services as operations
 from portal.operations.models import ContractType, Operation, ParticipantRole, Status
 from tests.operations.factories import Market
@@ -178,7 +178,7 @@ def make_convention_ready(
     a_user, of_a = market.a_user, market.of_a
     operation = market.report()
     operations.acknowledge_need(operation, by=market.referent, org=market.region)
-    operations.advance(operation, Status.ANALYSIS, by=a_user, org=of_a)
+    lifecycle.advance(operation, Status.ANALYSIS, by=a_user, org=of_a)
     if partner:
         operations.add_participant(
             operation, market.partner, ParticipantRole.PARTNER_EMPLOYMENT, by=a_user, org=of_a
@@ -202,11 +202,11 @@ def make_convention_ready(
     needs.answer_analysis(analysis, "Accord", by=market.referent, org=market.region)
     operation.session_start, operation.session_end = SESSION
     operation.hours_centre, operation.hours_company = 420, 140
-    operations.advance(operation, Status.CO_DESIGN, by=a_user, org=of_a)
+    lifecycle.advance(operation, Status.CO_DESIGN, by=a_user, org=of_a)
     design = design_services.design_for(operation)
     _fill_design(market, design)
     design_services.approve_design(design, by=market.referent, org=market.region)
-    operations.advance(operation, Status.CONVENTION, by=a_user, org=of_a)
+    lifecycle.advance(operation, Status.CONVENTION, by=a_user, org=of_a)
     convention = conventions.convention_for(operation)
     db.session.expire(design, ["sections"])
     ready = ConventionReady(market, operation, design, convention)

@@ -16,7 +16,7 @@ from portal.conventions import services as conventions
 from portal.conventions.documents import convention_docx, filename
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.extensions import db
-from portal.operations import services as operations
+from portal.operations import lifecycle
 from portal.operations.models import Status
 from tests.conventions.factories import make_convention_ready, sign_all, sign_as
 from tests.conventions.helpers_documents import (
@@ -200,7 +200,7 @@ def test_an_amendment_says_so_on_its_title_page(ctx):
     sign_all(ready, first)
     ready.validate(first)
     user, org = ready.carrier
-    operations.advance(ready.operation, Status.RECRUITMENT, by=user, org=org)
+    lifecycle.advance(ready.operation, Status.RECRUITMENT, by=user, org=org)
     ready.edit_clause("Le comité de pilotage se réunit chaque mois.")
     amendment = ready.submit()
     assert amendment.is_amendment

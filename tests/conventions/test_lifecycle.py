@@ -14,8 +14,7 @@ from portal.design.models import SectionKey
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
-from portal.operations import services as operations
-from portal.operations import states
+from portal.operations import lifecycle
 from portal.operations.models import Status
 from tests.conventions.factories import (
     make_convention_ready,
@@ -125,7 +124,7 @@ def test_cancelling_the_operation_voids_the_open_version(ready):
     market = ready.market
     version = ready.submit()
     signature = sign_as(version, market.a_user, market.of_a)
-    operations.cancel(ready.operation, reason="Plus de financement", by=market.referent,
+    lifecycle.cancel(ready.operation, reason="Plus de financement", by=market.referent,
                       org=market.region)  # fmt: skip
     assert version.status == VS.VOIDED and version.void_reason == "Opération annulée."
     assert signature.voided_at is not None
@@ -153,7 +152,7 @@ def test_an_amendment_leaves_the_validated_version_in_force_until_validated(ctx)
     ready = make_convention_ready()
     market = ready.market
     first = validated_convention(ready)
-    operations.advance(ready.operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
+    lifecycle.advance(ready.operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
     assert services.submission_problems(ready.convention) == [
         "Rien n'a changé depuis la version 1 : aucune nouvelle version à soumettre."
     ]
@@ -176,7 +175,7 @@ def test_a_rejected_amendment_leaves_the_validated_version_in_force(ctx):
     ready = make_convention_ready()
     market = ready.market
     first = validated_convention(ready)
-    operations.advance(ready.operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
+    lifecycle.advance(ready.operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
     ready.edit_clause("Un objet reformulé.")
     amendment = ready.submit()
     referent, region = ready.region
@@ -197,11 +196,11 @@ def test_no_amendment_without_a_validated_convention(ready):
 
 def test_recruitment_waits_for_the_regions_validation(ready):
     market = ready.market
-    assert states.unmet_conditions(ready.operation, Status.RECRUITMENT) == [NOT_VALIDATED]
+    assert lifecycle.unmet_conditions(ready.operation, Status.RECRUITMENT) == [NOT_VALIDATED]
     version = ready.submit()
     sign_all(ready, version)
     with pytest.raises(RuleError, match=NOT_VALIDATED):
-        operations.advance(ready.operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
+        lifecycle.advance(ready.operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
     ready.validate(version)
-    operations.advance(ready.operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
+    lifecycle.advance(ready.operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
     assert ready.operation.status == Status.RECRUITMENT

@@ -16,7 +16,7 @@ from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
-from portal.operations import services as operations
+from portal.operations import lifecycle
 from portal.operations.models import OperationEvent
 from tests.conventions.factories import make_convention_ready, sign_all, sign_as
 
@@ -260,7 +260,7 @@ def test_versions_that_no_longer_wait_for_signers_are_left_alone(ready, version)
 
 def test_a_cancelled_operation_is_not_reminded(ready, version):
     market = ready.market
-    operations.cancel(ready.operation, reason="Abandon", by=market.referent, org=market.region)
+    lifecycle.cancel(ready.operation, reason="Abandon", by=market.referent, org=market.region)
     assert reminders.send_due_reminders(at(version, days=10)) == 0
 
 

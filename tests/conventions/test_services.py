@@ -18,8 +18,8 @@ from portal.design.models import SectionKey
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
+from portal.operations import lifecycle
 from portal.operations import services as operations
-from portal.operations import states
 from portal.operations.models import ParticipantRole, Status
 from tests.conftest import make_user
 from tests.conventions.factories import (
@@ -304,12 +304,12 @@ def test_the_states_from_to_sign_to_validated_in_any_signing_order(ready):
         select(Notification).where(Notification.kind == "convention_signed")
     ).all()
     assert note.user_id == market.referent.id
-    assert states.unmet_conditions(ready.operation, Status.RECRUITMENT) == [NOT_VALIDATED]
+    assert lifecycle.unmet_conditions(ready.operation, Status.RECRUITMENT) == [NOT_VALIDATED]
     ready.validate(version)
     assert version.status == VS.VALIDATED and version.validated_by_id == market.referent.id
     assert services.state(ready.convention) == VS.VALIDATED
     assert services.in_force(ready.convention) == version
-    assert states.unmet_conditions(ready.operation, Status.RECRUITMENT) == []
+    assert lifecycle.unmet_conditions(ready.operation, Status.RECRUITMENT) == []
     told = db.session.scalars(
         select(Notification.user_id).where(Notification.kind == "convention_validated")
     ).all()

@@ -12,7 +12,7 @@ from portal.design import services
 from portal.design.models import SectionKey, SectionRevision
 from portal.design.services import design_for, design_problems
 from portal.extensions import db
-from portal.operations import needs, states
+from portal.operations import lifecycle, needs
 from portal.operations import services as operations
 from portal.operations.models import ContractType, Status
 from tests.operations.factories import Market
@@ -25,7 +25,7 @@ def to_co_design(market: Market):
     co-design (which starts its design); 420 h in centre and 140 h in company."""
     operation = market.report()
     operations.acknowledge_need(operation, by=market.referent, org=market.region)
-    operations.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
+    lifecycle.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
     need = needs.need_for(operation, market.employer)
     needs.save_employer_need(
         need,
@@ -58,7 +58,7 @@ def to_co_design(market: Market):
     needs.answer_analysis(analysis, "Accord", by=market.referent, org=market.region)
     operation.session_start, operation.session_end = SESSION
     operation.hours_centre, operation.hours_company = 420, 140
-    operations.advance(operation, Status.CO_DESIGN, by=market.a_user, org=market.of_a)
+    lifecycle.advance(operation, Status.CO_DESIGN, by=market.a_user, org=market.of_a)
     return operation
 
 
@@ -317,14 +317,14 @@ def test_only_the_carrier_and_the_region_validate_and_never_an_empty_section(mar
 def test_the_gate_holds_until_the_design_is_complete_and_approved(market, design):
     operation = design.operation
     fill(market, design)
-    assert states.unmet_conditions(operation, Status.CONVENTION) == [
+    assert lifecycle.unmet_conditions(operation, Status.CONVENTION) == [
         "La Région n'a pas approuvé la co-conception."
     ]
     with pytest.raises(RuleError, match="Seule la Région"):
         services.approve_design(design, by=market.a_user, org=market.of_a)
     services.approve_design(design, by=market.referent, org=market.region, comment="Bon travail")
-    assert states.unmet_conditions(operation, Status.CONVENTION) == []
-    operations.advance(operation, Status.CONVENTION, by=market.a_user, org=market.of_a)
+    assert lifecycle.unmet_conditions(operation, Status.CONVENTION) == []
+    lifecycle.advance(operation, Status.CONVENTION, by=market.a_user, org=market.of_a)
     assert operation.status == Status.CONVENTION
 
 
@@ -365,7 +365,7 @@ def _problems_with(market, design, key, content) -> list[str]:
 def test_the_gate_names_each_unmet_condition(market, design, key, content, expected):
     problems = _problems_with(market, design, key, content)
     assert any(p.startswith(expected) for p in problems), problems
-    assert states.unmet_conditions(design.operation, Status.CONVENTION)[0] == problems[0]
+    assert lifecycle.unmet_conditions(design.operation, Status.CONVENTION)[0] == problems[0]
 
 
 def test_points_of_attention_are_optional(market, design):
@@ -391,6 +391,6 @@ def test_an_open_blocking_comment_holds_the_gate(market, design):
 def test_no_design_no_convention(market):
     operation = market.report()
     operation.status = Status.CO_DESIGN
-    assert states.unmet_conditions(operation, Status.CONVENTION) == [
+    assert lifecycle.unmet_conditions(operation, Status.CONVENTION) == [
         "La co-conception n'a pas commencé."
     ]

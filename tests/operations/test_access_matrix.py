@@ -48,7 +48,7 @@ HOME_CARE = "Assistant·e de vie aux familles"  # Orléans, just reported, Forma
 RUNNING = "Préparateur·rice de commandes — session de Saran"  # Orléans, in training
 ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING}
 
-# Which demo operations each account sees, written from the demo's story (portal/demo*.py),
+# Which demo operations each account sees, written from the demo's story (portal/demo/),
 # not from the code under test. of@ belongs to two organismes and acts for the first one,
 # Forma'Centre Loiret. The Région's admin sees every operation; a referent, the bassin's.
 SEES = {

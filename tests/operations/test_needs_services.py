@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.operations import needs, services, states
+from portal.operations import lifecycle, needs, services
 from portal.operations.models import (
     ContractType,
     DiagnosisFigure,
@@ -313,12 +313,12 @@ def test_answered_analysis_opens_co_design_once_positions_exist(market, operatio
     analysis = ready_analysis(market, operation)
     needs.send_analysis(analysis, by=market.a_user, org=market.of_a)
     needs.answer_analysis(analysis, "Accord", by=market.referent, org=market.region)
-    assert states.unmet_conditions(operation, Status.CO_DESIGN) == [
+    assert lifecycle.unmet_conditions(operation, Status.CO_DESIGN) == [
         "Aucun employeur n'a encore indiqué de poste à pourvoir."
     ]
     need = needs.need_for(operation, market.employer2)
     needs.add_position(need, position(), by=market.employer2_user, org=market.employer2)
-    assert states.unmet_conditions(operation, Status.CO_DESIGN) == []
+    assert lifecycle.unmet_conditions(operation, Status.CO_DESIGN) == []
 
 
 # --- Totals ------------------------------------------------------------------------------

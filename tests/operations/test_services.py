@@ -9,7 +9,7 @@ from portal.extensions import db
 from portal.lots.models import Category
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
-from portal.operations import needs, services, states
+from portal.operations import lifecycle, needs, services
 from portal.operations.models import (
     ContractType,
     Funding,
@@ -174,7 +174,7 @@ def test_decline_needs_a_reason(market):
         org=market.region,
     )
     assert operation.funding == Funding.DECLINED
-    assert states.unmet_conditions(operation, Status.ANALYSIS)
+    assert lifecycle.unmet_conditions(operation, Status.ANALYSIS)
 
 
 # --- Lifecycle guards --------------------------------------------------------------------
@@ -182,11 +182,11 @@ def test_decline_needs_a_reason(market):
 
 def test_to_analysis_needs_acknowledgement_and_settled_funding(market):
     operation = market.report(rome_code="H2102")
-    unmet = states.unmet_conditions(operation, Status.ANALYSIS)
+    unmet = lifecycle.unmet_conditions(operation, Status.ANALYSIS)
     assert any("accusé réception" in u for u in unmet)
     assert any("hors marché" in u for u in unmet)
     with pytest.raises(RuleError):
-        services.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
+        lifecycle.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
     services.acknowledge_need(operation, by=market.referent, org=market.region)
     services.launch_fref(
         operation,
@@ -195,21 +195,21 @@ def test_to_analysis_needs_acknowledgement_and_settled_funding(market):
         by=market.region_admin,
         org=market.region,
     )
-    assert states.unmet_conditions(operation, Status.ANALYSIS) == []
-    services.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
+    assert lifecycle.unmet_conditions(operation, Status.ANALYSIS) == []
+    lifecycle.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
     assert operation.status == Status.ANALYSIS
 
 
 def _to_analysis(market):
     operation = market.report()
     services.acknowledge_need(operation, by=market.referent, org=market.region)
-    services.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
+    lifecycle.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
     return operation
 
 
 def test_to_co_design_needs_positions_and_the_answered_analysis(market):
     operation = _to_analysis(market)
-    unmet = states.unmet_conditions(operation, Status.CO_DESIGN)
+    unmet = lifecycle.unmet_conditions(operation, Status.CO_DESIGN)
     assert len(unmet) == 3  # no position, no publics, analysis not sent
     need = needs.need_for(operation, market.employer)
     needs.add_position(
@@ -226,11 +226,11 @@ def test_to_co_design_needs_positions_and_the_answered_analysis(market):
         org=market.of_a,
     )
     needs.send_analysis(analysis, by=market.a_user, org=market.of_a)
-    assert states.unmet_conditions(operation, Status.CO_DESIGN) == [
+    assert lifecycle.unmet_conditions(operation, Status.CO_DESIGN) == [
         "La Région n'a pas encore répondu à l'analyse des besoins transmise."
     ]
     needs.answer_analysis(analysis, "Accord", by=market.referent, org=market.region)
-    services.advance(operation, Status.CO_DESIGN, by=market.a_user, org=market.of_a)
+    lifecycle.advance(operation, Status.CO_DESIGN, by=market.a_user, org=market.of_a)
     assert operation.status == Status.CO_DESIGN
 
 
@@ -239,15 +239,15 @@ def test_later_steps_say_they_are_not_available_yet(market):
     # Co-design → convention is guarded by the design (tests/design), convention →
     # recruitment by the convention (tests/conventions), recruitment → training by the
     # trainees (tests/recruitment).
-    for source, target in list(states.TRANSITIONS)[5:]:
+    for source, target in list(lifecycle.TRANSITIONS)[5:]:
         operation.status = source
-        unmet = states.unmet_conditions(operation, target)
+        unmet = lifecycle.unmet_conditions(operation, target)
         assert len(unmet) == 1 and "pas encore disponible" in unmet[0]
 
 
 def test_skipping_a_step_is_refused(market):
     operation = market.report()
-    assert states.unmet_conditions(operation, Status.CO_DESIGN) == [
+    assert lifecycle.unmet_conditions(operation, Status.CO_DESIGN) == [
         "Cette étape ne suit pas l'étape actuelle de l'opération."
     ]
 
@@ -268,21 +268,21 @@ def test_advancing_writes_the_timeline(market):
 def test_cancel_from_any_open_state_with_a_reason(market):
     operation = _to_analysis(market)
     with pytest.raises(RuleError):
-        services.cancel(operation, reason="", by=market.a_user, org=market.of_a)
-    services.cancel(
+        lifecycle.cancel(operation, reason="", by=market.a_user, org=market.of_a)
+    lifecycle.cancel(
         operation, reason="Entreprise en redressement", by=market.a_user, org=market.of_a
     )
     assert operation.status == Status.CANCELLED
     assert operation.cancel_reason == "Entreprise en redressement"
     with pytest.raises(RuleError):
-        services.cancel(operation, reason="encore", by=market.a_user, org=market.of_a)
+        lifecycle.cancel(operation, reason="encore", by=market.a_user, org=market.of_a)
 
 
 def test_closed_operation_cannot_be_cancelled(market):
     operation = market.report()
     operation.status = Status.CLOSED
     with pytest.raises(RuleError):
-        services.cancel(operation, reason="trop tard", by=market.a_user, org=market.of_a)
+        lifecycle.cancel(operation, reason="trop tard", by=market.a_user, org=market.of_a)
 
 
 # --- Participants ------------------------------------------------------------------------

@@ -11,8 +11,7 @@ from portal.audit.models import AuditEvent
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.notifications.models import Notification
-from portal.operations import services as operations
-from portal.operations import states
+from portal.operations import lifecycle
 from portal.operations.models import OperationEvent, Position, Status
 from portal.recruitment import services
 from portal.recruitment.models import (
@@ -142,8 +141,10 @@ def test_entering_recruitment_creates_the_promises(market, monkeypatch):
     operation = market.report(employers=[market.employer])
     add_positions(operation, market.employer, count=3)
     operation.status = Status.CONVENTION
-    monkeypatch.setitem(states.TRANSITIONS, (Status.CONVENTION, Status.RECRUITMENT), lambda o: [])
-    operations.advance(operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
+    monkeypatch.setitem(
+        lifecycle.TRANSITIONS, (Status.CONVENTION, Status.RECRUITMENT), lambda o: []
+    )
+    lifecycle.advance(operation, Status.RECRUITMENT, by=market.a_user, org=market.of_a)
     assert len(promises_of(operation)) == 3
 
 
@@ -460,10 +461,10 @@ def test_an_early_start_decision_lifts_the_date_condition(op, market):
 
 
 def test_the_guard_of_the_lifecycle_uses_it(op, market):
-    assert states.unmet_conditions(op, Status.TRAINING)
+    assert lifecycle.unmet_conditions(op, Status.TRAINING)
     make_trainee(op, status=S.IN_TRAINING)
     services.decide_early_start(op, "Accord des employeurs", by=market.a_user, org=market.of_a)
-    operations.advance(op, Status.TRAINING, by=market.a_user, org=market.of_a)
+    lifecycle.advance(op, Status.TRAINING, by=market.a_user, org=market.of_a)
     assert op.status == Status.TRAINING
 
 

@@ -4,7 +4,8 @@ from portal.accounts import services
 from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
-from portal.demo_operations import load_demo_operations
+from portal.demo.operations import load_demo_operations
+from portal.demo.running import load_demo_running_operation
 from portal.extensions import db
 
 DEMO_PASSWORD = "demo-defi-2026"  # noqa: S105 - documented demo password
@@ -206,27 +207,28 @@ def load_demo() -> None:
     services.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
     db.session.flush()
 
-    load_demo_operations(
-        territories=territories,
-        orgs={
-            "region": region,
-            "of1": of1,
-            "of2": of2,
-            "logistics": logistics,
-            "bakery": bakery,
-            "joinery": joinery,
-            "care": care,
-            "france_travail": france_travail,
-            "mission_locale": mission_locale,
-        },
-        people={
-            "region_admin": region_admin,
-            "referent_orleans": orl.referent,
-            "referent_tours": trs.referent,
-            "of_admin": of_admin,
-            "of2_admin": of2_admin,
-            "employer": employer,
-            "baker": baker,
-            "care_admin": care_admin,
-        },
-    )
+    orgs = {
+        "region": region,
+        "of1": of1,
+        "of2": of2,
+        "logistics": logistics,
+        "bakery": bakery,
+        "joinery": joinery,
+        "care": care,
+        "france_travail": france_travail,
+        "mission_locale": mission_locale,
+    }
+    people = {
+        "region_admin": region_admin,
+        "referent_orleans": orl.referent,
+        "referent_tours": trs.referent,
+        "of_admin": of_admin,
+        "of2_admin": of2_admin,
+        "employer": employer,
+        "baker": baker,
+        "care_admin": care_admin,
+    }
+    load_demo_operations(territories=territories, orgs=orgs, people=people)
+    # Orléans, running: convention validated with an amendment being signed, trainees in
+    # training, immersions, debriefs and evaluations (portal/demo/running.py).
+    load_demo_running_operation(territories=territories, orgs=orgs, people=people)

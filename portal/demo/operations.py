@@ -2,16 +2,15 @@
 
 from datetime import date, timedelta
 
-from portal.demo_design import load_demo_design
+from portal.demo.design import load_demo_design
 from portal.design.services import design_for
+from portal.extensions import db
 from portal.lots.models import Category, LotTrade, MarketLot
-from portal.operations import needs, services
+from portal.operations import lifecycle, needs, services
 from portal.operations.models import ContractType, Operation, ParticipantRole, Status
 
 
 def _lot(number, title, category, holder, territories, codes) -> MarketLot:
-    from portal.extensions import db
-
     lot = MarketLot(
         number=number,
         title=title,
@@ -148,7 +147,7 @@ def build_logistics_operation(
         org=region,
         comment="Besoin cohérent avec le diagnostic du bassin d'Orléans.",
     )
-    services.advance(operation, Status.ANALYSIS, by=people["of_admin"], org=orgs["of1"])
+    lifecycle.advance(operation, Status.ANALYSIS, by=people["of_admin"], org=orgs["of1"])
     need = needs.need_for(operation, orgs["logistics"])
     needs.save_employer_need(
         need,
@@ -243,7 +242,7 @@ def build_logistics_operation(
         by=people["referent_orleans"],
         org=region,
     )
-    services.advance(operation, Status.CO_DESIGN, by=people["of_admin"], org=orgs["of1"])
+    lifecycle.advance(operation, Status.CO_DESIGN, by=people["of_admin"], org=orgs["of1"])
     load_demo_design(operation, design_for(operation), orgs=orgs, people=people)
 
     return operation
@@ -256,7 +255,7 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
     region = orgs["region"]
 
     # 1. Orléans, under of1's lot, in co-design: employeur@ takes part here (and in the
-    # running operation of portal/demo_running.py).
+    # running operation of portal/demo/running.py).
     build_logistics_operation(
         "Préparateur·rice de commandes et cariste",
         today + timedelta(days=100),
@@ -283,7 +282,7 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         org=orgs["of2"],
     )
     services.acknowledge_need(cleaning_op, by=people["referent_tours"], org=region)
-    services.advance(cleaning_op, Status.ANALYSIS, by=people["of2_admin"], org=orgs["of2"])
+    lifecycle.advance(cleaning_op, Status.ANALYSIS, by=people["of2_admin"], org=orgs["of2"])
     care_need = needs.need_for(cleaning_op, orgs["care"])
     needs.add_position(
         care_need,
@@ -341,9 +340,3 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         by=people["of_admin"],
         org=orgs["of1"],
     )
-
-    # 5. Orléans, running: convention validated with an amendment being signed, trainees in
-    # training, immersions, debriefs and evaluations (portal/demo_running.py).
-    from portal.demo_running import load_demo_running_operation
-
-    load_demo_running_operation(territories=territories, orgs=orgs, people=people)

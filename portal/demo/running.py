@@ -20,7 +20,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.conventions import services as conventions
 from portal.core.time import utcnow
-from portal.demo_operations import build_logistics_operation
+from portal.demo.operations import build_logistics_operation
 from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.extensions import db
@@ -35,7 +35,7 @@ from portal.immersions.models import (
     SkillLevel,
     WouldHire,
 )
-from portal.operations import services
+from portal.operations import lifecycle
 from portal.operations.models import Operation, Status
 from portal.recruitment import services as recruitment
 from portal.recruitment.models import JobPromise, TraineeStatus
@@ -301,11 +301,11 @@ def load_demo_running_operation(*, territories: dict, orgs: dict, people: dict) 
         org=orgs["region"],
         comment="Ingénierie conforme aux besoins des deux employeurs.",
     )
-    services.advance(operation, Status.CONVENTION, by=of_admin, org=carrier)
+    lifecycle.advance(operation, Status.CONVENTION, by=of_admin, org=carrier)
     signers = _convention(operation, orgs=orgs, people=people)
-    services.advance(operation, Status.RECRUITMENT, by=of_admin, org=carrier)
+    lifecycle.advance(operation, Status.RECRUITMENT, by=of_admin, org=carrier)
     trainees = _recruit(operation, orgs=orgs, people=people)
-    services.advance(operation, Status.TRAINING, by=of_admin, org=carrier)
+    lifecycle.advance(operation, Status.TRAINING, by=of_admin, org=carrier)
     _amendment(operation, signers, orgs=orgs, people=people)
     _immersions(operation, orgs=orgs, people=people)
     _evaluations(operation, trainees, orgs=orgs, people=people)

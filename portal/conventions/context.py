@@ -1,0 +1,170 @@
+"""What the convention page renders: loaders and context builders shared by the convention
+routes, the version routes and the design routes (a clause is a design section shown on
+the convention page)."""
+
+from flask import abort, render_template
+from flask_babel import gettext as _
+
+from portal.accounts.access import current_membership
+from portal.accounts.forms import EmptyForm
+from portal.accounts.models import User
+from portal.conventions import diffs, queries, services
+from portal.conventions.forms import DesignateSignerForm
+from portal.conventions.models import Convention, VersionStatus
+from portal.conventions.snapshot import changed_parts
+from portal.design import context as design_context
+from portal.design import queries as design_queries
+from portal.design.models import DesignSection
+from portal.operations.access import can_steer, is_region, load_operation
+from portal.operations.models import Operation, Status
+
+PAGE = "conventions/show.html"
+
+
+def load(operation_id: int) -> tuple[Operation, Convention | None]:
+    """The operation (404 unless visible) and its convention, if started."""
+    operation = load_operation(operation_id, loader=queries.operation_for_page)
+    return operation, queries.load_convention(operation.id)
+
+
+def load_started(operation_id: int) -> tuple[Operation, Convention]:
+    """The operation and its convention (404 if not started)."""
+    operation, convention = load(operation_id)
+    if convention is None:
+        abort(404)
+    return operation, convention
+
+
+def may_designate(operation: Operation, organisation_id: int) -> bool:
+    """The organisation's admins, the organisme porteur and the Région name the signer."""
+    if can_steer(operation):
+        return True
+    membership = current_membership()
+    return (
+        membership is not None
+        and membership.organisation_id == organisation_id
+        and membership.is_admin
+    )
+
+
+def status_context(operation: Operation, convention: Convention, snapshot: dict) -> dict:
+    """The state, the version of reference, what changed since it, and submission."""
+    current = services.open_version(convention)
+    force = services.in_force(convention)
+    reference = current or force
+    latest = services.latest_version(convention)
+    changed = changed_parts(services.snapshot_of(reference), snapshot) if reference else []
+    steering = can_steer(operation)
+    return {
+        "state": services.state(convention),
+        "open_version": current,
+        "in_force": force,
+        "awaiting_region": current is not None and current.status == VersionStatus.SIGNED,
+        "reference": reference,
+        "rejected": latest
+        if current is None and latest and latest.status == VersionStatus.REJECTED
+        else None,
+        "changed_titles": diffs.part_titles(changed),
+        "design_changed": "design" in changed,
+        "can_submit": steering and operation.is_open,
+        "submission_problems": services.submission_problems(convention) if steering else [],
+        "button_form": EmptyForm(formdata=None),
+    }
+
+
+def designate_form(organisation_id: int, members: list[User], designation=None, formdata=None):
+    """The designation form of one party: its members, prefilled with the current signer."""
+    data = {"user_id": designation.user_id, "capacity": designation.capacity} if designation else {}
+    form = DesignateSignerForm(formdata=formdata, prefix=f"signer-{organisation_id}", data=data)
+    form.user_id.choices = [("", _("— Choisir une personne —"))] + [
+        (user.id, user.full_name) for user in members
+    ]
+    return form
+
+
+def parties_context(
+    operation: Operation, convention: Convention, snapshot: dict, forms: dict | None = None
+) -> dict:
+    """Each party with its designated signer and, for those allowed, the designation form."""
+    forms = forms or {}
+    signing = services.signing_parties(snapshot)
+    current = services.open_version(convention)
+    signed = {s.organisation_id for s in services.valid_signatures(current)} if current else set()
+    editable = [
+        p["organisation_id"]
+        for p in signing
+        if operation.is_open
+        and p["organisation_id"] not in signed
+        and may_designate(operation, p["organisation_id"])
+    ]
+    members = queries.members_by_org([org_id for org_id in editable if org_id not in forms])
+    parties = []
+    for party in snapshot["parties"]:
+        org_id = party["organisation_id"]
+        designation = services.signer_for(convention, org_id) if party["signs"] else None
+        form = None
+        if org_id in editable:
+            form = forms.get(org_id) or designate_form(org_id, members[org_id], designation)
+        parties.append(
+            {"party": party, "designation": designation, "form": form, "signed": org_id in signed}
+        )
+    return {"parties": parties, "button_form": EmptyForm(formdata=None)}
+
+
+def clause_contexts(operation: Operation, focus: DesignSection | None, overrides: dict):
+    """The context of each clause for ``design/_section.html``; ``focus`` gets ``overrides``."""
+    design = queries.load_design_with_clauses(operation.id)
+    if design is None:
+        return None, []
+    maps = {
+        "shared": design_context.shared_context(design),
+        "threads": design_queries.threads_by_section(design),
+        "counts": design_queries.open_counts(design),
+        "drafts": design_context.drafts_by_section(design),
+    }
+    contexts = []
+    for section in design.clauses:
+        extra = overrides if focus is not None and section.id == focus.id else {}
+        contexts.append(design_context.section_context(design, section, **maps, **extra))
+    return maps["shared"], contexts
+
+
+def page_context(
+    operation: Operation,
+    convention: Convention | None,
+    *,
+    focus: DesignSection | None = None,
+    designate_forms: dict | None = None,
+    **overrides,
+) -> dict:
+    """The whole page; the clause ``focus`` is shown with ``overrides`` (edit, errors…)."""
+    steering = can_steer(operation)
+    context = {
+        "operation": operation,
+        "convention": convention,
+        "steering": steering,
+        "region": is_region(),
+        "can_start": convention is None and operation.status == Status.CONVENTION and steering,
+        "button_form": EmptyForm(formdata=None),
+    }
+    if convention is None:
+        return context
+    snapshot = services.current_snapshot(convention)
+    shared, clauses = clause_contexts(operation, focus, overrides)
+    context.update(shared or {})
+    context.update(status_context(operation, convention, snapshot))
+    context.update(parties_context(operation, convention, snapshot, designate_forms))
+    context.update(
+        clauses=clauses,
+        promises=[diffs.promise_record(p) for p in snapshot["promises"]],
+        versions=list(reversed(services.versions(convention))),
+    )
+    return context
+
+
+def clause_page(operation: Operation, section: DesignSection, *, status: int = 200, **overrides):
+    """The convention page with one clause in the given state (the design routes' answer
+    to a plain request on a clause: its form, its errors, its conflict)."""
+    convention = queries.load_convention(operation.id)
+    context = page_context(operation, convention, focus=section, **overrides)
+    return render_template(PAGE, **context), status

@@ -1,0 +1,135 @@
+"""Comment threads, mention candidates and comment forms, shared by the comment routes,
+the design page and the convention page."""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from flask import abort, g
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import Membership, Organisation, User
+from portal.design.comment_forms import CommentForm, ReplyForm
+from portal.design.models import CommentMention, Design, DesignComment, DesignSection, SectionKey
+from portal.extensions import db
+from portal.operations.access import load_operation
+from portal.operations.models import Operation, Participant
+
+
+def section_or_404(operation_id: int, key: str) -> tuple[Operation, DesignSection]:
+    """The operation (404 for outsiders) and the section of its design, or 404."""
+    operation = load_operation(operation_id)
+    try:
+        section_key = SectionKey(key)
+    except ValueError:
+        abort(404)
+    section = db.session.scalar(
+        select(DesignSection)
+        .join(Design, Design.id == DesignSection.design_id)
+        .where(Design.operation_id == operation.id, DesignSection.key == section_key)
+    )
+    if section is None:
+        abort(404)
+    return operation, section
+
+
+def section_threads(section: DesignSection) -> list[DesignComment]:
+    """The section's threads, oldest first, with what the block shows (fixed query count)."""
+    return list(
+        db.session.scalars(
+            select(DesignComment)
+            .where(DesignComment.section_id == section.id, DesignComment.parent_id.is_(None))
+            .options(
+                selectinload(DesignComment.author),
+                selectinload(DesignComment.organisation),
+                selectinload(DesignComment.mentions),
+                selectinload(DesignComment.replies).selectinload(DesignComment.author),
+                selectinload(DesignComment.replies).selectinload(DesignComment.organisation),
+            )
+            .order_by(DesignComment.id)
+        )
+    )
+
+
+@dataclass
+class Mentionables:
+    """The active participant organisations of an operation and their active members."""
+
+    organisations: list[Organisation]
+    people: dict[int, list[User]] = field(default_factory=dict)  # by organisation id
+
+    @cached_property
+    def org_names(self) -> dict[int, str]:
+        return {o.id: o.name for o in self.organisations}
+
+    @cached_property
+    def person_names(self) -> dict[int, str]:
+        return {u.id: u.full_name for users in self.people.values() for u in users}
+
+    def mention_label(self, mention: CommentMention) -> str:
+        """Who a mention names; a former participant is read from the database."""
+        if mention.user_id is not None:
+            name = self.person_names.get(mention.user_id)
+            return name or mention.user.full_name
+        return self.org_names.get(mention.organisation_id) or mention.organisation.name
+
+
+def mentionables(operation: Operation) -> Mentionables:
+    """Who may be mentioned on ``operation``: two queries, once per request."""
+    cache = g.setdefault("design_mentionables", {})
+    if operation.id in cache:
+        return cache[operation.id]
+    organisations = list(
+        db.session.scalars(
+            select(Organisation)
+            .join(Participant, Participant.organisation_id == Organisation.id)
+            .where(Participant.operation_id == operation.id, Participant.withdrawn_at.is_(None))
+            .order_by(Organisation.name)
+        )
+    )
+    rows = db.session.execute(
+        select(User, Membership.organisation_id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id.in_([o.id for o in organisations]),
+            Membership.active.is_(True),
+            User.is_enabled.is_(True),
+        )
+        .order_by(User.last_name, User.first_name, User.id)
+    ).all()
+    people: dict[int, list[User]] = {o.id: [] for o in organisations}
+    listed: set[int] = set()
+    for user, organisation_id in rows:
+        # Someone in two participant organisations is offered once (a mention is personal).
+        if user.id not in listed:
+            listed.add(user.id)
+            people[organisation_id].append(user)
+    cache[operation.id] = Mentionables(organisations, people)
+    return cache[operation.id]
+
+
+def comment_form(operation: Operation, section: DesignSection, formdata=None) -> CommentForm:
+    """The new-thread form of a section, its mention choices limited to participants."""
+    form = CommentForm(formdata=formdata, prefix=f"comment-{section.key.value}")
+    found = mentionables(operation)
+    form.mention_orgs.choices = [(o.id, o.name) for o in found.organisations]
+    form.mention_users.choices = {
+        o.name: [(u.id, u.full_name) for u in found.people[o.id]]
+        for o in found.organisations
+        if found.people[o.id]
+    }
+    return form
+
+
+def reply_form(thread: DesignComment, formdata=None) -> ReplyForm:
+    """The reply form of a thread."""
+    return ReplyForm(formdata=formdata, prefix=f"reply-{thread.id}")
+
+
+def comment_helpers() -> dict:
+    """Lets the design pages render the comment forms and mentions (see the templates)."""
+    return {
+        "new_comment_form": comment_form,
+        "new_reply_form": reply_form,
+        "mentionables": mentionables,
+    }

@@ -76,6 +76,7 @@ bench: install-test
 lint: install-test
 	$(BIN)/ruff check portal tests
 	$(BIN)/ruff format --check portal tests
+	$(BIN)/python -m tests.licences
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -11,6 +11,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrgKind, Territory, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
@@ -175,6 +176,7 @@ def acknowledge_need(operation: Operation, *, by: User, org: Organisation, comme
     """The Région acknowledges the reported need (accusé de réception)."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région accuse réception d'un besoin."))
+    lock(operation)
     if operation.acknowledged_at is not None:
         raise RuleError(_("La Région a déjà accusé réception de ce besoin."))
     operation.acknowledged_at = utcnow()
@@ -206,6 +208,7 @@ def launch_fref(
     """Outside any lot, the Région opens a FREF consultation and records the chosen organisme."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide d'une consultation FREF."))
+    lock(operation)
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if provider.kind != OrgKind.PROVIDER:
@@ -247,6 +250,7 @@ def decline_need(operation: Operation, *, reason: str, by: User, org: Organisati
     """Outside any lot, the Région declines the need, with a reason."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide des besoins hors marché."))
+    lock(operation)
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if not reason.strip():
@@ -295,6 +299,7 @@ def update_operation(operation: Operation, data: dict, *, by: User, org: Organis
 
 def advance(operation: Operation, target: Status, *, by: User, org: Organisation) -> None:
     """Move the operation to ``target`` if the transition's guard is satisfied."""
+    lock(operation)
     unmet = states.unmet_conditions(operation, target)
     if unmet:
         raise RuleError(" ".join(unmet))
@@ -318,6 +323,7 @@ def advance(operation: Operation, target: Status, *, by: User, org: Organisation
 
 def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
     """Cancel an operation that is not closed, with a reason."""
+    lock(operation)
     if not states.can_cancel(operation):
         raise RuleError(_("Une opération close ou déjà annulée ne peut pas être annulée."))
     if not reason.strip():
@@ -325,10 +331,12 @@ def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) ->
     previous = operation.status
     operation.status = Status.CANCELLED
     operation.cancel_reason = reason.strip()
-    log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
     from portal.conventions.services import void_for_cancellation
 
+    # Before the timeline event: its audit record takes the chain's lock, which a signer
+    # holding the version's lock waits for (a deadlock on PostgreSQL the other way round).
     void_for_cancellation(operation, by=by, org=org)
+    log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
 
 
 ROLE_KINDS = {

@@ -1,5 +1,6 @@
-"""Support of the concurrency tests of the co-design: a committed operation with editors,
-the form of a skills save, the section's state, and the portal served by gunicorn.
+"""Support of the concurrency tests (issue #11): service calls raced in threads; for the
+co-design, a committed operation with editors, the form of a skills save, the section's
+state, and the portal served by gunicorn.
 
 The gunicorn server is the one ``make run`` starts (sync workers, no preload), on a free
 loopback port, against the test run's own database (SQLite file or PostgreSQL).
@@ -16,12 +17,14 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
+from portal.core.errors import RuleError
 from portal.design.models import SectionKey, SectionRevision
 from portal.design.queries import load_design
 from portal.extensions import db
@@ -31,6 +34,35 @@ from tests.operations.factories import Market
 
 ROOT = Path(__file__).resolve().parents[2]
 SKILLS = "skills"
+BASE_URL = "http://portail.test"
+
+
+def _attempt(app, barrier, work) -> str:
+    """Run ``work()`` in a fresh context once every attempt is ready; what happened:
+    "done", "refused: <French message>" or "error: …" (a 500 in a view)."""
+    with app.test_request_context(base_url=BASE_URL):
+        try:
+            barrier.wait()  # before any query: no pooled connection held while waiting
+            work()
+            db.session.commit()
+            return "done"
+        except RuleError as exc:
+            db.session.rollback()
+            return f"refused: {exc.message}"
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
+            db.session.rollback()
+            return f"error: {type(exc).__name__}: {exc}"
+        finally:
+            db.session.remove()
+
+
+def race(app, *works) -> list[str]:
+    """Run every ``work`` at once, each in its own thread, context, session and connection,
+    released together by a barrier; their outcomes, in order."""
+    barrier = threading.Barrier(len(works), timeout=60)
+    with ThreadPoolExecutor(max_workers=len(works)) as pool:
+        futures = [pool.submit(_attempt, app, barrier, work) for work in works]
+        return [future.result(timeout=120) for future in futures]
 
 
 @dataclass
@@ -53,7 +85,7 @@ class Editors:
 
 def make_editors(app, count: int) -> Editors:
     """Commit an operation in co-design with ``count`` members of Entreprise E (editors)."""
-    with app.test_request_context(base_url="http://portail.test"):
+    with app.test_request_context(base_url=BASE_URL):
         market = Market()
         operation = to_co_design(market)
         emails = [

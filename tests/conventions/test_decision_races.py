@@ -9,7 +9,6 @@ same requests, one after the other, gives.
 
 from sqlalchemy import select
 
-from portal.accounts.models import Organisation, User
 from portal.audit.models import AuditEvent
 from portal.conventions import services
 from portal.conventions.models import Convention, ConventionVersion, VersionStatus
@@ -17,7 +16,7 @@ from portal.extensions import db
 from portal.operations import services as operations
 from portal.operations.models import Operation, OperationEvent, Status
 from tests.conventions.factories import make_convention_ready, sign_all
-from tests.design.concurrency_helpers import BASE_URL, race
+from tests.design.concurrency_helpers import BASE_URL, acting, race
 from tests.operations.factories import Market
 
 ROUNDS = 4
@@ -42,11 +41,6 @@ def _ready(app, *, signed: bool = False) -> dict:
     return ids
 
 
-def _who(pair) -> dict:
-    user_id, org_id = pair
-    return {"by": db.session.get(User, user_id), "org": db.session.get(Organisation, org_id)}
-
-
 def _actions(app, name: str) -> list[AuditEvent]:
     with app.app_context():
         rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == name)).all()
@@ -59,7 +53,7 @@ def test_simultaneous_submissions_give_one_version_and_a_french_refusal(app):
     ids = _ready(app)
 
     def submit():
-        services.submit(db.session.get(Convention, ids["convention"]), **_who(ids["carrier"]))
+        services.submit(db.session.get(Convention, ids["convention"]), **acting(ids["carrier"]))
 
     outcomes = race(app, *[submit] * 4)
     assert [o for o in outcomes if o.startswith("error")] == []
@@ -83,11 +77,11 @@ def test_validate_and_reject_at_once_decide_once(app):
 
     def validate():
         version = db.session.get(ConventionVersion, ids["version"])
-        services.validate(version, **_who(ids["region"]))
+        services.validate(version, **acting(ids["region"]))
 
     def reject():
         version = db.session.get(ConventionVersion, ids["version"])
-        services.reject(version, reason="Article 3 à revoir.", **_who(ids["region"]))
+        services.reject(version, reason="Article 3 à revoir.", **acting(ids["region"]))
 
     outcomes = race(app, validate, reject, validate)
     assert [o for o in outcomes if o.startswith("error")] == []
@@ -121,11 +115,11 @@ def test_advance_and_cancel_at_once_keep_a_consistent_history(app):
 
         def advance(operation_id=operation_id):
             operation = db.session.get(Operation, operation_id)
-            operations.advance(operation, Status.ANALYSIS, **_who(carrier))
+            operations.advance(operation, Status.ANALYSIS, **acting(carrier))
 
         def cancel(operation_id=operation_id):
             operation = db.session.get(Operation, operation_id)
-            operations.cancel(operation, reason="Plus de besoin.", **_who(region))
+            operations.cancel(operation, reason="Plus de besoin.", **acting(region))
 
         outcomes = race(app, advance, cancel)
         assert [o for o in outcomes if o.startswith("error")] == []

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
 from portal.design.models import SectionKey, SectionRevision
 from portal.design.queries import load_design
@@ -54,6 +55,12 @@ def _attempt(app, barrier, work) -> str:
             return f"error: {type(exc).__name__}: {exc}"
         finally:
             db.session.remove()
+
+
+def acting(pair: tuple[int, int]) -> dict:
+    """``by=`` and ``org=`` of a service call, from (user id, organisation id)."""
+    user_id, org_id = pair
+    return {"by": db.session.get(User, user_id), "org": db.session.get(Organisation, org_id)}
 
 
 def race(app, *works) -> list[str]:

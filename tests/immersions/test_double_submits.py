@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.models import Organisation, User
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.immersions import debriefs, evaluations, services
@@ -31,7 +30,7 @@ from portal.immersions.models import (
     WouldHire,
 )
 from portal.operations.models import Operation
-from tests.design.concurrency_helpers import BASE_URL, race
+from tests.design.concurrency_helpers import BASE_URL, acting, race
 from tests.immersions.factories import TODAY, Running, make_trainee
 
 
@@ -58,11 +57,6 @@ def site(app):
     return ids
 
 
-def _who(pair) -> dict:
-    user_id, org_id = pair
-    return {"by": db.session.get(User, user_id), "org": db.session.get(Organisation, org_id)}
-
-
 def _operation(site) -> Operation:
     return db.session.get(Operation, site["operation"])
 
@@ -77,7 +71,7 @@ def _count(app, model) -> int:
 def _generated(app, site) -> list[Immersion]:
     """Generate the immersions once (committed); the finished ones."""
     with app.test_request_context(base_url=BASE_URL):
-        services.generate_from_rhythm(_operation(site), **_who(site["carrier"]))
+        services.generate_from_rhythm(_operation(site), **acting(site["carrier"]))
         db.session.commit()
         past = db.session.scalars(
             select(Immersion.id).where(Immersion.ends_on < TODAY).order_by(Immersion.id)
@@ -90,7 +84,7 @@ def test_generating_twice_at_once_creates_each_immersion_once(app, site):
     """Issue #11 finding 11: double submits create duplicates (immersion generation)."""
 
     def generate_now():
-        services.generate_from_rhythm(_operation(site), **_who(site["carrier"]))
+        services.generate_from_rhythm(_operation(site), **acting(site["carrier"]))
 
     assert race(app, generate_now, generate_now) == ["done", "done"]
     with app.app_context():
@@ -112,7 +106,8 @@ def test_the_same_debrief_submitted_twice_at_once_is_recorded_once(app, site):
             "immersions": [db.session.get(Immersion, immersion_id)],
             "went_well": "Bonne intégration.",
         }
-        recorded.append(debriefs.record_debrief(_operation(site), data, **_who(site["carrier"])).id)
+        debrief = debriefs.record_debrief(_operation(site), data, **acting(site["carrier"]))
+        recorded.append(debrief.id)
 
     assert race(app, record, record) == ["done", "done"]
     assert len(set(recorded)) == 1
@@ -132,7 +127,8 @@ def test_the_same_evaluation_planned_twice_at_once_is_planned_once(app, site):
             "place": "Centre de Tours, salle 2",
             "invitee_ids": site["invitees"],
         }
-        evaluation = evaluations.create_evaluation(_operation(site), data, **_who(site["carrier"]))
+        carrier = acting(site["carrier"])
+        evaluation = evaluations.create_evaluation(_operation(site), data, **carrier)
         planned.append(evaluation.id)
 
     assert race(app, plan, plan) == ["done", "done"]
@@ -157,7 +153,7 @@ def test_an_assessment_submitted_twice_at_once_is_recorded_once(app, site):
             "ratings": [{"skill_id": site["skill"], "level": SkillLevel.ACQUIRED, "comment": ""}],
         }
         immersion = db.session.get(Immersion, immersion_id)
-        services.record_assessment(immersion, data, **_who(site["tutor"]))
+        services.record_assessment(immersion, data, **acting(site["tutor"]))
 
     assert race(app, assess, assess) == ["done", "done"]
     assert _count(app, TutorAssessment) == 1

@@ -7,12 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.models import Organisation, User
 from portal.extensions import db
 from portal.operations.models import Operation
 from portal.recruitment import services
 from portal.recruitment.models import Trainee
-from tests.design.concurrency_helpers import BASE_URL, race
+from tests.design.concurrency_helpers import BASE_URL, acting, race
 from tests.operations.factories import Market
 from tests.recruitment.factories import make_recruiting_operation, make_trainee
 
@@ -42,13 +41,8 @@ def test_the_same_candidate_submitted_twice_at_once_is_recorded_once(app, recrui
     """Issue #11 finding 11: double submits create duplicates (candidates)."""
 
     def add():
-        user_id, org_id = recruiting["carrier"]
-        services.add_trainees(
-            db.session.get(Operation, recruiting["operation"]),
-            [dict(ROW)],
-            by=db.session.get(User, user_id),
-            org=db.session.get(Organisation, org_id),
-        )
+        operation = db.session.get(Operation, recruiting["operation"])
+        services.add_trainees(operation, [dict(ROW)], **acting(recruiting["carrier"]))
 
     outcomes = race(app, add, add)
     assert sorted(outcomes) == [

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.design import merge
 from portal.design.models import (
@@ -196,6 +197,11 @@ def revision_at(section: DesignSection, version: int) -> SectionRevision | None:
 
 
 def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
+    """Write ``content`` as the section's next version; the caller locked the section."""
+    design = section.design
+    if not section.key.is_clause:
+        # Locked so that an approval given meanwhile is seen, and withdrawn below.
+        lock(design)
     section.version += 1
     section.content = content
     section.updated_at = utcnow()
@@ -205,7 +211,6 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
         section.validated_at = None
         section.validated_by_id = None
         section.unvalidated_at = utcnow()
-    design = section.design
     if design.approved_at is not None and not section.key.is_clause:
         # Approval holds for what the Région saw: any change asks for a new approval.
         design.approved_at = None
@@ -260,7 +265,10 @@ def save_section(
     """Save ``content`` written from ``base_version``; merge if someone saved in between.
 
     On a conflict nothing is applied and the user's content is kept as a draft revision.
+    The section's row is locked first: saves served at once merge one after the other,
+    each into what the previous one wrote (issue #11).
     """
+    lock(section)
     if not can_edit_section(section, steering=steering):
         raise RuleError(_("Section validée : seuls l'organisme porteur et la Région la modifient."))
     if not is_open_for_edit(section.design.operation, section.key):
@@ -382,6 +390,7 @@ def restore_revision(
     steering: bool,
 ) -> None:
     """Restoring an older revision creates a new one (history is never rewritten)."""
+    lock(section)
     if revision.section_id != section.id or revision.version is None:
         raise RuleError(_("Cette révision ne peut pas être restaurée."))
     if not can_edit_section(section, steering=steering):
@@ -401,6 +410,7 @@ def restore_revision(
 
 def set_validated(section: DesignSection, validated: bool, *, by: User, org: Organisation):
     """The organisme porteur or the Région marks a section as validated (or not)."""
+    lock(section)
     operation = section.design.operation
     if not (org.kind == OrgKind.REGION or operation.provider_id == org.id):
         raise RuleError(_("Seuls l'organisme porteur et la Région valident une section."))
@@ -422,6 +432,7 @@ def approve_design(design: Design, *, by: User, org: Organisation, comment: str 
     """The Région approves the design (recorded); any later change withdraws the approval."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région approuve la co-conception."))
+    lock(design)
     problems = design_problems(design, include_approval=False)
     if problems:
         raise RuleError(" ".join(problems))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Membership, Organisation, User
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.design import rhythm
 from portal.design.models import Design, DesignSection, SectionKey
@@ -119,8 +120,10 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
 
     The host is the employer of the trainee's promise; objectives are the skills that
     employer asked for; the tutor is set when the employer has only one. Running it again
-    only adds what is missing (a trainee matched since, a period added).
+    only adds what is missing (a trainee matched since, a period added). Two runs at once
+    (a double click) take turns on the operation's lock: the second adds nothing.
     """
+    lock(operation)
     rules.check_carrier(operation, org)
     rules.check_running(operation)
     design = design_for(operation)
@@ -293,6 +296,7 @@ def save_checklist(immersion: Immersion, data: dict, *, by: User, org: Organisat
     ``data``: objectives_agreed, tutor_briefed, safety_ppe (bools), practical_details,
     agreement_reference (texts).
     """
+    lock(immersion)
     operation = immersion.operation
     rules.check_carrier(operation, org)
     rules.check_running(operation)
@@ -329,7 +333,9 @@ def record_assessment(
 
     ``data``: presence (Presence), would_hire (WouldHire), feedback, ratings: a list of
     ``{"skill_id", "level": SkillLevel | None, "comment"}`` (None: not observed).
+    A second submit waits for the first and updates the assessment it created.
     """
+    lock(immersion)
     if not can_assess(immersion, by, org):
         raise RuleError(
             _(

@@ -11,6 +11,7 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrgKind, PartnerType, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
@@ -145,6 +146,7 @@ def acknowledge_need(operation: Operation, *, by: User, org: Organisation, comme
     """The Région acknowledges the reported need (accusé de réception)."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région accuse réception d'un besoin."))
+    lock(operation)
     if operation.acknowledged_at is not None:
         raise RuleError(_("La Région a déjà accusé réception de ce besoin."))
     operation.acknowledged_at = utcnow()
@@ -176,6 +178,7 @@ def launch_fref(
     """Outside any lot, the Région opens a FREF consultation and records the chosen organisme."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide d'une consultation FREF."))
+    lock(operation)
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if provider.kind != OrgKind.PROVIDER:
@@ -217,6 +220,7 @@ def decline_need(operation: Operation, *, reason: str, by: User, org: Organisati
     """Outside any lot, the Région declines the need, with a reason."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide des besoins hors marché."))
+    lock(operation)
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if not reason.strip():

@@ -187,8 +187,14 @@ def test_debrief_rules_refuse_with_french_messages_and_write_nothing(running, tr
     ]  # fmt: skip
     for values, match, field in cases:
         _refused(running, values, match, field)
-    debriefs.record_debrief(running.operation, data(running, [first]), **running.carrier)
-    _refused(running, data(running, [first]), "déjà fait l'objet", "immersions")
+    recorded = debriefs.record_debrief(running.operation, data(running, [first]), **running.carrier)
+    # The same debrief again (issue #11, a double submit) answers the one recorded; another
+    # debrief of the same immersion is refused.
+    again = debriefs.record_debrief(running.operation, data(running, [first]), **running.carrier)
+    assert again.id == recorded.id
+    assert db.session.scalar(select(func.count()).select_from(Debrief)) == 1
+    later = data(running, [first], held_on=TODAY - timedelta(days=1))
+    _refused(running, later, "déjà fait l'objet", "immersions")
 
 
 def test_only_the_carrier_records_a_running_operations_debriefs(running, trainees):

@@ -7,14 +7,16 @@ same code runs the embedded SQLite demo and the PostgreSQL production.
 import os
 from pathlib import Path
 
-DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
-
 
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
 def _database_url(instance_path: str) -> str:
@@ -35,7 +37,8 @@ def load_config(instance_path: str) -> dict:
     production = env == "production"
     return {
         "PORTAL_ENV": env,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        # Required in production; elsewhere portal/security.py makes one in instance/.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
@@ -49,8 +52,13 @@ def load_config(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "Portail DEFI <ne-pas-repondre@portail-defi.test>"
         ),
-        # Absolute links in e-mails (invitations, password resets).
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The portal's address: every absolute link (e-mails, documents) is built from it,
+        # and its host is trusted (see portal/security.py). Required in production.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        # Other host names the portal answers for, comma-separated.
+        "TRUSTED_HOSTS": _list("TRUSTED_HOSTS"),
+        # Reverse proxies in front of the portal whose X-Forwarded-* headers are believed.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

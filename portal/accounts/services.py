@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -30,6 +30,7 @@ from portal.accounts.passwords import (
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
+from portal.core.urls import absolute_url
 from portal.extensions import db
 from portal.mail.services import queue_mail
 
@@ -47,13 +48,6 @@ def new_token() -> tuple[str, str]:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail: the request's host, or PUBLIC_URL from the CLI."""
-    path = url_for(endpoint, **values)
-    base = request.host_url if has_request_context() else current_app.config["PUBLIC_URL"] + "/"
-    return base.rstrip("/") + path
 
 
 def user_by_email(email: str) -> User | None:

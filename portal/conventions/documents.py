@@ -17,7 +17,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm
-from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -35,6 +34,7 @@ from portal.conventions.evidence_page import (
 )
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.conventions.services import signing_parties, snapshot_of
+from portal.core.urls import absolute_url
 from portal.design.diffs import ItemFormatter
 from portal.design.documents import (
     AUTHOR,
@@ -152,7 +152,7 @@ def _title_page(document, version: ConventionVersion, snapshot: dict) -> None:
         [_("Empreinte SHA-256 de la version"), version.sha256],
     ]
     _table(document, [_("Rubrique"), _("Valeur")], rows)
-    public = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("verification.verify")
+    public = absolute_url("verification.verify")
     document.add_paragraph(
         _(
             "L'empreinte SHA-256 identifie le texte de cette version : toute modification en "

@@ -161,7 +161,7 @@ def test_forgot_password_mail_is_received_once_the_response_is_closed(smtp, mail
     assert received["Subject"] == "Réinitialisation de votre mot de passe — Portail DEFI"
     body = received.get_content()
     assert body.startswith("Bonjour Hélène,")
-    token = re.search(r"http://localhost/mot-de-passe/(\S+)", body).group(1)
+    token = re.search(r"http://portail.test/mot-de-passe/(\S+)", body).group(1)
     assert client.get(f"/mot-de-passe/{token}").status_code == 200
     with mail_app.app_context():
         [message] = db.session.scalars(select(OutboxMessage)).all()

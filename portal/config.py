@@ -72,10 +72,17 @@ def load_config(instance_path: str) -> dict:
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", str(64 * 1024))),
         "ARGON2_PARALLELISM": int(os.environ.get("ARGON2_PARALLELISM", "2")),
-        # Failed-login throttling: attempts allowed in the window, per account and per IP.
+        # Failed-login throttling (portal/accounts/throttle.py): in the window, an (account,
+        # IP) pair or an IP is locked after so many failures; an account alone is only
+        # slowed down after LOGIN_SLOWDOWN_AFTER failures (1, 2, 4… s, at most the maximum).
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
-        "LOGIN_MAX_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_PER_ACCOUNT", "5")),
+        "LOGIN_MAX_PER_ACCOUNT_IP": int(os.environ.get("LOGIN_MAX_PER_ACCOUNT_IP", "5")),
         "LOGIN_MAX_PER_IP": int(os.environ.get("LOGIN_MAX_PER_IP", "30")),
+        "LOGIN_SLOWDOWN_AFTER": int(os.environ.get("LOGIN_SLOWDOWN_AFTER", "5")),
+        "LOGIN_MAX_DELAY_SECONDS": int(os.environ.get("LOGIN_MAX_DELAY_SECONDS", "60")),
+        # « Mot de passe oublié » requests allowed in the window, per address and per IP.
+        "RESET_MAX_PER_EMAIL": int(os.environ.get("RESET_MAX_PER_EMAIL", "3")),
+        "RESET_MAX_PER_IP": int(os.environ.get("RESET_MAX_PER_IP", "20")),
         # Largest request body (uploads); each upload form also checks its own, smaller limit.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
         # Convention PDFs: LibreOffice's command (looked up in PATH) and its time limit.

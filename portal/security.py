@@ -56,11 +56,12 @@ PERMISSIONS_POLICY = ", ".join(
         "usb",
     )
 )
-# Pages that show a secret (a token link's form) or what a visitor checked: never cached,
-# even for anonymous visitors. Logged-in pages are never cached either.
-NO_STORE_ENDPOINTS = frozenset(
-    {"accounts.accept_invitation", "accounts.reset_password", "verification.verify"}
-)
+# Pages opened by a token link: their URL is a secret, so no Referer carries it further
+# (see also portal/gunicorn_logging.py).
+TOKEN_ENDPOINTS = frozenset({"accounts.accept_invitation", "accounts.reset_password"})
+# Pages that show a secret or what a visitor checked: never cached, even for anonymous
+# visitors. Logged-in pages are never cached either.
+NO_STORE_ENDPOINTS = TOKEN_ENDPOINTS | {"verification.verify"}
 
 
 def init_app(app: Flask) -> None:
@@ -161,7 +162,9 @@ def security_headers(response):
     headers = response.headers
     headers["Content-Security-Policy"] = CSP
     headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"
+    headers["Referrer-Policy"] = (
+        "no-referrer" if request.endpoint in TOKEN_ENDPOINTS else "same-origin"
+    )
     headers["X-Frame-Options"] = "DENY"
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
     headers["Cross-Origin-Opener-Policy"] = "same-origin"

@@ -110,7 +110,7 @@ def test_defaults_without_environment(environment, tmp_path):
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/portal.db"
     assert config["SESSION_COOKIE_SECURE"] is False
     assert config["REDIS_URL"] is None and config["MAIL_SERVER"] is None
-    assert (config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_IP"]) == (5, 30)
+    assert (config["LOGIN_MAX_PER_ACCOUNT_IP"], config["LOGIN_MAX_PER_IP"]) == (5, 30)
 
 
 @pytest.mark.parametrize(
@@ -131,12 +131,12 @@ def test_settings_come_from_the_environment(environment, tmp_path):
     environment.setenv("MAIL_SERVER", "smtp.example.fr")
     environment.setenv("MAIL_PORT", "587")
     environment.setenv("MAIL_USE_TLS", "yes")
-    environment.setenv("LOGIN_MAX_PER_ACCOUNT", "3")
+    environment.setenv("LOGIN_MAX_PER_ACCOUNT_IP", "3")
     environment.setenv("REDIS_URL", "redis://cache:6379/0")
     config = load_config(str(tmp_path))
     assert (config["MAIL_SERVER"], config["MAIL_PORT"]) == ("smtp.example.fr", 587)
     assert config["MAIL_USE_TLS"] is True and config["MAIL_USE_SSL"] is False
-    assert config["LOGIN_MAX_PER_ACCOUNT"] == 3
+    assert config["LOGIN_MAX_PER_ACCOUNT_IP"] == 3
     assert config["REDIS_URL"] == "redis://cache:6379/0"
 
 

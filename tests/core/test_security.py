@@ -7,7 +7,7 @@ import stat
 import pytest
 from sqlalchemy import select
 
-from portal import create_app
+from portal import ROOT, create_app
 from portal.accounts import services
 from portal.accounts.models import LoginFailure, Organisation, User
 from portal.audit.models import AuditEvent
@@ -264,3 +264,13 @@ def test_a_forged_host_on_a_page_is_a_french_400(client, world):
     assert login_page.status_code == 400
     assert "Requête incorrecte" in login_page.get_data(as_text=True)
     assert login_page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_readme_tells_an_administrator_what_to_configure():
+    """Issue #11 H3: TRUSTED_PROXIES (and the rest of production's settings) documented."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    security = readme[readme.index("## Sécurité") :]
+    for name in ("SECRET_KEY", "PUBLIC_URL", "TRUSTED_PROXIES"):
+        assert f"| `{name}` |" in readme, name  # a row of the configuration table
+        assert f"`{name}`" in security, name
+    assert "--logger-class portal.gunicorn_logging.RedactingLogger" in readme

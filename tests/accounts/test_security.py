@@ -94,7 +94,7 @@ def test_the_account_delay_grows_with_its_failures_and_is_capped(app, ctx, monke
 
 
 def test_an_ip_trying_many_accounts_is_locked(app, ctx, monkeypatch):
-    """Issue #11 L12: the per-IP lock stays (one address guessing many accounts)."""
+    """The per-IP lock is kept by the issue #11 L12 change (one address, many accounts)."""
     monkeypatch.setitem(app.config, "LOGIN_MAX_PER_IP", 3)
     user = make_user(make_org())
     for n in range(3):
@@ -299,7 +299,8 @@ def test_wrong_current_passwords_are_counted_like_failed_logins(app, client, wor
 
 
 def test_strangers_failing_elsewhere_never_stop_a_password_change(app, client, world):
-    """Issue #11 L12/L14: others' failures from other IPs never refuse the owner."""
+    """Issue #11 L14 counts the current password's failures; L12: others' failures from
+    other IPs never refuse the owner."""
     email = world.emails["a_member"]
     login(client, email)
     with app.app_context():

@@ -38,7 +38,8 @@ run: install
 	@$(FLASK) demo-logins
 	@echo
 	@echo "Portail DEFI : http://127.0.0.1:$(PORT)  (Ctrl+C pour arrêter)"
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - \
+	  --logger-class portal.gunicorn_logging.RedactingLogger wsgi:app
 
 # System tools of the tests, from Debian's packages, installed when missing and root:
 # Chromium drives the browser tests, LibreOffice checks that exported documents open.

@@ -7,8 +7,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from portal.accounts import throttle
@@ -30,6 +31,7 @@ from portal.accounts.passwords import (
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
+from portal.core.urls import absolute_url
 from portal.extensions import db
 from portal.mail.services import queue_mail
 
@@ -49,11 +51,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail: the request's host, or PUBLIC_URL from the CLI."""
-    path = url_for(endpoint, **values)
-    base = request.host_url if has_request_context() else current_app.config["PUBLIC_URL"] + "/"
-    return base.rstrip("/") + path
+def client_ip() -> str:
+    """The client's address (behind TRUSTED_PROXIES proxies: the one they saw), or ""."""
+    return (request.remote_addr or "") if has_request_context() else ""
 
 
 def user_by_email(email: str) -> User | None:
@@ -126,18 +126,11 @@ def authenticate(email: str, password: str) -> User:
     """Return the user for these credentials or raise a French ``RuleError``.
 
     Unknown e-mail, wrong password and disabled account give the same message (no
-    enumeration); failures count per account and per IP across workers.
+    enumeration); failures count per account, per (account, IP) and per IP across workers.
     """
-    ip = request.remote_addr if has_request_context() else ""
+    ip = client_ip()
     email = normalize_email(email)
-    if throttle.is_blocked(email, ip):
-        record("login.blocked", email=email)
-        raise RuleError(
-            _(
-                "Trop de tentatives de connexion infructueuses. Pour protéger le compte, "
-                "réessayez dans quelques minutes ou réinitialisez votre mot de passe."
-            )
-        )
+    _refuse_if_throttled(email, ip)
     user = user_by_email(email)
     ok, new_hash = (False, None)
     if user is None:
@@ -150,10 +143,56 @@ def authenticate(email: str, password: str) -> User:
         raise RuleError(_("Adresse électronique ou mot de passe incorrect."))
     if new_hash:
         user.password_hash = new_hash
-    throttle.record_success(email)
+    throttle.record_success(email, ip)
     user.last_login_at = utcnow()
     record("login.succeeded", actor=user, rehashed=bool(new_hash))
     return user
+
+
+def _refuse_if_throttled(email: str, ip: str) -> None:
+    """Refuse a password check of ``email`` from ``ip`` that the throttle does not allow: a
+    locked IP or (account, IP) pair, or an account slowed down by failures from anywhere."""
+    verdict = throttle.login_verdict(email, ip)
+    if verdict.allowed:
+        return
+    record("login.blocked", email=email, wait=verdict.wait)
+    if verdict.locked:
+        raise RuleError(
+            _(
+                "Trop de tentatives de connexion infructueuses. Pour protéger le compte, "
+                "réessayez dans quelques minutes ou réinitialisez votre mot de passe."
+            )
+        )
+    raise RuleError(
+        ngettext(
+            "Trop de tentatives pour ce compte : réessayez dans %(num)d seconde.",
+            "Trop de tentatives pour ce compte : réessayez dans %(num)d secondes.",
+            verdict.wait,
+        )
+    )
+
+
+def reauthenticate(user: User, password: str, *, wrong: str, field: str | None = None) -> None:
+    """A logged-in user confirms their password (to sign, to change it).
+
+    A wrong one counts like a failed login (``ThrottledRuleError``, with the ``wrong``
+    message: the view commits the count). Refused only after failures on this account from
+    this IP: strangers failing elsewhere never stop the owner.
+    """
+    ip = client_ip()
+    if throttle.reauthentication_locked(user.email, ip):
+        raise RuleError(
+            _(
+                "Trop de tentatives infructueuses : pour protéger le compte, réessayez dans "
+                "quelques minutes."
+            ),
+            field,
+        )
+    ok, _new_hash = verify_password(user.password_hash, password)
+    if not ok:
+        throttle.record_failure(user.email, ip)
+        raise ThrottledRuleError(wrong, field)
+    throttle.record_success(user.email, ip)
 
 
 def end_all_sessions(user: User, *, by=None, reason: str = "logout") -> None:
@@ -350,15 +389,13 @@ def accept_invitation(
     if user is None:
         user = create_user(invitation.email, first_name, last_name, password, phone)
     else:
-        ip = request.remote_addr if has_request_context() else ""
-        if throttle.is_blocked(user.email, ip):
-            raise RuleError(
-                _("Trop de tentatives infructueuses : réessayez dans quelques minutes."), "password"
-            )
+        ip = client_ip()
+        _refuse_if_throttled(user.email, ip)
         ok, _new = verify_password(user.password_hash, password)
         if not ok:
             throttle.record_failure(user.email, ip)
             raise ThrottledRuleError(_("Mot de passe incorrect."), "password")
+        throttle.record_success(user.email, ip)
     add_membership(user, invitation.organisation, is_admin=invitation.is_admin, by=user)
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id
@@ -378,11 +415,29 @@ def revoke_invitation(invitation: Invitation, *, by: User) -> None:
 
 
 def request_password_reset(email: str) -> None:
-    """Send a reset link if the account exists; say nothing either way (no enumeration)."""
+    """Send a reset link if the account exists; say nothing either way (no enumeration).
+
+    Throttled: an IP asking too often is refused (``RuleError``); an address asked for too
+    often gets no more links in the window, silently (the answer must not tell whether the
+    account exists). A new link revokes the older ones.
+    """
+    email = normalize_email(email)
+    ip = client_ip()
+    for_address, from_ip = throttle.reset_requests(email, ip)
+    if from_ip >= current_app.config["RESET_MAX_PER_IP"]:
+        record("password_reset.refused", email=email)
+        raise RuleError(
+            _("Trop de demandes depuis votre adresse réseau : réessayez dans quelques minutes.")
+        )
+    throttle.count_reset_request(email, ip)
+    if for_address >= current_app.config["RESET_MAX_PER_EMAIL"]:
+        record("password_reset.throttled", email=email)
+        return
     user = user_by_email(email)
     if user is None or not user.is_enabled:
-        record("password_reset.unknown", email=normalize_email(email))
+        record("password_reset.unknown", email=email)
         return
+    revoke_password_resets(user)
     token, token_hash = new_token()
     reset = PasswordReset(
         user=user,
@@ -408,6 +463,20 @@ def request_password_reset(email: str) -> None:
     record("password_reset.requested", actor=user, obj=reset)
 
 
+def revoke_password_resets(user: User) -> None:
+    """End every pending reset link of ``user`` (a newer one is coming, or the password just
+    changed): they now read as expired."""
+    now = utcnow()
+    for reset in db.session.scalars(
+        select(PasswordReset).where(
+            PasswordReset.user_id == user.id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
+        )
+    ):
+        reset.expires_at = now
+
+
 def find_password_reset(token: str) -> tuple[PasswordReset | None, str | None]:
     """The reset for ``token`` and, if it cannot be used, why."""
     return _find_link(PasswordReset, token, "used_at")
@@ -427,7 +496,7 @@ def reset_password(reset: PasswordReset, password: str) -> User:
         )
     ):
         other.used_at = now
-    throttle.record_success(reset.user.email)
+    throttle.record_success(reset.user.email, client_ip())
     end_all_sessions(reset.user, reason="password_reset")
     record("password_reset.done", actor=reset.user, obj=reset)
     return reset.user
@@ -465,7 +534,40 @@ def deactivate_membership(membership: Membership, *, by: User) -> None:
         obj=membership,
         user_id=membership.user_id,
     )
+    _revoke_invitations_sent_by(membership.user, by=by, losing=membership)
     end_all_sessions(membership.user, by=by, reason="membership_deactivated")
+
+
+def _revoke_invitations_sent_by(user: User, *, by: User, losing: Membership | None = None):
+    """Revoke the pending invitations ``user`` sent with rights they no longer have.
+
+    ``losing``: the membership that lost its admin role or was deactivated; its
+    organisation's invitations go, and every one when it was the Région's (whose admins
+    invite anywhere), except where ``user`` is still an active admin. Without it (the
+    account is disabled), all of them go.
+    """
+    query = select(Invitation).where(
+        Invitation.invited_by_id == user.id,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > utcnow(),
+    )
+    if losing is not None:
+        still_admin = {m.organisation_id for m in user.memberships if m.active and m.is_admin} - {
+            losing.organisation_id
+        }
+        query = query.where(Invitation.organisation_id.not_in(still_admin))
+        if not losing.organisation.is_region:
+            query = query.where(Invitation.organisation_id == losing.organisation_id)
+    for invitation in db.session.scalars(query):
+        invitation.revoked_at = utcnow()
+        record(
+            "invitation.revoked",
+            actor=by,
+            organisation=invitation.organisation,
+            obj=invitation,
+            reason="inviter_lost_rights",
+        )
 
 
 def set_admin(membership: Membership, is_admin: bool, *, by: User) -> None:
@@ -482,6 +584,8 @@ def set_admin(membership: Membership, is_admin: bool, *, by: User) -> None:
         obj=membership,
         is_admin=is_admin,
     )
+    if not is_admin:
+        _revoke_invitations_sent_by(membership.user, by=by, losing=membership)
 
 
 def set_user_enabled(user: User, enabled: bool, *, by: User) -> None:
@@ -492,6 +596,7 @@ def set_user_enabled(user: User, enabled: bool, *, by: User) -> None:
     record("user.enabled" if enabled else "user.disabled", actor=by, obj=user)
     if not enabled:
         end_all_sessions(user, by=by, reason="user_disabled")
+        _revoke_invitations_sent_by(user, by=by)
 
 
 # --- Own account -------------------------------------------------------------------------
@@ -506,13 +611,18 @@ def update_profile(user: User, *, first_name: str, last_name: str, phone: str) -
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change one's password (the current one is required); every other session ends."""
-    ok, _new = verify_password(user.password_hash, current_password)
-    if not ok:
-        raise RuleError(_("Le mot de passe actuel est incorrect."), "current_password")
+    """Change one's password (the current one is required, and its failures are counted
+    like a login's); every other session ends."""
+    reauthenticate(
+        user,
+        current_password,
+        wrong=_("Le mot de passe actuel est incorrect."),
+        field="current_password",
+    )
     problems = password_problems(new_password, user.email)
     if problems:
         raise RuleError(problems[0], "password")
     user.password_hash = hash_password(new_password)
+    revoke_password_resets(user)
     end_all_sessions(user, reason="password_changed")
     record("user.password_changed", actor=user, obj=user)

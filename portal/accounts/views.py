@@ -28,7 +28,10 @@ LINK_MESSAGES = {
         "depuis le courriel, ou demandez un nouveau lien."
     ),
     services.LinkProblem.USED: _l("Ce lien a déjà été utilisé : il ne sert qu'une fois."),
-    services.LinkProblem.EXPIRED: _l("Ce lien a expiré (il est valable 14 jours)."),
+    services.LinkProblem.EXPIRED: _l(
+        "Ce lien n'est plus valable : il a expiré (il est valable 14 jours) ou un lien plus "
+        "récent l'a remplacé."
+    ),
     services.LinkProblem.REVOKED: _l("Cette invitation a été annulée par l'organisation."),
 }
 
@@ -175,7 +178,12 @@ def forgot_password():
     """Ask for a reset link; the answer is the same whether the account exists or not."""
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        try:
+            services.request_password_reset(form.email.data)
+        except RuleError as exc:
+            db.session.commit()  # keep the audit event
+            form.email.errors = [exc.message]
+            return render_template("accounts/forgot_password.html", form=form), 429
         db.session.commit()
         flash(
             _(
@@ -250,7 +258,10 @@ def change_password():
         try:
             services.change_password(user, form.current_password.data, form.password.data)
         except RuleError as exc:
-            db.session.rollback()
+            if isinstance(exc, services.ThrottledRuleError):
+                db.session.commit()  # keep the failure count: guessing is throttled here too
+            else:
+                db.session.rollback()
             getattr(form, exc.field or "password").errors = [exc.message]
         else:
             db.session.commit()

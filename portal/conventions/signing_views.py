@@ -12,9 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
-from portal.accounts import throttle
+from portal.accounts import services as accounts
 from portal.accounts.access import current_org, require
-from portal.accounts.passwords import verify_password
 from portal.audit.services import record
 from portal.conventions import bp, reminders, services
 from portal.conventions.context import load_started
@@ -48,21 +47,19 @@ def _done(operation, convention, version, notice: str, *, page: str = "conventio
 
 
 def _reauthenticate(password: str) -> str | None:
-    """Check the current user's password; a failure counts like a failed login.
+    """Check the current user's password; a failure counts like a failed login, but only
+    the user's own failures from this IP can refuse it (issue #11 L12).
 
     Returns the French reason of a refusal, or None when the password is right.
     """
-    ip = request.remote_addr or ""
-    if throttle.is_blocked(current_user.email, ip):
-        return _(
-            "Trop de tentatives infructueuses : pour protéger le compte, réessayez dans "
-            "quelques minutes."
+    try:
+        accounts.reauthenticate(
+            current_user,
+            password,
+            wrong=_("Mot de passe incorrect : la signature n'est pas enregistrée."),
         )
-    ok, _new_hash = verify_password(current_user.password_hash, password)
-    if not ok:
-        throttle.record_failure(current_user.email, ip)
-        return _("Mot de passe incorrect : la signature n'est pas enregistrée.")
-    throttle.record_success(current_user.email)
+    except RuleError as exc:
+        return exc.message
     return None
 
 

@@ -15,6 +15,7 @@ from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.conventions.context import clause_page
 from portal.core.errors import RuleError
+from portal.core.text import clean_text
 from portal.design import bp, content, queries, services
 from portal.design.context import (
     conflict_context,
@@ -154,7 +155,7 @@ def approve_design(operation_id: int):
     """The Région approves the design; refused with the list of unmet conditions."""
     operation, design = load(operation_id)
     require(is_region())
-    comment = (request.form.get("comment") or "").strip()[:2000]
+    comment = clean_text(request.form.get("comment") or "", multiline=True).strip()[:2000]
     try:
         services.approve_design(design, by=current_user, org=current_org(), comment=comment)
     except RuleError:

@@ -6,7 +6,6 @@ by a function that adds one field per row to a subclass: ``level-<skill id>``,
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.accounts.forms import REQUIRED
 from portal.core.errors import RuleError
+from portal.core.forms import PortalForm
 from portal.immersions.models import (
     DebriefKind,
     EvaluationKind,
@@ -74,7 +74,7 @@ def _comment(label) -> StringField:
 # --- Immersions ------------------------------------------------------------------------------
 
 
-class ImmersionForm(FlaskForm):
+class ImmersionForm(PortalForm):
     """Host, tutor, dates and objectives of an immersion (choices set by the view)."""
 
     employer_id = SelectField(
@@ -102,7 +102,7 @@ class ImmersionForm(FlaskForm):
         self.objectives.choices = choices((s["id"], s["label"]) for s in skills)
 
 
-class ChecklistForm(FlaskForm):
+class ChecklistForm(PortalForm):
     """The preparation checklist of an immersion."""
 
     objectives_agreed = BooleanField(_l("Objectifs fixés avec le ou la stagiaire"))
@@ -121,7 +121,7 @@ class ChecklistForm(FlaskForm):
 # --- The tutor's assessment ---------------------------------------------------------------------
 
 
-class AssessmentBase(FlaskForm):
+class AssessmentBase(PortalForm):
     presence = RadioField(
         _l("Assiduité"),
         choices=choices(Presence.choices()),
@@ -170,7 +170,7 @@ def assessment_form(skills: list[dict], **kwargs) -> AssessmentBase:
 # --- Debriefs ---------------------------------------------------------------------------------
 
 
-class DebriefBase(FlaskForm):
+class DebriefBase(PortalForm):
     kind = RadioField(
         _l("Type de retour"),
         choices=choices(DebriefKind.choices()),
@@ -244,7 +244,7 @@ def debrief_form(lines: list[dict], **kwargs) -> DebriefBase:
 # --- Evaluations -----------------------------------------------------------------------------
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(PortalForm):
     """An evaluation event and whom to invite (choices set by the view)."""
 
     kind = SelectField(
@@ -269,7 +269,7 @@ class EvaluationForm(FlaskForm):
     )
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(PortalForm):
     """Who among the invited attended (choices set by the view)."""
 
     attended_ids = MultiCheckboxField(
@@ -277,7 +277,7 @@ class AttendanceForm(FlaskForm):
     )
 
 
-class ResultsBase(FlaskForm):
+class ResultsBase(PortalForm):
     trainee_ids: list[int] = []
 
     def rows(self) -> list[dict]:

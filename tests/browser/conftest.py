@@ -72,7 +72,14 @@ def browser_errors() -> list[str]:
 
 
 @pytest.fixture
-def page(browser, live_server, browser_errors):
+def live_public_url(app, live_server, monkeypatch):
+    """PUBLIC_URL is the live server's during a browser test: links in e-mails lead there."""
+    monkeypatch.setitem(app.config, "PUBLIC_URL", live_server.url)
+    return live_server.url
+
+
+@pytest.fixture
+def page(browser, live_server, live_public_url, browser_errors):
     """A fresh browser context (cookies, storage) per test, French, on the live server.
 
     No ``bypass_csp``: Playwright's ``evaluate`` goes through the DevTools protocol, which
@@ -97,9 +104,9 @@ def _keep_csp_refusal(errors: list[str], text: str) -> None:
 
 
 @pytest.fixture
-def demo(app, live_server):
+def demo(app, live_public_url):
     """The demo data, with invitation links in the outbox pointing at the live server."""
-    with app.test_request_context(base_url=live_server.url):
+    with app.test_request_context(base_url=live_public_url):
         load_demo()
         db.session.commit()
 

@@ -292,3 +292,21 @@ def test_a_download_writes_only_evidence_tables(app, client, submitted):
     assert client.get(submitted.url()).status_code == 200
     assert snapshot(app) == before
     assert count(app, IssuedDocument) == 1
+
+
+def test_control_characters_stored_before_cleaning_do_not_break_the_docx(ctx):
+    """Issue #11 M7: a control character stored in a title, a clause or a signer's capacity
+    made python-docx raise, so the frozen version's DOCX (and PDF) answered 500 forever."""
+    ready = make_convention_ready()
+    ready.operation.title = "Préparateur\x01 de commandes\u2028Saran"
+    ready.edit_clause("Objet\x0b de la convention.\nSuite\x1b.")
+    version = ready.submit()
+    user, org = ready.carrier
+    sign_as(version, user, org).capacity = "gérant\x07"
+    db.session.flush()
+    document = read_docx(convention_docx(version))
+    text = all_text(document)
+    assert "Préparateur de commandes\nSaran" in text
+    assert "Objet de la convention." in text and "Suite." in text
+    assert "gérant" in text
+    assert document.core_properties.subject == "Préparateur de commandes\nSaran"

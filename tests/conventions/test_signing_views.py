@@ -222,12 +222,12 @@ def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client
     assert signatures(app, op) == []
     assert audit(app, "convention.signed") == 0
     assert audit(app, "convention.reauthentication_failed") == 1
-    assert count(app, LoginFailure) == failures + 2  # the account and the IP
+    assert count(app, LoginFailure) == failures + 3  # the account, the account from this IP, the IP
     assert version_of(app, op).status.value == "to_sign"
 
 
 def test_too_many_failures_block_signing_even_with_the_right_password(app, client, op, monkeypatch):
-    monkeypatch.setitem(app.config, "LOGIN_MAX_PER_ACCOUNT", 2)
+    monkeypatch.setitem(app.config, "LOGIN_MAX_PER_ACCOUNT_IP", 2)
     login(client, EMPLOYER)
     for _attempt in range(2):
         sign(client, app, op, op.employer, password="mauvais mot de passe")
@@ -235,6 +235,24 @@ def test_too_many_failures_block_signing_even_with_the_right_password(app, clien
     assert response.status_code == 422
     assert "Trop de tentatives infructueuses" in text(response)
     assert signatures(app, op) == []
+
+
+def test_strangers_failing_elsewhere_never_stop_a_signature(app, client, other_client, op):
+    """Issue #11 L12: the per-account lockout let anyone who knew the signer's address stop
+    them from signing; now only the signer's own failures from their IP count."""
+    login(client, EMPLOYER)  # the signer, logged in before the stranger comes
+    for attempt in range(12):  # a stranger, from addresses of their own
+        other_client.post(
+            "/connexion",
+            data={"email": EMPLOYER, "password": "une devinette"},
+            environ_base={"REMOTE_ADDR": f"203.0.113.{attempt}"},
+        )
+    assert count(app, LoginFailure, LoginFailure.key == f"account:{EMPLOYER}") >= 5
+    login_page = other_client.post("/connexion", data={"email": EMPLOYER, "password": PASSWORD})
+    assert "Trop de tentatives pour ce compte" in text(login_page)  # slowed down, only
+    response = sign(client, app, op, op.employer, headers=HTMX)
+    assert response.status_code == 200, text(response)
+    assert [s.organisation_id for s in signatures(app, op)] == [op.employer]
 
 
 def test_an_unticked_consent_signs_nothing(app, client, op):

@@ -114,8 +114,10 @@ def test_demo_refuses_a_database_with_data(app):
 
 @pytest.fixture
 def production_app(database_url):
-    """A production app on the (empty) test database, with a real secret key."""
-    application = create_app(app_config(database_url, PORTAL_ENV="production"))
+    """A production app on the (empty) test database, with a real secret key and address."""
+    application = create_app(
+        app_config(database_url, PORTAL_ENV="production", PUBLIC_URL="https://portail.test")
+    )
     yield application
     with application.app_context():
         db.engine.dispose()

@@ -6,12 +6,12 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from portal import CSP
 from portal.accounts import services
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.time import utcnow
-from portal.demo import load_demo
+from portal.demo import DEMO_PASSWORD, load_demo
 from portal.extensions import db
+from portal.security import CSP
 from tests.conftest import HTMX, login, make_org, make_territory, make_user
 
 
@@ -236,23 +236,55 @@ def test_csp_forbids_inline_scripts(client):
 
 
 def test_demo_outbox_is_hidden_without_demo_data(client, world):
+    login(client, world.emails["region_admin"])
     response = client.get("/demo/courriels")
     assert response.status_code == 404
-    assert "Données de démonstration" not in text(client.get("/connexion"))
+    assert "Données de démonstration" not in text(client.get("/"))
 
 
-def test_demo_outbox_shows_the_demo_emails(app, client):
+@pytest.fixture
+def demo_data(app):
     with app.test_request_context():
         load_demo()
         db.session.commit()
+
+
+def test_demo_outbox_shows_a_region_admin_every_email(client, demo_data):
+    login(client, "region@demo.defi.test", DEMO_PASSWORD)
     response = client.get("/demo/courriels")
     assert response.status_code == 200
     page = text(response)
     assert "<h1>Courriels envoyés (démonstration)</h1>" in page
+    assert "vous voyez les courriels de tout le monde" in page
     assert "Invitation à rejoindre Forma'Centre Loiret sur le Portail DEFI" in page
     assert "nouvelle.formatrice@demo.defi.test" in page
     assert "/invitation/" in page
-    assert "Données de démonstration" in text(client.get("/connexion"))
+    assert "Voir les courriels envoyés" in text(client.get("/"))
+
+
+def test_demo_outbox_needs_a_login(client, demo_data):
+    """Issue #11 M4: in demo mode an anonymous visitor read anyone's reset link there."""
+    client.post("/mot-de-passe-oublie", data={"email": "employeur@demo.defi.test"})
+    response = client.get("/demo/courriels")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/connexion")
+    assert "/mot-de-passe/" not in text(response)
+    assert "Voir les courriels envoyés" not in text(client.get("/connexion"))
+
+
+def test_demo_outbox_shows_only_the_users_own_emails(client, other_client, demo_data):
+    """Issue #11 M4: a member reads the e-mails addressed to them, nobody else's."""
+    other_client.post("/mot-de-passe-oublie", data={"email": "employeur@demo.defi.test"})
+    login(client, "of@demo.defi.test", DEMO_PASSWORD)
+    page = text(client.get("/demo/courriels"))
+    assert "Vous voyez les courriels qui vous ont été adressés." in page
+    assert "Réinitialisation de votre mot de passe" not in page
+    assert "/mot-de-passe/" not in page and "employeur@demo.defi.test" not in page
+    login(other_client, "employeur@demo.defi.test", DEMO_PASSWORD)
+    own = text(other_client.get("/demo/courriels"))
+    assert "Réinitialisation de votre mot de passe" in own
+    assert "/mot-de-passe/" in own
+    assert "nouvelle.formatrice@demo.defi.test" not in own
 
 
 # --- Query counts on list pages ----------------------------------------------------------

@@ -33,7 +33,6 @@ PUBLIC_ENDPOINTS = {
     "accounts.reset_password",
     "accounts.accept_invitation",
     "accounts.set_language",
-    "mail.outbox",
     # Anyone holding a convention copy checks it there (issue 5): no personal data beyond
     # signers' names, capacities and dates; unknown documents are throttled per IP.
     "verification.verify",

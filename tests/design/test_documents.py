@@ -192,6 +192,21 @@ def test_export_flags_rhythm_inconsistencies(app, client, design_op):
     assert dict(rows(document.tables[0])[1:])["Dates de la session"] == "Non renseigné"
 
 
+def test_control_characters_stored_before_cleaning_do_not_break_the_export(app, client, filled_op):
+    """Issue #11 M7: a control character stored in a title or a section (typed before forms
+    cleaned text) made python-docx raise: the export answered 500."""
+    save(app, filled_op, {"text": "Former\x01 dix agents.\x0b\nSuite\ufffe."})
+    with committed(app):
+        db.session.get(Operation, filled_op).title = "Agent\x02 de propreté"
+    login(client, OF_A)
+    response = export(client, filled_op)
+    assert response.status_code == 200
+    document = read(response)
+    assert styled(document, "Subtitle") == ["Agent de propreté"]
+    assert "Former dix agents." in [p.text for p in document.paragraphs]
+    assert document.core_properties.title == "Fiche de co-conception — Agent de propreté"
+
+
 @pytest.mark.parametrize("outsider", [OF_B, PARTNER])
 def test_outsiders_get_404(app, client, design_op, outsider):
     login(client, outsider)

@@ -169,3 +169,25 @@ def test_documents_follow_the_trainees_access(app, client, site):
     )
     with app.app_context():
         assert db.session.get(Debrief, debrief_id) is not None
+
+
+def test_control_characters_stored_before_cleaning_do_not_break_the_documents(app, client, site):
+    """Issue #11 M7: a control character stored in a name, a debrief or an assessment made
+    python-docx raise: the debrief sheet and the certificate answered 500."""
+    debrief_id = record(app, site)
+    with committed(app):
+        debrief = db.session.get(Debrief, debrief_id)
+        debrief.went_well = "Intégration\x01 rapide.\x0b"
+        immersion = db.session.get(Immersion, site.alice_past)
+        immersion.assessment.feedback = "Volontaire\x1b et soigneuse."
+        immersion.trainee.last_name = "Durand\x08"
+    as_user(client, OF_A)
+    sheet = client.get(f"{site.base}/retours/{debrief_id}/stagiaires/{site.alice}/feuille.docx")
+    assert sheet.status_code == 200
+    sheet_text = all_text(Document(BytesIO(sheet.data)))
+    assert "Intégration rapide." in sheet_text and "Alice Durand" in sheet_text
+    certificate = client.get(f"{site.base}/immersions/{site.alice_past}/attestation.docx")
+    assert certificate.status_code == 200
+    document = Document(BytesIO(certificate.data))
+    assert "Volontaire et soigneuse." in all_text(document)
+    assert document.core_properties.title == "Attestation de stage — Alice Durand"

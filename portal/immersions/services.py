@@ -318,12 +318,14 @@ def save_checklist(immersion: Immersion, data: dict, *, by: User, org: Organisat
 
 
 def can_assess(immersion: Immersion, user: User, org: Organisation | None) -> bool:
-    """The immersion's tutor, or an admin of the host employer, acting for that employer."""
+    """The immersion's tutor while still an active tutor of the host, or an admin of the
+    host employer, acting for that employer."""
     if org is None or org.id != immersion.employer_id:
         return False
-    if immersion.tutor_id == user.id:
+    host = [m for m in user.active_memberships() if m.organisation_id == org.id]
+    if immersion.tutor_id == user.id and any(m.is_tutor for m in host):
         return True
-    return any(m.organisation_id == org.id and m.is_admin for m in user.active_memberships())
+    return any(m.is_admin for m in host)
 
 
 def record_assessment(

@@ -122,7 +122,7 @@ def tutored_immersions_count() -> int:
     """Current and coming immersions the logged-in user tutors (the tutor's home page)."""
     return db.session.scalar(
         select(func.count(Immersion.id)).where(
-            Immersion.tutor_id == current_user.id, Immersion.ends_on >= rules.today()
+            queries.tutored_by(current_user.id), Immersion.ends_on >= rules.today()
         )
     )
 
@@ -134,7 +134,7 @@ def tutor_assessments_due() -> int:
     today = rules.today()
     return db.session.scalar(
         select(func.count(Immersion.id)).where(
-            Immersion.tutor_id == current_user.id,
+            queries.tutored_by(current_user.id),
             Immersion.starts_on <= today,
             Immersion.ends_on >= today - timedelta(days=queries.RECENT_DAYS),
             ~exists().where(TutorAssessment.immersion_id == Immersion.id),

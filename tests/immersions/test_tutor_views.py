@@ -5,9 +5,12 @@ the trainee, refused to another employer, hidden from outsiders."""
 import pytest
 from sqlalchemy import select
 
+from portal.accounts import services
+from portal.accounts.models import Membership, OrgKind, User
 from portal.extensions import db
 from portal.immersions.models import TutorAssessment
 from portal.notifications.models import Notification
+from tests.conftest import make_org
 from tests.immersions.conftest import as_user
 from tests.immersions.factories import OF_STAFF, OUTSIDER, TUTOR_E, TUTOR_E2, TUTOR_F
 from tests.operations.test_views import EMPLOYER, EMPLOYER2, OF_A, REGION_ADMIN, count, text
@@ -120,3 +123,23 @@ def test_the_tutor_home_counts_the_assessments_due_until_they_are_recorded(clien
     url = f"/tutorat/immersions/{site.alice_past}/evaluation"
     assert client.post(url, data=assessment(site)).status_code == 303
     assert "attendent votre évaluation" not in text(client.get("/"))
+
+
+def test_a_tutor_who_left_the_host_no_longer_sees_its_trainees(app, client, site):
+    """Issue #11 L18: the tutor space requires an active tutor membership of the host, not
+    only ``tutor_id``: Paul leaves Entreprise E (now at another company) and loses Alice."""
+    with app.app_context():
+        for membership in db.session.scalars(
+            select(Membership).where(Membership.user_id == site.tutor_e)
+        ):
+            membership.active = False
+        other = make_org(OrgKind.EMPLOYER, name="Entreprise Z")
+        services.add_membership(db.session.get(User, site.tutor_e), other, is_tutor=True)
+        db.session.commit()
+    as_user(client, TUTOR_E)
+    assert "Alice Durand" not in text(client.get("/tutorat"))
+    assert "immersion(s) en cours ou à venir" not in text(client.get("/"))
+    url = f"/tutorat/immersions/{site.alice_past}/evaluation"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data=assessment(site)).status_code == 404
+    assert count(app, TutorAssessment) == 0

@@ -94,7 +94,7 @@ def tutor_ratings(immersions: list[Immersion]) -> dict[tuple[int, str], SkillRat
         select(Immersion.trainee_id, SkillRating)
         .join(TutorAssessment, TutorAssessment.id == SkillRating.assessment_id)
         .join(Immersion, Immersion.id == TutorAssessment.immersion_id)
-        .where(Immersion.id.in_(ids))
+        .where(Immersion.id.in_(ids), TutorAssessment.superseded_at.is_(None))
     ).all()
     return {(trainee_id, rating.skill_id): rating for trainee_id, rating in rows}
 

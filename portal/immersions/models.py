@@ -87,8 +87,12 @@ class Immersion(db.Model):
     employer: Mapped[Organisation] = relationship()
     tutor: Mapped[User | None] = relationship(foreign_keys=[tutor_id])
     prepared_by: Mapped[User | None] = relationship(foreign_keys=[prepared_by_id])
+    # The current assessment; corrected ones stay in ``tutor_assessments``, superseded.
     assessment: Mapped["TutorAssessment | None"] = relationship(
-        back_populates="immersion", uselist=False
+        primaryjoin="and_(TutorAssessment.immersion_id == Immersion.id, "
+        "TutorAssessment.superseded_at.is_(None))",
+        uselist=False,
+        viewonly=True,
     )
 
     @property
@@ -125,20 +129,34 @@ class WouldHire(TitledEnum):
 
 
 class TutorAssessment(db.Model):
-    """The tutor's view of one immersion: presence, skills observed, feedback, hiring."""
+    """The tutor's view of one immersion: presence, skills observed, feedback, hiring.
+
+    Once a debrief used it, an assessment is frozen: a correction is a new, dated
+    assessment and the old one is kept, marked ``superseded_at`` (one current per immersion).
+    """
 
     __tablename__ = "tutor_assessments"
+    __table_args__ = (
+        Index(
+            "uq_tutor_assessments_current",
+            "immersion_id",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    immersion_id: Mapped[int] = mapped_column(ForeignKey("immersions.id"), unique=True)
+    immersion_id: Mapped[int] = mapped_column(ForeignKey("immersions.id"))
     tutor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     presence: Mapped[Presence] = mapped_column(db_enum(Presence))
     feedback: Mapped[str] = mapped_column(Text, default="")
     would_hire: Mapped[WouldHire] = mapped_column(db_enum(WouldHire))
     submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    immersion: Mapped[Immersion] = relationship(back_populates="assessment")
+    immersion: Mapped[Immersion] = relationship()
     tutor: Mapped[User] = relationship()
     ratings: Mapped[list["SkillRating"]] = relationship(
         back_populates="assessment", cascade="all, delete-orphan", order_by="SkillRating.id"

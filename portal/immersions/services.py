@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from portal.accounts.models import Membership, Organisation, User
 from portal.core.errors import RuleError
@@ -21,6 +21,7 @@ from portal.design.services import design_for
 from portal.extensions import db
 from portal.immersions import rules
 from portal.immersions.models import (
+    DebriefSkill,
     DebriefTrainee,
     Immersion,
     Presence,
@@ -328,10 +329,19 @@ def can_assess(immersion: Immersion, user: User, org: Organisation | None) -> bo
     return any(m.is_admin for m in host)
 
 
+def _used_by_a_debrief(assessment: TutorAssessment) -> bool:
+    """A debrief links one of the assessment's ratings: the assessment is frozen."""
+    ids = [rating.id for rating in assessment.ratings]
+    return bool(ids) and db.session.scalar(select(exists().where(DebriefSkill.rating_id.in_(ids))))
+
+
 def record_assessment(
     immersion: Immersion, data: dict, *, by: User, org: Organisation, today: date | None = None
 ) -> TutorAssessment:
     """Record (or update) the tutor's assessment; the organisme porteur is told.
+
+    Refused once the operation is closed or cancelled. An assessment a debrief used is
+    frozen: a later submit supersedes it with a new, dated assessment (issue #11 L17).
 
     ``data``: presence (Presence), would_hire (WouldHire), feedback, ratings: a list of
     ``{"skill_id", "level": SkillLevel | None, "comment"}`` (None: not observed).
@@ -345,6 +355,8 @@ def record_assessment(
                 "d'accueil) l'évalue."
             )
         )
+    if not immersion.operation.is_open:
+        raise RuleError(_("L'opération est clôturée ou annulée : l'évaluation ne se modifie plus."))
     today = today or rules.today()
     if immersion.starts_on > today:
         raise RuleError(_("L'immersion n'a pas encore commencé : évaluez-la une fois en cours."))
@@ -366,13 +378,18 @@ def record_assessment(
         ratings.append(row)
     assessment = immersion.assessment
     created = assessment is None
-    if created:
+    if not created and _used_by_a_debrief(assessment):
+        # Frozen: what the debrief relied on stays as it was; the correction is new, dated.
+        assessment.superseded_at = utcnow()
+        db.session.flush()
+        assessment = None
+    if assessment is None:
         assessment = TutorAssessment(immersion=immersion, tutor_id=by.id)
         db.session.add(assessment)
     assessment.presence = Presence(data["presence"])
     assessment.would_hire = WouldHire(data["would_hire"])
     assessment.feedback = (data.get("feedback") or "").strip()
-    # Updated in place, so that debriefs linked to a rating keep their link.
+    # Not used by a debrief yet: updated in place.
     kept = {rating.skill_id: rating for rating in assessment.ratings}
     rated = {row["skill_id"] for row in ratings}
     for skill_id, rating in kept.items():
@@ -387,6 +404,7 @@ def record_assessment(
         rating.level = SkillLevel(row["level"])
         rating.comment = (row.get("comment") or "").strip()
     db.session.flush()
+    db.session.expire(immersion, ["assessment"])
     operation = immersion.operation
     log_event(
         operation,

@@ -209,3 +209,51 @@ def test_only_the_carrier_records_a_running_operations_debriefs(running, trainee
     running.operation.status = Status.CLOSED
     with pytest.raises(RuleError, match="une fois la convention validée"):
         debriefs.record_debrief(running.operation, data(running, [immersion]), **running.carrier)
+
+
+def _assess(running, immersion, level):
+    rating = {"skill_id": running.skill_ids[0], "level": level, "comment": ""}
+    return services.record_assessment(
+        immersion,
+        {"presence": Presence.FULL, "would_hire": WouldHire.YES, "ratings": [rating]},
+        by=running.tutor_e,
+        org=running.market.employer,
+    )
+
+
+def test_an_assessment_a_debrief_used_is_frozen_and_a_correction_is_new(running, trainees):
+    """Issue #11 L17: once a debrief used the tutor's assessment it no longer changes in
+    place; a later correction is a new, dated assessment, the old one kept superseded."""
+    alice = trainees[0]
+    immersion = past_immersion(alice)
+    immersion.tutor_id = running.tutor_e.id
+    used = _assess(running, immersion, SkillLevel.IN_PROGRESS)
+    skills = [{"trainee_id": alice.id, "skill_id": running.skill_ids[0],
+               "level": SkillLevel.ACQUIRED, "comment": ""}]  # fmt: skip
+    debrief = debriefs.record_debrief(
+        running.operation, data(running, [immersion], skills=skills), **running.carrier
+    )
+    rating_id = used.ratings[0].id
+    assert debrief.skills[0].rating_id == rating_id
+    correction = _assess(running, immersion, SkillLevel.NOT_ACQUIRED)
+    assert correction.id != used.id and correction.superseded_at is None
+    assert used.superseded_at is not None and used.ratings[0].level == SkillLevel.IN_PROGRESS
+    assert debrief.skills[0].rating_id == rating_id  # the debrief keeps what it relied on
+    assert immersion.assessment is correction
+    # A correction not used yet is still updated in place.
+    assert _assess(running, immersion, SkillLevel.ACQUIRED) is correction
+    assert debriefs.tutor_ratings([immersion])[(alice.id, running.skill_ids[0])].id == (
+        correction.ratings[0].id
+    )
+
+
+@pytest.mark.parametrize("status", [Status.CLOSED, Status.CANCELLED])
+def test_no_assessment_is_written_on_a_closed_or_cancelled_operation(running, trainees, status):
+    """Issue #11 L17: a closed or cancelled operation refuses the tutor's assessment."""
+    immersion = past_immersion(trainees[0])
+    immersion.tutor_id = running.tutor_e.id
+    _assess(running, immersion, SkillLevel.IN_PROGRESS)
+    running.operation.status = status
+    with pytest.raises(RuleError, match="clôturée ou annulée"):
+        _assess(running, immersion, SkillLevel.ACQUIRED)
+    assert immersion.assessment.ratings[0].level == SkillLevel.IN_PROGRESS

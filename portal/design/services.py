@@ -60,13 +60,19 @@ def design_for(operation: Operation) -> Design | None:
 
 
 def _prefill(operation: Operation) -> dict[SectionKey, dict]:
-    """Skills, public and points of attention taken from the needs analysis."""
+    """Skills and public taken from the needs analysis.
+
+    Every participant reads the design, while each employer's need (positions,
+    constraints) is for that employer and those who steer (the analysis page hides it). So
+    the prefill carries only what the training is built on: the skills asked for and the
+    publics. The points of attention start empty: the organisme writes there what it
+    chooses to share of the employers' constraints (issue #11 L15).
+    """
     content = {key: empty_content(key) for key in SectionKey.design_keys()}
     employer_needs = db.session.scalars(
         select(EmployerNeed).where(EmployerNeed.operation_id == operation.id)
     ).all()
     skills = []
-    attention = []
     for need in employer_needs:
         for label in re.split(r"[\n;,]+", need.skills or ""):
             if label.strip():
@@ -78,17 +84,7 @@ def _prefill(operation: Operation) -> dict[SectionKey, dict]:
                         "employer_id": need.organisation_id,
                     }
                 )
-        constraints = [
-            need.constraint_hours,
-            need.constraint_mobility,
-            need.constraint_licence,
-            need.constraint_physical,
-        ]
-        lines = [c.strip() for c in constraints if c and c.strip()]
-        if lines:
-            attention.append(f"{need.organisation.name} : " + " ; ".join(lines))
     content[SectionKey.SKILLS] = {"items": skills}
-    content[SectionKey.ATTENTION] = {"text": "\n".join(attention)}
     analysis = db.session.scalar(
         select(NeedsAnalysis).where(NeedsAnalysis.operation_id == operation.id)
     )

@@ -3,13 +3,16 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.accounts.access import current_org
 from portal.accounts.models import OrgKind
 from portal.design.models import SectionKey
 from portal.design.services import design_for, design_problems
+from portal.extensions import db
 from portal.immersions.queries import todo as immersion_todo
 from portal.lots.models import Category
 from portal.operations import lifecycle
-from portal.operations.models import Funding, OperationEvent, ParticipantRole, Status
+from portal.operations.access import can_steer
+from portal.operations.models import Funding, Operation, OperationEvent, ParticipantRole, Status
 
 EVENT_TITLES = {
     "need_reported": _l("Besoin repéré et signalé à la Région"),
@@ -68,6 +71,23 @@ EVENT_TITLES = {
 }
 
 
+# Events carrying the details of one employer's need (positions, counts, job titles). As on
+# the analysis page, they read in full for that employer and for those who steer the
+# operation; the other participants only learn that an employer updated its need.
+NEED_DETAIL_EVENTS = {"employer_need_updated", "position_added", "position_removed"}
+
+
+def _hides_need_details(event: OperationEvent) -> bool:
+    """True when the viewer may not read this employer's need details (issue #11 L15)."""
+    if event.kind not in NEED_DETAIL_EVENTS:
+        return False
+    org = current_org()
+    if org is not None and org.id == event.organisation_id:
+        return False
+    # The operation is already loaded by the page: ``get`` reads the identity map.
+    return not can_steer(db.session.get(Operation, event.operation_id))
+
+
 def _title_of(enum_cls, value):
     try:
         return enum_cls(value).title
@@ -76,7 +96,9 @@ def _title_of(enum_cls, value):
 
 
 def describe(event: OperationEvent) -> str:
-    """The French sentence for one timeline event."""
+    """The French sentence for one timeline event, as the current organisation may read it."""
+    if _hides_need_details(event):
+        return _("Un employeur met à jour ses besoins")
     detail = dict(event.detail or {})
     for key in ("source", "target"):
         if key in detail:

@@ -152,11 +152,19 @@ def test_advancing_to_co_design_starts_the_design_prefilled_from_the_needs(marke
     assert {s["employer_id"] for s in skills} == {market.employer.id}
     public = design.section(SectionKey.PUBLIC).content["text"]
     assert "Demandeurs d'emploi" in public and "Savoirs de base" in public
-    attention = design.section(SectionKey.ATTENTION).content["text"]
-    assert attention == "Entreprise E : Prise de poste à 6 h ; Station debout"
+    assert design.section(SectionKey.ATTENTION).content == {"text": ""}
     assert design.section(SectionKey.OBJECTIVES).content == {"text": ""}
     kinds = db.session.scalars(select(SectionRevision.kind)).all()
     assert kinds == ["prefill"] * len(SectionKey.design_keys())
+
+
+def test_the_prefill_does_not_share_an_employers_constraints(market):
+    """Issue #11 L15: every participant reads the design, so the prefill no longer copies
+    each employer's constraints (named after it) into the points of attention."""
+    design = design_for(to_co_design(market))
+    shared = [str(section.content) for section in design.sections]
+    assert not any("Prise de poste" in text or "Station debout" in text for text in shared)
+    assert not any("Entreprise E" in text for text in shared)
 
 
 def test_the_design_starts_only_in_co_design_and_once(market):

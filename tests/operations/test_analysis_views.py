@@ -179,6 +179,19 @@ def test_employer_sees_only_its_own_need_and_the_totals(app, client, ids):
     assert "Adaptations souhaitables" not in body and 'id="exchange"' not in body
 
 
+def test_the_timeline_shows_an_employers_positions_to_it_and_to_those_who_steer(app, client, ids):
+    """Issue #11 L15: another employer's positions no longer leak through the timeline of the
+    operation page; that employer and the organisme porteur read them in full."""
+    add_positions(app, ids.op, ids.employer2, ("Cariste", 4, ContractType.CDI))
+    for email, sees in ((EMPLOYER, False), (PARTNER, False), (EMPLOYER2, True), (OF_A, True)):
+        with client.session_transaction() as session:
+            session.clear()
+        login(client, email)
+        timeline = text(client.get(f"/operations/{ids.op}")).split('<ol class="timeline">')[1]
+        assert ("Cariste" in timeline) is sees, email
+        assert ("Un employeur met à jour ses besoins" in timeline) is not sees, email
+
+
 def test_partner_sees_totals_publics_and_diagnosis_but_no_employer_need(client, ids):
     login(client, PARTNER)
     body = text(client.get(page(ids)))

@@ -4,6 +4,7 @@ who fills in what, until when, what the Région receives and answers, and the to
 from datetime import date
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from portal.core.errors import RuleError
@@ -121,6 +122,7 @@ def test_employer_records_skills_and_constraints(market, operation):
     event = events(operation)[-1]
     assert event.kind == "employer_need_updated"
     assert (event.actor_id, event.organisation_id) == (market.employer_user.id, market.employer.id)
+    g.membership = market.employer_user.memberships[0]  # the employer reads its own need
     assert describe(event) == "Besoins de Entreprise E mis à jour"
 
 
@@ -135,6 +137,7 @@ def test_positions_are_added_and_removed_with_timeline_events(market, operation)
     assert db.session.scalar(select(Position)) is None
     last_two = events(operation)[-2:]
     assert [e.kind for e in last_two] == ["position_added", "position_removed"]
+    g.membership = market.employer_user.memberships[0]
     assert [describe(e) for e in last_two] == [
         "Entreprise E : 3 poste(s) de Agent·e d'entretien ajouté(s)",
         "Entreprise E : 3 poste(s) de Agent·e d'entretien retiré(s)",

@@ -85,6 +85,10 @@ def load_config(instance_path: str) -> dict:
         "RESET_MAX_PER_IP": int(os.environ.get("RESET_MAX_PER_IP", "20")),
         # Largest request body (uploads); each upload form also checks its own, smaller limit.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
+        # Generated files kept on disk (convention PDFs, converted once): never a temp dir.
+        "DOCUMENTS_DIR": os.environ.get("DOCUMENTS_DIR") or str(Path(instance_path) / "documents"),
+        # A PDF request waits this long for another conversion to end before a 503.
+        "PDF_CONVERSION_WAIT": float(os.environ.get("PDF_CONVERSION_WAIT", "2")),
         # Convention PDFs: LibreOffice's command (looked up in PATH) and its time limit.
         "SOFFICE_PATH": os.environ.get("SOFFICE_PATH", "soffice"),
         "SOFFICE_TIMEOUT": int(os.environ.get("SOFFICE_TIMEOUT", "120")),

@@ -175,3 +175,13 @@ def security_headers(response):
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")
     return response
+
+
+def own_navigation() -> bool:
+    """The request is the user's own navigation, by its Fetch metadata (``Sec-Fetch-Site``):
+    « same-origin » (a link of the portal) or « none » (typed, bookmarked), not a link or an
+    image on another site (« cross-site », « same-site »). Evidence written by a GET (a
+    version opened, a document downloaded) is recorded only then (issue #11 M9), so that
+    another site cannot make a user leave it. Clients sending no such header (scripts,
+    browsers older than 2023) are taken at their word, as « none »."""
+    return request.headers.get("Sec-Fetch-Site", "none") in ("same-origin", "none")

@@ -1,12 +1,18 @@
 """The convention as PDF: the DOCX converted by LibreOffice headless, when it is installed.
 
+A conversion ties a worker up for seconds (up to ``SOFFICE_TIMEOUT``), so each distinct
+DOCX (the version's state: text, signatures, validation) is converted once and its PDF
+kept (``portal/core/storage.py``, named after the DOCX's SHA-256); later downloads serve
+that file, whose hash is recorded (``IssuedDocument``). Only one conversion runs at a
+time on the server (a lock file across the workers): a request that finds it taken waits
+``PDF_CONVERSION_WAIT`` seconds, then gets a French 503 with ``Retry-After`` (issue #11
+M9) — the other worker stays free for everyone else.
+
 Each conversion gets its own temporary folder and LibreOffice profile
-(``-env:UserInstallation``): two conversions at once never share a profile, and nothing
-is left behind. LibreOffice stamps a creation date and a random file id in the PDF, so
-each conversion gives another file; each one is recorded (``IssuedDocument``) so that
-any copy handed out can be verified.
+(``-env:UserInstallation``), removed afterwards; only the PDF is kept.
 """
 
+import hashlib
 import os
 import shutil
 import signal
@@ -17,8 +23,12 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 
+from portal.core import storage
+
 PDF_MIMETYPE = "application/pdf"
 PACKAGE = "libreoffice-writer-nogui"
+CONVERSION_LOCK = "conventions/.pdf-conversion.lock"
+RETRY_AFTER_SECONDS = 30
 
 
 class PdfUnavailable(Exception):
@@ -27,6 +37,44 @@ class PdfUnavailable(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class PdfBusy(PdfUnavailable):
+    """Another conversion is running: try again in ``RETRY_AFTER_SECONDS``."""
+
+
+def _stored_name(version_id: int, docx: bytes) -> str:
+    return f"conventions/{version_id}/{hashlib.sha256(docx).hexdigest()}.pdf"
+
+
+def stored_pdf(version_id: int, docx: bytes) -> bytes | None:
+    """The PDF already converted from this very DOCX of the version, or None."""
+    return storage.read(_stored_name(version_id, docx))
+
+
+def convert_once(version_id: int, docx: bytes) -> bytes:
+    """The PDF of ``docx``, converted now unless another request just did, and kept.
+
+    Raise ``PdfBusy`` when another conversion holds the lock past the wait, and
+    ``PdfUnavailable`` when LibreOffice is absent or fails. Call it with no database
+    transaction open.
+    """
+    name = _stored_name(version_id, docx)
+    wait = current_app.config.get("PDF_CONVERSION_WAIT", 2)
+    with storage.exclusive(CONVERSION_LOCK, wait=wait) as held:
+        if not held:
+            raise PdfBusy(
+                _(
+                    "Une autre conversion en PDF est en cours. Réessayez dans quelques "
+                    "secondes, ou téléchargez le document Word (DOCX), dont le contenu est "
+                    "identique."
+                )
+            )
+        data = storage.read(name)  # converted by the request we waited for
+        if data is None:
+            data = docx_to_pdf(docx)
+            storage.write(name, data)
+    return data
 
 
 def soffice() -> str | None:

@@ -2,7 +2,8 @@
 for a signer who saw an earlier version, what changed since.
 
 Opening a version is evidence (audited once per person, see ``services.mark_opened``):
-this GET writes on purpose, as the route inventory allows.
+this GET writes on purpose, as the route inventory allows — only on the user's own
+navigation (``portal.security.own_navigation``), never for a link on another site.
 """
 
 from flask import render_template
@@ -13,6 +14,7 @@ from portal.conventions import bp, services
 from portal.conventions.context import load_started
 from portal.conventions.version_context import PAGE, version_context, version_or_404
 from portal.extensions import db
+from portal.security import own_navigation
 
 
 @bp.get("/versions/<int:number>")
@@ -23,6 +25,6 @@ def show_version(operation_id: int, number: int):
     version = version_or_404(convention, number)
     previous = services.last_seen_version(convention, current_user, version)
     context = version_context(operation, convention, version, previous=previous)
-    if services.mark_opened(version, user=current_user, org=current_org()):
+    if own_navigation() and services.mark_opened(version, user=current_user, org=current_org()):
         db.session.commit()
     return render_template(PAGE, **context)

@@ -10,8 +10,10 @@ from flask import render_template
 from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
+from portal.conventions import pdf
 from portal.conventions.documents import sha256_of
 from portal.conventions.models import ConventionVersion, IssuedDocument
+from portal.core import storage
 from portal.extensions import db
 from tests.conventions.helpers_documents import (
     pdf_text,
@@ -132,3 +134,76 @@ def test_a_failed_conversion_answers_503_in_french(
     assert response.status_code == 503
     assert FAILED in text(response)
     assert count(app, IssuedDocument) == 0
+
+
+def counting_soffice(tmp_path):
+    """A LibreOffice stand-in writing a small PDF; each run adds a line to ``runs``."""
+    runs = tmp_path / "runs"
+    script = fake_soffice(
+        tmp_path,
+        f'echo run >> "{runs}"\nmkdir -p "$7"\nprintf "%%PDF-1.4 converted" > "$7/convention.pdf"',
+    )
+    return script, runs
+
+
+def test_each_version_state_is_converted_once_and_the_pdf_kept(
+    app, client, submitted, soffice_at, tmp_path, documents_dir
+):
+    """Issue #11 M9: the PDF of a version is converted once, kept under ``DOCUMENTS_DIR``
+    with its hash recorded, and served from there afterwards (even without LibreOffice)."""
+    script, runs = counting_soffice(tmp_path)
+    soffice_at(script)
+    login(client, OF_A)
+    first = client.get(submitted.url("pdf"))
+    assert first.status_code == 200 and first.data == b"%PDF-1.4 converted"
+    soffice_at(tmp_path / "absent" / "soffice")
+    second = client.get(submitted.url("pdf"))
+    assert second.status_code == 200 and second.data == first.data
+    assert runs.read_text().count("run") == 1
+    kept = list(documents_dir.rglob("*.pdf"))
+    assert [path.read_bytes() for path in kept] == [first.data]
+    with app.app_context():
+        issued = db.session.scalars(select(IssuedDocument)).one()
+    assert (issued.kind, issued.sha256) == ("pdf", sha256_of(first.data))
+    assert count(app, AuditEvent, AuditEvent.action == "convention.downloaded") == 2
+
+
+def test_a_second_conversion_at_once_answers_503_with_retry_after(
+    app, client, submitted, soffice_at, tmp_path, monkeypatch
+):
+    """Issue #11 M9: one conversion at a time; another request waits briefly, then gets a
+    French 503 with ``Retry-After`` instead of tying up a second worker."""
+    script, runs = counting_soffice(tmp_path)
+    soffice_at(script)
+    monkeypatch.setitem(app.config, "PDF_CONVERSION_WAIT", 0.2)
+    login(client, OF_A)
+    with app.app_context(), storage.exclusive(pdf.CONVERSION_LOCK) as held:
+        assert held  # another worker converting
+        response = client.get(submitted.url("pdf"))
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "Une autre conversion en PDF est en cours." in text(response)
+    assert not runs.exists() and count(app, IssuedDocument) == 0
+    assert client.get(submitted.url("pdf")).status_code == 200  # free again
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_a_link_on_another_site_writes_no_evidence(
+    app, client, submitted, soffice_at, tmp_path, site
+):
+    """Issue #11 M9: « opened » and « downloaded » are recorded only for the user's own
+    navigation (``Sec-Fetch-Site`` same-origin or none), not for a link elsewhere."""
+    script, _runs = counting_soffice(tmp_path)
+    soffice_at(script)
+    login(client, EMPLOYER)
+    version_page = submitted.url("pdf").rsplit("/", 1)[0]
+    elsewhere = {"Sec-Fetch-Site": site}
+    assert client.get(version_page, headers=elsewhere).status_code == 200
+    for kind in ("docx", "pdf"):
+        assert client.get(submitted.url(kind), headers=elsewhere).status_code == 200
+    actions = ("convention.opened", "convention.downloaded")
+    assert count(app, AuditEvent, AuditEvent.action.in_(actions)) == 0
+    own = {"Sec-Fetch-Site": "same-origin"}
+    client.get(version_page, headers=own)
+    client.get(submitted.url("pdf"), headers=own)
+    assert count(app, AuditEvent, AuditEvent.action.in_(actions)) == 2

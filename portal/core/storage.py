@@ -1,0 +1,69 @@
+"""Generated files kept on disk, under ``DOCUMENTS_DIR`` (by default ``instance/documents``).
+
+A file is written once, atomically (a temporary name in the same folder, then renamed), so
+that a reader never sees half a file and a crash leaves no truncated copy. ``exclusive``
+is an advisory lock file (``flock``): it holds across the gunicorn workers, not only the
+threads of one process.
+"""
+
+import fcntl
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import current_app
+
+
+def documents_dir() -> Path:
+    """The folder of generated files, created on first use."""
+    folder = Path(current_app.config["DOCUMENTS_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _path(name: str) -> Path:
+    path = documents_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def read(name: str) -> bytes | None:
+    """The stored file ``name`` (a relative path), or None when it was never written."""
+    path = _path(name)
+    return path.read_bytes() if path.is_file() else None
+
+
+def write(name: str, data: bytes) -> None:
+    """Store ``data`` as ``name``, atomically."""
+    path = _path(name)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def exclusive(name: str, *, wait: float = 0.0):
+    """Hold the lock ``name`` for the block; yields False when it stayed taken ``wait`` s."""
+    with open(_path(name), "a+b") as file:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.1)
+                continue
+            try:
+                yield True
+            finally:
+                fcntl.flock(file, fcntl.LOCK_UN)
+            return

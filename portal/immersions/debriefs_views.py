@@ -19,7 +19,8 @@ from portal.immersions.access import debrief_or_404, require_carrier
 from portal.immersions.forms import choices, debrief_form, form_error
 from portal.immersions.models import DebriefKind, Immersion, SkillLevel, TutorAssessment
 from portal.operations.access import is_carrier, load_operation
-from portal.recruitment.access import can_view_trainee
+from portal.recruitment.access import can_view_trainee, log_trainees_shown
+from portal.recruitment.models import Trainee
 
 
 @bp.get("/retours")
@@ -28,15 +29,23 @@ def list_debriefs(operation_id: int):
     """Debriefs due (« à faire », « en retard ») and those recorded, for visible trainees."""
     operation = load_operation(operation_id)
     visible = queries.visible_ids(operation)
-    return render_template(
+    due = debriefs.due_debriefs(operation, trainee_ids=visible)
+    recorded = queries.debriefs(operation, visible)
+    # A collective debrief may name trainees the user does not see: only theirs are shown.
+    lines = {line.trainee_id for debrief in recorded for line in debrief.trainees}
+    shown = set(db.session.scalars(visible.where(Trainee.id.in_(lines)))) if lines else set()
+    log_trainees_shown([d.immersion.trainee_id for d in due] + sorted(shown), "debriefs")
+    response = render_template(
         "immersions/debriefs.html",
         operation=operation,
-        due=debriefs.due_debriefs(operation, trainee_ids=visible),
-        recorded=queries.debriefs(operation, visible),
+        due=due,
+        recorded=recorded,
         overdue_days=rules.overdue_days(),
         carrier=is_carrier(operation),
         running=operation.status in rules.RUNNING_STEPS,
     )
+    db.session.commit()  # the access log line, after rendering
+    return response
 
 
 def _selected(operation) -> list[Immersion]:
@@ -152,10 +161,13 @@ def show_debrief(operation_id: int, debrief_id: int):
     debrief = debrief_or_404(operation, debrief_id)
     lines = [line for line in debrief.trainees if can_view_trainee(line.trainee)]
     visible = {line.trainee_id for line in lines}
-    return render_template(
+    log_trainees_shown([line.trainee for line in lines], "debrief")
+    response = render_template(
         "immersions/debrief.html",
         operation=operation,
         debrief=debrief,
         lines=lines,
         skills=[s for s in debrief.skills if s.trainee_id in visible],
     )
+    db.session.commit()  # the access log line, after rendering
+    return response

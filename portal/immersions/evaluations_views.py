@@ -22,7 +22,7 @@ from portal.immersions.forms import (
     results_form,
 )
 from portal.operations.access import is_carrier, load_operation
-from portal.recruitment.access import visible_trainees
+from portal.recruitment.access import log_trainees_shown, visible_trainees
 
 PAGE = "immersions/evaluation.html"
 
@@ -132,7 +132,11 @@ def show_evaluation(operation_id: int, evaluation_id: int):
     """The evaluation: when, where, who was invited and attended, each trainee's result."""
     operation = load_operation(operation_id)
     evaluation = evaluation_or_404(operation, evaluation_id)
-    return render_template(PAGE, **_context(operation, evaluation))
+    context = _context(operation, evaluation)
+    log_trainees_shown(context["trainees"], "evaluation")
+    response = render_template(PAGE, **context)
+    db.session.commit()  # the access log line, after rendering
+    return response
 
 
 def _answer(operation, evaluation, fragment: str, notice: str, **context):

@@ -17,7 +17,7 @@ from portal.immersions import queries, rules, services, tutor_bp
 from portal.immersions.forms import assessment_form, form_error
 from portal.immersions.models import Immersion, TutorAssessment
 from portal.operations.access import can_view
-from portal.recruitment.access import can_view_trainee
+from portal.recruitment.access import can_view_trainee, log_trainees_shown
 
 
 @tutor_bp.get("")
@@ -29,18 +29,21 @@ def tutor_home():
     hosts = org.kind == OrgKind.EMPLOYER and membership.is_admin
     today = rules.today()
     immersions = queries.tutor_immersions(current_user.id, org.id if hosts else None, today=today)
+    log_trainees_shown([i.trainee for i in immersions], "tutor")
     groups = {
         "current": [i for i in immersions if i.starts_on <= today <= i.ends_on],
         "coming": [i for i in immersions if i.starts_on > today],
         "recent": [i for i in immersions if i.ends_on < today],
     }
-    return render_template(
+    response = render_template(
         "immersions/tutor_home.html",
         groups=groups,
         hosts=hosts,
         today=today,
         can_assess=lambda i: services.can_assess(i, current_user, org),
     )
+    db.session.commit()  # the access log line, after rendering
+    return response
 
 
 def _immersion(immersion_id: int) -> Immersion:
@@ -106,7 +109,8 @@ def assess_immersion(immersion_id: int):
             flash(_("Évaluation enregistrée : l'organisme de formation en est informé."), "success")
             return redirect(url_for("tutoring.tutor_home"), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template(
+    log_trainees_shown([immersion.trainee], "tutor")
+    response = render_template(
         "immersions/tutor_assess.html",
         immersion=immersion,
         skills=skills,
@@ -114,7 +118,9 @@ def assess_immersion(immersion_id: int):
         error=error,
         may_assess=may_assess,
         started=immersion.starts_on <= rules.today(),
-    ), status
+    )
+    db.session.commit()  # the access log line, after rendering
+    return response, status
 
 
 @tutor_bp.app_template_global()

@@ -20,7 +20,7 @@ from portal.immersions.access import immersion_or_404, require_carrier
 from portal.immersions.forms import ChecklistForm, ImmersionForm, form_error
 from portal.operations.access import is_carrier, is_region, load_operation
 from portal.operations.models import Operation
-from portal.recruitment.access import can_view_trainee, load_trainee
+from portal.recruitment.access import can_view_trainee, load_trainee, log_trainees_shown
 from portal.recruitment.models import Trainee
 
 PAGE = "immersions/list.html"
@@ -55,7 +55,8 @@ def list_immersions(operation_id: int):
     """Each visible trainee with their immersions: host, tutor, dates, objectives, state."""
     operation = load_operation(operation_id)
     page, rows = queries.immersions_page(operation, today=rules.today())
-    return render_template(
+    log_trainees_shown([row.trainee for row in rows], "immersions")
+    response = render_template(
         PAGE,
         operation=operation,
         page=page,
@@ -65,6 +66,8 @@ def list_immersions(operation_id: int):
         running=operation.status in rules.RUNNING_STEPS,
         button_form=EmptyForm(formdata=None),
     )
+    db.session.commit()  # the access log line, after rendering
+    return response
 
 
 @bp.post("/immersions/generation")
@@ -229,7 +232,10 @@ def show_immersion(operation_id: int, immersion_id: int):
     """One immersion and its preparation (htmx: the preparation widget, e.g. « Annuler »)."""
     operation = load_operation(operation_id)
     immersion = immersion_or_404(operation, immersion_id)
-    return _preparation(operation, immersion)
+    log_trainees_shown([immersion.trainee], "immersion")
+    response = _preparation(operation, immersion)
+    db.session.commit()  # the access log line, after rendering
+    return response
 
 
 @bp.route("/immersions/<int:immersion_id>/preparation", methods=["GET", "POST"])

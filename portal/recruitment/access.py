@@ -4,13 +4,20 @@ A trainee's record is open to the operation's organisme porteur, to the Région 
 operations it sees), to the prescriber that oriented the trainee, and to the employer
 the trainee is placed with (their promise or an immersion) — which covers that
 employer's tutors. Another employer of the same operation is refused.
+
+The host employer sees the trainee's name and what the placement needs; the personal
+details (contact, birth year, public category such as « bénéficiaire du RSA ») are for
+the organisme porteur, the Région and the prescriber only (``can_see_personal``, a
+template global). Every page or export showing trainees writes the access log: a record
+through ``load_trainee``, a list through ``log_trainees_shown`` — one row per request.
 """
 
 from flask import abort, has_request_context, request
+from flask_login import current_user
 from sqlalchemy import exists, or_, select
 
 from portal.accounts.access import acting_for_region, current_org
-from portal.accounts.models import User
+from portal.accounts.models import OrgKind, User
 from portal.extensions import db
 from portal.immersions.models import Immersion
 from portal.operations.access import can_view
@@ -62,19 +69,40 @@ def is_provider_of(trainee_or_operation) -> bool:
     return org is not None and operation.provider_id == org.id
 
 
-def log_access(trainee: Trainee, user: User, action: str = "view") -> None:
-    """Write the access log line for a view (or export) of a trainee's record."""
+def can_see_personal(trainee: Trainee) -> bool:
+    """The current organisation may read ``trainee``'s personal details: the organisme
+    porteur, the Région or the trainee's prescriber — not a host employer nor its tutors."""
+    org = current_org()
+    if org is None:
+        return False
+    if org.kind == OrgKind.REGION or trainee.prescriber_id == org.id:
+        return True
+    return is_provider_of(trainee)
+
+
+def _access(user: User, action: str, **trainees) -> TraineeAccess:
     org = current_org()
     ip = request.remote_addr or "" if has_request_context() else ""
-    db.session.add(
-        TraineeAccess(
-            trainee_id=trainee.id,
-            user_id=user.id,
-            organisation_id=getattr(org, "id", None),
-            action=action,
-            ip=ip,
-        )
+    row = TraineeAccess(
+        user_id=user.id, organisation_id=getattr(org, "id", None), action=action, ip=ip, **trainees
     )
+    db.session.add(row)
+    return row
+
+
+def log_access(trainee: Trainee, user: User, action: str = "view") -> None:
+    """Write the access log line for a view (or export) of a trainee's record."""
+    _access(user, action, trainee_id=trainee.id, trainee_ids=[trainee.id])
+
+
+def log_trainees_shown(trainees, purpose: str) -> None:
+    """Write one access log line for a page (or export) showing these trainees (or their
+    ids); ``purpose`` names the page (``immersions``, ``tutor``…). Nothing when it shows
+    nobody. The caller commits after rendering (GETs write this log on purpose, see
+    ``tests/core/test_routes.py``)."""
+    ids = sorted({getattr(trainee, "id", trainee) for trainee in trainees})
+    if ids and current_user.is_authenticated:
+        _access(current_user, purpose, trainee_ids=ids)
 
 
 def load_trainee(operation_id: int, trainee_id: int, user: User) -> Trainee:

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     DateTime,
@@ -165,13 +166,20 @@ class TraineeStatusChange(db.Model):
 
 
 class TraineeAccess(db.Model):
-    """Every view of a trainee's record: who, for which organisation, when, from where."""
+    """Every page or export showing trainees' personal data: who, for which organisation,
+    when, from where, and which trainees (one row per request).
+
+    A record opened names its trainee in ``trainee_id``; a list (recruitment, immersions,
+    tutor space, debriefs, evaluations) lists those it showed in ``trainee_ids``, with
+    ``action`` saying which page.
+    """
 
     __tablename__ = "trainee_accesses"
     __table_args__ = (Index("ix_trainee_accesses_trainee_at", "trainee_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trainee_id: Mapped[int] = mapped_column(ForeignKey("trainees.id"))
+    trainee_id: Mapped[int | None] = mapped_column(ForeignKey("trainees.id"))
+    trainee_ids: Mapped[list] = mapped_column(JSON, default=list)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     action: Mapped[str] = mapped_column(String(30), default="view")

@@ -18,13 +18,16 @@ from portal.extensions import db
 from portal.operations.access import is_region
 from portal.operations.needs import TARGET_PUBLICS
 from portal.recruitment import bp, queries, rules, services
-from portal.recruitment.access import is_provider_of, load_trainee, log_access
+from portal.recruitment.access import can_see_personal, is_provider_of, load_trainee, log_access
 from portal.recruitment.forms import MatchForm, StatusForm, TraineeForm
 from portal.recruitment.models import JobPromise, Trainee
 
 PAGE = "recruitment/trainee.html"
 RECORD = "recruitment/_trainee_record.html"
 EDIT_PAGE = "recruitment/edit_trainee.html"
+
+# Templates show a trainee's personal details only where this allows (issue #11 M8).
+bp.add_app_template_global(can_see_personal)
 
 
 def _status_form(trainee: Trainee, formdata=None) -> StatusForm:

@@ -19,7 +19,7 @@ from portal.operations.access import can_steer, load_operation
 from portal.operations.models import Operation, Status
 from portal.operations.needs import TARGET_PUBLICS
 from portal.recruitment import bp, queries, rules, services
-from portal.recruitment.access import is_provider_of
+from portal.recruitment.access import is_provider_of, log_trainees_shown
 from portal.recruitment.forms import EarlyStartForm, StatusFilterForm
 from portal.recruitment.models import TraineeStatus
 
@@ -83,8 +83,15 @@ def show_recruitment(operation_id: int):
     swaps only the list when the status filter changes)."""
     operation = load_operation(operation_id, loader=_load)
     if htmx.is_htmx():
-        return htmx.render(PAGE, RESULTS, operation=operation, **_list_context(operation))
-    return render_template(PAGE, **_page_context(operation))
+        context = _list_context(operation)
+        log_trainees_shown(context["trainees"], "recruitment")
+        response = htmx.render(PAGE, RESULTS, operation=operation, **context)
+    else:
+        context = _page_context(operation)
+        log_trainees_shown([*context["trainees"], *context["shown_ids"]], "recruitment")
+        response = render_template(PAGE, **context)
+    db.session.commit()  # the access log line, after rendering
+    return response
 
 
 @bp.post("/demarrage-anticipe")

@@ -10,6 +10,7 @@ from portal.accounts.models import Membership, OrgKind, User
 from portal.extensions import db
 from portal.immersions.models import TutorAssessment
 from portal.notifications.models import Notification
+from portal.recruitment.models import TraineeAccess
 from tests.conftest import make_org
 from tests.immersions.conftest import as_user
 from tests.immersions.factories import OF_STAFF, OUTSIDER, TUTOR_E, TUTOR_E2, TUTOR_F
@@ -143,3 +144,28 @@ def test_a_tutor_who_left_the_host_no_longer_sees_its_trainees(app, client, site
     assert client.get(url).status_code == 404
     assert client.post(url, data=assessment(site)).status_code == 404
     assert count(app, TutorAssessment) == 0
+
+
+@pytest.mark.parametrize(
+    ("email", "path", "purpose"),
+    [
+        (OF_STAFF, "/immersions", "immersions"),
+        (EMPLOYER, "/immersions", "immersions"),
+        (OF_STAFF, "/retours", "debriefs"),
+        (TUTOR_E, "/tutorat", "tutor"),
+    ],
+)
+def test_each_page_showing_trainees_writes_one_access_row(app, client, site, email, path, purpose):
+    """Issue #11 M8: the lists, immersion pages and tutor space are in the access log: one
+    row per request, naming the trainees shown (only those the user may see)."""
+    as_user(client, email)
+    url = path if path.startswith("/tutorat") else site.base + path
+    before = count(app, TraineeAccess)
+    assert client.get(url).status_code == 200
+    assert count(app, TraineeAccess) == before + 1
+    with app.app_context():
+        row = db.session.scalars(select(TraineeAccess).order_by(TraineeAccess.id.desc())).first()
+        assert (row.action, row.trainee_id) == (purpose, None)
+        shown = set(row.trainee_ids)
+    assert site.alice in shown
+    assert (site.chloe in shown) is (email == OF_STAFF)  # Chloé is placed at Entreprise F

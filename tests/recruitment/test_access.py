@@ -58,9 +58,24 @@ def test_allowed_roles_open_the_record_and_each_view_is_logged(app, client, rec,
     for _view in range(2):
         response = client.get(record_url(rec, rec.placed))
         assert response.status_code == 200
-        assert "ines.moreau@example.fr" in text(response)
+        # Contact details are for the organisme, the Région and the prescriber (M8).
+        assert ("ines.moreau@example.fr" in text(response)) is (ALLOWED[email] != "employer")
     org_id = getattr(rec, ALLOWED[email])
     assert accesses(app, rec.placed) == [(email, org_id, "view")] * 2
+
+
+@pytest.mark.parametrize("email", [EMPLOYER, TUTOR])
+def test_the_host_employer_sees_the_name_but_no_personal_details(app, client, rec, email):
+    """Issue #11 M8: the host employer and its tutors see the trainee's name and placement,
+    not the public category, contact details, birth year nor prescriber; the list too."""
+    login(client, email)
+    record = text(client.get(record_url(rec, rec.placed)))
+    assert "Moreau" in record
+    for hidden in ("ines.moreau@example.fr", "Adresse électronique", "Téléphone",
+                   "Année de naissance", "Prescripteur", "Public"):  # fmt: skip
+        assert hidden not in record.split('id="trainee-record"')[1], hidden
+    listing = text(client.get(f"/operations/{rec.op}/recrutement"))
+    assert "réservé à l'organisme, à la Région et au prescripteur" in listing
 
 
 def test_another_employer_of_the_operation_is_refused_and_nothing_is_logged(app, client, rec):

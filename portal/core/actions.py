@@ -1,0 +1,102 @@
+"""One way to act in a view: call a service, commit once, or roll back and say why.
+
+Every route that changes something follows the same phases (Indico's request handling,
+CONVENTIONS.md "One feature, split across files"):
+
+1. load the objects, or 404;
+2. authorise, or 403;
+3. validate the form (a failure re-renders it, 422);
+4. call one business verb — a service, which flushes and never commits;
+5. commit once for the whole request; or, when the service refused with a ``RuleError``,
+   roll back everything the request wrote, so that a refusal leaves no half-done change
+   (nor the audit event of a change that did not happen);
+6. answer: on success a fragment with a notice for htmx, or a flash and a 303 redirect
+   (Post/Redirect/Get); on a refusal the French message where the user looks — a flash,
+   the form with the error under the field the service named, a 409/422 fragment.
+
+Phases 1 to 3 differ from one route to the next and stay in the view. ``act`` runs 4 and
+5 and hands over to the view's two answers for 6, so a view reads as what is particular
+to it: load → authorise → form → ``act(service call, success=…, failure=…)``. The answer
+builders below (``done``, ``flash_redirect``, ``flash_refusal``, ``field_error``) are
+the answers most routes give; a widget with its own answer passes its own callable.
+
+One commit per request: a view calls ``act`` once, and nothing else commits, so the
+change, its audit event and its notifications are kept or dropped together.
+"""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import flash, redirect
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+from wtforms import Form
+
+from portal import htmx
+from portal.core.errors import RuleError
+from portal.extensions import db
+
+T = TypeVar("T")
+
+
+def act(
+    call: Callable[[], T],
+    *,
+    success: Callable[[T], ResponseReturnValue],
+    failure: Callable[[RuleError], ResponseReturnValue],
+    keep: tuple[type[RuleError], ...] = (),
+) -> ResponseReturnValue:
+    """Run ``call`` (one service call), commit, and answer ``success(its result)``.
+
+    A ``RuleError`` rolls the request back and answers ``failure(the error)``; its
+    ``message`` is French, its ``field`` (if any) names the form field it is about. The
+    refusals of a type in ``keep`` are committed instead: the service wrote what must
+    outlive the refusal (a failed password counted by the throttle, the Région told of a
+    need it refused).
+
+    ``call`` may return plain values read from what the service made (an id, a name):
+    read before the commit expires the objects, they cost no query to reload.
+    """
+    try:
+        result = call()
+    except RuleError as refusal:
+        if isinstance(refusal, keep):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return failure(refusal)
+    db.session.commit()
+    return success(result)
+
+
+def flash_redirect(message: str, url: str, category: str = "success") -> Response:
+    """Post/Redirect/Get: go to ``url`` (303), where ``message`` is shown once."""
+    flash(message, category)
+    return redirect(url, 303)
+
+
+def flash_refusal(url: str) -> Callable[[RuleError], Response]:
+    """The failure answer of a button on a page: back to ``url``, the refusal flashed."""
+    return lambda refusal: flash_redirect(refusal.message, url, "error")
+
+
+def done(notice: str, url: str, fragment: Callable[[], ResponseReturnValue]) -> ResponseReturnValue:
+    """The answer to a change made from a widget: htmx gets the widget again
+    (``fragment()``, which shows the notice itself); a plain form is redirected to ``url``
+    with the notice flashed."""
+    if htmx.is_htmx():
+        return fragment()
+    return flash_redirect(notice, url)
+
+
+def field_error(form: Form, refusal: RuleError, default: str | None = None) -> str | None:
+    """Show ``refusal`` under the form field it names, or else under ``default``.
+
+    Returns None when a field took the message, or the message itself when none did, for
+    the page to show above the form.
+    """
+    name = refusal.field if refusal.field in form else default
+    if name is None:
+        return refusal.message
+    form[name].errors = [*form[name].errors, refusal.message]
+    return None

@@ -6,7 +6,7 @@ the organisme sends them to the Région, which answers. Every widget of the page
 itself for htmx and falls back to a plain form with Post/Redirect/Get.
 """
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Organisation
-from portal.core.errors import RuleError
+from portal.core.actions import act, done
 from portal.extensions import db
 from portal.operations import bp, needs
 from portal.operations.access import can_steer, is_carrier, is_region, load_operation
@@ -154,27 +154,16 @@ def _render(operation: Operation, fragment: str, *, status: int = 200, **overrid
 def _done(operation: Operation, fragment: str, message: str, anchor: str, **overrides):
     """After a change: htmx re-renders the widget (and the totals out of band); a plain form
     is redirected to the page (Post/Redirect/Get)."""
-    if htmx.is_htmx():
-        return _render(operation, fragment, oob_totals=True, **overrides)
-    flash(message, "success")
     url = url_for("operations.show_analysis", operation_id=operation.id, _anchor=anchor)
-    return redirect(url, 303)
+    return done(message, url, lambda: _render(operation, fragment, oob_totals=True, **overrides))
 
 
-def _apply(operation, fragment, action, *, done, error_key, on_error=None, **shared):
-    """Run ``action`` (one service call) and commit once, then ``_done(*done)``.
-
-    A ``RuleError`` rolls everything back and re-renders the widget with its French message
-    under ``error_key`` (422), with ``on_error`` (the bound form) so nothing typed is lost.
-    """
-    try:
-        action()
-    except RuleError as exc:
-        db.session.rollback()
-        errors = {error_key: exc.message, **(on_error or {})}
-        return _render(operation, fragment, status=422, **errors, **shared)
-    db.session.commit()
-    return _done(operation, fragment, *done, **shared)
+def _refused(operation: Operation, fragment: str, error_key: str, **shown):
+    """The failure answer of a widget: the widget again with the French refusal under
+    ``error_key`` (422), and ``shown`` (the bound form) so that nothing typed is lost."""
+    return lambda refusal: _render(
+        operation, fragment, status=422, **{error_key: refusal.message}, **shown
+    )
 
 
 # --- The page --------------------------------------------------------------------------
@@ -206,32 +195,26 @@ def edit_employer_need(operation_id: int, org_id: int):
     _require_own_need(employer)
     need = needs_by_org(operation).get(employer.id) if request.method == "GET" else None
     form = EmployerNeedForm(obj=need)
-    error = None
-    if form.validate_on_submit():
-        try:
-            need = needs.need_for(operation, employer)
-            data = {name: form[name].data for name in needs.NEED_FIELDS}
-            needs.save_employer_need(need, data, by=current_user, org=current_org())
-        except RuleError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
-            return _done(
-                operation,
-                "operations/_need_details.html",
-                _("Besoins de %(org)s enregistrés.", org=employer.name),
-                f"need-{employer.id}",
-                employer_id=employer.id,
-                saved=True,
-            )
-    return _render(
-        operation,
-        "operations/_need_form.html",
-        status=422 if request.method == "POST" else 200,
-        employer_id=employer.id,
-        need_form=form,
-        need_error=error,
+    fragment = "operations/_need_form.html"
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return _render(operation, fragment, status=status, employer_id=employer.id, need_form=form)
+    data = {name: form[name].data for name in needs.NEED_FIELDS}
+    return act(
+        lambda: needs.save_employer_need(
+            needs.need_for(operation, employer), data, by=current_user, org=current_org()
+        ),
+        success=lambda _result: _done(
+            operation,
+            "operations/_need_details.html",
+            _("Besoins de %(org)s enregistrés.", org=employer.name),
+            f"need-{employer.id}",
+            employer_id=employer.id,
+            saved=True,
+        ),
+        failure=_refused(
+            operation, fragment, "need_error", employer_id=employer.id, need_form=form
+        ),
     )
 
 
@@ -265,19 +248,20 @@ def add_position(operation_id: int, org_id: int):
         "contract_type": ContractType(form.contract_type.data),
         "planned_start": form.planned_start.data,
     }
-
-    def action():
-        need = needs.need_for(operation, employer)
-        needs.add_position(need, data, by=current_user, org=current_org())
-
-    return _apply(
-        operation,
-        fragment,
-        action,
-        done=(_("Postes ajoutés."), f"need-{employer.id}"),
-        error_key="position_error",
-        on_error={"position_form": form},
-        employer_id=employer.id,
+    return act(
+        lambda: needs.add_position(
+            needs.need_for(operation, employer), data, by=current_user, org=current_org()
+        ),
+        success=lambda _result: _done(
+            operation,
+            fragment,
+            _("Postes ajoutés."),
+            f"need-{employer.id}",
+            employer_id=employer.id,
+        ),
+        failure=_refused(
+            operation, fragment, "position_error", employer_id=employer.id, position_form=form
+        ),
     )
 
 
@@ -289,13 +273,17 @@ def remove_position(operation_id: int, org_id: int, position_id: int):
     employer = _employer(operation, org_id)
     _require_own_need(employer)
     position = _load_position(operation, employer, position_id)
-    return _apply(
-        operation,
-        "operations/_need_positions.html",
+    fragment = "operations/_need_positions.html"
+    return act(
         lambda: needs.remove_position(position, by=current_user, org=current_org()),
-        done=(_("Postes retirés."), f"need-{employer.id}"),
-        error_key="position_error",
-        employer_id=employer.id,
+        success=lambda _result: _done(
+            operation,
+            fragment,
+            _("Postes retirés."),
+            f"need-{employer.id}",
+            employer_id=employer.id,
+        ),
+        failure=_refused(operation, fragment, "position_error", employer_id=employer.id),
     )
 
 
@@ -312,33 +300,25 @@ def edit_analysis(operation_id: int):
     operation = _load(operation_id)
     require(can_steer(operation))
     form = AnalysisForm(obj=existing_analysis(operation) if request.method == "GET" else None)
-    error = None
-    if form.validate_on_submit():
-        data = {name: form[name].data for name in needs.ANALYSIS_FIELDS}
-        data["target_publics"] = form.target_publics.data
-        data["barriers"] = form.barriers.data
-        try:
-            needs.save_analysis(
-                needs.analysis_for(operation), data, by=current_user, org=current_org()
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
-            return _done(
-                operation,
-                "operations/_analysis_content.html",
-                _("Analyse des besoins enregistrée."),
-                "analysis-content",
-                saved=True,
-            )
-    return _render(
-        operation,
-        "operations/_analysis_form.html",
-        status=422 if request.method == "POST" else 200,
-        analysis_form=form,
-        analysis_error=error,
+    fragment = "operations/_analysis_form.html"
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return _render(operation, fragment, status=status, analysis_form=form)
+    data = {name: form[name].data for name in needs.ANALYSIS_FIELDS}
+    data["target_publics"] = form.target_publics.data
+    data["barriers"] = form.barriers.data
+    return act(
+        lambda: needs.save_analysis(
+            needs.analysis_for(operation), data, by=current_user, org=current_org()
+        ),
+        success=lambda _result: _done(
+            operation,
+            "operations/_analysis_content.html",
+            _("Analyse des besoins enregistrée."),
+            "analysis-content",
+            saved=True,
+        ),
+        failure=_refused(operation, fragment, "analysis_error", analysis_form=form),
     )
 
 
@@ -353,15 +333,14 @@ def add_figure(operation_id: int):
     if not form.validate_on_submit():
         return _render(operation, fragment, status=422, figure_form=form)
     data = {"label": form.label.data, "value": form.value.data, "source": form.source.data}
-    return _apply(
-        operation,
-        fragment,
+    return act(
         lambda: needs.add_figure(
             needs.analysis_for(operation), data, by=current_user, org=current_org()
         ),
-        done=(_("Chiffre clé ajouté."), "diagnosis-figures"),
-        error_key="figures_error",
-        on_error={"figure_form": form},
+        success=lambda _result: _done(
+            operation, fragment, _("Chiffre clé ajouté."), "diagnosis-figures"
+        ),
+        failure=_refused(operation, fragment, "figures_error", figure_form=form),
     )
 
 
@@ -374,12 +353,13 @@ def remove_figure(operation_id: int, figure_id: int):
     figure = db.session.get(DiagnosisFigure, figure_id)
     if figure is None or figure.analysis.operation_id != operation.id:
         abort(404)
-    return _apply(
-        operation,
-        "operations/_analysis_figures.html",
+    fragment = "operations/_analysis_figures.html"
+    return act(
         lambda: needs.remove_figure(figure, by=current_user, org=current_org()),
-        done=(_("Chiffre clé retiré."), "diagnosis-figures"),
-        error_key="figures_error",
+        success=lambda _result: _done(
+            operation, fragment, _("Chiffre clé retiré."), "diagnosis-figures"
+        ),
+        failure=_refused(operation, fragment, "figures_error"),
     )
 
 
@@ -392,14 +372,18 @@ def send_analysis(operation_id: int):
     """The organisme porteur sends the analysis and its proposed adaptations to the Région."""
     operation = _load(operation_id)
     require(is_carrier(operation))
-    return _apply(
-        operation,
-        "operations/_analysis_exchange.html",
+    fragment = "operations/_analysis_exchange.html"
+    return act(
         lambda: needs.send_analysis(
             needs.analysis_for(operation), by=current_user, org=current_org()
         ),
-        done=(_("Analyse transmise : la Région (référent·e du bassin) est prévenue."), "exchange"),
-        error_key="exchange_error",
+        success=lambda _result: _done(
+            operation,
+            fragment,
+            _("Analyse transmise : la Région (référent·e du bassin) est prévenue."),
+            "exchange",
+        ),
+        failure=_refused(operation, fragment, "exchange_error"),
     )
 
 
@@ -415,13 +399,15 @@ def answer_analysis(operation_id: int):
         return _render(operation, fragment, status=422, answer_form=form)
     # analysis_for creates an empty analysis when there is none: the service then refuses to
     # answer an analysis never sent, and the rollback drops that empty row.
-    return _apply(
-        operation,
-        fragment,
+    return act(
         lambda: needs.answer_analysis(
             needs.analysis_for(operation), form.answer.data, by=current_user, org=current_org()
         ),
-        done=(_("Réponse enregistrée ; l'organisme porteur est prévenu."), "exchange"),
-        error_key="exchange_error",
-        on_error={"answer_form": form},
+        success=lambda _result: _done(
+            operation,
+            fragment,
+            _("Réponse enregistrée ; l'organisme porteur est prévenu."),
+            "exchange",
+        ),
+        failure=_refused(operation, fragment, "exchange_error", answer_form=form),
     )

@@ -230,6 +230,20 @@ def _load_position(operation: Operation, employer: Organisation, position_id: in
     return position
 
 
+POSITIONS = "operations/_need_positions.html"
+
+
+def _change_positions(operation, employer, change, notice: str, **shown):
+    """Run ``change`` on the employer's positions and answer with the positions widget."""
+    return act(
+        change,
+        success=lambda _result: _done(
+            operation, POSITIONS, notice, f"need-{employer.id}", employer_id=employer.id
+        ),
+        failure=_refused(operation, POSITIONS, "position_error", employer_id=employer.id, **shown),
+    )
+
+
 @bp.post("/<int:operation_id>/besoins/<int:org_id>/postes")
 @login_required
 def add_position(operation_id: int, org_id: int):
@@ -238,9 +252,10 @@ def add_position(operation_id: int, org_id: int):
     employer = _employer(operation, org_id)
     _require_own_need(employer)
     form = PositionForm()
-    fragment = "operations/_need_positions.html"
     if not form.validate_on_submit():
-        return _render(operation, fragment, status=422, employer_id=employer.id, position_form=form)
+        return _render(
+            operation, POSITIONS, status=422, employer_id=employer.id, position_form=form
+        )
     data = {
         "job_title": form.job_title.data,
         "rome_code": form.rome_code.data,
@@ -248,20 +263,14 @@ def add_position(operation_id: int, org_id: int):
         "contract_type": ContractType(form.contract_type.data),
         "planned_start": form.planned_start.data,
     }
-    return act(
+    return _change_positions(
+        operation,
+        employer,
         lambda: needs.add_position(
             needs.need_for(operation, employer), data, by=current_user, org=current_org()
         ),
-        success=lambda _result: _done(
-            operation,
-            fragment,
-            _("Postes ajoutés."),
-            f"need-{employer.id}",
-            employer_id=employer.id,
-        ),
-        failure=_refused(
-            operation, fragment, "position_error", employer_id=employer.id, position_form=form
-        ),
+        _("Postes ajoutés."),
+        position_form=form,
     )
 
 
@@ -273,17 +282,11 @@ def remove_position(operation_id: int, org_id: int, position_id: int):
     employer = _employer(operation, org_id)
     _require_own_need(employer)
     position = _load_position(operation, employer, position_id)
-    fragment = "operations/_need_positions.html"
-    return act(
+    return _change_positions(
+        operation,
+        employer,
         lambda: needs.remove_position(position, by=current_user, org=current_org()),
-        success=lambda _result: _done(
-            operation,
-            fragment,
-            _("Postes retirés."),
-            f"need-{employer.id}",
-            employer_id=employer.id,
-        ),
-        failure=_refused(operation, fragment, "position_error", employer_id=employer.id),
+        _("Postes retirés."),
     )
 
 

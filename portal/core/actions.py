@@ -18,7 +18,8 @@ Phases 1 to 3 differ from one route to the next and stay in the view. ``act`` ru
 5 and hands over to the view's two answers for 6, so a view reads as what is particular
 to it: load → authorise → form → ``act(service call, success=…, failure=…)``. The answer
 builders below (``done``, ``flash_redirect``, ``flash_refusal``, ``field_error``) are
-the answers most routes give; a widget with its own answer passes its own callable.
+the answers most routes give, and ``act_and_redirect`` the whole of a button's route; a
+widget with its own answer passes its own callable.
 
 One commit per request: a view calls ``act`` once, and nothing else commits, so the
 change, its audit event and its notifications are kept or dropped together.
@@ -37,15 +38,16 @@ from portal.core.errors import RuleError
 from portal.extensions import db
 
 T = TypeVar("T")
+R = TypeVar("R", bound=ResponseReturnValue)
 
 
 def act(
     call: Callable[[], T],
     *,
-    success: Callable[[T], ResponseReturnValue],
-    failure: Callable[[RuleError], ResponseReturnValue],
+    success: Callable[[T], R],
+    failure: Callable[[RuleError], R],
     keep: tuple[type[RuleError], ...] = (),
-) -> ResponseReturnValue:
+) -> R:
     """Run ``call`` (one service call), commit, and answer ``success(its result)``.
 
     A ``RuleError`` rolls the request back and answers ``failure(the error)``; its
@@ -67,6 +69,14 @@ def act(
         return failure(refusal)
     db.session.commit()
     return success(result)
+
+
+def act_and_redirect(call: Callable[[], object], url: str, notice: str) -> Response:
+    """A button on a page: ``act``, then back to ``url`` with ``notice`` or the refusal
+    flashed."""
+    return act(
+        call, success=lambda _result: flash_redirect(notice, url), failure=flash_refusal(url)
+    )
 
 
 def flash_redirect(message: str, url: str, category: str = "success") -> Response:

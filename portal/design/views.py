@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.conventions.context import clause_page
-from portal.core.actions import act, done, flash_redirect, flash_refusal
+from portal.core.actions import act, act_and_redirect, done
 from portal.design import bp, content, queries, services
 from portal.design.context import (
     conflict_context,
@@ -140,13 +140,10 @@ def start_design(operation_id: int):
     """The organisme porteur or the Région opens the design, prefilled from the needs."""
     operation = load_operation(operation_id, loader=operation_for_page)
     require(can_steer(operation))
-    back = url_for("design.show_design", operation_id=operation.id)
-    return act(
+    return act_and_redirect(
         lambda: services.start_design(operation, by=current_user, org=current_org()),
-        success=lambda _result: flash_redirect(
-            _("Co-conception ouverte, préremplie depuis l'analyse des besoins."), back
-        ),
-        failure=flash_refusal(back),
+        url_for("design.show_design", operation_id=operation.id),
+        _("Co-conception ouverte, préremplie depuis l'analyse des besoins."),
     )
 
 

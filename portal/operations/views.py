@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.accounts.models import Organisation, OrgKind, Territory
-from portal.core.actions import act, flash_redirect, flash_refusal
+from portal.core.actions import act, act_and_redirect, flash_redirect
 from portal.core.pagination import paginate, requested_page
 from portal.extensions import db
 from portal.lots.models import Category
@@ -210,9 +210,7 @@ def _decide(operation, form, action, notice: str):
     if not form.validate_on_submit():
         first = next(iter(form.errors.values()), [_("Formulaire incomplet.")])[0]
         return flash_redirect(first, back, "error")
-    return act(
-        action, success=lambda _result: flash_redirect(notice, back), failure=flash_refusal(back)
-    )
+    return act_and_redirect(action, back, notice)
 
 
 @bp.post("/<int:operation_id>/accuse-reception")

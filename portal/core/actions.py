@@ -16,10 +16,11 @@ CONVENTIONS.md "One feature, split across files"):
 
 Phases 1 to 3 differ from one route to the next and stay in the view. ``act`` runs 4 and
 5 and hands over to the view's two answers for 6, so a view reads as what is particular
-to it: load → authorise → form → ``act(service call, success=…, failure=…)``. The answer
-builders below (``done``, ``flash_redirect``, ``flash_refusal``, ``field_error``) are
-the answers most routes give, and ``act_and_redirect`` the whole of a button's route; a
-widget with its own answer passes its own callable.
+to it: load → authorise → form → ``act(service call, success=…, failure=…)``. The answers
+most routes give are built below: ``done`` (a widget's success), ``flash_redirect`` and
+``flash_refusal`` (a page's), ``form_refusal`` and ``field_error`` (a form's refusal);
+``act_and_redirect`` is the whole of a button's route. A widget with an answer of its
+own passes its own callable.
 
 One commit per request: a view calls ``act`` once, and nothing else commits, so the
 change, its audit event and its notifications are kept or dropped together.
@@ -110,3 +111,11 @@ def field_error(form: Form, refusal: RuleError, default: str | None = None) -> s
         return refusal.message
     form[name].errors = [*form[name].errors, refusal.message]
     return None
+
+
+def form_refusal(
+    form: Form, page: Callable[[str | None], R], default: str | None = None
+) -> Callable[[RuleError], R]:
+    """The failure answer of a form: the refusal under its field (``field_error``), then the
+    form again, ``page(the message no field took, or None)``."""
+    return lambda refusal: page(field_error(form, refusal, default))

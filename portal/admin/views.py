@@ -18,6 +18,7 @@ from portal.core.actions import (
     done,
     field_error,
     flash_redirect,
+    form_page,
     form_refusal,
 )
 from portal.core.errors import RuleError
@@ -70,10 +71,9 @@ def _organisation_form_page(form, organisation=None, refusal: RuleError | None =
     """The organisation form (422 once posted), with a refusal under its field."""
     if refusal is not None:
         field_error(form, refusal, "name")
-    status = 422 if request.method == "POST" else 200
-    return render_template(
+    return form_page(
         "admin/organisation_form.html", form=form, organisation=organisation, error=None
-    ), status
+    )
 
 
 @bp.route("/organisations/nouvelle", methods=["GET", "POST"])

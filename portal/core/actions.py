@@ -18,9 +18,9 @@ Phases 1 to 3 differ from one route to the next and stay in the view. ``act`` ru
 5 and hands over to the view's two answers for 6, so a view reads as what is particular
 to it: load → authorise → form → ``act(service call, success=…, failure=…)``. The answers
 most routes give are built below: ``done`` (a widget's success), ``flash_redirect`` and
-``flash_refusal`` (a page's), ``form_refusal`` and ``field_error`` (a form's refusal);
-``act_and_redirect`` is the whole of a button's route. A widget with an answer of its
-own passes its own callable.
+``flash_refusal`` (a page's), ``form_page``, ``form_refusal`` and ``field_error`` (a
+form's); ``act_and_redirect`` is the whole of a button's route. A widget with an answer
+of its own passes its own callable.
 
 One commit per request: a view calls ``act`` once, and nothing else commits, so the
 change, its audit event and its notifications are kept or dropped together.
@@ -29,7 +29,7 @@ change, its audit event and its notifications are kept or dropped together.
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import flash, redirect
+from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 from wtforms import Form
@@ -98,6 +98,11 @@ def done(notice: str, url: str, fragment: Callable[[], ResponseReturnValue]) -> 
     if htmx.is_htmx():
         return fragment()
     return flash_redirect(notice, url)
+
+
+def form_page(template: str, **context) -> tuple[str, int]:
+    """A form's page: 200 when asked for, 422 once posted (it comes back only refused)."""
+    return render_template(template, **context), 422 if request.method == "POST" else 200
 
 
 def field_error(form: Form, refusal: RuleError, default: str | None = None) -> str | None:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from portal import htmx
 from portal.accounts.access import current_org, is_region_admin, require
 from portal.accounts.models import Organisation, OrgKind, Territory
-from portal.core.actions import act, flash_redirect, form_refusal
+from portal.core.actions import act, flash_redirect, form_page, form_refusal
 from portal.core.errors import RuleError
 from portal.core.pagination import paginate
 from portal.extensions import db
@@ -125,8 +125,7 @@ def _lot_form(lot: MarketLot | None):
         form.fill_from(lot)
 
     def page(_message: str | None = None):
-        status = 422 if request.method == "POST" else 200
-        return render_template("lots/lot_form.html", form=form, lot=lot), status
+        return form_page("lots/lot_form.html", form=form, lot=lot)
 
     if not form.validate_on_submit():
         return page()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.accounts.models import Organisation, OrgKind, Territory
-from portal.core.actions import act, act_and_redirect, flash_redirect
+from portal.core.actions import act, act_and_redirect, flash_redirect, form_page
 from portal.core.pagination import paginate, requested_page
 from portal.extensions import db
 from portal.lots.models import Category
@@ -76,8 +76,7 @@ def report_need():
     form.set_choices(territories, employers)
 
     def page(error: str | None = None):
-        status = 422 if request.method == "POST" else 200
-        return render_template("operations/report_need.html", form=form, error=error), status
+        return form_page("operations/report_need.html", form=form, error=error)
 
     if not form.validate_on_submit():
         return page()
@@ -184,10 +183,7 @@ def edit_operation(operation_id: int):
     form = OperationForm(obj=operation if request.method == "GET" else None)
 
     def page(error: str | None = None):
-        status = 422 if request.method == "POST" else 200
-        return render_template(
-            "operations/edit.html", form=form, operation=operation, error=error
-        ), status
+        return form_page("operations/edit.html", form=form, operation=operation, error=error)
 
     if not form.validate_on_submit():
         return page()

@@ -19,11 +19,11 @@ def target() -> str | None:
     return request.headers.get("HX-Target")
 
 
-def render(page: str, fragment: str, /, status: int = 200, **context) -> Response:
+def render(page: str, fragment: str, status: int = 200, /, **context) -> Response:
     """Render ``fragment`` for htmx requests and ``page`` otherwise, one URL for both.
 
-    The template names are positional-only, so the context may hold a ``page`` (of a list)
-    or a ``fragment`` of its own; ``status`` is the HTTP status.
+    The template names and the HTTP ``status`` are positional-only, so that every keyword
+    is the templates' context: it may hold a ``page`` (of a list) or a ``status`` too.
     """
     template = fragment if is_htmx() else page
     response = make_response(render_template(template, **context), status)

@@ -244,7 +244,7 @@ def edit_territory(territory_id: int):
         return htmx.render(
             "admin/territory.html",
             "admin/_territory_row.html",
-            status=status,
+            status,
             territory=territory,
             form=form,
             editing=editing,

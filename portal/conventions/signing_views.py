@@ -35,7 +35,7 @@ def _respond(operation, convention, version, *, status: int = 200, **extra):
     """htmx: the signatures block; a plain request: the version page."""
     forms = {k: extra.pop(k) for k in ("sign_form", "validate_form", "reject_form") if k in extra}
     context = version_context(operation, convention, version, **forms)
-    return htmx.render(PAGE, SIGNATURES, status=status, **context, **extra)
+    return htmx.render(PAGE, SIGNATURES, status, **context, **extra)
 
 
 def _done(operation, convention, version, notice: str, *, page: str = "conventions.show_version"):

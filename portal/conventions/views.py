@@ -60,7 +60,7 @@ def _status_response(operation, convention, *, status: int = 200, **extra):
         }
     else:
         context = page_context(operation, convention)
-    return htmx.render(PAGE, STATUS, status=status, **context, **extra)
+    return htmx.render(PAGE, STATUS, status, **context, **extra)
 
 
 def _parties_response(operation, convention, *, status: int = 200, forms=None, **extra):
@@ -76,7 +76,7 @@ def _parties_response(operation, convention, *, status: int = 200, forms=None, *
         }
     else:
         context = page_context(operation, convention, designate_forms=forms)
-    return htmx.render(PAGE, PARTIES, status=status, **context, **extra)
+    return htmx.render(PAGE, PARTIES, status, **context, **extra)
 
 
 # --- Routes ------------------------------------------------------------------------------

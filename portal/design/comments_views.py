@@ -53,7 +53,7 @@ def _render(operation, section, *, status=200, **context):
     return htmx.render(
         "design/comments.html",
         "design/_section_comments.html",
-        status=status,
+        status,
         operation=operation,
         design=section.design,
         section=section,

@@ -117,7 +117,7 @@ def _render(operation, section, *, status=200, **context):
     return htmx.render(
         "design/history.html",
         "design/_history.html",
-        status=status,
+        status,
         operation=operation,
         section=section,
         pages=pages,

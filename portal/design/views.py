@@ -60,7 +60,7 @@ def _render(operation, design, section, *, status: int = 200, **overrides):
         context = section_context(design, section, **overrides)
     else:
         context = page_context(operation, design, section, **overrides)
-    return htmx.render(PAGE, SECTION, status=status, **context)
+    return htmx.render(PAGE, SECTION, status, **context)
 
 
 def _done(operation, design, section, notice: str, **overrides):
@@ -119,7 +119,7 @@ def _gate_response(operation, design, *, status: int = 200, **extra):
         }
     else:
         context = {**page_context(operation, design), **extra}
-    return htmx.render(PAGE, GATE, status=status, **context)
+    return htmx.render(PAGE, GATE, status, **context)
 
 
 # --- The page --------------------------------------------------------------------------

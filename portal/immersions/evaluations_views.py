@@ -148,7 +148,7 @@ def _answer(operation, evaluation, fragment: str, notice: str):
 def _refused(operation, evaluation, fragment: str, error: str, **forms):
     """The widget again with what was typed (``forms``) and why it is refused (422)."""
     context = _context(operation, evaluation, error=error, **forms)
-    return htmx.render(PAGE, fragment, status=422, **context)
+    return htmx.render(PAGE, fragment, 422, **context)
 
 
 @bp.post("/evaluations/<int:evaluation_id>/presences")

@@ -221,7 +221,7 @@ def _preparation(operation, immersion, *, status=200, **extra):
         "csrf_form": EmptyForm(formdata=None),
         **extra,
     }
-    return htmx.render(SHOW, PREPARATION, status=status, **context)
+    return htmx.render(SHOW, PREPARATION, status, **context)
 
 
 @bp.get("/immersions/<int:immersion_id>")

@@ -148,7 +148,7 @@ def _page_context(operation: Operation, employer_id: int | None = None, **overri
 
 def _render(operation: Operation, fragment: str, *, status: int = 200, **overrides):
     """htmx: the widget's fragment; a plain request: the whole page (with errors, 422)."""
-    return htmx.render(PAGE, fragment, status=status, **_page_context(operation, **overrides))
+    return htmx.render(PAGE, fragment, status, **_page_context(operation, **overrides))
 
 
 def _done(operation: Operation, fragment: str, message: str, anchor: str, **overrides):

@@ -40,7 +40,7 @@ def _render(operation_id: int, *, add_form=None, invite_form=None, error=None, s
     return htmx.render(
         "operations/participants.html",
         "operations/_participants.html",
-        status=status,
+        status,
         operation=operation,
         can_steer=can_steer(operation),
         add_form=add_form or _add_form(operation, formdata=None),

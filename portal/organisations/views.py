@@ -74,7 +74,7 @@ def _members_response(organisation, form=None, error=None, status=200, notice=No
     return htmx.render(
         "organisations/members.html",
         "organisations/_members.html",
-        status=status,
+        status,
         **_members_context(organisation, form, error, notice),
     )
 

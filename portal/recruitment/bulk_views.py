@@ -48,7 +48,7 @@ def _render_bulk(operation, form, *, status=200, error=None, new_row=None):
     return htmx.render(
         BULK_PAGE,
         BULK_FORM,
-        status=status,
+        status,
         operation=operation,
         form=form,
         error=error,

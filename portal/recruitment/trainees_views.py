@@ -68,7 +68,7 @@ def _context(trainee: Trainee, **overrides) -> dict:
 
 def _answer(trainee: Trainee, *, status: int = 200, **overrides):
     """The record (htmx: the widget alone), then the commit that keeps the access log."""
-    response = htmx.render(PAGE, RECORD, status=status, **_context(trainee, **overrides))
+    response = htmx.render(PAGE, RECORD, status, **_context(trainee, **overrides))
     db.session.commit()
     return response
 

@@ -49,12 +49,17 @@ def _done(operation, convention, version, notice: str, *, page: str = "conventio
     )
 
 
-def _closed(operation, convention, version):
-    """The answer to a refusal once the form is sent: the version closed meanwhile (a new
-    one, the Région's decision), said above the table since the form may be gone (409)."""
-    return lambda refusal: _respond(
-        operation, convention, version, status=409, signatures_error=refusal.message
-    )
+def _refused(operation, convention, version):
+    """The answer to a refusal once the form is sent (409), above the table since the form
+    may be gone: the version closed meanwhile (a new one, the Région's decision), or, as a
+    mere notice, the organisation signed it already (a double click, a race)."""
+
+    def answer(refusal: RuleError):
+        signed = isinstance(refusal, services.AlreadySigned)
+        said = {"signatures_notice" if signed else "signatures_error": refusal.message}
+        return _respond(operation, convention, version, status=409, **said)
+
+    return answer
 
 
 def _reauthenticate(password: str) -> str | None:
@@ -115,21 +120,12 @@ def sign_version(operation_id: int, number: int):
         org=org.name,
         n=version.number,
     )
-    closed = _closed(operation, convention, version)
-
-    def refused(refusal: RuleError):
-        if isinstance(refusal, services.AlreadySigned):
-            return _respond(
-                operation, convention, version, status=409, signatures_notice=refusal.message
-            )
-        return closed(refusal)
-
     return act(
         lambda: services.sign(
             version, user=current_user, organisation=org, consent=expected, evidence=evidence
         ),
         success=lambda _result: _done(operation, convention, version, notice),
-        failure=refused,
+        failure=_refused(operation, convention, version),
     )
 
 
@@ -147,7 +143,7 @@ def remind_signer(operation_id: int, number: int, org_id: int):
         success=lambda name: _done(
             operation, convention, version, _("Relance envoyée à %(who)s.", who=name)
         ),
-        failure=_closed(operation, convention, version),
+        failure=_refused(operation, convention, version),
     )
 
 
@@ -169,7 +165,7 @@ def validate_version(operation_id: int, number: int):
             version, by=current_user, org=current_org(), comment=(form.comment.data or "").strip()
         ),
         success=lambda _result: _done(operation, convention, version, notice),
-        failure=_closed(operation, convention, version),
+        failure=_refused(operation, convention, version),
     )
 
 
@@ -186,13 +182,13 @@ def reject_version(operation_id: int, number: int):
         "Version %(n)s rejetée : la convention revient au brouillon, les parties sont prévenues.",
         n=version.number,
     )
-    closed = _closed(operation, convention, version)
+    refused_version = _refused(operation, convention, version)
 
     def refused(refusal: RuleError):
         if refusal.field == "reason":
             field_error(form, refusal)
             return _respond(operation, convention, version, status=422, reject_form=form)
-        return closed(refusal)
+        return refused_version(refusal)
 
     return act(
         lambda: services.reject(

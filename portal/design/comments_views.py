@@ -15,7 +15,7 @@ from portal import htmx
 from portal.accounts.access import current_org
 from portal.accounts.models import Organisation, User
 from portal.core.actions import act, done
-from portal.design import bp, services
+from portal.design import bp, comments
 from portal.design.comment_context import (
     comment_form,
     comment_helpers,
@@ -94,7 +94,7 @@ def add_comment(operation_id: int, key: str):
     if not form.validate_on_submit():
         return _render(operation, section, comment_form_with_errors=form, status=422)
     return act(
-        lambda: services.add_comment(
+        lambda: comments.add_comment(
             section,
             form.body.data,
             by=current_user,
@@ -118,7 +118,7 @@ def reply_comment(operation_id: int, key: str, comment_id: int):
     if not form.validate_on_submit():
         return _render(operation, section, comment_reply_forms={thread.id: form}, status=422)
     return act(
-        lambda: services.add_comment(
+        lambda: comments.add_comment(
             section, form.body.data, by=current_user, org=current_org(), parent=thread
         ),
         success=lambda _result: _done(operation, section, _("Réponse publiée.")),
@@ -137,7 +137,7 @@ def resolve_comment(operation_id: int, key: str, comment_id: int):
         return _render(operation, section, comment_error=_("Choix inconnu."), status=422)
     resolved = form.resolved.data == "1"
     return act(
-        lambda: services.set_comment_resolved(thread, resolved, by=current_user, org=current_org()),
+        lambda: comments.set_comment_resolved(thread, resolved, by=current_user, org=current_org()),
         success=lambda _result: _done(
             operation, section, _("Fil résolu.") if resolved else _("Fil rouvert.")
         ),

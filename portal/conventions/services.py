@@ -59,7 +59,8 @@ from portal.conventions.state import (  # noqa: F401  (the area's facade)
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.design.models import SectionKey
-from portal.design.services import add_prefilled_section, design_for, is_filled
+from portal.design.services import design_for, is_filled
+from portal.design.start import add_prefilled_section
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.operations.events import log_event

@@ -15,7 +15,7 @@ from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.conventions.context import clause_page
 from portal.core.actions import act, act_and_redirect, done
-from portal.design import bp, content, queries, services
+from portal.design import bp, content, queries, services, start
 from portal.design.context import (
     conflict_context,
     gate_context,
@@ -141,7 +141,7 @@ def start_design(operation_id: int):
     operation = load_operation(operation_id, loader=operation_for_page)
     require(can_steer(operation))
     return act_and_redirect(
-        lambda: services.start_design(operation, by=current_user, org=current_org()),
+        lambda: start.start_design(operation, by=current_user, org=current_org()),
         url_for("design.show_design", operation_id=operation.id),
         _("Co-conception ouverte, préremplie depuis l'analyse des besoins."),
     )

@@ -16,7 +16,8 @@ from portal.conventions.services import (
     void_for_cancellation,
 )
 from portal.core.errors import RuleError
-from portal.design.services import design_for, design_problems, start_design
+from portal.design.services import design_for, design_problems
+from portal.design.start import start_design
 from portal.operations.events import log_event
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.core.errors import RuleError
-from portal.design import comments, services
+from portal.design import comments, services, start
 from portal.design.models import SectionKey, SectionRevision
 from portal.design.services import design_for, design_problems
 from portal.extensions import db
@@ -162,10 +162,10 @@ def test_advancing_to_co_design_starts_the_design_prefilled_from_the_needs(marke
 def test_the_design_starts_only_in_co_design_and_once(market):
     operation = market.report()
     with pytest.raises(RuleError, match="commence"):
-        services.start_design(operation, by=market.a_user, org=market.of_a)
+        start.start_design(operation, by=market.a_user, org=market.of_a)
     operation.status = Status.CO_DESIGN
-    first = services.start_design(operation, by=market.a_user, org=market.of_a)
-    assert services.start_design(operation, by=market.a_user, org=market.of_a) is first
+    first = start.start_design(operation, by=market.a_user, org=market.of_a)
+    assert start.start_design(operation, by=market.a_user, org=market.of_a) is first
 
 
 # --- Save, merge, conflict --------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import bp, services
+from portal.accounts import bp, invitations, resets, services
 from portal.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -132,7 +132,7 @@ def set_language():
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     """Accept an invitation: set name and password, or confirm an existing account."""
-    invitation, problem = services.find_invitation(token)
+    invitation, problem = invitations.find_invitation(token)
     if problem:
         return _link_problem(problem)
     existing = services.user_by_email(invitation.email)
@@ -151,8 +151,8 @@ def accept_invitation(token: str):
 
     def accept():
         if existing:
-            return services.accept_invitation(invitation, password=form.password.data)
-        return services.accept_invitation(
+            return invitations.accept_invitation(invitation, password=form.password.data)
+        return invitations.accept_invitation(
             invitation,
             first_name=form.first_name.data,
             last_name=form.last_name.data,
@@ -166,7 +166,7 @@ def accept_invitation(token: str):
         accept,
         success=lambda user: _joined(user, invitation),
         failure=lambda refusal: page(refusal.message),
-        keep=(services.ThrottledRuleError,),  # the failure count: guessing is throttled here too
+        keep=(invitations.ThrottledRuleError,),  # the failure count: guessing is throttled here too
     )
 
 
@@ -184,7 +184,7 @@ def forgot_password():
     """Ask for a reset link; the answer is the same whether the account exists or not."""
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        resets.request_password_reset(form.email.data)
         db.session.commit()
         flash(
             _(
@@ -201,13 +201,13 @@ def forgot_password():
 @bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from a reset link."""
-    reset, problem = services.find_password_reset(token)
+    reset, problem = resets.find_password_reset(token)
     if problem:
         return _link_problem(problem)
     form = PasswordResetForm()
     form.policy_email = reset.user.email
     if form.validate_on_submit():
-        services.reset_password(reset, form.password.data)
+        resets.reset_password(reset, form.password.data)
         db.session.commit()
         logout_user()
         session.clear()

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import htmx
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.access import can_manage, can_view_members, require
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Invitation, Membership, Organisation
@@ -45,7 +45,7 @@ def _members_context(
         .order_by(Membership.deactivated_at.desc())
         .limit(FORMER_MEMBERS_SHOWN)
     ).all()
-    invitations = db.session.scalars(
+    pending = db.session.scalars(
         select(Invitation)
         .where(
             Invitation.organisation_id == organisation.id,
@@ -61,7 +61,7 @@ def _members_context(
         "active_members": active.items,
         "pagination": active,
         "former_members": former,
-        "invitations": invitations,
+        "invitations": pending,
         "can_manage": can_manage(organisation),
         "form": form or InviteMemberForm(),
         "button_form": EmptyForm(),
@@ -95,7 +95,7 @@ def invite_member(org_id: int):
     if not form.validate_on_submit():
         return _members_response(organisation, form, status=422)
     return act(
-        lambda: services.invite(
+        lambda: invitations.invite(
             form.email.data, organisation, by=current_user, is_admin=form.is_admin.data
         ),
         success=lambda _result: _after_change(
@@ -144,7 +144,7 @@ def revoke_invitation(org_id: int, invitation_id: int):
         abort(404)
     return _apply(
         organisation,
-        lambda: services.revoke_invitation(invitation, by=current_user),
+        lambda: invitations.revoke_invitation(invitation, by=current_user),
         _("Invitation annulée."),
     )
 

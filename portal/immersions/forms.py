@@ -130,7 +130,7 @@ class AssessmentBase(FlaskForm):
     skill_ids: list[str] = []
 
     def ratings(self) -> list[dict]:
-        """The rows for ``services.record_assessment``."""
+        """The rows for ``assessments.record_assessment``."""
         return [
             {
                 "skill_id": skill_id,

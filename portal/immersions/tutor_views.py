@@ -13,7 +13,7 @@ from portal.accounts.access import current_membership, current_org, require
 from portal.accounts.models import OrgKind
 from portal.core.actions import act, flash_redirect, form_page, form_refusal
 from portal.extensions import db
-from portal.immersions import queries, rules, services, tutor_bp
+from portal.immersions import assessments, queries, rules, services, tutor_bp
 from portal.immersions.forms import assessment_form
 from portal.immersions.models import Immersion, TutorAssessment
 from portal.operations.access import can_view
@@ -39,7 +39,7 @@ def tutor_home():
         groups=groups,
         hosts=hosts,
         today=today,
-        can_assess=lambda i: services.can_assess(i, current_user, org),
+        can_assess=lambda i: assessments.can_assess(i, current_user, org),
     )
 
 
@@ -81,7 +81,7 @@ def assess_immersion(immersion_id: int):
     assessment as recorded for the others who may see the trainee."""
     immersion = _immersion(immersion_id)
     org = current_org()
-    may_assess = services.can_assess(immersion, current_user, org)
+    may_assess = assessments.can_assess(immersion, current_user, org)
     if not may_assess:
         if not can_view(immersion.operation):
             abort(404)
@@ -109,7 +109,7 @@ def assess_immersion(immersion_id: int):
         "ratings": form.ratings(),
     }
     return act(
-        lambda: services.record_assessment(immersion, data, by=current_user, org=org),
+        lambda: assessments.record_assessment(immersion, data, by=current_user, org=org),
         success=lambda _result: flash_redirect(
             _("Évaluation enregistrée : l'organisme de formation en est informé."),
             url_for("tutoring.tutor_home"),

@@ -22,8 +22,13 @@ most routes give are built below: ``done`` (a widget's success), ``flash_redirec
 form's); ``act_and_redirect`` is the whole of a button's route. A widget with an answer
 of its own passes its own callable.
 
-One commit per request: a view calls ``act`` once, and nothing else commits, so the
+One commit per request: a view calls ``act`` once and services never commit, so a
 change, its audit event and its notifications are kept or dropped together.
+
+Why callables rather than a ``with`` block or a decorator: the answers differ per route
+and need the service's result or its refusal, and a ``with`` block cannot return the
+error answer for the view; passing the call as a lambda keeps everything that may raise
+a ``RuleError`` (building the data included) inside the one ``try``.
 """
 
 from collections.abc import Callable

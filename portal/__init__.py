@@ -81,7 +81,11 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.lots import views as lots_views
     from portal.mail import views as mail_views
     from portal.notifications import views as notifications_views
-    from portal.operations import analysis_views, participants_views  # noqa: F401  (on operations.bp)
+    from portal.operations import (  # noqa: F401  (on operations.bp)
+        analysis_views,
+        needs_views,
+        participants_views,
+    )
     from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
     from portal.recruitment import bulk_views, trainees_views  # noqa: F401  (on recruitment.bp)

@@ -23,7 +23,7 @@ from sqlalchemy import event
 from portal import create_app
 from portal.design.models import SectionKey
 from portal.design.queries import load_design
-from portal.design.services import start_design
+from portal.design.start import start_design
 from portal.extensions import db
 from portal.operations.models import Status
 from portal.operations.services import report_need

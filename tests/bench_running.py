@@ -34,8 +34,7 @@ from portal.conventions.models import Convention, ConventionVersion
 from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.extensions import db
-from portal.immersions import debriefs
-from portal.immersions import services as immersions
+from portal.immersions import assessments, debriefs
 from portal.immersions.models import DebriefKind, Immersion, Presence, SkillLevel, WouldHire
 from portal.operations import services as operations
 from portal.operations.models import ParticipantRole
@@ -110,7 +109,7 @@ def _running(trainees: int) -> Running:
             "feedback": "Stagiaire motivé·e.",
             "ratings": [{"skill_id": rated, "level": SkillLevel.ACQUIRED, "comment": ""}],
         }
-        immersions.record_assessment(
+        assessments.record_assessment(
             immersion, assessment, by=running.tutor_f, org=market.employer2
         )
     return running

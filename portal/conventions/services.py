@@ -60,7 +60,8 @@ from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.design.models import SectionKey
-from portal.design.services import add_prefilled_section, design_for, is_filled
+from portal.design.services import design_for, is_filled
+from portal.design.start import add_prefilled_section
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.operations.events import log_event

@@ -19,7 +19,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.accounts.forms import REQUIRED
-from portal.core.errors import RuleError
 from portal.core.forms import PortalForm
 from portal.immersions.models import (
     DebriefKind,
@@ -35,14 +34,6 @@ COMMENT_MAX = 1000
 DATE_INVALID = _l("Date attendue au format JJ/MM/AAAA.")
 CHOICE_INVALID = _l("Choisissez une valeur de la liste.")
 TOO_LONG = _l("%(max)d caractères au plus.")
-
-
-def form_error(form, exc: RuleError) -> str | None:
-    """Show a service's refusal on the field it names; otherwise return it for the page."""
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, exc.message]
-        return None
-    return exc.message
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -139,7 +130,7 @@ class AssessmentBase(PortalForm):
     skill_ids: list[str] = []
 
     def ratings(self) -> list[dict]:
-        """The rows for ``services.record_assessment``."""
+        """The rows for ``assessments.record_assessment``."""
         return [
             {
                 "skill_id": skill_id,

@@ -17,7 +17,8 @@ from portal.conventions.services import (
 )
 from portal.core.errors import RuleError
 from portal.core.locking import lock
-from portal.design.services import design_for, design_problems, start_design
+from portal.design.services import design_for, design_problems
+from portal.design.start import start_design
 from portal.operations.events import log_event
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (

@@ -7,6 +7,7 @@ flush and never commit.
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrgKind, PartnerType, User
 from portal.audit.services import record
@@ -376,7 +377,7 @@ def invite_new_organisation(
         name=organisation.name,
         via_operation=operation.id,
     )
-    accounts.invite(email, organisation, by=by, is_admin=True)
+    invitations.invite(email, organisation, by=by, is_admin=True)
     participant = _add_participant(operation, organisation, role, by=by)
     db.session.flush()
     log_event(

@@ -7,7 +7,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Invitation, Membership, Organisation, User
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -32,7 +32,7 @@ def invite(app, world, email: str, org: str = "of_a", by: str = "a_admin", **kwa
     """Invite ``email`` to ``world``'s ``org`` as ``by``; returns the link's token."""
     with app.test_request_context():
         organisation = db.session.get(Organisation, world.ids[org])
-        _invitation, token = services.invite(
+        _invitation, token = invitations.invite(
             email, organisation, by=db.session.get(User, world.ids[by]), **kwargs
         )
         db.session.commit()
@@ -289,7 +289,7 @@ def test_expired_invitation_link_is_410(app, client, world):
 def test_revoked_invitation_link_is_410(app, client, world):
     token = invite(app, world, "nouvelle@example.fr")
     with app.test_request_context():
-        services.revoke_invitation(
+        invitations.revoke_invitation(
             db.session.scalar(select(Invitation)), by=db.session.get(User, world.a_admin)
         )
         db.session.commit()

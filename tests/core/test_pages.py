@@ -6,7 +6,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event
 
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.time import utcnow
 from portal.demo import DEMO_PASSWORD, load_demo
@@ -109,7 +109,7 @@ def test_tutor_home_shows_their_trainees_section(app, client, world):
 
 def test_home_lists_sent_and_received_invitations(app, client, other_client, world):
     with app.test_request_context():
-        services.invite(
+        invitations.invite(
             world.emails["employer_admin"],
             db.session.get(Organisation, world.of_a),
             by=db.session.get(User, world.a_admin),
@@ -329,7 +329,7 @@ def grow_members(app, world, n: int) -> None:
             membership.deactivated_at = utcnow()
             membership.deactivated_by = admin
         for i in range(n):
-            services.invite(f"invitee-{i}-{n}@example.fr", organisation, by=admin)
+            invitations.invite(f"invitee-{i}-{n}@example.fr", organisation, by=admin)
         db.session.commit()
 
 

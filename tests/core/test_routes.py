@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Membership, Organisation, PasswordReset, User
 from portal.core.time import utcnow
 from portal.demo import DEMO_PASSWORD, load_demo
@@ -130,7 +130,7 @@ def world_values(app, world):
     """Real objects of Organisme A for the URL arguments of organisation and admin routes."""
     with app.test_request_context():
         of_a = db.session.get(Organisation, world.of_a)
-        invitation, _token = services.invite(
+        invitation, _token = invitations.invite(
             "nouvelle.recrue@example.fr", of_a, by=db.session.get(User, world.a_admin)
         )
         territory = make_territory()
@@ -276,7 +276,7 @@ def demo_values(app):
         load_demo()
         organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
         inviter = db.session.scalars(select(User).order_by(User.id)).first()
-        _invitation, invitation_token = services.invite(
+        _invitation, invitation_token = invitations.invite(
             "lien.valide@example.fr", organisation, by=inviter
         )
         reset_token, token_hash = services.new_token()

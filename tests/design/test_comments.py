@@ -8,14 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from portal.core.errors import RuleError
+from portal.design.comments import add_comment, set_comment_resolved
 from portal.design.models import CommentMention, DesignComment, SectionKey
 from portal.design.queries import load_design
-from portal.design.services import (
-    add_comment,
-    design_problems,
-    set_comment_resolved,
-    start_design,
-)
+from portal.design.services import design_problems
+from portal.design.start import start_design
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification

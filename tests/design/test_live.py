@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portal.design.comments import add_comment
 from portal.design.models import DesignComment, DesignPresence, SectionKey
 from portal.design.queries import load_design
-from portal.design.services import add_comment
 from portal.extensions import db
 from tests.conftest import HTMX, make_user
 from tests.core.test_routes import snapshot

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.core.errors import RuleError
-from portal.design import services
+from portal.design import comments, services, start
 from portal.design.models import SectionKey, SectionRevision
 from portal.design.services import design_for, design_problems
 from portal.extensions import db
@@ -162,10 +162,10 @@ def test_advancing_to_co_design_starts_the_design_prefilled_from_the_needs(marke
 def test_the_design_starts_only_in_co_design_and_once(market):
     operation = market.report()
     with pytest.raises(RuleError, match="commence"):
-        services.start_design(operation, by=market.a_user, org=market.of_a)
+        start.start_design(operation, by=market.a_user, org=market.of_a)
     operation.status = Status.CO_DESIGN
-    first = services.start_design(operation, by=market.a_user, org=market.of_a)
-    assert services.start_design(operation, by=market.a_user, org=market.of_a) is first
+    first = start.start_design(operation, by=market.a_user, org=market.of_a)
+    assert start.start_design(operation, by=market.a_user, org=market.of_a) is first
 
 
 # --- Save, merge, conflict --------------------------------------------------------------
@@ -377,14 +377,14 @@ def test_points_of_attention_are_optional(market, design):
 def test_an_open_blocking_comment_holds_the_gate(market, design):
     fill(market, design)
     section = design.section(SectionKey.MODULES)
-    comment = services.add_comment(
+    comment = comments.add_comment(
         section, "Il manque le module CACES.", by=market.employer_user, org=market.employer,
         blocking=True,
     )  # fmt: skip
     assert design_problems(design, include_approval=False) == [
         "Un commentaire bloquant n'est pas résolu."
     ]
-    services.set_comment_resolved(comment, True, by=market.a_user, org=market.of_a)
+    comments.set_comment_resolved(comment, True, by=market.a_user, org=market.of_a)
     assert design_problems(design, include_approval=False) == []
 
 

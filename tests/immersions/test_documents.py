@@ -8,7 +8,7 @@ from docx import Document
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.immersions import debriefs, services
+from portal.immersions import assessments, debriefs
 from portal.immersions.models import (
     Debrief,
     DebriefKind,
@@ -47,7 +47,7 @@ def record(app, site) -> int:
     with committed(app):
         immersion = db.session.get(Immersion, site.alice_past)
         immersion.agreement_reference = "CS-2026-017"
-        services.record_assessment(
+        assessments.record_assessment(
             immersion,
             {
                 "presence": Presence.PARTIAL,

@@ -13,7 +13,7 @@ from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.operations import needs, services
-from portal.operations.analysis_views import summary_context
+from portal.operations.context import summary_context
 from portal.operations.models import (
     ContractType,
     DiagnosisFigure,

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts import services
+from portal.accounts.invitations import invite
 from portal.accounts.models import Invitation, Membership, Organisation, User
 from portal.audit.models import AuditEvent
 from portal.extensions import db
@@ -39,7 +40,7 @@ def membership_of(app, user_id: int, org_id: int) -> Membership:
 def pending_invitation(app, world, email: str, org: str, by: str) -> int:
     """A pending invitation of ``org`` sent by ``by``; returns its id."""
     with app.test_request_context():
-        invitation, _token = services.invite(
+        invitation, _token = invite(
             email,
             db.session.get(Organisation, world.ids[org]),
             by=db.session.get(User, world.ids[by]),

@@ -21,7 +21,7 @@ from portal import create_app
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.accounts.passwords import hash_password
 from portal.extensions import db
-from tests.conftest import PASSWORD, CsrfClient, test_config
+from tests.support import PASSWORD, CsrfClient, app_config
 
 SIZES = (10, 100, 1000)
 PAGES = {
@@ -111,7 +111,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in SIZES:
             url, drop = database_for(size, Path(tmp))
-            app = create_app(test_config(url, TESTING=False))
+            app = create_app(app_config(url, TESTING=False))
             with app.app_context():
                 upgrade()
                 ids = seed(size)

@@ -28,8 +28,8 @@ from portal.extensions import db
 from portal.operations.models import Status
 from portal.operations.services import report_need
 from tests.bench import database_for
-from tests.conftest import HTMX, PASSWORD, CsrfClient, test_config
 from tests.operations.factories import Market
+from tests.support import HTMX, PASSWORD, CsrfClient, app_config
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
 SECTION = "objectives"
@@ -145,7 +145,7 @@ def measure(app, ids: dict) -> dict:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = database_for("design", Path(tmp))  # tests/bench.py: SQLite or PostgreSQL
-        app = create_app(test_config(url, TESTING=False))
+        app = create_app(app_config(url, TESTING=False))
         try:
             with app.test_request_context(base_url="http://portail.test"):
                 upgrade()

@@ -42,10 +42,11 @@ from portal.operations.models import ParticipantRole
 from portal.recruitment.models import TraineeStatus
 from tests.bench import database_for
 from tests.bench_design import Counter, logged_in
-from tests.conftest import HTMX, PASSWORD, make_org, make_user, test_config
 from tests.conventions.factories import make_convention_ready, sign_as
+from tests.factories import make_org, make_user
 from tests.immersions.factories import PAST, TODAY, Running, generate, make_trainee
 from tests.recruitment.factories import add_positions
+from tests.support import HTMX, PASSWORD, app_config
 
 BASE_URL = "http://portail.test"
 # (label, trainees in the running operation, parties of the convention, Région included)
@@ -270,7 +271,7 @@ def _verify_ms(password_hash: str) -> float:
 def run_size(trainees: int, parties: int, workdir: Path) -> dict:
     """Seed a database of its own, take every measure, drop the database."""
     url, drop = database_for(f"running-{trainees}", workdir)
-    app = create_app(test_config(url, TESTING=False))
+    app = create_app(app_config(url, TESTING=False))
     try:
         with app.test_request_context(base_url=BASE_URL):
             upgrade()

@@ -20,7 +20,7 @@ from portal.audit.chain import GENESIS, canonical_event, event_hash
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.audit.services import record, verify_chain
 from portal.extensions import db
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.support import app_config
 
 
 def events() -> list[AuditEvent]:

@@ -24,8 +24,8 @@ from portal.extensions import db
 from portal.operations.models import Operation, Status
 from tests.browser.conftest import TIMEOUT_MS, _keep_csp_refusal, check_a11y, visit
 from tests.browser.test_journeys import log_in
-from tests.conftest import PASSWORD
 from tests.conventions.factories import make_convention_ready
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -29,9 +29,10 @@ from portal.extensions import db
 from portal.immersions import rules
 from tests.browser.conftest import TIMEOUT_MS, _keep_csp_refusal, check_a11y, visit
 from tests.browser.test_journeys import expect_same_document, log_in, mark_document
-from tests.conftest import PASSWORD, make_user
+from tests.factories import make_user
 from tests.operations.factories import Market
 from tests.recruitment.factories import make_recruiting_operation
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 

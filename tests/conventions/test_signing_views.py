@@ -18,21 +18,10 @@ from portal.conventions.models import (
 )
 from portal.extensions import db
 from portal.operations.models import Operation
-from tests.conftest import HTMX, PASSWORD
 from tests.conventions.factories import sign_as as factory_sign
 from tests.conventions.test_views import EMPLOYER_MEMBER, build, edit_clause
-from tests.core.test_routes import snapshot
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    OF_B,
-    PARTNER,
-    REFERENT,
-    committed,
-    count,
-    login,
-    text,
-)
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REFERENT
+from tests.support import HTMX, PASSWORD, committed, count, login_as, snapshot, text
 
 
 @pytest.fixture
@@ -124,7 +113,7 @@ def sign_as(app, op, email: str, org_id: int, number: int = 1) -> None:
 
 def test_the_version_page_shows_the_frozen_text_and_its_hash(app, client, op):
     version = version_of(app, op)
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     response = client.get(url(op, "/versions/1"))
     assert response.status_code == 200
     page = text(response)
@@ -146,7 +135,7 @@ def _op(app, op) -> Operation:
 
 
 def test_opening_a_version_is_recorded_once(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     client.get(url(op, "/versions/1"))
     client.get(url(op, "/versions/1"))
     assert count(app, VersionReading) == 1
@@ -154,12 +143,12 @@ def test_opening_a_version_is_recorded_once(app, client, op):
 
 
 def test_an_unknown_version_is_404(client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.get(url(op, "/versions/7")).status_code == 404
 
 
 def test_the_signer_sees_the_exact_consent_and_a_password_field(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(op, "/versions/1")))
     expected = consent(app, op, op.employer)
     assert f'<label for="sign-consent">{expected}</label>' in page
@@ -169,11 +158,11 @@ def test_the_signer_sees_the_exact_consent_and_a_password_field(app, client, op)
 
 
 def test_who_is_not_a_designated_signer_sees_no_signing_form(client, op):
-    login(client, EMPLOYER_MEMBER)
+    login_as(client, EMPLOYER_MEMBER)
     page = text(client.get(url(op, "/versions/1")))
     assert "sign-password" not in page
     client.post("/deconnexion")
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     page = text(client.get(url(op, "/versions/1")))
     assert "sign-password" not in page
     assert "Valider la version 1" not in page  # not signed by everyone yet
@@ -185,7 +174,7 @@ def test_who_is_not_a_designated_signer_sees_no_signing_form(client, op):
 
 def test_signing_keeps_the_evidence(app, client, op):
     client.environ_base["HTTP_USER_AGENT"] = "Navigateur/1.0"  # the whole session's browser
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = sign(client, app, op, op.employer)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(url(op, "/versions/1"))
@@ -204,7 +193,7 @@ def test_signing_keeps_the_evidence(app, client, op):
 
 
 def test_signing_by_htmx_answers_the_signatures_block(app, client, op):
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     response = sign(client, app, op, op.partner, headers=HTMX)
     assert response.status_code == 200
     body = text(response)
@@ -214,7 +203,7 @@ def test_signing_by_htmx_answers_the_signatures_block(app, client, op):
 
 
 def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     failures = count(app, LoginFailure)
     response = sign(client, app, op, op.employer, password="pas le bon mot de passe", headers=HTMX)
     assert response.status_code == 422
@@ -228,7 +217,7 @@ def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client
 
 def test_too_many_failures_block_signing_even_with_the_right_password(app, client, op, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_MAX_PER_ACCOUNT", 2)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     for _attempt in range(2):
         sign(client, app, op, op.employer, password="mauvais mot de passe")
     response = sign(client, app, op, op.employer)
@@ -238,7 +227,7 @@ def test_too_many_failures_block_signing_even_with_the_right_password(app, clien
 
 
 def test_an_unticked_consent_signs_nothing(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = sign(client, app, op, op.employer, checked=False, headers=HTMX)
     assert response.status_code == 422
     body = text(response)
@@ -248,7 +237,7 @@ def test_an_unticked_consent_signs_nothing(app, client, op):
 
 
 def test_a_consent_that_changed_meanwhile_is_shown_again(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     data = {"sign-consent": "y", "sign-password": PASSWORD, "sign-consent_text": "Autre texte"}
     response = client.post(url(op, "/versions/1/signature"), data=data, headers=HTMX)
     assert response.status_code == 409
@@ -259,7 +248,7 @@ def test_a_consent_that_changed_meanwhile_is_shown_again(app, client, op):
 
 
 def test_signing_twice_is_a_friendly_message(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     sign(client, app, op, op.employer)
     response = sign(client, app, op, op.employer, headers=HTMX)
     assert response.status_code == 409
@@ -271,7 +260,7 @@ def test_signing_twice_is_a_friendly_message(app, client, op):
 
 
 def test_a_replaced_version_can_no_longer_be_signed(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     version_1_consent = consent(app, op, op.employer)
     edit_clause(app, op, "Objet modifié avant la signature.")
     with committed(app):
@@ -288,7 +277,7 @@ def test_a_replaced_version_can_no_longer_be_signed(app, client, op):
 
 @pytest.mark.parametrize("email", [EMPLOYER_MEMBER, REFERENT])
 def test_who_is_not_the_designated_signer_may_not_sign(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     data = {"sign-consent": "y", "sign-password": PASSWORD, "sign-consent_text": "x"}
     response = client.post(url(op, "/versions/1/signature"), data=data)
     assert response.status_code == 403
@@ -298,7 +287,7 @@ def test_who_is_not_the_designated_signer_may_not_sign(app, client, op, email):
 def test_a_signer_cannot_sign_for_another_party(app, client, op):
     # The partner's signer acts for Partenaire P only: the consent of Entreprise E, its
     # capacity and organisation, are not theirs, and nothing is signed for Entreprise E.
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     data = {
         "sign-consent": "y",
         "sign-password": PASSWORD,
@@ -313,7 +302,7 @@ def test_a_signer_cannot_sign_for_another_party(app, client, op):
 
 
 def test_anyone_in_the_operation_reminds_a_pending_signer_once_a_day(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(op, "/versions/1")))
     assert "Relancer" in page
     response = client.post(url(op, f"/versions/1/relance/{op.partner}"), headers=HTMX)
@@ -329,7 +318,7 @@ def test_anyone_in_the_operation_reminds_a_pending_signer_once_a_day(app, client
 
 
 def test_a_reminder_without_javascript_comes_back_to_the_version(app, client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(op, f"/versions/1/relance/{op.employer}"))
     assert response.status_code == 303
     assert response.headers["Location"].endswith(url(op, "/versions/1"))
@@ -346,7 +335,7 @@ def test_a_reminder_without_javascript_comes_back_to_the_version(app, client, op
     ],
 )
 def test_version_posts_without_csrf_token_are_refused(app, client, op, path):
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     before = snapshot(app)
     response = client.post(
         url(op, path.format(partner=op.partner)), data={"reject-reason": "Non"}, csrf=False
@@ -356,6 +345,6 @@ def test_version_posts_without_csrf_token_are_refused(app, client, op, path):
 
 
 def test_outsiders_cannot_open_a_version(app, client, op):
-    login(client, OF_B)
+    login_as(client, OF_B)
     assert client.get(url(op, "/versions/1")).status_code == 404
     assert count(app, VersionReading) == 0

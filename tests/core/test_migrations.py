@@ -15,7 +15,7 @@ from sqlalchemy.exc import SAWarning
 
 from portal import create_app
 from portal.extensions import db
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.support import app_config
 
 
 @pytest.fixture

@@ -24,18 +24,8 @@ from tests.design.test_comments import (  # noqa: F401 - fixtures
     section_of,
 )
 from tests.design.test_history import save
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    OF_B,
-    PARTNER,
-    committed,
-    login,
-    org_named,
-    report,
-    set_status,
-    user_with,
-)
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, report, set_status
+from tests.support import committed, login_as, org_named, user_with
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TITLE = "Agent·e de propreté et d'hygiène"  # the operation reported by tests.operations
@@ -101,7 +91,7 @@ def styled(document, style: str) -> list[str]:
 
 
 def test_export_is_a_french_named_docx_attachment(app, client, filled_op):
-    login(client, EMPLOYER)  # any participant, not only the organisme porteur
+    login_as(client, EMPLOYER)  # any participant, not only the organisme porteur
     response = export(client, filled_op)
     assert response.status_code == 200
     assert response.mimetype == DOCX
@@ -116,7 +106,7 @@ def test_export_is_a_french_named_docx_attachment(app, client, filled_op):
 
 
 def test_export_has_the_operation_header_and_every_section_in_order(app, client, filled_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     document = read(export(client, filled_op))
     assert styled(document, "Title") == ["Fiche de co-conception"]
     assert styled(document, "Subtitle") == [TITLE]
@@ -141,7 +131,7 @@ def test_export_has_the_operation_header_and_every_section_in_order(app, client,
 
 
 def test_export_lists_skills_and_tabulates_modules_and_rhythm(app, client, filled_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     document = read(export(client, filled_op))
     assert styled(document, "List Bullet") == [
         "Utiliser une autolaveuse (bloc BC01, demandée par Entreprise E)",
@@ -181,7 +171,7 @@ def test_export_flags_rhythm_inconsistencies(app, client, design_op):
         new_id(), {"kind": "centre", "start": "2025-09-01", "end": "2025-09-30", "hours": 100}
     )
     save(app, design_op, {"items": [period]}, key="rhythm")
-    login(client, OF_A)
+    login_as(client, OF_A)
     document = read(export(client, design_op))
     texts = [p.text for p in document.paragraphs]
     assert "Points de cohérence à vérifier :" in texts
@@ -194,19 +184,19 @@ def test_export_flags_rhythm_inconsistencies(app, client, design_op):
 
 @pytest.mark.parametrize("outsider", [OF_B, PARTNER])
 def test_outsiders_get_404(app, client, design_op, outsider):
-    login(client, outsider)
+    login_as(client, outsider)
     assert export(client, design_op).status_code == 404
 
 
 def test_no_export_before_the_design_starts(app, client, market):
     operation_id = report(app)
     set_status(app, operation_id, Status.CO_DESIGN)
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert export(client, operation_id).status_code == 404
 
 
 def test_the_design_page_links_to_the_export(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = client.get(base_url(design_op)).get_data(as_text=True)
     assert '<div class="design-toolbar">' in page
     assert f'href="{base_url(design_op)}/fiche.docx"' in page
@@ -219,7 +209,7 @@ def test_libreoffice_opens_the_export_and_reads_its_text(app, client, filled_op,
         if os.environ.get("REQUIRE_BROWSER") == "1":  # CI installs it: missing is a failure
             pytest.fail(message)
         pytest.skip(message)
-    login(client, OF_A)
+    login_as(client, OF_A)
     source = tmp_path / "fiche.docx"
     source.write_bytes(export(client, filled_op).data)
     profile = tmp_path / "lo-profile"  # one profile per conversion: runs never share one

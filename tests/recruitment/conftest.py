@@ -17,10 +17,10 @@ from portal.extensions import db
 from portal.operations.models import ParticipantRole
 from portal.operations.services import _add_participant
 from portal.recruitment.models import TraineeStatus
-from tests.conftest import CsrfClient, make_org, make_user
+from tests.factories import make_org, make_user
 from tests.operations.factories import Market
-from tests.operations.test_views import committed, login
 from tests.recruitment.factories import make_recruiting_operation, make_trainee, promises_of
+from tests.support import CsrfClient, committed, login_as
 
 OF_A = "a.admin@example.fr"
 OF_B = "b.admin@example.fr"  # takes no part in the operation
@@ -79,5 +79,5 @@ def browser(app, email: str) -> CsrfClient:
     """A new CSRF-aware client logged in as ``email`` (one client per person)."""
     app.test_client_class = CsrfClient
     client = app.test_client()
-    login(client, email)
+    login_as(client, email)
     return client

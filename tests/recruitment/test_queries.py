@@ -9,9 +9,8 @@ from sqlalchemy import func, insert, select
 
 from portal.extensions import db
 from portal.recruitment.models import Trainee, TraineeStatus
-from tests.conftest import HTMX
-from tests.operations.test_query_counts import _explain, counting, queries, server_time
 from tests.recruitment.conftest import EMPLOYER, EMPLOYER3, OF_A, PARTNER, REGION_ADMIN, browser
+from tests.support import HTMX, count_queries, explain, queries, server_time
 
 STATUSES = list(TraineeStatus)
 
@@ -53,7 +52,7 @@ def test_queries_do_not_grow_with_trainees(app, rec, email, name):
     small = queries(app, client, path)
     add_trainees(app, rec, 990)  # 1,000
     large = queries(app, client, path)
-    assert len(small) == len(large), _explain(small, large)
+    assert len(small) == len(large), explain(small, large)
     print(f"\n[{name}, {email}] {len(large)} queries at 10 and at 1,000 trainees")
 
 
@@ -65,12 +64,12 @@ def test_htmx_list_queries_do_not_grow_with_trainees(app, rec):
     small = queries_htmx(app, client, path)
     add_trainees(app, rec, 990)
     large = queries_htmx(app, client, path)
-    assert len(small) == len(large), _explain(small, large)
+    assert len(small) == len(large), explain(small, large)
     print(f"\n[htmx list] {len(large)} queries at 10 and at 1,000 trainees")
 
 
 def queries_htmx(app, client, path):
-    with counting(app) as statements:
+    with count_queries(app) as statements:
         assert client.get(path, headers=HTMX).status_code == 200
     return list(statements)
 

@@ -180,6 +180,13 @@ def login_as(client, who: User | str | int) -> None:
         sess.update(produced)
 
 
+def client_as(app, who: User | str | int) -> CsrfClient:
+    """A new client (one browser per person) logged in as ``who`` (see ``login_as``)."""
+    client = app.test_client()
+    login_as(client, who)
+    return client
+
+
 def flashes(client) -> list[tuple[str, str]]:
     """The flash messages waiting in the client's session."""
     with client.session_transaction() as sess:

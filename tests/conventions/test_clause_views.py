@@ -13,8 +13,8 @@ from portal.design.models import DesignComment, DesignSection, SectionKey
 from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.conventions.test_views import build, url
-from tests.design.test_services import to_co_design
+from tests.conventions.helpers_views import build, url
+from tests.design.factories import to_co_design
 from tests.operations.factories import EMPLOYER, OF_A, Market, set_status
 from tests.support import HTMX, committed, count, login_as, text
 

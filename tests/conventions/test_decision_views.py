@@ -9,18 +9,19 @@ from portal.conventions import services
 from portal.conventions.models import Convention
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.conventions.test_signing_views import (
-    _op,
-    _user,
+from tests.conventions.helpers_views import (
+    build,
+    designate_data,
+    edit_clause,
+    operation_of,
     sign,
-    sign_as,
+    sign_elsewhere,
     signatures,
     url,
     version_of,
 )
-from tests.conventions.test_views import build, designate_data, edit_clause
 from tests.operations.factories import EMPLOYER, OF_A, PARTNER, REFERENT
-from tests.support import HTMX, committed, login_as, queries, snapshot, text
+from tests.support import HTMX, committed, login_as, queries, snapshot, text, user_with
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def op(app):
     ids = build(app)
     with committed(app):
         convention = db.session.get(Convention, ids.convention)
-        services.submit(convention, by=_user(OF_A), org=convention.operation.provider)
+        services.submit(convention, by=user_with(OF_A), org=convention.operation.provider)
     return ids
 
 
@@ -37,9 +38,9 @@ def op(app):
 
 
 def _sign_everyone(app, op) -> None:
-    sign_as(app, op, OF_A, op.of_a)
-    sign_as(app, op, EMPLOYER, op.employer)
-    sign_as(app, op, PARTNER, op.partner)
+    sign_elsewhere(app, op, OF_A, op.of_a)
+    sign_elsewhere(app, op, EMPLOYER, op.employer)
+    sign_elsewhere(app, op, PARTNER, op.partner)
 
 
 @pytest.mark.parametrize("path", ["/versions/1/validation", "/versions/1/rejet"])
@@ -137,12 +138,12 @@ def test_from_designation_to_recruitment(app, client, other_client):
     assert version_of(app, op).status.value == "validated"
     response = client.post(f"/operations/{op.id}/etape", data={"target": "recruitment"})
     assert response.status_code in (302, 303)
-    assert _op(app, op).status == Status.RECRUITMENT
+    assert operation_of(app, op).status == Status.RECRUITMENT
 
 
 def _id(app, email: str) -> int:
     with app.app_context():
-        return _user(email).id
+        return user_with(email).id
 
 
 def test_a_change_after_a_signature_calls_for_a_new_version_and_shows_the_diff(
@@ -179,7 +180,7 @@ def test_a_reader_of_the_latest_version_only_gets_no_diff(app, client, op):
     edit_clause(app, op, "Objet modifié.")
     with committed(app):
         convention = db.session.get(Convention, op.convention)
-        services.submit(convention, by=_user(OF_A), org=convention.operation.provider)
+        services.submit(convention, by=user_with(OF_A), org=convention.operation.provider)
     login_as(client, PARTNER)  # never opened version 1
     assert "Ce qui a changé depuis" not in text(client.get(url(op, "/versions/2")))
 
@@ -213,10 +214,10 @@ def _submit_and_sign(app, op, signers: list[tuple[str, int]], text_value: str) -
     with committed(app):
         convention = db.session.get(Convention, op.convention)
         number = services.submit(
-            convention, by=_user(OF_A), org=convention.operation.provider
+            convention, by=user_with(OF_A), org=convention.operation.provider
         ).number
     for email, org_id in signers:
-        sign_as(app, op, email, org_id, number)
+        sign_elsewhere(app, op, email, org_id, number)
 
 
 def test_the_page_costs_the_same_whatever_the_history(app, client, op):

@@ -4,24 +4,29 @@ opening, signing (consent + password, evidence, refusals), reminders, and refusa
 test_decision_views.py."""
 
 import pytest
-from sqlalchemy import select
 
-from portal.accounts.models import LoginFailure, User
+from portal.accounts.models import LoginFailure
 from portal.audit.models import AuditEvent
 from portal.conventions import services
 from portal.conventions.models import (
     Convention,
-    ConventionVersion,
-    Signature,
     SignatureReminder,
     VersionReading,
 )
 from portal.extensions import db
-from portal.operations.models import Operation
-from tests.conventions.factories import sign_as as factory_sign
-from tests.conventions.test_views import EMPLOYER_MEMBER, build, edit_clause
+from tests.conventions.helpers_views import (
+    EMPLOYER_MEMBER,
+    build,
+    consent,
+    edit_clause,
+    operation_of,
+    sign,
+    signatures,
+    url,
+    version_of,
+)
 from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REFERENT
-from tests.support import HTMX, PASSWORD, committed, count, login_as, snapshot, text
+from tests.support import HTMX, PASSWORD, committed, count, login_as, snapshot, text, user_with
 
 
 @pytest.fixture
@@ -30,82 +35,12 @@ def op(app):
     ids = build(app)
     with committed(app):
         convention = db.session.get(Convention, ids.convention)
-        services.submit(convention, by=_user(OF_A), org=convention.operation.provider)
+        services.submit(convention, by=user_with(OF_A), org=convention.operation.provider)
     return ids
-
-
-def _user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
-
-
-def url(op, path: str = "") -> str:
-    return f"/operations/{op.id}/convention{path}"
-
-
-def version_of(app, op, number: int = 1) -> ConventionVersion:
-    with app.app_context():
-        version = db.session.scalar(
-            select(ConventionVersion).where(
-                ConventionVersion.convention_id == op.convention,
-                ConventionVersion.number == number,
-            )
-        )
-        db.session.expunge(version)
-        return version
-
-
-def consent(app, op, org_id: int, number: int = 1) -> str:
-    with app.test_request_context():
-        version = db.session.scalar(
-            select(ConventionVersion).where(
-                ConventionVersion.convention_id == op.convention,
-                ConventionVersion.number == number,
-            )
-        )
-        designation = services.signer_for(version.convention, org_id)
-        organisation = designation.organisation
-        return services.consent_text(version, organisation, designation.capacity)
-
-
-def sign(client, app, op, org_id, *, number=1, password=PASSWORD, checked=True, **kwargs):
-    data = {"sign-consent_text": consent(app, op, org_id, number), "sign-password": password}
-    if checked:
-        data["sign-consent"] = "y"
-    return client.post(url(op, f"/versions/{number}/signature"), data=data, **kwargs)
-
-
-def signatures(app, op, number: int = 1) -> list[Signature]:
-    with app.app_context():
-        rows = db.session.scalars(
-            select(Signature)
-            .join(ConventionVersion)
-            .where(
-                ConventionVersion.convention_id == op.convention,
-                ConventionVersion.number == number,
-            )
-            .order_by(Signature.id)
-        ).all()
-        for row in rows:
-            db.session.expunge(row)
-        return rows
 
 
 def audit(app, action: str) -> int:
     return count(app, AuditEvent, AuditEvent.action == action)
-
-
-def sign_as(app, op, email: str, org_id: int, number: int = 1) -> None:
-    """Sign through the services (someone else, in their own browser)."""
-    with committed(app):
-        version = db.session.scalar(
-            select(ConventionVersion).where(
-                ConventionVersion.convention_id == op.convention,
-                ConventionVersion.number == number,
-            )
-        )
-        factory_sign(
-            version, _user(email), services.signer_for(version.convention, org_id).organisation
-        )
 
 
 # --- The version page -------------------------------------------------------------------
@@ -117,7 +52,7 @@ def test_the_version_page_shows_the_frozen_text_and_its_hash(app, client, op):
     response = client.get(url(op, "/versions/1"))
     assert response.status_code == 200
     page = text(response)
-    assert f"Convention {services.reference_for(_op(app, op))} — version 1" in page
+    assert f"Convention {services.reference_for(operation_of(app, op))} — version 1" in page
     assert f"<code>{version.sha256}</code>" in page
     assert "Article 1 — Objet de la convention" in page
     assert "Engagements des employeurs" in page and "Comité de pilotage" in page
@@ -125,13 +60,6 @@ def test_the_version_page_shows_the_frozen_text_and_its_hash(app, client, op):
     assert "Agent·e d'entretien" in page and "Partenaire P" in page
     assert "Ce qui a changé depuis" not in page  # no earlier version
     assert ">À signer</span>" in page
-
-
-def _op(app, op) -> Operation:
-    with app.app_context():
-        operation = db.session.get(Operation, op.id)
-        db.session.expunge(operation)
-        return operation
 
 
 def test_opening_a_version_is_recorded_once(app, client, op):
@@ -265,7 +193,7 @@ def test_a_replaced_version_can_no_longer_be_signed(app, client, op):
     edit_clause(app, op, "Objet modifié avant la signature.")
     with committed(app):
         convention = db.session.get(Convention, op.convention)
-        services.submit(convention, by=_user(OF_A), org=convention.operation.provider)
+        services.submit(convention, by=user_with(OF_A), org=convention.operation.provider)
     data = {"sign-consent": "y", "sign-password": PASSWORD, "sign-consent_text": version_1_consent}
     response = client.post(url(op, "/versions/1/signature"), data=data, headers=HTMX)
     assert response.status_code == 409

@@ -10,14 +10,12 @@ from sqlalchemy import select
 
 from portal.conventions import services
 from portal.conventions.models import Convention, ConventionVersion, DesignatedSigner
-from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.conventions.factories import make_convention_ready
-from tests.design.test_services import to_co_design
-from tests.factories import make_user
+from tests.conventions.helpers_views import EMPLOYER_MEMBER, build, designate_data, edit_clause, url
+from tests.design.factories import to_co_design
 from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,
@@ -41,26 +39,6 @@ from tests.support import (
     user_with,
 )
 
-EMPLOYER_MEMBER = "e.member@example.fr"  # Entreprise E, not an admin
-
-
-def build(app, **options) -> SimpleNamespace:
-    """An operation at the convention step (see ``make_convention_ready``), committed."""
-    with committed(app):
-        ready = make_convention_ready(**options)
-        market = ready.market
-        make_user(market.employer, email=EMPLOYER_MEMBER, first_name="Eliott", last_name="Membre")
-        return SimpleNamespace(
-            id=ready.operation.id,
-            convention=ready.convention.id,
-            of_a=market.of_a.id,
-            of_b=market.of_b.id,
-            employer=market.employer.id,
-            partner=market.partner.id,
-            employer_user=market.employer_user.id,
-            partner_user=market.partner_user.id,
-        )
-
 
 @pytest.fixture
 def op(app):
@@ -72,14 +50,6 @@ def op(app):
 def bare(app):
     """No signer designated yet."""
     return build(app, designate=False)
-
-
-def url(op, path: str = "") -> str:
-    return f"/operations/{op.id}/convention{path}"
-
-
-def designate_data(org_id: int, user_id, capacity: str) -> dict:
-    return {f"signer-{org_id}-user_id": user_id, f"signer-{org_id}-capacity": capacity}
 
 
 def designation(app, op, org_id: int) -> DesignatedSigner | None:
@@ -105,20 +75,6 @@ def versions(app, op) -> list[tuple[int, str]]:
                 .order_by(ConventionVersion.number)
             )
         ]
-
-
-def edit_clause(app, op, text_value: str, key=SectionKey.CONV_OBJECT) -> None:
-    """The porteur changes a clause (the services the design routes call)."""
-    with committed(app):
-        section = load_design(op.id).section(key)
-        design_services.save_section(
-            section,
-            {"text": text_value},
-            base_version=section.version,
-            by=user_with(OF_A),
-            org=org_named("Organisme A"),
-            steering=True,
-        )
 
 
 # --- The page ------------------------------------------------------------------------------

@@ -14,12 +14,11 @@ from portal.design.services import (
     add_comment,
     design_problems,
     set_comment_resolved,
-    start_design,
 )
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
-from portal.operations.models import Operation, Status
+from tests.design.factories import base_url, section_of
 from tests.factories import make_user
 from tests.operations.factories import (
     EMPLOYER,
@@ -28,9 +27,6 @@ from tests.operations.factories import (
     OF_B,
     PARTNER,
     REFERENT,
-    build_market,
-    report,
-    set_status,
 )
 from tests.support import (
     HTMX,
@@ -47,32 +43,7 @@ from tests.support import (
 BLOCKING_PROBLEM = "Un commentaire bloquant n'est pas résolu."
 
 
-# --- Shared with the other tests of this folder -----------------------------------------
-
-
-@pytest.fixture(name="market")
-def market_fixture(app):
-    """The Market factory of tests.operations, committed (its ids)."""
-    return build_market(app)
-
-
-@pytest.fixture(name="design_op")
-def design_op_fixture(app, market) -> int:
-    """An operation of Organisme A with Entreprise E (and the Région), design started."""
-    operation_id = report(app)
-    set_status(app, operation_id, Status.CO_DESIGN)
-    with committed(app):
-        operation = db.session.get(Operation, operation_id)
-        start_design(operation, by=user_with(OF_A), org=org_named("Organisme A"))
-    return operation_id
-
-
-def section_of(operation_id: int, key: str = "objectives"):
-    return load_design(operation_id).section(SectionKey(key))
-
-
-def base_url(operation_id: int) -> str:
-    return f"/operations/{operation_id}/conception"
+# --- Helpers ----------------------------------------------------------------------------
 
 
 def comment(app, operation_id, body="Un avis", *, email=OF_A, org="Organisme A", **kwargs) -> int:

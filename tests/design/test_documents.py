@@ -17,13 +17,7 @@ from portal.design.models import SectionKey
 from portal.design.services import new_id, set_validated
 from portal.extensions import db
 from portal.operations.models import Operation, Status
-from tests.design.test_comments import (  # noqa: F401 - fixtures
-    base_url,
-    design_op_fixture,
-    market_fixture,
-    section_of,
-)
-from tests.design.test_history import save
+from tests.design.factories import base_url, save_as, section_of
 from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, report, set_status
 from tests.support import committed, login_as, org_named, user_with
 
@@ -42,13 +36,13 @@ def filled_op(app, design_op) -> int:
         operation.certification_code = "RNCP35756"
         operation.certification_title = "Agent d'entretien du bâtiment"
         employer_id = org_named("Entreprise E").id
-    save(app, design_op, {"text": "Former dix agents.\nLes mener à l'emploi durable."})
+    save_as(app, design_op, {"text": "Former dix agents.\nLes mener à l'emploi durable."})
     skills = [
         skill_item(new_id(), {"label": "Utiliser une autolaveuse", "block_code": "bc01",
                               "employer_id": employer_id}),
         skill_item(new_id(), {"label": "Respecter les protocoles d'hygiène"}),
     ]  # fmt: skip
-    save(app, design_op, {"items": skills}, key="skills")
+    save_as(app, design_op, {"items": skills}, key="skills")
     modules = [
         module_item(new_id(), {"title": "Techniques de nettoyage", "hours": 350,
                                "place": "centre", "skill_ids": [skills[1]["id"]]}),
@@ -56,7 +50,7 @@ def filled_op(app, design_op) -> int:
                                "place": "platform", "employer_id": employer_id,
                                "skill_ids": [skills[0]["id"]], "trainer": "Chef d'équipe E"}),
     ]  # fmt: skip
-    save(app, design_op, {"items": modules}, key="modules")
+    save_as(app, design_op, {"items": modules}, key="modules")
     periods = [
         period_item(new_id(), {"kind": "centre", "start": "2025-09-01", "end": "2025-10-17",
                                "hours": 300}),
@@ -67,7 +61,7 @@ def filled_op(app, design_op) -> int:
         period_item(new_id(), {"kind": "centre", "start": "2025-11-10", "end": "2025-12-19",
                                "hours": 120}),
     ]  # fmt: skip
-    save(app, design_op, {"items": list(reversed(periods))}, key="rhythm")
+    save_as(app, design_op, {"items": list(reversed(periods))}, key="rhythm")
     with committed(app):
         section = section_of(design_op, "objectives")
         set_validated(section, True, by=user_with(OF_A), org=org_named("Organisme A"))
@@ -170,7 +164,7 @@ def test_export_flags_rhythm_inconsistencies(app, client, design_op):
     period = period_item(
         new_id(), {"kind": "centre", "start": "2025-09-01", "end": "2025-09-30", "hours": 100}
     )
-    save(app, design_op, {"items": [period]}, key="rhythm")
+    save_as(app, design_op, {"items": [period]}, key="rhythm")
     login_as(client, OF_A)
     document = read(export(client, design_op))
     texts = [p.text for p in document.paragraphs]

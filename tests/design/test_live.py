@@ -12,8 +12,7 @@ from portal.design.models import DesignComment, DesignPresence, SectionKey
 from portal.design.queries import load_design
 from portal.design.services import add_comment
 from portal.extensions import db
-from tests.design.test_comments import design_op_fixture, market_fixture  # noqa: F401
-from tests.design.test_history import save
+from tests.design.factories import save_as
 from tests.factories import make_user
 from tests.operations.factories import EMPLOYER, OF_A, OF_B, report
 from tests.support import HTMX, committed, count_queries, login_as, org_named, snapshot, user_with
@@ -100,7 +99,7 @@ def _unchanged_poll_statements(app, client, operation_id) -> list[str]:
 def _busy_design(app, operation_id, saves: int, people: int, comments: int) -> None:
     keys = ["objectives", "public", "pedagogy", "evaluation", "means", "attention"]
     for i in range(saves):
-        save(app, operation_id, {"text": f"Version {i}"}, keys[i % len(keys)], EMPLOYER)
+        save_as(app, operation_id, {"text": f"Version {i}"}, keys[i % len(keys)], EMPLOYER)
     with committed(app):
         design = load_design(operation_id)
         employer = org_named("Entreprise E")
@@ -133,7 +132,7 @@ def test_a_section_saved_elsewhere_comes_back_out_of_band(app, client, design_op
     login_as(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op)
-    save(app, design_op, {"text": "Conduire un chariot en sécurité."}, email=EMPLOYER)
+    save_as(app, design_op, {"text": "Conduire un chariot en sécurité."}, email=EMPLOYER)
     response = poll(client, design_op, token=vals["token"], versions=before, seen=vals["seen"])
     assert response.status_code == 200
     page = body(response)
@@ -152,7 +151,7 @@ def test_a_section_being_edited_gets_a_warning_not_the_new_content(app, client, 
     login_as(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op, editing="objectives")
-    save(app, design_op, {"text": "Texte de l'employeur."}, email=EMPLOYER)
+    save_as(app, design_op, {"text": "Texte de l'employeur."}, email=EMPLOYER)
     response = poll(
         client,
         design_op,
@@ -188,7 +187,7 @@ def test_no_warning_for_ones_own_save(app, client, design_op):
     login_as(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op)
-    save(app, design_op, {"text": "Mon texte."}, email=OF_A)
+    save_as(app, design_op, {"text": "Mon texte."}, email=OF_A)
     response = poll(client, design_op, token=vals["token"], versions=before, editing="objectives")
     assert "modifiée par" not in body(response)
 

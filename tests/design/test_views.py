@@ -15,7 +15,7 @@ from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations import services as operations
 from portal.operations.models import ParticipantRole, Status
-from tests.design.test_services import complete_contents, item, period, to_co_design
+from tests.design.factories import complete_contents, item, period, to_co_design
 from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,

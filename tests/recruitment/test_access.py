@@ -11,19 +11,17 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.extensions import db
 from portal.recruitment.models import TraineeAccess
-from tests.recruitment.conftest import (
+from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,
-    EMPLOYER3,
     OF_A,
     OF_B,
     PARTNER,
     REFERENT,
     REGION_ADMIN,
-    TUTOR,
-    browser,
 )
-from tests.support import HTMX, login_as, text
+from tests.recruitment.factories import EMPLOYER3, TUTOR
+from tests.support import HTMX, client_as, login_as, text
 
 
 def accesses(app, trainee_id: int) -> list[tuple[str, int | None, str]]:
@@ -66,7 +64,7 @@ def test_another_employer_of_the_operation_is_refused_and_nothing_is_logged(app,
     login_as(client, EMPLOYER3)
     assert client.get(f"/operations/{rec.op}").status_code == 200  # it sees the operation
     assert client.get(record_url(rec, rec.placed)).status_code == 403
-    employer2 = browser(app, EMPLOYER2)  # its placed trainee: yes; E's trainee: no
+    employer2 = client_as(app, EMPLOYER2)  # its placed trainee: yes; E's trainee: no
     assert employer2.get(record_url(rec, rec.at_f)).status_code == 200
     assert employer2.get(record_url(rec, rec.placed)).status_code == 403
     assert accesses(app, rec.placed) == []

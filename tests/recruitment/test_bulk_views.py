@@ -10,8 +10,7 @@ from werkzeug.test import encode_multipart
 
 from portal.operations.models import Status
 from portal.recruitment.models import Trainee
-from tests.recruitment.conftest import OF_A, OF_B, REGION_ADMIN
-from tests.recruitment.test_views import set_status
+from tests.operations.factories import OF_A, OF_B, REGION_ADMIN, set_status
 from tests.support import HTMX, count, flashes, login_as, text
 
 EXISTING = 3  # trainees of the ``rec`` world

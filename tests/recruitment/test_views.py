@@ -6,18 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.operations.models import Operation, OperationEvent, Status
+from portal.operations.models import OperationEvent, Status
 from portal.recruitment.models import JobPromise, Trainee, TraineeStatus
-from tests.recruitment.conftest import (
-    EMPLOYER,
-    EMPLOYER3,
-    OF_A,
-    OF_B,
-    PARTNER,
-    REGION_ADMIN,
-    browser,
-)
-from tests.support import HTMX, count, flashes, load, login_as, text
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REGION_ADMIN, set_status
+from tests.recruitment.factories import EMPLOYER3
+from tests.support import HTMX, client_as, count, flashes, load, login_as, text
 
 
 def page_url(rec) -> str:
@@ -26,12 +19,6 @@ def page_url(rec) -> str:
 
 def record_url(rec, trainee_id: int, action: str = "") -> str:
     return f"{page_url(rec)}/stagiaires/{trainee_id}{action}"
-
-
-def set_status(app, operation_id: int, status: Status) -> None:
-    with app.app_context():
-        db.session.get(Operation, operation_id).status = status
-        db.session.commit()
 
 
 # --- The recruitment page ----------------------------------------------------------------
@@ -312,11 +299,11 @@ def test_early_start_needs_a_reason_and_the_right_people(app, client, rec):
     response = client.post(page_url(rec) + "/demarrage-anticipe", data={"reason": " "})
     assert response.status_code == 422
     assert "Ce champ est obligatoire." in text(response)
-    employer = browser(app, EMPLOYER)
+    employer = client_as(app, EMPLOYER)
     assert "Enregistrer la décision" not in text(employer.get(page_url(rec)))
     response = employer.post(page_url(rec) + "/demarrage-anticipe", data={"reason": "x"})
     assert response.status_code == 403
-    outsider = browser(app, OF_B)
+    outsider = client_as(app, OF_B)
     response = outsider.post(page_url(rec) + "/demarrage-anticipe", data={"reason": "x"})
     assert response.status_code == 404
     assert count(app, OperationEvent, OperationEvent.kind == "training_start_decided") == 0

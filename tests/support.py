@@ -159,8 +159,9 @@ def login_as(client, who: User | str | int) -> None:
     ``who`` is a user, an e-mail or a user id. The session is built by the login view's own
     ``_start_session`` (the previous session cleared but its language kept, then
     flask-login's ``login_user``: ``id:generation``, fresh, and the identifier of the
-    client's address and User-Agent that session protection checks). It skips what only
-    the form does: checking the password (Argon2), the throttle, ``last_login_at``, the
+    client's address and User-Agent that session protection checks). Like the form, it
+    refuses a disabled account or one without an active membership. It skips what only the
+    form does: checking the password (Argon2), the throttle, ``last_login_at``, the
     ``login.succeeded`` audit event and the welcome flash. tests/accounts/test_login_as.py
     checks that both give the same session.
     """
@@ -174,6 +175,8 @@ def login_as(client, who: User | str | int) -> None:
                 ident = inspect(who).identity[0] if isinstance(who, User) else who
                 user = db.session.get(User, ident)
             assert user is not None, f"no user {who!r} to log in as"
+            # The form would refuse them: a test must not act as someone who cannot log in.
+            assert user.is_enabled and user.active_memberships(), f"{who!r} cannot log in"
             _start_session(user)
             produced = dict(session)
         sess.clear()

@@ -10,6 +10,7 @@ import pytest
 from portal.accounts import services
 from portal.accounts.models import User
 from portal.extensions import db
+from tests.factories import make_user
 from tests.support import form_login, login_as
 
 # What only the form leaves behind: its welcome message (shown by the next page).
@@ -66,3 +67,12 @@ def test_a_bumped_generation_ends_a_login_as_session(app, client, world):
         db.session.commit()
     response = client.get("/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/connexion")
+
+
+def test_login_as_refuses_whom_the_form_refuses(app, client, world):
+    with app.app_context():
+        make_user(email="sans.organisation@example.fr")
+        db.session.commit()
+    assert form_login(client, "sans.organisation@example.fr").status_code == 422
+    with pytest.raises(AssertionError, match="cannot log in"):
+        login_as(client, "sans.organisation@example.fr")

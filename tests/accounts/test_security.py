@@ -15,7 +15,9 @@ from portal.accounts.passwords import verify_password
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import PASSWORD, login, make_org, make_user
+from tests.factories import make_org, make_user
+from tests.support import PASSWORD
+from tests.support import form_login as login
 
 LOCKED = "Trop de tentatives de connexion infructueuses"
 WRONG = "pas le bon mot de passe"

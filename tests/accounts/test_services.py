@@ -25,7 +25,8 @@ from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import PASSWORD, make_org, make_territory, make_user
+from tests.factories import make_org, make_territory, make_user
+from tests.support import PASSWORD
 
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives de connexion infructueuses"

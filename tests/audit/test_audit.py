@@ -9,7 +9,8 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.extensions import db
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.factories import make_org, make_user
+from tests.support import PASSWORD
 
 IP = "203.0.113.42"
 AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

@@ -16,8 +16,7 @@ from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.services import notify
 from portal.security import PUBLISHED_SECRET_KEYS, instance_secret_key
-from tests.conftest import CsrfClient
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.support import CsrfClient, app_config
 
 PUBLIC_URL = "http://portail.test"
 

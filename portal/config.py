@@ -86,4 +86,7 @@ def load_config(instance_path: str) -> dict:
         # a debrief not held this many days after an immersion ends is overdue.
         "IMMERSION_REMINDER_DAYS": int(os.environ.get("IMMERSION_REMINDER_DAYS", "5")),
         "DEBRIEF_OVERDUE_DAYS": int(os.environ.get("DEBRIEF_OVERDUE_DAYS", "7")),
+        # The Région's people get this many e-mails a day one by one; the others wait for
+        # the daily digest (``flask notifications digest``).
+        "REFERENT_DIGEST_THRESHOLD": int(os.environ.get("REFERENT_DIGEST_THRESHOLD", "5")),
     }

@@ -62,7 +62,7 @@ from portal.design.models import SectionKey
 from portal.design.services import add_prefilled_section, design_for, is_filled
 from portal.extensions import db
 from portal.notifications.services import notify
-from portal.operations.events import log_event
+from portal.operations.events import log_event, tell_region
 from portal.operations.models import AMENDMENT_STEPS, DRAFTING_STEPS, Operation
 
 
@@ -296,4 +296,22 @@ def submit(convention: Convention, *, by: User, org: Organisation) -> Convention
         operation_id=operation.id,
         number=number,
     )
+    if version.is_amendment:
+        tell_region(
+            operation.territory,
+            kind="amendment_submitted",
+            by=by,
+            operation=operation,
+            message=_(
+                "%(org)s soumet un avenant à la convention « %(title)s » (version %(n)s) aux "
+                "signatures ; la Région le validera en dernier.",
+                org=org.name,
+                title=operation.title,
+                n=number,
+            ),
+            endpoint="conventions.show_version",
+            operation_id=operation.id,
+            number=number,
+            email_subject=_("Avenant soumis : %(title)s", title=operation.title),
+        )
     return version

@@ -67,6 +67,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import models  # noqa: F401  (every model registers on the metadata)
     from portal.accounts import views as accounts_views
+    from portal.admin import clauses_views  # noqa: F401  (on admin.bp)
     from portal.admin import views as admin_views
     from portal.conventions import signing_views, version_views  # noqa: F401  (on conventions.bp)
     from portal.conventions import views as convention_views

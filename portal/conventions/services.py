@@ -13,13 +13,12 @@ Signing lives in ``signing.py``, the Région's decisions in ``decisions.py``, th
 in ``state.py``; they are re-exported here so callers use one module for the area.
 """
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 
 from portal.accounts.models import Membership, Organisation, User
 from portal.audit.services import record
-from portal.conventions import clauses
+from portal.conventions import clause_templates
 from portal.conventions.decisions import (  # noqa: F401  (the area's facade)
     record_version,
     recruitment_problems,
@@ -72,7 +71,8 @@ def reference_for(operation: Operation) -> str:
 
 
 def start_convention(operation: Operation, *, by: User, org: Organisation) -> Convention:
-    """Create the convention and its clauses, prefilled from the operation (idempotent)."""
+    """Create the convention and its clauses, prefilled from the convention type in force
+    and the operation (idempotent)."""
     existing = convention_for(operation)
     if existing is not None:
         return existing
@@ -85,13 +85,19 @@ def start_convention(operation: Operation, *, by: User, org: Organisation) -> Co
         operation_id=operation.id, reference=reference_for(operation), created_by_id=by.id
     )
     db.session.add(convention)
-    with force_locale("fr"):
-        texts = clauses.default_texts(operation)
+    template, texts = clause_templates.texts_for(operation)
     for key in SectionKey.clause_keys():
         add_prefilled_section(design, key, {"text": texts[key]}, by=by, org=org)
     db.session.flush()
     db.session.expire(design, ["clauses"])
-    log_event(operation, "convention_started", by=by, org=org, reference=convention.reference)
+    log_event(
+        operation,
+        "convention_started",
+        by=by,
+        org=org,
+        reference=convention.reference,
+        template=template,
+    )
     return convention
 
 

@@ -92,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.organisations import views as organisations_views
     from portal.recruitment import bulk_views, trainees_views  # noqa: F401  (on recruitment.bp)
     from portal.recruitment import views as recruitment_views
+    from portal.resources import views as resources_views
 
     # Importing an area's views registers its routes on the area's blueprint.
     for views in (
@@ -107,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
         convention_views,
         recruitment_views,
         immersions_views,
+        resources_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login

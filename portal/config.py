@@ -76,6 +76,12 @@ def load_config(instance_path: str) -> dict:
         # Public verification page: unknown documents allowed per IP in the login window.
         "VERIFY_MAX_UNKNOWN_PER_IP": int(os.environ.get("VERIFY_MAX_UNKNOWN_PER_IP", "30")),
         "INVITATION_DAYS": 14,
+        # « Pour aller plus loin »: where the Région's documents are stored (default
+        # instance/documents) and the largest one accepted.
+        "DOCUMENTS_DIR": os.environ.get("DOCUMENTS_DIR") or None,
+        "REFERENCE_DOCUMENT_MAX_BYTES": int(
+            os.environ.get("REFERENCE_DOCUMENT_MAX_BYTES", str(4 * 1024 * 1024))
+        ),
         # Convention signatures: first automatic reminder after N days, then every N hours.
         "CONVENTION_REMINDER_DAYS": int(os.environ.get("CONVENTION_REMINDER_DAYS", "3")),
         "CONVENTION_REMINDER_INTERVAL_HOURS": int(

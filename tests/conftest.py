@@ -3,6 +3,7 @@ database), a test client that carries CSRF tokens, factories and a live server."
 
 import os
 import secrets
+import tempfile
 import threading
 import uuid
 
@@ -57,6 +58,8 @@ def test_config(database_url: str, **extra) -> dict:
         "MAIL_SERVER": None,
         "REDIS_URL": None,
         "PUBLIC_URL": "http://portail.test",
+        # Reference documents of the demo and the tests: never in the worktree's instance/.
+        "DOCUMENTS_DIR": os.path.join(tempfile.gettempdir(), f"portal-documents-{os.getpid()}"),
     }
     config.update(extra)
     return config

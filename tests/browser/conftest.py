@@ -97,6 +97,30 @@ def _keep_csp_refusal(errors: list[str], text: str) -> None:
 
 
 @pytest.fixture
+def browsers(browser, live_server, browser_errors):
+    """A browser context per person (its own cookies), under the portal's real CSP:
+    ``open_for(who)`` returns a new page; journeys with several people use it."""
+    contexts = []
+
+    def open_for(who: str) -> Page:
+        context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        browser_page = context.new_page()
+        browser_page.on("console", lambda message: _keep_csp_refusal(browser_errors, message.text))
+        browser_page.on(
+            "pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}")
+        )
+        return browser_page
+
+    yield open_for
+    for context in contexts:
+        context.close()
+    if browser_errors:
+        pytest.fail("browser errors:\n" + "\n".join(browser_errors), pytrace=False)
+
+
+@pytest.fixture
 def demo(app, live_server):
     """The demo data, with invitation links in the outbox pointing at the live server."""
     with app.test_request_context(base_url=live_server.url):

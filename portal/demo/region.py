@@ -64,7 +64,7 @@ def load_demo_region(*, region: Organisation, region_admin: User) -> None:
     texts[SectionKey.CONV_DATA.value] += DATA_CLAUSE_ADDITION
     clause_templates.save_template(
         texts,
-        "Article « Données personnelles » : durée de conservation précisée.",
+        "Article « Protection des données personnelles » : durée de conservation précisée.",
         base=clause_templates.ORIGINAL,
         by=region_admin,
         org=region,

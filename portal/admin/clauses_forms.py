@@ -1,17 +1,17 @@
 """The form of the convention type: one text per clause, a note, the version edited."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from portal.core.forms import PortalForm
 from portal.design.models import SectionKey
 
 CLAUSE_MAX = 20_000
 TOO_LONG = _l("%(max)d caractères au plus.")
 
 
-class ClauseTemplateBase(FlaskForm):
+class ClauseTemplateBase(PortalForm):
     base = IntegerField(
         _l("Version de départ"),
         widget=HiddenField.widget,

@@ -131,7 +131,7 @@ def _designation_widget(immersion: Immersion, tutors, form, *, status=200, notic
     return htmx.render(
         DESIGNATION,
         DESIGNATION,
-        status=status,
+        status,
         immersion=immersion,
         form=form,
         notice=notice,

@@ -23,7 +23,7 @@ def _page(form=None, *, status: int = 200, notice=None, error=None):
     return htmx.render(
         PAGE,
         WIDGET,
-        status=status,
+        status,
         documents=services.documents(),
         manage=is_region_admin(),
         form=form or AddDocumentForm(formdata=None),

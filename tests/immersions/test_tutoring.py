@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Invitation, Membership
 from portal.audit.models import AuditEvent
@@ -92,7 +93,7 @@ def test_only_the_members_of_an_employer_are_tutors(running):
             membership_of(running.of_staff, market.of_a), True, by=market.a_user
         )
     with pytest.raises(RuleError, match="membres d'une entreprise"):
-        accounts.invite("nouveau@example.fr", market.of_a, by=market.a_user, is_tutor=True)
+        invitations.invite("nouveau@example.fr", market.of_a, by=market.a_user, is_tutor=True)
 
 
 def test_the_role_stays_while_the_tutor_has_immersions_to_come(running, alice):
@@ -123,11 +124,11 @@ def test_withdrawing_the_role_lapses_the_suggestions_naming_the_tutor(running, a
 
 def test_an_invitation_carries_the_tutor_role(running):
     market = running.market
-    invitation, _token = accounts.invite(
+    invitation, _token = invitations.invite(
         "chef.equipe@example.fr", market.employer, by=market.employer_user, is_tutor=True
     )
     assert db.session.get(Invitation, invitation.id).is_tutor
-    user = accounts.accept_invitation(
+    user = invitations.accept_invitation(
         invitation, first_name="Marc", last_name="Chef", password="une phrase de passe sûre"
     )
     assert membership_of(user, market.employer).is_tutor

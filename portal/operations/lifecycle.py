@@ -17,6 +17,7 @@ from portal.conventions.services import (
 )
 from portal.core.errors import RuleError
 from portal.design.services import design_for, design_problems, start_design
+from portal.followup.services import exit_problems
 from portal.operations.events import log_event
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (
@@ -41,7 +42,7 @@ TRANSITIONS: dict[tuple[Status, Status], Guard] = {
     (Status.CO_DESIGN, Status.CONVENTION): guard_to_convention,
     (Status.CONVENTION, Status.RECRUITMENT): recruitment_problems,
     (Status.RECRUITMENT, Status.TRAINING): training_start_problems,
-    (Status.TRAINING, Status.FOLLOW_UP): not_available_yet(_l("Suivi dans l'emploi")),
+    (Status.TRAINING, Status.FOLLOW_UP): exit_problems,
     (Status.FOLLOW_UP, Status.CLOSED): not_available_yet(_l("Clôture")),
 }
 

@@ -36,17 +36,22 @@ def trainee_visibility(org_id: int | None, operation) -> object:
     return or_(Trainee.prescriber_id == org_id, _placing_employer(org_id))
 
 
-def visible_trainees(operation, query=None):
-    """``select(Trainee)`` of ``operation`` limited to the trainees the user may see."""
-    org = current_org()
+def trainees_where(operation, condition, query=None):
+    """``select(Trainee)`` (or ``query``) of ``operation`` under ``condition``: True, False or
+    an SQL condition on ``Trainee``, as the visibility rules return them."""
     query = query if query is not None else select(Trainee)
-    condition = trainee_visibility(getattr(org, "id", None), operation)
     query = query.where(Trainee.operation_id == operation.id)
     if condition is True:
         return query
     if condition is False:
         return query.where(False)
     return query.where(condition)
+
+
+def visible_trainees(operation, query=None):
+    """``select(Trainee)`` of ``operation`` limited to the trainees the user may see."""
+    org_id = getattr(current_org(), "id", None)
+    return trainees_where(operation, trainee_visibility(org_id, operation), query)
 
 
 def can_view_trainee(trainee: Trainee) -> bool:

@@ -261,6 +261,8 @@ DEMO_ROWS = {
     "immersion_id": "immersions",
     "debrief_id": "debriefs",
     "evaluation_id": "evaluations",
+    "milestone_id": "followup_milestones",
+    "promise_id": "job_promises",
 }
 
 
@@ -315,6 +317,13 @@ def demo_values(app):
                 if endpoint == "immersions.debrief_sheet_docx":
                     return _first("debrief_trainees", "trainee_id", debrief_id=_first("debriefs"))
                 return _first("immersions", "trainee_id")
+            if endpoint.startswith("followup.") and name in ("operation_id", "trainee_id"):
+                # The operation of the first follow-up, and that follow-up's trainee.
+                return _first("followup_milestones", name)
+            if endpoint.startswith("followup.") and name == "promise_id":
+                return _first(
+                    "job_promises", operation_id=_first("followup_milestones", "operation_id")
+                )
             if endpoint.startswith("operations.") and name == "org_id":
                 # Inside an operation, the organisation is an employer with a need in it.
                 return _first(
@@ -339,6 +348,9 @@ GET_STATUS_FOR_REGION_ADMIN = {
     "immersions.edit_preparation": 403,
     "immersions.create_debrief": 403,
     "immersions.create_evaluation": 403,
+    # The organisme porteur records exits; it or the promising employer, promise outcomes.
+    "followup.edit_exit": 403,
+    "followup.edit_promise_outcome": 403,
 }
 
 

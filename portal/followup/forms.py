@@ -103,6 +103,7 @@ class PromiseOutcomeForm(FlaskForm):
     contract = SelectField(
         _l("Contrat signé"),
         choices=choices(_blank() + [(s.value, s.lazy_title) for s in Situation if s in SALARIED]),
+        default="",
         invalid_choice_message=CHOICE_INVALID,
     )
     duration_months = _months()
@@ -115,6 +116,7 @@ class PromiseOutcomeForm(FlaskForm):
     reason = SelectField(
         _l("Motif (promesse non tenue)"),
         choices=choices(_blank() + NotKeptReason.choices()),
+        default="",
         invalid_choice_message=CHOICE_INVALID,
     )
     comment = _comment(_l("Commentaire"))
@@ -168,7 +170,9 @@ class AnswerFields(Form):
         invalid_choice_message=CHOICE_INVALID,
     )
     duration_months = _months()
-    employer_id = SelectField(_l("Employeur de l'opération"), invalid_choice_message=CHOICE_INVALID)
+    employer_id = SelectField(
+        _l("Employeur de l'opération"), default="", invalid_choice_message=CHOICE_INVALID
+    )
     employer_name = StringField(
         _l("Autre employeur (nom)"), validators=[Optional(), Length(max=200, message=TOO_LONG)]
     )
@@ -178,6 +182,7 @@ class AnswerFields(Form):
     working_time = SelectField(
         _l("Temps de travail"),
         choices=choices(_blank(_l("Non précisé")) + WorkingTime.choices()),
+        default="",
         invalid_choice_message=CHOICE_INVALID,
     )
     contacted_on = _date(_l("Date du contact"), _l("Indiquez la date du contact."))

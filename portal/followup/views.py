@@ -12,11 +12,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
-from portal.accounts.access import current_org
+from portal.accounts.access import current_org, require
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.followup import bp, queries, rules, services
-from portal.followup.access import load_milestone, visible_followups
+from portal.followup.access import answering_party, load_milestone, visible_followups
 from portal.followup.context import (
     answer_form,
     milestone_context,
@@ -98,6 +98,12 @@ def _done(operation: Operation, milestone, notice: str):
     return redirect(url, 303)
 
 
+def _require_party(milestone) -> None:
+    """403 for those who see the follow-up but do not answer it (the Région, a member of
+    the employer who is not its admin)."""
+    require(answering_party(milestone.trainee, current_user, current_org()) is not None)
+
+
 @bp.get("/suivi-emploi/<int:milestone_id>")
 @login_required
 def show_milestone(operation_id: int, milestone_id: int):
@@ -114,6 +120,7 @@ def answer_milestone(operation_id: int, milestone_id: int):
     """Record the current organisation's answer (a new row, the earlier ones are kept)."""
     operation = load_operation(operation_id)
     milestone = load_milestone(operation, milestone_id, current_user)
+    _require_party(milestone)
     form = answer_form(milestone, request.form)
     if not form.validate_on_submit():
         return _refused(operation, milestone_id, answer_form=form, error=_("Vérifiez la réponse."))
@@ -131,6 +138,7 @@ def add_attempt(operation_id: int, milestone_id: int):
     """Note a try to reach the person (date, channel, note)."""
     operation = load_operation(operation_id)
     milestone = load_milestone(operation, milestone_id, current_user)
+    _require_party(milestone)
     form = AttemptForm(prefix="tentative")
     if not form.validate_on_submit():
         return _refused(
@@ -153,6 +161,7 @@ def reconcile_milestone(operation_id: int, milestone_id: int):
     note; a decision taken on a page that is no longer up to date is refused."""
     operation = load_operation(operation_id)
     milestone = load_milestone(operation, milestone_id, current_user)
+    require(is_carrier(operation))
     counted = rules.considered(milestone.answers)
     form = reconcile_form(milestone, counted, request.form)
     written = written_form(milestone, request.form)

@@ -25,7 +25,6 @@ from portal.followup.rules import Progress
 from portal.immersions.forms import CHOICE_INVALID, DATE_INVALID, TOO_LONG, choices
 from portal.recruitment.models import ExitReason
 
-REQUIRED_CHOICE = _l("Choisissez une valeur.")
 MONTHS_INVALID = _l("Nombre entier de mois attendu, par exemple 6.")
 MONTHS_RANGE = _l("Durée attendue entre 1 et 120 mois.")
 HOURS_INVALID = _l("Nombre d'heures attendu, par exemple 35 ou 17,5.")

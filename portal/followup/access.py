@@ -11,13 +11,12 @@ follow-up is written to the trainee access log.
 from flask import abort
 from sqlalchemy import exists, or_, select
 
-from portal.accounts.access import acting_for_region, current_org
+from portal.accounts.access import current_org
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.extensions import db
 from portal.followup.models import Answer, Milestone, Party
-from portal.operations.access import can_view
 from portal.operations.models import Operation
-from portal.recruitment.access import log_access, trainees_where
+from portal.recruitment.access import log_access, trainee_visibility, trainees_where
 from portal.recruitment.models import JobPromise, Trainee
 
 
@@ -44,13 +43,7 @@ def follows_sql(org_id: int):
 def followup_visibility(org_id: int | None, operation: Operation) -> object:
     """SQL condition restricting ``select(Trainee)`` of ``operation`` to the follow-ups the
     current user may see (True or False when it does not depend on the trainee)."""
-    if org_id is None:
-        return False
-    if acting_for_region() and can_view(operation):
-        return True
-    if operation.provider_id == org_id:
-        return True
-    return follows_sql(org_id)
+    return trainee_visibility(org_id, operation, follows_sql)
 
 
 def visible_followups(operation: Operation, query=None):

@@ -25,14 +25,20 @@ def _placing_employer(org_id: int):
     )
 
 
-def trainee_visibility(org_id: int | None, operation) -> object:
-    """SQL condition restricting ``select(Trainee)`` of ``operation`` to the current user."""
+def trainee_visibility(org_id: int | None, operation, participant=None) -> object:
+    """SQL condition restricting ``select(Trainee)`` of ``operation`` to the current user.
+
+    The Région and the organisme porteur see every trainee; ``participant(org_id)`` says
+    which trainees another organisation sees (by default, the record's rule: those it
+    prescribed or hosts)."""
     if org_id is None:
         return False
     if acting_for_region() and can_view(operation):
         return True
     if operation.provider_id == org_id:
         return True
+    if participant is not None:
+        return participant(org_id)
     return or_(Trainee.prescriber_id == org_id, _placing_employer(org_id))
 
 

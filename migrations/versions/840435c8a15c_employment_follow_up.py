@@ -1,7 +1,7 @@
 """employment follow-up
 
 Revision ID: 840435c8a15c
-Revises: 047cca648fab
+Revises: 7e5d15e8c4ba
 Create Date: 2026-12-06 06:37:18.202033
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '840435c8a15c'
-down_revision = '047cca648fab'
+down_revision = '7e5d15e8c4ba'
 branch_labels = None
 depends_on = None
 

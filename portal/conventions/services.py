@@ -57,9 +57,11 @@ from portal.conventions.state import (  # noqa: F401  (the area's facade)
     versions,
 )
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.design.models import SectionKey
-from portal.design.services import add_prefilled_section, design_for, is_filled
+from portal.design.services import design_for, is_filled
+from portal.design.start import add_prefilled_section
 from portal.extensions import db
 from portal.notifications.services import notify
 from portal.operations.events import log_event
@@ -219,7 +221,13 @@ def _signers_of(convention: Convention, version: ConventionVersion) -> list[User
 
 
 def submit(convention: Convention, *, by: User, org: Organisation) -> ConventionVersion:
-    """Freeze what the convention says now as a new version and ask for signatures."""
+    """Freeze what the convention says now as a new version and ask for signatures.
+
+    Two submissions at once give one version: the second waits for the first, then finds
+    nothing changed since it and is refused in French.
+    """
+    lock(convention.operation)
+    lock(convention)
     unmet = submission_problems(convention)
     if unmet:
         raise RuleError(" ".join(unmet))

@@ -31,6 +31,7 @@ from portal.conventions.state import (
     versions,
 )
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify
@@ -134,16 +135,6 @@ def signing_problems(
     return []
 
 
-def _lock(version: ConventionVersion) -> ConventionVersion:
-    """Lock the version row (PostgreSQL) so concurrent signers update its status in turn."""
-    return db.session.scalars(
-        select(ConventionVersion)
-        .where(ConventionVersion.id == version.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def sign(
     version: ConventionVersion,
     *,
@@ -158,7 +149,8 @@ def sign(
     racing another request, raises ``AlreadySigned`` and changes nothing; in that case
     the transaction was rolled back (the failed insert leaves nothing to keep).
     """
-    version = _lock(version)
+    # Concurrent signers (and a new submission, a decision) update the status in turn.
+    lock(version)
     problems = signing_problems(version, user, organisation)
     already = db.session.scalar(
         select(Signature).where(

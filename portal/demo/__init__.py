@@ -1,6 +1,6 @@
 """Realistic French demo data (fictitious people and companies), for ``make run``."""
 
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
@@ -203,9 +203,9 @@ def load_demo() -> None:
     )
 
     # Pending invitations, so the demo outbox has links a newcomer can follow.
-    services.invite(f"nouvelle.formatrice@{DEMO_DOMAIN}", of1, by=of_admin)
-    services.invite(f"chef.atelier@{DEMO_DOMAIN}", logistics, by=employer)
-    services.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
+    invitations.invite(f"nouvelle.formatrice@{DEMO_DOMAIN}", of1, by=of_admin)
+    invitations.invite(f"chef.atelier@{DEMO_DOMAIN}", logistics, by=employer)
+    invitations.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
     db.session.flush()
 
     orgs = {

@@ -24,7 +24,7 @@ from portal.demo.operations import build_logistics_operation
 from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.extensions import db
-from portal.immersions import debriefs, evaluations
+from portal.immersions import assessments, debriefs, evaluations
 from portal.immersions import services as immersions
 from portal.immersions.models import (
     DebriefKind,
@@ -199,7 +199,7 @@ def _immersions(operation: Operation, *, orgs: dict, people: dict) -> None:
     assessed = [i for i in first if i.tutor_id == tutor.id][:3]
     levels = [SkillLevel.ACQUIRED, SkillLevel.IN_PROGRESS, SkillLevel.IN_PROGRESS]
     for index, immersion in enumerate(assessed):
-        immersions.record_assessment(
+        assessments.record_assessment(
             immersion,
             {
                 "presence": Presence.FULL if index != 1 else Presence.PARTIAL,

@@ -167,7 +167,11 @@ class SectionRevision(db.Model):
     """A state of a section: every save, merge and restore — and drafts kept on conflict."""
 
     __tablename__ = "section_revisions"
-    __table_args__ = (Index("ix_section_revisions_section_version", "section_id", "version"),)
+    # One revision per version of a section, whatever races (issue #11); drafts have no
+    # version, and NULLs never collide.
+    __table_args__ = (
+        Index("ix_section_revisions_section_version", "section_id", "version", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("design_sections.id"))

@@ -6,7 +6,6 @@ by a function that adds one field per row to a subclass: ``level-<skill id>``,
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,7 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.accounts.forms import REQUIRED
-from portal.core.errors import RuleError
+from portal.core.forms import PortalForm
 from portal.immersions.models import (
     DebriefKind,
     EvaluationKind,
@@ -35,14 +34,6 @@ COMMENT_MAX = 1000
 DATE_INVALID = _l("Date attendue au format JJ/MM/AAAA.")
 CHOICE_INVALID = _l("Choisissez une valeur de la liste.")
 TOO_LONG = _l("%(max)d caractères au plus.")
-
-
-def form_error(form, exc: RuleError) -> str | None:
-    """Show a service's refusal on the field it names; otherwise return it for the page."""
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, exc.message]
-        return None
-    return exc.message
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -74,7 +65,7 @@ def _comment(label) -> StringField:
 # --- Immersions ------------------------------------------------------------------------------
 
 
-class ImmersionForm(FlaskForm):
+class ImmersionForm(PortalForm):
     """Host, tutor, dates and objectives of an immersion (choices set by the view)."""
 
     employer_id = SelectField(
@@ -102,7 +93,7 @@ class ImmersionForm(FlaskForm):
         self.objectives.choices = choices((s["id"], s["label"]) for s in skills)
 
 
-class ChecklistForm(FlaskForm):
+class ChecklistForm(PortalForm):
     """The preparation checklist of an immersion."""
 
     objectives_agreed = BooleanField(_l("Objectifs fixés avec le ou la stagiaire"))
@@ -121,7 +112,7 @@ class ChecklistForm(FlaskForm):
 # --- The tutor's assessment ---------------------------------------------------------------------
 
 
-class AssessmentBase(FlaskForm):
+class AssessmentBase(PortalForm):
     presence = RadioField(
         _l("Assiduité"),
         choices=choices(Presence.choices()),
@@ -139,7 +130,7 @@ class AssessmentBase(FlaskForm):
     skill_ids: list[str] = []
 
     def ratings(self) -> list[dict]:
-        """The rows for ``services.record_assessment``."""
+        """The rows for ``assessments.record_assessment``."""
         return [
             {
                 "skill_id": skill_id,
@@ -170,7 +161,7 @@ def assessment_form(skills: list[dict], **kwargs) -> AssessmentBase:
 # --- Debriefs ---------------------------------------------------------------------------------
 
 
-class DebriefBase(FlaskForm):
+class DebriefBase(PortalForm):
     kind = RadioField(
         _l("Type de retour"),
         choices=choices(DebriefKind.choices()),
@@ -244,7 +235,7 @@ def debrief_form(lines: list[dict], **kwargs) -> DebriefBase:
 # --- Evaluations -----------------------------------------------------------------------------
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(PortalForm):
     """An evaluation event and whom to invite (choices set by the view)."""
 
     kind = SelectField(
@@ -269,7 +260,7 @@ class EvaluationForm(FlaskForm):
     )
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(PortalForm):
     """Who among the invited attended (choices set by the view)."""
 
     attended_ids = MultiCheckboxField(
@@ -277,7 +268,7 @@ class AttendanceForm(FlaskForm):
     )
 
 
-class ResultsBase(FlaskForm):
+class ResultsBase(PortalForm):
     trainee_ids: list[int] = []
 
     def rows(self) -> list[dict]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,6 +48,16 @@ class Immersion(db.Model):
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="dates"),
         Index("ix_immersions_operation_starts", "operation_id", "starts_on"),
+        # One immersion per trainee per company period of the rhythm, however often the
+        # generation runs; immersions added by hand have no period.
+        Index(
+            "uq_immersions_trainee_period",
+            "trainee_id",
+            "period_id",
+            unique=True,
+            sqlite_where=text("period_id <> ''"),
+            postgresql_where=text("period_id <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,7 +210,8 @@ class DebriefTrainee(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     debrief_id: Mapped[int] = mapped_column(ForeignKey("debriefs.id", ondelete="CASCADE"))
     trainee_id: Mapped[int] = mapped_column(ForeignKey("trainees.id"), index=True)
-    immersion_id: Mapped[int | None] = mapped_column(ForeignKey("immersions.id"), index=True)
+    # One debrief line per immersion: a debrief closes it once.
+    immersion_id: Mapped[int | None] = mapped_column(ForeignKey("immersions.id"), unique=True)
     attended: Mapped[bool] = mapped_column(Boolean, default=True)
 
     debrief: Mapped[Debrief] = relationship(back_populates="trainees")
@@ -264,6 +276,12 @@ class Evaluation(db.Model):
     """An evaluation event of the operation."""
 
     __tablename__ = "evaluations"
+    # A second evaluation of the same kind at the same time is a repeated submit.
+    __table_args__ = (
+        UniqueConstraint(
+            "operation_id", "kind", "held_at", name="uq_evaluations_operation_kind_held_at"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)

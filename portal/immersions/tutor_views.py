@@ -3,7 +3,7 @@ each immersion (presence, skills observed, overall feedback, would they hire).""
 
 from datetime import timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import exists, func, select
@@ -11,10 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.access import current_membership, current_org, require
 from portal.accounts.models import OrgKind
-from portal.core.errors import RuleError
+from portal.core.actions import act, flash_redirect, form_page, form_refusal
 from portal.extensions import db
-from portal.immersions import queries, rules, services, tutor_bp
-from portal.immersions.forms import assessment_form, form_error
+from portal.immersions import assessments, queries, rules, services, tutor_bp
+from portal.immersions.forms import assessment_form
 from portal.immersions.models import Immersion, TutorAssessment
 from portal.operations.access import can_view
 from portal.recruitment.access import can_view_trainee
@@ -39,7 +39,7 @@ def tutor_home():
         groups=groups,
         hosts=hosts,
         today=today,
-        can_assess=lambda i: services.can_assess(i, current_user, org),
+        can_assess=lambda i: assessments.can_assess(i, current_user, org),
     )
 
 
@@ -81,40 +81,41 @@ def assess_immersion(immersion_id: int):
     assessment as recorded for the others who may see the trainee."""
     immersion = _immersion(immersion_id)
     org = current_org()
-    may_assess = services.can_assess(immersion, current_user, org)
+    may_assess = assessments.can_assess(immersion, current_user, org)
     if not may_assess:
         if not can_view(immersion.operation):
             abort(404)
         require(can_view_trainee(immersion.trainee) and request.method == "GET")
     skills = services.skills_to_assess(immersion)
     form = assessment_form(skills, data=_initial(immersion) if request.method == "GET" else None)
-    error = None
-    if may_assess and form.validate_on_submit():
-        data = {
-            "presence": form.presence.data,
-            "would_hire": form.would_hire.data,
-            "feedback": form.feedback.data,
-            "ratings": form.ratings(),
-        }
-        try:
-            services.record_assessment(immersion, data, by=current_user, org=org)
-        except RuleError as exc:
-            db.session.rollback()
-            error = form_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Évaluation enregistrée : l'organisme de formation en est informé."), "success")
-            return redirect(url_for("tutoring.tutor_home"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "immersions/tutor_assess.html",
-        immersion=immersion,
-        skills=skills,
-        form=form,
-        error=error,
-        may_assess=may_assess,
-        started=immersion.starts_on <= rules.today(),
-    ), status
+
+    def page(error: str | None = None):
+        return form_page(
+            "immersions/tutor_assess.html",
+            immersion=immersion,
+            skills=skills,
+            form=form,
+            error=error,
+            may_assess=may_assess,
+            started=immersion.starts_on <= rules.today(),
+        )
+
+    if not (may_assess and form.validate_on_submit()):
+        return page()
+    data = {
+        "presence": form.presence.data,
+        "would_hire": form.would_hire.data,
+        "feedback": form.feedback.data,
+        "ratings": form.ratings(),
+    }
+    return act(
+        lambda: assessments.record_assessment(immersion, data, by=current_user, org=org),
+        success=lambda _result: flash_redirect(
+            _("Évaluation enregistrée : l'organisme de formation en est informé."),
+            url_for("tutoring.tutor_home"),
+        ),
+        failure=form_refusal(form, page),
+    )
 
 
 @tutor_bp.app_template_global()

@@ -7,10 +7,12 @@ flush and never commit.
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrgKind, PartnerType, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
@@ -145,6 +147,7 @@ def acknowledge_need(operation: Operation, *, by: User, org: Organisation, comme
     """The Région acknowledges the reported need (accusé de réception)."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région accuse réception d'un besoin."))
+    lock(operation)
     if operation.acknowledged_at is not None:
         raise RuleError(_("La Région a déjà accusé réception de ce besoin."))
     operation.acknowledged_at = utcnow()
@@ -176,6 +179,7 @@ def launch_fref(
     """Outside any lot, the Région opens a FREF consultation and records the chosen organisme."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide d'une consultation FREF."))
+    lock(operation)
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if provider.kind != OrgKind.PROVIDER:
@@ -217,6 +221,7 @@ def decline_need(operation: Operation, *, reason: str, by: User, org: Organisati
     """Outside any lot, the Région declines the need, with a reason."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide des besoins hors marché."))
+    lock(operation)
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if not reason.strip():
@@ -372,7 +377,7 @@ def invite_new_organisation(
         name=organisation.name,
         via_operation=operation.id,
     )
-    accounts.invite(email, organisation, by=by, is_admin=True)
+    invitations.invite(email, organisation, by=by, is_admin=True)
     participant = _add_participant(operation, organisation, role, by=by)
     db.session.flush()
     log_event(

@@ -27,11 +27,19 @@ from portal.design.models import Design, DesignSection, SectionKey
 from portal.design.services import new_id
 from portal.extensions import db
 from portal.immersions import rules
-from tests.browser.conftest import TIMEOUT_MS, _keep_csp_refusal, check_a11y, visit
-from tests.browser.test_journeys import expect_same_document, log_in, mark_document
-from tests.conftest import PASSWORD, make_user
+from tests.browser.support import (
+    TIMEOUT_MS,
+    check_a11y,
+    expect_same_document,
+    keep_csp_refusal,
+    log_in,
+    mark_document,
+    visit,
+)
+from tests.factories import make_user
 from tests.operations.factories import Market
 from tests.recruitment.factories import make_recruiting_operation
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -126,7 +134,7 @@ def browsers(browser, live_server, browser_errors):
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda message: _keep_csp_refusal(browser_errors, message.text))
+        page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
         page.on("pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}"))
         return page
 

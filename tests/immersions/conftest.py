@@ -13,14 +13,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.immersions.models import Immersion
 from tests.immersions.factories import Running, generate, make_trainee
-from tests.operations.test_views import committed, login
-
-
-def as_user(client, email: str):
-    """Log in as ``email``, ending whoever was logged in on this client."""
-    with client.session_transaction() as session:
-        session.clear()
-    return login(client, email)
+from tests.support import committed
 
 
 def immersions_of(trainee_id: int) -> list[Immersion]:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.immersions import path, queries, reminders, services
+from portal.immersions import assessments, path, queries, reminders, services
 from portal.immersions.models import Immersion, Presence, SkillLevel, WouldHire
 from portal.immersions.rules import ImmersionState, immersion_state
 from portal.mail.models import OutboxMessage
@@ -198,7 +198,7 @@ def test_an_assessed_immersion_cannot_be_removed_nor_change_host(running, alice)
     generate(running)
     past, coming = immersions_of(alice)
     past.tutor_id = running.tutor_e.id
-    services.record_assessment(
+    assessments.record_assessment(
         past, assessment_data(running), by=running.tutor_e, org=running.market.employer
     )
     with pytest.raises(RuleError, match="reste au parcours"):
@@ -228,12 +228,12 @@ def test_only_the_tutor_or_an_admin_of_the_host_assesses(running, alice):
         (running.tutor_e, market.employer2),  # the right person acting for another org
     ]
     for user, org in refused:
-        assert not services.can_assess(immersion, user, org)
+        assert not assessments.can_assess(immersion, user, org)
         with pytest.raises(RuleError, match="Seul·e le ou la tuteur·rice"):
-            services.record_assessment(immersion, assessment_data(running), by=user, org=org)
+            assessments.record_assessment(immersion, assessment_data(running), by=user, org=org)
     assert immersion.assessment is None
-    assert services.can_assess(immersion, running.tutor_e, market.employer)
-    assert services.can_assess(immersion, market.employer_user, market.employer)  # admin
+    assert assessments.can_assess(immersion, running.tutor_e, market.employer)
+    assert assessments.can_assess(immersion, market.employer_user, market.employer)  # admin
 
 
 def test_the_assessment_is_recorded_editable_and_the_organisme_is_told(running, alice):
@@ -241,7 +241,7 @@ def test_the_assessment_is_recorded_editable_and_the_organisme_is_told(running, 
     immersion = immersions_of(alice)[0]
     immersion.tutor_id = running.tutor_e.id
     tutor, employer = running.tutor_e, running.market.employer
-    assessment = services.record_assessment(
+    assessment = assessments.record_assessment(
         immersion, assessment_data(running), by=tutor, org=employer
     )
     assert (assessment.presence, assessment.would_hire) == (Presence.FULL, WouldHire.YES)
@@ -255,7 +255,7 @@ def test_the_assessment_is_recorded_editable_and_the_organisme_is_told(running, 
     assert {n.user_id for n in notes} == {running.market.a_user.id, running.of_staff.id}
 
     second = {"skill_id": running.skill_ids[1], "level": SkillLevel.IN_PROGRESS, "comment": ""}
-    services.record_assessment(
+    assessments.record_assessment(
         immersion,
         assessment_data(
             running,
@@ -280,16 +280,16 @@ def test_an_assessment_rates_only_objectives_and_waits_for_the_start(running, al
     past.tutor_id = coming.tutor_id = running.tutor_e.id
     who = {"by": running.tutor_e, "org": running.market.employer}
     with pytest.raises(RuleError, match="pas encore commencé"):
-        services.record_assessment(coming, assessment_data(running), **who)
+        assessments.record_assessment(coming, assessment_data(running), **who)
     other = {"skill_id": running.skill_ids[2], "level": SkillLevel.ACQUIRED, "comment": ""}
     with pytest.raises(RuleError, match="ne fait pas partie des objectifs"):
-        services.record_assessment(past, assessment_data(running, ratings=[other]), **who)
+        assessments.record_assessment(past, assessment_data(running, ratings=[other]), **who)
     unrated = {"skill_id": running.skill_ids[0], "level": None, "comment": "Pas vu"}
     with pytest.raises(RuleError, match="Indiquez le niveau"):
-        services.record_assessment(past, assessment_data(running, ratings=[unrated]), **who)
+        assessments.record_assessment(past, assessment_data(running, ratings=[unrated]), **who)
     # Without objectives, every skill of the design is rated.
     past.objectives = []
-    services.record_assessment(past, assessment_data(running, ratings=[other]), **who)
+    assessments.record_assessment(past, assessment_data(running, ratings=[other]), **who)
     assert past.assessment.ratings[0].skill_label == "Trier les déchets"
 
 
@@ -352,7 +352,7 @@ def test_the_path_gathers_immersions_assessments_and_skills_progress(running, al
     generate(running)
     past, coming = immersions_of(alice)
     past.tutor_id = running.tutor_e.id
-    services.record_assessment(
+    assessments.record_assessment(
         past, assessment_data(running), by=running.tutor_e, org=running.market.employer
     )
     result = path.trainee_path(alice)

@@ -17,20 +17,16 @@ from portal.extensions import db
 from portal.operations.models import ParticipantRole
 from portal.operations.services import _add_participant
 from portal.recruitment.models import TraineeStatus
-from tests.conftest import CsrfClient, make_org, make_user
+from tests.factories import make_org, make_user
 from tests.operations.factories import Market
-from tests.operations.test_views import committed, login
-from tests.recruitment.factories import make_recruiting_operation, make_trainee, promises_of
-
-OF_A = "a.admin@example.fr"
-OF_B = "b.admin@example.fr"  # takes no part in the operation
-REGION_ADMIN = "region.admin@example.fr"
-REFERENT = "referent.tours@example.fr"
-EMPLOYER = "e.admin@example.fr"
-EMPLOYER2 = "f.admin@example.fr"
-EMPLOYER3 = "g.admin@example.fr"
-PARTNER = "p.admin@example.fr"
-TUTOR = "tuteur.e@example.fr"  # a tutor of Entreprise E
+from tests.recruitment.factories import (
+    EMPLOYER3,
+    TUTOR,
+    make_recruiting_operation,
+    make_trainee,
+    promises_of,
+)
+from tests.support import committed
 
 
 @pytest.fixture
@@ -73,11 +69,3 @@ def rec(app):
             region=market.region.id,
         )
     return ids
-
-
-def browser(app, email: str) -> CsrfClient:
-    """A new CSRF-aware client logged in as ``email`` (one client per person)."""
-    app.test_client_class = CsrfClient
-    client = app.test_client()
-    login(client, email)
-    return client

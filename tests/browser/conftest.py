@@ -10,7 +10,7 @@ import shutil
 import sys
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from portal.demo import load_demo
 from portal.extensions import db
@@ -93,6 +93,28 @@ def page(browser, live_server, live_public_url, browser_errors):
     browser_page.on("pageerror", lambda error: browser_errors.append(f"JS error: {error}"))
     yield browser_page
     context.close()
+    if browser_errors:
+        pytest.fail("browser errors:\n" + "\n".join(browser_errors), pytrace=False)
+
+
+@pytest.fixture
+def browsers(browser, live_server, live_public_url, browser_errors):
+    """One browser context per person (its own cookies), under the portal's real CSP:
+    ``open_for(who)`` gives a new page (see ``support.logged_in``)."""
+    contexts = []
+
+    def open_for(who: str) -> Page:
+        context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
+        page.on("pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}"))
+        return page
+
+    yield open_for
+    for context in contexts:
+        context.close()
     if browser_errors:
         pytest.fail("browser errors:\n" + "\n".join(browser_errors), pytrace=False)
 

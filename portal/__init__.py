@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import models  # noqa: F401  (every model registers on the metadata)
     from portal.accounts import views as accounts_views
+    from portal.admin import clauses_views  # noqa: F401  (on admin.bp)
     from portal.admin import views as admin_views
     from portal.conventions import signing_views, version_views  # noqa: F401  (on conventions.bp)
     from portal.conventions import views as convention_views
@@ -96,6 +97,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.organisations import views as organisations_views
     from portal.recruitment import bulk_views, trainees_views  # noqa: F401  (on recruitment.bp)
     from portal.recruitment import views as recruitment_views
+    from portal.resources import views as resources_views
 
     # Importing an area's views registers its routes on the area's blueprint.
     for views in (
@@ -111,6 +113,7 @@ def create_app(config: dict | None = None) -> Flask:
         convention_views,
         recruitment_views,
         immersions_views,
+        resources_views,
         followup_views,
     ):
         app.register_blueprint(views.bp)

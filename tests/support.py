@@ -9,6 +9,7 @@ import html
 import os
 import secrets
 import statistics
+import tempfile
 import time
 from contextlib import contextmanager
 from functools import cache
@@ -54,6 +55,8 @@ def app_config(database_url: str, **extra) -> dict:
         "MAIL_SERVER": None,
         "REDIS_URL": None,
         "PUBLIC_URL": "http://portail.test",
+        # Reference documents of the demo and the tests: never in the worktree's instance/.
+        "DOCUMENTS_DIR": os.path.join(tempfile.gettempdir(), f"portal-documents-{os.getpid()}"),
     }
     config.update(extra)
     return config

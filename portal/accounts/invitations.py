@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts import throttle
-from portal.accounts.models import Invitation, Organisation, User
+from portal.accounts.models import Invitation, Organisation, OrgKind, User
 from portal.accounts.passwords import verify_password
 from portal.accounts.services import (
     ThrottledRuleError,
@@ -34,9 +34,17 @@ from portal.mail.services import queue_mail
 
 
 def invite(
-    email: str, organisation: Organisation, *, by: User, is_admin: bool = False
+    email: str,
+    organisation: Organisation,
+    *,
+    by: User,
+    is_admin: bool = False,
+    is_tutor: bool = False,
 ) -> tuple[Invitation, str]:
-    """Invite ``email`` to join ``organisation``; a pending invitation for it is replaced."""
+    """Invite ``email`` to join ``organisation`` (as a tutor, for an employer); a pending
+    invitation for it is replaced."""
+    if is_tutor and organisation.kind != OrgKind.EMPLOYER:
+        raise RuleError(_("Seul·es les membres d'une entreprise sont tuteur·rices."), "is_tutor")
     email = normalize_email(email)
     user = user_by_email(email)
     if user and active_membership(user, organisation):
@@ -58,6 +66,7 @@ def invite(
         email=email,
         organisation=organisation,
         is_admin=is_admin,
+        is_tutor=is_tutor,
         token_hash=token_hash,
         invited_by_id=by.id,
         expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
@@ -87,6 +96,7 @@ def invite(
         obj=invitation,
         email=email,
         is_admin=is_admin,
+        is_tutor=is_tutor,
     )
     return invitation, token
 
@@ -121,7 +131,13 @@ def accept_invitation(
             throttle.record_failure(user.email, ip)
             raise ThrottledRuleError(_("Mot de passe incorrect."), "password")
         throttle.record_success(user.email, ip)
-    add_membership(user, invitation.organisation, is_admin=invitation.is_admin, by=user)
+    add_membership(
+        user,
+        invitation.organisation,
+        is_admin=invitation.is_admin,
+        is_tutor=invitation.is_tutor,
+        by=user,
+    )
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = user.id
     record("invitation.accepted", actor=user, organisation=invitation.organisation, obj=invitation)

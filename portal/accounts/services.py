@@ -103,6 +103,7 @@ def add_membership(
         obj=membership,
         user_id=user.id,
         is_admin=is_admin,
+        is_tutor=is_tutor,
     )
     return membership
 

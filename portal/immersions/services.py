@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.accounts.models import Membership, Organisation, User
+from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
@@ -24,6 +24,12 @@ from portal.immersions.models import (
     DebriefTrainee,
     Immersion,
 )
+from portal.immersions.tutoring import (  # noqa: F401  (``tutors_by_employer`` for callers)
+    check_tutor,
+    suggest_tutor,
+    tutors_by_employer,
+)
+from portal.notifications.services import notify, organisation_members
 from portal.operations.events import log_event
 from portal.operations.models import Operation, Participant, ParticipantRole
 from portal.recruitment import rules as recruitment_rules
@@ -46,33 +52,6 @@ def signatory_employers(operation: Operation) -> list[Organisation]:
             .order_by(Organisation.name)
         )
     )
-
-
-def tutors_by_employer(employer_ids) -> dict[int, list[User]]:
-    """Active tutors of each employer (one query), by name."""
-    employer_ids = list(employer_ids)
-    result: dict[int, list[User]] = {employer_id: [] for employer_id in employer_ids}
-    if not employer_ids:
-        return result
-    rows = db.session.execute(
-        select(Membership.organisation_id, User)
-        .join(User, User.id == Membership.user_id)
-        .where(
-            Membership.organisation_id.in_(employer_ids),
-            Membership.active.is_(True),
-            Membership.is_tutor.is_(True),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.last_name, User.first_name, User.id)
-    ).all()
-    for employer_id, user in rows:
-        result[employer_id].append(user)
-    return result
-
-
-def is_tutor_of(user: User, employer_id: int) -> bool:
-    """``user`` is an active tutor of the employer."""
-    return user.id in {u.id for u in tutors_by_employer([employer_id])[employer_id]}
 
 
 def design_skills(operation: Operation) -> list[dict]:
@@ -113,9 +92,11 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
     """One immersion per matched trainee and per company period of the rhythm.
 
     The host is the employer of the trainee's promise; objectives are the skills that
-    employer asked for; the tutor is set when the employer has only one. Running it again
-    only adds what is missing (a trainee matched since, a period added). Two runs at once
-    (a double click) take turns on the operation's lock: the second adds nothing.
+    employer asked for; when the employer has only one tutor, that tutor is suggested (the
+    employer designates: ``tutoring.py``), and each employer is asked once to designate the
+    tutors. Running it again only adds what is missing (a trainee matched since, a period
+    added). Two runs at once (a double click) take turns on the operation's lock: the
+    second adds nothing.
     """
     lock(operation)
     rules.check_carrier(operation, org)
@@ -150,6 +131,7 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
     tutors = tutors_by_employer(employers)
     skills = design_skills(operation)
     created = unmatched = 0
+    per_employer: dict[int, int] = {}
     for trainee, employer_id in trainees:
         if employer_id is None or employer_id not in employers:
             unmatched += 1
@@ -163,7 +145,7 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
                     operation_id=operation.id,
                     trainee_id=trainee.id,
                     employer_id=employer_id,
-                    tutor_id=getattr(only_tutor, "id", None),
+                    suggested_tutor_id=getattr(only_tutor, "id", None),
                     starts_on=period.start,
                     ends_on=period.end,
                     period_id=period.id,
@@ -171,9 +153,25 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
                 )
             )
             created += 1
+            per_employer[employer_id] = per_employer.get(employer_id, 0) + 1
     db.session.flush()
     if created:
         log_event(operation, "immersions_generated", by=by, org=org, count=created)
+    for employer_id, count in per_employer.items():
+        notify(
+            organisation_members(employer_id, admins_only=True),
+            kind="tutors_to_designate",
+            message=_(
+                "%(org)s prévoit %(n)d immersion(s) dans votre entreprise pour « %(title)s » : "
+                "désignez le ou la tuteur·rice de chaque stagiaire.",
+                org=org.name,
+                n=count,
+                title=operation.title,
+            ),
+            endpoint="tutoring.tutor_home",
+            operation=operation,
+            email_subject=_("Tutorat : des stagiaires arrivent en immersion"),
+        )
     return Generation(created=created, periods=len(periods), unmatched=unmatched)
 
 
@@ -181,19 +179,15 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
 
 
 def _check_fields(operation: Operation, data: dict) -> None:
-    """Employer among the signatories, tutor among its tutors, dates, known objectives."""
+    """Employer among the signatories, suggested tutor among its tutors, dates, known
+    objectives."""
     employer = data["employer"]
     if employer is None or employer.id not in {e.id for e in signatory_employers(operation)}:
         raise RuleError(
             _("L'entreprise d'accueil doit être un employeur signataire de la convention."),
             "employer_id",
         )
-    tutor = data.get("tutor")
-    if tutor is not None and not is_tutor_of(tutor, employer.id):
-        raise RuleError(
-            _("%(who)s n'est pas tuteur·rice de %(org)s.", who=tutor.full_name, org=employer.name),
-            "tutor_id",
-        )
+    check_tutor(data.get("tutor"), employer)
     if data["ends_on"] < data["starts_on"]:
         raise RuleError(_("L'immersion doit finir après avoir commencé."), "ends_on")
     known = {s["id"] for s in design_skills(operation)}
@@ -206,7 +200,8 @@ def create_immersion(
 ) -> Immersion:
     """Add an immersion by hand (a trainee without a promise, an extra period).
 
-    ``data``: employer, tutor (or None), starts_on, ends_on, objectives (skill ids).
+    ``data``: employer, tutor (the organisme's suggestion, or None), starts_on, ends_on,
+    objectives (skill ids).
     """
     rules.check_carrier(operation, org)
     rules.check_running(operation)
@@ -217,7 +212,6 @@ def create_immersion(
         operation_id=operation.id,
         trainee_id=trainee.id,
         employer_id=data["employer"].id,
-        tutor_id=getattr(data.get("tutor"), "id", None),
         starts_on=data["starts_on"],
         ends_on=data["ends_on"],
         objectives=list(data.get("objectives", [])),
@@ -225,36 +219,38 @@ def create_immersion(
     db.session.add(immersion)
     db.session.flush()
     log_event(operation, "immersion_added", by=by, org=org, employer=data["employer"].name)
+    suggest_tutor(immersion, data.get("tutor"), by=by, org=org)
     return immersion
 
 
 def update_immersion(immersion: Immersion, data: dict, *, by: User, org: Organisation) -> None:
-    """Adjust host, tutor, dates and objectives. A new tutor must be briefed again; once
-    the tutor has assessed it, the host and tutor stay (the assessment is theirs)."""
+    """Adjust host, suggested tutor, dates and objectives. Another host drops the tutor its
+    predecessor designated (to be briefed again); once the tutor has assessed the immersion,
+    the host stays (the assessment is theirs)."""
     operation = immersion.operation
     rules.check_carrier(operation, org)
     rules.check_running(operation)
     _check_fields(operation, data)
-    tutor_id = getattr(data.get("tutor"), "id", None)
-    if immersion.assessment is not None and (
-        data["employer"].id != immersion.employer_id or tutor_id != immersion.tutor_id
-    ):
+    moved = data["employer"].id != immersion.employer_id
+    if immersion.assessment is not None and moved:
         raise RuleError(
             _(
                 "Le ou la tuteur·rice a déjà évalué cette immersion : l'entreprise et le tutorat "
                 "ne changent plus."
             ),
-            "tutor_id",
+            "employer_id",
         )
-    if tutor_id != immersion.tutor_id:
+    if moved:
+        immersion.tutor = None
+        immersion.suggested_tutor_id = None
         immersion.tutor_briefed = False
-    immersion.employer_id = data["employer"].id
-    immersion.tutor_id = tutor_id
+    immersion.employer = data["employer"]
     immersion.starts_on, immersion.ends_on = data["starts_on"], data["ends_on"]
     immersion.objectives = list(data.get("objectives", []))
     _sync_prepared(immersion, by)
     db.session.flush()
     log_event(operation, "immersion_updated", by=by, org=org, employer=data["employer"].name)
+    suggest_tutor(immersion, data.get("tutor"), by=by, org=org)
 
 
 def delete_immersion(immersion: Immersion, *, by: User, org: Organisation) -> None:

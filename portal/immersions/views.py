@@ -127,7 +127,8 @@ def _immersion_form(operation: Operation, trainee: Trainee, immersion=None):
     if immersion is not None and request.method == "GET":
         initial = {
             "employer_id": str(immersion.employer_id),
-            "tutor_id": str(immersion.tutor_id or ""),
+            # The organisme suggests; the designated tutor stands until the employer changes it.
+            "tutor_id": str(immersion.suggested_tutor_id or immersion.tutor_id or ""),
             "starts_on": immersion.starts_on,
             "ends_on": immersion.ends_on,
             "objectives": list(immersion.objectives or []),

@@ -20,7 +20,7 @@ from portal.core.locking import lock
 from portal.design.services import design_for, design_problems
 from portal.design.start import start_design
 from portal.followup.services import exit_problems
-from portal.operations.events import log_event
+from portal.operations.events import log_event, tell_region
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (
     Guard,
@@ -101,3 +101,19 @@ def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) ->
     # holding the version's lock waits for (a deadlock on PostgreSQL the other way round).
     void_for_cancellation(operation, by=by, org=org)
     log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
+    tell_region(
+        operation.territory,
+        kind="cancelled",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s annule l'opération « %(title)s » (étape « %(step)s ») : %(reason)s",
+            org=org.name,
+            title=operation.title,
+            step=previous.title,
+            reason=reason.strip(),
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI annulée : %(title)s", title=operation.title),
+    )

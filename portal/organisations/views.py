@@ -10,12 +10,13 @@ from portal import htmx
 from portal.accounts import invitations, services
 from portal.accounts.access import can_manage, can_view_members, require
 from portal.accounts.forms import EmptyForm
-from portal.accounts.models import Invitation, Membership, Organisation
+from portal.accounts.models import Invitation, Membership, Organisation, OrgKind
 from portal.core.actions import act, done, flash_redirect, form_refusal
 from portal.core.errors import RuleError
 from portal.core.pagination import paginate
 from portal.core.time import utcnow
 from portal.extensions import db
+from portal.immersions import tutoring
 from portal.organisations import bp
 from portal.organisations.forms import InviteMemberForm
 
@@ -96,7 +97,11 @@ def invite_member(org_id: int):
         return _members_response(organisation, form, status=422)
     return act(
         lambda: invitations.invite(
-            form.email.data, organisation, by=current_user, is_admin=form.is_admin.data
+            form.email.data,
+            organisation,
+            by=current_user,
+            is_admin=form.is_admin.data,
+            is_tutor=form.is_tutor.data and organisation.kind == OrgKind.EMPLOYER,
         ),
         success=lambda _result: _after_change(
             organisation,
@@ -180,4 +185,20 @@ def toggle_admin(org_id: int, membership_id: int):
         organisation,
         lambda: services.set_admin(membership, make_admin, by=current_user),
         _("Rôle de %(name)s mis à jour.", name=membership.user.full_name),
+    )
+
+
+@bp.post("/<int:org_id>/membres/<int:membership_id>/tutorat")
+@login_required
+def toggle_tutor(org_id: int, membership_id: int):
+    """Mark a member of an employer as tutor, or withdraw the role."""
+    organisation = _load_organisation(org_id, manage=True)
+    membership = _load_membership(organisation, membership_id)
+    make_tutor = request.form.get("is_tutor") == "1"
+    return _apply(
+        organisation,
+        lambda: tutoring.set_tutor_role(membership, make_tutor, by=current_user),
+        _("%(name)s est désormais tuteur·rice.", name=membership.user.full_name)
+        if make_tutor
+        else _("%(name)s n'est plus tuteur·rice.", name=membership.user.full_name),
     )

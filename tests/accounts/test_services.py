@@ -240,7 +240,11 @@ def test_invite_stores_only_the_token_hash_and_queues_the_link(inviting):
     [event] = events("invitation.sent")
     assert (event.actor_id, event.organisation_id) == (admin.id, org.id)
     assert (event.object_type, event.object_id) == ("Invitation", invitation.id)
-    assert event.detail == {"email": "nouveau.venu@example.fr", "is_admin": True}
+    assert event.detail == {
+        "email": "nouveau.venu@example.fr",
+        "is_admin": True,
+        "is_tutor": False,
+    }
 
 
 def test_a_new_invitation_revokes_the_pending_one_for_the_same_email_and_org(inviting):

@@ -99,18 +99,20 @@ def page(browser, live_server, live_public_url, browser_errors):
 
 @pytest.fixture
 def browsers(browser, live_server, live_public_url, browser_errors):
-    """One browser context per person (its own cookies), under the portal's real CSP:
-    ``open_for(who)`` gives a new page (see ``support.logged_in``)."""
+    """A browser context per person (its own cookies), under the portal's real CSP:
+    ``open_for(who)`` returns a new page; journeys with several people use it."""
     contexts = []
 
     def open_for(who: str) -> Page:
-        context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+        context = browser.new_context(base_url=live_public_url, locale="fr-FR")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
-        page.on("pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}"))
-        return page
+        browser_page = context.new_page()
+        browser_page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
+        browser_page.on(
+            "pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}")
+        )
+        return browser_page
 
     yield open_for
     for context in contexts:

@@ -2,7 +2,9 @@
 
 The organisme records three candidates in one form (after a typo it corrects) and retains
 two, each matched to a job promise of Entreprise E; it generates the immersions from the
-rhythm and completes one preparation checklist until the immersion shows « Prête ». The
+rhythm, which suggests Paul, the employer's only tutor; Entreprise E's admin confirms him
+(issue #12: the host employer designates); the organisme completes one preparation
+checklist until the immersion shows « Prête ». The
 period then takes place: the tutor logs in (a browser of their own), finds both trainees
 among the immersions ended recently and records an assessment (after forgetting a required
 answer). The organisme records a collective debrief of the two, whose levels start from
@@ -64,6 +66,7 @@ class Journey:
     operation_id: int
     title: str
     of_email: str
+    employer_email: str
     starts_on: date
     ends_on: date
 
@@ -121,7 +124,14 @@ def journey(app, live_server, clock) -> Journey:
         )
         _design(operation, market.employer, starts_on, ends_on)
         db.session.commit()
-        return Journey(operation.id, operation.title, market.a_user.email, starts_on, ends_on)
+        return Journey(
+            operation.id,
+            operation.title,
+            market.a_user.email,
+            market.employer_user.email,
+            starts_on,
+            ends_on,
+        )
 
 
 # --- Helpers -----------------------------------------------------------------------------
@@ -275,7 +285,7 @@ def retain_two(of: Page) -> None:
 
 
 def prepare_an_immersion(of: Page, journey: Journey) -> None:
-    """Immersions from the rhythm; Inès's checklist, in two goes, until it is « Prête »."""
+    """Immersions from the rhythm, Paul suggested as their tutor."""
     of.get_by_role("link", name=journey.title).click()
     card(of, "Immersions, retours d'expérience et évaluations").get_by_role(
         "link", name="Périodes d'immersion"
@@ -287,11 +297,34 @@ def prepare_an_immersion(of: Page, journey: Journey) -> None:
     for name in (INES, HUGO):
         row = immersion_row(of, name)
         expect(row).to_contain_text("Entreprise E")
-        expect(row).to_contain_text("Paul Lefèvre")  # the employer's only tutor
+        expect(row).to_contain_text(  # the employer's only tutor, suggested
+            "Paul Lefèvre (suggestion à confirmer par l'entreprise)"
+        )
         expect(row.get_by_role("listitem")).to_have_text([AUTOLAVEUSE, HYGIENE])
         expect(row.locator(".status")).to_have_text("À préparer")
     check_a11y(of, "immersions generated")
 
+
+def employer_confirms_paul(employer: Page) -> None:
+    """Entreprise E's admin confirms the suggested tutor of both immersions, in place."""
+    employer.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Immersions et tutorat"
+    ).click()
+    expect(heading(employer)).to_have_text("Immersions et tutorat")
+    check_a11y(employer, "immersions and tutoring")
+    coming = card(employer, "À venir")
+    for name in (INES, HUGO):
+        row = coming.get_by_role("row").filter(has=employer.get_by_role("rowheader", name=name))
+        row.get_by_role("button", name="Confirmer la suggestion : Paul Lefèvre").click()
+        expect(row.get_by_role("status")).to_contain_text(
+            f"Paul Lefèvre est désigné·e tuteur·rice de {name}"
+        )
+    check_a11y(employer, "tutors confirmed")
+
+
+def complete_a_checklist(of: Page, journey: Journey) -> None:
+    """Inès's checklist, in two goes, until her immersion is « Prête »."""
+    of.reload()
     mark_document(of)
     row, checklist = open_checklist(of, INES)
     check_a11y(of, "checklist open")
@@ -467,6 +500,8 @@ def test_candidates_to_the_trainees_path(journey, clock, browsers):
     add_three_candidates(of)
     retain_two(of)
     prepare_an_immersion(of, journey)
+    employer_confirms_paul(logged_in(browsers, journey.employer_email, "Camille"))
+    complete_a_checklist(of, journey)
     clock.today = journey.ends_on + timedelta(days=1)  # the period takes place
     tutor_assesses(logged_in(browsers, TUTOR_EMAIL, "Paul"))
     read_the_assessment(of)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.accounts import invitations, services
 from portal.accounts.models import Membership, Organisation, PasswordReset, User
+from portal.conventions.models import ClauseTemplate
 from portal.core.time import utcnow
 from portal.demo import load_demo
 from portal.extensions import db
@@ -111,6 +112,8 @@ def world_values(app, world):
             "nouvelle.recrue@example.fr", of_a, by=db.session.get(User, world.a_admin)
         )
         territory = make_territory()
+        template = ClauseTemplate(number=1, texts={}, note="")
+        db.session.add(template)
         db.session.commit()
         values = {
             "org_id": world.of_a,
@@ -120,6 +123,7 @@ def world_values(app, world):
             "invitation_id": invitation.id,
             "user_id": world.a_member,
             "territory_id": territory.id,
+            "template_id": template.id,
         }
     return lambda _endpoint, _converter, name: values[name]
 
@@ -237,6 +241,8 @@ DEMO_ROWS = {
     "immersion_id": "immersions",
     "debrief_id": "debriefs",
     "evaluation_id": "evaluations",
+    "template_id": "clause_templates",
+    "document_id": "reference_documents",
     "milestone_id": "followup_milestones",
     "promise_id": "job_promises",
 }

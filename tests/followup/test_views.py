@@ -41,7 +41,7 @@ def answer_data(**values) -> dict:
         (REGION_ADMIN, NAMES),
         (REFERENT, NAMES),
         (EMPLOYER, ("Alice Durand", "Bob Petit")),  # the trainees it promised a job to
-        (EMPLOYER_MEMBER, ("Alice Durand", "Bob Petit")),
+        (EMPLOYER_MEMBER, ()),  # a member who tutors none of them: not even the record
         (EMPLOYER2, ("Chloé Roux",)),
         (PARTNER, ("Alice Durand",)),  # the trainee it prescribed
     ],
@@ -83,8 +83,8 @@ def test_participants_without_the_right_get_403(client, site):
     assert client.get(f"{site.base}/suivi-emploi/{site.chloe_m3}").status_code == 200
     login_as(client, PARTNER)  # prescribed Alice only
     assert client.get(f"{site.base}/suivi-emploi/{site.bob_m3}").status_code == 403
-    login_as(client, EMPLOYER_MEMBER)  # sees Entreprise E's trainees, does not answer
-    assert client.get(f"{site.base}/suivi-emploi/{site.bob_m3}").status_code == 200
+    login_as(client, EMPLOYER_MEMBER)  # Entreprise E's, but tutors neither Alice nor Bob
+    assert client.get(f"{site.base}/suivi-emploi/{site.bob_m3}").status_code == 403
     for path in ("/reponse", "/tentative", "/rapprochement"):
         response = client.post(f"{site.base}/suivi-emploi/{site.bob_m3}{path}", data=answer_data())
         assert response.status_code == 403, path

@@ -65,14 +65,24 @@ def test_generation_creates_one_immersion_per_matched_trainee_and_company_period
     first, second = immersions_of(alice)
     assert (first.starts_on, first.ends_on) == PAST and (second.starts_on, second.ends_on) == NEXT
     assert first.employer_id == running.market.employer.id
-    # Entreprise E has two tutors: none is chosen for her; its two skills are the objectives.
-    assert first.tutor_id is None
+    # Entreprise E has two tutors: none is suggested for her; its two skills are the
+    # objectives. The employer designates (tests/immersions/test_tutoring.py).
+    assert (first.tutor_id, first.suggested_tutor_id) == (None, None)
     assert first.objectives == running.skill_ids[:2]
-    # Entreprise F has one tutor: he is chosen; F asked for no skill.
-    assert {i.tutor_id for i in immersions_of(bob)} == {running.tutor_f.id}
+    # Entreprise F has one tutor: he is suggested, not designated; F asked for no skill.
+    assert {(i.tutor_id, i.suggested_tutor_id) for i in immersions_of(bob)} == {
+        (None, running.tutor_f.id)
+    }
     assert immersions_of(bob)[0].objectives == []
     kinds = db.session.scalars(select(OperationEvent.kind)).all()
     assert "immersions_generated" in kinds
+    # Each host employer's admins are asked once to designate the tutors.
+    asked = db.session.scalars(
+        select(Notification.user_id).where(Notification.kind == "tutors_to_designate")
+    ).all()
+    assert sorted(asked) == sorted(
+        [running.market.employer_user.id, running.market.employer2_user.id]
+    )
 
 
 def test_generation_is_idempotent_and_adds_only_what_is_missing(running, alice):
@@ -142,19 +152,34 @@ def test_update_checks_host_tutor_dates_and_objectives(running, alice):
     assert immersion.employer_id == running.market.employer2.id
 
 
-def test_a_new_tutor_must_be_briefed_again(running, alice):
+def test_the_organisme_suggests_and_another_host_drops_the_designated_tutor(running, alice):
     generate(running)
     immersion = immersions_of(alice)[1]
     services.update_immersion(
         immersion, edit_data(running, starts_on=NEXT[0], ends_on=NEXT[1]), **running.carrier
     )
+    assert (immersion.tutor_id, immersion.suggested_tutor_id) == (None, running.tutor_e.id)
+    immersion.tutor_id, immersion.suggested_tutor_id = running.tutor_e.id, None  # designated
     services.save_checklist(immersion, CHECKLIST, **running.carrier)
     assert immersion.is_ready and immersion.prepared_at is not None
+    # The form shows the designated tutor: saving it again suggests nobody.
+    services.update_immersion(
+        immersion, edit_data(running, starts_on=NEXT[0], ends_on=NEXT[1]), **running.carrier
+    )
+    assert (immersion.tutor_id, immersion.suggested_tutor_id) == (running.tutor_e.id, None)
+    assert immersion.is_ready
     services.update_immersion(
         immersion,
-        edit_data(running, tutor=running.tutor_e2, starts_on=NEXT[0], ends_on=NEXT[1]),
+        edit_data(
+            running,
+            employer=running.market.employer2,
+            tutor=running.tutor_f,
+            starts_on=NEXT[0],
+            ends_on=NEXT[1],
+        ),
         **running.carrier,
     )
+    assert (immersion.tutor_id, immersion.suggested_tutor_id) == (None, running.tutor_f.id)
     assert not immersion.tutor_briefed
     assert not immersion.is_ready and immersion.prepared_at is None
 

@@ -82,7 +82,7 @@ def test_an_assessment_waits_for_the_immersion_to_start(client, site):
     assert "L'immersion n'a pas encore commencé" in text(response)
 
 
-@pytest.mark.parametrize("email", [OF_A, OF_STAFF, REGION_ADMIN, TUTOR_E2])
+@pytest.mark.parametrize("email", [OF_A, OF_STAFF, REGION_ADMIN])
 def test_others_who_see_the_trainee_read_the_assessment_only(client, site, email):
     login_as(client, email)
     url = f"/tutorat/immersions/{site.alice_past}/evaluation"
@@ -92,8 +92,10 @@ def test_others_who_see_the_trainee_read_the_assessment_only(client, site, email
     assert client.post(url, data=assessment(site)).status_code == 403
 
 
-@pytest.mark.parametrize("email", [EMPLOYER2, TUTOR_F])
+@pytest.mark.parametrize("email", [EMPLOYER2, TUTOR_F, TUTOR_E2])
 def test_another_employer_is_refused(client, site, email):
+    """Another employer is refused; so is Inès, a tutor of Entreprise E who does not tutor
+    Alice: a tutor sees only the trainees she is designated for."""
     login_as(client, email)
     url = f"/tutorat/immersions/{site.alice_past}/evaluation"
     assert client.get(url).status_code == 403

@@ -35,7 +35,7 @@ NAMES = ("Alice Durand", "Bob Petit", "Chloé Roux")
         (REGION_ADMIN, NAMES),
         (REFERENT, NAMES),
         (EMPLOYER, ("Alice Durand", "Bob Petit")),
-        (TUTOR_E, ("Alice Durand", "Bob Petit")),
+        (TUTOR_E, ("Alice Durand",)),  # the tutor of Alice's immersions, not of Bob's
         (EMPLOYER2, ("Chloé Roux",)),
         (TUTOR_F, ("Chloé Roux",)),
         (PARTNER, ("Chloé Roux",)),  # the prescriber of Chloé only
@@ -117,7 +117,13 @@ def test_adjusting_an_immersion_with_french_errors(app, client, site):
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"#immersion-{site.bob_past}")
     immersion = load(app, Immersion, site.bob_past)
-    assert (immersion.tutor_id, immersion.objectives) == (site.tutor_e2, [site.skills[2]])
+    # The organisme suggests the tutor; Entreprise E designates (tests/immersions/
+    # test_tutoring*.py).
+    assert (immersion.tutor_id, immersion.suggested_tutor_id, immersion.objectives) == (
+        None,
+        site.tutor_e2,
+        [site.skills[2]],
+    )
 
 
 def test_only_the_carrier_adjusts_and_another_employer_is_refused(app, client, site):
@@ -181,21 +187,13 @@ def test_the_preparation_widget_over_htmx(app, client, site):
 
 def test_the_preparation_refuses_a_briefing_without_tutor(client, site):
     login_as(client, OF_A)
-    url = f"{site.base}/immersions/{site.chloe_next}/preparation"
-    prefix = f"prep{site.chloe_next}-"
-    # Chloé's host has a single tutor, chosen at generation: remove him first.
-    client.post(
-        f"{site.base}/immersions/{site.chloe_next}/modification",
-        data={
-            "employer_id": str(site.employer2),
-            "starts_on": "2027-01-04",
-            "ends_on": "2027-01-08",
-        },
-    )
+    # Bob's host, Entreprise E, has designated nobody yet.
+    url = f"{site.base}/immersions/{site.bob_past}/preparation"
+    prefix = f"prep{site.bob_past}-"
     response = client.post(url, data={prefix + "tutor_briefed": "y"}, headers=HTMX)
     assert response.status_code == 422
     assert "Désignez d'abord le ou la tuteur·rice de l'immersion." in text(response)
-    login_as(client, EMPLOYER2)
+    login_as(client, EMPLOYER)
     assert client.post(url, data={prefix + "safety_ppe": "y"}).status_code == 403
 
 

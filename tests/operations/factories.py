@@ -279,3 +279,24 @@ def set_status(app, operation_id: int, status: Status) -> None:
     with app.app_context():
         db.session.get(Operation, operation_id).status = status
         db.session.commit()
+
+
+def need_form(market, **overrides) -> dict:
+    """The need report form, filled for the Tours market, with ``overrides``."""
+    data = {
+        "title": "Agent·e de propreté en résidence",
+        "category": "se_former",
+        "territory_id": str(market.tours),
+        "rome_code": "k2204",
+        "trades": "Agent d'entretien",
+        "positions_estimate": "6",
+        "desired_start": "",
+        "context": "Postes vacants dans les résidences de Tours Nord.",
+        "employer_ids": [str(market.employer)],
+        "new_employers-0-name": "",
+        "new_employers-0-email": "",
+        "new_employers-1-name": "",
+        "new_employers-1-email": "",
+    }
+    data.update(overrides)
+    return data

@@ -34,6 +34,7 @@ from tests.operations.factories import (
     add_events,
     build_market,
     bulk_operations,
+    need_form,
     report,
     report_out_of_market,
     set_status,
@@ -262,26 +263,6 @@ def test_list_requires_login(client):
 
 
 # --- Reporting a need --------------------------------------------------------------------
-
-
-def need_form(market, **overrides) -> dict:
-    data = {
-        "title": "Agent·e de propreté en résidence",
-        "category": "se_former",
-        "territory_id": str(market.tours),
-        "rome_code": "k2204",
-        "trades": "Agent d'entretien",
-        "positions_estimate": "6",
-        "desired_start": "",
-        "context": "Postes vacants dans les résidences de Tours Nord.",
-        "employer_ids": [str(market.employer)],
-        "new_employers-0-name": "",
-        "new_employers-0-email": "",
-        "new_employers-1-name": "",
-        "new_employers-1-email": "",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])

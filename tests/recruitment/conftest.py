@@ -36,7 +36,7 @@ def rec(app):
         operation = make_recruiting_operation(market)
         employer3 = make_org(OrgKind.EMPLOYER, "Entreprise G")
         make_user(employer3, admin=True, email=EMPLOYER3)
-        make_user(market.employer, tutor=True, email=TUTOR)
+        tutor = make_user(market.employer, tutor=True, email=TUTOR)
         _add_participant(operation, employer3, ParticipantRole.EMPLOYER, by=None)
         e_promises = promises_of(operation, market.employer)
         [f_promise] = promises_of(operation, market.employer2)
@@ -67,5 +67,6 @@ def rec(app):
             employer2=market.employer2.id,
             employer3=employer3.id,
             region=market.region.id,
+            tutor=tutor.id,
         )
     return ids

@@ -1,15 +1,20 @@
 """Who opens a trainee's record, and the access log each opening writes.
 
-The record is open to the organisme porteur, the Région, the prescriber and the employer
-the trainee is placed with (its tutors included); another employer of the operation is
+The record is open to the organisme porteur, the Région, the prescriber and the admins of
+the employer the trainee is placed with; that employer's tutors see it only while
+designated on one of the trainee's immersions there. Another employer of the operation is
 refused (403), an organisation outside the operation learns nothing (404).
 """
+
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import User
+from portal.accounts.models import Membership, User
 from portal.extensions import db
+from portal.immersions.models import Immersion
+from portal.operations.models import Operation
 from portal.recruitment.models import TraineeAccess
 from tests.operations.factories import (
     EMPLOYER,
@@ -44,8 +49,7 @@ ALLOWED = {
     REGION_ADMIN: "region",
     REFERENT: "region",  # the Région's referent of the bassin
     PARTNER: "partner",  # the prescriber
-    EMPLOYER: "employer",  # the placing employer (its promise)
-    TUTOR: "employer",  # a tutor of that employer
+    EMPLOYER: "employer",  # the placing employer's admin (its promise)
 }
 
 
@@ -97,7 +101,7 @@ def test_an_unknown_record_or_one_of_another_operation_is_404(app, client, rec):
         (REGION_ADMIN, {"Moreau", "Garnier", "Petit"}, set()),
         (PARTNER, {"Moreau"}, {"Garnier", "Petit"}),
         (EMPLOYER, {"Moreau"}, {"Garnier", "Petit"}),
-        (TUTOR, {"Moreau"}, {"Garnier", "Petit"}),
+        (TUTOR, set(), {"Moreau", "Garnier", "Petit"}),  # designated on no immersion
         (EMPLOYER2, {"Garnier"}, {"Moreau", "Petit"}),
         (EMPLOYER3, set(), {"Moreau", "Garnier", "Petit"}),
     ],
@@ -135,3 +139,39 @@ def test_only_the_carrier_changes_a_record(app, client, rec, email):
         assert client.post(base + path, data=data).status_code == 403, path
     assert client.get(f"/operations/{rec.op}/recrutement/candidats").status_code == 403
     assert client.get(f"/operations/{rec.op}/recrutement/import").status_code == 403
+
+
+def test_a_tutor_sees_a_trainee_only_while_designated_and_a_member(app, client, rec):
+    login_as(client, TUTOR)
+    assert client.get(record_url(rec, rec.placed)).status_code == 403
+    with app.app_context():
+        operation = db.session.get(Operation, rec.op)
+        immersion = Immersion(
+            operation_id=operation.id,
+            trainee_id=rec.placed,
+            employer_id=rec.employer,
+            suggested_tutor_id=rec.tutor,
+            starts_on=date.today(),
+            ends_on=date.today() + timedelta(days=5),
+        )
+        db.session.add(immersion)
+        db.session.commit()
+        immersion_id = immersion.id
+    # Suggested by the organisme is not designated by the employer: still refused.
+    assert client.get(record_url(rec, rec.placed)).status_code == 403
+    with app.app_context():
+        db.session.get(Immersion, immersion_id).tutor_id = rec.tutor
+        db.session.commit()
+    assert client.get(record_url(rec, rec.placed)).status_code == 200
+    assert client.get(record_url(rec, rec.at_f)).status_code == 403  # not hers
+    with app.app_context():
+        db.session.get(Immersion, immersion_id).tutor_id = None  # another tutor, or none
+        db.session.commit()
+    assert client.get(record_url(rec, rec.placed)).status_code == 403
+    with app.app_context():
+        db.session.get(Immersion, immersion_id).tutor_id = rec.tutor
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == rec.tutor))
+        membership.active = False  # she left Entreprise E
+        db.session.commit()
+    assert client.get(record_url(rec, rec.placed)).status_code != 200
+    assert [email for email, _org, _action in accesses(app, rec.placed)] == [TUTOR]

@@ -72,6 +72,12 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.core.errors_views import register_error_handlers
     from portal.design import comments_views, history_views, live_views  # noqa: F401
     from portal.design import views as design_views
+    from portal.followup import (  # noqa: F401  (on followup.bp; employment_bp registered below)
+        exits_views,
+        mine_views,
+        outcomes_views,
+    )
+    from portal.followup import views as followup_views
     from portal.immersions import (  # noqa: F401  (on immersions.bp; tutor_bp registered below)
         debriefs_views,
         documents_views,
@@ -108,10 +114,12 @@ def create_app(config: dict | None = None) -> Flask:
         recruitment_views,
         immersions_views,
         resources_views,
+        followup_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login
     app.register_blueprint(tutor_views.tutor_bp)
+    app.register_blueprint(mine_views.employment_bp)
     register_error_handlers(app)
 
     from portal.cli import register_cli

@@ -16,6 +16,7 @@ from portal.conventions import reminders as convention_reminders
 from portal.core.time import utcnow
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from portal.extensions import db
+from portal.followup import reminders as followup_reminders
 from portal.immersions import reminders as immersion_reminders
 from portal.lots import cli as lots_cli
 from portal.mail.services import send_pending, smtp_configured
@@ -111,7 +112,8 @@ reminders = AppGroup("reminders", help="Relances automatiques (à lancer par cro
 
 @reminders.command("send")
 def reminders_send() -> None:
-    """Send the due reminders: convention signatures, then immersions; commit.
+    """Send the due reminders: convention signatures, immersions, employment follow-ups;
+    commit.
 
     Meant for cron, e.g. every hour::
 
@@ -125,11 +127,13 @@ def reminders_send() -> None:
     with _cli_request_context():
         conventions = convention_reminders.send_due_reminders(now)
         immersions = immersion_reminders.send_due_reminders(now)
+        followups = followup_reminders.send_due_reminders(now)
         db.session.commit()
     click.echo(
         f"Relances envoyées : {conventions} pour des conventions à signer, "
         f"{immersions} pour des immersions."
     )
+    click.echo(f"Suivi dans l'emploi : {followups} suivi(s) relancé(s) ou signalé(s).")
 
 
 notifications = AppGroup("notifications", help="Notifications de la Région.")

@@ -110,4 +110,17 @@ def load_config(instance_path: str) -> dict:
         # The Région's people get this many e-mails a day one by one; the others wait for
         # the daily digest (``flask notifications digest``).
         "REFERENT_DIGEST_THRESHOLD": int(os.environ.get("REFERENT_DIGEST_THRESHOLD", "5")),
+        # Employment follow-up: a milestone is « à faire » from its due date minus the window,
+        # « en retard » after the due date plus the window; « sans nouvelles » needs this many
+        # recorded contact attempts; an overdue reminder is repeated after the cooldown; a
+        # +6 months follow-up still missing this many days after its due date goes to the
+        # territorial referent (once).
+        "FOLLOWUP_WINDOW_DAYS": int(os.environ.get("FOLLOWUP_WINDOW_DAYS", "15")),
+        "FOLLOWUP_ATTEMPTS_BEFORE_NO_NEWS": int(
+            os.environ.get("FOLLOWUP_ATTEMPTS_BEFORE_NO_NEWS", "3")
+        ),
+        "FOLLOWUP_REMINDER_COOLDOWN_DAYS": int(
+            os.environ.get("FOLLOWUP_REMINDER_COOLDOWN_DAYS", "7")
+        ),
+        "FOLLOWUP_ESCALATION_DAYS": int(os.environ.get("FOLLOWUP_ESCALATION_DAYS", "30")),
     }

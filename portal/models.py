@@ -28,6 +28,13 @@ from portal.design.models import (  # noqa: F401
     DesignSection,
     SectionRevision,
 )
+from portal.followup.models import (  # noqa: F401
+    Answer,
+    Attempt,
+    Milestone,
+    PromiseOutcome,
+    RetainedAnswer,
+)
 from portal.immersions.models import (  # noqa: F401
     Debrief,
     DebriefAttendee,

@@ -4,6 +4,7 @@ from portal.accounts import invitations, services
 from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
+from portal.demo.followup import load_demo_followup_operation
 from portal.demo.operations import load_demo_operations
 from portal.demo.region import load_demo_region
 from portal.demo.running import load_demo_running_operation
@@ -237,6 +238,9 @@ def load_demo() -> None:
     # Orléans, running: convention validated with an amendment being signed, trainees in
     # training, immersions, debriefs and evaluations (portal/demo/running.py).
     load_demo_running_operation(territories=territories, orgs=orgs, people=people)
+    # Orléans, a previous session in « Suivi dans l'emploi »: exits, promises kept or not,
+    # follow-ups at exit and +3 months, one to reconcile, one overdue (portal/demo/followup.py).
+    load_demo_followup_operation(territories=territories, orgs=orgs, people=people)
     # The Orléans referent heard of more events today than the threshold: the digest of
     # the rest goes out (``flask notifications digest``, run here once).
     digest.send_digests()

@@ -300,26 +300,39 @@ def _evaluations(operation: Operation, trainees: list, *, orgs: dict, people: di
     )
 
 
-def load_demo_running_operation(*, territories: dict, orgs: dict, people: dict) -> Operation:
-    """The running operation described in the module's docstring."""
-    start = date.today() - timedelta(days=45)
+def recruiting_logistics_operation(
+    title: str, start: date, approval: str, *, territories: dict, orgs: dict, people: dict
+) -> tuple[Operation, list]:
+    """A logistics operation of Orléans taken to recruitment for real: design approved by
+    the referent (``approval``), convention signed and validated. Returns it and the
+    convention's (user, org) signers."""
     operation = build_logistics_operation(
-        "Préparateur·rice de commandes — session de Saran",
-        start,
-        territories=territories,
-        orgs=orgs,
-        people=people,
+        title, start, territories=territories, orgs=orgs, people=people
     )
     of_admin, carrier = people["of_admin"], orgs["of1"]
     design_services.approve_design(
         design_services.design_for(operation),
         by=people["referent_orleans"],
         org=orgs["region"],
-        comment="Ingénierie conforme aux besoins des deux employeurs.",
+        comment=approval,
     )
     lifecycle.advance(operation, Status.CONVENTION, by=of_admin, org=carrier)
     signers = _convention(operation, orgs=orgs, people=people)
     lifecycle.advance(operation, Status.RECRUITMENT, by=of_admin, org=carrier)
+    return operation, signers
+
+
+def load_demo_running_operation(*, territories: dict, orgs: dict, people: dict) -> Operation:
+    """The running operation described in the module's docstring."""
+    operation, signers = recruiting_logistics_operation(
+        "Préparateur·rice de commandes — session de Saran",
+        date.today() - timedelta(days=45),
+        "Ingénierie conforme aux besoins des deux employeurs.",
+        territories=territories,
+        orgs=orgs,
+        people=people,
+    )
+    of_admin, carrier = people["of_admin"], orgs["of1"]
     trainees = _recruit(operation, orgs=orgs, people=people)
     lifecycle.advance(operation, Status.TRAINING, by=of_admin, org=carrier)
     _amendment(operation, signers, orgs=orgs, people=people)

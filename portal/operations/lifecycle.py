@@ -19,6 +19,7 @@ from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.design.services import design_for, design_problems
 from portal.design.start import start_design
+from portal.followup.services import exit_problems
 from portal.operations.events import log_event, tell_region
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (
@@ -43,7 +44,7 @@ TRANSITIONS: dict[tuple[Status, Status], Guard] = {
     (Status.CO_DESIGN, Status.CONVENTION): guard_to_convention,
     (Status.CONVENTION, Status.RECRUITMENT): recruitment_problems,
     (Status.RECRUITMENT, Status.TRAINING): training_start_problems,
-    (Status.TRAINING, Status.FOLLOW_UP): not_available_yet(_l("Suivi dans l'emploi")),
+    (Status.TRAINING, Status.FOLLOW_UP): exit_problems,
     (Status.FOLLOW_UP, Status.CLOSED): not_available_yet(_l("Clôture")),
 }
 

@@ -6,10 +6,13 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import OrgKind
 from portal.design.models import SectionKey
 from portal.design.services import design_for, design_problems
+from portal.followup.models import MilestoneKind
+from portal.followup.queries import todo as followup_todo
 from portal.immersions.queries import todo as immersion_todo
 from portal.lots.models import Category
 from portal.operations import lifecycle
 from portal.operations.models import Funding, OperationEvent, ParticipantRole, Status
+from portal.recruitment.models import ExitReason
 
 EVENT_TITLES = {
     "need_reported": _l("Besoin repéré et signalé à la Région"),
@@ -68,6 +71,11 @@ EVENT_TITLES = {
     "evaluation_planned": _l("Évaluation planifiée : %(invited)s personne(s) invitée(s)"),
     "evaluation_attendance": _l("Évaluation : %(attended)s présence(s) d'employeurs notée(s)"),
     "evaluation_results": _l("Évaluation : %(count)s résultat(s) enregistré(s)"),
+    "exit_recorded": _l("Sortie de formation enregistrée (%(reason)s)"),
+    "promise_kept": _l("%(employer)s : promesse « %(job)s » tenue"),
+    "promise_not_kept": _l("%(employer)s : promesse « %(job)s » non tenue"),
+    "followup_answered": _l("Suivi dans l'emploi (%(milestone)s) renseigné par %(party)s"),
+    "followup_reconciled": _l("Suivi dans l'emploi (%(milestone)s) : réponse retenue"),
 }
 
 
@@ -90,6 +98,10 @@ def describe(event: OperationEvent) -> str:
         detail["funding"] = _title_of(Funding, detail["funding"])
     if "section" in detail:
         detail["section"] = _title_of(SectionKey, detail["section"])
+    if "milestone" in detail:
+        detail["milestone"] = _title_of(MilestoneKind, detail["milestone"]).lower()
+    if event.kind == "exit_recorded":
+        detail["reason"] = _title_of(ExitReason, detail.get("reason")).lower()
     template = EVENT_TITLES.get(event.kind)
     if template is None:
         return event.kind
@@ -143,4 +155,5 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
         if target and not lifecycle.unmet_conditions(operation, target):
             tasks.append(_("Passer à l'étape « %(step)s ».", step=target.title))
     tasks.extend(immersion_todo(operation, org=org, carrier=operation.provider_id == org.id))
+    tasks.extend(followup_todo(operation, org=org, carrier=operation.provider_id == org.id))
     return tasks

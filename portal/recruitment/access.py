@@ -8,7 +8,7 @@ trainee's immersions there (issue #12). Another employer of the same operation i
 """
 
 from flask import abort, has_request_context, request
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from portal.accounts.access import acting_for_region, current_membership, current_org
 from portal.accounts.models import Membership, OrgKind, User
@@ -36,31 +36,49 @@ def _designated_tutor(org_id: int, user_id: int):
     )
 
 
-def trainee_visibility(membership: Membership | None, operation) -> object:
-    """SQL condition restricting ``select(Trainee)`` of ``operation`` to the member acting
-    through ``membership`` (an active membership: the current one)."""
-    if membership is None:
-        return False
+def participant_visibility(membership: Membership, participant=None):
+    """SQL condition on ``Trainee``: the trainees seen by a member of an organisation that
+    neither carries nor pilots the operation. ``participant(org_id)`` is the organisation's
+    share (by default the record's: those it prescribed or hosts); an employer's member who
+    is not its admin sees only that share's trainees they tutor."""
     org_id = membership.organisation_id
-    if acting_for_region() and can_view(operation):
-        return True
-    if operation.provider_id == org_id:
-        return True
+    share = participant(org_id) if participant is not None else None
     if membership.organisation.kind == OrgKind.EMPLOYER and not membership.is_admin:
-        return _designated_tutor(org_id, membership.user_id)
+        tutor = _designated_tutor(org_id, membership.user_id)
+        return tutor if share is None else and_(tutor, share)
+    if share is not None:
+        return share
     return or_(Trainee.prescriber_id == org_id, _placing_employer(org_id))
 
 
-def visible_trainees(operation, query=None):
-    """``select(Trainee)`` of ``operation`` limited to the trainees the user may see."""
+def trainee_visibility(membership: Membership | None, operation, participant=None) -> object:
+    """SQL condition restricting ``select(Trainee)`` of ``operation`` to the member acting
+    through ``membership`` (an active membership: the current one). The Région and the
+    organisme porteur see every trainee; for the others see ``participant_visibility``."""
+    if membership is None:
+        return False
+    if acting_for_region() and can_view(operation):
+        return True
+    if operation.provider_id == membership.organisation_id:
+        return True
+    return participant_visibility(membership, participant)
+
+
+def trainees_where(operation, condition, query=None):
+    """``select(Trainee)`` (or ``query``) of ``operation`` under ``condition``: True, False or
+    an SQL condition on ``Trainee``, as the visibility rules return them."""
     query = query if query is not None else select(Trainee)
-    condition = trainee_visibility(current_membership(), operation)
     query = query.where(Trainee.operation_id == operation.id)
     if condition is True:
         return query
     if condition is False:
         return query.where(False)
     return query.where(condition)
+
+
+def visible_trainees(operation, query=None):
+    """``select(Trainee)`` of ``operation`` limited to the trainees the user may see."""
+    return trainees_where(operation, trainee_visibility(current_membership(), operation), query)
 
 
 def can_view_trainee(trainee: Trainee) -> bool:

@@ -1,11 +1,12 @@
 """Helpers of the browser journeys: the axe-core check, visiting a page, logging in and out
-through the real form, and telling an htmx swap from a full page load."""
+through the real form, telling an htmx swap from a full page load, reading a page."""
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD
+from tests.support import PASSWORD
 
 # A local page answers in milliseconds; the margin is for a loaded CI machine, not for the app.
 TIMEOUT_MS = 10_000
@@ -83,3 +84,29 @@ def mark_document(page: Page) -> None:
 def expect_same_document(page: Page) -> None:
     """The document tagged by ``mark_document`` is still there (no full page load)."""
     assert page.evaluate("window.__sameDocument === true"), "the page was fully reloaded"
+
+
+# --- Reading a page, and one browser per person ------------------------------------------
+
+
+def heading(page: Page):
+    return page.get_by_role("heading", level=1)
+
+
+def flash(page: Page):
+    return page.locator("#flashes")
+
+
+def card(page: Page, title: str, *, exact: bool = True):
+    """The ``<section>`` whose heading is ``title``."""
+    return page.locator("section").filter(has=page.get_by_role("heading", name=title, exact=exact))
+
+
+def logged_in(open_for, email: str, first_name: str, password: str = PASSWORD) -> Page:
+    """A new browser (``open_for``: the ``browsers`` fixture) logged in as ``email``, on its
+    home page (axe runs on it)."""
+    page = open_for(email)
+    log_in(page, email, password)
+    expect(heading(page)).to_have_text(f"Bonjour {first_name}")
+    check_a11y(page, f"home ({first_name})")
+    return page

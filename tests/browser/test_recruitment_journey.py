@@ -30,18 +30,18 @@ from portal.design.services import new_id
 from portal.extensions import db
 from portal.immersions import rules
 from tests.browser.support import (
-    TIMEOUT_MS,
+    card,
     check_a11y,
     expect_same_document,
-    keep_csp_refusal,
-    log_in,
+    flash,
+    heading,
+    logged_in,
     mark_document,
     visit,
 )
 from tests.factories import make_user
 from tests.operations.factories import Market
 from tests.recruitment.factories import make_recruiting_operation
-from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -134,49 +134,7 @@ def journey(app, live_server, clock) -> Journey:
         )
 
 
-@pytest.fixture
-def browsers(browser, live_server, browser_errors):
-    """One browser context per person (its own cookies), under the portal's real CSP."""
-    contexts = []
-
-    def open_for(who: str) -> Page:
-        context = browser.new_context(base_url=live_server.url, locale="fr-FR")
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
-        page.on("pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}"))
-        return page
-
-    yield open_for
-    for context in contexts:
-        context.close()
-    if browser_errors:
-        pytest.fail("browser errors:\n" + "\n".join(browser_errors), pytrace=False)
-
-
 # --- Helpers -----------------------------------------------------------------------------
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
-
-
-def flash(page: Page):
-    return page.locator("#flashes")
-
-
-def card(page: Page, title: str, *, exact: bool = True):
-    """The ``<section>`` whose heading is ``title``."""
-    return page.locator("section").filter(has=page.get_by_role("heading", name=title, exact=exact))
-
-
-def logged_in(open_for, email: str, first_name: str) -> Page:
-    page = open_for(email)
-    log_in(page, email, PASSWORD)
-    expect(heading(page)).to_have_text(f"Bonjour {first_name}")
-    check_a11y(page, f"home ({first_name})")
-    return page
 
 
 def fill_candidate(page: Page, number: int, candidate: tuple[str, str, str, str]) -> None:

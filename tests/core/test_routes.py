@@ -243,6 +243,8 @@ DEMO_ROWS = {
     "evaluation_id": "evaluations",
     "template_id": "clause_templates",
     "document_id": "reference_documents",
+    "milestone_id": "followup_milestones",
+    "promise_id": "job_promises",
 }
 
 
@@ -297,6 +299,13 @@ def demo_values(app):
                 if endpoint == "immersions.debrief_sheet_docx":
                     return _first("debrief_trainees", "trainee_id", debrief_id=_first("debriefs"))
                 return _first("immersions", "trainee_id")
+            if endpoint.startswith("followup.") and name in ("operation_id", "trainee_id"):
+                # The operation of the first follow-up, and that follow-up's trainee.
+                return _first("followup_milestones", name)
+            if endpoint.startswith("followup.") and name == "promise_id":
+                return _first(
+                    "job_promises", operation_id=_first("followup_milestones", "operation_id")
+                )
             if endpoint.startswith("operations.") and name == "org_id":
                 # Inside an operation, the organisation is an employer with a need in it.
                 return _first(
@@ -321,6 +330,9 @@ GET_STATUS_FOR_REGION_ADMIN = {
     "immersions.edit_preparation": 403,
     "immersions.create_debrief": 403,
     "immersions.create_evaluation": 403,
+    # The organisme porteur records exits; it or the promising employer, promise outcomes.
+    "followup.edit_exit": 403,
+    "followup.edit_promise_outcome": 403,
 }
 
 

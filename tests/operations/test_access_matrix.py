@@ -45,28 +45,30 @@ CLEANING = "Agent·e de propreté et d'hygiène"  # Tours, carried by Touraine C
 PRODUCTION = "Opérateur·rice de production"  # Châteauroux, FREF, carried by Forma'Centre
 HOME_CARE = "Assistant·e de vie aux familles"  # Orléans, just reported, Forma'Centre
 RUNNING = "Préparateur·rice de commandes — session de Saran"  # Orléans, in training
-ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING}
+# Orléans, a previous session in employment follow-up, same partners as the running one.
+FOLLOW_UP = "Préparateur·rice de commandes — session d'Ingré"
+ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP}
 
 # Which demo operations each account sees, written from the demo's story (portal/demo/),
 # not from the code under test. of@ belongs to two organismes and acts for the first one,
 # Forma'Centre Loiret. The Région's admin sees every operation; a referent, the bassin's.
 SEES = {
     "region": ALL,
-    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING},
+    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP},
     "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP},
     "of2": {CLEANING},
-    "employeur": {LOGISTICS, RUNNING},
-    "tuteur": {LOGISTICS, RUNNING},  # a tutor of Transports et Logistique du Loiret
-    "partenaire": {LOGISTICS, RUNNING},  # France Travail
+    "employeur": {LOGISTICS, RUNNING, FOLLOW_UP},
+    "tuteur": {LOGISTICS, RUNNING, FOLLOW_UP},  # a tutor of Transports et Logistique du Loiret
+    "partenaire": {LOGISTICS, RUNNING, FOLLOW_UP},  # France Travail
 }
 # Who drives each operation (edits it, its participants and its analysis): its organisme
 # porteur and the Région.
 STEERS = {
     "region": ALL,
-    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING},
+    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP},
     "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP},
     "of2": {CLEANING},
 }
 

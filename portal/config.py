@@ -85,7 +85,9 @@ def load_config(instance_path: str) -> dict:
         "RESET_MAX_PER_IP": int(os.environ.get("RESET_MAX_PER_IP", "20")),
         # Largest request body (uploads); each upload form also checks its own, smaller limit.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
-        # Generated files kept on disk (convention PDFs, converted once): never a temp dir.
+        # Files kept on disk, never a temp dir (default instance/documents): the convention
+        # PDFs, converted once (under conventions/), and the Région's reference documents
+        # « Pour aller plus loin » (random names).
         "DOCUMENTS_DIR": os.environ.get("DOCUMENTS_DIR") or str(Path(instance_path) / "documents"),
         # A PDF request waits this long for another conversion to end before a 503.
         "PDF_CONVERSION_WAIT": float(os.environ.get("PDF_CONVERSION_WAIT", "2")),
@@ -95,6 +97,11 @@ def load_config(instance_path: str) -> dict:
         # Public verification page: unknown documents allowed per IP in the login window.
         "VERIFY_MAX_UNKNOWN_PER_IP": int(os.environ.get("VERIFY_MAX_UNKNOWN_PER_IP", "30")),
         "INVITATION_DAYS": 14,
+        # « Pour aller plus loin »: the largest reference document accepted (stored under
+        # DOCUMENTS_DIR, above).
+        "REFERENCE_DOCUMENT_MAX_BYTES": int(
+            os.environ.get("REFERENCE_DOCUMENT_MAX_BYTES", str(4 * 1024 * 1024))
+        ),
         # Convention signatures: first automatic reminder after N days, then every N hours.
         "CONVENTION_REMINDER_DAYS": int(os.environ.get("CONVENTION_REMINDER_DAYS", "3")),
         "CONVENTION_REMINDER_INTERVAL_HOURS": int(
@@ -105,4 +112,20 @@ def load_config(instance_path: str) -> dict:
         # a debrief not held this many days after an immersion ends is overdue.
         "IMMERSION_REMINDER_DAYS": int(os.environ.get("IMMERSION_REMINDER_DAYS", "5")),
         "DEBRIEF_OVERDUE_DAYS": int(os.environ.get("DEBRIEF_OVERDUE_DAYS", "7")),
+        # The Région's people get this many e-mails a day one by one; the others wait for
+        # the daily digest (``flask notifications digest``).
+        "REFERENT_DIGEST_THRESHOLD": int(os.environ.get("REFERENT_DIGEST_THRESHOLD", "5")),
+        # Employment follow-up: a milestone is « à faire » from its due date minus the window,
+        # « en retard » after the due date plus the window; « sans nouvelles » needs this many
+        # recorded contact attempts; an overdue reminder is repeated after the cooldown; a
+        # +6 months follow-up still missing this many days after its due date goes to the
+        # territorial referent (once).
+        "FOLLOWUP_WINDOW_DAYS": int(os.environ.get("FOLLOWUP_WINDOW_DAYS", "15")),
+        "FOLLOWUP_ATTEMPTS_BEFORE_NO_NEWS": int(
+            os.environ.get("FOLLOWUP_ATTEMPTS_BEFORE_NO_NEWS", "3")
+        ),
+        "FOLLOWUP_REMINDER_COOLDOWN_DAYS": int(
+            os.environ.get("FOLLOWUP_REMINDER_COOLDOWN_DAYS", "7")
+        ),
+        "FOLLOWUP_ESCALATION_DAYS": int(os.environ.get("FOLLOWUP_ESCALATION_DAYS", "30")),
     }

@@ -1,7 +1,7 @@
 """Tutor assessments: superseded corrections, one current per immersion
 
 Revision ID: a827b93c344f
-Revises: 7e5d15e8c4ba
+Revises: 840435c8a15c
 Create Date: 2026-12-06 07:26:36.263752
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a827b93c344f'
-down_revision = '7e5d15e8c4ba'
+down_revision = '840435c8a15c'
 branch_labels = None
 depends_on = None
 

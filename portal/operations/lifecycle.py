@@ -17,8 +17,10 @@ from portal.conventions.services import (
 )
 from portal.core.errors import RuleError
 from portal.core.locking import lock
-from portal.design.services import design_for, design_problems, start_design
-from portal.operations.events import log_event
+from portal.design.services import design_for, design_problems
+from portal.design.start import start_design
+from portal.followup.services import exit_problems
+from portal.operations.events import log_event, tell_region
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (
     Guard,
@@ -42,7 +44,7 @@ TRANSITIONS: dict[tuple[Status, Status], Guard] = {
     (Status.CO_DESIGN, Status.CONVENTION): guard_to_convention,
     (Status.CONVENTION, Status.RECRUITMENT): recruitment_problems,
     (Status.RECRUITMENT, Status.TRAINING): training_start_problems,
-    (Status.TRAINING, Status.FOLLOW_UP): not_available_yet(_l("Suivi dans l'emploi")),
+    (Status.TRAINING, Status.FOLLOW_UP): exit_problems,
     (Status.FOLLOW_UP, Status.CLOSED): not_available_yet(_l("Clôture")),
 }
 
@@ -99,3 +101,19 @@ def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) ->
     # holding the version's lock waits for (a deadlock on PostgreSQL the other way round).
     void_for_cancellation(operation, by=by, org=org)
     log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
+    tell_region(
+        operation.territory,
+        kind="cancelled",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s annule l'opération « %(title)s » (étape « %(step)s ») : %(reason)s",
+            org=org.name,
+            title=operation.title,
+            step=previous.title,
+            reason=reason.strip(),
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI annulée : %(title)s", title=operation.title),
+    )

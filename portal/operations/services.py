@@ -7,6 +7,7 @@ flush and never commit.
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrgKind, PartnerType, User
 from portal.audit.services import record
@@ -16,7 +17,7 @@ from portal.core.time import utcnow
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
 from portal.notifications.services import notify, organisation_members
-from portal.operations.events import log_event, referents_for, region_organisation
+from portal.operations.events import log_event, region_organisation, tell_region
 from portal.operations.models import (
     Funding,
     Operation,
@@ -63,8 +64,8 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
             period=lot.period_label,
             holder=lot.holder.name,
         )
-        notify(
-            referents_for(territory),
+        tell_region(
+            territory,
             kind="exclusivity_refused",
             message=_(
                 "%(org)s a signalé un besoin « %(title)s » (bassin de %(territory)s) couvert par "
@@ -114,7 +115,9 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
     for employer in data.get("employers", []):
         _add_participant(operation, employer, ParticipantRole.EMPLOYER, by=by)
     for name, email in data.get("new_employers", []):
-        invite_new_organisation(operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org)
+        invite_new_organisation(
+            operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org, later=False
+        )
     log_event(
         operation,
         "need_reported",
@@ -123,8 +126,8 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         funding=funding.value,
         lot=lot.number if lot else None,
     )
-    notify(
-        referents_for(territory),
+    tell_region(
+        territory,
         kind="need_reported",
         operation=operation,
         message=_(
@@ -333,7 +336,32 @@ def add_participant(
         operation_id=operation.id,
         email_subject=_("Opération DEFI : %(title)s", title=operation.title),
     )
+    _tell_region_of_participant(operation, organisation, role, by=by, org=org)
     return participant
+
+
+def _tell_region_of_participant(operation, organisation, role, *, by: User, org: Organisation):
+    """An employer or partner mobilised after the need was reported: the Région is told."""
+    tell_region(
+        operation.territory,
+        kind="participant_added_later",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s associe %(participant)s à l'opération « %(title)s » (%(role)s).",
+            org=org.name,
+            participant=organisation.name,
+            title=operation.title,
+            role=role.title,
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_(
+            "Opération DEFI « %(title)s » : %(participant)s associé·e",
+            title=operation.title,
+            participant=organisation.name,
+        ),
+    )
 
 
 def invite_new_organisation(
@@ -344,8 +372,13 @@ def invite_new_organisation(
     *,
     by: User,
     org: Organisation,
+    later: bool = True,
 ) -> Participant:
-    """Create a not-yet-registered organisation, invite its first admin, add it to the operation."""
+    """Create a not-yet-registered organisation, invite its first admin, add it to the operation.
+
+    ``later``: added after the need was reported, so the Région is told (the report's own
+    notice names the employers it brings).
+    """
     _check_can_change_participants(operation)
     kind = OrgKind.EMPLOYER if role == ParticipantRole.EMPLOYER else OrgKind.PARTNER
     existing = db.session.scalar(
@@ -376,7 +409,7 @@ def invite_new_organisation(
         name=organisation.name,
         via_operation=operation.id,
     )
-    accounts.invite(email, organisation, by=by, is_admin=True)
+    invitations.invite(email, organisation, by=by, is_admin=True)
     participant = _add_participant(operation, organisation, role, by=by)
     db.session.flush()
     log_event(
@@ -388,6 +421,8 @@ def invite_new_organisation(
         role=role.value,
         email=accounts.normalize_email(email),
     )
+    if later:
+        _tell_region_of_participant(operation, organisation, role, by=by, org=org)
     return participant
 
 
@@ -411,4 +446,24 @@ def withdraw_participant(
         org=org,
         participant=participant.organisation.name,
         reason=reason.strip(),
+    )
+    tell_region(
+        operation.territory,
+        kind="participant_withdrawn",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s retire %(participant)s de l'opération « %(title)s » : %(reason)s",
+            org=org.name,
+            participant=participant.organisation.name,
+            title=operation.title,
+            reason=reason.strip() or _("motif non précisé"),
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_(
+            "Opération DEFI « %(title)s » : retrait de %(participant)s",
+            title=operation.title,
+            participant=participant.organisation.name,
+        ),
     )

@@ -21,7 +21,8 @@ from tests.conventions.helpers_documents import (
     require_soffice,
     submit_convention,
 )
-from tests.operations.test_views import EMPLOYER, OF_A, count, login, text
+from tests.operations.factories import EMPLOYER, OF_A
+from tests.support import count, login_as, text
 
 MISSING = "LibreOffice n'est pas installé sur le serveur (paquet libreoffice-writer-nogui)"
 FAILED = "La conversion en PDF a échoué."
@@ -53,7 +54,7 @@ def fake_soffice(tmp_path, body: str):
 
 def test_libreoffice_converts_the_docx_into_a_pdf_with_the_reference(app, client, submitted):
     require_soffice()
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.get(submitted.url("pdf"))
     assert response.status_code == 200, text(response)
     assert response.mimetype == "application/pdf"
@@ -87,7 +88,7 @@ def test_without_libreoffice_the_pdf_route_explains_what_is_missing(
     app, client, submitted, soffice_at, tmp_path
 ):
     soffice_at(tmp_path / "absent" / "soffice")
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(submitted.url("pdf"))
     assert response.status_code == 503
     assert "PDF indisponible" in text(response)
@@ -129,7 +130,7 @@ def test_a_failed_conversion_answers_503_in_french(
     app, client, submitted, soffice_at, tmp_path, body, timeout
 ):
     soffice_at(fake_soffice(tmp_path, body), timeout)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(submitted.url("pdf"))
     assert response.status_code == 503
     assert FAILED in text(response)
@@ -153,7 +154,7 @@ def test_each_version_state_is_converted_once_and_the_pdf_kept(
     with its hash recorded, and served from there afterwards (even without LibreOffice)."""
     script, runs = counting_soffice(tmp_path)
     soffice_at(script)
-    login(client, OF_A)
+    login_as(client, OF_A)
     first = client.get(submitted.url("pdf"))
     assert first.status_code == 200 and first.data == b"%PDF-1.4 converted"
     soffice_at(tmp_path / "absent" / "soffice")
@@ -176,7 +177,7 @@ def test_a_second_conversion_at_once_answers_503_with_retry_after(
     script, runs = counting_soffice(tmp_path)
     soffice_at(script)
     monkeypatch.setitem(app.config, "PDF_CONVERSION_WAIT", 0.2)
-    login(client, OF_A)
+    login_as(client, OF_A)
     with app.app_context(), storage.exclusive(pdf.CONVERSION_LOCK) as held:
         assert held  # another worker converting
         response = client.get(submitted.url("pdf"))
@@ -195,7 +196,7 @@ def test_a_link_on_another_site_writes_no_evidence(
     navigation (``Sec-Fetch-Site`` same-origin or none), not for a link elsewhere."""
     script, _runs = counting_soffice(tmp_path)
     soffice_at(script)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     version_page = submitted.url("pdf").rsplit("/", 1)[0]
     elsewhere = {"Sec-Fetch-Site": site}
     assert client.get(version_page, headers=elsewhere).status_code == 200

@@ -2,16 +2,18 @@
 inside it), htmx fragments, answers, attempts, reconciliation, the access log."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.followup.models import Answer, Attempt, Milestone, MilestoneStatus
+from portal.immersions.models import Immersion
 from portal.recruitment.models import TraineeAccess
 from tests.followup.factories import EMPLOYER_MEMBER, OF_STAFF, OUTSIDER, TODAY
 from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REFERENT, REGION_ADMIN
-from tests.support import HTMX, client_as, count, load, login_as, text
+from tests.support import HTMX, client_as, committed, count, load, login_as, text, user_with
 
 EMPLOYER2 = "f.admin@example.fr"
 NAMES = ("Alice Durand", "Bob Petit", "Chloé Roux")
@@ -284,3 +286,29 @@ def test_one_s_own_follow_ups_across_operations(client, site):
     login_as(client, OF_B)
     assert "Aucun suivi dans l'emploi pour l'instant" in text(client.get("/suivi-emploi"))
     assert "Suivis dans l'emploi de mes opérations" not in text(client.get("/"))  # no card
+
+
+def test_an_employer_s_tutor_sees_only_the_follow_ups_of_the_trainees_it_tutors(app, client, site):
+    # Never more than the record (issue #12): Entreprise E's plain member, designated tutor
+    # of Alice's immersion, sees Alice's follow-up — not Bob's — and does not answer it.
+    with committed(app):
+        member = user_with(EMPLOYER_MEMBER)
+        db.session.add(
+            Immersion(
+                operation_id=site.operation,
+                trainee_id=site.alice,
+                employer_id=site.employer,
+                tutor_id=member.id,
+                starts_on=TODAY - timedelta(days=150),
+                ends_on=TODAY - timedelta(days=140),
+            )
+        )
+    login_as(client, EMPLOYER_MEMBER)
+    page = text(client.get(f"{site.base}/suivi-emploi"))
+    assert "Alice Durand" in page and "Bob Petit" not in page
+    assert "Alice Durand" in text(client.get("/suivi-emploi"))
+    page = text(client.get(f"{site.base}/suivi-emploi/{site.alice_m3}"))
+    assert "Réponses côte à côte" in page and "Votre réponse" not in page
+    assert client.get(f"{site.base}/suivi-emploi/{site.bob_m3}").status_code == 403
+    response = client.post(f"{site.base}/suivi-emploi/{site.alice_m3}/reponse", data=answer_data())
+    assert response.status_code == 403

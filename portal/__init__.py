@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import models  # noqa: F401  (every model registers on the metadata)
     from portal.accounts import views as accounts_views
     from portal.admin import views as admin_views
+    from portal.assessment import views as assessment_views
     from portal.conventions import signing_views, version_views  # noqa: F401  (on conventions.bp)
     from portal.conventions import views as convention_views
     from portal.conventions.documents_views import download_docx  # noqa: F401  (conventions.bp)
@@ -113,6 +114,7 @@ def create_app(config: dict | None = None) -> Flask:
         recruitment_views,
         immersions_views,
         followup_views,
+        assessment_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login

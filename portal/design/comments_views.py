@@ -69,10 +69,9 @@ def _done(operation, section, message: str):
     if htmx.is_htmx():
         return _render(operation, section, comment_notice=message)
     flash(message, "success")
-    page = "conventions.show_convention" if section.key.is_clause else "design.show_design"
     return redirect(
         url_for(
-            page,
+            section.key.page,
             operation_id=operation.id,
             _anchor=f"comments-{section.key.value}",
         ),

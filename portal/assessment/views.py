@@ -1,0 +1,219 @@
+"""Routes of the evaluation of the operation: the page (figures, written parts co-edited
+like the design, the state, the prime DEFI), its actions — open, submit, accept or send
+back; request, withdraw, grant or refuse the prime — and the DOCX.
+
+Each action answers the state widget (htmx: ``#assessment-status``) or redirects to the
+page; a refused one re-renders the widget with the errors, with 422. The participants of
+the operation read; the organisme porteur and the Région act; others get 404.
+"""
+
+from io import BytesIO
+
+from flask import flash, redirect, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal import htmx
+from portal.accounts.access import current_org, require
+from portal.assessment import bp, documents, services
+from portal.assessment.context import PAGE, page_context, status_context
+from portal.assessment.forms import (
+    ACCEPT,
+    GRANT,
+    DecideAssessmentForm,
+    DecideBonusForm,
+    RequestBonusForm,
+)
+from portal.core.errors import RuleError
+from portal.design.comment_context import comment_helpers
+from portal.design.context import operation_for_page
+from portal.design.documents import DOCX_MIMETYPE
+from portal.extensions import db
+from portal.immersions.forms import form_error
+from portal.operations.access import can_steer, is_carrier, is_region, load_operation
+from portal.operations.models import Operation, Status
+
+STATUS = "assessment/_status.html"
+
+# The written parts render the design's comment blocks, which need these helpers.
+bp.context_processor(comment_helpers)
+
+
+def _load(operation_id: int) -> Operation:
+    return load_operation(operation_id, loader=operation_for_page)
+
+
+def _render(operation: Operation, *, status: int = 200, **forms):
+    """htmx: the state widget; a plain request: the page."""
+    if htmx.is_htmx():
+        return htmx.render(PAGE, STATUS, status=status, **status_context(operation, forms))
+    return htmx.render(PAGE, STATUS, status=status, **page_context(operation, forms=forms))
+
+
+def _refused(operation_id: int, exc_or_message, form=None, **forms):
+    """Nothing of the action is kept; the widget shows why, with the form as typed."""
+    db.session.rollback()
+    operation = _load(operation_id)
+    if isinstance(exc_or_message, RuleError):
+        message = form_error(form, exc_or_message) if form is not None else exc_or_message.message
+    else:
+        message = exc_or_message
+    return _render(operation, status=422, error=message, **forms)
+
+
+def _done(operation_id: int, notice: str):
+    db.session.commit()
+    if htmx.is_htmx():
+        return _render(_load(operation_id), notice=notice)
+    flash(notice, "success")
+    return redirect(url_for("assessment.show_assessment", operation_id=operation_id), 303)
+
+
+@bp.get("")
+@login_required
+def show_assessment(operation_id: int):
+    """The evaluation page (htmx: the state widget)."""
+    return _render(_load(operation_id))
+
+
+@bp.post("/ouverture")
+@login_required
+def start_assessment(operation_id: int):
+    """The organisme porteur or the Région opens the evaluation."""
+    operation = _load(operation_id)
+    require(can_steer(operation))
+    try:
+        services.start_assessment(operation, by=current_user, org=current_org())
+    except RuleError as exc:
+        return _refused(operation_id, exc)
+    return _done(operation_id, _("Évaluation ouverte : rédigez ses parties."))
+
+
+@bp.post("/soumission")
+@login_required
+def submit_assessment(operation_id: int):
+    """The organisme porteur submits the evaluation to the Région."""
+    operation = _load(operation_id)
+    require(is_carrier(operation))
+    assessment = services.assessment_for(operation)
+    if assessment is None:
+        return _refused(operation_id, _("L'évaluation n'est pas ouverte."))
+    try:
+        services.submit_assessment(assessment, by=current_user, org=current_org())
+    except RuleError as exc:
+        return _refused(operation_id, exc)
+    return _done(operation_id, _("Évaluation soumise à la Région."))
+
+
+@bp.post("/decision")
+@login_required
+def decide_assessment(operation_id: int):
+    """The Région accepts the evaluation or sends it back with a comment."""
+    operation = _load(operation_id)
+    require(is_region())
+    form = DecideAssessmentForm()
+    assessment = services.assessment_for(operation)
+    if not form.validate_on_submit():
+        return _refused(operation_id, _("Vérifiez la décision."), decide_form=form)
+    if assessment is None:
+        return _refused(operation_id, _("L'évaluation n'est pas ouverte."))
+    accept = form.decision.data == ACCEPT
+    try:
+        services.decide_assessment(
+            assessment,
+            accept=accept,
+            comment=form.comment.data or "",
+            by=current_user,
+            org=current_org(),
+        )
+    except RuleError as exc:
+        return _refused(operation_id, exc, form, decide_form=form)
+    notice = _("Évaluation acceptée.") if accept else _("Évaluation renvoyée pour reprise.")
+    return _done(operation_id, notice)
+
+
+@bp.post("/prime")
+@login_required
+def request_bonus(operation_id: int):
+    """The organisme porteur requests the prime DEFI with its justification."""
+    operation = _load(operation_id)
+    require(is_carrier(operation))
+    form = RequestBonusForm()
+    if not form.validate_on_submit():
+        return _refused(operation_id, _("Vérifiez la demande de prime."), request_form=form)
+    try:
+        services.request_bonus(
+            operation, form.justification.data, by=current_user, org=current_org()
+        )
+    except RuleError as exc:
+        return _refused(operation_id, exc, form, request_form=form)
+    return _done(operation_id, _("Prime DEFI demandée à la Région."))
+
+
+@bp.post("/prime/retrait")
+@login_required
+def withdraw_bonus(operation_id: int):
+    """The organisme porteur withdraws its request before the decision."""
+    operation = _load(operation_id)
+    require(is_carrier(operation))
+    bonus = services.bonus_for(operation)
+    if bonus is None:
+        return _refused(operation_id, _("Aucune prime DEFI n'est demandée."))
+    try:
+        services.withdraw_bonus(bonus, by=current_user, org=current_org())
+    except RuleError as exc:
+        return _refused(operation_id, exc)
+    return _done(operation_id, _("Demande de prime DEFI retirée."))
+
+
+@bp.post("/prime/decision")
+@login_required
+def decide_bonus(operation_id: int):
+    """The Région grants the prime with an amount or refuses it with a reason."""
+    operation = _load(operation_id)
+    require(is_region())
+    form = DecideBonusForm()
+    if not form.validate_on_submit():
+        return _refused(operation_id, _("Vérifiez la décision sur la prime."), bonus_form=form)
+    bonus = services.bonus_for(operation)
+    if bonus is None:
+        return _refused(operation_id, _("Aucune prime DEFI n'est demandée."))
+    grant = form.decision.data == GRANT
+    try:
+        services.decide_bonus(
+            bonus,
+            grant=grant,
+            amount_euros=form.amount_euros.data,
+            reason=form.reason.data or "",
+            by=current_user,
+            org=current_org(),
+        )
+    except RuleError as exc:
+        return _refused(operation_id, exc, form, bonus_form=form)
+    return _done(operation_id, _("Prime DEFI accordée.") if grant else _("Prime DEFI refusée."))
+
+
+@bp.get("/document.docx")
+@login_required
+def download_assessment(operation_id: int):
+    """The evaluation as a Word document, for the operation's participants (a GET that
+    writes nothing: unlike a convention, the document is no evidence of a signature)."""
+    operation = _load(operation_id)
+    data = documents.assessment_docx(operation)
+    return send_file(
+        BytesIO(data),
+        mimetype=DOCX_MIMETYPE,
+        as_attachment=True,
+        download_name=documents.filename(operation),
+    )
+
+
+@bp.app_template_global()
+def assessment_card(operation: Operation) -> dict | None:
+    """What the operation page says of the evaluation and the prime (from the follow-up on)."""
+    if operation.status not in (Status.FOLLOW_UP, Status.CLOSED):
+        return None
+    return {
+        "assessment": services.assessment_for(operation),
+        "bonus": services.bonus_for(operation),
+    }

@@ -7,7 +7,13 @@ from flask import render_template
 
 from portal.accounts.forms import EmptyForm
 from portal.assessment import figures, services
-from portal.assessment.forms import DecideAssessmentForm, DecideBonusForm, RequestBonusForm
+from portal.assessment.forms import (
+    BONUS_PREFIX,
+    DECIDE_PREFIX,
+    DecideAssessmentForm,
+    DecideBonusForm,
+    RequestBonusForm,
+)
 from portal.assessment.models import AssessmentStatus, BonusStatus
 from portal.design import context as design_context
 from portal.design import queries as design_queries
@@ -49,14 +55,15 @@ def status_context(operation: Operation, forms: dict | None = None) -> dict:
         "submission_problems": services.submission_problems(assessment)
         if carrier and assessment is not None
         else [],
-        "decide_form": forms.get("decide_form") or DecideAssessmentForm(formdata=None)
+        "decide_form": forms.get("decide_form")
+        or DecideAssessmentForm(formdata=None, prefix=DECIDE_PREFIX)
         if region and open_step and submitted
         else None,
         "request_form": forms.get("request_form") or RequestBonusForm(formdata=None)
         if carrier and open_step and may_request
         else None,
         "can_withdraw": carrier and open_step and pending_bonus,
-        "bonus_form": forms.get("bonus_form") or DecideBonusForm(formdata=None)
+        "bonus_form": forms.get("bonus_form") or DecideBonusForm(formdata=None, prefix=BONUS_PREFIX)
         if region and open_step and pending_bonus
         else None,
         "button_form": EmptyForm(formdata=None),

@@ -10,6 +10,8 @@ from portal.immersions.forms import TOO_LONG, choices
 
 GRANT, REFUSE = "grant", "refuse"
 ACCEPT, SEND_BACK = "accept", "send_back"
+# Both decision forms show on the Région's page at once: their fields need distinct ids.
+DECIDE_PREFIX, BONUS_PREFIX = "evaluation", "prime"
 
 
 class DecideAssessmentForm(FlaskForm):

@@ -19,6 +19,8 @@ from portal.assessment import bp, documents, services
 from portal.assessment.context import PAGE, page_context, status_context
 from portal.assessment.forms import (
     ACCEPT,
+    BONUS_PREFIX,
+    DECIDE_PREFIX,
     GRANT,
     DecideAssessmentForm,
     DecideBonusForm,
@@ -111,7 +113,7 @@ def decide_assessment(operation_id: int):
     """The Région accepts the evaluation or sends it back with a comment."""
     operation = _load(operation_id)
     require(is_region())
-    form = DecideAssessmentForm()
+    form = DecideAssessmentForm(prefix=DECIDE_PREFIX)
     assessment = services.assessment_for(operation)
     if not form.validate_on_submit():
         return _refused(operation_id, _("Vérifiez la décision."), decide_form=form)
@@ -172,7 +174,7 @@ def decide_bonus(operation_id: int):
     """The Région grants the prime with an amount or refuses it with a reason."""
     operation = _load(operation_id)
     require(is_region())
-    form = DecideBonusForm()
+    form = DecideBonusForm(prefix=BONUS_PREFIX)
     if not form.validate_on_submit():
         return _refused(operation_id, _("Vérifiez la décision sur la prime."), bonus_form=form)
     bonus = services.bonus_for(operation)

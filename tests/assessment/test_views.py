@@ -162,19 +162,21 @@ def test_submit_then_the_region_sends_back_then_accepts(app, client):
     response = client.post(f"{site.base}/soumission")
     assert response.status_code == 303
     assert assessment_of(app, site).status == AssessmentStatus.SUBMITTED
-    assert client.post(f"{site.base}/decision", data={"decision": "accept"}).status_code == 403
+    accept = {"evaluation-decision": "accept"}
+    assert client.post(f"{site.base}/decision", data=accept).status_code == 403
     as_user(client, REFERENT)
-    missing = client.post(f"{site.base}/decision", data={"decision": "send_back"}, headers=HTMX)
+    no_comment = {"evaluation-decision": "send_back"}
+    missing = client.post(f"{site.base}/decision", data=no_comment, headers=HTMX)
     assert missing.status_code == 422
     assert "Dites ce qui est à reprendre" in text(missing)
-    back = {"decision": "send_back", "comment": "Précisez les difficultés."}
+    back = {"evaluation-decision": "send_back", "evaluation-comment": "Précisez les difficultés."}
     assert client.post(f"{site.base}/decision", data=back, headers=HTMX).status_code == 200
     assert assessment_of(app, site).status == AssessmentStatus.CHANGES_REQUESTED
     as_user(client, OF_A)
     assert "Précisez les difficultés." in text(client.get(site.base))
     assert client.post(f"{site.base}/soumission").status_code == 303
     as_user(client, REFERENT)
-    client.post(f"{site.base}/decision", data={"decision": "accept"})
+    client.post(f"{site.base}/decision", data=accept)
     assert assessment_of(app, site).status == AssessmentStatus.ACCEPTED
 
 
@@ -197,16 +199,17 @@ def test_the_carrier_requests_and_the_region_grants(app, client, site):
     assert empty.status_code == 422 and "Justifiez la demande." in text(empty)
     data = {"justification": "Plateau technique de l'employeur."}
     assert client.post(f"{site.base}/prime", data=data).status_code == 303
-    assert client.post(f"{site.base}/prime/decision", data={"decision": "grant"}).status_code == 403
+    grant_only = {"prime-decision": "grant"}
+    assert client.post(f"{site.base}/prime/decision", data=grant_only).status_code == 403
     as_user(client, REGION_ADMIN)
-    no_amount = client.post(f"{site.base}/prime/decision", data={"decision": "grant"})
+    no_amount = client.post(f"{site.base}/prime/decision", data={"prime-decision": "grant"})
     assert no_amount.status_code == 422
     assert "supérieur à zéro" in text(no_amount)
-    negative = {"decision": "grant", "amount_euros": "-3"}
+    negative = {"prime-decision": "grant", "prime-amount_euros": "-3"}
     assert client.post(f"{site.base}/prime/decision", data=negative).status_code == 422
-    bad = {"decision": "grant", "amount_euros": "trois"}
+    bad = {"prime-decision": "grant", "prime-amount_euros": "trois"}
     assert client.post(f"{site.base}/prime/decision", data=bad).status_code == 422
-    grant = {"decision": "grant", "amount_euros": "2500"}
+    grant = {"prime-decision": "grant", "prime-amount_euros": "2500"}
     assert client.post(f"{site.base}/prime/decision", data=grant).status_code == 303
     bonus = bonus_of(app, site)
     assert (bonus.status, bonus.amount_euros) == (BonusStatus.GRANTED, 2500)
@@ -227,7 +230,7 @@ def test_the_carrier_withdraws_its_request(app, client):
 def test_a_refusal_without_reason_keeps_the_form(app, client):
     site = build(app, bonus=True)
     as_user(client, REFERENT)
-    response = client.post(f"{site.base}/prime/decision", data={"decision": "refuse"})
+    response = client.post(f"{site.base}/prime/decision", data={"prime-decision": "refuse"})
     assert response.status_code == 422
     assert "Indiquez le motif du refus." in text(response)
     assert bonus_of(app, site).status == BonusStatus.REQUESTED
@@ -241,10 +244,10 @@ def test_a_refusal_without_reason_keeps_the_form(app, client):
     [
         ("/ouverture", {}),
         ("/soumission", {}),
-        ("/decision", {"decision": "accept"}),
+        ("/decision", {"evaluation-decision": "accept"}),
         ("/prime", {"justification": "x"}),
         ("/prime/retrait", {}),
-        ("/prime/decision", {"decision": "grant", "amount_euros": "10"}),
+        ("/prime/decision", {"prime-decision": "grant", "prime-amount_euros": "10"}),
     ],
 )
 def test_posts_without_csrf_are_refused(app, client, path, data):
@@ -259,8 +262,9 @@ def test_posts_without_csrf_are_refused(app, client, path, data):
 def test_the_docx_holds_the_tables_the_parts_and_the_prime(app, client):
     site = build(app, written=True, submitted=True, bonus=True)
     as_user(client, REGION_ADMIN)
-    client.post(f"{site.base}/decision", data={"decision": "accept"})
-    client.post(f"{site.base}/prime/decision", data={"decision": "grant", "amount_euros": "3000"})
+    client.post(f"{site.base}/decision", data={"evaluation-decision": "accept"})
+    grant = {"prime-decision": "grant", "prime-amount_euros": "3000"}
+    client.post(f"{site.base}/prime/decision", data=grant)
     data = client.get(f"{site.base}/document.docx").data
     document = Document(BytesIO(data))
     paragraphs = [p.text for p in document.paragraphs]

@@ -260,6 +260,8 @@ def test_closing_with_a_granted_prime_then_the_operation_is_read_only(world):
         services.decide_assessment, assessment, accept=True, comment="", by=r_user, org=r_org
     )
     assert not design_services.is_open_for_edit(world.operation, SectionKey.EVAL_WORKED)
+    section = design_for(world.operation).section(SectionKey.EVAL_WORKED)
+    assert closed in refused(design_services.add_comment, section, "Encore ?", by=user, org=org)
     # The follow-up's answers, exits and outcomes are refused too (their own rule).
     milestone = milestone_of(world.alice, "m3")
     values = {"situation": "cdi", "contacted_on": TODAY, "channel": "phone"}

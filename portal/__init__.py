@@ -3,21 +3,17 @@
 import os
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
-from portal.config import DEFAULT_SECRET_KEY, load_config
+from portal import security
+from portal.config import load_config
 from portal.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
 
 
 @event.listens_for(Engine, "connect")
@@ -49,8 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     production = app.config["PORTAL_ENV"] == "production"
-    if production and app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
-        raise RuntimeError("PORTAL_ENV=production refuses the default SECRET_KEY: set SECRET_KEY.")
+    security.init_app(app)  # secret key, PUBLIC_URL and trusted hosts, proxies, headers
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -67,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import models  # noqa: F401  (every model registers on the metadata)
     from portal.accounts import views as accounts_views
+    from portal.admin import clauses_views  # noqa: F401  (on admin.bp)
     from portal.admin import views as admin_views
     from portal.assessment import views as assessment_views
     from portal.conventions import signing_views, version_views  # noqa: F401  (on conventions.bp)
@@ -93,11 +89,16 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.lots import views as lots_views
     from portal.mail import views as mail_views
     from portal.notifications import views as notifications_views
-    from portal.operations import analysis_views, participants_views  # noqa: F401  (on operations.bp)
+    from portal.operations import (  # noqa: F401  (on operations.bp)
+        analysis_views,
+        needs_views,
+        participants_views,
+    )
     from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
     from portal.recruitment import bulk_views, trainees_views  # noqa: F401  (on recruitment.bp)
     from portal.recruitment import views as recruitment_views
+    from portal.resources import views as resources_views
 
     # Importing an area's views registers its routes on the area's blueprint.
     for views in (
@@ -113,6 +114,7 @@ def create_app(config: dict | None = None) -> Flask:
         convention_views,
         recruitment_views,
         immersions_views,
+        resources_views,
         followup_views,
         assessment_views,
     ):
@@ -159,24 +161,6 @@ def _register_request_hooks(app: Flask) -> None:
             "current_locale": str(get_locale()),
             "unread_notifications": unread,
         }
-
-    @app.after_request
-    def security_headers(response):
-        headers = response.headers
-        headers["Content-Security-Policy"] = CSP
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "same-origin"
-        headers["X-Frame-Options"] = "DENY"
-        if app.config["PORTAL_ENV"] == "production":
-            headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-        if current_user.is_authenticated or request.endpoint in (
-            "accounts.accept_invitation",
-            "accounts.reset_password",
-        ):
-            headers["Cache-Control"] = "no-store"
-        if response.mimetype == "text/html":
-            response.vary.add("HX-Request")
-        return response
 
     @app.after_request
     def deliver_queued_mail(response):

@@ -1,4 +1,5 @@
-"""Command-line verbs: ``demo``, ``mail send``, ``audit verify`` and ``reminders send``.
+"""Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send`` and
+``notifications digest``.
 
 Run them as ``flask --app portal <command>``.
 """
@@ -19,6 +20,7 @@ from portal.followup import reminders as followup_reminders
 from portal.immersions import reminders as immersion_reminders
 from portal.lots import cli as lots_cli
 from portal.mail.services import send_pending, smtp_configured
+from portal.notifications import digest
 
 
 def register_cli(app: Flask) -> None:
@@ -66,6 +68,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(mail)
     app.cli.add_command(audit)
     app.cli.add_command(reminders)
+    app.cli.add_command(notifications)
     lots_cli.register(app)
 
 
@@ -131,3 +134,23 @@ def reminders_send() -> None:
         f"{immersions} pour des immersions."
     )
     click.echo(f"Suivi dans l'emploi : {followups} suivi(s) relancé(s) ou signalé(s).")
+
+
+notifications = AppGroup("notifications", help="Notifications de la Région.")
+
+
+@notifications.command("digest")
+def notifications_digest() -> None:
+    """Send each referent's daily digest of the events held beyond the threshold; commit.
+
+    Meant for cron, once a day, e.g. at 18:00::
+
+        0 18 * * *  cd /srv/portail && .venv/bin/flask --app portal notifications digest
+
+    Each person gets at most one digest a day (Paris time); what is held after it waits for
+    the next one, and nothing is ever dropped. ``mail send`` delivers the e-mails.
+    """
+    with _cli_request_context():
+        sent = digest.send_digests(utcnow())
+        db.session.commit()
+    click.echo(f"Résumés quotidiens envoyés : {sent}.")

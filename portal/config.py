@@ -7,14 +7,16 @@ same code runs the embedded SQLite demo and the PostgreSQL production.
 import os
 from pathlib import Path
 
-DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
-
 
 def _bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
 def _database_url(instance_path: str) -> str:
@@ -35,7 +37,8 @@ def load_config(instance_path: str) -> dict:
     production = env == "production"
     return {
         "PORTAL_ENV": env,
-        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET_KEY),
+        # Required in production; elsewhere portal/security.py makes one in instance/.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
@@ -49,8 +52,13 @@ def load_config(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get(
             "MAIL_DEFAULT_SENDER", "Portail DEFI <ne-pas-repondre@portail-defi.test>"
         ),
-        # Absolute links in e-mails (invitations, password resets).
-        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # The portal's address: every absolute link (e-mails, documents) is built from it,
+        # and its host is trusted (see portal/security.py). Required in production.
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        # Other host names the portal answers for, comma-separated.
+        "TRUSTED_HOSTS": _list("TRUSTED_HOSTS"),
+        # Reverse proxies in front of the portal whose X-Forwarded-* headers are believed.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
@@ -64,10 +72,17 @@ def load_config(instance_path: str) -> dict:
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", str(64 * 1024))),
         "ARGON2_PARALLELISM": int(os.environ.get("ARGON2_PARALLELISM", "2")),
-        # Failed-login throttling: attempts allowed in the window, per account and per IP.
+        # Failed-login throttling (portal/accounts/throttle.py): in the window, an (account,
+        # IP) pair or an IP is locked after so many failures; an account alone is only
+        # slowed down after LOGIN_SLOWDOWN_AFTER failures (1, 2, 4… s, at most the maximum).
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "900")),
-        "LOGIN_MAX_PER_ACCOUNT": int(os.environ.get("LOGIN_MAX_PER_ACCOUNT", "5")),
+        "LOGIN_MAX_PER_ACCOUNT_IP": int(os.environ.get("LOGIN_MAX_PER_ACCOUNT_IP", "5")),
         "LOGIN_MAX_PER_IP": int(os.environ.get("LOGIN_MAX_PER_IP", "30")),
+        "LOGIN_SLOWDOWN_AFTER": int(os.environ.get("LOGIN_SLOWDOWN_AFTER", "5")),
+        "LOGIN_MAX_DELAY_SECONDS": int(os.environ.get("LOGIN_MAX_DELAY_SECONDS", "60")),
+        # « Mot de passe oublié » requests allowed in the window, per address and per IP.
+        "RESET_MAX_PER_EMAIL": int(os.environ.get("RESET_MAX_PER_EMAIL", "3")),
+        "RESET_MAX_PER_IP": int(os.environ.get("RESET_MAX_PER_IP", "20")),
         # Largest request body (uploads); each upload form also checks its own, smaller limit.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
         # Convention PDFs: LibreOffice's command (looked up in PATH) and its time limit.
@@ -76,6 +91,12 @@ def load_config(instance_path: str) -> dict:
         # Public verification page: unknown documents allowed per IP in the login window.
         "VERIFY_MAX_UNKNOWN_PER_IP": int(os.environ.get("VERIFY_MAX_UNKNOWN_PER_IP", "30")),
         "INVITATION_DAYS": 14,
+        # « Pour aller plus loin »: where the Région's documents are stored (default
+        # instance/documents) and the largest one accepted.
+        "DOCUMENTS_DIR": os.environ.get("DOCUMENTS_DIR") or None,
+        "REFERENCE_DOCUMENT_MAX_BYTES": int(
+            os.environ.get("REFERENCE_DOCUMENT_MAX_BYTES", str(4 * 1024 * 1024))
+        ),
         # Convention signatures: first automatic reminder after N days, then every N hours.
         "CONVENTION_REMINDER_DAYS": int(os.environ.get("CONVENTION_REMINDER_DAYS", "3")),
         "CONVENTION_REMINDER_INTERVAL_HOURS": int(
@@ -86,6 +107,9 @@ def load_config(instance_path: str) -> dict:
         # a debrief not held this many days after an immersion ends is overdue.
         "IMMERSION_REMINDER_DAYS": int(os.environ.get("IMMERSION_REMINDER_DAYS", "5")),
         "DEBRIEF_OVERDUE_DAYS": int(os.environ.get("DEBRIEF_OVERDUE_DAYS", "7")),
+        # The Région's people get this many e-mails a day one by one; the others wait for
+        # the daily digest (``flask notifications digest``).
+        "REFERENT_DIGEST_THRESHOLD": int(os.environ.get("REFERENT_DIGEST_THRESHOLD", "5")),
         # Employment follow-up: a milestone is « à faire » from its due date minus the window,
         # « en retard » after the due date plus the window; « sans nouvelles » needs this many
         # recorded contact attempts; an overdue reminder is repeated after the cooldown; a

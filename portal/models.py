@@ -12,6 +12,7 @@ from portal.accounts.models import (  # noqa: F401
 from portal.assessment.models import Assessment, Bonus  # noqa: F401
 from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from portal.conventions.models import (  # noqa: F401
+    ClauseTemplate,
     Convention,
     ConventionVersion,
     DesignatedSigner,
@@ -49,7 +50,7 @@ from portal.immersions.models import (  # noqa: F401
 )
 from portal.lots.models import LotTrade, MarketLot  # noqa: F401
 from portal.mail.models import OutboxMessage  # noqa: F401
-from portal.notifications.models import Notification  # noqa: F401
+from portal.notifications.models import Notification, ReferentNotice  # noqa: F401
 from portal.operations.models import (  # noqa: F401
     DiagnosisFigure,
     EmployerNeed,
@@ -65,3 +66,4 @@ from portal.recruitment.models import (  # noqa: F401
     TraineeAccess,
     TraineeStatusChange,
 )
+from portal.resources.models import ReferenceDocument  # noqa: F401

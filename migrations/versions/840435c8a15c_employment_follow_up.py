@@ -1,7 +1,7 @@
 """employment follow-up
 
 Revision ID: 840435c8a15c
-Revises: 047cca648fab
+Revises: f5591910febe
 Create Date: 2026-12-06 06:37:18.202033
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '840435c8a15c'
-down_revision = '047cca648fab'
+down_revision = 'f5591910febe'
 branch_labels = None
 depends_on = None
 

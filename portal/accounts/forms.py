@@ -1,22 +1,22 @@
 """Forms of the accounts area; every message is French."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from portal.accounts.passwords import MAX_LENGTH, password_problems
+from portal.core.forms import PortalForm
 from portal.core.validators import EmailAddress, Phone
 
 REQUIRED = _l("Ce champ est obligatoire.")
 EMAIL_INVALID = _l("Saisissez une adresse électronique valide, par exemple nom@exemple.fr.")
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PortalForm):
     """A POST-only button: carries the CSRF token and nothing else."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(
         _l("Adresse électronique"),
         validators=[DataRequired(REQUIRED), EmailAddress(EMAIL_INVALID)],
@@ -48,44 +48,44 @@ class NewPasswordMixin:
             raise ValidationError(problems[0])
 
 
-class AcceptInvitationForm(NewPasswordMixin, FlaskForm):
+class AcceptInvitationForm(NewPasswordMixin, PortalForm):
     first_name = StringField(_l("Prénom"), validators=[DataRequired(REQUIRED), Length(max=100)])
     last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=100)])
     phone = StringField(_l("Téléphone (facultatif)"), validators=[Phone(), Length(max=30)])
 
 
-class JoinWithAccountForm(FlaskForm):
+class JoinWithAccountForm(PortalForm):
     password = PasswordField(
         _l("Votre mot de passe actuel"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)]
     )
 
 
-class PasswordResetRequestForm(FlaskForm):
+class PasswordResetRequestForm(PortalForm):
     email = EmailField(
         _l("Adresse électronique"),
         validators=[DataRequired(REQUIRED), EmailAddress(EMAIL_INVALID)],
     )
 
 
-class PasswordResetForm(NewPasswordMixin, FlaskForm):
+class PasswordResetForm(NewPasswordMixin, PortalForm):
     pass
 
 
-class SwitchOrganisationForm(FlaskForm):
+class SwitchOrganisationForm(PortalForm):
     organisation_id = IntegerField(validators=[DataRequired()])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PortalForm):
     lang = HiddenField(validators=[DataRequired()])
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(PortalForm):
     first_name = StringField(_l("Prénom"), validators=[DataRequired(REQUIRED), Length(max=100)])
     last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=100)])
     phone = StringField(_l("Téléphone (facultatif)"), validators=[Phone(), Length(max=30)])
 
 
-class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, PortalForm):
     current_password = PasswordField(
         _l("Mot de passe actuel"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)]
     )

@@ -1,14 +1,15 @@
 """Business verbs of the accounts area: they check rules, change state, audit and notify.
+Invitations are in ``invitations.py``, password resets in ``resets.py``.
 
 They ``flush()`` and never commit: the view commits once per request.
 """
 
 import hashlib
 import secrets
-from datetime import timedelta
 
-from flask import current_app, has_request_context, request, url_for
+from flask import has_request_context, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from portal.accounts import throttle
@@ -31,7 +32,6 @@ from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.mail.services import queue_mail
 
 
 def normalize_email(email: str) -> str:
@@ -49,11 +49,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def absolute_url(endpoint: str, **values) -> str:
-    """An absolute link for an e-mail: the request's host, or PUBLIC_URL from the CLI."""
-    path = url_for(endpoint, **values)
-    base = request.host_url if has_request_context() else current_app.config["PUBLIC_URL"] + "/"
-    return base.rstrip("/") + path
+def client_ip() -> str:
+    """The client's address (behind TRUSTED_PROXIES proxies: the one they saw), or ""."""
+    return (request.remote_addr or "") if has_request_context() else ""
 
 
 def user_by_email(email: str) -> User | None:
@@ -105,6 +103,7 @@ def add_membership(
         obj=membership,
         user_id=user.id,
         is_admin=is_admin,
+        is_tutor=is_tutor,
     )
     return membership
 
@@ -126,18 +125,11 @@ def authenticate(email: str, password: str) -> User:
     """Return the user for these credentials or raise a French ``RuleError``.
 
     Unknown e-mail, wrong password and disabled account give the same message (no
-    enumeration); failures count per account and per IP across workers.
+    enumeration); failures count per account, per (account, IP) and per IP across workers.
     """
-    ip = request.remote_addr if has_request_context() else ""
+    ip = client_ip()
     email = normalize_email(email)
-    if throttle.is_blocked(email, ip):
-        record("login.blocked", email=email)
-        raise RuleError(
-            _(
-                "Trop de tentatives de connexion infructueuses. Pour protéger le compte, "
-                "réessayez dans quelques minutes ou réinitialisez votre mot de passe."
-            )
-        )
+    _refuse_if_throttled(email, ip)
     user = user_by_email(email)
     ok, new_hash = (False, None)
     if user is None:
@@ -150,10 +142,56 @@ def authenticate(email: str, password: str) -> User:
         raise RuleError(_("Adresse électronique ou mot de passe incorrect."))
     if new_hash:
         user.password_hash = new_hash
-    throttle.record_success(email)
+    throttle.record_success(email, ip)
     user.last_login_at = utcnow()
     record("login.succeeded", actor=user, rehashed=bool(new_hash))
     return user
+
+
+def _refuse_if_throttled(email: str, ip: str) -> None:
+    """Refuse a password check of ``email`` from ``ip`` that the throttle does not allow: a
+    locked IP or (account, IP) pair, or an account slowed down by failures from anywhere."""
+    verdict = throttle.login_verdict(email, ip)
+    if verdict.allowed:
+        return
+    record("login.blocked", email=email, wait=verdict.wait)
+    if verdict.locked:
+        raise RuleError(
+            _(
+                "Trop de tentatives de connexion infructueuses. Pour protéger le compte, "
+                "réessayez dans quelques minutes ou réinitialisez votre mot de passe."
+            )
+        )
+    raise RuleError(
+        ngettext(
+            "Trop de tentatives pour ce compte : réessayez dans %(num)d seconde.",
+            "Trop de tentatives pour ce compte : réessayez dans %(num)d secondes.",
+            verdict.wait,
+        )
+    )
+
+
+def reauthenticate(user: User, password: str, *, wrong: str, field: str | None = None) -> None:
+    """A logged-in user confirms their password (to sign, to change it).
+
+    A wrong one counts like a failed login (``ThrottledRuleError``, with the ``wrong``
+    message: the view commits the count). Refused only after failures on this account from
+    this IP: strangers failing elsewhere never stop the owner.
+    """
+    ip = client_ip()
+    if throttle.reauthentication_locked(user.email, ip):
+        raise RuleError(
+            _(
+                "Trop de tentatives infructueuses : pour protéger le compte, réessayez dans "
+                "quelques minutes."
+            ),
+            field,
+        )
+    ok, _new_hash = verify_password(user.password_hash, password)
+    if not ok:
+        throttle.record_failure(user.email, ip)
+        raise ThrottledRuleError(wrong, field)
+    throttle.record_success(user.email, ip)
 
 
 def end_all_sessions(user: User, *, by=None, reason: str = "logout") -> None:
@@ -239,65 +277,7 @@ def save_territory(data: dict, *, by: User, territory: Territory | None = None) 
     return territory
 
 
-# --- Invitations -------------------------------------------------------------------------
-
-
-def invite(
-    email: str, organisation: Organisation, *, by: User, is_admin: bool = False
-) -> tuple[Invitation, str]:
-    """Invite ``email`` to join ``organisation``; a pending invitation for it is replaced."""
-    email = normalize_email(email)
-    user = user_by_email(email)
-    if user and active_membership(user, organisation):
-        raise RuleError(
-            _("Cette personne est déjà membre de %(org)s.", org=organisation.name), "email"
-        )
-    now = utcnow()
-    for previous in db.session.scalars(
-        select(Invitation).where(
-            Invitation.email == email,
-            Invitation.organisation_id == organisation.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-    ):
-        previous.revoked_at = now
-    token, token_hash = new_token()
-    invitation = Invitation(
-        email=email,
-        organisation=organisation,
-        is_admin=is_admin,
-        token_hash=token_hash,
-        invited_by_id=by.id,
-        expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    link = absolute_url("accounts.accept_invitation", token=token)
-    queue_mail(
-        email,
-        _("Invitation à rejoindre %(org)s sur le Portail DEFI", org=organisation.name),
-        _(
-            "Bonjour,\n\n%(who)s vous invite à rejoindre %(org)s sur le Portail DEFI, "
-            "où entreprises, organismes de formation, partenaires et la Région construisent "
-            "ensemble des formations sur mesure.\n\nPour accepter, ouvrez ce lien (valable "
-            "%(days)d jours, une seule fois) :\n%(link)s\n\nSi vous n'attendiez pas ce message, "
-            "ignorez-le.\n",
-            who=by.full_name,
-            org=organisation.name,
-            days=current_app.config["INVITATION_DAYS"],
-            link=link,
-        ),
-    )
-    record(
-        "invitation.sent",
-        actor=by,
-        organisation=organisation,
-        obj=invitation,
-        email=email,
-        is_admin=is_admin,
-    )
-    return invitation, token
+# --- Single-use links (invitations.py, resets.py) ----------------------------------------
 
 
 class ThrottledRuleError(RuleError):
@@ -327,110 +307,18 @@ def _find_link(model, token: str, used_column: str, revoked_column: str | None =
     return link, None
 
 
-def find_invitation(token: str) -> tuple[Invitation | None, str | None]:
-    """The invitation for ``token`` and, if it cannot be used, why."""
-    return _find_link(Invitation, token, "accepted_at", "revoked_at")
-
-
-def accept_invitation(
-    invitation: Invitation, *, first_name="", last_name="", password="", phone=""
-) -> User:
-    """Accept ``invitation``: create the account (or use the existing one) and the membership."""
-    if not invitation.is_pending:
-        raise RuleError(_("Cette invitation n'est plus valable."))
-    user = user_by_email(invitation.email)
-    if user is not None and not user.is_enabled:
-        raise RuleError(
-            _(
-                "Ce compte est désactivé : contactez la Région pour le réactiver "
-                "avant de rejoindre "
-                "une organisation."
-            )
-        )
-    if user is None:
-        user = create_user(invitation.email, first_name, last_name, password, phone)
-    else:
-        ip = request.remote_addr if has_request_context() else ""
-        if throttle.is_blocked(user.email, ip):
-            raise RuleError(
-                _("Trop de tentatives infructueuses : réessayez dans quelques minutes."), "password"
-            )
-        ok, _new = verify_password(user.password_hash, password)
-        if not ok:
-            throttle.record_failure(user.email, ip)
-            raise ThrottledRuleError(_("Mot de passe incorrect."), "password")
-    add_membership(user, invitation.organisation, is_admin=invitation.is_admin, by=user)
-    invitation.accepted_at = utcnow()
-    invitation.accepted_by_id = user.id
-    record("invitation.accepted", actor=user, organisation=invitation.organisation, obj=invitation)
-    return user
-
-
-def revoke_invitation(invitation: Invitation, *, by: User) -> None:
-    """Cancel a pending invitation; its link then says so."""
-    if not invitation.is_pending:
-        raise RuleError(_("Cette invitation n'est plus en attente."))
-    invitation.revoked_at = utcnow()
-    record("invitation.revoked", actor=by, organisation=invitation.organisation, obj=invitation)
-
-
-# --- Password reset ----------------------------------------------------------------------
-
-
-def request_password_reset(email: str) -> None:
-    """Send a reset link if the account exists; say nothing either way (no enumeration)."""
-    user = user_by_email(email)
-    if user is None or not user.is_enabled:
-        record("password_reset.unknown", email=normalize_email(email))
-        return
-    token, token_hash = new_token()
-    reset = PasswordReset(
-        user=user,
-        token_hash=token_hash,
-        expires_at=utcnow() + timedelta(days=current_app.config["PASSWORD_RESET_DAYS"]),
-    )
-    db.session.add(reset)
-    db.session.flush()
-    link = absolute_url("accounts.reset_password", token=token)
-    queue_mail(
-        user.email,
-        _("Réinitialisation de votre mot de passe — Portail DEFI"),
-        _(
-            "Bonjour %(name)s,\n\nUne réinitialisation du mot de passe de votre compte a été "
-            "demandée. Pour choisir un nouveau mot de passe, ouvrez ce lien (valable %(days)d "
-            "jours, une seule fois) :\n%(link)s\n\nSi vous n'êtes pas à l'origine de cette "
-            "demande, ignorez ce message : votre mot de passe reste inchangé.\n",
-            name=user.first_name,
-            days=current_app.config["PASSWORD_RESET_DAYS"],
-            link=link,
-        ),
-    )
-    record("password_reset.requested", actor=user, obj=reset)
-
-
-def find_password_reset(token: str) -> tuple[PasswordReset | None, str | None]:
-    """The reset for ``token`` and, if it cannot be used, why."""
-    return _find_link(PasswordReset, token, "used_at")
-
-
-def reset_password(reset: PasswordReset, password: str) -> User:
-    """Set a new password from a reset link; every open session of the user ends."""
-    problems = password_problems(password, reset.user.email)
-    if problems:
-        raise RuleError(problems[0], "password")
-    reset.user.password_hash = hash_password(password)
+def revoke_password_resets(user: User) -> None:
+    """End every pending reset link of ``user`` (a newer one is coming, or the password just
+    changed): they now read as expired."""
     now = utcnow()
-    # Every other link still pending for this account dies with this one.
-    for other in db.session.scalars(
+    for reset in db.session.scalars(
         select(PasswordReset).where(
-            PasswordReset.user_id == reset.user_id, PasswordReset.used_at.is_(None)
+            PasswordReset.user_id == user.id,
+            PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now,
         )
     ):
-        other.used_at = now
-    throttle.record_success(reset.user.email)
-    end_all_sessions(reset.user, reason="password_reset")
-    record("password_reset.done", actor=reset.user, obj=reset)
-    return reset.user
+        reset.expires_at = now
 
 
 # --- Memberships -------------------------------------------------------------------------
@@ -465,7 +353,40 @@ def deactivate_membership(membership: Membership, *, by: User) -> None:
         obj=membership,
         user_id=membership.user_id,
     )
+    _revoke_invitations_sent_by(membership.user, by=by, losing=membership)
     end_all_sessions(membership.user, by=by, reason="membership_deactivated")
+
+
+def _revoke_invitations_sent_by(user: User, *, by: User, losing: Membership | None = None):
+    """Revoke the pending invitations ``user`` sent with rights they no longer have.
+
+    ``losing``: the membership that lost its admin role or was deactivated; its
+    organisation's invitations go, and every one when it was the Région's (whose admins
+    invite anywhere), except where ``user`` is still an active admin. Without it (the
+    account is disabled), all of them go.
+    """
+    query = select(Invitation).where(
+        Invitation.invited_by_id == user.id,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > utcnow(),
+    )
+    if losing is not None:
+        still_admin = {m.organisation_id for m in user.memberships if m.active and m.is_admin} - {
+            losing.organisation_id
+        }
+        query = query.where(Invitation.organisation_id.not_in(still_admin))
+        if not losing.organisation.is_region:
+            query = query.where(Invitation.organisation_id == losing.organisation_id)
+    for invitation in db.session.scalars(query):
+        invitation.revoked_at = utcnow()
+        record(
+            "invitation.revoked",
+            actor=by,
+            organisation=invitation.organisation,
+            obj=invitation,
+            reason="inviter_lost_rights",
+        )
 
 
 def set_admin(membership: Membership, is_admin: bool, *, by: User) -> None:
@@ -482,6 +403,8 @@ def set_admin(membership: Membership, is_admin: bool, *, by: User) -> None:
         obj=membership,
         is_admin=is_admin,
     )
+    if not is_admin:
+        _revoke_invitations_sent_by(membership.user, by=by, losing=membership)
 
 
 def set_user_enabled(user: User, enabled: bool, *, by: User) -> None:
@@ -492,6 +415,7 @@ def set_user_enabled(user: User, enabled: bool, *, by: User) -> None:
     record("user.enabled" if enabled else "user.disabled", actor=by, obj=user)
     if not enabled:
         end_all_sessions(user, by=by, reason="user_disabled")
+        _revoke_invitations_sent_by(user, by=by)
 
 
 # --- Own account -------------------------------------------------------------------------
@@ -506,13 +430,18 @@ def update_profile(user: User, *, first_name: str, last_name: str, phone: str) -
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change one's password (the current one is required); every other session ends."""
-    ok, _new = verify_password(user.password_hash, current_password)
-    if not ok:
-        raise RuleError(_("Le mot de passe actuel est incorrect."), "current_password")
+    """Change one's password (the current one is required, and its failures are counted
+    like a login's); every other session ends."""
+    reauthenticate(
+        user,
+        current_password,
+        wrong=_("Le mot de passe actuel est incorrect."),
+        field="current_password",
+    )
     problems = password_problems(new_password, user.email)
     if problems:
         raise RuleError(problems[0], "password")
     user.password_hash = hash_password(new_password)
+    revoke_password_resets(user)
     end_all_sessions(user, reason="password_changed")
     record("user.password_changed", actor=user, obj=user)

@@ -1,11 +1,11 @@
 """Forms of the evaluation's decision and of the prime DEFI (French messages)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.assessment.services import AMOUNT_MAX, TEXT_MAX
+from portal.core.forms import PortalForm
 from portal.immersions.forms import TOO_LONG, choices
 
 GRANT, REFUSE = "grant", "refuse"
@@ -14,7 +14,7 @@ ACCEPT, SEND_BACK = "accept", "send_back"
 DECIDE_PREFIX, BONUS_PREFIX = "evaluation", "prime"
 
 
-class DecideAssessmentForm(FlaskForm):
+class DecideAssessmentForm(PortalForm):
     """The Région accepts the evaluation or sends it back (a comment is then required)."""
 
     decision = RadioField(
@@ -30,7 +30,7 @@ class DecideAssessmentForm(FlaskForm):
     )
 
 
-class RequestBonusForm(FlaskForm):
+class RequestBonusForm(PortalForm):
     """The organisme porteur requests the prime DEFI."""
 
     justification = TextAreaField(
@@ -42,7 +42,7 @@ class RequestBonusForm(FlaskForm):
     )
 
 
-class DecideBonusForm(FlaskForm):
+class DecideBonusForm(PortalForm):
     """The Région grants the prime with an amount or refuses it with a reason."""
 
     decision = RadioField(

@@ -16,9 +16,11 @@ from portal.accounts.models import Organisation, OrgKind, User
 from portal.assessment.models import Assessment, AssessmentStatus, Bonus, BonusStatus
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.design.models import Design, SectionKey
-from portal.design.services import add_prefilled_section, design_for, empty_content, is_filled
+from portal.design.services import design_for, empty_content, is_filled
+from portal.design.start import add_prefilled_section
 from portal.extensions import db
 from portal.followup.services import m6_problems
 from portal.notifications.services import notify, organisation_members
@@ -35,17 +37,6 @@ def assessment_for(operation: Operation) -> Assessment | None:
 
 def bonus_for(operation: Operation) -> Bonus | None:
     return db.session.scalar(select(Bonus).where(Bonus.operation_id == operation.id))
-
-
-def _lock(row):
-    """``row`` read again and locked until commit (PostgreSQL; SQLite serialises writers)."""
-    model = type(row)
-    return db.session.scalars(
-        select(model)
-        .where(model.id == row.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def check_follow_up(operation: Operation) -> None:
@@ -150,7 +141,7 @@ def submit_assessment(assessment: Assessment, *, by: User, org: Organisation) ->
     operation = assessment.operation
     _carrier(operation, org, _("Seul l'organisme porteur soumet l'évaluation à la Région."))
     check_follow_up(operation)
-    assessment = _lock(assessment)
+    assessment = lock(assessment)
     problems = submission_problems(assessment)
     if problems:
         raise RuleError(" ".join(problems))
@@ -179,7 +170,7 @@ def decide_assessment(
         comment = _text(comment, "comment", _("Dites ce qui est à reprendre."))
     elif len(comment) > TEXT_MAX:
         raise RuleError(_("%(n)d caractères au plus.", n=TEXT_MAX), "comment")
-    assessment = _lock(assessment)
+    assessment = lock(assessment)
     if assessment.status != AssessmentStatus.SUBMITTED:
         raise RuleError(_("L'évaluation n'est pas soumise à la Région."))
     assessment.status = AssessmentStatus.ACCEPTED if accept else AssessmentStatus.CHANGES_REQUESTED
@@ -215,7 +206,7 @@ def request_bonus(operation: Operation, justification: str, *, by: User, org: Or
     )
     bonus = bonus_for(operation)
     if bonus is not None:
-        bonus = _lock(bonus)
+        bonus = lock(bonus)
         if bonus.status != BonusStatus.WITHDRAWN:
             raise RuleError(_("La prime DEFI est déjà demandée pour cette opération."))
     else:
@@ -239,7 +230,7 @@ def withdraw_bonus(bonus: Bonus, *, by: User, org: Organisation) -> None:
     operation = bonus.operation
     _carrier(operation, org, _("Seul l'organisme porteur retire sa demande de prime DEFI."))
     check_follow_up(operation)
-    bonus = _lock(bonus)
+    bonus = lock(bonus)
     if bonus.status != BonusStatus.REQUESTED:
         raise RuleError(_("Seule une demande en attente de décision se retire."))
     bonus.status = BonusStatus.WITHDRAWN
@@ -271,7 +262,7 @@ def decide_bonus(
     else:
         reason = _text(reason, "reason", _("Indiquez le motif du refus."))
         amount_euros = None
-    bonus = _lock(bonus)
+    bonus = lock(bonus)
     if bonus.status != BonusStatus.REQUESTED:
         raise RuleError(_("Aucune demande de prime DEFI n'attend de décision."))
     bonus.status = BonusStatus.GRANTED if grant else BonusStatus.REFUSED

@@ -9,7 +9,7 @@ the operation read; the organisme porteur and the Région act; others get 404.
 
 from io import BytesIO
 
-from flask import flash, redirect, send_file, url_for
+from flask import send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -26,12 +26,11 @@ from portal.assessment.forms import (
     DecideBonusForm,
     RequestBonusForm,
 )
+from portal.core.actions import act, done, field_error
 from portal.core.errors import RuleError
 from portal.design.comment_context import comment_helpers
 from portal.design.context import operation_for_page
 from portal.design.documents import DOCX_MIMETYPE
-from portal.extensions import db
-from portal.immersions.forms import form_error
 from portal.operations.access import can_steer, is_carrier, is_region, load_operation
 from portal.operations.models import Operation, Status
 
@@ -45,30 +44,39 @@ def _load(operation_id: int) -> Operation:
     return load_operation(operation_id, loader=operation_for_page)
 
 
-def _render(operation: Operation, *, status: int = 200, **forms):
+def _render(operation: Operation, status: int = 200, /, **forms):
     """htmx: the state widget; a plain request: the page."""
     if htmx.is_htmx():
-        return htmx.render(PAGE, STATUS, status=status, **status_context(operation, forms))
-    return htmx.render(PAGE, STATUS, status=status, **page_context(operation, forms=forms))
+        return htmx.render(PAGE, STATUS, status, **status_context(operation, forms))
+    return htmx.render(PAGE, STATUS, status, **page_context(operation, forms=forms))
 
 
-def _refused(operation_id: int, exc_or_message, form=None, **forms):
-    """Nothing of the action is kept; the widget shows why, with the form as typed."""
-    db.session.rollback()
-    operation = _load(operation_id)
-    if isinstance(exc_or_message, RuleError):
-        message = form_error(form, exc_or_message) if form is not None else exc_or_message.message
-    else:
-        message = exc_or_message
-    return _render(operation, status=422, error=message, **forms)
+def _refused(operation_id: int, message: str, **forms):
+    """Nothing of the action is kept (``act`` rolled back); the widget shows why, with the
+    form as typed (422)."""
+    return _render(_load(operation_id), 422, error=message, **forms)
 
 
-def _done(operation_id: int, notice: str):
-    db.session.commit()
-    if htmx.is_htmx():
-        return _render(_load(operation_id), notice=notice)
-    flash(notice, "success")
-    return redirect(url_for("assessment.show_assessment", operation_id=operation_id), 303)
+def _refusal(operation_id: int, form=None, **forms):
+    """The failure answer of ``act``: the refusal under the form's field it names, or above
+    the widget."""
+
+    def answer(refusal: RuleError):
+        message = field_error(form, refusal) if form is not None else refusal.message
+        return _refused(operation_id, message, **forms)
+
+    return answer
+
+
+def _act(operation_id: int, call, notice, form=None, **forms):
+    """Run the service call through ``act``; success answers the widget or the page."""
+    url = url_for("assessment.show_assessment", operation_id=operation_id)
+
+    def success(result):
+        message = notice(result) if callable(notice) else notice
+        return done(message, url, lambda: _render(_load(operation_id), notice=message))
+
+    return act(call, success=success, failure=_refusal(operation_id, form, **forms))
 
 
 @bp.get("")
@@ -84,11 +92,11 @@ def start_assessment(operation_id: int):
     """The organisme porteur or the Région opens the evaluation."""
     operation = _load(operation_id)
     require(can_steer(operation))
-    try:
-        services.start_assessment(operation, by=current_user, org=current_org())
-    except RuleError as exc:
-        return _refused(operation_id, exc)
-    return _done(operation_id, _("Évaluation ouverte : rédigez ses parties."))
+    return _act(
+        operation_id,
+        lambda: services.start_assessment(operation, by=current_user, org=current_org()),
+        _("Évaluation ouverte : rédigez ses parties."),
+    )
 
 
 @bp.post("/soumission")
@@ -100,11 +108,11 @@ def submit_assessment(operation_id: int):
     assessment = services.assessment_for(operation)
     if assessment is None:
         return _refused(operation_id, _("L'évaluation n'est pas ouverte."))
-    try:
-        services.submit_assessment(assessment, by=current_user, org=current_org())
-    except RuleError as exc:
-        return _refused(operation_id, exc)
-    return _done(operation_id, _("Évaluation soumise à la Région."))
+    return _act(
+        operation_id,
+        lambda: services.submit_assessment(assessment, by=current_user, org=current_org()),
+        _("Évaluation soumise à la Région."),
+    )
 
 
 @bp.post("/decision")
@@ -120,18 +128,20 @@ def decide_assessment(operation_id: int):
     if assessment is None:
         return _refused(operation_id, _("L'évaluation n'est pas ouverte."))
     accept = form.decision.data == ACCEPT
-    try:
-        services.decide_assessment(
+    notice = _("Évaluation acceptée.") if accept else _("Évaluation renvoyée pour reprise.")
+    return _act(
+        operation_id,
+        lambda: services.decide_assessment(
             assessment,
             accept=accept,
             comment=form.comment.data or "",
             by=current_user,
             org=current_org(),
-        )
-    except RuleError as exc:
-        return _refused(operation_id, exc, form, decide_form=form)
-    notice = _("Évaluation acceptée.") if accept else _("Évaluation renvoyée pour reprise.")
-    return _done(operation_id, notice)
+        ),
+        notice,
+        form,
+        decide_form=form,
+    )
 
 
 @bp.post("/prime")
@@ -143,13 +153,15 @@ def request_bonus(operation_id: int):
     form = RequestBonusForm()
     if not form.validate_on_submit():
         return _refused(operation_id, _("Vérifiez la demande de prime."), request_form=form)
-    try:
-        services.request_bonus(
+    return _act(
+        operation_id,
+        lambda: services.request_bonus(
             operation, form.justification.data, by=current_user, org=current_org()
-        )
-    except RuleError as exc:
-        return _refused(operation_id, exc, form, request_form=form)
-    return _done(operation_id, _("Prime DEFI demandée à la Région."))
+        ),
+        _("Prime DEFI demandée à la Région."),
+        form,
+        request_form=form,
+    )
 
 
 @bp.post("/prime/retrait")
@@ -161,11 +173,11 @@ def withdraw_bonus(operation_id: int):
     bonus = services.bonus_for(operation)
     if bonus is None:
         return _refused(operation_id, _("Aucune prime DEFI n'est demandée."))
-    try:
-        services.withdraw_bonus(bonus, by=current_user, org=current_org())
-    except RuleError as exc:
-        return _refused(operation_id, exc)
-    return _done(operation_id, _("Demande de prime DEFI retirée."))
+    return _act(
+        operation_id,
+        lambda: services.withdraw_bonus(bonus, by=current_user, org=current_org()),
+        _("Demande de prime DEFI retirée."),
+    )
 
 
 @bp.post("/prime/decision")
@@ -181,18 +193,20 @@ def decide_bonus(operation_id: int):
     if bonus is None:
         return _refused(operation_id, _("Aucune prime DEFI n'est demandée."))
     grant = form.decision.data == GRANT
-    try:
-        services.decide_bonus(
+    return _act(
+        operation_id,
+        lambda: services.decide_bonus(
             bonus,
             grant=grant,
             amount_euros=form.amount_euros.data,
             reason=form.reason.data or "",
             by=current_user,
             org=current_org(),
-        )
-    except RuleError as exc:
-        return _refused(operation_id, exc, form, bonus_form=form)
-    return _done(operation_id, _("Prime DEFI accordée.") if grant else _("Prime DEFI refusée."))
+        ),
+        _("Prime DEFI accordée.") if grant else _("Prime DEFI refusée."),
+        form,
+        bonus_form=form,
+    )
 
 
 @bp.get("/document.docx")

@@ -12,6 +12,7 @@ from portal.audit.services import record
 from portal.conventions.models import Convention, ConventionVersion, VersionStatus
 from portal.conventions.state import convention_for, in_force, open_version, valid_signatures
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify
@@ -33,7 +34,11 @@ def record_version(action: str, version: ConventionVersion, *, by, org, **detail
 
 
 def void_version(version: ConventionVersion, reason: str, *, by: User | None, org=None) -> None:
-    """Close an open version: it and its signatures stay in history, marked annulée."""
+    """Close an open version: it and its signatures stay in history, marked annulée.
+
+    The caller holds the convention's lock; the version's waits for a signature under way.
+    """
+    lock(version)
     now = utcnow()
     version.status = VersionStatus.VOIDED
     version.voided_at = now
@@ -55,10 +60,18 @@ def _parties_users(convention: Convention) -> list[User]:
     return [s.user for s in convention.signers]
 
 
+def _lock_decision(version: ConventionVersion) -> None:
+    """Decisions on a convention happen one at a time, on its latest state: the convention
+    (against a new submission or another decision), then the version (a signature)."""
+    lock(version.convention)
+    lock(version)
+
+
 def validate(version: ConventionVersion, *, by: User, org: Organisation, comment: str = "") -> None:
     """The Région validates a fully signed version; an earlier one in force is superseded."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région valide la convention."))
+    _lock_decision(version)
     if version.status != VersionStatus.SIGNED:
         raise RuleError(
             _(
@@ -108,6 +121,7 @@ def reject(version: ConventionVersion, *, by: User, org: Organisation, reason: s
     reason = reason.strip()
     if not reason:
         raise RuleError(_("Indiquez le motif du rejet."), "reason")
+    _lock_decision(version)
     if not version.status.is_open:
         raise RuleError(_("Seule une version en cours de signature peut être rejetée."))
     version.status = VersionStatus.REJECTED
@@ -147,6 +161,7 @@ def void_for_cancellation(operation: Operation, *, by: User, org: Organisation) 
     convention = convention_for(operation)
     if convention is None:
         return
+    lock(convention)
     current = open_version(convention)
     if current is not None:
         void_version(current, _("Opération annulée."), by=by, org=org)

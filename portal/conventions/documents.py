@@ -17,7 +17,6 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm
-from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -35,12 +34,16 @@ from portal.conventions.evidence_page import (
 )
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.conventions.services import signing_parties, snapshot_of
+from portal.core.text import document_text
+from portal.core.urls import absolute_url
 from portal.design.diffs import ItemFormatter
 from portal.design.documents import (
     AUTHOR,
     DOCX_MIMETYPE,
     _set_language,
     _table,
+    heading,
+    paragraph,
     render_section,
     render_text,
 )
@@ -76,9 +79,9 @@ def sha256_of(data: bytes) -> str:
 
 def _footer(document, version: ConventionVersion) -> None:
     """Reference, version and short hash on every page, with « page n / total »."""
-    paragraph = document.sections[0].footer.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    paragraph.add_run(
+    footer = document.sections[0].footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    footer.add_run(
         _(
             "Convention %(ref)s — v%(n)s — empreinte %(hash)s — page ",
             ref=version.convention.reference,
@@ -86,9 +89,9 @@ def _footer(document, version: ConventionVersion) -> None:
             hash=version.short_hash,
         )
     )
-    _field(paragraph, "PAGE")
-    paragraph.add_run(" / ")
-    _field(paragraph, "NUMPAGES")
+    _field(footer, "PAGE")
+    footer.add_run(" / ")
+    _field(footer, "NUMPAGES")
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -141,10 +144,11 @@ def _title_page(document, version: ConventionVersion, snapshot: dict) -> None:
     region = document.add_paragraph()
     region.alignment = WD_ALIGN_PARAGRAPH.CENTER
     region.add_run(_("Région Centre-Val de Loire")).bold = True
-    document.add_heading(_("Convention de partenariat DEFI"), level=0)
-    document.add_paragraph(snapshot["operation"]["title"], style="Subtitle")
+    heading(document, _("Convention de partenariat DEFI"), level=0)
+    paragraph(document, snapshot["operation"]["title"], style="Subtitle")
     if version.is_amendment:
-        document.add_paragraph(
+        paragraph(
+            document,
             _("Avenant à la version %(n)s", n=snapshot.get("amends_version") or "—"),
             style="Subtitle",
         )
@@ -160,27 +164,28 @@ def _title_page(document, version: ConventionVersion, snapshot: dict) -> None:
         [_("Empreinte SHA-256 de la version"), version.sha256],
     ]
     _table(document, [_("Rubrique"), _("Valeur")], rows)
-    public = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("verification.verify")
-    document.add_paragraph(
+    public = absolute_url("verification.verify")
+    paragraph(
+        document,
         _(
             "L'empreinte SHA-256 identifie le texte de cette version : toute modification en "
             "produit une autre. Un exemplaire peut être vérifié sur %(url)s.",
             url=public,
-        )
+        ),
     )
 
 
 def _parties(document, snapshot: dict) -> None:
-    document.add_heading(_("Les parties"), level=1)
+    heading(document, _("Les parties"), level=1)
     rows = [[p["name"], p["siret"] or not_filled(), p["role_title"]] for p in snapshot["parties"]]
     _table(document, [_("Partie"), _("SIRET"), _("Rôle")], rows)
 
 
 def _promises(document, snapshot: dict) -> None:
-    document.add_heading(_("Promesses d'emploi des employeurs"), level=1)
+    heading(document, _("Promesses d'emploi des employeurs"), level=1)
     promises = snapshot["promises"]
     if not promises:
-        document.add_paragraph(not_filled())
+        paragraph(document, not_filled())
         return
     rows = [
         [
@@ -205,21 +210,21 @@ def _promises(document, snapshot: dict) -> None:
 
 def _articles(document, snapshot: dict) -> None:
     for number, clause in enumerate(snapshot["clauses"], start=1):
-        document.add_heading(_("Article %(n)d — %(t)s", n=number, t=clause["title"]), level=1)
+        heading(document, _("Article %(n)d — %(t)s", n=number, t=clause["title"]), level=1)
         render_text(document, clause["content"].get("text"))
 
 
 def _annex(document, snapshot: dict) -> None:
-    document.add_heading(_("Annexe — La formation co-conçue"), level=1)
+    heading(document, _("Annexe — La formation co-conçue"), level=1)
     for section in snapshot["design"]:
         key = SectionKey(section["key"])
         formatter = item_formatter(key.value, snapshot) or ItemFormatter(key)
-        document.add_heading(section["title"], level=2)
+        heading(document, section["title"], level=2)
         render_section(document, key, section["content"], formatter)
 
 
 def _signature_table(document, version: ConventionVersion, snapshot: dict) -> None:
-    document.add_heading(_("Signatures"), level=1)
+    heading(document, _("Signatures"), level=1)
     by_org = {s.organisation_id: s for s in version.signatures}
     rows = []
     for party in signing_parties(snapshot):
@@ -279,7 +284,7 @@ def _build(version: ConventionVersion) -> bytes:
     properties.title = _(
         "Convention de partenariat DEFI %(ref)s v%(n)s", ref=reference, n=version.number
     )
-    properties.subject = snapshot["operation"]["title"]
+    properties.subject = document_text(snapshot["operation"]["title"])
     properties.author = properties.last_modified_by = AUTHOR
     properties.comments = version.sha256
     properties.keywords = f"DEFI; convention; {reference}"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from portal.audit.models import AuditEvent
 from portal.conventions.models import ConventionVersion, VersionStatus
 from portal.conventions.services import AUTH_PASSWORD
-from portal.design.documents import _table
+from portal.design.documents import _table, heading, paragraph
 from portal.extensions import db
 
 DOWNLOADED = "convention.downloaded"
@@ -112,7 +112,7 @@ def _signature_evidence(document, signature) -> None:
     title = _("Signature de %(org)s", org=signature.organisation.name)
     if not signature.is_valid:
         title = _("%(title)s — annulée", title=title)
-    document.add_heading(title, level=2)
+    heading(document, title, level=2)
     rows = [
         [_("Signataire"), signature.user.full_name],
         [_("Organisation"), signature.organisation.name],
@@ -143,13 +143,14 @@ def _signature_evidence(document, signature) -> None:
 
 
 def _events(document, version: ConventionVersion) -> None:
-    document.add_heading(_("Journal d'audit de la version"), level=2)
-    document.add_paragraph(
+    heading(document, _("Journal d'audit de la version"), level=2)
+    paragraph(
+        document,
         _(
             "Chaque évènement du journal porte l'empreinte de l'évènement précédent : "
             "modifier ou supprimer un évènement rompt la chaîne, ce que la commande de "
             "vérification du journal détecte."
-        )
+        ),
     )
     rows = []
     for event in version_events(version):
@@ -171,8 +172,8 @@ def _compact(table, widths_cm: tuple[float, ...]) -> None:
     for row in table.rows:
         for cell, width in zip(row.cells, widths_cm, strict=True):
             cell.width = Cm(width)
-            for paragraph in cell.paragraphs:
-                for run in paragraph.runs:
+            for cell_paragraph in cell.paragraphs:
+                for run in cell_paragraph.runs:
                     run.font.size = Pt(8)
 
 
@@ -180,13 +181,14 @@ def add_evidence(document, version: ConventionVersion) -> None:
     """The "Dossier de preuve": the version's hash, each signature's evidence (voided
     ones marked annulée with why), the Région's decision and the chained audit events."""
     page_break(document)
-    document.add_heading(_("Dossier de preuve"), level=1)
-    document.add_paragraph(
+    heading(document, _("Dossier de preuve"), level=1)
+    paragraph(
+        document,
         _(
             "Ce dossier établit, pour chaque signature électronique, l'identité du "
             "signataire, son consentement et le lien de sa signature avec le texte de cette "
             "version (Code civil, articles 1366 et 1367)."
-        )
+        ),
     )
     submitter = version.submitted_by.full_name
     rows = [
@@ -212,7 +214,7 @@ def add_evidence(document, version: ConventionVersion) -> None:
     _table(document, [_("Élément"), _("Preuve")], rows)
     signatures = sorted(version.signatures, key=lambda s: (s.signed_at, s.id))
     if not signatures:
-        document.add_paragraph(_("Aucune signature n'a encore été donnée."))
+        paragraph(document, _("Aucune signature n'a encore été donnée."))
     for signature in signatures:
         _signature_evidence(document, signature)
     _events(document, version)

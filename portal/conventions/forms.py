@@ -4,7 +4,6 @@ Buttons that only act (prepare, submit, remind) use ``EmptyForm`` for their CSRF
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -17,13 +16,14 @@ from wtforms.validators import DataRequired, Length
 
 from portal.accounts.forms import REQUIRED
 from portal.accounts.passwords import MAX_LENGTH
+from portal.core.forms import PortalForm
 
 
 def _int_or_none(value):
     return int(value) if value not in (None, "") else None
 
 
-class DesignateSignerForm(FlaskForm):
+class DesignateSignerForm(PortalForm):
     """Who signs for one party, and in which capacity; prefixed per party on the page."""
 
     user_id = SelectField(
@@ -38,7 +38,7 @@ class DesignateSignerForm(FlaskForm):
     )
 
 
-class SignForm(FlaskForm):
+class SignForm(PortalForm):
     """Consent to the exact text shown, and the password again (re-authentication).
 
     ``consent_text`` carries the text the signer read: if it changed meanwhile (another
@@ -55,13 +55,13 @@ class SignForm(FlaskForm):
     )
 
 
-class ValidateVersionForm(FlaskForm):
+class ValidateVersionForm(PortalForm):
     """The Région validates a signed version, with an optional comment."""
 
     comment = TextAreaField(_l("Commentaire (facultatif)"), validators=[Length(max=2000)])
 
 
-class RejectVersionForm(FlaskForm):
+class RejectVersionForm(PortalForm):
     """The Région sends the version back to drafting; its reason is shown to everyone."""
 
     reason = TextAreaField(

@@ -31,10 +31,10 @@ from portal.conventions.state import (
     versions,
 )
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.notifications.services import notify
-from portal.operations.events import log_event, referents_for
+from portal.operations.events import log_event, tell_region
 
 AUTH_PASSWORD = "password"  # noqa: S105 - the name of a method, not a secret
 
@@ -134,16 +134,6 @@ def signing_problems(
     return []
 
 
-def _lock(version: ConventionVersion) -> ConventionVersion:
-    """Lock the version row (PostgreSQL) so concurrent signers update its status in turn."""
-    return db.session.scalars(
-        select(ConventionVersion)
-        .where(ConventionVersion.id == version.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def sign(
     version: ConventionVersion,
     *,
@@ -158,7 +148,8 @@ def sign(
     racing another request, raises ``AlreadySigned`` and changes nothing; in that case
     the transaction was rolled back (the failed insert leaves nothing to keep).
     """
-    version = _lock(version)
+    # Concurrent signers (and a new submission, a decision) update the status in turn.
+    lock(version)
     problems = signing_problems(version, user, organisation)
     already = db.session.scalar(
         select(Signature).where(
@@ -212,8 +203,8 @@ def sign(
     operation = version.convention.operation
     log_event(operation, "convention_signed", by=user, org=organisation, number=version.number)
     if version.status == VersionStatus.SIGNED:
-        notify(
-            referents_for(operation.territory),
+        tell_region(
+            operation.territory,
             kind="convention_signed",
             message=_(
                 "Toutes les parties ont signé la version %(n)s de la convention « %(title)s » : "

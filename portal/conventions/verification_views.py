@@ -9,7 +9,6 @@ to try references and hashes in bulk.
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import StringField
 from wtforms.validators import DataRequired, Regexp
@@ -17,6 +16,7 @@ from wtforms.validators import DataRequired, Regexp
 from portal import htmx
 from portal.accounts import throttle
 from portal.conventions import public_bp, verification
+from portal.core.forms import PortalForm
 from portal.extensions import db
 
 PAGE = "conventions/verify.html"
@@ -27,7 +27,7 @@ def _upper(value):
     return value.strip().upper() if isinstance(value, str) else value
 
 
-class VerifyFileForm(FlaskForm):
+class VerifyFileForm(PortalForm):
     """A convention file to check."""
 
     file = FileField(
@@ -37,7 +37,7 @@ class VerifyFileForm(FlaskForm):
     )
 
 
-class VerifyReferenceForm(FlaskForm):
+class VerifyReferenceForm(PortalForm):
     """The reference and the hash printed at the foot of every page."""
 
     reference = StringField(
@@ -80,7 +80,7 @@ def _blocked() -> bool:
 def _page(status: int = 200, **context):
     context.setdefault("file_form", VerifyFileForm(formdata=None))
     context.setdefault("reference_form", VerifyReferenceForm(formdata=None))
-    return htmx.render(PAGE, RESULT, status=status, **context)
+    return htmx.render(PAGE, RESULT, status, **context)
 
 
 @public_bp.route("/", methods=["GET", "POST"])

@@ -1,14 +1,17 @@
 """Realistic French demo data (fictitious people and companies), for ``make run``."""
 
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
 from portal.demo.closed import load_demo_closed_operation
 from portal.demo.followup import load_demo_followup_operation
 from portal.demo.operations import load_demo_operations
+from portal.demo.region import load_demo_region
 from portal.demo.running import load_demo_running_operation
 from portal.extensions import db
+from portal.immersions import tutoring
+from portal.notifications import digest
 
 DEMO_PASSWORD = "demo-defi-2026"  # noqa: S105 - documented demo password
 
@@ -19,7 +22,7 @@ DEMO_LOGINS = [
     (f"of@{DEMO_DOMAIN}", "Organisme de formation — admin (membre de deux organismes)"),
     (f"of2@{DEMO_DOMAIN}", "Organisme de formation — admin, Touraine"),
     (f"employeur@{DEMO_DOMAIN}", "Entreprise — gérante"),
-    (f"tuteur@{DEMO_DOMAIN}", "Entreprise — tuteur"),
+    (f"tuteur@{DEMO_DOMAIN}", "Entreprise — tuteur (nommé par la gérante)"),
     (f"boulangerie@{DEMO_DOMAIN}", "Entreprise — gérant et tuteur (boulangerie)"),
     (f"partenaire@{DEMO_DOMAIN}", "Partenaire — France Travail"),
     (f"mission.locale@{DEMO_DOMAIN}", "Partenaire — Mission locale"),
@@ -180,10 +183,11 @@ def load_demo() -> None:
     _person("formatrice", "Amélie", "Roux", of1, job="Formatrice conduite et logistique")
     of2_admin = _person("of2", "Mathilde", "Fontaine", of2, admin=True, job="Directrice")
     employer = _person("employeur", "Nathalie", "Girard", logistics, admin=True, job="Gérante")
-    _person("tuteur", "Thomas", "Lefèvre", logistics, tutor=True, job="Chef d'équipe quai")
-    baker = _person(
-        "boulangerie", "Olivier", "Perrin", bakery, admin=True, tutor=True, job="Gérant"
-    )
+    tutor = _person("tuteur", "Thomas", "Lefèvre", logistics, job="Chef d'équipe quai")
+    baker = _person("boulangerie", "Olivier", "Perrin", bakery, admin=True, job="Gérant")
+    # The employers' admins make their tutors through the members page (issue #12).
+    tutoring.set_tutor_role(services.active_membership(tutor, logistics), True, by=employer)
+    tutoring.set_tutor_role(services.active_membership(baker, bakery), True, by=baker)
     _person("menuiserie", "Sandrine", "Gauthier", joinery, admin=True, job="Responsable RH")
     care_admin = _person("ehpad", "Hélène", "Mercier", care, admin=True, job="Directrice")
     _person(
@@ -204,9 +208,9 @@ def load_demo() -> None:
     )
 
     # Pending invitations, so the demo outbox has links a newcomer can follow.
-    services.invite(f"nouvelle.formatrice@{DEMO_DOMAIN}", of1, by=of_admin)
-    services.invite(f"chef.atelier@{DEMO_DOMAIN}", logistics, by=employer)
-    services.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
+    invitations.invite(f"nouvelle.formatrice@{DEMO_DOMAIN}", of1, by=of_admin)
+    invitations.invite(f"chef.atelier@{DEMO_DOMAIN}", logistics, by=employer, is_tutor=True)
+    invitations.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
     db.session.flush()
 
     orgs = {
@@ -230,6 +234,7 @@ def load_demo() -> None:
         "baker": baker,
         "care_admin": care_admin,
     }
+    load_demo_region(region=region, region_admin=region_admin)
     load_demo_operations(territories=territories, orgs=orgs, people=people)
     # Orléans, running: convention validated with an amendment being signed, trainees in
     # training, immersions, debriefs and evaluations (portal/demo/running.py).
@@ -240,3 +245,6 @@ def load_demo() -> None:
     # Orléans, last year's session, closed: every +6 months follow-up retained, the
     # evaluation accepted and a prime DEFI granted (portal/demo/closed.py).
     load_demo_closed_operation(territories=territories, orgs=orgs, people=people)
+    # The Orléans referent heard of more events today than the threshold: the digest of
+    # the rest goes out (``flask notifications digest``, run here once).
+    digest.send_digests()

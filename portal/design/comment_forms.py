@@ -5,9 +5,10 @@ Several sections, and several threads, share one page: each form gets a ``prefix
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectMultipleField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length
+
+from portal.core.forms import PortalForm
 
 BODY_MAX = 5000
 EMPTY_BODY = _l("Le commentaire est vide.")
@@ -34,7 +35,7 @@ class MentionField(SelectMultipleField):
         return list(dict.fromkeys(self.data or []))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(PortalForm):
     """A new thread on a section, possibly blocking, mentioning participants."""
 
     body = TextAreaField(
@@ -48,7 +49,7 @@ class CommentForm(FlaskForm):
     mention_users = MentionField(_l("Mentionner des personnes"))
 
 
-class ReplyForm(FlaskForm):
+class ReplyForm(PortalForm):
     """A reply in a thread."""
 
     body = TextAreaField(
@@ -57,7 +58,7 @@ class ReplyForm(FlaskForm):
     )
 
 
-class ResolveCommentForm(FlaskForm):
+class ResolveCommentForm(PortalForm):
     """Resolve (1) or reopen (0) a thread."""
 
     resolved = HiddenField(validators=[AnyOf(["0", "1"], message=_l("Choix inconnu."))])

@@ -18,6 +18,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from portal.core.text import clean_text
 from portal.design.merge import (
     ListMerge,
     TextMerge,
@@ -162,7 +163,7 @@ def resolution(key: SectionKey, merge: TextMerge | ListMerge, form) -> dict:
             raise ValueError(_("Choisissez une version pour chaque élément en conflit.")) from None
     choice = form.get("choice", "")
     if choice == "custom":
-        custom = form.get("custom_text", "")
+        custom = clean_text(form.get("custom_text", ""), multiline=True)
         if len(custom) > TEXT_MAX:
             raise ValueError(_("%(max)s caractères au plus.", max=TEXT_MAX))
         return text_content(custom)

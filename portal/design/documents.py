@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import Organisation
+from portal.core.text import document_text
 from portal.core.time import utcnow
 from portal.design.diffs import ItemFormatter
 from portal.design.models import Design, SectionKey
@@ -68,6 +69,29 @@ def _set_language(document) -> None:
     language.set(qn("w:val"), LANGUAGE)
 
 
+def paragraph(document, text, style: str | None = None):
+    """A paragraph of ``text``; every writer adds text through these helpers, which pass it
+    through ``document_text`` (a control character stored in a title must not make the
+    document fail)."""
+    return document.add_paragraph(document_text(text), style=style)
+
+
+def heading(document, text, level: int):
+    """A heading of ``text`` (see ``paragraph``)."""
+    return document.add_heading(document_text(text), level=level)
+
+
+def set_properties(document, *, title, subject, keywords: str, created) -> None:
+    """The document's properties: author, language, title and subject (cleaned)."""
+    properties = document.core_properties
+    properties.title = document_text(title)
+    properties.subject = document_text(subject)
+    properties.author = properties.last_modified_by = AUTHOR
+    properties.language = LANGUAGE
+    properties.keywords = document_text(keywords)
+    properties.created = properties.modified = created
+
+
 def _table(document, headers: list[str], rows: list[list[str]], footer: list[list[str]] = ()):
     """A grid table whose header row repeats on every page; ``footer`` rows in bold."""
     table = document.add_table(rows=1, cols=len(headers))
@@ -76,14 +100,14 @@ def _table(document, headers: list[str], rows: list[list[str]], footer: list[lis
     header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for cell, text in zip(header.cells, headers, strict=True):
         cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
+        cell.paragraphs[0].add_run(document_text(text)).bold = True
     for values in rows:
         for cell, text in zip(table.add_row().cells, values, strict=True):
-            cell.text = str(text)
+            cell.text = document_text(text)
     for values in footer:
         for cell, text in zip(table.add_row().cells, values, strict=True):
             cell.text = ""
-            cell.paragraphs[0].add_run(str(text)).bold = True
+            cell.paragraphs[0].add_run(document_text(text)).bold = True
     return table
 
 
@@ -141,15 +165,15 @@ def _header(document, operation: Operation, design: Design) -> None:
 
 def render_text(document, text: str | None) -> None:
     """One paragraph per non-blank line of ``text`` ("Non renseigné" when there is none)."""
-    lines = [line for line in (text or "").splitlines() if line.strip()]
+    lines = [line for line in document_text(text).splitlines() if line.strip()]
     for line in lines or [_not_filled()]:
-        document.add_paragraph(line)
+        paragraph(document, line)
 
 
 def _skills(document, content: dict, formatter: ItemFormatter) -> None:
     items = content.get("items", [])
     if not items:
-        document.add_paragraph(_not_filled())
+        paragraph(document, _not_filled())
     for item in items:
         text = item.get("label", "")
         details = [
@@ -159,15 +183,15 @@ def _skills(document, content: dict, formatter: ItemFormatter) -> None:
             else "",
         ]
         details = [d for d in details if d]
-        document.add_paragraph(
-            text + (f" ({', '.join(details)})" if details else ""), style="List Bullet"
+        paragraph(
+            document, text + (f" ({', '.join(details)})" if details else ""), style="List Bullet"
         )
 
 
 def _modules(document, content: dict, formatter: ItemFormatter) -> None:
     items = content.get("items", [])
     if not items:
-        document.add_paragraph(_not_filled())
+        paragraph(document, _not_filled())
         return
     rows = []
     total = 0
@@ -210,7 +234,7 @@ def _rhythm(document, content: dict, formatter: ItemFormatter) -> None:
     rhythm = _Contents({SectionKey.RHYTHM: content})
     items = periods(rhythm)
     if not items:
-        document.add_paragraph(_not_filled())
+        paragraph(document, _not_filled())
     else:
         rows = [
             [
@@ -253,18 +277,17 @@ def design_docx(operation: Operation, design: Design) -> bytes:
     """The "Fiche de co-conception" of ``operation``: header, then every section in order."""
     document = Document()
     _set_language(document)
-    properties = document.core_properties
-    properties.title = _("Fiche de co-conception — %(t)s", t=operation.title)
-    properties.subject = _("Co-conception de la formation DEFI")
-    properties.author = AUTHOR
-    properties.last_modified_by = AUTHOR
-    properties.language = LANGUAGE
-    properties.keywords = "DEFI; co-conception"
-    properties.created = properties.modified = utcnow()
+    set_properties(
+        document,
+        title=_("Fiche de co-conception — %(t)s", t=operation.title),
+        subject=_("Co-conception de la formation DEFI"),
+        keywords="DEFI; co-conception",
+        created=utcnow(),
+    )
 
-    document.add_heading(_("Fiche de co-conception"), level=0)
-    document.add_paragraph(operation.title, style="Subtitle")
-    document.add_paragraph(_("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    heading(document, _("Fiche de co-conception"), level=0)
+    paragraph(document, operation.title, style="Subtitle")
+    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
     _header(document, operation, design)
 
     skills = design.section(SectionKey.SKILLS).content.get("items", [])
@@ -272,9 +295,9 @@ def design_docx(operation: Operation, design: Design) -> bytes:
     org_names = organisation_names(operation)
     order = list(SectionKey)
     for section in sorted(design.sections, key=lambda s: order.index(s.key)):
-        document.add_heading(section.key.title, level=1)
+        heading(document, section.key.title, level=1)
         if section.is_validated:
-            document.add_paragraph(_("Section validée le %(d)s.", d=_date(section.validated_at)))
+            paragraph(document, _("Section validée le %(d)s.", d=_date(section.validated_at)))
         render_section(
             document,
             section.key,
@@ -283,9 +306,9 @@ def design_docx(operation: Operation, design: Design) -> bytes:
         )
         issues = hours_issues(design) if section.key == SectionKey.RHYTHM else []
         if issues:
-            document.add_paragraph(_("Points de cohérence à vérifier :"))
+            paragraph(document, _("Points de cohérence à vérifier :"))
             for issue in issues:
-                document.add_paragraph(issue, style="List Bullet")
+                paragraph(document, issue, style="List Bullet")
 
     buffer = BytesIO()
     document.save(buffer)

@@ -10,12 +10,10 @@ row, or a row marked « Supprimer », is not validated.
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -26,6 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from portal.core.forms import PortalForm, PortalSubForm
 from portal.design.content import TEXT_MAX
 from portal.design.models import SectionKey
 from portal.design.rhythm import MODULE_PLACES, PERIOD_KINDS
@@ -61,7 +60,7 @@ def _employer(label) -> SelectField:
     return SelectField(label, validate_choice=False)
 
 
-class ItemForm(Form):
+class ItemForm(PortalSubForm):
     """One item of a list section (a sub-form: the CSRF token is the parent's)."""
 
     # Fields whose emptiness makes a row without id a blank "new item" row.
@@ -201,7 +200,7 @@ class PeriodItemForm(ItemForm):
             raise ValidationError(_l("La fin de la période précède son début."))
 
 
-class EditTextSectionForm(FlaskForm):
+class EditTextSectionForm(PortalForm):
     """A text section."""
 
     text = TextAreaField(
@@ -210,7 +209,7 @@ class EditTextSectionForm(FlaskForm):
     )
 
 
-class _ListSectionForm(FlaskForm):
+class _ListSectionForm(PortalForm):
     """A list section: ``items`` holds one sub-form per row."""
 
     def validate_items(self, field):
@@ -251,6 +250,6 @@ FORMS = {
 }
 
 
-def section_form(key: SectionKey, **kwargs) -> FlaskForm:
+def section_form(key: SectionKey, **kwargs) -> PortalForm:
     """The edit form of section ``key``, prefixed with the key."""
     return FORMS.get(key, EditTextSectionForm)(prefix=key.value, **kwargs)

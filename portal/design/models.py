@@ -40,7 +40,7 @@ from portal.operations.models import Operation
         "conv_employers": _l("Engagements des employeurs"),
         "conv_partners": _l("Engagements des partenaires"),
         "conv_region": _l("Rôle de la Région, pilote du dispositif"),
-        "conv_followup": _l("Suivi dans l'emploi et compte rendu à la Région"),
+        "conv_followup": _l("Suivi dans l'emploi, évaluation et capitalisation"),
         "conv_steering": _l("Comité de pilotage"),
         "conv_data": _l("Protection des données personnelles"),
         "conv_duration": _l("Durée, modification et résiliation"),
@@ -217,7 +217,11 @@ class SectionRevision(db.Model):
     """A state of a section: every save, merge and restore — and drafts kept on conflict."""
 
     __tablename__ = "section_revisions"
-    __table_args__ = (Index("ix_section_revisions_section_version", "section_id", "version"),)
+    # One revision per version of a section, whatever races (issue #11); drafts have no
+    # version, and NULLs never collide.
+    __table_args__ = (
+        Index("ix_section_revisions_section_version", "section_id", "version", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("design_sections.id"))

@@ -11,13 +11,12 @@ follow-up is written to the trainee access log.
 from flask import abort
 from sqlalchemy import exists, or_, select
 
-from portal.accounts.access import acting_for_region, current_org
+from portal.accounts.access import current_membership
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.extensions import db
 from portal.followup.models import Answer, Milestone, Party
-from portal.operations.access import can_view
 from portal.operations.models import Operation
-from portal.recruitment.access import log_access, trainees_where
+from portal.recruitment.access import log_access, trainee_visibility, trainees_where
 from portal.recruitment.models import JobPromise, Trainee
 
 
@@ -41,22 +40,17 @@ def follows_sql(org_id: int):
     return or_(Trainee.prescriber_id == org_id, _promiser(org_id), _hirer(org_id))
 
 
-def followup_visibility(org_id: int | None, operation: Operation) -> object:
+def followup_visibility(membership: Membership | None, operation: Operation) -> object:
     """SQL condition restricting ``select(Trainee)`` of ``operation`` to the follow-ups the
-    current user may see (True or False when it does not depend on the trainee)."""
-    if org_id is None:
-        return False
-    if acting_for_region() and can_view(operation):
-        return True
-    if operation.provider_id == org_id:
-        return True
-    return follows_sql(org_id)
+    member may see (True or False when it does not depend on the trainee): the record's
+    rule with the follow-up's share — never more than the record (an employer's tutor sees
+    the follow-up of a trainee it tutors and its employer follows)."""
+    return trainee_visibility(membership, operation, follows_sql)
 
 
 def visible_followups(operation: Operation, query=None):
     """``select(Trainee)`` of ``operation`` limited to the follow-ups the user may see."""
-    org_id = getattr(current_org(), "id", None)
-    return trainees_where(operation, followup_visibility(org_id, operation), query)
+    return trainees_where(operation, followup_visibility(current_membership(), operation), query)
 
 
 def can_view_followup(trainee: Trainee) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from portal.accounts.models import Organisation, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.extensions import db
 from portal.followup import rules
 from portal.followup.models import Milestone, MilestoneKind
@@ -114,6 +115,7 @@ def record_exit(
             )
         )
     detail = (detail or "").strip()
+    lock(trainee)  # its status, exit and milestones are read, then written
     _check_exit(trainee, exit_date, reason, detail, today or rules.today())
     notes: list[str] = []
     if trainee.status == S.IN_TRAINING:

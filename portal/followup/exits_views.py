@@ -5,18 +5,17 @@ trainee, ``followup/_exit.html``); without JS the same form has a page of its ow
 Opening one trainee's exit opens their record: the access log is written.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_org, require
-from portal.core.errors import RuleError
+from portal.core.actions import act, field_error, flash_redirect
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.followup import bp, exits, rules
 from portal.followup.forms import ExitForm
-from portal.immersions.forms import form_error
 from portal.operations.access import is_carrier, load_operation
 from portal.operations.models import Operation
 from portal.recruitment.access import load_trainee, log_access, visible_trainees
@@ -56,10 +55,10 @@ def _row_context(operation: Operation, trainee: Trainee, **overrides) -> dict:
     return context
 
 
-def _answer(operation: Operation, trainee: Trainee, *, status: int = 200, **overrides):
+def _answer(operation: Operation, trainee: Trainee, status: int = 200, **overrides):
     """The trainee's widget (htmx) or its page, then the commit of the access log."""
     context = _row_context(operation, trainee, **overrides)
-    response = htmx.render(EXIT_PAGE, EXIT, status=status, **context)
+    response = htmx.render(EXIT_PAGE, EXIT, status, **context)
     db.session.commit()
     return response
 
@@ -105,30 +104,36 @@ def edit_exit(operation_id: int, trainee_id: int):
     if request.method == "GET":
         return _answer(operation, trainee, form=_form(trainee))
     form = ExitForm(prefix=f"sortie{trainee.id}")
+    message = _("Vérifiez la sortie.")
     if not form.validate_on_submit():
-        return _refused(operation, trainee_id, form=form, error=_("Vérifiez la sortie."))
-    try:
-        notes = exits.record_exit(
+        return _refused(operation, trainee_id, form=form, error=message)
+    return act(
+        lambda: exits.record_exit(
             trainee,
             exit_date=form.exit_date.data,
             reason=form.reason(),
             detail=form.exit_detail.data or "",
             by=current_user,
             org=current_org(),
-        )
-    except RuleError as exc:
-        error = form_error(form, exc)
-        return _refused(operation, trainee_id, form=form, error=error or exc.message)
-    db.session.commit()
+        ),
+        success=lambda notes: _recorded(operation, trainee_id, notes),
+        failure=lambda refusal: _refused(
+            operation, trainee_id, form=form, error=field_error(form, refusal) or message
+        ),
+    )
+
+
+def _recorded(operation: Operation, trainee_id: int, notes: list[str]):
+    """After an exit (committed by ``act``): htmx gets the widget with the notice and the
+    notes (a freed promise), a plain form goes back to the list."""
     notice = _("Sortie enregistrée : les suivis à la sortie, à 3 et 6 mois sont programmés.")
     if htmx.is_htmx():
         trainee = load_trainee(operation.id, trainee_id, current_user)
         return _answer(operation, trainee, notice=notice, notes=notes)
-    flash(notice, "success")
     for note in notes:
         flash(note, "warning")
     url = url_for("followup.list_exits", operation_id=operation.id, _anchor=f"sortie-{trainee_id}")
-    return redirect(url, 303)
+    return flash_redirect(notice, url)
 
 
 def _refused(operation: Operation, trainee_id: int, **overrides):
@@ -136,4 +141,4 @@ def _refused(operation: Operation, trainee_id: int, **overrides):
     db.session.rollback()
     trainee = db.session.get(Trainee, trainee_id)
     log_access(trainee, current_user)
-    return _answer(operation, trainee, status=422, **overrides)
+    return _answer(operation, trainee, 422, **overrides)

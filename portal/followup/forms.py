@@ -6,10 +6,8 @@ field at fault; the services check the same rules again.
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    Form,
     HiddenField,
     IntegerField,
     RadioField,
@@ -20,6 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.core.employment import SALARIED, Situation
+from portal.core.forms import PortalForm, PortalSubForm
 from portal.followup.models import Channel, NotKeptReason, WorkingTime
 from portal.followup.rules import Progress
 from portal.immersions.forms import CHOICE_INVALID, DATE_INVALID, TOO_LONG, choices
@@ -71,7 +70,7 @@ def _require(field, message) -> bool:
 # --- End of training -----------------------------------------------------------------------
 
 
-class ExitForm(FlaskForm):
+class ExitForm(PortalForm):
     """A trainee's exit: date, reason and what explains it (an abandon, an exclusion)."""
 
     exit_date = _date(_l("Date de sortie"), _l("Indiquez la date de sortie."))
@@ -90,7 +89,7 @@ class ExitForm(FlaskForm):
 # --- Promise outcomes ------------------------------------------------------------------------
 
 
-class PromiseOutcomeForm(FlaskForm):
+class PromiseOutcomeForm(PortalForm):
     """Was the promise kept (contract, start, hours) or not (why)?"""
 
     kept = RadioField(
@@ -158,7 +157,7 @@ class PromiseOutcomeForm(FlaskForm):
 # --- Follow-up answers ----------------------------------------------------------------------
 
 
-class AnswerFields(Form):
+class AnswerFields(PortalSubForm):
     """What a party knows of the person's situation (choices of employers set by the view).
     Used alone (a party's answer) and inside the reconciliation (the written answer)."""
 
@@ -221,11 +220,11 @@ class AnswerFields(Form):
         }
 
 
-class AnswerForm(AnswerFields, FlaskForm):
+class AnswerForm(AnswerFields, PortalForm):
     """A party's answer to a milestone (with its CSRF token)."""
 
 
-class AttemptForm(FlaskForm):
+class AttemptForm(PortalForm):
     """A try to reach the person."""
 
     attempted_on = _date(_l("Date de la tentative"), _l("Indiquez la date de la tentative."))
@@ -236,7 +235,7 @@ class AttemptForm(FlaskForm):
 WRITTEN = "written"
 
 
-class ReconcileForm(FlaskForm):
+class ReconcileForm(PortalForm):
     """The organisme porteur's decision: one of the answers, or the one it writes, and why.
     ``version`` is the milestone's version the page showed."""
 
@@ -267,7 +266,7 @@ class ReconcileForm(FlaskForm):
             return None
 
 
-class StateFilterForm(Form):
+class StateFilterForm(PortalSubForm):
     """The state filter of the follow-up lists (GET, no CSRF)."""
 
     etat = SelectField(

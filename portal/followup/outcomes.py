@@ -13,6 +13,7 @@ from portal.accounts.models import Organisation, User
 from portal.audit.services import record
 from portal.core.employment import Situation
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.extensions import db
 from portal.followup.access import can_record_outcome
 from portal.followup.exits import check_step
@@ -102,6 +103,7 @@ def record_promise_outcome(
         raise RuleError(_("%(n)d caractères au plus.", n=COMMENT_MAX), "comment")
     if data.get("kept") is None:
         raise RuleError(_("Indiquez si la promesse a été tenue."), "kept")
+    lock(promise)  # its outcome is read, then written
     values = _kept_values(promise, data) if data["kept"] else _not_kept_values(data, comment)
     outcome = outcome_of(promise)
     created = outcome is None

@@ -6,20 +6,19 @@ The organisme porteur and the Région see every employer's promises; an employer
 own; everyone taking part sees the totals.
 """
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.access import current_org, require
-from portal.core.errors import RuleError
+from portal.core.actions import act, flash_redirect, form_page, form_refusal
 from portal.extensions import db
 from portal.followup import bp, outcomes, rules
 from portal.followup.access import can_record_outcome, is_admin
 from portal.followup.forms import PromiseOutcomeForm
 from portal.followup.models import PromiseOutcome
-from portal.immersions.forms import form_error
 from portal.operations.access import can_steer, is_carrier, load_operation
 from portal.operations.models import Operation
 from portal.recruitment import queries as recruitment_queries
@@ -103,29 +102,28 @@ def edit_promise_outcome(operation_id: int, promise_id: int):
             "comment": outcome.comment,
         }
     form = PromiseOutcomeForm(data=data)
-    error = None
-    if form.validate_on_submit():
-        try:
-            outcomes.record_promise_outcome(
-                promise, form.to_data(), by=current_user, org=current_org()
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            error = form_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Résultat de la promesse enregistré."), "success")
-            url = url_for(
-                "followup.list_promise_outcomes",
-                operation_id=operation.id,
-                _anchor=f"promesse-{promise_id}",
-            )
-            return redirect(url, 303)
-    return render_template(
-        FORM_PAGE,
-        operation=operation,
-        promise=promise,
-        form=form,
-        error=error,
-        recording=operation.status in rules.RECORDING_STEPS,
-    ), 422 if request.method == "POST" else 200
+
+    def page(error: str | None = None):
+        return form_page(
+            FORM_PAGE,
+            operation=operation,
+            promise=promise,
+            form=form,
+            error=error,
+            recording=operation.status in rules.RECORDING_STEPS,
+        )
+
+    if not form.validate_on_submit():
+        return page()
+    url = url_for(
+        "followup.list_promise_outcomes",
+        operation_id=operation.id,
+        _anchor=f"promesse-{promise_id}",
+    )
+    return act(
+        lambda: outcomes.record_promise_outcome(
+            promise, form.to_data(), by=current_user, org=current_org()
+        ),
+        success=lambda _outcome: flash_redirect(_("Résultat de la promesse enregistré."), url),
+        failure=form_refusal(form, page),
+    )

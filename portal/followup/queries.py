@@ -11,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import joinedload
 
-from portal.accounts.access import acting_for_region
+from portal.accounts.access import acting_for_region, current_membership
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.pagination import paginate
 from portal.extensions import db
@@ -28,7 +28,7 @@ from portal.followup.models import (
 from portal.followup.rules import Progress
 from portal.operations.access import visible_operations
 from portal.operations.models import Operation, Status
-from portal.recruitment.access import visible_trainees
+from portal.recruitment.access import participant_visibility, visible_trainees
 from portal.recruitment.models import JobPromise, Trainee, TraineeAccess
 
 
@@ -121,7 +121,8 @@ def mine_query(org: Organisation, state: Progress | None, *, today: date, window
         .where(Trainee.operation_id.in_(operations), in_state(state, today=today, window=window))
     )
     if not acting_for_region():
-        query = query.where(or_(Operation.provider_id == org.id, follows_sql(org.id)))
+        share = participant_visibility(current_membership(), follows_sql)
+        query = query.where(or_(Operation.provider_id == org.id, share))
     return query
 
 
@@ -270,8 +271,10 @@ def _carrier_todo(operation: Operation, *, today: date, window: int) -> list[tup
 
 
 def _participant_todo(operation: Operation, org: Organisation, *, today: date, window: int):
-    waiting = _unanswered_by(org, operation, today=today, window=window)
     employer = org.kind == OrgKind.EMPLOYER
+    if employer and not current_membership().is_admin:
+        return []  # an employer's admins answer its follow-ups and promises
+    waiting = _unanswered_by(org, operation, today=today, window=window)
     tasks = [
         (
             waiting,

@@ -18,6 +18,7 @@ from portal.accounts.models import Organisation, User
 from portal.audit.services import record
 from portal.core.employment import Situation
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.followup import rules
@@ -63,16 +64,6 @@ class StaleMilestone(RuleError):
                 "avant de trancher."
             )
         )
-
-
-def _lock(milestone: Milestone) -> Milestone:
-    """The milestone's row, locked until commit (PostgreSQL; SQLite serialises writers)."""
-    return db.session.scalars(
-        select(Milestone)
-        .where(Milestone.id == milestone.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
 
 
 def _party(milestone: Milestone, by: User, org: Organisation) -> Party:
@@ -215,7 +206,7 @@ def record_answer(
                 ),
                 "situation",
             )
-    milestone = _lock(milestone)
+    lock(milestone)  # its status and retained answer follow from every answer, in turn
     before = milestone.status
     answer = Answer(
         milestone_id=milestone.id, party=party, organisation_id=org.id, user_id=by.id, **values
@@ -291,7 +282,9 @@ def reconcile(
 
     ``seen_version`` is the milestone's version on the page the decision was made from:
     if an answer arrived or someone else reconciled since, ``StaleMilestone`` is raised and
-    nothing changes — of two concurrent reconciliations, one wins.
+    nothing changes — of two concurrent reconciliations, one wins. The row lock
+    (``core.locking``) makes the second wait and read the first one's version; the
+    conditional UPDATE (``WHERE version = :seen``) would refuse it even without the lock.
     """
     operation = milestone.operation
     if org is None or operation.provider_id != org.id:
@@ -303,7 +296,7 @@ def reconcile(
     if len(note) > COMMENT_MAX:
         raise RuleError(_("%(n)d caractères au plus.", n=COMMENT_MAX), "note")
     values = checked_answer(milestone, written, today or rules.today()) if written else None
-    milestone = _lock(milestone)
+    lock(milestone)
     if milestone.version != seen_version:
         raise StaleMilestone()
     if milestone.status != MilestoneStatus.TO_RECONCILE:
@@ -336,12 +329,20 @@ def reconcile(
     retained = db.session.scalar(
         select(RetainedAnswer).where(RetainedAnswer.milestone_id == milestone.id)
     )
+    decision = {
+        "answer": answer,
+        "basis": basis,
+        "note": note,
+        "decided_by": by,
+        "decided_by_org": org,
+        "decided_at": utcnow(),
+    }
     if retained is None:
-        retained = RetainedAnswer(milestone_id=milestone.id)
+        retained = RetainedAnswer(milestone_id=milestone.id, **decision)
         db.session.add(retained)
-    retained.answer, retained.basis, retained.note = answer, basis, note
-    retained.decided_by_id, retained.decided_by_org_id = by.id, org.id
-    retained.decided_at = utcnow()
+    else:
+        for name, value in decision.items():
+            setattr(retained, name, value)
     try:
         db.session.flush()
     except IntegrityError as exc:

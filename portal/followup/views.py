@@ -7,12 +7,13 @@ Every page showing a follow-up writes the trainee access log: GET requests commi
 and nothing else.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_org, require
+from portal.core.actions import act, done, field_error
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.followup import bp, queries, rules, services
@@ -26,7 +27,6 @@ from portal.followup.context import (
 )
 from portal.followup.forms import WRITTEN, AttemptForm
 from portal.followup.models import MilestoneKind
-from portal.immersions.forms import form_error
 from portal.operations.access import can_steer, is_carrier, load_operation
 from portal.operations.models import Operation, Status
 
@@ -72,30 +72,44 @@ def list_followups(operation_id: int):
     return response
 
 
-def _answer(operation: Operation, milestone, *, status: int = 200, **overrides):
+def _answer(operation: Operation, milestone, status: int = 200, **overrides):
     """The milestone's page (htmx: its widget), then the commit that keeps the access log."""
     context = milestone_context(operation, milestone, **overrides)
-    response = htmx.render(MILESTONE_PAGE, MILESTONE, status=status, **context)
+    response = htmx.render(MILESTONE_PAGE, MILESTONE, status, **context)
     db.session.commit()
     return response
 
 
 def _refused(operation: Operation, milestone_id: int, **overrides):
-    """A refused action: nothing of it is kept, the view of the follow-up is."""
+    """A refused action: nothing of it is kept (``act`` rolled the service back; a refused
+    form is rolled back here), the view of the follow-up is."""
     db.session.rollback()
     milestone = load_milestone(operation, milestone_id, current_user)
-    return _answer(operation, milestone, status=422, **overrides)
+    return _answer(operation, milestone, 422, **overrides)
 
 
-def _done(operation: Operation, milestone, notice: str):
-    milestone_id = milestone.id
-    db.session.commit()
-    if htmx.is_htmx():
-        milestone = load_milestone(operation, milestone_id, current_user)
-        return _answer(operation, milestone, notice=notice)
-    flash(notice, "success")
+def _done(operation: Operation, milestone_id: int, notice: str):
+    """After a change (committed by ``act``): htmx gets the widget with the notice, a plain
+    form goes back to the milestone's page."""
     url = url_for("followup.show_milestone", operation_id=operation.id, milestone_id=milestone_id)
-    return redirect(url, 303)
+    return done(
+        notice,
+        url,
+        lambda: _answer(
+            operation, load_milestone(operation, milestone_id, current_user), notice=notice
+        ),
+    )
+
+
+def _form_refusal(operation: Operation, milestone_id: int, form, name: str, message: str):
+    """The failure answer of one of the widget's forms: the refusal under its field (and
+    ``message`` above the widget), or above the widget when no field takes it."""
+
+    def refused(refusal: RuleError):
+        error = field_error(form, refusal) or message
+        return _refused(operation, milestone_id, error=error, **{name: form})
+
+    return refused
 
 
 def _require_party(milestone) -> None:
@@ -122,14 +136,16 @@ def answer_milestone(operation_id: int, milestone_id: int):
     milestone = load_milestone(operation, milestone_id, current_user)
     _require_party(milestone)
     form = answer_form(milestone, request.form)
+    message = _("Vérifiez la réponse.")
     if not form.validate_on_submit():
-        return _refused(operation, milestone_id, answer_form=form, error=_("Vérifiez la réponse."))
-    try:
-        services.record_answer(milestone, form.to_data(), by=current_user, org=current_org())
-    except RuleError as exc:
-        error = form_error(form, exc)
-        return _refused(operation, milestone_id, answer_form=form, error=error or exc.message)
-    return _done(operation, milestone, _("Réponse enregistrée."))
+        return _refused(operation, milestone_id, answer_form=form, error=message)
+    return act(
+        lambda: services.record_answer(
+            milestone, form.to_data(), by=current_user, org=current_org()
+        ),
+        success=lambda _answer: _done(operation, milestone_id, _("Réponse enregistrée.")),
+        failure=_form_refusal(operation, milestone_id, form, "answer_form", message),
+    )
 
 
 @bp.post("/suivi-emploi/<int:milestone_id>/tentative")
@@ -140,18 +156,21 @@ def add_attempt(operation_id: int, milestone_id: int):
     milestone = load_milestone(operation, milestone_id, current_user)
     _require_party(milestone)
     form = AttemptForm(prefix="tentative")
+    message = _("Vérifiez la tentative de contact.")
     if not form.validate_on_submit():
-        return _refused(
-            operation, milestone_id, attempt_form=form, error=_("Vérifiez la tentative de contact.")
-        )
-    data = {"attempted_on": form.attempted_on.data, "channel": form.channel.data}
-    data["note"] = form.note.data or ""
-    try:
-        services.record_attempt(milestone, data, by=current_user, org=current_org())
-    except RuleError as exc:
-        error = form_error(form, exc)
-        return _refused(operation, milestone_id, attempt_form=form, error=error or exc.message)
-    return _done(operation, milestone, _("Tentative de contact enregistrée."))
+        return _refused(operation, milestone_id, attempt_form=form, error=message)
+    data = {
+        "attempted_on": form.attempted_on.data,
+        "channel": form.channel.data,
+        "note": form.note.data or "",
+    }
+    return act(
+        lambda: services.record_attempt(milestone, data, by=current_user, org=current_org()),
+        success=lambda _attempt: _done(
+            operation, milestone_id, _("Tentative de contact enregistrée.")
+        ),
+        failure=_form_refusal(operation, milestone_id, form, "attempt_form", message),
+    )
 
 
 @bp.post("/suivi-emploi/<int:milestone_id>/rapprochement")
@@ -170,10 +189,20 @@ def reconcile_milestone(operation_id: int, milestone_id: int):
     if choice == WRITTEN:
         valid = written.validate() and valid
     forms = {"reconcile_form": form, "written_form": written}
+    message = _("Vérifiez le rapprochement.")
     if not valid:
-        return _refused(operation, milestone_id, error=_("Vérifiez le rapprochement."), **forms)
-    try:
-        services.reconcile(
+        return _refused(operation, milestone_id, error=message, **forms)
+
+    def refused(refusal: RuleError):
+        if isinstance(refusal, services.StaleMilestone):
+            # The answers as they are now, with a fresh form: the old choice may be moot.
+            return _refused(operation, milestone_id, error=refusal.message)
+        # The note and the choice are the decision's; the other fields, the written answer's.
+        error = field_error(form if refusal.field in form else written, refusal)
+        return _refused(operation, milestone_id, error=error or message, **forms)
+
+    return act(
+        lambda: services.reconcile(
             milestone,
             seen_version=form.seen_version(),
             note=form.note.data,
@@ -181,14 +210,10 @@ def reconcile_milestone(operation_id: int, milestone_id: int):
             written=written.to_data() if choice == WRITTEN else None,
             by=current_user,
             org=current_org(),
-        )
-    except services.StaleMilestone as exc:
-        # Show the answers as they are now, with a fresh form: the old choice may be moot.
-        return _refused(operation, milestone_id, error=exc.message)
-    except RuleError as exc:
-        error = form_error(form, exc) if exc.field in form else form_error(written, exc)
-        return _refused(operation, milestone_id, error=error or exc.message, **forms)
-    return _done(operation, milestone, _("Réponse retenue enregistrée."))
+        ),
+        success=lambda _retained: _done(operation, milestone_id, _("Réponse retenue enregistrée.")),
+        failure=refused,
+    )
 
 
 @bp.app_template_global()

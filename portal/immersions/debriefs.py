@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.extensions import db
 from portal.immersions import rules
 from portal.immersions.models import (
@@ -137,6 +138,33 @@ def _check_immersions(operation, kind, immersions, held_on, today) -> None:
         )
 
 
+def _repeated(operation, kind, immersions, held_on) -> Debrief | None:
+    """The debrief these very immersions already have, same kind and day (a repeat)."""
+    ids = {i.id for i in immersions}
+    lines = db.session.execute(
+        select(DebriefTrainee.debrief_id, DebriefTrainee.immersion_id).where(
+            DebriefTrainee.debrief_id.in_(
+                select(DebriefTrainee.debrief_id).where(DebriefTrainee.immersion_id.in_(ids))
+            )
+        )
+    ).all()
+    if len({debrief_id for debrief_id, _immersion in lines}) != 1:
+        return None
+    debrief = db.session.get(Debrief, lines[0].debrief_id)
+    same = {immersion for _debrief, immersion in lines} == ids
+    if (
+        same
+        and debrief.operation_id == operation.id
+        and (debrief.kind, debrief.held_on)
+        == (
+            kind,
+            held_on,
+        )
+    ):
+        return debrief
+    return None
+
+
 def record_debrief(
     operation: Operation, data: dict, *, by: User, org: Organisation, today: date | None = None
 ) -> Debrief:
@@ -146,12 +174,19 @@ def record_debrief(
     the immersions whose trainee did not attend), attendee_ids (staff and tutors present),
     went_well, difficulties, decisions, next_steps, skills: a list of ``{"trainee_id",
     "skill_id", "level": SkillLevel | None, "comment"}`` (None: not discussed).
+
+    Submitting the same debrief again (a double click, two tabs) answers the debrief
+    already recorded; the operation's lock makes the second submit wait for the first.
     """
+    lock(operation)
     rules.check_carrier(operation, org)
     rules.check_running(operation)
     today = today or rules.today()
     kind = DebriefKind(data["kind"])
     immersions = list(data["immersions"])
+    repeated = _repeated(operation, kind, immersions, data["held_on"]) if immersions else None
+    if repeated is not None:
+        return repeated
     _check_immersions(operation, kind, immersions, data["held_on"], today)
     people = allowed_attendees(operation, immersions)
     attendee_ids = list(dict.fromkeys(data.get("attendee_ids", [])))

@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 
 from portal.core.time import utcnow
 from portal.design.documents import (
-    AUTHOR,
-    LANGUAGE,
     _date,
     _set_language,
     _table,
+    heading,
+    paragraph,
     render_text,
+    set_properties,
 )
 from portal.immersions.models import Debrief, Immersion
 from portal.immersions.services import design_skills
@@ -34,13 +35,7 @@ def certificate_filename(immersion: Immersion) -> str:
 def _new_document(title: str, subject: str):
     document = Document()
     _set_language(document)
-    properties = document.core_properties
-    properties.title = title
-    properties.subject = subject
-    properties.author = properties.last_modified_by = AUTHOR
-    properties.language = LANGUAGE
-    properties.keywords = "DEFI"
-    properties.created = properties.modified = utcnow()
+    set_properties(document, title=title, subject=subject, keywords="DEFI", created=utcnow())
     return document
 
 
@@ -69,8 +64,8 @@ def debrief_sheet_docx(debrief: Debrief, trainee: Trainee) -> bytes:
         _("Feuille de retour d'expérience — %(t)s", t=trainee.full_name),
         _("Retour d'expérience après une période d'immersion"),
     )
-    document.add_heading(_("Feuille de retour d'expérience"), level=0)
-    document.add_paragraph(operation.title, style="Subtitle")
+    heading(document, _("Feuille de retour d'expérience"), level=0)
+    paragraph(document, operation.title, style="Subtitle")
     facts = [
         (_("Stagiaire"), trainee.full_name),
         (_("Organisme de formation"), operation.provider.name if operation.provider else ""),
@@ -88,18 +83,18 @@ def debrief_sheet_docx(debrief: Debrief, trainee: Trainee) -> bytes:
         ]
     _table(document, [_("Rubrique"), _("Valeur")], [list(f) for f in facts])
 
-    document.add_heading(_("Participant·es"), level=1)
+    heading(document, _("Participant·es"), level=1)
     people = [f"{a.user.full_name} ({a.organisation.name})" for a in debrief.attendees]
     for person in people or [_("Non renseigné")]:
-        document.add_paragraph(person, style="List Bullet")
+        paragraph(document, person, style="List Bullet")
     for title, text in (
         (_("Ce qui a bien fonctionné"), debrief.went_well),
         (_("Difficultés rencontrées"), debrief.difficulties),
     ):
-        document.add_heading(title, level=1)
+        heading(document, title, level=1)
         render_text(document, text)
 
-    document.add_heading(_("Progression des compétences"), level=1)
+    heading(document, _("Progression des compétences"), level=1)
     skills = [s for s in debrief.skills if s.trainee_id == trainee.id]
     if skills:
         _table(
@@ -116,14 +111,14 @@ def debrief_sheet_docx(debrief: Debrief, trainee: Trainee) -> bytes:
             ],
         )
     else:
-        document.add_paragraph(_("Aucune compétence notée pour ce retour."))
+        paragraph(document, _("Aucune compétence notée pour ce retour."))
     for title, text in (
         (_("Décisions"), debrief.decisions),
         (_("Prochaines étapes"), debrief.next_steps),
     ):
-        document.add_heading(title, level=1)
+        heading(document, title, level=1)
         render_text(document, text)
-    document.add_paragraph(_("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
     return _save(document)
 
 
@@ -135,8 +130,9 @@ def internship_certificate_docx(immersion: Immersion) -> bytes:
         _("Attestation de stage — %(t)s", t=trainee.full_name),
         _("Attestation de période d'immersion en entreprise"),
     )
-    document.add_heading(_("Attestation de stage"), level=0)
-    document.add_paragraph(
+    heading(document, _("Attestation de stage"), level=0)
+    paragraph(
+        document,
         _(
             "%(org)s atteste que %(t)s, stagiaire de la formation « %(title)s », a effectué "
             "une période d'immersion en entreprise %(period)s chez %(host)s.",
@@ -145,7 +141,7 @@ def internship_certificate_docx(immersion: Immersion) -> bytes:
             title=operation.title,
             period=_period(immersion),
             host=immersion.employer.name,
-        )
+        ),
     )
     facts = [
         (_("Stagiaire"), trainee.full_name),
@@ -155,14 +151,14 @@ def internship_certificate_docx(immersion: Immersion) -> bytes:
         (_("Référence de la convention de stage"), immersion.agreement_reference or "—"),
     ]
     _table(document, [_("Rubrique"), _("Valeur")], [list(f) for f in facts])
-    document.add_heading(_("Objectifs de la période"), level=1)
+    heading(document, _("Objectifs de la période"), level=1)
     for label in _objectives(immersion) or [_("Non renseigné")]:
-        document.add_paragraph(label, style="List Bullet")
+        paragraph(document, label, style="List Bullet")
 
-    document.add_heading(_("Appréciation du ou de la tuteur·rice"), level=1)
+    heading(document, _("Appréciation du ou de la tuteur·rice"), level=1)
     assessment = immersion.assessment
     if assessment is None:
-        document.add_paragraph(_("Le ou la tuteur·rice n'a pas encore évalué cette période."))
+        paragraph(document, _("Le ou la tuteur·rice n'a pas encore évalué cette période."))
     else:
         _table(
             document,
@@ -173,11 +169,11 @@ def internship_certificate_docx(immersion: Immersion) -> bytes:
             ],
         )
         if assessment.ratings:
-            document.add_paragraph("")
+            paragraph(document, "")
             _table(
                 document,
                 [_("Compétence"), _("Niveau observé"), _("Commentaire")],
                 [[r.skill_label, r.level.title, r.comment] for r in assessment.ratings],
             )
-    document.add_paragraph(_("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
     return _save(document)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Membership, Organisation, User
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.immersions import rules
@@ -55,13 +56,32 @@ def create_evaluation(
     operation: Operation, data: dict, *, by: User, org: Organisation
 ) -> Evaluation:
     """Plan an evaluation and invite the chosen employers' people and tutors (in the portal
-    and by e-mail). ``data``: kind, held_at (naive UTC), place, notes, invitee_ids."""
+    and by e-mail). ``data``: kind, held_at (naive UTC), place, notes, invitee_ids.
+
+    One evaluation of a kind at a given time: the same one submitted again (a double
+    click) answers the evaluation already planned, nobody is invited twice.
+    """
+    lock(operation)
     rules.check_carrier(operation, org)
     rules.check_running(operation)
     kind = EvaluationKind(data["kind"])
     place = (data.get("place") or "").strip()
     if not place:
         raise RuleError(_("Indiquez le lieu."), "place")
+    planned = db.session.scalar(
+        select(Evaluation).where(
+            Evaluation.operation_id == operation.id,
+            Evaluation.kind == kind,
+            Evaluation.held_at == data["held_at"],
+        )
+    )
+    if planned is not None:
+        if planned.place == place[:200]:
+            return planned
+        raise RuleError(
+            _("Une évaluation de ce type est déjà prévue à cette date et à cette heure."),
+            "held_at",
+        )
     people = {
         user.id: (user, employer)
         for employer, members in invitable_people(operation)
@@ -198,7 +218,9 @@ def record_results(
 
     ``rows``: ``{"trainee": Trainee, "outcome": Outcome | None, "blocks", "comment"}``; None
     removes a result. A jury's « certification obtenue » makes the trainee « certifié·e ».
+    A second submit at once waits for the first and updates its results.
     """
+    lock(evaluation)
     operation = evaluation.operation
     rules.check_carrier(operation, org)
     _check_held(evaluation, now)
@@ -238,6 +260,8 @@ def record_results(
         result.comment = (row.get("comment") or "").strip()
         if evaluation.kind == EvaluationKind.JURY and outcome == Outcome.FULL:
             certified.append(trainee)
+    for trainee in sorted(certified, key=lambda t: t.id):
+        lock(trainee)  # all of them before the first audit record (see core.locking)
     for trainee in certified:
         _certify(trainee, evaluation, by=by, org=org)
     db.session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -47,13 +48,25 @@ class Immersion(db.Model):
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="dates"),
         Index("ix_immersions_operation_starts", "operation_id", "starts_on"),
+        # One immersion per trainee per company period of the rhythm, however often the
+        # generation runs; immersions added by hand have no period.
+        Index(
+            "uq_immersions_trainee_period",
+            "trainee_id",
+            "period_id",
+            unique=True,
+            sqlite_where=text("period_id <> ''"),
+            postgresql_where=text("period_id <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
     trainee_id: Mapped[int] = mapped_column(ForeignKey("trainees.id"), index=True)
     employer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The tutor the host employer designated; the organisme may only suggest one.
     tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    suggested_tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     # The rhythm period (design item id) it was generated from, if any.
@@ -75,6 +88,7 @@ class Immersion(db.Model):
     trainee: Mapped[Trainee] = relationship()
     employer: Mapped[Organisation] = relationship()
     tutor: Mapped[User | None] = relationship(foreign_keys=[tutor_id])
+    suggested_tutor: Mapped[User | None] = relationship(foreign_keys=[suggested_tutor_id])
     prepared_by: Mapped[User | None] = relationship(foreign_keys=[prepared_by_id])
     assessment: Mapped["TutorAssessment | None"] = relationship(
         back_populates="immersion", uselist=False
@@ -199,7 +213,8 @@ class DebriefTrainee(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     debrief_id: Mapped[int] = mapped_column(ForeignKey("debriefs.id", ondelete="CASCADE"))
     trainee_id: Mapped[int] = mapped_column(ForeignKey("trainees.id"), index=True)
-    immersion_id: Mapped[int | None] = mapped_column(ForeignKey("immersions.id"), index=True)
+    # One debrief line per immersion: a debrief closes it once.
+    immersion_id: Mapped[int | None] = mapped_column(ForeignKey("immersions.id"), unique=True)
     attended: Mapped[bool] = mapped_column(Boolean, default=True)
 
     debrief: Mapped[Debrief] = relationship(back_populates="trainees")
@@ -264,6 +279,12 @@ class Evaluation(db.Model):
     """An evaluation event of the operation."""
 
     __tablename__ = "evaluations"
+    # A second evaluation of the same kind at the same time is a repeated submit.
+    __table_args__ = (
+        UniqueConstraint(
+            "operation_id", "kind", "held_at", name="uq_evaluations_operation_kind_held_at"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)

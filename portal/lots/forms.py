@@ -1,7 +1,6 @@
 """Forms of the market lots area: filters of the list, a lot, and the CSV import."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -17,6 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import REQUIRED
 from portal.core.errors import RuleError
+from portal.core.forms import PortalForm
 from portal.lots.models import Category, MarketLot
 from portal.lots.services import YEAR_MAX, YEAR_MIN, parse_rome_codes
 
@@ -42,7 +42,7 @@ def _values(field) -> set:
     return {choice.value for choice in field.choices}
 
 
-class LotFilterForm(FlaskForm):
+class LotFilterForm(PortalForm):
     """The list's filters, read from the query string (GET: no CSRF token)."""
 
     class Meta:
@@ -94,7 +94,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class LotForm(FlaskForm):
+class LotForm(PortalForm):
     """A market lot, as the Région creates or edits it."""
 
     number = StringField(_l("Numéro du lot"), validators=[DataRequired(REQUIRED), Length(max=30)])
@@ -181,7 +181,7 @@ class LotForm(FlaskForm):
         }
 
 
-class ImportLotsForm(FlaskForm):
+class ImportLotsForm(PortalForm):
     """The CSV file of the market's lots."""
 
     file = FileField(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from portal.accounts.models import Organisation, OrgKind, Territory, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.text import clean_text
 from portal.extensions import db
 from portal.lots.models import Category, LotTrade, MarketLot, lot_territories
 
@@ -39,6 +40,9 @@ CATEGORY_BY_LABEL = {
     "se former au metier de": Category.SE_FORMER,
     "se former au métier de": Category.SE_FORMER,
     "se_former": Category.SE_FORMER,
+    "autre session de formation": Category.OTHER,
+    "autre": Category.OTHER,
+    "other": Category.OTHER,
 }
 
 
@@ -140,9 +144,10 @@ class ImportReport:
 
 
 def _decode(raw: bytes) -> str:
+    """The file's text, cleaned like a typed multi-line field (see portal/core/text.py)."""
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return raw.decode(encoding)
+            return clean_text(raw.decode(encoding), multiline=True)
         except UnicodeDecodeError:
             continue
     raise RuleError(_("Le fichier n'est ni en UTF-8 ni en Windows-1252."))

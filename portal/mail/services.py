@@ -1,4 +1,9 @@
-"""Queue e-mails in the outbox and deliver them over SMTP, never losing one."""
+"""Queue e-mails in the outbox and deliver them over SMTP, never losing one.
+
+One message that cannot be built (a header holding a line break, stored before subjects
+were cleaned) is marked failed with its reason and the others still leave: a poisoned
+message must never block the queue behind it.
+"""
 
 import smtplib
 import ssl
@@ -8,14 +13,22 @@ from email.utils import make_msgid
 from flask import current_app, g
 from sqlalchemy import select, update
 
+from portal.core.text import clean_line, clean_text
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 
 
 def queue_mail(recipient: str, subject: str, body: str) -> OutboxMessage:
-    """Store an e-mail in the outbox; it is sent after the request, or by ``flask mail send``."""
-    message = OutboxMessage(recipient=recipient, subject=subject, body=body)
+    """Store an e-mail in the outbox; it is sent after the request, or by ``flask mail send``.
+
+    The subject is one line (a title typed with a line break would break the header).
+    """
+    message = OutboxMessage(
+        recipient=clean_line(recipient).strip(),
+        subject=clean_line(subject)[:250],
+        body=clean_text(body, multiline=True),
+    )
     db.session.add(message)
     db.session.flush()
     g.setdefault("queued_mail_ids", []).append(message.id)
@@ -26,15 +39,28 @@ def smtp_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def _deliver(message: OutboxMessage) -> None:
+class MessageError(Exception):
+    """An outbox message that cannot be turned into an e-mail (its cause is chained)."""
+
+
+def build_email(message: OutboxMessage) -> EmailMessage:
+    """The e-mail of an outbox message; raises ``MessageError`` when it cannot be one."""
+    try:
+        email = EmailMessage()
+        email["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+        email["To"] = message.recipient
+        # Cleaned again: messages queued before subjects were cleaned may hold a line break.
+        email["Subject"] = clean_line(message.subject)
+        email["Message-ID"] = make_msgid(domain="portail-defi")
+        # Quoted-printable keeps accents 7-bit clean for servers without 8BITMIME.
+        email.set_content(message.body, cte="quoted-printable")
+    except (ValueError, TypeError) as exc:  # e.g. a header with a line break, a lone surrogate
+        raise MessageError(str(exc)) from exc
+    return email
+
+
+def _deliver(email: EmailMessage) -> None:
     cfg = current_app.config
-    email = EmailMessage()
-    email["From"] = cfg["MAIL_DEFAULT_SENDER"]
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain="portail-defi")
-    # Quoted-printable keeps accents 7-bit clean for servers without 8BITMIME.
-    email.set_content(message.body, cte="quoted-printable")
     timeout = cfg["MAIL_TIMEOUT"]
     if cfg["MAIL_USE_SSL"]:
         smtp = smtplib.SMTP_SSL(
@@ -78,7 +104,10 @@ def send_pending(ids: list[int] | None = None, limit: int = 200) -> tuple[int, i
         if not claimed:
             continue
         try:
-            _deliver(message)
+            _deliver(build_email(message))
+        except MessageError as exc:
+            message.last_error = f"Cannot build the message: {exc.__cause__!r}"[:500]
+            failed += 1
         except (OSError, smtplib.SMTPException) as exc:
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]
             failed += 1

@@ -1,8 +1,15 @@
-"""The demo outbox: lets a newcomer follow invitation links without a mail server."""
+"""The demo outbox: lets a newcomer follow invitation links without a mail server.
+
+Only in demo mode, never in production, and only for someone logged in: each person reads
+the e-mails sent to them, the Région's admins read them all. Anyone else could otherwise
+follow a stranger's password reset link.
+"""
 
 from flask import abort, current_app, render_template
-from sqlalchemy import select
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
+from portal.accounts.access import is_region_admin
 from portal.core.demo_state import demo_mode
 from portal.extensions import db
 from portal.mail import bp
@@ -10,11 +17,14 @@ from portal.mail.models import OutboxMessage
 
 
 @bp.get("/demo/courriels")
+@login_required
 def outbox():
-    """List the last e-mails of the outbox; only in demo mode, never in production."""
+    """The last e-mails of the outbox addressed to the user (all of them for a Région admin)."""
     if not demo_mode() or current_app.config["PORTAL_ENV"] == "production":
         abort(404)
-    messages = db.session.scalars(
-        select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100)
-    ).all()
-    return render_template("mail/outbox.html", messages=messages)
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(100)
+    everyone = is_region_admin()
+    if not everyone:
+        query = query.where(func.lower(OutboxMessage.recipient) == current_user.email.lower())
+    messages = db.session.scalars(query).all()
+    return render_template("mail/outbox.html", messages=messages, everyone=everyone)

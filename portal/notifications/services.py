@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
-from portal.accounts.services import absolute_url
+from portal.core.urls import absolute_url, site_path
 from portal.extensions import db
 from portal.mail.services import queue_mail
 from portal.notifications.models import Notification
@@ -20,8 +20,12 @@ def notify(
     email_subject: str | None = None,
     **url_values,
 ) -> list[Notification]:
-    """Create an in-app notification for each user and, with ``email_subject``, an e-mail."""
-    link = absolute_url(endpoint, **url_values) if endpoint else ""
+    """Create an in-app notification for each user and, with ``email_subject``, an e-mail.
+
+    The notification links to a path of this site; the e-mail, to PUBLIC_URL.
+    """
+    link = site_path(endpoint, **url_values) if endpoint else ""
+    mail_link = absolute_url(endpoint, **url_values) if endpoint else ""
     notes = []
     seen = set()
     for user in users:
@@ -38,12 +42,17 @@ def notify(
         db.session.add(note)
         notes.append(note)
         if email_subject:
-            body = _("Bonjour %(name)s,\n\n%(message)s\n", name=user.first_name, message=message)
-            if link:
-                body += "\n" + _("Pour agir : %(link)s", link=link) + "\n"
-            queue_mail(user.email, email_subject, body)
+            queue_mail(user.email, email_subject, email_body(user, message, mail_link))
     db.session.flush()
     return notes
+
+
+def email_body(user: User, message: str, link: str = "") -> str:
+    """The e-mail copy of a notification: a greeting, the message, where to act."""
+    body = _("Bonjour %(name)s,\n\n%(message)s\n", name=user.first_name, message=message)
+    if link:
+        body += "\n" + _("Pour agir : %(link)s", link=link) + "\n"
+    return body
 
 
 def region_admins() -> list[User]:

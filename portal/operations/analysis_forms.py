@@ -1,12 +1,12 @@
 """Forms of the needs analysis: positions, an employer's needs, publics and diagnosis."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.accounts.forms import REQUIRED
+from portal.core.forms import PortalForm
 from portal.operations.forms import MultiCheckboxField, RomeCode
 from portal.operations.models import ContractType
 from portal.operations.needs import BARRIERS, TARGET_PUBLICS
@@ -23,7 +23,7 @@ def _text(label) -> TextAreaField:
     return TextAreaField(label, validators=[Length(max=TEXT_MAX)])
 
 
-class PositionForm(FlaskForm):
+class PositionForm(PortalForm):
     """One line of positions an employer promises to fill."""
 
     job_title = StringField(
@@ -47,7 +47,7 @@ class PositionForm(FlaskForm):
     planned_start = DateField(_l("Embauche prévue le (facultatif)"), validators=[Optional()])
 
 
-class EmployerNeedForm(FlaskForm):
+class EmployerNeedForm(PortalForm):
     """Skills, constraints and what the employer's technical platform can host."""
 
     skills = _text(_l("Compétences attendues"))
@@ -58,7 +58,7 @@ class EmployerNeedForm(FlaskForm):
     technical_platform = _text(_l("Ce qui peut se faire sur le plateau technique de l'entreprise"))
 
 
-class AnalysisForm(FlaskForm):
+class AnalysisForm(PortalForm):
     """Public needs, the territorial diagnosis and the desirable adaptations."""
 
     target_publics = MultiCheckboxField(
@@ -76,7 +76,7 @@ class AnalysisForm(FlaskForm):
     adaptations = _text(_l("Adaptations souhaitables"))
 
 
-class FigureForm(FlaskForm):
+class FigureForm(PortalForm):
     """A key figure of the territorial diagnosis."""
 
     label = StringField(_l("Indicateur"), validators=[DataRequired(REQUIRED), Length(max=200)])
@@ -84,7 +84,7 @@ class FigureForm(FlaskForm):
     source = StringField(_l("Source (facultatif)"), validators=[Length(max=250)])
 
 
-class AnswerAnalysisForm(FlaskForm):
+class AnswerAnalysisForm(PortalForm):
     """The Région acknowledges the analysis and comments on the proposed adaptations."""
 
     answer = TextAreaField(

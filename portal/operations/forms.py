@@ -3,7 +3,6 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
@@ -21,6 +20,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
+from portal.core.forms import PortalForm
 from portal.core.validators import EmailAddress
 from portal.lots.models import Category
 from portal.operations.models import ParticipantRole, Status
@@ -57,7 +57,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class NewOrganisationForm(FlaskForm):
+class NewOrganisationForm(PortalForm):
     """A new organisation invited by e-mail with its first admin (sub-form, no CSRF)."""
 
     class Meta:
@@ -79,7 +79,7 @@ class NewOrganisationForm(FlaskForm):
             raise ValidationError(_l("Indiquez à la fois le nom et l'adresse électronique."))
 
 
-class ReportNeedForm(FlaskForm):
+class ReportNeedForm(PortalForm):
     title = StringField(
         _l("Intitulé du besoin (métier visé)"),
         validators=[DataRequired(REQUIRED), Length(max=200)],
@@ -115,7 +115,7 @@ class ReportNeedForm(FlaskForm):
         self.employer_ids.choices = [(e.id, e.name) for e in employers]
 
 
-class OperationForm(FlaskForm):
+class OperationForm(PortalForm):
     title = StringField(_l("Intitulé"), validators=[DataRequired(REQUIRED), Length(max=200)])
     trades = StringField(_l("Métiers et postes concernés"), validators=[Length(max=300)])
     desired_start = DateField(_l("Démarrage souhaité"), validators=[Optional()])
@@ -156,11 +156,11 @@ class OperationForm(FlaskForm):
             raise ValidationError(_l("Indiquez aussi l'intitulé de la certification."))
 
 
-class AcknowledgeForm(FlaskForm):
+class AcknowledgeForm(PortalForm):
     comment = TextAreaField(_l("Commentaire (facultatif)"), validators=[Length(max=2000)])
 
 
-class FrefForm(FlaskForm):
+class FrefForm(PortalForm):
     reference = StringField(
         _l("Référence de la consultation FREF"),
         validators=[DataRequired(REQUIRED), Length(max=60)],
@@ -172,11 +172,11 @@ class FrefForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PortalForm):
     reason = TextAreaField(_l("Motif"), validators=[DataRequired(REQUIRED), Length(max=2000)])
 
 
-class AdvanceForm(FlaskForm):
+class AdvanceForm(PortalForm):
     target = HiddenField(validators=[DataRequired()])
 
     def target_status(self) -> Status | None:
@@ -191,7 +191,7 @@ PARTICIPANT_ROLES = [
 ]
 
 
-class AddParticipantForm(FlaskForm):
+class AddParticipantForm(PortalForm):
     organisation_id = SelectField(
         _l("Organisation"), coerce=_int_or_none, validators=[DataRequired(REQUIRED)]
     )
@@ -202,7 +202,7 @@ class AddParticipantForm(FlaskForm):
     )
 
 
-class InviteOrganisationForm(FlaskForm):
+class InviteOrganisationForm(PortalForm):
     name = StringField(
         _l("Nom de l'organisation"), validators=[DataRequired(REQUIRED), Length(max=200)]
     )

@@ -16,9 +16,11 @@ from portal.conventions.services import (
     void_for_cancellation,
 )
 from portal.core.errors import RuleError
-from portal.design.services import design_for, design_problems, start_design
+from portal.core.locking import lock
+from portal.design.services import design_for, design_problems
+from portal.design.start import start_design
 from portal.followup.services import exit_problems
-from portal.operations.events import log_event
+from portal.operations.events import log_event, tell_region
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (
     Guard,
@@ -69,6 +71,7 @@ def can_cancel(operation: Operation) -> bool:
 
 def advance(operation: Operation, target: Status, *, by: User, org: Organisation) -> None:
     """Move the operation to ``target`` if the transition's guard is satisfied."""
+    lock(operation)
     unmet = unmet_conditions(operation, target)
     if unmet:
         raise RuleError(" ".join(unmet))
@@ -85,6 +88,7 @@ def advance(operation: Operation, target: Status, *, by: User, org: Organisation
 
 def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
     """Cancel an operation that is not closed, with a reason."""
+    lock(operation)
     if not can_cancel(operation):
         raise RuleError(_("Une opération close ou déjà annulée ne peut pas être annulée."))
     if not reason.strip():
@@ -92,5 +96,23 @@ def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) ->
     previous = operation.status
     operation.status = Status.CANCELLED
     operation.cancel_reason = reason.strip()
-    log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
+    # Before the timeline event: its audit record takes the chain's lock, which a signer
+    # holding the version's lock waits for (a deadlock on PostgreSQL the other way round).
     void_for_cancellation(operation, by=by, org=org)
+    log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
+    tell_region(
+        operation.territory,
+        kind="cancelled",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s annule l'opération « %(title)s » (étape « %(step)s ») : %(reason)s",
+            org=org.name,
+            title=operation.title,
+            step=previous.title,
+            reason=reason.strip(),
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI annulée : %(title)s", title=operation.title),
+    )

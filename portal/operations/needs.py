@@ -8,10 +8,11 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
-from portal.operations.events import log_event, referents_for
+from portal.operations.events import log_event, tell_region
 from portal.operations.models import (
     DiagnosisFigure,
     EmployerNeed,
@@ -202,6 +203,7 @@ def remove_figure(figure: DiagnosisFigure, *, by: User, org: Organisation) -> No
 
 def send_analysis(analysis: NeedsAnalysis, *, by: User, org: Organisation) -> None:
     """The organisme sends the analysis and its proposed adaptations to the Région."""
+    lock(analysis)
     operation = analysis.operation
     _check_editable(operation)
     if org.kind != OrgKind.PROVIDER or operation.provider_id != org.id:
@@ -213,8 +215,8 @@ def send_analysis(analysis: NeedsAnalysis, *, by: User, org: Organisation) -> No
     analysis.sent_at = utcnow()
     analysis.sent_by = by
     log_event(operation, "analysis_sent", by=by, org=org)
-    notify(
-        referents_for(operation.territory),
+    tell_region(
+        operation.territory,
         kind="analysis_sent",
         operation=operation,
         message=_(
@@ -231,6 +233,7 @@ def send_analysis(analysis: NeedsAnalysis, *, by: User, org: Organisation) -> No
 
 def answer_analysis(analysis: NeedsAnalysis, answer: str, *, by: User, org: Organisation) -> None:
     """The Région acknowledges the analysis and comments on the proposed adaptations."""
+    lock(analysis)
     operation = analysis.operation
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région répond à l'analyse transmise."))

@@ -7,15 +7,17 @@ flush and never commit.
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrgKind, PartnerType, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
 from portal.notifications.services import notify, organisation_members
-from portal.operations.events import log_event, referents_for, region_organisation
+from portal.operations.events import log_event, region_organisation, tell_region
 from portal.operations.models import (
     Funding,
     Operation,
@@ -62,8 +64,8 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
             period=lot.period_label,
             holder=lot.holder.name,
         )
-        notify(
-            referents_for(territory),
+        tell_region(
+            territory,
             kind="exclusivity_refused",
             message=_(
                 "%(org)s a signalé un besoin « %(title)s » (bassin de %(territory)s) couvert par "
@@ -113,7 +115,9 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
     for employer in data.get("employers", []):
         _add_participant(operation, employer, ParticipantRole.EMPLOYER, by=by)
     for name, email in data.get("new_employers", []):
-        invite_new_organisation(operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org)
+        invite_new_organisation(
+            operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org, later=False
+        )
     log_event(
         operation,
         "need_reported",
@@ -122,8 +126,8 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         funding=funding.value,
         lot=lot.number if lot else None,
     )
-    notify(
-        referents_for(territory),
+    tell_region(
+        territory,
         kind="need_reported",
         operation=operation,
         message=_(
@@ -145,6 +149,7 @@ def acknowledge_need(operation: Operation, *, by: User, org: Organisation, comme
     """The Région acknowledges the reported need (accusé de réception)."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région accuse réception d'un besoin."))
+    lock(operation)
     if operation.acknowledged_at is not None:
         raise RuleError(_("La Région a déjà accusé réception de ce besoin."))
     operation.acknowledged_at = utcnow()
@@ -176,6 +181,7 @@ def launch_fref(
     """Outside any lot, the Région opens a FREF consultation and records the chosen organisme."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide d'une consultation FREF."))
+    lock(operation)
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if provider.kind != OrgKind.PROVIDER:
@@ -217,6 +223,7 @@ def decline_need(operation: Operation, *, reason: str, by: User, org: Organisati
     """Outside any lot, the Région declines the need, with a reason."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide des besoins hors marché."))
+    lock(operation)
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if not reason.strip():
@@ -329,7 +336,32 @@ def add_participant(
         operation_id=operation.id,
         email_subject=_("Opération DEFI : %(title)s", title=operation.title),
     )
+    _tell_region_of_participant(operation, organisation, role, by=by, org=org)
     return participant
+
+
+def _tell_region_of_participant(operation, organisation, role, *, by: User, org: Organisation):
+    """An employer or partner mobilised after the need was reported: the Région is told."""
+    tell_region(
+        operation.territory,
+        kind="participant_added_later",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s associe %(participant)s à l'opération « %(title)s » (%(role)s).",
+            org=org.name,
+            participant=organisation.name,
+            title=operation.title,
+            role=role.title,
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_(
+            "Opération DEFI « %(title)s » : %(participant)s associé·e",
+            title=operation.title,
+            participant=organisation.name,
+        ),
+    )
 
 
 def invite_new_organisation(
@@ -340,8 +372,13 @@ def invite_new_organisation(
     *,
     by: User,
     org: Organisation,
+    later: bool = True,
 ) -> Participant:
-    """Create a not-yet-registered organisation, invite its first admin, add it to the operation."""
+    """Create a not-yet-registered organisation, invite its first admin, add it to the operation.
+
+    ``later``: added after the need was reported, so the Région is told (the report's own
+    notice names the employers it brings).
+    """
     _check_can_change_participants(operation)
     kind = OrgKind.EMPLOYER if role == ParticipantRole.EMPLOYER else OrgKind.PARTNER
     existing = db.session.scalar(
@@ -372,7 +409,7 @@ def invite_new_organisation(
         name=organisation.name,
         via_operation=operation.id,
     )
-    accounts.invite(email, organisation, by=by, is_admin=True)
+    invitations.invite(email, organisation, by=by, is_admin=True)
     participant = _add_participant(operation, organisation, role, by=by)
     db.session.flush()
     log_event(
@@ -384,6 +421,8 @@ def invite_new_organisation(
         role=role.value,
         email=accounts.normalize_email(email),
     )
+    if later:
+        _tell_region_of_participant(operation, organisation, role, by=by, org=org)
     return participant
 
 
@@ -407,4 +446,24 @@ def withdraw_participant(
         org=org,
         participant=participant.organisation.name,
         reason=reason.strip(),
+    )
+    tell_region(
+        operation.territory,
+        kind="participant_withdrawn",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s retire %(participant)s de l'opération « %(title)s » : %(reason)s",
+            org=org.name,
+            participant=participant.organisation.name,
+            title=operation.title,
+            reason=reason.strip() or _("motif non précisé"),
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_(
+            "Opération DEFI « %(title)s » : retrait de %(participant)s",
+            title=operation.title,
+            participant=participant.organisation.name,
+        ),
     )

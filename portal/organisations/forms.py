@@ -1,24 +1,26 @@
 """Forms for organisations, their members and the Région's territories."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
 from portal.accounts.models import ORG_KIND_TITLES, PARTNER_TYPE_TITLES, OrgKind, PartnerType
+from portal.core.forms import PortalForm
 from portal.core.validators import EmailAddress, FrenchPostalCode, Phone, Siret
 
 
-class InviteMemberForm(FlaskForm):
+class InviteMemberForm(PortalForm):
     email = EmailField(
         _l("Adresse électronique de la personne invitée"),
         validators=[DataRequired(REQUIRED), EmailAddress(EMAIL_INVALID)],
     )
     is_admin = BooleanField(_l("Administrateur·rice de l'organisation"))
+    # Shown for an employer only: its tutors follow the trainees it hosts in immersion.
+    is_tutor = BooleanField(_l("Tuteur·rice (accompagne les stagiaires en immersion)"))
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(PortalForm):
     kind = SelectField(
         _l("Type d'organisation"),
         choices=[SelectChoice(k.value, label) for k, label in ORG_KIND_TITLES.items()],
@@ -69,7 +71,7 @@ class OrganisationForm(FlaskForm):
         }
 
 
-class TerritoryForm(FlaskForm):
+class TerritoryForm(PortalForm):
     code = StringField(
         _l("Code"),
         validators=[

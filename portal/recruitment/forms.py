@@ -5,13 +5,11 @@ of the bulk form (a sub-form without its own CSRF token). A bulk row left blank 
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     SelectChoice,
@@ -30,6 +28,7 @@ from wtforms.validators import (
 )
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
+from portal.core.forms import PortalForm, PortalSubForm
 from portal.core.validators import EmailAddress, Phone
 from portal.operations.needs import TARGET_PUBLICS
 from portal.recruitment import rules
@@ -121,14 +120,14 @@ class TraineeFields:
         }
 
 
-class TraineeForm(TraineeFields, FlaskForm):
+class TraineeForm(TraineeFields, PortalForm):
     """The trainee's record, edited by the organisme porteur."""
 
     last_name = StringField(_l("Nom"), validators=[DataRequired(REQUIRED), Length(max=100)])
     first_name = StringField(_l("Prénom"), validators=[DataRequired(REQUIRED), Length(max=100)])
 
 
-class TraineeRowForm(TraineeFields, Form):
+class TraineeRowForm(TraineeFields, PortalSubForm):
     """One candidate of the bulk form (the CSRF token is the parent's)."""
 
     TYPED = ("last_name", "first_name", "email", "phone", "birth_year")
@@ -139,7 +138,7 @@ class TraineeRowForm(TraineeFields, Form):
         return not any((self[name].raw_data or [""])[0].strip() for name in self.TYPED)
 
 
-class BulkTraineesForm(FlaskForm):
+class BulkTraineesForm(PortalForm):
     """Several candidates at once; blank rows are skipped."""
 
     rows = FieldList(FormField(TraineeRowForm), min_entries=BULK_ROWS, max_entries=BULK_MAX_ROWS)
@@ -160,7 +159,7 @@ class BulkTraineesForm(FlaskForm):
         return ok
 
 
-class StatusForm(FlaskForm):
+class StatusForm(PortalForm):
     """Change a trainee's status; leaving the training needs its date and reason."""
 
     # Any status may be posted: the service refuses a change with the rule's French reason.
@@ -195,7 +194,7 @@ class StatusForm(FlaskForm):
             return None
 
 
-class MatchForm(FlaskForm):
+class MatchForm(PortalForm):
     """Place the trainee on an open promise."""
 
     # A promise taken meanwhile is refused by the service, with its French reason.
@@ -215,7 +214,7 @@ class MatchForm(FlaskForm):
         ]
 
 
-class ImportTraineesForm(FlaskForm):
+class ImportTraineesForm(PortalForm):
     """A CSV file of candidates."""
 
     file = FileField(
@@ -227,7 +226,7 @@ class ImportTraineesForm(FlaskForm):
     )
 
 
-class EarlyStartForm(FlaskForm):
+class EarlyStartForm(PortalForm):
     """The decision to start the training before the session's date, with its reason."""
 
     reason = TextAreaField(
@@ -236,7 +235,7 @@ class EarlyStartForm(FlaskForm):
     )
 
 
-class StatusFilterForm(Form):
+class StatusFilterForm(PortalSubForm):
     """The status filter of the trainees list (GET, no CSRF)."""
 
     statut = SelectField(

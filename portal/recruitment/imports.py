@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
+from portal.core.text import clean_text
 from portal.extensions import db
 from portal.operations.models import Operation
 from portal.operations.needs import TARGET_PUBLICS
@@ -74,9 +75,10 @@ class _Semicolon(csv.excel):
 
 
 def _decode(raw: bytes) -> str:
+    """The file's text, cleaned like a typed multi-line field (see portal/core/text.py)."""
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return raw.decode(encoding)
+            return clean_text(raw.decode(encoding), multiline=True)
         except UnicodeDecodeError:
             continue
     raise RuleError(_("Le fichier n'est ni en UTF-8 ni en Windows-1252."))

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -100,6 +101,15 @@ class Trainee(db.Model):
             "birth_year IS NULL OR (birth_year >= 1940 AND birth_year <= 2015)", name="birth_year"
         ),
         Index("ix_trainees_operation_status", "operation_id", "status"),
+        # One candidacy per e-mail address in an operation (addresses are stored lowercase).
+        Index(
+            "uq_trainees_operation_email",
+            "operation_id",
+            "email",
+            unique=True,
+            sqlite_where=text("email <> ''"),
+            postgresql_where=text("email <> ''"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

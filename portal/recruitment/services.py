@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
@@ -198,7 +199,9 @@ def add_trainees(
 
     ``rows``: dicts of ``TRAINEE_FIELDS`` (``prescriber_id`` an id, ``public_category`` a
     key of ``TARGET_PUBLICS`` or ""). ``source``: "form" or "csv", for the timeline.
+    The operation's lock makes a repeated submit wait, then find its rows recorded.
     """
+    lock(operation)
     check_can_record(operation, org)
     if not rows:
         raise RuleError(_("Saisissez au moins un·e candidat·e."))
@@ -266,6 +269,7 @@ def change_status(
 ) -> list[str]:
     """Move a trainee to ``target`` along ``rules.TRANSITIONS``; an exit needs its date and
     reason. Returns French notes (a promise freed by the change)."""
+    lock(trainee)
     operation = trainee.operation
     _check_carrier(operation, org)
     refused = rules.refusal(
@@ -327,6 +331,7 @@ def change_status(
 def match_trainee(trainee: Trainee, promise: JobPromise, *, by: User, org: Organisation) -> None:
     """Place a retained trainee on a promise: one promise, one trainee (the database refuses
     a second one, even when two people match at the same moment)."""
+    lock(trainee)
     operation = trainee.operation
     _check_carrier(operation, org)
     _check_recording(operation)
@@ -385,6 +390,7 @@ def match_trainee(trainee: Trainee, promise: JobPromise, *, by: User, org: Organ
 
 def unmatch_trainee(trainee: Trainee, *, by: User, org: Organisation) -> JobPromise:
     """Take a trainee off their promise, which is open again."""
+    lock(trainee)
     _check_carrier(trainee.operation, org)
     _check_recording(trainee.operation)
     promise = trainee.promise

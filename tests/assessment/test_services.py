@@ -9,6 +9,7 @@ from portal.assessment import services
 from portal.assessment.models import AssessmentStatus, Bonus, BonusStatus
 from portal.audit.models import AuditEvent
 from portal.core.errors import RuleError
+from portal.design import comments as design_comments
 from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.design.services import design_for
@@ -261,7 +262,7 @@ def test_closing_with_a_granted_prime_then_the_operation_is_read_only(world):
     )
     assert not design_services.is_open_for_edit(world.operation, SectionKey.EVAL_WORKED)
     section = design_for(world.operation).section(SectionKey.EVAL_WORKED)
-    assert closed in refused(design_services.add_comment, section, "Encore ?", by=user, org=org)
+    assert closed in refused(design_comments.add_comment, section, "Encore ?", by=user, org=org)
     # The follow-up's answers, exits and outcomes are refused too (their own rule).
     milestone = milestone_of(world.alice, "m3")
     values = {"situation": "cdi", "contacted_on": TODAY, "channel": "phone"}

@@ -12,19 +12,9 @@ from sqlalchemy import select
 from portal.assessment.models import Assessment, AssessmentStatus, Bonus, BonusStatus
 from portal.extensions import db
 from tests.assessment.factories import TEXTS, Evaluated
-from tests.conftest import HTMX
-from tests.followup.conftest import as_user
 from tests.followup.factories import OUTSIDER
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    OF_B,
-    PARTNER,
-    REFERENT,
-    REGION_ADMIN,
-    committed,
-    text,
-)
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REFERENT, REGION_ADMIN
+from tests.support import HTMX, committed, login_as, text
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -71,7 +61,7 @@ def bonus_of(app, site) -> Bonus | None:
 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN, REFERENT, EMPLOYER, PARTNER])
 def test_participants_read_the_page_and_the_docx(client, site, email):
-    as_user(client, email)
+    login_as(client, email)
     page = client.get(site.base)
     assert page.status_code == 200
     body = text(page)
@@ -85,15 +75,33 @@ def test_participants_read_the_page_and_the_docx(client, site, email):
 
 @pytest.mark.parametrize("email", [OF_B, OUTSIDER])
 def test_other_organisations_get_404(client, site, email):
-    as_user(client, email)
+    login_as(client, email)
     assert client.get(site.base).status_code == 404
     assert client.get(f"{site.base}/document.docx").status_code == 404
     assert client.post(f"{site.base}/soumission").status_code == 404
     assert client.post(f"{site.base}/prime", data={"justification": "x"}).status_code == 404
 
 
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_employer_may_not_submit_the_evaluation(app, client, htmx):
+    site = build(app, written=True)
+    login_as(client, EMPLOYER)
+    response = client.post(f"{site.base}/soumission", headers=HTMX if htmx else {})
+    assert response.status_code == 403
+    assert assessment_of(app, site).status == AssessmentStatus.DRAFT
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_an_employer_may_not_withdraw_the_prime_request(app, client, htmx):
+    site = build(app, written=True, submitted=True, bonus=True)
+    login_as(client, EMPLOYER)
+    response = client.post(f"{site.base}/prime/retrait", headers=HTMX if htmx else {})
+    assert response.status_code == 403
+    assert bonus_of(app, site).status == BonusStatus.REQUESTED
+
+
 def test_htmx_gets_the_state_widget_only(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(site.base, headers=HTMX)
     body = text(response)
     assert body.lstrip().startswith("<") and 'id="assessment-status"' in body
@@ -102,7 +110,7 @@ def test_htmx_gets_the_state_widget_only(client, site):
 
 
 def test_the_operation_page_shows_the_card(client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     body = text(client.get(f"/operations/{site.operation}"))
     assert "Évaluation et prime DEFI" in body and "non demandée" in body
 
@@ -112,9 +120,9 @@ def test_the_operation_page_shows_the_card(client, site):
 
 def test_the_carrier_opens_the_evaluation(app, client):
     site = build(app, opened=False)
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.post(f"{site.base}/ouverture").status_code == 403
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"{site.base}/ouverture", headers=HTMX)
     assert response.status_code == 200
     assert "Évaluation ouverte" in text(response)
@@ -124,7 +132,7 @@ def test_the_carrier_opens_the_evaluation(app, client):
 
 
 def test_a_part_is_written_through_the_design_routes(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     section = f"/operations/{site.operation}/conception/eval_worked"
     edit = client.get(f"{section}/modification")
     assert edit.status_code == 200
@@ -137,14 +145,14 @@ def test_a_part_is_written_through_the_design_routes(app, client, site):
 
 
 def test_employers_comment_but_do_not_write(app, client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     section = f"/operations/{site.operation}/conception/eval_worked"
     response = client.post(section, data={"eval_worked-text": "Non.", "base_version": "1"})
     assert response.status_code == 403
 
 
 def test_submission_waits_for_the_written_parts(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"{site.base}/soumission", headers=HTMX)
     assert response.status_code == 422
     assert "Parties à rédiger" in text(response)
@@ -156,15 +164,15 @@ def test_submission_waits_for_the_written_parts(app, client, site):
 
 def test_submit_then_the_region_sends_back_then_accepts(app, client):
     site = build(app, written=True)
-    as_user(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     assert client.post(f"{site.base}/soumission").status_code == 403
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"{site.base}/soumission")
     assert response.status_code == 303
     assert assessment_of(app, site).status == AssessmentStatus.SUBMITTED
     accept = {"evaluation-decision": "accept"}
     assert client.post(f"{site.base}/decision", data=accept).status_code == 403
-    as_user(client, REFERENT)
+    login_as(client, REFERENT)
     no_comment = {"evaluation-decision": "send_back"}
     missing = client.post(f"{site.base}/decision", data=no_comment, headers=HTMX)
     assert missing.status_code == 422
@@ -172,17 +180,17 @@ def test_submit_then_the_region_sends_back_then_accepts(app, client):
     back = {"evaluation-decision": "send_back", "evaluation-comment": "Précisez les difficultés."}
     assert client.post(f"{site.base}/decision", data=back, headers=HTMX).status_code == 200
     assert assessment_of(app, site).status == AssessmentStatus.CHANGES_REQUESTED
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     assert "Précisez les difficultés." in text(client.get(site.base))
     assert client.post(f"{site.base}/soumission").status_code == 303
-    as_user(client, REFERENT)
+    login_as(client, REFERENT)
     client.post(f"{site.base}/decision", data=accept)
     assert assessment_of(app, site).status == AssessmentStatus.ACCEPTED
 
 
 def test_a_decision_without_choice_is_a_form_error(app, client):
     site = build(app, written=True, submitted=True)
-    as_user(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(f"{site.base}/decision", data={})
     assert response.status_code == 422
     assert "Choisissez une décision." in text(response)
@@ -192,16 +200,16 @@ def test_a_decision_without_choice_is_a_form_error(app, client):
 
 
 def test_the_carrier_requests_and_the_region_grants(app, client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.post(f"{site.base}/prime", data={"justification": "x"}).status_code == 403
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     empty = client.post(f"{site.base}/prime", data={"justification": ""}, headers=HTMX)
     assert empty.status_code == 422 and "Justifiez la demande." in text(empty)
     data = {"justification": "Plateau technique de l'employeur."}
     assert client.post(f"{site.base}/prime", data=data).status_code == 303
     grant_only = {"prime-decision": "grant"}
     assert client.post(f"{site.base}/prime/decision", data=grant_only).status_code == 403
-    as_user(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     no_amount = client.post(f"{site.base}/prime/decision", data={"prime-decision": "grant"})
     assert no_amount.status_code == 422
     assert "supérieur à zéro" in text(no_amount)
@@ -214,14 +222,14 @@ def test_the_carrier_requests_and_the_region_grants(app, client, site):
     bonus = bonus_of(app, site)
     assert (bonus.status, bonus.amount_euros) == (BonusStatus.GRANTED, 2500)
     # Employers see the decision, not the justification.
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     body = text(client.get(site.base))
     assert "2500 €" in body and "Plateau technique" not in body
 
 
 def test_the_carrier_withdraws_its_request(app, client):
     site = build(app, bonus=True)
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"{site.base}/prime/retrait", headers=HTMX)
     assert response.status_code == 200 and "retirée" in text(response)
     assert bonus_of(app, site).status == BonusStatus.WITHDRAWN
@@ -229,7 +237,7 @@ def test_the_carrier_withdraws_its_request(app, client):
 
 def test_a_refusal_without_reason_keeps_the_form(app, client):
     site = build(app, bonus=True)
-    as_user(client, REFERENT)
+    login_as(client, REFERENT)
     response = client.post(f"{site.base}/prime/decision", data={"prime-decision": "refuse"})
     assert response.status_code == 422
     assert "Indiquez le motif du refus." in text(response)
@@ -252,7 +260,7 @@ def test_a_refusal_without_reason_keeps_the_form(app, client):
 )
 def test_posts_without_csrf_are_refused(app, client, path, data):
     site = build(app, written=True, submitted=True, bonus=True)
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"{site.base}{path}", data=data, csrf=False)
     assert response.status_code in (400, 422)
     assert assessment_of(app, site).status == AssessmentStatus.SUBMITTED
@@ -261,7 +269,7 @@ def test_posts_without_csrf_are_refused(app, client, path, data):
 
 def test_the_docx_holds_the_tables_the_parts_and_the_prime(app, client):
     site = build(app, written=True, submitted=True, bonus=True)
-    as_user(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     client.post(f"{site.base}/decision", data={"evaluation-decision": "accept"})
     grant = {"prime-decision": "grant", "prime-amount_euros": "3000"}
     client.post(f"{site.base}/prime/decision", data=grant)

@@ -15,13 +15,18 @@ from playwright.sync_api import Page, expect
 from portal.design.models import SectionKey
 from portal.extensions import db
 from tests.assessment.factories import TEXTS, Evaluated
-from tests.browser.conftest import check_a11y, visit
-from tests.browser.test_journeys import expect_same_document, mark_document
-from tests.browser.test_recruitment_journey import browsers, card, flash, heading, logged_in
+from tests.browser.support import (
+    card,
+    check_a11y,
+    expect_same_document,
+    flash,
+    heading,
+    logged_in,
+    mark_document,
+    visit,
+)
 
 pytestmark = pytest.mark.browser
-
-__all__ = ["browsers"]  # the fixture, imported for this module's tests
 
 
 @dataclass

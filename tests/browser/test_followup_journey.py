@@ -16,14 +16,19 @@ from playwright.sync_api import Page, expect
 
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.browser.conftest import check_a11y, visit
-from tests.browser.test_journeys import expect_same_document, mark_document
-from tests.browser.test_recruitment_journey import browsers, card, flash, heading, logged_in
+from tests.browser.support import (
+    card,
+    check_a11y,
+    expect_same_document,
+    flash,
+    heading,
+    logged_in,
+    mark_document,
+    visit,
+)
 from tests.followup.factories import TODAY, Training
 
 pytestmark = pytest.mark.browser
-
-__all__ = ["browsers"]  # the fixture, imported for this module's tests
 
 ALICE = "Alice Durand"
 EXIT = TODAY - timedelta(days=100)
@@ -39,9 +44,9 @@ class Journey:
 
 
 @pytest.fixture
-def journey(app, live_server) -> Journey:
+def journey(app, live_public_url) -> Journey:
     """Organisme A's operation in follow-up; Alice, Bob and Chloé left a hundred days ago."""
-    with app.test_request_context(base_url=live_server.url):
+    with app.test_request_context(base_url=live_public_url):
         world = Training(started=300)
         world.exit_all(EXIT)
         world.operation.status = Status.FOLLOW_UP

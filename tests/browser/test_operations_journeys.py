@@ -10,9 +10,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import check_a11y
-from tests.browser.test_journeys import (
+from tests.browser.support import (
     OF_EMAIL,
+    check_a11y,
     expect_same_document,
     log_in,
     log_out,

@@ -11,8 +11,8 @@ from portal.accounts.models import Membership, Organisation, OrgKind, Territory,
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import make_org
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.factories import make_org
+from tests.support import app_config
 
 DEMO_EMAILS = [email for email, _role in DEMO_LOGINS]
 
@@ -114,8 +114,10 @@ def test_demo_refuses_a_database_with_data(app):
 
 @pytest.fixture
 def production_app(database_url):
-    """A production app on the (empty) test database, with a real secret key."""
-    application = create_app(app_config(database_url, PORTAL_ENV="production"))
+    """A production app on the (empty) test database, with a real secret key and address."""
+    application = create_app(
+        app_config(database_url, PORTAL_ENV="production", PUBLIC_URL="https://portail.test")
+    )
     yield application
     with application.app_context():
         db.engine.dispose()

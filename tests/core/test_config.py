@@ -5,17 +5,28 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import create_app
 from portal.accounts.models import Membership
-from portal.config import DEFAULT_SECRET_KEY, load_config
+from portal.config import load_config
 from portal.demo import load_demo
 from portal.extensions import db
 
 REAL_KEY = "a-real-production-secret-" + "k" * 40
+PUBLISHED_KEY = "dev-only-secret-key-change-me"  # shipped with the code until issue #11
+PUBLIC_URL = "https://portail.example.fr"
 
 
 @pytest.fixture
 def environment(monkeypatch, tmp_path):
     """A clean environment: none of the portal's variables set, an instance folder of its own."""
-    for name in ("PORTAL_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MAIL_SERVER"):
+    for name in (
+        "PORTAL_ENV",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "MAIL_SERVER",
+        "PUBLIC_URL",
+        "TRUSTED_HOSTS",
+        "TRUSTED_PROXIES",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
     return monkeypatch
@@ -23,8 +34,9 @@ def environment(monkeypatch, tmp_path):
 
 @pytest.fixture
 def production(environment, database_url):
-    """PORTAL_ENV=production on the test database (no SECRET_KEY yet)."""
+    """PORTAL_ENV=production on the test database, with its address (no SECRET_KEY yet)."""
     environment.setenv("PORTAL_ENV", "production")
+    environment.setenv("PUBLIC_URL", PUBLIC_URL)
     environment.setenv("DATABASE_URL", database_url)
     return environment
 
@@ -49,7 +61,7 @@ def built_apps(monkeypatch):
 # --- Production ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("secret_key", [None, "", DEFAULT_SECRET_KEY])
+@pytest.mark.parametrize("secret_key", [None, "", PUBLISHED_KEY])
 def test_production_refuses_the_default_secret_key(production, built_apps, secret_key):
     if secret_key is not None:
         production.setenv("SECRET_KEY", secret_key)
@@ -74,7 +86,7 @@ def test_production_starts_with_a_real_key_and_no_demo_data(production, built_ap
     assert application.config["SESSION_COOKIE_SECURE"] is True
     assert application.config["SESSION_COOKIE_NAME"] == "__Host-portail"
     client = application.test_client()
-    for path in ("/connexion", "/healthz"):
+    for path in (f"{PUBLIC_URL}/connexion", f"{PUBLIC_URL}/healthz"):
         response = client.get(path)
         assert response.status_code == 200
         assert response.headers["Strict-Transport-Security"] == (
@@ -93,11 +105,12 @@ def test_outside_production_there_is_no_hsts_nor_secure_cookie(app, client):
 def test_defaults_without_environment(environment, tmp_path):
     config = load_config(str(tmp_path))
     assert config["PORTAL_ENV"] == "development"
-    assert config["SECRET_KEY"] == DEFAULT_SECRET_KEY
+    assert config["SECRET_KEY"] is None and config["PUBLIC_URL"] is None
+    assert (config["TRUSTED_HOSTS"], config["TRUSTED_PROXIES"]) == ([], 0)
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/portal.db"
     assert config["SESSION_COOKIE_SECURE"] is False
     assert config["REDIS_URL"] is None and config["MAIL_SERVER"] is None
-    assert (config["LOGIN_MAX_PER_ACCOUNT"], config["LOGIN_MAX_PER_IP"]) == (5, 30)
+    assert (config["LOGIN_MAX_PER_ACCOUNT_IP"], config["LOGIN_MAX_PER_IP"]) == (5, 30)
 
 
 @pytest.mark.parametrize(
@@ -118,12 +131,12 @@ def test_settings_come_from_the_environment(environment, tmp_path):
     environment.setenv("MAIL_SERVER", "smtp.example.fr")
     environment.setenv("MAIL_PORT", "587")
     environment.setenv("MAIL_USE_TLS", "yes")
-    environment.setenv("LOGIN_MAX_PER_ACCOUNT", "3")
+    environment.setenv("LOGIN_MAX_PER_ACCOUNT_IP", "3")
     environment.setenv("REDIS_URL", "redis://cache:6379/0")
     config = load_config(str(tmp_path))
     assert (config["MAIL_SERVER"], config["MAIL_PORT"]) == ("smtp.example.fr", 587)
     assert config["MAIL_USE_TLS"] is True and config["MAIL_USE_SSL"] is False
-    assert config["LOGIN_MAX_PER_ACCOUNT"] == 3
+    assert config["LOGIN_MAX_PER_ACCOUNT_IP"] == 3
     assert config["REDIS_URL"] == "redis://cache:6379/0"
 
 

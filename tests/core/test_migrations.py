@@ -1,38 +1,26 @@
 """The Alembic migrations build exactly the models' schema on an empty database, and undo it."""
 
-import os
-import secrets
 import warnings
+from datetime import timedelta
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy import MetaData, Table, insert, inspect, select, text
 from sqlalchemy.exc import SAWarning
 
 from portal import create_app
+from portal.demo import load_demo
 from portal.extensions import db
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.support import app_config, temporary_database
 
 
 @pytest.fixture
 def empty_database_url(tmp_path):
     """A brand-new database: a SQLite file, or a PostgreSQL database created and dropped here."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield "sqlite:///" + str(tmp_path / "empty.db")
-        return
-    url = make_url(base)
-    name = f"portal_migrations_{os.getpid()}_{secrets.token_hex(3)}"
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database("portal_migrations", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -78,3 +66,55 @@ def test_upgrade_builds_the_models_schema_and_downgrade_removes_it(fresh_app):
         # And up again: the downgrade left nothing behind that would get in the way.
         upgrade()
         assert schema_differences() == []
+
+
+def _copy(conn, name: str, where: str, **overrides) -> tuple[int, int]:
+    """Insert a copy of the first row of ``name`` matching ``where``: (copy id, its id)."""
+    table = Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
+    row = conn.execute(select(table).where(text(where)).order_by(table.c.id).limit(1)).one()
+    values = {**row._asdict(), **overrides}
+    source = values.pop("id")
+    return conn.execute(insert(table).values(**values)).inserted_primary_key[0], source
+
+
+def _row(conn, name: str, ident: int):
+    table = Table(name, MetaData(), autoload_with=conn, resolve_fks=False)
+    return conn.execute(select(table).where(table.c.id == ident)).one()
+
+
+def test_unique_keys_migration_keeps_the_rows_races_repeated(fresh_app):
+    """Issue #11: the migration adding the unique keys runs on a database where races and
+    double submits already repeated rows (here the demo, with one repeat of each kind):
+    every row is kept, moved out of the new key."""
+    with fresh_app.app_context():
+        # The demo is written by today's models, so it is loaded at head, then the schema is
+        # taken back to the revision before the keys (dropping what later revisions added).
+        upgrade()
+        with fresh_app.test_request_context(base_url="http://portail.test"):
+            load_demo()
+            db.session.commit()
+        db.session.remove()
+        downgrade(revision="047cca648fab")
+        with db.engine.begin() as conn:
+            revision, _ = _copy(conn, "section_revisions", "version IS NOT NULL")
+            immersion, _ = _copy(conn, "immersions", "period_id <> ''")
+            debrief, _ = _copy(conn, "debriefs", "1 = 1")
+            line, _ = _copy(
+                conn, "debrief_trainees", "immersion_id IS NOT NULL", debrief_id=debrief
+            )
+            trainee, _ = _copy(conn, "trainees", "email <> ''", promise_id=None, last_name="Bis")
+            evaluation, first = _copy(conn, "evaluations", "1 = 1")
+        upgrade()
+        assert schema_differences() == []
+        with db.engine.connect() as conn:
+            moved = _row(conn, "section_revisions", revision)
+            assert (moved.version, moved.kind) == (None, "draft")
+            assert moved.resolved_at is not None
+            assert _row(conn, "immersions", immersion).period_id == ""
+            assert _row(conn, "debrief_trainees", line).immersion_id is None
+            assert _row(conn, "trainees", trainee).email == ""
+            shift = (
+                _row(conn, "evaluations", evaluation).held_at
+                - _row(conn, "evaluations", first).held_at
+            )
+            assert shift == timedelta(seconds=1)

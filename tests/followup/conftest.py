@@ -7,32 +7,13 @@ ones to come. Alice's +3 months follow-up disagrees (the organisme says CDI at E
 CDD of 4 months).
 """
 
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 
 from portal.operations.models import Status
-from tests.conftest import CsrfClient
-from tests.followup.factories import TODAY, Training, milestone_of
-from tests.operations.test_views import committed, login
-
-EXIT = TODAY - timedelta(days=100)
-
-
-def as_user(client, email: str):
-    """Log in as ``email``, ending whoever was logged in on this client."""
-    with client.session_transaction() as session:
-        session.clear()
-    return login(client, email)
-
-
-def browser(app, email: str) -> CsrfClient:
-    """A new CSRF-aware client logged in as ``email`` (one client per person)."""
-    app.test_client_class = CsrfClient
-    client = app.test_client()
-    login(client, email)
-    return client
+from tests.followup.factories import EXIT, Training, milestone_of
+from tests.support import committed
 
 
 @pytest.fixture

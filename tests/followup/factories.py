@@ -22,11 +22,14 @@ from portal.followup import services
 from portal.followup.models import Channel, Milestone, MilestoneKind
 from portal.operations.models import Status
 from portal.recruitment.models import ExitReason, TraineeStatus
-from tests.conftest import make_org, make_user
+from tests.factories import make_org, make_user
 from tests.operations.factories import Market
 from tests.recruitment.factories import make_recruiting_operation, make_trainee, promises_of
 
 TODAY = date.today()
+# The exit of the HTTP tests' trainees (tests/followup/conftest.py): the +3 months
+# follow-ups are due, the +6 months ones to come.
+EXIT = TODAY - timedelta(days=100)
 # Accounts created here, besides those of the Market (tests/operations/factories.py).
 OF_STAFF = "a.formatrice@example.fr"  # Organisme A, not admin
 EMPLOYER_MEMBER = "e.membre@example.fr"  # Entreprise E, not admin

@@ -19,9 +19,9 @@ from portal.extensions import db
 from portal.followup import services
 from portal.followup.models import Milestone, MilestoneStatus, RetainedAnswer
 from portal.operations.models import Status
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.followup.factories import TODAY, Training, milestone_of
-from tests.operations.test_views import committed
+from tests.support import committed
 
 BASE_URL = "http://portail.test"
 

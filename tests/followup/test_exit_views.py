@@ -7,10 +7,9 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.followup.models import Milestone, PromiseOutcome
 from portal.recruitment.models import ExitReason, Trainee
-from tests.conftest import HTMX
-from tests.followup.conftest import EXIT, as_user
-from tests.followup.factories import EMPLOYER_MEMBER
-from tests.operations.test_views import EMPLOYER, OF_A, PARTNER, REGION_ADMIN, load, text
+from tests.followup.factories import EMPLOYER_MEMBER, EXIT
+from tests.operations.factories import EMPLOYER, OF_A, PARTNER, REGION_ADMIN
+from tests.support import HTMX, load, login_as, text
 
 EMPLOYER2 = "f.admin@example.fr"
 
@@ -22,19 +21,19 @@ def exit_data(trainee_id: int, **values) -> dict:
 
 
 def test_the_page_lists_exits_and_certifications(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"{site.base}/fin-de-formation"))
     assert "3 stagiaires" in page and "Fin de formation" in page
     assert page.count("Corriger la sortie") == 3
     assert "Aucun résultat de jury" in page
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(f"{site.base}/fin-de-formation"))
     assert "Alice Durand" in page and "Chloé Roux" not in page
     assert "Corriger la sortie" not in page
 
 
 def test_the_carrier_corrects_an_exit_in_place(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/fin-de-formation/{site.bob}/modification"
     response = client.get(url, headers=HTMX)
     fragment = text(response)
@@ -73,7 +72,7 @@ def test_the_carrier_corrects_an_exit_in_place(app, client, site):
 
 
 def test_a_refused_exit_keeps_what_was_typed_without_javascript(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/fin-de-formation/{site.chloe}/modification"
     response = client.post(url, data=exit_data(site.chloe, exit_reason="dropout"))
     page = text(response)
@@ -89,16 +88,16 @@ def test_a_refused_exit_keeps_what_was_typed_without_javascript(client, site):
 
 def test_only_the_carrier_records_exits(client, site):
     for email in (EMPLOYER, REGION_ADMIN):
-        as_user(client, email)
+        login_as(client, email)
         url = f"{site.base}/fin-de-formation/{site.alice}/modification"
         assert client.get(url).status_code == 403
         assert client.post(url, data=exit_data(site.alice)).status_code == 403
-    as_user(client, EMPLOYER2)  # sees the operation, not Alice's record
+    login_as(client, EMPLOYER2)  # sees the operation, not Alice's record
     assert client.get(f"{site.base}/fin-de-formation/{site.alice}").status_code == 403
 
 
 def test_promise_outcomes_over_http(app, client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(f"{site.base}/promesses-tenues"))
     assert "Entreprise E" in page and "Enregistrer le résultat" in page
     assert "Laveur·se de vitres" not in page  # Entreprise F's promise
@@ -128,12 +127,12 @@ def test_promise_outcomes_over_http(app, client, site):
 
 
 def test_who_may_open_an_outcome_form(client, site):
-    as_user(client, EMPLOYER_MEMBER)  # not an admin of Entreprise E
+    login_as(client, EMPLOYER_MEMBER)  # not an admin of Entreprise E
     assert client.get(f"{site.base}/promesses-tenues/{site.alice_promise}").status_code == 403
-    as_user(client, PARTNER)
+    login_as(client, PARTNER)
     page = text(client.get(f"{site.base}/promesses-tenues"))
     assert "Toute l'opération" in page and "Résultat de chaque promesse" not in page
-    as_user(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     page = text(client.get(f"{site.base}/promesses-tenues"))
     assert "Entreprise E" in page and "Entreprise F" in page
     assert "Enregistrer le résultat" not in page

@@ -4,6 +4,7 @@ here, in plain Python, from the same table of facts the data is built from."""
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from portal.core.employment import EMPLOYMENT, SALARIED, Situation
 from portal.extensions import db
@@ -13,10 +14,8 @@ from portal.immersions.models import Evaluation, EvaluationKind, EvaluationResul
 from portal.operations.models import ContractType
 from portal.recruitment import services as recruitment
 from portal.recruitment.models import ExitReason
-from tests.followup.factories import TODAY, Training
+from tests.followup.factories import EXIT, Training
 from tests.recruitment.factories import add_positions
-
-EXIT = TODAY - timedelta(days=100)
 
 # Each trainee: exit reason, jury outcome, promise outcome (True kept, False not kept, None
 # none), and the answers: milestone -> [(who, situation, months, employer)]; "E" and "F"
@@ -96,14 +95,21 @@ def _lasting(situation: str, months) -> bool:
 
 
 def _evaluation(world, kind: EvaluationKind, trainee, outcome: Outcome) -> None:
-    evaluation = Evaluation(
-        operation_id=world.operation.id,
-        kind=kind,
-        held_at=EXIT - timedelta(days=3),
-        place="Centre d'examen",
+    """``trainee``'s result at the operation's evaluation of ``kind`` (one of each)."""
+    evaluation = db.session.scalar(
+        select(Evaluation).where(
+            Evaluation.operation_id == world.operation.id, Evaluation.kind == kind
+        )
     )
-    db.session.add(evaluation)
-    db.session.flush()
+    if evaluation is None:
+        evaluation = Evaluation(
+            operation_id=world.operation.id,
+            kind=kind,
+            held_at=EXIT - timedelta(days=3),
+            place="Centre d'examen",
+        )
+        db.session.add(evaluation)
+        db.session.flush()
     db.session.add(
         EvaluationResult(evaluation_id=evaluation.id, trainee_id=trainee.id, outcome=outcome)
     )

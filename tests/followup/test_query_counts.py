@@ -23,9 +23,9 @@ from portal.followup.models import (
 from portal.followup.rules import add_months
 from portal.operations.models import ContractType
 from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
-from tests.followup.conftest import EXIT, as_user
-from tests.operations.test_query_counts import counting
-from tests.operations.test_views import EMPLOYER, OF_A, PARTNER, REGION_ADMIN
+from tests.followup.factories import EXIT
+from tests.operations.factories import EMPLOYER, OF_A, PARTNER, REGION_ADMIN
+from tests.support import count_queries, login_as
 
 
 def add_trainees(app, site, n: int) -> None:
@@ -132,7 +132,7 @@ def add_trainees(app, site, n: int) -> None:
 
 def statements(app, client, path: str) -> list[str]:
     assert client.get(path).status_code == 200, path  # warm-up
-    with counting(app) as sent:
+    with count_queries(app) as sent:
         assert client.get(path).status_code == 200
     return list(sent)
 
@@ -143,7 +143,7 @@ PAGES = ["/suivi-emploi", "/fin-de-formation", "/promesses-tenues", "/suivi-empl
 @pytest.mark.parametrize("email", [OF_A, EMPLOYER, PARTNER, REGION_ADMIN])
 def test_pages_do_not_grow_with_trainees(app, client, site, email):
     add_trainees(app, site, 7)  # 10 trainees
-    as_user(client, email)
+    login_as(client, email)
     paths = [site.base + p for p in PAGES] + [site.base, "/suivi-emploi", "/"]
     small = {p: statements(app, client, p) for p in paths}
     add_trainees(app, site, 190)  # 200 trainees
@@ -155,7 +155,7 @@ def test_pages_do_not_grow_with_trainees(app, client, site, email):
 
 
 def test_the_milestone_page_does_not_grow_with_answers(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     path = f"{site.base}/suivi-emploi/{site.alice_m3}"
     small = statements(app, client, path)
     with app.app_context():

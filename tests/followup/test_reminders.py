@@ -13,7 +13,7 @@ from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
 from portal.operations.models import Status
 from tests.followup.factories import TODAY, Training, milestone_of
-from tests.operations.test_views import committed
+from tests.support import committed
 
 
 @pytest.fixture

@@ -23,9 +23,7 @@ from portal.followup.models import (
 )
 from portal.notifications.models import Notification
 from portal.operations.models import Status
-from tests.followup.factories import TODAY, Training, milestone_of
-
-EXIT = TODAY - timedelta(days=100)  # the +3 months follow-up is due a few days ago
+from tests.followup.factories import EXIT, TODAY, Training, milestone_of
 
 
 @pytest.fixture
@@ -124,14 +122,11 @@ def test_the_ledger_counts_per_employer(world):
 
 
 def test_the_database_refuses_an_inconsistent_outcome(world):
-    db.session.add(
+    refused_by_the_database(
         PromiseOutcome(
             promise_id=world.alice.promise.id, kept=True, contract=None, comment="Sans contrat"
         )
     )
-    with pytest.raises(IntegrityError):
-        db.session.flush()
-    db.session.rollback()
 
 
 # --- Answers ------------------------------------------------------------------------------
@@ -370,22 +365,24 @@ def test_agreeing_answers_need_no_reconciliation(world):
 
 def test_the_database_keeps_one_milestone_per_kind_and_one_retained_answer(world, disputed):
     milestone, ours, theirs = disputed
-    db.session.add(RetainedAnswer(milestone_id=milestone.id, answer_id=ours.id, basis="single"))
-    db.session.add(RetainedAnswer(milestone_id=milestone.id, answer_id=theirs.id, basis="single"))
-    with pytest.raises(IntegrityError):
-        db.session.flush()
-    db.session.rollback()
-    db.session.add(
+    rows = [
+        RetainedAnswer(milestone_id=milestone.id, answer_id=ours.id, basis="single"),
+        RetainedAnswer(milestone_id=milestone.id, answer_id=theirs.id, basis="single"),
+    ]
+    refused_by_the_database(*rows)
+    bob_id = world.bob.id
+    refused_by_the_database(
         Milestone(
-            operation_id=world.operation.id,
-            trainee_id=world.bob.id,
-            kind=MilestoneKind.M3,
-            due_on=TODAY,
+            operation_id=world.operation.id, trainee_id=bob_id, kind=MilestoneKind.M3, due_on=TODAY
         )
     )
-    with pytest.raises(IntegrityError):
+
+
+def refused_by_the_database(*rows) -> None:
+    """Adding ``rows`` breaks a constraint; the rest of the test's data stays."""
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add_all(rows)
         db.session.flush()
-    db.session.rollback()
 
 
 # --- What the closing waits for ----------------------------------------------------------------

@@ -9,20 +9,9 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.followup.models import Answer, Attempt, Milestone, MilestoneStatus
 from portal.recruitment.models import TraineeAccess
-from tests.conftest import HTMX
-from tests.followup.conftest import as_user, browser
 from tests.followup.factories import EMPLOYER_MEMBER, OF_STAFF, OUTSIDER, TODAY
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    OF_B,
-    PARTNER,
-    REFERENT,
-    REGION_ADMIN,
-    count,
-    load,
-    text,
-)
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REFERENT, REGION_ADMIN
+from tests.support import HTMX, client_as, count, load, login_as, text
 
 EMPLOYER2 = "f.admin@example.fr"
 NAMES = ("Alice Durand", "Bob Petit", "Chloé Roux")
@@ -52,13 +41,13 @@ def answer_data(**values) -> dict:
         (REGION_ADMIN, NAMES),
         (REFERENT, NAMES),
         (EMPLOYER, ("Alice Durand", "Bob Petit")),  # the trainees it promised a job to
-        (EMPLOYER_MEMBER, ("Alice Durand", "Bob Petit")),
+        (EMPLOYER_MEMBER, ()),  # a member who tutors none of them: not even the record
         (EMPLOYER2, ("Chloé Roux",)),
         (PARTNER, ("Alice Durand",)),  # the trainee it prescribed
     ],
 )
 def test_each_party_sees_its_trainees_follow_ups(client, site, email, seen):
-    as_user(client, email)
+    login_as(client, email)
     page = text(client.get(f"{site.base}/suivi-emploi"))
     for name in NAMES:
         assert (name in page) == (name in seen), (email, name)
@@ -69,7 +58,7 @@ def test_each_party_sees_its_trainees_follow_ups(client, site, email, seen):
 
 @pytest.mark.parametrize("email", [OF_B, OUTSIDER])
 def test_outsiders_get_404_everywhere(client, site, email):
-    as_user(client, email)
+    login_as(client, email)
     for path in (
         "/suivi-emploi",
         f"/suivi-emploi/{site.alice_m3}",
@@ -89,23 +78,23 @@ def test_outsiders_get_404_everywhere(client, site, email):
 
 
 def test_participants_without_the_right_get_403(client, site):
-    as_user(client, EMPLOYER2)  # Entreprise F: Chloé's, not Alice's
+    login_as(client, EMPLOYER2)  # Entreprise F: Chloé's, not Alice's
     assert client.get(f"{site.base}/suivi-emploi/{site.alice_m3}").status_code == 403
     assert client.get(f"{site.base}/suivi-emploi/{site.chloe_m3}").status_code == 200
-    as_user(client, PARTNER)  # prescribed Alice only
+    login_as(client, PARTNER)  # prescribed Alice only
     assert client.get(f"{site.base}/suivi-emploi/{site.bob_m3}").status_code == 403
-    as_user(client, EMPLOYER_MEMBER)  # sees Entreprise E's trainees, does not answer
-    assert client.get(f"{site.base}/suivi-emploi/{site.bob_m3}").status_code == 200
+    login_as(client, EMPLOYER_MEMBER)  # Entreprise E's, but tutors neither Alice nor Bob
+    assert client.get(f"{site.base}/suivi-emploi/{site.bob_m3}").status_code == 403
     for path in ("/reponse", "/tentative", "/rapprochement"):
         response = client.post(f"{site.base}/suivi-emploi/{site.bob_m3}{path}", data=answer_data())
         assert response.status_code == 403, path
-    as_user(client, REGION_ADMIN)  # reads everything, answers nothing
+    login_as(client, REGION_ADMIN)  # reads everything, answers nothing
     response = client.post(f"{site.base}/suivi-emploi/{site.bob_m3}/reponse", data=answer_data())
     assert response.status_code == 403
 
 
 def test_the_list_filters_by_state_with_htmx(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"{site.base}/suivi-emploi"))
     assert "<html" in page and "Indicateurs de l'opération" in page
     response = client.get(f"{site.base}/suivi-emploi?etat=to_reconcile", headers=HTMX)
@@ -114,12 +103,12 @@ def test_the_list_filters_by_state_with_htmx(client, site):
     assert 'id="followup-results"' in fragment and "HX-Request" in response.headers["Vary"]
     assert "1 stagiaire suivi·e — À rapprocher" in fragment
     assert "Alice Durand" in fragment and "Bob Petit" not in fragment
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert "Indicateurs de l'opération" not in text(client.get(f"{site.base}/suivi-emploi"))
 
 
 def test_every_page_showing_a_follow_up_is_logged(app, client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     client.get(f"{site.base}/suivi-emploi")
     client.get(f"{site.base}/suivi-emploi/{site.alice_m3}")
     client.get("/suivi-emploi")
@@ -137,22 +126,22 @@ def test_every_page_showing_a_follow_up_is_logged(app, client, site):
 
 
 def test_the_milestone_page_shows_answers_side_by_side_and_who_may_act(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"{site.base}/suivi-emploi/{site.alice_m3}"))
     assert "Suivi à 3 mois de Alice Durand" in page
     assert "Réponses côte à côte" in page and "CDD de 4 mois" in page
     assert "Rapprocher les réponses" in page and "Votre réponse (Organisme A)" in page
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(f"{site.base}/suivi-emploi/{site.alice_m3}"))
     assert "Votre réponse (Entreprise E)" in page and "Rapprocher les réponses" not in page
-    as_user(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     page = text(client.get(f"{site.base}/suivi-emploi/{site.alice_m3}"))
     assert "Les réponses divergent" in page
     assert "Votre réponse" not in page and "Rapprocher les réponses" not in page
 
 
 def test_an_employer_answers_with_htmx_and_errors_keep_what_was_typed(app, client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     url = f"{site.base}/suivi-emploi/{site.bob_m3}/reponse"
     data = answer_data(situation="cdd", employer_id=str(site.employer), job_title="Cariste")
     response = client.post(url, data=data, headers=HTMX)
@@ -170,7 +159,7 @@ def test_an_employer_answers_with_htmx_and_errors_keep_what_was_typed(app, clien
 
 
 def test_without_javascript_an_answer_redirects(client, site):
-    as_user(client, PARTNER)
+    login_as(client, PARTNER)
     response = client.post(
         f"{site.base}/suivi-emploi/{site.alice_m3}/reponse",
         data=answer_data(employer_id=str(site.employer)),
@@ -180,7 +169,7 @@ def test_without_javascript_an_answer_redirects(client, site):
 
 
 def test_an_answer_without_csrf_is_refused(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     before = count(app, Answer)
     response = client.post(
         f"{site.base}/suivi-emploi/{site.bob_m3}/reponse", data=answer_data(), csrf=False
@@ -189,7 +178,7 @@ def test_an_answer_without_csrf_is_refused(app, client, site):
 
 
 def test_contact_attempts(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/suivi-emploi/{site.bob_m3}/tentative"
     response = client.post(url, data={"tentative-attempted_on": ""}, headers=HTMX)
     assert response.status_code == 422
@@ -210,7 +199,7 @@ def _version(page: str) -> str:
 
 
 def test_reconciling_over_http_one_wins_and_the_region_sees_the_source(app, client, site):
-    admin, staff = browser(app, OF_A), browser(app, OF_STAFF)
+    admin, staff = client_as(app, OF_A), client_as(app, OF_STAFF)
     url = f"{site.base}/suivi-emploi/{site.alice_m3}"
     seen = _version(text(admin.get(url)))
     assert _version(text(staff.get(url))) == seen
@@ -228,7 +217,7 @@ def test_reconciling_over_http_one_wins_and_the_region_sees_the_source(app, clie
     late = {**decision, "rapprochement-choice": str(theirs), "rapprochement-note": "Autre avis."}
     response = staff.post(f"{url}/rapprochement", data=late, headers=HTMX)
     assert response.status_code == 422 and STALE in text(response)
-    region = browser(app, REGION_ADMIN)
+    region = client_as(app, REGION_ADMIN)
     page = text(region.get(url))
     assert "CDI — Entreprise E (emploi durable)" in page
     assert (
@@ -240,7 +229,7 @@ def test_reconciling_over_http_one_wins_and_the_region_sees_the_source(app, clie
 
 
 def test_a_reconciliation_needs_a_note_and_a_complete_written_answer(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/suivi-emploi/{site.alice_m3}"
     seen = _version(text(client.get(url)))
     data = {
@@ -264,7 +253,7 @@ def test_a_reconciliation_needs_a_note_and_a_complete_written_answer(client, sit
 
 
 def test_operation_page_card_and_to_do_links(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(site.base))
     assert "Suivi dans l'emploi" in page
     assert "3 enregistrée(s), 0 à enregistrer" in page
@@ -272,16 +261,16 @@ def test_operation_page_card_and_to_do_links(client, site):
     assert "Rapprocher 1 suivi(s) aux réponses divergentes." in page
     assert "Renseigner 5 suivi(s) dans l'emploi, dont 3 en retard." in page
     assert "Indiquer si 3 promesse(s) d'embauche ont été tenues." in page
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(site.base))
     assert "Renseigner 3 suivi(s) dans l'emploi de vos recrutés." in page
     assert "Indiquer si vos 2 promesse(s) d'embauche ont été tenues." in page
-    as_user(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     assert "3 suivi(s) dans l'emploi en retard" in text(client.get(site.base))
 
 
 def test_one_s_own_follow_ups_across_operations(client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get("/suivi-emploi"))
     assert "<h1>Suivi de mes recrutés</h1>" in page
     home = text(client.get("/"))
@@ -290,8 +279,8 @@ def test_one_s_own_follow_ups_across_operations(client, site):
     fragment = text(response)
     assert "<html" not in fragment and 'id="mine-results"' in fragment
     assert "Alice Durand" in fragment and "Bob Petit" not in fragment
-    as_user(client, PARTNER)
+    login_as(client, PARTNER)
     assert "<h1>Suivi de mes orienté·es</h1>" in text(client.get("/suivi-emploi"))
-    as_user(client, OF_B)
+    login_as(client, OF_B)
     assert "Aucun suivi dans l'emploi pour l'instant" in text(client.get("/suivi-emploi"))
     assert "Suivis dans l'emploi de mes opérations" not in text(client.get("/"))  # no card

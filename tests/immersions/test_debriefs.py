@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.core.errors import RuleError
 from portal.extensions import db
-from portal.immersions import debriefs, path, queries, services
+from portal.immersions import assessments, debriefs, path, queries
 from portal.immersions.models import (
     Debrief,
     DebriefKind,
@@ -105,7 +105,7 @@ def test_a_collective_debrief_links_skills_to_the_tutors_ratings(running, traine
     alice, bob, _chloe = trainees
     first, second = past_immersion(alice), past_immersion(bob)
     first.tutor_id = running.tutor_e.id
-    assessment = services.record_assessment(
+    assessment = assessments.record_assessment(
         first,
         {
             "presence": Presence.FULL,
@@ -187,8 +187,14 @@ def test_debrief_rules_refuse_with_french_messages_and_write_nothing(running, tr
     ]  # fmt: skip
     for values, match, field in cases:
         _refused(running, values, match, field)
-    debriefs.record_debrief(running.operation, data(running, [first]), **running.carrier)
-    _refused(running, data(running, [first]), "déjà fait l'objet", "immersions")
+    recorded = debriefs.record_debrief(running.operation, data(running, [first]), **running.carrier)
+    # The same debrief again (issue #11, a double submit) answers the one recorded; another
+    # debrief of the same immersion is refused.
+    again = debriefs.record_debrief(running.operation, data(running, [first]), **running.carrier)
+    assert again.id == recorded.id
+    assert db.session.scalar(select(func.count()).select_from(Debrief)) == 1
+    later = data(running, [first], held_on=TODAY - timedelta(days=1))
+    _refused(running, later, "déjà fait l'objet", "immersions")
 
 
 def test_only_the_carrier_records_a_running_operations_debriefs(running, trainees):

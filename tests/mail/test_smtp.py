@@ -13,8 +13,8 @@ from portal import create_app
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.mail.services import queue_mail, send_pending
-from tests.conftest import CsrfClient, make_org, make_user
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.factories import make_org, make_user
+from tests.support import CsrfClient, app_config
 
 SENDER = "Portail DEFI <ne-pas-repondre@portail-defi.test>"
 SUBJECT = "Invitation à rejoindre l'Organisme Élan — Portail DEFI"
@@ -161,7 +161,7 @@ def test_forgot_password_mail_is_received_once_the_response_is_closed(smtp, mail
     assert received["Subject"] == "Réinitialisation de votre mot de passe — Portail DEFI"
     body = received.get_content()
     assert body.startswith("Bonjour Hélène,")
-    token = re.search(r"http://localhost/mot-de-passe/(\S+)", body).group(1)
+    token = re.search(r"http://portail.test/mot-de-passe/(\S+)", body).group(1)
     assert client.get(f"/mot-de-passe/{token}").status_code == 200
     with mail_app.app_context():
         [message] = db.session.scalars(select(OutboxMessage)).all()
@@ -183,3 +183,35 @@ def test_without_smtp_messages_wait_in_the_outbox(app):
     result = app.test_cli_runner().invoke(args=["mail", "send"])
     assert result.exit_code == 1
     assert "MAIL_SERVER n'est pas défini : aucun envoi possible." in result.output
+
+
+def test_a_message_that_cannot_be_built_never_blocks_the_queue(smtp, mail_app):
+    """Issue #11 M7: a CR/LF/U+2028 in a title made ``EmailMessage`` raise a ValueError that
+    ``mail send`` did not catch, blocking every later mail."""
+    smtp.start()
+    with mail_app.app_context():
+        # Stored as older code queued them: a line break in the subject, a broken header.
+        stored_subject = OutboxMessage(
+            recipient="amelie.roux@example.fr", subject="Opération\r\nSaran\u2028bis", body="1\n"
+        )
+        broken = OutboxMessage(
+            recipient="amelie.roux@example.fr\r\nBcc: x@example.fr", subject="2", body="2\n"
+        )
+        db.session.add_all([stored_subject, broken])
+        db.session.flush()
+        later = queue_mail("amelie.roux@example.fr", "Titre\ntapé\u2028avec retour", "3\n")
+        db.session.commit()
+        ids = stored_subject.id, broken.id, later.id
+        assert later.subject == "Titre tapé avec retour"  # collapsed when queued
+
+    result = mail_app.test_cli_runner().invoke(args=["mail", "send"])
+    assert "2 envoyé(s), 1 en échec" in result.output
+    with mail_app.app_context():
+        first, failed, last = (stored(i) for i in ids)
+        assert first.sent_at is not None and last.sent_at is not None
+        assert failed.sent_at is None and failed.attempts == 1
+        assert failed.last_error.startswith("Cannot build the message:")
+    assert [m["Subject"] for _to, m in smtp.inbox.messages] == [
+        "Opération Saran bis",
+        "Titre tapé avec retour",
+    ]

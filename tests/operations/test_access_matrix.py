@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.accounts.models import Membership, Organisation, OrgKind, User
-from portal.demo import DEMO_PASSWORD, load_demo
+from portal.demo import load_demo
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
@@ -37,8 +37,7 @@ from portal.operations.models import (
     ParticipantRole,
     Position,
 )
-from tests.conftest import login
-from tests.conftest import test_config as app_config
+from tests.support import app_config, empty_database, login_as
 
 DOMAIN = "demo.defi.test"
 LOGISTICS = "Préparateur·rice de commandes et cariste"  # Orléans, carried by Forma'Centre
@@ -61,12 +60,8 @@ SEES = {
     "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
     "of2": {CLEANING},
     "employeur": {LOGISTICS, RUNNING, FOLLOW_UP, CLOSED},
-    "tuteur": {
-        LOGISTICS,
-        RUNNING,
-        FOLLOW_UP,
-        CLOSED,
-    },  # a tutor of Transports et Logistique du Loiret
+    # a tutor of Transports et Logistique du Loiret
+    "tuteur": {LOGISTICS, RUNNING, FOLLOW_UP, CLOSED},
     "partenaire": {LOGISTICS, RUNNING, FOLLOW_UP, CLOSED},  # France Travail
 }
 # Who drives each operation (edits it, its participants and its analysis): its organisme
@@ -205,9 +200,17 @@ def _url_ids(operation: Operation, org: Organisation) -> dict:
     }
 
 
-@pytest.fixture
-def demo(app, client) -> Demo:
-    """The demo data, committed and topped up; ``client`` sets the CSRF-aware client class."""
+@pytest.fixture(autouse=True)
+def _clean_database():
+    """The demo is loaded once for the module (its Argon2 hashes and five operations are most
+    of the time here) and emptied at the module's end by ``demo``, not after each test: every
+    test of the module only reads, and the outsiders' test proves it with ``snapshot``."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def demo(app) -> Demo:
+    """The demo data, committed and topped up, for the whole module."""
     with app.test_request_context(base_url="http://portail.test"):
         load_demo()
         db.session.flush()
@@ -226,11 +229,13 @@ def demo(app, client) -> Demo:
             for org in {o.id: o for o in orgs.values()}.values():
                 for name, value in _url_ids(operation, org).items():
                     ids[(operation.title, name, org.id)] = value
-        return Demo(
+        data = Demo(
             operations={o.title: o.id for o in operations},
             orgs={account: org.id for account, org in orgs.items()},
             ids=ids,
         )
+    yield data
+    empty_database(app)
 
 
 def url_for_case(rule, demo: Demo, title: str, account: str) -> str:
@@ -250,8 +255,7 @@ def url_for_case(rule, demo: Demo, title: str, account: str) -> str:
 def signed_in(app, account: str):
     """A CSRF-aware client logged in as the demo ``account``."""
     browser = app.test_client()
-    response = login(browser, f"{account}@{DOMAIN}", DEMO_PASSWORD)
-    assert response.status_code == 302, f"{account} could not log in"
+    login_as(browser, f"{account}@{DOMAIN}")
     return browser
 
 

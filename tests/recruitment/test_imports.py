@@ -54,6 +54,14 @@ def test_a_good_file_with_bom(market, op):
     assert (second.email, second.birth_year, second.prescriber_id) == ("", None, None)
 
 
+def test_control_characters_of_a_file_are_cleaned_like_typed_text(market, op):
+    """Issue #11 M7: a CSV cell is input too: no control character reaches the database."""
+    report = run(market, op, "Mor\x01eau;Ine\u0300s\x0b;;;;;")
+    assert report.ok and report.created == 1
+    [trainee] = trainees()
+    assert (trainee.last_name, trainee.first_name) == ("Moreau", "Inès")
+
+
 def test_commas_without_bom_and_headers_in_any_form(market, op):
     header = "Prénom,NOM,Annee de naissance,Public,e-mail"
     report = run(market, op, "Léa,Petit,2001,rsa,lea@example.fr", header=header,

@@ -418,7 +418,8 @@ def test_a_match_lost_to_a_concurrent_one_gets_a_french_message(op, market):
         .values(promise_id=promise.id)
         .execution_options(synchronize_session=False)
     )
-    with pytest.raises(RuleError, match="vient d'être attribuée"):
+    # The trainee's lock reads the promise again (issue #11): the rival is seen.
+    with pytest.raises(RuleError, match="déjà pourvue par un·e autre stagiaire"):
         match(market, trainee, promise)
 
 

@@ -1,0 +1,49 @@
+"""The base classes of every form of the portal: typed text is cleaned on the way in.
+
+Each ``StringField`` (and its kinds: e-mail, telephone, search…) and ``TextAreaField`` gets
+``portal.core.text.clean_text`` as its first filter, one line or multi-line, so that no
+control character reaches the database from a form (see that module for why).
+Passwords are left as typed (they are compared, never shown), and hidden fields carry
+values the portal wrote itself. ``tests/core/test_forms.py`` checks that every form of the
+portal derives from one of these classes.
+"""
+
+from flask_wtf import FlaskForm
+from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
+
+from portal.core.text import clean_text
+
+
+def _clean_multiline(value):
+    return clean_text(value, multiline=True) if isinstance(value, str) else value
+
+
+def _clean_line(value):
+    return clean_text(value, multiline=False) if isinstance(value, str) else value
+
+
+class CleanTextMeta:
+    """Form options adding the cleaning filter to every text field when it is bound."""
+
+    def bind_field(self, form, unbound_field, options):
+        field_class = unbound_field.field_class
+        if issubclass(field_class, StringField) and not issubclass(
+            field_class, PasswordField | HiddenField
+        ):
+            clean = _clean_multiline if issubclass(field_class, TextAreaField) else _clean_line
+            options["filters"] = (clean, *unbound_field.kwargs.get("filters", ()))
+        return super().bind_field(form, unbound_field, options)
+
+
+class PortalForm(FlaskForm):
+    """A form posted on its own (with its CSRF token)."""
+
+    class Meta(CleanTextMeta):
+        pass
+
+
+class PortalSubForm(Form):
+    """A form nested in another (``FormField``) or read from a query string: no CSRF."""
+
+    class Meta(CleanTextMeta):
+        pass

@@ -1,0 +1,55 @@
+"""Row locks for the verbs that read a row, decide, then write it (issue #11).
+
+A save that merges into a section, a submit that numbers the next version, a decision
+that moves a status: each reads the row, checks or merges in Python, then writes. Two
+requests served at once both read the same state and the second write silently undoes
+the first. ``lock(row)`` makes the read part of the write: call it first, before any
+change and before the first audit event, and the verb runs on fresh data while every
+other writer of that row waits for this transaction to end.
+
+- PostgreSQL: ``SELECT … FOR UPDATE`` of the row (``Session.refresh`` with
+  ``with_for_update``), which waits for a concurrent holder and then reads its commit
+  (READ COMMITTED); the statements that follow see it too.
+- SQLite has no row locks: ``BEGIN IMMEDIATE`` takes the database's write lock before the
+  read (waiting up to ``busy_timeout``), so the refresh reads the last commit and no
+  other writer can commit until we do. pysqlite's default (legacy) transaction control is
+  kept on purpose: it opens a transaction only before a write statement, so reads outside
+  a transaction always see the latest commit, and a transaction already open here began
+  with a write and so already holds the lock. The SQLAlchemy recipe that turns pysqlite's
+  control off (``isolation_level=None`` + ``BEGIN`` on the ``begin`` event) would make
+  every request a snapshot from its first read, and a later write would then fail at once
+  with ``database is locked`` (SQLITE_BUSY_SNAPSHOT) instead of waiting: it is not needed.
+
+Locks are always taken in the same order — operation, convention, convention version;
+design section, design — and before ``record()``/``log_event()``, whose audit chain head
+is a lock every writer takes: a row locked after it could deadlock on PostgreSQL.
+"""
+
+from typing import TypeVar
+
+from sqlalchemy import inspect
+
+from portal.extensions import db
+
+Row = TypeVar("Row")
+
+
+def lock(row: Row) -> Row:
+    """Lock ``row`` until the transaction ends and reload it from the database.
+
+    Pending changes are flushed, then everything the session holds is expired: what the
+    verb reads next (the row's children, their statuses) loads again, under the lock,
+    rather than as the request first saw it. Returns ``row`` itself.
+    """
+    session = db.session
+    connection = session.connection()
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.connection.driver_connection.in_transaction
+    ):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    session.flush()
+    session.expire_all()
+    # ``of``: lock this table only, whatever the mapper joins in eagerly.
+    session.refresh(row, with_for_update={"of": inspect(row).mapper.class_})
+    return row

@@ -13,7 +13,6 @@ from portal.conventions.forms import DesignateSignerForm
 from portal.conventions.models import Convention, VersionStatus
 from portal.conventions.snapshot import changed_parts
 from portal.design import context as design_context
-from portal.design import queries as design_queries
 from portal.design.models import DesignSection
 from portal.operations.access import can_steer, is_region, load_operation
 from portal.operations.models import Operation, Status
@@ -116,17 +115,7 @@ def clause_contexts(operation: Operation, focus: DesignSection | None, overrides
     design = queries.load_design_with_clauses(operation.id)
     if design is None:
         return None, []
-    maps = {
-        "shared": design_context.shared_context(design),
-        "threads": design_queries.threads_by_section(design),
-        "counts": design_queries.open_counts(design),
-        "drafts": design_context.drafts_by_section(design),
-    }
-    contexts = []
-    for section in design.clauses:
-        extra = overrides if focus is not None and section.id == focus.id else {}
-        contexts.append(design_context.section_context(design, section, **maps, **extra))
-    return maps["shared"], contexts
+    return design_context.part_contexts(design, design.clauses, focus, overrides)
 
 
 def page_context(

@@ -50,7 +50,15 @@ from portal.design.documents import (
 from portal.design.models import SectionKey
 from portal.extensions import db
 
-__all__ = ["DOCX_MIMETYPE", "convention_docx", "filename", "paris", "record_issued", "status_text"]
+__all__ = [
+    "DOCX_MIMETYPE",
+    "convention_docx",
+    "filename",
+    "normalise",
+    "paris",
+    "record_issued",
+    "status_text",
+]
 
 DOCX, PDF = "docx", "pdf"
 A4 = (Cm(21), Cm(29.7))
@@ -252,7 +260,7 @@ def _signature_table(document, version: ConventionVersion, snapshot: dict) -> No
 def convention_docx(version: ConventionVersion) -> bytes:
     """The DOCX of ``version`` in its current state; always the same bytes for one state."""
     with force_locale("fr"):
-        return _normalise(_build(version), version.submitted_at)
+        return normalise(_build(version), version.submitted_at)
 
 
 def _preload_signers(version: ConventionVersion) -> list:
@@ -300,7 +308,7 @@ def _build(version: ConventionVersion) -> bytes:
     return buffer.getvalue()
 
 
-def _normalise(data: bytes, when: datetime) -> bytes:
+def normalise(data: bytes, when: datetime) -> bytes:
     """Rewrite the package with fixed entry dates and order: python-docx stamps the
     current time on every zip entry, which would make each copy differ."""
     stamp = (when.year, when.month, when.day, when.hour, when.minute, when.second)

@@ -120,7 +120,7 @@ def _sections(operation: Operation) -> tuple[list[dict], list[dict]]:
     parts: dict[bool, list[dict]] = {False: [], True: []}
     for key in SectionKey:
         row = by_key.get(key)
-        if row is None:
+        if row is None or key.is_assessment:  # the evaluation is no part of the convention
             continue
         parts[key.is_clause].append({"key": key.value, "title": key.title, "content": row.content})
     return parts[False], parts[True]

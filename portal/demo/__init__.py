@@ -4,6 +4,7 @@ from portal.accounts import invitations, services
 from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
+from portal.demo.closed import load_demo_closed_operation
 from portal.demo.followup import load_demo_followup_operation
 from portal.demo.operations import load_demo_operations
 from portal.demo.region import load_demo_region
@@ -241,6 +242,9 @@ def load_demo() -> None:
     # Orléans, a previous session in « Suivi dans l'emploi »: exits, promises kept or not,
     # follow-ups at exit and +3 months, one to reconcile, one overdue (portal/demo/followup.py).
     load_demo_followup_operation(territories=territories, orgs=orgs, people=people)
+    # Orléans, last year's session, closed: every +6 months follow-up retained, the
+    # evaluation accepted and a prime DEFI granted (portal/demo/closed.py).
+    load_demo_closed_operation(territories=territories, orgs=orgs, people=people)
     # The Orléans referent heard of more events today than the threshold: the digest of
     # the rest goes out (``flask notifications digest``, run here once).
     digest.send_digests()

@@ -47,14 +47,27 @@ TRAINEES = [
     ("Morel", "Chloé", 1985, "france_travail", "job_seekers"),
     ("Gomez", "Lucas", 2003, "mission_locale", "youth"),
 ]
+# The jury: five full certifications, one partial, one not obtained (Yanis had left).
+JURY = {
+    "Awa": Outcome.FULL,
+    "Julie": Outcome.FULL,
+    "Manon": Outcome.FULL,
+    "Mehdi": Outcome.PARTIAL,
+    "Océane": Outcome.FULL,
+    "Chloé": Outcome.FULL,
+    "Lucas": Outcome.NOT_OBTAINED,
+}
 
 
 def _user(prefix: str) -> User:
     return db.session.scalar(select(User).where(User.email.like(f"{prefix}@%")))
 
 
-def _recruit(operation: Operation, *, orgs: dict, people: dict) -> dict[str, Trainee]:
-    """Record, retain, match to the promises in order and start the eight trainees."""
+def recruit(
+    operation: Operation, people_rows: list, *, orgs: dict, people: dict
+) -> dict[str, Trainee]:
+    """Record, retain, match to the promises in order and start the trainees of
+    ``people_rows`` (as ``TRAINEES``), by first name."""
     of_admin, carrier = people["of_admin"], orgs["of1"]
     rows = [
         {
@@ -66,7 +79,7 @@ def _recruit(operation: Operation, *, orgs: dict, people: dict) -> dict[str, Tra
             "prescriber_id": orgs[prescriber].id,
             "public_category": public,
         }
-        for last, first, year, prescriber, public in TRAINEES
+        for last, first, year, prescriber, public in people_rows
     ]
     trainees = recruitment.add_trainees(operation, rows, by=of_admin, org=carrier)
     promises = db.session.scalars(
@@ -81,9 +94,10 @@ def _recruit(operation: Operation, *, orgs: dict, people: dict) -> dict[str, Tra
     return {t.first_name: t for t in trainees}
 
 
-def _jury(operation: Operation, trainees: dict, held_on: date, *, orgs, people) -> None:
-    """The certification jury, with the employer and the tutor: five full certifications,
-    one partial, one not obtained."""
+def jury(
+    operation: Operation, trainees: dict, held_on: date, outcomes: dict, *, orgs, people
+) -> None:
+    """The certification jury, with the employer and the tutor; ``outcomes`` by first name."""
     of_admin, carrier = people["of_admin"], orgs["of1"]
     jury = evaluations.create_evaluation(
         operation,
@@ -98,15 +112,6 @@ def _jury(operation: Operation, trainees: dict, held_on: date, *, orgs, people) 
         org=carrier,
     )
     evaluations.record_attendance(jury, [people["employer"].id], by=of_admin, org=carrier)
-    outcomes = {
-        "Awa": Outcome.FULL,
-        "Julie": Outcome.FULL,
-        "Manon": Outcome.FULL,
-        "Mehdi": Outcome.PARTIAL,
-        "Océane": Outcome.FULL,
-        "Chloé": Outcome.FULL,
-        "Lucas": Outcome.NOT_OBTAINED,
-    }
     evaluations.record_results(
         jury,
         [
@@ -175,16 +180,16 @@ def _outcomes(trainees: dict, end: date, *, orgs: dict, people: dict) -> None:
         services.record_promise_outcome(trainees[name].promise, data, by=user, org=organisation)
 
 
-def _milestone(trainee: Trainee, kind: MilestoneKind) -> Milestone:
+def milestone_of(trainee: Trainee, kind: MilestoneKind) -> Milestone:
     return db.session.scalar(
         select(Milestone).where(Milestone.trainee_id == trainee.id, Milestone.kind == kind)
     )
 
 
-def _answer(trainee, kind, who, situation, employer=None, **extra) -> None:
+def answer(trainee, kind, who, situation, employer=None, **extra) -> None:
     """``who``'s answer, contacted two days after the due date."""
     user, organisation = who
-    milestone = _milestone(trainee, kind)
+    milestone = milestone_of(trainee, kind)
     data = {
         "situation": situation,
         "employer_id": getattr(employer, "id", None),
@@ -212,25 +217,25 @@ def _followups(trainees: dict, *, orgs: dict, people: dict) -> None:
     cdd = Situation.CDD
     picker = {"job_title": "Préparateur·rice de commandes"}
     for name in ("Awa", "Julie", "Manon"):
-        _answer(t[name], exit_, of, Situation.CDI, logistics, **picker)
-    _answer(t["Manon"], exit_, prescriber, Situation.CDI, logistics)
-    _answer(t["Mehdi"], exit_, of, cdd, logistics, duration_months=12, job_title="Cariste")
-    _answer(
+        answer(t[name], exit_, of, Situation.CDI, logistics, **picker)
+    answer(t["Manon"], exit_, prescriber, Situation.CDI, logistics)
+    answer(t["Mehdi"], exit_, of, cdd, logistics, duration_months=12, job_title="Cariste")
+    answer(
         t["Océane"],
         exit_,
         of,
         Situation.JOB_SEEKING,
         comment="Inscrite à France Travail ; candidatures en entrepôt.",
     )
-    _answer(t["Yanis"], exit_, of, Situation.JOB_SEEKING)
-    _answer(t["Chloé"], exit_, of, Situation.CDI, bakery)
-    _answer(t["Chloé"], exit_, baker, Situation.CDI, bakery)
-    _answer(t["Lucas"], exit_, of, Situation.TRAINING, comment="Formation CACES R489 cat. 5.")
+    answer(t["Yanis"], exit_, of, Situation.JOB_SEEKING)
+    answer(t["Chloé"], exit_, of, Situation.CDI, bakery)
+    answer(t["Chloé"], exit_, baker, Situation.CDI, bakery)
+    answer(t["Lucas"], exit_, of, Situation.TRAINING, comment="Formation CACES R489 cat. 5.")
 
-    _answer(t["Awa"], m3, of, Situation.CDI, logistics, **picker)
-    _answer(t["Awa"], m3, boss, Situation.CDI, logistics, **picker)
-    _answer(t["Julie"], m3, of, Situation.CDI, logistics, **picker)
-    _answer(
+    answer(t["Awa"], m3, of, Situation.CDI, logistics, **picker)
+    answer(t["Awa"], m3, boss, Situation.CDI, logistics, **picker)
+    answer(t["Julie"], m3, of, Situation.CDI, logistics, **picker)
+    answer(
         t["Julie"],
         m3,
         boss,
@@ -241,9 +246,9 @@ def _followups(trainees: dict, *, orgs: dict, people: dict) -> None:
         comment="Contrat de 5 mois pour remplacement ; CDI envisagé à l'issue.",
         **picker,
     )
-    _answer(t["Manon"], m3, of, Situation.CDI, logistics)
-    _answer(t["Mehdi"], m3, of, cdd, logistics, duration_months=12, job_title="Cariste")
-    _answer(
+    answer(t["Manon"], m3, of, Situation.CDI, logistics)
+    answer(t["Mehdi"], m3, of, cdd, logistics, duration_months=12, job_title="Cariste")
+    answer(
         t["Océane"],
         m3,
         of,
@@ -252,7 +257,7 @@ def _followups(trainees: dict, *, orgs: dict, people: dict) -> None:
         employer_name="Intérim Loire Services",
         job_title="Manutentionnaire",
     )
-    yanis = _milestone(t["Yanis"], m3)
+    yanis = milestone_of(t["Yanis"], m3)
     for days, channel, note in (
         (1, Channel.PHONE, "Messagerie, message laissé."),
         (5, Channel.EMAIL, "Courriel sans réponse."),
@@ -264,9 +269,9 @@ def _followups(trainees: dict, *, orgs: dict, people: dict) -> None:
             by=of[0],
             org=of[1],
         )
-    _answer(t["Yanis"], m3, of, Situation.NO_NEWS, contacted_on=yanis.due_on + timedelta(days=9))
-    _answer(t["Chloé"], m3, of, Situation.CDI, bakery)
-    _answer(
+    answer(t["Yanis"], m3, of, Situation.NO_NEWS, contacted_on=yanis.due_on + timedelta(days=9))
+    answer(t["Chloé"], m3, of, Situation.CDI, bakery)
+    answer(
         t["Lucas"],
         m3,
         of,
@@ -275,7 +280,7 @@ def _followups(trainees: dict, *, orgs: dict, people: dict) -> None:
         employer_name="Supermarché du Val d'Orléans",
         job_title="Employé de réserve",
     )
-    _answer(t["Chloé"], m6, of, Situation.CDI, bakery)
+    answer(t["Chloé"], m6, of, Situation.CDI, bakery)
 
 
 def load_demo_followup_operation(*, territories: dict, orgs: dict, people: dict) -> Operation:
@@ -292,7 +297,7 @@ def load_demo_followup_operation(*, territories: dict, orgs: dict, people: dict)
         people=people,
     )
     of_admin, carrier = people["of_admin"], orgs["of1"]
-    trainees = _recruit(operation, orgs=orgs, people=people)
+    trainees = recruit(operation, TRAINEES, orgs=orgs, people=people)
     lifecycle.advance(operation, Status.TRAINING, by=of_admin, org=carrier)
     by = {"by": of_admin, "org": carrier}
     services.record_exit(
@@ -309,7 +314,7 @@ def load_demo_followup_operation(*, territories: dict, orgs: dict, people: dict)
         detail="Embauchée au fournil central avant la fin de la formation.",
         **by,
     )
-    _jury(operation, trainees, end - timedelta(days=5), orgs=orgs, people=people)
+    jury(operation, trainees, end - timedelta(days=5), JURY, orgs=orgs, people=people)
     for name in ("Awa", "Julie", "Manon", "Mehdi", "Océane", "Lucas"):
         services.record_exit(trainees[name], exit_date=end, reason=ExitReason.END_OF_TRAINING, **by)
     lifecycle.advance(operation, Status.FOLLOW_UP, by=of_admin, org=carrier)

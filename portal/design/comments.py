@@ -37,7 +37,10 @@ def add_comment(
     mention_users=(),
     mention_orgs=(),
 ) -> DesignComment:
-    """Comment on a section (or reply to a thread); mentioned people are notified."""
+    """Comment on a section (or reply to a thread); mentioned people are notified.
+    A closed or cancelled operation is read-only: no new comment there."""
+    if not section.design.operation.is_open:
+        raise RuleError(_("L'opération est close : elle ne se modifie plus."))
     if not body.strip():
         raise RuleError(_("Le commentaire est vide."), "body")
     if parent is not None and (parent.section_id != section.id or parent.parent_id is not None):

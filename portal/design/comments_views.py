@@ -66,8 +66,9 @@ def _render(operation, section, *, status=200, **context):
 
 
 def _done(operation, section, message: str):
-    page = "conventions.show_convention" if section.key.is_clause else "design.show_design"
-    url = url_for(page, operation_id=operation.id, _anchor=f"comments-{section.key.value}")
+    url = url_for(
+        section.key.page, operation_id=operation.id, _anchor=f"comments-{section.key.value}"
+    )
     return done(message, url, lambda: _render(operation, section, comment_notice=message))
 
 

@@ -71,7 +71,9 @@ def shared_context(design: Design) -> dict:
     skills. The operation's participants should be loaded (``load`` does)."""
     operation = design.operation
     names = {p.organisation_id: p.organisation.name for p in operation.participants}
-    skills = content.skill_labels(design.section(SectionKey.SKILLS).content)
+    # An operation carried over without a co-design has only its evaluation's parts.
+    skills_section = next((s for s in design.sections if s.key == SectionKey.SKILLS), None)
+    skills = content.skill_labels(skills_section.content if skills_section else {})
     steering = can_steer(operation)
     return {
         "operation": operation,
@@ -145,6 +147,25 @@ def section_context(
     if context["oob_gate"]:
         context.update(gate_context(design))
     return context
+
+
+def part_contexts(
+    design: Design, sections: list[DesignSection], focus: DesignSection | None, overrides: dict
+) -> tuple[dict, list[dict]]:
+    """The shared context and each section's context for a page showing one part of the
+    design (the convention's clauses, the evaluation's written parts); ``focus`` gets
+    ``overrides``."""
+    maps = {
+        "shared": shared_context(design),
+        "threads": queries.threads_by_section(design),
+        "counts": queries.open_counts(design),
+        "drafts": drafts_by_section(design),
+    }
+    contexts = []
+    for section in sections:
+        extra = overrides if focus is not None and section.id == focus.id else {}
+        contexts.append(section_context(design, section, **maps, **extra))
+    return maps["shared"], contexts
 
 
 def conflict_context(

@@ -44,14 +44,20 @@ from portal.operations.models import Operation
         "conv_steering": _l("Comité de pilotage"),
         "conv_data": _l("Protection des données personnelles"),
         "conv_duration": _l("Durée, modification et résiliation"),
+        "eval_worked": _l("Ce qui a fonctionné"),
+        "eval_difficulties": _l("Difficultés rencontrées"),
+        "eval_adaptations": _l("Adaptations apportées"),
+        "eval_certification": _l("Propositions d'évolution des certifications"),
     }
 )
 class SectionKey(TitledEnum):
-    """The sections of a design, in the order of the page, then the convention's clauses.
+    """The sections of a design, in the order of the page, then the convention's clauses,
+    then the written parts of the operation's evaluation.
 
-    The clauses of the partnership convention are edited with the same machinery as
-    the design (versions, three-way merge, history, comments): they are sections of
-    the same document whose key starts with ``conv_``.
+    The clauses of the partnership convention (keys starting with ``conv_``) and the
+    evaluation's written parts (``eval_``) are edited with the same machinery as the
+    design (versions, three-way merge, history, comments): they are sections of the same
+    document, each kind shown on its own page (``page``).
     """
 
     OBJECTIVES = "objectives"
@@ -72,6 +78,10 @@ class SectionKey(TitledEnum):
     CONV_STEERING = "conv_steering"
     CONV_DATA = "conv_data"
     CONV_DURATION = "conv_duration"
+    EVAL_WORKED = "eval_worked"
+    EVAL_DIFFICULTIES = "eval_difficulties"
+    EVAL_ADAPTATIONS = "eval_adaptations"
+    EVAL_CERTIFICATION = "eval_certification"
 
     @property
     def is_list(self) -> bool:
@@ -83,12 +93,36 @@ class SectionKey(TitledEnum):
         return self.value.startswith("conv_")
 
     @property
+    def is_assessment(self) -> bool:
+        """A written part of the evaluation of the operation."""
+        return self.value.startswith("eval_")
+
+    @property
+    def is_design(self) -> bool:
+        """A section of the training design itself."""
+        return not (self.is_clause or self.is_assessment)
+
+    @property
+    def page(self) -> str:
+        """The endpoint of the page that shows the section."""
+        if self.is_clause:
+            return "conventions.show_convention"
+        if self.is_assessment:
+            return "assessment.show_assessment"
+        return "design.show_design"
+
+    @property
     def mandatory(self) -> bool:
-        return self != SectionKey.ATTENTION and not self.is_clause
+        """Required before the convention (the design's sections but its attention points)."""
+        return self != SectionKey.ATTENTION and self.is_design
 
     @classmethod
     def design_keys(cls) -> list["SectionKey"]:
-        return [key for key in cls if not key.is_clause]
+        return [key for key in cls if key.is_design]
+
+    @classmethod
+    def assessment_keys(cls) -> list["SectionKey"]:
+        return [key for key in cls if key.is_assessment]
 
     @classmethod
     def clause_keys(cls) -> list["SectionKey"]:
@@ -130,8 +164,24 @@ class Design(db.Model):
         viewonly=True,
     )
 
+    # The evaluation's written parts, likewise.
+    assessment_sections: Mapped[list["DesignSection"]] = relationship(
+        order_by="DesignSection.id",
+        primaryjoin=lambda: and_(
+            Design.id == DesignSection.design_id,
+            DesignSection.key.in_(SectionKey.assessment_keys()),
+        ),
+        viewonly=True,
+    )
+
     def section(self, key: SectionKey) -> "DesignSection":
-        return next(s for s in (self.clauses if key.is_clause else self.sections) if s.key == key)
+        if key.is_clause:
+            sections = self.clauses
+        elif key.is_assessment:
+            sections = self.assessment_sections
+        else:
+            sections = self.sections
+        return next(s for s in sections if s.key == key)
 
 
 class DesignSection(db.Model):

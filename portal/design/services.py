@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal.accounts.models import Organisation, OrgKind, User
+from portal.assessment.models import Assessment
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
@@ -52,9 +53,17 @@ def design_for(operation: Operation) -> Design | None:
 
 def is_open_for_edit(operation: Operation, key: SectionKey) -> bool:
     """Design sections change during co-design; the convention's clauses while the
-    convention is drafted or amended."""
+    convention is drafted or amended; the evaluation's written parts during the follow-up
+    while the evaluation is a draft or sent back by the Région."""
     if key.is_clause:
         return operation.status in DRAFTING_STEPS + AMENDMENT_STEPS
+    if key.is_assessment:
+        if operation.status != Status.FOLLOW_UP:
+            return False
+        status = db.session.scalar(
+            select(Assessment.status).where(Assessment.operation_id == operation.id)
+        )
+        return status is not None and status.editable
     return operation.status == Status.CO_DESIGN
 
 
@@ -62,16 +71,21 @@ def closed_message(key: SectionKey) -> str:
     """Why a section cannot change at the operation's step."""
     if key.is_clause:
         return _("Les articles de la convention ne se modifient pas à cette étape.")
+    if key.is_assessment:
+        return _(
+            "L'évaluation ne se modifie qu'en brouillon ou à reprendre, pendant le suivi dans "
+            "l'emploi."
+        )
     return _("La co-conception est close pour cette opération.")
 
 
 def can_edit_section(section: DesignSection, *, steering: bool) -> bool:
     """Every participant edits; once validated, only the organisme and the Région do.
 
-    The convention's clauses are drafted by the organisme and the Région only; the other
-    participants comment on them.
+    The convention's clauses and the evaluation are written by the organisme and the
+    Région only; the other participants comment on them.
     """
-    if section.key.is_clause:
+    if not section.key.is_design:
         return steering
     return steering or not section.is_validated
 
@@ -99,7 +113,7 @@ def revision_at(section: DesignSection, version: int) -> SectionRevision | None:
 def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
     """Write ``content`` as the section's next version; the caller locked the section."""
     design = section.design
-    if not section.key.is_clause:
+    if section.key.is_design:
         # Locked so that an approval given meanwhile is seen, and withdrawn below.
         lock(design)
     section.version += 1
@@ -111,7 +125,7 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
         section.validated_at = None
         section.validated_by_id = None
         section.unvalidated_at = utcnow()
-    if design.approved_at is not None and not section.key.is_clause:
+    if design.approved_at is not None and section.key.is_design:
         # Approval holds for what the Région saw: any change asks for a new approval.
         design.approved_at = None
         design.approved_by_id = None
@@ -129,13 +143,21 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
     db.session.flush()
     log_event(
         design.operation,
-        "convention_clause_saved" if section.key.is_clause else "design_section_saved",
+        _saved_event(section.key),
         by=by,
         org=org,
         section=section.key.value,
         version=section.version,
         revision=kind,  # not ``kind``: log_event's own argument (the event's kind)
     )
+
+
+def _saved_event(key: SectionKey) -> str:
+    if key.is_clause:
+        return "convention_clause_saved"
+    if key.is_assessment:
+        return "assessment_section_saved"
+    return "design_section_saved"
 
 
 def _others_since(section: DesignSection, base_version: int) -> list[str]:

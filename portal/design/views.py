@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_org, require
+from portal.assessment.context import assessment_page
 from portal.conventions.context import clause_page
 from portal.core.actions import act, act_and_redirect, done
 from portal.core.text import clean_text
@@ -57,6 +58,8 @@ def _render(operation, design, section, *, status: int = 200, **overrides):
     """htmx: the section alone; a plain request: the page with the section in that state."""
     if section.key.is_clause and not htmx.is_htmx():
         return clause_page(operation, section, status=status, **overrides)
+    if section.key.is_assessment and not htmx.is_htmx():
+        return assessment_page(operation, section, status=status, **overrides)
     if htmx.is_htmx():
         context = section_context(design, section, **overrides)
     else:
@@ -67,14 +70,13 @@ def _render(operation, design, section, *, status: int = 200, **overrides):
 def _done(operation, design, section, notice: str, **overrides):
     """After a change: htmx re-renders the section (and the gate out of band) with the
     notice; a plain form is redirected to the page (Post/Redirect/Get)."""
-    clause = section.key.is_clause
-    page = "conventions.show_convention" if clause else "design.show_design"
-    url = url_for(page, operation_id=operation.id, _anchor=f"section-{section.key.value}")
+    anchor = f"section-{section.key.value}"
+    url = url_for(section.key.page, operation_id=operation.id, _anchor=anchor)
     return done(
         notice,
         url,
         lambda: _render(
-            operation, design, section, notice=notice, oob_gate=not clause, **overrides
+            operation, design, section, notice=notice, oob_gate=section.key.is_design, **overrides
         ),
     )
 

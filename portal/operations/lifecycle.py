@@ -3,13 +3,13 @@
 This module sits above the areas: a transition starts what its step needs (the design,
 the convention, the job promises), so it imports those areas normally, and no area
 imports it. A guard returns the unmet conditions in French; an empty list lets the
-step happen. Steps whose feature has not landed yet say so instead of passing silently.
+step happen.
 """
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import Organisation, User
+from portal.assessment.services import closing_problems
 from portal.conventions.services import (
     recruitment_problems,
     start_convention,
@@ -26,7 +26,6 @@ from portal.operations.states import (
     Guard,
     guard_to_analysis,
     guard_to_co_design,
-    not_available_yet,
 )
 from portal.recruitment.services import create_promises, training_start_problems
 
@@ -45,7 +44,7 @@ TRANSITIONS: dict[tuple[Status, Status], Guard] = {
     (Status.CONVENTION, Status.RECRUITMENT): recruitment_problems,
     (Status.RECRUITMENT, Status.TRAINING): training_start_problems,
     (Status.TRAINING, Status.FOLLOW_UP): exit_problems,
-    (Status.FOLLOW_UP, Status.CLOSED): not_available_yet(_l("Clôture")),
+    (Status.FOLLOW_UP, Status.CLOSED): closing_problems,
 }
 
 

@@ -61,14 +61,3 @@ def guard_to_co_design(operation: Operation) -> list[str]:
     elif analysis.answered_at is None or analysis.answered_at < analysis.sent_at:
         unmet.append(_("La Région n'a pas encore répondu à l'analyse des besoins transmise."))
     return unmet
-
-
-def not_available_yet(step: str) -> Guard:
-    """A guard for a step whose feature is not in the portal yet: it always explains why."""
-
-    def guard(operation: Operation) -> list[str]:
-        return [
-            _("L'étape « %(step)s » n'est pas encore disponible dans le portail.", step=str(step))
-        ]
-
-    return guard

@@ -181,8 +181,9 @@ def test_the_step_to_follow_up_waits_for_every_exit(world):
     assert lifecycle.unmet_conditions(world.operation, Status.FOLLOW_UP) == []
     lifecycle.advance(world.operation, Status.FOLLOW_UP, by=user, org=org)
     assert world.operation.status == Status.FOLLOW_UP
-    # Closing is the next engineer's feature: it still says so.
-    assert "pas encore disponible" in lifecycle.unmet_conditions(world.operation, Status.CLOSED)[0]
+    # Closing waits for the +6 months follow-ups first (then the evaluation: tests/assessment).
+    unmet = lifecycle.unmet_conditions(world.operation, Status.CLOSED)
+    assert unmet[0] == "Suivi à 6 mois non renseigné pour : Alice Durand, Bob Petit, Chloé Roux."
 
 
 def test_a_long_list_of_names_is_shortened(world):

@@ -47,28 +47,30 @@ HOME_CARE = "Assistant·e de vie aux familles"  # Orléans, just reported, Forma
 RUNNING = "Préparateur·rice de commandes — session de Saran"  # Orléans, in training
 # Orléans, a previous session in employment follow-up, same partners as the running one.
 FOLLOW_UP = "Préparateur·rice de commandes — session d'Ingré"
-ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP}
+CLOSED = "Préparateur·rice de commandes — session de Fleury"
+ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED}
 
 # Which demo operations each account sees, written from the demo's story (portal/demo/),
 # not from the code under test. of@ belongs to two organismes and acts for the first one,
 # Forma'Centre Loiret. The Région's admin sees every operation; a referent, the bassin's.
 SEES = {
     "region": ALL,
-    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP},
+    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
     "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
     "of2": {CLEANING},
-    "employeur": {LOGISTICS, RUNNING, FOLLOW_UP},
-    "tuteur": {LOGISTICS, RUNNING, FOLLOW_UP},  # a tutor of Transports et Logistique du Loiret
-    "partenaire": {LOGISTICS, RUNNING, FOLLOW_UP},  # France Travail
+    "employeur": {LOGISTICS, RUNNING, FOLLOW_UP, CLOSED},
+    # a tutor of Transports et Logistique du Loiret
+    "tuteur": {LOGISTICS, RUNNING, FOLLOW_UP, CLOSED},
+    "partenaire": {LOGISTICS, RUNNING, FOLLOW_UP, CLOSED},  # France Travail
 }
 # Who drives each operation (edits it, its participants and its analysis): its organisme
 # porteur and the Région.
 STEERS = {
     "region": ALL,
-    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP},
+    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
     "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
     "of2": {CLEANING},
 }
 

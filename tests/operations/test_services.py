@@ -234,15 +234,17 @@ def test_to_co_design_needs_positions_and_the_answered_analysis(market):
     assert operation.status == Status.CO_DESIGN
 
 
-def test_later_steps_say_they_are_not_available_yet(market):
+def test_closing_waits_for_the_evaluation(market):
     operation = market.report()
     # Co-design → convention is guarded by the design (tests/design), convention →
     # recruitment by the convention (tests/conventions), recruitment → training by the
-    # trainees (tests/recruitment), training → follow-up by the exits (tests/followup).
-    for source, target in list(lifecycle.TRANSITIONS)[6:]:
-        operation.status = source
-        unmet = lifecycle.unmet_conditions(operation, target)
-        assert len(unmet) == 1 and "pas encore disponible" in unmet[0]
+    # trainees (tests/recruitment), training → follow-up by the exits (tests/followup),
+    # follow-up → closed by the +6 months follow-ups, the evaluation and the prime
+    # (tests/assessment).
+    operation.status = Status.FOLLOW_UP
+    assert lifecycle.unmet_conditions(operation, Status.CLOSED) == [
+        "L'évaluation de l'opération n'est pas commencée."
+    ]
 
 
 def test_skipping_a_step_is_refused(market):

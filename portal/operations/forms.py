@@ -176,6 +176,16 @@ class ReasonForm(PortalForm):
     reason = TextAreaField(_l("Motif"), validators=[DataRequired(REQUIRED), Length(max=2000)])
 
 
+class CancelOperationForm(ReasonForm):
+    """The reason, then (on the confirmation step, which lists what stops) ``confirmed``."""
+
+    confirmed = HiddenField()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed.data == "1"
+
+
 class AdvanceForm(PortalForm):
     target = HiddenField(validators=[DataRequired()])
 

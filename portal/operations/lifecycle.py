@@ -6,19 +6,27 @@ imports it. A guard returns the unmet conditions in French; an empty list lets t
 step happen. Steps whose feature has not landed yet say so instead of passing silently.
 """
 
+from datetime import date
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import func, select
 
-from portal.accounts.models import Organisation, User
+from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.conventions.services import (
     recruitment_problems,
     start_convention,
     void_for_cancellation,
 )
+from portal.conventions.state import convention_for, open_version
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.design.services import design_for, design_problems, start_design
-from portal.operations.events import log_event
+from portal.extensions import db
+from portal.immersions.models import Immersion
+from portal.notifications.services import notify, organisation_members
+from portal.operations.events import log_event, referents_for
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (
     Guard,
@@ -26,6 +34,7 @@ from portal.operations.states import (
     guard_to_co_design,
     not_available_yet,
 )
+from portal.recruitment.models import Trainee, TraineeStatus
 from portal.recruitment.services import create_promises, training_start_problems
 
 FORWARD = list(FORWARD_STEPS)
@@ -85,9 +94,111 @@ def advance(operation: Operation, target: Status, *, by: User, org: Organisation
         create_promises(operation)
 
 
+def may_cancel(operation: Operation, *, by: User, org: Organisation | None) -> bool:
+    """Cancelling is irreversible: an admin of the carrier OF or the Région decides it."""
+    if org is None:
+        return False
+    if org.kind == OrgKind.REGION:
+        return True
+    if org.id != operation.provider_id:
+        return False
+    return (
+        db.session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == by.id,
+                Membership.organisation_id == org.id,
+                Membership.active.is_(True),
+                Membership.is_admin.is_(True),
+            )
+        )
+        is not None
+    )
+
+
+def cancellation_impact(operation: Operation) -> list[str]:
+    """What cancelling ``operation`` stops, in French, for the confirmation step."""
+    impact = []
+    convention = convention_for(operation)
+    current = open_version(convention) if convention else None
+    if current is not None:
+        impact.append(
+            _(
+                "La version %(n)s de la convention, en cours, sera annulée avec ses signatures.",
+                n=current.number,
+            )
+        )
+    trainees = dict(
+        db.session.execute(
+            select(Trainee.status, func.count(Trainee.id))
+            .where(Trainee.operation_id == operation.id)
+            .group_by(Trainee.status)
+        ).all()
+    )
+    in_training = trainees.get(TraineeStatus.IN_TRAINING, 0)
+    if in_training:
+        impact.append(
+            ngettext(
+                "%(num)d stagiaire en formation verra sa formation arrêtée.",
+                "%(num)d stagiaires en formation verront leur formation arrêtée.",
+                in_training,
+            )
+        )
+    waiting = trainees.get(TraineeStatus.CANDIDATE, 0) + trainees.get(TraineeStatus.RETAINED, 0)
+    if waiting:
+        impact.append(
+            ngettext(
+                "%(num)d candidat·e ou stagiaire retenu·e ne pourra pas entrer en formation.",
+                "%(num)d candidat·es ou stagiaires retenu·es ne pourront pas entrer en formation.",
+                waiting,
+            )
+        )
+    planned = db.session.scalar(
+        select(func.count(Immersion.id)).where(
+            Immersion.operation_id == operation.id, Immersion.ends_on >= date.today()
+        )
+    )
+    if planned:
+        impact.append(
+            ngettext(
+                "%(num)d période d'immersion prévue ou en cours n'aura pas lieu.",
+                "%(num)d périodes d'immersion prévues ou en cours n'auront pas lieu.",
+                planned,
+            )
+        )
+    return impact
+
+
+def _notify_cancellation(operation: Operation, reason: str, *, by: User, org: Organisation):
+    """Every participant's members and the bassin's referent hear of it at once."""
+    users = [
+        user
+        for participant in operation.active_participants()
+        for user in organisation_members(participant.organisation_id)
+    ]
+    users.extend(referents_for(operation.territory))
+    notify(
+        [u for u in users if u.id != by.id],
+        kind="operation_cancelled",
+        operation=operation,
+        message=_(
+            "%(org)s a annulé l'opération « %(title)s ». Motif : %(reason)s",
+            org=org.name,
+            title=operation.title,
+            reason=reason,
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI annulée : %(title)s", title=operation.title),
+    )
+
+
 def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
-    """Cancel an operation that is not closed, with a reason."""
+    """Cancel an operation that is not closed, with a reason; everyone taking part is told."""
     lock(operation)
+    if not may_cancel(operation, by=by, org=org):
+        raise RuleError(
+            _("Seuls un·e administrateur·rice de l'organisme porteur et la Région annulent.")
+        )
     if not can_cancel(operation):
         raise RuleError(_("Une opération close ou déjà annulée ne peut pas être annulée."))
     if not reason.strip():
@@ -99,3 +210,4 @@ def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) ->
     # holding the version's lock waits for (a deadlock on PostgreSQL the other way round).
     void_for_cancellation(operation, by=by, org=org)
     log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
+    _notify_cancellation(operation, reason.strip(), by=by, org=org)

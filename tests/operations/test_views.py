@@ -853,7 +853,7 @@ DECISIONS = {
     "fref": ({"reference": "FREF-2026-001", "provider_id": "of_b"}, False),
     "refus": ({"reason": "Pas de financement"}, False),
     "etape": ({"target": "analysis"}, True),
-    "annulation": ({"reason": "Plus de besoin"}, True),
+    "annulation": ({"reason": "Plus de besoin", "confirmed": "1"}, True),
 }
 
 
@@ -1036,13 +1036,19 @@ def test_step_to_an_unknown_or_non_adjacent_status_changes_nothing(app, client, 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_cancelling_needs_a_reason_then_cancels(app, client, op, email):
     login(client, email)
-    assert_back_on_page(client.post(f"/operations/{op}/annulation", data={"reason": " "}), op)
-    assert ("error", REQUIRED) in flashes(client)
+    response = client.post(f"/operations/{op}/annulation", data={"reason": " ", "confirmed": "1"})
+    assert response.status_code == 422
+    assert REQUIRED in text(response)
     assert load(app, Operation, op).status == Status.NEED_REPORTED
 
-    response = client.post(f"/operations/{op}/annulation", data={"reason": "Employeur parti"})
+    response = client.post(
+        f"/operations/{op}/annulation", data={"reason": "Employeur parti", "confirmed": "1"}
+    )
     assert_back_on_page(response, op)
-    assert ("success", "Opération annulée.") in flashes(client)
+    assert (
+        "success",
+        "Opération annulée ; les participants et la Région en sont informés.",
+    ) in flashes(client)
     operation = load(app, Operation, op)
     assert (operation.status, operation.cancel_reason) == (Status.CANCELLED, "Employeur parti")
 

@@ -336,6 +336,56 @@ def add_participant(
     return participant
 
 
+def enlist_prescriber(
+    operation: Operation, organisation: Organisation, *, by: User, org: Organisation
+) -> Participant:
+    """Make the prescriber of a trainee a participant (orientation partner) if it is not.
+
+    A prescriber reads its trainees' records, so it must take part in the operation;
+    joining while recruiting changes the convention's parties, so the Région is told.
+    """
+    if organisation.kind != OrgKind.PARTNER:
+        raise RuleError(
+            _("Le prescripteur doit être une organisation partenaire."), "prescriber_id"
+        )
+    found = next(
+        (p for p in operation.active_participants() if p.organisation_id == organisation.id),
+        None,
+    )
+    if found is not None:
+        return found
+    participant = _add_participant(
+        operation, organisation, ParticipantRole.PARTNER_ORIENTATION, by=by
+    )
+    db.session.flush()
+    log_event(
+        operation,
+        "participant_added",
+        by=by,
+        org=org,
+        participant=organisation.name,
+        role=ParticipantRole.PARTNER_ORIENTATION.value,
+    )
+    message = _(
+        "%(org)s associe %(partner)s à l'opération DEFI « %(title)s » comme prescripteur "
+        "de stagiaires.",
+        org=org.name,
+        partner=organisation.name,
+        title=operation.title,
+    )
+    notify(
+        referents_for(operation.territory)
+        + organisation_members(organisation.id, admins_only=True),
+        kind="participant_added",
+        operation=operation,
+        message=message,
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI : %(title)s", title=operation.title),
+    )
+    return participant
+
+
 def invite_new_organisation(
     operation: Operation,
     name: str,

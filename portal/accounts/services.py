@@ -386,6 +386,9 @@ def accept_invitation(
                 "une organisation."
             )
         )
+    if user is not None and user.id == invitation.invited_by_id:
+        # Whoever invites an organisation never becomes its member (issue #11 M6).
+        raise RuleError(_("On ne rejoint pas une organisation par sa propre invitation."))
     if user is None:
         user = create_user(invitation.email, first_name, last_name, password, phone)
     else:
@@ -401,6 +404,15 @@ def accept_invitation(
     invitation.accepted_by_id = user.id
     record("invitation.accepted", actor=user, organisation=invitation.organisation, obj=invitation)
     return user
+
+
+def verify_organisation(organisation: Organisation, *, by: User) -> None:
+    """The Région confirms an organisation invited by an organisme (« à vérifier »)."""
+    if organisation.verified_at is not None:
+        raise RuleError(_("%(org)s est déjà vérifiée.", org=organisation.name))
+    organisation.verified_at = utcnow()
+    organisation.verified_by_id = by.id
+    record("organisation.verified", actor=by, organisation=organisation, obj=organisation)
 
 
 def revoke_invitation(invitation: Invitation, *, by: User) -> None:

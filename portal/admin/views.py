@@ -91,6 +91,23 @@ def create_organisation():
     return _organisation_form_page(form, status=422 if request.method == "POST" else 200)
 
 
+@bp.post("/organisations/<int:org_id>/verification")
+def verify_organisation(org_id: int):
+    """Confirm an organisation invited by an organisme (« à vérifier »): it may then sign."""
+    organisation = db.get_or_404(Organisation, org_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.verify_organisation(organisation, by=current_user)
+    except RuleError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(org)s est vérifiée.", org=organisation.name), "success")
+    return redirect(url_for("admin.list_organisations"), 303)
+
+
 @bp.route("/organisations/<int:org_id>/modification", methods=["GET", "POST"])
 def edit_organisation(org_id: int):
     """Edit an organisation's identity and bassin."""

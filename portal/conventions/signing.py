@@ -127,6 +127,13 @@ def signing_problems(
         return [_("Une version plus récente existe : signez la dernière version.")]
     if organisation.id not in {p["organisation_id"] for p in signing_parties(snapshot_of(version))}:
         return [_("%(org)s n'est pas signataire de cette convention.", org=organisation.name)]
+    if not organisation.is_verified:
+        return [
+            _(
+                "%(org)s est à vérifier par la Région : elle signe une fois confirmée.",
+                org=organisation.name,
+            )
+        ]
     designation = signer_for(convention, organisation.id)
     if designation is None or designation.user_id != user.id:
         return [_("Vous n'êtes pas le signataire désigné pour %(org)s.", org=organisation.name)]

@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from portal.accounts import services as accounts
 from portal.demo.design import load_demo_design
 from portal.design.services import design_for
 from portal.extensions import db
@@ -315,6 +316,11 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
         org=orgs["of1"],
     )
     services.acknowledge_need(production_op, by=people["region_admin"], org=region)
+    # The employer the organisme invited is confirmed by the Région (it may then sign);
+    # the one invited in 4. stays « à vérifier ».
+    for participant in production_op.active_participants():
+        if not participant.organisation.is_verified:
+            accounts.verify_organisation(participant.organisation, by=people["region_admin"])
     services.launch_fref(
         production_op,
         reference="FREF-2026-014",

@@ -15,7 +15,7 @@ from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
-from portal.notifications.services import notify, organisation_members
+from portal.notifications.services import notify, organisation_members, region_admins
 from portal.operations.events import log_event, referents_for, region_organisation
 from portal.operations.models import (
     Funding,
@@ -409,6 +409,15 @@ def invite_new_organisation(
             ),
             "name",
         )
+    if accounts.normalize_email(email) == accounts.normalize_email(by.email):
+        raise RuleError(
+            _(
+                "Invitez la personne responsable de l'organisation : celui ou celle qui "
+                "l'invite n'en devient jamais membre."
+            ),
+            "email",
+        )
+    # « À vérifier » until the Région confirms it: it may state its needs, not sign.
     organisation = Organisation(kind=kind, name=name.strip(), territory=operation.territory)
     if kind == OrgKind.PARTNER:
         organisation.partner_type = (
@@ -418,6 +427,8 @@ def invite_new_organisation(
         )
     db.session.add(organisation)
     db.session.flush()
+    # After the insert: the column's default (verified) applies to a None given before it.
+    organisation.verified_at = None
     record(
         "organisation.created",
         actor=by,
@@ -427,6 +438,20 @@ def invite_new_organisation(
         via_operation=operation.id,
     )
     accounts.invite(email, organisation, by=by, is_admin=True)
+    notify(
+        region_admins(),
+        kind="organisation_to_verify",
+        message=_(
+            "%(org)s a invité « %(name)s » (%(kind)s) dans l'opération « %(title)s » : "
+            "vérifiez cette organisation pour qu'elle puisse signer.",
+            org=org.name,
+            name=organisation.name,
+            kind=kind.title,
+            title=operation.title,
+        ),
+        endpoint="admin.list_organisations",
+        email_subject=_("Organisation à vérifier : %(name)s", name=organisation.name),
+    )
     participant = _add_participant(operation, organisation, role, by=by)
     db.session.flush()
     log_event(

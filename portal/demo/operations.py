@@ -310,7 +310,9 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
             "desired_start": today + timedelta(days=120),
             "context": "Extension d'une unité agroalimentaire de la zone d'Ozans ; "
             "aucun lot du marché ne couvre ce métier sur le bassin.",
-            "new_employers": [("Conserverie du Boischaut", "rh@conserverie-boischaut.example")],
+            "new_employers": [
+                ("Conserverie du Boischaut", "rh@conserverie-boischaut.example", "90000000008012")
+            ],
         },
         by=people["of_admin"],
         org=orgs["of1"],
@@ -341,7 +343,9 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
             "desired_start": today + timedelta(days=150),
             "context": "Trois services d'aide à domicile ne peuvent plus assurer toutes les "
             "interventions demandées ; besoin de personnes mobiles sur l'agglomération.",
-            "new_employers": [("Présence Domicile 45", "direction@presence-domicile45.example")],
+            "new_employers": [
+                ("Présence Domicile 45", "direction@presence-domicile45.example", "90000000008020")
+            ],
         },
         by=people["of_admin"],
         org=orgs["of1"],

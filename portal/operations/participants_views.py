@@ -107,6 +107,7 @@ def invite_organisation(operation_id: int):
             ParticipantRole(form.role.data),
             by=current_user,
             org=current_org(),
+            siret=form.siret.data,
         )
     except RuleError as exc:
         db.session.rollback()

@@ -13,6 +13,7 @@ from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
+from portal.core.validators import normalize_siret, siret_is_valid
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
 from portal.notifications.services import notify, organisation_members, region_admins
@@ -113,8 +114,10 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         _add_participant(operation, provider, ParticipantRole.PROVIDER, by=by, by_right=True)
     for employer in data.get("employers", []):
         _add_participant(operation, employer, ParticipantRole.EMPLOYER, by=by)
-    for name, email in data.get("new_employers", []):
-        invite_new_organisation(operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org)
+    for name, email, siret in data.get("new_employers", []):
+        invite_new_organisation(
+            operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org, siret=siret
+        )
     log_event(
         operation,
         "need_reported",
@@ -394,8 +397,12 @@ def invite_new_organisation(
     *,
     by: User,
     org: Organisation,
+    siret: str = "",
 ) -> Participant:
-    """Create a not-yet-registered organisation, invite its first admin, add it to the operation."""
+    """Create a not-yet-registered organisation, invite its first admin, add it to the operation.
+
+    An employer needs a valid SIRET, which the Région checks before it may sign.
+    """
     _check_can_change_participants(operation)
     kind = OrgKind.EMPLOYER if role == ParticipantRole.EMPLOYER else OrgKind.PARTNER
     existing = db.session.scalar(
@@ -409,6 +416,24 @@ def invite_new_organisation(
             ),
             "name",
         )
+    siret = normalize_siret(siret)
+    if kind == OrgKind.EMPLOYER and not siret:
+        raise RuleError(_("Indiquez le SIRET de l'entreprise : la Région le vérifie."), "siret")
+    if siret and not siret_is_valid(siret):
+        raise RuleError(_("Ce SIRET n'est pas valide (clé de contrôle incorrecte)."), "siret")
+    same_siret = (
+        db.session.scalar(select(Organisation).where(Organisation.siret == siret))
+        if siret
+        else None
+    )
+    if same_siret is not None:
+        raise RuleError(
+            _(
+                "%(org)s existe déjà dans le portail : choisissez-la dans la liste.",
+                org=same_siret.name,
+            ),
+            "siret",
+        )
     if accounts.normalize_email(email) == accounts.normalize_email(by.email):
         raise RuleError(
             _(
@@ -418,7 +443,9 @@ def invite_new_organisation(
             "email",
         )
     # « À vérifier » until the Région confirms it: it may state its needs, not sign.
-    organisation = Organisation(kind=kind, name=name.strip(), territory=operation.territory)
+    organisation = Organisation(
+        kind=kind, name=name.strip(), territory=operation.territory, siret=siret or None
+    )
     if kind == OrgKind.PARTNER:
         organisation.partner_type = (
             PartnerType.ORIENTATION

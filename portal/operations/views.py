@@ -89,7 +89,7 @@ def report_need():
             "context": form.context.data.strip(),
             "employers": [by_id[i] for i in form.employer_ids.data if i in by_id],
             "new_employers": [
-                (entry.form.name.data.strip(), entry.form.email.data)
+                (entry.form.name.data.strip(), entry.form.email.data, entry.form.siret.data)
                 for entry in form.new_employers
                 if entry.form.name.data and entry.form.name.data.strip()
             ],

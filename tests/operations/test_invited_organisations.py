@@ -27,7 +27,7 @@ def test_an_invited_organisation_is_to_verify_and_the_region_is_told(market):
     operation = market.report()
     participant = services.invite_new_organisation(
         operation, "Boulangerie Neuve", "gerant@boulangerie.example.fr",
-        ParticipantRole.EMPLOYER, by=market.a_user, org=market.of_a,
+        ParticipantRole.EMPLOYER, by=market.a_user, org=market.of_a, siret="90000000008012",
     )  # fmt: skip
     organisation = participant.organisation
     assert not organisation.is_verified
@@ -39,6 +39,21 @@ def test_an_invited_organisation_is_to_verify_and_the_region_is_told(market):
     assert organisation.is_verified and organisation.verified_by_id == market.region_admin.id
 
 
+@pytest.mark.parametrize(
+    ("siret", "message"),
+    [("", "Indiquez le SIRET"), ("90000000008013", "SIRET n'est pas valide")],
+)
+def test_an_invited_employer_needs_a_valid_siret(market, siret, message):
+    """Issue #11 M6: an employer invited by an OF has a SIRET, checked (Luhn key)."""
+    operation = market.report()
+    with pytest.raises(RuleError, match=message) as error:
+        services.invite_new_organisation(
+            operation, "Boulangerie Neuve", "gerant@boulangerie.example.fr",
+            ParticipantRole.EMPLOYER, by=market.a_user, org=market.of_a, siret=siret,
+        )  # fmt: skip
+    assert error.value.field == "siret"
+
+
 def test_the_inviter_never_becomes_a_member_of_the_invited_organisation(market):
     """Issue #11 M6: an OF cannot invite itself as admin of a new employer (to sign twice),
     nor accept an invitation it sent."""
@@ -46,7 +61,7 @@ def test_the_inviter_never_becomes_a_member_of_the_invited_organisation(market):
     with pytest.raises(RuleError, match="jamais membre") as error:
         services.invite_new_organisation(
             operation, "Entreprise Fantôme", market.a_user.email.upper(),
-            ParticipantRole.EMPLOYER, by=market.a_user, org=market.of_a,
+            ParticipantRole.EMPLOYER, by=market.a_user, org=market.of_a, siret="90000000008012",
         )  # fmt: skip
     assert error.value.field == "email"
     # Nor through any other invitation it sent (here one to its own address).

@@ -549,12 +549,14 @@ def test_report_with_a_new_employer_invites_it(app, client, market):
         **{
             "new_employers-0-name": "Conserverie du Boischaut",
             "new_employers-0-email": "RH@conserverie.example",
+            "new_employers-0-siret": "900 000 000 080 12",
         },
     )
     assert client.post("/operations/nouveau-besoin", data=data).status_code == 303
     with app.app_context():
         invited = org_named("Conserverie du Boischaut")
         assert invited is not None
+        assert (invited.siret, invited.is_verified) == ("90000000008012", False)
         assert "rh@conserverie.example" in db.session.scalars(select(OutboxMessage.recipient)).all()
 
 
@@ -572,7 +574,11 @@ def test_new_employer_with_an_existing_name_is_refused_and_nothing_is_kept(app, 
     login(client, OF_A)
     data = need_form(
         market,
-        **{"new_employers-0-name": "Entreprise F", "new_employers-0-email": "f@example.fr"},
+        **{
+            "new_employers-0-name": "Entreprise F",
+            "new_employers-0-email": "f@example.fr",
+            "new_employers-0-siret": "90000000008012",
+        },
     )
     response = client.post("/operations/nouveau-besoin", data=data)
     assert response.status_code == 422
@@ -618,6 +624,20 @@ def test_exclusivity_refusal_keeps_the_form_and_tells_the_region(app, client, ma
         (
             {"new_employers-0-name": "Conserverie", "new_employers-0-email": "pas-une-adresse"},
             "Saisissez une adresse électronique valide",
+        ),
+        pytest.param(
+            {"new_employers-0-name": "Conserverie", "new_employers-0-email": "rh@c.example"},
+            "Indiquez le SIRET de l'entreprise : la Région le vérifie.",
+            id="issue-11-M6-new-employer-without-siret",
+        ),
+        pytest.param(
+            {
+                "new_employers-0-name": "Conserverie",
+                "new_employers-0-email": "rh@c.example",
+                "new_employers-0-siret": "90000000008013",
+            },
+            "Ce SIRET n'est pas valide (clé de contrôle incorrecte).",
+            id="issue-11-M6-new-employer-with-a-wrong-siret",
         ),
     ],
 )

@@ -58,12 +58,17 @@ browser:
 	  fi; \
 	fi
 
+# One pytest-xdist worker per CPU (`make test TEST_WORKERS=0` runs in one process); each
+# worker has its own database, live server and Chromium.
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS)
+
 test: install-test browser
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL (the tests create and drop their own database).
 test-pg: install-test browser
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PYTEST) $(PYTEST_ARGS)
 
 translations: install
 	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot .

@@ -62,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import models  # noqa: F401  (every model registers on the metadata)
     from portal.accounts import views as accounts_views
+    from portal.admin import clauses_views  # noqa: F401  (on admin.bp)
     from portal.admin import views as admin_views
     from portal.conventions import signing_views, version_views  # noqa: F401  (on conventions.bp)
     from portal.conventions import views as convention_views
@@ -71,6 +72,12 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.core.errors_views import register_error_handlers
     from portal.design import comments_views, history_views, live_views  # noqa: F401
     from portal.design import views as design_views
+    from portal.followup import (  # noqa: F401  (on followup.bp; employment_bp registered below)
+        exits_views,
+        mine_views,
+        outcomes_views,
+    )
+    from portal.followup import views as followup_views
     from portal.immersions import (  # noqa: F401  (on immersions.bp; tutor_bp registered below)
         debriefs_views,
         documents_views,
@@ -81,11 +88,16 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.lots import views as lots_views
     from portal.mail import views as mail_views
     from portal.notifications import views as notifications_views
-    from portal.operations import analysis_views, participants_views  # noqa: F401  (on operations.bp)
+    from portal.operations import (  # noqa: F401  (on operations.bp)
+        analysis_views,
+        needs_views,
+        participants_views,
+    )
     from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
     from portal.recruitment import bulk_views, trainees_views  # noqa: F401  (on recruitment.bp)
     from portal.recruitment import views as recruitment_views
+    from portal.resources import views as resources_views
 
     # Importing an area's views registers its routes on the area's blueprint.
     for views in (
@@ -101,10 +113,13 @@ def create_app(config: dict | None = None) -> Flask:
         convention_views,
         recruitment_views,
         immersions_views,
+        resources_views,
+        followup_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login
     app.register_blueprint(tutor_views.tutor_bp)
+    app.register_blueprint(mine_views.employment_bp)
     register_error_handlers(app)
 
     from portal.cli import register_cli

@@ -1,4 +1,5 @@
-"""Command-line verbs: ``demo``, ``mail send``, ``audit verify`` and ``reminders send``.
+"""Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send`` and
+``notifications digest``.
 
 Run them as ``flask --app portal <command>``.
 """
@@ -15,9 +16,11 @@ from portal.conventions import reminders as convention_reminders
 from portal.core.time import utcnow
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from portal.extensions import db
+from portal.followup import reminders as followup_reminders
 from portal.immersions import reminders as immersion_reminders
 from portal.lots import cli as lots_cli
 from portal.mail.services import send_pending, smtp_configured
+from portal.notifications import digest
 
 
 def register_cli(app: Flask) -> None:
@@ -65,6 +68,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(mail)
     app.cli.add_command(audit)
     app.cli.add_command(reminders)
+    app.cli.add_command(notifications)
     lots_cli.register(app)
 
 
@@ -108,7 +112,8 @@ reminders = AppGroup("reminders", help="Relances automatiques (à lancer par cro
 
 @reminders.command("send")
 def reminders_send() -> None:
-    """Send the due reminders: convention signatures, then immersions; commit.
+    """Send the due reminders: convention signatures, immersions, employment follow-ups;
+    commit.
 
     Meant for cron, e.g. every hour::
 
@@ -122,8 +127,30 @@ def reminders_send() -> None:
     with _cli_request_context():
         conventions = convention_reminders.send_due_reminders(now)
         immersions = immersion_reminders.send_due_reminders(now)
+        followups = followup_reminders.send_due_reminders(now)
         db.session.commit()
     click.echo(
         f"Relances envoyées : {conventions} pour des conventions à signer, "
         f"{immersions} pour des immersions."
     )
+    click.echo(f"Suivi dans l'emploi : {followups} suivi(s) relancé(s) ou signalé(s).")
+
+
+notifications = AppGroup("notifications", help="Notifications de la Région.")
+
+
+@notifications.command("digest")
+def notifications_digest() -> None:
+    """Send each referent's daily digest of the events held beyond the threshold; commit.
+
+    Meant for cron, once a day, e.g. at 18:00::
+
+        0 18 * * *  cd /srv/portail && .venv/bin/flask --app portal notifications digest
+
+    Each person gets at most one digest a day (Paris time); what is held after it waits for
+    the next one, and nothing is ever dropped. ``mail send`` delivers the e-mails.
+    """
+    with _cli_request_context():
+        sent = digest.send_digests(utcnow())
+        db.session.commit()
+    click.echo(f"Résumés quotidiens envoyés : {sent}.")

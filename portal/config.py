@@ -91,6 +91,12 @@ def load_config(instance_path: str) -> dict:
         # Public verification page: unknown documents allowed per IP in the login window.
         "VERIFY_MAX_UNKNOWN_PER_IP": int(os.environ.get("VERIFY_MAX_UNKNOWN_PER_IP", "30")),
         "INVITATION_DAYS": 14,
+        # « Pour aller plus loin »: where the Région's documents are stored (default
+        # instance/documents) and the largest one accepted.
+        "DOCUMENTS_DIR": os.environ.get("DOCUMENTS_DIR") or None,
+        "REFERENCE_DOCUMENT_MAX_BYTES": int(
+            os.environ.get("REFERENCE_DOCUMENT_MAX_BYTES", str(4 * 1024 * 1024))
+        ),
         # Convention signatures: first automatic reminder after N days, then every N hours.
         "CONVENTION_REMINDER_DAYS": int(os.environ.get("CONVENTION_REMINDER_DAYS", "3")),
         "CONVENTION_REMINDER_INTERVAL_HOURS": int(
@@ -101,4 +107,20 @@ def load_config(instance_path: str) -> dict:
         # a debrief not held this many days after an immersion ends is overdue.
         "IMMERSION_REMINDER_DAYS": int(os.environ.get("IMMERSION_REMINDER_DAYS", "5")),
         "DEBRIEF_OVERDUE_DAYS": int(os.environ.get("DEBRIEF_OVERDUE_DAYS", "7")),
+        # The Région's people get this many e-mails a day one by one; the others wait for
+        # the daily digest (``flask notifications digest``).
+        "REFERENT_DIGEST_THRESHOLD": int(os.environ.get("REFERENT_DIGEST_THRESHOLD", "5")),
+        # Employment follow-up: a milestone is « à faire » from its due date minus the window,
+        # « en retard » after the due date plus the window; « sans nouvelles » needs this many
+        # recorded contact attempts; an overdue reminder is repeated after the cooldown; a
+        # +6 months follow-up still missing this many days after its due date goes to the
+        # territorial referent (once).
+        "FOLLOWUP_WINDOW_DAYS": int(os.environ.get("FOLLOWUP_WINDOW_DAYS", "15")),
+        "FOLLOWUP_ATTEMPTS_BEFORE_NO_NEWS": int(
+            os.environ.get("FOLLOWUP_ATTEMPTS_BEFORE_NO_NEWS", "3")
+        ),
+        "FOLLOWUP_REMINDER_COOLDOWN_DAYS": int(
+            os.environ.get("FOLLOWUP_REMINDER_COOLDOWN_DAYS", "7")
+        ),
+        "FOLLOWUP_ESCALATION_DAYS": int(os.environ.get("FOLLOWUP_ESCALATION_DAYS", "30")),
     }

@@ -19,8 +19,12 @@ def target() -> str | None:
     return request.headers.get("HX-Target")
 
 
-def render(page: str, fragment: str, status: int = 200, **context) -> Response:
-    """Render ``fragment`` for htmx requests and ``page`` otherwise, one URL for both."""
+def render(page: str, fragment: str, status: int = 200, /, **context) -> Response:
+    """Render ``fragment`` for htmx requests and ``page`` otherwise, one URL for both.
+
+    The template names and the HTTP ``status`` are positional-only, so that every keyword
+    is the templates' context: it may hold a ``page`` (of a list) or a ``status`` too.
+    """
     template = fragment if is_htmx() else page
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")

@@ -11,6 +11,7 @@ from portal.accounts.models import (  # noqa: F401
 )
 from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from portal.conventions.models import (  # noqa: F401
+    ClauseTemplate,
     Convention,
     ConventionVersion,
     DesignatedSigner,
@@ -27,6 +28,13 @@ from portal.design.models import (  # noqa: F401
     DesignSection,
     SectionRevision,
 )
+from portal.followup.models import (  # noqa: F401
+    Answer,
+    Attempt,
+    Milestone,
+    PromiseOutcome,
+    RetainedAnswer,
+)
 from portal.immersions.models import (  # noqa: F401
     Debrief,
     DebriefAttendee,
@@ -41,7 +49,7 @@ from portal.immersions.models import (  # noqa: F401
 )
 from portal.lots.models import LotTrade, MarketLot  # noqa: F401
 from portal.mail.models import OutboxMessage  # noqa: F401
-from portal.notifications.models import Notification  # noqa: F401
+from portal.notifications.models import Notification, ReferentNotice  # noqa: F401
 from portal.operations.models import (  # noqa: F401
     DiagnosisFigure,
     EmployerNeed,
@@ -57,3 +65,4 @@ from portal.recruitment.models import (  # noqa: F401
     TraineeAccess,
     TraineeStatusChange,
 )
+from portal.resources.models import ReferenceDocument  # noqa: F401

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import psycopg
 from flask_migrate import upgrade
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.accounts.passwords import hash_password
 from portal.extensions import db
-from tests.conftest import PASSWORD, CsrfClient, test_config
+from tests.support import PASSWORD, CsrfClient, app_config, count_queries
 
 SIZES = (10, 100, 1000)
 PAGES = {
@@ -67,30 +66,18 @@ def measure(app, ids: dict) -> dict:
     app.test_client_class = CsrfClient
     client = app.test_client()
     client.post("/connexion", data={"email": "bench.admin@example.fr", "password": PASSWORD})
-    counter = {"n": 0}
-
-    def count(*_args):
-        counter["n"] += 1
-
     results = {}
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        for label, path in PAGES.items():
-            url = path.format(**ids)
-            counter["n"] = 0
+    for label, path in PAGES.items():
+        url = path.format(**ids)
+        with count_queries(app) as statements:
             response = client.get(url)
-            assert response.status_code == 200, (url, response.status_code)
-            queries = counter["n"]
-            timings = []
-            for _ in range(REPEAT):
-                start = time.perf_counter()
-                client.get(url)
-                timings.append((time.perf_counter() - start) * 1000)
-            results[label] = (queries, statistics.median(timings))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, (url, response.status_code)
+        timings = []
+        for _ in range(REPEAT):
+            start = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - start) * 1000)
+        results[label] = (len(statements), statistics.median(timings))
     return results
 
 
@@ -111,7 +98,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in SIZES:
             url, drop = database_for(size, Path(tmp))
-            app = create_app(test_config(url, TESTING=False))
+            app = create_app(app_config(url, TESTING=False))
             with app.app_context():
                 upgrade()
                 ids = seed(size)

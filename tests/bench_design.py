@@ -18,18 +18,17 @@ from pathlib import Path
 import psycopg
 from flask import url_for
 from flask_migrate import upgrade
-from sqlalchemy import event
 
 from portal import create_app
 from portal.design.models import SectionKey
 from portal.design.queries import load_design
-from portal.design.services import start_design
+from portal.design.start import start_design
 from portal.extensions import db
 from portal.operations.models import Status
 from portal.operations.services import report_need
 from tests.bench import database_for
-from tests.conftest import HTMX, PASSWORD, CsrfClient, test_config
 from tests.operations.factories import Market
+from tests.support import HTMX, PASSWORD, CsrfClient, app_config, count_queries
 
 RUNS = int(os.environ.get("BENCH_RUNS", "300"))
 SECTION = "objectives"
@@ -52,25 +51,7 @@ def seed() -> dict:
     }
 
 
-class Counter:
-    """Counts the SQL statements sent while it listens."""
-
-    def __init__(self, engine):
-        self.engine, self.n = engine, 0
-
-    def __call__(self, *_args):
-        self.n += 1
-
-    def __enter__(self):
-        self.n = 0
-        event.listen(self.engine, "before_cursor_execute", self)
-        return self
-
-    def __exit__(self, *_exc):
-        event.remove(self.engine, "before_cursor_execute", self)
-
-
-def timed(request, counter: Counter, expect: int, prepare=None) -> tuple[int, float, float]:
+def timed(request, app, expect: int, prepare=None) -> tuple[int, float, float]:
     """(most queries of a run, median ms, 95th percentile ms) of ``request(i)`` over ``RUNS``.
 
     ``prepare(i)``, if given, runs before each request, outside the timing and the count.
@@ -79,14 +60,14 @@ def timed(request, counter: Counter, expect: int, prepare=None) -> tuple[int, fl
     for i in range(RUNS + 1):
         if prepare:
             prepare(i)
-        with counter:
+        with count_queries(app) as statements:
             start = time.perf_counter()
             response = request(i)
             elapsed = (time.perf_counter() - start) * 1000
         assert response.status_code == expect, (response.status_code, response.data[:300])
         if i == 0:  # warm-up: the first request may fill caches that later ones reuse
             continue
-        queries = counter.n if queries is None else max(queries, counter.n)
+        queries = len(statements) if queries is None else max(queries, len(statements))
         timings.append(elapsed)
     timings.sort()
     return queries, statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
@@ -104,7 +85,6 @@ def measure(app, ids: dict) -> dict:
     """The three figures: unchanged poll, a section save, a poll that brings a change."""
     of, employer = logged_in(app, ids["of"]), logged_in(app, ids["employer"])
     with app.app_context():
-        counter = Counter(db.engine)
         design = load_design(ids["operation_id"])
         version = design.section(SectionKey(SECTION)).version
 
@@ -121,9 +101,7 @@ def measure(app, ids: dict) -> dict:
     first = poll(of, "", shown())
     token = TOKEN.search(first.get_data(as_text=True)).group(1)
     versions = shown()
-    results = {
-        "poll sans changement (204)": timed(lambda _i: poll(of, token, versions), counter, 204)
-    }
+    results = {"poll sans changement (204)": timed(lambda _i: poll(of, token, versions), app, 204)}
 
     state = {"version": version}
 
@@ -134,10 +112,10 @@ def measure(app, ids: dict) -> dict:
         state["version"] += 1
         return response
 
-    results["enregistrement d'une section"] = timed(save, counter, 200)
+    results["enregistrement d'une section"] = timed(save, app, 200)
     # Each poll sees one fresh change (saved just before, outside the timing).
     results["poll avec une section modifiée (200)"] = timed(
-        lambda _i: poll(of, token, versions), counter, 200, prepare=save
+        lambda _i: poll(of, token, versions), app, 200, prepare=save
     )
     return results
 
@@ -145,7 +123,7 @@ def measure(app, ids: dict) -> dict:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url, drop = database_for("design", Path(tmp))  # tests/bench.py: SQLite or PostgreSQL
-        app = create_app(test_config(url, TESTING=False))
+        app = create_app(app_config(url, TESTING=False))
         try:
             with app.test_request_context(base_url="http://portail.test"):
                 upgrade()

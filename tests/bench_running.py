@@ -34,18 +34,18 @@ from portal.conventions.models import Convention, ConventionVersion
 from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.extensions import db
-from portal.immersions import debriefs
-from portal.immersions import services as immersions
+from portal.immersions import assessments, debriefs
 from portal.immersions.models import DebriefKind, Immersion, Presence, SkillLevel, WouldHire
 from portal.operations import services as operations
 from portal.operations.models import ParticipantRole
 from portal.recruitment.models import TraineeStatus
 from tests.bench import database_for
-from tests.bench_design import Counter, logged_in
-from tests.conftest import HTMX, PASSWORD, make_org, make_user, test_config
+from tests.bench_design import logged_in
 from tests.conventions.factories import make_convention_ready, sign_as
+from tests.factories import make_org, make_user
 from tests.immersions.factories import PAST, TODAY, Running, generate, make_trainee
 from tests.recruitment.factories import add_positions
+from tests.support import HTMX, PASSWORD, app_config, count_queries
 
 BASE_URL = "http://portail.test"
 # (label, trainees in the running operation, parties of the convention, Région included)
@@ -110,7 +110,7 @@ def _running(trainees: int) -> Running:
             "feedback": "Stagiaire motivé·e.",
             "ratings": [{"skill_id": rated, "level": SkillLevel.ACQUIRED, "comment": ""}],
         }
-        immersions.record_assessment(
+        assessments.record_assessment(
             immersion, assessment, by=running.tutor_f, org=market.employer2
         )
     return running
@@ -164,20 +164,20 @@ def seed(trainees: int, parties: int) -> dict:
 # --- Measures ------------------------------------------------------------------------------
 
 
-def timed(request, counter: Counter, runs: int, prepare=None) -> tuple[int, float, object]:
+def timed(request, app, runs: int, prepare=None) -> tuple[int, float, object]:
     """(most queries of a run, median ms, last result) of ``request(i)`` over ``runs``,
     after one warm-up run. ``prepare(i)`` runs before each, outside timing and count."""
     timings, queries, result = [], None, None
     for i in range(runs + 1):
         if prepare:
             prepare(i)
-        with counter:
+        with count_queries(app) as statements:
             start = time.perf_counter()
             result = request(i)
             elapsed = (time.perf_counter() - start) * 1000
         if i == 0:  # warm-up: the first run fills caches (and records a first opening)
             continue
-        queries = counter.n if queries is None else max(queries, counter.n)
+        queries = len(statements) if queries is None else max(queries, len(statements))
         timings.append(elapsed)
     return queries, statistics.median(timings), result
 
@@ -191,30 +191,30 @@ def _get(client, url: str):
     return request
 
 
-def measure_pages(app, ids: dict, counter: Counter) -> dict:
+def measure_pages(app, ids: dict) -> dict:
     """Each page, opened by the organisme porteur (or the tutor) ``PAGE_RUNS`` times."""
     clients = {"carrier": logged_in(app, ids["carrier"]), "tutor": logged_in(app, ids["tutor"])}
     results = {}
     for label, (endpoint, who, args) in PAGES.items():
         with app.test_request_context(base_url=BASE_URL):
             url = url_for(endpoint, **(ids[args] if args else {}))
-        queries, median, _response = timed(_get(clients[who], url), counter, PAGE_RUNS)
+        queries, median, _response = timed(_get(clients[who], url), app, PAGE_RUNS)
         results[label] = (queries, median, None)
     return results
 
 
-def measure_docx(app, ids: dict, counter: Counter) -> tuple:
+def measure_docx(app, ids: dict) -> tuple:
     """The Word file of version 1, built in a fresh session each time (nothing cached)."""
 
     def build(_i):
         with app.test_request_context(base_url=BASE_URL):
             return convention_docx(db.session.get(ConventionVersion, ids["version_id"]))
 
-    queries, median, data = timed(build, counter, DOCX_RUNS)
+    queries, median, data = timed(build, app, DOCX_RUNS)
     return queries, median, len(data) / 1024
 
 
-def measure_signature(app, ids: dict, counter: Counter) -> tuple:
+def measure_signature(app, ids: dict) -> tuple:
     """The porteur signs (htmx POST, answered with the signatures block) a fresh version
     each run: a clause is edited and a new version submitted before, outside the timing.
     With the production Argon2 cost, which the re-authentication pays once per signature."""
@@ -256,7 +256,7 @@ def measure_signature(app, ids: dict, counter: Counter) -> tuple:
         assert response.status_code == 200, (response.status_code, response.data[:300])
         return response
 
-    queries, median, _response = timed(sign, counter, SIGN_RUNS, prepare=new_version)
+    queries, median, _response = timed(sign, app, SIGN_RUNS, prepare=new_version)
     return queries, median, argon2_ms, argon2
 
 
@@ -270,18 +270,16 @@ def _verify_ms(password_hash: str) -> float:
 def run_size(trainees: int, parties: int, workdir: Path) -> dict:
     """Seed a database of its own, take every measure, drop the database."""
     url, drop = database_for(f"running-{trainees}", workdir)
-    app = create_app(test_config(url, TESTING=False))
+    app = create_app(app_config(url, TESTING=False))
     try:
         with app.test_request_context(base_url=BASE_URL):
             upgrade()
             start = time.perf_counter()
             ids = seed(trainees, parties)
             seeded = time.perf_counter() - start
-        with app.app_context():
-            counter = Counter(db.engine)
-        results = measure_pages(app, ids, counter)
-        results["DOCX de la version 1"] = measure_docx(app, ids, counter)
-        queries, median, argon2_ms, argon2 = measure_signature(app, ids, counter)
+        results = measure_pages(app, ids)
+        results["DOCX de la version 1"] = measure_docx(app, ids)
+        queries, median, argon2_ms, argon2 = measure_signature(app, ids)
         results[SIGNATURE] = (queries, median, argon2_ms)
         results["_argon2"] = argon2
         print(

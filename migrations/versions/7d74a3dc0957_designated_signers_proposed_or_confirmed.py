@@ -5,7 +5,7 @@ anyone else (the organisme porteur, the Région) becomes a proposal that an admi
 party must confirm before the signer can sign.
 
 Revision ID: 7d74a3dc0957
-Revises: 7e5d15e8c4ba
+Revises: 840435c8a15c
 Create Date: 2026-12-06 07:37:21.830522
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d74a3dc0957'
-down_revision = '7e5d15e8c4ba'
+down_revision = '840435c8a15c'
 branch_labels = None
 depends_on = None
 

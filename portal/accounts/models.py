@@ -206,6 +206,8 @@ class Invitation(db.Model):
     email: Mapped[str] = mapped_column(String(254), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The invited person joins as a tutor (employers only): the role travels with the link.
+    is_tutor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

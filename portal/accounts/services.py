@@ -1,13 +1,13 @@
 """Business verbs of the accounts area: they check rules, change state, audit and notify.
+Invitations are in ``invitations.py``, password resets in ``resets.py``.
 
 They ``flush()`` and never commit: the view commits once per request.
 """
 
 import hashlib
 import secrets
-from datetime import timedelta
 
-from flask import current_app, has_request_context, request
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
@@ -31,9 +31,7 @@ from portal.accounts.passwords import (
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
-from portal.core.urls import absolute_url
 from portal.extensions import db
-from portal.mail.services import queue_mail
 
 
 def normalize_email(email: str) -> str:
@@ -105,6 +103,7 @@ def add_membership(
         obj=membership,
         user_id=user.id,
         is_admin=is_admin,
+        is_tutor=is_tutor,
     )
     return membership
 
@@ -278,65 +277,7 @@ def save_territory(data: dict, *, by: User, territory: Territory | None = None) 
     return territory
 
 
-# --- Invitations -------------------------------------------------------------------------
-
-
-def invite(
-    email: str, organisation: Organisation, *, by: User, is_admin: bool = False
-) -> tuple[Invitation, str]:
-    """Invite ``email`` to join ``organisation``; a pending invitation for it is replaced."""
-    email = normalize_email(email)
-    user = user_by_email(email)
-    if user and active_membership(user, organisation):
-        raise RuleError(
-            _("Cette personne est déjà membre de %(org)s.", org=organisation.name), "email"
-        )
-    now = utcnow()
-    for previous in db.session.scalars(
-        select(Invitation).where(
-            Invitation.email == email,
-            Invitation.organisation_id == organisation.id,
-            Invitation.accepted_at.is_(None),
-            Invitation.revoked_at.is_(None),
-        )
-    ):
-        previous.revoked_at = now
-    token, token_hash = new_token()
-    invitation = Invitation(
-        email=email,
-        organisation=organisation,
-        is_admin=is_admin,
-        token_hash=token_hash,
-        invited_by_id=by.id,
-        expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    link = absolute_url("accounts.accept_invitation", token=token)
-    queue_mail(
-        email,
-        _("Invitation à rejoindre %(org)s sur le Portail DEFI", org=organisation.name),
-        _(
-            "Bonjour,\n\n%(who)s vous invite à rejoindre %(org)s sur le Portail DEFI, "
-            "où entreprises, organismes de formation, partenaires et la Région construisent "
-            "ensemble des formations sur mesure.\n\nPour accepter, ouvrez ce lien (valable "
-            "%(days)d jours, une seule fois) :\n%(link)s\n\nSi vous n'attendiez pas ce message, "
-            "ignorez-le.\n",
-            who=by.full_name,
-            org=organisation.name,
-            days=current_app.config["INVITATION_DAYS"],
-            link=link,
-        ),
-    )
-    record(
-        "invitation.sent",
-        actor=by,
-        organisation=organisation,
-        obj=invitation,
-        email=email,
-        is_admin=is_admin,
-    )
-    return invitation, token
+# --- Single-use links (invitations.py, resets.py) ----------------------------------------
 
 
 class ThrottledRuleError(RuleError):
@@ -366,46 +307,6 @@ def _find_link(model, token: str, used_column: str, revoked_column: str | None =
     return link, None
 
 
-def find_invitation(token: str) -> tuple[Invitation | None, str | None]:
-    """The invitation for ``token`` and, if it cannot be used, why."""
-    return _find_link(Invitation, token, "accepted_at", "revoked_at")
-
-
-def accept_invitation(
-    invitation: Invitation, *, first_name="", last_name="", password="", phone=""
-) -> User:
-    """Accept ``invitation``: create the account (or use the existing one) and the membership."""
-    if not invitation.is_pending:
-        raise RuleError(_("Cette invitation n'est plus valable."))
-    user = user_by_email(invitation.email)
-    if user is not None and not user.is_enabled:
-        raise RuleError(
-            _(
-                "Ce compte est désactivé : contactez la Région pour le réactiver "
-                "avant de rejoindre "
-                "une organisation."
-            )
-        )
-    if user is not None and user.id == invitation.invited_by_id:
-        # Whoever invites an organisation never becomes its member (issue #11 M6).
-        raise RuleError(_("On ne rejoint pas une organisation par sa propre invitation."))
-    if user is None:
-        user = create_user(invitation.email, first_name, last_name, password, phone)
-    else:
-        ip = client_ip()
-        _refuse_if_throttled(user.email, ip)
-        ok, _new = verify_password(user.password_hash, password)
-        if not ok:
-            throttle.record_failure(user.email, ip)
-            raise ThrottledRuleError(_("Mot de passe incorrect."), "password")
-        throttle.record_success(user.email, ip)
-    add_membership(user, invitation.organisation, is_admin=invitation.is_admin, by=user)
-    invitation.accepted_at = utcnow()
-    invitation.accepted_by_id = user.id
-    record("invitation.accepted", actor=user, organisation=invitation.organisation, obj=invitation)
-    return user
-
-
 def verify_organisation(organisation: Organisation, *, by: User) -> None:
     """The Région confirms an organisation invited by an organisme (« à vérifier »)."""
     if organisation.verified_at is not None:
@@ -413,66 +314,6 @@ def verify_organisation(organisation: Organisation, *, by: User) -> None:
     organisation.verified_at = utcnow()
     organisation.verified_by_id = by.id
     record("organisation.verified", actor=by, organisation=organisation, obj=organisation)
-
-
-def revoke_invitation(invitation: Invitation, *, by: User) -> None:
-    """Cancel a pending invitation; its link then says so."""
-    if not invitation.is_pending:
-        raise RuleError(_("Cette invitation n'est plus en attente."))
-    invitation.revoked_at = utcnow()
-    record("invitation.revoked", actor=by, organisation=invitation.organisation, obj=invitation)
-
-
-# --- Password reset ----------------------------------------------------------------------
-
-
-def request_password_reset(email: str) -> None:
-    """Send a reset link if the account exists; say nothing either way (no enumeration).
-
-    Throttled: an IP asking too often is refused (``RuleError``); an address asked for too
-    often gets no more links in the window, silently (the answer must not tell whether the
-    account exists). A new link revokes the older ones.
-    """
-    email = normalize_email(email)
-    ip = client_ip()
-    for_address, from_ip = throttle.reset_requests(email, ip)
-    if from_ip >= current_app.config["RESET_MAX_PER_IP"]:
-        record("password_reset.refused", email=email)
-        raise RuleError(
-            _("Trop de demandes depuis votre adresse réseau : réessayez dans quelques minutes.")
-        )
-    throttle.count_reset_request(email, ip)
-    if for_address >= current_app.config["RESET_MAX_PER_EMAIL"]:
-        record("password_reset.throttled", email=email)
-        return
-    user = user_by_email(email)
-    if user is None or not user.is_enabled:
-        record("password_reset.unknown", email=email)
-        return
-    revoke_password_resets(user)
-    token, token_hash = new_token()
-    reset = PasswordReset(
-        user=user,
-        token_hash=token_hash,
-        expires_at=utcnow() + timedelta(days=current_app.config["PASSWORD_RESET_DAYS"]),
-    )
-    db.session.add(reset)
-    db.session.flush()
-    link = absolute_url("accounts.reset_password", token=token)
-    queue_mail(
-        user.email,
-        _("Réinitialisation de votre mot de passe — Portail DEFI"),
-        _(
-            "Bonjour %(name)s,\n\nUne réinitialisation du mot de passe de votre compte a été "
-            "demandée. Pour choisir un nouveau mot de passe, ouvrez ce lien (valable %(days)d "
-            "jours, une seule fois) :\n%(link)s\n\nSi vous n'êtes pas à l'origine de cette "
-            "demande, ignorez ce message : votre mot de passe reste inchangé.\n",
-            name=user.first_name,
-            days=current_app.config["PASSWORD_RESET_DAYS"],
-            link=link,
-        ),
-    )
-    record("password_reset.requested", actor=user, obj=reset)
 
 
 def revoke_password_resets(user: User) -> None:
@@ -487,31 +328,6 @@ def revoke_password_resets(user: User) -> None:
         )
     ):
         reset.expires_at = now
-
-
-def find_password_reset(token: str) -> tuple[PasswordReset | None, str | None]:
-    """The reset for ``token`` and, if it cannot be used, why."""
-    return _find_link(PasswordReset, token, "used_at")
-
-
-def reset_password(reset: PasswordReset, password: str) -> User:
-    """Set a new password from a reset link; every open session of the user ends."""
-    problems = password_problems(password, reset.user.email)
-    if problems:
-        raise RuleError(problems[0], "password")
-    reset.user.password_hash = hash_password(password)
-    now = utcnow()
-    # Every other link still pending for this account dies with this one.
-    for other in db.session.scalars(
-        select(PasswordReset).where(
-            PasswordReset.user_id == reset.user_id, PasswordReset.used_at.is_(None)
-        )
-    ):
-        other.used_at = now
-    throttle.record_success(reset.user.email, client_ip())
-    end_all_sessions(reset.user, reason="password_reset")
-    record("password_reset.done", actor=reset.user, obj=reset)
-    return reset.user
 
 
 # --- Memberships -------------------------------------------------------------------------

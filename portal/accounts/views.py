@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import bp, services
+from portal.accounts import bp, invitations, resets, services
 from portal.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -19,6 +19,7 @@ from portal.accounts.forms import (
     ProfileForm,
     SwitchOrganisationForm,
 )
+from portal.core.actions import act, form_page, form_refusal
 from portal.core.errors import RuleError
 from portal.extensions import db
 
@@ -75,20 +76,25 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    error = None
-    if form.validate_on_submit():
-        try:
-            user = services.authenticate(form.email.data, form.password.data)
-        except RuleError as exc:
-            db.session.commit()  # keep the failure count and the audit event
-            error = exc.message
-        else:
-            db.session.commit()
-            _start_session(user)
-            flash(_("Bienvenue, %(name)s.", name=user.first_name), "success")
-            return redirect(_safe_next(form.next.data) or url_for("core.home"))
-    status = 200 if request.method == "GET" or (form.errors == {} and not error) else 422
-    return render_template("accounts/login.html", form=form, error=error), status
+
+    def page(error: str | None = None):
+        status = 200 if request.method == "GET" or (form.errors == {} and not error) else 422
+        return render_template("accounts/login.html", form=form, error=error), status
+
+    if not form.validate_on_submit():
+        return page()
+    return act(
+        lambda: services.authenticate(form.email.data, form.password.data),
+        success=lambda user: _logged_in(user, form.next.data),
+        failure=lambda refusal: page(refusal.message),
+        keep=(RuleError,),  # keep the failure count and the audit event
+    )
+
+
+def _logged_in(user, next_url: str | None):
+    _start_session(user)
+    flash(_("Bienvenue, %(name)s.", name=user.first_name), "success")
+    return redirect(_safe_next(next_url) or url_for("core.home"))
 
 
 @bp.post("/deconnexion")
@@ -129,48 +135,51 @@ def set_language():
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str):
     """Accept an invitation: set name and password, or confirm an existing account."""
-    invitation, problem = services.find_invitation(token)
+    invitation, problem = invitations.find_invitation(token)
     if problem:
         return _link_problem(problem)
     existing = services.user_by_email(invitation.email)
     form = JoinWithAccountForm() if existing else AcceptInvitationForm()
     if not existing:
         form.policy_email = invitation.email
-    error = None
-    if form.validate_on_submit():
-        try:
-            if existing:
-                user = services.accept_invitation(invitation, password=form.password.data)
-            else:
-                user = services.accept_invitation(
-                    invitation,
-                    first_name=form.first_name.data,
-                    last_name=form.last_name.data,
-                    phone=form.phone.data or "",
-                    password=form.password.data,
-                )
-        except services.ThrottledRuleError as exc:
-            db.session.commit()  # keep the failure count: guessing is throttled here too
-            error = exc.message
-        except RuleError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
-            if current_user.is_authenticated:
-                logout_user()
-            _start_session(user)
-            session["org_id"] = invitation.organisation_id
-            flash(_("Vous avez rejoint %(org)s.", org=invitation.organisation.name), "success")
-            return redirect(url_for("core.home"))
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "accounts/accept_invitation.html",
-        form=form,
-        invitation=invitation,
-        existing=existing,
-        error=error,
-    ), status
+
+    def page(error: str | None = None):
+        return form_page(
+            "accounts/accept_invitation.html",
+            form=form,
+            invitation=invitation,
+            existing=existing,
+            error=error,
+        )
+
+    def accept():
+        if existing:
+            return invitations.accept_invitation(invitation, password=form.password.data)
+        return invitations.accept_invitation(
+            invitation,
+            first_name=form.first_name.data,
+            last_name=form.last_name.data,
+            phone=form.phone.data or "",
+            password=form.password.data,
+        )
+
+    if not form.validate_on_submit():
+        return page()
+    return act(
+        accept,
+        success=lambda user: _joined(user, invitation),
+        failure=lambda refusal: page(refusal.message),
+        keep=(invitations.ThrottledRuleError,),  # the failure count: guessing is throttled here too
+    )
+
+
+def _joined(user, invitation):
+    if current_user.is_authenticated:
+        logout_user()
+    _start_session(user)
+    session["org_id"] = invitation.organisation_id
+    flash(_("Vous avez rejoint %(org)s.", org=invitation.organisation.name), "success")
+    return redirect(url_for("core.home"))
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
@@ -179,7 +188,7 @@ def forgot_password():
     form = PasswordResetRequestForm()
     if form.validate_on_submit():
         try:
-            services.request_password_reset(form.email.data)
+            resets.request_password_reset(form.email.data)
         except RuleError as exc:
             db.session.commit()  # keep the audit event
             form.email.errors = [exc.message]
@@ -200,13 +209,13 @@ def forgot_password():
 @bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from a reset link."""
-    reset, problem = services.find_password_reset(token)
+    reset, problem = resets.find_password_reset(token)
     if problem:
         return _link_problem(problem)
     form = PasswordResetForm()
     form.policy_email = reset.user.email
     if form.validate_on_submit():
-        services.reset_password(reset, form.password.data)
+        resets.reset_password(reset, form.password.data)
         db.session.commit()
         logout_user()
         session.clear()
@@ -253,21 +262,22 @@ def change_password():
     """Change one's password; other devices are logged out, this one stays."""
     form = ChangePasswordForm()
     form.policy_email = current_user.email
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            services.change_password(user, form.current_password.data, form.password.data)
-        except RuleError as exc:
-            if isinstance(exc, services.ThrottledRuleError):
-                db.session.commit()  # keep the failure count: guessing is throttled here too
-            else:
-                db.session.rollback()
-            getattr(form, exc.field or "password").errors = [exc.message]
-        else:
-            db.session.commit()
-            org_id = session.get("org_id")
-            _start_session(user)  # a fresh session carrying the new generation
-            session["org_id"] = org_id
-            flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
-            return redirect(url_for("accounts.account"), 303)
-    return _account_page(password_form=form, status=422)
+    if not form.validate_on_submit():
+        return _account_page(password_form=form, status=422)
+    user = current_user._get_current_object()
+    return act(
+        lambda: services.change_password(user, form.current_password.data, form.password.data),
+        success=lambda _result: _password_changed(user),
+        failure=form_refusal(
+            form, lambda _message: _account_page(password_form=form, status=422), "password"
+        ),
+        keep=(services.ThrottledRuleError,),  # the failure count stays: guessing is throttled
+    )
+
+
+def _password_changed(user):
+    org_id = session.get("org_id")
+    _start_session(user)  # a fresh session carrying the new generation
+    session["org_id"] = org_id
+    flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
+    return redirect(url_for("accounts.account"), 303)

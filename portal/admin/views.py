@@ -1,6 +1,6 @@
 """Région admin pages. Every route requires an admin of the Région acting for it."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -12,6 +12,15 @@ from portal.accounts.access import is_region_admin, require
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Membership, Organisation, OrgKind, Territory, User
 from portal.admin import bp
+from portal.core.actions import (
+    act,
+    act_and_redirect,
+    done,
+    field_error,
+    flash_redirect,
+    form_page,
+    form_refusal,
+)
 from portal.core.errors import RuleError
 from portal.core.pagination import paginate
 from portal.extensions import db
@@ -58,10 +67,13 @@ def list_organisations():
     )
 
 
-def _organisation_form_page(form, organisation=None, status=200, error=None):
-    return render_template(
-        "admin/organisation_form.html", form=form, organisation=organisation, error=error
-    ), status
+def _organisation_form_page(form, organisation=None, refusal: RuleError | None = None):
+    """The organisation form (422 once posted), with a refusal under its field."""
+    if refusal is not None:
+        field_error(form, refusal, "name")
+    return form_page(
+        "admin/organisation_form.html", form=form, organisation=organisation, error=None
+    )
 
 
 @bp.route("/organisations/nouvelle", methods=["GET", "POST"])
@@ -70,25 +82,21 @@ def create_organisation():
     territories = _territories()
     form = OrganisationForm()
     form.set_territories(territories)
-    if form.validate_on_submit():
-        try:
-            organisation = services.save_organisation(
-                form.to_data({t.id: t for t in territories}), by=current_user
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "name").errors = [exc.message]
-            return _organisation_form_page(form, status=422)
-        db.session.commit()
-        flash(
+    if not form.validate_on_submit():
+        return _organisation_form_page(form)
+    return act(
+        lambda: services.save_organisation(
+            form.to_data({t.id: t for t in territories}), by=current_user
+        ),
+        success=lambda organisation: flash_redirect(
             _(
                 "Organisation « %(name)s » créée. Invitez maintenant son administrateur·rice.",
                 name=organisation.name,
             ),
-            "success",
-        )
-        return redirect(url_for("organisations.list_members", org_id=organisation.id), 303)
-    return _organisation_form_page(form, status=422 if request.method == "POST" else 200)
+            url_for("organisations.list_members", org_id=organisation.id),
+        ),
+        failure=lambda refusal: _organisation_form_page(form, refusal=refusal),
+    )
 
 
 @bp.post("/organisations/<int:org_id>/verification")
@@ -97,15 +105,11 @@ def verify_organisation(org_id: int):
     organisation = db.get_or_404(Organisation, org_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.verify_organisation(organisation, by=current_user)
-    except RuleError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("%(org)s est vérifiée.", org=organisation.name), "success")
-    return redirect(url_for("admin.list_organisations"), 303)
+    return act_and_redirect(
+        lambda: services.verify_organisation(organisation, by=current_user),
+        url_for("admin.list_organisations"),
+        _("%(org)s est vérifiée.", org=organisation.name),
+    )
 
 
 @bp.route("/organisations/<int:org_id>/modification", methods=["GET", "POST"])
@@ -121,22 +125,19 @@ def edit_organisation(org_id: int):
         )
         form.territory_id.data = organisation.territory_id
     form.set_territories(territories)
-    if form.validate_on_submit():
-        try:
-            services.save_organisation(
-                form.to_data({t.id: t for t in territories}),
-                by=current_user,
-                organisation=organisation,
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "name").errors = [exc.message]
-            return _organisation_form_page(form, organisation, status=422)
-        db.session.commit()
-        flash(_("Organisation enregistrée."), "success")
-        return redirect(url_for("admin.list_organisations"), 303)
-    status = 422 if request.method == "POST" else 200
-    return _organisation_form_page(form, organisation, status=status)
+    if not form.validate_on_submit():
+        return _organisation_form_page(form, organisation)
+    return act(
+        lambda: services.save_organisation(
+            form.to_data({t.id: t for t in territories}),
+            by=current_user,
+            organisation=organisation,
+        ),
+        success=lambda _result: flash_redirect(
+            _("Organisation enregistrée."), url_for("admin.list_organisations")
+        ),
+        failure=lambda refusal: _organisation_form_page(form, organisation, refusal),
+    )
 
 
 @bp.get("/utilisateurs")
@@ -173,18 +174,11 @@ def set_user_state(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     enable = request.form.get("enabled") == "1"
-    try:
-        services.set_user_enabled(user, enable, by=current_user)
-    except RuleError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            _("Compte réactivé.") if enable else _("Compte désactivé ; ses sessions sont fermées."),
-            "success",
-        )
-    return redirect(url_for("admin.list_users"), 303)
+    return act_and_redirect(
+        lambda: services.set_user_enabled(user, enable, by=current_user),
+        url_for("admin.list_users"),
+        _("Compte réactivé.") if enable else _("Compte désactivé ; ses sessions sont fermées."),
+    )
 
 
 def _region_members() -> list[User]:
@@ -234,50 +228,53 @@ def list_territories():
 def create_territory():
     """Add a bassin d'emploi."""
     form = _territory_form(formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            services.save_territory(_territory_data(form), by=current_user)
-        except RuleError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "name").errors = [exc.message]
-        else:
-            db.session.commit()
-            flash(_("Bassin d'emploi ajouté."), "success")
-            return redirect(url_for("admin.list_territories"), 303)
-    territories = db.session.scalars(
-        select(Territory).options(selectinload(Territory.referent)).order_by(Territory.name)
-    ).all()
-    return render_template("admin/territories.html", territories=territories, form=form), 422
+
+    def page(_message: str | None = None):
+        territories = db.session.scalars(
+            select(Territory).options(selectinload(Territory.referent)).order_by(Territory.name)
+        ).all()
+        return render_template("admin/territories.html", territories=territories, form=form), 422
+
+    if not form.validate_on_submit():
+        return page()
+    return act(
+        lambda: services.save_territory(_territory_data(form), by=current_user),
+        success=lambda _result: flash_redirect(
+            _("Bassin d'emploi ajouté."), url_for("admin.list_territories")
+        ),
+        failure=form_refusal(form, page, "name"),
+    )
 
 
 @bp.route("/territoires/<int:territory_id>", methods=["GET", "POST"])
 def edit_territory(territory_id: int):
     """Inline edit of one bassin (htmx swaps the table row); a plain page without JS."""
     territory = db.get_or_404(Territory, territory_id)
-    editing = request.method == "POST" or request.args.get("modifier") == "1"
-    form = _territory_form(territory, formdata=request.form if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                services.save_territory(_territory_data(form), by=current_user, territory=territory)
-            except RuleError as exc:
-                db.session.rollback()
-                getattr(form, exc.field or "name").errors = [exc.message]
-                status = 422
-            else:
-                db.session.commit()
-                if not htmx.is_htmx():
-                    flash(_("Bassin d'emploi enregistré."), "success")
-                    return redirect(url_for("admin.list_territories"), 303)
-                editing = False
-        else:
-            status = 422
-    return htmx.render(
-        "admin/territory.html",
-        "admin/_territory_row.html",
-        status=status,
-        territory=territory,
-        form=form,
-        editing=editing,
+    posted = request.method == "POST"
+    form = _territory_form(territory, formdata=request.form if posted else None)
+
+    def row(editing: bool, status: int = 200):
+        return htmx.render(
+            "admin/territory.html",
+            "admin/_territory_row.html",
+            status,
+            territory=territory,
+            form=form,
+            editing=editing,
+        )
+
+    if not posted:
+        return row(editing=request.args.get("modifier") == "1")
+    if not form.validate_on_submit():
+        return row(editing=True, status=422)
+    return act(
+        lambda: services.save_territory(
+            _territory_data(form), by=current_user, territory=territory
+        ),
+        success=lambda _result: done(
+            _("Bassin d'emploi enregistré."),
+            url_for("admin.list_territories"),
+            lambda: row(editing=False),
+        ),
+        failure=form_refusal(form, lambda _message: row(editing=True, status=422), "name"),
     )

@@ -1,14 +1,28 @@
-"""The default wording of the convention's clauses, from the Région's DEFI sheet.
+"""The convention type: the default wording of the convention's clauses, from the Région's
+DEFI sheet, with placeholders for what each operation fills in.
 
-These texts prefill the clauses when the convention is started; the organisme and the
-Région then edit them like any section of the design. Parties, job promises and the
-training itself are not clauses: the convention quotes them from the operation.
+The Région's admins edit this wording in the portal (``clause_templates.py``, versioned);
+until they do, the text below is in force. A new convention's clauses are prefilled from
+the version in force, the placeholders filled; the organisme and the Région then edit them
+like any section of the design. Parties, job promises and the training itself are not
+clauses: the convention quotes them from the operation.
 """
 
+import re
+
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from portal.design.models import SectionKey
 from portal.operations.models import Operation
+
+# Placeholder -> what it stands for (shown to the Région's admins).
+PLACEHOLDERS = {
+    "intitulé": _l("l'intitulé de l'opération"),
+    "certification": _l("la certification visée (ou « la certification visée »)"),
+    "session": _l("les dates de la session (ou « aux dates fixées par le calendrier… »)"),
+}
+_PLACEHOLDER = re.compile(r"\{([^{}\s]{1,40})\}")
 
 
 def _session(operation: Operation) -> str:
@@ -21,10 +35,33 @@ def _session(operation: Operation) -> str:
     return _("aux dates fixées par le calendrier de la session")
 
 
-def default_texts(operation: Operation) -> dict[SectionKey, str]:
-    """French default text of each clause for ``operation`` (call under ``force_locale``)."""
-    certification = operation.certification_title or _("la certification visée")
+def unknown_placeholders(text: str) -> list[str]:
+    """The ``{…}`` of ``text`` that are not placeholders of the convention type."""
+    return sorted({name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
+
+
+def fill(texts: dict[str, str], operation: Operation) -> dict[SectionKey, str]:
+    """The clauses of ``operation`` from a convention type's ``texts`` (call under
+    ``force_locale``): each placeholder replaced, any other brace left as written."""
+    values = {
+        "intitulé": operation.title,
+        "certification": operation.certification_title or _("la certification visée"),
+        "session": _session(operation),
+    }
+
+    def replace(match: re.Match) -> str:
+        return values.get(match.group(1), match.group(0))
+
     return {
+        key: _PLACEHOLDER.sub(replace, texts.get(key.value, "")) for key in SectionKey.clause_keys()
+    }
+
+
+def default_template() -> dict[str, str]:
+    """The DEFI sheet's wording of each clause, with placeholders (call under
+    ``force_locale``): the convention type until the Région edits it."""
+    title, certification, session = "{intitulé}", "{certification}", "{session}"
+    texts = {
         SectionKey.CONV_OBJECT: _(
             "La présente convention formalise l'engagement des partenaires de l'opération "
             "DEFI « %(title)s » (Développement de l'Emploi par des Formations Inclusives), "
@@ -32,7 +69,7 @@ def default_texts(operation: Operation) -> dict[SectionKey, str]:
             "construite sur mesure avec les employeurs signataires, conduisant à %(cert)s, "
             "et le recrutement des stagiaires par ces employeurs à l'issue de la formation, "
             "sur des emplois durables (CDI ou CDD de six mois ou plus).",
-            title=operation.title,
+            title=title,
             cert=certification,
         ),
         SectionKey.CONV_PROVIDER: "\n".join(
@@ -61,6 +98,11 @@ def default_texts(operation: Operation) -> dict[SectionKey, str]:
                 _(
                     "- suivre les stagiaires dans l'emploi à la sortie, à 3 mois et à 6 mois, "
                     "et en rendre compte à la Région ;"
+                ),
+                _(
+                    "- évaluer le dispositif de formation et l'insertion en emploi des "
+                    "stagiaires, et participer aux travaux de capitalisation (évolution des "
+                    "certifications) ;"
                 ),
                 _("- participer au comité de pilotage de l'opération."),
             ]
@@ -97,10 +139,12 @@ def default_texts(operation: Operation) -> dict[SectionKey, str]:
             "innovante."
         ),
         SectionKey.CONV_FOLLOWUP: _(
-            "La situation de chaque stagiaire dans l'emploi est suivie à la sortie de "
-            "formation, puis à 3 mois et à 6 mois. L'organisme de formation transmet ces "
-            "résultats à la Région, qui évalue l'insertion et capitalise les enseignements de "
-            "l'opération."
+            "L'organisme de formation suit la situation de chaque stagiaire dans l'emploi à la "
+            "sortie de formation, puis à 3 mois et à 6 mois, et en rend compte à la Région. "
+            "Il évalue le dispositif de formation et l'insertion en emploi des stagiaires, et "
+            "participe aux travaux de capitalisation, notamment sur l'évolution des "
+            "certifications. La Région, pilote du dispositif, reçoit ce compte rendu et en "
+            "tire les enseignements pour les opérations DEFI."
         ),
         SectionKey.CONV_STEERING: _(
             "Un comité de pilotage réunit la Région, l'organisme de formation, les employeurs "
@@ -119,6 +163,7 @@ def default_texts(operation: Operation) -> dict[SectionKey, str]:
             "session (%(session)s) et du suivi dans l'emploi à 6 mois. Toute modification fait "
             "l'objet d'un avenant soumis à la signature des parties et à la validation de la "
             "Région ; la version validée reste en vigueur jusqu'à la validation de l'avenant.",
-            session=_session(operation),
+            session=session,
         ),
     }
+    return {key.value: text for key, text in texts.items()}

@@ -242,3 +242,21 @@ class SignatureReminder(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     organisation: Mapped[Organisation] = relationship()
+
+
+class ClauseTemplate(db.Model):
+    """One version of the convention type: the default text of every clause, edited by the
+    Région's admins. The highest number is in force; a new convention starts from it, and
+    the versions a convention was signed with keep their own frozen text."""
+
+    __tablename__ = "clause_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    # Clause key -> text, with placeholders such as {intitulé} filled for each operation.
+    texts: Mapped[dict] = mapped_column(JSON)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    created_by: Mapped[User | None] = relationship()

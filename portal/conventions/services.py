@@ -13,13 +13,12 @@ Signing lives in ``signing.py``, the Région's decisions in ``decisions.py``, th
 in ``state.py``; they are re-exported here so callers use one module for the area.
 """
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.audit.services import record
-from portal.conventions import clauses
+from portal.conventions import clause_templates
 from portal.conventions.decisions import (  # noqa: F401  (the area's facade)
     record_version,
     recruitment_problems,
@@ -61,10 +60,11 @@ from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.design.models import SectionKey
-from portal.design.services import add_prefilled_section, design_for, is_filled
+from portal.design.services import design_for, is_filled
+from portal.design.start import add_prefilled_section
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
-from portal.operations.events import log_event
+from portal.operations.events import log_event, tell_region
 from portal.operations.models import AMENDMENT_STEPS, DRAFTING_STEPS, Operation
 
 
@@ -74,7 +74,8 @@ def reference_for(operation: Operation) -> str:
 
 
 def start_convention(operation: Operation, *, by: User, org: Organisation) -> Convention:
-    """Create the convention and its clauses, prefilled from the operation (idempotent)."""
+    """Create the convention and its clauses, prefilled from the convention type in force
+    and the operation (idempotent)."""
     existing = convention_for(operation)
     if existing is not None:
         return existing
@@ -87,13 +88,19 @@ def start_convention(operation: Operation, *, by: User, org: Organisation) -> Co
         operation_id=operation.id, reference=reference_for(operation), created_by_id=by.id
     )
     db.session.add(convention)
-    with force_locale("fr"):
-        texts = clauses.default_texts(operation)
+    template, texts = clause_templates.texts_for(operation)
     for key in SectionKey.clause_keys():
         add_prefilled_section(design, key, {"text": texts[key]}, by=by, org=org)
     db.session.flush()
     db.session.expire(design, ["clauses"])
-    log_event(operation, "convention_started", by=by, org=org, reference=convention.reference)
+    log_event(
+        operation,
+        "convention_started",
+        by=by,
+        org=org,
+        reference=convention.reference,
+        template=template,
+    )
     return convention
 
 
@@ -396,4 +403,22 @@ def submit(convention: Convention, *, by: User, org: Organisation) -> Convention
         operation_id=operation.id,
         number=number,
     )
+    if version.is_amendment:
+        tell_region(
+            operation.territory,
+            kind="amendment_submitted",
+            by=by,
+            operation=operation,
+            message=_(
+                "%(org)s soumet un avenant à la convention « %(title)s » (version %(n)s) aux "
+                "signatures ; la Région le validera en dernier.",
+                org=org.name,
+                title=operation.title,
+                n=number,
+            ),
+            endpoint="conventions.show_version",
+            operation_id=operation.id,
+            number=number,
+            email_subject=_("Avenant soumis : %(title)s", title=operation.title),
+        )
     return version

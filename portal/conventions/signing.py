@@ -34,8 +34,7 @@ from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.notifications.services import notify
-from portal.operations.events import log_event, referents_for
+from portal.operations.events import log_event, tell_region
 
 AUTH_PASSWORD = "password"  # noqa: S105 - the name of a method, not a secret
 
@@ -230,8 +229,8 @@ def sign(
     operation = version.convention.operation
     log_event(operation, "convention_signed", by=user, org=organisation, number=version.number)
     if version.status == VersionStatus.SIGNED:
-        notify(
-            referents_for(operation.territory),
+        tell_region(
+            operation.territory,
             kind="convention_signed",
             message=_(
                 "Toutes les parties ont signé la version %(n)s de la convention « %(title)s » : "

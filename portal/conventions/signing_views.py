@@ -7,7 +7,7 @@ page and its errors. A signature needs the password again: a wrong one is counte
 login throttle like a failed login, and nothing else is written.
 """
 
-from flask import flash, redirect, request, url_for
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,6 +19,7 @@ from portal.conventions import bp, reminders, services
 from portal.conventions.context import load_started
 from portal.conventions.forms import RejectVersionForm, SignForm, ValidateVersionForm
 from portal.conventions.version_context import PAGE, SIGNATURES, version_context, version_or_404
+from portal.core.actions import act, done, field_error
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.operations.access import is_region
@@ -33,17 +34,31 @@ def _respond(operation, convention, version, *, status: int = 200, **extra):
     """htmx: the signatures block; a plain request: the version page."""
     forms = {k: extra.pop(k) for k in ("sign_form", "validate_form", "reject_form") if k in extra}
     context = version_context(operation, convention, version, **forms)
-    return htmx.render(PAGE, SIGNATURES, status=status, **context, **extra)
+    return htmx.render(PAGE, SIGNATURES, status, **context, **extra)
 
 
 def _done(operation, convention, version, notice: str, *, page: str = "conventions.show_version"):
     """After a change: htmx re-renders the block with the notice; a form is redirected."""
-    if htmx.is_htmx():
-        return _respond(operation, convention, version, signatures_notice=notice)
-    flash(notice, "success")
     if page == "conventions.show_convention":
-        return redirect(url_for(page, operation_id=operation.id), 303)
-    return redirect(url_for(page, operation_id=operation.id, number=version.number), 303)
+        url = url_for(page, operation_id=operation.id)
+    else:
+        url = url_for(page, operation_id=operation.id, number=version.number)
+    return done(
+        notice, url, lambda: _respond(operation, convention, version, signatures_notice=notice)
+    )
+
+
+def _refused(operation, convention, version):
+    """The answer to a refusal once the form is sent (409), above the table since the form
+    may be gone: the version closed meanwhile (a new one, the Région's decision), or, as a
+    mere notice, the organisation signed it already (a double click, a race)."""
+
+    def answer(refusal: RuleError):
+        signed = isinstance(refusal, services.AlreadySigned)
+        said = {"signatures_notice" if signed else "signatures_error": refusal.message}
+        return _respond(operation, convention, version, status=409, **said)
+
+    return answer
 
 
 def _reauthenticate(password: str) -> str | None:
@@ -97,25 +112,18 @@ def sign_version(operation_id: int, number: int):
     evidence = services.Evidence(
         ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")
     )
-    try:
-        services.sign(
-            version, user=current_user, organisation=org, consent=expected, evidence=evidence
-        )
-    except services.AlreadySigned as exc:
-        db.session.rollback()
-        return _respond(operation, convention, version, status=409, signatures_notice=exc.message)
-    except RuleError as exc:
-        # The version closed meanwhile (a new one, the Région's decision): said above the
-        # table, since the form may no longer be shown.
-        db.session.rollback()
-        return _respond(operation, convention, version, status=409, signatures_error=exc.message)
-    db.session.commit()
     notice = _(
         "Votre signature pour %(org)s est enregistrée sur la version %(n)s.",
         org=org.name,
         n=version.number,
     )
-    return _done(operation, convention, version, notice)
+    return act(
+        lambda: services.sign(
+            version, user=current_user, organisation=org, consent=expected, evidence=evidence
+        ),
+        success=lambda _result: _done(operation, convention, version, notice),
+        failure=_refused(operation, convention, version),
+    )
 
 
 @bp.post("/versions/<int:number>/relance/<int:org_id>")
@@ -123,16 +131,17 @@ def sign_version(operation_id: int, number: int):
 def remind_signer(operation_id: int, number: int, org_id: int):
     """Anyone in the operation reminds a party's signer (at most once a day per signer)."""
     operation, convention, version = _load(operation_id, number)
-    try:
-        reminder = reminders.send_manual_reminder(
-            version, org_id, by=current_user, by_org=current_org()
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        return _respond(operation, convention, version, status=409, signatures_error=exc.message)
-    name = reminder.user.full_name
-    db.session.commit()
-    return _done(operation, convention, version, _("Relance envoyée à %(who)s.", who=name))
+    return act(
+        lambda: (
+            reminders.send_manual_reminder(
+                version, org_id, by=current_user, by_org=current_org()
+            ).user.full_name
+        ),
+        success=lambda name: _done(
+            operation, convention, version, _("Relance envoyée à %(who)s.", who=name)
+        ),
+        failure=_refused(operation, convention, version),
+    )
 
 
 @bp.post("/versions/<int:number>/validation")
@@ -144,19 +153,17 @@ def validate_version(operation_id: int, number: int):
     form = ValidateVersionForm(prefix="validate")
     if not form.validate_on_submit():
         return _respond(operation, convention, version, status=422, validate_form=form)
-    try:
-        services.validate(
-            version, by=current_user, org=current_org(), comment=(form.comment.data or "").strip()
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        return _respond(operation, convention, version, status=409, signatures_error=exc.message)
-    db.session.commit()
     notice = _(
         "Version %(n)s validée par la Région : l'opération peut passer au recrutement.",
         n=version.number,
     )
-    return _done(operation, convention, version, notice)
+    return act(
+        lambda: services.validate(
+            version, by=current_user, org=current_org(), comment=(form.comment.data or "").strip()
+        ),
+        success=lambda _result: _done(operation, convention, version, notice),
+        failure=_refused(operation, convention, version),
+    )
 
 
 @bp.post("/versions/<int:number>/rejet")
@@ -168,17 +175,24 @@ def reject_version(operation_id: int, number: int):
     form = RejectVersionForm(prefix="reject")
     if not form.validate_on_submit():
         return _respond(operation, convention, version, status=422, reject_form=form)
-    try:
-        services.reject(version, by=current_user, org=current_org(), reason=form.reason.data)
-    except RuleError as exc:
-        db.session.rollback()
-        if exc.field == "reason":
-            form.reason.errors = [*form.reason.errors, exc.message]
-            return _respond(operation, convention, version, status=422, reject_form=form)
-        return _respond(operation, convention, version, status=409, signatures_error=exc.message)
-    db.session.commit()
     notice = _(
         "Version %(n)s rejetée : la convention revient au brouillon, les parties sont prévenues.",
         n=version.number,
     )
-    return _done(operation, convention, version, notice, page="conventions.show_convention")
+    refused_version = _refused(operation, convention, version)
+
+    def refused(refusal: RuleError):
+        if refusal.field == "reason":
+            field_error(form, refusal)
+            return _respond(operation, convention, version, status=422, reject_form=form)
+        return refused_version(refusal)
+
+    return act(
+        lambda: services.reject(
+            version, by=current_user, org=current_org(), reason=form.reason.data
+        ),
+        success=lambda _result: _done(
+            operation, convention, version, notice, page="conventions.show_convention"
+        ),
+        failure=refused,
+    )

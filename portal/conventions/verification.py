@@ -8,10 +8,8 @@ the version's status. Never an IP address, an e-mail or a user agent.
 
 import hashlib
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime
-from io import BytesIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -25,22 +23,10 @@ from portal.conventions.models import (
     VersionStatus,
 )
 from portal.conventions.services import in_force, snapshot_of
+from portal.core.filetypes import kind_of  # noqa: F401  (the page checks uploads with it)
 from portal.extensions import db
 
 REFERENCE = re.compile(r"DEFI-\d{4}-\d{4,}")
-
-
-def kind_of(data: bytes) -> str | None:
-    """``"pdf"`` or ``"docx"`` from the file's first bytes (and zip content), else None."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(BytesIO(data)) as package:
-                return "docx" if "word/document.xml" in package.namelist() else None
-        except zipfile.BadZipFile:
-            return None
-    return None
 
 
 def normalise_hash(text: str) -> str:

@@ -80,7 +80,7 @@ def _blocked() -> bool:
 def _page(status: int = 200, **context):
     context.setdefault("file_form", VerifyFileForm(formdata=None))
     context.setdefault("reference_form", VerifyReferenceForm(formdata=None))
-    return htmx.render(PAGE, RESULT, status=status, **context)
+    return htmx.render(PAGE, RESULT, status, **context)
 
 
 @public_bp.route("/", methods=["GET", "POST"])

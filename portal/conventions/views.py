@@ -27,6 +27,7 @@ from portal.conventions.context import (
     parties_context,
     status_context,
 )
+from portal.core.actions import act, act_and_redirect, done, field_error
 from portal.core.errors import RuleError
 from portal.design.comment_context import comment_helpers
 from portal.extensions import db
@@ -60,7 +61,7 @@ def _status_response(operation, convention, *, status: int = 200, **extra):
         }
     else:
         context = page_context(operation, convention)
-    return htmx.render(PAGE, STATUS, status=status, **context, **extra)
+    return htmx.render(PAGE, STATUS, status, **context, **extra)
 
 
 def _parties_response(operation, convention, *, status: int = 200, forms=None, **extra):
@@ -76,17 +77,7 @@ def _parties_response(operation, convention, *, status: int = 200, forms=None, *
         }
     else:
         context = page_context(operation, convention, designate_forms=forms)
-    return htmx.render(PAGE, PARTIES, status=status, **context, **extra)
-
-
-def _parties_done(operation, convention, notice: str):
-    """After a change of signer: htmx, the parties block; otherwise back to the page."""
-    if htmx.is_htmx():
-        return _parties_response(operation, convention, parties_notice=notice)
-    flash(notice, "success")
-    return redirect(
-        url_for("conventions.show_convention", operation_id=operation.id, _anchor="parties"), 303
-    )
+    return htmx.render(PAGE, PARTIES, status, **context, **extra)
 
 
 def _party_or_404(operation_id: int, org_id: int):
@@ -118,15 +109,11 @@ def start_convention(operation_id: int):
     """The organisme porteur or the Région prepares the convention (clauses prefilled)."""
     operation, _convention = load(operation_id)
     require(can_steer(operation))
-    try:
-        services.start_convention(operation, by=current_user, org=current_org())
-    except RuleError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Convention préparée : ses articles sont préremplis, à relire."), "success")
-    return redirect(url_for("conventions.show_convention", operation_id=operation.id), 303)
+    return act_and_redirect(
+        lambda: services.start_convention(operation, by=current_user, org=current_org()),
+        url_for("conventions.show_convention", operation_id=operation.id),
+        _("Convention préparée : ses articles sont préremplis, à relire."),
+    )
 
 
 @bp.post("/signataires/<int:org_id>")
@@ -140,23 +127,27 @@ def designate_signer(operation_id: int, org_id: int):
     if not form.validate_on_submit():
         return _parties_response(operation, convention, status=422, forms={org_id: form})
     organisation = db.session.get(Organisation, org_id)
-    try:
-        services.designate_signer(
+    notice = _("Signataire de %(org)s enregistré.", org=organisation.name)
+    url = url_for("conventions.show_convention", operation_id=operation.id, _anchor="parties")
+
+    def refused(refusal: RuleError):
+        field_error(form, refusal, "user_id")
+        return _parties_response(operation, convention, status=422, forms={org_id: form})
+
+    return act(
+        lambda: services.designate_signer(
             convention,
             organisation,
             db.session.get(User, form.user_id.data),
             form.capacity.data,
             by=current_user,
             by_org=current_org(),
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        field = form[exc.field] if exc.field in ("user_id", "capacity") else form.user_id
-        field.errors = [*field.errors, exc.message]
-        return _parties_response(operation, convention, status=422, forms={org_id: form})
-    db.session.commit()
-    notice = _("Signataire de %(org)s enregistré.", org=organisation.name)
-    return _parties_done(operation, convention, notice)
+        ),
+        success=lambda _result: done(
+            notice, url, lambda: _parties_response(operation, convention, parties_notice=notice)
+        ),
+        failure=refused,
+    )
 
 
 @bp.post("/signataires/<int:org_id>/confirmation")
@@ -166,14 +157,28 @@ def confirm_signer(operation_id: int, org_id: int):
     operation, convention = _party_or_404(operation_id, org_id)
     require(may_confirm(org_id))
     organisation = db.session.get(Organisation, org_id)
-    try:
-        services.confirm_signer(convention, organisation, by=current_user, by_org=current_org())
-    except RuleError as exc:
-        db.session.rollback()
-        return _parties_response(operation, convention, status=422, parties_error=exc.message)
-    db.session.commit()
     notice = _("Signataire de %(org)s confirmé.", org=organisation.name)
-    return _parties_done(operation, convention, notice)
+    url = url_for("conventions.show_convention", operation_id=operation.id, _anchor="parties")
+    return act(
+        lambda: services.confirm_signer(
+            convention, organisation, by=current_user, by_org=current_org()
+        ),
+        success=lambda _result: done(
+            notice, url, lambda: _parties_response(operation, convention, parties_notice=notice)
+        ),
+        failure=lambda refusal: _parties_response(
+            operation, convention, status=422, parties_error=refusal.message
+        ),
+    )
+
+
+def _submitted(operation: Operation, number: int):
+    """A new version changes the whole page: the browser goes to it (htmx too)."""
+    flash(_("Version %(n)s soumise aux signatures des parties.", n=number), "success")
+    url = url_for("conventions.show_version", operation_id=operation.id, number=number)
+    if htmx.is_htmx():
+        return htmx.redirect(make_response("", 204), url)
+    return redirect(url, 303)
 
 
 @bp.post("/soumission")
@@ -182,20 +187,14 @@ def submit_convention(operation_id: int):
     """Freeze the convention as a new version and ask every party to sign it."""
     operation, convention = load_started(operation_id)
     require(can_steer(operation))
-    try:
-        version = services.submit(convention, by=current_user, org=current_org())
-    except RuleError:
-        db.session.rollback()
-        error = _("La convention ne peut pas encore être soumise : voir ce qui manque.")
-        return _status_response(operation, convention, status=422, submit_error=error)
-    number = version.number
-    db.session.commit()
-    flash(_("Version %(n)s soumise aux signatures des parties.", n=number), "success")
-    url = url_for("conventions.show_version", operation_id=operation.id, number=number)
-    if htmx.is_htmx():
-        # A new version changes the whole page: the browser goes to it.
-        return htmx.redirect(make_response("", 204), url)
-    return redirect(url, 303)
+    error = _("La convention ne peut pas encore être soumise : voir ce qui manque.")
+    return act(
+        lambda: services.submit(convention, by=current_user, org=current_org()).number,
+        success=lambda number: _submitted(operation, number),
+        failure=lambda _refusal: _status_response(
+            operation, convention, status=422, submit_error=error
+        ),
+    )
 
 
 # --- The operation page ------------------------------------------------------------------

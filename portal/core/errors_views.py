@@ -1,6 +1,6 @@
 """French error pages that also render inside an htmx swap."""
 
-from flask import make_response, render_template
+from flask import make_response
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -34,11 +34,10 @@ def render_error(status: int, message=None):
     """The error page, or its fragment swapped into the main region for htmx."""
     title, default = MESSAGES.get(status, MESSAGES[500])
     context = {"status": status, "title": title, "message": message or default}
+    response = htmx.render("errors/error.html", "errors/_error.html", status, **context)
     if htmx.is_htmx():
-        # Not htmx.render: its ``status`` argument would swallow the template's ``status``.
-        response = make_response(render_template("errors/_error.html", **context), status)
-        return htmx.retarget(response, "#htmx-errors", "innerHTML")
-    return render_template("errors/error.html", **context), status
+        htmx.retarget(response, "#htmx-errors", "innerHTML")
+    return response
 
 
 def register_error_handlers(app) -> None:

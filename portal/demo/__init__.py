@@ -1,12 +1,16 @@
 """Realistic French demo data (fictitious people and companies), for ``make run``."""
 
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
+from portal.demo.followup import load_demo_followup_operation
 from portal.demo.operations import load_demo_operations
+from portal.demo.region import load_demo_region
 from portal.demo.running import load_demo_running_operation
 from portal.extensions import db
+from portal.immersions import tutoring
+from portal.notifications import digest
 
 DEMO_PASSWORD = "demo-defi-2026"  # noqa: S105 - documented demo password
 
@@ -17,7 +21,7 @@ DEMO_LOGINS = [
     (f"of@{DEMO_DOMAIN}", "Organisme de formation — admin (membre de deux organismes)"),
     (f"of2@{DEMO_DOMAIN}", "Organisme de formation — admin, Touraine"),
     (f"employeur@{DEMO_DOMAIN}", "Entreprise — gérante"),
-    (f"tuteur@{DEMO_DOMAIN}", "Entreprise — tuteur"),
+    (f"tuteur@{DEMO_DOMAIN}", "Entreprise — tuteur (nommé par la gérante)"),
     (f"boulangerie@{DEMO_DOMAIN}", "Entreprise — gérant et tuteur (boulangerie)"),
     (f"partenaire@{DEMO_DOMAIN}", "Partenaire — France Travail"),
     (f"mission.locale@{DEMO_DOMAIN}", "Partenaire — Mission locale"),
@@ -178,10 +182,11 @@ def load_demo() -> None:
     _person("formatrice", "Amélie", "Roux", of1, job="Formatrice conduite et logistique")
     of2_admin = _person("of2", "Mathilde", "Fontaine", of2, admin=True, job="Directrice")
     employer = _person("employeur", "Nathalie", "Girard", logistics, admin=True, job="Gérante")
-    _person("tuteur", "Thomas", "Lefèvre", logistics, tutor=True, job="Chef d'équipe quai")
-    baker = _person(
-        "boulangerie", "Olivier", "Perrin", bakery, admin=True, tutor=True, job="Gérant"
-    )
+    tutor = _person("tuteur", "Thomas", "Lefèvre", logistics, job="Chef d'équipe quai")
+    baker = _person("boulangerie", "Olivier", "Perrin", bakery, admin=True, job="Gérant")
+    # The employers' admins make their tutors through the members page (issue #12).
+    tutoring.set_tutor_role(services.active_membership(tutor, logistics), True, by=employer)
+    tutoring.set_tutor_role(services.active_membership(baker, bakery), True, by=baker)
     _person("menuiserie", "Sandrine", "Gauthier", joinery, admin=True, job="Responsable RH")
     care_admin = _person("ehpad", "Hélène", "Mercier", care, admin=True, job="Directrice")
     _person(
@@ -202,9 +207,9 @@ def load_demo() -> None:
     )
 
     # Pending invitations, so the demo outbox has links a newcomer can follow.
-    services.invite(f"nouvelle.formatrice@{DEMO_DOMAIN}", of1, by=of_admin)
-    services.invite(f"chef.atelier@{DEMO_DOMAIN}", logistics, by=employer)
-    services.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
+    invitations.invite(f"nouvelle.formatrice@{DEMO_DOMAIN}", of1, by=of_admin)
+    invitations.invite(f"chef.atelier@{DEMO_DOMAIN}", logistics, by=employer, is_tutor=True)
+    invitations.invite(f"cap.emploi@{DEMO_DOMAIN}", france_travail, by=region_admin, is_admin=False)
     db.session.flush()
 
     orgs = {
@@ -228,7 +233,14 @@ def load_demo() -> None:
         "baker": baker,
         "care_admin": care_admin,
     }
+    load_demo_region(region=region, region_admin=region_admin)
     load_demo_operations(territories=territories, orgs=orgs, people=people)
     # Orléans, running: convention validated with an amendment being signed, trainees in
     # training, immersions, debriefs and evaluations (portal/demo/running.py).
     load_demo_running_operation(territories=territories, orgs=orgs, people=people)
+    # Orléans, a previous session in « Suivi dans l'emploi »: exits, promises kept or not,
+    # follow-ups at exit and +3 months, one to reconcile, one overdue (portal/demo/followup.py).
+    load_demo_followup_operation(territories=territories, orgs=orgs, people=people)
+    # The Orléans referent heard of more events today than the threshold: the digest of
+    # the rest goes out (``flask notifications digest``, run here once).
+    digest.send_digests()

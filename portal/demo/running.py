@@ -7,7 +7,10 @@ signed, the two employers have not yet — so employeur@ has a signature waiting
 
 Nine candidates were oriented by France Travail and the Mission locale: seven retained and
 matched to promises (one of the bakery's promises is still open, under the target of ten),
-one not retained, one still to examine. The first immersion (discovery week) is over: the
+one not retained, one still to examine. Immersions were generated from the rhythm with each
+employer's only tutor suggested; the employers confirmed them (employeur@ for Transports
+et Logistique, leaving one suggestion of the platform week unconfirmed; boulangerie@ for
+the bakery). The first immersion (discovery week) is over: the
 tutor tuteur@ assessed three trainees, a collective debrief covers four of them, the others'
 debriefs are overdue; the platform week is being prepared; the intermediate review took
 place with the employer and the tutor; the certification jury is planned.
@@ -24,7 +27,7 @@ from portal.demo.operations import build_logistics_operation
 from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.extensions import db
-from portal.immersions import debriefs, evaluations
+from portal.immersions import assessments, debriefs, evaluations, tutoring
 from portal.immersions import services as immersions
 from portal.immersions.models import (
     DebriefKind,
@@ -178,6 +181,19 @@ def _immersions(operation: Operation, *, orgs: dict, people: dict) -> None:
     first = [i for i in rows if i.starts_on == first_start]
     second_start = min((i.starts_on for i in rows if i.starts_on > first_start), default=None)
     second = [i for i in rows if i.starts_on == second_start]
+    # The host employers confirm the tutor the generation suggested, but for one immersion
+    # of the platform week at Transports et Logistique (a suggestion awaiting confirmation).
+    admins = {orgs["logistics"].id: people["employer"], orgs["bakery"].id: people["baker"]}
+    unconfirmed = next(i for i in reversed(second) if i.employer_id == orgs["logistics"].id)
+    for immersion in rows:
+        if immersion is unconfirmed or immersion.suggested_tutor is None:
+            continue
+        tutoring.designate_tutor(
+            immersion,
+            immersion.suggested_tutor,
+            by=admins[immersion.employer_id],
+            org=immersion.employer,
+        )
     checklist = {
         "objectives_agreed": True,
         "tutor_briefed": True,
@@ -204,7 +220,7 @@ def _immersions(operation: Operation, *, orgs: dict, people: dict) -> None:
     assessed = [i for i in first if i.tutor_id == tutor.id][:3]
     levels = [SkillLevel.ACQUIRED, SkillLevel.IN_PROGRESS, SkillLevel.IN_PROGRESS]
     for index, immersion in enumerate(assessed):
-        immersions.record_assessment(
+        assessments.record_assessment(
             immersion,
             {
                 "presence": Presence.FULL if index != 1 else Presence.PARTIAL,
@@ -289,26 +305,39 @@ def _evaluations(operation: Operation, trainees: list, *, orgs: dict, people: di
     )
 
 
-def load_demo_running_operation(*, territories: dict, orgs: dict, people: dict) -> Operation:
-    """The running operation described in the module's docstring."""
-    start = date.today() - timedelta(days=45)
+def recruiting_logistics_operation(
+    title: str, start: date, approval: str, *, territories: dict, orgs: dict, people: dict
+) -> tuple[Operation, list]:
+    """A logistics operation of Orléans taken to recruitment for real: design approved by
+    the referent (``approval``), convention signed and validated. Returns it and the
+    convention's (user, org) signers."""
     operation = build_logistics_operation(
-        "Préparateur·rice de commandes — session de Saran",
-        start,
-        territories=territories,
-        orgs=orgs,
-        people=people,
+        title, start, territories=territories, orgs=orgs, people=people
     )
     of_admin, carrier = people["of_admin"], orgs["of1"]
     design_services.approve_design(
         design_services.design_for(operation),
         by=people["referent_orleans"],
         org=orgs["region"],
-        comment="Ingénierie conforme aux besoins des deux employeurs.",
+        comment=approval,
     )
     lifecycle.advance(operation, Status.CONVENTION, by=of_admin, org=carrier)
     signers = _convention(operation, orgs=orgs, people=people)
     lifecycle.advance(operation, Status.RECRUITMENT, by=of_admin, org=carrier)
+    return operation, signers
+
+
+def load_demo_running_operation(*, territories: dict, orgs: dict, people: dict) -> Operation:
+    """The running operation described in the module's docstring."""
+    operation, signers = recruiting_logistics_operation(
+        "Préparateur·rice de commandes — session de Saran",
+        date.today() - timedelta(days=45),
+        "Ingénierie conforme aux besoins des deux employeurs.",
+        territories=territories,
+        orgs=orgs,
+        people=people,
+    )
+    of_admin, carrier = people["of_admin"], orgs["of1"]
     trainees = _recruit(operation, orgs=orgs, people=people)
     lifecycle.advance(operation, Status.TRAINING, by=of_admin, org=carrier)
     _amendment(operation, signers, orgs=orgs, people=people)

@@ -12,8 +12,8 @@ from sqlalchemy.orm import selectinload
 from portal.accounts.access import current_org
 from portal.accounts.models import Membership, Organisation, User
 from portal.design.comment_forms import CommentForm, ReplyForm
+from portal.design.comments import may_resolve
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection, SectionKey
-from portal.design.services import may_resolve
 from portal.extensions import db
 from portal.operations.access import load_operation
 from portal.operations.models import Operation, Participant

@@ -7,7 +7,7 @@ threads; without JavaScript it redirects (303) to the block on the design page, 
 the block on a page of its own when the form has errors.
 """
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,8 +15,8 @@ from sqlalchemy import select
 from portal import htmx
 from portal.accounts.access import current_org
 from portal.accounts.models import Organisation, User
-from portal.core.errors import RuleError
-from portal.design import bp, services
+from portal.core.actions import act, done
+from portal.design import bp, comments
 from portal.design.comment_context import (
     comment_form,
     comment_helpers,
@@ -54,7 +54,7 @@ def _render(operation, section, *, status=200, **context):
     return htmx.render(
         "design/comments.html",
         "design/_section_comments.html",
-        status=status,
+        status,
         operation=operation,
         design=section.design,
         section=section,
@@ -67,17 +67,15 @@ def _render(operation, section, *, status=200, **context):
 
 
 def _done(operation, section, message: str):
-    if htmx.is_htmx():
-        return _render(operation, section, comment_notice=message)
-    flash(message, "success")
     page = "conventions.show_convention" if section.key.is_clause else "design.show_design"
-    return redirect(
-        url_for(
-            page,
-            operation_id=operation.id,
-            _anchor=f"comments-{section.key.value}",
-        ),
-        303,
+    url = url_for(page, operation_id=operation.id, _anchor=f"comments-{section.key.value}")
+    return done(message, url, lambda: _render(operation, section, comment_notice=message))
+
+
+def _refused(operation, section, **shown):
+    """A refused comment action: the block again with the French reason (422)."""
+    return lambda refusal: _render(
+        operation, section, comment_error=refusal.message, status=422, **shown
     )
 
 
@@ -96,8 +94,8 @@ def add_comment(operation_id: int, key: str):
     form = comment_form(operation, section, formdata=request.form)
     if not form.validate_on_submit():
         return _render(operation, section, comment_form_with_errors=form, status=422)
-    try:
-        services.add_comment(
+    return act(
+        lambda: comments.add_comment(
             section,
             form.body.data,
             by=current_user,
@@ -105,14 +103,10 @@ def add_comment(operation_id: int, key: str):
             blocking=form.blocking.data,
             mention_users=_rows(User, form.mention_users.ids),
             mention_orgs=_rows(Organisation, form.mention_orgs.ids),
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(
-            operation, section, comment_form_with_errors=form, comment_error=exc.message, status=422
-        )
-    db.session.commit()
-    return _done(operation, section, _("Commentaire publié."))
+        ),
+        success=lambda _result: _done(operation, section, _("Commentaire publié.")),
+        failure=_refused(operation, section, comment_form_with_errors=form),
+    )
 
 
 @bp.post("/<key>/commentaires/<int:comment_id>/reponses")
@@ -124,15 +118,13 @@ def reply_comment(operation_id: int, key: str, comment_id: int):
     form = reply_form(thread, formdata=request.form)
     if not form.validate_on_submit():
         return _render(operation, section, comment_reply_forms={thread.id: form}, status=422)
-    try:
-        services.add_comment(
+    return act(
+        lambda: comments.add_comment(
             section, form.body.data, by=current_user, org=current_org(), parent=thread
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(operation, section, comment_error=exc.message, status=422)
-    db.session.commit()
-    return _done(operation, section, _("Réponse publiée."))
+        ),
+        success=lambda _result: _done(operation, section, _("Réponse publiée.")),
+        failure=_refused(operation, section),
+    )
 
 
 @bp.post("/<key>/commentaires/<int:comment_id>/resolution")
@@ -145,13 +137,13 @@ def resolve_comment(operation_id: int, key: str, comment_id: int):
     if not form.validate_on_submit():
         return _render(operation, section, comment_error=_("Choix inconnu."), status=422)
     resolved = form.resolved.data == "1"
-    try:
-        services.set_comment_resolved(thread, resolved, by=current_user, org=current_org())
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(operation, section, comment_error=exc.message, status=422)
-    db.session.commit()
-    return _done(operation, section, _("Fil résolu.") if resolved else _("Fil rouvert."))
+    return act(
+        lambda: comments.set_comment_resolved(thread, resolved, by=current_user, org=current_org()),
+        success=lambda _result: _done(
+            operation, section, _("Fil résolu.") if resolved else _("Fil rouvert.")
+        ),
+        failure=_refused(operation, section),
+    )
 
 
 bp.context_processor(comment_helpers)

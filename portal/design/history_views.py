@@ -5,7 +5,7 @@ revision, restoring an older one (a new revision: history is never rewritten), a
 from dataclasses import dataclass
 from io import BytesIO
 
-from flask import abort, flash, redirect, send_file, url_for
+from flask import abort, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from portal import htmx
 from portal.accounts.access import current_org
 from portal.accounts.forms import EmptyForm
-from portal.core.errors import RuleError
+from portal.core.actions import act, done
 from portal.core.pagination import paginate
 from portal.design import bp, documents, services
 from portal.design.comment_context import section_or_404
@@ -117,7 +117,7 @@ def _render(operation, section, *, status=200, **context):
     return htmx.render(
         "design/history.html",
         "design/_history.html",
-        status=status,
+        status,
         operation=operation,
         section=section,
         pages=pages,
@@ -135,6 +135,17 @@ def section_history(operation_id: int, key: str):
     return _render(operation, section)
 
 
+def _restored(operation, section, revision: SectionRevision):
+    """After a restore: htmx re-renders the history with the notice; a form is redirected."""
+    message = _(
+        "La version %(old)d est restaurée : elle devient la version %(new)d.",
+        old=revision.version,
+        new=section.version,
+    )
+    url = url_for("design.section_history", operation_id=operation.id, key=section.key.value)
+    return done(message, url, lambda: _render(operation, section, history_notice=message))
+
+
 @bp.post("/<key>/historique/<int:revision_id>/restauration")
 @login_required
 def restore_revision(operation_id: int, key: str, revision_id: int):
@@ -145,30 +156,18 @@ def restore_revision(operation_id: int, key: str, revision_id: int):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        services.restore_revision(
+    steering = can_steer(operation)
+    return act(
+        lambda: services.restore_revision(
+            section, revision, by=current_user, org=current_org(), steering=steering
+        ),
+        success=lambda _result: _restored(operation, section, revision),
+        failure=lambda refusal: _render(
+            operation,
             section,
-            revision,
-            by=current_user,
-            org=current_org(),
-            steering=can_steer(operation),
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        allowed = services.can_edit_section(section, steering=can_steer(operation))
-        status = 409 if allowed else 403
-        return _render(operation, section, history_error=exc.message, status=status)
-    db.session.commit()
-    message = _(
-        "La version %(old)d est restaurée : elle devient la version %(new)d.",
-        old=revision.version,
-        new=section.version,
-    )
-    if htmx.is_htmx():
-        return _render(operation, section, history_notice=message)
-    flash(message, "success")
-    return redirect(
-        url_for("design.section_history", operation_id=operation.id, key=section.key.value), 303
+            history_error=refusal.message,
+            status=409 if services.can_edit_section(section, steering=steering) else 403,
+        ),
     )
 
 

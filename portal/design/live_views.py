@@ -50,8 +50,8 @@ from portal.core.time import utcnow
 from portal.design import bp
 from portal.design.context import load, section_context, shared_context
 from portal.design.models import Design, DesignPresence, SectionKey
+from portal.design.presence import PRESENCE_SECONDS, touch_presence
 from portal.design.queries import open_counts, state_token, threads_by_section
-from portal.design.services import PRESENCE_SECONDS, touch_presence
 from portal.extensions import db
 from portal.operations.access import visible_operations
 from portal.operations.models import Operation

@@ -40,7 +40,7 @@ from portal.operations.models import Operation
         "conv_employers": _l("Engagements des employeurs"),
         "conv_partners": _l("Engagements des partenaires"),
         "conv_region": _l("Rôle de la Région, pilote du dispositif"),
-        "conv_followup": _l("Suivi dans l'emploi et compte rendu à la Région"),
+        "conv_followup": _l("Suivi dans l'emploi, évaluation et capitalisation"),
         "conv_steering": _l("Comité de pilotage"),
         "conv_data": _l("Protection des données personnelles"),
         "conv_duration": _l("Durée, modification et résiliation"),

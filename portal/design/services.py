@@ -1,43 +1,34 @@
-"""Business verbs of the co-design: start, save with merge, resolve, restore, validate,
-approve, comment, presence. They flush and never commit; nothing typed is ever lost."""
+"""Business verbs of the co-design: save with merge, resolve, restore, validate, approve.
+They flush and never commit; nothing typed is ever lost. Starting a design is in
+``start.py``, the comment threads in ``comments.py``, the presence in ``presence.py``."""
 
-import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.design import merge
+from portal.design.comments import open_blocking_comments
 from portal.design.models import (
-    CommentMention,
     Design,
-    DesignComment,
-    DesignPresence,
     DesignSection,
     SectionKey,
     SectionRevision,
 )
 from portal.design.rhythm import hours_issues
 from portal.extensions import db
-from portal.notifications.services import notify, organisation_members
 from portal.operations.events import log_event
 from portal.operations.models import (
     AMENDMENT_STEPS,
     DRAFTING_STEPS,
-    EmployerNeed,
-    NeedsAnalysis,
     Operation,
     Status,
 )
-from portal.operations.needs import BARRIERS, TARGET_PUBLICS
-
-PRESENCE_SECONDS = 30
 
 
 def new_id() -> str:
@@ -57,97 +48,6 @@ def is_filled(section: DesignSection) -> bool:
 
 def design_for(operation: Operation) -> Design | None:
     return db.session.scalar(select(Design).where(Design.operation_id == operation.id))
-
-
-def _prefill(operation: Operation) -> dict[SectionKey, dict]:
-    """Skills, public and points of attention taken from the needs analysis."""
-    content = {key: empty_content(key) for key in SectionKey.design_keys()}
-    employer_needs = db.session.scalars(
-        select(EmployerNeed).where(EmployerNeed.operation_id == operation.id)
-    ).all()
-    skills = []
-    attention = []
-    for need in employer_needs:
-        for label in re.split(r"[\n;,]+", need.skills or ""):
-            if label.strip():
-                skills.append(
-                    {
-                        "id": new_id(),
-                        "label": label.strip()[:200],
-                        "block_code": "",
-                        "employer_id": need.organisation_id,
-                    }
-                )
-        constraints = [
-            need.constraint_hours,
-            need.constraint_mobility,
-            need.constraint_licence,
-            need.constraint_physical,
-        ]
-        lines = [c.strip() for c in constraints if c and c.strip()]
-        if lines:
-            attention.append(f"{need.organisation.name} : " + " ; ".join(lines))
-    content[SectionKey.SKILLS] = {"items": skills}
-    content[SectionKey.ATTENTION] = {"text": "\n".join(attention)}
-    analysis = db.session.scalar(
-        select(NeedsAnalysis).where(NeedsAnalysis.operation_id == operation.id)
-    )
-    if analysis is not None:
-        publics = [str(TARGET_PUBLICS[p]) for p in analysis.target_publics if p in TARGET_PUBLICS]
-        barriers = [str(BARRIERS[b]) for b in analysis.barriers if b in BARRIERS]
-        lines = []
-        if publics:
-            lines.append(_("Publics : %(p)s", p=", ".join(publics)))
-        if analysis.prerequisites:
-            lines.append(_("Prérequis : %(p)s", p=analysis.prerequisites))
-        if barriers:
-            lines.append(_("Freins à lever : %(b)s", b=", ".join(barriers)))
-        content[SectionKey.PUBLIC] = {"text": "\n".join(lines)}
-    return content
-
-
-def add_prefilled_section(
-    design: Design, key: SectionKey, content: dict, *, by: User, org: Organisation
-) -> DesignSection:
-    """A new section at version 1 with its « prefill » revision (design or clause)."""
-    section = DesignSection(
-        design=design,
-        key=key,
-        version=1,
-        content=content,
-        updated_by_id=by.id,
-        updated_org_id=org.id,
-    )
-    db.session.add(section)
-    db.session.flush()
-    db.session.add(
-        SectionRevision(
-            section=section,
-            version=1,
-            base_version=0,
-            kind="prefill",
-            content=content,
-            author_id=by.id,
-            organisation_id=org.id,
-        )
-    )
-    return section
-
-
-def start_design(operation: Operation, *, by: User, org: Organisation) -> Design:
-    """Create the design of an operation in co-design, prefilled from the needs analysis."""
-    existing = design_for(operation)
-    if existing is not None:
-        return existing
-    if operation.status != Status.CO_DESIGN:
-        raise RuleError(_("La co-conception commence quand l'opération est à cette étape."))
-    design = Design(operation=operation)
-    db.session.add(design)
-    for key, content in _prefill(operation).items():
-        add_prefilled_section(design, key, content, by=by, org=org)
-    db.session.flush()
-    log_event(operation, "design_started", by=by, org=org)
-    return design
 
 
 def is_open_for_edit(operation: Operation, key: SectionKey) -> bool:
@@ -442,18 +342,6 @@ def approve_design(design: Design, *, by: User, org: Organisation, comment: str 
     log_event(design.operation, "design_approved", by=by, org=org)
 
 
-def open_blocking_comments(design: Design) -> int:
-    return db.session.scalar(
-        select(func.count(DesignComment.id))
-        .join(DesignSection, DesignSection.id == DesignComment.section_id)
-        .where(
-            DesignSection.design_id == design.id,
-            DesignComment.blocking.is_(True),
-            DesignComment.resolved_at.is_(None),
-        )
-    )
-
-
 def design_problems(design: Design | None, *, include_approval: bool = True) -> list[str]:
     """Unmet conditions of the gate to the convention, in French."""
     if design is None:
@@ -468,129 +356,3 @@ def design_problems(design: Design | None, *, include_approval: bool = True) -> 
     if include_approval and design.approved_at is None:
         problems.append(_("La Région n'a pas approuvé la co-conception."))
     return problems
-
-
-def add_comment(
-    section: DesignSection,
-    body: str,
-    *,
-    by: User,
-    org: Organisation,
-    blocking: bool = False,
-    parent: DesignComment | None = None,
-    mention_users=(),
-    mention_orgs=(),
-) -> DesignComment:
-    """Comment on a section (or reply to a thread); mentioned people are notified."""
-    if not body.strip():
-        raise RuleError(_("Le commentaire est vide."), "body")
-    if parent is not None and (parent.section_id != section.id or parent.parent_id is not None):
-        raise RuleError(_("On répond au premier commentaire d'un fil."))
-    comment = DesignComment(
-        section=section,
-        parent_id=parent.id if parent else None,
-        author_id=by.id,
-        organisation_id=org.id,
-        body=body.strip(),
-        blocking=blocking and parent is None,
-    )
-    db.session.add(comment)
-    db.session.flush()
-    recipients = list(mention_users)
-    for mentioned_org in mention_orgs:
-        db.session.add(CommentMention(comment=comment, organisation_id=mentioned_org.id))
-        recipients.extend(organisation_members(mentioned_org.id))
-    for user in mention_users:
-        db.session.add(CommentMention(comment=comment, user_id=user.id))
-    operation = section.design.operation
-    notify(
-        [u for u in recipients if u.id != by.id],
-        kind="design_mention",
-        operation=operation,
-        message=_(
-            "%(who)s (%(org)s) vous mentionne dans « %(section)s » de « %(title)s » : %(body)s",
-            who=by.full_name,
-            org=org.name,
-            section=section.key.title,
-            title=operation.title,
-            body=comment.body[:300],
-        ),
-        endpoint="design.show_design",
-        operation_id=operation.id,
-        email_subject=_("Mention dans la co-conception : %(title)s", title=operation.title),
-    )
-    log_event(
-        operation,
-        "design_comment",
-        by=by,
-        org=org,
-        section=section.key.value,
-        blocking=comment.blocking,
-    )
-    return comment
-
-
-def may_resolve(comment: DesignComment, *, by: User, org: Organisation | None) -> bool:
-    """Whether ``by`` acting for ``org`` may resolve the thread ``comment``."""
-    if not comment.blocking or comment.author_id == by.id:
-        return True
-    if org is None:
-        return False
-    return org.kind == OrgKind.REGION or org.id == comment.section.design.operation.provider_id
-
-
-def set_comment_resolved(
-    comment: DesignComment, resolved: bool, *, by: User, org: Organisation
-) -> None:
-    """Resolve or reopen a thread.
-
-    A blocking thread holds the gate to the convention, so only its author, the carrier
-    OF or the Région may resolve it; anyone taking part may reopen it.
-    """
-    if comment.parent_id is not None:
-        raise RuleError(_("On résout un fil depuis son premier commentaire."))
-    if resolved and not may_resolve(comment, by=by, org=org):
-        raise RuleError(
-            _(
-                "Seuls son auteur, l'organisme porteur et la Région peuvent résoudre "
-                "un commentaire bloquant."
-            )
-        )
-    comment.resolved_at = utcnow() if resolved else None
-    comment.resolved_by_id = by.id if resolved else None
-    log_event(
-        comment.section.design.operation,
-        "design_comment_resolved" if resolved else "design_comment_reopened",
-        by=by,
-        org=org,
-        section=comment.section.key.value,
-    )
-
-
-def touch_presence(design: Design, *, user: User, org: Organisation, editing: str = "") -> None:
-    """Record that ``user`` has the design open (and which section they edit)."""
-    presence = db.session.scalar(
-        select(DesignPresence).where(
-            DesignPresence.design_id == design.id, DesignPresence.user_id == user.id
-        )
-    )
-    if presence is None:
-        presence = DesignPresence(design_id=design.id, user_id=user.id, organisation_id=org.id)
-        db.session.add(presence)
-    presence.organisation_id = org.id
-    presence.editing = editing
-    presence.seen_at = utcnow()
-    db.session.flush()
-
-
-def present(design: Design) -> list[DesignPresence]:
-    """Who had the design open in the last 30 seconds."""
-    since = utcnow() - timedelta(seconds=PRESENCE_SECONDS)
-    db.session.execute(
-        delete(DesignPresence).where(DesignPresence.seen_at < since - timedelta(hours=1))
-    )
-    return db.session.scalars(
-        select(DesignPresence).where(
-            DesignPresence.design_id == design.id, DesignPresence.seen_at >= since
-        )
-    ).all()

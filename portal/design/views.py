@@ -7,16 +7,16 @@ page with that section in the asked state, and successful posts redirect (303). 
 comments (B) and the live updates (C) render sections through ``section_context``.
 """
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.conventions.context import clause_page
-from portal.core.errors import RuleError
+from portal.core.actions import act, act_and_redirect, done
 from portal.core.text import clean_text
-from portal.design import bp, content, queries, services
+from portal.design import bp, content, queries, services, start
 from portal.design.context import (
     conflict_context,
     gate_context,
@@ -61,19 +61,22 @@ def _render(operation, design, section, *, status: int = 200, **overrides):
         context = section_context(design, section, **overrides)
     else:
         context = page_context(operation, design, section, **overrides)
-    return htmx.render(PAGE, SECTION, status=status, **context)
+    return htmx.render(PAGE, SECTION, status, **context)
 
 
 def _done(operation, design, section, notice: str, **overrides):
     """After a change: htmx re-renders the section (and the gate out of band) with the
     notice; a plain form is redirected to the page (Post/Redirect/Get)."""
     clause = section.key.is_clause
-    if htmx.is_htmx():
-        return _render(operation, design, section, notice=notice, oob_gate=not clause, **overrides)
-    flash(notice, "success")
     page = "conventions.show_convention" if clause else "design.show_design"
     url = url_for(page, operation_id=operation.id, _anchor=f"section-{section.key.value}")
-    return redirect(url, 303)
+    return done(
+        notice,
+        url,
+        lambda: _render(
+            operation, design, section, notice=notice, oob_gate=not clause, **overrides
+        ),
+    )
 
 
 def _edit_refusal(operation: Operation, section: DesignSection) -> tuple[str, int] | None:
@@ -117,7 +120,7 @@ def _gate_response(operation, design, *, status: int = 200, **extra):
         }
     else:
         context = {**page_context(operation, design), **extra}
-    return htmx.render(PAGE, GATE, status=status, **context)
+    return htmx.render(PAGE, GATE, status, **context)
 
 
 # --- The page --------------------------------------------------------------------------
@@ -138,15 +141,11 @@ def start_design(operation_id: int):
     """The organisme porteur or the Région opens the design, prefilled from the needs."""
     operation = load_operation(operation_id, loader=operation_for_page)
     require(can_steer(operation))
-    try:
-        services.start_design(operation, by=current_user, org=current_org())
-    except RuleError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Co-conception ouverte, préremplie depuis l'analyse des besoins."), "success")
-    return redirect(url_for("design.show_design", operation_id=operation.id), 303)
+    return act_and_redirect(
+        lambda: start.start_design(operation, by=current_user, org=current_org()),
+        url_for("design.show_design", operation_id=operation.id),
+        _("Co-conception ouverte, préremplie depuis l'analyse des besoins."),
+    )
 
 
 @bp.post("/approbation")
@@ -156,18 +155,19 @@ def approve_design(operation_id: int):
     operation, design = load(operation_id)
     require(is_region())
     comment = clean_text(request.form.get("comment") or "", multiline=True).strip()[:2000]
-    try:
-        services.approve_design(design, by=current_user, org=current_org(), comment=comment)
-    except RuleError:
-        db.session.rollback()
-        error = _("La co-conception ne peut pas encore être approuvée : voir les conditions.")
-        return _gate_response(operation, design, status=422, gate_error=error)
-    db.session.commit()
     notice = _("Co-conception approuvée par la Région.")
-    if htmx.is_htmx():
-        return _gate_response(operation, design, gate_notice=notice)
-    flash(notice, "success")
-    return redirect(url_for("design.show_design", operation_id=operation.id), 303)
+    error = _("La co-conception ne peut pas encore être approuvée : voir les conditions.")
+    return act(
+        lambda: services.approve_design(
+            design, by=current_user, org=current_org(), comment=comment
+        ),
+        success=lambda _result: done(
+            notice,
+            url_for("design.show_design", operation_id=operation.id),
+            lambda: _gate_response(operation, design, gate_notice=notice),
+        ),
+        failure=lambda _refusal: _gate_response(operation, design, status=422, gate_error=error),
+    )
 
 
 # --- A section -------------------------------------------------------------------------
@@ -245,20 +245,18 @@ def save_section(operation_id: int, key: str):
 def _commit_save(operation, design, section, save, shown: dict):
     """Run a save (or a resolution) as the current user, commit once, answer with the
     section, the merge notice or the conflict view; a refusal re-renders ``shown`` (422)."""
-    try:
-        result = save(by=current_user, org=current_org(), steering=can_steer(operation))
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(operation, design, section, status=422, error=exc.message, **shown)
-    draft_id = result.draft.id if result.draft else None
-    db.session.commit()
-    return _after_save(operation, design, section, result, draft_id)
+    return act(
+        lambda: save(by=current_user, org=current_org(), steering=can_steer(operation)),
+        success=lambda result: _after_save(operation, design, section, result),
+        failure=lambda refusal: _render(
+            operation, design, section, status=422, error=refusal.message, **shown
+        ),
+    )
 
 
-def _after_save(operation, design, section, result: services.SaveResult, draft_id):
+def _after_save(operation, design, section, result: services.SaveResult):
     """The answer to a save or a resolution: the conflict view (409) or the saved section."""
     if result.status == "conflict":
-        draft = db.session.get(SectionRevision, draft_id)
         return _render(
             operation,
             design,
@@ -268,7 +266,7 @@ def _after_save(operation, design, section, result: services.SaveResult, draft_i
                 "Quelqu'un a modifié les mêmes passages pendant que vous écriviez : votre "
                 "version est conservée en brouillon. Choisissez ce que la section doit garder."
             ),
-            **conflict_context(section, draft),
+            **conflict_context(section, result.draft),
         )
     if result.status == "merged":
         notice = _(
@@ -338,18 +336,18 @@ def validate_section(operation_id: int, key: str):
     operation, design, section = load_section(operation_id, key)
     require(can_steer(operation))
     validated = request.form.get("validated") == "1"
-    try:
-        services.set_validated(section, validated, by=current_user, org=current_org())
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(operation, design, section, status=422, error=exc.message)
-    db.session.commit()
     notice = (
         _("Section validée : seuls l'organisme porteur et la Région la modifient désormais.")
         if validated
         else _("Validation retirée : tous les participants peuvent de nouveau la modifier.")
     )
-    return _done(operation, design, section, notice)
+    return act(
+        lambda: services.set_validated(section, validated, by=current_user, org=current_org()),
+        success=lambda _result: _done(operation, design, section, notice),
+        failure=lambda refusal: _render(
+            operation, design, section, status=422, error=refusal.message
+        ),
+    )
 
 
 # --- The operation page ----------------------------------------------------------------

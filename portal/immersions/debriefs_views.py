@@ -5,18 +5,18 @@ Recording is in two steps that work without JS: choose the immersions (a GET for
 choice travels as ``?immersion=<id>`` repeated), then fill in the debrief for them.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.access import current_org
-from portal.core.errors import RuleError
+from portal.core.actions import act, flash_redirect, form_page, form_refusal
 from portal.extensions import db
 from portal.immersions import bp, debriefs, queries, rules, services
 from portal.immersions.access import debrief_or_404, require_carrier
-from portal.immersions.forms import choices, debrief_form, form_error
+from portal.immersions.forms import choices, debrief_form
 from portal.immersions.models import DebriefKind, Immersion, SkillLevel, TutorAssessment
 from portal.operations.access import is_carrier, load_operation
 from portal.recruitment.access import can_view_trainee
@@ -102,46 +102,44 @@ def create_debrief(operation_id: int):
     form.attendee_ids.choices = choices(
         (user_id, f"{user.full_name}") for user_id, (user, _org) in people.items()
     )
-    error = None
-    if immersions and form.validate_on_submit():
-        data = {
-            "kind": form.kind.data,
-            "held_on": form.held_on.data,
-            "immersions": immersions,
-            "absent": form.absent(),
-            "attendee_ids": form.attendee_ids.data or [],
-            "went_well": form.went_well.data,
-            "difficulties": form.difficulties.data,
-            "decisions": form.decisions.data,
-            "next_steps": form.next_steps.data,
-            "skills": form.skills(),
-        }
-        try:
-            debrief = debriefs.record_debrief(operation, data, by=current_user, org=current_org())
-        except RuleError as exc:
-            db.session.rollback()
-            error = form_error(form, exc)
-        else:
-            debrief_id = debrief.id
-            db.session.commit()
-            flash(_("Retour d'expérience enregistré."), "success")
-            url = url_for(
-                "immersions.show_debrief", operation_id=operation.id, debrief_id=debrief_id
-            )
-            return redirect(url, 303)
-    elif request.method == "POST" and not immersions:
-        error = _("Choisissez au moins une immersion.")
-    organisations = {user_id: org_id for user_id, (_user, org_id) in people.items()}
-    return render_template(
-        "immersions/debrief_form.html",
-        operation=operation,
-        lines=lines,
-        form=form,
-        error=error,
-        candidates=debriefs.due_debriefs(operation) if not immersions else [],
-        staff={u for u, o in organisations.items() if o == operation.provider_id},
-        levels={level.value: level.title for level in SkillLevel},
-    ), 422 if request.method == "POST" else 200
+
+    def page(error: str | None = None):
+        organisations = {user_id: org_id for user_id, (_user, org_id) in people.items()}
+        return form_page(
+            "immersions/debrief_form.html",
+            operation=operation,
+            lines=lines,
+            form=form,
+            error=error,
+            candidates=debriefs.due_debriefs(operation) if not immersions else [],
+            staff={u for u, o in organisations.items() if o == operation.provider_id},
+            levels={level.value: level.title for level in SkillLevel},
+        )
+
+    if request.method == "POST" and not immersions:
+        return page(_("Choisissez au moins une immersion."))
+    if not form.validate_on_submit():
+        return page()
+    data = {
+        "kind": form.kind.data,
+        "held_on": form.held_on.data,
+        "immersions": immersions,
+        "absent": form.absent(),
+        "attendee_ids": form.attendee_ids.data or [],
+        "went_well": form.went_well.data,
+        "difficulties": form.difficulties.data,
+        "decisions": form.decisions.data,
+        "next_steps": form.next_steps.data,
+        "skills": form.skills(),
+    }
+    return act(
+        lambda: debriefs.record_debrief(operation, data, by=current_user, org=current_org()).id,
+        success=lambda debrief_id: flash_redirect(
+            _("Retour d'expérience enregistré."),
+            url_for("immersions.show_debrief", operation_id=operation.id, debrief_id=debrief_id),
+        ),
+        failure=form_refusal(form, page),
+    )
 
 
 @bp.get("/retours/<int:debrief_id>")

@@ -2,13 +2,14 @@
 employers and tutors, planning one with its invitations, and after the event the
 attendance and each trainee's result (two htmx widgets on the evaluation's page)."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_utc
 from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_org
+from portal.core.actions import act, done, field_error, flash_redirect, form_page, form_refusal
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -18,7 +19,6 @@ from portal.immersions.forms import (
     AttendanceForm,
     EvaluationForm,
     choices,
-    form_error,
     results_form,
 )
 from portal.operations.access import is_carrier, load_operation
@@ -55,41 +55,39 @@ def create_evaluation(operation_id: int):
     form.invitee_ids.choices = choices(
         (user.id, user.full_name) for _employer, members in people for user, _tutor in members
     )
-    error = None
-    if form.validate_on_submit():
-        data = {
-            "kind": form.kind.data,
-            "held_at": to_utc(form.held_at.data),  # typed in Paris time, stored in UTC
-            "place": form.place.data,
-            "notes": form.notes.data,
-            "invitee_ids": form.invitee_ids.data or [],
-        }
-        try:
-            evaluation = evaluations.create_evaluation(
-                operation, data, by=current_user, org=current_org()
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            error = form_error(form, exc)
-        else:
-            evaluation_id = evaluation.id
-            db.session.commit()
-            flash(_("Évaluation planifiée : les personnes invitées sont prévenues."), "success")
-            return redirect(
-                url_for(
-                    "immersions.show_evaluation",
-                    operation_id=operation.id,
-                    evaluation_id=evaluation_id,
-                ),
-                303,
-            )
-    return render_template(
-        "immersions/evaluation_form.html",
-        operation=operation,
-        form=form,
-        people=people,
-        error=error,
-    ), 422 if request.method == "POST" else 200
+
+    def page(error: str | None = None):
+        return form_page(
+            "immersions/evaluation_form.html",
+            operation=operation,
+            form=form,
+            people=people,
+            error=error,
+        )
+
+    if not form.validate_on_submit():
+        return page()
+    data = {
+        "kind": form.kind.data,
+        "held_at": to_utc(form.held_at.data),  # typed in Paris time, stored in UTC
+        "place": form.place.data,
+        "notes": form.notes.data,
+        "invitee_ids": form.invitee_ids.data or [],
+    }
+    return act(
+        lambda: (
+            evaluations.create_evaluation(operation, data, by=current_user, org=current_org()).id
+        ),
+        success=lambda evaluation_id: flash_redirect(
+            _("Évaluation planifiée : les personnes invitées sont prévenues."),
+            url_for(
+                "immersions.show_evaluation",
+                operation_id=operation.id,
+                evaluation_id=evaluation_id,
+            ),
+        ),
+        failure=form_refusal(form, page),
+    )
 
 
 def _trainees(operation):
@@ -135,15 +133,22 @@ def show_evaluation(operation_id: int, evaluation_id: int):
     return render_template(PAGE, **_context(operation, evaluation))
 
 
-def _answer(operation, evaluation, fragment: str, notice: str, **context):
+def _answer(operation, evaluation, fragment: str, notice: str):
     """htmx: the widget with the notice; a plain form: back to the page (303)."""
-    if htmx.is_htmx():
-        return htmx.render(PAGE, fragment, **_context(operation, evaluation, notice=notice))
-    flash(notice, "success")
     url = url_for(
         "immersions.show_evaluation", operation_id=operation.id, evaluation_id=evaluation.id
     )
-    return redirect(url, 303)
+    return done(
+        notice,
+        url,
+        lambda: htmx.render(PAGE, fragment, **_context(operation, evaluation, notice=notice)),
+    )
+
+
+def _refused(operation, evaluation, fragment: str, error: str, **forms):
+    """The widget again with what was typed (``forms``) and why it is refused (422)."""
+    context = _context(operation, evaluation, error=error, **forms)
+    return htmx.render(PAGE, fragment, 422, **context)
 
 
 @bp.post("/evaluations/<int:evaluation_id>/presences")
@@ -158,24 +163,20 @@ def record_evaluation_attendance(operation_id: int, evaluation_id: int):
         (i.user_id, i.user.full_name) for i in evaluation.invitations
     )
     fragment = "immersions/_attendance.html"
-    error = None
-    if form.validate_on_submit():
-        try:
-            count = evaluations.record_attendance(
-                evaluation, form.attended_ids.data or [], by=current_user, org=current_org()
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
-            return _answer(
-                operation, evaluation, fragment, _("Présences enregistrées : %(n)d.", n=count)
-            )
-    context = _context(
-        operation, evaluation, attendance_form=form, error=error or _("Vérifiez les présences.")
+    if not form.validate_on_submit():
+        error = _("Vérifiez les présences.")
+        return _refused(operation, evaluation, fragment, error, attendance_form=form)
+    return act(
+        lambda: evaluations.record_attendance(
+            evaluation, form.attended_ids.data or [], by=current_user, org=current_org()
+        ),
+        success=lambda count: _answer(
+            operation, evaluation, fragment, _("Présences enregistrées : %(n)d.", n=count)
+        ),
+        failure=lambda refusal: _refused(
+            operation, evaluation, fragment, refusal.message, attendance_form=form
+        ),
     )
-    return htmx.render(PAGE, fragment, status=422, **context)
 
 
 @bp.post("/evaluations/<int:evaluation_id>/resultats")
@@ -188,22 +189,19 @@ def record_evaluation_results(operation_id: int, evaluation_id: int):
     trainees = _trainees(operation)
     form = results_form(trainees, rules.outcomes_for(evaluation.kind))
     fragment = "immersions/_results.html"
-    error = None
-    if form.validate_on_submit():
-        by_id = {t.id: t for t in trainees}
-        rows = [dict(row, trainee=by_id[row["trainee_id"]]) for row in form.rows()]
-        try:
-            count = evaluations.record_results(evaluation, rows, by=current_user, org=current_org())
-        except RuleError as exc:
-            db.session.rollback()
-            form_error(form, exc)
-            error = exc.message  # also above the widget, where the focus goes
-        else:
-            db.session.commit()
-            return _answer(
-                operation, evaluation, fragment, _("Résultats enregistrés : %(n)d.", n=count)
-            )
-    context = _context(
-        operation, evaluation, results=form, error=error or _("Vérifiez les résultats.")
+    if not form.validate_on_submit():
+        return _refused(operation, evaluation, fragment, _("Vérifiez les résultats."), results=form)
+    by_id = {t.id: t for t in trainees}
+    rows = [dict(row, trainee=by_id[row["trainee_id"]]) for row in form.rows()]
+
+    def refused(refusal: RuleError):
+        field_error(form, refusal)  # and above the widget, where the focus goes
+        return _refused(operation, evaluation, fragment, refusal.message, results=form)
+
+    return act(
+        lambda: evaluations.record_results(evaluation, rows, by=current_user, org=current_org()),
+        success=lambda count: _answer(
+            operation, evaluation, fragment, _("Résultats enregistrés : %(n)d.", n=count)
+        ),
+        failure=refused,
     )
-    return htmx.render(PAGE, fragment, status=422, **context)

@@ -19,7 +19,6 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.accounts.forms import REQUIRED
-from portal.core.errors import RuleError
 from portal.core.forms import PortalForm
 from portal.immersions.models import (
     DebriefKind,
@@ -35,14 +34,6 @@ COMMENT_MAX = 1000
 DATE_INVALID = _l("Date attendue au format JJ/MM/AAAA.")
 CHOICE_INVALID = _l("Choisissez une valeur de la liste.")
 TOO_LONG = _l("%(max)d caractères au plus.")
-
-
-def form_error(form, exc: RuleError) -> str | None:
-    """Show a service's refusal on the field it names; otherwise return it for the page."""
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, exc.message]
-        return None
-    return exc.message
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -75,14 +66,19 @@ def _comment(label) -> StringField:
 
 
 class ImmersionForm(PortalForm):
-    """Host, tutor, dates and objectives of an immersion (choices set by the view)."""
+    """Host, suggested tutor, dates and objectives of an immersion (choices set by the view);
+    the host employer designates the tutor."""
 
     employer_id = SelectField(
         _l("Entreprise d'accueil"),
         validators=[DataRequired(REQUIRED)],
         invalid_choice_message=CHOICE_INVALID,
     )
-    tutor_id = SelectField(_l("Tuteur·rice"), default="", invalid_choice_message=CHOICE_INVALID)
+    tutor_id = SelectField(
+        _l("Tuteur·rice suggéré·e à l'entreprise"),
+        default="",
+        invalid_choice_message=CHOICE_INVALID,
+    )
     starts_on = _date(_l("Du"), _l("Indiquez la date de début."))
     ends_on = _date(_l("Au"), _l("Indiquez la date de fin."))
     objectives = MultiCheckboxField(
@@ -94,12 +90,25 @@ class ImmersionForm(PortalForm):
         self.employer_id.choices = choices([("", _l("— Choisir —"))]) + choices(
             (e.id, e.name) for e in employers
         )
-        self.tutor_id.choices = choices([("", _l("À désigner"))]) + [
+        self.tutor_id.choices = choices([("", _l("Aucune suggestion"))]) + [
             SelectChoice(str(user.id), user.full_name, optgroup=e.name)
             for e in employers
             for user in tutors_by_employer.get(e.id, [])
         ]
         self.objectives.choices = choices((s["id"], s["label"]) for s in skills)
+
+
+class DesignateTutorForm(PortalForm):
+    """The host employer's choice of tutor for one immersion (tutors set by the view)."""
+
+    tutor_id = SelectField(_l("Tuteur·rice"), default="", invalid_choice_message=CHOICE_INVALID)
+
+    def set_tutors(self, tutors, label) -> None:
+        """The employer's tutors; ``label`` names the trainee (several forms on one page)."""
+        self.tutor_id.label.text = label
+        self.tutor_id.choices = choices([("", _l("— Aucun·e —"))]) + choices(
+            (user.id, user.full_name) for user in tutors
+        )
 
 
 class ChecklistForm(PortalForm):
@@ -139,7 +148,7 @@ class AssessmentBase(PortalForm):
     skill_ids: list[str] = []
 
     def ratings(self) -> list[dict]:
-        """The rows for ``services.record_assessment``."""
+        """The rows for ``assessments.record_assessment``."""
         return [
             {
                 "skill_id": skill_id,

@@ -64,7 +64,9 @@ class Immersion(db.Model):
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
     trainee_id: Mapped[int] = mapped_column(ForeignKey("trainees.id"), index=True)
     employer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # The tutor the host employer designated; the organisme may only suggest one.
     tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    suggested_tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
     # The rhythm period (design item id) it was generated from, if any.
@@ -86,6 +88,7 @@ class Immersion(db.Model):
     trainee: Mapped[Trainee] = relationship()
     employer: Mapped[Organisation] = relationship()
     tutor: Mapped[User | None] = relationship(foreign_keys=[tutor_id])
+    suggested_tutor: Mapped[User | None] = relationship(foreign_keys=[suggested_tutor_id])
     prepared_by: Mapped[User | None] = relationship(foreign_keys=[prepared_by_id])
     assessment: Mapped["TutorAssessment | None"] = relationship(
         back_populates="immersion", uselist=False

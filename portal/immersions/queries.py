@@ -21,7 +21,7 @@ from portal.immersions.models import (
     Immersion,
     TutorAssessment,
 )
-from portal.operations.models import Operation
+from portal.operations.models import Operation, Status
 from portal.recruitment.access import visible_trainees
 from portal.recruitment.models import Trainee, TraineeStatus
 
@@ -91,6 +91,7 @@ def immersions_page(operation: Operation, *, today: date) -> tuple[Page, list[Tr
             .options(
                 joinedload(Immersion.employer),
                 joinedload(Immersion.tutor),
+                joinedload(Immersion.suggested_tutor),
                 joinedload(Immersion.assessment),
             )
             .order_by(Immersion.starts_on, Immersion.id)
@@ -112,18 +113,23 @@ def load_immersion(operation_id: int, immersion_id: int) -> Immersion | None:
             selectinload(Immersion.trainee),
             selectinload(Immersion.employer),
             selectinload(Immersion.tutor),
+            selectinload(Immersion.suggested_tutor),
             selectinload(Immersion.assessment).selectinload(TutorAssessment.ratings),
         )
     )
     return immersion
 
 
-def tutor_immersions(user_id: int, employer_id: int | None, *, today: date) -> list[Immersion]:
-    """Immersions tutored by the user (across operations) — and, for an admin of the host
-    employer (``employer_id``), every immersion it hosts — current, coming and recent."""
-    who = Immersion.tutor_id == user_id
-    if employer_id is not None:
-        who = or_(who, Immersion.employer_id == employer_id)
+def tutor_immersions(
+    user_id: int, employer_id: int, *, hosts: bool, today: date
+) -> list[Immersion]:
+    """Immersions of the employer ``employer_id`` (the current organisation) that the user
+    is the designated tutor of — or, for an admin of that employer (``hosts``), every
+    immersion it hosts — current, coming and recent. Acting for the employer means being
+    one of its active members: a former member or a replaced tutor sees nothing more."""
+    who = Immersion.employer_id == employer_id
+    if not hosts:
+        who = and_(who, Immersion.tutor_id == user_id)
     return list(
         db.session.scalars(
             select(Immersion)
@@ -133,9 +139,30 @@ def tutor_immersions(user_id: int, employer_id: int | None, *, today: date) -> l
                 joinedload(Immersion.operation),
                 joinedload(Immersion.employer),
                 joinedload(Immersion.tutor),
+                joinedload(Immersion.suggested_tutor),
                 joinedload(Immersion.assessment),
             )
             .order_by(Immersion.starts_on.desc(), Immersion.id)
+        )
+    )
+
+
+def tutor_agenda(user_id: int, employer_id: int, *, now: datetime) -> list[EvaluationInvitation]:
+    """The coming evaluations, reviews and juries the user is invited to for the employer,
+    soonest first, with their operation."""
+    return list(
+        db.session.scalars(
+            select(EvaluationInvitation)
+            .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
+            .join(Operation, Operation.id == Evaluation.operation_id)
+            .where(
+                EvaluationInvitation.user_id == user_id,
+                EvaluationInvitation.organisation_id == employer_id,
+                Evaluation.held_at >= now,
+                Operation.status != Status.CANCELLED,
+            )
+            .options(joinedload(EvaluationInvitation.evaluation).joinedload(Evaluation.operation))
+            .order_by(Evaluation.held_at, Evaluation.id)
         )
     )
 
@@ -278,6 +305,22 @@ def todo(operation: Operation, *, org, carrier: bool) -> list[str]:
                     "%(n)d immersion(s) de votre entreprise attendent l'évaluation du ou de la "
                     "tuteur·rice.",
                     n=awaiting,
+                )
+            )
+        untutored = db.session.scalar(
+            select(func.count(Immersion.id)).where(
+                Immersion.operation_id == operation.id,
+                Immersion.employer_id == org.id,
+                Immersion.tutor_id.is_(None),
+                Immersion.ends_on >= today,
+            )
+        )
+        if untutored:
+            tasks.append(
+                _(
+                    "Désigner le ou la tuteur·rice de %(n)d immersion(s) en cours ou à venir "
+                    "dans votre entreprise.",
+                    n=untutored,
                 )
             )
     return tasks

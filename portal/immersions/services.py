@@ -1,17 +1,17 @@
 """Business verbs of immersion periods: generate them from the rhythm, adjust, prepare,
-remove, and the tutor's assessment. They check rules, write the timeline and the audit
-log, notify; they flush and never commit.
+remove. They check rules, write the timeline and the audit log, notify; they flush and
+never commit.
 
-Debriefs are in ``debriefs.py``, evaluations in ``evaluations.py``.
+The tutor's assessment is in ``assessments.py``, debriefs in ``debriefs.py``, evaluations
+in ``evaluations.py``.
 """
 
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.accounts.models import Membership, Organisation, User
+from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
@@ -23,11 +23,11 @@ from portal.immersions import rules
 from portal.immersions.models import (
     DebriefTrainee,
     Immersion,
-    Presence,
-    SkillLevel,
-    SkillRating,
-    TutorAssessment,
-    WouldHire,
+)
+from portal.immersions.tutoring import (  # noqa: F401  (``tutors_by_employer`` for callers)
+    check_tutor,
+    suggest_tutor,
+    tutors_by_employer,
 )
 from portal.notifications.services import notify, organisation_members
 from portal.operations.events import log_event
@@ -52,33 +52,6 @@ def signatory_employers(operation: Operation) -> list[Organisation]:
             .order_by(Organisation.name)
         )
     )
-
-
-def tutors_by_employer(employer_ids) -> dict[int, list[User]]:
-    """Active tutors of each employer (one query), by name."""
-    employer_ids = list(employer_ids)
-    result: dict[int, list[User]] = {employer_id: [] for employer_id in employer_ids}
-    if not employer_ids:
-        return result
-    rows = db.session.execute(
-        select(Membership.organisation_id, User)
-        .join(User, User.id == Membership.user_id)
-        .where(
-            Membership.organisation_id.in_(employer_ids),
-            Membership.active.is_(True),
-            Membership.is_tutor.is_(True),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.last_name, User.first_name, User.id)
-    ).all()
-    for employer_id, user in rows:
-        result[employer_id].append(user)
-    return result
-
-
-def is_tutor_of(user: User, employer_id: int) -> bool:
-    """``user`` is an active tutor of the employer."""
-    return user.id in {u.id for u in tutors_by_employer([employer_id])[employer_id]}
 
 
 def design_skills(operation: Operation) -> list[dict]:
@@ -119,9 +92,11 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
     """One immersion per matched trainee and per company period of the rhythm.
 
     The host is the employer of the trainee's promise; objectives are the skills that
-    employer asked for; the tutor is set when the employer has only one. Running it again
-    only adds what is missing (a trainee matched since, a period added). Two runs at once
-    (a double click) take turns on the operation's lock: the second adds nothing.
+    employer asked for; when the employer has only one tutor, that tutor is suggested (the
+    employer designates: ``tutoring.py``), and each employer is asked once to designate the
+    tutors. Running it again only adds what is missing (a trainee matched since, a period
+    added). Two runs at once (a double click) take turns on the operation's lock: the
+    second adds nothing.
     """
     lock(operation)
     rules.check_carrier(operation, org)
@@ -156,6 +131,7 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
     tutors = tutors_by_employer(employers)
     skills = design_skills(operation)
     created = unmatched = 0
+    per_employer: dict[int, int] = {}
     for trainee, employer_id in trainees:
         if employer_id is None or employer_id not in employers:
             unmatched += 1
@@ -169,7 +145,7 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
                     operation_id=operation.id,
                     trainee_id=trainee.id,
                     employer_id=employer_id,
-                    tutor_id=getattr(only_tutor, "id", None),
+                    suggested_tutor_id=getattr(only_tutor, "id", None),
                     starts_on=period.start,
                     ends_on=period.end,
                     period_id=period.id,
@@ -177,9 +153,25 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
                 )
             )
             created += 1
+            per_employer[employer_id] = per_employer.get(employer_id, 0) + 1
     db.session.flush()
     if created:
         log_event(operation, "immersions_generated", by=by, org=org, count=created)
+    for employer_id, count in per_employer.items():
+        notify(
+            organisation_members(employer_id, admins_only=True),
+            kind="tutors_to_designate",
+            message=_(
+                "%(org)s prévoit %(n)d immersion(s) dans votre entreprise pour « %(title)s » : "
+                "désignez le ou la tuteur·rice de chaque stagiaire.",
+                org=org.name,
+                n=count,
+                title=operation.title,
+            ),
+            endpoint="tutoring.tutor_home",
+            operation=operation,
+            email_subject=_("Tutorat : des stagiaires arrivent en immersion"),
+        )
     return Generation(created=created, periods=len(periods), unmatched=unmatched)
 
 
@@ -187,19 +179,15 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
 
 
 def _check_fields(operation: Operation, data: dict) -> None:
-    """Employer among the signatories, tutor among its tutors, dates, known objectives."""
+    """Employer among the signatories, suggested tutor among its tutors, dates, known
+    objectives."""
     employer = data["employer"]
     if employer is None or employer.id not in {e.id for e in signatory_employers(operation)}:
         raise RuleError(
             _("L'entreprise d'accueil doit être un employeur signataire de la convention."),
             "employer_id",
         )
-    tutor = data.get("tutor")
-    if tutor is not None and not is_tutor_of(tutor, employer.id):
-        raise RuleError(
-            _("%(who)s n'est pas tuteur·rice de %(org)s.", who=tutor.full_name, org=employer.name),
-            "tutor_id",
-        )
+    check_tutor(data.get("tutor"), employer)
     if data["ends_on"] < data["starts_on"]:
         raise RuleError(_("L'immersion doit finir après avoir commencé."), "ends_on")
     known = {s["id"] for s in design_skills(operation)}
@@ -212,7 +200,8 @@ def create_immersion(
 ) -> Immersion:
     """Add an immersion by hand (a trainee without a promise, an extra period).
 
-    ``data``: employer, tutor (or None), starts_on, ends_on, objectives (skill ids).
+    ``data``: employer, tutor (the organisme's suggestion, or None), starts_on, ends_on,
+    objectives (skill ids).
     """
     rules.check_carrier(operation, org)
     rules.check_running(operation)
@@ -223,7 +212,6 @@ def create_immersion(
         operation_id=operation.id,
         trainee_id=trainee.id,
         employer_id=data["employer"].id,
-        tutor_id=getattr(data.get("tutor"), "id", None),
         starts_on=data["starts_on"],
         ends_on=data["ends_on"],
         objectives=list(data.get("objectives", [])),
@@ -231,36 +219,38 @@ def create_immersion(
     db.session.add(immersion)
     db.session.flush()
     log_event(operation, "immersion_added", by=by, org=org, employer=data["employer"].name)
+    suggest_tutor(immersion, data.get("tutor"), by=by, org=org)
     return immersion
 
 
 def update_immersion(immersion: Immersion, data: dict, *, by: User, org: Organisation) -> None:
-    """Adjust host, tutor, dates and objectives. A new tutor must be briefed again; once
-    the tutor has assessed it, the host and tutor stay (the assessment is theirs)."""
+    """Adjust host, suggested tutor, dates and objectives. Another host drops the tutor its
+    predecessor designated (to be briefed again); once the tutor has assessed the immersion,
+    the host stays (the assessment is theirs)."""
     operation = immersion.operation
     rules.check_carrier(operation, org)
     rules.check_running(operation)
     _check_fields(operation, data)
-    tutor_id = getattr(data.get("tutor"), "id", None)
-    if immersion.assessment is not None and (
-        data["employer"].id != immersion.employer_id or tutor_id != immersion.tutor_id
-    ):
+    moved = data["employer"].id != immersion.employer_id
+    if immersion.assessment is not None and moved:
         raise RuleError(
             _(
                 "Le ou la tuteur·rice a déjà évalué cette immersion : l'entreprise et le tutorat "
                 "ne changent plus."
             ),
-            "tutor_id",
+            "employer_id",
         )
-    if tutor_id != immersion.tutor_id:
+    if moved:
+        immersion.tutor = None
+        immersion.suggested_tutor_id = None
         immersion.tutor_briefed = False
-    immersion.employer_id = data["employer"].id
-    immersion.tutor_id = tutor_id
+    immersion.employer = data["employer"]
     immersion.starts_on, immersion.ends_on = data["starts_on"], data["ends_on"]
     immersion.objectives = list(data.get("objectives", []))
     _sync_prepared(immersion, by)
     db.session.flush()
     log_event(operation, "immersion_updated", by=by, org=org, employer=data["employer"].name)
+    suggest_tutor(immersion, data.get("tutor"), by=by, org=org)
 
 
 def delete_immersion(immersion: Immersion, *, by: User, org: Organisation) -> None:
@@ -312,100 +302,3 @@ def save_checklist(immersion: Immersion, data: dict, *, by: User, org: Organisat
     if ready:
         log_event(operation, "immersion_prepared", by=by, org=org, employer=immersion.employer.name)
     return ready
-
-
-# --- The tutor's assessment -----------------------------------------------------------------
-
-
-def can_assess(immersion: Immersion, user: User, org: Organisation | None) -> bool:
-    """The immersion's tutor, or an admin of the host employer, acting for that employer."""
-    if org is None or org.id != immersion.employer_id:
-        return False
-    if immersion.tutor_id == user.id:
-        return True
-    return any(m.organisation_id == org.id and m.is_admin for m in user.active_memberships())
-
-
-def record_assessment(
-    immersion: Immersion, data: dict, *, by: User, org: Organisation, today: date | None = None
-) -> TutorAssessment:
-    """Record (or update) the tutor's assessment; the organisme porteur is told.
-
-    ``data``: presence (Presence), would_hire (WouldHire), feedback, ratings: a list of
-    ``{"skill_id", "level": SkillLevel | None, "comment"}`` (None: not observed).
-    A second submit waits for the first and updates the assessment it created.
-    """
-    lock(immersion)
-    if not can_assess(immersion, by, org):
-        raise RuleError(
-            _(
-                "Seul·e le ou la tuteur·rice de l'immersion (ou un·e responsable de l'entreprise "
-                "d'accueil) l'évalue."
-            )
-        )
-    today = today or rules.today()
-    if immersion.starts_on > today:
-        raise RuleError(_("L'immersion n'a pas encore commencé : évaluez-la une fois en cours."))
-    labels = {s["id"]: s["label"] for s in skills_to_assess(immersion)}
-    ratings = []
-    for row in data.get("ratings", []):
-        if row["skill_id"] not in labels:
-            raise RuleError(_("Une compétence évaluée ne fait pas partie des objectifs."))
-        if row.get("level") is None:
-            if (row.get("comment") or "").strip():
-                raise RuleError(
-                    _(
-                        "Indiquez le niveau de « %(s)s » avant de le commenter.",
-                        s=labels[row["skill_id"]],
-                    ),
-                    f"level-{row['skill_id']}",
-                )
-            continue
-        ratings.append(row)
-    assessment = immersion.assessment
-    created = assessment is None
-    if created:
-        assessment = TutorAssessment(immersion=immersion, tutor_id=by.id)
-        db.session.add(assessment)
-    assessment.presence = Presence(data["presence"])
-    assessment.would_hire = WouldHire(data["would_hire"])
-    assessment.feedback = (data.get("feedback") or "").strip()
-    # Updated in place, so that debriefs linked to a rating keep their link.
-    kept = {rating.skill_id: rating for rating in assessment.ratings}
-    rated = {row["skill_id"] for row in ratings}
-    for skill_id, rating in kept.items():
-        if skill_id not in rated:
-            assessment.ratings.remove(rating)
-    for row in ratings:
-        rating = kept.get(row["skill_id"])
-        if rating is None:
-            rating = SkillRating(skill_id=row["skill_id"])
-            assessment.ratings.append(rating)
-        rating.skill_label = labels[row["skill_id"]][:300]
-        rating.level = SkillLevel(row["level"])
-        rating.comment = (row.get("comment") or "").strip()
-    db.session.flush()
-    operation = immersion.operation
-    log_event(
-        operation,
-        "assessment_recorded" if created else "assessment_updated",
-        by=by,
-        org=org,
-        employer=org.name,
-    )
-    notify(
-        organisation_members(operation.provider_id),
-        kind="immersion_assessed",
-        message=_(
-            "%(who)s (%(org)s) a %(verb)s l'évaluation de l'immersion de %(trainee)s.",
-            who=by.full_name,
-            org=org.name,
-            verb=_("enregistré") if created else _("mis à jour"),
-            trainee=immersion.trainee.full_name,
-        ),
-        endpoint="immersions.show_trainee_path",
-        operation=operation,
-        operation_id=operation.id,
-        trainee_id=immersion.trainee_id,
-    )
-    return assessment

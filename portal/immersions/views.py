@@ -13,11 +13,11 @@ from flask_login import current_user, login_required
 from portal import htmx
 from portal.accounts.access import current_org
 from portal.accounts.forms import EmptyForm
-from portal.core.errors import RuleError
+from portal.core.actions import act, done, flash_redirect, flash_refusal, form_page, form_refusal
 from portal.extensions import db
 from portal.immersions import bp, path, queries, rules, services
 from portal.immersions.access import immersion_or_404, require_carrier
-from portal.immersions.forms import ChecklistForm, ImmersionForm, form_error
+from portal.immersions.forms import ChecklistForm, ImmersionForm
 from portal.operations.access import is_carrier, is_region, load_operation
 from portal.operations.models import Operation
 from portal.recruitment.access import can_view_trainee, load_trainee
@@ -40,10 +40,10 @@ def skill_names(operation: Operation) -> dict[str, str]:
     return {s["id"]: s["label"] for s in services.design_skills(operation)}
 
 
-def _back(operation: Operation, immersion_id: int | None = None):
+def _list_url(operation: Operation, immersion_id: int | None = None) -> str:
+    """The immersions page, at ``immersion_id``'s row when given."""
     anchor = f"immersion-{immersion_id}" if immersion_id else None
-    url = url_for("immersions.list_immersions", operation_id=operation.id, _anchor=anchor)
-    return redirect(url, 303)
+    return url_for("immersions.list_immersions", operation_id=operation.id, _anchor=anchor)
 
 
 # --- The page ----------------------------------------------------------------------------------
@@ -67,19 +67,8 @@ def list_immersions(operation_id: int):
     )
 
 
-@bp.post("/immersions/generation")
-@login_required
-def generate_immersions(operation_id: int):
-    """One immersion per matched trainee and company period of the rhythm (idempotent)."""
-    operation = load_operation(operation_id)
-    require_carrier(operation)
-    try:
-        result = services.generate_from_rhythm(operation, by=current_user, org=current_org())
-    except RuleError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(operation)
-    db.session.commit()
+def _generated(operation: Operation, result: services.Generation):
+    """What the generation made, and which trainees it could not place."""
     if result.created:
         flash(_("%(n)d immersion(s) créée(s) depuis le rythme.", n=result.created), "success")
     else:
@@ -93,7 +82,20 @@ def generate_immersions(operation_id: int):
             ),
             "error",
         )
-    return _back(operation)
+    return redirect(_list_url(operation), 303)
+
+
+@bp.post("/immersions/generation")
+@login_required
+def generate_immersions(operation_id: int):
+    """One immersion per matched trainee and company period of the rhythm (idempotent)."""
+    operation = load_operation(operation_id)
+    require_carrier(operation)
+    return act(
+        lambda: services.generate_from_rhythm(operation, by=current_user, org=current_org()),
+        success=lambda result: _generated(operation, result),
+        failure=flash_refusal(_list_url(operation)),
+    )
 
 
 # --- One immersion -------------------------------------------------------------------------------
@@ -125,39 +127,43 @@ def _immersion_form(operation: Operation, trainee: Trainee, immersion=None):
     if immersion is not None and request.method == "GET":
         initial = {
             "employer_id": str(immersion.employer_id),
-            "tutor_id": str(immersion.tutor_id or ""),
+            # The organisme suggests; the designated tutor stands until the employer changes it.
+            "tutor_id": str(immersion.suggested_tutor_id or immersion.tutor_id or ""),
             "starts_on": immersion.starts_on,
             "ends_on": immersion.ends_on,
             "objectives": list(immersion.objectives or []),
         }
     form, employers, tutors = _form(operation, data=initial)
-    error = None
-    if form.validate_on_submit():
-        data = _data(form, employers, tutors)
-        try:
-            if immersion is None:
-                immersion = services.create_immersion(
-                    operation, trainee, data, by=current_user, org=current_org()
-                )
-            else:
-                services.update_immersion(immersion, data, by=current_user, org=current_org())
-        except RuleError as exc:
-            db.session.rollback()
-            error = form_error(form, exc)
-        else:
-            immersion_id = immersion.id
-            db.session.commit()
-            flash(_("Immersion enregistrée."), "success")
-            return _back(operation, immersion_id)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "immersions/edit.html",
-        operation=operation,
-        trainee=trainee,
-        immersion=immersion,
-        form=form,
-        error=error,
-    ), status
+
+    def page(error: str | None = None):
+        return form_page(
+            "immersions/edit.html",
+            operation=operation,
+            trainee=trainee,
+            immersion=immersion,
+            form=form,
+            error=error,
+        )
+
+    if not form.validate_on_submit():
+        return page()
+    data = _data(form, employers, tutors)
+
+    def save() -> int:
+        if immersion is None:
+            return services.create_immersion(
+                operation, trainee, data, by=current_user, org=current_org()
+            ).id
+        services.update_immersion(immersion, data, by=current_user, org=current_org())
+        return immersion.id
+
+    return act(
+        save,
+        success=lambda immersion_id: flash_redirect(
+            _("Immersion enregistrée."), _list_url(operation, immersion_id)
+        ),
+        failure=form_refusal(form, page),
+    )
 
 
 @bp.route("/immersions/nouvelle", methods=["GET", "POST"])
@@ -189,15 +195,11 @@ def delete_immersion(operation_id: int, immersion_id: int):
     operation = load_operation(operation_id)
     immersion = immersion_or_404(operation, immersion_id)
     require_carrier(operation)
-    try:
-        services.delete_immersion(immersion, by=current_user, org=current_org())
-    except RuleError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _back(operation, immersion_id)
-    db.session.commit()
-    flash(_("Immersion supprimée."), "success")
-    return _back(operation)
+    return act(
+        lambda: services.delete_immersion(immersion, by=current_user, org=current_org()),
+        success=lambda _result: flash_redirect(_("Immersion supprimée."), _list_url(operation)),
+        failure=flash_refusal(_list_url(operation, immersion_id)),
+    )
 
 
 # --- Preparation (htmx widget) ---------------------------------------------------------------
@@ -220,7 +222,7 @@ def _preparation(operation, immersion, *, status=200, **extra):
         "csrf_form": EmptyForm(formdata=None),
         **extra,
     }
-    return htmx.render(SHOW, PREPARATION, status=status, **context)
+    return htmx.render(SHOW, PREPARATION, status, **context)
 
 
 @bp.get("/immersions/<int:immersion_id>")
@@ -230,6 +232,13 @@ def show_immersion(operation_id: int, immersion_id: int):
     operation = load_operation(operation_id)
     immersion = immersion_or_404(operation, immersion_id)
     return _preparation(operation, immersion)
+
+
+def _prepared(operation, immersion, ready: bool):
+    """After the checklist is saved: the widget again (htmx) or the immersions page."""
+    notice = _("Immersion prête.") if ready else _("Préparation enregistrée.")
+    url = _list_url(operation, immersion.id)
+    return done(notice, url, lambda: _preparation(operation, immersion, notice=notice))
 
 
 @bp.route("/immersions/<int:immersion_id>/preparation", methods=["GET", "POST"])
@@ -247,18 +256,15 @@ def edit_preparation(operation_id: int, immersion_id: int):
     if not form.validate_on_submit():
         return _preparation(operation, immersion, status=422, form=form)
     data = {name: form[name].data for name in CHECKLIST_FIELDS}
-    try:
-        ready = services.save_checklist(immersion, data, by=current_user, org=current_org())
-    except RuleError as exc:
-        db.session.rollback()
-        form[exc.field or "tutor_briefed"].errors = [exc.message]
-        return _preparation(operation, immersion, status=422, form=form)
-    db.session.commit()
-    notice = _("Immersion prête.") if ready else _("Préparation enregistrée.")
-    if htmx.is_htmx():
-        return _preparation(operation, immersion, notice=notice)
-    flash(notice, "success")
-    return _back(operation, immersion.id)
+    return act(
+        lambda: services.save_checklist(immersion, data, by=current_user, org=current_org()),
+        success=lambda ready: _prepared(operation, immersion, ready),
+        failure=form_refusal(
+            form,
+            lambda _message: _preparation(operation, immersion, status=422, form=form),
+            "tutor_briefed",
+        ),
+    )
 
 
 # --- The trainee's path ---------------------------------------------------------------------

@@ -27,14 +27,17 @@ from portal.extensions import db
         "prepa_metiers": _l("Prépa Métiers"),
         "chantier_formation": _l("Chantier formation"),
         "se_former": _l("Se former au métier de"),
+        "other": _l("Autre session de formation"),
     }
 )
 class Category(TitledEnum):
-    """Parcours Métiers 2021/2024 categories that DEFI applies to."""
+    """Parcours Métiers 2021/2024 categories that DEFI applies to; the sheet adds that any
+    training session may become a DEFI (``OTHER``), so a need outside them is not refused."""
 
     PREPA_METIERS = "prepa_metiers"
     CHANTIER_FORMATION = "chantier_formation"
     SE_FORMER = "se_former"
+    OTHER = "other"
 
 
 lot_territories = Table(

@@ -40,6 +40,9 @@ CATEGORY_BY_LABEL = {
     "se former au metier de": Category.SE_FORMER,
     "se former au métier de": Category.SE_FORMER,
     "se_former": Category.SE_FORMER,
+    "autre session de formation": Category.OTHER,
+    "autre": Category.OTHER,
+    "other": Category.OTHER,
 }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from portal import htmx
 from portal.accounts.access import current_org, is_region_admin, require
 from portal.accounts.models import Organisation, OrgKind, Territory
+from portal.core.actions import act, flash_redirect, form_page, form_refusal
 from portal.core.errors import RuleError
 from portal.core.pagination import paginate
 from portal.extensions import db
@@ -122,19 +123,20 @@ def _lot_form(lot: MarketLot | None):
     form.set_choices(territories, providers)
     if lot is not None and request.method == "GET":
         form.fill_from(lot)
-    if form.validate_on_submit():
-        data = form.to_data({t.id: t for t in territories}, {o.id: o for o in providers})
-        try:
-            lot = save_lot(data, by=current_user, lot=lot)
-        except RuleError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "number").errors = [exc.message]
-        else:
-            db.session.commit()
-            flash(_("Lot n° %(number)s enregistré.", number=lot.number), "success")
-            return redirect(url_for("lots.list_lots"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("lots/lot_form.html", form=form, lot=lot), status
+
+    def page(_message: str | None = None):
+        return form_page("lots/lot_form.html", form=form, lot=lot)
+
+    if not form.validate_on_submit():
+        return page()
+    data = form.to_data({t.id: t for t in territories}, {o.id: o for o in providers})
+    return act(
+        lambda: save_lot(data, by=current_user, lot=lot).number,
+        success=lambda number: flash_redirect(
+            _("Lot n° %(number)s enregistré.", number=number), url_for("lots.list_lots")
+        ),
+        failure=form_refusal(form, page, "number"),
+    )
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])

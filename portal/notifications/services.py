@@ -42,12 +42,17 @@ def notify(
         db.session.add(note)
         notes.append(note)
         if email_subject:
-            body = _("Bonjour %(name)s,\n\n%(message)s\n", name=user.first_name, message=message)
-            if mail_link:
-                body += "\n" + _("Pour agir : %(link)s", link=mail_link) + "\n"
-            queue_mail(user.email, email_subject, body)
+            queue_mail(user.email, email_subject, email_body(user, message, mail_link))
     db.session.flush()
     return notes
+
+
+def email_body(user: User, message: str, link: str = "") -> str:
+    """The e-mail copy of a notification: a greeting, the message, where to act."""
+    body = _("Bonjour %(name)s,\n\n%(message)s\n", name=user.first_name, message=message)
+    if link:
+        body += "\n" + _("Pour agir : %(link)s", link=link) + "\n"
+    return body
 
 
 def region_admins() -> list[User]:

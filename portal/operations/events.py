@@ -11,6 +11,7 @@ from portal.accounts.models import Organisation, OrgKind, Territory, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.extensions import db
+from portal.notifications.digest import tell_referents
 from portal.notifications.services import region_admins
 from portal.operations.models import Operation, OperationEvent
 
@@ -42,3 +43,28 @@ def log_event(operation: Operation, kind: str, *, by: User | None, org=None, **d
 def referents_for(territory: Territory) -> list[User]:
     """Who the Région must tell at once: the bassin's referent, else the Région's admins."""
     return [territory.referent] if territory.referent else region_admins()
+
+
+def tell_region(
+    territory: Territory,
+    *,
+    kind: str,
+    message: str,
+    email_subject: str,
+    operation: Operation | None = None,
+    endpoint: str | None = None,
+    by: User | None = None,
+    **url_values,
+):
+    """Tell the Région « dans tous les cas et au plus tôt »: the bassin's referent (else its
+    admins), in the portal at once and by e-mail at once or in the day's digest. ``by``,
+    when given, is the person who acted: they are not told of their own action."""
+    return tell_referents(
+        [user for user in referents_for(territory) if by is None or user.id != by.id],
+        kind=kind,
+        message=message,
+        email_subject=email_subject,
+        endpoint=endpoint,
+        operation=operation,
+        **url_values,
+    )

@@ -22,11 +22,13 @@ from portal.conventions.services import (
 from portal.conventions.state import convention_for, open_version
 from portal.core.errors import RuleError
 from portal.core.locking import lock
-from portal.design.services import design_for, design_problems, start_design
+from portal.design.services import design_for, design_problems
+from portal.design.start import start_design
 from portal.extensions import db
+from portal.followup.services import exit_problems
 from portal.immersions.models import Immersion
 from portal.notifications.services import notify, organisation_members
-from portal.operations.events import log_event, referents_for
+from portal.operations.events import log_event, referents_for, tell_region
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (
     Guard,
@@ -51,7 +53,7 @@ TRANSITIONS: dict[tuple[Status, Status], Guard] = {
     (Status.CO_DESIGN, Status.CONVENTION): guard_to_convention,
     (Status.CONVENTION, Status.RECRUITMENT): recruitment_problems,
     (Status.RECRUITMENT, Status.TRAINING): training_start_problems,
-    (Status.TRAINING, Status.FOLLOW_UP): not_available_yet(_l("Suivi dans l'emploi")),
+    (Status.TRAINING, Status.FOLLOW_UP): exit_problems,
     (Status.FOLLOW_UP, Status.CLOSED): not_available_yet(_l("Clôture")),
 }
 
@@ -169,15 +171,17 @@ def cancellation_impact(operation: Operation) -> list[str]:
 
 
 def _notify_cancellation(operation: Operation, reason: str, *, by: User, org: Organisation):
-    """Every participant's members and the bassin's referent hear of it at once."""
-    users = [
-        user
+    """Every participant's members hear of it at once (the bassin's referent is told by
+    ``tell_region``, once)."""
+    referents = {user.id for user in referents_for(operation.territory)}
+    users = {
+        user.id: user
         for participant in operation.active_participants()
         for user in organisation_members(participant.organisation_id)
-    ]
-    users.extend(referents_for(operation.territory))
+        if user.id != by.id and user.id not in referents
+    }
     notify(
-        [u for u in users if u.id != by.id],
+        list(users.values()),
         kind="operation_cancelled",
         operation=operation,
         message=_(
@@ -210,4 +214,20 @@ def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) ->
     # holding the version's lock waits for (a deadlock on PostgreSQL the other way round).
     void_for_cancellation(operation, by=by, org=org)
     log_event(operation, "cancelled", by=by, org=org, source=previous.value, reason=reason.strip())
+    tell_region(
+        operation.territory,
+        kind="cancelled",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s annule l'opération « %(title)s » (étape « %(step)s ») : %(reason)s",
+            org=org.name,
+            title=operation.title,
+            step=previous.title,
+            reason=reason.strip(),
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI annulée : %(title)s", title=operation.title),
+    )
     _notify_cancellation(operation, reason.strip(), by=by, org=org)

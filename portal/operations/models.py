@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, Territory, User
+from portal.core.employment import LASTING_MONTHS, Situation, is_lasting
 from portal.core.enums import TitledEnum, db_enum, titled
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -250,8 +251,30 @@ class ContractType(TitledEnum):
     ALTERNANCE = "alternance"
 
     @property
+    def situation(self) -> Situation:
+        """The follow-up situation this contract is (see ``portal/core/employment.py``)."""
+        return CONTRACT_SITUATIONS[self]
+
+    @property
+    def minimum_months(self) -> int | None:
+        """The duration the type guarantees: six months for « CDD de 6 mois ou plus »,
+        unknown otherwise (a promise names a type, not a duration)."""
+        return LASTING_MONTHS if self == ContractType.CDD_LONG else None
+
+    @property
     def is_lasting(self) -> bool:
-        return self in (ContractType.CDI, ContractType.CDD_LONG)
+        """The shared rule of « emploi durable »: CDI and CDD ≥ 6 months; an intérim or an
+        alternance promise of unknown duration is not counted as lasting."""
+        return is_lasting(self.situation, self.minimum_months)
+
+
+CONTRACT_SITUATIONS = {
+    ContractType.CDI: Situation.CDI,
+    ContractType.CDD_LONG: Situation.CDD,
+    ContractType.CDD_SHORT: Situation.CDD,
+    ContractType.INTERIM: Situation.INTERIM,
+    ContractType.ALTERNANCE: Situation.ALTERNANCE,
+}
 
 
 class EmployerNeed(db.Model):

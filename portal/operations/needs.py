@@ -12,7 +12,7 @@ from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
-from portal.operations.events import log_event, referents_for
+from portal.operations.events import log_event, tell_region
 from portal.operations.models import (
     DiagnosisFigure,
     EmployerNeed,
@@ -215,8 +215,8 @@ def send_analysis(analysis: NeedsAnalysis, *, by: User, org: Organisation) -> No
     analysis.sent_at = utcnow()
     analysis.sent_by = by
     log_event(operation, "analysis_sent", by=by, org=org)
-    notify(
-        referents_for(operation.territory),
+    tell_region(
+        operation.territory,
         kind="analysis_sent",
         operation=operation,
         message=_(

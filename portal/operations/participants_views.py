@@ -1,6 +1,6 @@
 """Participants of an operation: one htmx widget (add, invite by e-mail, withdraw)."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.accounts.models import Organisation, OrgKind
-from portal.core.errors import RuleError
+from portal.core.actions import act, done
 from portal.extensions import db
 from portal.operations import bp, queries, services
 from portal.operations.access import can_steer, load_operation
@@ -40,7 +40,7 @@ def _render(operation_id: int, *, add_form=None, invite_form=None, error=None, s
     return htmx.render(
         "operations/participants.html",
         "operations/_participants.html",
-        status=status,
+        status,
         operation=operation,
         can_steer=can_steer(operation),
         add_form=add_form or _add_form(operation, formdata=None),
@@ -51,10 +51,8 @@ def _render(operation_id: int, *, add_form=None, invite_form=None, error=None, s
 
 
 def _done(operation_id: int, message: str):
-    if htmx.is_htmx():
-        return _render(operation_id)
-    flash(message, "success")
-    return redirect(url_for("operations.list_participants", operation_id=operation_id), 303)
+    url = url_for("operations.list_participants", operation_id=operation_id)
+    return done(message, url, lambda: _render(operation_id))
 
 
 @bp.get("/<int:operation_id>/participants")
@@ -75,19 +73,18 @@ def add_participant(operation_id: int):
     if not form.validate_on_submit():
         return _render(operation_id, add_form=form, status=422)
     organisation = db.session.get(Organisation, form.organisation_id.data)
-    try:
-        services.add_participant(
-            operation,
-            organisation,
-            ParticipantRole(form.role.data),
-            by=current_user,
-            org=current_org(),
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(operation_id, add_form=form, error=exc.message, status=422)
-    db.session.commit()
-    return _done(operation_id, _("%(org)s est associé·e à l'opération.", org=organisation.name))
+    role = ParticipantRole(form.role.data)
+    return act(
+        lambda: services.add_participant(
+            operation, organisation, role, by=current_user, org=current_org()
+        ),
+        success=lambda _result: _done(
+            operation_id, _("%(org)s est associé·e à l'opération.", org=organisation.name)
+        ),
+        failure=lambda refusal: _render(
+            operation_id, add_form=form, error=refusal.message, status=422
+        ),
+    )
 
 
 @bp.post("/<int:operation_id>/participants/invitation")
@@ -99,21 +96,24 @@ def invite_organisation(operation_id: int):
     form = InviteOrganisationForm()
     if not form.validate_on_submit():
         return _render(operation_id, invite_form=form, status=422)
-    try:
-        services.invite_new_organisation(
+    role = ParticipantRole(form.role.data)
+    return act(
+        lambda: services.invite_new_organisation(
             operation,
             form.name.data,
             form.email.data,
-            ParticipantRole(form.role.data),
+            role,
             by=current_user,
             org=current_org(),
             siret=form.siret.data,
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(operation_id, invite_form=form, error=exc.message, status=422)
-    db.session.commit()
-    return _done(operation_id, _("Invitation envoyée à %(email)s.", email=form.email.data))
+        ),
+        success=lambda _result: _done(
+            operation_id, _("Invitation envoyée à %(email)s.", email=form.email.data)
+        ),
+        failure=lambda refusal: _render(
+            operation_id, invite_form=form, error=refusal.message, status=422
+        ),
+    )
 
 
 @bp.post("/<int:operation_id>/participants/<int:participant_id>/retrait")
@@ -128,12 +128,10 @@ def withdraw_participant(operation_id: int, participant_id: int):
     form = ReasonForm()
     if not form.validate_on_submit():
         return _render(operation_id, error=_("Indiquez le motif du retrait."), status=422)
-    try:
-        services.withdraw_participant(
+    return act(
+        lambda: services.withdraw_participant(
             participant, reason=form.reason.data, by=current_user, org=current_org()
-        )
-    except RuleError as exc:
-        db.session.rollback()
-        return _render(operation_id, error=exc.message, status=422)
-    db.session.commit()
-    return _done(operation_id, _("Participant retiré."))
+        ),
+        success=lambda _result: _done(operation_id, _("Participant retiré.")),
+        failure=lambda refusal: _render(operation_id, error=refusal.message, status=422),
+    )

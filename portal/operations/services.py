@@ -7,6 +7,7 @@ flush and never commit.
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrgKind, PartnerType, User
 from portal.audit.services import record
@@ -17,7 +18,7 @@ from portal.core.validators import normalize_siret, siret_is_valid
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
 from portal.notifications.services import notify, organisation_members, region_admins
-from portal.operations.events import log_event, referents_for, region_organisation
+from portal.operations.events import log_event, region_organisation, tell_region
 from portal.operations.models import (
     Funding,
     Operation,
@@ -64,8 +65,8 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
             period=lot.period_label,
             holder=lot.holder.name,
         )
-        notify(
-            referents_for(territory),
+        tell_region(
+            territory,
             kind="exclusivity_refused",
             message=_(
                 "%(org)s a signalé un besoin « %(title)s » (bassin de %(territory)s) couvert par "
@@ -116,7 +117,14 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         _add_participant(operation, employer, ParticipantRole.EMPLOYER, by=by)
     for name, email, siret in data.get("new_employers", []):
         invite_new_organisation(
-            operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org, siret=siret
+            operation,
+            name,
+            email,
+            ParticipantRole.EMPLOYER,
+            by=by,
+            org=org,
+            siret=siret,
+            later=False,
         )
     log_event(
         operation,
@@ -126,8 +134,8 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         funding=funding.value,
         lot=lot.number if lot else None,
     )
-    notify(
-        referents_for(territory),
+    tell_region(
+        territory,
         kind="need_reported",
         operation=operation,
         message=_(
@@ -336,7 +344,32 @@ def add_participant(
         operation_id=operation.id,
         email_subject=_("Opération DEFI : %(title)s", title=operation.title),
     )
+    _tell_region_of_participant(operation, organisation, role, by=by, org=org)
     return participant
+
+
+def _tell_region_of_participant(operation, organisation, role, *, by: User, org: Organisation):
+    """An employer or partner mobilised after the need was reported: the Région is told."""
+    tell_region(
+        operation.territory,
+        kind="participant_added_later",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s associe %(participant)s à l'opération « %(title)s » (%(role)s).",
+            org=org.name,
+            participant=organisation.name,
+            title=operation.title,
+            role=role.title,
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_(
+            "Opération DEFI « %(title)s » : %(participant)s associé·e",
+            title=operation.title,
+            participant=organisation.name,
+        ),
+    )
 
 
 def enlist_prescriber(
@@ -377,14 +410,16 @@ def enlist_prescriber(
         title=operation.title,
     )
     notify(
-        referents_for(operation.territory)
-        + organisation_members(organisation.id, admins_only=True),
+        organisation_members(organisation.id, admins_only=True),
         kind="participant_added",
         operation=operation,
         message=message,
         endpoint="operations.show_operation",
         operation_id=operation.id,
         email_subject=_("Opération DEFI : %(title)s", title=operation.title),
+    )
+    _tell_region_of_participant(
+        operation, organisation, ParticipantRole.PARTNER_ORIENTATION, by=by, org=org
     )
     return participant
 
@@ -398,10 +433,13 @@ def invite_new_organisation(
     by: User,
     org: Organisation,
     siret: str = "",
+    later: bool = True,
 ) -> Participant:
     """Create a not-yet-registered organisation, invite its first admin, add it to the operation.
 
     An employer needs a valid SIRET, which the Région checks before it may sign.
+    ``later``: added after the need was reported, so the Région is told (the report's own
+    notice names the employers it brings).
     """
     _check_can_change_participants(operation)
     kind = OrgKind.EMPLOYER if role == ParticipantRole.EMPLOYER else OrgKind.PARTNER
@@ -464,7 +502,7 @@ def invite_new_organisation(
         name=organisation.name,
         via_operation=operation.id,
     )
-    accounts.invite(email, organisation, by=by, is_admin=True)
+    invitations.invite(email, organisation, by=by, is_admin=True)
     notify(
         region_admins(),
         kind="organisation_to_verify",
@@ -490,6 +528,8 @@ def invite_new_organisation(
         role=role.value,
         email=accounts.normalize_email(email),
     )
+    if later:
+        _tell_region_of_participant(operation, organisation, role, by=by, org=org)
     return participant
 
 
@@ -513,4 +553,24 @@ def withdraw_participant(
         org=org,
         participant=participant.organisation.name,
         reason=reason.strip(),
+    )
+    tell_region(
+        operation.territory,
+        kind="participant_withdrawn",
+        by=by,
+        operation=operation,
+        message=_(
+            "%(org)s retire %(participant)s de l'opération « %(title)s » : %(reason)s",
+            org=org.name,
+            participant=participant.organisation.name,
+            title=operation.title,
+            reason=reason.strip() or _("motif non précisé"),
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_(
+            "Opération DEFI « %(title)s » : retrait de %(participant)s",
+            title=operation.title,
+            participant=participant.organisation.name,
+        ),
     )

@@ -6,10 +6,13 @@ from flask_babel import lazy_gettext as _l
 from portal.accounts.models import OrgKind
 from portal.design.models import SectionKey
 from portal.design.services import design_for, design_problems
+from portal.followup.models import MilestoneKind
+from portal.followup.queries import todo as followup_todo
 from portal.immersions.queries import todo as immersion_todo
 from portal.lots.models import Category
 from portal.operations import lifecycle
 from portal.operations.models import Funding, OperationEvent, ParticipantRole, Status
+from portal.recruitment.models import ExitReason
 
 EVENT_TITLES = {
     "need_reported": _l("Besoin repéré et signalé à la Région"),
@@ -59,12 +62,20 @@ EVENT_TITLES = {
     "immersion_updated": _l("Immersion chez %(employer)s modifiée"),
     "immersion_removed": _l("Immersion chez %(employer)s supprimée"),
     "immersion_prepared": _l("Immersion chez %(employer)s prête"),
+    "tutor_suggested": _l("Tuteur·rice suggéré·e à %(employer)s pour une immersion"),
+    "tutor_designated": _l("%(employer)s désigne le ou la tuteur·rice d'une immersion"),
+    "tutor_withdrawn": _l("%(employer)s retire le ou la tuteur·rice d'une immersion"),
     "assessment_recorded": _l("%(employer)s évalue une immersion"),
     "assessment_updated": _l("%(employer)s met à jour l'évaluation d'une immersion"),
     "debrief_recorded": _l("Retour d'expérience enregistré (%(count)s stagiaire(s))"),
     "evaluation_planned": _l("Évaluation planifiée : %(invited)s personne(s) invitée(s)"),
     "evaluation_attendance": _l("Évaluation : %(attended)s présence(s) d'employeurs notée(s)"),
     "evaluation_results": _l("Évaluation : %(count)s résultat(s) enregistré(s)"),
+    "exit_recorded": _l("Sortie de formation enregistrée (%(reason)s)"),
+    "promise_kept": _l("%(employer)s : promesse « %(job)s » tenue"),
+    "promise_not_kept": _l("%(employer)s : promesse « %(job)s » non tenue"),
+    "followup_answered": _l("Suivi dans l'emploi (%(milestone)s) renseigné par %(party)s"),
+    "followup_reconciled": _l("Suivi dans l'emploi (%(milestone)s) : réponse retenue"),
 }
 
 
@@ -87,6 +98,10 @@ def describe(event: OperationEvent) -> str:
         detail["funding"] = _title_of(Funding, detail["funding"])
     if "section" in detail:
         detail["section"] = _title_of(SectionKey, detail["section"])
+    if "milestone" in detail:
+        detail["milestone"] = _title_of(MilestoneKind, detail["milestone"]).lower()
+    if event.kind == "exit_recorded":
+        detail["reason"] = _title_of(ExitReason, detail.get("reason")).lower()
     template = EVENT_TITLES.get(event.kind)
     if template is None:
         return event.kind
@@ -140,4 +155,5 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
         if target and not lifecycle.unmet_conditions(operation, target):
             tasks.append(_("Passer à l'étape « %(step)s ».", step=target.title))
     tasks.extend(immersion_todo(operation, org=org, carrier=operation.provider_id == org.id))
+    tasks.extend(followup_todo(operation, org=org, carrier=operation.provider_id == org.id))
     return tasks

@@ -1,6 +1,6 @@
 """Routes of operations: list, report a need, the operation page, decisions and steps."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.accounts.models import Organisation, OrgKind, Territory
-from portal.core.errors import RuleError
+from portal.core.actions import act, act_and_redirect, flash_redirect, form_page
 from portal.core.pagination import paginate, requested_page
 from portal.extensions import db
 from portal.lots.models import Category
@@ -75,41 +75,38 @@ def report_need():
     ).all()
     form = ReportNeedForm()
     form.set_choices(territories, employers)
-    error = None
-    if form.validate_on_submit():
-        by_id = {e.id: e for e in employers}
-        data = {
-            "title": form.title.data.strip(),
-            "category": Category(form.category.data),
-            "territory": next(t for t in territories if t.id == form.territory_id.data),
-            "rome_code": form.rome_code.data,
-            "trades": (form.trades.data or "").strip(),
-            "positions_estimate": form.positions_estimate.data,
-            "desired_start": form.desired_start.data,
-            "context": form.context.data.strip(),
-            "employers": [by_id[i] for i in form.employer_ids.data if i in by_id],
-            "new_employers": [
-                (entry.form.name.data.strip(), entry.form.email.data, entry.form.siret.data)
-                for entry in form.new_employers
-                if entry.form.name.data and entry.form.name.data.strip()
-            ],
-        }
-        try:
-            operation = services.report_need(data, by=current_user, org=org)
-        except services.ExclusivityError as exc:
-            db.session.commit()  # the Région's notification of the refused need stays
-            error = exc.message
-        except RuleError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
-            flash(
-                _("Besoin signalé : la Région (référent·e du bassin) en est informée."), "success"
-            )
-            return redirect(url_for("operations.show_operation", operation_id=operation.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("operations/report_need.html", form=form, error=error), status
+
+    def page(error: str | None = None):
+        return form_page("operations/report_need.html", form=form, error=error)
+
+    if not form.validate_on_submit():
+        return page()
+    by_id = {e.id: e for e in employers}
+    data = {
+        "title": form.title.data.strip(),
+        "category": Category(form.category.data),
+        "territory": next(t for t in territories if t.id == form.territory_id.data),
+        "rome_code": form.rome_code.data,
+        "trades": (form.trades.data or "").strip(),
+        "positions_estimate": form.positions_estimate.data,
+        "desired_start": form.desired_start.data,
+        "context": form.context.data.strip(),
+        "employers": [by_id[i] for i in form.employer_ids.data if i in by_id],
+        "new_employers": [
+            (entry.form.name.data.strip(), entry.form.email.data, entry.form.siret.data)
+            for entry in form.new_employers
+            if entry.form.name.data and entry.form.name.data.strip()
+        ],
+    }
+    return act(
+        lambda: services.report_need(data, by=current_user, org=org).id,
+        success=lambda operation_id: flash_redirect(
+            _("Besoin signalé : la Région (référent·e du bassin) en est informée."),
+            url_for("operations.show_operation", operation_id=operation_id),
+        ),
+        failure=lambda refusal: page(refusal.message),
+        keep=(services.ExclusivityError,),  # the Région's notification of the refused need
+    )
 
 
 @bp.get("/<int:operation_id>")
@@ -174,7 +171,7 @@ def timeline(operation_id: int):
         operation=operation,
         events=events,
         has_more=has_more,
-        next_page=page + 1,  # not ``page``: htmx.render's first argument has that name
+        next_page=page + 1,
         describe=describe,
     )
 
@@ -186,41 +183,32 @@ def edit_operation(operation_id: int):
     operation = load_operation(operation_id)
     require(can_steer(operation))
     form = OperationForm(obj=operation if request.method == "GET" else None)
-    error = None
-    if form.validate_on_submit():
-        data = {name: getattr(form, name).data for name in services.OPERATION_FIELDS}
-        for name in ("title", "trades", "certification_title", "context"):
-            data[name] = (data[name] or "").strip()
-        try:
-            services.update_operation(operation, data, by=current_user, org=current_org())
-        except RuleError as exc:
-            db.session.rollback()
-            error = exc.message
-        else:
-            db.session.commit()
-            flash(_("Opération enregistrée."), "success")
-            return redirect(url_for("operations.show_operation", operation_id=operation.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "operations/edit.html", form=form, operation=operation, error=error
-    ), status
+
+    def page(error: str | None = None):
+        return form_page("operations/edit.html", form=form, operation=operation, error=error)
+
+    if not form.validate_on_submit():
+        return page()
+    data = {name: getattr(form, name).data for name in services.OPERATION_FIELDS}
+    for name in ("title", "trades", "certification_title", "context"):
+        data[name] = (data[name] or "").strip()
+    return act(
+        lambda: services.update_operation(operation, data, by=current_user, org=current_org()),
+        success=lambda _result: flash_redirect(
+            _("Opération enregistrée."),
+            url_for("operations.show_operation", operation_id=operation.id),
+        ),
+        failure=lambda refusal: page(refusal.message),
+    )
 
 
-def _act(operation, form, action, success: str):
+def _decide(operation, form, action, notice: str):
     """Run a decision posted from the operation page; errors come back as a French flash."""
+    back = url_for("operations.show_operation", operation_id=operation.id)
     if not form.validate_on_submit():
         first = next(iter(form.errors.values()), [_("Formulaire incomplet.")])[0]
-        flash(first, "error")
-        return redirect(url_for("operations.show_operation", operation_id=operation.id), 303)
-    try:
-        action()
-    except RuleError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("operations.show_operation", operation_id=operation.id), 303)
+        return flash_redirect(first, back, "error")
+    return act_and_redirect(action, back, notice)
 
 
 @bp.post("/<int:operation_id>/accuse-reception")
@@ -230,7 +218,7 @@ def acknowledge(operation_id: int):
     operation = load_operation(operation_id)
     require(is_region())
     form = AcknowledgeForm()
-    return _act(
+    return _decide(
         operation,
         form,
         lambda: services.acknowledge_need(
@@ -250,7 +238,7 @@ def launch_fref(operation_id: int):
     provider = (
         db.session.get(Organisation, form.provider_id.data) if form.provider_id.data else None
     )
-    return _act(
+    return _decide(
         operation,
         form,
         lambda: services.launch_fref(
@@ -271,7 +259,7 @@ def decline(operation_id: int):
     operation = load_operation(operation_id)
     require(is_region())
     form = ReasonForm()
-    return _act(
+    return _decide(
         operation,
         form,
         lambda: services.decline_need(
@@ -291,7 +279,7 @@ def advance(operation_id: int):
     target = form.target_status() if form.validate_on_submit() else None
     if target is None:
         abort(400)
-    return _act(
+    return _decide(
         operation,
         form,
         lambda: lifecycle.advance(operation, target, by=current_user, org=current_org()),
@@ -308,7 +296,7 @@ def cancel(operation_id: int):
     require(lifecycle.may_cancel(operation, by=current_user, org=current_org()))
     form = CancelOperationForm()
     if not lifecycle.can_cancel(operation) or (form.validate_on_submit() and form.is_confirmed):
-        return _act(
+        return _decide(
             operation,
             form,
             lambda: lifecycle.cancel(

@@ -16,6 +16,8 @@ class InviteMemberForm(PortalForm):
         validators=[DataRequired(REQUIRED), EmailAddress(EMAIL_INVALID)],
     )
     is_admin = BooleanField(_l("Administrateur·rice de l'organisation"))
+    # Shown for an employer only: its tutors follow the trainees it hosts in immersion.
+    is_tutor = BooleanField(_l("Tuteur·rice (accompagne les stagiaires en immersion)"))
 
 
 class OrganisationForm(PortalForm):

@@ -1,20 +1,22 @@
 """Members and invitations of one organisation: one widget that htmx updates in place."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal import htmx
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.access import can_manage, can_view_members, require
 from portal.accounts.forms import EmptyForm
-from portal.accounts.models import Invitation, Membership, Organisation
+from portal.accounts.models import Invitation, Membership, Organisation, OrgKind
+from portal.core.actions import act, done, flash_redirect, form_refusal
 from portal.core.errors import RuleError
 from portal.core.pagination import paginate
 from portal.core.time import utcnow
 from portal.extensions import db
+from portal.immersions import tutoring
 from portal.organisations import bp
 from portal.organisations.forms import InviteMemberForm
 
@@ -44,7 +46,7 @@ def _members_context(
         .order_by(Membership.deactivated_at.desc())
         .limit(FORMER_MEMBERS_SHOWN)
     ).all()
-    invitations = db.session.scalars(
+    pending = db.session.scalars(
         select(Invitation)
         .where(
             Invitation.organisation_id == organisation.id,
@@ -60,7 +62,7 @@ def _members_context(
         "active_members": active.items,
         "pagination": active,
         "former_members": former,
-        "invitations": invitations,
+        "invitations": pending,
         "can_manage": can_manage(organisation),
         "form": form or InviteMemberForm(),
         "button_form": EmptyForm(),
@@ -73,7 +75,7 @@ def _members_response(organisation, form=None, error=None, status=200, notice=No
     return htmx.render(
         "organisations/members.html",
         "organisations/_members.html",
-        status=status,
+        status,
         **_members_context(organisation, form, error, notice),
     )
 
@@ -93,41 +95,48 @@ def invite_member(org_id: int):
     form = InviteMemberForm()
     if not form.validate_on_submit():
         return _members_response(organisation, form, status=422)
-    try:
-        services.invite(form.email.data, organisation, by=current_user, is_admin=form.is_admin.data)
-    except RuleError as exc:
-        db.session.rollback()
-        form.email.errors = [exc.message]
-        return _members_response(organisation, form, status=422)
-    db.session.commit()
-    return _after_change(
-        organisation, _("Invitation envoyée à %(email)s.", email=form.email.data.strip().lower())
+    return act(
+        lambda: invitations.invite(
+            form.email.data,
+            organisation,
+            by=current_user,
+            is_admin=form.is_admin.data,
+            is_tutor=form.is_tutor.data and organisation.kind == OrgKind.EMPLOYER,
+        ),
+        success=lambda _result: _after_change(
+            organisation,
+            _("Invitation envoyée à %(email)s.", email=form.email.data.strip().lower()),
+        ),
+        failure=form_refusal(
+            form, lambda _message: _members_response(organisation, form, status=422), "email"
+        ),
     )
 
 
-def _after_change(organisation: Organisation, notice: str | None = None):
+def _after_change(organisation: Organisation, notice: str):
     """htmx: re-render the widget (with the notice); plain form: flash and redirect (PRG)."""
-    if htmx.is_htmx():
-        return _members_response(organisation, form=InviteMemberForm(formdata=None), notice=notice)
-    if notice:
-        flash(notice, "success")
-    return redirect(url_for("organisations.list_members", org_id=organisation.id), 303)
+    return done(
+        notice,
+        url_for("organisations.list_members", org_id=organisation.id),
+        lambda: _members_response(
+            organisation, form=InviteMemberForm(formdata=None), notice=notice
+        ),
+    )
 
 
-def _apply(organisation: Organisation, action, success: str) -> object:
-    form = EmptyForm()
-    if not form.validate_on_submit():
+def _apply(organisation: Organisation, action, notice: str):
+    """A button of the widget: ``act``; a refusal is shown in the widget (htmx, 422) or
+    flashed on the members page."""
+    if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        action()
-    except RuleError as exc:
-        db.session.rollback()
+
+    def refused(refusal: RuleError):
         if htmx.is_htmx():
-            return _members_response(organisation, error=exc.message, status=422)
-        flash(exc.message, "error")
-        return redirect(url_for("organisations.list_members", org_id=organisation.id), 303)
-    db.session.commit()
-    return _after_change(organisation, success)
+            return _members_response(organisation, error=refusal.message, status=422)
+        url = url_for("organisations.list_members", org_id=organisation.id)
+        return flash_redirect(refusal.message, url, "error")
+
+    return act(action, success=lambda _result: _after_change(organisation, notice), failure=refused)
 
 
 @bp.post("/<int:org_id>/invitations/<int:invitation_id>/annulation")
@@ -140,7 +149,7 @@ def revoke_invitation(org_id: int, invitation_id: int):
         abort(404)
     return _apply(
         organisation,
-        lambda: services.revoke_invitation(invitation, by=current_user),
+        lambda: invitations.revoke_invitation(invitation, by=current_user),
         _("Invitation annulée."),
     )
 
@@ -176,4 +185,20 @@ def toggle_admin(org_id: int, membership_id: int):
         organisation,
         lambda: services.set_admin(membership, make_admin, by=current_user),
         _("Rôle de %(name)s mis à jour.", name=membership.user.full_name),
+    )
+
+
+@bp.post("/<int:org_id>/membres/<int:membership_id>/tutorat")
+@login_required
+def toggle_tutor(org_id: int, membership_id: int):
+    """Mark a member of an employer as tutor, or withdraw the role."""
+    organisation = _load_organisation(org_id, manage=True)
+    membership = _load_membership(organisation, membership_id)
+    make_tutor = request.form.get("is_tutor") == "1"
+    return _apply(
+        organisation,
+        lambda: tutoring.set_tutor_role(membership, make_tutor, by=current_user),
+        _("%(name)s est désormais tuteur·rice.", name=membership.user.full_name)
+        if make_tutor
+        else _("%(name)s n'est plus tuteur·rice.", name=membership.user.full_name),
     )

@@ -1,16 +1,17 @@
 """Who may see a trainee's record: the minimum of people, each view logged.
 
 A trainee's record is open to the operation's organisme porteur, to the Région (for the
-operations it sees), to the prescriber that oriented the trainee, and to the employer
-the trainee is placed with (their promise or an immersion) — which covers that
-employer's tutors. Another employer of the same operation is refused.
+operations it sees), to the prescriber that oriented the trainee, and to the admins of the
+employer the trainee is placed with (their promise or an immersion). The employer's other
+members — its tutors — see a trainee only while designated as the tutor of one of the
+trainee's immersions there (issue #12). Another employer of the same operation is refused.
 """
 
 from flask import abort, has_request_context, request
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 
-from portal.accounts.access import acting_for_region, current_org
-from portal.accounts.models import User
+from portal.accounts.access import acting_for_region, current_membership, current_org
+from portal.accounts.models import Membership, OrgKind, User
 from portal.extensions import db
 from portal.immersions.models import Immersion
 from portal.operations.access import can_view
@@ -25,28 +26,59 @@ def _placing_employer(org_id: int):
     )
 
 
-def trainee_visibility(org_id: int | None, operation) -> object:
-    """SQL condition restricting ``select(Trainee)`` of ``operation`` to the current user."""
-    if org_id is None:
-        return False
-    if acting_for_region() and can_view(operation):
-        return True
-    if operation.provider_id == org_id:
-        return True
+def _designated_tutor(org_id: int, user_id: int):
+    """SQL condition: ``user_id`` is the designated tutor of one of the trainee's immersions
+    hosted by ``org_id``."""
+    return exists().where(
+        Immersion.trainee_id == Trainee.id,
+        Immersion.employer_id == org_id,
+        Immersion.tutor_id == user_id,
+    )
+
+
+def participant_visibility(membership: Membership, participant=None):
+    """SQL condition on ``Trainee``: the trainees seen by a member of an organisation that
+    neither carries nor pilots the operation. ``participant(org_id)`` is the organisation's
+    share (by default the record's: those it prescribed or hosts); an employer's member who
+    is not its admin sees only that share's trainees they tutor."""
+    org_id = membership.organisation_id
+    share = participant(org_id) if participant is not None else None
+    if membership.organisation.kind == OrgKind.EMPLOYER and not membership.is_admin:
+        tutor = _designated_tutor(org_id, membership.user_id)
+        return tutor if share is None else and_(tutor, share)
+    if share is not None:
+        return share
     return or_(Trainee.prescriber_id == org_id, _placing_employer(org_id))
 
 
-def visible_trainees(operation, query=None):
-    """``select(Trainee)`` of ``operation`` limited to the trainees the user may see."""
-    org = current_org()
+def trainee_visibility(membership: Membership | None, operation, participant=None) -> object:
+    """SQL condition restricting ``select(Trainee)`` of ``operation`` to the member acting
+    through ``membership`` (an active membership: the current one). The Région and the
+    organisme porteur see every trainee; for the others see ``participant_visibility``."""
+    if membership is None:
+        return False
+    if acting_for_region() and can_view(operation):
+        return True
+    if operation.provider_id == membership.organisation_id:
+        return True
+    return participant_visibility(membership, participant)
+
+
+def trainees_where(operation, condition, query=None):
+    """``select(Trainee)`` (or ``query``) of ``operation`` under ``condition``: True, False or
+    an SQL condition on ``Trainee``, as the visibility rules return them."""
     query = query if query is not None else select(Trainee)
-    condition = trainee_visibility(getattr(org, "id", None), operation)
     query = query.where(Trainee.operation_id == operation.id)
     if condition is True:
         return query
     if condition is False:
         return query.where(False)
     return query.where(condition)
+
+
+def visible_trainees(operation, query=None):
+    """``select(Trainee)`` of ``operation`` limited to the trainees the user may see."""
+    return trainees_where(operation, trainee_visibility(current_membership(), operation), query)
 
 
 def can_view_trainee(trainee: Trainee) -> bool:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_org, require
+from portal.core.actions import act
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.operations.access import load_operation
@@ -47,7 +48,7 @@ def _render_bulk(operation, form, *, status=200, error=None, new_row=None):
     return htmx.render(
         BULK_PAGE,
         BULK_FORM,
-        status=status,
+        status,
         operation=operation,
         form=form,
         error=error,
@@ -55,6 +56,18 @@ def _render_bulk(operation, form, *, status=200, error=None, new_row=None):
         open=operation.status in rules.RECORDING_STEPS,
         max_rows=BULK_MAX_ROWS,
     )
+
+
+def _added(operation, count: int):
+    """The candidates are recorded: the recruitment page, where they are listed (htmx too)."""
+    flash(
+        ngettext("%(num)d candidature enregistrée.", "%(num)d candidatures enregistrées.", count),
+        "success",
+    )
+    target = url_for("recruitment.show_recruitment", operation_id=operation.id)
+    if htmx.is_htmx():
+        return htmx.redirect(make_response("", 200), target)
+    return redirect(target, 303)
 
 
 @bp.route("/candidats", methods=["GET", "POST"])
@@ -76,31 +89,22 @@ def create_trainees(operation_id: int):
         return _render_bulk(
             operation, form, status=422, error=_("Saisissez au moins un·e candidat·e.")
         )
-    try:
-        trainees = services.add_trainees(
+
+    def refused(refusal: RuleError):
+        if isinstance(refusal, services.RowErrors):
+            for index, problems in refusal.errors.items():
+                row = filled[index][1]
+                for name, message in problems:
+                    row[name].errors = [*row[name].errors, message]
+        return _render_bulk(operation, form, status=422, error=refusal.message)
+
+    return act(
+        lambda: services.add_trainees(
             operation, [row.to_data() for _i, row in filled], by=current_user, org=current_org()
-        )
-    except services.RowErrors as exc:
-        db.session.rollback()
-        for index, problems in exc.errors.items():
-            row = filled[index][1]
-            for name, message in problems:
-                row[name].errors = [*row[name].errors, message]
-        return _render_bulk(operation, form, status=422, error=exc.message)
-    except RuleError as exc:
-        db.session.rollback()
-        return _render_bulk(operation, form, status=422, error=exc.message)
-    db.session.commit()
-    flash(
-        ngettext(
-            "%(num)d candidature enregistrée.", "%(num)d candidatures enregistrées.", len(trainees)
         ),
-        "success",
+        success=lambda trainees: _added(operation, len(trainees)),
+        failure=refused,
     )
-    target = url_for("recruitment.show_recruitment", operation_id=operation.id)
-    if htmx.is_htmx():
-        return htmx.redirect(make_response("", 200), target)
-    return redirect(target, 303)
 
 
 def _read_upload(form: ImportTraineesForm) -> bytes | None:

@@ -73,6 +73,7 @@ class TraineeStatus(TitledEnum):
     {
         "end_of_training": _l("Fin de formation"),
         "dropout": _l("Abandon"),
+        "exclusion": _l("Exclusion"),
         "early_hire": _l("Embauche anticipée"),
         "health": _l("Raisons de santé"),
         "moved": _l("Déménagement"),
@@ -84,6 +85,7 @@ class ExitReason(TitledEnum):
 
     END_OF_TRAINING = "end_of_training"
     DROPOUT = "dropout"
+    EXCLUSION = "exclusion"
     EARLY_HIRE = "early_hire"
     HEALTH = "health"
     MOVED = "moved"
@@ -126,6 +128,9 @@ class Trainee(db.Model):
     status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     exit_date: Mapped[date | None] = mapped_column(Date)
     exit_reason: Mapped[ExitReason | None] = mapped_column(db_enum(ExitReason))
+    # Why the trainee left (an abandon's or an exclusion's reason), from the end-of-training
+    # page (portal/followup/exits.py).
+    exit_detail: Mapped[str] = mapped_column(Text, default="")
     # One promise, one trainee: the database refuses a second trainee on a promise.
     promise_id: Mapped[int | None] = mapped_column(
         ForeignKey("job_promises.id", ondelete="SET NULL"), unique=True

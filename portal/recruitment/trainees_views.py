@@ -6,13 +6,14 @@ and nothing else. The record's actions are one htmx widget (``_trainee_record.ht
 without JS the same forms post and redirect (303), or answer the page with the error.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.accounts.forms import EmptyForm
+from portal.core.actions import act, field_error, flash_redirect, form_page
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.operations.access import is_region
@@ -67,20 +68,22 @@ def _context(trainee: Trainee, **overrides) -> dict:
 
 def _answer(trainee: Trainee, *, status: int = 200, **overrides):
     """The record (htmx: the widget alone), then the commit that keeps the access log."""
-    response = htmx.render(PAGE, RECORD, status=status, **_context(trainee, **overrides))
+    response = htmx.render(PAGE, RECORD, status, **_context(trainee, **overrides))
     db.session.commit()
     return response
 
 
 def _refused(trainee: Trainee, message: str, **overrides):
-    """A refused action: nothing of it is kept, but the opening of the record is."""
+    """A refused action: nothing of it is kept (``act`` rolled the service back; a refused
+    form is rolled back here), but the opening of the record is."""
     db.session.rollback()
     log_access(trainee, current_user)
     return _answer(trainee, status=422, error=message, **overrides)
 
 
 def _done(trainee: Trainee, notice: str, notes: list[str] | None = None):
-    db.session.commit()
+    """After a change (committed by ``act``): htmx re-renders the record with the notice
+    and its notes; a plain form is redirected to the record."""
     if htmx.is_htmx():
         return _answer(trainee, notice=notice, notes=notes or [])
     flash(notice, "success")
@@ -115,38 +118,30 @@ def edit_trainee(operation_id: int, trainee_id: int):
     trainee = _carrier_trainee(operation_id, trainee_id)
     form = TraineeForm(obj=trainee if request.method == "GET" else None)
     form.set_choices(*queries.prescribers(trainee.operation))
-    error = None
-    if form.validate_on_submit():
-        try:
-            changed = services.update_trainee(
-                trainee, form.to_data(), by=current_user, org=current_org()
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            log_access(trainee, current_user)
-            field = getattr(form, exc.field or "", None)
-            if field is not None:
-                field.errors = [*field.errors, exc.message]
-            else:
-                error = exc.message
-        else:
-            db.session.commit()
-            flash(
-                _("Fiche enregistrée.") if changed else _("Aucune modification."),
-                "success",
-            )
-            return redirect(
-                url_for(
-                    "recruitment.show_trainee", operation_id=operation_id, trainee_id=trainee.id
-                ),
-                303,
-            )
-    status = 422 if request.method == "POST" else 200
-    response = render_template(
-        EDIT_PAGE, operation=trainee.operation, trainee=trainee, form=form, error=error
+
+    def page(error: str | None = None):
+        response = form_page(
+            EDIT_PAGE, operation=trainee.operation, trainee=trainee, form=form, error=error
+        )
+        db.session.commit()  # the access log line
+        return response
+
+    def refused(refusal: RuleError):
+        log_access(trainee, current_user)  # the rollback dropped this opening's log line
+        return page(field_error(form, refusal))
+
+    if not form.validate_on_submit():
+        return page()
+    url = url_for("recruitment.show_trainee", operation_id=operation_id, trainee_id=trainee.id)
+    return act(
+        lambda: services.update_trainee(
+            trainee, form.to_data(), by=current_user, org=current_org()
+        ),
+        success=lambda changed: flash_redirect(
+            _("Fiche enregistrée.") if changed else _("Aucune modification."), url
+        ),
+        failure=refused,
     )
-    db.session.commit()
-    return response, status
 
 
 @bp.post("/stagiaires/<int:trainee_id>/statut")
@@ -160,8 +155,14 @@ def change_status(operation_id: int, trainee_id: int):
         errors = [e for name, es in form.errors.items() if name != "status" for e in es]
         message = errors[0] if errors else _("Choisissez le nouveau statut.")
         return _refused(trainee, message, status_form=form)
-    try:
-        notes = services.change_status(
+
+    def refused(refusal: RuleError):
+        if refusal.field in ("exit_date", "exit_reason"):
+            form[refusal.field].errors = [refusal.message]
+        return _refused(trainee, refusal.message, status_form=form)
+
+    return act(
+        lambda: services.change_status(
             trainee,
             target,
             by=current_user,
@@ -169,12 +170,12 @@ def change_status(operation_id: int, trainee_id: int):
             exit_date=form.exit_date.data,
             exit_reason=form.reason(),
             comment=form.comment.data or "",
-        )
-    except RuleError as exc:
-        if exc.field in ("exit_date", "exit_reason"):
-            form[exc.field].errors = [exc.message]
-        return _refused(trainee, exc.message, status_form=form)
-    return _done(trainee, _("Statut enregistré : %(s)s.", s=target.title), notes)
+        ),
+        success=lambda notes: _done(
+            trainee, _("Statut enregistré : %(s)s.", s=target.title), notes
+        ),
+        failure=refused,
+    )
 
 
 @bp.post("/stagiaires/<int:trainee_id>/promesse")
@@ -186,15 +187,18 @@ def match_trainee(operation_id: int, trainee_id: int):
     promise = db.session.get(JobPromise, form.promise_id.data) if form.promise_id.data else None
     if not form.validate_on_submit() or promise is None:
         return _refused(trainee, _("Choisissez une promesse d'embauche."), match_form=form)
-    try:
-        services.match_trainee(trainee, promise, by=current_user, org=current_org())
-    except RuleError as exc:
-        return _refused(trainee, exc.message)
-    return _done(
-        trainee,
-        _("Positionné·e sur la promesse « %(job)s » de %(employer)s.",
-          job=promise.job_title, employer=promise.organisation.name),
-    )  # fmt: skip
+    return act(
+        lambda: services.match_trainee(trainee, promise, by=current_user, org=current_org()),
+        success=lambda _result: _done(
+            trainee,
+            _(
+                "Positionné·e sur la promesse « %(job)s » de %(employer)s.",
+                job=promise.job_title,
+                employer=promise.organisation.name,
+            ),
+        ),
+        failure=lambda refusal: _refused(trainee, refusal.message),
+    )
 
 
 @bp.post("/stagiaires/<int:trainee_id>/retrait-promesse")
@@ -204,12 +208,14 @@ def unmatch_trainee(operation_id: int, trainee_id: int):
     trainee = _carrier_trainee(operation_id, trainee_id)
     if not EmptyForm().validate_on_submit():
         return _refused(trainee, _("Le formulaire a expiré : rechargez la page."))
-    try:
-        promise = services.unmatch_trainee(trainee, by=current_user, org=current_org())
-    except RuleError as exc:
-        return _refused(trainee, exc.message)
-    return _done(
-        trainee,
-        _("Positionnement retiré : la promesse « %(job)s » est de nouveau à pourvoir.",
-          job=promise.job_title),
-    )  # fmt: skip
+    return act(
+        lambda: services.unmatch_trainee(trainee, by=current_user, org=current_org()).job_title,
+        success=lambda job: _done(
+            trainee,
+            _(
+                "Positionnement retiré : la promesse « %(job)s » est de nouveau à pourvoir.",
+                job=job,
+            ),
+        ),
+        failure=lambda refusal: _refused(trainee, refusal.message),
+    )

@@ -4,7 +4,7 @@ warnings of « 1 stagiaire pour 1 promesse », the trainees list, the early-star
 Trainee records are in ``trainees_views``; adding candidates (form or CSV) in ``bulk_views``.
 """
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import htmx
 from portal.accounts.access import current_org, require
-from portal.core.errors import RuleError
+from portal.core.actions import act, flash_redirect, form_refusal
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.operations.access import can_steer, load_operation
@@ -95,19 +95,22 @@ def decide_early_start(operation_id: int):
     operation = load_operation(operation_id, loader=_load)
     require(can_steer(operation))
     form = EarlyStartForm()
-    if form.validate_on_submit():
-        try:
-            services.decide_early_start(
-                operation, form.reason.data, by=current_user, org=current_org()
-            )
-        except RuleError as exc:
-            db.session.rollback()
-            form.reason.errors = [*form.reason.errors, exc.message]
-        else:
-            db.session.commit()
-            flash(_("Décision de démarrage anticipé enregistrée."), "success")
-            return redirect(url_for("recruitment.show_recruitment", operation_id=operation.id), 303)
-    return render_template(PAGE, **_page_context(operation, early_form=form)), 422
+
+    def page(_message: str | None = None):
+        return render_template(PAGE, **_page_context(operation, early_form=form)), 422
+
+    if not form.validate_on_submit():
+        return page()
+    return act(
+        lambda: services.decide_early_start(
+            operation, form.reason.data, by=current_user, org=current_org()
+        ),
+        success=lambda _result: flash_redirect(
+            _("Décision de démarrage anticipé enregistrée."),
+            url_for("recruitment.show_recruitment", operation_id=operation.id),
+        ),
+        failure=form_refusal(form, page, "reason"),
+    )
 
 
 @bp.app_template_global()

@@ -3,13 +3,13 @@
 from portal.accounts.models import User
 from portal.audit.models import AuditEvent
 from portal.extensions import db
-from tests.conftest import PASSWORD, login
+from tests.support import PASSWORD, form_login
 
 NEW_PASSWORD = "une nouvelle phrase de passe 2026"
 
 
 def test_account_page_shows_own_details(client, world):
-    login(client, world.emails["a_member"])
+    form_login(client, world.emails["a_member"])
     page = client.get("/compte")
     assert page.status_code == 200
     assert world.emails["a_member"] in page.get_data(as_text=True)
@@ -22,7 +22,7 @@ def test_anonymous_is_sent_to_login(client):
 
 
 def test_profile_update_and_validation(client, world, app):
-    login(client, world.emails["a_member"])
+    form_login(client, world.emails["a_member"])
     bad = client.post("/compte", data={"first_name": "", "last_name": "Durand", "phone": "abc"})
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
@@ -39,7 +39,7 @@ def test_profile_update_and_validation(client, world, app):
 
 
 def test_password_change_requires_current_password(client, world):
-    login(client, world.emails["a_member"])
+    form_login(client, world.emails["a_member"])
     response = client.post(
         "/compte/mot-de-passe",
         data={
@@ -53,7 +53,7 @@ def test_password_change_requires_current_password(client, world):
 
 
 def test_password_change_refuses_common_password(client, world):
-    login(client, world.emails["a_member"])
+    form_login(client, world.emails["a_member"])
     response = client.post(
         "/compte/mot-de-passe",
         data={
@@ -68,8 +68,8 @@ def test_password_change_refuses_common_password(client, world):
 
 def test_password_change_keeps_this_session_and_ends_the_others(client, other_client, world):
     email = world.emails["a_member"]
-    login(client, email)
-    login(other_client, email)
+    form_login(client, email)
+    form_login(other_client, email)
     response = client.post(
         "/compte/mot-de-passe",
         data={
@@ -82,4 +82,4 @@ def test_password_change_keeps_this_session_and_ends_the_others(client, other_cl
     assert client.get("/").status_code == 200
     assert other_client.get("/").status_code == 302
     client.post("/deconnexion")
-    assert login(client, email, NEW_PASSWORD).status_code == 302
+    assert form_login(client, email, NEW_PASSWORD).status_code == 302

@@ -12,7 +12,8 @@ from portal.accounts.passwords import (
 )
 from portal.core.errors import RuleError
 from portal.extensions import db
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.factories import make_org, make_user
+from tests.support import PASSWORD
 
 
 def test_hash_is_argon2id_with_the_configured_cost(ctx):

@@ -9,13 +9,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import services, throttle
+from portal.accounts import invitations, resets, services, throttle
 from portal.accounts.models import Invitation, LoginFailure, OrgKind, User
 from portal.accounts.passwords import verify_password
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import PASSWORD, login, make_org, make_user
+from tests.factories import make_org, make_user
+from tests.support import PASSWORD
+from tests.support import form_login as login
 
 LOCKED = "Trop de tentatives de connexion infructueuses"
 WRONG = "pas le bon mot de passe"
@@ -129,27 +131,27 @@ def reset_tokens() -> list[str]:
 def test_a_new_reset_request_revokes_the_older_links(ctx):
     """Issue #11 L13: only the latest reset link works."""
     user = make_user(make_org())
-    services.request_password_reset(user.email)
-    services.request_password_reset(user.email)
+    resets.request_password_reset(user.email)
+    resets.request_password_reset(user.email)
     older, newer = reset_tokens()
-    assert services.find_password_reset(older)[1] == services.LinkProblem.EXPIRED
-    reset, problem = services.find_password_reset(newer)
+    assert resets.find_password_reset(older)[1] == services.LinkProblem.EXPIRED
+    reset, problem = resets.find_password_reset(newer)
     assert problem is None and reset.user is user
 
 
 def test_changing_the_password_revokes_the_reset_links(ctx):
     """Issue #11 L13: a link mailed before a password change no longer works after it."""
     user = make_user(make_org())
-    services.request_password_reset(user.email)
+    resets.request_password_reset(user.email)
     services.change_password(user, PASSWORD, NEW_PASSWORD)
     [token] = reset_tokens()
-    assert services.find_password_reset(token)[1] == services.LinkProblem.EXPIRED
+    assert resets.find_password_reset(token)[1] == services.LinkProblem.EXPIRED
 
 
 def test_an_expired_or_replaced_link_says_so_in_french(client, world, app):
     with app.test_request_context():
-        services.request_password_reset(world.emails["a_member"])
-        services.request_password_reset(world.emails["a_member"])
+        resets.request_password_reset(world.emails["a_member"])
+        resets.request_password_reset(world.emails["a_member"])
         db.session.commit()
         older, _newer = reset_tokens()
     response = client.get(f"/mot-de-passe/{older}")
@@ -179,8 +181,8 @@ def inviters(ctx):
     make_user(org, admin=True)  # each organisation keeps an admin
     make_user(other, admin=True)
     services.add_membership(inviter, other, is_admin=True)
-    services.invite("a@example.fr", org, by=inviter)
-    services.invite("b@example.fr", other, by=inviter)
+    invitations.invite("a@example.fr", org, by=inviter)
+    invitations.invite("b@example.fr", other, by=inviter)
     return region, org, other, region_admin, inviter
 
 
@@ -211,8 +213,8 @@ def test_a_region_admin_losing_the_role_loses_their_invitations_everywhere(invit
     """Issue #11 L13: the Région's admins invite to any organisation: all of those go."""
     region, org, _other, region_admin, _inviter = inviters
     second = make_user(region, admin=True)
-    services.invite("c@example.fr", org, by=region_admin)
-    services.invite("d@example.fr", region, by=region_admin)
+    invitations.invite("c@example.fr", org, by=region_admin)
+    invitations.invite("d@example.fr", region, by=region_admin)
     services.set_admin(membership(region_admin, region), False, by=second)
     assert pending(region_admin) == set()
 
@@ -261,7 +263,7 @@ def test_forgot_password_is_throttled_per_ip(app, client, world, monkeypatch):
 def test_token_pages_send_no_referer(app, client, world):
     """Issue #11 L13: a token page's URL must not travel in the Referer of what it loads."""
     with app.test_request_context():
-        services.request_password_reset(world.emails["a_member"])
+        resets.request_password_reset(world.emails["a_member"])
         db.session.commit()
         [token] = reset_tokens()
     response = client.get(f"/mot-de-passe/{token}")

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts import services, throttle
+from portal.accounts import invitations, resets, services, throttle
 from portal.accounts.models import (
     Invitation,
     Membership,
@@ -25,7 +25,8 @@ from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import PASSWORD, make_org, make_territory, make_user
+from tests.factories import make_org, make_territory, make_user
+from tests.support import PASSWORD
 
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives de connexion infructueuses"
@@ -220,7 +221,7 @@ def inviting(ctx):
 
 def test_invite_stores_only_the_token_hash_and_queues_the_link(inviting):
     org, admin = inviting
-    invitation, token = services.invite(" Nouveau.Venu@Example.FR", org, by=admin, is_admin=True)
+    invitation, token = invitations.invite(" Nouveau.Venu@Example.FR", org, by=admin, is_admin=True)
     assert invitation.email == "nouveau.venu@example.fr"
     assert invitation.token_hash == sha256(token)
     row = db.session.execute(select(Invitation.__table__)).one()
@@ -239,19 +240,23 @@ def test_invite_stores_only_the_token_hash_and_queues_the_link(inviting):
     [event] = events("invitation.sent")
     assert (event.actor_id, event.organisation_id) == (admin.id, org.id)
     assert (event.object_type, event.object_id) == ("Invitation", invitation.id)
-    assert event.detail == {"email": "nouveau.venu@example.fr", "is_admin": True}
+    assert event.detail == {
+        "email": "nouveau.venu@example.fr",
+        "is_admin": True,
+        "is_tutor": False,
+    }
 
 
 def test_a_new_invitation_revokes_the_pending_one_for_the_same_email_and_org(inviting):
     org, admin = inviting
     other_org = make_org()
-    first, first_token = services.invite("nouveau.venu@example.fr", org, by=admin)
-    elsewhere, _token = services.invite("nouveau.venu@example.fr", other_org, by=admin)
-    second, second_token = services.invite("NOUVEAU.VENU@example.fr", org, by=admin)
+    first, first_token = invitations.invite("nouveau.venu@example.fr", org, by=admin)
+    elsewhere, _token = invitations.invite("nouveau.venu@example.fr", other_org, by=admin)
+    second, second_token = invitations.invite("NOUVEAU.VENU@example.fr", org, by=admin)
     assert first.revoked_at is not None
     assert second.is_pending and elsewhere.is_pending
-    assert services.find_invitation(first_token) == (first, services.LinkProblem.REVOKED)
-    assert services.find_invitation(second_token) == (second, None)
+    assert invitations.find_invitation(first_token) == (first, services.LinkProblem.REVOKED)
+    assert invitations.find_invitation(second_token) == (second, None)
     assert len(outbox()) == 3
 
 
@@ -259,42 +264,42 @@ def test_invite_refuses_an_active_member(inviting):
     org, admin = inviting
     member = make_user(org)
     with pytest.raises(RuleError) as excinfo:
-        services.invite(member.email.upper(), org, by=admin)
+        invitations.invite(member.email.upper(), org, by=admin)
     assert excinfo.value.field == "email"
     assert outbox() == []
 
 
 def test_find_invitation_unknown_token(ctx):
-    assert services.find_invitation("pas-un-jeton") == (None, services.LinkProblem.UNKNOWN)
+    assert invitations.find_invitation("pas-un-jeton") == (None, services.LinkProblem.UNKNOWN)
 
 
 def test_find_invitation_expired(inviting):
     org, admin = inviting
-    invitation, token = services.invite("nouveau.venu@example.fr", org, by=admin)
+    invitation, token = invitations.invite("nouveau.venu@example.fr", org, by=admin)
     invitation.expires_at = utcnow() - timedelta(seconds=1)
-    assert services.find_invitation(token) == (invitation, services.LinkProblem.EXPIRED)
+    assert invitations.find_invitation(token) == (invitation, services.LinkProblem.EXPIRED)
 
 
 def test_find_invitation_revoked(inviting):
     org, admin = inviting
-    invitation, token = services.invite("nouveau.venu@example.fr", org, by=admin)
-    services.revoke_invitation(invitation, by=admin)
-    assert services.find_invitation(token) == (invitation, services.LinkProblem.REVOKED)
+    invitation, token = invitations.invite("nouveau.venu@example.fr", org, by=admin)
+    invitations.revoke_invitation(invitation, by=admin)
+    assert invitations.find_invitation(token) == (invitation, services.LinkProblem.REVOKED)
     with pytest.raises(RuleError, match="n'est plus en attente"):
-        services.revoke_invitation(invitation, by=admin)
+        invitations.revoke_invitation(invitation, by=admin)
 
 
 def test_find_invitation_used(inviting):
     org, admin = inviting
-    invitation, token = services.invite("nouveau.venu@example.fr", org, by=admin)
-    services.accept_invitation(invitation, first_name="Léa", last_name="Roy", password=PASSWORD)
-    assert services.find_invitation(token) == (invitation, services.LinkProblem.USED)
+    invitation, token = invitations.invite("nouveau.venu@example.fr", org, by=admin)
+    invitations.accept_invitation(invitation, first_name="Léa", last_name="Roy", password=PASSWORD)
+    assert invitations.find_invitation(token) == (invitation, services.LinkProblem.USED)
 
 
 def test_accept_invitation_creates_the_account_and_membership(inviting):
     org, admin = inviting
-    invitation, _token = services.invite("nouveau.venu@example.fr", org, by=admin, is_admin=True)
-    user = services.accept_invitation(
+    invitation, _token = invitations.invite("nouveau.venu@example.fr", org, by=admin, is_admin=True)
+    user = invitations.accept_invitation(
         invitation, first_name=" Léa ", last_name="Roy", password=PASSWORD, phone="02 38 00 00 00"
     )
     assert (user.email, user.first_name, user.phone) == (
@@ -312,35 +317,37 @@ def test_accept_invitation_creates_the_account_and_membership(inviting):
 
 def test_accept_invitation_for_a_new_account_applies_the_password_policy(inviting):
     org, admin = inviting
-    invitation, _token = services.invite("nouveau.venu@example.fr", org, by=admin)
+    invitation, _token = invitations.invite("nouveau.venu@example.fr", org, by=admin)
     with pytest.raises(RuleError) as excinfo:
-        services.accept_invitation(invitation, first_name="Léa", last_name="Roy", password="court")
+        invitations.accept_invitation(
+            invitation, first_name="Léa", last_name="Roy", password="court"
+        )
     assert excinfo.value.field == "password"
 
 
 def test_accept_invitation_for_an_existing_account_checks_its_password(inviting):
     org, admin = inviting
     existing = make_user(make_org(), email="deja.inscrit@example.fr")
-    invitation, _token = services.invite("deja.inscrit@example.fr", org, by=admin)
+    invitation, _token = invitations.invite("deja.inscrit@example.fr", org, by=admin)
     with pytest.raises(RuleError) as excinfo:
-        services.accept_invitation(invitation, password="pas le bon mot de passe")
+        invitations.accept_invitation(invitation, password="pas le bon mot de passe")
     assert (excinfo.value.message, excinfo.value.field) == ("Mot de passe incorrect.", "password")
     assert services.active_membership(existing, org) is None
     assert invitation.is_pending
 
-    assert services.accept_invitation(invitation, password=PASSWORD) is existing
+    assert invitations.accept_invitation(invitation, password=PASSWORD) is existing
     assert services.active_membership(existing, org) is not None
     assert count(User) == 2  # the admin and the existing account: nobody new
 
 
 def test_an_invitation_is_accepted_once(inviting):
     org, admin = inviting
-    invitation, _token = services.invite("nouveau.venu@example.fr", org, by=admin)
-    user = services.accept_invitation(
+    invitation, _token = invitations.invite("nouveau.venu@example.fr", org, by=admin)
+    user = invitations.accept_invitation(
         invitation, first_name="Léa", last_name="Roy", password=PASSWORD
     )
     with pytest.raises(RuleError, match="n'est plus valable"):
-        services.accept_invitation(invitation, password=PASSWORD)
+        invitations.accept_invitation(invitation, password=PASSWORD)
     assert len(user.active_memberships()) == 1
 
 
@@ -352,7 +359,7 @@ def reset_token(message: OutboxMessage) -> str:
 
 
 def test_password_reset_for_an_unknown_email_queues_nothing_but_is_audited(ctx):
-    services.request_password_reset("Personne@Example.fr")
+    resets.request_password_reset("Personne@Example.fr")
     assert outbox() == []
     assert count(PasswordReset) == 0
     [event] = events("password_reset.unknown")
@@ -364,51 +371,51 @@ def test_password_reset_for_a_disabled_account_queues_nothing(ctx):
     region_admin = make_user(region, admin=True)
     user = make_user(make_org())
     services.set_user_enabled(user, False, by=region_admin)
-    services.request_password_reset(user.email)
+    resets.request_password_reset(user.email)
     assert outbox() == []
     assert len(events("password_reset.unknown")) == 1
 
 
 def test_password_reset_is_single_use_and_ends_sessions(ctx):
     user = make_user(make_org(), first_name="Hélène")
-    services.request_password_reset(user.email.upper())
+    resets.request_password_reset(user.email.upper())
     [message] = outbox()
     assert message.recipient == user.email
     assert message.subject == "Réinitialisation de votre mot de passe — Portail DEFI"
     assert message.body.startswith("Bonjour Hélène,")
     token = reset_token(message)
-    reset, problem = services.find_password_reset(token)
+    reset, problem = resets.find_password_reset(token)
     assert problem is None and reset.user is user
     assert reset.token_hash == sha256(token)
     assert abs(reset.expires_at - (utcnow() + timedelta(days=14))) < timedelta(minutes=1)
 
-    services.reset_password(reset, NEW_PASSWORD)
+    resets.reset_password(reset, NEW_PASSWORD)
     assert user.session_generation == 2
     assert verify_password(user.password_hash, NEW_PASSWORD)[0]
     assert not verify_password(user.password_hash, PASSWORD)[0]
-    assert services.find_password_reset(token) == (reset, services.LinkProblem.USED)
+    assert resets.find_password_reset(token) == (reset, services.LinkProblem.USED)
     assert [e.detail["reason"] for e in events("sessions.ended")] == ["password_reset"]
     assert len(events("password_reset.done")) == 1
 
 
 def test_password_reset_applies_the_policy(ctx):
     user = make_user(make_org())
-    services.request_password_reset(user.email)
-    reset, _problem = services.find_password_reset(reset_token(outbox()[0]))
+    resets.request_password_reset(user.email)
+    reset, _problem = resets.find_password_reset(reset_token(outbox()[0]))
     with pytest.raises(RuleError) as excinfo:
-        services.reset_password(reset, "azertyuiop123")
+        resets.reset_password(reset, "azertyuiop123")
     assert excinfo.value.field == "password"
     assert reset.used_at is None and user.session_generation == 1
 
 
 def test_password_reset_link_problems(ctx):
     user = make_user(make_org())
-    services.request_password_reset(user.email)
+    resets.request_password_reset(user.email)
     token = reset_token(outbox()[0])
-    reset, _problem = services.find_password_reset(token)
+    reset, _problem = resets.find_password_reset(token)
     reset.expires_at = utcnow() - timedelta(seconds=1)
-    assert services.find_password_reset(token) == (reset, services.LinkProblem.EXPIRED)
-    assert services.find_password_reset(token + "x") == (None, services.LinkProblem.UNKNOWN)
+    assert resets.find_password_reset(token) == (reset, services.LinkProblem.EXPIRED)
+    assert resets.find_password_reset(token + "x") == (None, services.LinkProblem.UNKNOWN)
 
 
 def test_password_reset_clears_the_failed_login_count(ctx):
@@ -417,9 +424,9 @@ def test_password_reset_clears_the_failed_login_count(ctx):
         with pytest.raises(RuleError):
             services.authenticate(user.email, "pas le bon mot de passe")
     assert failures(user.email) == 3
-    services.request_password_reset(user.email)
-    reset, _problem = services.find_password_reset(reset_token(outbox()[0]))
-    services.reset_password(reset, NEW_PASSWORD)
+    resets.request_password_reset(user.email)
+    reset, _problem = resets.find_password_reset(reset_token(outbox()[0]))
+    resets.reset_password(reset, NEW_PASSWORD)
     assert failures(user.email) == 0
 
 
@@ -581,12 +588,12 @@ def test_using_a_reset_link_voids_the_other_pending_ones(ctx):
 
     org = make_org()
     user = make_user(org, email="two.links@example.fr")
-    services.request_password_reset(user.email)
-    services.request_password_reset(user.email)
+    resets.request_password_reset(user.email)
+    resets.request_password_reset(user.email)
     first, second = db.session.scalars(
         select(PasswordReset).where(PasswordReset.user_id == user.id).order_by(PasswordReset.id)
     ).all()
-    services.reset_password(first, "une autre phrase de passe solide")
+    resets.reset_password(first, "une autre phrase de passe solide")
     assert second.used_at is not None
 
 
@@ -595,10 +602,10 @@ def test_joining_with_an_existing_account_is_throttled(ctx, app):
     other = make_org()
     user = make_user(org, email="joiner@example.fr")
     inviter = make_user(other, admin=True, email="inviter@example.fr")
-    invitation, _token = services.invite(user.email, other, by=inviter)
+    invitation, _token = invitations.invite(user.email, other, by=inviter)
     for _ in range(app.config["LOGIN_MAX_PER_ACCOUNT_IP"]):
         with pytest.raises(services.ThrottledRuleError):
-            services.accept_invitation(invitation, password="pas le bon mot de passe")
+            invitations.accept_invitation(invitation, password="pas le bon mot de passe")
     with pytest.raises(RuleError) as blocked:
-        services.accept_invitation(invitation, password=PASSWORD)
+        invitations.accept_invitation(invitation, password=PASSWORD)
     assert "Trop de tentatives" in blocked.value.message

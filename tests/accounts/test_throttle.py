@@ -18,8 +18,8 @@ from portal.accounts.models import LoginFailure
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
-from tests.conftest import PASSWORD, make_org, make_user
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.factories import make_org, make_user
+from tests.support import PASSWORD, app_config
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 WINDOW = 60

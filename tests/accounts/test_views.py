@@ -7,12 +7,13 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Invitation, Membership, Organisation, User
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import PASSWORD, login, make_org, make_user
+from tests.factories import make_org, make_user
+from tests.support import PASSWORD, form_login
 
 BAD_CREDENTIALS = "Adresse électronique ou mot de passe incorrect."
 THROTTLED = "Trop de tentatives de connexion infructueuses"
@@ -32,7 +33,7 @@ def invite(app, world, email: str, org: str = "of_a", by: str = "a_admin", **kwa
     """Invite ``email`` to ``world``'s ``org`` as ``by``; returns the link's token."""
     with app.test_request_context():
         organisation = db.session.get(Organisation, world.ids[org])
-        _invitation, token = services.invite(
+        _invitation, token = invitations.invite(
             email, organisation, by=db.session.get(User, world.ids[by]), **kwargs
         )
         db.session.commit()
@@ -82,7 +83,7 @@ def test_login_renews_the_session_and_goes_home(client, world):
     with client.session_transaction() as sess:
         sess["planted"] = "valeur fixée par un attaquant"
         sess["lang"] = "fr"
-    response = login(client, world.emails["a_admin"])
+    response = form_login(client, world.emails["a_admin"])
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     with client.session_transaction() as sess:
@@ -160,7 +161,7 @@ def test_disabled_account_cannot_log_in(app, client, world):
     with app.app_context():
         db.session.get(User, world.a_member).is_enabled = False
         db.session.commit()
-    response = login(client, world.emails["a_member"])
+    response = form_login(client, world.emails["a_member"])
     assert response.status_code == 422
     assert BAD_CREDENTIALS in text(response)
 
@@ -169,7 +170,7 @@ def test_disabled_account_cannot_log_in(app, client, world):
 
 
 def test_logout_is_post_only(client, world):
-    login(client, world.emails["a_member"])
+    form_login(client, world.emails["a_member"])
     response = client.get("/deconnexion")
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
@@ -177,8 +178,8 @@ def test_logout_is_post_only(client, world):
 
 
 def test_logout_ends_every_session_of_the_user(client, other_client, world):
-    login(client, world.emails["a_member"])
-    login(other_client, world.emails["a_member"])
+    form_login(client, world.emails["a_member"])
+    form_login(other_client, world.emails["a_member"])
     assert other_client.get("/").status_code == 200
     response = client.post("/deconnexion")
     assert is_sent_to_login(response)
@@ -189,8 +190,8 @@ def test_logout_ends_every_session_of_the_user(client, other_client, world):
 
 
 def test_logout_leaves_other_users_logged_in(client, other_client, world):
-    login(client, world.emails["a_member"])
-    login(other_client, world.emails["a_admin"])
+    form_login(client, world.emails["a_member"])
+    form_login(other_client, world.emails["a_admin"])
     client.post("/deconnexion")
     assert other_client.get("/").status_code == 200
 
@@ -199,16 +200,16 @@ def test_deactivating_a_membership_ends_the_users_sessions(app, client, other_cl
     # Still a member of B afterwards: the session ends because it was cut, not for lack of
     # an organisation.
     user_id = two_org_user(app, world)
-    login(other_client, "deux.casquettes@example.fr")
+    form_login(other_client, "deux.casquettes@example.fr")
     assert other_client.get("/").status_code == 200
-    login(client, world.emails["a_admin"])
+    form_login(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/membres/"
         f"{membership_id(app, user_id, world.of_a)}/desactivation"
     )
     assert response.status_code == 303
     assert is_sent_to_login(other_client.get("/"))
-    login(other_client, "deux.casquettes@example.fr")
+    form_login(other_client, "deux.casquettes@example.fr")
     assert "Espace de Organisme B" in text(other_client.get("/"))
 
 
@@ -217,7 +218,7 @@ def test_deactivating_a_membership_ends_the_users_sessions(app, client, other_cl
 
 def test_member_of_two_organisations_switches(app, client, world):
     two_org_user(app, world)
-    login(client, "deux.casquettes@example.fr")
+    form_login(client, "deux.casquettes@example.fr")
     home = text(client.get("/"))
     assert "Espace de Organisme A" in home
     assert 'name="organisation_id"' in home  # the switcher shows for two organisations
@@ -231,7 +232,7 @@ def test_member_of_two_organisations_switches(app, client, world):
 
 def test_switching_to_a_foreign_organisation_is_forbidden(app, client, world):
     two_org_user(app, world)
-    login(client, "deux.casquettes@example.fr")
+    form_login(client, "deux.casquettes@example.fr")
     response = client.post("/organisation-courante", data={"organisation_id": world.employer})
     assert response.status_code == 403
     assert "Accès refusé" in text(response)
@@ -289,7 +290,7 @@ def test_expired_invitation_link_is_410(app, client, world):
 def test_revoked_invitation_link_is_410(app, client, world):
     token = invite(app, world, "nouvelle@example.fr")
     with app.test_request_context():
-        services.revoke_invitation(
+        invitations.revoke_invitation(
             db.session.scalar(select(Invitation)), by=db.session.get(User, world.a_admin)
         )
         db.session.commit()
@@ -433,7 +434,7 @@ def test_reset_link_sets_a_new_password_once_and_ends_other_sessions(
     app, client, other_client, world
 ):
     email = world.emails["a_member"]
-    login(other_client, email)
+    form_login(other_client, email)
     client.post("/mot-de-passe-oublie", data={"email": email})
     link = reset_link(app, email)
 
@@ -444,15 +445,15 @@ def test_reset_link_sets_a_new_password_once_and_ends_other_sessions(
     assert is_sent_to_login(done)
 
     assert is_sent_to_login(other_client.get("/"))
-    assert login(client, email).status_code == 422  # the old password no longer works
-    assert login(client, email, NEW_PASSWORD).status_code == 302
+    assert form_login(client, email).status_code == 422  # the old password no longer works
+    assert form_login(client, email, NEW_PASSWORD).status_code == 302
 
     reused = other_client.get(link)
     assert reused.status_code == 410
     assert "déjà été utilisé" in text(reused)
     replay = other_client.post(link, data={"password": PASSWORD, "password_confirm": PASSWORD})
     assert replay.status_code == 410
-    assert login(other_client, email, NEW_PASSWORD).status_code == 302
+    assert form_login(other_client, email, NEW_PASSWORD).status_code == 302
 
 
 def test_reset_with_a_weak_password_keeps_the_link(app, client, world):
@@ -463,7 +464,7 @@ def test_reset_with_a_weak_password_keeps_the_link(app, client, world):
     assert response.status_code == 422
     assert "au moins 12 caractères" in text(response)
     assert client.get(link).status_code == 200
-    assert login(client, email).status_code == 302  # the old password still works
+    assert form_login(client, email).status_code == 302  # the old password still works
 
 
 # --- Language ----------------------------------------------------------------------------
@@ -484,6 +485,6 @@ def test_user_without_an_active_membership_cannot_log_in(app, client):
         user = make_user(org, email="seul@example.fr")
         services.active_membership(user, org).active = False
         db.session.commit()
-    response = login(client, "seul@example.fr")
+    response = form_login(client, "seul@example.fr")
     assert response.status_code == 422
     assert BAD_CREDENTIALS in text(response)

@@ -7,7 +7,8 @@ from portal.accounts import services
 from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory, User
 from portal.demo import demo_siret
 from portal.extensions import db
-from tests.conftest import HTMX, login, make_territory
+from tests.factories import make_territory
+from tests.support import HTMX, form_login, login_as
 
 VALID_SIRET = demo_siret(42)
 BAD_KEY_SIRET = VALID_SIRET[:-1] + str((int(VALID_SIRET[-1]) + 1) % 10)
@@ -32,7 +33,7 @@ def get(app, model, ident):
 @pytest.fixture
 def region_admin(client, world):
     """``client`` logged in as the Région's admin."""
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     return client
 
 
@@ -237,7 +238,7 @@ def test_users_list_search(region_admin, world):
 
 def test_disable_and_reenable_a_user(app, region_admin, other_client, world):
     email = world.emails["a_member"]
-    login(other_client, email)
+    login_as(other_client, email)
     assert other_client.get("/").status_code == 200
     url = f"/administration/utilisateurs/{world.a_member}/etat"
 
@@ -250,14 +251,14 @@ def test_disable_and_reenable_a_user(app, region_admin, other_client, world):
     assert not get(app, User, world.a_member).is_enabled
     follow = other_client.get("/")
     assert follow.status_code == 302 and follow.headers["Location"].startswith("/connexion")
-    refused = login(other_client, email)
+    refused = form_login(other_client, email)
     assert refused.status_code == 422
     assert "Adresse électronique ou mot de passe incorrect." in text(refused)
 
     enabled = region_admin.post(url, data={"enabled": "1"})
     assert enabled.status_code == 303
     assert get(app, User, world.a_member).is_enabled
-    assert login(other_client, email).status_code == 302
+    assert form_login(other_client, email).status_code == 302
     assert other_client.get("/").status_code == 200
 
 
@@ -418,7 +419,7 @@ def test_region_admin_acting_for_another_organisation_is_refused(app, client, wo
             db.session.get(User, world.region_admin), db.session.get(Organisation, world.of_a)
         )
         db.session.commit()
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     assert client.get("/administration/organisations").status_code == 200
     client.post("/organisation-courante", data={"organisation_id": world.of_a})
     response = client.get("/administration/organisations")
@@ -428,7 +429,7 @@ def test_region_admin_acting_for_another_organisation_is_refused(app, client, wo
 
 @pytest.mark.parametrize("person", ["region_member", "a_admin", "employer_admin", "partner_admin"])
 def test_administration_is_refused_to_everyone_else(client, world, person):
-    login(client, world.emails[person])
+    login_as(client, world.emails[person])
     for url in (
         "/administration/organisations",
         "/administration/utilisateurs",

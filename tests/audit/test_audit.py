@@ -3,13 +3,14 @@
 import pytest
 from sqlalchemy import delete, select, update
 
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import OrgKind
 from portal.audit.models import AuditEvent
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.extensions import db
-from tests.conftest import PASSWORD, make_org, make_user
+from tests.factories import make_org, make_user
+from tests.support import PASSWORD
 
 IP = "203.0.113.42"
 AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -110,16 +111,16 @@ def test_login_failure_for_an_unknown_email(browser):
 def test_invitation_events(browser):
     org = make_org(OrgKind.EMPLOYER)
     admin = make_user(org, admin=True)
-    invitation, _token = services.invite("nouveau@example.fr", org, by=admin)
-    services.revoke_invitation(invitation, by=admin)
+    invitation, _token = invitations.invite("nouveau@example.fr", org, by=admin)
+    invitations.revoke_invitation(invitation, by=admin)
     for action in ("invitation.sent", "invitation.revoked"):
         event = only(action)
         assert (event.actor_id, event.organisation_id) == (admin.id, org.id)
         assert (event.object_type, event.object_id) == ("Invitation", invitation.id)
         assert_from_browser(event)
 
-    again, _token = services.invite("nouveau@example.fr", org, by=admin)
-    newcomer = services.accept_invitation(
+    again, _token = invitations.invite("nouveau@example.fr", org, by=admin)
+    newcomer = invitations.accept_invitation(
         again, first_name="Léa", last_name="Roy", password=PASSWORD
     )
     accepted = only("invitation.accepted")

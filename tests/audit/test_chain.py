@@ -4,23 +4,19 @@ back, including the last one. The migration that introduced the chain backfills 
 events written before it."""
 
 import json
-import os
-import secrets
 from datetime import datetime
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.audit.chain import GENESIS, canonical_event, event_hash
 from portal.audit.models import AuditChainHead, AuditEvent
 from portal.audit.services import record, verify_chain
 from portal.extensions import db
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.support import app_config, temporary_database
 
 
 def events() -> list[AuditEvent]:
@@ -182,18 +178,8 @@ def test_the_command_lists_the_problems_and_fails(app, chain):
 @pytest.fixture
 def empty_database_url(tmp_path):
     """A brand-new database: a SQLite file, or a PostgreSQL database created and dropped."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield "sqlite:///" + str(tmp_path / "chain.db")
-        return
-    url = make_url(base)
-    name = f"portal_chain_{os.getpid()}_{secrets.token_hex(3)}"
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database("portal_chain", tmp_path) as url:
+        yield url
 
 
 OLD_EVENTS = sa.table(

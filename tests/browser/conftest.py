@@ -1,7 +1,8 @@
 """Browser fixtures: Debian's Chromium driven by Playwright, demo data, and an axe-core check.
 
 The journeys run against ``live_server`` (tests/conftest.py). Every page they reach goes
-through ``check_a11y``, which fails the test with the full list of axe-core violations.
+through ``check_a11y`` (tests/browser/support.py), which fails the test with the full list
+of axe-core violations.
 """
 
 import os
@@ -9,11 +10,11 @@ import shutil
 import sys
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect, sync_playwright
 
 from portal.demo import load_demo
 from portal.extensions import db
+from tests.browser.support import TIMEOUT_MS, keep_csp_refusal
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -24,8 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# A local page answers in milliseconds; the margin is for a loaded CI machine, not for the app.
-TIMEOUT_MS = 10_000
 expect.set_options(timeout=TIMEOUT_MS)
 
 _missing_browser_reason: list[str] = []
@@ -90,7 +89,7 @@ def page(browser, live_server, live_public_url, browser_errors):
     context = browser.new_context(base_url=live_server.url, locale="fr-FR")
     context.set_default_timeout(TIMEOUT_MS)
     browser_page = context.new_page()
-    browser_page.on("console", lambda message: _keep_csp_refusal(browser_errors, message.text))
+    browser_page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
     browser_page.on("pageerror", lambda error: browser_errors.append(f"JS error: {error}"))
     yield browser_page
     context.close()
@@ -98,9 +97,28 @@ def page(browser, live_server, live_public_url, browser_errors):
         pytest.fail("browser errors:\n" + "\n".join(browser_errors), pytrace=False)
 
 
-def _keep_csp_refusal(errors: list[str], text: str) -> None:
-    if "Content Security Policy" in text:
-        errors.append(f"CSP: {text}")
+@pytest.fixture
+def browsers(browser, live_server, live_public_url, browser_errors):
+    """A browser context per person (its own cookies), under the portal's real CSP:
+    ``open_for(who)`` returns a new page; journeys with several people use it."""
+    contexts = []
+
+    def open_for(who: str) -> Page:
+        context = browser.new_context(base_url=live_public_url, locale="fr-FR")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        browser_page = context.new_page()
+        browser_page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
+        browser_page.on(
+            "pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}")
+        )
+        return browser_page
+
+    yield open_for
+    for context in contexts:
+        context.close()
+    if browser_errors:
+        pytest.fail("browser errors:\n" + "\n".join(browser_errors), pytrace=False)
 
 
 @pytest.fixture
@@ -109,40 +127,3 @@ def demo(app, live_public_url):
     with app.test_request_context(base_url=live_public_url):
         load_demo()
         db.session.commit()
-
-
-# --- axe-core --------------------------------------------------------------------------
-
-AXE = Axe()
-HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling"
-
-
-def _describe(violation: dict) -> str:
-    lines = [
-        f"- {violation['id']} ({violation['impact']}): {violation['help']}",
-        f"  {violation['helpUrl']}",
-    ]
-    for node in violation["nodes"]:
-        lines.append(f"    * {' '.join(map(str, node['target']))}: {node['html'][:160]}")
-        summary = (node.get("failureSummary") or "").replace("\n", " ")
-        if summary:
-            lines.append(f"      {summary}")
-    return "\n".join(lines)
-
-
-def check_a11y(page: Page, step: str = "") -> None:
-    """Run axe-core on the page as it is now; fail listing every violation."""
-    # Let htmx finish: mid-request content is dimmed (.htmx-request) and not what users read.
-    expect(page.locator(HTMX_BUSY)).to_have_count(0)
-    violations = AXE.run(page).response["violations"]
-    if violations:
-        where = f"{page.url}" + (f" [{step}]" if step else "")
-        report = "\n".join(_describe(v) for v in violations)
-        pytest.fail(f"axe-core: {len(violations)} violation(s) on {where}\n{report}", pytrace=False)
-
-
-def visit(page: Page, path: str, step: str = "") -> None:
-    """Open ``path`` on the live server, check it answered, then run axe on it."""
-    response = page.goto(path)
-    assert response is not None and response.ok, f"GET {path} -> {response and response.status}"
-    check_a11y(page, step or path)

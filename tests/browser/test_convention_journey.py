@@ -22,10 +22,9 @@ from portal.accounts.models import Organisation
 from portal.conventions.models import Convention, ConventionVersion, Signature, VersionStatus
 from portal.extensions import db
 from portal.operations.models import Operation, Status
-from tests.browser.conftest import TIMEOUT_MS, _keep_csp_refusal, check_a11y, visit
-from tests.browser.test_journeys import log_in
-from tests.conftest import PASSWORD
+from tests.browser.support import TIMEOUT_MS, check_a11y, keep_csp_refusal, log_in, visit
 from tests.conventions.factories import make_convention_ready
+from tests.support import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -92,7 +91,7 @@ def browsers(browser, live_server, browser_errors):
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda message: _keep_csp_refusal(browser_errors, message.text))
+        page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
         page.on("pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}"))
         return page
 

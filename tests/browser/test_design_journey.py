@@ -13,12 +13,15 @@ from sqlalchemy import func, select
 from portal.design.models import DesignPresence
 from portal.extensions import db
 from portal.operations.models import Operation
-from tests.browser.conftest import TIMEOUT_MS, _keep_csp_refusal, check_a11y, visit
-from tests.browser.test_journeys import (
+from tests.browser.support import (
     OF_EMAIL,
+    TIMEOUT_MS,
+    check_a11y,
     expect_same_document,
+    keep_csp_refusal,
     log_in,
     mark_document,
+    visit,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
@@ -37,7 +40,7 @@ def second_page(browser, live_server, browser_errors):
     context = browser.new_context(base_url=live_server.url, locale="fr-FR")
     context.set_default_timeout(TIMEOUT_MS)
     other = context.new_page()
-    other.on("console", lambda message: _keep_csp_refusal(browser_errors, message.text))
+    other.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
     other.on("pageerror", lambda error: browser_errors.append(f"JS error (2nd): {error}"))
     yield other
     context.close()

@@ -4,21 +4,20 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from portal.demo import DEMO_PASSWORD
-from tests.browser.conftest import check_a11y, visit
+from tests.browser.support import (
+    OF_EMAIL,
+    check_a11y,
+    expect_same_document,
+    log_in,
+    log_out,
+    mark_document,
+    visit,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
 
-OF_EMAIL = "of@demo.defi.test"
 OF_HOME_ORG = "Forma'Centre Loiret"
 OF_OTHER_ORG = "Touraine Compétences Formation"
-
-
-def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Fill and send the login form (axe runs on the form first)."""
-    visit(page, "/connexion", "login form")
-    page.get_by_label("Adresse électronique").fill(email)
-    page.get_by_label("Mot de passe").fill(password)
-    page.get_by_role("button", name="Se connecter").click()
 
 
 def expect_home(page: Page, first_name: str) -> None:
@@ -26,24 +25,8 @@ def expect_home(page: Page, first_name: str) -> None:
     check_a11y(page, "home")
 
 
-def log_out(page: Page) -> None:
-    page.get_by_role("banner").get_by_role("button", name="Se déconnecter").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
-    expect(page.get_by_role("status")).to_contain_text("Vous êtes déconnecté·e")
-    check_a11y(page, "logged out")
-
-
 def current_org_select(page: Page):
     return page.get_by_role("banner").get_by_label("Organisation courante")
-
-
-def mark_document(page: Page) -> None:
-    """Tag the live document; the tag survives an htmx swap but not a full page load."""
-    page.evaluate("window.__sameDocument = true")
-
-
-def expect_same_document(page: Page) -> None:
-    assert page.evaluate("window.__sameDocument === true"), "the page was fully reloaded"
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import check_a11y
-from tests.browser.test_journeys import (
+from tests.browser.support import (
     OF_EMAIL,
+    check_a11y,
     expect_same_document,
     log_in,
     log_out,
@@ -388,7 +388,7 @@ def test_operations_list_filters_without_reload(page):
     main_nav(page).get_by_role("link", name="Opérations DEFI").click()
     expect(heading(page)).to_have_text("Opérations DEFI")
     results = page.locator("#operation-results")
-    expect(results.get_by_role("heading", level=2)).to_have_text("5 opération(s)")
+    expect(results.get_by_role("heading", level=2)).to_have_text("6 opération(s)")
     check_a11y(page, "operations list")
 
     mark_document(page)
@@ -418,7 +418,7 @@ def test_operations_list_filters_without_reload(page):
 
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"statut=need_reported"))
-    expect(results.get_by_role("heading", level=2)).to_have_text("5 opération(s)")
+    expect(results.get_by_role("heading", level=2)).to_have_text("6 opération(s)")
     expect(chosen(page.get_by_label("Étape", exact=True))).to_have_text("Toutes")
     check_a11y(page, "back to the full list")
 

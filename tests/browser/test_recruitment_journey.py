@@ -2,7 +2,9 @@
 
 The organisme records three candidates in one form (after a typo it corrects) and retains
 two, each matched to a job promise of Entreprise E; it generates the immersions from the
-rhythm and completes one preparation checklist until the immersion shows « Prête ». The
+rhythm, which suggests Paul, the employer's only tutor; Entreprise E's admin confirms him
+(issue #12: the host employer designates); the organisme completes one preparation
+checklist until the immersion shows « Prête ». The
 period then takes place: the tutor logs in (a browser of their own), finds both trainees
 among the immersions ended recently and records an assessment (after forgetting a required
 answer). The organisme records a collective debrief of the two, whose levels start from
@@ -27,9 +29,17 @@ from portal.design.models import Design, DesignSection, SectionKey
 from portal.design.services import new_id
 from portal.extensions import db
 from portal.immersions import rules
-from tests.browser.conftest import TIMEOUT_MS, _keep_csp_refusal, check_a11y, visit
-from tests.browser.test_journeys import expect_same_document, log_in, mark_document
-from tests.conftest import PASSWORD, make_user
+from tests.browser.support import (
+    card,
+    check_a11y,
+    expect_same_document,
+    flash,
+    heading,
+    logged_in,
+    mark_document,
+    visit,
+)
+from tests.factories import make_user
 from tests.operations.factories import Market
 from tests.recruitment.factories import make_recruiting_operation
 
@@ -56,6 +66,7 @@ class Journey:
     operation_id: int
     title: str
     of_email: str
+    employer_email: str
     starts_on: date
     ends_on: date
 
@@ -113,52 +124,17 @@ def journey(app, live_server, clock) -> Journey:
         )
         _design(operation, market.employer, starts_on, ends_on)
         db.session.commit()
-        return Journey(operation.id, operation.title, market.a_user.email, starts_on, ends_on)
-
-
-@pytest.fixture
-def browsers(browser, live_server, browser_errors):
-    """One browser context per person (its own cookies), under the portal's real CSP."""
-    contexts = []
-
-    def open_for(who: str) -> Page:
-        context = browser.new_context(base_url=live_server.url, locale="fr-FR")
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: _keep_csp_refusal(browser_errors, message.text))
-        page.on("pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}"))
-        return page
-
-    yield open_for
-    for context in contexts:
-        context.close()
-    if browser_errors:
-        pytest.fail("browser errors:\n" + "\n".join(browser_errors), pytrace=False)
+        return Journey(
+            operation.id,
+            operation.title,
+            market.a_user.email,
+            market.employer_user.email,
+            starts_on,
+            ends_on,
+        )
 
 
 # --- Helpers -----------------------------------------------------------------------------
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
-
-
-def flash(page: Page):
-    return page.locator("#flashes")
-
-
-def card(page: Page, title: str, *, exact: bool = True):
-    """The ``<section>`` whose heading is ``title``."""
-    return page.locator("section").filter(has=page.get_by_role("heading", name=title, exact=exact))
-
-
-def logged_in(open_for, email: str, first_name: str) -> Page:
-    page = open_for(email)
-    log_in(page, email, PASSWORD)
-    expect(heading(page)).to_have_text(f"Bonjour {first_name}")
-    check_a11y(page, f"home ({first_name})")
-    return page
 
 
 def fill_candidate(page: Page, number: int, candidate: tuple[str, str, str, str]) -> None:
@@ -309,7 +285,7 @@ def retain_two(of: Page) -> None:
 
 
 def prepare_an_immersion(of: Page, journey: Journey) -> None:
-    """Immersions from the rhythm; Inès's checklist, in two goes, until it is « Prête »."""
+    """Immersions from the rhythm, Paul suggested as their tutor."""
     of.get_by_role("link", name=journey.title).click()
     card(of, "Immersions, retours d'expérience et évaluations").get_by_role(
         "link", name="Périodes d'immersion"
@@ -321,11 +297,34 @@ def prepare_an_immersion(of: Page, journey: Journey) -> None:
     for name in (INES, HUGO):
         row = immersion_row(of, name)
         expect(row).to_contain_text("Entreprise E")
-        expect(row).to_contain_text("Paul Lefèvre")  # the employer's only tutor
+        expect(row).to_contain_text(  # the employer's only tutor, suggested
+            "Paul Lefèvre (suggestion à confirmer par l'entreprise)"
+        )
         expect(row.get_by_role("listitem")).to_have_text([AUTOLAVEUSE, HYGIENE])
         expect(row.locator(".status")).to_have_text("À préparer")
     check_a11y(of, "immersions generated")
 
+
+def employer_confirms_paul(employer: Page) -> None:
+    """Entreprise E's admin confirms the suggested tutor of both immersions, in place."""
+    employer.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Immersions et tutorat"
+    ).click()
+    expect(heading(employer)).to_have_text("Immersions et tutorat")
+    check_a11y(employer, "immersions and tutoring")
+    coming = card(employer, "À venir")
+    for name in (INES, HUGO):
+        row = coming.get_by_role("row").filter(has=employer.get_by_role("rowheader", name=name))
+        row.get_by_role("button", name="Confirmer la suggestion : Paul Lefèvre").click()
+        expect(row.get_by_role("status")).to_contain_text(
+            f"Paul Lefèvre est désigné·e tuteur·rice de {name}"
+        )
+    check_a11y(employer, "tutors confirmed")
+
+
+def complete_a_checklist(of: Page, journey: Journey) -> None:
+    """Inès's checklist, in two goes, until her immersion is « Prête »."""
+    of.reload()
     mark_document(of)
     row, checklist = open_checklist(of, INES)
     check_a11y(of, "checklist open")
@@ -501,6 +500,8 @@ def test_candidates_to_the_trainees_path(journey, clock, browsers):
     add_three_candidates(of)
     retain_two(of)
     prepare_an_immersion(of, journey)
+    employer_confirms_paul(logged_in(browsers, journey.employer_email, "Camille"))
+    complete_a_checklist(of, journey)
     clock.today = journey.ends_on + timedelta(days=1)  # the period takes place
     tutor_assesses(logged_in(browsers, TUTOR_EMAIL, "Paul"))
     read_the_assessment(of)

@@ -20,7 +20,7 @@ from docx import Document
 
 from portal.extensions import db
 from tests.conventions.factories import make_convention_ready
-from tests.operations.test_views import committed
+from tests.support import committed
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

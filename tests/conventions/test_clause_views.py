@@ -13,11 +13,10 @@ from portal.design.models import DesignComment, DesignSection, SectionKey
 from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.conftest import HTMX
-from tests.conventions.test_views import build, url
-from tests.design.test_services import to_co_design
-from tests.operations.factories import Market
-from tests.operations.test_views import EMPLOYER, OF_A, committed, count, login, set_status, text
+from tests.conventions.helpers_views import build, url
+from tests.design.factories import to_co_design
+from tests.operations.factories import EMPLOYER, OF_A, Market, set_status
+from tests.support import HTMX, committed, count, login_as, text
 
 
 @pytest.fixture
@@ -34,10 +33,10 @@ def co_design(app):
 
 def test_clauses_are_edited_by_the_carrier_only(client, op):
     edit = f"/operations/{op.id}/conception/conv_object/modification"
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert f'href="{edit}"' in text(client.get(url(op)))
     client.post("/deconnexion")
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(op)))
     assert f'href="{edit}"' not in page
     assert "Commenter la section « Objet de la convention »" in page
@@ -46,7 +45,7 @@ def test_clauses_are_edited_by_the_carrier_only(client, op):
 
 
 def test_a_clause_form_without_javascript_opens_on_the_convention_page(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(f"/operations/{op.id}/conception/conv_object/modification")
     assert response.status_code == 200
     page = text(response)
@@ -61,7 +60,7 @@ SECTION_ROOT = re.compile(r'^\s*<section id="section-conv_object" class="design-
 
 
 def test_saving_a_clause_comes_back_to_the_convention(app, client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         f"/operations/{op.id}/conception/conv_object",
         data={"base_version": 1, "conv_object-text": "Objet réécrit."},
@@ -84,7 +83,7 @@ def test_saving_a_clause_comes_back_to_the_convention(app, client, op):
 
 
 def test_a_clause_error_without_javascript_shows_the_convention_page(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         f"/operations/{op.id}/conception/conv_object", data={"conv_object-text": "Sans version"}
     )
@@ -95,7 +94,7 @@ def test_a_clause_error_without_javascript_shows_the_convention_page(client, op)
 
 
 def test_other_participants_may_not_change_a_clause(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(
         f"/operations/{op.id}/conception/conv_object",
         data={"base_version": 1, "conv_object-text": "Réécrit par l'employeur"},
@@ -107,7 +106,7 @@ def test_other_participants_may_not_change_a_clause(app, client, op):
 
 
 def test_a_comment_on_a_clause_comes_back_to_the_convention(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(
         f"/operations/{op.id}/conception/conv_object/commentaires",
         data={"comment-conv_object-body": "Préciser la durée des contrats ?"},
@@ -119,20 +118,20 @@ def test_a_comment_on_a_clause_comes_back_to_the_convention(app, client, op):
 
 
 def test_the_history_of_a_clause_leads_back_to_the_convention(client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(f"/operations/{op.id}/conception/conv_object/historique"))
     assert f'<a href="{url(op)}#section-conv_object">Convention de partenariat' in page
 
 
 def test_a_clause_of_an_operation_without_convention_is_404(client, co_design):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(f"/operations/{co_design.id}/conception/conv_object")
     assert response.status_code == 404
 
 
 def test_clauses_stay_closed_before_the_convention_step(app, client, op):
     set_status(app, op.id, Status.CO_DESIGN)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         f"/operations/{op.id}/conception/conv_object",
         data={"base_version": 1, "conv_object-text": "Trop tôt"},

@@ -24,9 +24,9 @@ from portal.conventions.models import ConventionVersion, Signature, VersionStatu
 from portal.extensions import db
 from portal.operations import services as operations
 from portal.operations.models import ParticipantRole
-from tests.conftest import make_org, make_user
-from tests.conftest import test_config as app_config  # not collected as a test
 from tests.conventions.factories import make_convention_ready, sign_as
+from tests.factories import make_org, make_user
+from tests.support import app_config
 
 BASE_URL = "http://portail.test"
 ATTEMPTS = 50

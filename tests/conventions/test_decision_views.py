@@ -9,28 +9,19 @@ from portal.conventions import services
 from portal.conventions.models import Convention
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.conftest import HTMX
-from tests.conventions.test_signing_views import (
-    _op,
-    _user,
+from tests.conventions.helpers_views import (
+    build,
+    designate_data,
+    edit_clause,
+    operation_of,
     sign,
-    sign_as,
+    sign_elsewhere,
     signatures,
     url,
     version_of,
 )
-from tests.conventions.test_views import build, designate_data, edit_clause
-from tests.core.test_routes import snapshot
-from tests.operations.test_query_counts import queries
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    PARTNER,
-    REFERENT,
-    committed,
-    login,
-    text,
-)
+from tests.operations.factories import EMPLOYER, OF_A, PARTNER, REFERENT
+from tests.support import HTMX, committed, login_as, queries, snapshot, text, user_with
 
 
 @pytest.fixture
@@ -39,7 +30,7 @@ def op(app):
     ids = build(app)
     with committed(app):
         convention = db.session.get(Convention, ids.convention)
-        services.submit(convention, by=_user(OF_A), org=convention.operation.provider)
+        services.submit(convention, by=user_with(OF_A), org=convention.operation.provider)
     return ids
 
 
@@ -47,15 +38,15 @@ def op(app):
 
 
 def _sign_everyone(app, op) -> None:
-    sign_as(app, op, OF_A, op.of_a)
-    sign_as(app, op, EMPLOYER, op.employer)
-    sign_as(app, op, PARTNER, op.partner)
+    sign_elsewhere(app, op, OF_A, op.of_a)
+    sign_elsewhere(app, op, EMPLOYER, op.employer)
+    sign_elsewhere(app, op, PARTNER, op.partner)
 
 
 @pytest.mark.parametrize("path", ["/versions/1/validation", "/versions/1/rejet"])
 def test_only_the_region_decides(app, client, op, path):
     _sign_everyone(app, op)
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = snapshot(app)
     response = client.post(url(op, path), data={"reject-reason": "Non"})
     assert response.status_code == 403
@@ -63,7 +54,7 @@ def test_only_the_region_decides(app, client, op, path):
 
 
 def test_the_region_validates_only_a_fully_signed_version(app, client, op):
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     response = client.post(url(op, "/versions/1/validation"), headers=HTMX)
     assert response.status_code == 409
     assert "La Région valide une version signée par toutes les parties" in text(response)
@@ -72,7 +63,7 @@ def test_the_region_validates_only_a_fully_signed_version(app, client, op):
 
 def test_the_region_validates_a_signed_version(app, client, op):
     _sign_everyone(app, op)
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     page = text(client.get(url(op, "/versions/1")))
     assert "Valider la version 1" in page
     response = client.post(
@@ -86,7 +77,7 @@ def test_the_region_validates_a_signed_version(app, client, op):
 
 
 def test_a_rejection_needs_a_reason(app, client, op):
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     response = client.post(url(op, "/versions/1/rejet"), data={"reject-reason": " "}, headers=HTMX)
     assert response.status_code == 422
     assert "Indiquez le motif du rejet." in text(response)
@@ -94,7 +85,7 @@ def test_a_rejection_needs_a_reason(app, client, op):
 
 
 def test_a_rejection_sends_the_convention_back_to_drafting(app, client, op):
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     response = client.post(
         url(op, "/versions/1/rejet"), data={"reject-reason": "Les dates sont à revoir."}
     )
@@ -111,7 +102,7 @@ def test_a_rejection_sends_the_convention_back_to_drafting(app, client, op):
 
 def test_from_designation_to_recruitment(app, client, other_client):
     op = build(app, designate=False)
-    login(client, OF_A)
+    login_as(client, OF_A)
     # The porteur designates its own signer and proposes the partner's, which the partner's
     # admin confirms; the employer designates its own.
     for org_id, user_id, capacity in [
@@ -122,11 +113,11 @@ def test_from_designation_to_recruitment(app, client, other_client):
             url(op, f"/signataires/{org_id}"), data=designate_data(org_id, user_id, capacity)
         )
         assert response.status_code == 303
-    login(other_client, PARTNER)
+    login_as(other_client, PARTNER)
     confirmed = other_client.post(url(op, f"/signataires/{op.partner}/confirmation"))
     assert confirmed.status_code == 303
     other_client.post("/deconnexion")
-    login(other_client, EMPLOYER)
+    login_as(other_client, EMPLOYER)
     response = other_client.post(
         url(op, f"/signataires/{op.employer}"),
         data=designate_data(op.employer, op.employer_user, "gérant"),
@@ -140,33 +131,33 @@ def test_from_designation_to_recruitment(app, client, other_client):
     assert sign(other_client, app, op, op.employer).status_code == 303
     assert sign(client, app, op, op.of_a).status_code == 303
     other_client.post("/deconnexion")
-    login(other_client, PARTNER)
+    login_as(other_client, PARTNER)
     assert sign(other_client, app, op, op.partner).status_code == 303
     assert version_of(app, op).status.value == "signed"
     # The operation cannot move to recruitment before the Région's validation.
     page = text(client.get(f"/operations/{op.id}"))
     assert "La convention de partenariat n'est pas encore validée par la Région." in page
     other_client.post("/deconnexion")
-    login(other_client, REFERENT)
+    login_as(other_client, REFERENT)
     assert other_client.post(url(op, "/versions/1/validation")).status_code == 303
     assert version_of(app, op).status.value == "validated"
     response = client.post(f"/operations/{op.id}/etape", data={"target": "recruitment"})
     assert response.status_code in (302, 303)
-    assert _op(app, op).status == Status.RECRUITMENT
+    assert operation_of(app, op).status == Status.RECRUITMENT
 
 
 def _id(app, email: str) -> int:
     with app.app_context():
-        return _user(email).id
+        return user_with(email).id
 
 
 def test_a_change_after_a_signature_calls_for_a_new_version_and_shows_the_diff(
     app, client, other_client, op
 ):
-    login(other_client, EMPLOYER)
+    login_as(other_client, EMPLOYER)
     assert sign(other_client, app, op, op.employer).status_code == 303
     edit_clause(app, op, "La présente convention a un objet entièrement nouveau.")
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(url(op)))
     assert "Ont changé depuis la version 1 : Articles de la convention." in page
     assert client.post(url(op, "/soumission")).status_code == 303
@@ -194,18 +185,18 @@ def test_a_reader_of_the_latest_version_only_gets_no_diff(app, client, op):
     edit_clause(app, op, "Objet modifié.")
     with committed(app):
         convention = db.session.get(Convention, op.convention)
-        services.submit(convention, by=_user(OF_A), org=convention.operation.provider)
-    login(client, PARTNER)  # never opened version 1
+        services.submit(convention, by=user_with(OF_A), org=convention.operation.provider)
+    login_as(client, PARTNER)  # never opened version 1
     assert "Ce qui a changé depuis" not in text(client.get(url(op, "/versions/2")))
 
 
 def test_an_amendment_leaves_the_validated_version_in_force(app, client, op):
     _sign_everyone(app, op)
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     assert client.post(url(op, "/versions/1/validation")).status_code == 303
     client.post("/deconnexion")
     edit_clause(app, op, "Objet précisé par avenant.")
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(url(op)))
     assert "soumettez un avenant : la version 1 reste en vigueur" in page
     assert "Soumettre un avenant aux signatures" in page
@@ -228,16 +219,16 @@ def _submit_and_sign(app, op, signers: list[tuple[str, int]], text_value: str) -
     with committed(app):
         convention = db.session.get(Convention, op.convention)
         number = services.submit(
-            convention, by=_user(OF_A), org=convention.operation.provider
+            convention, by=user_with(OF_A), org=convention.operation.provider
         ).number
     for email, org_id in signers:
-        sign_as(app, op, email, org_id, number)
+        sign_elsewhere(app, op, email, org_id, number)
 
 
 def test_the_page_costs_the_same_whatever_the_history(app, client, op):
     both = [(EMPLOYER, op.employer), (PARTNER, op.partner)]
     _submit_and_sign(app, op, both, "Première rédaction.")
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     few = len(queries(app, client, url(op)))
     _submit_and_sign(app, op, both[:1], "Deuxième rédaction.")
     _submit_and_sign(app, op, both, "Troisième rédaction.")

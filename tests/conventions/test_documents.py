@@ -26,8 +26,8 @@ from tests.conventions.helpers_documents import (
     submit_convention,
     table_rows,
 )
-from tests.core.test_routes import snapshot
-from tests.operations.test_views import EMPLOYER, OF_A, OF_B, committed, count, login, user_with
+from tests.operations.factories import EMPLOYER, OF_A, OF_B
+from tests.support import committed, count, login_as, snapshot, user_with
 
 # --- Service level ------------------------------------------------------------------------
 
@@ -220,7 +220,7 @@ def submitted(app):
 
 
 def test_download_is_a_named_docx_recorded_once_and_audited_each_time(app, client, submitted):
-    login(client, EMPLOYER)  # any participant
+    login_as(client, EMPLOYER)  # any participant
     first = client.get(submitted.url())
     assert first.status_code == 200
     assert first.mimetype == DOCX_MIMETYPE
@@ -247,7 +247,7 @@ def test_download_is_a_named_docx_recorded_once_and_audited_each_time(app, clien
 
 
 def test_after_a_signature_the_new_file_is_recorded_beside_the_first(app, client, submitted):
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = client.get(submitted.url()).data
     with committed(app):
         version = db.session.get(ConventionVersion, submitted.version_id)
@@ -261,7 +261,7 @@ def test_after_a_signature_the_new_file_is_recorded_beside_the_first(app, client
 
 @pytest.mark.parametrize("kind", ["docx", "pdf"])
 def test_outsiders_get_404_and_nothing_is_written(app, client, submitted, kind):
-    login(client, OF_B)
+    login_as(client, OF_B)
     assert client.get(submitted.url(kind)).status_code == 404
     assert count(app, IssuedDocument) == 0
     assert count(app, AuditEvent, AuditEvent.action == "convention.downloaded") == 0
@@ -269,7 +269,7 @@ def test_outsiders_get_404_and_nothing_is_written(app, client, submitted, kind):
 
 @pytest.mark.parametrize("kind", ["docx", "pdf"])
 def test_an_unknown_version_is_404(app, client, submitted, kind):
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert client.get(submitted.url(kind, number=2)).status_code == 404
 
 
@@ -287,7 +287,7 @@ def test_filename_names_reference_and_version(ctx):
 
 def test_a_download_writes_only_evidence_tables(app, client, submitted):
     # The route inventory allows a GET to write the audit log and the issued documents only.
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = snapshot(app)
     assert client.get(submitted.url()).status_code == 200
     assert snapshot(app) == before

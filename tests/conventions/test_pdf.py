@@ -19,7 +19,8 @@ from tests.conventions.helpers_documents import (
     require_soffice,
     submit_convention,
 )
-from tests.operations.test_views import EMPLOYER, OF_A, count, login, text
+from tests.operations.factories import EMPLOYER, OF_A
+from tests.support import count, login_as, text
 
 MISSING = "LibreOffice n'est pas installé sur le serveur (paquet libreoffice-writer-nogui)"
 FAILED = "La conversion en PDF a échoué."
@@ -51,7 +52,7 @@ def fake_soffice(tmp_path, body: str):
 
 def test_libreoffice_converts_the_docx_into_a_pdf_with_the_reference(app, client, submitted):
     require_soffice()
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.get(submitted.url("pdf"))
     assert response.status_code == 200, text(response)
     assert response.mimetype == "application/pdf"
@@ -85,7 +86,7 @@ def test_without_libreoffice_the_pdf_route_explains_what_is_missing(
     app, client, submitted, soffice_at, tmp_path
 ):
     soffice_at(tmp_path / "absent" / "soffice")
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(submitted.url("pdf"))
     assert response.status_code == 503
     assert "PDF indisponible" in text(response)
@@ -127,7 +128,7 @@ def test_a_failed_conversion_answers_503_in_french(
     app, client, submitted, soffice_at, tmp_path, body, timeout
 ):
     soffice_at(fake_soffice(tmp_path, body), timeout)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(submitted.url("pdf"))
     assert response.status_code == 503
     assert FAILED in text(response)

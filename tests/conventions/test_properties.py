@@ -28,14 +28,19 @@ from portal.extensions import db
 from portal.operations import services as operations
 from portal.operations.models import ContractType, ParticipantRole, Position
 from tests.conventions.factories import make_convention_ready, sign_as
+from tests.support import examples
 
 # The suite's autouse database cleanup is function-scoped; examples here either do not
 # touch the database or roll back their own rows, so sharing it across examples is safe.
 IN_MEMORY = settings(
-    max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(50),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 ON_DATABASE = settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(12),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 TEXT = st.text(
@@ -259,7 +264,7 @@ def test_after_any_change_the_new_version_has_no_valid_signature(ctx, kind, data
 
 
 @given(data=st.data())
-@settings(ON_DATABASE, max_examples=6)
+@settings(ON_DATABASE, max_examples=examples(6))
 def test_a_change_undone_gives_back_the_same_bytes(ctx, data):
     try:
         ready = make_convention_ready()

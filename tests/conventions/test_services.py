@@ -21,12 +21,12 @@ from portal.notifications.models import Notification
 from portal.operations import lifecycle
 from portal.operations import services as operations
 from portal.operations.models import ParticipantRole, Status
-from tests.conftest import make_user
 from tests.conventions.factories import (
     EVIDENCE,
     make_convention_ready,
     sign_as,
 )
+from tests.factories import make_user
 from tests.operations.factories import Market
 
 NOT_VALIDATED = "La convention de partenariat n'est pas encore validée par la Région."

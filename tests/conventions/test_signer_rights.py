@@ -10,16 +10,17 @@ from portal.conventions import services
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.notifications.models import Notification
-from tests.conftest import make_user
 from tests.conventions.factories import make_convention_ready, sign_as
-from tests.conventions.test_views import (
+from tests.conventions.helpers_views import (
     EMPLOYER_MEMBER,
     build,
     designate_data,
     designation,
     url,
 )
-from tests.operations.test_views import EMPLOYER, OF_A, login, text
+from tests.factories import make_user
+from tests.operations.factories import EMPLOYER, OF_A
+from tests.support import login_as, text
 
 
 @pytest.fixture
@@ -109,18 +110,18 @@ def test_the_party_admin_confirms_on_the_page(app, client, other_client):
     """Issue #11 M5: the porteur's choice shows « à confirmer »; a plain member of the
     party may not confirm (403); its admin confirms."""
     op = build(app, designate=False)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         url(op, f"/signataires/{op.employer}"),
         data=designate_data(op.employer, op.employer_user, "gérant"),
     )
     assert response.status_code == 303
     assert not designation(app, op, op.employer).is_confirmed
-    login(other_client, EMPLOYER_MEMBER)
+    login_as(other_client, EMPLOYER_MEMBER)
     confirm = url(op, f"/signataires/{op.employer}/confirmation")
     assert other_client.post(confirm).status_code == 403
     other_client.post("/deconnexion")
-    login(other_client, EMPLOYER)
+    login_as(other_client, EMPLOYER)
     page = text(other_client.get(url(op)))
     assert "à confirmer par les administrateurs" in page and "Confirmer ce signataire" in page
     assert other_client.post(confirm).status_code == 303

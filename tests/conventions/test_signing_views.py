@@ -4,35 +4,29 @@ opening, signing (consent + password, evidence, refusals), reminders, and refusa
 test_decision_views.py."""
 
 import pytest
-from sqlalchemy import select
 
-from portal.accounts.models import LoginFailure, User
+from portal.accounts.models import LoginFailure
 from portal.audit.models import AuditEvent
 from portal.conventions import services
 from portal.conventions.models import (
     Convention,
-    ConventionVersion,
-    Signature,
     SignatureReminder,
     VersionReading,
 )
 from portal.extensions import db
-from portal.operations.models import Operation
-from tests.conftest import HTMX, PASSWORD
-from tests.conventions.factories import sign_as as factory_sign
-from tests.conventions.test_views import EMPLOYER_MEMBER, build, edit_clause
-from tests.core.test_routes import snapshot
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    OF_B,
-    PARTNER,
-    REFERENT,
-    committed,
-    count,
-    login,
-    text,
+from tests.conventions.helpers_views import (
+    EMPLOYER_MEMBER,
+    build,
+    consent,
+    edit_clause,
+    operation_of,
+    sign,
+    signatures,
+    url,
+    version_of,
 )
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REFERENT
+from tests.support import HTMX, PASSWORD, committed, count, login_as, snapshot, text, user_with
 
 
 @pytest.fixture
@@ -41,82 +35,12 @@ def op(app):
     ids = build(app)
     with committed(app):
         convention = db.session.get(Convention, ids.convention)
-        services.submit(convention, by=_user(OF_A), org=convention.operation.provider)
+        services.submit(convention, by=user_with(OF_A), org=convention.operation.provider)
     return ids
-
-
-def _user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
-
-
-def url(op, path: str = "") -> str:
-    return f"/operations/{op.id}/convention{path}"
-
-
-def version_of(app, op, number: int = 1) -> ConventionVersion:
-    with app.app_context():
-        version = db.session.scalar(
-            select(ConventionVersion).where(
-                ConventionVersion.convention_id == op.convention,
-                ConventionVersion.number == number,
-            )
-        )
-        db.session.expunge(version)
-        return version
-
-
-def consent(app, op, org_id: int, number: int = 1) -> str:
-    with app.test_request_context():
-        version = db.session.scalar(
-            select(ConventionVersion).where(
-                ConventionVersion.convention_id == op.convention,
-                ConventionVersion.number == number,
-            )
-        )
-        designation = services.signer_for(version.convention, org_id)
-        organisation = designation.organisation
-        return services.consent_text(version, organisation, designation.capacity)
-
-
-def sign(client, app, op, org_id, *, number=1, password=PASSWORD, checked=True, **kwargs):
-    data = {"sign-consent_text": consent(app, op, org_id, number), "sign-password": password}
-    if checked:
-        data["sign-consent"] = "y"
-    return client.post(url(op, f"/versions/{number}/signature"), data=data, **kwargs)
-
-
-def signatures(app, op, number: int = 1) -> list[Signature]:
-    with app.app_context():
-        rows = db.session.scalars(
-            select(Signature)
-            .join(ConventionVersion)
-            .where(
-                ConventionVersion.convention_id == op.convention,
-                ConventionVersion.number == number,
-            )
-            .order_by(Signature.id)
-        ).all()
-        for row in rows:
-            db.session.expunge(row)
-        return rows
 
 
 def audit(app, action: str) -> int:
     return count(app, AuditEvent, AuditEvent.action == action)
-
-
-def sign_as(app, op, email: str, org_id: int, number: int = 1) -> None:
-    """Sign through the services (someone else, in their own browser)."""
-    with committed(app):
-        version = db.session.scalar(
-            select(ConventionVersion).where(
-                ConventionVersion.convention_id == op.convention,
-                ConventionVersion.number == number,
-            )
-        )
-        factory_sign(
-            version, _user(email), services.signer_for(version.convention, org_id).organisation
-        )
 
 
 # --- The version page -------------------------------------------------------------------
@@ -124,11 +48,11 @@ def sign_as(app, op, email: str, org_id: int, number: int = 1) -> None:
 
 def test_the_version_page_shows_the_frozen_text_and_its_hash(app, client, op):
     version = version_of(app, op)
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     response = client.get(url(op, "/versions/1"))
     assert response.status_code == 200
     page = text(response)
-    assert f"Convention {services.reference_for(_op(app, op))} — version 1" in page
+    assert f"Convention {services.reference_for(operation_of(app, op))} — version 1" in page
     assert f"<code>{version.sha256}</code>" in page
     assert "Article 1 — Objet de la convention" in page
     assert "Engagements des employeurs" in page and "Comité de pilotage" in page
@@ -138,15 +62,8 @@ def test_the_version_page_shows_the_frozen_text_and_its_hash(app, client, op):
     assert ">À signer</span>" in page
 
 
-def _op(app, op) -> Operation:
-    with app.app_context():
-        operation = db.session.get(Operation, op.id)
-        db.session.expunge(operation)
-        return operation
-
-
 def test_opening_a_version_is_recorded_once(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     client.get(url(op, "/versions/1"))
     client.get(url(op, "/versions/1"))
     assert count(app, VersionReading) == 1
@@ -154,12 +71,12 @@ def test_opening_a_version_is_recorded_once(app, client, op):
 
 
 def test_an_unknown_version_is_404(client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.get(url(op, "/versions/7")).status_code == 404
 
 
 def test_the_signer_sees_the_exact_consent_and_a_password_field(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(op, "/versions/1")))
     expected = consent(app, op, op.employer)
     assert f'<label for="sign-consent">{expected}</label>' in page
@@ -169,11 +86,11 @@ def test_the_signer_sees_the_exact_consent_and_a_password_field(app, client, op)
 
 
 def test_who_is_not_a_designated_signer_sees_no_signing_form(client, op):
-    login(client, EMPLOYER_MEMBER)
+    login_as(client, EMPLOYER_MEMBER)
     page = text(client.get(url(op, "/versions/1")))
     assert "sign-password" not in page
     client.post("/deconnexion")
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     page = text(client.get(url(op, "/versions/1")))
     assert "sign-password" not in page
     assert "Valider la version 1" not in page  # not signed by everyone yet
@@ -185,7 +102,7 @@ def test_who_is_not_a_designated_signer_sees_no_signing_form(client, op):
 
 def test_signing_keeps_the_evidence(app, client, op):
     client.environ_base["HTTP_USER_AGENT"] = "Navigateur/1.0"  # the whole session's browser
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = sign(client, app, op, op.employer)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(url(op, "/versions/1"))
@@ -204,7 +121,7 @@ def test_signing_keeps_the_evidence(app, client, op):
 
 
 def test_signing_by_htmx_answers_the_signatures_block(app, client, op):
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     response = sign(client, app, op, op.partner, headers=HTMX)
     assert response.status_code == 200
     body = text(response)
@@ -214,7 +131,7 @@ def test_signing_by_htmx_answers_the_signatures_block(app, client, op):
 
 
 def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     failures = count(app, LoginFailure)
     response = sign(client, app, op, op.employer, password="pas le bon mot de passe", headers=HTMX)
     assert response.status_code == 422
@@ -228,7 +145,7 @@ def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client
 
 def test_too_many_failures_block_signing_even_with_the_right_password(app, client, op, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_MAX_PER_ACCOUNT_IP", 2)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     for _attempt in range(2):
         sign(client, app, op, op.employer, password="mauvais mot de passe")
     response = sign(client, app, op, op.employer)
@@ -240,7 +157,7 @@ def test_too_many_failures_block_signing_even_with_the_right_password(app, clien
 def test_strangers_failing_elsewhere_never_stop_a_signature(app, client, other_client, op):
     """Issue #11 L12: the per-account lockout let anyone who knew the signer's address stop
     them from signing; now only the signer's own failures from their IP count."""
-    login(client, EMPLOYER)  # the signer, logged in before the stranger comes
+    login_as(client, EMPLOYER)  # the signer, logged in before the stranger comes
     for attempt in range(12):  # a stranger, from addresses of their own
         other_client.post(
             "/connexion",
@@ -256,7 +173,7 @@ def test_strangers_failing_elsewhere_never_stop_a_signature(app, client, other_c
 
 
 def test_an_unticked_consent_signs_nothing(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = sign(client, app, op, op.employer, checked=False, headers=HTMX)
     assert response.status_code == 422
     body = text(response)
@@ -266,7 +183,7 @@ def test_an_unticked_consent_signs_nothing(app, client, op):
 
 
 def test_a_consent_that_changed_meanwhile_is_shown_again(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     data = {"sign-consent": "y", "sign-password": PASSWORD, "sign-consent_text": "Autre texte"}
     response = client.post(url(op, "/versions/1/signature"), data=data, headers=HTMX)
     assert response.status_code == 409
@@ -277,7 +194,7 @@ def test_a_consent_that_changed_meanwhile_is_shown_again(app, client, op):
 
 
 def test_signing_twice_is_a_friendly_message(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     sign(client, app, op, op.employer)
     response = sign(client, app, op, op.employer, headers=HTMX)
     assert response.status_code == 409
@@ -289,12 +206,12 @@ def test_signing_twice_is_a_friendly_message(app, client, op):
 
 
 def test_a_replaced_version_can_no_longer_be_signed(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     version_1_consent = consent(app, op, op.employer)
     edit_clause(app, op, "Objet modifié avant la signature.")
     with committed(app):
         convention = db.session.get(Convention, op.convention)
-        services.submit(convention, by=_user(OF_A), org=convention.operation.provider)
+        services.submit(convention, by=user_with(OF_A), org=convention.operation.provider)
     data = {"sign-consent": "y", "sign-password": PASSWORD, "sign-consent_text": version_1_consent}
     response = client.post(url(op, "/versions/1/signature"), data=data, headers=HTMX)
     assert response.status_code == 409
@@ -306,7 +223,7 @@ def test_a_replaced_version_can_no_longer_be_signed(app, client, op):
 
 @pytest.mark.parametrize("email", [EMPLOYER_MEMBER, REFERENT])
 def test_who_is_not_the_designated_signer_may_not_sign(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     data = {"sign-consent": "y", "sign-password": PASSWORD, "sign-consent_text": "x"}
     response = client.post(url(op, "/versions/1/signature"), data=data)
     assert response.status_code == 403
@@ -316,7 +233,7 @@ def test_who_is_not_the_designated_signer_may_not_sign(app, client, op, email):
 def test_a_signer_cannot_sign_for_another_party(app, client, op):
     # The partner's signer acts for Partenaire P only: the consent of Entreprise E, its
     # capacity and organisation, are not theirs, and nothing is signed for Entreprise E.
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     data = {
         "sign-consent": "y",
         "sign-password": PASSWORD,
@@ -331,7 +248,7 @@ def test_a_signer_cannot_sign_for_another_party(app, client, op):
 
 
 def test_anyone_in_the_operation_reminds_a_pending_signer_once_a_day(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(op, "/versions/1")))
     assert "Relancer" in page
     response = client.post(url(op, f"/versions/1/relance/{op.partner}"), headers=HTMX)
@@ -347,7 +264,7 @@ def test_anyone_in_the_operation_reminds_a_pending_signer_once_a_day(app, client
 
 
 def test_a_reminder_without_javascript_comes_back_to_the_version(app, client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(op, f"/versions/1/relance/{op.employer}"))
     assert response.status_code == 303
     assert response.headers["Location"].endswith(url(op, "/versions/1"))
@@ -364,7 +281,7 @@ def test_a_reminder_without_javascript_comes_back_to_the_version(app, client, op
     ],
 )
 def test_version_posts_without_csrf_token_are_refused(app, client, op, path):
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     before = snapshot(app)
     response = client.post(
         url(op, path.format(partner=op.partner)), data={"reject-reason": "Non"}, csrf=False
@@ -374,6 +291,6 @@ def test_version_posts_without_csrf_token_are_refused(app, client, op, path):
 
 
 def test_outsiders_cannot_open_a_version(app, client, op):
-    login(client, OF_B)
+    login_as(client, OF_B)
     assert client.get(url(op, "/versions/1")).status_code == 404
     assert count(app, VersionReading) == 0

@@ -13,18 +13,10 @@ from sqlalchemy import select
 from portal.accounts.models import LoginFailure
 from portal.conventions.models import ConventionVersion
 from portal.extensions import db
-from tests.conftest import HTMX
 from tests.conventions.factories import sign_as
 from tests.conventions.helpers_documents import replace_in_document, submit_convention
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    committed,
-    count,
-    login,
-    text,
-    user_with,
-)
+from tests.operations.factories import EMPLOYER, OF_A
+from tests.support import HTMX, committed, count, login_as, text, user_with
 
 URL = "/verification/"
 UNKNOWN = "Document inconnu ou modifié."
@@ -38,7 +30,7 @@ def signed_copy(app, other_client):
     with committed(app):
         version = db.session.get(ConventionVersion, submitted.version_id)
         sign_as(version, user_with(OF_A), version.submitted_org)
-    login(other_client, EMPLOYER)
+    login_as(other_client, EMPLOYER)
     submitted.docx = other_client.get(submitted.url()).data
     return submitted
 

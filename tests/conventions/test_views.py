@@ -10,17 +10,20 @@ from sqlalchemy import select
 
 from portal.conventions import services
 from portal.conventions.models import Convention, ConventionVersion, DesignatedSigner
-from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.conftest import HTMX, make_user
-from tests.conventions.factories import make_convention_ready
-from tests.core.test_routes import snapshot
-from tests.design.test_services import to_co_design
-from tests.operations.factories import Market
-from tests.operations.test_views import (
+from tests.conventions.helpers_views import (
+    EMPLOYER_MEMBER,
+    build,
+    designate_data,
+    designation,
+    edit_clause,
+    url,
+)
+from tests.design.factories import to_co_design
+from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,
     OF_A,
@@ -28,35 +31,20 @@ from tests.operations.test_views import (
     PARTNER,
     REFERENT,
     REGION_ADMIN,
+    Market,
+    set_status,
+)
+from tests.support import (
+    HTMX,
     committed,
     count,
     flashes,
-    login,
+    login_as,
     org_named,
-    set_status,
+    snapshot,
     text,
     user_with,
 )
-
-EMPLOYER_MEMBER = "e.member@example.fr"  # Entreprise E, not an admin
-
-
-def build(app, **options) -> SimpleNamespace:
-    """An operation at the convention step (see ``make_convention_ready``), committed."""
-    with committed(app):
-        ready = make_convention_ready(**options)
-        market = ready.market
-        make_user(market.employer, email=EMPLOYER_MEMBER, first_name="Eliott", last_name="Membre")
-        return SimpleNamespace(
-            id=ready.operation.id,
-            convention=ready.convention.id,
-            of_a=market.of_a.id,
-            of_b=market.of_b.id,
-            employer=market.employer.id,
-            partner=market.partner.id,
-            employer_user=market.employer_user.id,
-            partner_user=market.partner_user.id,
-        )
 
 
 @pytest.fixture
@@ -71,27 +59,6 @@ def bare(app):
     return build(app, designate=False)
 
 
-def url(op, path: str = "") -> str:
-    return f"/operations/{op.id}/convention{path}"
-
-
-def designate_data(org_id: int, user_id, capacity: str) -> dict:
-    return {f"signer-{org_id}-user_id": user_id, f"signer-{org_id}-capacity": capacity}
-
-
-def designation(app, op, org_id: int) -> DesignatedSigner | None:
-    with app.app_context():
-        row = db.session.scalar(
-            select(DesignatedSigner).where(
-                DesignatedSigner.convention_id == op.convention,
-                DesignatedSigner.organisation_id == org_id,
-            )
-        )
-        if row is not None:
-            db.session.expunge(row)
-        return row
-
-
 def versions(app, op) -> list[tuple[int, str]]:
     with app.app_context():
         return [
@@ -104,26 +71,12 @@ def versions(app, op) -> list[tuple[int, str]]:
         ]
 
 
-def edit_clause(app, op, text_value: str, key=SectionKey.CONV_OBJECT) -> None:
-    """The porteur changes a clause (the services the design routes call)."""
-    with committed(app):
-        section = load_design(op.id).section(key)
-        design_services.save_section(
-            section,
-            {"text": text_value},
-            base_version=section.version,
-            by=user_with(OF_A),
-            org=org_named("Organisme A"),
-            steering=True,
-        )
-
-
 # --- The page ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("email", [REGION_ADMIN, REFERENT, OF_A, EMPLOYER, PARTNER])
 def test_every_participant_reads_the_convention(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     response = client.get(url(op))
     assert response.status_code == 200
     page = text(response)
@@ -140,24 +93,24 @@ def test_every_participant_reads_the_convention(app, client, op, email):
 
 
 def test_the_design_page_does_not_show_the_clauses(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"/operations/{op.id}/conception"))
     assert 'id="section-objectives"' in page
     assert "conv_" not in page
 
 
 def test_only_the_carrier_and_the_region_may_submit(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert "Soumettre aux signatures" in text(client.get(url(op)))
     client.post("/deconnexion")
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(op)))
     assert "Soumettre aux signatures" not in page
     assert "Pour soumettre" not in page
 
 
 def test_what_is_missing_before_submission_is_said_in_french(client, bare):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(url(bare)))
     assert "Pour soumettre la convention aux signatures, il reste à :" in page
     assert "Signataire à désigner pour : Organisme A, Entreprise E, Partenaire P." in page
@@ -165,7 +118,7 @@ def test_what_is_missing_before_submission_is_said_in_french(client, bare):
 
 
 def test_htmx_gets_the_state_block(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(url(op), headers=HTMX)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
@@ -195,7 +148,7 @@ def test_outsiders_get_404_everywhere_and_change_nothing(app, client, op, email)
             by=user_with(OF_A),
             org=org_named("Organisme A"),
         )
-    login(client, email)
+    login_as(client, email)
     before = snapshot(app)
     data = {
         **designate_data(op.employer, op.employer_user, "gérant"),
@@ -214,7 +167,7 @@ def test_outsiders_get_404_everywhere_and_change_nothing(app, client, op, email)
     ["/demarrage", "/signataires/{employer}", "/soumission"],
 )
 def test_posts_without_csrf_token_are_refused(app, client, op, path):
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = snapshot(app)
     response = client.post(
         url(op, path.format(employer=op.employer)),
@@ -237,7 +190,7 @@ def co_design(app):
 
 
 def test_before_its_step_the_page_says_when_it_comes(client, co_design):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(url(co_design)))
     assert "La convention n'est pas encore préparée" in page
     assert "Préparer la convention" not in page
@@ -246,11 +199,11 @@ def test_before_its_step_the_page_says_when_it_comes(client, co_design):
 
 def test_the_carrier_prepares_the_convention_at_its_step(app, client, co_design):
     set_status(app, co_design.id, Status.CONVENTION)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert "Préparer la convention" not in text(client.get(url(co_design)))
     assert client.post(url(co_design, "/demarrage")).status_code == 403
     client.post("/deconnexion")
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert "Préparer la convention" in text(client.get(url(co_design)))
     response = client.post(url(co_design, "/demarrage"))
     assert response.status_code == 303
@@ -264,7 +217,7 @@ def test_the_carrier_prepares_the_convention_at_its_step(app, client, co_design)
 
 
 def test_preparing_out_of_its_step_is_refused_in_french(app, client, co_design):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(co_design, "/demarrage"))
     assert response.status_code == 303
     assert ("error", "La convention se rédige quand l'opération est à l'étape convention.") in (
@@ -277,7 +230,7 @@ def test_preparing_out_of_its_step_is_refused_in_french(app, client, co_design):
 
 
 def test_an_employer_admin_designates_its_own_signer(app, client, bare):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(bare)))
     assert "Désigner le signataire de Entreprise E" in page
     assert "Désigner le signataire de Partenaire P" not in page
@@ -297,7 +250,7 @@ def test_an_employer_admin_designates_its_own_signer(app, client, bare):
 
 
 def test_designation_by_htmx_answers_the_parties_and_the_state_out_of_band(client, bare):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         url(bare, f"/signataires/{bare.partner}"),
         data=designate_data(bare.partner, bare.partner_user, "directeur d'agence"),
@@ -312,11 +265,11 @@ def test_designation_by_htmx_answers_the_parties_and_the_state_out_of_band(clien
 
 
 def test_others_may_not_designate_for_a_party(app, client, bare):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     data = designate_data(bare.partner, bare.partner_user, "directeur")
     assert client.post(url(bare, f"/signataires/{bare.partner}"), data=data).status_code == 403
     client.post("/deconnexion")
-    login(client, EMPLOYER_MEMBER)  # a member of the party, not its admin
+    login_as(client, EMPLOYER_MEMBER)  # a member of the party, not its admin
     data = designate_data(bare.employer, bare.employer_user, "gérant")
     assert client.post(url(bare, f"/signataires/{bare.employer}"), data=data).status_code == 403
     assert "Désigner le signataire" not in text(client.get(url(bare)))
@@ -325,7 +278,7 @@ def test_others_may_not_designate_for_a_party(app, client, bare):
 
 
 def test_a_party_that_does_not_sign_is_404(client, bare):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = designate_data(bare.of_b, bare.employer_user, "gérant")
     assert client.post(url(bare, f"/signataires/{bare.of_b}"), data=data).status_code == 404
 
@@ -339,7 +292,7 @@ def test_a_party_that_does_not_sign_is_404(client, bare):
     ],
 )
 def test_designation_errors_are_shown_in_french(app, client, bare, user, capacity, message):
-    login(client, OF_A)
+    login_as(client, OF_A)
     user_id = getattr(bare, user) if user else ""
     response = client.post(
         url(bare, f"/signataires/{bare.employer}"),
@@ -356,7 +309,7 @@ def test_designation_errors_are_shown_in_french(app, client, bare, user, capacit
 
 
 def test_designation_errors_without_javascript_show_the_page(client, bare):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         url(bare, f"/signataires/{bare.employer}"),
         data=designate_data(bare.employer, bare.employer_user, ""),
@@ -371,13 +324,13 @@ def test_designation_errors_without_javascript_show_the_page(client, bare):
 
 
 def test_submission_is_for_the_carrier_and_the_region(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.post(url(op, "/soumission")).status_code == 403
     assert versions(app, op) == []
 
 
 def test_submission_refused_shows_what_is_missing(app, client, bare):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(bare, "/soumission"), headers=HTMX)
     assert response.status_code == 422
     body = text(response)
@@ -388,7 +341,7 @@ def test_submission_refused_shows_what_is_missing(app, client, bare):
 
 
 def test_submission_freezes_version_1_and_goes_to_it(app, client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(op, "/soumission"))
     assert response.status_code == 303
     assert response.headers["Location"].endswith(url(op, "/versions/1"))
@@ -402,7 +355,7 @@ def test_submission_freezes_version_1_and_goes_to_it(app, client, op):
 
 
 def test_submission_by_htmx_sends_the_browser_to_the_new_version(app, client, op):
-    login(client, REFERENT)  # the Région may submit too
+    login_as(client, REFERENT)  # the Région may submit too
     response = client.post(url(op, "/soumission"), headers=HTMX)
     assert response.status_code == 204
     assert response.headers["HX-Redirect"].endswith(url(op, "/versions/1"))
@@ -410,7 +363,7 @@ def test_submission_by_htmx_sends_the_browser_to_the_new_version(app, client, op
 
 
 def test_a_change_after_submission_is_noticed_and_calls_for_a_new_version(app, client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     client.post(url(op, "/soumission"))
     edit_clause(app, op, "Un objet reformulé.")
     page = text(client.get(url(op)))

@@ -11,8 +11,8 @@ from portal.accounts.models import Membership, Organisation, OrgKind, Territory,
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import make_org
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.factories import make_org
+from tests.support import app_config
 
 DEMO_EMAILS = [email for email, _role in DEMO_LOGINS]
 

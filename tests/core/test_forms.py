@@ -20,7 +20,7 @@ from portal.accounts.models import User
 from portal.core.forms import PortalForm, PortalSubForm
 from portal.core.text import clean_line, clean_text, document_text
 from portal.extensions import db
-from tests.conftest import login
+from tests.support import login_as as login
 
 
 def portal_forms() -> list[type]:

@@ -1,40 +1,26 @@
 """The Alembic migrations build exactly the models' schema on an empty database, and undo it."""
 
-import os
-import secrets
 import warnings
 from datetime import timedelta
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, Table, insert, inspect, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
 from portal import create_app
 from portal.demo import load_demo
 from portal.extensions import db
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.support import app_config, temporary_database
 
 
 @pytest.fixture
 def empty_database_url(tmp_path):
     """A brand-new database: a SQLite file, or a PostgreSQL database created and dropped here."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        yield "sqlite:///" + str(tmp_path / "empty.db")
-        return
-    url = make_url(base)
-    name = f"portal_migrations_{os.getpid()}_{secrets.token_hex(3)}"
-    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database("portal_migrations", tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -101,12 +87,13 @@ def test_unique_keys_migration_keeps_the_rows_races_repeated(fresh_app):
     double submits already repeated rows (here the demo, with one repeat of each kind):
     every row is kept, moved out of the new key."""
     with fresh_app.app_context():
-        # The demo is written by today's models, so it is loaded at head and the schema
-        # taken back to the revision before the unique keys (later columns go with it).
+        # The demo is written by today's models, so it is loaded at head, then the schema is
+        # taken back to the revision before the keys (dropping what later revisions added).
         upgrade()
         with fresh_app.test_request_context(base_url="http://portail.test"):
             load_demo()
             db.session.commit()
+        db.session.remove()
         downgrade(revision="047cca648fab")
         with db.engine.begin() as conn:
             revision, _ = _copy(conn, "section_revisions", "version IS NOT NULL")

@@ -1,18 +1,16 @@
 """Pages as people see them: home per role, French error pages, headers, demo outbox, and
 list pages whose number of SQL queries does not grow with the data."""
 
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.time import utcnow
-from portal.demo import DEMO_PASSWORD, load_demo
+from portal.demo import load_demo
 from portal.extensions import db
 from portal.security import CSP
-from tests.conftest import HTMX, login, make_org, make_territory, make_user
+from tests.factories import make_org, make_territory, make_user
+from tests.support import HTMX, login_as, queries
 
 
 def text(response) -> str:
@@ -72,7 +70,7 @@ COMMON_HOME = [
     ],
 )
 def test_home_page_per_role(client, world, person, title, texts):
-    login(client, world.emails[person])
+    login_as(client, world.emails[person])
     response = client.get("/")
     assert response.status_code == 200
     page = text(response)
@@ -87,7 +85,7 @@ def test_region_member_home_lists_referents_without_admin_link(app, client, worl
         territory = make_territory(name="Orléans", code="ORL")
         territory.referent = db.session.get(User, world.region_member)
         db.session.commit()
-    login(client, world.emails["region_member"])
+    login_as(client, world.emails["region_member"])
     page = text(client.get("/"))
     assert '<th scope="row">Orléans</th><td>Camille Martin</td>' in page
     assert "Aucun bassin d'emploi n'est encore défini." not in page
@@ -100,7 +98,7 @@ def test_tutor_home_shows_their_trainees_section(app, client, world):
             db.session.get(Organisation, world.employer), email="tuteur@example.fr", tutor=True
         )
         db.session.commit()
-    login(client, "tuteur@example.fr")
+    login_as(client, "tuteur@example.fr")
     page = text(client.get("/"))
     assert "Mes stagiaires en immersion" in page
     assert "Aucun·e stagiaire ne vous est encore confié·e." in page
@@ -109,17 +107,17 @@ def test_tutor_home_shows_their_trainees_section(app, client, world):
 
 def test_home_lists_sent_and_received_invitations(app, client, other_client, world):
     with app.test_request_context():
-        services.invite(
+        invitations.invite(
             world.emails["employer_admin"],
             db.session.get(Organisation, world.of_a),
             by=db.session.get(User, world.a_admin),
         )
         db.session.commit()
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     sent = text(client.get("/"))
     assert "Invitations envoyées par Organisme A, pas encore acceptées :" in sent
     assert world.emails["employer_admin"] in sent
-    login(other_client, world.emails["employer_admin"])
+    login_as(other_client, world.emails["employer_admin"])
     received = text(other_client.get("/"))
     assert "Vous êtes invité·e à rejoindre :" in received
     assert "Organisme A — expire le" in received
@@ -138,7 +136,7 @@ def test_404_page_is_french(client, world):
 
 
 def test_403_page_is_french(client, world):
-    login(client, world.emails["a_member"])
+    login_as(client, world.emails["a_member"])
     response = client.get(f"/organisations/{world.of_b}/membres")
     assert response.status_code == 403
     page = text(response)
@@ -151,7 +149,7 @@ def test_403_page_is_french(client, world):
     ("status", "title"), [(403, "Accès refusé (403)"), (404, "Page introuvable (404)")]
 )
 def test_error_for_htmx_is_a_fragment_retargeted(client, world, status, title):
-    login(client, world.emails["a_member"])
+    login_as(client, world.emails["a_member"])
     url = f"/organisations/{world.of_b}/membres" if status == 403 else "/introuvable"
     response = client.get(url, headers=HTMX)
     assert response.status_code == status
@@ -164,7 +162,7 @@ def test_error_for_htmx_is_a_fragment_retargeted(client, world, status, title):
 
 
 def test_csrf_error_for_htmx_is_a_french_fragment(client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/invitations",
         data={"email": "recrue@example.fr"},
@@ -191,14 +189,14 @@ def test_405_page_is_french_and_names_the_allowed_methods(client, world):
     "url", ["/", "/organisations/{of_a}/membres", "/administration/organisations", "/compte"]
 )
 def test_authenticated_pages_are_not_stored(client, world, url):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     response = client.get(url.format(of_a=world.of_a))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_error_pages_of_authenticated_users_are_not_stored(client, world):
-    login(client, world.emails["a_member"])
+    login_as(client, world.emails["a_member"])
     response = client.get(f"/organisations/{world.of_b}/membres")
     assert response.headers["Cache-Control"] == "no-store"
 
@@ -218,7 +216,7 @@ def test_error_pages_of_authenticated_users_are_not_stored(client, world):
 )
 def test_every_response_carries_the_security_headers(client, world, url, logged_in, headers):
     if logged_in:
-        login(client, world.emails["a_admin"])
+        login_as(client, world.emails["a_admin"])
     with client.get(url.format(of_a=world.of_a, of_b=world.of_b), headers=headers) as response:
         assert response.headers["Content-Security-Policy"] == CSP
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -236,7 +234,7 @@ def test_csp_forbids_inline_scripts(client):
 
 
 def test_demo_outbox_is_hidden_without_demo_data(client, world):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     response = client.get("/demo/courriels")
     assert response.status_code == 404
     assert "Données de démonstration" not in text(client.get("/"))
@@ -250,7 +248,7 @@ def demo_data(app):
 
 
 def test_demo_outbox_shows_a_region_admin_every_email(client, demo_data):
-    login(client, "region@demo.defi.test", DEMO_PASSWORD)
+    login_as(client, "region@demo.defi.test")
     response = client.get("/demo/courriels")
     assert response.status_code == 200
     page = text(response)
@@ -275,12 +273,12 @@ def test_demo_outbox_needs_a_login(client, demo_data):
 def test_demo_outbox_shows_only_the_users_own_emails(client, other_client, demo_data):
     """Issue #11 M4: a member reads the e-mails addressed to them, nobody else's."""
     other_client.post("/mot-de-passe-oublie", data={"email": "employeur@demo.defi.test"})
-    login(client, "of@demo.defi.test", DEMO_PASSWORD)
+    login_as(client, "of@demo.defi.test")
     page = text(client.get("/demo/courriels"))
     assert "Vous voyez les courriels qui vous ont été adressés." in page
     assert "Réinitialisation de votre mot de passe" not in page
     assert "/mot-de-passe/" not in page and "employeur@demo.defi.test" not in page
-    login(other_client, "employeur@demo.defi.test", DEMO_PASSWORD)
+    login_as(other_client, "employeur@demo.defi.test")
     own = text(other_client.get("/demo/courriels"))
     assert "Réinitialisation de votre mot de passe" in own
     assert "/mot-de-passe/" in own
@@ -288,32 +286,6 @@ def test_demo_outbox_shows_only_the_users_own_emails(client, other_client, demo_
 
 
 # --- Query counts on list pages ----------------------------------------------------------
-
-
-@contextmanager
-def count_queries(app):
-    """Collect the SQL statements run while the block executes."""
-    statements = []
-
-    def before_cursor_execute(_conn, _cursor, statement, *_rest):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
-
-
-def queries_for(app, client, url: str, headers=None) -> int:
-    """How many SQL statements one GET of ``url`` runs."""
-    client.get(url, headers=headers)  # warm up: the first request may load what others reuse
-    with count_queries(app) as statements:
-        response = client.get(url, headers=headers)
-    assert response.status_code == 200
-    return len(statements)
 
 
 def grow_members(app, world, n: int) -> None:
@@ -329,7 +301,7 @@ def grow_members(app, world, n: int) -> None:
             membership.deactivated_at = utcnow()
             membership.deactivated_by = admin
         for i in range(n):
-            services.invite(f"invitee-{i}-{n}@example.fr", organisation, by=admin)
+            invitations.invite(f"invitee-{i}-{n}@example.fr", organisation, by=admin)
         db.session.commit()
 
 
@@ -351,12 +323,12 @@ N = 4
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "fragment"])
 def test_members_page_query_count_is_constant(app, client, world, headers):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     url = f"/organisations/{world.of_a}/membres"
     grow_members(app, world, N)
-    small = queries_for(app, client, url, headers)
+    small = len(queries(app, client, url, headers))
     grow_members(app, world, 2 * N)  # 3N in all
-    assert queries_for(app, client, url, headers) == small
+    assert len(queries(app, client, url, headers)) == small
 
 
 @pytest.mark.parametrize(
@@ -368,8 +340,8 @@ def test_members_page_query_count_is_constant(app, client, world, headers):
     ],
 )
 def test_admin_list_query_count_is_constant(app, client, world, url, headers):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     grow_organisations(app, N)
-    small = queries_for(app, client, url, headers)
+    small = len(queries(app, client, url, headers))
     grow_organisations(app, 2 * N)  # 3N in all
-    assert queries_for(app, client, url, headers) == small
+    assert len(queries(app, client, url, headers)) == small

@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.accounts import services
+from portal.accounts import invitations, services
 from portal.accounts.models import Membership, Organisation, PasswordReset, User
+from portal.conventions.models import ClauseTemplate
 from portal.core.time import utcnow
-from portal.demo import DEMO_PASSWORD, load_demo
+from portal.demo import load_demo
 from portal.extensions import db
-from tests.conftest import login, make_territory
-from tests.conftest import test_config as app_config
+from tests.factories import make_territory
+from tests.support import app_config, login_as, snapshot
 
 # Reachable without logging in. Keep this list explicit: adding to it is a security decision.
 PUBLIC_ENDPOINTS = {
@@ -102,38 +103,17 @@ def dummy_url(rule) -> str:
     return _url(rule, lambda _endpoint, converter, _name: 1 if converter == "int" else "x")
 
 
-# Evidence written by reading, on purpose: opening a convention version or downloading it
-# is itself a fact to keep (issue 5: "opened" and "downloaded" are audited, each issued
-# file's hash is recorded; issue 6: every view of a trainee's record is logged). Nothing
-# else may change on a GET: other audit actions are still compared.
-READ_EVIDENCE_TABLES = {"audit_chain_head", "convention_readings", "convention_documents"}
-READ_EVIDENCE_ACTIONS = ("convention.opened", "convention.downloaded")
-READ_LOG_TABLES = {"trainee_accesses"}
-
-
-def snapshot(app) -> dict:
-    """Every row of every table, to prove that a request changed nothing."""
-    with app.app_context(), db.engine.connect() as conn:
-        rows = {}
-        for table in db.metadata.sorted_tables:
-            if table.name in READ_EVIDENCE_TABLES | READ_LOG_TABLES:
-                continue
-            query = select(table).order_by(*table.primary_key.columns)
-            if table.name == "audit_events":
-                query = query.where(table.c.action.not_in(READ_EVIDENCE_ACTIONS))
-            rows[table.name] = conn.execute(query).all()
-        return rows
-
-
 @pytest.fixture
 def world_values(app, world):
     """Real objects of Organisme A for the URL arguments of organisation and admin routes."""
     with app.test_request_context():
         of_a = db.session.get(Organisation, world.of_a)
-        invitation, _token = services.invite(
+        invitation, _token = invitations.invite(
             "nouvelle.recrue@example.fr", of_a, by=db.session.get(User, world.a_admin)
         )
         territory = make_territory()
+        template = ClauseTemplate(number=1, texts={}, note="")
+        db.session.add(template)
         db.session.commit()
         values = {
             "org_id": world.of_a,
@@ -143,6 +123,7 @@ def world_values(app, world):
             "invitation_id": invitation.id,
             "user_id": world.a_member,
             "territory_id": territory.id,
+            "template_id": template.id,
         }
     return lambda _endpoint, _converter, name: values[name]
 
@@ -194,7 +175,7 @@ def test_the_csrf_inventory_is_not_empty():
 
 @pytest.mark.parametrize(("rule", "method"), CSRF_CASES)
 def test_state_changing_request_without_csrf_token_is_refused(app, client, world, rule, method):
-    login(client, world.emails["region_admin"])  # logged in: the refusal is the CSRF check's
+    login_as(client, world.emails["region_admin"])  # logged in: the refusal is the CSRF check's
     before = snapshot(app)
     response = client.open(dummy_url(rule), method=method, data=PLAUSIBLE_FORM, csrf=False)
     assert response.status_code == 400
@@ -204,8 +185,8 @@ def test_state_changing_request_without_csrf_token_is_refused(app, client, world
 
 @pytest.mark.parametrize("token", ["forged", "other session", "form field of other session"])
 def test_invalid_csrf_token_is_refused(app, client, other_client, world, token):
-    login(client, world.emails["a_admin"])
-    login(other_client, world.emails["b_admin"])
+    login_as(client, world.emails["a_admin"])
+    login_as(other_client, world.emails["b_admin"])
     before = snapshot(app)
     data = {"email": "nouvelle@example.fr"}
     headers = {}
@@ -260,6 +241,10 @@ DEMO_ROWS = {
     "immersion_id": "immersions",
     "debrief_id": "debriefs",
     "evaluation_id": "evaluations",
+    "template_id": "clause_templates",
+    "document_id": "reference_documents",
+    "milestone_id": "followup_milestones",
+    "promise_id": "job_promises",
 }
 
 
@@ -276,7 +261,7 @@ def demo_values(app):
         load_demo()
         organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
         inviter = db.session.scalars(select(User).order_by(User.id)).first()
-        _invitation, invitation_token = services.invite(
+        _invitation, invitation_token = invitations.invite(
             "lien.valide@example.fr", organisation, by=inviter
         )
         reset_token, token_hash = services.new_token()
@@ -314,6 +299,13 @@ def demo_values(app):
                 if endpoint == "immersions.debrief_sheet_docx":
                     return _first("debrief_trainees", "trainee_id", debrief_id=_first("debriefs"))
                 return _first("immersions", "trainee_id")
+            if endpoint.startswith("followup.") and name in ("operation_id", "trainee_id"):
+                # The operation of the first follow-up, and that follow-up's trainee.
+                return _first("followup_milestones", name)
+            if endpoint.startswith("followup.") and name == "promise_id":
+                return _first(
+                    "job_promises", operation_id=_first("followup_milestones", "operation_id")
+                )
             if endpoint.startswith("operations.") and name == "org_id":
                 # Inside an operation, the organisation is an employer with a need in it.
                 return _first(
@@ -338,12 +330,15 @@ GET_STATUS_FOR_REGION_ADMIN = {
     "immersions.edit_preparation": 403,
     "immersions.create_debrief": 403,
     "immersions.create_evaluation": 403,
+    # The organisme porteur records exits; it or the promising employer, promise outcomes.
+    "followup.edit_exit": 403,
+    "followup.edit_promise_outcome": 403,
 }
 
 
 def test_get_changes_nothing_in_the_database(app, client, demo_values, subtests):
     # One test over every GET route (the demo data is costly to load once per route).
-    login(client, "region@demo.defi.test", DEMO_PASSWORD)
+    login_as(client, "region@demo.defi.test")
     for rule in GET_RULES:
         with subtests.test(endpoint=rule.endpoint):
             before = snapshot(app)
@@ -379,7 +374,7 @@ def test_member_of_another_organisation_is_refused(
 ):
     # Organisation routes check access to the organisation before loading anything inside
     # it, so an outsider learns nothing: 403 whatever the object id.
-    login(client, world.emails[outsider])
+    login_as(client, world.emails[outsider])
     before = snapshot(app)
     response = client.open(_url(rule, world_values), method=method, data=PLAUSIBLE_FORM)
     assert response.status_code == 403
@@ -391,7 +386,7 @@ def test_member_of_another_organisation_is_refused(
 def test_member_without_admin_role_cannot_manage(
     app, client, world, world_values, rule, method, viewer
 ):
-    login(client, world.emails[viewer])
+    login_as(client, world.emails[viewer])
     before = snapshot(app)
     response = client.open(_url(rule, world_values), method=method, data=PLAUSIBLE_FORM)
     assert response.status_code == 403
@@ -405,7 +400,7 @@ def test_member_without_admin_role_cannot_manage(
 def test_only_region_admins_reach_administration(
     app, client, world, world_values, rule, method, person
 ):
-    login(client, world.emails[person])
+    login_as(client, world.emails[person])
     before = snapshot(app)
     response = client.open(_url(rule, world_values), method=method, data=PLAUSIBLE_FORM)
     assert response.status_code == 403
@@ -420,7 +415,7 @@ def test_operations_are_hidden_from_outsiders(app, client, demo_values, subtests
             select(Organisation.id).where(Organisation.name == "Menuiserie Berrichonne")
         )
         assert _first("operation_participants", organisation_id=joinery) is None
-    login(client, "menuiserie@demo.defi.test", DEMO_PASSWORD)
+    login_as(client, "menuiserie@demo.defi.test")
     for rule in OPERATION_SCOPED:
         for method in _methods(rule):
             with subtests.test(endpoint=rule.endpoint, method=method):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from portal import ROOT, create_app
-from portal.accounts import services
+from portal.accounts import invitations, resets
 from portal.accounts.models import LoginFailure, Organisation, User
 from portal.audit.models import AuditEvent
 from portal.core.urls import absolute_url
@@ -16,8 +16,7 @@ from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.services import notify
 from portal.security import PUBLISHED_SECRET_KEYS, instance_secret_key
-from tests.conftest import CsrfClient
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.support import CsrfClient, app_config
 
 PUBLIC_URL = "http://portail.test"
 
@@ -68,8 +67,8 @@ def test_reset_links_use_public_url_whatever_the_host(app, world):
     """Issue #11 H1: links in e-mails come from PUBLIC_URL, not from the request's Host."""
     # A trusted local host, but not the public address (tests: http://portail.test).
     with app.test_request_context(base_url="http://127.0.0.1:8000"):
-        services.request_password_reset(world.emails["a_member"])
-        services.invite(
+        resets.request_password_reset(world.emails["a_member"])
+        invitations.invite(
             "nouvelle@example.fr",
             db.session.get(Organisation, world.of_a),
             by=db.session.get(User, world.a_admin),

@@ -1,6 +1,6 @@
 """The app starts, answers its health check and serves the login page with its headers."""
 
-from tests.conftest import login
+from tests.support import form_login
 
 
 def test_healthz_reports_database_state(client):
@@ -19,7 +19,7 @@ def test_login_page_has_security_headers(client):
 
 
 def test_world_admin_can_log_in(client, world):
-    response = login(client, world.emails["a_admin"])
+    response = form_login(client, world.emails["a_admin"])
     assert response.status_code == 302
     home = client.get("/")
     assert home.status_code == 200

@@ -29,9 +29,10 @@ from portal.core.errors import RuleError
 from portal.design.models import SectionKey, SectionRevision
 from portal.design.queries import load_design
 from portal.extensions import db
-from tests.conftest import SECRET_KEY, make_user
-from tests.design.test_services import to_co_design
+from tests.design.factories import to_co_design
+from tests.factories import make_user
 from tests.operations.factories import Market
+from tests.support import SECRET_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SKILLS = "skills"

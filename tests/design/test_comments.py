@@ -8,35 +8,31 @@ import pytest
 from sqlalchemy import select
 
 from portal.core.errors import RuleError
+from portal.design.comments import add_comment, set_comment_resolved
 from portal.design.models import CommentMention, DesignComment, SectionKey
 from portal.design.queries import load_design
-from portal.design.services import (
-    add_comment,
-    design_problems,
-    set_comment_resolved,
-    start_design,
-)
+from portal.design.services import design_problems
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
-from portal.operations.models import Operation, Status
-from tests.conftest import HTMX, make_user
-from tests.operations.test_query_counts import counting
-from tests.operations.test_views import (
+from tests.design.factories import base_url, section_of
+from tests.factories import make_user
+from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,
     OF_A,
     OF_B,
     PARTNER,
     REFERENT,
-    build_market,
+)
+from tests.support import (
+    HTMX,
     committed,
     count,
+    count_queries,
     flashes,
-    login,
+    login_as,
     org_named,
-    report,
-    set_status,
     text,
     user_with,
 )
@@ -44,32 +40,7 @@ from tests.operations.test_views import (
 BLOCKING_PROBLEM = "Un commentaire bloquant n'est pas résolu."
 
 
-# --- Shared with the other tests of this folder -----------------------------------------
-
-
-@pytest.fixture(name="market")
-def market_fixture(app):
-    """The Market factory of tests.operations, committed (its ids)."""
-    return build_market(app)
-
-
-@pytest.fixture(name="design_op")
-def design_op_fixture(app, market) -> int:
-    """An operation of Organisme A with Entreprise E (and the Région), design started."""
-    operation_id = report(app)
-    set_status(app, operation_id, Status.CO_DESIGN)
-    with committed(app):
-        operation = db.session.get(Operation, operation_id)
-        start_design(operation, by=user_with(OF_A), org=org_named("Organisme A"))
-    return operation_id
-
-
-def section_of(operation_id: int, key: str = "objectives"):
-    return load_design(operation_id).section(SectionKey(key))
-
-
-def base_url(operation_id: int) -> str:
-    return f"/operations/{operation_id}/conception"
+# --- Helpers ----------------------------------------------------------------------------
 
 
 def comment(app, operation_id, body="Un avis", *, email=OF_A, org="Organisme A", **kwargs) -> int:
@@ -175,7 +146,7 @@ def test_only_author_carrier_or_region_resolve_a_blocking_comment(app, design_op
 def test_the_resolve_button_is_refused_and_hidden_for_another_participant(app, client, design_op):
     """Issue #11 L19: the route refuses (in French, no 500) and the button is not shown."""
     thread_id = comment(app, design_op, "Heures à revoir", blocking=True)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(base_url(design_op)))
     assert "Marquer comme résolu" not in page
     response = client.post(
@@ -211,7 +182,7 @@ def post_comment(client, operation_id, key="objectives", htmx=True, **fields):
 
 
 def test_comment_htmx_answers_the_block_and_the_badge_out_of_band(app, client, design_op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = post_comment(client, design_op, body="Prévoir le CACES", blocking="y")
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
@@ -234,7 +205,7 @@ def test_comment_htmx_answers_the_block_and_the_badge_out_of_band(app, client, d
 
 
 def test_comment_without_js_redirects_to_the_block(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = post_comment(client, design_op, htmx=False, body="Sans JavaScript")
     assert response.status_code == 303
     assert response.headers["Location"].endswith(
@@ -248,7 +219,7 @@ def test_mentions_through_the_form_notify_people_and_organisations(app, client, 
     with app.app_context():
         employer, region = user_with(EMPLOYER), org_named("Région Centre-Val de Loire")
         employer_id, region_id = employer.id, region.id
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = post_comment(
         client,
         design_op,
@@ -265,7 +236,7 @@ def test_mentions_through_the_form_notify_people_and_organisations(app, client, 
 
 
 def test_the_form_offers_only_participants_to_mention(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(post_comment(client, design_op, body=""))
     options = re.search(r'name="comment-objectives-mention_users".*?</select>', page, re.S).group(0)
     assert "Entreprise E" in options  # an optgroup per organisation
@@ -281,7 +252,7 @@ def test_mentioning_a_non_participant_is_refused(app, client, design_op, outside
         user = user_with(outsider)
         org_id = user.memberships[0].organisation_id
         user_id = user.id
-    login(client, OF_A)
+    login_as(client, OF_A)
     for field, value in (("mention_users", user_id), ("mention_orgs", org_id)):
         response = post_comment(client, design_op, body="Avis", **{field: str(value)})
         assert response.status_code == 422
@@ -295,7 +266,7 @@ def test_mentioning_a_non_participant_is_refused(app, client, design_op, outside
 
 @pytest.mark.parametrize("htmx", [True, False])
 def test_an_empty_comment_is_refused_in_french(app, client, design_op, htmx):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = post_comment(client, design_op, htmx=htmx, body="   ")
     assert response.status_code == 422
     page = text(response)
@@ -310,7 +281,7 @@ def test_an_empty_comment_is_refused_in_french(app, client, design_op, htmx):
 
 def test_reply_appears_in_its_thread(app, client, design_op):
     thread_id = comment(app, design_op, "Question")
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     url = f"{base_url(design_op)}/objectives/commentaires/{thread_id}/reponses"
     response = client.post(url, data={f"reply-{thread_id}-body": "Réponse de E"}, headers=HTMX)
     assert response.status_code == 200
@@ -329,7 +300,7 @@ def test_reply_appears_in_its_thread(app, client, design_op):
 def test_replying_to_a_reply_is_refused(app, client, design_op):
     thread_id = comment(app, design_op)
     reply_id = comment(app, design_op, "Réponse", parent_id=thread_id)
-    login(client, OF_A)
+    login_as(client, OF_A)
     url = f"{base_url(design_op)}/objectives/commentaires/{reply_id}/reponses"
     response = client.post(url, data={f"reply-{reply_id}-body": "Encore"}, headers=HTMX)
     assert response.status_code == 422
@@ -340,7 +311,7 @@ def test_a_participant_resolves_and_reopens_their_own_thread(app, client, design
     thread_id = comment(
         app, design_op, "Bloquant", email=EMPLOYER, org="Entreprise E", blocking=True
     )
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     url = f"{base_url(design_op)}/objectives/commentaires/{thread_id}/resolution"
     response = client.post(url, data={"resolved": "1"}, headers=HTMX)
     assert response.status_code == 200
@@ -362,7 +333,7 @@ def test_a_participant_resolves_and_reopens_their_own_thread(app, client, design
 
 def test_a_comment_of_another_section_is_not_found_here(app, client, design_op):
     thread_id = comment(app, design_op, key="public")
-    login(client, OF_A)
+    login_as(client, OF_A)
     url = f"{base_url(design_op)}/objectives/commentaires/{thread_id}/resolution"
     assert client.post(url, data={"resolved": "1"}, headers=HTMX).status_code == 404
     assert post_comment(client, design_op, key="inconnue", body="x").status_code == 404
@@ -371,7 +342,7 @@ def test_a_comment_of_another_section_is_not_found_here(app, client, design_op):
 @pytest.mark.parametrize("outsider", [OF_B, EMPLOYER2, PARTNER])
 def test_outsiders_get_404_on_every_comment_route(app, client, design_op, outsider):
     thread_id = comment(app, design_op)
-    login(client, outsider)
+    login_as(client, outsider)
     prefix = f"{base_url(design_op)}/objectives/commentaires"
     attempts = [
         (prefix, {"comment-objectives-body": "Intrus"}),
@@ -387,7 +358,7 @@ def test_outsiders_get_404_on_every_comment_route(app, client, design_op, outsid
 
 def test_comment_routes_refuse_a_missing_csrf_token(app, client, design_op):
     thread_id = comment(app, design_op)
-    login(client, OF_A)
+    login_as(client, OF_A)
     prefix = f"{base_url(design_op)}/objectives/commentaires"
     for url in (prefix, f"{prefix}/{thread_id}/reponses", f"{prefix}/{thread_id}/resolution"):
         response = client.post(url, data={"resolved": "1"}, csrf=False)
@@ -400,7 +371,7 @@ def test_comment_routes_refuse_a_missing_csrf_token(app, client, design_op):
 
 def test_the_design_page_shows_each_section_comments_with_a_toolbar(app, client, design_op):
     comment(app, design_op, "Sur le public", key="public", blocking=True)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(base_url(design_op)))
     for key in SectionKey.design_keys():
         assert f'id="comments-{key.value}"' in page
@@ -430,11 +401,11 @@ def add_threads(app, operation_id: int, n: int) -> None:
 
 def test_comment_block_queries_do_not_grow_with_threads(app, client, design_op):
     add_threads(app, design_op, 2)
-    login(client, OF_A)
+    login_as(client, OF_A)
     post_comment(client, design_op, body="Échauffement")  # warm-up
 
     def measured(body):
-        with counting(app) as statements:
+        with count_queries(app) as statements:
             response = post_comment(client, design_op, body=body)
         assert response.status_code == 200
         return list(statements)
@@ -450,11 +421,11 @@ def test_comment_block_queries_do_not_grow_with_threads(app, client, design_op):
 def test_design_page_queries_do_not_grow_with_threads(app, client, design_op):
     """The comments rendered on the design page read names from what is loaded once."""
     add_threads(app, design_op, 2)
-    login(client, OF_A)
+    login_as(client, OF_A)
     client.get(base_url(design_op))
-    with counting(app) as small:
+    with count_queries(app) as small:
         assert client.get(base_url(design_op)).status_code == 200
     add_threads(app, design_op, 18)
-    with counting(app) as large:
+    with count_queries(app) as large:
         assert client.get(base_url(design_op)).status_code == 200
     assert len(small) == len(large), (len(small), len(large))

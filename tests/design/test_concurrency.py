@@ -15,8 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.design.models import SectionRevision
 from portal.extensions import db
-from tests.conftest import HTMX, PASSWORD, CsrfClient
-from tests.conftest import login as login_with_form
 from tests.design.concurrency_helpers import (
     Browser,
     at_once,
@@ -25,6 +23,8 @@ from tests.design.concurrency_helpers import (
     section_state,
     skills_form,
 )
+from tests.support import HTMX, PASSWORD, CsrfClient
+from tests.support import form_login as login_with_form
 
 EDITORS = 10
 SAVED = ("Section enregistrée.", "Vos modifications ont été fusionnées")

@@ -17,25 +17,9 @@ from portal.design.models import SectionKey
 from portal.design.services import new_id, set_validated
 from portal.extensions import db
 from portal.operations.models import Operation, Status
-from tests.design.test_comments import (  # noqa: F401 - fixtures
-    base_url,
-    design_op_fixture,
-    market_fixture,
-    section_of,
-)
-from tests.design.test_history import save
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    OF_B,
-    PARTNER,
-    committed,
-    login,
-    org_named,
-    report,
-    set_status,
-    user_with,
-)
+from tests.design.factories import base_url, save_as, section_of
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, report, set_status
+from tests.support import committed, login_as, org_named, user_with
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TITLE = "Agent·e de propreté et d'hygiène"  # the operation reported by tests.operations
@@ -52,13 +36,13 @@ def filled_op(app, design_op) -> int:
         operation.certification_code = "RNCP35756"
         operation.certification_title = "Agent d'entretien du bâtiment"
         employer_id = org_named("Entreprise E").id
-    save(app, design_op, {"text": "Former dix agents.\nLes mener à l'emploi durable."})
+    save_as(app, design_op, {"text": "Former dix agents.\nLes mener à l'emploi durable."})
     skills = [
         skill_item(new_id(), {"label": "Utiliser une autolaveuse", "block_code": "bc01",
                               "employer_id": employer_id}),
         skill_item(new_id(), {"label": "Respecter les protocoles d'hygiène"}),
     ]  # fmt: skip
-    save(app, design_op, {"items": skills}, key="skills")
+    save_as(app, design_op, {"items": skills}, key="skills")
     modules = [
         module_item(new_id(), {"title": "Techniques de nettoyage", "hours": 350,
                                "place": "centre", "skill_ids": [skills[1]["id"]]}),
@@ -66,7 +50,7 @@ def filled_op(app, design_op) -> int:
                                "place": "platform", "employer_id": employer_id,
                                "skill_ids": [skills[0]["id"]], "trainer": "Chef d'équipe E"}),
     ]  # fmt: skip
-    save(app, design_op, {"items": modules}, key="modules")
+    save_as(app, design_op, {"items": modules}, key="modules")
     periods = [
         period_item(new_id(), {"kind": "centre", "start": "2025-09-01", "end": "2025-10-17",
                                "hours": 300}),
@@ -77,7 +61,7 @@ def filled_op(app, design_op) -> int:
         period_item(new_id(), {"kind": "centre", "start": "2025-11-10", "end": "2025-12-19",
                                "hours": 120}),
     ]  # fmt: skip
-    save(app, design_op, {"items": list(reversed(periods))}, key="rhythm")
+    save_as(app, design_op, {"items": list(reversed(periods))}, key="rhythm")
     with committed(app):
         section = section_of(design_op, "objectives")
         set_validated(section, True, by=user_with(OF_A), org=org_named("Organisme A"))
@@ -101,7 +85,7 @@ def styled(document, style: str) -> list[str]:
 
 
 def test_export_is_a_french_named_docx_attachment(app, client, filled_op):
-    login(client, EMPLOYER)  # any participant, not only the organisme porteur
+    login_as(client, EMPLOYER)  # any participant, not only the organisme porteur
     response = export(client, filled_op)
     assert response.status_code == 200
     assert response.mimetype == DOCX
@@ -116,7 +100,7 @@ def test_export_is_a_french_named_docx_attachment(app, client, filled_op):
 
 
 def test_export_has_the_operation_header_and_every_section_in_order(app, client, filled_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     document = read(export(client, filled_op))
     assert styled(document, "Title") == ["Fiche de co-conception"]
     assert styled(document, "Subtitle") == [TITLE]
@@ -141,7 +125,7 @@ def test_export_has_the_operation_header_and_every_section_in_order(app, client,
 
 
 def test_export_lists_skills_and_tabulates_modules_and_rhythm(app, client, filled_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     document = read(export(client, filled_op))
     assert styled(document, "List Bullet") == [
         "Utiliser une autolaveuse (bloc BC01, demandée par Entreprise E)",
@@ -180,8 +164,8 @@ def test_export_flags_rhythm_inconsistencies(app, client, design_op):
     period = period_item(
         new_id(), {"kind": "centre", "start": "2025-09-01", "end": "2025-09-30", "hours": 100}
     )
-    save(app, design_op, {"items": [period]}, key="rhythm")
-    login(client, OF_A)
+    save_as(app, design_op, {"items": [period]}, key="rhythm")
+    login_as(client, OF_A)
     document = read(export(client, design_op))
     texts = [p.text for p in document.paragraphs]
     assert "Points de cohérence à vérifier :" in texts
@@ -195,10 +179,10 @@ def test_export_flags_rhythm_inconsistencies(app, client, design_op):
 def test_control_characters_stored_before_cleaning_do_not_break_the_export(app, client, filled_op):
     """Issue #11 M7: a control character stored in a title or a section (typed before forms
     cleaned text) made python-docx raise: the export answered 500."""
-    save(app, filled_op, {"text": "Former\x01 dix agents.\x0b\nSuite\ufffe."})
+    save_as(app, filled_op, {"text": "Former\x01 dix agents.\x0b\nSuite\ufffe."})
     with committed(app):
         db.session.get(Operation, filled_op).title = "Agent\x02 de propreté"
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = export(client, filled_op)
     assert response.status_code == 200
     document = read(response)
@@ -209,19 +193,19 @@ def test_control_characters_stored_before_cleaning_do_not_break_the_export(app, 
 
 @pytest.mark.parametrize("outsider", [OF_B, PARTNER])
 def test_outsiders_get_404(app, client, design_op, outsider):
-    login(client, outsider)
+    login_as(client, outsider)
     assert export(client, design_op).status_code == 404
 
 
 def test_no_export_before_the_design_starts(app, client, market):
     operation_id = report(app)
     set_status(app, operation_id, Status.CO_DESIGN)
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert export(client, operation_id).status_code == 404
 
 
 def test_the_design_page_links_to_the_export(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = client.get(base_url(design_op)).get_data(as_text=True)
     assert '<div class="design-toolbar">' in page
     assert f'href="{base_url(design_op)}/fiche.docx"' in page
@@ -234,7 +218,7 @@ def test_libreoffice_opens_the_export_and_reads_its_text(app, client, filled_op,
         if os.environ.get("REQUIRE_BROWSER") == "1":  # CI installs it: missing is a failure
             pytest.fail(message)
         pytest.skip(message)
-    login(client, OF_A)
+    login_as(client, OF_A)
     source = tmp_path / "fiche.docx"
     source.write_bytes(export(client, filled_op).data)
     profile = tmp_path / "lo-profile"  # one profile per conversion: runs never share one

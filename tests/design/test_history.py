@@ -12,45 +12,18 @@ from portal.design.models import SectionKey, SectionRevision
 from portal.design.services import new_id, save_section, set_validated
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.conftest import HTMX
-from tests.design.test_comments import (  # noqa: F401 - fixtures
-    base_url,
-    design_op_fixture,
-    market_fixture,
-    section_of,
-)
-from tests.operations.test_query_counts import counting
-from tests.operations.test_views import (
-    EMPLOYER,
-    EMPLOYER2,
-    OF_A,
-    OF_B,
-    REGION_ADMIN,
+from tests.design.factories import base_url, save_as, section_of
+from tests.operations.factories import EMPLOYER, EMPLOYER2, OF_A, OF_B, set_status
+from tests.support import (
+    HTMX,
     committed,
+    count_queries,
     flashes,
-    login,
+    login_as,
     org_named,
-    set_status,
     text,
     user_with,
 )
-
-ORGS = {OF_A: "Organisme A", EMPLOYER: "Entreprise E", REGION_ADMIN: "Région Centre-Val de Loire"}
-
-
-def save(app, operation_id, content, key="objectives", email=OF_A, base=None) -> str:
-    """Save ``content`` through the service (from the current version unless ``base``)."""
-    with committed(app):
-        section = section_of(operation_id, key)
-        result = save_section(
-            section,
-            content,
-            base_version=base or section.version,
-            by=user_with(email),
-            org=org_named(ORGS[email]),
-            steering=email != EMPLOYER,
-        )
-        return result.status
 
 
 def history_url(operation_id, key="objectives") -> str:
@@ -123,9 +96,9 @@ def test_items_diff_lists_added_removed_and_changed_fields(ctx):
 
 
 def test_history_lists_revisions_with_who_when_kind_and_an_accessible_diff(app, client, design_op):
-    save(app, design_op, {"text": "Former des agents de propreté"})
-    save(app, design_op, {"text": "Former des agents de nettoyage"}, email=EMPLOYER)
-    login(client, EMPLOYER)
+    save_as(app, design_op, {"text": "Former des agents de propreté"})
+    save_as(app, design_op, {"text": "Former des agents de nettoyage"}, email=EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.get(history_url(design_op))
     assert response.status_code == 200
     page = text(response)
@@ -144,11 +117,11 @@ def test_history_lists_revisions_with_who_when_kind_and_an_accessible_diff(app, 
 
 
 def test_history_names_merges_and_conflict_drafts(app, client, design_op):
-    save(app, design_op, {"text": "Ligne 1\nLigne 2\nLigne 3"})  # version 2
-    save(app, design_op, {"text": "Ligne 1 bis\nLigne 2\nLigne 3"}, base=2)  # version 3
-    assert save(app, design_op, {"text": "Ligne 1\nLigne 2\nLigne 3 ter"}, base=2) == "merged"
-    assert save(app, design_op, {"text": "Autre\nLigne 2\nLigne 3"}, base=2) == "conflict"
-    login(client, OF_A)
+    save_as(app, design_op, {"text": "Ligne 1\nLigne 2\nLigne 3"})  # version 2
+    save_as(app, design_op, {"text": "Ligne 1 bis\nLigne 2\nLigne 3"}, base=2)  # version 3
+    assert save_as(app, design_op, {"text": "Ligne 1\nLigne 2\nLigne 3 ter"}, base=2) == "merged"
+    assert save_as(app, design_op, {"text": "Autre\nLigne 2\nLigne 3"}, base=2) == "conflict"
+    login_as(client, OF_A)
     page = text(client.get(history_url(design_op)))
     assert "Version 4 — fusion" in page
     assert "Brouillon non appliqué (écrit depuis la version 2) — brouillon en conflit" in page
@@ -164,12 +137,12 @@ def test_list_section_history_shows_items(app, client, design_op):
         "block_code": "",
         "employer_id": None,
     }
-    save(app, design_op, {"items": [skill]}, key="skills")
+    save_as(app, design_op, {"items": [skill]}, key="skills")
     with app.app_context():
         employer_id = org_named("Entreprise E").id
     changed = dict(skill, block_code="BC02", employer_id=employer_id)
-    save(app, design_op, {"items": [changed]}, key="skills")
-    login(client, OF_A)
+    save_as(app, design_op, {"items": [changed]}, key="skills")
+    login_as(client, OF_A)
     page = text(client.get(history_url(design_op, "skills")))
     newest, older = page.split('class="timeline__item"')[1:3]
     assert "Modifié</span> Utiliser une autolaveuse" in newest
@@ -179,7 +152,7 @@ def test_list_section_history_shows_items(app, client, design_op):
 
 
 def test_history_htmx_answers_the_fragment(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(history_url(design_op), headers=HTMX)
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
@@ -205,12 +178,12 @@ def test_history_pages_and_its_queries_do_not_grow_with_revisions(app, client, d
     """20 revisions a page; each is compared with the one before, read in one more query
     when it falls on the next page (so from 21 revisions on, whatever their number)."""
     save_many(app, design_op, 24)
-    login(client, OF_A)
+    login_as(client, OF_A)
     client.get(history_url(design_op))
-    with counting(app) as small:
+    with count_queries(app) as small:
         client.get(history_url(design_op))
     save_many(app, design_op, 100, start=24)
-    with counting(app) as large:
+    with count_queries(app) as large:
         page = text(client.get(history_url(design_op)))
     assert len(small) == len(large)
     assert "Page 1 sur 7" in page and "Version 125 — saisie" in page
@@ -227,9 +200,9 @@ def restore(client, operation_id, rev_id, key="objectives", htmx=True):
 
 
 def test_restoring_creates_a_new_revision(app, client, design_op):
-    save(app, design_op, {"text": "Premier texte"})
-    save(app, design_op, {"text": "Second texte"})
-    login(client, EMPLOYER)
+    save_as(app, design_op, {"text": "Premier texte"})
+    save_as(app, design_op, {"text": "Second texte"})
+    login_as(client, EMPLOYER)
     response = restore(client, design_op, revision_id(app, design_op, 2))
     assert response.status_code == 200
     page = text(response)
@@ -246,8 +219,8 @@ def test_restoring_creates_a_new_revision(app, client, design_op):
 
 
 def test_restoring_without_js_redirects_to_the_history(app, client, design_op):
-    save(app, design_op, {"text": "Texte"})
-    login(client, OF_A)
+    save_as(app, design_op, {"text": "Texte"})
+    login_as(client, OF_A)
     response = restore(client, design_op, revision_id(app, design_op, 1), htmx=False)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(history_url(design_op))
@@ -257,11 +230,11 @@ def test_restoring_without_js_redirects_to_the_history(app, client, design_op):
 def test_a_validated_section_is_restored_only_by_the_carrier_or_the_region(
     app, client, other_client, design_op
 ):
-    save(app, design_op, {"text": "Texte validé"})
+    save_as(app, design_op, {"text": "Texte validé"})
     with committed(app):
         set_validated(section_of(design_op), True, by=user_with(OF_A), org=org_named("Organisme A"))
     first = revision_id(app, design_op, 1)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(history_url(design_op)))
     assert "Restaurer la version" not in page
     response = restore(client, design_op, first)
@@ -271,7 +244,7 @@ def test_a_validated_section_is_restored_only_by_the_carrier_or_the_region(
     )
     with app.app_context():
         assert section_of(design_op).version == 2
-    login(other_client, OF_A)
+    login_as(other_client, OF_A)
     assert restore(other_client, design_op, first).status_code == 200
     with app.app_context():
         section = section_of(design_op)
@@ -279,9 +252,9 @@ def test_a_validated_section_is_restored_only_by_the_carrier_or_the_region(
 
 
 def test_restoring_is_refused_once_the_co_design_is_closed(app, client, design_op):
-    save(app, design_op, {"text": "Texte"})
+    save_as(app, design_op, {"text": "Texte"})
     set_status(app, design_op, Status.CONVENTION)
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert "Restaurer la version" not in text(client.get(history_url(design_op)))
     response = restore(client, design_op, revision_id(app, design_op, 1))
     assert response.status_code == 409
@@ -290,12 +263,12 @@ def test_restoring_is_refused_once_the_co_design_is_closed(app, client, design_o
 
 def test_a_revision_of_another_section_or_a_draft_is_not_restored(app, client, design_op):
     other = revision_id(app, design_op, 1, key="public")
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert restore(client, design_op, other).status_code == 404
     assert restore(client, design_op, 999999).status_code == 404
-    save(app, design_op, {"text": "A\nB"})
-    save(app, design_op, {"text": "A2\nB"}, base=2)
-    assert save(app, design_op, {"text": "A3\nB"}, base=2) == "conflict"
+    save_as(app, design_op, {"text": "A\nB"})
+    save_as(app, design_op, {"text": "A2\nB"}, base=2)
+    assert save_as(app, design_op, {"text": "A3\nB"}, base=2) == "conflict"
     with app.app_context():
         draft = db.session.scalar(select(SectionRevision.id).where(SectionRevision.kind == "draft"))
     response = restore(client, design_op, draft)
@@ -306,7 +279,7 @@ def test_a_revision_of_another_section_or_a_draft_is_not_restored(app, client, d
 @pytest.mark.parametrize("outsider", [OF_B, EMPLOYER2])
 def test_outsiders_get_404_on_history_and_restore(app, client, design_op, outsider):
     first = revision_id(app, design_op, 1)
-    login(client, outsider)
+    login_as(client, outsider)
     assert client.get(history_url(design_op)).status_code == 404
     assert restore(client, design_op, first).status_code == 404
     with app.app_context():
@@ -314,8 +287,8 @@ def test_outsiders_get_404_on_history_and_restore(app, client, design_op, outsid
 
 
 def test_restore_refuses_a_missing_csrf_token(app, client, design_op):
-    save(app, design_op, {"text": "Texte"})
-    login(client, OF_A)
+    save_as(app, design_op, {"text": "Texte"})
+    login_as(client, OF_A)
     url = f"{history_url(design_op)}/{revision_id(app, design_op, 1)}/restauration"
     assert client.post(url, csrf=False).status_code == 400
     with app.app_context():

@@ -8,25 +8,14 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from portal.design.comments import add_comment
 from portal.design.models import DesignComment, DesignPresence, SectionKey
 from portal.design.queries import load_design
-from portal.design.services import add_comment
 from portal.extensions import db
-from tests.conftest import HTMX, make_user
-from tests.core.test_routes import snapshot
-from tests.design.test_comments import design_op_fixture, market_fixture  # noqa: F401
-from tests.design.test_history import save
-from tests.operations.test_query_counts import counting
-from tests.operations.test_views import (
-    EMPLOYER,
-    OF_A,
-    OF_B,
-    committed,
-    login,
-    org_named,
-    report,
-    user_with,
-)
+from tests.design.factories import save_as
+from tests.factories import make_user
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, report
+from tests.support import HTMX, committed, count_queries, login_as, org_named, snapshot, user_with
 
 EMPLOYER_NAME = "Camille Martin (Entreprise E)"  # make_user's default name
 STATE_INPUT = re.compile(r'<input type="hidden" name="(token|seen)" value="([^"]*)">')
@@ -71,9 +60,9 @@ def settled(client, app, operation_id, **kwargs) -> dict:
 def test_the_page_polls_and_shows_presence_without_recording_it(
     app, client, other_client, design_op
 ):
-    login(other_client, EMPLOYER)
+    login_as(other_client, EMPLOYER)
     settled(other_client, app, design_op, editing="modules")
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = snapshot(app)
     page = body(client.get(f"/operations/{design_op}/conception"))
     assert snapshot(app) == before  # GET records no presence
@@ -92,7 +81,7 @@ def test_the_page_polls_and_shows_presence_without_recording_it(
 
 
 def test_unchanged_poll_answers_204_without_a_body(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     vals = settled(client, app, design_op)
     response = poll(client, design_op, token=vals["token"], versions=versions(app, design_op))
     assert response.status_code == 204
@@ -101,7 +90,7 @@ def test_unchanged_poll_answers_204_without_a_body(app, client, design_op):
 
 def _unchanged_poll_statements(app, client, operation_id) -> list[str]:
     vals = settled(client, app, operation_id)
-    with counting(app) as statements:
+    with count_queries(app) as statements:
         response = poll(client, operation_id, token=vals["token"])
         assert response.status_code == 204
     return list(statements)
@@ -110,7 +99,7 @@ def _unchanged_poll_statements(app, client, operation_id) -> list[str]:
 def _busy_design(app, operation_id, saves: int, people: int, comments: int) -> None:
     keys = ["objectives", "public", "pedagogy", "evaluation", "means", "attention"]
     for i in range(saves):
-        save(app, operation_id, {"text": f"Version {i}"}, keys[i % len(keys)], EMPLOYER)
+        save_as(app, operation_id, {"text": f"Version {i}"}, keys[i % len(keys)], EMPLOYER)
     with committed(app):
         design = load_design(operation_id)
         employer = org_named("Entreprise E")
@@ -124,7 +113,7 @@ def _busy_design(app, operation_id, saves: int, people: int, comments: int) -> N
 
 
 def test_unchanged_poll_queries_are_few_and_do_not_grow(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     _busy_design(app, design_op, saves=2, people=1, comments=1)
     small = _unchanged_poll_statements(app, client, design_op)
     _busy_design(app, design_op, saves=20, people=15, comments=30)
@@ -140,10 +129,10 @@ def test_unchanged_poll_queries_are_few_and_do_not_grow(app, client, design_op):
 
 
 def test_a_section_saved_elsewhere_comes_back_out_of_band(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op)
-    save(app, design_op, {"text": "Conduire un chariot en sécurité."}, email=EMPLOYER)
+    save_as(app, design_op, {"text": "Conduire un chariot en sécurité."}, email=EMPLOYER)
     response = poll(client, design_op, token=vals["token"], versions=before, seen=vals["seen"])
     assert response.status_code == 200
     page = body(response)
@@ -159,10 +148,10 @@ def test_a_section_saved_elsewhere_comes_back_out_of_band(app, client, design_op
 
 
 def test_a_section_being_edited_gets_a_warning_not_the_new_content(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op, editing="objectives")
-    save(app, design_op, {"text": "Texte de l'employeur."}, email=EMPLOYER)
+    save_as(app, design_op, {"text": "Texte de l'employeur."}, email=EMPLOYER)
     response = poll(
         client,
         design_op,
@@ -195,10 +184,10 @@ def test_a_section_being_edited_gets_a_warning_not_the_new_content(app, client, 
 
 
 def test_no_warning_for_ones_own_save(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = versions(app, design_op)
     vals = settled(client, app, design_op)
-    save(app, design_op, {"text": "Mon texte."}, email=OF_A)
+    save_as(app, design_op, {"text": "Mon texte."}, email=OF_A)
     response = poll(client, design_op, token=vals["token"], versions=before, editing="objectives")
     assert "modifiée par" not in body(response)
 
@@ -207,8 +196,8 @@ def test_no_warning_for_ones_own_save(app, client, design_op):
 
 
 def test_presence_lists_the_others_and_what_they_edit(app, client, other_client, design_op):
-    login(client, OF_A)
-    login(other_client, EMPLOYER)
+    login_as(client, OF_A)
+    login_as(other_client, EMPLOYER)
     vals = settled(client, app, design_op)
     assert "Personne d'autre n'a la conception ouverte" in body(poll(client, design_op))
     settled(other_client, app, design_op, editing="skills")
@@ -231,7 +220,7 @@ def test_presence_lists_the_others_and_what_they_edit(app, client, other_client,
 
 
 def test_leaving_removes_the_presence(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     settled(client, app, design_op)
     assert client.post(url(design_op, "depart")).status_code == 204
     with app.app_context():
@@ -239,7 +228,7 @@ def test_leaving_removes_the_presence(app, client, design_op):
 
 
 def test_comment_badges_follow_open_threads(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     vals = settled(client, app, design_op)
     with committed(app):
         section = load_design(design_op).section(SectionKey.MODULES)
@@ -257,7 +246,7 @@ def test_comment_badges_follow_open_threads(app, client, design_op):
 
 @pytest.mark.parametrize("action", ["etat", "depart"])
 def test_outsiders_get_404_and_change_nothing(app, client, design_op, action):
-    login(client, OF_B)
+    login_as(client, OF_B)
     before = snapshot(app)
     assert client.post(url(design_op, action), headers=HTMX).status_code == 404
     assert snapshot(app) == before
@@ -265,13 +254,13 @@ def test_outsiders_get_404_and_change_nothing(app, client, design_op, action):
 
 def test_an_operation_without_design_is_404(app, client, market):
     operation_id = report(app)
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert poll(client, operation_id).status_code == 404
 
 
 @pytest.mark.parametrize("action", ["etat", "depart"])
 def test_csrf_token_is_required(app, client, design_op, action):
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = snapshot(app)
     response = client.post(url(design_op, action), headers=HTMX, csrf=False)
     assert response.status_code == 400
@@ -282,14 +271,14 @@ def test_csrf_token_is_required(app, client, design_op, action):
 def test_get_records_nothing(app, client, design_op, action):
     # GET never changes state: these URLs are POST only (a GET falls on the section route,
     # which knows no such section).
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = snapshot(app)
     assert client.get(url(design_op, action)).status_code in (404, 405)
     assert snapshot(app) == before
 
 
 def test_junk_values_are_ignored(app, client, design_op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = poll(
         client, design_op, versions="skills:x,nope:3,:,objectives", editing="<b>,objectives2"
     )

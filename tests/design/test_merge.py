@@ -18,6 +18,7 @@ from portal.design.merge import (
     resolve_items,
     resolve_text,
 )
+from tests.support import examples
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +31,7 @@ def _clean_database():
 
 
 # Merges are fast, but a loaded CI machine must not turn a slow example into a failure.
-PROPERTY = settings(max_examples=300, deadline=None)
+PROPERTY = settings(max_examples=examples(300), deadline=None)
 
 
 def text(*lines: str) -> str:

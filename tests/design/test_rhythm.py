@@ -7,7 +7,7 @@ import pytest
 from portal.design import rhythm
 from portal.design.models import SectionKey
 from portal.design.services import design_for
-from tests.design.test_services import item, period, save, to_co_design
+from tests.design.factories import item, period, save, to_co_design
 from tests.operations.factories import Market
 
 CENTRE = period("centre", "2027-01-04", "2027-03-26", 420)

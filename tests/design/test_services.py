@@ -2,115 +2,18 @@
 merge or keep a draft (nothing typed is lost), validated sections are reserved, the Région
 approves, and the gate to the convention names each unmet condition."""
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
 from portal.core.errors import RuleError
-from portal.design import services
+from portal.design import comments, services, start
 from portal.design.models import SectionKey, SectionRevision
 from portal.design.services import design_for, design_problems
 from portal.extensions import db
-from portal.operations import lifecycle, needs
-from portal.operations import services as operations
-from portal.operations.models import ContractType, Status
+from portal.operations import lifecycle
+from portal.operations.models import Status
+from tests.design.factories import complete_contents, item, period, save, to_co_design
 from tests.operations.factories import Market
-
-SESSION = (date(2027, 1, 4), date(2027, 6, 25))
-
-
-def to_co_design(market: Market):
-    """An operation of Organisme A with Entreprise E, taken through the needs analysis to
-    co-design (which starts its design); 420 h in centre and 140 h in company."""
-    operation = market.report()
-    operations.acknowledge_need(operation, by=market.referent, org=market.region)
-    lifecycle.advance(operation, Status.ANALYSIS, by=market.a_user, org=market.of_a)
-    need = needs.need_for(operation, market.employer)
-    needs.save_employer_need(
-        need,
-        {
-            "skills": "Nettoyage mécanisé ; protocoles d'hygiène\nTri des déchets",
-            "constraint_hours": "Prise de poste à 6 h",
-            "constraint_physical": "Station debout",
-        },
-        by=market.employer_user,
-        org=market.employer,
-    )
-    needs.add_position(
-        need,
-        {"job_title": "Agent·e d'entretien", "count": 3, "contract_type": ContractType.CDI},
-        by=market.employer_user,
-        org=market.employer,
-    )
-    analysis = needs.analysis_for(operation)
-    needs.save_analysis(
-        analysis,
-        {
-            "target_publics": ["job_seekers", "youth"],
-            "prerequisites": "Savoirs de base",
-            "adaptations": "Un module d'hygiène renforcé",
-        },
-        by=market.a_user,
-        org=market.of_a,
-    )
-    needs.send_analysis(analysis, by=market.a_user, org=market.of_a)
-    needs.answer_analysis(analysis, "Accord", by=market.referent, org=market.region)
-    operation.session_start, operation.session_end = SESSION
-    operation.hours_centre, operation.hours_company = 420, 140
-    lifecycle.advance(operation, Status.CO_DESIGN, by=market.a_user, org=market.of_a)
-    return operation
-
-
-def item(**fields) -> dict:
-    return {"id": services.new_id(), **fields}
-
-
-def complete_contents(employer_id: int) -> dict:
-    """Contents of every section that satisfy the gate (besides approval)."""
-    skill = item(label="Nettoyer", block_code="", employer_id=employer_id)
-    text = {"text": "Contenu rédigé."}
-    return {
-        SectionKey.OBJECTIVES: text,
-        SectionKey.PUBLIC: text,
-        SectionKey.SKILLS: {"items": [skill]},
-        SectionKey.MODULES: {
-            "items": [
-                item(
-                    title="Techniques de nettoyage",
-                    hours=420,
-                    place="centre",
-                    employer_id=None,
-                    skill_ids=[skill["id"]],
-                    trainer="",
-                )
-            ]
-        },
-        SectionKey.RHYTHM: {
-            "items": [
-                period("centre", "2027-01-04", "2027-03-26", 420),
-                period("immersion", "2027-03-29", "2027-04-30", 140, employer_id=employer_id),
-            ]
-        },
-        SectionKey.PEDAGOGY: text,
-        SectionKey.EVALUATION: text,
-        SectionKey.MEANS: text,
-    }
-
-
-def period(kind, start, end, hours, employer_id=None, label="") -> dict:
-    return item(kind=kind, start=start, end=end, hours=hours, employer_id=employer_id, label=label)
-
-
-def save(market, section, content, *, user=None, org=None, base=None, steering=True):
-    return services.save_section(
-        section,
-        content,
-        base_version=section.version if base is None else base,
-        by=user or market.a_user,
-        org=org or market.of_a,
-        steering=steering,
-    )
 
 
 def fill(market, design) -> None:
@@ -162,10 +65,10 @@ def test_advancing_to_co_design_starts_the_design_prefilled_from_the_needs(marke
 def test_the_design_starts_only_in_co_design_and_once(market):
     operation = market.report()
     with pytest.raises(RuleError, match="commence"):
-        services.start_design(operation, by=market.a_user, org=market.of_a)
+        start.start_design(operation, by=market.a_user, org=market.of_a)
     operation.status = Status.CO_DESIGN
-    first = services.start_design(operation, by=market.a_user, org=market.of_a)
-    assert services.start_design(operation, by=market.a_user, org=market.of_a) is first
+    first = start.start_design(operation, by=market.a_user, org=market.of_a)
+    assert start.start_design(operation, by=market.a_user, org=market.of_a) is first
 
 
 # --- Save, merge, conflict --------------------------------------------------------------
@@ -377,14 +280,14 @@ def test_points_of_attention_are_optional(market, design):
 def test_an_open_blocking_comment_holds_the_gate(market, design):
     fill(market, design)
     section = design.section(SectionKey.MODULES)
-    comment = services.add_comment(
+    comment = comments.add_comment(
         section, "Il manque le module CACES.", by=market.employer_user, org=market.employer,
         blocking=True,
     )  # fmt: skip
     assert design_problems(design, include_approval=False) == [
         "Un commentaire bloquant n'est pas résolu."
     ]
-    services.set_comment_resolved(comment, True, by=market.a_user, org=market.of_a)
+    comments.set_comment_resolved(comment, True, by=market.a_user, org=market.of_a)
     assert design_problems(design, include_approval=False) == []
 
 

@@ -15,12 +15,8 @@ from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations import services as operations
 from portal.operations.models import ParticipantRole, Status
-from tests.conftest import HTMX
-from tests.core.test_routes import snapshot
-from tests.design.test_services import complete_contents, item, period, to_co_design
-from tests.operations.factories import Market
-from tests.operations.test_query_counts import counting
-from tests.operations.test_views import (
+from tests.design.factories import complete_contents, item, period, to_co_design
+from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,
     OF_A,
@@ -28,11 +24,17 @@ from tests.operations.test_views import (
     PARTNER,
     REFERENT,
     REGION_ADMIN,
-    committed,
-    flashes,
-    login,
-    org_named,
+    Market,
     set_status,
+)
+from tests.support import (
+    HTMX,
+    committed,
+    count_queries,
+    flashes,
+    login_as,
+    org_named,
+    snapshot,
     user_with,
 )
 
@@ -105,7 +107,7 @@ def post_text(client, op, key, value, base_version, **kwargs):
 
 @pytest.mark.parametrize("email", [REGION_ADMIN, REFERENT, OF_A, EMPLOYER, PARTNER])
 def test_every_participant_opens_the_page(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     response = client.get(url(op))
     assert response.status_code == 200
     page = text(response)
@@ -131,7 +133,7 @@ DESIGN_ROUTES = [
 
 @pytest.mark.parametrize("email", [OF_B, EMPLOYER2])
 def test_outsiders_get_404_everywhere_and_change_nothing(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     before = snapshot(app)
     statuses = {}
     for method, path in DESIGN_ROUTES:
@@ -145,13 +147,13 @@ def test_outsiders_get_404_everywhere_and_change_nothing(app, client, op, email)
 
 
 def test_unknown_section_is_404(app, client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert client.get(url(op, "/inconnue")).status_code == 404
     assert client.get(url(op, "/inconnue/modification")).status_code == 404
 
 
 def test_section_fragment_for_htmx_and_the_page_without(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     fragment = text(client.get(url(op, "/skills"), headers=HTMX))
     assert SECTION_ROOT.match(fragment).group(1) == "skills"
     assert 'data-version="1"' in fragment and 'aria-labelledby="title-skills"' in fragment
@@ -164,7 +166,7 @@ def test_section_fragment_for_htmx_and_the_page_without(app, client, op):
 
 
 def test_edit_form_in_place_and_as_a_page(app, client, op):
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     fragment = text(client.get(url(op, "/objectives/modification"), headers=HTMX))
     assert SECTION_ROOT.match(fragment).group(1) == "objectives"
     assert 'name="base_version" value="1"' in fragment
@@ -174,7 +176,7 @@ def test_edit_form_in_place_and_as_a_page(app, client, op):
 
 
 def test_list_form_has_one_fieldset_per_item_and_a_blank_row(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     form = text(client.get(url(op, "/skills/modification?ajout=2"), headers=HTMX))
     assert form.count("<fieldset") == 3 + 1 + 2  # three prefilled skills, a blank row, two more
     assert form.count('name="skills-items-0-delete"') == 1
@@ -185,7 +187,7 @@ def test_list_form_has_one_fieldset_per_item_and_a_blank_row(app, client, op):
 
 
 def test_save_renders_the_section_with_a_notice_and_the_gate(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = post_text(client, op, "objectives", "Former dix agents.", 1, headers=HTMX)
     assert response.status_code == 200
     body = text(response)
@@ -197,7 +199,7 @@ def test_save_renders_the_section_with_a_notice_and_the_gate(app, client, op):
 
 
 def test_save_without_js_redirects_to_the_page(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = post_text(client, op, "objectives", "Former dix agents.", 1)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(url(op) + "#section-objectives")
@@ -206,7 +208,7 @@ def test_save_without_js_redirects_to_the_page(app, client, op):
 
 def test_a_stale_save_that_does_not_overlap_is_merged_and_said(app, client, op):
     save_as(app, op, "objectives", {"text": "un\ndeux\ntrois\nquatre"}, OF_A)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     save_as(app, op, "objectives", {"text": "UN\ndeux\ntrois\nquatre"}, REGION_ADMIN)
     response = post_text(client, op, "objectives", "un\ndeux\ntrois\nQUATRE", 2, headers=HTMX)
     assert response.status_code == 200
@@ -218,7 +220,7 @@ def test_a_stale_save_that_does_not_overlap_is_merged_and_said(app, client, op):
 
 def test_a_stale_save_without_change_creates_no_version(app, client, op):
     save_as(app, op, "objectives", {"text": "Objectif"}, OF_A)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     save_as(app, op, "objectives", {"text": "Objectif révisé"}, REGION_ADMIN)
     response = post_text(client, op, "objectives", "Objectif", 2, headers=HTMX)
     assert response.status_code == 200
@@ -230,7 +232,7 @@ def test_a_stale_save_without_change_creates_no_version(app, client, op):
 def test_an_overlapping_save_answers_the_conflict_view_and_keeps_the_text(app, client, op):
     save_as(app, op, "objectives", {"text": "Objectif initial"}, OF_A)
     save_as(app, op, "objectives", {"text": "Objectif de la Région"}, REGION_ADMIN)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = post_text(client, op, "objectives", "Objectif de l'employeur", 2, headers=HTMX)
     assert response.status_code == 409
     body = text(response)
@@ -256,7 +258,7 @@ def test_an_overlapping_save_answers_the_conflict_view_and_keeps_the_text(app, c
 def test_conflict_without_js_is_a_page_and_resolves_with_a_text_of_ones_own(app, client, op):
     save_as(app, op, "objectives", {"text": "A"}, OF_A)
     save_as(app, op, "objectives", {"text": "B"}, REGION_ADMIN)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = post_text(client, op, "objectives", "C", 2)
     assert response.status_code == 409 and "<html" in text(response)
     draft_id = the_draft(app)
@@ -272,10 +274,10 @@ def test_conflict_without_js_is_a_page_and_resolves_with_a_text_of_ones_own(app,
 def test_a_draft_can_be_discarded_and_is_not_someone_elses(app, client, other_client, op):
     save_as(app, op, "objectives", {"text": "A"}, OF_A)
     save_as(app, op, "objectives", {"text": "B"}, REGION_ADMIN)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     post_text(client, op, "objectives", "C", 2, headers=HTMX)
     draft_id = the_draft(app)
-    login(other_client, OF_A)
+    login_as(other_client, OF_A)
     discard = url(op, f"/objectives/brouillon/{draft_id}/abandon")
     assert other_client.post(discard, headers=HTMX).status_code == 403
     response = client.post(discard, headers=HTMX)
@@ -295,7 +297,7 @@ def _skill_rows(items):
 
 
 def test_list_sections_merge_additions_and_resolve_a_conflict_per_item(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     prefilled = section(app, op, "skills").content["items"]
     added = item(label="Autonomie", block_code="", employer_id=None)
     save_as(app, op, "skills", {"items": [*prefilled, added]}, OF_A)
@@ -324,7 +326,7 @@ def test_list_sections_merge_additions_and_resolve_a_conflict_per_item(app, clie
 
 
 def test_invalid_input_answers_422_with_french_errors_and_saves_nothing(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     data = {
         "base_version": 1,
         "modules-items-0-title": "Conduite",
@@ -341,7 +343,7 @@ def test_invalid_input_answers_422_with_french_errors_and_saves_nothing(app, cli
 
 
 def test_add_a_row_keeps_what_was_typed_and_saves_nothing(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     data = {"base_version": 1, "modules-items-0-title": "Conduite", "add_row": "1"}
     for headers in (HTMX, {}):
         response = client.post(url(op, "/modules"), data=data, headers=headers)
@@ -352,7 +354,7 @@ def test_add_a_row_keeps_what_was_typed_and_saves_nothing(app, client, op):
 
 
 def test_csrf_token_is_required(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(
         url(op, "/objectives"), data={"base_version": 1, "objectives-text": "x"}, csrf=False
     )
@@ -362,7 +364,7 @@ def test_csrf_token_is_required(app, client, op):
 
 def test_editing_stops_after_co_design(app, client, op):
     set_status(app, op.id, Status.CONVENTION)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(url(op, "/objectives/modification"), headers=HTMX)
     assert response.status_code == 409
     assert "La co-conception est close pour cette opération." in text(response)
@@ -376,9 +378,9 @@ def test_editing_stops_after_co_design(app, client, op):
 def test_a_validated_section_is_edited_by_the_carrier_and_the_region_only(
     app, client, other_client, op
 ):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.post(url(op, "/skills/validation"), data={"validated": "1"}).status_code == 403
-    login(other_client, OF_A)
+    login_as(other_client, OF_A)
     response = other_client.post(
         url(op, "/skills/validation"), data={"validated": "1"}, headers=HTMX
     )
@@ -402,9 +404,9 @@ def test_a_validated_section_is_edited_by_the_carrier_and_the_region_only(
 def test_approval_by_the_region_only_refused_with_the_unmet_conditions(
     app, client, other_client, op
 ):
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert client.post(url(op, "/approbation"), headers=HTMX).status_code == 403
-    login(other_client, REFERENT)
+    login_as(other_client, REFERENT)
     refused = other_client.post(url(op, "/approbation"), headers=HTMX)
     assert refused.status_code == 422
     body = text(refused)
@@ -449,12 +451,12 @@ def unstarted(app):
 
 
 def test_the_carrier_starts_the_design(app, client, other_client, unstarted):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(unstarted)))
     assert "La co-conception n'a pas commencé" in page and "Ouvrir la co-conception" not in page
     assert client.post(url(unstarted, "/demarrage")).status_code == 403
     assert client.get(url(unstarted, "/objectives")).status_code == 404
-    login(other_client, OF_A)
+    login_as(other_client, OF_A)
     assert "Ouvrir la co-conception" in text(other_client.get(url(unstarted)))
     response = other_client.post(url(unstarted, "/demarrage"))
     assert response.status_code == 303
@@ -463,7 +465,7 @@ def test_the_carrier_starts_the_design(app, client, other_client, unstarted):
 
 
 def test_the_operation_page_links_to_the_design(app, client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(f"/operations/{op.id}"))
     assert 'id="design-card-title"' in page and url(op) in page
 
@@ -508,12 +510,12 @@ def _fill_lists(app, op, count: int) -> None:
 
 @pytest.mark.parametrize("email", [OF_A, EMPLOYER])
 def test_the_page_runs_a_fixed_number_of_queries(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     counts = []
     for size in (2, 20):
         _fill_lists(app, op, size)
         client.get(url(op))
-        with counting(app) as statements:
+        with count_queries(app) as statements:
             response = client.get(url(op))
         assert response.status_code == 200
         assert f"Module {size - 1}" in text(response)

@@ -1,8 +1,9 @@
 """A committed running operation for the HTTP tests of immersions.
 
-Alice and Bob are placed at Entreprise E (Alice's immersions tutored by Paul), Chloé at
-Entreprise F (prescribed by Partenaire P); each has a finished immersion (debrief
-overdue) and a coming one.
+Alice and Bob are placed at Entreprise E (Alice's immersions tutored by Paul, Bob's
+without a tutor yet), Chloé at Entreprise F (prescribed by Partenaire P, tutored by Omar,
+F's only tutor, whom the generation suggested); each has a finished immersion (debrief
+overdue) and a coming one. The tutors are written as designated by their employer.
 """
 
 from types import SimpleNamespace
@@ -13,14 +14,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.immersions.models import Immersion
 from tests.immersions.factories import Running, generate, make_trainee
-from tests.operations.test_views import committed, login
-
-
-def as_user(client, email: str):
-    """Log in as ``email``, ending whoever was logged in on this client."""
-    with client.session_transaction() as session:
-        session.clear()
-    return login(client, email)
+from tests.support import committed
 
 
 def immersions_of(trainee_id: int) -> list[Immersion]:
@@ -45,6 +39,8 @@ def site(app):
         generate(running)
         for immersion in immersions_of(alice.id):
             immersion.tutor_id = running.tutor_e.id
+        for immersion in immersions_of(chloe.id):
+            immersion.tutor_id, immersion.suggested_tutor_id = running.tutor_f.id, None
         db.session.flush()
         alice_past, alice_next = immersions_of(alice.id)
         bob_past, _bob_next = immersions_of(bob.id)

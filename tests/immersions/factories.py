@@ -24,7 +24,7 @@ from portal.extensions import db
 from portal.immersions import services
 from portal.operations.models import ContractType, Participant, ParticipantRole, Status
 from portal.recruitment.models import JobPromise, Trainee, TraineeStatus
-from tests.conftest import make_org, make_user
+from tests.factories import make_org, make_user
 from tests.operations.factories import Market
 from tests.recruitment import factories as recruitment_factories
 

@@ -9,17 +9,9 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.immersions.models import Debrief, DebriefSkill, DebriefTrainee
-from tests.immersions.conftest import as_user
 from tests.immersions.factories import OF_STAFF, OUTSIDER, TODAY, TUTOR_E
-from tests.operations.test_views import (
-    EMPLOYER,
-    EMPLOYER2,
-    OF_A,
-    PARTNER,
-    REGION_ADMIN,
-    count,
-    text,
-)
+from tests.operations.factories import EMPLOYER, EMPLOYER2, OF_A, PARTNER, REGION_ADMIN
+from tests.support import count, login_as, text
 
 
 def debrief_data(site, **overrides) -> dict:
@@ -41,7 +33,7 @@ def debrief_data(site, **overrides) -> dict:
 
 
 def assess_alice(client, site):
-    as_user(client, TUTOR_E)
+    login_as(client, TUTOR_E)
     response = client.post(
         f"/tutorat/immersions/{site.alice_past}/evaluation",
         data={"presence": "full", "would_hire": "yes", f"level-{site.skills[0]}": "acquired"},
@@ -50,11 +42,11 @@ def assess_alice(client, site):
 
 
 def test_the_due_list_says_late(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"{site.base}/retours"))
     assert page.count("En retard") == 3
     assert "Retour individuel" in page and "Retour collectif pour les stagiaires cochés" in page
-    as_user(client, EMPLOYER2)
+    login_as(client, EMPLOYER2)
     page = text(client.get(f"{site.base}/retours"))
     assert "Chloé Roux" in page and "Alice Durand" not in page
     assert "Retour individuel" not in page
@@ -62,7 +54,7 @@ def test_the_due_list_says_late(client, site):
 
 def test_the_form_is_prefilled_from_the_tutors_assessment(client, site):
     assess_alice(client, site)
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     form = text(client.get(f"{site.base}/retours/nouveau?immersion={site.alice_past}"))
     assert "Progression des compétences de Alice Durand" in form
     assert "Avis du ou de la tuteur·rice : Acquis" in form
@@ -75,7 +67,7 @@ def test_the_form_is_prefilled_from_the_tutors_assessment(client, site):
 
 def test_an_individual_debrief_is_recorded_and_shown(app, client, site):
     assess_alice(client, site)
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"{site.base}/retours/nouveau", data=debrief_data(site))
     assert response.status_code == 303
     page = text(client.get(response.headers["Location"]))
@@ -92,7 +84,7 @@ def test_an_individual_debrief_is_recorded_and_shown(app, client, site):
 
 
 def test_a_collective_debrief_notes_who_was_absent(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     data = debrief_data(
         site,
         immersion=[site.alice_past, site.bob_past, site.chloe_past],
@@ -106,7 +98,7 @@ def test_a_collective_debrief_notes_who_was_absent(app, client, site):
         lines = db.session.execute(select(DebriefTrainee.trainee_id, DebriefTrainee.attended)).all()
     assert set(lines) == {(site.alice, True), (site.bob, True), (site.chloe, False)}
     # Entreprise F sees the debrief, but only Chloé in it.
-    as_user(client, EMPLOYER2)
+    login_as(client, EMPLOYER2)
     with app.app_context():
         debrief_id = db.session.scalar(select(Debrief.id))
     page = text(client.get(f"{site.base}/retours/{debrief_id}"))
@@ -114,7 +106,7 @@ def test_a_collective_debrief_notes_who_was_absent(app, client, site):
 
 
 def test_errors_are_french_and_nothing_is_written(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/retours/nouveau"
     future = (TODAY + timedelta(days=1)).isoformat()
     cases = [
@@ -136,7 +128,7 @@ def test_errors_are_french_and_nothing_is_written(app, client, site):
 
 @pytest.mark.parametrize("email", [EMPLOYER, TUTOR_E, REGION_ADMIN, PARTNER, OF_STAFF])
 def test_only_the_carriers_admins_and_staff_record(client, site, email):
-    as_user(client, email)
+    login_as(client, email)
     status = 303 if email == OF_STAFF else 403
     response = client.post(f"{site.base}/retours/nouveau", data=debrief_data(site))
     assert response.status_code == status
@@ -145,14 +137,14 @@ def test_only_the_carriers_admins_and_staff_record(client, site, email):
 
 
 def test_another_employer_and_outsiders_are_refused_a_debrief(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     client.post(f"{site.base}/retours/nouveau", data=debrief_data(site))
     with app.app_context():
         debrief_id = db.session.scalar(select(func.max(Debrief.id)))
-    as_user(client, EMPLOYER2)
+    login_as(client, EMPLOYER2)
     assert client.get(f"{site.base}/retours/{debrief_id}").status_code == 403
     docx = f"{site.base}/retours/{debrief_id}/stagiaires/{site.alice}/feuille.docx"
     assert client.get(docx).status_code == 403
-    as_user(client, OUTSIDER)
+    login_as(client, OUTSIDER)
     assert client.get(f"{site.base}/retours/{debrief_id}").status_code == 404
     assert client.get(docx).status_code == 404

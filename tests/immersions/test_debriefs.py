@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.core.errors import RuleError
 from portal.extensions import db
-from portal.immersions import debriefs, path, queries, services
+from portal.immersions import assessments, debriefs, path, queries
 from portal.immersions.models import (
     Debrief,
     DebriefKind,
@@ -105,7 +105,7 @@ def test_a_collective_debrief_links_skills_to_the_tutors_ratings(running, traine
     alice, bob, _chloe = trainees
     first, second = past_immersion(alice), past_immersion(bob)
     first.tutor_id = running.tutor_e.id
-    assessment = services.record_assessment(
+    assessment = assessments.record_assessment(
         first,
         {
             "presence": Presence.FULL,

@@ -8,7 +8,7 @@ from docx import Document
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.immersions import debriefs, services
+from portal.immersions import assessments, debriefs
 from portal.immersions.models import (
     Debrief,
     DebriefKind,
@@ -19,17 +19,9 @@ from portal.immersions.models import (
 )
 from portal.operations.models import Operation
 from portal.recruitment.models import TraineeAccess
-from tests.immersions.conftest import as_user
 from tests.immersions.factories import TODAY
-from tests.operations.test_views import (
-    EMPLOYER,
-    EMPLOYER2,
-    OF_A,
-    REGION_ADMIN,
-    committed,
-    count,
-    user_with,
-)
+from tests.operations.factories import EMPLOYER, EMPLOYER2, OF_A, REGION_ADMIN
+from tests.support import committed, count, login_as, user_with
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -47,7 +39,7 @@ def record(app, site) -> int:
     with committed(app):
         immersion = db.session.get(Immersion, site.alice_past)
         immersion.agreement_reference = "CS-2026-017"
-        services.record_assessment(
+        assessments.record_assessment(
             immersion,
             {
                 "presence": Presence.PARTIAL,
@@ -86,7 +78,7 @@ def record(app, site) -> int:
 
 def test_the_debrief_sheet_reads_back(app, client, site):
     debrief_id = record(app, site)
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     before = count(app, TraineeAccess, TraineeAccess.action == "export")
     response = client.get(f"{site.base}/retours/{debrief_id}/stagiaires/{site.alice}/feuille.docx")
     assert response.status_code == 200 and response.mimetype == DOCX
@@ -121,7 +113,7 @@ def test_the_debrief_sheet_reads_back(app, client, site):
 
 def test_the_internship_certificate_reads_back(app, client, site):
     record(app, site)
-    as_user(client, EMPLOYER)  # the host employer may download it too
+    login_as(client, EMPLOYER)  # the host employer may download it too
     response = client.get(f"{site.base}/immersions/{site.alice_past}/attestation.docx")
     assert response.status_code == 200 and response.mimetype == DOCX
     document = Document(BytesIO(response.data))
@@ -149,17 +141,17 @@ def test_the_internship_certificate_reads_back(app, client, site):
 
 def test_documents_follow_the_trainees_access(app, client, site):
     debrief_id = record(app, site)
-    as_user(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     assert (
         client.get(f"{site.base}/immersions/{site.alice_past}/attestation.docx").status_code == 200
     )
-    as_user(client, EMPLOYER2)
+    login_as(client, EMPLOYER2)
     assert (
         client.get(f"{site.base}/immersions/{site.alice_past}/attestation.docx").status_code == 403
     )
     sheet = f"{site.base}/retours/{debrief_id}/stagiaires/{site.alice}/feuille.docx"
     assert client.get(sheet).status_code == 403
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     # A trainee not in this debrief: 404.
     assert (
         client.get(
@@ -181,7 +173,7 @@ def test_control_characters_stored_before_cleaning_do_not_break_the_documents(ap
         immersion = db.session.get(Immersion, site.alice_past)
         immersion.assessment.feedback = "Volontaire\x1b et soigneuse."
         immersion.trainee.last_name = "Durand\x08"
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     sheet = client.get(f"{site.base}/retours/{debrief_id}/stagiaires/{site.alice}/feuille.docx")
     assert sheet.status_code == 200
     sheet_text = all_text(Document(BytesIO(sheet.data)))

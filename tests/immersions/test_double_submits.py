@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.immersions import debriefs, evaluations, services
+from portal.immersions import assessments, debriefs, evaluations, services
 from portal.immersions.models import (
     Debrief,
     DebriefKind,
@@ -153,7 +153,7 @@ def test_an_assessment_submitted_twice_at_once_is_recorded_once(app, site):
             "ratings": [{"skill_id": site["skill"], "level": SkillLevel.ACQUIRED, "comment": ""}],
         }
         immersion = db.session.get(Immersion, immersion_id)
-        services.record_assessment(immersion, data, **acting(site["tutor"]))
+        assessments.record_assessment(immersion, data, **acting(site["tutor"]))
 
     assert race(app, assess, assess) == ["done", "done"]
     assert _count(app, TutorAssessment) == 1

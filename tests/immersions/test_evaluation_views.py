@@ -10,10 +10,9 @@ from portal.extensions import db
 from portal.immersions.models import Evaluation, EvaluationInvitation, EvaluationResult
 from portal.notifications.models import Notification
 from portal.recruitment.models import Trainee, TraineeStatus
-from tests.conftest import HTMX
-from tests.immersions.conftest import as_user
 from tests.immersions.factories import OUTSIDER, TUTOR_E, TUTOR_F
-from tests.operations.test_views import EMPLOYER, EMPLOYER2, OF_A, REGION_ADMIN, count, load, text
+from tests.operations.factories import EMPLOYER, EMPLOYER2, OF_A, REGION_ADMIN
+from tests.support import HTMX, count, load, login_as, text
 
 
 def plan(client, site, *, when: datetime, kind="jury", invitees=None) -> int:
@@ -33,7 +32,7 @@ def plan(client, site, *, when: datetime, kind="jury", invitees=None) -> int:
 
 
 def test_the_form_preselects_tutors_and_stores_utc(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     form = text(client.get(f"{site.base}/evaluations/nouvelle"))
     assert f'value="{site.tutor_e}" id="invitee-{site.tutor_e}" checked' in form
     assert f'value="{site.tutor_f}" id="invitee-{site.tutor_f}" checked' in form
@@ -47,7 +46,7 @@ def test_the_form_preselects_tutors_and_stores_utc(app, client, site):
 
 
 def test_french_errors_and_only_the_carrier_plans(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/evaluations/nouvelle"
     response = client.post(url, data={"kind": "jury", "held_at": "demain", "place": ""})
     assert response.status_code == 422
@@ -55,15 +54,15 @@ def test_french_errors_and_only_the_carrier_plans(app, client, site):
     assert "Date et heure attendues" in page and "Indiquez le lieu." in page
     assert count(app, Evaluation) == 0
     for email in (EMPLOYER, TUTOR_E, REGION_ADMIN):
-        as_user(client, email)
+        login_as(client, email)
         assert client.get(url).status_code == 403
-    as_user(client, OUTSIDER)
+    login_as(client, OUTSIDER)
     assert client.get(url).status_code == 404
     assert client.get(f"{site.base}/evaluations").status_code == 404
 
 
 def test_attendance_and_results_after_the_event(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     coming = plan(client, site, when=datetime.now() + timedelta(days=10))
     page = text(client.get(f"{site.base}/evaluations/{coming}"))
     assert "Les présences se notent après l'événement." in page
@@ -106,13 +105,13 @@ def test_attendance_and_results_after_the_event(app, client, site):
 
 
 def test_invited_employers_see_the_event_and_their_trainees_results_only(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     held = plan(client, site, when=datetime.now() - timedelta(days=1), kind="final")
     client.post(
         f"{site.base}/evaluations/{held}/resultats",
         data={f"outcome-{site.alice}": "passed", f"outcome-{site.chloe}": "to_improve"},
     )
-    as_user(client, TUTOR_F)
+    login_as(client, TUTOR_F)
     page = text(client.get(f"{site.base}/evaluations/{held}"))
     assert "Chloé Roux" in page and "À consolider" in page
     assert "Alice Durand" not in page and "Enregistrer les résultats" not in page
@@ -123,7 +122,7 @@ def test_invited_employers_see_the_event_and_their_trainees_results_only(app, cl
         ).status_code
         == 403
     )
-    as_user(client, EMPLOYER2)
+    login_as(client, EMPLOYER2)
     assert client.get(f"{site.base}/evaluations/{held}").status_code == 200
     with app.app_context():
         assert db.session.scalar(select(func.count(EvaluationInvitation.id))) == 2
@@ -132,6 +131,6 @@ def test_invited_employers_see_the_event_and_their_trainees_results_only(app, cl
 
 @pytest.mark.parametrize("path", ["", "/presences", "/resultats"])
 def test_an_unknown_evaluation_is_404(client, site, path):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     method = client.get if not path else client.post
     assert method(f"{site.base}/evaluations/999999{path}").status_code == 404

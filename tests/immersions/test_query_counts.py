@@ -11,10 +11,9 @@ from sqlalchemy import insert, select
 from portal.extensions import db
 from portal.immersions.models import Immersion
 from portal.recruitment.models import Trainee, TraineeStatus
-from tests.immersions.conftest import as_user
 from tests.immersions.factories import NEXT, PAST, TODAY, TUTOR_E
-from tests.operations.test_query_counts import counting
-from tests.operations.test_views import EMPLOYER, OF_A, REGION_ADMIN
+from tests.operations.factories import EMPLOYER, OF_A, REGION_ADMIN
+from tests.support import count_queries, login_as
 
 
 def add_trainees(app, site, n: int) -> None:
@@ -60,7 +59,7 @@ def add_trainees(app, site, n: int) -> None:
 
 def statements(app, client, path: str) -> list[str]:
     assert client.get(path).status_code == 200, path  # warm-up
-    with counting(app) as sent:
+    with count_queries(app) as sent:
         assert client.get(path).status_code == 200
     return list(sent)
 
@@ -71,7 +70,7 @@ PAGES = ["/immersions", "/retours", "/evaluations", "", "/tutorat"]
 @pytest.mark.parametrize("email", [OF_A, EMPLOYER, REGION_ADMIN, TUTOR_E])
 def test_pages_do_not_grow_with_trainees(app, client, site, email):
     add_trainees(app, site, 7)  # 10 trainees
-    as_user(client, email)
+    login_as(client, email)
     paths = [p if p == "/tutorat" else site.base + p for p in PAGES]
     small = {p: statements(app, client, p) for p in paths}
     add_trainees(app, site, 990)  # 1,000 trainees
@@ -83,7 +82,7 @@ def test_pages_do_not_grow_with_trainees(app, client, site, email):
 
 
 def test_the_path_does_not_grow_with_periods(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     path = f"{site.base}/stagiaires/{site.alice}/parcours"
     small = statements(app, client, path)
     with app.app_context():

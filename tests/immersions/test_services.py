@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.immersions import path, queries, reminders, services
+from portal.immersions import assessments, path, queries, reminders, services
 from portal.immersions.models import Immersion, Presence, SkillLevel, WouldHire
 from portal.immersions.rules import ImmersionState, immersion_state
 from portal.mail.models import OutboxMessage
@@ -65,14 +65,24 @@ def test_generation_creates_one_immersion_per_matched_trainee_and_company_period
     first, second = immersions_of(alice)
     assert (first.starts_on, first.ends_on) == PAST and (second.starts_on, second.ends_on) == NEXT
     assert first.employer_id == running.market.employer.id
-    # Entreprise E has two tutors: none is chosen for her; its two skills are the objectives.
-    assert first.tutor_id is None
+    # Entreprise E has two tutors: none is suggested for her; its two skills are the
+    # objectives. The employer designates (tests/immersions/test_tutoring.py).
+    assert (first.tutor_id, first.suggested_tutor_id) == (None, None)
     assert first.objectives == running.skill_ids[:2]
-    # Entreprise F has one tutor: he is chosen; F asked for no skill.
-    assert {i.tutor_id for i in immersions_of(bob)} == {running.tutor_f.id}
+    # Entreprise F has one tutor: he is suggested, not designated; F asked for no skill.
+    assert {(i.tutor_id, i.suggested_tutor_id) for i in immersions_of(bob)} == {
+        (None, running.tutor_f.id)
+    }
     assert immersions_of(bob)[0].objectives == []
     kinds = db.session.scalars(select(OperationEvent.kind)).all()
     assert "immersions_generated" in kinds
+    # Each host employer's admins are asked once to designate the tutors.
+    asked = db.session.scalars(
+        select(Notification.user_id).where(Notification.kind == "tutors_to_designate")
+    ).all()
+    assert sorted(asked) == sorted(
+        [running.market.employer_user.id, running.market.employer2_user.id]
+    )
 
 
 def test_generation_is_idempotent_and_adds_only_what_is_missing(running, alice):
@@ -142,19 +152,34 @@ def test_update_checks_host_tutor_dates_and_objectives(running, alice):
     assert immersion.employer_id == running.market.employer2.id
 
 
-def test_a_new_tutor_must_be_briefed_again(running, alice):
+def test_the_organisme_suggests_and_another_host_drops_the_designated_tutor(running, alice):
     generate(running)
     immersion = immersions_of(alice)[1]
     services.update_immersion(
         immersion, edit_data(running, starts_on=NEXT[0], ends_on=NEXT[1]), **running.carrier
     )
+    assert (immersion.tutor_id, immersion.suggested_tutor_id) == (None, running.tutor_e.id)
+    immersion.tutor_id, immersion.suggested_tutor_id = running.tutor_e.id, None  # designated
     services.save_checklist(immersion, CHECKLIST, **running.carrier)
     assert immersion.is_ready and immersion.prepared_at is not None
+    # The form shows the designated tutor: saving it again suggests nobody.
+    services.update_immersion(
+        immersion, edit_data(running, starts_on=NEXT[0], ends_on=NEXT[1]), **running.carrier
+    )
+    assert (immersion.tutor_id, immersion.suggested_tutor_id) == (running.tutor_e.id, None)
+    assert immersion.is_ready
     services.update_immersion(
         immersion,
-        edit_data(running, tutor=running.tutor_e2, starts_on=NEXT[0], ends_on=NEXT[1]),
+        edit_data(
+            running,
+            employer=running.market.employer2,
+            tutor=running.tutor_f,
+            starts_on=NEXT[0],
+            ends_on=NEXT[1],
+        ),
         **running.carrier,
     )
+    assert (immersion.tutor_id, immersion.suggested_tutor_id) == (None, running.tutor_f.id)
     assert not immersion.tutor_briefed
     assert not immersion.is_ready and immersion.prepared_at is None
 
@@ -198,7 +223,7 @@ def test_an_assessed_immersion_cannot_be_removed_nor_change_host(running, alice)
     generate(running)
     past, coming = immersions_of(alice)
     past.tutor_id = running.tutor_e.id
-    services.record_assessment(
+    assessments.record_assessment(
         past, assessment_data(running), by=running.tutor_e, org=running.market.employer
     )
     with pytest.raises(RuleError, match="reste au parcours"):
@@ -228,12 +253,12 @@ def test_only_the_tutor_or_an_admin_of_the_host_assesses(running, alice):
         (running.tutor_e, market.employer2),  # the right person acting for another org
     ]
     for user, org in refused:
-        assert not services.can_assess(immersion, user, org)
+        assert not assessments.can_assess(immersion, user, org)
         with pytest.raises(RuleError, match="Seul·e le ou la tuteur·rice"):
-            services.record_assessment(immersion, assessment_data(running), by=user, org=org)
+            assessments.record_assessment(immersion, assessment_data(running), by=user, org=org)
     assert immersion.assessment is None
-    assert services.can_assess(immersion, running.tutor_e, market.employer)
-    assert services.can_assess(immersion, market.employer_user, market.employer)  # admin
+    assert assessments.can_assess(immersion, running.tutor_e, market.employer)
+    assert assessments.can_assess(immersion, market.employer_user, market.employer)  # admin
 
 
 def test_the_assessment_is_recorded_editable_and_the_organisme_is_told(running, alice):
@@ -241,7 +266,7 @@ def test_the_assessment_is_recorded_editable_and_the_organisme_is_told(running, 
     immersion = immersions_of(alice)[0]
     immersion.tutor_id = running.tutor_e.id
     tutor, employer = running.tutor_e, running.market.employer
-    assessment = services.record_assessment(
+    assessment = assessments.record_assessment(
         immersion, assessment_data(running), by=tutor, org=employer
     )
     assert (assessment.presence, assessment.would_hire) == (Presence.FULL, WouldHire.YES)
@@ -255,7 +280,7 @@ def test_the_assessment_is_recorded_editable_and_the_organisme_is_told(running, 
     assert {n.user_id for n in notes} == {running.market.a_user.id, running.of_staff.id}
 
     second = {"skill_id": running.skill_ids[1], "level": SkillLevel.IN_PROGRESS, "comment": ""}
-    services.record_assessment(
+    assessments.record_assessment(
         immersion,
         assessment_data(
             running,
@@ -280,16 +305,16 @@ def test_an_assessment_rates_only_objectives_and_waits_for_the_start(running, al
     past.tutor_id = coming.tutor_id = running.tutor_e.id
     who = {"by": running.tutor_e, "org": running.market.employer}
     with pytest.raises(RuleError, match="pas encore commencé"):
-        services.record_assessment(coming, assessment_data(running), **who)
+        assessments.record_assessment(coming, assessment_data(running), **who)
     other = {"skill_id": running.skill_ids[2], "level": SkillLevel.ACQUIRED, "comment": ""}
     with pytest.raises(RuleError, match="ne fait pas partie des objectifs"):
-        services.record_assessment(past, assessment_data(running, ratings=[other]), **who)
+        assessments.record_assessment(past, assessment_data(running, ratings=[other]), **who)
     unrated = {"skill_id": running.skill_ids[0], "level": None, "comment": "Pas vu"}
     with pytest.raises(RuleError, match="Indiquez le niveau"):
-        services.record_assessment(past, assessment_data(running, ratings=[unrated]), **who)
+        assessments.record_assessment(past, assessment_data(running, ratings=[unrated]), **who)
     # Without objectives, every skill of the design is rated.
     past.objectives = []
-    services.record_assessment(past, assessment_data(running, ratings=[other]), **who)
+    assessments.record_assessment(past, assessment_data(running, ratings=[other]), **who)
     assert past.assessment.ratings[0].skill_label == "Trier les déchets"
 
 
@@ -352,7 +377,7 @@ def test_the_path_gathers_immersions_assessments_and_skills_progress(running, al
     generate(running)
     past, coming = immersions_of(alice)
     past.tutor_id = running.tutor_e.id
-    services.record_assessment(
+    assessments.record_assessment(
         past, assessment_data(running), by=running.tutor_e, org=running.market.employer
     )
     result = path.trainee_path(alice)

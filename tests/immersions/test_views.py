@@ -7,15 +7,13 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.immersions.models import Immersion
 from portal.recruitment.models import TraineeAccess
-from tests.conftest import HTMX
-from tests.immersions.conftest import as_user
 from tests.immersions.factories import (
     OF_STAFF,
     OUTSIDER,
     TUTOR_E,
     TUTOR_F,
 )
-from tests.operations.test_views import (
+from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,
     OF_A,
@@ -23,10 +21,8 @@ from tests.operations.test_views import (
     PARTNER,
     REFERENT,
     REGION_ADMIN,
-    count,
-    load,
-    text,
 )
+from tests.support import HTMX, count, load, login_as, text
 
 NAMES = ("Alice Durand", "Bob Petit", "Chloé Roux")
 
@@ -39,14 +35,14 @@ NAMES = ("Alice Durand", "Bob Petit", "Chloé Roux")
         (REGION_ADMIN, NAMES),
         (REFERENT, NAMES),
         (EMPLOYER, ("Alice Durand", "Bob Petit")),
-        (TUTOR_E, ("Alice Durand", "Bob Petit")),
+        (TUTOR_E, ("Alice Durand",)),  # the tutor of Alice's immersions, not of Bob's
         (EMPLOYER2, ("Chloé Roux",)),
         (TUTOR_F, ("Chloé Roux",)),
         (PARTNER, ("Chloé Roux",)),  # the prescriber of Chloé only
     ],
 )
 def test_the_page_lists_only_the_trainees_the_user_may_see(client, site, email, seen):
-    as_user(client, email)
+    login_as(client, email)
     page = text(client.get(f"{site.base}/immersions"))
     for name in NAMES:
         assert (name in page) == (name in seen), (email, name)
@@ -54,7 +50,7 @@ def test_the_page_lists_only_the_trainees_the_user_may_see(client, site, email, 
 
 @pytest.mark.parametrize("email", [OF_B, OUTSIDER])
 def test_outsiders_get_404_everywhere(client, site, email):
-    as_user(client, email)
+    login_as(client, email)
     for path in (
         "/immersions",
         f"/immersions/{site.alice_past}",
@@ -69,21 +65,21 @@ def test_outsiders_get_404_everywhere(client, site, email):
 
 
 def test_the_page_shows_states_hosts_tutors_and_objectives(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"{site.base}/immersions"))
     assert "Terminée — à débriefer" in page and "À préparer" in page
     assert "Entreprise E" in page and "Paul Martin" in page
     assert "Utiliser une autolaveuse" in page  # an objective asked by Entreprise E
     assert "Générer les immersions" in page
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(f"{site.base}/immersions"))
     assert "Générer les immersions" not in page and "Compléter la préparation" not in page
 
 
 def test_generation_over_http_is_idempotent_and_reserved_to_the_carrier(app, client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.post(f"{site.base}/immersions/generation").status_code == 403
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     before = count(app, Immersion)
     assert client.post(f"{site.base}/immersions/generation", csrf=False).status_code == 400
     response = client.post(f"{site.base}/immersions/generation")
@@ -94,7 +90,7 @@ def test_generation_over_http_is_idempotent_and_reserved_to_the_carrier(app, cli
 
 
 def test_adjusting_an_immersion_with_french_errors(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/immersions/{site.bob_past}/modification"
     form = text(client.get(url))
     assert "Entreprise d'accueil" in form and "Inès Martin" in form
@@ -121,11 +117,17 @@ def test_adjusting_an_immersion_with_french_errors(app, client, site):
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"#immersion-{site.bob_past}")
     immersion = load(app, Immersion, site.bob_past)
-    assert (immersion.tutor_id, immersion.objectives) == (site.tutor_e2, [site.skills[2]])
+    # The organisme suggests the tutor; Entreprise E designates (tests/immersions/
+    # test_tutoring*.py).
+    assert (immersion.tutor_id, immersion.suggested_tutor_id, immersion.objectives) == (
+        None,
+        site.tutor_e2,
+        [site.skills[2]],
+    )
 
 
 def test_only_the_carrier_adjusts_and_another_employer_is_refused(app, client, site):
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     url = f"{site.base}/immersions/{site.alice_past}/modification"
     assert client.get(url).status_code == 403
     assert client.get(f"{site.base}/immersions/{site.alice_past}").status_code == 200
@@ -137,7 +139,7 @@ def test_only_the_carrier_adjusts_and_another_employer_is_refused(app, client, s
 
 
 def test_adding_and_removing_an_immersion(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/immersions/nouvelle?stagiaire={site.chloe}"
     assert "Nouvelle immersion de Chloé Roux" in text(client.get(url))
     response = client.post(
@@ -159,7 +161,7 @@ def test_adding_and_removing_an_immersion(app, client, site):
 
 
 def test_the_preparation_widget_over_htmx(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     url = f"{site.base}/immersions/{site.alice_next}/preparation"
     fragment = text(client.get(url, headers=HTMX))
     assert fragment.lstrip().startswith(f'<div id="preparation-{site.alice_next}"')
@@ -184,27 +186,19 @@ def test_the_preparation_widget_over_htmx(app, client, site):
 
 
 def test_the_preparation_refuses_a_briefing_without_tutor(client, site):
-    as_user(client, OF_A)
-    url = f"{site.base}/immersions/{site.chloe_next}/preparation"
-    prefix = f"prep{site.chloe_next}-"
-    # Chloé's host has a single tutor, chosen at generation: remove him first.
-    client.post(
-        f"{site.base}/immersions/{site.chloe_next}/modification",
-        data={
-            "employer_id": str(site.employer2),
-            "starts_on": "2027-01-04",
-            "ends_on": "2027-01-08",
-        },
-    )
+    login_as(client, OF_A)
+    # Bob's host, Entreprise E, has designated nobody yet.
+    url = f"{site.base}/immersions/{site.bob_past}/preparation"
+    prefix = f"prep{site.bob_past}-"
     response = client.post(url, data={prefix + "tutor_briefed": "y"}, headers=HTMX)
     assert response.status_code == 422
     assert "Désignez d'abord le ou la tuteur·rice de l'immersion." in text(response)
-    as_user(client, EMPLOYER2)
+    login_as(client, EMPLOYER)
     assert client.post(url, data={prefix + "safety_ppe": "y"}).status_code == 403
 
 
 def test_the_trainee_path_is_logged_and_scoped(app, client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     before = count(app, TraineeAccess)
     page = text(client.get(f"{site.base}/stagiaires/{site.alice}/parcours"))
     assert "Parcours de Alice Durand" in page
@@ -212,28 +206,28 @@ def test_the_trainee_path_is_logged_and_scoped(app, client, site):
         "Immersions en entreprise" in page and "Aucune compétence n'a encore été évaluée." in page
     )
     assert count(app, TraineeAccess) == before + 1
-    as_user(client, EMPLOYER2)
+    login_as(client, EMPLOYER2)
     assert client.get(f"{site.base}/stagiaires/{site.alice}/parcours").status_code == 403
-    as_user(client, PARTNER)
+    login_as(client, PARTNER)
     assert client.get(f"{site.base}/stagiaires/{site.chloe}/parcours").status_code == 200
     assert client.get(f"{site.base}/stagiaires/{site.alice}/parcours").status_code == 403
 
 
 def test_the_operation_page_shows_the_card_and_the_todo(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(site.base))
     assert "Immersions, retours d'expérience et évaluations" in page
     assert "6, dont 0 prête(s)" in page
     assert "3, dont 3 en retard" in page
     assert "Tenir 3 retour(s) d'expérience après immersion, dont 3 en retard." in page
     assert "Préparer 3 immersion(s) qui commencent dans les 5 jours." in page
-    as_user(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(site.base))
     assert "2 immersion(s) de votre entreprise attendent l'évaluation" in page
 
 
 def test_the_trainee_record_page_includes_the_path(client, site):
-    as_user(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"{site.base}/recrutement/stagiaires/{site.alice}"))
     assert "Immersions en entreprise" in page and "Progression des compétences" in page
     assert f"/immersions/{site.alice_past}/attestation.docx" in page

@@ -1,12 +1,8 @@
-"""Helpers shared by the market lots tests: a lot factory, CSV files and a query counter."""
-
-from contextlib import contextmanager
-
-from sqlalchemy import event
+"""Helpers shared by the market lots tests: a lot factory and CSV files."""
 
 from portal.extensions import db
 from portal.lots.models import Category, LotTrade, MarketLot
-from tests.conftest import unique
+from tests.factories import unique
 
 HEADER = [
     "numero",
@@ -68,18 +64,3 @@ def csv_bytes(*rows, header=HEADER, sep: str = ";", encoding: str = "utf-8") -> 
     """A CSV file as a spreadsheet exports it (CRLF line ends)."""
     lines = [sep.join(header)] + [sep.join(row) for row in rows]
     return ("\r\n".join(lines) + "\r\n").encode(encoding)
-
-
-@contextmanager
-def count_queries():
-    """Count the SQL statements run inside the block: ``with count_queries() as n: ...; n[0]``."""
-    counter = [0]
-
-    def count(*_args):
-        counter[0] += 1
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield counter
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)

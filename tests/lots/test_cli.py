@@ -7,7 +7,7 @@ from portal.accounts.models import OrgKind
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.lots.models import MarketLot
-from tests.conftest import make_org, make_territory, make_user
+from tests.factories import make_org, make_territory, make_user
 from tests.lots import OF_SIRET, csv_bytes, lot_row
 
 

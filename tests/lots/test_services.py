@@ -12,7 +12,7 @@ from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.lots.models import Category, MarketLot
 from portal.lots.services import find_covering_lot, import_lots_csv, parse_rome_codes, save_lot
-from tests.conftest import make_org, make_territory, make_user
+from tests.factories import make_org, make_territory, make_user
 from tests.lots import HEADER, OF_SIRET, OTHER_OF_SIRET, csv_bytes, lot_row, make_lot
 
 IN_PERIOD = date(2025, 6, 1)

@@ -12,9 +12,9 @@ from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.extensions import db
 from portal.lots.models import Category, MarketLot
 from portal.lots.services import CSV_COLUMNS
-from tests.conftest import HTMX, CsrfClient, login, make_territory
-from tests.conftest import test_config as app_config
-from tests.lots import OF_SIRET, count_queries, csv_bytes, lot_row, make_lot
+from tests.factories import make_territory
+from tests.lots import OF_SIRET, csv_bytes, lot_row, make_lot
+from tests.support import HTMX, CsrfClient, app_config, login_as, queries
 
 WRITE_ROUTES = [
     ("GET", "/lots/nouveau"),
@@ -98,7 +98,7 @@ def upload(client, raw: bytes, filename: str = "lots.csv", **kwargs):
 
 
 def test_region_admin_sees_every_lot_and_the_management_links(client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     page = client.get("/lots")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -111,7 +111,7 @@ def test_region_admin_sees_every_lot_and_the_management_links(client, world, mar
 
 
 def test_htmx_filter_answers_the_results_fragment_only(client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     response = client.get("/lots?categorie=se_former", headers=HTMX)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -137,7 +137,7 @@ def test_htmx_filter_answers_the_results_fragment_only(client, world, market):
     ],
 )
 def test_filters(client, world, market, query, shown):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     url = "/lots?" + query.format(trs=market.trs, orl=market.orl, of_a=world.of_a)
     html = client.get(url, headers=HTMX).get_data(as_text=True)
     everything = {"2024-PM-01", "2024-SF-02", "2021-CF-03"}
@@ -148,7 +148,7 @@ def test_filters(client, world, market, query, shown):
 
 
 def test_filter_form_works_without_javascript(client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     html = client.get(f"/lots?bassin={market.orl}&etat=actifs").get_data(as_text=True)
     assert '<form method="get" action="/lots"' in html
     assert f'<option selected value="{market.orl}">' in html
@@ -158,7 +158,7 @@ def test_filter_form_works_without_javascript(client, world, market):
 
 @pytest.mark.parametrize("person", ["a_member", "b_admin"])
 def test_organismes_read_every_lot_without_management_links(client, world, market, person):
-    login(client, world.emails[person])
+    login_as(client, world.emails[person])
     html = client.get("/lots").get_data(as_text=True)
     assert "2024-PM-01" in html and "2024-SF-02" in html
     assert "/lots/nouveau" not in html and "/modification" not in html
@@ -166,14 +166,14 @@ def test_organismes_read_every_lot_without_management_links(client, world, marke
 
 
 def test_region_member_reads_the_list(client, world, market):
-    login(client, world.emails["region_member"])
+    login_as(client, world.emails["region_member"])
     html = client.get("/lots").get_data(as_text=True)
     assert "2024-PM-01" in html and "/lots/nouveau" not in html
 
 
 @pytest.mark.parametrize("person", ["employer_admin", "partner_admin"])
 def test_employers_and_partners_are_refused_everywhere(client, world, market, person):
-    login(client, world.emails[person])
+    login_as(client, world.emails[person])
     assert "Marchés et lots" not in client.get("/").get_data(as_text=True)
     assert client.get("/lots").status_code == 403
     for method, url in WRITE_ROUTES:
@@ -181,7 +181,7 @@ def test_employers_and_partners_are_refused_everywhere(client, world, market, pe
 
 
 def test_htmx_request_of_an_employer_gets_the_403_fragment(client, world, market):
-    login(client, world.emails["employer_admin"])
+    login_as(client, world.emails["employer_admin"])
     response = client.get("/lots", headers=HTMX)
     assert response.status_code == 403
     assert response.headers["HX-Retarget"] == "#htmx-errors"
@@ -189,7 +189,7 @@ def test_htmx_request_of_an_employer_gets_the_403_fragment(client, world, market
 
 @pytest.mark.parametrize("person", ["region_member", "a_admin", "a_member"])
 def test_only_region_admins_manage_lots(app, client, world, market, person):
-    login(client, world.emails[person])
+    login_as(client, world.emails[person])
     for method, url in WRITE_ROUTES:
         response = client.open(
             url.format(lot=market.industry), method=method, data=form_data(market, world)
@@ -199,12 +199,7 @@ def test_only_region_admins_manage_lots(app, client, world, market, person):
 
 
 def test_list_query_count_does_not_grow_with_the_lots(app, client, world, market):
-    login(client, world.emails["region_admin"])
-
-    def queries() -> int:
-        with app.app_context(), count_queries() as counter:
-            assert client.get("/lots").status_code == 200
-        return counter[0]
+    login_as(client, world.emails["region_admin"])
 
     def add_lots(n: int) -> None:
         with app.app_context():
@@ -217,9 +212,9 @@ def test_list_query_count_does_not_grow_with_the_lots(app, client, world, market
             db.session.commit()
 
     add_lots(2)  # 5 lots
-    with_5 = queries()
+    with_5 = len(queries(app, client, "/lots"))
     add_lots(45)  # 50 lots
-    with_50 = queries()
+    with_50 = len(queries(app, client, "/lots"))
     assert with_5 == with_50
 
 
@@ -230,7 +225,7 @@ def test_list_is_paginated(app, client, world, market):
         for i in range(50):
             make_lot(holder, [territory], number=f"2030-{i:03d}")
         db.session.commit()
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     first = client.get("/lots").get_data(as_text=True)
     assert "Page 1 sur 2 — 53 éléments" in first
     assert "2024-PM-01" in first and "2030-049" not in first
@@ -242,7 +237,7 @@ def test_list_is_paginated(app, client, world, market):
 
 
 def test_create_form_page(client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     html = client.get("/lots/nouveau").get_data(as_text=True)
     assert '<form method="post"' in html and 'action="/lots/nouveau"' in html
     assert "Organisme A" in html and "Entreprise E" not in html  # only organismes hold lots
@@ -251,7 +246,7 @@ def test_create_form_page(client, world, market):
 
 
 def test_create_lot(app, client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     response = client.post("/lots/nouveau", data=form_data(market, world))
     assert response.status_code == 303
     assert response.headers["Location"] == "/lots"
@@ -283,7 +278,7 @@ def test_create_lot(app, client, world, market):
     ],
 )
 def test_create_refuses_bad_input_in_french(app, client, world, market, override, message):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
 
     def fill(value):
         if isinstance(value, list):
@@ -300,7 +295,7 @@ def test_create_refuses_bad_input_in_french(app, client, world, market, override
 
 
 def test_edit_form_shows_the_lot(client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     html = client.get(f"/lots/{market.old}/modification").get_data(as_text=True)
     assert "Modifier le lot n° 2021-CF-03" in html
     assert 'value="H2903"' in html
@@ -313,7 +308,7 @@ def test_edit_form_shows_the_lot(client, world, market):
 
 
 def test_edit_lot(app, client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     data = form_data(market, world, number="2024-PM-01", territory_ids=[str(market.trs)])
     del data["active"]  # unchecked box: the lot is deactivated
     response = client.post(f"/lots/{market.industry}/modification", data=data)
@@ -329,7 +324,7 @@ def test_edit_lot(app, client, world, market):
 
 
 def test_edit_refuses_the_number_of_another_lot(app, client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     response = client.post(
         f"/lots/{market.industry}/modification", data=form_data(market, world, number="2024-SF-02")
     )
@@ -340,7 +335,7 @@ def test_edit_refuses_the_number_of_another_lot(app, client, world, market):
 
 
 def test_edit_unknown_lot_is_404(client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     assert client.get("/lots/999999/modification").status_code == 404
 
 
@@ -348,7 +343,7 @@ def test_edit_unknown_lot_is_404(client, world, market):
 
 
 def test_import_page_lists_codes_and_links_the_template(client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     html = client.get("/lots/import").get_data(as_text=True)
     assert 'enctype="multipart/form-data"' in html
     assert "/lots/modele.csv" in html
@@ -356,7 +351,7 @@ def test_import_page_lists_codes_and_links_the_template(client, world, market):
 
 
 def test_csv_template_download(client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     response = client.get("/lots/modele.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -367,7 +362,7 @@ def test_csv_template_download(client, world, market):
 
 
 def test_import_good_file(app, client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     raw = csv_bytes(
         lot_row("2024-PM-01", intitule="Intitulé mis à jour", bassins="ORL|TRS"),
         lot_row("2025-PM-10"),
@@ -387,7 +382,7 @@ def test_import_good_file(app, client, world, market):
 
 
 def test_import_bad_file_shows_every_bad_line_and_imports_nothing(app, client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     raw = csv_bytes(
         lot_row("2025-PM-10"),
         lot_row("2025-PM-11", categorie="Qualifiante"),
@@ -415,7 +410,7 @@ def test_import_bad_file_shows_every_bad_line_and_imports_nothing(app, client, w
 def test_import_refuses_a_file_that_is_not_a_csv(
     app, client, world, market, raw, filename, message
 ):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     response = upload(client, raw, filename)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
@@ -423,7 +418,7 @@ def test_import_refuses_a_file_that_is_not_a_csv(
 
 
 def test_a_body_over_the_app_limit_is_refused_before_reading(app, client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     raw = csv_bytes(lot_row("2025-PM-10")) + b"#" * app.config["MAX_CONTENT_LENGTH"]
     response = upload(client, raw)
     assert response.status_code == 413
@@ -444,7 +439,7 @@ def roomy_client(database_url):
 
 
 def test_import_checks_the_size_even_under_a_larger_app_limit(app, roomy_client, world, market):
-    login(roomy_client, world.emails["region_admin"])
+    login_as(roomy_client, world.emails["region_admin"])
     response = upload(roomy_client, csv_bytes(lot_row("2025-PM-10")) + b"#" * (1024 * 1024))
     assert response.status_code == 422
     assert "Le fichier dépasse la taille autorisée (1 Mio)." in response.get_data(as_text=True)
@@ -452,7 +447,7 @@ def test_import_checks_the_size_even_under_a_larger_app_limit(app, roomy_client,
 
 
 def test_import_without_csrf_token_is_refused(app, client, world, market):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     response = upload(client, csv_bytes(lot_row("2025-PM-10")), csrf=False)
     assert response.status_code == 400
     assert len(lot_numbers(app)) == 3

@@ -13,8 +13,8 @@ from portal import create_app
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.mail.services import queue_mail, send_pending
-from tests.conftest import CsrfClient, make_org, make_user
-from tests.conftest import test_config as app_config  # not collected as a test
+from tests.factories import make_org, make_user
+from tests.support import CsrfClient, app_config
 
 SENDER = "Portail DEFI <ne-pas-repondre@portail-defi.test>"
 SUBJECT = "Invitation à rejoindre l'Organisme Élan — Portail DEFI"

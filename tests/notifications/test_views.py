@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.models import Notification
-from tests.conftest import HTMX, login
+from tests.support import HTMX, login_as
 
 LIST = "/notifications/"
 
@@ -67,7 +67,7 @@ def notes(app, world):
 
 
 def test_list_shows_only_my_notifications_newest_first(client, world, notes):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.get(LIST)
     assert response.status_code == 200
     page = text(response)
@@ -83,7 +83,7 @@ def test_list_shows_only_my_notifications_newest_first(client, world, notes):
 
 
 def test_list_for_htmx_is_the_widget_with_the_badge_out_of_band(client, world, notes):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.get(LIST, headers=HTMX)
     fragment = text(response)
     assert fragment.lstrip().startswith('<div id="notifications"')
@@ -92,7 +92,7 @@ def test_list_for_htmx_is_the_widget_with_the_badge_out_of_band(client, world, n
 
 
 def test_no_notification_says_so(client, world):
-    login(client, world.emails["employer_admin"])
+    login_as(client, world.emails["employer_admin"])
     page = text(client.get(LIST))
     assert "Aucune notification." in page
     assert "Tout marquer comme lu" not in page
@@ -105,7 +105,7 @@ def mark(client, path: str, **kwargs):
 
 
 def test_marking_one_read_with_htmx_updates_the_list_and_the_badge(app, client, world, notes):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = mark(client, f"/notifications/{notes['new']}/lecture")
     assert response.status_code == 200
     assert [r.status_code for r in response.history] == [303]
@@ -123,7 +123,7 @@ def test_marking_one_read_with_htmx_updates_the_list_and_the_badge(app, client, 
 
 def test_marking_the_last_one_read_empties_the_badge(app, client, world):
     note = notify(app, world.a_admin, "Seule notification")
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     fragment = text(mark(client, f"/notifications/{note}/lecture"))
     oob = fragment.split('<span id="notification-badge" hx-swap-oob="true"', 1)[1]
     assert '<span class="badge">' not in oob.split("</span>", 1)[0]
@@ -132,7 +132,7 @@ def test_marking_the_last_one_read_empties_the_badge(app, client, world):
 
 
 def test_marking_one_read_without_htmx_redirects(app, client, world, notes):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(f"/notifications/{notes['old']}/lecture")
     assert response.status_code == 303
     assert response.headers["Location"] == LIST + "?page=1"
@@ -141,7 +141,7 @@ def test_marking_one_read_without_htmx_redirects(app, client, world, notes):
 
 
 def test_marking_read_twice_keeps_the_first_date(app, client, world, notes):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     with app.app_context():
         first = db.session.get(Notification, notes["read"]).read_at
     assert client.post(f"/notifications/{notes['read']}/lecture").status_code == 303
@@ -151,19 +151,19 @@ def test_marking_read_twice_keeps_the_first_date(app, client, world, notes):
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 def test_someone_elses_notification_is_404(app, client, world, notes, headers):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(f"/notifications/{notes['theirs']}/lecture", headers=headers)
     assert response.status_code == 404
     assert unread(app, world.b_admin) == 1
 
 
 def test_unknown_notification_is_404(client, world, notes):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     assert client.post("/notifications/999999/lecture").status_code == 404
 
 
 def test_mark_all_read_touches_only_mine(app, client, world, notes):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = mark(client, "/notifications/lecture")
     assert response.status_code == 200
     fragment = text(response)
@@ -175,7 +175,7 @@ def test_mark_all_read_touches_only_mine(app, client, world, notes):
 
 
 def test_mark_all_read_without_htmx_redirects(app, client, world, notes):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post("/notifications/lecture")
     assert response.status_code == 303
     assert response.headers["Location"] == LIST + "?page=1"
@@ -184,7 +184,7 @@ def test_mark_all_read_without_htmx_redirects(app, client, world, notes):
 
 @pytest.mark.parametrize("path", ["/notifications/lecture", "/notifications/{id}/lecture"])
 def test_marking_refuses_a_missing_csrf_token(app, client, world, notes, path):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(path.format(id=notes["new"]), csrf=False)
     assert response.status_code == 400
     assert unread(app, world.a_admin) == 2
@@ -203,7 +203,7 @@ def test_notifications_need_login(client, method, path):
 def test_list_paginates(app, client, world):
     for i in range(55):
         notify(app, world.a_admin, f"Notification n° {i}", age=i)
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     first = text(client.get(LIST))
     assert first.count("Marquer comme lu<") == 50
     assert "Page 1 sur 2" in first
@@ -214,7 +214,7 @@ def test_list_paginates(app, client, world):
 
 def test_marking_read_on_the_second_page_stays_there(app, client, world):
     ids = [notify(app, world.a_admin, f"Notification n° {i}", age=i) for i in range(55)]
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     second = text(client.get(LIST, query_string={"page": 2}))
     action = f'action="/notifications/{ids[54]}/lecture?page=2"'
     assert action in second

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.accounts.models import Membership, Organisation, OrgKind, User
-from portal.demo import DEMO_PASSWORD, load_demo
+from portal.demo import load_demo
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
@@ -37,8 +37,7 @@ from portal.operations.models import (
     ParticipantRole,
     Position,
 )
-from tests.conftest import login
-from tests.conftest import test_config as app_config
+from tests.support import app_config, empty_database, login_as
 
 DOMAIN = "demo.defi.test"
 LOGISTICS = "Préparateur·rice de commandes et cariste"  # Orléans, carried by Forma'Centre
@@ -46,28 +45,30 @@ CLEANING = "Agent·e de propreté et d'hygiène"  # Tours, carried by Touraine C
 PRODUCTION = "Opérateur·rice de production"  # Châteauroux, FREF, carried by Forma'Centre
 HOME_CARE = "Assistant·e de vie aux familles"  # Orléans, just reported, Forma'Centre
 RUNNING = "Préparateur·rice de commandes — session de Saran"  # Orléans, in training
-ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING}
+# Orléans, a previous session in employment follow-up, same partners as the running one.
+FOLLOW_UP = "Préparateur·rice de commandes — session d'Ingré"
+ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP}
 
 # Which demo operations each account sees, written from the demo's story (portal/demo/),
 # not from the code under test. of@ belongs to two organismes and acts for the first one,
 # Forma'Centre Loiret. The Région's admin sees every operation; a referent, the bassin's.
 SEES = {
     "region": ALL,
-    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING},
+    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP},
     "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP},
     "of2": {CLEANING},
-    "employeur": {LOGISTICS, RUNNING},
-    "tuteur": {LOGISTICS, RUNNING},  # a tutor of Transports et Logistique du Loiret
-    "partenaire": {LOGISTICS, RUNNING},  # France Travail
+    "employeur": {LOGISTICS, RUNNING, FOLLOW_UP},
+    "tuteur": {LOGISTICS, RUNNING, FOLLOW_UP},  # a tutor of Transports et Logistique du Loiret
+    "partenaire": {LOGISTICS, RUNNING, FOLLOW_UP},  # France Travail
 }
 # Who drives each operation (edits it, its participants and its analysis): its organisme
 # porteur and the Région.
 STEERS = {
     "region": ALL,
-    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING},
+    "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP},
     "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP},
     "of2": {CLEANING},
 }
 
@@ -197,9 +198,17 @@ def _url_ids(operation: Operation, org: Organisation) -> dict:
     }
 
 
-@pytest.fixture
-def demo(app, client) -> Demo:
-    """The demo data, committed and topped up; ``client`` sets the CSRF-aware client class."""
+@pytest.fixture(autouse=True)
+def _clean_database():
+    """The demo is loaded once for the module (its Argon2 hashes and five operations are most
+    of the time here) and emptied at the module's end by ``demo``, not after each test: every
+    test of the module only reads, and the outsiders' test proves it with ``snapshot``."""
+    yield
+
+
+@pytest.fixture(scope="module")
+def demo(app) -> Demo:
+    """The demo data, committed and topped up, for the whole module."""
     with app.test_request_context(base_url="http://portail.test"):
         load_demo()
         db.session.flush()
@@ -218,11 +227,13 @@ def demo(app, client) -> Demo:
             for org in {o.id: o for o in orgs.values()}.values():
                 for name, value in _url_ids(operation, org).items():
                     ids[(operation.title, name, org.id)] = value
-        return Demo(
+        data = Demo(
             operations={o.title: o.id for o in operations},
             orgs={account: org.id for account, org in orgs.items()},
             ids=ids,
         )
+    yield data
+    empty_database(app)
 
 
 def url_for_case(rule, demo: Demo, title: str, account: str) -> str:
@@ -242,8 +253,7 @@ def url_for_case(rule, demo: Demo, title: str, account: str) -> str:
 def signed_in(app, account: str):
     """A CSRF-aware client logged in as the demo ``account``."""
     browser = app.test_client()
-    response = login(browser, f"{account}@{DOMAIN}", DEMO_PASSWORD)
-    assert response.status_code == 302, f"{account} could not log in"
+    login_as(browser, f"{account}@{DOMAIN}")
     return browser
 
 

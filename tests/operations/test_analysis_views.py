@@ -13,7 +13,7 @@ from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.operations import needs, services
-from portal.operations.analysis_views import summary_context
+from portal.operations.context import summary_context
 from portal.operations.models import (
     ContractType,
     DiagnosisFigure,
@@ -25,10 +25,8 @@ from portal.operations.models import (
     Position,
     Status,
 )
-from tests.conftest import HTMX, login, make_org, make_user
-from tests.operations.factories import Market
-from tests.operations.test_query_counts import counting
-from tests.operations.test_views import (
+from tests.factories import make_org, make_user
+from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,
     OF_A,
@@ -36,11 +34,9 @@ from tests.operations.test_views import (
     PARTNER,
     REFERENT,
     REGION_ADMIN,
-    REQUIRED,
-    committed,
-    count,
-    text,
+    Market,
 )
+from tests.support import HTMX, REQUIRED, committed, count, count_queries, login_as, text
 
 OUTSIDER = "g.admin@example.fr"  # an employer taking part in no operation
 CLOSED = "L'analyse des besoins est close pour cette opération."
@@ -153,7 +149,7 @@ POSITION = {
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN, REFERENT])
 def test_carrier_and_region_see_every_employer_read_only(app, client, ids, email):
     add_positions(app, ids.op, ids.employer, ("Agent·e", 2, ContractType.CDI))
-    login(client, email)
+    login_as(client, email)
     response = client.get(page(ids))
     assert response.status_code == 200
     body = text(response)
@@ -167,7 +163,7 @@ def test_carrier_and_region_see_every_employer_read_only(app, client, ids, email
 
 def test_employer_sees_only_its_own_need_and_the_totals(app, client, ids):
     add_positions(app, ids.op, ids.employer2, ("Cariste", 4, ContractType.CDI))
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     body = text(client.get(page(ids)))
     assert f'id="need-{ids.employer}"' in body
     assert "Entreprise F" not in body and "Cariste" not in body
@@ -180,7 +176,7 @@ def test_employer_sees_only_its_own_need_and_the_totals(app, client, ids):
 
 
 def test_partner_sees_totals_publics_and_diagnosis_but_no_employer_need(client, ids):
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     body = text(client.get(page(ids)))
     assert 'id="need-' not in body and "Entreprise E" not in body
     assert "Besoins des publics" in body and "Diagnostic de territoire" in body
@@ -198,7 +194,7 @@ def test_target_headcount_is_compared_with_the_positions(app, client, ids):
         ("Agent·e", 4, ContractType.CDI),
         ("Agent·e", 2, ContractType.INTERIM),
     )
-    login(client, OF_A)
+    login_as(client, OF_A)
     body = text(client.get(page(ids)))
     assert "<dt>Effectif ciblé</dt><dd>10</dd>" in body
     assert "Il manque 4 promesse(s) d'emploi pour atteindre l'effectif ciblé" in body
@@ -247,7 +243,7 @@ def existing_objects(app, ids) -> dict:
 def test_organisations_taking_no_part_get_404_everywhere(app, client, ids, email, method, path):
     url = f"/operations/{ids.op}" + path.format(**existing_objects(app, ids))
     before = rows(app)
-    login(client, email)
+    login_as(client, email)
     assert client.open(url, method=method, data=FORM).status_code == 404
     assert rows(app) == before
 
@@ -260,7 +256,7 @@ EMPLOYER_ROUTES = [r for r in ROUTES if "{employer}" in r[1]]
 def test_only_the_employer_edits_its_need(app, client, ids, email, method, path):
     url = f"/operations/{ids.op}" + path.format(**existing_objects(app, ids))
     before = rows(app)
-    login(client, email)
+    login_as(client, email)
     assert client.open(url, method=method, data=FORM, headers=HTMX).status_code == 403
     assert rows(app) == before
 
@@ -274,7 +270,7 @@ def test_employers_and_partners_do_not_steer_the_analysis(app, client, ids, emai
     ready_analysis(app, ids.op, sent=True)
     url = f"/operations/{ids.op}" + path.format(**existing_objects(app, ids))
     before = rows(app)
-    login(client, email)
+    login_as(client, email)
     assert client.open(url, method=method, data=FORM).status_code == 403
     assert rows(app) == before
 
@@ -282,7 +278,7 @@ def test_employers_and_partners_do_not_steer_the_analysis(app, client, ids, emai
 @pytest.mark.parametrize("who", ["of_a", "partner", "outsider", "missing"])
 def test_need_of_an_organisation_that_is_not_an_employer_here_is_404(client, ids, who):
     org_id = getattr(ids, who, 999_999)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.get(need_url(ids, org_id)).status_code == 404
     assert client.post(need_url(ids, org_id) + "/postes", data=POSITION).status_code == 404
 
@@ -299,10 +295,10 @@ def test_objects_of_another_operation_are_404(app, client, ids):
         db.session.flush()
         figure_id = figure.id
     before = rows(app)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.post(f"{need_url(ids)}/postes/{elsewhere}/suppression").status_code == 404
     client.post("/deconnexion")
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert (
         client.post(f"/operations/{ids.op}/analyse/chiffres/{figure_id}/suppression").status_code
         == 404
@@ -312,11 +308,11 @@ def test_objects_of_another_operation_are_404(app, client, ids):
 
 def test_reading_pages_writes_nothing(app, client, ids):
     before = rows(app)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.get(page(ids)).status_code == 200
     assert client.get(need_url(ids)).status_code == 200
     client.post("/deconnexion")
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert client.get(f"/operations/{ids.op}/analyse/modification").status_code == 200
     assert rows(app) == before
 
@@ -325,7 +321,7 @@ def test_reading_pages_writes_nothing(app, client, ids):
 
 
 def test_htmx_adds_a_position_and_gets_the_list_and_the_totals(app, client, ids):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(f"{need_url(ids)}/postes", data=POSITION, headers=HTMX)
     assert response.status_code == 200
     assert "HX-Request" in response.headers["Vary"]
@@ -350,7 +346,7 @@ def test_htmx_adds_a_position_and_gets_the_list_and_the_totals(app, client, ids)
 
 
 def test_without_js_adding_a_position_redirects_to_the_employer_block(client, ids):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(f"{need_url(ids)}/postes", data=POSITION)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/operations/{ids.op}/analyse#need-{ids.employer}"
@@ -375,7 +371,7 @@ def test_without_js_adding_a_position_redirects_to_the_employer_block(client, id
 def test_bad_position_is_refused_in_french_and_saves_nothing(
     app, client, ids, change, message, htmx
 ):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(
         f"{need_url(ids)}/postes", data={**POSITION, **change}, headers=HTMX if htmx else {}
     )
@@ -395,7 +391,7 @@ def test_htmx_removes_a_position_and_gets_the_list(app, client, ids):
         ("Agent·e", 2, ContractType.CDI),
         ("Cariste", 1, ContractType.INTERIM),
     )
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(f"{need_url(ids)}/postes/{removed}/suppression", headers=HTMX)
     assert response.status_code == 200
     body = text(response)
@@ -413,7 +409,7 @@ def test_htmx_removes_a_position_and_gets_the_list(app, client, ids):
 def test_positions_are_frozen_once_the_analysis_is_closed(app, client, ids):
     (position,) = add_positions(app, ids.op, ids.employer, ("Agent·e", 2, ContractType.CDI))
     set_status(app, ids.op, Status.CONVENTION)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     body = text(client.get(page(ids)))
     assert "L'analyse des besoins est close pour cette opération : elle reste consultable." in body
     assert "/postes" not in body and "Modifier les compétences" not in body
@@ -426,7 +422,7 @@ def test_positions_are_frozen_once_the_analysis_is_closed(app, client, ids):
 
 
 def test_a_missing_csrf_token_adds_nothing(app, client, ids):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(f"{need_url(ids)}/postes", data=POSITION, csrf=False)
     assert response.status_code == 400
     assert count(app, Position) == 0
@@ -445,7 +441,7 @@ NEED = {
 
 
 def test_employer_edits_its_need_inline_with_htmx(app, client, ids):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     form = client.get(need_url(ids), headers=HTMX)
     assert form.status_code == 200
     body = text(form)
@@ -471,7 +467,7 @@ def test_employer_edits_its_need_without_js(app, client, ids):
     with committed(app):
         need = db.session.scalar(select(EmployerNeed))
         need.skills = "Ponctualité"
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.get(need_url(ids))
     body = text(response)
     assert response.status_code == 200 and "<h1>Analyse des besoins</h1>" in body
@@ -486,7 +482,7 @@ def test_employer_edits_its_need_without_js(app, client, ids):
 
 
 def test_too_long_need_is_refused_and_nothing_saved(app, client, ids):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(need_url(ids), data={**NEED, "skills": "x" * 5001}, headers=HTMX)
     assert response.status_code == 422
     assert "5000 caractères" in text(response)
@@ -495,7 +491,7 @@ def test_too_long_need_is_refused_and_nothing_saved(app, client, ids):
 
 def test_need_cannot_be_saved_once_the_analysis_is_closed(app, client, ids):
     set_status(app, ids.op, Status.RECRUITMENT)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert "Enregistrer</button>" not in text(client.get(need_url(ids)))
     response = client.post(need_url(ids), data=NEED)
     assert response.status_code == 422
@@ -520,7 +516,7 @@ ANALYSIS = {
 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_carrier_or_region_record_publics_diagnosis_and_adaptations(app, client, ids, email):
-    login(client, email)
+    login_as(client, email)
     response = client.post(f"/operations/{ids.op}/analyse/modification", data=ANALYSIS)
     assert response.status_code == 303
     body = text(client.get(response.headers["Location"]))
@@ -535,7 +531,7 @@ def test_carrier_or_region_record_publics_diagnosis_and_adaptations(app, client,
 
 
 def test_htmx_edits_the_analysis_in_place(app, client, ids):
-    login(client, OF_A)
+    login_as(client, OF_A)
     form = text(client.get(f"/operations/{ids.op}/analyse/modification", headers=HTMX))
     assert form.lstrip().startswith('<div id="analysis-content">') and "<html" not in form
     assert 'name="target_publics"' in form and 'hx-select="#analysis-content"' in form
@@ -549,7 +545,7 @@ def test_htmx_edits_the_analysis_in_place(app, client, ids):
 
 
 def test_unknown_public_is_refused_in_french(app, client, ids):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         f"/operations/{ids.op}/analyse/modification",
         data={**ANALYSIS, "target_publics": ["martians"]},
@@ -560,7 +556,7 @@ def test_unknown_public_is_refused_in_french(app, client, ids):
 
 
 def test_key_figures_are_added_and_removed_without_reload(app, client, ids):
-    login(client, OF_A)
+    login_as(client, OF_A)
     url = f"/operations/{ids.op}/analyse/chiffres"
     data = {"label": "Demandeurs d'emploi (K2204)", "value": "312", "source": "France Travail"}
     response = client.post(url, data=data, headers=HTMX)
@@ -577,7 +573,7 @@ def test_key_figures_are_added_and_removed_without_reload(app, client, ids):
 
 
 def test_incomplete_figure_is_refused_in_french(app, client, ids):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         f"/operations/{ids.op}/analyse/chiffres", data={"label": "Chômage"}, headers=HTMX
     )
@@ -593,7 +589,7 @@ def test_incomplete_figure_is_refused_in_french(app, client, ids):
 
 def test_carrier_sends_the_analysis_to_the_region(app, client, ids):
     ready_analysis(app, ids.op)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"/operations/{ids.op}/analyse/transmission", headers=HTMX)
     assert response.status_code == 200
     body = text(response)
@@ -610,7 +606,7 @@ def test_carrier_sends_the_analysis_to_the_region(app, client, ids):
 
 def test_without_js_sending_redirects_with_a_message(app, client, ids):
     ready_analysis(app, ids.op)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"/operations/{ids.op}/analyse/transmission")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/analyse#exchange")
@@ -618,7 +614,7 @@ def test_without_js_sending_redirects_with_a_message(app, client, ids):
 
 
 def test_incomplete_analysis_is_not_sent_and_says_why(app, client, ids):
-    login(client, OF_A)
+    login_as(client, OF_A)
     before = rows(app)
     response = client.post(f"/operations/{ids.op}/analyse/transmission", headers=HTMX)
     assert response.status_code == 422
@@ -629,13 +625,13 @@ def test_incomplete_analysis_is_not_sent_and_says_why(app, client, ids):
 @pytest.mark.parametrize("email", [REGION_ADMIN, REFERENT])
 def test_region_does_not_send_the_carriers_analysis(app, client, ids, email):
     ready_analysis(app, ids.op)
-    login(client, email)
+    login_as(client, email)
     assert client.post(f"/operations/{ids.op}/analyse/transmission").status_code == 403
 
 
 def test_region_answers_the_analysis(app, client, ids, other_client):
     ready_analysis(app, ids.op, sent=True)
-    login(client, REFERENT)
+    login_as(client, REFERENT)
     body = text(client.get(page(ids)))
     assert "Accuser réception et répondre" in body
     response = client.post(
@@ -644,7 +640,7 @@ def test_region_answers_the_analysis(app, client, ids, other_client):
     assert response.status_code == 303
     assert "Réponse enregistrée" in text(client.get(response.headers["Location"]))
 
-    login(other_client, OF_A)
+    login_as(other_client, OF_A)
     body = text(other_client.get(page(ids)))
     assert re.search(r"Réponse de la Région le \d{2}/\d{2}/\d{4} \d{2}:\d{2} par Camille", body)
     assert "Accord pour le module FLE." in body
@@ -660,13 +656,13 @@ def test_region_answers_the_analysis(app, client, ids, other_client):
 
 def test_carrier_cannot_answer_for_the_region(app, client, ids):
     ready_analysis(app, ids.op, sent=True)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"/operations/{ids.op}/analyse/reponse", data={"answer": "Oui"})
     assert response.status_code == 403
 
 
 def test_region_cannot_answer_an_analysis_never_sent(app, client, ids):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     before = rows(app)
     response = client.post(
         f"/operations/{ids.op}/analyse/reponse", data={"answer": "Oui"}, headers=HTMX
@@ -688,9 +684,9 @@ def test_summary_block_shows_totals_and_state_without_querying(app, ids):
         for email, own_only in ((OF_A, False), (EMPLOYER, True)):
             g.membership = by_email(email).memberships[0]
             summary = summary_context(operation)
-            with counting(app) as baseline:  # the portal's context processors
+            with count_queries(app) as baseline:  # the portal's context processors
                 render_template_string("{{ 1 }}")
-            with counting(app) as statements:
+            with count_queries(app) as statements:
                 body = html.unescape(
                     render_template(
                         "operations/_analysis_summary.html",
@@ -739,10 +735,10 @@ def operation_with_employers(app, ids, n: int) -> int:
 
 def test_page_query_count_does_not_grow_with_employers(app, client, ids):
     small, large = operation_with_employers(app, ids, 2), operation_with_employers(app, ids, 8)
-    login(client, OF_A)
+    login_as(client, OF_A)
     counts = []
     for operation_id, employers in ((small, 2), (large, 8)):
-        with counting(app) as statements:
+        with count_queries(app) as statements:
             response = client.get(f"/operations/{operation_id}/analyse")
         assert response.status_code == 200
         assert text(response).count('class="card" aria-labelledby="need-') == employers

@@ -15,19 +15,10 @@ from portal.notifications.models import Notification
 from portal.operations import lifecycle
 from portal.operations.models import Operation, Status
 from portal.recruitment.models import Trainee, TraineeStatus
-from tests.conftest import make_user
 from tests.conventions.factories import make_convention_ready, submit_version
-from tests.operations.test_views import (
-    OF_A,
-    REFERENT,
-    build_market,
-    committed,
-    load,
-    login,
-    org_named,
-    report,
-    text,
-)
+from tests.factories import make_user
+from tests.operations.factories import OF_A, REFERENT, build_market, report
+from tests.support import committed, load, login_as, org_named, text
 
 MEMBER = "a.membre@example.fr"  # a plain (non-admin) member of Organisme A
 
@@ -66,7 +57,7 @@ def add_trainees_and_immersion(app, operation_id: int) -> None:
 
 def test_a_plain_member_of_the_carrier_cannot_cancel(app, client, op):
     """Issue #11 L20: a member of the carrier OF who is not its admin may not cancel."""
-    login(client, MEMBER)
+    login_as(client, MEMBER)
     assert "Annuler l'opération" not in text(client.get(f"/operations/{op}"))
     response = client.post(
         f"/operations/{op}/annulation", data={"reason": "Plus de besoin", "confirmed": "1"}
@@ -89,7 +80,7 @@ def test_cancelling_first_shows_what_stops_and_keeps_the_reason(app, client, op)
     """Issue #11 L20: the first post is a confirmation step naming the trainees in training
     and the immersions planned; nothing is cancelled until it is confirmed."""
     add_trainees_and_immersion(app, op)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"/operations/{op}/annulation", data={"reason": "Employeur parti"})
     assert response.status_code == 200
     page = text(response)
@@ -104,7 +95,7 @@ def test_cancelling_first_shows_what_stops_and_keeps_the_reason(app, client, op)
 
 def test_a_confirmed_cancellation_notifies_participants_and_the_referent(app, client, op):
     """Issue #11 L20: every participant's members and the bassin's referent are told."""
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         f"/operations/{op}/annulation", data={"reason": "Employeur parti", "confirmed": "1"}
     )
@@ -114,7 +105,8 @@ def test_a_confirmed_cancellation_notifies_participants_and_the_referent(app, cl
         notes = db.session.execute(
             select(User.email, Notification.message)
             .join(Notification, Notification.user_id == User.id)
-            .where(Notification.kind == "operation_cancelled")
+            # The participants' notice, and the referent's through tell_region (once).
+            .where(Notification.kind.in_(["operation_cancelled", "cancelled"]))
         ).all()
         told = {email for email, _message in notes}
         assert all("Employeur parti" in message for _email, message in notes)

@@ -5,6 +5,7 @@ becomes its member."""
 import pytest
 from sqlalchemy import select
 
+from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.conventions import services as conventions
 from portal.core.errors import RuleError
@@ -13,8 +14,8 @@ from portal.notifications.models import Notification
 from portal.operations import services
 from portal.operations.models import ParticipantRole
 from tests.conventions.factories import make_convention_ready
-from tests.operations.factories import Market
-from tests.operations.test_views import REGION_ADMIN, committed, login, org_named, text
+from tests.operations.factories import REGION_ADMIN, Market
+from tests.support import committed, login_as, org_named, text
 
 
 @pytest.fixture
@@ -65,9 +66,9 @@ def test_the_inviter_never_becomes_a_member_of_the_invited_organisation(market):
         )  # fmt: skip
     assert error.value.field == "email"
     # Nor through any other invitation it sent (here one to its own address).
-    invitation, _token = accounts.invite(market.a_user.email, market.employer2, by=market.a_user)
+    invitation, _token = invitations.invite(market.a_user.email, market.employer2, by=market.a_user)
     with pytest.raises(RuleError, match="propre invitation"):
-        accounts.accept_invitation(invitation, password="irrelevant")
+        invitations.accept_invitation(invitation, password="irrelevant")
     assert invitation.accepted_at is None
 
 
@@ -90,7 +91,7 @@ def test_the_region_admin_confirms_it_from_the_organisations_page(app, client):
         market = Market()
         market.employer.verified_at = None
         employer_id = market.employer.id
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     page = text(client.get("/administration/organisations"))
     assert "à vérifier" in page and "Confirmer l'organisation" in page
     response = client.post(f"/administration/organisations/{employer_id}/verification")

@@ -9,24 +9,19 @@ from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
 from portal.operations.models import Operation, OperationEvent, Participant, ParticipantRole, Status
-from tests.conftest import HTMX
-from tests.operations.test_views import (
+from tests.operations.factories import (
     EMPLOYER,
     OF_A,
     OF_B,
     PARTNER,
     REFERENT,
     REGION_ADMIN,
-    REQUIRED,
     build_market,
-    count,
-    flashes,
-    login,
     report,
     report_out_of_market,
     set_status,
-    text,
 )
+from tests.support import HTMX, REQUIRED, count, flashes, login_as, text
 
 
 @pytest.fixture
@@ -70,7 +65,7 @@ def active_section(page: str) -> str:
 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN, REFERENT, EMPLOYER])
 def test_participants_page_renders_in_full(client, op, email):
-    login(client, email)
+    login_as(client, email)
     response = client.get(url(op))
     assert response.status_code == 200
     page = text(response)
@@ -83,7 +78,7 @@ def test_participants_page_renders_in_full(client, op, email):
 
 
 def test_participants_widget_for_htmx(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(url(op), headers=HTMX)
     assert response.status_code == 200
     fragment = text(response)
@@ -93,7 +88,7 @@ def test_participants_widget_for_htmx(client, op):
 
 
 def test_carrier_gets_the_management_forms(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(url(op)))
     assert "Associer une organisation inscrite" in page
     assert "Inviter une organisation pas encore inscrite" in page
@@ -102,7 +97,7 @@ def test_carrier_gets_the_management_forms(client, op):
 
 
 def test_employer_sees_the_participants_without_forms(client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(url(op)))
     assert "Associer une organisation inscrite" not in page
     assert "Motif du retrait" not in page
@@ -110,7 +105,7 @@ def test_employer_sees_the_participants_without_forms(client, op):
 
 @pytest.mark.parametrize("email", [OF_B, PARTNER])
 def test_participants_page_is_404_for_outsiders(client, op, email):
-    login(client, email)
+    login_as(client, email)
     assert client.get(url(op)).status_code == 404
     assert client.get(url(op), headers=HTMX).status_code == 404
 
@@ -119,7 +114,7 @@ def test_participants_page_is_404_for_outsiders(client, op, email):
 
 
 def test_adding_a_partner_with_htmx_returns_the_widget_with_it(app, client, market, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         url(op),
         data={"organisation_id": market.partner, "role": "partner_employment"},
@@ -140,12 +135,12 @@ def test_adding_a_partner_with_htmx_returns_the_widget_with_it(app, client, mark
         assert "Organisme A vous associe" in note.message
     # The partner now sees the operation.
     other = app.test_client()
-    login(other, PARTNER)
+    login_as(other, PARTNER)
     assert other.get(f"/operations/{op}").status_code == 200
 
 
 def test_adding_without_htmx_redirects_to_the_page_with_a_flash(app, client, market, op):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(url(op), data={"organisation_id": market.partner, "role": "opco"})
     assert response.status_code == 303
     assert response.headers["Location"] == url(op)
@@ -170,7 +165,7 @@ def test_adding_without_htmx_redirects_to_the_page_with_a_flash(app, client, mar
 def test_wrong_role_or_choice_is_refused_in_french(
     app, client, market, op, org, role, message, headers
 ):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = {"organisation_id": getattr(market, org) if org else "", "role": role}
     response = client.post(url(op), data=data, headers=headers)
     assert response.status_code == 422
@@ -181,14 +176,14 @@ def test_wrong_role_or_choice_is_refused_in_french(
 
 
 def test_already_participating_organisation_is_not_offered_again(client, market, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     form = text(client.get(url(op))).split('id="add-participant"', 1)[1].split("</form>", 1)[0]
     assert "Entreprise F" in form and "Partenaire P" in form
     assert "Entreprise E" not in form  # already taking part
 
 
 def test_adding_an_organisation_of_another_operation_kind_is_refused(app, client, market, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(op), data={"organisation_id": market.of_b, "role": "other"})
     assert response.status_code == 422  # not among the choices: providers join by right only
     assert count(app, Participant, Participant.operation_id == op) == 3
@@ -196,7 +191,7 @@ def test_adding_an_organisation_of_another_operation_kind_is_refused(app, client
 
 @pytest.mark.parametrize("email", [EMPLOYER])
 def test_participants_who_do_not_steer_may_not_add(app, client, market, op, email):
-    login(client, email)
+    login_as(client, email)
     data = {"organisation_id": market.partner, "role": "opco"}
     assert client.post(url(op), data=data, headers=HTMX).status_code == 403
     invite = {"name": "Nouvelle", "email": "n@example.fr", "role": "employer"}
@@ -207,7 +202,7 @@ def test_participants_who_do_not_steer_may_not_add(app, client, market, op, emai
 
 @pytest.mark.parametrize("email", [OF_B, PARTNER])
 def test_outsiders_get_404_on_every_participant_action(app, client, market, op, email):
-    login(client, email)
+    login_as(client, email)
     employer = participant_of(app, op, market.employer)
     requests = [
         (url(op), {"organisation_id": market.partner, "role": "opco"}),
@@ -221,7 +216,7 @@ def test_outsiders_get_404_on_every_participant_action(app, client, market, op, 
 
 
 def test_participant_actions_refuse_a_missing_csrf_token(app, client, market, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = {"organisation_id": market.partner, "role": "opco"}
     response = client.post(url(op), data=data, headers=HTMX, csrf=False)
     assert response.status_code == 400
@@ -230,7 +225,7 @@ def test_participant_actions_refuse_a_missing_csrf_token(app, client, market, op
 
 def test_participants_are_frozen_once_the_convention_is_signed(app, client, market, op):
     set_status(app, op, Status.RECRUITMENT)
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(url(op)))
     assert "Motif du retrait de Entreprise E" in page  # open operation: the form is shown…
     response = client.post(url(op), data={"organisation_id": market.partner, "role": "opco"})
@@ -242,7 +237,7 @@ def test_participants_are_frozen_once_the_convention_is_signed(app, client, mark
 
 
 def test_inviting_a_new_employer_creates_it_with_an_invitation(app, client, market, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         url(op, "/invitation"),
         data={
@@ -278,7 +273,7 @@ def test_inviting_a_new_employer_creates_it_with_an_invitation(app, client, mark
 
 
 def test_inviting_a_new_partner_sets_its_partner_type(app, client, market, op):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(
         url(op, "/invitation"),
         data={"name": "Mission locale", "email": "ml@example.fr", "role": "partner_orientation"},
@@ -319,7 +314,7 @@ def test_inviting_a_new_partner_sets_its_partner_type(app, client, market, op):
     ],
 )
 def test_invalid_invitation_is_refused_in_french(app, client, op, data, message):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(op, "/invitation"), data=data, headers=HTMX)
     assert response.status_code == 422
     assert message in text(response)
@@ -333,7 +328,7 @@ def test_invalid_invitation_is_refused_in_french(app, client, op, data, message)
 
 def test_withdrawing_keeps_the_history(app, client, market, op):
     employer = participant_of(app, op, market.employer)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         url(op, f"/{employer.id}/retrait"), data={"reason": "Plus de poste"}, headers=HTMX
     )
@@ -348,7 +343,7 @@ def test_withdrawing_keeps_the_history(app, client, market, op):
     assert count(app, OperationEvent, OperationEvent.kind == "participant_withdrawn") == 1
     # The employer no longer sees the operation, and may be associated again.
     other = app.test_client()
-    login(other, EMPLOYER)
+    login_as(other, EMPLOYER)
     assert other.get(f"/operations/{op}").status_code == 404
     again = client.post(url(op), data={"organisation_id": market.employer, "role": "employer"})
     assert again.status_code == 303
@@ -357,7 +352,7 @@ def test_withdrawing_keeps_the_history(app, client, market, op):
 
 def test_withdrawing_needs_a_reason(app, client, market, op):
     employer = participant_of(app, op, market.employer)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(op, f"/{employer.id}/retrait"), data={"reason": " "}, headers=HTMX)
     assert response.status_code == 422
     assert "Indiquez le motif du retrait." in text(response)
@@ -367,7 +362,7 @@ def test_withdrawing_needs_a_reason(app, client, market, op):
 @pytest.mark.parametrize("org", ["of_a", "region"])
 def test_by_right_participants_cannot_be_withdrawn(app, client, market, op, org):
     by_right = participant_of(app, op, getattr(market, org))
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(url(op, f"/{by_right.id}/retrait"), data={"reason": "Essai"})
     assert response.status_code == 422
     assert "La Région et l'organisme porteur participent de droit." in text(response)
@@ -376,7 +371,7 @@ def test_by_right_participants_cannot_be_withdrawn(app, client, market, op, org)
 
 def test_withdrawing_twice_is_refused(app, client, market, op):
     employer = participant_of(app, op, market.employer)
-    login(client, OF_A)
+    login_as(client, OF_A)
     client.post(url(op, f"/{employer.id}/retrait"), data={"reason": "Plus de poste"})
     response = client.post(url(op, f"/{employer.id}/retrait"), data={"reason": "Encore"})
     assert response.status_code == 422
@@ -385,7 +380,7 @@ def test_withdrawing_twice_is_refused(app, client, market, op):
 
 def test_employer_may_not_withdraw(app, client, market, op):
     employer = participant_of(app, op, market.employer)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.post(url(op, f"/{employer.id}/retrait"), data={"reason": "Je pars"})
     assert response.status_code == 403
     assert participant_of(app, op, market.employer).withdrawn_at is None
@@ -393,7 +388,7 @@ def test_employer_may_not_withdraw(app, client, market, op):
 
 def test_participant_of_another_operation_is_404(app, client, market, op, out_op):
     foreign = participant_of(app, out_op, market.employer2)
-    login(client, REGION_ADMIN)  # sees both operations
+    login_as(client, REGION_ADMIN)  # sees both operations
     response = client.post(url(op, f"/{foreign.id}/retrait"), data={"reason": "Erreur"})
     assert response.status_code == 404
     assert client.post(url(op, "/999999/retrait"), data={"reason": "Erreur"}).status_code == 404
@@ -401,12 +396,12 @@ def test_participant_of_another_operation_is_404(app, client, market, op, out_op
 
 
 def test_withdrawn_participants_section_is_absent_when_none(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert "Participants retirés" not in text(client.get(url(op)))
 
 
 def test_operation_page_links_to_the_participants(app, client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"/operations/{op}"))
     assert f'href="/operations/{op}/participants"' in page
     assert "Gérer les participants" in page

@@ -240,8 +240,8 @@ def test_later_steps_say_they_are_not_available_yet(market):
     operation = market.report()
     # Co-design → convention is guarded by the design (tests/design), convention →
     # recruitment by the convention (tests/conventions), recruitment → training by the
-    # trainees (tests/recruitment).
-    for source, target in list(lifecycle.TRANSITIONS)[5:]:
+    # trainees (tests/recruitment), training → follow-up by the exits (tests/followup).
+    for source, target in list(lifecycle.TRANSITIONS)[6:]:
         operation.status = source
         unmet = lifecycle.unmet_conditions(operation, target)
         assert len(unmet) == 1 and "pas encore disponible" in unmet[0]

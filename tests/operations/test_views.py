@@ -1,16 +1,13 @@
 """Operations over HTTP: the list and its filters, reporting a need, the operation page,
 the timeline, and the decisions posted from the page — each with its 403/404 cases."""
 
-import html
 import re
-from contextlib import contextmanager
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import select
 
-from portal.accounts.models import Organisation, Territory, User
+from portal.accounts.models import Organisation
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.lots.models import Category
@@ -25,138 +22,43 @@ from portal.operations.models import (
     ParticipantRole,
     Status,
 )
-from tests.conftest import HTMX, make_user
-from tests.conftest import login as login_with_form
-from tests.operations.factories import Market
+from tests.factories import make_user
+from tests.operations.factories import (
+    EMPLOYER,
+    EMPLOYER2,
+    OF_A,
+    OF_B,
+    PARTNER,
+    REFERENT,
+    REGION_ADMIN,
+    add_events,
+    build_market,
+    bulk_operations,
+    need_form,
+    report,
+    report_out_of_market,
+    set_status,
+)
+from tests.support import (
+    HTMX,
+    REQUIRED,
+    committed,
+    count,
+    flashes,
+    load,
+    login_as,
+    org_named,
+    text,
+    user_with,
+)
 
-REQUIRED = "Ce champ est obligatoire."
-
-# Accounts of the Market factory (tests/operations/factories.py).
-REGION_ADMIN = "region.admin@example.fr"
-REFERENT = "referent.tours@example.fr"  # Région member, referent of Tours only
-OF_A = "a.admin@example.fr"  # holds the Tours lot
-OF_B = "b.admin@example.fr"
-EMPLOYER = "e.admin@example.fr"
-EMPLOYER2 = "f.admin@example.fr"
-PARTNER = "p.admin@example.fr"
-
-
-# --- Helpers shared with the other HTTP tests of operations ------------------------------
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-@contextmanager
-def committed(app):
-    """A request context (notifications build absolute links) whose work is committed."""
-    with app.test_request_context(base_url="http://portail.test"):
-        yield
-        db.session.commit()
-
-
-def org_named(name: str) -> Organisation:
-    return db.session.scalar(select(Organisation).where(Organisation.name == name))
-
-
-def user_with(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
-
-
-def count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model).where(*where))
-
-
-def load(app, model, ident):
-    """A detached copy of a row, read in a fresh session."""
-    with app.app_context():
-        row = db.session.get(model, ident)
-        db.session.expunge(row)
-        return row
-
-
-def login(client, email: str):
-    """Log in through the form, then drop the welcome flash so that tests see only theirs."""
-    response = login_with_form(client, email)
-    assert response.status_code == 302, f"login failed for {email}"
-    with client.session_transaction() as sess:
-        sess.pop("_flashes", None)
-    return response
-
-
-def flashes(client) -> list[tuple[str, str]]:
-    with client.session_transaction() as sess:
-        return list(sess.get("_flashes", []))
+# --- Helpers ------------------------------------------------------------------------------
 
 
 def listed_ids(response) -> list[int]:
     """Ids of the operations shown in the results table, in order."""
     results = text(response).split('id="operation-results"', 1)[1]
     return [int(i) for i in re.findall(r'<th scope="row"><a href="/operations/(\d+)"', results)]
-
-
-def build_market(app) -> SimpleNamespace:
-    """The Market factory committed; its ids (no operation yet)."""
-    with committed(app):
-        m = Market()
-        db.session.flush()
-        ids = SimpleNamespace(
-            tours=m.tours.id,
-            orleans=m.orleans.id,
-            region=m.region.id,
-            of_a=m.of_a.id,
-            of_b=m.of_b.id,
-            employer=m.employer.id,
-            employer2=m.employer2.id,
-            partner=m.partner.id,
-            lot=m.lot.id,
-            lot_number=m.lot.number,
-            referent=m.referent.id,
-        )
-    return ids
-
-
-def report(
-    app,
-    org_name="Organisme A",
-    email=OF_A,
-    *,
-    bassin="Tours",
-    employers=("Entreprise E",),
-    **overrides,
-) -> int:
-    """Report a need through the service (committed); returns the operation's id."""
-    with committed(app):
-        data = {
-            "title": "Agent·e de propreté et d'hygiène",
-            "category": Category.SE_FORMER,
-            "territory": db.session.scalar(select(Territory).where(Territory.name == bassin)),
-            "rome_code": "K2204",
-            "trades": "Agent d'entretien",
-            "positions_estimate": 6,
-            "desired_start": None,
-            "context": "Postes vacants dans les résidences de Tours Nord.",
-            "employers": [org_named(name) for name in employers],
-            **overrides,
-        }
-        operation = services.report_need(data, by=user_with(email), org=org_named(org_name))
-        return operation.id
-
-
-def report_out_of_market(app) -> int:
-    """Outside any lot, in Orléans, reported by Organisme B with Entreprise F."""
-    return report(
-        app,
-        "Organisme B",
-        OF_B,
-        title="Opérateur·rice de production",
-        rome_code="H2102",
-        trades="Conduite de ligne",
-        bassin="Orléans",
-        employers=("Entreprise F",),
-    )
 
 
 @pytest.fixture
@@ -173,116 +75,6 @@ def op(app, market) -> int:
 @pytest.fixture
 def out_op(app, market) -> int:
     return report_out_of_market(app)
-
-
-def add_events(app, operation_id: int, n: int) -> None:
-    """``n`` more timeline events, older than the report, inserted directly."""
-    start = utcnow() - timedelta(days=30)
-    with app.app_context():
-        db.session.execute(
-            insert(OperationEvent),
-            [
-                {
-                    "operation_id": operation_id,
-                    "at": start + timedelta(minutes=i),
-                    "kind": "updated",
-                    "detail": {"fields": [f"champ{i}"]},
-                }
-                for i in range(n)
-            ],
-        )
-        db.session.commit()
-
-
-def bulk_operations(
-    app,
-    n: int,
-    *,
-    provider_id: int,
-    territory_id: int,
-    region_id: int,
-    user_id: int,
-    employer_id: int | None = None,
-    lot_id: int | None = None,
-) -> list[int]:
-    """``n`` operations with their by-right participants and one event, inserted directly
-    (the service would be too slow for hundreds); every third one under ``lot_id`` if given."""
-    with app.app_context():
-        now = utcnow()
-        first = (db.session.scalar(select(func.max(Operation.id))) or 0) + 1
-        ids = list(range(first, first + n))
-        statuses = list(Status)
-        db.session.execute(
-            insert(Operation),
-            [
-                {
-                    "id": i,
-                    "title": f"Opération en série {i}",
-                    "category": Category.SE_FORMER,
-                    "territory_id": territory_id,
-                    "rome_code": "H2102",
-                    "trades": "",
-                    "status": statuses[i % len(statuses)],
-                    "funding": Funding.LOT if lot_id and i % 3 == 0 else Funding.PENDING,
-                    "lot_id": lot_id if lot_id and i % 3 == 0 else None,
-                    "provider_id": provider_id,
-                    "context": "",
-                    "reported_by_id": user_id,
-                    "reported_by_org_id": provider_id,
-                    "reported_at": now - timedelta(minutes=i),
-                    "fref_reference": "",
-                    "decline_reason": "",
-                    "certification_code": "",
-                    "certification_title": "",
-                    "cancel_reason": "",
-                    "acknowledgement_comment": "",
-                    "updated_at": now,
-                }
-                for i in ids
-            ],
-        )
-        roles = [(region_id, ParticipantRole.REGION), (provider_id, ParticipantRole.PROVIDER)]
-        if employer_id:
-            roles.append((employer_id, ParticipantRole.EMPLOYER))
-        db.session.execute(
-            insert(Participant),
-            [
-                {
-                    "operation_id": i,
-                    "organisation_id": org_id,
-                    "role": role,
-                    "by_right": role != ParticipantRole.EMPLOYER,
-                    "added_at": now,
-                    "withdrawal_reason": "",
-                }
-                for i in ids
-                for org_id, role in roles
-            ],
-        )
-        db.session.execute(
-            insert(OperationEvent),
-            [
-                {
-                    "operation_id": i,
-                    "at": now,
-                    "actor_id": user_id,
-                    "organisation_id": provider_id,
-                    "kind": "need_reported",
-                    "detail": {"funding": "pending", "lot": None},
-                }
-                for i in ids
-            ],
-        )
-        if db.engine.dialect.name == "postgresql":  # explicit ids: move the sequence on
-            db.session.execute(select(func.setval("operations_id_seq", func.max(Operation.id))))
-        db.session.commit()
-    return ids
-
-
-def set_status(app, operation_id: int, status: Status) -> None:
-    with app.app_context():
-        db.session.get(Operation, operation_id).status = status
-        db.session.commit()
 
 
 # --- The list ----------------------------------------------------------------------------
@@ -316,7 +108,7 @@ def three_ops(app, market, op, out_op):
     ],
 )
 def test_list_shows_only_what_each_role_may_see(client, three_ops, email, expected):
-    login(client, email)
+    login_as(client, email)
     response = client.get("/operations/")
     assert response.status_code == 200
     assert set(listed_ids(response)) == {getattr(three_ops, key) for key in expected}
@@ -327,12 +119,12 @@ def test_list_shows_only_what_each_role_may_see(client, three_ops, email, expect
 def test_region_member_referent_of_no_bassin_sees_nothing(app, client, three_ops):
     with committed(app):
         make_user(org_named("Région Centre-Val de Loire"), email="sans.bassin@example.fr")
-    login(client, "sans.bassin@example.fr")
+    login_as(client, "sans.bassin@example.fr")
     assert listed_ids(client.get("/operations/")) == []
 
 
 def test_list_counts_operations_per_step(client, three_ops):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     page = text(client.get("/operations/"))
     counts = dict(re.findall(r'statut=(\w+)">[^<]+</a> <span class="badge">(\d+)</span>', page))
     assert counts["need_reported"] == "2"
@@ -343,7 +135,7 @@ def test_list_counts_operations_per_step(client, three_ops):
 
 
 def test_counts_are_restricted_to_visible_operations(client, three_ops):
-    login(client, OF_B)
+    login_as(client, OF_B)
     page = text(client.get("/operations/"))
     counts = dict(re.findall(r'statut=(\w+)">[^<]+</a> <span class="badge">(\d+)</span>', page))
     assert counts["need_reported"] == "0"
@@ -367,21 +159,21 @@ def test_counts_are_restricted_to_visible_operations(client, three_ops):
 def test_filters(client, market, three_ops, query, expected):
     ids = {"orleans": market.orleans, "tours": market.tours, "lot": market.lot}
     params = {k: ids.get(v, v) for k, v in query.items()}
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.get("/operations/", query_string=params)
     assert response.status_code == 200
     assert set(listed_ids(response)) == {getattr(three_ops, key) for key in expected}
 
 
 def test_no_match_says_so(client, three_ops):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     page = text(client.get("/operations/", query_string={"q": "boulangerie"}))
     assert "Aucune opération ne correspond à ces filtres." in page
     assert "Effacer les filtres" in page
 
 
 def test_search_wildcards_are_taken_literally(client, three_ops):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     for q in ("%", "_"):
         assert listed_ids(client.get("/operations/", query_string={"q": q})) == []
 
@@ -400,7 +192,7 @@ def test_search_wildcards_are_taken_literally(client, three_ops):
     ],
 )
 def test_invalid_filter_values_are_ignored(client, three_ops, query):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.get("/operations/", query_string=query)
     assert response.status_code == 200
     if "q" not in query:
@@ -408,7 +200,7 @@ def test_invalid_filter_values_are_ignored(client, three_ops, query):
 
 
 def test_htmx_gets_the_results_fragment_only(client, three_ops):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.get("/operations/", query_string={"statut": "analysis"}, headers=HTMX)
     assert response.status_code == 200
     fragment = text(response)
@@ -420,7 +212,7 @@ def test_htmx_gets_the_results_fragment_only(client, three_ops):
 
 
 def test_full_list_page_varies_on_htmx_too(client, three_ops):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.get("/operations/")
     page = text(response)
     assert page.startswith("<!doctype html>")
@@ -438,7 +230,7 @@ def test_list_paginates_sixty_operations_in_two_pages(app, client, market):
         region_id=market.region,
         user_id=market.referent,
     )
-    login(client, OF_A)
+    login_as(client, OF_A)
     first = client.get("/operations/")
     assert "60 opération(s)" in text(first)
     assert "Page 1 sur 2" in text(first)
@@ -458,7 +250,7 @@ def test_pager_keeps_the_filters(app, client, market):
         region_id=market.region,
         user_id=market.referent,
     )
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get("/operations/", query_string={"q": "série", "bassin": market.tours}))
     [link] = re.findall(r'href="(/operations/\?[^"]*)" rel="next"', page)
     assert "page=2" in link and "q=s%C3%A9rie" in link and f"bassin={market.tours}" in link
@@ -473,29 +265,9 @@ def test_list_requires_login(client):
 # --- Reporting a need --------------------------------------------------------------------
 
 
-def need_form(market, **overrides) -> dict:
-    data = {
-        "title": "Agent·e de propreté en résidence",
-        "category": "se_former",
-        "territory_id": str(market.tours),
-        "rome_code": "k2204",
-        "trades": "Agent d'entretien",
-        "positions_estimate": "6",
-        "desired_start": "",
-        "context": "Postes vacants dans les résidences de Tours Nord.",
-        "employer_ids": [str(market.employer)],
-        "new_employers-0-name": "",
-        "new_employers-0-email": "",
-        "new_employers-1-name": "",
-        "new_employers-1-email": "",
-    }
-    data.update(overrides)
-    return data
-
-
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_report_form_opens_for_providers_and_the_region(client, market, email):
-    login(client, email)
+    login_as(client, email)
     response = client.get("/operations/nouveau-besoin")
     assert response.status_code == 200
     page = text(response)
@@ -505,19 +277,19 @@ def test_report_form_opens_for_providers_and_the_region(client, market, email):
 
 @pytest.mark.parametrize("email", [EMPLOYER, PARTNER])
 def test_employers_and_partners_may_not_report(app, client, market, email):
-    login(client, email)
+    login_as(client, email)
     assert client.get("/operations/nouveau-besoin").status_code == 403
     assert client.post("/operations/nouveau-besoin", data=need_form(market)).status_code == 403
     assert count(app, Operation) == 0
 
 
 def test_list_offers_reporting_only_to_those_who_may(client, market):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert "Signaler un besoin repéré" not in text(client.get("/operations/"))
 
 
 def test_report_creates_the_operation_and_tells_the_referent(app, client, market):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post("/operations/nouveau-besoin", data=need_form(market))
     assert response.status_code == 303
     with app.app_context():
@@ -543,7 +315,7 @@ def test_report_creates_the_operation_and_tells_the_referent(app, client, market
 
 
 def test_report_with_a_new_employer_invites_it(app, client, market):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = need_form(
         market,
         **{
@@ -561,7 +333,7 @@ def test_report_with_a_new_employer_invites_it(app, client, market):
 
 
 def test_region_reports_a_need_carried_by_the_lot_holder(app, client, market):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post("/operations/nouveau-besoin", data=need_form(market))
     assert response.status_code == 303
     with app.app_context():
@@ -571,7 +343,7 @@ def test_region_reports_a_need_carried_by_the_lot_holder(app, client, market):
 
 
 def test_new_employer_with_an_existing_name_is_refused_and_nothing_is_kept(app, client, market):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = need_form(
         market,
         **{
@@ -589,7 +361,7 @@ def test_new_employer_with_an_existing_name_is_refused_and_nothing_is_kept(app, 
 
 
 def test_exclusivity_refusal_keeps_the_form_and_tells_the_region(app, client, market):
-    login(client, OF_B)
+    login_as(client, OF_B)
     response = client.post("/operations/nouveau-besoin", data=need_form(market))
     assert response.status_code == 422
     page = text(response)
@@ -644,7 +416,7 @@ def test_exclusivity_refusal_keeps_the_form_and_tells_the_region(app, client, ma
 def test_invalid_report_is_refused_in_french_and_creates_nothing(
     app, client, market, change, message
 ):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post("/operations/nouveau-besoin", data=need_form(market, **change))
     assert response.status_code == 422
     page = text(response)
@@ -658,7 +430,7 @@ def test_invalid_report_is_refused_in_french_and_creates_nothing(
 
 
 def test_report_refuses_a_missing_csrf_token(app, client, market):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post("/operations/nouveau-besoin", data=need_form(market), csrf=False)
     assert response.status_code == 400
     assert "Votre session a expiré" in text(response)
@@ -670,7 +442,7 @@ def test_report_refuses_a_missing_csrf_token(app, client, market):
 
 @pytest.mark.parametrize("email", [REGION_ADMIN, REFERENT, OF_A, EMPLOYER])
 def test_operation_page_opens_for_participants(client, op, email):
-    login(client, email)
+    login_as(client, email)
     response = client.get(f"/operations/{op}")
     assert response.status_code == 200
     page = text(response)
@@ -680,17 +452,17 @@ def test_operation_page_opens_for_participants(client, op, email):
 
 @pytest.mark.parametrize("email", [OF_B, EMPLOYER2, PARTNER])
 def test_operation_page_is_hidden_from_outsiders(client, op, email):
-    login(client, email)
+    login_as(client, email)
     assert client.get(f"/operations/{op}").status_code == 404
 
 
 def test_referent_of_another_bassin_does_not_see_the_operation(app, client, out_op):
-    login(client, REFERENT)  # referent of Tours; out_op is in Orléans
+    login_as(client, REFERENT)  # referent of Tours; out_op is in Orléans
     assert client.get(f"/operations/{out_op}").status_code == 404
 
 
 def test_unknown_operation_is_404(client, op):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     assert client.get(f"/operations/{op + 1000}").status_code == 404
 
 
@@ -703,14 +475,14 @@ def test_withdrawn_participant_no_longer_sees_the_operation(app, client, op, mar
         )
         participant.withdrawn_at = utcnow()
         db.session.commit()
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     assert client.get(f"/operations/{op}").status_code == 404
     assert listed_ids(client.get("/operations/")) == []
 
 
 def test_page_shows_the_current_step(app, client, op):
     set_status(app, op, Status.ANALYSIS)
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"/operations/{op}"))
     current = re.findall(r'<li class="steps__item steps__item--(\w+)" aria-current="step">', page)
     assert current == ["current"]
@@ -724,7 +496,7 @@ def test_cancelled_operation_has_no_current_step(app, client, op):
         operation = db.session.get(Operation, op)
         operation.status, operation.cancel_reason = Status.CANCELLED, "Employeur parti"
         db.session.commit()
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"/operations/{op}"))
     assert 'aria-current="step"' not in page
     assert "Opération annulée : Employeur parti" in page
@@ -740,7 +512,7 @@ def test_cancelled_operation_has_no_current_step(app, client, op):
     ],
 )
 def test_todo_list_matches_the_role(client, op, email, expected, absent):
-    login(client, email)
+    login_as(client, email)
     page = text(client.get(f"/operations/{op}"))
     todo = page.split('id="todo-title"', 1)[1].split("</section>", 1)[0]
     assert expected in todo
@@ -748,7 +520,7 @@ def test_todo_list_matches_the_role(client, op, email, expected, absent):
 
 
 def test_region_sees_the_decision_for_an_out_of_market_need(app, client, market, out_op):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     page = text(client.get(f"/operations/{out_op}"))
     assert "Décider : consultation FREF ou refus motivé" in page
     assert "Lancer une consultation FREF" in page
@@ -756,7 +528,7 @@ def test_region_sees_the_decision_for_an_out_of_market_need(app, client, market,
 
 
 def test_carrier_does_not_see_the_regions_decision_forms(client, out_op):
-    login(client, OF_B)
+    login_as(client, OF_B)
     page = text(client.get(f"/operations/{out_op}"))
     assert "Aucun lot du marché ne couvre ce besoin" in page
     assert "Lancer une consultation FREF" not in page
@@ -764,7 +536,7 @@ def test_carrier_does_not_see_the_regions_decision_forms(client, out_op):
 
 
 def test_carrier_sees_unmet_conditions_before_the_next_step(client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"/operations/{op}"))
     step = page.split('id="step-title"', 1)[1].split("</section>", 1)[0]
     assert "Pour passer à « Analyse des besoins », il reste à :" in step
@@ -774,14 +546,14 @@ def test_carrier_sees_unmet_conditions_before_the_next_step(client, op):
 
 def test_carrier_sees_when_the_next_step_is_possible(app, client, op, market):
     acknowledge(app, op)
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"/operations/{op}"))
     assert "Toutes les conditions sont réunies pour passer à « Analyse des besoins »." in page
     assert "Passer à l'étape « Analyse des besoins »." in page  # in the to-do list
 
 
 def test_employer_has_no_steering_controls(client, op):
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     page = text(client.get(f"/operations/{op}"))
     assert 'id="step-title"' not in page
     assert "Annuler l'opération" not in page
@@ -791,7 +563,7 @@ def test_employer_has_no_steering_controls(client, op):
 
 def test_page_timeline_shows_twenty_events_and_a_link_to_older_ones(app, client, op):
     add_events(app, op, 25)  # + need_reported = 26 events
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(f"/operations/{op}"))
     timeline = page.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
     assert timeline.count('<li class="timeline__item">') == 20
@@ -801,7 +573,7 @@ def test_page_timeline_shows_twenty_events_and_a_link_to_older_ones(app, client,
 
 def test_timeline_second_page_is_a_fragment_for_htmx(app, client, op):
     add_events(app, op, 25)
-    login(client, EMPLOYER)
+    login_as(client, EMPLOYER)
     response = client.get(f"/operations/{op}/chronologie?page=2", headers=HTMX)
     assert response.status_code == 200
     fragment = text(response).strip()
@@ -813,7 +585,7 @@ def test_timeline_second_page_is_a_fragment_for_htmx(app, client, op):
 
 def test_timeline_second_page_without_htmx_is_a_full_page(app, client, op):
     add_events(app, op, 45)  # 46 events: a third page exists
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(f"/operations/{op}/chronologie?page=2")
     assert response.status_code == 200
     page = text(response)
@@ -824,7 +596,7 @@ def test_timeline_second_page_without_htmx_is_a_full_page(app, client, op):
 
 
 def test_timeline_is_hidden_from_outsiders(client, op):
-    login(client, OF_B)
+    login_as(client, OF_B)
     assert client.get(f"/operations/{op}/chronologie?page=2", headers=HTMX).status_code == 404
 
 
@@ -846,7 +618,7 @@ def assert_back_on_page(response, operation_id: int) -> None:
 
 
 def test_region_acknowledges_the_need(app, client, op, market):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(f"/operations/{op}/accuse-reception", data={"comment": "Bien reçu."})
     assert_back_on_page(response, op)
     assert ("success", "Accusé de réception enregistré ; l'organisme porteur est prévenu.") in (
@@ -861,7 +633,7 @@ def test_region_acknowledges_the_need(app, client, op, market):
 
 def test_second_acknowledgement_is_refused_with_a_flash(app, client, op):
     acknowledge(app, op)
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     assert_back_on_page(client.post(f"/operations/{op}/accuse-reception"), op)
     assert ("error", "La Région a déjà accusé réception de ce besoin.") in flashes(client)
     assert count(app, OperationEvent, OperationEvent.kind == "acknowledged") == 1
@@ -892,7 +664,7 @@ WRONG_ROLE = [
 def test_decisions_refuse_participants_without_the_right(
     app, client, market, out_op, action, email
 ):
-    login(client, email)  # Organisme B carries out_op; Entreprise F is one of its employers
+    login_as(client, email)  # Organisme B carries out_op; Entreprise F is one of its employers
     before = load(app, Operation, out_op)
     data = decision_data(market, DECISIONS[action][0])
     response = client.post(f"/operations/{out_op}/{action}", data=data)
@@ -910,7 +682,7 @@ def test_decisions_refuse_participants_without_the_right(
 @pytest.mark.parametrize("email", [OF_A, EMPLOYER, PARTNER, REFERENT])
 def test_decisions_are_404_for_outsiders(app, client, market, out_op, action, email):
     data, _carrier_may = DECISIONS[action]
-    login(client, email)
+    login_as(client, email)
     response = client.post(f"/operations/{out_op}/{action}", data=decision_data(market, data))
     assert response.status_code == 404
     assert count(app, OperationEvent, OperationEvent.operation_id == out_op) == 1
@@ -919,7 +691,7 @@ def test_decisions_are_404_for_outsiders(app, client, market, out_op, action, em
 @pytest.mark.parametrize("action", DECISIONS)
 def test_decisions_refuse_a_missing_csrf_token(app, client, market, out_op, action):
     data, _carrier_may = DECISIONS[action]
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(
         f"/operations/{out_op}/{action}", data=decision_data(market, data), csrf=False
     )
@@ -929,12 +701,12 @@ def test_decisions_refuse_a_missing_csrf_token(app, client, market, out_op, acti
 
 @pytest.mark.parametrize("action", DECISIONS)
 def test_decisions_answer_only_post(client, out_op, action):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     assert client.get(f"/operations/{out_op}/{action}").status_code == 405
 
 
 def test_region_launches_a_fref_consultation(app, client, market, out_op):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(
         f"/operations/{out_op}/fref",
         data={"reference": " FREF-2026-045 ", "provider_id": str(market.of_a)},
@@ -970,7 +742,7 @@ def test_region_launches_a_fref_consultation(app, client, market, out_op):
 )
 def test_invalid_fref_changes_nothing_and_says_why(app, client, market, out_op, data, message):
     data = {k: str(getattr(market, v)) if v in ("of_a", "employer") else v for k, v in data.items()}
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(f"/operations/{out_op}/fref", data=data)
     assert_back_on_page(response, out_op)
     [(category, flashed)] = flashes(client)
@@ -984,14 +756,14 @@ def test_invalid_fref_changes_nothing_and_says_why(app, client, market, out_op, 
 
 
 def test_fref_on_a_need_under_a_lot_is_refused(app, client, market, op):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     client.post(f"/operations/{op}/fref", data={"reference": "F-1", "provider_id": market.of_b})
     assert ("error", "Ce besoin n'attend pas de décision hors marché.") in flashes(client)
     assert load(app, Operation, op).funding == Funding.LOT
 
 
 def test_region_declines_with_a_reason(app, client, market, out_op):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     response = client.post(f"/operations/{out_op}/refus", data={"reason": "Hors priorités"})
     assert_back_on_page(response, out_op)
     assert ("success", "Décision enregistrée ; l'organisme est prévenu.") in flashes(client)
@@ -1001,7 +773,7 @@ def test_region_declines_with_a_reason(app, client, market, out_op):
 
 
 def test_declining_needs_a_reason(app, client, out_op):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     assert_back_on_page(client.post(f"/operations/{out_op}/refus", data={"reason": ""}), out_op)
     assert ("error", REQUIRED) in flashes(client)
     assert load(app, Operation, out_op).funding == Funding.PENDING
@@ -1009,7 +781,7 @@ def test_declining_needs_a_reason(app, client, out_op):
 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_unmet_conditions_are_flashed_and_the_step_stays(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     response = client.post(f"/operations/{op}/etape", data={"target": "analysis"})
     assert_back_on_page(response, op)
     [(category, message)] = flashes(client)
@@ -1019,7 +791,7 @@ def test_unmet_conditions_are_flashed_and_the_step_stays(app, client, op, email)
 
 
 def test_out_of_market_step_lists_every_unmet_condition(app, client, out_op):
-    login(client, OF_B)
+    login_as(client, OF_B)
     client.post(f"/operations/{out_op}/etape", data={"target": "analysis"})
     [(_, message)] = flashes(client)
     assert "La Région n'a pas encore accusé réception du besoin." in message
@@ -1030,7 +802,7 @@ def test_out_of_market_step_lists_every_unmet_condition(app, client, out_op):
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_met_conditions_move_the_operation_on(app, client, op, email):
     acknowledge(app, op)
-    login(client, email)
+    login_as(client, email)
     response = client.post(f"/operations/{op}/etape", data={"target": "analysis"})
     assert_back_on_page(response, op)
     assert ("success", "L'opération passe à l'étape « Analyse des besoins ».") in flashes(client)
@@ -1043,7 +815,7 @@ def test_met_conditions_move_the_operation_on(app, client, op, email):
 @pytest.mark.parametrize("target", ["", "n-importe-quoi", "closed", "co_design"])
 def test_step_to_an_unknown_or_non_adjacent_status_changes_nothing(app, client, op, target):
     acknowledge(app, op)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"/operations/{op}/etape", data={"target": target})
     assert response.status_code in (303, 400)
     if response.status_code == 303:
@@ -1055,7 +827,7 @@ def test_step_to_an_unknown_or_non_adjacent_status_changes_nothing(app, client, 
 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_cancelling_needs_a_reason_then_cancels(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     response = client.post(f"/operations/{op}/annulation", data={"reason": " ", "confirmed": "1"})
     assert response.status_code == 422
     assert REQUIRED in text(response)
@@ -1075,7 +847,7 @@ def test_cancelling_needs_a_reason_then_cancels(app, client, op, email):
 
 def test_cancelled_operation_cannot_be_cancelled_again(app, client, op):
     set_status(app, op, Status.CANCELLED)
-    login(client, OF_A)
+    login_as(client, OF_A)
     client.post(f"/operations/{op}/annulation", data={"reason": "Encore"})
     assert (
         "error",
@@ -1106,7 +878,7 @@ def edit_form(**overrides) -> dict:
 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_edit_form_opens_with_the_current_values(client, op, email):
-    login(client, email)
+    login_as(client, email)
     response = client.get(f"/operations/{op}/modification")
     assert response.status_code == 200
     assert 'value="Agent·e de propreté et d\'hygiène"' in text(response)
@@ -1114,7 +886,7 @@ def test_edit_form_opens_with_the_current_values(client, op, email):
 
 @pytest.mark.parametrize("email", [EMPLOYER])
 def test_edit_is_forbidden_to_participants_who_do_not_steer(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     assert client.get(f"/operations/{op}/modification").status_code == 403
     assert client.post(f"/operations/{op}/modification", data=edit_form()).status_code == 403
     assert load(app, Operation, op).session_start is None
@@ -1122,14 +894,14 @@ def test_edit_is_forbidden_to_participants_who_do_not_steer(app, client, op, ema
 
 @pytest.mark.parametrize("email", [OF_B, PARTNER])
 def test_edit_is_404_for_outsiders(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     assert client.get(f"/operations/{op}/modification").status_code == 404
     assert client.post(f"/operations/{op}/modification", data=edit_form()).status_code == 404
 
 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_valid_edit_is_saved_with_a_timeline_event(app, client, op, email):
-    login(client, email)
+    login_as(client, email)
     response = client.post(f"/operations/{op}/modification", data=edit_form())
     assert_back_on_page(response, op)
     assert ("success", "Opération enregistrée.") in flashes(client)
@@ -1144,7 +916,7 @@ def test_valid_edit_is_saved_with_a_timeline_event(app, client, op, email):
 
 
 def test_unchanged_edit_writes_no_event(app, client, op):
-    login(client, OF_A)
+    login_as(client, OF_A)
     client.get(f"/operations/{op}/modification")
     data = edit_form(
         session_start="",
@@ -1171,7 +943,7 @@ def test_unchanged_edit_writes_no_event(app, client, op):
     ],
 )
 def test_invalid_edit_is_refused_in_french(app, client, op, change, message):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"/operations/{op}/modification", data=edit_form(**change))
     assert response.status_code == 422
     page = text(response)
@@ -1184,7 +956,7 @@ def test_invalid_edit_is_refused_in_french(app, client, op, change, message):
 
 def test_closed_operation_cannot_be_edited(app, client, op):
     set_status(app, op, Status.CLOSED)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(f"/operations/{op}/modification", data=edit_form())
     assert response.status_code == 422
     assert "Cette opération est close" in text(response)

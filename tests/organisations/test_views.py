@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts import services
+from portal.accounts.invitations import invite
 from portal.accounts.models import Invitation, Membership, Organisation, User
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
-from tests.conftest import HTMX, login
+from tests.support import HTMX, login_as
 
 INVALID_EMAIL = "Saisissez une adresse électronique valide"
 LAST_ADMIN = "L'organisation doit garder au moins un·e administrateur·rice."
@@ -39,7 +40,7 @@ def membership_of(app, user_id: int, org_id: int) -> Membership:
 def pending_invitation(app, world, email: str, org: str, by: str) -> int:
     """A pending invitation of ``org`` sent by ``by``; returns its id."""
     with app.test_request_context():
-        invitation, _token = services.invite(
+        invitation, _token = invite(
             email,
             db.session.get(Organisation, world.ids[org]),
             by=db.session.get(User, world.ids[by]),
@@ -64,7 +65,7 @@ def audit_count(app) -> int:
 
 
 def test_members_page_renders_in_full(client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.get(members_url(world.of_a))
     assert response.status_code == 200
     page = text(response)
@@ -77,7 +78,7 @@ def test_members_page_renders_in_full(client, world):
 
 
 def test_members_page_answers_htmx_with_the_widget_only(client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.get(members_url(world.of_a), headers=HTMX)
     assert response.status_code == 200
     fragment = text(response)
@@ -88,7 +89,7 @@ def test_members_page_answers_htmx_with_the_widget_only(client, world):
 
 
 def test_history_restore_gets_the_full_page(client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.get(
         members_url(world.of_a), headers={**HTMX, "HX-History-Restore-Request": "true"}
     )
@@ -96,7 +97,7 @@ def test_history_restore_gets_the_full_page(client, world):
 
 
 def test_member_sees_own_organisation_without_management(client, world):
-    login(client, world.emails["a_member"])
+    login_as(client, world.emails["a_member"])
     response = client.get(members_url(world.of_a))
     assert response.status_code == 200
     page = text(response)
@@ -106,7 +107,7 @@ def test_member_sees_own_organisation_without_management(client, world):
 
 
 def test_admin_sees_management_buttons(client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     page = text(client.get(members_url(world.of_a)))
     assert "Envoyer l'invitation" in page
     assert "Nommer administrateur·rice" in page
@@ -117,7 +118,7 @@ def test_admin_sees_management_buttons(client, world):
 
 
 def test_invite_with_htmx_returns_the_widget_with_the_pending_invitation(app, client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/invitations",
         data={"email": "Nouvelle.Recrue@Example.fr", "is_admin": "y"},
@@ -140,7 +141,7 @@ def test_invite_with_htmx_returns_the_widget_with_the_pending_invitation(app, cl
 
 
 def test_invitation_email_carries_a_working_link(app, client, other_client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     client.post(f"/organisations/{world.of_a}/invitations", data={"email": "recrue@example.fr"})
     with app.app_context():
         [message] = db.session.scalars(select(OutboxMessage)).all()
@@ -153,7 +154,7 @@ def test_invitation_email_carries_a_working_link(app, client, other_client, worl
 
 
 def test_invite_without_htmx_redirects_to_the_page(app, client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/invitations", data={"email": "recrue@example.fr"}
     )
@@ -166,7 +167,7 @@ def test_invite_without_htmx_redirects_to_the_page(app, client, world):
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
 def test_invalid_email_is_refused_in_french(app, client, world, headers):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/invitations",
         data={"email": "pas-une-adresse"},
@@ -181,7 +182,7 @@ def test_invalid_email_is_refused_in_french(app, client, world, headers):
 
 
 def test_inviting_an_active_member_is_refused(app, client, world):
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/invitations",
         data={"email": world.emails["a_member"]},
@@ -194,7 +195,7 @@ def test_inviting_an_active_member_is_refused(app, client, world):
 
 def test_revoking_an_invitation_removes_it_from_the_widget(app, client, world):
     invitation_id = pending_invitation(app, world, "recrue@example.fr", "of_a", "a_admin")
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/invitations/{invitation_id}/annulation", headers=HTMX
     )
@@ -211,7 +212,7 @@ def test_revoking_an_invitation_removes_it_from_the_widget(app, client, world):
 def test_admin_grants_and_withdraws_the_admin_role(app, client, world):
     member = membership_of(app, world.a_member, world.of_a)
     url = f"/organisations/{world.of_a}/membres/{member.id}/administration"
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     granted = client.post(url, data={"is_admin": "1"}, headers=HTMX)
     assert granted.status_code == 200
     assert "Retirer l'administration" in text(granted)
@@ -223,7 +224,7 @@ def test_admin_grants_and_withdraws_the_admin_role(app, client, world):
 
 def test_the_last_admin_cannot_be_withdrawn(app, client, world):
     admin = membership_of(app, world.b_admin, world.of_b)
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     url = f"/organisations/{world.of_b}/membres/{admin.id}/administration"
     response = client.post(url, data={"is_admin": "0"}, headers=HTMX)
     assert response.status_code == 422
@@ -237,7 +238,7 @@ def test_the_last_admin_cannot_be_withdrawn(app, client, world):
 
 def test_deactivated_member_moves_to_former_members(app, client, world):
     member = membership_of(app, world.a_member, world.of_a)
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/membres/{member.id}/desactivation", headers=HTMX
     )
@@ -255,7 +256,7 @@ def test_admin_cannot_deactivate_themselves(app, client, world):
         db.session.get(Membership, other_admin.id).is_admin = True
         db.session.commit()
     own = membership_of(app, world.a_admin, world.of_a)
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     response = client.post(
         f"/organisations/{world.of_a}/membres/{own.id}/desactivation", headers=HTMX
     )
@@ -268,7 +269,7 @@ def test_admin_cannot_deactivate_themselves(app, client, world):
 
 
 def test_other_organisation_members_are_hidden(client, world):
-    login(client, world.emails["a_member"])
+    login_as(client, world.emails["a_member"])
     response = client.get(members_url(world.of_b))
     assert response.status_code == 403
     assert "Accès refusé" in text(response)
@@ -278,7 +279,7 @@ def test_other_organisation_members_are_hidden(client, world):
 def test_admin_of_a_cannot_change_organisation_b(app, client, world):
     invitation_id = pending_invitation(app, world, "recrue@example.fr", "of_b", "b_admin")
     b_admin = membership_of(app, world.b_admin, world.of_b)
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     assert client.get(members_url(world.of_b)).status_code == 403
     before = audit_count(app)
     for url, data in [
@@ -297,7 +298,7 @@ def test_admin_of_a_cannot_change_organisation_b(app, client, world):
 def test_objects_of_b_under_a_url_are_not_found(app, client, world):
     invitation_id = pending_invitation(app, world, "recrue@example.fr", "of_b", "b_admin")
     b_admin = membership_of(app, world.b_admin, world.of_b)
-    login(client, world.emails["a_admin"])
+    login_as(client, world.emails["a_admin"])
     for url, data in [
         (f"/organisations/{world.of_a}/membres/{b_admin.id}/desactivation", {}),
         (f"/organisations/{world.of_a}/membres/{b_admin.id}/administration", {"is_admin": "0"}),
@@ -313,7 +314,7 @@ def test_objects_of_b_under_a_url_are_not_found(app, client, world):
 
 def test_member_without_admin_role_cannot_invite_or_deactivate(app, client, world):
     admin = membership_of(app, world.a_admin, world.of_a)
-    login(client, world.emails["a_member"])
+    login_as(client, world.emails["a_member"])
     invite = client.post(
         f"/organisations/{world.of_a}/invitations", data={"email": "recrue@example.fr"}
     )
@@ -326,7 +327,7 @@ def test_member_without_admin_role_cannot_invite_or_deactivate(app, client, worl
 
 def test_region_admin_manages_any_organisation(app, client, world):
     invitation_id = pending_invitation(app, world, "ancienne@example.fr", "of_b", "b_admin")
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     page = client.get(members_url(world.of_b))
     assert page.status_code == 200
     assert "Envoyer l'invitation" in text(page)
@@ -360,7 +361,7 @@ def test_region_admin_manages_any_organisation(app, client, world):
 
 
 def test_region_member_views_but_does_not_manage(app, client, world):
-    login(client, world.emails["region_member"])
+    login_as(client, world.emails["region_member"])
     page = client.get(members_url(world.of_b))
     assert page.status_code == 200
     assert "Envoyer l'invitation" not in text(page)
@@ -372,5 +373,5 @@ def test_region_member_views_but_does_not_manage(app, client, world):
 
 
 def test_unknown_organisation_is_404(client, world):
-    login(client, world.emails["region_admin"])
+    login_as(client, world.emails["region_admin"])
     assert client.get(members_url(999999)).status_code == 404

@@ -17,20 +17,16 @@ from portal.extensions import db
 from portal.operations.models import ParticipantRole
 from portal.operations.services import _add_participant
 from portal.recruitment.models import TraineeStatus
-from tests.conftest import CsrfClient, make_org, make_user
+from tests.factories import make_org, make_user
 from tests.operations.factories import Market
-from tests.operations.test_views import committed, login
-from tests.recruitment.factories import make_recruiting_operation, make_trainee, promises_of
-
-OF_A = "a.admin@example.fr"
-OF_B = "b.admin@example.fr"  # takes no part in the operation
-REGION_ADMIN = "region.admin@example.fr"
-REFERENT = "referent.tours@example.fr"
-EMPLOYER = "e.admin@example.fr"
-EMPLOYER2 = "f.admin@example.fr"
-EMPLOYER3 = "g.admin@example.fr"
-PARTNER = "p.admin@example.fr"
-TUTOR = "tuteur.e@example.fr"  # a tutor of Entreprise E
+from tests.recruitment.factories import (
+    EMPLOYER3,
+    TUTOR,
+    make_recruiting_operation,
+    make_trainee,
+    promises_of,
+)
+from tests.support import committed
 
 
 @pytest.fixture
@@ -40,7 +36,7 @@ def rec(app):
         operation = make_recruiting_operation(market)
         employer3 = make_org(OrgKind.EMPLOYER, "Entreprise G")
         make_user(employer3, admin=True, email=EMPLOYER3)
-        make_user(market.employer, tutor=True, email=TUTOR)
+        tutor = make_user(market.employer, tutor=True, email=TUTOR)
         _add_participant(operation, employer3, ParticipantRole.EMPLOYER, by=None)
         e_promises = promises_of(operation, market.employer)
         [f_promise] = promises_of(operation, market.employer2)
@@ -71,13 +67,6 @@ def rec(app):
             employer2=market.employer2.id,
             employer3=employer3.id,
             region=market.region.id,
+            tutor=tutor.id,
         )
     return ids
-
-
-def browser(app, email: str) -> CsrfClient:
-    """A new CSRF-aware client logged in as ``email`` (one client per person)."""
-    app.test_client_class = CsrfClient
-    client = app.test_client()
-    login(client, email)
-    return client

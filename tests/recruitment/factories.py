@@ -123,3 +123,8 @@ def promises_of(operation: Operation, employer=None) -> list[JobPromise]:
     if employer is not None:
         query = query.where(JobPromise.organisation_id == employer.id)
     return list(db.session.scalars(query.order_by(JobPromise.id)))
+
+
+# Accounts added by the recruitment world (tests/recruitment/conftest.py), besides the Market's.
+EMPLOYER3 = "g.admin@example.fr"
+TUTOR = "tuteur.e@example.fr"  # a tutor of Entreprise E

@@ -1,30 +1,32 @@
 """Who opens a trainee's record, and the access log each opening writes.
 
-The record is open to the organisme porteur, the Région, the prescriber and the employer
-the trainee is placed with (its tutors included); another employer of the operation is
+The record is open to the organisme porteur, the Région, the prescriber and the admins of
+the employer the trainee is placed with; that employer's tutors see it only while
+designated on one of the trainee's immersions there. Another employer of the operation is
 refused (403), an organisation outside the operation learns nothing (404).
 """
+
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import User
+from portal.accounts.models import Membership, User
 from portal.extensions import db
+from portal.immersions.models import Immersion
+from portal.operations.models import Operation
 from portal.recruitment.models import TraineeAccess
-from tests.conftest import HTMX
-from tests.operations.test_views import login, text
-from tests.recruitment.conftest import (
+from tests.operations.factories import (
     EMPLOYER,
     EMPLOYER2,
-    EMPLOYER3,
     OF_A,
     OF_B,
     PARTNER,
     REFERENT,
     REGION_ADMIN,
-    TUTOR,
-    browser,
 )
+from tests.recruitment.factories import EMPLOYER3, TUTOR
+from tests.support import HTMX, client_as, login_as, text
 
 
 def accesses(app, trainee_id: int) -> list[tuple[str, int | None, str]]:
@@ -47,14 +49,13 @@ ALLOWED = {
     REGION_ADMIN: "region",
     REFERENT: "region",  # the Région's referent of the bassin
     PARTNER: "partner",  # the prescriber
-    EMPLOYER: "employer",  # the placing employer (its promise)
-    TUTOR: "employer",  # a tutor of that employer
+    EMPLOYER: "employer",  # the placing employer's admin (its promise)
 }
 
 
 @pytest.mark.parametrize("email", list(ALLOWED))
 def test_allowed_roles_open_the_record_and_each_view_is_logged(app, client, rec, email):
-    login(client, email)
+    login_as(client, email)
     for _view in range(2):
         response = client.get(record_url(rec, rec.placed))
         assert response.status_code == 200
@@ -64,10 +65,10 @@ def test_allowed_roles_open_the_record_and_each_view_is_logged(app, client, rec,
 
 
 def test_another_employer_of_the_operation_is_refused_and_nothing_is_logged(app, client, rec):
-    login(client, EMPLOYER3)
+    login_as(client, EMPLOYER3)
     assert client.get(f"/operations/{rec.op}").status_code == 200  # it sees the operation
     assert client.get(record_url(rec, rec.placed)).status_code == 403
-    employer2 = browser(app, EMPLOYER2)  # its placed trainee: yes; E's trainee: no
+    employer2 = client_as(app, EMPLOYER2)  # its placed trainee: yes; E's trainee: no
     assert employer2.get(record_url(rec, rec.at_f)).status_code == 200
     assert employer2.get(record_url(rec, rec.placed)).status_code == 403
     assert accesses(app, rec.placed) == []
@@ -75,19 +76,19 @@ def test_another_employer_of_the_operation_is_refused_and_nothing_is_logged(app,
 
 
 def test_the_prescriber_sees_only_the_trainees_it_oriented(app, client, rec):
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     assert client.get(record_url(rec, rec.candidate)).status_code == 403
 
 
 def test_an_outsider_gets_404(app, client, rec):
-    login(client, OF_B)
+    login_as(client, OF_B)
     assert client.get(record_url(rec, rec.placed)).status_code == 404
     assert client.get(f"/operations/{rec.op}/recrutement").status_code == 404
     assert accesses(app, rec.placed) == []
 
 
 def test_an_unknown_record_or_one_of_another_operation_is_404(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert client.get(record_url(rec, 999999)).status_code == 404
     other = f"/operations/{rec.op + 1000}/recrutement/stagiaires/{rec.placed}"
     assert client.get(other).status_code == 404
@@ -100,13 +101,13 @@ def test_an_unknown_record_or_one_of_another_operation_is_404(app, client, rec):
         (REGION_ADMIN, {"Moreau", "Garnier", "Petit"}, set()),
         (PARTNER, {"Moreau"}, {"Garnier", "Petit"}),
         (EMPLOYER, {"Moreau"}, {"Garnier", "Petit"}),
-        (TUTOR, {"Moreau"}, {"Garnier", "Petit"}),
+        (TUTOR, set(), {"Moreau", "Garnier", "Petit"}),  # designated on no immersion
         (EMPLOYER2, {"Garnier"}, {"Moreau", "Petit"}),
         (EMPLOYER3, set(), {"Moreau", "Garnier", "Petit"}),
     ],
 )
 def test_the_list_shows_only_the_trainees_one_may_see(client, rec, email, shown, hidden):
-    login(client, email)
+    login_as(client, email)
     page = text(client.get(f"/operations/{rec.op}/recrutement"))
     results = page.split('id="trainee-results"', 1)[1]
     assert all(name in results for name in shown)
@@ -116,7 +117,7 @@ def test_the_list_shows_only_the_trainees_one_may_see(client, rec, email, shown,
 
 
 def test_the_promises_table_names_only_visible_trainees(client, rec):
-    login(client, EMPLOYER3)
+    login_as(client, EMPLOYER3)
     page = text(client.get(f"/operations/{rec.op}/recrutement"))
     assert "Moreau" not in page and "Garnier" not in page
     assert page.count("Pourvue") == 2
@@ -124,7 +125,7 @@ def test_the_promises_table_names_only_visible_trainees(client, rec):
 
 @pytest.mark.parametrize("email", [REGION_ADMIN, PARTNER, EMPLOYER, TUTOR])
 def test_only_the_carrier_changes_a_record(app, client, rec, email):
-    login(client, email)
+    login_as(client, email)
     base = record_url(rec, rec.placed)
     page = text(client.get(base))
     assert "Changer le statut" not in page and "Modifier la fiche" not in page
@@ -138,3 +139,39 @@ def test_only_the_carrier_changes_a_record(app, client, rec, email):
         assert client.post(base + path, data=data).status_code == 403, path
     assert client.get(f"/operations/{rec.op}/recrutement/candidats").status_code == 403
     assert client.get(f"/operations/{rec.op}/recrutement/import").status_code == 403
+
+
+def test_a_tutor_sees_a_trainee_only_while_designated_and_a_member(app, client, rec):
+    login_as(client, TUTOR)
+    assert client.get(record_url(rec, rec.placed)).status_code == 403
+    with app.app_context():
+        operation = db.session.get(Operation, rec.op)
+        immersion = Immersion(
+            operation_id=operation.id,
+            trainee_id=rec.placed,
+            employer_id=rec.employer,
+            suggested_tutor_id=rec.tutor,
+            starts_on=date.today(),
+            ends_on=date.today() + timedelta(days=5),
+        )
+        db.session.add(immersion)
+        db.session.commit()
+        immersion_id = immersion.id
+    # Suggested by the organisme is not designated by the employer: still refused.
+    assert client.get(record_url(rec, rec.placed)).status_code == 403
+    with app.app_context():
+        db.session.get(Immersion, immersion_id).tutor_id = rec.tutor
+        db.session.commit()
+    assert client.get(record_url(rec, rec.placed)).status_code == 200
+    assert client.get(record_url(rec, rec.at_f)).status_code == 403  # not hers
+    with app.app_context():
+        db.session.get(Immersion, immersion_id).tutor_id = None  # another tutor, or none
+        db.session.commit()
+    assert client.get(record_url(rec, rec.placed)).status_code == 403
+    with app.app_context():
+        db.session.get(Immersion, immersion_id).tutor_id = rec.tutor
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == rec.tutor))
+        membership.active = False  # she left Entreprise E
+        db.session.commit()
+    assert client.get(record_url(rec, rec.placed)).status_code != 200
+    assert [email for email, _org, _action in accesses(app, rec.placed)] == [TUTOR]

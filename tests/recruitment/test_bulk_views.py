@@ -10,10 +10,8 @@ from werkzeug.test import encode_multipart
 
 from portal.operations.models import Status
 from portal.recruitment.models import Trainee
-from tests.conftest import HTMX
-from tests.operations.test_views import count, flashes, login, text
-from tests.recruitment.conftest import OF_A, OF_B, REGION_ADMIN
-from tests.recruitment.test_views import set_status
+from tests.operations.factories import OF_A, OF_B, REGION_ADMIN, set_status
+from tests.support import HTMX, count, flashes, login_as, text
 
 EXISTING = 3  # trainees of the ``rec`` world
 
@@ -36,7 +34,7 @@ def rows(*people, total=5) -> dict:
 
 
 def test_the_form_opens_with_five_rows(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(url(rec)))
     assert len(re.findall(r'name="rows-\d+-last_name"', page)) == 5
     assert "Candidat·e n° 5" in page and "Ajouter une ligne" in page
@@ -45,7 +43,7 @@ def test_the_form_opens_with_five_rows(client, rec):
 
 
 def test_add_a_row_keeps_what_was_typed_with_htmx(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = rows(("Lefèvre", "Chloé", {"email": "chloe@example.fr"}))
     response = client.post(url(rec), data={**data, "add_row": "1"}, headers=HTMX)
     body = text(response)
@@ -58,7 +56,7 @@ def test_add_a_row_keeps_what_was_typed_with_htmx(app, client, rec):
 
 
 def test_add_a_row_without_js_answers_the_page(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(rec), data={**rows(), "add_row": "1"})
     page = text(response)
     assert response.status_code == 200 and "<html" in page
@@ -66,7 +64,7 @@ def test_add_a_row_without_js_answers_the_page(client, rec):
 
 
 def test_blank_rows_are_ignored_and_the_others_recorded(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = rows(
         ("Lefèvre", "Chloé", {"birth_year": "1999", "prescriber_id": str(rec.partner)}),
         ("", "", {}),
@@ -80,7 +78,7 @@ def test_blank_rows_are_ignored_and_the_others_recorded(app, client, rec):
 
 
 def test_a_bad_row_refuses_all_and_keeps_everything_typed(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = rows(
         ("Lefèvre", "Chloé", {"email": "chloe@example.fr"}),
         ("", "Hugo", {"email": "hugo@example.fr"}),
@@ -95,7 +93,7 @@ def test_a_bad_row_refuses_all_and_keeps_everything_typed(app, client, rec):
 
 
 def test_service_rules_show_on_their_row(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     data = rows(("Lefèvre", "Chloé", {}), ("Moreau", "Inès", {"birth_year": "1998"}))
     response = client.post(url(rec), data=data)
     page = text(response)
@@ -107,7 +105,7 @@ def test_service_rules_show_on_their_row(app, client, rec):
 
 
 def test_an_empty_form_is_refused(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(rec), data=rows())
     assert response.status_code == 422
     assert "Saisissez au moins un·e candidat·e." in text(response)
@@ -115,7 +113,7 @@ def test_an_empty_form_is_refused(client, rec):
 
 def test_candidates_are_not_recorded_before_recruitment(app, client, rec):
     set_status(app, rec.op, Status.CONVENTION)
-    login(client, OF_A)
+    login_as(client, OF_A)
     assert "s'enregistrent pendant le recrutement" in text(client.get(url(rec)))
     response = client.post(url(rec), data=rows(("Lefèvre", "Chloé", {})))
     assert response.status_code == 422
@@ -123,15 +121,15 @@ def test_candidates_are_not_recorded_before_recruitment(app, client, rec):
 
 
 def test_only_the_carrier_adds_candidates(app, client, rec, other_client):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     assert client.post(url(rec), data=rows(("Lefèvre", "Chloé", {}))).status_code == 403
-    login(other_client, OF_B)
+    login_as(other_client, OF_B)
     assert other_client.get(url(rec)).status_code == 404
     assert count(app, Trainee) == EXISTING
 
 
 def test_bulk_form_refuses_a_missing_csrf_token(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(url(rec), data=rows(("Lefèvre", "Chloé", {})), csrf=False)
     assert response.status_code == 400
     assert count(app, Trainee) == EXISTING
@@ -154,7 +152,7 @@ HEADER = "nom;prénom;email;téléphone;année de naissance;prescripteur;public\
 
 
 def test_import_page_links_the_template(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(url(rec, "/import")))
     assert url(rec, "/modele-candidats.csv") in page
     assert "nom ; prénom ; email ; téléphone ; année de naissance ; prescripteur ; public" in page
@@ -164,7 +162,7 @@ def test_import_page_links_the_template(client, rec):
 
 
 def test_import_a_good_file(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     raw = (HEADER + "Lefèvre;Chloé;;;1999;Partenaire P;\r\nBernard;Hugo;;;;;rsa\r\n").encode()
     response = upload(client, rec, "\ufeff".encode() + raw)
     assert response.status_code == 303
@@ -173,7 +171,7 @@ def test_import_a_good_file(app, client, rec):
 
 
 def test_import_a_bad_file_shows_the_report_and_imports_nothing(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     raw = (HEADER + "Lefèvre;Chloé;;;1999;;\r\n;Hugo;;;;;\r\nPetit;Léa;;;;Inconnu;\r\n").encode()
     response = upload(client, rec, raw)
     page = text(response)
@@ -193,14 +191,14 @@ def test_import_a_bad_file_shows_the_report_and_imports_nothing(app, client, rec
     ],
 )
 def test_import_refuses_what_is_not_a_csv(app, client, rec, raw, filename, message):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = upload(client, rec, raw, filename=filename)
     assert response.status_code == 422
     assert message in text(response)
 
 
 def test_import_is_for_the_carrier_only(app, client, rec):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     raw = (HEADER + "Lefèvre;Chloé;;;;;\r\n").encode()
     assert upload(client, rec, raw).status_code == 403
     assert upload(client, rec, raw, csrf=False).status_code == 400

@@ -9,9 +9,9 @@ from sqlalchemy import func, insert, select
 
 from portal.extensions import db
 from portal.recruitment.models import Trainee, TraineeStatus
-from tests.conftest import HTMX
-from tests.operations.test_query_counts import _explain, counting, queries, server_time
-from tests.recruitment.conftest import EMPLOYER, EMPLOYER3, OF_A, PARTNER, REGION_ADMIN, browser
+from tests.operations.factories import EMPLOYER, OF_A, PARTNER, REGION_ADMIN
+from tests.recruitment.factories import EMPLOYER3
+from tests.support import HTMX, client_as, count_queries, explain, queries, server_time
 
 STATUSES = list(TraineeStatus)
 
@@ -48,29 +48,29 @@ PATHS = {
 @pytest.mark.parametrize("name", list(PATHS))
 def test_queries_do_not_grow_with_trainees(app, rec, email, name):
     path = PATHS[name].format(op=rec.op)
-    client = browser(app, email)
+    client = client_as(app, email)
     add_trainees(app, rec, 7)  # 10 with the world's three
     small = queries(app, client, path)
     add_trainees(app, rec, 990)  # 1,000
     large = queries(app, client, path)
-    assert len(small) == len(large), _explain(small, large)
+    assert len(small) == len(large), explain(small, large)
     print(f"\n[{name}, {email}] {len(large)} queries at 10 and at 1,000 trainees")
 
 
 def test_htmx_list_queries_do_not_grow_with_trainees(app, rec):
-    client = browser(app, OF_A)
+    client = client_as(app, OF_A)
     path = f"/operations/{rec.op}/recrutement?statut=retained"
     add_trainees(app, rec, 7)
     client.get(path, headers=HTMX)
     small = queries_htmx(app, client, path)
     add_trainees(app, rec, 990)
     large = queries_htmx(app, client, path)
-    assert len(small) == len(large), _explain(small, large)
+    assert len(small) == len(large), explain(small, large)
     print(f"\n[htmx list] {len(large)} queries at 10 and at 1,000 trainees")
 
 
 def queries_htmx(app, client, path):
-    with counting(app) as statements:
+    with count_queries(app) as statements:
         assert client.get(path, headers=HTMX).status_code == 200
     return list(statements)
 
@@ -80,7 +80,7 @@ def test_server_time_at_1000_trainees(app, rec):
     add_trainees(app, rec, 997)
     timings = {}
     for email in (OF_A, EMPLOYER):
-        client = browser(app, email)
+        client = client_as(app, email)
         timings[email] = server_time(client, f"/operations/{rec.op}/recrutement")
     with app.app_context():
         dialect = db.engine.dialect.name

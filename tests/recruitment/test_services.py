@@ -22,7 +22,7 @@ from portal.recruitment.models import (
     TraineeStatus,
     TraineeStatusChange,
 )
-from tests.conftest import make_org, make_user
+from tests.factories import make_org, make_user
 from tests.operations.factories import Market
 from tests.recruitment.factories import (
     add_positions,
@@ -226,7 +226,10 @@ def test_a_prescriber_outside_the_operation_is_enlisted_and_the_region_told(op, 
     assert participant.role == ParticipantRole.PARTNER_ORIENTATION
     told = set(
         db.session.scalars(
-            select(Notification.user_id).where(Notification.kind == "participant_added")
+            select(Notification.user_id).where(
+                # the referent's notice goes through tell_region (participant_added_later)
+                Notification.kind.in_(["participant_added", "participant_added_later"])
+            )
         )
     )
     assert {market.referent.id, admin.id} <= told

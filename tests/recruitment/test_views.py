@@ -6,19 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.operations.models import Operation, OperationEvent, Status
+from portal.operations.models import OperationEvent, Status
 from portal.recruitment.models import JobPromise, Trainee, TraineeStatus
-from tests.conftest import HTMX
-from tests.operations.test_views import count, flashes, load, login, text
-from tests.recruitment.conftest import (
-    EMPLOYER,
-    EMPLOYER3,
-    OF_A,
-    OF_B,
-    PARTNER,
-    REGION_ADMIN,
-    browser,
-)
+from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REGION_ADMIN, set_status
+from tests.recruitment.factories import EMPLOYER3
+from tests.support import HTMX, client_as, count, flashes, load, login_as, text
 
 
 def page_url(rec) -> str:
@@ -29,17 +21,11 @@ def record_url(rec, trainee_id: int, action: str = "") -> str:
     return f"{page_url(rec)}/stagiaires/{trainee_id}{action}"
 
 
-def set_status(app, operation_id: int, status: Status) -> None:
-    with app.app_context():
-        db.session.get(Operation, operation_id).status = status
-        db.session.commit()
-
-
 # --- The recruitment page ----------------------------------------------------------------
 
 
 def test_page_shows_promises_target_recruits_and_warnings(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(page_url(rec)))
     figures = page.split("Promesses à pourvoir</th>", 1)[1].split("</tr>", 2)[1]
     cells = [c.split("</td>")[0].strip() for c in figures.split("<td>")[1:]]
@@ -65,7 +51,7 @@ def test_page_warns_when_recruitment_exceeds_the_promises(app, client, rec):
                 )
             )
         db.session.commit()
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     page = text(client.get(page_url(rec)))
     assert "Le recrutement dépasse les promesses d'embauche : 4 stagiaire(s)" in page
     assert "2 stagiaire(s) retenu·e(s) sans promesse d'embauche" in page
@@ -73,7 +59,7 @@ def test_page_warns_when_recruitment_exceeds_the_promises(app, client, rec):
 
 
 def test_htmx_filter_returns_the_list_only(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.get(page_url(rec) + "?statut=candidate", headers=HTMX)
     body = text(response)
     assert response.status_code == 200 and "Vary" in response.headers
@@ -82,7 +68,7 @@ def test_htmx_filter_returns_the_list_only(client, rec):
 
 
 def test_filter_without_js_and_an_unknown_status(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(page_url(rec) + "?statut=in_training"))
     results = page.split('id="trainee-results"', 1)[1]
     assert "Garnier" in results and "Petit" not in results
@@ -95,14 +81,14 @@ def test_page_before_recruitment_has_no_promise_yet(app, client, rec):
     with app.app_context():
         db.session.execute(JobPromise.__table__.update().values(position_id=None))
         db.session.commit()
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(page_url(rec)))
     assert "Points d'attention" not in page
     assert "Ajouter des candidatures" not in page
 
 
 def test_operation_page_has_the_recruitment_card_from_the_recruitment_step(app, client, rec):
-    login(client, EMPLOYER3)
+    login_as(client, EMPLOYER3)
     page = text(client.get(f"/operations/{rec.op}"))
     card = page.split('id="recruitment-card-title"', 1)[1].split("</section>", 1)[0]
     assert "Promesses d'embauche" in card and "Stagiaires retenu·e·s" in card
@@ -116,7 +102,7 @@ def test_operation_page_has_the_recruitment_card_from_the_recruitment_step(app, 
 
 
 def test_record_shows_identity_status_history_and_promise(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(record_url(rec, rec.placed)))
     assert "<h1>Inès Moreau</h1>" in page
     assert "1998" in page and "Partenaire P" in page
@@ -126,7 +112,7 @@ def test_record_shows_identity_status_history_and_promise(client, rec):
 
 
 def test_edit_the_record(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     form = text(client.get(record_url(rec, rec.candidate, "/modification")))
     assert 'value="Petit"' in form and "Partenaires de l&#39;opération" not in form
     response = client.post(
@@ -145,7 +131,7 @@ def test_edit_the_record(app, client, rec):
 
 
 def test_edit_errors_are_french_and_nothing_is_saved(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         record_url(rec, rec.candidate, "/modification"),
         data={"last_name": "", "first_name": "Léa", "email": "pas-une-adresse",
@@ -160,7 +146,7 @@ def test_edit_errors_are_french_and_nothing_is_saved(app, client, rec):
 
 
 def test_edit_refuses_a_duplicate_in_french(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         record_url(rec, rec.candidate, "/modification"),
         data={"last_name": "Petit", "first_name": "Léa", "email": "ines.moreau@example.fr"},
@@ -170,7 +156,7 @@ def test_edit_refuses_a_duplicate_in_french(app, client, rec):
 
 
 def test_change_status_without_js(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(record_url(rec, rec.candidate, "/statut"), data={"status": "retained"})
     assert response.status_code == 303
     assert load(app, Trainee, rec.candidate).status == TraineeStatus.RETAINED
@@ -178,7 +164,7 @@ def test_change_status_without_js(app, client, rec):
 
 
 def test_change_status_with_htmx_returns_the_record_widget(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         record_url(rec, rec.placed, "/statut"),
         data={"status": "not_retained", "comment": "Désistement"},
@@ -193,7 +179,7 @@ def test_change_status_with_htmx_returns_the_record_widget(app, client, rec):
 
 
 def test_an_exit_without_date_is_refused_in_french(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         record_url(rec, rec.at_f, "/statut"),
         data={"status": "exited", "exit_reason": "dropout"},
@@ -205,7 +191,7 @@ def test_an_exit_without_date_is_refused_in_french(app, client, rec):
 
 
 def test_a_refused_transition_says_why(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         record_url(rec, rec.candidate, "/statut"), data={"status": "in_training"}
     )
@@ -214,7 +200,7 @@ def test_a_refused_transition_says_why(app, client, rec):
 
 
 def test_an_exit_with_date_and_reason(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         record_url(rec, rec.at_f, "/statut"),
         data={"status": "exited", "exit_reason": "early_hire", "exit_date": "2024-03-01"},
@@ -225,7 +211,7 @@ def test_an_exit_with_date_and_reason(app, client, rec):
 
 
 def test_match_and_unmatch(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     url = record_url(rec, rec.placed)
     response = client.post(url + "/promesse", data={"promise_id": rec.promises[1]}, headers=HTMX)
     assert response.status_code == 200
@@ -237,7 +223,7 @@ def test_match_and_unmatch(app, client, rec):
 
 
 def test_a_taken_promise_is_refused_in_french(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(
         record_url(rec, rec.placed, "/promesse"), data={"promise_id": rec.promises[2]}
     )
@@ -247,7 +233,7 @@ def test_a_taken_promise_is_refused_in_french(app, client, rec):
 
 
 def test_a_candidate_is_not_offered_a_promise(client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     page = text(client.get(record_url(rec, rec.candidate)))
     assert "Seul·e un·e stagiaire retenu·e ou en formation est positionné·e" in page
     response = client.post(
@@ -257,7 +243,7 @@ def test_a_candidate_is_not_offered_a_promise(client, rec):
 
 
 def test_a_refused_action_still_logs_the_opening_of_the_record(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     client.post(record_url(rec, rec.candidate, "/statut"), data={"status": "certified"})
     from portal.recruitment.models import TraineeAccess
 
@@ -274,7 +260,7 @@ def test_a_refused_action_still_logs_the_opening_of_the_record(app, client, rec)
     ],
 )
 def test_actions_refuse_a_missing_csrf_token(app, client, rec, action, data):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(record_url(rec, rec.placed, action), data=data, csrf=False)
     assert response.status_code == 400
     trainee = load(app, Trainee, rec.placed)
@@ -287,7 +273,7 @@ def test_actions_refuse_a_missing_csrf_token(app, client, rec, action, data):
 
 @pytest.mark.parametrize("action", ["/statut", "/promesse", "/retrait-promesse", "/modification"])
 def test_actions_are_hidden_from_outsiders(client, rec, action):
-    login(client, OF_B)
+    login_as(client, OF_B)
     assert client.post(record_url(rec, rec.placed, action), data={}).status_code == 404
 
 
@@ -295,7 +281,7 @@ def test_actions_are_hidden_from_outsiders(client, rec, action):
 
 
 def test_region_records_an_early_start(app, client, rec):
-    login(client, REGION_ADMIN)
+    login_as(client, REGION_ADMIN)
     page = text(client.get(page_url(rec)))
     assert "Aucun·e stagiaire n'est encore entré·e en formation." not in page  # Garnier is in
     assert "attendez cette date" in page
@@ -309,15 +295,15 @@ def test_region_records_an_early_start(app, client, rec):
 
 
 def test_early_start_needs_a_reason_and_the_right_people(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(page_url(rec) + "/demarrage-anticipe", data={"reason": " "})
     assert response.status_code == 422
     assert "Ce champ est obligatoire." in text(response)
-    employer = browser(app, EMPLOYER)
+    employer = client_as(app, EMPLOYER)
     assert "Enregistrer la décision" not in text(employer.get(page_url(rec)))
     response = employer.post(page_url(rec) + "/demarrage-anticipe", data={"reason": "x"})
     assert response.status_code == 403
-    outsider = browser(app, OF_B)
+    outsider = client_as(app, OF_B)
     response = outsider.post(page_url(rec) + "/demarrage-anticipe", data={"reason": "x"})
     assert response.status_code == 404
     assert count(app, OperationEvent, OperationEvent.kind == "training_start_decided") == 0
@@ -325,21 +311,21 @@ def test_early_start_needs_a_reason_and_the_right_people(app, client, rec):
 
 def test_early_start_is_refused_after_recruitment(app, client, rec):
     set_status(app, rec.op, Status.TRAINING)
-    login(client, OF_A)
+    login_as(client, OF_A)
     response = client.post(page_url(rec) + "/demarrage-anticipe", data={"reason": "x"})
     assert response.status_code == 422
     assert "Le démarrage se décide pendant l'étape de recrutement." in text(response)
 
 
 def test_the_partner_reads_the_page(client, rec):
-    login(client, PARTNER)
+    login_as(client, PARTNER)
     response = client.get(page_url(rec))
     assert response.status_code == 200
     assert "Ajouter des candidatures" not in text(response)
 
 
 def test_no_trainee_is_written_by_reading(app, client, rec):
-    login(client, OF_A)
+    login_as(client, OF_A)
     with app.app_context():
         before = db.session.scalar(select(func.count(Trainee.id)))
     client.get(page_url(rec))

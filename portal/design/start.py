@@ -1,0 +1,109 @@
+"""Starting the co-design of an operation: its sections, each at version 1 with a
+« prefill » revision, filled from the needs analysis (skills, public, points of attention).
+The convention's clauses start the same way (``add_prefilled_section``). They flush and
+never commit."""
+
+import re
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from portal.accounts.models import Organisation, User
+from portal.core.errors import RuleError
+from portal.design.models import Design, DesignSection, SectionKey, SectionRevision
+from portal.design.services import design_for, empty_content, new_id
+from portal.extensions import db
+from portal.operations.events import log_event
+from portal.operations.models import EmployerNeed, NeedsAnalysis, Operation, Status
+from portal.operations.needs import BARRIERS, TARGET_PUBLICS
+
+
+def _prefill(operation: Operation) -> dict[SectionKey, dict]:
+    """Skills, public and points of attention taken from the needs analysis."""
+    content = {key: empty_content(key) for key in SectionKey.design_keys()}
+    employer_needs = db.session.scalars(
+        select(EmployerNeed).where(EmployerNeed.operation_id == operation.id)
+    ).all()
+    skills = []
+    attention = []
+    for need in employer_needs:
+        for label in re.split(r"[\n;,]+", need.skills or ""):
+            if label.strip():
+                skills.append(
+                    {
+                        "id": new_id(),
+                        "label": label.strip()[:200],
+                        "block_code": "",
+                        "employer_id": need.organisation_id,
+                    }
+                )
+        constraints = [
+            need.constraint_hours,
+            need.constraint_mobility,
+            need.constraint_licence,
+            need.constraint_physical,
+        ]
+        lines = [c.strip() for c in constraints if c and c.strip()]
+        if lines:
+            attention.append(f"{need.organisation.name} : " + " ; ".join(lines))
+    content[SectionKey.SKILLS] = {"items": skills}
+    content[SectionKey.ATTENTION] = {"text": "\n".join(attention)}
+    analysis = db.session.scalar(
+        select(NeedsAnalysis).where(NeedsAnalysis.operation_id == operation.id)
+    )
+    if analysis is not None:
+        publics = [str(TARGET_PUBLICS[p]) for p in analysis.target_publics if p in TARGET_PUBLICS]
+        barriers = [str(BARRIERS[b]) for b in analysis.barriers if b in BARRIERS]
+        lines = []
+        if publics:
+            lines.append(_("Publics : %(p)s", p=", ".join(publics)))
+        if analysis.prerequisites:
+            lines.append(_("Prérequis : %(p)s", p=analysis.prerequisites))
+        if barriers:
+            lines.append(_("Freins à lever : %(b)s", b=", ".join(barriers)))
+        content[SectionKey.PUBLIC] = {"text": "\n".join(lines)}
+    return content
+
+
+def add_prefilled_section(
+    design: Design, key: SectionKey, content: dict, *, by: User, org: Organisation
+) -> DesignSection:
+    """A new section at version 1 with its « prefill » revision (design or clause)."""
+    section = DesignSection(
+        design=design,
+        key=key,
+        version=1,
+        content=content,
+        updated_by_id=by.id,
+        updated_org_id=org.id,
+    )
+    db.session.add(section)
+    db.session.flush()
+    db.session.add(
+        SectionRevision(
+            section=section,
+            version=1,
+            base_version=0,
+            kind="prefill",
+            content=content,
+            author_id=by.id,
+            organisation_id=org.id,
+        )
+    )
+    return section
+
+
+def start_design(operation: Operation, *, by: User, org: Organisation) -> Design:
+    """Create the design of an operation in co-design, prefilled from the needs analysis."""
+    existing = design_for(operation)
+    if existing is not None:
+        return existing
+    if operation.status != Status.CO_DESIGN:
+        raise RuleError(_("La co-conception commence quand l'opération est à cette étape."))
+    design = Design(operation=operation)
+    db.session.add(design)
+    for key, content in _prefill(operation).items():
+        add_prefilled_section(design, key, content, by=by, org=org)
+    db.session.flush()
+    log_event(operation, "design_started", by=by, org=org)
+    return design

@@ -1,0 +1,112 @@
+"""Helpers of the browser journeys: the axe-core check, visiting a page, logging in and out
+through the real form, telling an htmx swap from a full page load, reading a page."""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from portal.demo import DEMO_PASSWORD
+from tests.support import PASSWORD
+
+# A local page answers in milliseconds; the margin is for a loaded CI machine, not for the app.
+TIMEOUT_MS = 10_000
+
+
+def keep_csp_refusal(errors: list[str], text: str) -> None:
+    """Keep a console message if it is a Content-Security-Policy refusal."""
+    if "Content Security Policy" in text:
+        errors.append(f"CSP: {text}")
+
+
+# --- axe-core --------------------------------------------------------------------------
+
+AXE = Axe()
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling"
+
+
+def _describe(violation: dict) -> str:
+    lines = [
+        f"- {violation['id']} ({violation['impact']}): {violation['help']}",
+        f"  {violation['helpUrl']}",
+    ]
+    for node in violation["nodes"]:
+        lines.append(f"    * {' '.join(map(str, node['target']))}: {node['html'][:160]}")
+        summary = (node.get("failureSummary") or "").replace("\n", " ")
+        if summary:
+            lines.append(f"      {summary}")
+    return "\n".join(lines)
+
+
+def check_a11y(page: Page, step: str = "") -> None:
+    """Run axe-core on the page as it is now; fail listing every violation."""
+    # Let htmx finish: mid-request content is dimmed (.htmx-request) and not what users read.
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
+    violations = AXE.run(page).response["violations"]
+    if violations:
+        where = f"{page.url}" + (f" [{step}]" if step else "")
+        report = "\n".join(_describe(v) for v in violations)
+        pytest.fail(f"axe-core: {len(violations)} violation(s) on {where}\n{report}", pytrace=False)
+
+
+def visit(page: Page, path: str, step: str = "") -> None:
+    """Open ``path`` on the live server, check it answered, then run axe on it."""
+    response = page.goto(path)
+    assert response is not None and response.ok, f"GET {path} -> {response and response.status}"
+    check_a11y(page, step or path)
+
+
+# --- Logging in, and htmx swaps --------------------------------------------------------
+
+OF_EMAIL = "of@demo.defi.test"  # the demo's organisme, member of two organisations
+
+
+def log_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Fill and send the login form (axe runs on the form first)."""
+    visit(page, "/connexion", "login form")
+    page.get_by_label("Adresse électronique").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def log_out(page: Page) -> None:
+    """Log out from the banner; the login page says so (axe runs on it)."""
+    page.get_by_role("banner").get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Connexion")
+    expect(page.get_by_role("status")).to_contain_text("Vous êtes déconnecté·e")
+    check_a11y(page, "logged out")
+
+
+def mark_document(page: Page) -> None:
+    """Tag the live document; the tag survives an htmx swap but not a full page load."""
+    page.evaluate("window.__sameDocument = true")
+
+
+def expect_same_document(page: Page) -> None:
+    """The document tagged by ``mark_document`` is still there (no full page load)."""
+    assert page.evaluate("window.__sameDocument === true"), "the page was fully reloaded"
+
+
+# --- Reading a page, and one browser per person ------------------------------------------
+
+
+def heading(page: Page):
+    return page.get_by_role("heading", level=1)
+
+
+def flash(page: Page):
+    return page.locator("#flashes")
+
+
+def card(page: Page, title: str, *, exact: bool = True):
+    """The ``<section>`` whose heading is ``title``."""
+    return page.locator("section").filter(has=page.get_by_role("heading", name=title, exact=exact))
+
+
+def logged_in(open_for, email: str, first_name: str, password: str = PASSWORD) -> Page:
+    """A new browser (``open_for``: the ``browsers`` fixture) logged in as ``email``, on its
+    home page (axe runs on it)."""
+    page = open_for(email)
+    log_in(page, email, password)
+    expect(heading(page)).to_have_text(f"Bonjour {first_name}")
+    check_a11y(page, f"home ({first_name})")
+    return page

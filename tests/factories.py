@@ -1,0 +1,73 @@
+"""Factories of the accounts area used by every other: territories, organisations, users."""
+
+import uuid
+
+from flask import current_app
+
+from portal.accounts import services
+from portal.accounts.models import Organisation, OrgKind, Territory, User
+from portal.accounts.passwords import hash_password
+from portal.extensions import db
+from tests.support import PASSWORD
+
+_PASSWORD_HASHES: dict[tuple, str] = {}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_territory(name: str | None = None, code: str | None = None) -> Territory:
+    territory = Territory(code=code or unique("T").upper(), name=name or unique("Bassin"))
+    db.session.add(territory)
+    db.session.flush()
+    return territory
+
+
+def make_org(kind: OrgKind = OrgKind.PROVIDER, name: str | None = None, **fields) -> Organisation:
+    organisation = Organisation(kind=kind, name=name or unique(kind.value), **fields)
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def _shared_password_hash() -> str:
+    """The hash of ``PASSWORD`` at the app's Argon2 cost, computed once per cost.
+
+    Argon2 is slow on purpose and tests create thousands of users; the real hashing path
+    (``services.create_user``) is tested in tests/accounts and used for any other password.
+    """
+    cfg = current_app.config
+    cost = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+    if cost not in _PASSWORD_HASHES:
+        _PASSWORD_HASHES[cost] = hash_password(PASSWORD)
+    return _PASSWORD_HASHES[cost]
+
+
+def make_user(
+    org: Organisation | None = None,
+    *,
+    email: str | None = None,
+    admin: bool = False,
+    tutor: bool = False,
+    password: str = PASSWORD,
+    first_name: str = "Camille",
+    last_name: str = "Martin",
+) -> User:
+    """A user (member of ``org`` if given) who logs in with ``password``."""
+    email = email or f"{unique('user')}@example.fr"
+    if password == PASSWORD:
+        user = User(
+            email=services.normalize_email(email),
+            first_name=first_name,
+            last_name=last_name,
+            phone="",
+            password_hash=_shared_password_hash(),
+        )
+        db.session.add(user)
+        db.session.flush()
+    else:
+        user = services.create_user(email, first_name, last_name, password)
+    if org is not None:
+        services.add_membership(user, org, is_admin=admin, is_tutor=tutor)
+    return user

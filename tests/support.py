@@ -1,0 +1,309 @@
+"""Helpers shared by the tests: configuration, databases, the CSRF-aware client, logging in,
+committing, counting queries and reading responses.
+
+Test modules import from here (and from the ``factories`` modules), never from another test
+module or a ``conftest.py``; tests/core/test_layout.py checks it.
+"""
+
+import html
+import os
+import secrets
+import statistics
+import tempfile
+import time
+from contextlib import contextmanager
+from functools import cache
+
+import psycopg
+from flask import session
+from flask.testing import FlaskClient
+from hypothesis import settings
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy import text as sql
+from sqlalchemy.engine import make_url
+
+from portal.accounts.models import Organisation, User
+from portal.accounts.views import _start_session
+from portal.extensions import db
+
+PASSWORD = "correct horse battery staple"
+SECRET_KEY = "test-secret-key-" + "x" * 32
+HTMX = {"HX-Request": "true"}
+REQUIRED = "Ce champ est obligatoire."  # WTForms' message for an empty required field
+
+
+def examples(n: int) -> int:
+    """Hypothesis examples for a property that asks for ``n`` (in CI), scaled by the profile
+    tests/conftest.py loads: a fifth locally."""
+    return max(3, n * settings().max_examples // 100)
+
+
+# --- Configuration and databases ---------------------------------------------------------
+
+
+def app_config(database_url: str, **extra) -> dict:
+    """Configuration for a test app: cheap Argon2, no SMTP, our own database."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PORTAL_ENV": "test",
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 8 * 1024,
+        "ARGON2_PARALLELISM": 1,
+        "MAIL_SERVER": None,
+        "REDIS_URL": None,
+        "PUBLIC_URL": "http://portail.test",
+        # Reference documents of the demo and the tests: never in the worktree's instance/.
+        "DOCUMENTS_DIR": os.path.join(tempfile.gettempdir(), f"portal-documents-{os.getpid()}"),
+    }
+    config.update(extra)
+    return config
+
+
+@contextmanager
+def temporary_database(prefix: str, sqlite_folder):
+    """A brand-new empty database, dropped afterwards: a SQLite file in ``sqlite_folder``, or,
+    when TEST_DATABASE_URL is set, a PostgreSQL database created on that server.
+
+    Tests may lose their data on a crash, never their durability: PostgreSQL skips waiting
+    for the WAL flush at commit (``synchronous_commit``), a per-database setting.
+    """
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield "sqlite:///" + str(sqlite_folder / f"{prefix}.db")
+        return
+    url = make_url(base)
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def without_fsync(engine) -> None:
+    """Make the engine's SQLite connections skip fsync (test data need not survive a crash)."""
+
+    @event.listens_for(engine, "connect")
+    def _synchronous_off(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.close()
+
+
+def empty_database(app) -> None:
+    """Delete every row, child tables first, from the tables that hold any.
+
+    One query finds the tables with rows (a test fills a handful of the ~50), so the cleanup
+    does not send a DELETE to each table after each test (measured per test: 0.3 ms against
+    2.6 ms on SQLite, 2 ms against 9 ms on PostgreSQL, when nothing was written). It looks at
+    the tables themselves, so it also sees rows written by other processes.
+    """
+    tables = [table.name for table in db.metadata.sorted_tables]
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            filled = set(conn.scalars(_filled_tables_query(tuple(tables))))
+            for name in reversed(tables):
+                if name in filled:
+                    conn.execute(sql(f"DELETE FROM {name}"))  # noqa: S608 - our own tables
+
+
+@cache
+def _filled_tables_query(tables: tuple[str, ...]):
+    """``SELECT 'name' WHERE EXISTS (SELECT 1 FROM name) UNION ALL …``, built once."""
+    probes = (f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {name})" for name in tables)  # noqa: S608
+    return sql(" UNION ALL ".join(probes))
+
+
+# --- Client and logging in ---------------------------------------------------------------
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends a valid CSRF token on state-changing requests.
+
+    Pass ``csrf=False`` to send none (to check that the app refuses it).
+    """
+
+    def csrf_token(self) -> str:
+        app = self.application
+        with self.session_transaction() as sess:
+            raw = sess.get("csrf_token")
+            if raw is None:
+                raw = sess["csrf_token"] = secrets.token_hex(20)
+        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args, csrf: bool = True, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        if csrf and method in {"POST", "PUT", "PATCH", "DELETE"}:
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+def form_login(client, user_or_email, password: str = PASSWORD):
+    """Log in through the real form; returns the response. For the tests of logging in
+    (tests/accounts) and of what a login does; other tests use ``login_as``."""
+    email = getattr(user_or_email, "email", user_or_email)
+    return client.post("/connexion", data={"email": email, "password": password})
+
+
+def login_as(client, who: User | str | int) -> None:
+    """Give ``client`` the session a successful form login gives, without the form.
+
+    ``who`` is a user, an e-mail or a user id. The session is built by the login view's own
+    ``_start_session`` (the previous session cleared but its language kept, then
+    flask-login's ``login_user``: ``id:generation``, fresh, and the identifier of the
+    client's address and User-Agent that session protection checks). Like the form, it
+    refuses a disabled account or one without an active membership. It skips what only the
+    form does: checking the password (Argon2), the throttle, ``last_login_at``, the
+    ``login.succeeded`` audit event and the welcome flash. tests/accounts/test_login_as.py
+    checks that both give the same session.
+    """
+    app = client.application
+    with client.session_transaction() as sess:
+        with app.test_request_context(environ_base=dict(client.environ_base)):
+            session.update(sess)
+            if isinstance(who, str):
+                user = db.session.scalar(select(User).where(User.email == who.lower()))
+            else:
+                ident = inspect(who).identity[0] if isinstance(who, User) else who
+                user = db.session.get(User, ident)
+            assert user is not None, f"no user {who!r} to log in as"
+            # The form would refuse them: a test must not act as someone who cannot log in.
+            assert user.is_enabled and user.active_memberships(), f"{who!r} cannot log in"
+            _start_session(user)
+            produced = dict(session)
+        sess.clear()
+        sess.update(produced)
+
+
+def client_as(app, who: User | str | int) -> CsrfClient:
+    """A new client (one browser per person) logged in as ``who`` (see ``login_as``)."""
+    client = app.test_client()
+    login_as(client, who)
+    return client
+
+
+def flashes(client) -> list[tuple[str, str]]:
+    """The flash messages waiting in the client's session."""
+    with client.session_transaction() as sess:
+        return list(sess.get("_flashes", []))
+
+
+# --- Data --------------------------------------------------------------------------------
+
+
+@contextmanager
+def committed(app):
+    """A request context (notifications build absolute links) whose work is committed."""
+    with app.test_request_context(base_url="http://portail.test"):
+        yield
+        db.session.commit()
+
+
+def org_named(name: str) -> Organisation:
+    return db.session.scalar(select(Organisation).where(Organisation.name == name))
+
+
+def user_with(email: str) -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def count(app, model, *where) -> int:
+    """Rows of ``model`` matching ``where``, read in a fresh session."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def load(app, model, ident):
+    """A detached copy of a row, read in a fresh session."""
+    with app.app_context():
+        row = db.session.get(model, ident)
+        db.session.expunge(row)
+        return row
+
+
+# Evidence written by reading, on purpose: opening a convention version or downloading it
+# is itself a fact to keep (issue 5: "opened" and "downloaded" are audited, each issued
+# file's hash is recorded; issue 6: every view of a trainee's record is logged). Nothing
+# else may change on a GET: other audit actions are still compared.
+READ_EVIDENCE_TABLES = {"audit_chain_head", "convention_readings", "convention_documents"}
+READ_EVIDENCE_ACTIONS = ("convention.opened", "convention.downloaded")
+READ_LOG_TABLES = {"trainee_accesses"}
+
+
+def snapshot(app) -> dict:
+    """Every row of every table, to prove that a request changed nothing."""
+    with app.app_context(), db.engine.connect() as conn:
+        rows = {}
+        for table in db.metadata.sorted_tables:
+            if table.name in READ_EVIDENCE_TABLES | READ_LOG_TABLES:
+                continue
+            query = select(table).order_by(*table.primary_key.columns)
+            if table.name == "audit_events":
+                query = query.where(table.c.action.not_in(READ_EVIDENCE_ACTIONS))
+            rows[table.name] = conn.execute(query).all()
+        return rows
+
+
+# --- Queries and timings -----------------------------------------------------------------
+
+
+@contextmanager
+def count_queries(app):
+    """Collect the SQL statements the block sends: ``with count_queries(app) as statements``."""
+    statements = []
+
+    def before_cursor_execute(_conn, _cursor, statement, *_rest):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before_cursor_execute)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before_cursor_execute)
+
+
+def queries(app, client, path: str, headers=None) -> list[str]:
+    """The SQL statements of one GET of ``path`` (after a warm-up GET)."""
+    response = client.get(path, headers=headers)  # the first request may load what others reuse
+    assert response.status_code == 200, path
+    with count_queries(app) as statements:
+        assert client.get(path, headers=headers).status_code == 200
+    return list(statements)
+
+
+def explain(small: list[str], large: list[str]) -> str:
+    """Why two query lists differ, for an assertion message."""
+    extra = [s.split("\n")[0][:120] for s in large[len(small) :]]
+    return f"{len(small)} queries with few rows, {len(large)} with many; extra: {extra}"
+
+
+def server_time(client, path: str, runs: int = 10) -> float:
+    """Median time of ``runs`` requests, in milliseconds."""
+    client.get(path)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        assert client.get(path).status_code == 200
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+# --- Responses ---------------------------------------------------------------------------
+
+
+def text(response) -> str:
+    """The response's body, HTML entities decoded."""
+    return html.unescape(response.get_data(as_text=True))

@@ -131,7 +131,7 @@ def _convention(running: Running, parties: int):
         )
         add_positions(ready.operation, employer, "Agent·e d'entretien", 1)
         conventions.designate_signer(
-            ready.convention, employer, admin, "gérant", by=a_user, by_org=of_a
+            ready.convention, employer, admin, "gérant", by=admin, by_org=employer
         )
         ready.signers.append((admin, employer))
     snapshot = conventions.current_snapshot(ready.convention)

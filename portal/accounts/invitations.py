@@ -121,6 +121,9 @@ def accept_invitation(
                 "une organisation."
             )
         )
+    if user is not None and user.id == invitation.invited_by_id:
+        # Whoever invites an organisation never becomes its member (issue #11 M6).
+        raise RuleError(_("On ne rejoint pas une organisation par sa propre invitation."))
     if user is None:
         user = create_user(invitation.email, first_name, last_name, password, phone)
     else:

@@ -103,6 +103,10 @@ class Organisation(db.Model):
     phone: Mapped[str] = mapped_column(String(30), default="")
     territory_id: Mapped[int | None] = mapped_column(ForeignKey("territories.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Empty while « à vérifier »: an organisation invited by an organisme de formation
+    # waits for the Région's confirmation before it can sign (issue #11 M6).
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     territory: Mapped[Territory | None] = relationship()
     memberships: Mapped[list["Membership"]] = relationship(
@@ -115,6 +119,10 @@ class Organisation(db.Model):
     @property
     def is_region(self) -> bool:
         return self.kind == OrgKind.REGION
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
 
 
 class User(UserMixin, db.Model):

@@ -307,6 +307,15 @@ def _find_link(model, token: str, used_column: str, revoked_column: str | None =
     return link, None
 
 
+def verify_organisation(organisation: Organisation, *, by: User) -> None:
+    """The Région confirms an organisation invited by an organisme (« à vérifier »)."""
+    if organisation.verified_at is not None:
+        raise RuleError(_("%(org)s est déjà vérifiée.", org=organisation.name))
+    organisation.verified_at = utcnow()
+    organisation.verified_by_id = by.id
+    record("organisation.verified", actor=by, organisation=organisation, obj=organisation)
+
+
 def revoke_password_resets(user: User) -> None:
     """End every pending reset link of ``user`` (a newer one is coming, or the password just
     changed): they now read as expired."""

@@ -99,6 +99,19 @@ def create_organisation():
     )
 
 
+@bp.post("/organisations/<int:org_id>/verification")
+def verify_organisation(org_id: int):
+    """Confirm an organisation invited by an organisme (« à vérifier »): it may then sign."""
+    organisation = db.get_or_404(Organisation, org_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return act_and_redirect(
+        lambda: services.verify_organisation(organisation, by=current_user),
+        url_for("admin.list_organisations"),
+        _("%(org)s est vérifiée.", org=organisation.name),
+    )
+
+
 @bp.route("/organisations/<int:org_id>/modification", methods=["GET", "POST"])
 def edit_organisation(org_id: int):
     """Edit an organisation's identity and bassin."""

@@ -34,16 +34,20 @@ def load_started(operation_id: int) -> tuple[Operation, Convention]:
     return operation, convention
 
 
-def may_designate(operation: Operation, organisation_id: int) -> bool:
-    """The organisation's admins, the organisme porteur and the Région name the signer."""
-    if can_steer(operation):
-        return True
+def may_confirm(organisation_id: int) -> bool:
+    """The organisation's admins decide who signs for it (and confirm a proposal)."""
     membership = current_membership()
     return (
         membership is not None
         and membership.organisation_id == organisation_id
         and membership.is_admin
     )
+
+
+def may_designate(operation: Operation, organisation_id: int) -> bool:
+    """The organisation's admins name the signer; the organisme porteur and the Région
+    may propose one, which the organisation's admins confirm."""
+    return can_steer(operation) or may_confirm(organisation_id)
 
 
 def status_context(operation: Operation, convention: Convention, snapshot: dict) -> dict:
@@ -105,7 +109,17 @@ def parties_context(
         if org_id in editable:
             form = forms.get(org_id) or designate_form(org_id, members[org_id], designation)
         parties.append(
-            {"party": party, "designation": designation, "form": form, "signed": org_id in signed}
+            {
+                "party": party,
+                "designation": designation,
+                "form": form,
+                "signed": org_id in signed,
+                "confirm": designation is not None
+                and not designation.is_confirmed
+                and org_id not in signed
+                and operation.is_open
+                and may_confirm(org_id),
+            }
         )
     return {"parties": parties, "button_form": EmptyForm(formdata=None)}
 

@@ -85,11 +85,20 @@ class DesignatedSigner(db.Model):
     capacity: Mapped[str] = mapped_column(String(120))
     designated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     designated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A designation by the party's own admin is confirmed at once; one proposed by the
+    # organisme porteur or the Région waits for an admin of the party (« proposé »).
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     convention: Mapped[Convention] = relationship(back_populates="signers")
     organisation: Mapped[Organisation] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     designated_by: Mapped[User | None] = relationship(foreign_keys=[designated_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 class ConventionVersion(db.Model):

@@ -16,7 +16,7 @@ in ``state.py``; they are re-exported here so callers use one module for the are
 from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 
-from portal.accounts.models import Membership, Organisation, User
+from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.conventions import clause_templates
 from portal.conventions.decisions import (  # noqa: F401  (the area's facade)
@@ -45,6 +45,7 @@ from portal.conventions.state import (  # noqa: F401  (the area's facade)
     current_snapshot,
     in_force,
     is_active_member,
+    is_party_admin,
     latest_version,
     open_version,
     pending_parties,
@@ -62,7 +63,7 @@ from portal.design.models import SectionKey
 from portal.design.services import design_for, is_filled
 from portal.design.start import add_prefilled_section
 from portal.extensions import db
-from portal.notifications.services import notify
+from portal.notifications.services import notify, organisation_members
 from portal.operations.events import log_event, tell_region
 from portal.operations.models import AMENDMENT_STEPS, DRAFTING_STEPS, Operation
 
@@ -115,7 +116,21 @@ def designate_signer(
     by: User,
     by_org: Organisation,
 ) -> DesignatedSigner:
-    """Say who signs for ``organisation`` and in which capacity (« gérant », …)."""
+    """Say who signs for ``organisation`` and in which capacity (« gérant », …).
+
+    The party's own admins designate (confirmed at once); the organisme porteur and the
+    Région may only propose, and the party's admins are told to confirm. One person
+    never signs for two parties of the convention.
+    """
+    own = by_org.id == organisation.id and is_party_admin(by.id, organisation.id)
+    proposes = by_org.kind == OrgKind.REGION or by_org.id == convention.operation.provider_id
+    if not own and not proposes:
+        raise RuleError(
+            _(
+                "Seuls les administrateurs de %(org)s désignent son signataire.",
+                org=organisation.name,
+            )
+        )
     capacity = capacity.strip()
     if not capacity:
         raise RuleError(_("Indiquez la qualité du signataire (gérant, directrice…)."), "capacity")
@@ -125,6 +140,23 @@ def designate_signer(
     if not user.is_enabled or not is_active_member(user.id, organisation.id):
         raise RuleError(
             _("Le signataire doit être membre actif de %(org)s.", org=organisation.name), "user_id"
+        )
+    other = next(
+        (
+            s
+            for s in convention.signers
+            if s.user_id == user.id and s.organisation_id != organisation.id
+        ),
+        None,
+    )
+    if other is not None:
+        raise RuleError(
+            _(
+                "%(name)s signe déjà pour %(org)s : une personne ne signe que pour une partie.",
+                name=user.full_name,
+                org=other.organisation.name,
+            ),
+            "user_id",
         )
     current = open_version(convention)
     if current is not None and any(
@@ -144,9 +176,11 @@ def designate_signer(
     designation.capacity = capacity
     designation.designated_at = utcnow()
     designation.designated_by_id = by.id
+    designation.confirmed_at = designation.designated_at if own else None
+    designation.confirmed_by_id = by.id if own else None
     db.session.flush()
     record(
-        "convention.signer_designated",
+        "convention.signer_designated" if own else "convention.signer_proposed",
         actor=by,
         organisation=by_org,
         obj=convention,
@@ -154,6 +188,54 @@ def designate_signer(
         signer=user.id,
         capacity=capacity,
     )
+    if not own:
+        operation = convention.operation
+        notify(
+            [u for u in organisation_members(organisation.id, admins_only=True) if u.id != by.id],
+            kind="signer_proposed",
+            operation=operation,
+            message=_(
+                "%(org)s propose %(name)s (%(capacity)s) comme signataire de %(party)s pour la "
+                "convention « %(title)s » : confirmez ou désignez une autre personne.",
+                org=by_org.name,
+                name=user.full_name,
+                capacity=capacity,
+                party=organisation.name,
+                title=operation.title,
+            ),
+            endpoint="conventions.show_convention",
+            operation_id=operation.id,
+            email_subject=_("Convention DEFI : signataire à confirmer"),
+        )
+    return designation
+
+
+def confirm_signer(
+    convention: Convention, organisation: Organisation, *, by: User, by_org: Organisation
+) -> DesignatedSigner:
+    """An admin of ``organisation`` confirms the signer proposed for it."""
+    if by_org.id != organisation.id or not is_party_admin(by.id, organisation.id):
+        raise RuleError(
+            _(
+                "Seuls les administrateurs de %(org)s confirment son signataire.",
+                org=organisation.name,
+            )
+        )
+    designation = signer_for(convention, organisation.id)
+    if designation is None:
+        raise RuleError(_("Aucun signataire n'est proposé pour %(org)s.", org=organisation.name))
+    if designation.confirmed_at is None:
+        designation.confirmed_at = utcnow()
+        designation.confirmed_by_id = by.id
+        db.session.flush()
+        record(
+            "convention.signer_confirmed",
+            actor=by,
+            organisation=by_org,
+            obj=convention,
+            party=organisation.id,
+            signer=designation.user_id,
+        )
     return designation
 
 
@@ -196,13 +278,24 @@ def submission_problems(convention: Convention) -> list[str]:
         if convention.signers
         else set()
     )
-    missing = []
+    missing, unconfirmed, signers = [], [], set()
     for party in parties:
         designation = signer_for(convention, party["organisation_id"])
         if designation is None or (designation.user_id, party["organisation_id"]) not in active:
             missing.append(party["name"])
+        elif not designation.is_confirmed or designation.user_id in signers:
+            unconfirmed.append(party["name"])
+        if designation is not None:
+            signers.add(designation.user_id)
     if missing:
         unmet.append(_("Signataire à désigner pour : %(list)s.", list=", ".join(missing)))
+    if unconfirmed:
+        unmet.append(
+            _(
+                "Signataire à confirmer par les administrateurs de : %(list)s.",
+                list=", ".join(unconfirmed),
+            )
+        )
     current = open_version(convention)
     reference = current or in_force(convention)
     # Compared part by part: the hash also covers ``amends_version``, which differs

@@ -126,11 +126,37 @@ def signing_problems(
         return [_("Une version plus récente existe : signez la dernière version.")]
     if organisation.id not in {p["organisation_id"] for p in signing_parties(snapshot_of(version))}:
         return [_("%(org)s n'est pas signataire de cette convention.", org=organisation.name)]
+    if not organisation.is_verified:
+        return [
+            _(
+                "%(org)s est à vérifier par la Région : elle signe une fois confirmée.",
+                org=organisation.name,
+            )
+        ]
     designation = signer_for(convention, organisation.id)
     if designation is None or designation.user_id != user.id:
         return [_("Vous n'êtes pas le signataire désigné pour %(org)s.", org=organisation.name)]
+    if not designation.is_confirmed:
+        return [
+            _(
+                "Votre désignation attend la confirmation des administrateurs de %(org)s.",
+                org=organisation.name,
+            )
+        ]
     if not is_active_member(user.id, organisation.id):
         return [_("Vous n'êtes plus membre de %(org)s.", org=organisation.name)]
+    # A query, not ``version.signatures``: loading that collection here would leave it
+    # stale once this signature is inserted by id.
+    signed_elsewhere = db.session.scalar(
+        select(func.count(Signature.id)).where(
+            Signature.version_id == version.id,
+            Signature.user_id == user.id,
+            Signature.organisation_id != organisation.id,
+            Signature.voided_at.is_(None),
+        )
+    )
+    if signed_elsewhere:
+        return [_("Vous avez déjà signé cette version pour une autre partie.")]
     return []
 
 

@@ -100,14 +100,18 @@ def signer_for(convention: Convention, organisation_id: int) -> DesignatedSigner
     return next((s for s in convention.signers if s.organisation_id == organisation_id), None)
 
 
-def is_active_member(user_id: int, organisation_id: int) -> bool:
-    return (
-        db.session.scalar(
-            select(func.count(Membership.id)).where(
-                Membership.user_id == user_id,
-                Membership.organisation_id == organisation_id,
-                Membership.active.is_(True),
-            )
-        )
-        > 0
+def is_active_member(user_id: int, organisation_id: int, *, admin: bool = False) -> bool:
+    """The user is an active member (with ``admin``, an active admin) of the organisation."""
+    query = select(func.count(Membership.id)).where(
+        Membership.user_id == user_id,
+        Membership.organisation_id == organisation_id,
+        Membership.active.is_(True),
     )
+    if admin:
+        query = query.where(Membership.is_admin.is_(True))
+    return db.session.scalar(query) > 0
+
+
+def is_party_admin(user_id: int, organisation_id: int) -> bool:
+    """An active admin of the organisation: who decides its signer."""
+    return is_active_member(user_id, organisation_id, admin=True)

@@ -21,6 +21,7 @@ from portal.conventions.context import (
     designate_form,
     load,
     load_started,
+    may_confirm,
     may_designate,
     page_context,
     parties_context,
@@ -79,6 +80,15 @@ def _parties_response(operation, convention, *, status: int = 200, forms=None, *
     return htmx.render(PAGE, PARTIES, status, **context, **extra)
 
 
+def _party_or_404(operation_id: int, org_id: int):
+    """The operation and its started convention, if ``org_id`` is a signing party (or 404)."""
+    operation, convention = load_started(operation_id)
+    snapshot = services.current_snapshot(convention)
+    if org_id not in {p["organisation_id"] for p in services.signing_parties(snapshot)}:
+        abort(404)
+    return operation, convention
+
+
 # --- Routes ------------------------------------------------------------------------------
 
 
@@ -110,10 +120,7 @@ def start_convention(operation_id: int):
 @login_required
 def designate_signer(operation_id: int, org_id: int):
     """Name who signs for the party ``org_id`` and in which capacity."""
-    operation, convention = load_started(operation_id)
-    snapshot = services.current_snapshot(convention)
-    if org_id not in {p["organisation_id"] for p in services.signing_parties(snapshot)}:
-        abort(404)
+    operation, convention = _party_or_404(operation_id, org_id)
     require(may_designate(operation, org_id))
     members = queries.members_by_org([org_id])[org_id]
     form = designate_form(org_id, members, formdata=request.form)
@@ -140,6 +147,28 @@ def designate_signer(operation_id: int, org_id: int):
             notice, url, lambda: _parties_response(operation, convention, parties_notice=notice)
         ),
         failure=refused,
+    )
+
+
+@bp.post("/signataires/<int:org_id>/confirmation")
+@login_required
+def confirm_signer(operation_id: int, org_id: int):
+    """An admin of the party ``org_id`` confirms the signer proposed for it."""
+    operation, convention = _party_or_404(operation_id, org_id)
+    require(may_confirm(org_id))
+    organisation = db.session.get(Organisation, org_id)
+    notice = _("Signataire de %(org)s confirmé.", org=organisation.name)
+    url = url_for("conventions.show_convention", operation_id=operation.id, _anchor="parties")
+    return act(
+        lambda: services.confirm_signer(
+            convention, organisation, by=current_user, by_org=current_org()
+        ),
+        success=lambda _result: done(
+            notice, url, lambda: _parties_response(operation, convention, parties_notice=notice)
+        ),
+        failure=lambda refusal: _parties_response(
+            operation, convention, status=422, parties_error=refusal.message
+        ),
     )
 
 

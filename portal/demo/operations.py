@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from portal.accounts import services as accounts
 from portal.demo.design import load_demo_design
 from portal.design.services import design_for
 from portal.extensions import db
@@ -309,12 +310,19 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
             "desired_start": today + timedelta(days=120),
             "context": "Extension d'une unité agroalimentaire de la zone d'Ozans ; "
             "aucun lot du marché ne couvre ce métier sur le bassin.",
-            "new_employers": [("Conserverie du Boischaut", "rh@conserverie-boischaut.example")],
+            "new_employers": [
+                ("Conserverie du Boischaut", "rh@conserverie-boischaut.example", "90000000008012")
+            ],
         },
         by=people["of_admin"],
         org=orgs["of1"],
     )
     services.acknowledge_need(production_op, by=people["region_admin"], org=region)
+    # The employer the organisme invited is confirmed by the Région (it may then sign);
+    # the one invited in 4. stays « à vérifier ».
+    for participant in production_op.active_participants():
+        if not participant.organisation.is_verified:
+            accounts.verify_organisation(participant.organisation, by=people["region_admin"])
     services.launch_fref(
         production_op,
         reference="FREF-2026-014",
@@ -335,7 +343,9 @@ def load_demo_operations(*, territories: dict, orgs: dict, people: dict) -> None
             "desired_start": today + timedelta(days=150),
             "context": "Trois services d'aide à domicile ne peuvent plus assurer toutes les "
             "interventions demandées ; besoin de personnes mobiles sur l'agglomération.",
-            "new_employers": [("Présence Domicile 45", "direction@presence-domicile45.example")],
+            "new_employers": [
+                ("Présence Domicile 45", "direction@presence-domicile45.example", "90000000008020")
+            ],
         },
         by=people["of_admin"],
         org=orgs["of1"],

@@ -38,6 +38,7 @@ from portal.immersions.models import (
     SkillLevel,
     WouldHire,
 )
+from portal.notifications.services import organisation_members
 from portal.operations import lifecycle
 from portal.operations.models import Operation, Status
 from portal.recruitment import services as recruitment
@@ -82,9 +83,13 @@ def _convention(operation: Operation, *, orgs: dict, people: dict) -> list:
         (_person("mission.locale"), orgs["mission_locale"], "conseiller en insertion"),
     ]
     for user, organisation, capacity in signers:
+        # The organisme proposes each signer; an admin of each party confirms it.
         conventions.designate_signer(
             convention, organisation, user, capacity, by=of_admin, by_org=carrier
         )
+        if organisation.id != carrier.id:
+            admin = organisation_members(organisation.id, admins_only=True)[0]
+            conventions.confirm_signer(convention, organisation, by=admin, by_org=organisation)
     version = conventions.submit(convention, by=of_admin, org=carrier)
     _sign_all(version, [(user, organisation) for user, organisation, _ in signers])
     conventions.validate(

@@ -5,11 +5,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask import abort, g
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.accounts.access import current_org
 from portal.accounts.models import Membership, Organisation, User
 from portal.design.comment_forms import CommentForm, ReplyForm
+from portal.design.comments import may_resolve
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection, SectionKey
 from portal.extensions import db
 from portal.operations.access import load_operation
@@ -126,9 +129,15 @@ def reply_form(thread: DesignComment, formdata=None) -> ReplyForm:
     return ReplyForm(formdata=formdata, prefix=f"reply-{thread.id}")
 
 
+def may_resolve_thread(thread: DesignComment) -> bool:
+    """Whether the current user may resolve ``thread`` (the button is shown only then)."""
+    return may_resolve(thread, by=current_user, org=current_org())
+
+
 def comment_helpers() -> dict:
     """Lets the design pages render the comment forms and mentions (see the templates)."""
     return {
+        "may_resolve_thread": may_resolve_thread,
         "new_comment_form": comment_form,
         "new_reply_form": reply_form,
         "mentionables": mentionables,

@@ -5,7 +5,7 @@ gate to the convention. They flush and never commit."""
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from portal.accounts.models import Organisation, User
+from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
@@ -89,12 +89,32 @@ def add_comment(
     return comment
 
 
+def may_resolve(comment: DesignComment, *, by: User, org: Organisation | None) -> bool:
+    """Whether ``by`` acting for ``org`` may resolve the thread ``comment``."""
+    if not comment.blocking or comment.author_id == by.id:
+        return True
+    if org is None:
+        return False
+    return org.kind == OrgKind.REGION or org.id == comment.section.design.operation.provider_id
+
+
 def set_comment_resolved(
     comment: DesignComment, resolved: bool, *, by: User, org: Organisation
 ) -> None:
-    """Resolve or reopen a thread."""
+    """Resolve or reopen a thread.
+
+    A blocking thread holds the gate to the convention, so only its author, the carrier
+    OF or the Région may resolve it; anyone taking part may reopen it.
+    """
     if comment.parent_id is not None:
         raise RuleError(_("On résout un fil depuis son premier commentaire."))
+    if resolved and not may_resolve(comment, by=by, org=org):
+        raise RuleError(
+            _(
+                "Seuls son auteur, l'organisme porteur et la Région peuvent résoudre "
+                "un commentaire bloquant."
+            )
+        )
     comment.resolved_at = utcnow() if resolved else None
     comment.resolved_by_id = by.id if resolved else None
     log_event(

@@ -1,9 +1,10 @@
 """Comment threads of a design section: comment, reply, resolve and reopen.
 
-Every participant of the operation may do all of it. Each route answers htmx with the
-section's comments block and, out of band, its badge of open threads; without
-JavaScript it redirects (303) to the block on the design page, or shows the block on
-a page of its own when the form has errors.
+Every participant may comment, reply and reopen; a blocking thread is resolved only by
+its author, the carrier OF or the Région (it holds the gate to the convention). Each
+route answers htmx with the section's comments block and, out of band, its badge of open
+threads; without JavaScript it redirects (303) to the block on the design page, or shows
+the block on a page of its own when the form has errors.
 """
 
 from flask import abort, g, request, url_for

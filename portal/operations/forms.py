@@ -21,7 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
 from portal.core.forms import PortalForm
-from portal.core.validators import EmailAddress
+from portal.core.validators import EmailAddress, Siret
 from portal.lots.models import Category
 from portal.operations.models import ParticipantRole, Status
 
@@ -57,6 +57,9 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+SIRET_REQUIRED = _l("Indiquez le SIRET de l'entreprise : la Région le vérifie.")
+
+
 class NewOrganisationForm(PortalForm):
     """A new organisation invited by e-mail with its first admin (sub-form, no CSRF)."""
 
@@ -68,6 +71,7 @@ class NewOrganisationForm(PortalForm):
         _l("Adresse électronique de son ou sa responsable"),
         validators=[Optional(), EmailAddress(EMAIL_INVALID), Length(max=254)],
     )
+    siret = StringField(_l("SIRET de l'entreprise"), validators=[Siret()])
 
     # Optional() stops the chain on an empty field, so each side checks for the other.
     def validate_name(self, field):
@@ -77,6 +81,10 @@ class NewOrganisationForm(PortalForm):
     def validate_email(self, field):
         if bool(self.name.data and self.name.data.strip()) != bool(field.data):
             raise ValidationError(_l("Indiquez à la fois le nom et l'adresse électronique."))
+
+    def validate_siret(self, field):
+        if self.name.data and self.name.data.strip() and not field.data:
+            raise ValidationError(SIRET_REQUIRED)
 
 
 class ReportNeedForm(PortalForm):
@@ -176,6 +184,16 @@ class ReasonForm(PortalForm):
     reason = TextAreaField(_l("Motif"), validators=[DataRequired(REQUIRED), Length(max=2000)])
 
 
+class CancelOperationForm(ReasonForm):
+    """The reason, then (on the confirmation step, which lists what stops) ``confirmed``."""
+
+    confirmed = HiddenField()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed.data == "1"
+
+
 class AdvanceForm(PortalForm):
     target = HiddenField(validators=[DataRequired()])
 
@@ -206,6 +224,7 @@ class InviteOrganisationForm(PortalForm):
     name = StringField(
         _l("Nom de l'organisation"), validators=[DataRequired(REQUIRED), Length(max=200)]
     )
+    siret = StringField(_l("SIRET (obligatoire pour un employeur)"), validators=[Siret()])
     email = EmailField(
         _l("Adresse électronique de son ou sa responsable"),
         validators=[DataRequired(REQUIRED), EmailAddress(EMAIL_INVALID), Length(max=254)],

@@ -6,27 +6,36 @@ imports it. A guard returns the unmet conditions in French; an empty list lets t
 step happen.
 """
 
-from flask_babel import gettext as _
+from datetime import date
 
-from portal.accounts.models import Organisation, User
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, select
+
+from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.assessment.services import closing_problems
 from portal.conventions.services import (
     recruitment_problems,
     start_convention,
     void_for_cancellation,
 )
+from portal.conventions.state import convention_for, open_version
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.design.services import design_for, design_problems
 from portal.design.start import start_design
+from portal.extensions import db
 from portal.followup.services import exit_problems
-from portal.operations.events import log_event, tell_region
+from portal.immersions.models import Immersion
+from portal.notifications.services import notify, organisation_members
+from portal.operations.events import log_event, referents_for, tell_region
 from portal.operations.models import FORWARD_STEPS, Operation, Status
 from portal.operations.states import (
     Guard,
     guard_to_analysis,
     guard_to_co_design,
 )
+from portal.recruitment.models import Trainee, TraineeStatus
 from portal.recruitment.services import create_promises, training_start_problems
 
 FORWARD = list(FORWARD_STEPS)
@@ -86,9 +95,113 @@ def advance(operation: Operation, target: Status, *, by: User, org: Organisation
         create_promises(operation)
 
 
+def may_cancel(operation: Operation, *, by: User, org: Organisation | None) -> bool:
+    """Cancelling is irreversible: an admin of the carrier OF or the Région decides it."""
+    if org is None:
+        return False
+    if org.kind == OrgKind.REGION:
+        return True
+    if org.id != operation.provider_id:
+        return False
+    return (
+        db.session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == by.id,
+                Membership.organisation_id == org.id,
+                Membership.active.is_(True),
+                Membership.is_admin.is_(True),
+            )
+        )
+        is not None
+    )
+
+
+def cancellation_impact(operation: Operation) -> list[str]:
+    """What cancelling ``operation`` stops, in French, for the confirmation step."""
+    impact = []
+    convention = convention_for(operation)
+    current = open_version(convention) if convention else None
+    if current is not None:
+        impact.append(
+            _(
+                "La version %(n)s de la convention, en cours, sera annulée avec ses signatures.",
+                n=current.number,
+            )
+        )
+    trainees = dict(
+        db.session.execute(
+            select(Trainee.status, func.count(Trainee.id))
+            .where(Trainee.operation_id == operation.id)
+            .group_by(Trainee.status)
+        ).all()
+    )
+    in_training = trainees.get(TraineeStatus.IN_TRAINING, 0)
+    if in_training:
+        impact.append(
+            ngettext(
+                "%(num)d stagiaire en formation verra sa formation arrêtée.",
+                "%(num)d stagiaires en formation verront leur formation arrêtée.",
+                in_training,
+            )
+        )
+    waiting = trainees.get(TraineeStatus.CANDIDATE, 0) + trainees.get(TraineeStatus.RETAINED, 0)
+    if waiting:
+        impact.append(
+            ngettext(
+                "%(num)d candidat·e ou stagiaire retenu·e ne pourra pas entrer en formation.",
+                "%(num)d candidat·es ou stagiaires retenu·es ne pourront pas entrer en formation.",
+                waiting,
+            )
+        )
+    planned = db.session.scalar(
+        select(func.count(Immersion.id)).where(
+            Immersion.operation_id == operation.id, Immersion.ends_on >= date.today()
+        )
+    )
+    if planned:
+        impact.append(
+            ngettext(
+                "%(num)d période d'immersion prévue ou en cours n'aura pas lieu.",
+                "%(num)d périodes d'immersion prévues ou en cours n'auront pas lieu.",
+                planned,
+            )
+        )
+    return impact
+
+
+def _notify_cancellation(operation: Operation, reason: str, *, by: User, org: Organisation):
+    """Every participant's members hear of it at once (the bassin's referent is told by
+    ``tell_region``, once)."""
+    referents = {user.id for user in referents_for(operation.territory)}
+    users = {
+        user.id: user
+        for participant in operation.active_participants()
+        for user in organisation_members(participant.organisation_id)
+        if user.id != by.id and user.id not in referents
+    }
+    notify(
+        list(users.values()),
+        kind="operation_cancelled",
+        operation=operation,
+        message=_(
+            "%(org)s a annulé l'opération « %(title)s ». Motif : %(reason)s",
+            org=org.name,
+            title=operation.title,
+            reason=reason,
+        ),
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI annulée : %(title)s", title=operation.title),
+    )
+
+
 def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
-    """Cancel an operation that is not closed, with a reason."""
+    """Cancel an operation that is not closed, with a reason; everyone taking part is told."""
     lock(operation)
+    if not may_cancel(operation, by=by, org=org):
+        raise RuleError(
+            _("Seuls un·e administrateur·rice de l'organisme porteur et la Région annulent.")
+        )
     if not can_cancel(operation):
         raise RuleError(_("Une opération close ou déjà annulée ne peut pas être annulée."))
     if not reason.strip():
@@ -116,3 +229,4 @@ def cancel(operation: Operation, *, reason: str, by: User, org: Organisation) ->
         operation_id=operation.id,
         email_subject=_("Opération DEFI annulée : %(title)s", title=operation.title),
     )
+    _notify_cancellation(operation, reason.strip(), by=by, org=org)

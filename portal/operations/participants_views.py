@@ -99,7 +99,13 @@ def invite_organisation(operation_id: int):
     role = ParticipantRole(form.role.data)
     return act(
         lambda: services.invite_new_organisation(
-            operation, form.name.data, form.email.data, role, by=current_user, org=current_org()
+            operation,
+            form.name.data,
+            form.email.data,
+            role,
+            by=current_user,
+            org=current_org(),
+            siret=form.siret.data,
         ),
         success=lambda _result: _done(
             operation_id, _("Invitation envoyée à %(email)s.", email=form.email.data)

@@ -14,9 +14,10 @@ from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
+from portal.core.validators import normalize_siret, siret_is_valid
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
-from portal.notifications.services import notify, organisation_members
+from portal.notifications.services import notify, organisation_members, region_admins
 from portal.operations.events import log_event, region_organisation, tell_region
 from portal.operations.models import (
     Funding,
@@ -114,9 +115,16 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         _add_participant(operation, provider, ParticipantRole.PROVIDER, by=by, by_right=True)
     for employer in data.get("employers", []):
         _add_participant(operation, employer, ParticipantRole.EMPLOYER, by=by)
-    for name, email in data.get("new_employers", []):
+    for name, email, siret in data.get("new_employers", []):
         invite_new_organisation(
-            operation, name, email, ParticipantRole.EMPLOYER, by=by, org=org, later=False
+            operation,
+            name,
+            email,
+            ParticipantRole.EMPLOYER,
+            by=by,
+            org=org,
+            siret=siret,
+            later=False,
         )
     log_event(
         operation,
@@ -364,6 +372,58 @@ def _tell_region_of_participant(operation, organisation, role, *, by: User, org:
     )
 
 
+def enlist_prescriber(
+    operation: Operation, organisation: Organisation, *, by: User, org: Organisation
+) -> Participant:
+    """Make the prescriber of a trainee a participant (orientation partner) if it is not.
+
+    A prescriber reads its trainees' records, so it must take part in the operation;
+    joining while recruiting changes the convention's parties, so the Région is told.
+    """
+    if organisation.kind != OrgKind.PARTNER:
+        raise RuleError(
+            _("Le prescripteur doit être une organisation partenaire."), "prescriber_id"
+        )
+    found = next(
+        (p for p in operation.active_participants() if p.organisation_id == organisation.id),
+        None,
+    )
+    if found is not None:
+        return found
+    participant = _add_participant(
+        operation, organisation, ParticipantRole.PARTNER_ORIENTATION, by=by
+    )
+    db.session.flush()
+    log_event(
+        operation,
+        "participant_added",
+        by=by,
+        org=org,
+        participant=organisation.name,
+        role=ParticipantRole.PARTNER_ORIENTATION.value,
+    )
+    message = _(
+        "%(org)s associe %(partner)s à l'opération DEFI « %(title)s » comme prescripteur "
+        "de stagiaires.",
+        org=org.name,
+        partner=organisation.name,
+        title=operation.title,
+    )
+    notify(
+        organisation_members(organisation.id, admins_only=True),
+        kind="participant_added",
+        operation=operation,
+        message=message,
+        endpoint="operations.show_operation",
+        operation_id=operation.id,
+        email_subject=_("Opération DEFI : %(title)s", title=operation.title),
+    )
+    _tell_region_of_participant(
+        operation, organisation, ParticipantRole.PARTNER_ORIENTATION, by=by, org=org
+    )
+    return participant
+
+
 def invite_new_organisation(
     operation: Operation,
     name: str,
@@ -372,10 +432,12 @@ def invite_new_organisation(
     *,
     by: User,
     org: Organisation,
+    siret: str = "",
     later: bool = True,
 ) -> Participant:
     """Create a not-yet-registered organisation, invite its first admin, add it to the operation.
 
+    An employer needs a valid SIRET, which the Région checks before it may sign.
     ``later``: added after the need was reported, so the Région is told (the report's own
     notice names the employers it brings).
     """
@@ -392,7 +454,36 @@ def invite_new_organisation(
             ),
             "name",
         )
-    organisation = Organisation(kind=kind, name=name.strip(), territory=operation.territory)
+    siret = normalize_siret(siret)
+    if kind == OrgKind.EMPLOYER and not siret:
+        raise RuleError(_("Indiquez le SIRET de l'entreprise : la Région le vérifie."), "siret")
+    if siret and not siret_is_valid(siret):
+        raise RuleError(_("Ce SIRET n'est pas valide (clé de contrôle incorrecte)."), "siret")
+    same_siret = (
+        db.session.scalar(select(Organisation).where(Organisation.siret == siret))
+        if siret
+        else None
+    )
+    if same_siret is not None:
+        raise RuleError(
+            _(
+                "%(org)s existe déjà dans le portail : choisissez-la dans la liste.",
+                org=same_siret.name,
+            ),
+            "siret",
+        )
+    if accounts.normalize_email(email) == accounts.normalize_email(by.email):
+        raise RuleError(
+            _(
+                "Invitez la personne responsable de l'organisation : celui ou celle qui "
+                "l'invite n'en devient jamais membre."
+            ),
+            "email",
+        )
+    # « À vérifier » until the Région confirms it: it may state its needs, not sign.
+    organisation = Organisation(
+        kind=kind, name=name.strip(), territory=operation.territory, siret=siret or None
+    )
     if kind == OrgKind.PARTNER:
         organisation.partner_type = (
             PartnerType.ORIENTATION
@@ -401,6 +492,8 @@ def invite_new_organisation(
         )
     db.session.add(organisation)
     db.session.flush()
+    # After the insert: the column's default (verified) applies to a None given before it.
+    organisation.verified_at = None
     record(
         "organisation.created",
         actor=by,
@@ -410,6 +503,20 @@ def invite_new_organisation(
         via_operation=operation.id,
     )
     invitations.invite(email, organisation, by=by, is_admin=True)
+    notify(
+        region_admins(),
+        kind="organisation_to_verify",
+        message=_(
+            "%(org)s a invité « %(name)s » (%(kind)s) dans l'opération « %(title)s » : "
+            "vérifiez cette organisation pour qu'elle puisse signer.",
+            org=org.name,
+            name=organisation.name,
+            kind=kind.title,
+            title=operation.title,
+        ),
+        endpoint="admin.list_organisations",
+        email_subject=_("Organisation à vérifier : %(name)s", name=organisation.name),
+    )
     participant = _add_participant(operation, organisation, role, by=by)
     db.session.flush()
     log_event(

@@ -18,6 +18,7 @@ from portal.operations.context import summary_context
 from portal.operations.forms import (
     AcknowledgeForm,
     AdvanceForm,
+    CancelOperationForm,
     FrefForm,
     OperationForm,
     ReasonForm,
@@ -92,7 +93,7 @@ def report_need():
         "context": form.context.data.strip(),
         "employers": [by_id[i] for i in form.employer_ids.data if i in by_id],
         "new_employers": [
-            (entry.form.name.data.strip(), entry.form.email.data)
+            (entry.form.name.data.strip(), entry.form.email.data, entry.form.siret.data)
             for entry in form.new_employers
             if entry.form.name.data and entry.form.name.data.strip()
         ],
@@ -134,6 +135,7 @@ def show_operation(operation_id: int):
             can_steer=steer,
         ),
         can_steer=steer,
+        may_cancel=lifecycle.may_cancel(operation, by=current_user, org=org),
         region=is_region(),
         target=target,
         unmet=lifecycle.unmet_conditions(operation, target) if target else [],
@@ -288,15 +290,24 @@ def advance(operation_id: int):
 @bp.post("/<int:operation_id>/annulation")
 @login_required
 def cancel(operation_id: int):
-    """Cancel the operation (before it is closed), with a reason."""
+    """Cancel the operation (before it is closed), with a reason, in two steps: the first
+    post shows what will stop and asks to confirm; the confirmed post cancels."""
     operation = load_operation(operation_id)
-    require(can_steer(operation))
-    form = ReasonForm()
-    return _decide(
-        operation,
-        form,
-        lambda: lifecycle.cancel(
-            operation, reason=form.reason.data, by=current_user, org=current_org()
-        ),
-        _("Opération annulée."),
+    require(lifecycle.may_cancel(operation, by=current_user, org=current_org()))
+    form = CancelOperationForm()
+    if not lifecycle.can_cancel(operation) or (form.validate_on_submit() and form.is_confirmed):
+        return _decide(
+            operation,
+            form,
+            lambda: lifecycle.cancel(
+                operation, reason=form.reason.data, by=current_user, org=current_org()
+            ),
+            _("Opération annulée ; les participants et la Région en sont informés."),
+        )
+    page = render_template(
+        "operations/cancel.html",
+        operation=operation,
+        form=form,
+        impact=lifecycle.cancellation_impact(operation),
     )
+    return page, 422 if form.errors else 200

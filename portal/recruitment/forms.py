@@ -68,7 +68,14 @@ def prescriber_choices(taking_part, others) -> list[SelectChoice]:
             SelectChoice(o.id, o.name, optgroup=_l("Partenaires de l'opération"))
             for o in taking_part
         ]
-        + [SelectChoice(o.id, o.name, optgroup=_l("Autres partenaires")) for o in others]
+        + [
+            SelectChoice(
+                o.id,
+                o.name,
+                optgroup=_l("Autres partenaires (associés à l'opération, la Région est informée)"),
+            )
+            for o in others
+        ]
     )
 
 

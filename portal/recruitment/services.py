@@ -22,6 +22,7 @@ from portal.notifications.services import notify, organisation_members
 from portal.operations.events import log_event
 from portal.operations.models import Operation
 from portal.operations.needs import TARGET_PUBLICS
+from portal.operations.services import enlist_prescriber
 from portal.recruitment import rules
 from portal.recruitment.models import (
     ExitReason,
@@ -142,6 +143,12 @@ def _partner_ids() -> set[int]:
     )
 
 
+def _enlist_prescribers(operation: Operation, ids: list, *, by: User, org: Organisation) -> None:
+    """Prescribers read their trainees' records: each becomes a participant if not one."""
+    for organisation_id in sorted({i for i in ids if i is not None}):
+        enlist_prescriber(operation, db.session.get(Organisation, organisation_id), by=by, org=org)
+
+
 def _known(operation: Operation, exclude: Trainee | None = None) -> tuple[set, set]:
     """E-mails and (name, first name, birth year) already recorded in the operation."""
     rows = db.session.execute(
@@ -210,6 +217,7 @@ def add_trainees(
     errors = check_rows(operation, rows)
     if errors:
         raise RowErrors(errors)
+    _enlist_prescribers(operation, [_clean(row)["prescriber_id"] for row in rows], by=by, org=org)
     trainees = []
     for row in rows:
         trainee = Trainee(operation_id=operation.id, created_by_id=by.id, **_clean(row))
@@ -244,6 +252,7 @@ def update_trainee(trainee: Trainee, data: dict, *, by: User, org: Organisation)
     if problems:
         name, message = problems[0]
         raise RuleError(message, name)
+    _enlist_prescribers(operation, [clean["prescriber_id"]], by=by, org=org)
     changed = sorted(name for name in TRAINEE_FIELDS if getattr(trainee, name) != clean[name])
     for name in changed:
         setattr(trainee, name, clean[name])

@@ -63,7 +63,7 @@ def fill_need(
     rome: str,
     context: str,
     employers: tuple[str, ...] = (),
-    new_employer: tuple[str, str] | None = None,
+    new_employer: tuple[str, str, str] | None = None,
 ) -> None:
     """Fill the "report a need" form (category: « Se former au métier de »)."""
     page.get_by_label("Intitulé du besoin (métier visé)").fill(title)
@@ -74,9 +74,10 @@ def fill_need(
     for name in employers:
         page.get_by_role("checkbox", name=name, exact=True).check()
     if new_employer:
-        name, email = new_employer
+        name, email, siret = new_employer
         page.get_by_label("Nom de l'entreprise").first.fill(name)
         page.get_by_label("Adresse électronique de son ou sa responsable").first.fill(email)
+        page.get_by_label("SIRET de l'entreprise").first.fill(siret)
 
 
 def send_need(page: Page) -> None:
@@ -162,7 +163,7 @@ def test_need_under_another_holders_lot_is_refused_and_the_region_told(page):
 
 def test_need_outside_any_lot_goes_to_a_fref_consultation(page):
     title = "Opérateur·rice de production"
-    newcomer = ("Plasturgie de la Beauce", "rh@plasturgie-beauce.example")
+    newcomer = ("Plasturgie de la Beauce", "rh@plasturgie-beauce.example", "900 000 000 080 38")
     log_in(page, OF_EMAIL)
     open_report_form(page)
     fill_need(

@@ -217,8 +217,9 @@ def make_convention_ready(
         pairs.append(("partner", market.partner_user, market.partner))
     for key, user, organisation in pairs:
         if designate:
+            # Each party's own admin designates its signer (issue #11 M5).
             conventions.designate_signer(
-                convention, organisation, user, CAPACITIES[key], by=a_user, by_org=of_a
+                convention, organisation, user, CAPACITIES[key], by=user, by_org=organisation
             )
         ready.signers.append((user, organisation))
     db.session.flush()

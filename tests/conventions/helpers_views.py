@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from portal.conventions import services
-from portal.conventions.models import ConventionVersion, Signature
+from portal.conventions.models import ConventionVersion, DesignatedSigner, Signature
 from portal.design import services as design_services
 from portal.design.models import SectionKey
 from portal.design.queries import load_design
@@ -47,6 +47,19 @@ def url(op, path: str = "") -> str:
 def designate_data(org_id: int, user_id, capacity: str) -> dict:
     """The designation form's fields for ``org_id``."""
     return {f"signer-{org_id}-user_id": user_id, f"signer-{org_id}-capacity": capacity}
+
+
+def designation(app, op, org_id: int) -> DesignatedSigner | None:
+    with app.app_context():
+        row = db.session.scalar(
+            select(DesignatedSigner).where(
+                DesignatedSigner.convention_id == op.convention,
+                DesignatedSigner.organisation_id == org_id,
+            )
+        )
+        if row is not None:
+            db.session.expunge(row)
+        return row
 
 
 def edit_clause(app, op, text_value: str, key=SectionKey.CONV_OBJECT) -> None:

@@ -47,7 +47,7 @@ def _submitted(app, extra_employers: int = 0) -> dict:
                 by=market.a_user, org=market.of_a,
             )  # fmt: skip
             services.designate_signer(
-                ready.convention, employer, boss, "gérant", by=market.a_user, by_org=market.of_a
+                ready.convention, employer, boss, "gérant", by=boss, by_org=employer
             )
             ready.signers.append((boss, employer))
         version = ready.submit()

@@ -103,7 +103,8 @@ def test_a_rejection_sends_the_convention_back_to_drafting(app, client, op):
 def test_from_designation_to_recruitment(app, client, other_client):
     op = build(app, designate=False)
     login_as(client, OF_A)
-    # The porteur designates its own signer and the partner's; the employer its own.
+    # The porteur designates its own signer and proposes the partner's, which the partner's
+    # admin confirms; the employer designates its own.
     for org_id, user_id, capacity in [
         (op.of_a, _id(app, OF_A), "directrice"),
         (op.partner, op.partner_user, "directeur d'agence"),
@@ -112,6 +113,10 @@ def test_from_designation_to_recruitment(app, client, other_client):
             url(op, f"/signataires/{org_id}"), data=designate_data(org_id, user_id, capacity)
         )
         assert response.status_code == 303
+    login_as(other_client, PARTNER)
+    confirmed = other_client.post(url(op, f"/signataires/{op.partner}/confirmation"))
+    assert confirmed.status_code == 303
+    other_client.post("/deconnexion")
     login_as(other_client, EMPLOYER)
     response = other_client.post(
         url(op, f"/signataires/{op.employer}"),

@@ -204,7 +204,7 @@ def _change(ready, kind: str, data) -> None:
         )
         services.designate_signer(
             ready.convention, market.employer2, market.employer2_user, "présidente",
-            by=user, by_org=org,
+            by=market.employer2_user, by_org=market.employer2,
         )  # fmt: skip
     elif kind == "party_removed":
         [partner] = [p for p in operation.participants if p.organisation_id == market.partner.id]

@@ -14,7 +14,14 @@ from portal.design.models import SectionKey
 from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations.models import Status
-from tests.conventions.helpers_views import EMPLOYER_MEMBER, build, designate_data, edit_clause, url
+from tests.conventions.helpers_views import (
+    EMPLOYER_MEMBER,
+    build,
+    designate_data,
+    designation,
+    edit_clause,
+    url,
+)
 from tests.design.factories import to_co_design
 from tests.operations.factories import (
     EMPLOYER,
@@ -50,19 +57,6 @@ def op(app):
 def bare(app):
     """No signer designated yet."""
     return build(app, designate=False)
-
-
-def designation(app, op, org_id: int) -> DesignatedSigner | None:
-    with app.app_context():
-        row = db.session.scalar(
-            select(DesignatedSigner).where(
-                DesignatedSigner.convention_id == op.convention,
-                DesignatedSigner.organisation_id == org_id,
-            )
-        )
-        if row is not None:
-            db.session.expunge(row)
-        return row
 
 
 def versions(app, op) -> list[tuple[int, str]]:

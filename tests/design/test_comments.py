@@ -105,7 +105,7 @@ def test_an_open_blocking_comment_holds_the_gate_until_resolved(app, design_op):
     comment(app, design_op, "D'accord", parent_id=thread_id)
     with committed(app):
         thread = db.session.get(DesignComment, thread_id)
-        set_comment_resolved(thread, True, by=user_with(EMPLOYER), org=org_named("Entreprise E"))
+        set_comment_resolved(thread, True, by=user_with(OF_A), org=org_named("Organisme A"))
     with app.test_request_context():
         assert BLOCKING_PROBLEM not in design_problems(load_design(design_op))
     with committed(app):
@@ -117,6 +117,47 @@ def test_an_open_blocking_comment_holds_the_gate_until_resolved(app, design_op):
         )
     with app.test_request_context():
         assert BLOCKING_PROBLEM in design_problems(load_design(design_op))
+
+
+def test_only_author_carrier_or_region_resolve_a_blocking_comment(app, design_op):
+    """Issue #11 L19: another participant cannot resolve someone's blocking comment (which
+    would open the co-design gate); its author, the carrier OF and the Région can."""
+    thread_id = comment(app, design_op, "Heures à revoir", email=EMPLOYER, org="Entreprise E")
+    with committed(app):
+        db.session.get(DesignComment, thread_id).blocking = True
+    with app.test_request_context():
+        thread = db.session.get(DesignComment, thread_id)
+        partner, partner_org = user_with(PARTNER), org_named("Partenaire P")
+        with pytest.raises(RuleError, match="commentaire bloquant"):
+            set_comment_resolved(thread, True, by=partner, org=partner_org)
+        assert thread.resolved_at is None
+        for email, org in [
+            (EMPLOYER, "Entreprise E"),
+            (OF_A, "Organisme A"),
+            (REFERENT, "Région Centre-Val de Loire"),
+        ]:
+            set_comment_resolved(thread, True, by=user_with(email), org=org_named(org))
+            assert thread.resolved_at is not None
+            # Anyone taking part may reopen it: that only closes the gate again.
+            set_comment_resolved(thread, False, by=partner, org=partner_org)
+        db.session.rollback()
+
+
+def test_the_resolve_button_is_refused_and_hidden_for_another_participant(app, client, design_op):
+    """Issue #11 L19: the route refuses (in French, no 500) and the button is not shown."""
+    thread_id = comment(app, design_op, "Heures à revoir", blocking=True)
+    login_as(client, EMPLOYER)
+    page = text(client.get(base_url(design_op)))
+    assert "Marquer comme résolu" not in page
+    response = client.post(
+        f"{base_url(design_op)}/objectives/commentaires/{thread_id}/resolution",
+        data={"resolved": "1"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "commentaire bloquant" in text(response)
+    with app.app_context():
+        assert db.session.get(DesignComment, thread_id).resolved_at is None
 
 
 def test_a_reply_is_never_blocking_and_is_not_resolved_alone(app, design_op):
@@ -266,8 +307,10 @@ def test_replying_to_a_reply_is_refused(app, client, design_op):
     assert "On répond au premier commentaire d'un fil." in text(response)
 
 
-def test_any_participant_resolves_and_reopens_a_thread(app, client, design_op):
-    thread_id = comment(app, design_op, "Bloquant", blocking=True)
+def test_a_participant_resolves_and_reopens_their_own_thread(app, client, design_op):
+    thread_id = comment(
+        app, design_op, "Bloquant", email=EMPLOYER, org="Entreprise E", blocking=True
+    )
     login_as(client, EMPLOYER)
     url = f"{base_url(design_op)}/objectives/commentaires/{thread_id}/resolution"
     response = client.post(url, data={"resolved": "1"}, headers=HTMX)
@@ -353,7 +396,7 @@ def add_threads(app, operation_id: int, n: int) -> None:
             )
             add_comment(section, f"Réponse {i}", by=employer, org=employer_org, parent=thread)
             if i % 3 == 0:
-                set_comment_resolved(thread, True, by=employer, org=employer_org)
+                set_comment_resolved(thread, True, by=of_a, org=org_a)
 
 
 def test_comment_block_queries_do_not_grow_with_threads(app, client, design_op):

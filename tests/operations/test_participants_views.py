@@ -244,6 +244,7 @@ def test_inviting_a_new_employer_creates_it_with_an_invitation(app, client, mark
             "name": "Conserverie du Boischaut",
             "email": "RH@Conserverie.example",
             "role": "employer",
+            "siret": "90000000008012",
         },
         headers=HTMX,
     )
@@ -304,6 +305,11 @@ def test_inviting_a_new_partner_sets_its_partner_type(app, client, market, op):
         (
             {"name": "Entreprise F", "email": "n@example.fr", "role": "employer"},
             "Entreprise F existe déjà dans le portail : choisissez-la dans la liste.",
+        ),
+        pytest.param(
+            {"name": "Nouvelle", "email": "n@example.fr", "role": "employer"},
+            "Indiquez le SIRET de l'entreprise : la Région le vérifie.",
+            id="issue-11-M6-employer-without-siret",
         ),
     ],
 )

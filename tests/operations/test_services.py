@@ -113,7 +113,9 @@ def test_without_referent_the_region_admins_are_told(market):
 
 
 def test_participants_by_right_and_new_employer_invited(market):
-    operation = market.report(new_employers=[("Propreté Services", "chef@proprete.example")])
+    operation = market.report(
+        new_employers=[("Propreté Services", "chef@proprete.example", "90000000008012")]
+    )
     roles = {p.organisation.name: (p.role, p.by_right) for p in operation.active_participants()}
     assert roles["Région Centre-Val de Loire"] == (ParticipantRole.REGION, True)
     assert roles["Organisme A"] == (ParticipantRole.PROVIDER, True)

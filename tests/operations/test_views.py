@@ -321,12 +321,14 @@ def test_report_with_a_new_employer_invites_it(app, client, market):
         **{
             "new_employers-0-name": "Conserverie du Boischaut",
             "new_employers-0-email": "RH@conserverie.example",
+            "new_employers-0-siret": "900 000 000 080 12",
         },
     )
     assert client.post("/operations/nouveau-besoin", data=data).status_code == 303
     with app.app_context():
         invited = org_named("Conserverie du Boischaut")
         assert invited is not None
+        assert (invited.siret, invited.is_verified) == ("90000000008012", False)
         assert "rh@conserverie.example" in db.session.scalars(select(OutboxMessage.recipient)).all()
 
 
@@ -344,7 +346,11 @@ def test_new_employer_with_an_existing_name_is_refused_and_nothing_is_kept(app, 
     login_as(client, OF_A)
     data = need_form(
         market,
-        **{"new_employers-0-name": "Entreprise F", "new_employers-0-email": "f@example.fr"},
+        **{
+            "new_employers-0-name": "Entreprise F",
+            "new_employers-0-email": "f@example.fr",
+            "new_employers-0-siret": "90000000008012",
+        },
     )
     response = client.post("/operations/nouveau-besoin", data=data)
     assert response.status_code == 422
@@ -390,6 +396,20 @@ def test_exclusivity_refusal_keeps_the_form_and_tells_the_region(app, client, ma
         (
             {"new_employers-0-name": "Conserverie", "new_employers-0-email": "pas-une-adresse"},
             "Saisissez une adresse électronique valide",
+        ),
+        pytest.param(
+            {"new_employers-0-name": "Conserverie", "new_employers-0-email": "rh@c.example"},
+            "Indiquez le SIRET de l'entreprise : la Région le vérifie.",
+            id="issue-11-M6-new-employer-without-siret",
+        ),
+        pytest.param(
+            {
+                "new_employers-0-name": "Conserverie",
+                "new_employers-0-email": "rh@c.example",
+                "new_employers-0-siret": "90000000008013",
+            },
+            "Ce SIRET n'est pas valide (clé de contrôle incorrecte).",
+            id="issue-11-M6-new-employer-with-a-wrong-siret",
         ),
     ],
 )
@@ -625,7 +645,7 @@ DECISIONS = {
     "fref": ({"reference": "FREF-2026-001", "provider_id": "of_b"}, False),
     "refus": ({"reason": "Pas de financement"}, False),
     "etape": ({"target": "analysis"}, True),
-    "annulation": ({"reason": "Plus de besoin"}, True),
+    "annulation": ({"reason": "Plus de besoin", "confirmed": "1"}, True),
 }
 
 
@@ -808,13 +828,19 @@ def test_step_to_an_unknown_or_non_adjacent_status_changes_nothing(app, client, 
 @pytest.mark.parametrize("email", [OF_A, REGION_ADMIN])
 def test_cancelling_needs_a_reason_then_cancels(app, client, op, email):
     login_as(client, email)
-    assert_back_on_page(client.post(f"/operations/{op}/annulation", data={"reason": " "}), op)
-    assert ("error", REQUIRED) in flashes(client)
+    response = client.post(f"/operations/{op}/annulation", data={"reason": " ", "confirmed": "1"})
+    assert response.status_code == 422
+    assert REQUIRED in text(response)
     assert load(app, Operation, op).status == Status.NEED_REPORTED
 
-    response = client.post(f"/operations/{op}/annulation", data={"reason": "Employeur parti"})
+    response = client.post(
+        f"/operations/{op}/annulation", data={"reason": "Employeur parti", "confirmed": "1"}
+    )
     assert_back_on_page(response, op)
-    assert ("success", "Opération annulée.") in flashes(client)
+    assert (
+        "success",
+        "Opération annulée ; les participants et la Région en sont informés.",
+    ) in flashes(client)
     operation = load(app, Operation, op)
     assert (operation.status, operation.cancel_reason) == (Status.CANCELLED, "Employeur parti")
 

@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from portal.accounts.models import OrgKind
 from portal.audit.models import AuditEvent
 from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.operations import lifecycle
-from portal.operations.models import OperationEvent, Position, Status
+from portal.operations.models import OperationEvent, ParticipantRole, Position, Status
 from portal.recruitment import services
 from portal.recruitment.models import (
     ExitReason,
@@ -21,6 +22,7 @@ from portal.recruitment.models import (
     TraineeStatus,
     TraineeStatusChange,
 )
+from tests.factories import make_org, make_user
 from tests.operations.factories import Market
 from tests.recruitment.factories import (
     add_positions,
@@ -211,6 +213,33 @@ def test_the_prescriber_must_be_a_partner(op, market):
     assert refused.value.errors == {
         0: [("prescriber_id", "Le prescripteur doit être une organisation partenaire.")]
     }
+
+
+def test_a_prescriber_outside_the_operation_is_enlisted_and_the_region_told(op, market):
+    """Issue #11 L16: a partner that takes no part in the operation does not read a
+    trainee's record as its prescriber without taking part: it is added as an orientation
+    partner, and the Région's referent is told."""
+    other = make_org(OrgKind.PARTNER, "Mission locale M")
+    admin = make_user(other, admin=True, email="m.admin@example.fr")
+    [trainee] = add(market, op, row(prescriber_id=other.id))
+    [participant] = [p for p in op.active_participants() if p.organisation_id == other.id]
+    assert participant.role == ParticipantRole.PARTNER_ORIENTATION
+    told = set(
+        db.session.scalars(
+            select(Notification.user_id).where(
+                # the referent's notice goes through tell_region (participant_added_later)
+                Notification.kind.in_(["participant_added", "participant_added_later"])
+            )
+        )
+    )
+    assert {market.referent.id, admin.id} <= told
+    # Correcting the record to yet another partner enlists that one too.
+    third = make_org(OrgKind.PARTNER, "Cap emploi C")
+    data = {name: getattr(trainee, name) for name in services.TRAINEE_FIELDS}
+    services.update_trainee(
+        trainee, {**data, "prescriber_id": third.id}, by=market.a_user, org=market.of_a
+    )
+    assert third.id in {p.organisation_id for p in op.active_participants()}
 
 
 def test_only_the_carrier_records_candidates(op, market):

@@ -154,6 +154,7 @@ def test_an_employer_or_partner_added_later_and_a_withdrawal(market):
         ParticipantRole.EMPLOYER,
         by=market.a_user,
         org=market.of_a,
+        siret="90000000008012",
     )
     operations.withdraw_participant(
         participant, reason="Pas de public concerné", by=market.a_user, org=market.of_a
@@ -175,7 +176,9 @@ def test_an_employer_or_partner_added_later_and_a_withdrawal(market):
 
 
 def test_employers_named_in_the_report_are_not_told_twice(market):
-    market.report(new_employers=[("Entreprise Nouvelle", "rh@nouvelle.example.fr")])
+    market.report(
+        new_employers=[("Entreprise Nouvelle", "rh@nouvelle.example.fr", "90000000008012")]
+    )
     assert referent_notes(market) == ["need_reported"]
 
 

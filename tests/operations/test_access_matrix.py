@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.accounts.models import Membership, Organisation, OrgKind, User
-from portal.demo import load_demo
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
@@ -37,7 +36,7 @@ from portal.operations.models import (
     ParticipantRole,
     Position,
 )
-from tests.support import app_config, empty_database, login_as
+from tests.support import app_config, empty_database, load_demo_copy, login_as
 
 DOMAIN = "demo.defi.test"
 LOGISTICS = "Préparateur·rice de commandes et cariste"  # Orléans, carried by Forma'Centre
@@ -211,9 +210,8 @@ def _clean_database():
 @pytest.fixture(scope="module")
 def demo(app) -> Demo:
     """The demo data, committed and topped up, for the whole module."""
+    load_demo_copy(app)
     with app.test_request_context(base_url="http://portail.test"):
-        load_demo()
-        db.session.flush()
         operations = db.session.scalars(select(Operation).order_by(Operation.id)).all()
         for operation in operations:
             _top_up(operation)

@@ -147,23 +147,37 @@ def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
         _DEMO_ROWS[base_url] = all_rows(app)
         return
     with app.app_context(), db.engine.begin() as conn:
-        for table in db.metadata.sorted_tables:
-            if rows[table.name]:
-                conn.execute(table.insert(), rows[table.name])
+        write_rows(conn, rows)
 
 
 def all_rows(app) -> dict[str, list[dict]]:
     """Every row of every table, as dicts, in primary-key order."""
     with app.app_context(), db.engine.connect() as conn:
-        return {
-            table.name: [
-                dict(row)
-                for row in conn.execute(select(table).order_by(*table.primary_key.columns))
-                .mappings()
-                .all()
-            ]
-            for table in db.metadata.sorted_tables
-        }
+        return read_rows(conn)
+
+
+def read_rows(conn) -> dict[str, list[dict]]:
+    """Every row of every table that ``conn`` sees, as dicts, in primary-key order."""
+    return {
+        table.name: [
+            dict(row)
+            for row in conn.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+        ]
+        for table in db.metadata.sorted_tables
+    }
+
+
+def write_rows(conn, rows: dict[str, list[dict]]) -> None:
+    """Insert rows read by ``read_rows`` (parents first), identifiers included."""
+    for table in db.metadata.sorted_tables:
+        if rows.get(table.name):
+            conn.execute(table.insert(), rows[table.name])
+
+
+def is_empty(conn) -> bool:
+    """No table holds a row (one query)."""
+    tables = tuple(table.name for table in db.metadata.sorted_tables)
+    return conn.execute(_filled_tables_query(tables)).first() is None
 
 
 # --- Client and logging in ---------------------------------------------------------------

@@ -103,6 +103,7 @@ def trainee_columns() -> list[Column]:
 def trainee_rows(scope: Select, membership: Membership | None) -> Iterator[tuple]:
     """One row per trainee of the operations in scope, named or pseudonymised."""
     prescriber = aliased(Organisation)
+    promise = aliased(JobPromise)  # the visibility's subqueries name JobPromise
     employer = aliased(Organisation)
     full, partial = jury_sql(Outcome.FULL), jury_sql(Outcome.PARTIAL)
     identified = identified_sql(membership)
@@ -130,8 +131,8 @@ def trainee_rows(scope: Select, membership: Membership | None) -> Iterator[tuple
         )
         .join(Operation, Operation.id == Trainee.operation_id)
         .outerjoin(prescriber, prescriber.id == Trainee.prescriber_id)
-        .outerjoin(JobPromise, JobPromise.id == Trainee.promise_id)
-        .outerjoin(employer, employer.id == JobPromise.organisation_id)
+        .outerjoin(promise, promise.id == Trainee.promise_id)
+        .outerjoin(employer, employer.id == promise.organisation_id)
         .where(Trainee.operation_id.in_(scope))
         .order_by(Operation.id, Trainee.id)
         .execution_options(yield_per=BATCH)
@@ -187,7 +188,10 @@ def followup_columns() -> list[Column]:
 
 def followup_rows(scope: Select, membership: Membership | None, *, today, window):
     """One row per follow-up (exit, +3, +6 months) of the trainees of the scope."""
+    # Aliases: the visibility's own subqueries on milestones and answers must not
+    # correlate with the rows listed here.
     employer = aliased(Organisation)
+    milestone, retained, answer = aliased(Milestone), aliased(RetainedAnswer), aliased(Answer)
     identified = identified_sql(membership, follows_sql)
     query = (
         select(
@@ -197,25 +201,25 @@ def followup_rows(scope: Select, membership: Membership | None, *, today, window
             identified.label("identified"),
             Trainee.last_name,
             Trainee.first_name,
-            Milestone.kind,
-            Milestone.due_on,
-            Milestone.status,
-            Answer.situation,
-            Answer.duration_months,
-            employment_sql(Answer.situation).label("employed"),
-            lasting_sql(Answer.situation, Answer.duration_months).label("lasting"),
+            milestone.kind,
+            milestone.due_on,
+            milestone.status,
+            answer.situation,
+            answer.duration_months,
+            employment_sql(answer.situation).label("employed"),
+            lasting_sql(answer.situation, answer.duration_months).label("lasting"),
             employer.name,
-            Answer.employer_name,
-            (Answer.id.is_not(None)).label("answered"),
+            answer.employer_name,
+            (answer.id.is_not(None)).label("answered"),
         )
-        .select_from(Milestone)
-        .join(Trainee, Trainee.id == Milestone.trainee_id)
-        .join(Operation, Operation.id == Milestone.operation_id)
-        .outerjoin(RetainedAnswer, RetainedAnswer.milestone_id == Milestone.id)
-        .outerjoin(Answer, Answer.id == RetainedAnswer.answer_id)
-        .outerjoin(employer, employer.id == Answer.employer_id)
-        .where(Milestone.operation_id.in_(scope))
-        .order_by(Operation.id, Trainee.id, Milestone.due_on)
+        .select_from(milestone)
+        .join(Trainee, Trainee.id == milestone.trainee_id)
+        .join(Operation, Operation.id == milestone.operation_id)
+        .outerjoin(retained, retained.milestone_id == milestone.id)
+        .outerjoin(answer, answer.id == retained.answer_id)
+        .outerjoin(employer, employer.id == answer.employer_id)
+        .where(milestone.operation_id.in_(scope))
+        .order_by(Operation.id, Trainee.id, milestone.due_on)
         .execution_options(yield_per=BATCH)
     )
     return map(lambda row: _followup_row(row, today=today, window=window), stream(query))

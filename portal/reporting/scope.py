@@ -154,5 +154,6 @@ def scope_query(filters: Filters, query: Select | None = None) -> Select:
 
 
 def scope_ids(filters: Filters) -> Select:
-    """The ids of the operations in scope, as a subquery for the aggregates."""
-    return scope_query(filters, select(Operation.id))
+    """The ids of the operations in scope, as a subquery for the aggregates. It never
+    correlates with the query it sits in (which often selects from ``operations`` too)."""
+    return scope_query(filters, select(Operation.id)).correlate(None)

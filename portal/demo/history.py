@@ -41,8 +41,10 @@ from portal.immersions.models import Evaluation, EvaluationKind, EvaluationResul
 from portal.lots.models import Category, MarketLot
 from portal.operations.models import (
     ContractType,
+    DiagnosisFigure,
     EmployerNeed,
     Funding,
+    NeedsAnalysis,
     Operation,
     Participant,
     ParticipantRole,
@@ -86,6 +88,8 @@ class Past:
     target: int
     employers: tuple  # (name, job title, contract, count)
     paths: tuple
+    diagnosis: str = ""
+    offers: int = 0  # job offers on the bassin, the diagnosis' key figure
 
 
 PAST = (
@@ -112,6 +116,9 @@ PAST = (
             Path("Jordan", "Lemoine", ExitReason.DROPOUT, None, None, (SEEKING, SEEKING, TRAINING)),
             Path("Maëlle", "Poirier", END, Outcome.FULL, True, (CDD12, CDD12, SEEKING)),
         ),
+        "Le second œuvre du bâtiment peine à recruter au sud de l'agglomération tourangelle ; "
+        "les candidats manquent des prérequis pour entrer directement en qualification.",
+        148,
     ),
     Past(
         "Chantier formation — aménagement des espaces verts, session de Blois",
@@ -137,6 +144,9 @@ PAST = (
             Path("Sonia", "Vidal", ExitReason.EARLY_HIRE, None, True, (CDI, CDI, CDI)),
             Path("Tom", "Leclerc", END, Outcome.NOT_OBTAINED, False, (SEEKING, SEEKING, INTERIM)),
         ),
+        "Les entreprises du paysage du Blaisois recrutent chaque printemps ; le chantier "
+        "formation met les stagiaires en situation réelle sur les espaces de la ville.",
+        96,
     ),
     Past(
         "Prépa Métiers — industrie et logistique, session de Chartres",
@@ -161,6 +171,9 @@ PAST = (
             Path("Mamadou", "Keita", END, Outcome.PARTIAL, True, (CDD12, CDD12, CDI)),
             Path("Pauline", "Rey", ExitReason.HEALTH, None, None, (SEEKING, SEEKING, SEEKING)),
         ),
+        "Plasturgie et logistique représentent un emploi industriel sur trois du bassin "
+        "chartrain ; la Prépa Métiers prépare l'entrée en qualification ou l'embauche.",
+        231,
     ),
 )
 
@@ -200,6 +213,22 @@ def _operation(
         hours_company=past.training_days,
     )
     db.session.add(operation)
+    analysis = NeedsAnalysis(
+        operation=operation,
+        target_publics=["job_seekers", "youth"],
+        barriers=["mobility"],
+        diagnosis=past.diagnosis,
+        sent_at=_at(start - timedelta(days=100)),
+    )
+    db.session.add(analysis)
+    db.session.add(
+        DiagnosisFigure(
+            analysis=analysis,
+            label="Offres d'emploi du métier sur le bassin (12 mois)",
+            value=str(past.offers),
+            source="France Travail",
+        )
+    )
     for org, role in (
         (orgs["region"], ParticipantRole.REGION),
         (provider, ParticipantRole.PROVIDER),

@@ -117,8 +117,8 @@ def test_the_charts_are_accessible_images_with_their_data(app, site):
     assert len(charts) == 4
     for chart in charts:
         assert 'role="img"' in chart
-        ids = re.search(r'aria-labelledby="([^"]+)"', chart).group(1).split()
-        for ident in ids:
+        for attribute in ("aria-labelledby", "aria-describedby"):
+            ident = re.search(attribute + r'="([^"]+)"', chart).group(1)
             assert f'id="{ident}"' in page
     assert page.count("<title id=") == 4
     assert page.count("<desc id=") == 4

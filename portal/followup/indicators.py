@@ -110,17 +110,24 @@ def employment_columns(
     )
 
 
-def _employment(operation: Operation) -> dict[MilestoneKind, Employment]:
-    rows = db.session.execute(
-        select(Milestone.kind, *employment_columns())
+def employment_query(*keys, where):
+    """``select(*keys, *employment_columns())`` of the milestones matching ``where``, with
+    their trainee's promise and retained answer joined (the caller groups by ``keys``)."""
+    return (
+        select(*keys, *employment_columns())
+        .select_from(Milestone)
         .join(Trainee, Trainee.id == Milestone.trainee_id)
         .outerjoin(JobPromise, JobPromise.id == Trainee.promise_id)
         .outerjoin(RetainedAnswer, RetainedAnswer.milestone_id == Milestone.id)
         .outerjoin(Answer, Answer.id == RetainedAnswer.answer_id)
-        .where(Milestone.operation_id == operation.id)
-        .group_by(Milestone.kind)
-    ).all()
-    return employment_by_kind(rows)
+        .where(where)
+        .group_by(*keys)
+    )
+
+
+def _employment(operation: Operation) -> dict[MilestoneKind, Employment]:
+    query = employment_query(Milestone.kind, where=Milestone.operation_id == operation.id)
+    return employment_by_kind(db.session.execute(query).all())
 
 
 def employment_by_kind(rows) -> dict[MilestoneKind, Employment]:

@@ -23,7 +23,7 @@ from portal.followup.indicators import (
     Employment,
     certified_columns,
     employment_by_kind,
-    employment_columns,
+    employment_query,
 )
 from portal.followup.models import (
     Answer,
@@ -125,16 +125,8 @@ def _trainees(scope: Select) -> tuple[int, ...]:
 
 
 def _employment(scope: Select) -> dict[MilestoneKind, Employment]:
-    rows = db.session.execute(
-        select(Milestone.kind, *employment_columns())
-        .join(Trainee, Trainee.id == Milestone.trainee_id)
-        .outerjoin(JobPromise, JobPromise.id == Trainee.promise_id)
-        .outerjoin(RetainedAnswer, RetainedAnswer.milestone_id == Milestone.id)
-        .outerjoin(Answer, Answer.id == RetainedAnswer.answer_id)
-        .where(Milestone.operation_id.in_(scope))
-        .group_by(Milestone.kind)
-    ).all()
-    return employment_by_kind(rows)
+    query = employment_query(Milestone.kind, where=Milestone.operation_id.in_(scope))
+    return employment_by_kind(db.session.execute(query).all())
 
 
 def _signatory_employers(scope: Select) -> int:
@@ -242,16 +234,8 @@ def by_category(scope: Select) -> list[Group]:
 def by_exit_year(scope: Select) -> list[YearRates]:
     """Employment at each follow-up of the trainees who left each year (one query)."""
     year = func.extract("year", Trainee.exit_date)
-    rows = db.session.execute(
-        select(year, Milestone.kind, *employment_columns())
-        .select_from(Milestone)
-        .join(Trainee, Trainee.id == Milestone.trainee_id)
-        .outerjoin(JobPromise, JobPromise.id == Trainee.promise_id)
-        .outerjoin(RetainedAnswer, RetainedAnswer.milestone_id == Milestone.id)
-        .outerjoin(Answer, Answer.id == RetainedAnswer.answer_id)
-        .where(Milestone.operation_id.in_(scope))
-        .group_by(year, Milestone.kind)
-    ).all()
+    query = employment_query(year, Milestone.kind, where=Milestone.operation_id.in_(scope))
+    rows = db.session.execute(query).all()
     years: dict[int, list] = {}
     for row in rows:
         years.setdefault(int(row[0]), []).append(row[1:])

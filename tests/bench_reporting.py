@@ -47,6 +47,7 @@ PAGES = {
     "tableau de bord filtré (bassin, catégorie)": "/pilotage/?bassin=2&categorie=prepa_metiers",
     "export opérations CSV": "/pilotage/exports/operations.csv",
     "export opérations XLSX": "/pilotage/exports/operations.xlsx",
+    "export opérations ODS": "/pilotage/exports/operations.ods",
     "export stagiaires CSV": "/pilotage/exports/stagiaires.csv",
     "export suivis XLSX": "/pilotage/exports/suivis.xlsx",
 }

@@ -19,9 +19,12 @@ from portal.recruitment.access import log_trainees_shown
 from portal.reporting import bp, people, rows
 from portal.reporting.dashboard import build
 from portal.reporting.exports import csv_lines, xlsx_file
+from portal.reporting.ods import MIMETYPE, ods_file
 from portal.reporting.scope import Filters, is_referent_view, scope_ids
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The formats written to a temporary file then sent (the CSV streams).
+WRITERS = {"xlsx": (xlsx_file, XLSX), "ods": (ods_file, MIMETYPE)}
 
 
 @bp.get("/")
@@ -42,10 +45,11 @@ def show_dashboard():
 def _download(name: str, columns, data, fmt: str) -> Response:
     stamp = utcnow().strftime("%Y%m%d")
     filename = f"defi-{name}-{stamp}.{fmt}"
-    if fmt == "xlsx":
+    if fmt in WRITERS:
+        writer, mimetype = WRITERS[fmt]
         return send_file(
-            xlsx_file(columns, data, name),
-            mimetype=XLSX,
+            writer(columns, data, name),
+            mimetype=mimetype,
             as_attachment=True,
             download_name=filename,
         )
@@ -63,6 +67,7 @@ def _personal_export(purpose: str, scope) -> None:
 
 @bp.get("/exports/operations.csv", defaults={"fmt": "csv"})
 @bp.get("/exports/operations.xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/exports/operations.ods", defaults={"fmt": "ods"})
 @login_required
 def export_operations(fmt: str):
     """The filtered operations, one row each with its figures."""
@@ -73,6 +78,7 @@ def export_operations(fmt: str):
 
 @bp.get("/exports/promesses.csv", defaults={"fmt": "csv"})
 @bp.get("/exports/promesses.xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/exports/promesses.ods", defaults={"fmt": "ods"})
 @login_required
 def export_promises(fmt: str):
     """The job promises of the filtered operations and what became of them."""
@@ -82,6 +88,7 @@ def export_promises(fmt: str):
 
 @bp.get("/exports/stagiaires.csv", defaults={"fmt": "csv"})
 @bp.get("/exports/stagiaires.xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/exports/stagiaires.ods", defaults={"fmt": "ods"})
 @login_required
 def export_trainees(fmt: str):
     """The trainees of the filtered operations (pseudonymised where the record is not the
@@ -94,6 +101,7 @@ def export_trainees(fmt: str):
 
 @bp.get("/exports/suivis.csv", defaults={"fmt": "csv"})
 @bp.get("/exports/suivis.xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/exports/suivis.ods", defaults={"fmt": "ods"})
 @login_required
 def export_followups(fmt: str):
     """The follow-ups at exit, +3 and +6 months of the filtered operations; logged."""

@@ -3,8 +3,11 @@ log, formula injection."""
 
 import csv
 import io
+import re
+import zipfile
 from datetime import datetime
 from types import SimpleNamespace
+from xml.etree import ElementTree
 
 import openpyxl
 import pytest
@@ -176,3 +179,60 @@ def test_followups_xlsx(app, site):
     assert isinstance(due, datetime)
     lasting = {row[header.index("Emploi durable")] for row in rows}
     assert lasting == {"oui", "non"}
+
+
+# --- ODS: read back with zipfile and ElementTree ------------------------------------------
+
+ODS_NS = {
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+}
+
+
+def read_ods(response) -> list[list[tuple]]:
+    """Each row as (value type, value, text) cells."""
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.oasis.opendocument.spreadsheet"
+    data = response.get_data()
+    response.close()
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        first = book.infolist()[0]
+        assert first.filename == "mimetype" and first.compress_type == zipfile.ZIP_STORED
+        assert book.read("mimetype") == b"application/vnd.oasis.opendocument.spreadsheet"
+        assert "VerticalSplitPosition" in book.read("settings.xml").decode()  # frozen header
+        root = ElementTree.fromstring(book.read("content.xml"))  # noqa: S314 - our own file
+    office, table = f"{{{ODS_NS['office']}}}", f"{{{ODS_NS['table']}}}"
+    assert not root.findall(f".//*[@{table}formula]")  # never a formula
+    rows = []
+    for row in root.iterfind(".//table:table-row", ODS_NS):
+        cells = []
+        for cell in row.iterfind("table:table-cell", ODS_NS):
+            kind = cell.get(f"{office}value-type")
+            value = cell.get(f"{office}date-value") or cell.get(f"{office}value")
+            cells.append((kind, value, "".join(cell.itertext())))
+        rows.append(cells)
+    return rows
+
+
+def test_operations_ods_has_typed_cells(app, site):
+    rows = read_ods(client_as(app, f.REGION_ADMIN).get("/pilotage/exports/operations.ods"))
+    header = [text for _kind, _value, text in rows[0]]
+    assert header[:3] == ["N°", "Opération", "Étape"]
+    assert len(rows) == 4
+    blois = next(row for row in rows[1:] if row[0][1] == str(site.blois))
+    assert blois[0][0] == "float"
+    assert blois[1] == ("string", None, INJECTED)  # text as typed, never run
+    start = blois[header.index("Début de session")]
+    assert start[0] == "date" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", start[1])
+    assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", start[2])
+    assert blois[header.index("Effectif ciblé")][:2] == ("float", str(PAST[1].target))
+
+
+def test_trainees_ods_is_pseudonymised_and_logged(app, site):
+    rows = read_ods(client_as(app, f.GARDENS_TUTOR).get("/pilotage/exports/stagiaires.ods"))
+    header = [text for _kind, _value, text in rows[0]]
+    names = {row[header.index("Nom")][2] for row in rows[1:]}
+    assert len(rows) - 1 == len(PAST[1].paths) and names == {""}
+    with app.app_context():
+        assert db.session.scalar(select(TraineeAccess.action)) == "export_trainees"

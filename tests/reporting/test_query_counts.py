@@ -12,6 +12,7 @@ PAGES = [
     "/pilotage/exports/operations.csv",
     "/pilotage/exports/promesses.xlsx",
     "/pilotage/exports/stagiaires.csv",
+    "/pilotage/exports/operations.ods",
     "/pilotage/exports/suivis.xlsx",
 ]
 

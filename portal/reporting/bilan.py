@@ -12,17 +12,24 @@ The steering committees' decisions will join it with the committees themselves.
 from datetime import datetime
 from io import BytesIO
 
-from docx import Document
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal.assessment import figures, services
-from portal.assessment.documents import EPOCH, _bonus, _date, _parties, _stamp, _written
+from portal.assessment.documents import (
+    EPOCH,
+    _bonus,
+    _date,
+    _parties,
+    _stamp,
+    _written,
+    start_document,
+)
 from portal.conventions.documents import normalise
 from portal.conventions.models import Convention, ConventionVersion
 from portal.core.employment import Situation
-from portal.design.documents import AUTHOR, _set_language, _table
+from portal.design.documents import _table
 from portal.extensions import db
 from portal.followup.indicators import indicators
 from portal.followup.models import Answer, Milestone, MilestoneKind, RetainedAnswer
@@ -127,16 +134,12 @@ def bilan_docx(operation: Operation) -> bytes:
     stamp = max(m for m in moments if m) if any(moments) else EPOCH
     stamp = stamp.replace(microsecond=0)
     with force_locale("fr"):
-        document = Document()
-        _set_language(document)
-        properties = document.core_properties
-        properties.title = _("Bilan de l'opération — %(t)s", t=operation.title)
-        properties.subject = _("Bilan de l'opération DEFI")
-        properties.author = properties.last_modified_by = AUTHOR
-        properties.keywords = "DEFI; bilan"
-        properties.language = "fr-FR"
-        properties.revision = 1
-        properties.created = properties.modified = stamp
+        document = start_document(
+            _("Bilan de l'opération — %(t)s", t=operation.title),
+            _("Bilan de l'opération DEFI"),
+            "DEFI; bilan",
+            stamp,
+        )
         document.add_heading(_("Bilan de l'opération"), level=0)
         document.add_paragraph(operation.title, style="Subtitle")
         _identity(document, operation)

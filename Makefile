@@ -79,6 +79,7 @@ bench: install-test
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_design
 	$(BIN)/python -m tests.bench_running
+	$(BIN)/python -m tests.bench_reporting
 
 lint: install-test
 	$(BIN)/ruff check portal tests

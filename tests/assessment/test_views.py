@@ -233,6 +233,16 @@ def test_the_carrier_withdraws_its_request(app, client):
     response = client.post(f"{site.base}/prime/retrait", headers=HTMX)
     assert response.status_code == 200 and "retirée" in text(response)
     assert bonus_of(app, site).status == BonusStatus.WITHDRAWN
+    # The widget and the operation's card read the status's flags (review of #11).
+    assert "Aucune prime DEFI demandée." in text(response)
+    card = text(client.get(f"/operations/{site.operation}"))
+    assert "non demandée" in card.split("assessment-card-title", 1)[1]
+
+
+def test_the_bonus_status_flags():
+    """Review of #11: the templates read these flags rather than comparing strings."""
+    assert [s for s in BonusStatus if s.granted] == [BonusStatus.GRANTED]
+    assert [s for s in BonusStatus if not s.stands] == [BonusStatus.WITHDRAWN]
 
 
 def test_a_refusal_without_reason_keeps_the_form(app, client):

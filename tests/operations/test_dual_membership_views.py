@@ -1,7 +1,7 @@
 """The Région's page of people in two parties of one operation, over HTTP (issue #11 M6):
 who sees it and who decides (the Région only: 403 for a participant, 404 outside the
-operation), htmx, form errors kept, CSRF, a constant number of queries, the convention
-page's mention, and two decisions served at once."""
+operation), htmx, form errors kept, CSRF, a constant number of queries and the convention
+page's mention. Requests served at once: test_dual_membership_races.py."""
 
 from types import SimpleNamespace
 
@@ -12,12 +12,8 @@ from portal.accounts import services as accounts
 from portal.accounts.models import Organisation
 from portal.audit.models import AuditEvent
 from portal.extensions import db
-from portal.operations import dual_approvals
-from portal.operations.dual_memberships import Situation
 from portal.operations.dual_models import DualDecision, DualMembershipApproval
-from portal.operations.models import Operation
 from tests.conventions.factories import make_convention_ready
-from tests.design.concurrency_helpers import acting, race
 from tests.factories import make_user
 from tests.operations.factories import OF_A, OF_B, REFERENT, REGION_ADMIN, Market
 from tests.support import HTMX, committed, count, login_as, queries, snapshot, text
@@ -50,7 +46,6 @@ def site(app) -> SimpleNamespace:
         operation = market.report()
         ids = _situation_ids(operation, market.a_user, market.of_a, market.employer)
         ids.of_a, ids.employer = market.of_a.id, market.employer.id
-        ids.referent = (market.referent.id, market.region.id)
     return ids
 
 
@@ -186,36 +181,3 @@ def test_the_convention_page_shows_the_cumul_then_its_mention(app, client):
         page
     )
     assert "à approuver par la Région" not in page
-
-
-def test_two_decisions_at_once_decide_once(app, site):
-    """#11 M6: the decision reads the request then writes it: served at once, an approval
-    and a refusal give one decision; the other is told in French, never a 500."""
-    situation = Situation(*site.key)
-
-    def decide(approve: bool):
-        def work():
-            operation = db.session.get(Operation, site.operation)
-            dual_approvals.decide(
-                operation, situation, approve=approve, reason="Conflit.", **acting(site.referent)
-            )
-
-        return work
-
-    outcomes = race(app, decide(True), decide(False), decide(True))
-    assert [o for o in outcomes if o.startswith("error")] == []
-    assert outcomes.count("done") == 1
-    refusals = [o for o in outcomes if o != "done"]
-    assert all(o.startswith("refused: La Région a déjà décidé de ce cumul le ") for o in refusals)
-    with app.app_context():
-        rows = db.session.scalars(select(DualMembershipApproval)).all()
-        db.session.remove()
-    assert len(rows) == 1 and rows[0].decision is not None
-    decided = count(
-        app,
-        AuditEvent,
-        AuditEvent.action.in_(
-            ["operation.dual_membership_approved", "operation.dual_membership_refused"]
-        ),
-    )
-    assert decided == 1

@@ -91,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.notifications import views as notifications_views
     from portal.operations import (  # noqa: F401  (on operations.bp)
         analysis_views,
+        dual_views,
         needs_views,
         participants_views,
     )

@@ -105,6 +105,8 @@ NOT_OF_AN_OPERATION = {
     "operations.list_operations": {OrgKind.REGION, OrgKind.PROVIDER, OrgKind.EMPLOYER,
                                    OrgKind.PARTNER},
     "operations.report_need": {OrgKind.REGION, OrgKind.PROVIDER},
+    # The people in two parties of an operation: the Région decides (issue #11 M6).
+    "operations.list_dual_memberships": {OrgKind.REGION},
 }  # fmt: skip
 
 # A body with a plausible value for every field of the blueprint's forms, so that a request

@@ -143,6 +143,12 @@ class Design(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approval_comment: Mapped[str] = mapped_column(Text, default="")
+    # What the convention version in force froze of the design, section key -> content
+    # (None before the Région validates a first version): the sections' ``content`` is
+    # then the draft of the next amendment (``portal/design/drafts.py``).
+    in_force: Mapped[dict | None] = mapped_column(JSON)
+    in_force_number: Mapped[int | None] = mapped_column(Integer)
+    in_force_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     operation: Mapped[Operation] = relationship()
     approved_by: Mapped[User | None] = relationship()

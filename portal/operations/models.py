@@ -72,6 +72,21 @@ AMENDMENT_STEPS = (Status.RECRUITMENT, Status.TRAINING, Status.FOLLOW_UP)
 
 @titled(
     {
+        "add": _l("Ajout en attente de l'avenant"),
+        "withdraw": _l("Retrait en attente de l'avenant"),
+    }
+)
+class PendingChange(TitledEnum):
+    """A change to the parties or the promises made once a convention version is in force:
+    it waits for the amendment (avenant) that carries it, and applies when the Région
+    validates that amendment (``portal/operations/pending.py``)."""
+
+    ADD = "add"
+    WITHDRAW = "withdraw"
+
+
+@titled(
+    {
         "lot": _l("Marché (lot)"),
         "pending": _l("Hors marché — décision de la Région attendue"),
         "fref": _l("Fonds réactifs emploi formation"),
@@ -159,6 +174,9 @@ class Operation(db.Model):
     certification_code: Mapped[str] = mapped_column(String(20), default="")
     certification_title: Mapped[str] = mapped_column(String(250), default="")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # When the Région first validated a version of the convention: from then on, changes
+    # to the parties and the promises wait for an amendment (``PendingChange``).
+    convention_in_force_since: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     territory: Mapped[Territory] = relationship()
@@ -207,11 +225,26 @@ class Participant(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    # Joining or leaving with the next amendment (None: as the convention in force says).
+    pending_change: Mapped[PendingChange | None] = mapped_column(db_enum(PendingChange))
+    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
+    pending_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     operation: Mapped[Operation] = relationship(back_populates="participants")
     organisation: Mapped[Organisation] = relationship()
     added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+    pending_by: Mapped[User | None] = relationship(foreign_keys=[pending_by_id])
+
+    @property
+    def is_joining(self) -> bool:
+        """Added after signature: a party once the amendment that carries it is validated."""
+        return self.pending_change == PendingChange.ADD
+
+    @property
+    def is_leaving(self) -> bool:
+        """Withdrawal asked after signature: a party until the amendment is validated."""
+        return self.pending_change == PendingChange.WITHDRAW
 
 
 class OperationEvent(db.Model):
@@ -322,8 +355,21 @@ class Position(db.Model):
     count: Mapped[int] = mapped_column(Integer)
     contract_type: Mapped[ContractType] = mapped_column(db_enum(ContractType))
     planned_start: Mapped[date | None] = mapped_column(Date)
+    # Promised or withdrawn after signature: waits for the amendment that carries it.
+    pending_change: Mapped[PendingChange | None] = mapped_column(db_enum(PendingChange))
+    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     need: Mapped[EmployerNeed] = relationship(back_populates="positions")
+
+    @property
+    def is_joining(self) -> bool:
+        """Promised after signature: a promise once the amendment is validated."""
+        return self.pending_change == PendingChange.ADD
+
+    @property
+    def is_leaving(self) -> bool:
+        """Withdrawal asked after signature: promised until the amendment is validated."""
+        return self.pending_change == PendingChange.WITHDRAW
 
 
 class NeedsAnalysis(db.Model):

@@ -39,6 +39,7 @@ from portal.conventions.signing import (  # noqa: F401  (the area's facade)
     signing_problems,
 )
 from portal.conventions.state import (  # noqa: F401  (the area's facade)
+    amended_version,
     changes_since,
     convention_for,
     current_snapshot,

@@ -90,9 +90,7 @@ def draft_change(
         }
         formatter = ItemFormatter(section.key, names, {**old_skills, **skills})
         return DraftChange(
-            items=items_diff(
-                before.get("items", []), section.content.get("items", []), formatter
-            )
+            items=items_diff(before.get("items", []), section.content.get("items", []), formatter)
         )
     return DraftChange(
         chunks=text_diff(before.get("text") or "", section.content.get("text") or "")

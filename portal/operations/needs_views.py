@@ -145,5 +145,21 @@ def remove_position(operation_id: int, org_id: int, position_id: int):
         operation,
         employer,
         lambda: needs.remove_position(position, by=current_user, org=current_org()),
-        _("Postes retirés."),
+        _("Postes retirés (par l'avenant, si la convention est en vigueur)."),
+    )
+
+
+@bp.post("/<int:operation_id>/besoins/<int:org_id>/postes/<int:position_id>/maintien")
+@login_required
+def keep_position(operation_id: int, org_id: int, position_id: int):
+    """The employer cancels the withdrawal of a line that waits for the amendment."""
+    operation = load_analysis(operation_id)
+    employer = _employer(operation, org_id)
+    _require_own_need(employer)
+    position = _load_position(operation, employer, position_id)
+    return _change_positions(
+        operation,
+        employer,
+        lambda: needs.keep_position(position, by=current_user, org=current_org()),
+        _("Retrait annulé : ces postes restent promis."),
     )

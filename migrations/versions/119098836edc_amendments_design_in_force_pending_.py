@@ -94,11 +94,15 @@ def downgrade():
 
     with op.batch_alter_table('operation_participants', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_operation_participants_pending_by_id_users'), type_='foreignkey')
+        # Hand-written: the enum's CHECK constraint goes before its column (SQLite's batch
+        # copy would otherwise keep a CHECK on a column it no longer has).
+        batch_op.drop_constraint('pendingchange', type_='check')
         batch_op.drop_column('pending_by_id')
         batch_op.drop_column('pending_at')
         batch_op.drop_column('pending_change')
 
     with op.batch_alter_table('need_positions', schema=None) as batch_op:
+        batch_op.drop_constraint('pendingchange', type_='check')
         batch_op.drop_column('pending_at')
         batch_op.drop_column('pending_change')
 

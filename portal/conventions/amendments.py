@@ -10,8 +10,10 @@ the draft says by then (a change made after submission waits for the next amendm
 - parties joining or leaving, positions promised or withdrawn, apply when it names them;
 - while the operation runs, the job promises follow (``recruitment/promises.py``).
 
-``lock_design`` is called by ``decisions.validate`` with the other locks, before the
-first audit record (lock order: operation, convention, version, then the design).
+``lock_design`` is called by ``decisions.validate`` before its other locks and its first
+audit record: a save of the design holds its section and the design, then inserts an
+event whose foreign key waits for the operation's row, so the design comes first (design,
+operation, convention, version; proven in tests/conventions/test_amendment_races.py).
 """
 
 from portal.accounts.models import Organisation, User

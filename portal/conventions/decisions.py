@@ -76,6 +76,9 @@ def validate(version: ConventionVersion, *, by: User, org: Organisation, comment
     and what the version says is in force from now on (``amendments.put_in_force``)."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région valide la convention."))
+    # The design first: a save holds its section and the design, then inserts its event,
+    # whose foreign-key check waits for an operation locked FOR UPDATE (PostgreSQL).
+    design = amendments.lock_design(version.convention.operation)
     _lock_decision(version)
     if version.status != VersionStatus.SIGNED:
         raise RuleError(
@@ -85,7 +88,6 @@ def validate(version: ConventionVersion, *, by: User, org: Organisation, comment
             )
         )
     convention = version.convention
-    design = amendments.lock_design(convention.operation)
     previous = in_force(convention)
     now = utcnow()
     version.status = VersionStatus.VALIDATED

@@ -31,7 +31,7 @@ from portal.recruitment.models import JobPromise
 from tests.conventions.factories import in_force, make_convention_ready, sign_as
 from tests.design.concurrency_helpers import BASE_URL, acting, race
 
-CDD = {"job_title": "Agent·e de propreté", "count": 1, "contract_type": ContractType.CDD_LONG}
+PROMISE = {"job_title": "Agent·e de propreté", "count": 1, "contract_type": ContractType.CDI}
 AMENDED = "Accueil et sécurité (avenant)"
 RACED = "Accueil et sécurité, relu pendant la validation"
 
@@ -58,7 +58,7 @@ def _signed_amendment(app) -> dict:
             operation, market.employer2, ParticipantRole.EMPLOYER, by=carrier[0], org=carrier[1]
         )
         f_user, f_org = market.employer2_user, market.employer2
-        needs.add_position(needs.need_for(operation, f_org), CDD, by=f_user, org=f_org)
+        needs.add_position(needs.need_for(operation, f_org), PROMISE, by=f_user, org=f_org)
         services.designate_signer(
             ready.convention, f_org, f_user, "présidente", by=f_user, by_org=f_org
         )
@@ -139,7 +139,7 @@ def test_validating_an_amendment_while_parties_and_promises_change(app):
     def promise_more():
         who = acting(ids["employer2"])
         operation = db.session.get(Operation, ids["operation"])
-        needs.add_position(needs.need_for(operation, who["org"]), CDD, **who)
+        needs.add_position(needs.need_for(operation, who["org"]), PROMISE, **who)
 
     outcomes = race(
         app, _validate(ids), withdraw_partner, withdraw_position, promise_more, _validate(ids)

@@ -36,7 +36,8 @@ from portal.operations.models import (
 from portal.recruitment.models import JobPromise
 from tests.conventions.factories import in_force, make_convention_ready, sign_as
 
-CDD = {"job_title": "Agent·e de propreté", "count": 2, "contract_type": ContractType.CDD_LONG}
+# CDI: the contract types change with issue #12 §2 (durations); a CDI stays a CDI.
+PROMISE = {"job_title": "Agent·e de propreté", "count": 2, "contract_type": ContractType.CDI}
 
 
 @pytest.fixture
@@ -177,7 +178,7 @@ def test_parties_added_or_withdrawn_after_signature_wait_for_the_amendment(ready
     assert market.employer2 not in needs.employer_participants(operation, in_force=True)
     position = needs.add_position(
         needs.need_for(operation, market.employer2),
-        CDD,
+        PROMISE,
         by=market.employer2_user,
         org=market.employer2,
     )
@@ -194,7 +195,7 @@ def test_parties_added_or_withdrawn_after_signature_wait_for_the_amendment(ready
     # Promised after the submission: waits for the next amendment.
     later = needs.add_position(
         needs.need_for(operation, market.employer2),
-        CDD,
+        PROMISE,
         by=market.employer2_user,
         org=market.employer2,
     )
@@ -245,11 +246,11 @@ def test_positions_withdrawn_or_added_after_signature_apply_with_the_amendment(r
     needs.keep_position(cdi, by=boss, org=employer)
     assert cdi.pending_change is None
     needs.remove_position(cdi, by=boss, org=employer)
-    cdd = needs.add_position(needs.need_for(operation, employer), CDD, by=boss, org=employer)
+    added = needs.add_position(needs.need_for(operation, employer), PROMISE, by=boss, org=employer)
     draft = services.current_snapshot(ready.convention)["promises"]
-    assert [(p["position_id"], p["count"]) for p in draft] == [(cdd.id, 2)]
+    assert [(p["position_id"], p["count"]) for p in draft] == [(added.id, 2)]
     # Added then withdrawn before any amendment: gone at once.
-    extra = needs.add_position(needs.need_for(operation, employer), CDD, by=boss, org=employer)
+    extra = needs.add_position(needs.need_for(operation, employer), PROMISE, by=boss, org=employer)
     extra_id = extra.id
     needs.remove_position(extra, by=boss, org=employer)
     assert db.session.get(Position, extra_id) is None
@@ -258,7 +259,7 @@ def test_positions_withdrawn_or_added_after_signature_apply_with_the_amendment(r
     assert db.session.get(Position, cdi.id) is None
     promises = promises_of(operation, employer)
     assert [(p.position_id, p.contract_type) for p in promises] == [
-        (cdd.id, ContractType.CDD_LONG)
+        (added.id, ContractType.CDI)
     ] * 2
 
 
@@ -267,7 +268,7 @@ def test_promises_and_parties_are_frozen_once_the_operation_is_closed(ready):
     operation.status = Status.CLOSED
     need = needs.need_for(operation, market.employer)
     with pytest.raises(RuleError, match="ses promesses d'emploi ne changent plus"):
-        needs.add_position(need, CDD, by=market.employer_user, org=market.employer)
+        needs.add_position(need, PROMISE, by=market.employer_user, org=market.employer)
     with pytest.raises(RuleError, match="ses participants ne changent plus"):
         operations.withdraw_participant(
             participant(ready, market.partner), reason="x", by=market.a_user, org=market.of_a
@@ -296,7 +297,7 @@ def test_a_rejected_version_goes_back_to_drafting_with_everything_editable(ctx):
     assert added.pending_change is None
     position = needs.add_position(
         needs.need_for(operation, market.employer2),
-        CDD,
+        PROMISE,
         by=market.employer2_user,
         org=market.employer2,
     )
@@ -345,7 +346,7 @@ def test_the_amendments_document_lists_what_it_changes(ready):
     market = ready.market
     needs.add_position(
         needs.need_for(ready.operation, market.employer),
-        CDD,
+        PROMISE,
         by=market.employer_user,
         org=market.employer,
     )

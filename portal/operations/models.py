@@ -85,6 +85,25 @@ class PendingChange(TitledEnum):
     WITHDRAW = "withdraw"
 
 
+class Pending:
+    """A row (a participant, a line of positions) added or withdrawn after signature: the
+    change waits for the amendment that carries it (None: as the convention in force says,
+    or as the draft says before any version is in force)."""
+
+    pending_change: Mapped[PendingChange | None] = mapped_column(db_enum(PendingChange))
+    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def is_joining(self) -> bool:
+        """Added after signature: in force once the amendment is validated."""
+        return self.pending_change == PendingChange.ADD
+
+    @property
+    def is_leaving(self) -> bool:
+        """Withdrawal asked after signature: in force until the amendment is validated."""
+        return self.pending_change == PendingChange.WITHDRAW
+
+
 @titled(
     {
         "lot": _l("Marché (lot)"),
@@ -200,7 +219,7 @@ class Operation(db.Model):
         return [p for p in self.participants if p.withdrawn_at is None]
 
 
-class Participant(db.Model):
+class Participant(Pending, db.Model):
     """An organisation taking part in an operation, with its role; withdrawn, never deleted."""
 
     __tablename__ = "operation_participants"
@@ -225,9 +244,7 @@ class Participant(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
-    # Joining or leaving with the next amendment (None: as the convention in force says).
-    pending_change: Mapped[PendingChange | None] = mapped_column(db_enum(PendingChange))
-    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Who added or withdrew it after signature (``Pending``): the withdrawal's author.
     pending_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     operation: Mapped[Operation] = relationship(back_populates="participants")
@@ -235,16 +252,6 @@ class Participant(db.Model):
     added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
     pending_by: Mapped[User | None] = relationship(foreign_keys=[pending_by_id])
-
-    @property
-    def is_joining(self) -> bool:
-        """Added after signature: a party once the amendment that carries it is validated."""
-        return self.pending_change == PendingChange.ADD
-
-    @property
-    def is_leaving(self) -> bool:
-        """Withdrawal asked after signature: a party until the amendment is validated."""
-        return self.pending_change == PendingChange.WITHDRAW
 
 
 class OperationEvent(db.Model):
@@ -340,7 +347,7 @@ class EmployerNeed(db.Model):
         return sum(p.count for p in self.positions)
 
 
-class Position(db.Model):
+class Position(Pending, db.Model):
     """Positions an employer promises to fill: job, count, contract, start."""
 
     __tablename__ = "need_positions"
@@ -355,21 +362,8 @@ class Position(db.Model):
     count: Mapped[int] = mapped_column(Integer)
     contract_type: Mapped[ContractType] = mapped_column(db_enum(ContractType))
     planned_start: Mapped[date | None] = mapped_column(Date)
-    # Promised or withdrawn after signature: waits for the amendment that carries it.
-    pending_change: Mapped[PendingChange | None] = mapped_column(db_enum(PendingChange))
-    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     need: Mapped[EmployerNeed] = relationship(back_populates="positions")
-
-    @property
-    def is_joining(self) -> bool:
-        """Promised after signature: a promise once the amendment is validated."""
-        return self.pending_change == PendingChange.ADD
-
-    @property
-    def is_leaving(self) -> bool:
-        """Withdrawal asked after signature: promised until the amendment is validated."""
-        return self.pending_change == PendingChange.WITHDRAW
 
 
 class NeedsAnalysis(db.Model):

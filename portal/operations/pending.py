@@ -21,7 +21,7 @@ from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.operations.events import log_event, tell_region
+from portal.operations.events import log_event
 from portal.operations.models import (
     EmployerNeed,
     Operation,
@@ -54,8 +54,9 @@ def _clear(row: Participant | Position) -> None:
 def request_withdrawal(
     participant: Participant, reason: str, *, by: User, org: Organisation
 ) -> None:
-    """A party of the convention in force leaves with the next amendment; the Région is
-    told now. The caller locked the operation and checked the participant may leave."""
+    """A party of the convention in force leaves with the next amendment (the caller,
+    ``services.withdraw_participant``, locked the operation, checked it may leave, and
+    tells the Région now)."""
     if participant.is_leaving:
         raise RuleError(
             _(
@@ -73,27 +74,6 @@ def request_withdrawal(
         org=org,
         participant=participant.organisation.name,
         reason=reason.strip(),
-    )
-    tell_region(
-        operation.territory,
-        kind="participant_withdrawn",
-        by=by,
-        operation=operation,
-        message=_(
-            "%(org)s retire %(participant)s de l'opération « %(title)s » : %(reason)s. Le "
-            "retrait prendra effet avec l'avenant qui le porte, une fois validé par la Région.",
-            org=org.name,
-            participant=participant.organisation.name,
-            title=operation.title,
-            reason=reason.strip() or _("motif non précisé"),
-        ),
-        endpoint="operations.list_participants",
-        operation_id=operation.id,
-        email_subject=_(
-            "Opération DEFI « %(title)s » : retrait de %(participant)s",
-            title=operation.title,
-            participant=participant.organisation.name,
-        ),
     )
 
 

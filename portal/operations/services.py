@@ -563,33 +563,39 @@ def withdraw_participant(
         raise RuleError(_("La Région et l'organisme porteur participent de droit."))
     if participant.withdrawn_at is not None:
         raise RuleError(_("Ce participant est déjà retiré."))
-    if pending.amending(operation) and not participant.is_joining:
+    leaving = pending.amending(operation) and not participant.is_joining
+    if leaving:
         pending.request_withdrawal(participant, reason, by=by, org=org)
-        return
-    participant.pending_change = None
-    participant.withdrawn_at = utcnow()
-    participant.withdrawn_by_id = by.id
-    participant.withdrawal_reason = reason.strip()
-    log_event(
-        operation,
-        "participant_withdrawn",
-        by=by,
-        org=org,
+    else:
+        participant.pending_change = None
+        participant.withdrawn_at = utcnow()
+        participant.withdrawn_by_id = by.id
+        participant.withdrawal_reason = reason.strip()
+        log_event(
+            operation,
+            "participant_withdrawn",
+            by=by,
+            org=org,
+            participant=participant.organisation.name,
+            reason=reason.strip(),
+        )
+    message = _(
+        "%(org)s retire %(participant)s de l'opération « %(title)s » : %(reason)s",
+        org=org.name,
         participant=participant.organisation.name,
-        reason=reason.strip(),
+        title=operation.title,
+        reason=reason.strip() or _("motif non précisé"),
     )
+    if leaving:
+        message += " " + _(
+            "Le retrait prendra effet avec l'avenant qui le porte, une fois validé par la Région."
+        )
     tell_region(
         operation.territory,
         kind="participant_withdrawn",
         by=by,
         operation=operation,
-        message=_(
-            "%(org)s retire %(participant)s de l'opération « %(title)s » : %(reason)s",
-            org=org.name,
-            participant=participant.organisation.name,
-            title=operation.title,
-            reason=reason.strip() or _("motif non précisé"),
-        ),
+        message=message,
         endpoint="operations.show_operation",
         operation_id=operation.id,
         email_subject=_(

@@ -86,6 +86,19 @@ def amend(ready):
     return version
 
 
+def designate_employer2(ready) -> None:
+    """Entreprise F's admin names itself as its signer."""
+    market = ready.market
+    services.designate_signer(
+        ready.convention,
+        market.employer2,
+        market.employer2_user,
+        "présidente",
+        by=market.employer2_user,
+        by_org=market.employer2,
+    )
+
+
 def promises_of(operation, organisation) -> list[JobPromise]:
     return db.session.scalars(
         select(JobPromise).where(
@@ -183,14 +196,7 @@ def test_parties_added_or_withdrawn_after_signature_wait_for_the_amendment(ready
         org=market.employer2,
     )
     assert position.is_joining and promises_of(operation, market.employer2) == []
-    services.designate_signer(
-        ready.convention,
-        market.employer2,
-        market.employer2_user,
-        "présidente",
-        by=market.employer2_user,
-        by_org=market.employer2,
-    )
+    designate_employer2(ready)
     version = ready.submit()
     # Promised after the submission: waits for the next amendment.
     later = needs.add_position(
@@ -308,14 +314,7 @@ def test_a_rejected_version_goes_back_to_drafting_with_everything_editable(ctx):
     assert participant_withdrawn(ready, market.partner)
 
     # The next version shows its signers what changed, part by part.
-    services.designate_signer(
-        ready.convention,
-        market.employer2,
-        market.employer2_user,
-        "présidente",
-        by=market.employer2_user,
-        by_org=market.employer2,
-    )
+    designate_employer2(ready)
     second = ready.submit()
     assert not second.is_amendment
     parts = diffs.snapshot_diff(services.snapshot_of(first), services.snapshot_of(second))

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.conventions import services
-from portal.design.models import Design
+from portal.design.models import Design, SectionKey
+from portal.design.services import set_validated as validate_section
 from portal.extensions import db
 from portal.operations import needs
 from portal.operations import services as operations
@@ -88,6 +89,17 @@ def test_the_design_is_a_draft_of_the_amendment_and_says_what_it_changes(app, cl
 def test_every_participant_edits_the_draft_and_outsiders_get_404(app, client, op):
     login_as(client, EMPLOYER)
     assert save_pedagogy(client, op, "Proposition de l'employeur.").status_code == 303
+    # A validated section stays for the organisme porteur and the Région to change.
+    with committed(app):
+        design = db.session.scalar(select(Design).where(Design.operation_id == op.id))
+        validate_section(design.section(SectionKey.OBJECTIVES), True, by=user_with(OF_A),
+                         org=org_named("Organisme A"))  # fmt: skip
+    data = {"base_version": 2, "objectives-text": "Objectifs de l'employeur"}
+    response = client.post(design_url(op, "/objectives"), data=data, headers=HTMX)
+    assert response.status_code == 403
+    assert "Section validée : seuls l'organisme porteur et la Région la modifient." in text(
+        response
+    )
     before = snapshot(app)
     login_as(client, OF_B)  # Organisme B takes no part in the operation
     assert client.get(design_url(op)).status_code == 404

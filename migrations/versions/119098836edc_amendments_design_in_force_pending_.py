@@ -8,7 +8,7 @@ their frozen text: until now the design could not change after co-design, so the
 version in force says what the sections say.
 
 Revision ID: 119098836edc
-Revises: 9a8ddeafb7d0
+Revises: 7f6ca049417c
 Create Date: 2026-12-06 09:27:23.794136
 
 """
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '119098836edc'
-down_revision = '9a8ddeafb7d0'
+down_revision = '7f6ca049417c'
 branch_labels = None
 depends_on = None
 

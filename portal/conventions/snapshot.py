@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.design.models import Design, DesignSection, SectionKey
 from portal.extensions import db
+from portal.operations import dual_memberships
 from portal.operations.models import (
     EmployerNeed,
     Operation,
@@ -166,7 +167,7 @@ def build_snapshot(operation: Operation, reference: str, amends: int | None = No
 def _build(operation: Operation, reference: str, amends: int | None) -> dict:
     design, clauses = _sections(operation)
     participants = _draft_participants(operation)
-    return {
+    content = {
         "format": SNAPSHOT_FORMAT,
         "reference": reference,
         "amends_version": amends,
@@ -176,9 +177,18 @@ def _build(operation: Operation, reference: str, amends: int | None) -> dict:
         "clauses": clauses,
         "design": design,
     }
+    # The Région's approvals of a person in two parties (issue #11 M6), with the mention
+    # the convention carries. Only when there are some: the snapshots (and hashes) of the
+    # conventions without any stay what they were.
+    mentions = dual_memberships.approved_mentions(operation)
+    if mentions:
+        content["dual_memberships"] = mentions
+    return content
 
 
-PARTS = ("operation", "parties", "promises", "clauses", "design")
+PARTS = ("operation", "parties", "dual_memberships", "promises", "clauses", "design")
+# Parts a snapshot holds only when it has something to say in them.
+OPTIONAL_PARTS = ("dual_memberships",)
 
 
 def changed_parts(old: dict, new: dict) -> list[str]:

@@ -31,6 +31,7 @@ from portal.core.time import utcnow
 from portal.design.services import design_for, is_filled
 from portal.extensions import db
 from portal.notifications.services import notify
+from portal.operations import dual_memberships
 from portal.operations.events import log_event, tell_region
 from portal.operations.models import AMENDMENT_STEPS, DRAFTING_STEPS
 
@@ -56,6 +57,7 @@ def submission_problems(convention: Convention) -> list[str]:
         unmet.append(_("Au moins un employeur doit s'engager dans la convention."))
     if not snapshot["promises"]:
         unmet.append(_("Aucune promesse d'emploi n'est indiquée par les employeurs."))
+    unmet.extend(dual_memberships.blocking_problems(operation))
     # One query for every designated signer's membership, whatever the number of parties.
     active = (
         set(

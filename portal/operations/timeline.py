@@ -12,7 +12,7 @@ from portal.followup.models import MilestoneKind
 from portal.followup.queries import todo as followup_todo
 from portal.immersions.queries import todo as immersion_todo
 from portal.lots.models import Category
-from portal.operations import lifecycle
+from portal.operations import dual_memberships, lifecycle
 from portal.operations.access import can_steer
 from portal.operations.models import Funding, Operation, OperationEvent, ParticipantRole, Status
 from portal.recruitment.models import ExitReason
@@ -32,6 +32,15 @@ EVENT_TITLES = {
         "Retrait de %(participant)s demandé : effectif avec l'avenant qui le porte"
     ),
     "participant_withdrawal_cancelled": _l("Retrait de %(participant)s annulé"),
+    "dual_membership_requested": _l(
+        "Cumul d'appartenance à approuver par la Région : %(person)s (%(organisations)s)"
+    ),
+    "dual_membership_approved": _l(
+        "La Région approuve le cumul d'appartenance de %(person)s (%(organisations)s)"
+    ),
+    "dual_membership_refused": _l(
+        "La Région refuse le cumul d'appartenance de %(person)s (%(organisations)s) : %(reason)s"
+    ),
     "employer_need_updated": _l("Besoins de %(employer)s mis à jour"),
     "position_added": _l("%(employer)s : %(count)s poste(s) de %(job_title)s ajouté(s)"),
     "position_removed": _l("%(employer)s : %(count)s poste(s) de %(job_title)s retiré(s)"),
@@ -172,6 +181,8 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
             and (analysis.answered_at is None or analysis.answered_at < analysis.sent_at)
         ):
             tasks.append(_("Répondre à l'analyse des besoins transmise par l'organisme."))
+        if any(s.pending for s in dual_memberships.unapproved(operation)):
+            tasks.append(_("Décider des cumuls d'appartenance (une personne dans deux parties)."))
         if operation.status == Status.CO_DESIGN:
             design = design_for(operation)
             if (

@@ -145,8 +145,9 @@ class Design(db.Model):
     approval_comment: Mapped[str] = mapped_column(Text, default="")
     # What the convention version in force froze of the design, section key -> content
     # (None before the Région validates a first version): the sections' ``content`` is
-    # then the draft of the next amendment (``portal/design/drafts.py``).
-    in_force: Mapped[dict | None] = mapped_column(JSON)
+    # then the draft of the next amendment (``portal/design/drafts.py``). None is SQL NULL,
+    # never JSON ``null``, however the row is written (a bulk insert passes None too).
+    in_force: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     in_force_number: Mapped[int | None] = mapped_column(Integer)
     in_force_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
 

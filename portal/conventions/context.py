@@ -52,12 +52,21 @@ def may_designate(operation: Operation, organisation_id: int) -> bool:
 
 
 def status_context(operation: Operation, convention: Convention, snapshot: dict) -> dict:
-    """The state, the version of reference, what changed since it, and submission."""
+    """The state, the version of reference, what changed since it, and submission.
+
+    The reference is the version collecting signatures, else the one in force (what an
+    amendment changes), else a rejected first version (what changed since the Région sent
+    it back): the draft is compared with it part by part, and in full (``draft_diff``).
+    """
     current = services.open_version(convention)
     force = services.in_force(convention)
-    reference = current or force
     latest = services.latest_version(convention)
-    changed = changed_parts(services.snapshot_of(reference), snapshot) if reference else []
+    rejected = (
+        latest if current is None and latest and latest.status == VersionStatus.REJECTED else None
+    )
+    reference = current or force or rejected
+    before = services.snapshot_of(reference) if reference else None
+    changed = changed_parts(before, snapshot) if reference else []
     steering = can_steer(operation)
     return {
         "state": services.state(convention),
@@ -65,10 +74,9 @@ def status_context(operation: Operation, convention: Convention, snapshot: dict)
         "in_force": force,
         "awaiting_region": current is not None and current.status == VersionStatus.SIGNED,
         "reference": reference,
-        "rejected": latest
-        if current is None and latest and latest.status == VersionStatus.REJECTED
-        else None,
+        "rejected": rejected,
         "changed_titles": diffs.part_titles(changed),
+        "draft_diff": diffs.snapshot_diff(before, snapshot) if changed else [],
         "design_changed": "design" in changed,
         "can_submit": steering and operation.is_open,
         "submission_problems": services.submission_problems(convention) if steering else [],
@@ -102,6 +110,9 @@ def parties_context(
         and may_designate(operation, p["organisation_id"])
     ]
     members = queries.members_by_org([org_id for org_id in editable if org_id not in forms])
+    force = services.in_force(convention)
+    in_force_parties = services.snapshot_of(force)["parties"] if force else None
+    in_force_ids = {p["organisation_id"] for p in in_force_parties or []}
     parties = []
     for party in snapshot["parties"]:
         org_id = party["organisation_id"]
@@ -115,6 +126,8 @@ def parties_context(
                 "designation": designation,
                 "form": form,
                 "signed": org_id in signed,
+                # Named by the draft, not by the version in force: joins by the amendment.
+                "joining": in_force_parties is not None and org_id not in in_force_ids,
                 "confirm": designation is not None
                 and not designation.is_confirmed
                 and org_id not in signed
@@ -122,11 +135,35 @@ def parties_context(
                 and may_confirm(org_id),
             }
         )
+    draft_ids = {p["organisation_id"] for p in snapshot["parties"]}
     return {
         "parties": parties,
+        "leaving_parties": [
+            p for p in in_force_parties or [] if p["organisation_id"] not in draft_ids
+        ],
         "button_form": EmptyForm(formdata=None),
         # A person in two parties (issue #11 M6): approved (the mention), or blocking.
         "cumuls": dual_memberships.of_operation(operation),
+    }
+
+
+def promises_context(convention: Convention, snapshot: dict) -> dict:
+    """The draft's promises, those an amendment adds flagged, and those it withdraws."""
+    force = services.in_force(convention)
+    before = services.snapshot_of(force)["promises"] if force else None
+    old_ids = {p["position_id"] for p in before or []}
+    new_ids = {p["position_id"] for p in snapshot["promises"]}
+    return {
+        "promises": [
+            {
+                **diffs.promise_record(p),
+                "joining": before is not None and p["position_id"] not in old_ids,
+            }
+            for p in snapshot["promises"]
+        ],
+        "withdrawn_promises": [
+            diffs.promise_record(p) for p in before or [] if p["position_id"] not in new_ids
+        ],
     }
 
 
@@ -163,9 +200,9 @@ def page_context(
     context.update(shared or {})
     context.update(status_context(operation, convention, snapshot))
     context.update(parties_context(operation, convention, snapshot, designate_forms))
+    context.update(promises_context(convention, snapshot))
     context.update(
         clauses=clauses,
-        promises=[diffs.promise_record(p) for p in snapshot["promises"]],
         versions=list(reversed(services.versions(convention))),
     )
     return context

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
+from portal.conventions import amendments
 from portal.conventions.models import Convention, ConventionVersion, VersionStatus
 from portal.conventions.state import convention_for, in_force, open_version, valid_signatures
 from portal.core.errors import RuleError
@@ -62,16 +63,23 @@ def _parties_users(convention: Convention) -> list[User]:
 
 
 def _lock_decision(version: ConventionVersion) -> None:
-    """Decisions on a convention happen one at a time, on its latest state: the convention
-    (against a new submission or another decision), then the version (a signature)."""
-    lock(version.convention)
+    """Decisions on a convention happen one at a time, on its latest state: the operation
+    (against a party or a promise changed meanwhile), the convention (against a new
+    submission or another decision), then the version (a signature)."""
+    convention = version.convention
+    lock(convention.operation)
+    lock(convention)
     lock(version)
 
 
 def validate(version: ConventionVersion, *, by: User, org: Organisation, comment: str = "") -> None:
-    """The Région validates a fully signed version; an earlier one in force is superseded."""
+    """The Région validates a fully signed version; an earlier one in force is superseded,
+    and what the version says is in force from now on (``amendments.put_in_force``)."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région valide la convention."))
+    # The design first: a save holds its section and the design, then inserts its event,
+    # whose foreign-key check waits for an operation locked FOR UPDATE (PostgreSQL).
+    design = amendments.lock_design(version.convention.operation)
     _lock_decision(version)
     if version.status != VersionStatus.SIGNED:
         raise RuleError(
@@ -102,6 +110,7 @@ def validate(version: ConventionVersion, *, by: User, org: Organisation, comment
     )
     operation = convention.operation
     log_event(operation, "convention_validated", by=by, org=org, number=version.number)
+    amendments.put_in_force(version, design, by=by, org=org)
     notify(
         _parties_users(convention),
         kind="convention_validated",

@@ -1,8 +1,9 @@
 """The convention as a Word document, built only from a frozen version and its evidence.
 
-The text comes from the version's canonical snapshot (what was signed), the signature
-table and the evidence page ("Dossier de preuve") from the stored signatures and the
-version's audit events. Generation is deterministic: the same version in the same state
+The text comes from the version's canonical snapshot (what was signed; for an amendment,
+preceded by what it changes in the version it amends: ``document_changes.py``), the
+signature table and the evidence page ("Dossier de preuve") from the stored signatures
+and the version's audit events. Generation is deterministic: the same version in the same state
 gives the same bytes (fixed document properties, fixed zip entry dates and order), so
 the SHA-256 recorded in ``IssuedDocument`` identifies a genuine copy.
 """
@@ -24,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Organisation, User
 from portal.conventions.diffs import item_formatter
+from portal.conventions.document_changes import add_changes
 from portal.conventions.evidence_page import (
     add_evidence,
     day,
@@ -301,6 +303,7 @@ def _build(version: ConventionVersion) -> bytes:
     _footer(document, version)
     _title_page(document, version, snapshot)
     page_break(document)
+    add_changes(document, version, snapshot)
     _parties(document, snapshot)
     _promises(document, snapshot)
     _articles(document, snapshot)

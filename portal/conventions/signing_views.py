@@ -153,9 +153,17 @@ def validate_version(operation_id: int, number: int):
     form = ValidateVersionForm(prefix="validate")
     if not form.validate_on_submit():
         return _respond(operation, convention, version, status=422, validate_form=form)
-    notice = _(
-        "Version %(n)s validée par la Région : l'opération peut passer au recrutement.",
-        n=version.number,
+    notice = (
+        _(
+            "Avenant validé : la version %(n)s est en vigueur, avec les changements qu'elle "
+            "porte (formation, promesses, parties).",
+            n=version.number,
+        )
+        if version.is_amendment
+        else _(
+            "Version %(n)s validée par la Région : l'opération peut passer au recrutement.",
+            n=version.number,
+        )
     )
     return act(
         lambda: services.validate(

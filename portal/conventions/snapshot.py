@@ -1,22 +1,30 @@
 """What a convention says, as one canonical document, and its SHA-256.
 
 Everything a signer commits to goes in the snapshot: the operation, the parties, the
-job promises, the clauses and the co-designed training it quotes. The canonical form is
-sorted, compact JSON in UTF-8; the same content always gives the same bytes, so any
-change to what the convention says gives another hash.
+job promises, the clauses and the co-designed training it quotes — as the draft says
+them: the sections as edited, and the parties and promises an amendment adds or withdraws
+(``operations/pending.py``); the version in force keeps its own frozen snapshot. The
+canonical form is sorted, compact JSON in UTF-8; the same content always gives the same
+bytes, so any change to what the convention says gives another hash.
 """
 
 import hashlib
 import json
 
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.design.models import Design, DesignSection, SectionKey
 from portal.extensions import db
 from portal.operations import dual_memberships
-from portal.operations.models import EmployerNeed, Operation, Participant, ParticipantRole
+from portal.operations.models import (
+    EmployerNeed,
+    Operation,
+    Participant,
+    ParticipantRole,
+    PendingChange,
+)
 
 SNAPSHOT_FORMAT = 1
 ROLE_ORDER = [role.value for role in ParticipantRole]
@@ -61,12 +69,24 @@ def _operation_part(operation: Operation) -> dict:
     }
 
 
-def _parties(operation: Operation) -> list[dict]:
-    participants = db.session.scalars(
+def _draft_participants(operation: Operation) -> list[Participant]:
+    """The parties the convention names now: active participants, with those joining by
+    the next amendment and without those leaving by it (``operations/pending.py``)."""
+    return db.session.scalars(
         select(Participant)
-        .where(Participant.operation_id == operation.id, Participant.withdrawn_at.is_(None))
+        .where(
+            Participant.operation_id == operation.id,
+            Participant.withdrawn_at.is_(None),
+            or_(
+                Participant.pending_change.is_(None),
+                Participant.pending_change != PendingChange.WITHDRAW,
+            ),
+        )
         .options(selectinload(Participant.organisation))
     ).all()
+
+
+def _parties(participants: list[Participant]) -> list[dict]:
     parties = [
         {
             "organisation_id": p.organisation_id,
@@ -84,7 +104,10 @@ def _parties(operation: Operation) -> list[dict]:
     )
 
 
-def _promises(operation: Operation) -> list[dict]:
+def _promises(operation: Operation, participants: list[Participant]) -> list[dict]:
+    """The positions of the employers among the parties, without those an amendment
+    withdraws."""
+    employers = {p.organisation_id for p in participants if p.role == ParticipantRole.EMPLOYER}
     needs = db.session.scalars(
         select(EmployerNeed)
         .where(EmployerNeed.operation_id == operation.id)
@@ -92,7 +115,11 @@ def _promises(operation: Operation) -> list[dict]:
     ).all()
     promises = []
     for need in needs:
+        if need.organisation_id not in employers:
+            continue
         for position in need.positions:
+            if position.is_leaving:
+                continue
             promises.append(
                 {
                     "employer_id": need.organisation_id,
@@ -139,13 +166,14 @@ def build_snapshot(operation: Operation, reference: str, amends: int | None = No
 
 def _build(operation: Operation, reference: str, amends: int | None) -> dict:
     design, clauses = _sections(operation)
+    participants = _draft_participants(operation)
     content = {
         "format": SNAPSHOT_FORMAT,
         "reference": reference,
         "amends_version": amends,
         "operation": _operation_part(operation),
-        "parties": _parties(operation),
-        "promises": _promises(operation),
+        "parties": _parties(participants),
+        "promises": _promises(operation, participants),
         "clauses": clauses,
         "design": design,
     }

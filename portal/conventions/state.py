@@ -51,6 +51,12 @@ def in_force(convention: Convention) -> ConventionVersion | None:
     )
 
 
+def amended_version(version: ConventionVersion) -> ConventionVersion | None:
+    """The version an amendment amends (the one in force when it was submitted)."""
+    number = snapshot_of(version).get("amends_version") if version.is_amendment else None
+    return next((v for v in version.convention.versions if v.number == number), None)
+
+
 def state(convention: Convention | None) -> VersionStatus:
     """The convention's state: brouillon, à signer, … validée, annulée."""
     if convention is None:

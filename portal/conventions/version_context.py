@@ -135,9 +135,13 @@ def version_context(
     version: ConventionVersion,
     *,
     previous: ConventionVersion | None = None,
+    amends: bool = False,
     **forms,
 ) -> dict:
-    """The whole version page: the frozen text, the diff since ``previous``, signatures."""
+    """The whole version page: the frozen text, the diff since ``previous``, signatures.
+
+    ``amends``: ``previous`` is the version this amendment amends, which the reader never
+    opened (the diff then says what the amendment changes)."""
     # Only the version collecting signatures, or the one in force, can be overtaken.
     current = [
         v.id for v in (services.open_version(convention), services.in_force(convention)) if v
@@ -147,6 +151,7 @@ def version_context(
         "operation": operation,
         "convention": convention,
         "previous": previous,
+        "amends": amends,
         # The reader's own signature of the earlier version, voided by this one.
         "voided_own": (
             [

@@ -24,7 +24,12 @@ def show_version(operation_id: int, number: int):
     operation, convention = load_started(operation_id)
     version = version_or_404(convention, number)
     previous = services.last_seen_version(convention, current_user, version)
-    context = version_context(operation, convention, version, previous=previous)
+    # A reader new to the convention (a party joining by the amendment) still sees what
+    # the amendment changes in the version in force.
+    amended = services.amended_version(version) if previous is None else None
+    context = version_context(
+        operation, convention, version, previous=previous or amended, amends=amended is not None
+    )
     if own_navigation() and services.mark_opened(version, user=current_user, org=current_org()):
         db.session.commit()
     return render_template(PAGE, **context)

@@ -22,7 +22,10 @@ other writer of that row waits for this transaction to end.
 
 Locks are always taken in the same order — operation, convention, convention version;
 design section, design — and before ``record()``/``log_event()``, whose audit chain head
-is a lock every writer takes: a row locked after it could deadlock on PostgreSQL.
+is a lock every writer takes: a row locked after it could deadlock on PostgreSQL. A verb
+that needs the design and the operation (validating a version puts the design in force)
+locks the design first: a save holds its section and the design, then inserts an event
+whose foreign-key check waits for an operation locked FOR UPDATE.
 """
 
 from typing import TypeVar

@@ -25,6 +25,7 @@ DEMO_LOGINS = [
     (f"employeur@{DEMO_DOMAIN}", "Entreprise — gérante"),
     (f"tuteur@{DEMO_DOMAIN}", "Entreprise — tuteur (nommé par la gérante)"),
     (f"boulangerie@{DEMO_DOMAIN}", "Entreprise — gérant et tuteur (boulangerie)"),
+    (f"entrepot@{DEMO_DOMAIN}", "Entreprise — directeur de site, rejoint Saran par avenant"),
     (f"partenaire@{DEMO_DOMAIN}", "Partenaire — France Travail"),
     (f"mission.locale@{DEMO_DOMAIN}", "Partenaire — Mission locale"),
 ]
@@ -66,7 +67,7 @@ def _person(email, first, last, org, *, admin=False, tutor=False, job="", phone=
 
 
 def load_demo() -> None:
-    """Create the Région, two OF, four employers, two partners and their people."""
+    """Create the Région, two OF, five employers, two partners and their people."""
     territories = {}
     for code, name, departments in TERRITORIES:
         territories[code] = Territory(code=code, name=name, departments=departments)
@@ -137,6 +138,16 @@ def load_demo() -> None:
         postal_code="37000",
         city="Tours",
     )
+    # Joins the running session of Saran through the amendment being signed.
+    warehouse = _org(
+        OrgKind.EMPLOYER,
+        "Entrepôts Sologne Distribution",
+        orl,
+        10,
+        address="Parc d'activités des Sablons, 8 rue de l'Aérodrome",
+        postal_code="45770",
+        city="Saran",
+    )
     france_travail = _org(
         OrgKind.PARTNER,
         "France Travail — agence Orléans Est",
@@ -190,6 +201,9 @@ def load_demo() -> None:
     tutoring.set_tutor_role(services.active_membership(tutor, logistics), True, by=employer)
     tutoring.set_tutor_role(services.active_membership(baker, bakery), True, by=baker)
     _person("menuiserie", "Sandrine", "Gauthier", joinery, admin=True, job="Responsable RH")
+    warehouse_admin = _person(
+        "entrepot", "Marc", "Delorme", warehouse, admin=True, job="Directeur de site"
+    )
     care_admin = _person("ehpad", "Hélène", "Mercier", care, admin=True, job="Directrice")
     _person(
         "partenaire",
@@ -222,6 +236,7 @@ def load_demo() -> None:
         "bakery": bakery,
         "joinery": joinery,
         "care": care,
+        "warehouse": warehouse,
         "france_travail": france_travail,
         "mission_locale": mission_locale,
     }
@@ -234,10 +249,12 @@ def load_demo() -> None:
         "employer": employer,
         "baker": baker,
         "care_admin": care_admin,
+        "warehouse_admin": warehouse_admin,
     }
     load_demo_region(region=region, region_admin=region_admin)
     load_demo_operations(territories=territories, orgs=orgs, people=people)
-    # Orléans, running: convention validated with an amendment being signed, trainees in
+    # Orléans, running: convention validated with an amendment being signed (it changes the
+    # rhythm and brings in Entrepôts Sologne Distribution and its promises), trainees in
     # training, immersions, debriefs and evaluations (portal/demo/running.py).
     load_demo_running_operation(territories=territories, orgs=orgs, people=people)
     # Orléans, a previous session in « Suivi dans l'emploi »: exits, promises kept or not,

@@ -2,8 +2,12 @@
 
 « Préparateur·rice de commandes — session de Saran » started six weeks ago. Its
 convention was signed by the five parties and validated by the Région; an amendment
-(avenant) moving the steering committee is being signed: the organisme and the partners
-signed, the two employers have not yet — so employeur@ has a signature waiting.
+(avenant) is being signed: it moves the steering committee, splits the pre-hire immersion
+of the rhythm around a collective debrief and brings in a third employer, Entrepôts
+Sologne Distribution, with two promised jobs. The organisme and the partners signed it;
+the employers have not yet — so employeur@ (and entrepot@, joining) have a signature
+waiting. Until the Région validates it, version 1 stays in force: the immersions come
+from its rhythm, and the promises from its employers.
 
 Nine candidates were oriented by France Travail and the Mission locale: seven retained and
 matched to promises (one of the bakery's promises is still open, under the target of ten),
@@ -39,8 +43,9 @@ from portal.immersions.models import (
     WouldHire,
 )
 from portal.notifications.services import organisation_members
-from portal.operations import lifecycle
-from portal.operations.models import Operation, Status
+from portal.operations import lifecycle, needs
+from portal.operations import services as operations
+from portal.operations.models import ContractType, Operation, ParticipantRole, Status
 from portal.recruitment import services as recruitment
 from portal.recruitment.models import JobPromise, TraineeStatus
 
@@ -101,20 +106,66 @@ def _convention(operation: Operation, *, orgs: dict, people: dict) -> list:
     return [(user, organisation) for user, organisation, _ in signers]
 
 
+def _save(section, content, *, people: dict, orgs: dict) -> None:
+    design_services.save_section(
+        section,
+        content,
+        base_version=section.version,
+        by=people["of_admin"],
+        org=orgs["of1"],
+        steering=True,
+    )
+
+
+def _split_last_immersion(rhythm) -> dict:
+    """The pre-hire immersion in two weeks, around the collective debrief (same hours)."""
+    *items, last = [dict(item) for item in rhythm.content["items"]]
+    end = date.fromisoformat(last["end"])
+    first_end, second_start = end - timedelta(days=7), end - timedelta(days=4)
+    first = {**last, "end": first_end.isoformat(), "hours": last["hours"] // 2}
+    first["label"] = "Immersion avant embauche — première semaine"
+    second = {
+        **last,
+        "id": design_services.new_id(),
+        "start": second_start.isoformat(),
+        "hours": last["hours"] - first["hours"],
+        "label": "Immersion avant embauche — seconde semaine, après le retour collectif",
+    }
+    return {"items": [*items, first, second]}
+
+
 def _amendment(operation: Operation, signers: list, *, orgs: dict, people: dict) -> None:
-    """Version 2 (avenant): signed by the organisme and the partners, not the employers."""
+    """Version 2 (avenant), after co-design kept up to date with the employers: the steering
+    committee moved, the pre-hire immersion split around a collective debrief, and a third
+    employer, Entrepôts Sologne Distribution, joining with two promises. Signed by the
+    organisme and the partners, not yet by the employers (nor the one joining)."""
     of_admin, carrier = people["of_admin"], orgs["of1"]
     design = design_services.design_for(operation)
     steering = design.section(SectionKey.CONV_STEERING)
-    design_services.save_section(
-        steering,
-        {"text": steering.content["text"] + STEERING_AMENDMENT},
-        base_version=steering.version,
-        by=of_admin,
-        org=carrier,
-        steering=True,
+    text = {"text": steering.content["text"] + STEERING_AMENDMENT}
+    _save(steering, text, people=people, orgs=orgs)
+    rhythm = design.section(SectionKey.RHYTHM)
+    _save(rhythm, _split_last_immersion(rhythm), people=people, orgs=orgs)
+    warehouse, director = orgs["warehouse"], people["warehouse_admin"]
+    operations.add_participant(
+        operation, warehouse, ParticipantRole.EMPLOYER, by=of_admin, org=carrier
+    )
+    needs.add_position(
+        needs.need_for(operation, warehouse),
+        {
+            "job_title": "Préparateur·rice de commandes",
+            "rome_code": "N1103",
+            "count": 2,
+            "contract_type": ContractType.CDI,
+            "planned_start": operation.session_end + timedelta(days=7),
+        },
+        by=director,
+        org=warehouse,
     )
     convention = conventions.convention_for(operation)
+    conventions.designate_signer(
+        convention, warehouse, director, "directeur de site", by=director, by_org=warehouse
+    )
     version = conventions.submit(convention, by=of_admin, org=carrier)
     employers = {orgs["logistics"].id, orgs["bakery"].id}
     _sign_all(version, [(u, o) for u, o in signers if o.id not in employers])

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.forms import EmptyForm
 from portal.design import content, queries, rhythm, services
+from portal.design.drafts import changed_sections, draft_change, is_amending
 from portal.design.merge import render_conflict, resolve_text
 from portal.design.models import Design, DesignSection, SectionKey, SectionRevision
 from portal.extensions import db
@@ -80,7 +81,8 @@ def shared_context(design: Design) -> dict:
         "design": design,
         "steering": steering,
         "region": is_region(),
-        "open_for_edit": operation.status == Status.CO_DESIGN,
+        "open_for_edit": services.is_open_for_edit(operation, SectionKey.OBJECTIVES),
+        "co_design": operation.status == Status.CO_DESIGN,
         "employers": [(o.id, o.name) for o in needs.employer_participants(operation)],
         "names": names,
         "skills": skills,
@@ -133,6 +135,8 @@ def section_context(
         "can_edit": open_for_edit
         and services.can_edit_section(section, steering=shared["steering"]),
     }
+    if section.key.is_design:
+        context["draft_change"] = draft_change(design, section, shared["names"], shared["skills"])
     if section.key == SectionKey.RHYTHM:
         context["rhythm"] = {
             "periods": rhythm.periods(design),
@@ -144,6 +148,8 @@ def section_context(
         if section.id in drafts:
             context.update(conflict_context(section, drafts[section.id]))
     context.update(overrides)
+    # The gate to the convention is on the page during co-design only.
+    context["oob_gate"] = context["oob_gate"] and shared["co_design"]
     if context["oob_gate"]:
         context.update(gate_context(design))
     return context
@@ -236,4 +242,17 @@ def page_context(operation: Operation, design: Design | None, focus=None, **focu
         context["sections"].append(section_context(design, section, **maps, **overrides))
     context.update(gate_context(design))
     context["filled"] = {s.id: services.is_filled(s) for s in design.sections}
+    context["draft"] = draft_context(design)
     return context
+
+
+def draft_context(design: Design) -> dict:
+    """What the page says of the draft after co-design: of the convention, until a first
+    version is validated; then of the next amendment, the version in force staying the
+    validated one (``drafts.py``)."""
+    operation = design.operation
+    return {
+        "after_co_design": operation.status != Status.CO_DESIGN and operation.is_open,
+        "amending": is_amending(design),
+        "changed": [s.key.title for s in changed_sections(design)],
+    }

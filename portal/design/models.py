@@ -143,6 +143,13 @@ class Design(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approval_comment: Mapped[str] = mapped_column(Text, default="")
+    # What the convention version in force froze of the design, section key -> content
+    # (None before the Région validates a first version): the sections' ``content`` is
+    # then the draft of the next amendment (``portal/design/drafts.py``). None is SQL NULL,
+    # never JSON ``null``, however the row is written (a bulk insert passes None too).
+    in_force: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    in_force_number: Mapped[int | None] = mapped_column(Integer)
+    in_force_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     operation: Mapped[Operation] = relationship()
     approved_by: Mapped[User | None] = relationship()

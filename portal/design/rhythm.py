@@ -33,10 +33,17 @@ class Period:
     label: str
 
 
-def periods(design: Design) -> list[Period]:
-    """The rhythm's periods in date order (items with unreadable dates are skipped)."""
+def periods(design: Design, *, in_force: bool = False) -> list[Period]:
+    """The rhythm's periods in date order (items with unreadable dates are skipped).
+
+    ``in_force``: the rhythm of the convention version in force rather than the draft the
+    sections hold once a version is validated (``portal/design/drafts.py``).
+    """
+    content = design.section(SectionKey.RHYTHM).content
+    if in_force and design.in_force is not None:
+        content = design.in_force.get(SectionKey.RHYTHM.value, content)
     result = []
-    for item in design.section(SectionKey.RHYTHM).content.get("items", []):
+    for item in content.get("items", []):
         try:
             start = date.fromisoformat(item["start"])
             end = date.fromisoformat(item["end"])

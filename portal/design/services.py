@@ -52,9 +52,10 @@ def design_for(operation: Operation) -> Design | None:
 
 
 def is_open_for_edit(operation: Operation, key: SectionKey) -> bool:
-    """Design sections change during co-design; the convention's clauses while the
-    convention is drafted or amended; the evaluation's written parts during the follow-up
-    while the evaluation is a draft or sent back by the Région."""
+    """Design sections change from co-design on, as long as the convention may be drafted
+    or amended; the convention's clauses while it is drafted or amended; the evaluation's
+    written parts during the follow-up while the evaluation is a draft or sent back by the
+    Région."""
     if key.is_clause:
         return operation.status in DRAFTING_STEPS + AMENDMENT_STEPS
     if key.is_assessment:
@@ -64,7 +65,9 @@ def is_open_for_edit(operation: Operation, key: SectionKey) -> bool:
             select(Assessment.status).where(Assessment.operation_id == operation.id)
         )
         return status is not None and status.editable
-    return operation.status == Status.CO_DESIGN
+    # After co-design the design stays editable: a draft of the convention, then of the
+    # next amendment once a version is in force (``drafts.py``).
+    return operation.status in (Status.CO_DESIGN, *DRAFTING_STEPS, *AMENDMENT_STEPS)
 
 
 def closed_message(key: SectionKey) -> str:
@@ -125,8 +128,13 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
         section.validated_at = None
         section.validated_by_id = None
         section.unvalidated_at = utcnow()
-    if design.approved_at is not None and section.key.is_design:
-        # Approval holds for what the Région saw: any change asks for a new approval.
+    if (
+        design.approved_at is not None
+        and section.key.is_design
+        and design.operation.status == Status.CO_DESIGN
+    ):
+        # Approval holds for what the Région saw: any change asks for a new approval. After
+        # co-design, the convention's signatures and validation take its place.
         design.approved_at = None
         design.approved_by_id = None
     db.session.add(

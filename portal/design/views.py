@@ -20,6 +20,7 @@ from portal.core.text import clean_text
 from portal.design import bp, content, queries, services, start
 from portal.design.context import (
     conflict_context,
+    draft_context,
     gate_context,
     load,
     load_section,
@@ -37,6 +38,7 @@ from portal.operations.models import Operation, Status
 PAGE = "design/show.html"
 SECTION = "design/_section.html"
 GATE = "design/_gate.html"
+DRAFT = "design/_draft.html"
 MAX_NEW_ROWS = 20
 
 
@@ -131,9 +133,14 @@ def _gate_response(operation, design, *, status: int = 200, **extra):
 @bp.get("")
 @login_required
 def show_design(operation_id: int):
-    """The co-design page: the gate to the convention and every section."""
+    """The co-design page: the gate to the convention (or, after co-design, what the draft
+    changes) and every section. htmx asking for ``#design-draft``: that block alone."""
     operation = load_operation(operation_id, loader=operation_for_page)
     design = queries.load_design(operation.id)
+    if design is not None and htmx.is_htmx() and htmx.target() == "design-draft":
+        return htmx.render(
+            PAGE, DRAFT, 200, operation=operation, design=design, draft=draft_context(design)
+        )
     return render_template(PAGE, **page_context(operation, design))
 
 

@@ -55,12 +55,16 @@ def signatory_employers(operation: Operation) -> list[Organisation]:
 
 
 def design_skills(operation: Operation) -> list[dict]:
-    """The design's skills ``[{"id", "label", "employer_id"}]`` (empty without a design)."""
-    content = db.session.scalar(
-        select(DesignSection.content)
+    """The skills of the design in force ``[{"id", "label", "employer_id"}]`` (empty without
+    a design): an amendment's draft counts once the Région validated it."""
+    row = db.session.execute(
+        select(DesignSection.content, Design.in_force)
         .join(Design, Design.id == DesignSection.design_id)
         .where(Design.operation_id == operation.id, DesignSection.key == SectionKey.SKILLS)
-    )
+    ).first()
+    content, in_force = row if row is not None else ({}, None)
+    if in_force is not None:
+        content = in_force.get(SectionKey.SKILLS.value, content)
     items = (content or {}).get("items", [])
     return [
         {"id": i["id"], "label": i.get("label", ""), "employer_id": i.get("employer_id")}
@@ -89,7 +93,8 @@ class Generation:
 
 
 def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -> Generation:
-    """One immersion per matched trainee and per company period of the rhythm.
+    """One immersion per matched trainee and per company period of the rhythm in force
+    (an amendment's draft rhythm counts once the Région validated it).
 
     The host is the employer of the trainee's promise; objectives are the skills that
     employer asked for; when the employer has only one tutor, that tutor is suggested (the
@@ -104,7 +109,7 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
     design = design_for(operation)
     periods = [
         p
-        for p in (rhythm.periods(design) if design else [])
+        for p in (rhythm.periods(design, in_force=True) if design else [])
         if p.kind == rules.IMMERSION_PERIOD_KIND and p.id
     ]
     if not periods:

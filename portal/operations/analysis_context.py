@@ -12,7 +12,7 @@ from portal.accounts.access import current_org
 from portal.accounts.forms import EmptyForm
 from portal.core.actions import done
 from portal.extensions import db
-from portal.operations import needs
+from portal.operations import needs, pending
 from portal.operations.access import can_steer, is_carrier, is_region, load_operation
 from portal.operations.analysis_forms import AnswerAnalysisForm, FigureForm, PositionForm
 from portal.operations.context import summary_context
@@ -38,20 +38,24 @@ def _editable(operation: Operation) -> bool:
     return operation.status in needs.EDITABLE_STATUSES
 
 
-def _block(employer, need, *, editable: bool, **forms) -> dict:
+def _block(employer, need, *, editable: bool, positions: bool, **forms) -> dict:
     """One employer's need as the page shows it, with its forms when the viewer may edit it.
 
     ``forms``: a bound ``position_form``/``need_form`` and their ``position_error``/``need_error``
     (``need_form`` puts the block in edit mode).
     """
-    can_edit = editable and current_org().id == employer.id
+    own = current_org().id == employer.id
+    can_edit_positions = positions and own
     return {
         "employer": employer,
         "need": need,
         "positions": need.positions if need else [],
-        "can_edit": can_edit,
+        "can_edit": editable and own,
+        # The promised positions outlive the analysis: the convention quotes them, and
+        # an amendment changes them once it is in force (``pending.py``).
+        "can_edit_positions": can_edit_positions,
         "position_form": (forms.get("position_form") or PositionForm(formdata=None))
-        if can_edit
+        if can_edit_positions
         else None,
         "position_error": forms.get("position_error"),
         "need_form": forms.get("need_form"),
@@ -72,12 +76,14 @@ def page_context(operation: Operation, employer_id: int | None = None, **overrid
     summary = summary_context(operation)
     steer = can_steer(operation)
     editable = _editable(operation)
+    positions = needs.positions_editable(operation)
     org_id = current_org().id
     blocks = [
         _block(
             employer,
             summary["needs_by_org"].get(employer.id),
             editable=editable,
+            positions=positions,
             **(block_forms if employer.id == employer_id else {}),
         )
         for employer in needs.employer_participants(operation)
@@ -93,6 +99,8 @@ def page_context(operation: Operation, employer_id: int | None = None, **overrid
         "carrier": is_carrier(operation),
         "region": is_region(),
         "editable": editable,
+        "positions_editable": positions,
+        "amending": pending.amending(operation),
         "target_publics": needs.TARGET_PUBLICS,
         "barriers": needs.BARRIERS,
         "analysis_form": None,

@@ -72,6 +72,40 @@ AMENDMENT_STEPS = (Status.RECRUITMENT, Status.TRAINING, Status.FOLLOW_UP)
 
 @titled(
     {
+        "add": _l("Ajout en attente de l'avenant"),
+        "withdraw": _l("Retrait en attente de l'avenant"),
+    }
+)
+class PendingChange(TitledEnum):
+    """A change to the parties or the promises made once a convention version is in force:
+    it waits for the amendment (avenant) that carries it, and applies when the Région
+    validates that amendment (``portal/operations/pending.py``)."""
+
+    ADD = "add"
+    WITHDRAW = "withdraw"
+
+
+class Pending:
+    """A row (a participant, a line of positions) added or withdrawn after signature: the
+    change waits for the amendment that carries it (None: as the convention in force says,
+    or as the draft says before any version is in force)."""
+
+    pending_change: Mapped[PendingChange | None] = mapped_column(db_enum(PendingChange))
+    pending_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def is_joining(self) -> bool:
+        """Added after signature: in force once the amendment is validated."""
+        return self.pending_change == PendingChange.ADD
+
+    @property
+    def is_leaving(self) -> bool:
+        """Withdrawal asked after signature: in force until the amendment is validated."""
+        return self.pending_change == PendingChange.WITHDRAW
+
+
+@titled(
+    {
         "lot": _l("Marché (lot)"),
         "pending": _l("Hors marché — décision de la Région attendue"),
         "fref": _l("Fonds réactifs emploi formation"),
@@ -159,6 +193,9 @@ class Operation(db.Model):
     certification_code: Mapped[str] = mapped_column(String(20), default="")
     certification_title: Mapped[str] = mapped_column(String(250), default="")
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # When the Région first validated a version of the convention: from then on, changes
+    # to the parties and the promises wait for an amendment (``PendingChange``).
+    convention_in_force_since: Mapped[datetime | None] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     territory: Mapped[Territory] = relationship()
@@ -186,7 +223,7 @@ class Operation(db.Model):
         return [p for p in self.participants if p.withdrawn_at is None]
 
 
-class Participant(db.Model):
+class Participant(Pending, db.Model):
     """An organisation taking part in an operation, with its role; withdrawn, never deleted."""
 
     __tablename__ = "operation_participants"
@@ -211,11 +248,14 @@ class Participant(db.Model):
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    # Who added or withdrew it after signature (``Pending``): the withdrawal's author.
+    pending_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     operation: Mapped[Operation] = relationship(back_populates="participants")
     organisation: Mapped[Organisation] = relationship()
     added_by: Mapped[User | None] = relationship(foreign_keys=[added_by_id])
     withdrawn_by: Mapped[User | None] = relationship(foreign_keys=[withdrawn_by_id])
+    pending_by: Mapped[User | None] = relationship(foreign_keys=[pending_by_id])
 
 
 class OperationEvent(db.Model):
@@ -311,7 +351,7 @@ class EmployerNeed(db.Model):
         return sum(p.count for p in self.positions)
 
 
-class Position(db.Model):
+class Position(Pending, db.Model):
     """Positions an employer promises to fill: job, count, contract, start."""
 
     __tablename__ = "need_positions"

@@ -12,6 +12,7 @@ from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
+from portal.operations import pending
 from portal.operations.events import log_event, tell_region
 from portal.operations.models import (
     DiagnosisFigure,
@@ -19,6 +20,7 @@ from portal.operations.models import (
     NeedsAnalysis,
     Operation,
     ParticipantRole,
+    PendingChange,
     Position,
     Status,
 )
@@ -48,12 +50,24 @@ def _check_editable(operation: Operation) -> None:
         raise RuleError(_("L'analyse des besoins est close pour cette opération."))
 
 
-def employer_participants(operation: Operation) -> list[Organisation]:
-    """Employers taking part in the operation (active participants)."""
+def positions_editable(operation: Operation) -> bool:
+    """The promised positions change while the operation is open: directly until a
+    convention version is in force, then through an amendment (``pending.py``)."""
+    return operation.is_open
+
+
+def _check_positions_editable(operation: Operation) -> None:
+    if not positions_editable(operation):
+        raise RuleError(_("L'opération est close : ses promesses d'emploi ne changent plus."))
+
+
+def employer_participants(operation: Operation, *, in_force: bool = False) -> list[Organisation]:
+    """Employers taking part in the operation (active participants); ``in_force``: those
+    of the convention in force, without the ones joining with the next amendment."""
     return [
         p.organisation
         for p in operation.active_participants()
-        if p.role == ParticipantRole.EMPLOYER
+        if p.role == ParticipantRole.EMPLOYER and not (in_force and p.is_joining)
     ]
 
 
@@ -100,8 +114,21 @@ def save_employer_need(need: EmployerNeed, data: dict, *, by: User, org: Organis
 
 
 def add_position(need: EmployerNeed, data: dict, *, by: User, org: Organisation) -> Position:
-    """Add positions (job, count, contract, start) to the employer's need."""
-    _check_editable(need.operation)
+    """Add positions (job, count, contract, start) to the employer's need; once a convention
+    version is in force, they are promised by the next amendment."""
+    operation = lock(need.operation)
+    amending = pending.amending(operation)
+    _check_positions_editable(operation)
+    if any(
+        p.organisation_id == need.organisation_id and p.is_leaving
+        for p in operation.active_participants()
+    ):
+        raise RuleError(
+            _(
+                "%(org)s quitte la convention avec l'avenant : elle ne promet plus de postes.",
+                org=need.organisation.name,
+            )
+        )
     position = Position(
         need=need,
         job_title=data["job_title"].strip(),
@@ -110,6 +137,8 @@ def add_position(need: EmployerNeed, data: dict, *, by: User, org: Organisation)
         contract_type=data["contract_type"],
         planned_start=data.get("planned_start"),
     )
+    if amending:
+        pending.mark(position, PendingChange.ADD, by=by)
     db.session.add(position)
     db.session.flush()
     log_event(
@@ -125,9 +154,14 @@ def add_position(need: EmployerNeed, data: dict, *, by: User, org: Organisation)
 
 
 def remove_position(position: Position, *, by: User, org: Organisation) -> None:
-    """Remove a line of positions."""
+    """Remove a line of positions; once a convention version is in force, one it promises
+    is withdrawn by the next amendment (one promised by that amendment goes at once)."""
     need = position.need
-    _check_editable(need.operation)
+    operation = lock(need.operation)
+    _check_positions_editable(operation)
+    if pending.amending(operation) and not position.is_joining:
+        pending.withdraw_position(position, by=by, org=org)
+        return
     log_event(
         need.operation,
         "position_removed",
@@ -139,6 +173,13 @@ def remove_position(position: Position, *, by: User, org: Organisation) -> None:
     )
     db.session.delete(position)
     db.session.flush()
+
+
+def keep_position(position: Position, *, by: User, org: Organisation) -> None:
+    """Cancel the withdrawal of a line of positions that waits for the amendment."""
+    lock(position.need.operation)
+    _check_positions_editable(position.need.operation)
+    pending.keep_position(position, by=by, org=org)
 
 
 def analysis_for(operation: Operation) -> NeedsAnalysis:

@@ -133,10 +133,8 @@ def add_position(operation_id: int, org_id: int):
     )
 
 
-@bp.post("/<int:operation_id>/besoins/<int:org_id>/postes/<int:position_id>/suppression")
-@login_required
-def remove_position(operation_id: int, org_id: int, position_id: int):
-    """The employer removes a line of positions."""
+def _change_position(operation_id: int, org_id: int, position_id: int, verb, notice: str):
+    """One line of the employer's positions changed by ``verb`` (its own only)."""
     operation = load_analysis(operation_id)
     employer = _employer(operation, org_id)
     _require_own_need(employer)
@@ -144,6 +142,33 @@ def remove_position(operation_id: int, org_id: int, position_id: int):
     return _change_positions(
         operation,
         employer,
-        lambda: needs.remove_position(position, by=current_user, org=current_org()),
-        _("Postes retirés."),
+        lambda: verb(position, by=current_user, org=current_org()),
+        notice,
+    )
+
+
+@bp.post("/<int:operation_id>/besoins/<int:org_id>/postes/<int:position_id>/suppression")
+@login_required
+def remove_position(operation_id: int, org_id: int, position_id: int):
+    """The employer removes a line of positions (by the amendment, once a convention version
+    is in force)."""
+    return _change_position(
+        operation_id,
+        org_id,
+        position_id,
+        needs.remove_position,
+        _("Postes retirés (par l'avenant, si la convention est en vigueur)."),
+    )
+
+
+@bp.post("/<int:operation_id>/besoins/<int:org_id>/postes/<int:position_id>/maintien")
+@login_required
+def keep_position(operation_id: int, org_id: int, position_id: int):
+    """The employer cancels the withdrawal of a line that waits for the amendment."""
+    return _change_position(
+        operation_id,
+        org_id,
+        position_id,
+        needs.keep_position,
+        _("Retrait annulé : ces postes restent promis."),
     )

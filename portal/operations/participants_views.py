@@ -1,4 +1,8 @@
-"""Participants of an operation: one htmx widget (add, invite by e-mail, withdraw)."""
+"""Participants of an operation: one htmx widget (add, invite by e-mail, withdraw).
+
+Once a convention version is in force, an organisation added joins the convention by the
+next amendment and a party withdrawn leaves by it (``pending.py``); the widget says so,
+and a withdrawal waiting for the amendment can be cancelled."""
 
 from flask import abort, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +14,7 @@ from portal.accounts.access import current_org, require
 from portal.accounts.models import Organisation, OrgKind
 from portal.core.actions import act, done
 from portal.extensions import db
-from portal.operations import bp, queries, services
+from portal.operations import bp, pending, queries, services
 from portal.operations.access import can_steer, load_operation
 from portal.operations.forms import AddParticipantForm, InviteOrganisationForm, ReasonForm
 from portal.operations.models import Participant, ParticipantRole
@@ -43,11 +47,19 @@ def _render(operation_id: int, *, add_form=None, invite_form=None, error=None, s
         status,
         operation=operation,
         can_steer=can_steer(operation),
+        amending=pending.amending(operation),
         add_form=add_form or _add_form(operation, formdata=None),
         invite_form=invite_form or InviteOrganisationForm(formdata=None),
         withdraw_form=ReasonForm(formdata=None),
         error=error,
     )
+
+
+def _participant_or_404(operation, participant_id: int) -> Participant:
+    participant = db.session.get(Participant, participant_id)
+    if participant is None or participant.operation_id != operation.id:
+        abort(404)
+    return participant
 
 
 def _done(operation_id: int, message: str):
@@ -119,19 +131,42 @@ def invite_organisation(operation_id: int):
 @bp.post("/<int:operation_id>/participants/<int:participant_id>/retrait")
 @login_required
 def withdraw_participant(operation_id: int, participant_id: int):
-    """Withdraw a participant before the convention is signed (history kept)."""
+    """Withdraw a participant (history kept); once a convention version is in force, a
+    party leaves with the next amendment."""
     operation = load_operation(operation_id)
     require(can_steer(operation))
-    participant = db.session.get(Participant, participant_id)
-    if participant is None or participant.operation_id != operation.id:
-        abort(404)
+    participant = _participant_or_404(operation, participant_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         return _render(operation_id, error=_("Indiquez le motif du retrait."), status=422)
-    return act(
-        lambda: services.withdraw_participant(
+
+    def withdraw():
+        services.withdraw_participant(
             participant, reason=form.reason.data, by=current_user, org=current_org()
+        )
+        return participant.is_leaving
+
+    return act(
+        withdraw,
+        success=lambda leaving: _done(
+            operation_id,
+            _("Retrait enregistré : il prendra effet avec l'avenant, une fois validé.")
+            if leaving
+            else _("Participant retiré."),
         ),
-        success=lambda _result: _done(operation_id, _("Participant retiré.")),
+        failure=lambda refusal: _render(operation_id, error=refusal.message, status=422),
+    )
+
+
+@bp.post("/<int:operation_id>/participants/<int:participant_id>/maintien")
+@login_required
+def keep_participant(operation_id: int, participant_id: int):
+    """Cancel a withdrawal that waits for the amendment: the party stays."""
+    operation = load_operation(operation_id)
+    require(can_steer(operation))
+    participant = _participant_or_404(operation, participant_id)
+    return act(
+        lambda: pending.keep_participant(participant, by=current_user, org=current_org()),
+        success=lambda _result: _done(operation_id, _("Retrait annulé : l'organisation reste.")),
         failure=lambda refusal: _render(operation_id, error=refusal.message, status=422),
     )

@@ -18,13 +18,14 @@ from portal.core.validators import normalize_siret, siret_is_valid
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
 from portal.notifications.services import notify, organisation_members, region_admins
-from portal.operations import dual_approvals
+from portal.operations import dual_approvals, pending
 from portal.operations.events import log_event, region_organisation, tell_region
 from portal.operations.models import (
     Funding,
     Operation,
     Participant,
     ParticipantRole,
+    PendingChange,
     Status,
 )
 
@@ -34,6 +35,8 @@ class ExclusivityError(RuleError):
 
 
 def _add_participant(operation, organisation, role, *, by, by_right=False) -> Participant:
+    """A new participant; once a convention version is in force it joins the convention
+    with the next amendment (``pending.py``)."""
     participant = Participant(
         operation=operation,
         organisation=organisation,
@@ -41,6 +44,8 @@ def _add_participant(operation, organisation, role, *, by, by_right=False) -> Pa
         by_right=by_right,
         added_by_id=getattr(by, "id", None),
     )
+    if pending.amending(operation):
+        pending.mark(participant, PendingChange.ADD, by=by)
     db.session.add(participant)
     return participant
 
@@ -298,14 +303,9 @@ ROLE_KINDS = {
 
 
 def _check_can_change_participants(operation: Operation) -> None:
-    if operation.status in (
-        Status.RECRUITMENT,
-        Status.TRAINING,
-        Status.FOLLOW_UP,
-        Status.CLOSED,
-        Status.CANCELLED,
-    ):
-        raise RuleError(_("La convention est signée : les participants ne changent plus."))
+    """Parties change while the operation is open; after signature, through an amendment."""
+    if not operation.is_open:
+        raise RuleError(_("L'opération est close : ses participants ne changent plus."))
 
 
 def add_participant(
@@ -316,8 +316,9 @@ def add_participant(
     by: User,
     org: Organisation,
 ) -> Participant:
-    """Invite an existing organisation to the operation with a role. A member of it who
-    belongs to another party already needs the Région's approval (issue #11 M6)."""
+    """Invite an existing organisation to the operation with a role (once a convention
+    version is in force, it joins the convention with the next amendment). A member of it
+    who belongs to another party already needs the Région's approval (issue #11 M6)."""
     dual_approvals.lock_parties(operation, [organisation])
     _check_can_change_participants(operation)
     if role not in ROLE_KINDS or organisation.kind not in ROLE_KINDS[role]:
@@ -351,6 +352,15 @@ def add_participant(
             org=org.name,
             title=operation.title,
             role=role.title,
+        )
+        + (
+            " "
+            + _(
+                "La convention est en vigueur : vous y entrerez par l'avenant qui vous "
+                "ajoute, une fois signé par les parties et validé par la Région."
+            )
+            if participant.is_joining
+            else ""
         ),
         endpoint="operations.show_operation",
         operation_id=operation.id,
@@ -376,6 +386,11 @@ def _tell_region_of_participant(operation, organisation, role, *, by: User, org:
             participant=organisation.name,
             title=operation.title,
             role=role.title,
+        )
+        + (
+            " " + _("Elle entrera dans la convention par un avenant.")
+            if pending.amending(operation)
+            else ""
         ),
         endpoint="operations.show_operation",
         operation_id=operation.id,
@@ -461,6 +476,7 @@ def invite_new_organisation(
     ``later``: added after the need was reported, so the Région is told (the report's own
     notice names the employers it brings).
     """
+    lock(operation)
     _check_can_change_participants(operation)
     kind = OrgKind.EMPLOYER if role == ParticipantRole.EMPLOYER else OrgKind.PARTNER
     existing = db.session.scalar(
@@ -556,36 +572,48 @@ def invite_new_organisation(
 def withdraw_participant(
     participant: Participant, *, reason: str, by: User, org: Organisation
 ) -> None:
-    """Withdraw a participant before the convention is signed (kept in the history)."""
-    operation = participant.operation
+    """Withdraw a participant (kept in the history). Once a convention version is in
+    force, a party of it leaves with the next amendment (``pending.request_withdrawal``);
+    one that was joining with it leaves at once."""
+    operation = lock(participant.operation)
     _check_can_change_participants(operation)
     if participant.by_right:
         raise RuleError(_("La Région et l'organisme porteur participent de droit."))
     if participant.withdrawn_at is not None:
         raise RuleError(_("Ce participant est déjà retiré."))
-    participant.withdrawn_at = utcnow()
-    participant.withdrawn_by_id = by.id
-    participant.withdrawal_reason = reason.strip()
-    log_event(
-        operation,
-        "participant_withdrawn",
-        by=by,
-        org=org,
+    leaving = pending.amending(operation) and not participant.is_joining
+    if leaving:
+        pending.request_withdrawal(participant, reason, by=by, org=org)
+    else:
+        participant.pending_change = None
+        participant.withdrawn_at = utcnow()
+        participant.withdrawn_by_id = by.id
+        participant.withdrawal_reason = reason.strip()
+        log_event(
+            operation,
+            "participant_withdrawn",
+            by=by,
+            org=org,
+            participant=participant.organisation.name,
+            reason=reason.strip(),
+        )
+    message = _(
+        "%(org)s retire %(participant)s de l'opération « %(title)s » : %(reason)s",
+        org=org.name,
         participant=participant.organisation.name,
-        reason=reason.strip(),
+        title=operation.title,
+        reason=reason.strip() or _("motif non précisé"),
     )
+    if leaving:
+        message += " " + _(
+            "Le retrait prendra effet avec l'avenant qui le porte, une fois validé par la Région."
+        )
     tell_region(
         operation.territory,
         kind="participant_withdrawn",
         by=by,
         operation=operation,
-        message=_(
-            "%(org)s retire %(participant)s de l'opération « %(title)s » : %(reason)s",
-            org=org.name,
-            participant=participant.organisation.name,
-            title=operation.title,
-            reason=reason.strip() or _("motif non précisé"),
-        ),
+        message=message,
         endpoint="operations.show_operation",
         operation_id=operation.id,
         email_subject=_(

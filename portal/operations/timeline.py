@@ -28,6 +28,10 @@ EVENT_TITLES = {
     "participant_added": _l("%(participant)s rejoint l'opération (%(role)s)"),
     "participant_invited": _l("%(participant)s invité·e à rejoindre l'opération (%(role)s)"),
     "participant_withdrawn": _l("%(participant)s retiré·e de l'opération"),
+    "participant_withdrawal_requested": _l(
+        "Retrait de %(participant)s demandé : effectif avec l'avenant qui le porte"
+    ),
+    "participant_withdrawal_cancelled": _l("Retrait de %(participant)s annulé"),
     "dual_membership_requested": _l(
         "Cumul d'appartenance à approuver par la Région : %(person)s (%(organisations)s)"
     ),
@@ -40,6 +44,12 @@ EVENT_TITLES = {
     "employer_need_updated": _l("Besoins de %(employer)s mis à jour"),
     "position_added": _l("%(employer)s : %(count)s poste(s) de %(job_title)s ajouté(s)"),
     "position_removed": _l("%(employer)s : %(count)s poste(s) de %(job_title)s retiré(s)"),
+    "position_withdrawal_requested": _l(
+        "%(employer)s : retrait de %(count)s poste(s) de %(job_title)s, par avenant"
+    ),
+    "position_withdrawal_cancelled": _l(
+        "%(employer)s : retrait des postes de %(job_title)s annulé"
+    ),
     "analysis_updated": _l("Analyse des besoins (publics, diagnostic) mise à jour"),
     "figure_added": _l("Chiffre clé ajouté au diagnostic : %(label)s"),
     "figure_removed": _l("Chiffre clé retiré du diagnostic : %(label)s"),
@@ -60,6 +70,9 @@ EVENT_TITLES = {
     "convention_signed": _l("Convention : version %(number)s signée"),
     "convention_reminded": _l("Convention : relance d'un·e signataire de la version %(number)s"),
     "convention_validated": _l("La Région valide la version %(number)s de la convention"),
+    "amendment_applied": _l(
+        "Avenant en vigueur : les parties et promesses qu'il ajoute ou retire s'appliquent"
+    ),
     "convention_rejected": _l(
         "La Région rejette la version %(number)s de la convention : %(reason)s"
     ),
@@ -94,7 +107,13 @@ EVENT_TITLES = {
 # Events carrying the details of one employer's need (positions, counts, job titles). As on
 # the analysis page, they read in full for that employer and for those who steer the
 # operation; the other participants only learn that an employer updated its need.
-NEED_DETAIL_EVENTS = {"employer_need_updated", "position_added", "position_removed"}
+NEED_DETAIL_EVENTS = {
+    "employer_need_updated",
+    "position_added",
+    "position_removed",
+    "position_withdrawal_requested",
+    "position_withdrawal_cancelled",
+}
 
 
 def _hides_need_details(event: OperationEvent) -> bool:

@@ -26,7 +26,9 @@ def create_promises(operation: Operation, *, by: User | None = None, org=None) -
     a surplus rank to a free rank of the same position. A promise that is no longer planned
     but still matched is kept: the French warnings returned say which.
     """
-    employers = {o.id for o in employer_participants(operation)}
+    # The convention in force: employers and positions an amendment adds wait for its
+    # validation (``operations/pending.py``).
+    employers = {o.id for o in employer_participants(operation, in_force=True)}
     needs = db.session.scalars(
         select(EmployerNeed)
         .where(EmployerNeed.operation_id == operation.id)
@@ -49,6 +51,8 @@ def create_promises(operation: Operation, *, by: User | None = None, org=None) -
         if need.organisation_id not in employers:
             continue
         for position in need.positions:
+            if position.is_joining:
+                continue
             planned.add(position.id)
             ranks = by_position.get(position.id, {})
             for rank in range(1, position.count + 1):

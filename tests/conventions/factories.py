@@ -8,6 +8,7 @@ Usage (inside an app context, e.g. the ``ctx`` fixture)::
     version = submit_version(ready)            # version 1, « à signer »
     sign_all(ready, version)                   # every party signs → « signée »
     ready.validate(version)                    # the Région validates → « validée »
+    in_force(ready)                            # … or all of that, then recruitment
 
 ``ready.market`` is the ``tests.operations.factories.Market`` (Région, OF A, OF B,
 Entreprise E, Entreprise F, Partenaire P and their admins); the parties of the
@@ -257,3 +258,14 @@ def validated_convention(ready: ConventionReady | None = None) -> ConventionVers
     sign_all(ready, version)
     ready.validate(version)
     return version
+
+
+def in_force(ready: ConventionReady | None = None, *, recruiting: bool = True) -> ConventionReady:
+    """Version 1 signed and validated (in force); with ``recruiting``, the operation moved
+    on to recruitment (its job promises created). Returns ``ready``."""
+    ready = ready or make_convention_ready()
+    validated_convention(ready)
+    if recruiting:
+        user, org = ready.carrier
+        lifecycle.advance(ready.operation, Status.RECRUITMENT, by=user, org=org)
+    return ready

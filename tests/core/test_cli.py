@@ -45,7 +45,7 @@ def test_demo_loads_the_french_demo_data(app):
         assert kinds == {
             OrgKind.REGION: 1,
             OrgKind.PROVIDER: 2,
-            OrgKind.EMPLOYER: 4,
+            OrgKind.EMPLOYER: 5,
             OrgKind.PARTNER: 2,
         }
         territories = db.session.scalars(select(Territory)).all()

@@ -1,5 +1,6 @@
 """The Alembic migrations build exactly the models' schema on an empty database, and undo it."""
 
+import json
 import warnings
 from datetime import timedelta
 
@@ -115,3 +116,52 @@ def test_unique_keys_migration_keeps_the_rows_races_repeated(fresh_app):
                 - _row(conn, "evaluations", first).held_at
             )
             assert shift == timedelta(seconds=1)
+
+
+def test_amendments_migration_puts_in_force_what_the_validated_versions_froze(fresh_app):
+    """Issue #12 §3: conventions validated before the migration get their design in force
+    (read from the validated version's frozen text) and the date from which parties and
+    promises change through an amendment."""
+    with fresh_app.app_context():
+        upgrade()
+        load_demo_copy(fresh_app)
+        db.session.remove()
+        with db.engine.connect() as conn:
+            expected = conn.execute(
+                text(
+                    "SELECT d.operation_id, d.in_force_number, o.convention_in_force_since "
+                    "FROM designs d JOIN operations o ON o.id = d.operation_id "
+                    "WHERE d.in_force IS NOT NULL ORDER BY d.operation_id"
+                )
+            ).all()
+            in_force = dict(
+                conn.execute(
+                    text("SELECT operation_id, in_force FROM designs WHERE in_force IS NOT NULL")
+                ).all()
+            )
+        assert len(expected) >= 3  # the running, follow-up and closed demo operations
+        downgrade(revision="7f6ca049417c")
+        upgrade()
+        assert schema_differences() == []
+        with db.engine.connect() as conn:
+            again = conn.execute(
+                text(
+                    "SELECT d.operation_id, d.in_force_number, o.convention_in_force_since "
+                    "FROM designs d JOIN operations o ON o.id = d.operation_id "
+                    "WHERE d.in_force IS NOT NULL ORDER BY d.operation_id"
+                )
+            ).all()
+            backfilled = dict(
+                conn.execute(
+                    text("SELECT operation_id, in_force FROM designs WHERE in_force IS NOT NULL")
+                ).all()
+            )
+        assert again == expected
+        assert {k: _json(v) for k, v in backfilled.items()} == {
+            k: _json(v) for k, v in in_force.items()
+        }
+
+
+def _json(value):
+    """A JSON column as read by a raw query: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value

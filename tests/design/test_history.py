@@ -251,9 +251,9 @@ def test_a_validated_section_is_restored_only_by_the_carrier_or_the_region(
         assert section.version == 3 and not section.is_validated  # a change un-validates
 
 
-def test_restoring_is_refused_once_the_co_design_is_closed(app, client, design_op):
+def test_restoring_is_refused_once_the_operation_is_closed(app, client, design_op):
     save_as(app, design_op, {"text": "Texte"})
-    set_status(app, design_op, Status.CONVENTION)
+    set_status(app, design_op, Status.CANCELLED)
     login_as(client, OF_A)
     assert "Restaurer la version" not in text(client.get(history_url(design_op)))
     response = restore(client, design_op, revision_id(app, design_op, 1))

@@ -193,8 +193,9 @@ def test_restoring_an_old_revision_creates_a_new_one(market, design):
     assert services.revision_at(section, 3).content == {"text": "Seconde"}
 
 
-def test_sections_are_closed_outside_co_design(market, design):
-    design.operation.status = Status.CONVENTION
+@pytest.mark.parametrize("status", [Status.ANALYSIS, Status.CLOSED, Status.CANCELLED])
+def test_sections_are_closed_outside_co_design_and_amendments(market, design, status):
+    design.operation.status = status
     with pytest.raises(RuleError, match="close"):
         save(market, design.section(SectionKey.OBJECTIVES), {"text": "Trop tard"})
 

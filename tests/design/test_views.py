@@ -362,8 +362,9 @@ def test_csrf_token_is_required(app, client, op):
     assert section(app, op, "objectives").version == 1
 
 
-def test_editing_stops_after_co_design(app, client, op):
-    set_status(app, op.id, Status.CONVENTION)
+def test_editing_stops_once_the_operation_is_closed(app, client, op):
+    # After co-design the sections stay a draft (tests/design/test_drafts_views.py).
+    set_status(app, op.id, Status.CLOSED)
     login_as(client, OF_A)
     response = client.get(url(op, "/objectives/modification"), headers=HTMX)
     assert response.status_code == 409

@@ -91,8 +91,10 @@ SPECIAL_ID_ROUTES = {
     "operations.edit_employer_need": {"org_id"},
     "operations.add_position": {"org_id"},
     "operations.remove_position": {"org_id", "position_id"},
+    "operations.keep_position": {"org_id", "position_id"},
     "operations.remove_figure": {"figure_id"},
     "operations.withdraw_participant": {"participant_id"},
+    "operations.keep_participant": {"participant_id"},
 }
 # GET routes of an operation that not every participant may open (the others get 403).
 RESTRICTED_GET = {

@@ -417,18 +417,22 @@ def test_htmx_removes_a_position_and_gets_the_list(app, client, ids):
         )
 
 
-def test_positions_are_frozen_once_the_analysis_is_closed(app, client, ids):
+def test_positions_outlive_the_analysis_until_the_operation_closes(app, client, ids):
     (position,) = add_positions(app, ids.op, ids.employer, ("Agent·e", 2, ContractType.CDI))
     set_status(app, ids.op, Status.CONVENTION)
     login_as(client, EMPLOYER)
     body = text(client.get(page(ids)))
     assert "L'analyse des besoins est close pour cette opération : elle reste consultable." in body
-    assert "/postes" not in body and "Modifier les compétences" not in body
+    assert "Chaque employeur ajoute ou retire encore ses postes promis" in body
+    assert f"{need_url(ids)}/postes" in body and "Modifier les compétences" not in body
+    set_status(app, ids.op, Status.CLOSED)
+    body = text(client.get(page(ids)))
+    assert "/postes" not in body
     before = rows(app)
     for url in (f"{need_url(ids)}/postes", f"{need_url(ids)}/postes/{position}/suppression"):
         response = client.post(url, data=POSITION, headers=HTMX)
         assert response.status_code == 422
-        assert CLOSED in text(response)
+        assert "L'opération est close : ses promesses d'emploi ne changent plus." in text(response)
     assert rows(app) == before
 
 

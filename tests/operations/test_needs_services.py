@@ -169,10 +169,19 @@ def test_editing_is_closed_beyond_co_design(market, operation, status):
     operation.status = status
     by_employer = {"by": market.employer_user, "org": market.employer}
     by_carrier = {"by": market.a_user, "org": market.of_a}
+    if not operation.is_open:
+        for action in (
+            lambda: needs.add_position(need, position(), **by_employer),
+            lambda: needs.remove_position(kept, **by_employer),
+        ):
+            with pytest.raises(RuleError) as error:
+                action()
+            assert error.value.message == (
+                "L'opération est close : ses promesses d'emploi ne changent plus."
+            )
+    # The promised positions stay open while the operation is: tests/operations/test_pending.py.
     refused = [
         lambda: needs.save_employer_need(need, {"skills": "x"}, **by_employer),
-        lambda: needs.add_position(need, position(), **by_employer),
-        lambda: needs.remove_position(kept, **by_employer),
         lambda: needs.save_analysis(analysis, {"target_publics": ["rsa"]}, **by_carrier),
         lambda: needs.add_figure(analysis, {"label": "a", "value": "1"}, **by_carrier),
         lambda: needs.remove_figure(figure, **by_carrier),

@@ -223,14 +223,14 @@ def test_participant_actions_refuse_a_missing_csrf_token(app, client, market, op
     assert count(app, Participant, Participant.operation_id == op) == 3
 
 
-def test_participants_are_frozen_once_the_convention_is_signed(app, client, market, op):
-    set_status(app, op, Status.RECRUITMENT)
+def test_participants_are_frozen_once_the_operation_is_closed(app, client, market, op):
+    set_status(app, op, Status.CLOSED)
     login_as(client, OF_A)
     page = text(client.get(url(op)))
-    assert "Motif du retrait de Entreprise E" in page  # open operation: the form is shown…
+    assert "Motif du retrait de Entreprise E" not in page  # closed: no form…
     response = client.post(url(op), data={"organisation_id": market.partner, "role": "opco"})
-    assert response.status_code == 422  # …but the rule answers in French
-    assert "La convention est signée : les participants ne changent plus." in text(response)
+    assert response.status_code == 422  # …and the rule answers in French
+    assert "L'opération est close : ses participants ne changent plus." in text(response)
 
 
 # --- Inviting a new organisation ---------------------------------------------------------

@@ -329,10 +329,10 @@ def test_withdraw_keeps_history_and_refuses_by_right(market):
         services.withdraw_participant(region, reason="x", by=market.a_user, org=market.of_a)
 
 
-def test_participants_are_frozen_once_recruitment_starts(market):
+def test_participants_are_frozen_once_the_operation_is_closed(market):
     operation = market.report()
-    operation.status = Status.RECRUITMENT
-    with pytest.raises(RuleError):
+    operation.status = Status.CLOSED
+    with pytest.raises(RuleError, match="L'opération est close"):
         services.add_participant(
             operation,
             market.partner,

@@ -3,12 +3,19 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.accounts.forms import REQUIRED
+from portal.core.employment import ContractType, contract_problem
 from portal.core.forms import PortalForm
 from portal.operations.forms import MultiCheckboxField, RomeCode
-from portal.operations.models import ContractType
 from portal.operations.needs import BARRIERS, TARGET_PUBLICS
 
 TEXT_MAX = 5000
@@ -41,10 +48,28 @@ class PositionForm(PortalForm):
     )
     contract_type = SelectField(
         _l("Type de contrat"),
-        choices=_choices(ContractType.choices()),
+        choices=_choices(ContractType.offered()),
         validators=[DataRequired(REQUIRED)],
     )
+    duration_months = IntegerField(
+        _l("Durée du contrat en mois (CDD, intérim, alternance)"),
+        invalid_value_message=_l("Indiquez un nombre entier de mois."),
+    )
     planned_start = DateField(_l("Embauche prévue le (facultatif)"), validators=[Optional()])
+
+    def validate_duration_months(self, field) -> None:
+        """A CDD, an intérim or an alternance says its duration (the shared rule of
+        « emploi durable » needs it); a CDI or a business creation has none."""
+        try:
+            contract = ContractType(self.contract_type.data)
+        except ValueError:
+            return
+        problem = contract_problem(contract, field.data)
+        if problem is not None:
+            raise ValidationError(problem[1])
+
+    def contract(self) -> ContractType:
+        return ContractType(self.contract_type.data)
 
 
 class EmployerNeedForm(PortalForm):

@@ -34,6 +34,7 @@ def add_positions(
     count=2,
     contract_type=ContractType.CDI,
     planned_start=None,
+    duration_months=None,
 ) -> Position:
     """A position of ``count`` jobs in ``employer``'s need (the need created if missing)."""
     need = db.session.scalar(
@@ -49,6 +50,7 @@ def add_positions(
         job_title=job_title,
         count=count,
         contract_type=contract_type,
+        duration_months=duration_months,
         planned_start=planned_start,
     )
     db.session.add(position)
@@ -79,7 +81,8 @@ def make_recruiting_operation(
             market.employer2,
             "Laveur·se de vitres",
             counts[1],
-            contract_type=ContractType.CDD_LONG,
+            contract_type=ContractType.CDD,
+            duration_months=12,
         )
     operation.target_headcount = target
     operation.session_start = session_start or date.today() + timedelta(days=30)

@@ -11,6 +11,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.accounts.forms import REQUIRED
@@ -24,7 +25,7 @@ class SessionForm(PortalForm):
 
     kind = SelectField(
         _l("Type de session"),
-        choices=SessionKind.choices(),
+        choices=[SelectChoice(v, t) for v, t in SessionKind.choices()],
         validators=[DataRequired(REQUIRED)],
     )
     starts_at = DateTimeLocalField(
@@ -45,8 +46,8 @@ class InviteForm(PortalForm):
     employer_ids = MultiCheckboxField(_l("Employeurs"), coerce=int, validate_choice=False)
 
     def set_choices(self, trainees, employers) -> None:
-        self.trainee_ids.choices = [(t.id, t.full_name) for t in trainees]
-        self.employer_ids.choices = [(e.id, e.name) for e in employers]
+        self.trainee_ids.choices = [SelectChoice(t.id, t.full_name) for t in trainees]
+        self.employer_ids.choices = [SelectChoice(e.id, e.name) for e in employers]
 
 
 class AttendanceForm(PortalForm):
@@ -70,7 +71,7 @@ class OpinionForm(PortalForm):
 
     verdict = RadioField(
         _l("Avis de l'entreprise"),
-        choices=Verdict.choices(),
+        choices=[SelectChoice(v, t) for v, t in Verdict.choices()],
         validators=[InputRequired(_l("Choisissez un avis."))],
     )
     comment = TextAreaField(_l("Commentaire (facultatif)"), validators=[Length(max=2000)])

@@ -128,7 +128,9 @@ def invite(
     invited_trainees = {c.trainee_id for c in session.candidates}
     invited_employers = {e.organisation_id for e in session.employers}
     trainees = db.session.scalars(
-        select(Trainee).where(Trainee.operation_id == operation.id, Trainee.id.in_(trainee_ids))
+        select(Trainee)
+        .where(Trainee.operation_id == operation.id, Trainee.id.in_(trainee_ids))
+        .order_by(Trainee.id)
     ).all()
     if len(trainees) != len(set(trainee_ids)):
         raise RuleError(_("Ce ou cette candidat·e ne relève pas de l'opération."), "trainee_ids")

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations.models import (
     ContractType,
@@ -20,8 +21,15 @@ from portal.operations.models import (
     Status,
 )
 from portal.operations.services import _add_participant
-from portal.recruitment import services
-from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
+from portal.recruitment import services, sessions
+from portal.recruitment.models import (
+    ExitReason,
+    JobPromise,
+    RecruitmentSession,
+    SessionKind,
+    Trainee,
+    TraineeStatus,
+)
 from tests.operations.factories import Market
 
 _numbers = itertools.count(1)
@@ -131,3 +139,36 @@ def promises_of(operation: Operation, employer=None) -> list[JobPromise]:
 # Accounts added by the recruitment world (tests/recruitment/conftest.py), besides the Market's.
 EMPLOYER3 = "g.admin@example.fr"
 TUTOR = "tuteur.e@example.fr"  # a tutor of Entreprise E
+PARTNER2 = "q.admin@example.fr"  # Partenaire Q, a second prescriber (the job dating world)
+EMPLOYER_MEMBER = "e.membre@example.fr"  # a member of Entreprise E who is not its admin
+
+
+def make_session(
+    operation: Operation,
+    by,
+    org,
+    trainees=(),
+    employers=(),
+    *,
+    starts_in: timedelta = timedelta(days=-1),
+    kind: SessionKind = SessionKind.JOB_DATING,
+) -> RecruitmentSession:
+    """A session planned by the organisme porteur (yesterday unless ``starts_in`` says
+    otherwise), with ``trainees`` and ``employers`` invited through the service."""
+    session = sessions.plan_session(
+        operation,
+        {
+            "kind": kind,
+            "starts_at": utcnow() + starts_in,
+            "place": "Centre de formation, salle 2",
+            "video_link": "",
+            "details": "",
+        },
+        by=by,
+        org=org,
+    )
+    if trainees or employers:
+        sessions.invite(
+            session, [t.id for t in trainees], [e.id for e in employers], by=by, org=org
+        )
+    return session

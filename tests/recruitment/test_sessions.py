@@ -246,9 +246,8 @@ def test_the_organisme_sees_every_candidate_and_records_attendance(app, client, 
     assert body.lstrip().startswith('<section id="session-candidates"')
     assert "Présences enregistrées." in body
     with app.app_context():
-        marks = dict(
-            db.session.execute(select(SessionCandidate.trainee_id, SessionCandidate.attendance))
-        )
+        query = select(SessionCandidate.trainee_id, SessionCandidate.attendance)
+        marks = {trainee_id: mark for trainee_id, mark in db.session.execute(query)}
         assert marks == {
             dating.placed: Attendance.PRESENT,
             dating.candidate: Attendance.ABSENT,

@@ -176,7 +176,9 @@ def by_trainee(trainee_ids, org_id: int | None = None) -> dict[int, list[Candida
         select(CandidateOpinion)
         .join(Organisation, Organisation.id == CandidateOpinion.organisation_id)
         .where(CandidateOpinion.trainee_id.in_(ids))
-        .options(selectinload(CandidateOpinion.organisation))
+        .options(
+            selectinload(CandidateOpinion.organisation), selectinload(CandidateOpinion.given_by)
+        )
         .order_by(Organisation.name)
     )
     if org_id is not None:

@@ -118,3 +118,43 @@ def test_unique_keys_migration_keeps_the_rows_races_repeated(fresh_app):
                 - _row(conn, "evaluations", first).held_at
             )
             assert shift == timedelta(seconds=1)
+
+
+def test_promised_contracts_migrate_to_types_with_durations(fresh_app):
+    """Issue #12: the five contract types of positions and promises become a type with a
+    duration; what counted as lasting still does and nothing else starts to. The demo is
+    loaded at head, taken back before the change (its CDD of 12 and 4 months become « 6
+    mois ou plus » and « moins de 6 mois »), given one row of each old type, and upgraded."""
+    with fresh_app.app_context():
+        upgrade()
+        with fresh_app.test_request_context(base_url="http://portail.test"):
+            load_demo()
+            db.session.commit()
+        db.session.remove()
+        downgrade(revision="9a8ddeafb7d0")
+        copies = {}
+        with db.engine.begin() as conn:
+            kinds = set(conn.scalars(text("SELECT DISTINCT contract_type FROM need_positions")))
+            assert kinds == {"cdi", "cdd_long", "cdd_short", "interim"}
+            for old in ("cdi", "cdd_long", "cdd_short", "interim", "alternance"):
+                copies[old] = _copy(conn, "need_positions", "1 = 1", contract_type=old)[0]
+            promise, _ = _copy(
+                conn, "job_promises", "contract_type = 'cdd_long'", rank=99, position_id=None
+            )
+        upgrade()
+        assert schema_differences() == []
+        with db.engine.connect() as conn:
+            migrated = {
+                old: (_row(conn, "need_positions", ident).contract_type,
+                      _row(conn, "need_positions", ident).duration_months)
+                for old, ident in copies.items()
+            }  # fmt: skip
+            assert migrated == {
+                "cdi": ("cdi", None),
+                "cdd_long": ("cdd", 6),
+                "cdd_short": ("cdd", None),
+                "interim": ("interim", None),
+                "alternance": ("alternance", None),
+            }
+            row = _row(conn, "job_promises", promise)
+            assert (row.contract_type, row.duration_months) == ("cdd", 6)

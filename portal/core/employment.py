@@ -192,6 +192,21 @@ def contract_months(contract: ContractType, months: int | None) -> int | None:
     return months if contract.needs_duration else None
 
 
+class ContractTerms:
+    """For a row naming a contract (``contract_type``) and its ``duration_months``: a
+    position, a job promise."""
+
+    @property
+    def is_lasting(self) -> bool:
+        """« Emploi durable » by the shared rule."""
+        return contract_is_lasting(self.contract_type, self.duration_months)
+
+    @property
+    def contract_label(self) -> str:
+        """The contract as people say it (« CDD de 4 mois »)."""
+        return contract_label(self.contract_type, self.duration_months)
+
+
 def contract_label(contract: ContractType, months: int | None) -> str:
     """The contract in French as people say it: « CDI », « CDD de 4 mois », « Contrat
     d'apprentissage de 24 mois », « CDD (durée non précisée) »."""

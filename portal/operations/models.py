@@ -20,12 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, Territory, User
-from portal.core.employment import (
-    MONTHS_MAX,
-    ContractType,
-    contract_is_lasting,
-    contract_label,
-)
+from portal.core.employment import MONTHS_MAX, ContractTerms, ContractType
 from portal.core.enums import TitledEnum, db_enum, titled
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -267,7 +262,7 @@ class EmployerNeed(db.Model):
         return sum(p.count for p in self.positions)
 
 
-class Position(db.Model):
+class Position(ContractTerms, db.Model):
     """Positions an employer promises to fill: job, count, contract (and its duration in
     months for a CDD, an intérim or an alternance), start."""
 
@@ -293,15 +288,6 @@ class Position(db.Model):
     planned_start: Mapped[date | None] = mapped_column(Date)
 
     need: Mapped[EmployerNeed] = relationship(back_populates="positions")
-
-    @property
-    def is_lasting(self) -> bool:
-        """« Emploi durable » by the shared rule (``portal/core/employment.py``)."""
-        return contract_is_lasting(self.contract_type, self.duration_months)
-
-    @property
-    def contract_label(self) -> str:
-        return contract_label(self.contract_type, self.duration_months)
 
 
 class NeedsAnalysis(db.Model):

@@ -6,6 +6,10 @@ employer the trainee is placed with (their promise or an immersion). The employe
 members — its tutors — see a trainee only while designated as the tutor of one of the
 trainee's immersions there (issue #12). Another employer of the same operation is refused.
 
+An employer that takes part in an information session or a job dating sees, by name
+only, the candidates presented there (``recruitment/sessions.py``, its own access rule
+and log); a prescriber follows the candidates it proposed (``recruitment/prescription.py``).
+
 The host employer sees the trainee's name and what the placement needs; the personal
 details (contact, birth year, public category such as « bénéficiaire du RSA ») are for
 the organisme porteur, the Région and the prescriber only (``can_see_personal``, a

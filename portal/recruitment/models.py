@@ -19,14 +19,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
-from portal.core.employment import ContractType, contract_is_lasting, contract_label
+from portal.core.employment import ContractTerms, ContractType
 from portal.core.enums import TitledEnum, db_enum, titled
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations.models import Operation, Position
 
 
-class JobPromise(db.Model):
+class JobPromise(ContractTerms, db.Model):
     """One promised job: a position of count N gives N promises (ranks 1..N)."""
 
     __tablename__ = "job_promises"
@@ -50,15 +50,6 @@ class JobPromise(db.Model):
     organisation: Mapped[Organisation] = relationship()
     position: Mapped[Position | None] = relationship()
     trainee: Mapped["Trainee | None"] = relationship(back_populates="promise", uselist=False)
-
-    @property
-    def is_lasting(self) -> bool:
-        """« Emploi durable » by the shared rule (``portal/core/employment.py``)."""
-        return contract_is_lasting(self.contract_type, self.duration_months)
-
-    @property
-    def contract_label(self) -> str:
-        return contract_label(self.contract_type, self.duration_months)
 
 
 class PromiseAcceptance(db.Model):

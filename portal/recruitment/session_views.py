@@ -18,7 +18,7 @@ from portal.accounts.access import current_membership, current_org, require
 from portal.core.actions import act, done, flash_redirect, form_page
 from portal.extensions import db
 from portal.operations.access import is_region, load_operation
-from portal.recruitment import bp, opinions, rules, sessions
+from portal.recruitment import bp, opinions, queries, rules, sessions
 from portal.recruitment.access import log_trainees_shown
 from portal.recruitment.models import Attendance, RecruitmentSession, Trainee, Verdict
 from portal.recruitment.session_forms import AttendanceForm, InviteForm, OpinionForm, SessionForm
@@ -139,6 +139,10 @@ def _context(operation, session, seen_by, posted: dict | None = None, **override
         "started": started,
         "shown": shown,
         "opinions": given,
+        # What the employer promised here: what its opinions are about.
+        "own_promises": [p for p in queries.promises(operation) if p.organisation_id == own]
+        if own is not None
+        else [],
         "can_record": seen_by.manages and operation.status in rules.RECORDING_STEPS,
         "can_opine": can_opine,
         "opinion_forms": {

@@ -19,8 +19,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+from portal.accounts.models import Organisation
+from portal.core.employment import ContractType
 from portal.extensions import db
+from portal.operations.models import Operation
+from portal.recruitment import services
 from tests.browser.support import (
     card,
     check_a11y,
@@ -32,7 +37,7 @@ from tests.browser.support import (
     visit,
 )
 from tests.operations.factories import Market
-from tests.recruitment.factories import make_recruiting_operation
+from tests.recruitment.factories import add_positions, make_recruiting_operation
 
 pytestmark = pytest.mark.browser
 
@@ -240,3 +245,49 @@ def test_prescribers_propose_employers_give_opinions_the_organisme_retains(journ
     organisme_retains_and_matches(of)
     employer_is_told(employer)
     adviser_follows_the_status(adviser)
+
+
+@pytest.fixture
+def seasonal(app, live_server, journey) -> Journey:
+    """The journey's operation with a 3-month intérim promised by Entreprise E."""
+    with app.test_request_context(base_url=live_server.url):
+        operation = db.session.get(Operation, journey.operation_id)
+        employer = db.session.scalar(
+            select(Organisation).where(Organisation.name == "Entreprise E")
+        )
+        add_positions(
+            operation, employer, "Agent·e de quai", 1, ContractType.INTERIM, duration_months=3
+        )
+        services.create_promises(operation)
+        db.session.commit()
+    return journey
+
+
+def test_the_region_accepts_a_non_lasting_promise(seasonal, browsers):
+    """Listed apart with its explanation, then accepted with a reason: it counts."""
+    region = logged_in(browsers, "region.admin@example.fr", "Camille")
+    visit(region, seasonal.path(), "recruitment with a promise apart")
+    apart = card(region, "Promesses listées à part : emplois non durables", exact=False)
+    expect(apart).to_contain_text("Intérim de 3 mois n'est pas un emploi durable")
+    expect(card(region, "Où en est le recrutement").locator("tbody td").first).to_have_text("3")
+    region.get_by_role(
+        "link", name="Promesses d'emploi non durables et décisions de la Région"
+    ).click()
+    expect(heading(region)).to_have_text("Promesses d'emploi non durables")
+    check_a11y(region, "non-lasting promises")
+    mark_document(region)
+    region.get_by_role("button", name="Accepter cette promesse").click()
+    reason = region.get_by_label("Motif de l'acceptation")
+    expect(reason).to_be_focused()  # refused without a reason, the field has the focus
+    check_a11y(region, "acceptance refused")
+    reason.fill("Renfort d'été suivi d'un CDI selon l'avis de l'employeur.")
+    region.get_by_role("button", name="Accepter cette promesse").click()
+    expect(region.get_by_role("status")).to_contain_text("Acceptation enregistrée")
+    expect(region.locator("main")).to_contain_text("Renfort d'été suivi d'un CDI")
+    expect_same_document(region)
+    check_a11y(region, "promise accepted")
+    visit(region, seasonal.path(), "recruitment after the acceptance")
+    expect(card(region, "Où en est le recrutement").locator("tbody td").first).to_have_text("4")
+    expect(
+        region.get_by_role("heading", name="Promesses listées à part", exact=False)
+    ).to_have_count(0)

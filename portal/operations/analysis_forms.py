@@ -9,7 +9,6 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
 from portal.accounts.forms import REQUIRED
@@ -54,19 +53,25 @@ class PositionForm(PortalForm):
     duration_months = IntegerField(
         _l("Durée du contrat en mois (CDD, intérim, alternance)"),
         invalid_value_message=_l("Indiquez un nombre entier de mois."),
+        validators=[Optional()],
     )
     planned_start = DateField(_l("Embauche prévue le (facultatif)"), validators=[Optional()])
 
-    def validate_duration_months(self, field) -> None:
-        """A CDD, an intérim or an alternance says its duration (the shared rule of
+    def validate(self, extra_validators=None) -> bool:
+        """Also: a CDD, an intérim or an alternance says its duration (the shared rule of
         « emploi durable » needs it); a CDI or a business creation has none."""
+        valid = super().validate(extra_validators)
+        if self.duration_months.errors:
+            return valid
         try:
             contract = ContractType(self.contract_type.data)
         except ValueError:
-            return
-        problem = contract_problem(contract, field.data)
-        if problem is not None:
-            raise ValidationError(problem[1])
+            return valid
+        problem = contract_problem(contract, self.duration_months.data)
+        if problem is None:
+            return valid
+        self.duration_months.errors = [problem[1]]
+        return False
 
     def contract(self) -> ContractType:
         return ContractType(self.contract_type.data)

@@ -361,6 +361,29 @@ def test_htmx_adds_a_position_and_gets_the_list_and_the_totals(app, client, ids)
         assert position.need.organisation_id == ids.employer
 
 
+@pytest.mark.parametrize(
+    ("contract", "months", "shown", "stored"),
+    [
+        ("cdi", "", "CDI durable", None),
+        ("cdi", "12", "CDI durable", None),  # a duration typed for a CDI is dropped
+        ("cdd", "4", "CDD de 4 mois non durable", 4),
+        ("professionalisation", "12", "Contrat de professionnalisation de 12 mois durable", 12),
+        ("business_creation", "", "Création d'entreprise durable", None),
+    ],
+)
+def test_a_position_says_its_contract_and_whether_it_is_lasting(
+    app, client, ids, contract, months, shown, stored
+):
+    """Issue #12: the contract as the employer says it; « durable » derived, never typed."""
+    login_as(client, EMPLOYER)
+    data = {**POSITION, "contract_type": contract, "duration_months": months}
+    body = text(client.post(f"{need_url(ids)}/postes", data=data, headers=HTMX))
+    cell = body.split("<td>3</td>", 1)[1].split("</td>", 1)[0]
+    assert re.sub(r"<[^>]+>|\s+", " ", cell).split() == shown.split()
+    with app.app_context():
+        assert db.session.scalar(select(Position.duration_months)) == stored
+
+
 def test_without_js_adding_a_position_redirects_to_the_employer_block(client, ids):
     login_as(client, EMPLOYER)
     response = client.post(f"{need_url(ids)}/postes", data=POSITION)
@@ -381,7 +404,12 @@ def test_without_js_adding_a_position_redirects_to_the_employer_block(client, id
         ({"rome_code": "K22045"}, "Code ROME attendu"),
         ({"job_title": "  "}, REQUIRED),
         ({"contract_type": "cdi_forever"}, "N'est pas un choix valide."),
+        ({"contract_type": "alternance"}, "N'est pas un choix valide."),  # say which kind
         ({"planned_start": "31/02/2026"}, "N'est pas une date valide."),
+        ({"contract_type": "cdd", "duration_months": ""}, "Indiquez la durée du contrat"),
+        ({"contract_type": "apprenticeship"}, "Indiquez la durée du contrat en mois"),
+        ({"contract_type": "interim", "duration_months": "0"}, "Durée attendue entre 1 et 120"),
+        ({"contract_type": "cdd", "duration_months": "six"}, "Indiquez un nombre entier de mois."),
     ],
 )
 def test_bad_position_is_refused_in_french_and_saves_nothing(

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.accounts.models import Organisation, OrgKind, User
+from portal.accounts.services import active_membership
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.locking import lock
@@ -40,13 +41,8 @@ def _has_promises(operation_id: int, org_id: int) -> bool:
 
 def _speaks_for(user: User, org: Organisation) -> bool:
     """An active admin of the employer: who commits it (its promises)."""
-    query = select(func.count(Membership.id)).where(
-        Membership.user_id == user.id,
-        Membership.organisation_id == org.id,
-        Membership.active.is_(True),
-        Membership.is_admin.is_(True),
-    )
-    return db.session.scalar(query) > 0
+    membership = active_membership(user, org)
+    return membership is not None and membership.is_admin
 
 
 def opinion_of(trainee_id: int, org_id: int) -> CandidateOpinion | None:

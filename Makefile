@@ -58,10 +58,11 @@ browser:
 	  fi; \
 	fi
 
-# One pytest-xdist worker per CPU (`make test TEST_WORKERS=0` runs in one process); each
+# One pytest-xdist worker per CPU (`make test TEST_WORKERS=0` runs in one process), a worker
+# that is done taking tests still queued for another (worksteal); each
 # worker has its own database, live server and Chromium.
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS)
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 test: install-test browser
 	$(PYTEST) $(PYTEST_ARGS)
@@ -78,6 +79,7 @@ bench: install-test
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_design
 	$(BIN)/python -m tests.bench_running
+	$(BIN)/python -m tests.bench_reporting
 
 lint: install-test
 	$(BIN)/ruff check portal tests

@@ -91,6 +91,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.notifications import views as notifications_views
     from portal.operations import (  # noqa: F401  (on operations.bp)
         analysis_views,
+        dual_views,
         needs_views,
         participants_views,
     )
@@ -104,6 +105,8 @@ def create_app(config: dict | None = None) -> Flask:
         trainees_views,
     )
     from portal.recruitment import views as recruitment_views
+    from portal.reporting import bilan_views  # noqa: F401  (on reporting.bp)
+    from portal.reporting import views as reporting_views
     from portal.resources import views as resources_views
 
     # Importing an area's views registers its routes on the area's blueprint.
@@ -123,6 +126,7 @@ def create_app(config: dict | None = None) -> Flask:
         resources_views,
         followup_views,
         assessment_views,
+        reporting_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login

@@ -51,6 +51,7 @@ from portal.immersions.models import (  # noqa: F401
 from portal.lots.models import LotTrade, MarketLot  # noqa: F401
 from portal.mail.models import OutboxMessage  # noqa: F401
 from portal.notifications.models import Notification, ReferentNotice  # noqa: F401
+from portal.operations.dual_models import DualMembershipApproval  # noqa: F401
 from portal.operations.models import (  # noqa: F401
     DiagnosisFigure,
     EmployerNeed,

@@ -124,3 +124,28 @@ def live_server(app):
     yield server
     server.shutdown()
     thread.join(timeout=5)
+
+
+# --- Order -----------------------------------------------------------------------------
+
+# The journeys are the longest tests (the convention journey alone takes a quarter of a
+# minute); started last, one of them would run on after the other worker is done. They go
+# first, the longest first, and the thousands of short tests fill in behind them.
+LONGEST_FIRST = (
+    "tests/browser/test_convention_journey.py",
+    "tests/browser/test_recruitment_journey.py",
+    "tests/browser/test_closing_journey.py",
+    "tests/browser/",
+    "tests/core/test_routes.py",
+    "tests/core/test_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Run the longest tests first (stable otherwise), so the workers finish together."""
+
+    def rank(item) -> int:
+        path = item.nodeid
+        return next((i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), 99)
+
+    items.sort(key=rank)

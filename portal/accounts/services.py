@@ -32,6 +32,7 @@ from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
+from portal.operations import dual_approvals
 
 
 def normalize_email(email: str) -> str:
@@ -83,7 +84,9 @@ def create_user(
 def add_membership(
     user: User, organisation: Organisation, *, is_admin=False, is_tutor=False, job_title="", by=None
 ) -> Membership:
-    """Make ``user`` an active member of ``organisation``."""
+    """Make ``user`` an active member of ``organisation``. Where this makes them a member
+    of two parties of an open operation, the Région is asked to approve (issue #11 M6)."""
+    dual_approvals.lock_memberships(user, organisation)
     existing = active_membership(user, organisation)
     if existing:
         raise RuleError(_("Cette personne est déjà membre de %(org)s.", org=organisation.name))
@@ -104,6 +107,9 @@ def add_membership(
         user_id=user.id,
         is_admin=is_admin,
         is_tutor=is_tutor,
+    )
+    dual_approvals.request_approvals(
+        by=by or user, user_id=user.id, organisation_id=organisation.id
     )
     return membership
 

@@ -123,22 +123,32 @@ def _bonus(document, bonus: Bonus | None) -> None:
         document.add_paragraph(_("En attente de la décision de la Région."))
 
 
+def start_document(title: str, subject: str, keywords: str, stamp: datetime):
+    """A French Word document whose properties are fixed (``stamp``: its date), so that
+    the same content gives the same bytes."""
+    document = Document()
+    _set_language(document)
+    properties = document.core_properties
+    properties.title, properties.subject, properties.keywords = title, subject, keywords
+    properties.author = properties.last_modified_by = AUTHOR
+    properties.language = "fr-FR"
+    properties.revision = 1
+    properties.created = properties.modified = stamp
+    return document
+
+
 def assessment_docx(operation: Operation) -> bytes:
     """The evaluation of ``operation`` as it stands; the same state gives the same bytes."""
     assessment = services.assessment_for(operation)
     bonus = services.bonus_for(operation)
     stamp = _stamp(assessment, bonus).replace(microsecond=0)
     with force_locale("fr"):
-        document = Document()
-        _set_language(document)
-        properties = document.core_properties
-        properties.title = _("Évaluation de l'opération — %(t)s", t=operation.title)
-        properties.subject = _("Évaluation et capitalisation de l'opération DEFI")
-        properties.author = properties.last_modified_by = AUTHOR
-        properties.keywords = "DEFI; évaluation"
-        properties.language = "fr-FR"
-        properties.revision = 1
-        properties.created = properties.modified = stamp
+        document = start_document(
+            _("Évaluation de l'opération — %(t)s", t=operation.title),
+            _("Évaluation et capitalisation de l'opération DEFI"),
+            "DEFI; évaluation",
+            stamp,
+        )
         document.add_heading(_("Évaluation de l'opération"), level=0)
         document.add_paragraph(operation.title, style="Subtitle")
         _parties(document, operation)

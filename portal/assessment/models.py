@@ -80,6 +80,15 @@ class BonusStatus(TitledEnum):
     def decided(self) -> bool:
         return self in (BonusStatus.GRANTED, BonusStatus.REFUSED)
 
+    @property
+    def granted(self) -> bool:
+        return self == BonusStatus.GRANTED
+
+    @property
+    def stands(self) -> bool:
+        """The request is there to show (requested or decided): not withdrawn."""
+        return self != BonusStatus.WITHDRAWN
+
 
 class Bonus(db.Model):
     """The prime DEFI of one operation: requested with its justification by the organisme

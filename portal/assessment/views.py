@@ -115,6 +115,19 @@ def submit_assessment(operation_id: int):
     )
 
 
+def _region_decision(operation_id: int, form, form_name: str, *, invalid, missing, call, notice):
+    """A decision of the Région (on the evaluation, on the prime), after the route loaded
+    and authorised: the form (``invalid`` if it does not validate), what it decides on
+    (``missing``: why there is nothing to decide, or None), then ``call`` through ``_act``;
+    every refusal shows the widget again with the form as typed."""
+    forms = {form_name: form}
+    if not form.validate_on_submit():
+        return _refused(operation_id, invalid, **forms)
+    if missing:
+        return _refused(operation_id, missing)
+    return _act(operation_id, call, notice, form, **forms)
+
+
 @bp.post("/decision")
 @login_required
 def decide_assessment(operation_id: int):
@@ -123,24 +136,21 @@ def decide_assessment(operation_id: int):
     require(is_region())
     form = DecideAssessmentForm(prefix=DECIDE_PREFIX)
     assessment = services.assessment_for(operation)
-    if not form.validate_on_submit():
-        return _refused(operation_id, _("Vérifiez la décision."), decide_form=form)
-    if assessment is None:
-        return _refused(operation_id, _("L'évaluation n'est pas ouverte."))
     accept = form.decision.data == ACCEPT
-    notice = _("Évaluation acceptée.") if accept else _("Évaluation renvoyée pour reprise.")
-    return _act(
+    return _region_decision(
         operation_id,
-        lambda: services.decide_assessment(
+        form,
+        "decide_form",
+        invalid=_("Vérifiez la décision."),
+        missing=None if assessment else _("L'évaluation n'est pas ouverte."),
+        call=lambda: services.decide_assessment(
             assessment,
             accept=accept,
             comment=form.comment.data or "",
             by=current_user,
             org=current_org(),
         ),
-        notice,
-        form,
-        decide_form=form,
+        notice=_("Évaluation acceptée.") if accept else _("Évaluation renvoyée pour reprise."),
     )
 
 
@@ -187,15 +197,15 @@ def decide_bonus(operation_id: int):
     operation = _load(operation_id)
     require(is_region())
     form = DecideBonusForm(prefix=BONUS_PREFIX)
-    if not form.validate_on_submit():
-        return _refused(operation_id, _("Vérifiez la décision sur la prime."), bonus_form=form)
     bonus = services.bonus_for(operation)
-    if bonus is None:
-        return _refused(operation_id, _("Aucune prime DEFI n'est demandée."))
     grant = form.decision.data == GRANT
-    return _act(
+    return _region_decision(
         operation_id,
-        lambda: services.decide_bonus(
+        form,
+        "bonus_form",
+        invalid=_("Vérifiez la décision sur la prime."),
+        missing=None if bonus else _("Aucune prime DEFI n'est demandée."),
+        call=lambda: services.decide_bonus(
             bonus,
             grant=grant,
             amount_euros=form.amount_euros.data,
@@ -203,9 +213,7 @@ def decide_bonus(operation_id: int):
             by=current_user,
             org=current_org(),
         ),
-        _("Prime DEFI accordée.") if grant else _("Prime DEFI refusée."),
-        form,
-        bonus_form=form,
+        notice=_("Prime DEFI accordée.") if grant else _("Prime DEFI refusée."),
     )
 
 

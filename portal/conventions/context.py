@@ -14,6 +14,7 @@ from portal.conventions.models import Convention, VersionStatus
 from portal.conventions.snapshot import changed_parts
 from portal.design import context as design_context
 from portal.design.models import DesignSection
+from portal.operations import dual_memberships
 from portal.operations.access import can_steer, is_region, load_operation
 from portal.operations.models import Operation, Status
 
@@ -121,7 +122,12 @@ def parties_context(
                 and may_confirm(org_id),
             }
         )
-    return {"parties": parties, "button_form": EmptyForm(formdata=None)}
+    return {
+        "parties": parties,
+        "button_form": EmptyForm(formdata=None),
+        # A person in two parties (issue #11 M6): approved (the mention), or blocking.
+        "cumuls": dual_memberships.of_operation(operation),
+    }
 
 
 def clause_contexts(operation: Operation, focus: DesignSection | None, overrides: dict):

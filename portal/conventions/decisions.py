@@ -16,6 +16,7 @@ from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify
+from portal.operations import dual_memberships
 from portal.operations.events import log_event
 from portal.operations.models import Operation
 
@@ -80,6 +81,9 @@ def validate(version: ConventionVersion, *, by: User, org: Organisation, comment
             )
         )
     convention = version.convention
+    cumuls = dual_memberships.blocking_problems(convention.operation)
+    if cumuls:  # decide them first (issue #11 M6)
+        raise RuleError(" ".join(cumuls))
     previous = in_force(convention)
     now = utcnow()
     version.status = VersionStatus.VALIDATED

@@ -21,6 +21,7 @@ from portal.operations.models import Funding
 PART_TITLES = {
     "operation": _l("Informations de l'opération"),
     "parties": _l("Parties à la convention"),
+    "dual_memberships": _l("Cumuls d'appartenance approuvés par la Région"),
     "promises": _l("Promesses d'emploi"),
     "clauses": _l("Articles de la convention"),
     "design": _l("Annexe : la formation co-conçue"),
@@ -49,6 +50,7 @@ PARTY_LABELS = {
     "siret": _l("SIRET"),
     "city": _l("Commune"),
 }
+MENTION_LABELS = {"text": _l("Mention")}
 PROMISE_LABELS = {
     "employer": _l("Employeur"),
     "job_title": _l("Poste"),
@@ -169,6 +171,19 @@ def _parties_blocks(old: list, new: list, **_snapshots) -> list[Block]:
     return [Block(str(PART_TITLES["parties"]), items=changes)]
 
 
+def _mention_record(entry: dict) -> dict:
+    ident = "-".join(str(i) for i in [entry["user_id"], *entry["organisation_ids"]])
+    return {"id": ident, "text": entry["text"]}
+
+
+def _dual_memberships_blocks(old: list, new: list, **_snapshots) -> list[Block]:
+    formatter = RecordFormatter(MENTION_LABELS, lambda item: str(item.get("text") or "—"))
+    changes = items_diff(
+        [_mention_record(e) for e in old or []], [_mention_record(e) for e in new or []], formatter
+    )
+    return [Block(str(PART_TITLES["dual_memberships"]), items=changes)]
+
+
 def _promises_blocks(old: list, new: list, **_snapshots) -> list[Block]:
     formatter = RecordFormatter(
         PROMISE_LABELS, lambda item: f"{item.get('job_title') or '—'} — {item.get('employer')}"
@@ -237,6 +252,7 @@ def _sections_blocks(old: list, new: list, *, old_snapshot: dict, new_snapshot: 
 BUILDERS = {
     "operation": _operation_blocks,
     "parties": _parties_blocks,
+    "dual_memberships": _dual_memberships_blocks,
     "promises": _promises_blocks,
     "clauses": _sections_blocks,
     "design": _sections_blocks,

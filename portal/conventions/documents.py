@@ -179,6 +179,10 @@ def _parties(document, snapshot: dict) -> None:
     heading(document, _("Les parties"), level=1)
     rows = [[p["name"], p["siret"] or not_filled(), p["role_title"]] for p in snapshot["parties"]]
     _table(document, [_("Partie"), _("SIRET"), _("Rôle")], rows)
+    if snapshot.get("dual_memberships"):  # issue #11 M6: the Région's approvals, as signed
+        heading(document, _("Cumuls d'appartenance approuvés par la Région"), level=2)
+        for entry in snapshot["dual_memberships"]:
+            paragraph(document, entry["text"])
 
 
 def _promises(document, snapshot: dict) -> None:

@@ -43,23 +43,24 @@ class PdfBusy(PdfUnavailable):
     """Another conversion is running: try again in ``RETRY_AFTER_SECONDS``."""
 
 
-def _stored_name(version_id: int, docx: bytes) -> str:
-    return f"conventions/{version_id}/{hashlib.sha256(docx).hexdigest()}.pdf"
+def _stored_name(version_id: int, docx: bytes, folder: str = "conventions") -> str:
+    return f"{folder}/{version_id}/{hashlib.sha256(docx).hexdigest()}.pdf"
 
 
-def stored_pdf(version_id: int, docx: bytes) -> bytes | None:
-    """The PDF already converted from this very DOCX of the version, or None."""
-    return storage.read(_stored_name(version_id, docx))
+def stored_pdf(version_id: int, docx: bytes, folder: str = "conventions") -> bytes | None:
+    """The PDF already converted from this very DOCX of the version, or None (``folder``
+    and ``version_id``: where another document, e.g. an operation's bilan, keeps its PDFs)."""
+    return storage.read(_stored_name(version_id, docx, folder))
 
 
-def convert_once(version_id: int, docx: bytes) -> bytes:
+def convert_once(version_id: int, docx: bytes, folder: str = "conventions") -> bytes:
     """The PDF of ``docx``, converted now unless another request just did, and kept.
 
     Raise ``PdfBusy`` when another conversion holds the lock past the wait, and
     ``PdfUnavailable`` when LibreOffice is absent or fails. Call it with no database
     transaction open.
     """
-    name = _stored_name(version_id, docx)
+    name = _stored_name(version_id, docx, folder)
     wait = current_app.config.get("PDF_CONVERSION_WAIT", 2)
     with storage.exclusive(CONVERSION_LOCK, wait=wait) as held:
         if not held:

@@ -64,6 +64,7 @@ from portal.design.services import design_for, is_filled
 from portal.design.start import add_prefilled_section
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
+from portal.operations import dual_memberships
 from portal.operations.events import log_event, tell_region
 from portal.operations.models import AMENDMENT_STEPS, DRAFTING_STEPS, Operation
 
@@ -120,7 +121,8 @@ def designate_signer(
 
     The party's own admins designate (confirmed at once); the organisme porteur and the
     Région may only propose, and the party's admins are told to confirm. One person
-    never signs for two parties of the convention.
+    never signs for two parties of the convention, nor for either of two parties they are
+    a member of until the Région approves that cumul (issue #11 M6).
     """
     own = by_org.id == organisation.id and is_party_admin(by.id, organisation.id)
     proposes = by_org.kind == OrgKind.REGION or by_org.id == convention.operation.provider_id
@@ -158,6 +160,9 @@ def designate_signer(
             ),
             "user_id",
         )
+    cumul = dual_memberships.signer_problem(convention.operation, user, organisation.id)
+    if cumul is not None:
+        raise RuleError(cumul, "user_id")
     current = open_version(convention)
     if current is not None and any(
         s.organisation_id == organisation.id for s in valid_signatures(current)
@@ -263,6 +268,7 @@ def submission_problems(convention: Convention) -> list[str]:
         unmet.append(_("Au moins un employeur doit s'engager dans la convention."))
     if not snapshot["promises"]:
         unmet.append(_("Aucune promesse d'emploi n'est indiquée par les employeurs."))
+    unmet.extend(dual_memberships.blocking_problems(operation))
     # One query for every designated signer's membership, whatever the number of parties.
     active = (
         set(

@@ -34,6 +34,7 @@ from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
+from portal.operations import dual_memberships
 from portal.operations.events import log_event, tell_region
 
 AUTH_PASSWORD = "password"  # noqa: S105 - the name of a method, not a secret
@@ -145,6 +146,9 @@ def signing_problems(
         ]
     if not is_active_member(user.id, organisation.id):
         return [_("Vous n'êtes plus membre de %(org)s.", org=organisation.name)]
+    cumul = dual_memberships.signer_problem(convention.operation, user)
+    if cumul is not None:  # a member of two parties, not approved by the Région (M6)
+        return [cumul]
     # A query, not ``version.signatures``: loading that collection here would leave it
     # stale once this signature is inserted by id.
     signed_elsewhere = db.session.scalar(

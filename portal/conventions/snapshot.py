@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from portal.core.employment import ContractType, contract_is_lasting, contract_label
 from portal.design.models import Design, DesignSection, SectionKey
 from portal.extensions import db
+from portal.operations import dual_memberships
 from portal.operations.models import EmployerNeed, Operation, Participant, ParticipantRole
 from portal.recruitment import lasting
 
@@ -161,7 +162,7 @@ def build_snapshot(operation: Operation, reference: str, amends: int | None = No
 
 def _build(operation: Operation, reference: str, amends: int | None) -> dict:
     design, clauses = _sections(operation)
-    return {
+    content = {
         "format": SNAPSHOT_FORMAT,
         "reference": reference,
         "amends_version": amends,
@@ -171,9 +172,18 @@ def _build(operation: Operation, reference: str, amends: int | None) -> dict:
         "clauses": clauses,
         "design": design,
     }
+    # The Région's approvals of a person in two parties (issue #11 M6), with the mention
+    # the convention carries. Only when there are some: the snapshots (and hashes) of the
+    # conventions without any stay what they were.
+    mentions = dual_memberships.approved_mentions(operation)
+    if mentions:
+        content["dual_memberships"] = mentions
+    return content
 
 
-PARTS = ("operation", "parties", "promises", "clauses", "design")
+PARTS = ("operation", "parties", "dual_memberships", "promises", "clauses", "design")
+# Parts a snapshot holds only when it has something to say in them.
+OPTIONAL_PARTS = ("dual_memberships",)
 
 
 def promise_is_lasting(promise: dict) -> bool:

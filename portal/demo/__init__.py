@@ -6,6 +6,7 @@ from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
 from portal.demo.closed import load_demo_closed_operation
 from portal.demo.followup import load_demo_followup_operation
+from portal.demo.history import load_demo_history
 from portal.demo.operations import load_demo_operations
 from portal.demo.region import load_demo_region
 from portal.demo.running import load_demo_running_operation
@@ -245,6 +246,12 @@ def load_demo() -> None:
     # Orléans, last year's session, closed: every +6 months follow-up retained, the
     # evaluation accepted and a prime DEFI granted (portal/demo/closed.py).
     load_demo_closed_operation(territories=territories, orgs=orgs, people=people)
+    # Tours, Blois and Chartres, two and three years ago: closed before the portal opened,
+    # their figures taken over for the piloting dashboard (portal/demo/history.py).
+    seeds = iter(range(30, 60))
+    load_demo_history(
+        territories=territories, orgs=orgs, people=people, siret=lambda: demo_siret(next(seeds))
+    )
     # The Orléans referent heard of more events today than the threshold: the digest of
     # the rest goes out (``flask notifications digest``, run here once).
     digest.send_digests()

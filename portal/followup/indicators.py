@@ -64,50 +64,75 @@ def _trainees(operation: Operation) -> tuple[int, int, int]:
     ).one()
 
 
+def jury_sql(outcome: Outcome, trainee_id=Trainee.id):
+    """SQL condition: the trainee got ``outcome`` at a certification jury."""
+    result = aliased(EvaluationResult)
+    jury = aliased(Evaluation)
+    return exists().where(
+        result.trainee_id == trainee_id,
+        result.outcome == outcome,
+        jury.id == result.evaluation_id,
+        jury.kind == EvaluationKind.JURY,
+    )
+
+
+def certified_columns() -> tuple:
+    """Aggregates over ``Trainee`` rows: trainees with a full certification at a jury, and
+    those with only a partial one."""
+    full = jury_sql(Outcome.FULL)
+    partial = jury_sql(Outcome.PARTIAL)
+    return func.count(case((full, 1))), func.count(case((and_(partial, ~full), 1)))
+
+
 def _certified(operation: Operation) -> tuple[int, int]:
     """Trainees with a full certification at a jury, and those with only a partial one."""
-
-    def jury_result(outcome: Outcome, trainee_id):
-        result = aliased(EvaluationResult)
-        jury = aliased(Evaluation)
-        return exists().where(
-            result.trainee_id == trainee_id,
-            result.outcome == outcome,
-            jury.id == result.evaluation_id,
-            jury.kind == EvaluationKind.JURY,
-        )
-
-    full = jury_result(Outcome.FULL, Trainee.id)
-    partial = jury_result(Outcome.PARTIAL, Trainee.id)
     return db.session.execute(
-        select(
-            func.count(case((full, 1))),
-            func.count(case((and_(partial, ~full), 1))),
-        ).where(Trainee.operation_id == operation.id)
+        select(*certified_columns()).where(Trainee.operation_id == operation.id)
     ).one()
 
 
-def _employment(operation: Operation) -> dict[MilestoneKind, Employment]:
+def employment_columns(
+    milestone=Milestone, retained=RetainedAnswer, answer=Answer, promise=JobPromise
+):
+    """Aggregates over milestone rows joined (outer) to their retained answer and to the
+    trainee's promise: followed, retained, in employment, in a lasting job, with the
+    employer that promised the job — the fields of ``Employment``, in order."""
     promiser = and_(
-        Answer.situation.in_(sorted(SALARIED)),
-        Answer.employer_id == JobPromise.organisation_id,
+        answer.situation.in_(sorted(SALARIED)),
+        answer.employer_id == promise.organisation_id,
     )
-    rows = db.session.execute(
-        select(
-            Milestone.kind,
-            func.count(Milestone.id),
-            func.count(RetainedAnswer.id),
-            func.count(case((employment_sql(Answer.situation), 1))),
-            func.count(case((lasting_sql(Answer.situation, Answer.duration_months), 1))),
-            func.count(case((promiser, 1))),
-        )
+    return (
+        func.count(milestone.id),
+        func.count(retained.id),
+        func.count(case((employment_sql(answer.situation), 1))),
+        func.count(case((lasting_sql(answer.situation, answer.duration_months), 1))),
+        func.count(case((promiser, 1))),
+    )
+
+
+def employment_query(*keys, where):
+    """``select(*keys, *employment_columns())`` of the milestones matching ``where``, with
+    their trainee's promise and retained answer joined (the caller groups by ``keys``)."""
+    return (
+        select(*keys, *employment_columns())
+        .select_from(Milestone)
         .join(Trainee, Trainee.id == Milestone.trainee_id)
         .outerjoin(JobPromise, JobPromise.id == Trainee.promise_id)
         .outerjoin(RetainedAnswer, RetainedAnswer.milestone_id == Milestone.id)
         .outerjoin(Answer, Answer.id == RetainedAnswer.answer_id)
-        .where(Milestone.operation_id == operation.id)
-        .group_by(Milestone.kind)
-    ).all()
+        .where(where)
+        .group_by(*keys)
+    )
+
+
+def _employment(operation: Operation) -> dict[MilestoneKind, Employment]:
+    query = employment_query(Milestone.kind, where=Milestone.operation_id == operation.id)
+    return employment_by_kind(db.session.execute(query).all())
+
+
+def employment_by_kind(rows) -> dict[MilestoneKind, Employment]:
+    """``Employment`` per milestone from (kind, *``employment_columns``) rows; zeros for a
+    milestone without rows."""
     found = {row[0]: Employment(*row[1:]) for row in rows}
     return {kind: found.get(kind, Employment(0, 0, 0, 0, 0)) for kind in MilestoneKind}
 

@@ -152,7 +152,9 @@ def record_attendance(
     org: Organisation,
     now: datetime | None = None,
 ) -> int:
-    """After the event, note who among the invited attended; returns how many did."""
+    """After the event, note who among the invited attended; returns how many did. The
+    evaluation is locked first: a second record served meanwhile starts from this one."""
+    lock(evaluation)
     operation = evaluation.operation
     rules.check_carrier(operation, org)
     _check_held(evaluation, now)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.accounts.models import Membership, OrgKind
+from portal.accounts.models import OrgKind
 from portal.core.pagination import Page, paginate
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -21,6 +21,7 @@ from portal.immersions.models import (
     Immersion,
     TutorAssessment,
 )
+from portal.immersions.rules import tutored_by
 from portal.operations.models import Operation, Status
 from portal.recruitment.access import visible_trainees
 from portal.recruitment.models import Trainee, TraineeStatus
@@ -118,20 +119,6 @@ def load_immersion(operation_id: int, immersion_id: int) -> Immersion | None:
         )
     )
     return immersion
-
-
-def tutored_by(user_id: int):
-    """SQL condition: the user tutors the immersion *and* is still an active tutor of its
-    host employer — a tutor who left the company no longer sees its trainees (issue #11)."""
-    return and_(
-        Immersion.tutor_id == user_id,
-        exists().where(
-            Membership.user_id == user_id,
-            Membership.organisation_id == Immersion.employer_id,
-            Membership.active.is_(True),
-            Membership.is_tutor.is_(True),
-        ),
-    )
 
 
 def tutor_immersions(

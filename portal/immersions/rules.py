@@ -7,7 +7,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists
 
+from portal.accounts.models import Membership
 from portal.core.enums import TitledEnum, titled
 from portal.core.errors import RuleError
 from portal.immersions.models import EvaluationKind, Immersion, Outcome
@@ -105,3 +107,19 @@ def overdue_days() -> int:
 def debrief_overdue_on(immersion: Immersion) -> date:
     """The first day the debrief of ``immersion`` is late."""
     return immersion.ends_on + timedelta(days=overdue_days() + 1)
+
+
+def tutored_by(user_id: int):
+    """SQL condition on ``Immersion``: the user tutors the immersion *and* is still an
+    active tutor of its host employer — a tutor who left the company, or whose role ended,
+    no longer sees its trainees (issue #11). The one definition of « tutors it », for the
+    tutor's space and for the trainee's record (``recruitment/access.py``)."""
+    return and_(
+        Immersion.tutor_id == user_id,
+        exists().where(
+            Membership.user_id == user_id,
+            Membership.organisation_id == Immersion.employer_id,
+            Membership.active.is_(True),
+            Membership.is_tutor.is_(True),
+        ),
+    )

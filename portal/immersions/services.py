@@ -226,7 +226,9 @@ def create_immersion(
 def update_immersion(immersion: Immersion, data: dict, *, by: User, org: Organisation) -> None:
     """Adjust host, suggested tutor, dates and objectives. Another host drops the tutor its
     predecessor designated (to be briefed again); once the tutor has assessed the immersion,
-    the host stays (the assessment is theirs)."""
+    the host stays (the assessment is theirs). The immersion is locked first: an
+    assessment committed meanwhile is seen."""
+    lock(immersion)
     operation = immersion.operation
     rules.check_carrier(operation, org)
     rules.check_running(operation)
@@ -254,7 +256,9 @@ def update_immersion(immersion: Immersion, data: dict, *, by: User, org: Organis
 
 
 def delete_immersion(immersion: Immersion, *, by: User, org: Organisation) -> None:
-    """Remove an immersion added by mistake, unless it was assessed or debriefed."""
+    """Remove an immersion added by mistake, unless it was assessed or debriefed (locked
+    first: an assessment committed meanwhile is seen, not deleted from under)."""
+    lock(immersion)
     operation = immersion.operation
     rules.check_carrier(operation, org)
     debriefed = db.session.scalar(

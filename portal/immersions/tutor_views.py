@@ -235,10 +235,10 @@ def assess_immersion(immersion_id: int):
 
 def _mine():
     """Immersions the logged-in user tutors for the current organisation, while still an
-    active tutor of it (``queries.tutored_by``)."""
+    active tutor of it (``rules.tutored_by``)."""
     org = current_org()
     return (
-        queries.tutored_by(current_user.id),
+        rules.tutored_by(current_user.id),
         Immersion.employer_id == getattr(org, "id", None),
     )
 

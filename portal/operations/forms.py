@@ -10,13 +10,21 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
@@ -239,4 +247,24 @@ class InviteOrganisationForm(PortalForm):
         validators=[DataRequired(REQUIRED)],
         # The add form on the same page has a ``role`` field too: one id each, one label each.
         id="invite-role",
+    )
+
+
+APPROVE, REFUSE = "approve", "refuse"
+
+
+class DecideDualMembershipForm(PortalForm):
+    """The Région approves a person's membership of two parties, or refuses it (issue #11
+    M6); a refusal says why. Each situation's form has its own prefix (one page, many)."""
+
+    decision = RadioField(
+        _l("Décision"),
+        choices=[
+            SelectChoice(APPROVE, _l("Approuver le cumul")),
+            SelectChoice(REFUSE, _l("Refuser le cumul")),
+        ],
+        validators=[InputRequired(message=_l("Choisissez une décision."))],
+    )
+    reason = TextAreaField(
+        _l("Motif (obligatoire pour un refus)"), validators=[Optional(), Length(max=2000)]
     )

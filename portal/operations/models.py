@@ -178,6 +178,10 @@ class Operation(db.Model):
     def is_open(self) -> bool:
         return self.status not in (Status.CLOSED, Status.CANCELLED)
 
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == Status.CANCELLED
+
     def active_participants(self) -> list["Participant"]:
         return [p for p in self.participants if p.withdrawn_at is None]
 

@@ -18,6 +18,7 @@ from portal.core.validators import normalize_siret, siret_is_valid
 from portal.extensions import db
 from portal.lots.services import find_covering_lot, normalize_rome
 from portal.notifications.services import notify, organisation_members, region_admins
+from portal.operations import dual_approvals
 from portal.operations.events import log_event, region_organisation, tell_region
 from portal.operations.models import (
     Funding,
@@ -92,6 +93,9 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         funding, provider = Funding.LOT, lot.holder
     else:
         funding, provider = Funding.PENDING, (org if org.kind == OrgKind.PROVIDER else None)
+    region = region_organisation()
+    parties = [region, *([provider] if provider else []), *data.get("employers", [])]
+    dual_approvals.lock_parties(None, parties)  # the operation is new: only them
     operation = Operation(
         title=data["title"],
         category=category,
@@ -110,7 +114,7 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
     )
     db.session.add(operation)
     db.session.flush()
-    _add_participant(operation, region_organisation(), ParticipantRole.REGION, by=by, by_right=True)
+    _add_participant(operation, region, ParticipantRole.REGION, by=by, by_right=True)
     if provider is not None:
         _add_participant(operation, provider, ParticipantRole.PROVIDER, by=by, by_right=True)
     for employer in data.get("employers", []):
@@ -150,6 +154,7 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         operation_id=operation.id,
         email_subject=_("Nouveau besoin DEFI : %(title)s", title=operation.title),
     )
+    dual_approvals.request_approvals(by=by, operation_id=operation.id)
     return operation
 
 
@@ -189,7 +194,7 @@ def launch_fref(
     """Outside any lot, the Région opens a FREF consultation and records the chosen organisme."""
     if org.kind != OrgKind.REGION:
         raise RuleError(_("Seule la Région décide d'une consultation FREF."))
-    lock(operation)
+    dual_approvals.lock_parties(operation, [provider])
     if operation.funding != Funding.PENDING:
         raise RuleError(_("Ce besoin n'attend pas de décision hors marché."))
     if provider.kind != OrgKind.PROVIDER:
@@ -208,6 +213,7 @@ def launch_fref(
                 withdraw_carrier.withdrawn_by_id = by.id
                 withdraw_carrier.withdrawal_reason = _("Autre organisme retenu après consultation")
         _add_participant(operation, provider, ParticipantRole.PROVIDER, by=by, by_right=True)
+        db.session.flush()
     log_event(
         operation,
         "fref_launched",
@@ -225,6 +231,10 @@ def launch_fref(
         ),
         kind="fref_launched",
     )
+    if previous != provider.id:
+        dual_approvals.request_approvals(
+            by=by, operation_id=operation.id, organisation_id=provider.id
+        )
 
 
 def decline_need(operation: Operation, *, reason: str, by: User, org: Organisation) -> None:
@@ -306,7 +316,9 @@ def add_participant(
     by: User,
     org: Organisation,
 ) -> Participant:
-    """Invite an existing organisation to the operation with a role."""
+    """Invite an existing organisation to the operation with a role. A member of it who
+    belongs to another party already needs the Région's approval (issue #11 M6)."""
+    dual_approvals.lock_parties(operation, [organisation])
     _check_can_change_participants(operation)
     if role not in ROLE_KINDS or organisation.kind not in ROLE_KINDS[role]:
         raise RuleError(
@@ -345,6 +357,9 @@ def add_participant(
         email_subject=_("Opération DEFI : %(title)s", title=operation.title),
     )
     _tell_region_of_participant(operation, organisation, role, by=by, org=org)
+    dual_approvals.request_approvals(
+        by=by, operation_id=operation.id, organisation_id=organisation.id
+    )
     return participant
 
 
@@ -378,7 +393,9 @@ def enlist_prescriber(
     """Make the prescriber of a trainee a participant (orientation partner) if it is not.
 
     A prescriber reads its trainees' records, so it must take part in the operation;
-    joining while recruiting changes the convention's parties, so the Région is told.
+    joining while recruiting changes the convention's parties, so the Région is told. The
+    caller locks the operation and the organisation first (``lock_parties``, before its
+    first audit record): a member of two parties needs the Région's approval (M6).
     """
     if organisation.kind != OrgKind.PARTNER:
         raise RuleError(
@@ -420,6 +437,9 @@ def enlist_prescriber(
     )
     _tell_region_of_participant(
         operation, organisation, ParticipantRole.PARTNER_ORIENTATION, by=by, org=org
+    )
+    dual_approvals.request_approvals(
+        by=by, operation_id=operation.id, organisation_id=organisation.id
     )
     return participant
 

@@ -12,7 +12,7 @@ from portal.followup.models import MilestoneKind
 from portal.followup.queries import todo as followup_todo
 from portal.immersions.queries import todo as immersion_todo
 from portal.lots.models import Category
-from portal.operations import lifecycle
+from portal.operations import dual_memberships, lifecycle
 from portal.operations.access import can_steer
 from portal.operations.models import Funding, Operation, OperationEvent, ParticipantRole, Status
 from portal.recruitment.models import ExitReason
@@ -28,6 +28,15 @@ EVENT_TITLES = {
     "participant_added": _l("%(participant)s rejoint l'opération (%(role)s)"),
     "participant_invited": _l("%(participant)s invité·e à rejoindre l'opération (%(role)s)"),
     "participant_withdrawn": _l("%(participant)s retiré·e de l'opération"),
+    "dual_membership_requested": _l(
+        "Cumul d'appartenance à approuver par la Région : %(person)s (%(organisations)s)"
+    ),
+    "dual_membership_approved": _l(
+        "La Région approuve le cumul d'appartenance de %(person)s (%(organisations)s)"
+    ),
+    "dual_membership_refused": _l(
+        "La Région refuse le cumul d'appartenance de %(person)s (%(organisations)s) : %(reason)s"
+    ),
     "employer_need_updated": _l("Besoins de %(employer)s mis à jour"),
     "position_added": _l("%(employer)s : %(count)s poste(s) de %(job_title)s ajouté(s)"),
     "position_removed": _l("%(employer)s : %(count)s poste(s) de %(job_title)s retiré(s)"),
@@ -163,6 +172,8 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
             and (analysis.answered_at is None or analysis.answered_at < analysis.sent_at)
         ):
             tasks.append(_("Répondre à l'analyse des besoins transmise par l'organisme."))
+        if any(s.pending for s in dual_memberships.unapproved(operation)):
+            tasks.append(_("Décider des cumuls d'appartenance (une personne dans deux parties)."))
         if operation.status == Status.CO_DESIGN:
             design = design_for(operation)
             if (

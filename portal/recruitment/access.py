@@ -3,8 +3,9 @@
 A trainee's record is open to the operation's organisme porteur, to the Région (for the
 operations it sees), to the prescriber that oriented the trainee, and to the admins of the
 employer the trainee is placed with (their promise or an immersion). The employer's other
-members — its tutors — see a trainee only while designated as the tutor of one of the
-trainee's immersions there (issue #12). Another employer of the same operation is refused.
+members see a trainee only while they are its tutors and designated as the tutor of one
+of the trainee's immersions there (issue #12). Another employer of the same operation is
+refused.
 
 An employer that takes part in an information session or a job dating sees, by name
 only, the candidates presented there (``recruitment/sessions.py``, its own access rule
@@ -25,6 +26,7 @@ from portal.accounts.access import acting_for_region, current_membership, curren
 from portal.accounts.models import Membership, OrgKind, User
 from portal.extensions import db
 from portal.immersions.models import Immersion
+from portal.immersions.rules import tutored_by
 from portal.operations.access import can_view
 from portal.recruitment.models import JobPromise, Trainee, TraineeAccess
 
@@ -39,11 +41,13 @@ def _placing_employer(org_id: int):
 
 def _designated_tutor(org_id: int, user_id: int):
     """SQL condition: ``user_id`` is the designated tutor of one of the trainee's immersions
-    hosted by ``org_id``."""
+    hosted by ``org_id``, and still one of its active tutors (``tutored_by``, as the tutor's
+    space and ``can_assess`` require): a member whose tutor role ended sees no more than a
+    member who never had it."""
     return exists().where(
         Immersion.trainee_id == Trainee.id,
         Immersion.employer_id == org_id,
-        Immersion.tutor_id == user_id,
+        tutored_by(user_id),
     )
 
 

@@ -20,6 +20,7 @@ from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
+from portal.operations import dual_approvals
 from portal.operations.events import log_event
 from portal.operations.models import Operation
 from portal.operations.services import enlist_prescriber
@@ -70,9 +71,17 @@ def _check_recording(operation: Operation) -> None:
 
 
 def _enlist_prescribers(operation: Operation, ids: list, *, by: User, org: Organisation) -> None:
-    """Prescribers read their trainees' records: each becomes a participant if not one."""
-    for organisation_id in sorted({i for i in ids if i is not None}):
-        enlist_prescriber(operation, db.session.get(Organisation, organisation_id), by=by, org=org)
+    """Prescribers read their trainees' records: each becomes a participant if not one.
+    Those joining are locked with the operation before the first audit record (a member of
+    two parties needs the Région's approval: ``dual_memberships``)."""
+    taking_part = {p.organisation_id for p in operation.active_participants()}
+    joining = sorted({i for i in ids if i is not None} - taking_part)
+    if not joining:
+        return
+    organisations = [db.session.get(Organisation, organisation_id) for organisation_id in joining]
+    dual_approvals.lock_parties(operation, organisations)
+    for organisation in organisations:
+        enlist_prescriber(operation, organisation, by=by, org=org)
 
 
 def add_trainees(

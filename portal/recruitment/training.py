@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
+from portal.core.locking import lock
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
 from portal.operations.events import log_event, referents_for
@@ -27,7 +28,9 @@ def paris_today() -> date:
 
 def decide_early_start(operation: Operation, reason: str, *, by: User, org: Organisation):
     """The Région or the organisme porteur decides that the training may start before the
-    session's start date; the other side is told."""
+    session's start date; the other side is told. The operation is locked first: a
+    cancellation or a step forward served at the same time is seen, not overtaken."""
+    lock(operation)
     region = org is not None and org.kind == OrgKind.REGION
     if not region and (org is None or operation.provider_id != org.id):
         raise RuleError(_("Seuls la Région et l'organisme porteur décident du démarrage."))

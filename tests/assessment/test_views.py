@@ -196,6 +196,44 @@ def test_a_decision_without_choice_is_a_form_error(app, client):
     assert "Choisissez une décision." in text(response)
 
 
+DECISIONS = [
+    pytest.param(
+        "/decision",
+        {"evaluation-decision": "accept"},
+        {"opened": False},
+        ("Vérifiez la décision.", "L'évaluation n'est pas ouverte."),
+        id="evaluation",
+    ),
+    pytest.param(
+        "/prime/decision",
+        {"prime-decision": "grant", "prime-amount_euros": "10"},
+        {},
+        ("Vérifiez la décision sur la prime.", "Aucune prime DEFI n'est demandée."),
+        id="prime",
+    ),
+]
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize(("path", "data", "built", "messages"), DECISIONS)
+def test_the_region_s_two_decisions_answer_alike(app, client, path, data, built, messages, htmx):
+    """Review of #11: the decisions on the evaluation and on the prime share one helper (the
+    two blocks were copies): the organisme gets 403; the Région, for an empty form, the
+    widget again saying to check the decision (422), and where there is nothing to decide,
+    why (422) — with htmx or without."""
+    invalid, missing = messages
+    site = build(app, **built)
+    headers = HTMX if htmx else {}
+    login_as(client, OF_A)
+    assert client.post(site.base + path, data=data, headers=headers).status_code == 403
+    login_as(client, REFERENT)
+    empty = client.post(site.base + path, data={}, headers=headers)
+    assert empty.status_code == 422 and invalid in text(empty)
+    assert 'id="assessment-status"' in text(empty)
+    nothing = client.post(site.base + path, data=data, headers=headers)
+    assert nothing.status_code == 422 and missing in text(nothing)
+
+
 # --- The prime DEFI ----------------------------------------------------------------------
 
 
@@ -233,6 +271,16 @@ def test_the_carrier_withdraws_its_request(app, client):
     response = client.post(f"{site.base}/prime/retrait", headers=HTMX)
     assert response.status_code == 200 and "retirée" in text(response)
     assert bonus_of(app, site).status == BonusStatus.WITHDRAWN
+    # The widget and the operation's card read the status's flags (review of #11).
+    assert "Aucune prime DEFI demandée." in text(response)
+    card = text(client.get(f"/operations/{site.operation}"))
+    assert "non demandée" in card.split("assessment-card-title", 1)[1]
+
+
+def test_the_bonus_status_flags():
+    """Review of #11: the templates read these flags rather than comparing strings."""
+    assert [s for s in BonusStatus if s.granted] == [BonusStatus.GRANTED]
+    assert [s for s in BonusStatus if not s.stands] == [BonusStatus.WITHDRAWN]
 
 
 def test_a_refusal_without_reason_keeps_the_form(app, client):

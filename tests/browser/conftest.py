@@ -12,9 +12,8 @@ import sys
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from portal.demo import load_demo
-from portal.extensions import db
 from tests.browser.support import TIMEOUT_MS, keep_csp_refusal
+from tests.support import load_demo_copy
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -124,6 +123,4 @@ def browsers(browser, live_server, live_public_url, browser_errors):
 @pytest.fixture
 def demo(app, live_public_url):
     """The demo data, with invitation links in the outbox pointing at the live server."""
-    with app.test_request_context(base_url=live_public_url):
-        load_demo()
-        db.session.commit()
+    load_demo_copy(app, live_public_url)

@@ -388,7 +388,7 @@ def test_operations_list_filters_without_reload(page):
     main_nav(page).get_by_role("link", name="Opérations DEFI").click()
     expect(heading(page)).to_have_text("Opérations DEFI")
     results = page.locator("#operation-results")
-    expect(results.get_by_role("heading", level=2)).to_have_text("7 opération(s)")
+    expect(results.get_by_role("heading", level=2)).to_have_text("10 opération(s)")
     check_a11y(page, "operations list")
 
     mark_document(page)
@@ -418,7 +418,7 @@ def test_operations_list_filters_without_reload(page):
 
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"statut=need_reported"))
-    expect(results.get_by_role("heading", level=2)).to_have_text("7 opération(s)")
+    expect(results.get_by_role("heading", level=2)).to_have_text("10 opération(s)")
     expect(chosen(page.get_by_label("Étape", exact=True))).to_have_text("Toutes")
     check_a11y(page, "back to the full list")
 

@@ -6,8 +6,8 @@ from sqlalchemy.exc import IntegrityError
 from portal import create_app
 from portal.accounts.models import Membership
 from portal.config import load_config
-from portal.demo import load_demo
 from portal.extensions import db
+from tests.support import load_demo_copy
 
 REAL_KEY = "a-real-production-secret-" + "k" * 40
 PUBLISHED_KEY = "dev-only-secret-key-change-me"  # shipped with the code until issue #11
@@ -70,9 +70,7 @@ def test_production_refuses_the_default_secret_key(production, built_apps, secre
 
 
 def test_production_refuses_a_database_holding_the_demo_data(app, production, built_apps):
-    with app.test_request_context(base_url="http://portail.test"):
-        load_demo()
-        db.session.commit()
+    load_demo_copy(app)
     production.setenv("SECRET_KEY", REAL_KEY)
     with pytest.raises(RuntimeError, match="demo data"):
         create_app()

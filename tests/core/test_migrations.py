@@ -11,9 +11,8 @@ from sqlalchemy import MetaData, Table, insert, inspect, select, text
 from sqlalchemy.exc import SAWarning
 
 from portal import create_app
-from portal.demo import load_demo
 from portal.extensions import db
-from tests.support import app_config, temporary_database
+from tests.support import app_config, load_demo_copy, temporary_database
 
 
 @pytest.fixture
@@ -90,9 +89,7 @@ def test_unique_keys_migration_keeps_the_rows_races_repeated(fresh_app):
         # The demo is written by today's models, so it is loaded at head, then the schema is
         # taken back to the revision before the keys (dropping what later revisions added).
         upgrade()
-        with fresh_app.test_request_context(base_url="http://portail.test"):
-            load_demo()
-            db.session.commit()
+        load_demo_copy(fresh_app)
         db.session.remove()
         downgrade(revision="047cca648fab")
         with db.engine.begin() as conn:

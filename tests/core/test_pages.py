@@ -8,12 +8,11 @@ from sqlalchemy import select
 from portal.accounts import invitations, services
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.time import utcnow
-from portal.demo import load_demo
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.security import CSP
 from tests.factories import make_org, make_territory, make_user
-from tests.support import HTMX, login_as, queries
+from tests.support import HTMX, load_demo_copy, login_as, queries
 
 
 def text(response) -> str:
@@ -245,9 +244,7 @@ def test_demo_outbox_is_hidden_without_demo_data(client, world):
 
 @pytest.fixture
 def demo_data(app):
-    with app.test_request_context():
-        load_demo()
-        db.session.commit()
+    load_demo_copy(app)
 
 
 def test_demo_outbox_shows_a_region_admin_every_email(client, demo_data):

@@ -20,10 +20,9 @@ from portal.accounts import invitations, services
 from portal.accounts.models import Membership, Organisation, PasswordReset, User
 from portal.conventions.models import ClauseTemplate
 from portal.core.time import utcnow
-from portal.demo import load_demo
 from portal.extensions import db
 from tests.factories import make_territory
-from tests.support import app_config, login_as, snapshot
+from tests.support import app_config, load_demo_copy, login_as, snapshot
 
 # Reachable without logging in. Keep this list explicit: adding to it is a security decision.
 PUBLIC_ENDPOINTS = {
@@ -259,8 +258,8 @@ def _first(table_name: str, column: str = "id", **where):
 @pytest.fixture
 def demo_values(app):
     """The demo data, plus a live invitation and reset link; a value for each URL argument."""
+    load_demo_copy(app)
     with app.test_request_context():
-        load_demo()
         organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
         inviter = db.session.scalars(select(User).order_by(User.id)).first()
         _invitation, invitation_token = invitations.invite(

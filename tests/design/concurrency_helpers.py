@@ -73,6 +73,39 @@ def race(app, *works) -> list[str]:
         return [future.result(timeout=120) for future in futures]
 
 
+def while_held(app, first, second, *, hold: float = 0.6) -> list[str]:
+    """Run ``first()`` in a thread and keep its transaction open ``hold`` seconds after it
+    returns, while ``second()`` runs in another thread; the outcomes of both, in order.
+
+    Deterministic where ``race`` leaves the order to chance: ``second`` starts only once
+    ``first`` has written (and locked what it locks). A verb that locks the row it reads
+    waits for ``first``'s commit and decides on its result; one that reads without a lock
+    decides on the state from before ``first`` and acts on it anyway.
+    """
+    written = threading.Event()
+
+    def run_first() -> str:
+        with app.test_request_context(base_url=BASE_URL):
+            try:
+                first()
+                db.session.flush()
+                written.set()
+                time.sleep(hold)
+                db.session.commit()
+                return "done"
+            except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
+                db.session.rollback()
+                return f"error: {type(exc).__name__}: {exc}"
+            finally:
+                written.set()
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        held = pool.submit(run_first)
+        waiting = pool.submit(_attempt, app, written, second)
+        return [held.result(timeout=120), waiting.result(timeout=120)]
+
+
 @dataclass
 class Editors:
     """An operation in co-design, the skills section as its editors found it, and them."""

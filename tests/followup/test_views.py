@@ -289,10 +289,13 @@ def test_one_s_own_follow_ups_across_operations(client, site):
 
 
 def test_an_employer_s_tutor_sees_only_the_follow_ups_of_the_trainees_it_tutors(app, client, site):
-    # Never more than the record (issue #12): Entreprise E's plain member, designated tutor
-    # of Alice's immersion, sees Alice's follow-up — not Bob's — and does not answer it.
+    # Never more than the record (issue #12): Entreprise E's member, one of its tutors (not
+    # its admin) and designated tutor of Alice's immersion, sees Alice's follow-up — not
+    # Bob's — and does not answer it. (Since the review of #11, the tutor role is required,
+    # as for the tutor's space: tests/recruitment/test_access.py.)
     with committed(app):
         member = user_with(EMPLOYER_MEMBER)
+        member.memberships[0].is_tutor = True
         db.session.add(
             Immersion(
                 operation_id=site.operation,

@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.accounts.models import Membership, Organisation, OrgKind, User
-from portal.demo import load_demo
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
@@ -37,7 +36,7 @@ from portal.operations.models import (
     ParticipantRole,
     Position,
 )
-from tests.support import app_config, empty_database, login_as
+from tests.support import app_config, empty_database, load_demo_copy, login_as
 
 DOMAIN = "demo.defi.test"
 LOGISTICS = "Préparateur·rice de commandes et cariste"  # Orléans, carried by Forma'Centre
@@ -48,7 +47,15 @@ RUNNING = "Préparateur·rice de commandes — session de Saran"  # Orléans, in
 # Orléans, a previous session in employment follow-up, same partners as the running one.
 FOLLOW_UP = "Préparateur·rice de commandes — session d'Ingré"
 CLOSED = "Préparateur·rice de commandes — session de Fleury"
-ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED}
+# Closed before the portal, taken over as history (portal/demo/history.py): Tours and Blois
+# carried by Touraine Compétences, Chartres by Forma'Centre; their employers have no account.
+BUILDING = "Prépa Métiers — découverte des métiers du bâtiment, session de Joué-lès-Tours"
+GARDENS = "Chantier formation — aménagement des espaces verts, session de Blois"
+INDUSTRY = "Prépa Métiers — industrie et logistique, session de Chartres"
+ALL = {
+    LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED, BUILDING, GARDENS,
+    INDUSTRY,
+}  # fmt: skip
 
 # Which demo operations each account sees, written from the demo's story (portal/demo/),
 # not from the code under test. of@ belongs to two organismes and acts for the first one,
@@ -56,9 +63,9 @@ ALL = {LOGISTICS, CLEANING, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED}
 SEES = {
     "region": ALL,
     "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
-    "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
-    "of2": {CLEANING},
+    "referente.tours": {CLEANING, BUILDING},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED, INDUSTRY},
+    "of2": {CLEANING, BUILDING, GARDENS},
     "employeur": {LOGISTICS, RUNNING, FOLLOW_UP, CLOSED},
     # a tutor of Transports et Logistique du Loiret
     "tuteur": {LOGISTICS, RUNNING, FOLLOW_UP, CLOSED},
@@ -69,9 +76,9 @@ SEES = {
 STEERS = {
     "region": ALL,
     "referent.orleans": {LOGISTICS, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
-    "referente.tours": {CLEANING},
-    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED},
-    "of2": {CLEANING},
+    "referente.tours": {CLEANING, BUILDING},
+    "of": {LOGISTICS, PRODUCTION, HOME_CARE, RUNNING, FOLLOW_UP, CLOSED, INDUSTRY},
+    "of2": {CLEANING, BUILDING, GARDENS},
 }
 
 # Routes whose URL carries ids besides ``operation_id``. What each id designates, in the
@@ -98,6 +105,8 @@ NOT_OF_AN_OPERATION = {
     "operations.list_operations": {OrgKind.REGION, OrgKind.PROVIDER, OrgKind.EMPLOYER,
                                    OrgKind.PARTNER},
     "operations.report_need": {OrgKind.REGION, OrgKind.PROVIDER},
+    # The people in two parties of an operation: the Région decides (issue #11 M6).
+    "operations.list_dual_memberships": {OrgKind.REGION},
 }  # fmt: skip
 
 # A body with a plausible value for every field of the blueprint's forms, so that a request
@@ -211,9 +220,8 @@ def _clean_database():
 @pytest.fixture(scope="module")
 def demo(app) -> Demo:
     """The demo data, committed and topped up, for the whole module."""
+    load_demo_copy(app)
     with app.test_request_context(base_url="http://portail.test"):
-        load_demo()
-        db.session.flush()
         operations = db.session.scalars(select(Operation).order_by(Operation.id)).all()
         for operation in operations:
             _top_up(operation)

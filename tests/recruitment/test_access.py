@@ -204,3 +204,31 @@ def test_a_tutor_sees_a_trainee_only_while_designated_and_a_member(app, client, 
         db.session.commit()
     assert client.get(record_url(rec, rec.placed)).status_code != 200
     assert [email for email, _org, _action in accesses(app, rec.placed)] == [TUTOR]
+
+
+def test_a_member_whose_tutor_role_ended_no_longer_sees_the_trainees_she_tutored(app, client, rec):
+    """Review of #11 (``participant_visibility``): a member of the host who is neither its
+    admin nor one of its tutors any more still opened the record of the trainee of a past
+    immersion she had tutored (the tutor space and the assessments already checked the
+    role). She sees only what the employer's admins see of the placement: nothing of it."""
+    with app.app_context():
+        db.session.add(
+            Immersion(
+                operation_id=rec.op,
+                trainee_id=rec.placed,
+                employer_id=rec.employer,
+                tutor_id=rec.tutor,
+                starts_on=date.today() - timedelta(days=30),
+                ends_on=date.today() - timedelta(days=20),
+            )
+        )
+        db.session.commit()
+    login_as(client, TUTOR)
+    assert client.get(record_url(rec, rec.placed)).status_code == 200
+    with app.app_context():
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == rec.tutor))
+        membership.is_tutor = False  # her immersions over, E's admin withdrew the role
+        db.session.commit()
+    assert client.get(record_url(rec, rec.placed)).status_code == 403
+    listed = text(client.get(f"/operations/{rec.op}/recrutement"))
+    assert "Moreau" not in listed.split('id="trainee-results"', 1)[1]

@@ -1,0 +1,83 @@
+"""The dashboard's data: the scope, the figures, the charts and the filters' options, in a
+fixed number of queries (fifteen, whatever the number of operations)."""
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from portal.followup.models import MilestoneKind
+from portal.followup.rules import today, window_days
+from portal.reporting import charts, queries
+from portal.reporting.scope import (
+    Filters,
+    is_referent_view,
+    referent_territories,
+    scope_ids,
+)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: Filters
+    totals: queries.Totals
+    options: queries.Options
+    by_territory: charts.BarChart
+    by_category: charts.BarChart
+    funnel: charts.Funnel
+    rates: charts.LineChart
+    referent_of: list  # a referent's bassins (their default scope), else empty
+    rates_of_kind: dict  # milestone -> (lasting, employed, with promiser) percents
+
+
+def _rates(totals: queries.Totals) -> dict:
+    found = {}
+    for kind in MilestoneKind:
+        e = totals.employment[kind]
+        found[kind] = {
+            "lasting": charts.percent(e.lasting, e.retained),
+            "employed": charts.percent(e.employed, e.retained),
+            "with_promiser": charts.percent(e.with_promiser, e.retained),
+        }
+    return found
+
+
+def build(filters: Filters) -> Dashboard:
+    """Everything the dashboard shows for ``filters``, within what the user may count."""
+    scope = scope_ids(filters)
+    totals = queries.totals(scope, today=today(), window=window_days())
+    options = queries.options(scope_ids(Filters(whole_region=filters.whole_region)))
+    names = dict(options.territories)
+    m6 = totals.employment[MilestoneKind.M6]
+    funnel = charts.funnel(
+        "chart-funnel",
+        _("De la promesse d'embauche à l'emploi à 6 mois"),
+        [
+            (_("Promesses d'embauche"), totals.promises),
+            (_("Stagiaires recruté·es"), totals.recruited),
+            (_("Parcours complets"), totals.completed),
+            (_("En emploi à 6 mois"), m6.employed),
+        ],
+    )
+    return Dashboard(
+        filters=filters,
+        totals=totals,
+        options=options,
+        by_territory=charts.bar_chart(
+            "chart-territory",
+            _("Stagiaires et emploi durable par bassin"),
+            queries.by_territory(scope, names),
+        ),
+        by_category=charts.bar_chart(
+            "chart-category",
+            _("Stagiaires et emploi durable par catégorie"),
+            queries.by_category(scope),
+        ),
+        funnel=funnel,
+        rates=charts.rate_chart(
+            "chart-rates",
+            _("Taux d'emploi durable par année de sortie"),
+            queries.by_exit_year(scope),
+        ),
+        referent_of=referent_territories() if is_referent_view() else [],
+        rates_of_kind=_rates(totals),
+    )

@@ -1,0 +1,51 @@
+"""The dashboard and the exports send the same queries whatever the number of operations,
+trainees and follow-ups (issue #14: SQL aggregates, no operation loaded into Python)."""
+
+import pytest
+
+from tests.reporting import factories as f
+from tests.support import HTMX, client_as, committed, count_queries, explain, queries
+
+PAGES = [
+    "/pilotage/",
+    "/pilotage/?perimetre=region&categorie=prepa_metiers",
+    "/pilotage/exports/operations.csv",
+    "/pilotage/exports/promesses.xlsx",
+    "/pilotage/exports/stagiaires.csv",
+    "/pilotage/exports/operations.ods",
+    "/pilotage/exports/suivis.xlsx",
+]
+
+
+def statements(app, client, path: str) -> list[str]:
+    """The SQL of one GET of ``path``, the body read (exports stream as it is read)."""
+    client.get(path).close()
+    with count_queries(app) as found:
+        response = client.get(path, headers=HTMX if path == "/pilotage/" else None)
+        assert response.status_code == 200
+        response.get_data()
+        response.close()
+    return list(found)
+
+
+@pytest.mark.parametrize("email", [f.REGION_ADMIN, f.REFERENT_TOURS, f.OF2, f.GARDENS])
+def test_the_same_queries_at_three_and_at_eighteen_operations(app, email):
+    with committed(app):
+        world = f.Pilot()
+    browser = client_as(app, email)
+    small = {path: statements(app, browser, path) for path in PAGES}
+    with committed(app):
+        for _ in range(5):
+            world.add_history()
+    large = {path: statements(app, browser, path) for path in PAGES}
+    for path in PAGES:
+        assert len(small[path]) == len(large[path]), f"{path}: {explain(small[path], large[path])}"
+
+
+def test_the_dashboard_stays_within_its_budget(app):
+    with committed(app):
+        f.Pilot()
+    found = queries(app, client_as(app, f.REGION_ADMIN), "/pilotage/")
+    # The user and their memberships, the notifications badge, then the dashboard's
+    # aggregates and the filters' options.
+    assert len(found) <= 20, "\n".join(s.split("\n")[0][:100] for s in found)

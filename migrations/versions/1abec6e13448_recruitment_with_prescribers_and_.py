@@ -1,7 +1,7 @@
 """Recruitment with prescribers and employers, promised contracts with durations
 
 Revision ID: 1abec6e13448
-Revises: 9a8ddeafb7d0
+Revises: 7f6ca049417c
 Create Date: 2026-12-06 09:30:40.228766
 
 Issue #12 section 2: candidates proposed by prescribers (with their consent statement),
@@ -36,7 +36,7 @@ def _recode(table, updates):
 
 # revision identifiers, used by Alembic.
 revision = '1abec6e13448'
-down_revision = '9a8ddeafb7d0'
+down_revision = '7f6ca049417c'
 branch_labels = None
 depends_on = None
 

@@ -124,11 +124,9 @@ def test_promised_contracts_migrate_to_types_with_durations(fresh_app):
     mois ou plus » and « moins de 6 mois »), given one row of each old type, and upgraded."""
     with fresh_app.app_context():
         upgrade()
-        with fresh_app.test_request_context(base_url="http://portail.test"):
-            load_demo()
-            db.session.commit()
+        load_demo_copy(fresh_app)
         db.session.remove()
-        downgrade(revision="9a8ddeafb7d0")
+        downgrade(revision="7f6ca049417c")
         copies = {}
         with db.engine.begin() as conn:
             kinds = set(conn.scalars(text("SELECT DISTINCT contract_type FROM need_positions")))

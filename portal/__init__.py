@@ -97,7 +97,13 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
-    from portal.recruitment import bulk_views, trainees_views  # noqa: F401  (on recruitment.bp)
+    from portal.recruitment import (  # noqa: F401  (on recruitment.bp)
+        bulk_views,
+        lasting_views,
+        proposal_views,
+        session_views,
+        trainees_views,
+    )
     from portal.recruitment import views as recruitment_views
     from portal.reporting import bilan_views  # noqa: F401  (on reporting.bp)
     from portal.reporting import views as reporting_views

@@ -131,16 +131,14 @@ _DEMO_ROWS: dict[str, dict[str, list[dict]]] = {}
 def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
     """The demo data, committed, in an empty database: ``load_demo`` itself the first time in
     this process (per ``base_url``, which the links of its e-mails carry), then a copy of the
-    rows it wrote.
+    rows it wrote, in place of whatever the database holds (a database just built by the
+    migrations holds the audit chain's genesis head, which the copy's head replaces).
 
     A real load costs about two seconds (eight operations, their designs, conventions,
     signatures, trainees and follow-ups) and a dozen modules need it; the copy is one INSERT
     per table. Identifiers, hashes and the audit chain are the same rows, so they hold; the
     sequences already went past those identifiers during the real load.
     tests/core/test_demo_copy.py checks that a copy equals a load.
-
-    A database just built by the migrations is not quite empty: one seeds the audit chain's
-    head, which the copied rows replace (one query finds what to delete).
     """
     rows = _DEMO_ROWS.get(base_url)
     if rows is None:

@@ -13,7 +13,7 @@ from datetime import date
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
-from portal.conventions.snapshot import changed_parts
+from portal.conventions.snapshot import changed_parts, promise_is_lasting
 from portal.design.diffs import Chunk, ItemFormatter, ItemsDiff, items_diff, text_diff
 from portal.design.models import SectionKey
 from portal.operations.models import Funding
@@ -57,6 +57,7 @@ PROMISE_LABELS = {
     "rome_code": _l("Code ROME"),
     "count": _l("Nombre de postes"),
     "contract_title": _l("Contrat"),
+    "region_acceptance": _l("Emploi non durable accepté par la Région"),
     "planned_start": _l("Embauche prévue"),
     "technical_platform": _l("Plateau technique"),
 }
@@ -152,6 +153,7 @@ def promise_record(promise: dict) -> dict:
     """A job promise as shown to a reader."""
     record = {n: promise.get(n) for n in PROMISE_LABELS}
     record.update(id=promise["position_id"], planned_start=_day(promise.get("planned_start")))
+    record["lasting"] = promise_is_lasting(promise)
     return record
 
 

@@ -193,6 +193,8 @@ def _promises(document, snapshot: dict) -> None:
     if not promises:
         paragraph(document, not_filled())
         return
+    # A version frozen before issue #12 (format 1) keeps the table it was signed with.
+    says_lasting = snapshot.get("format", 1) >= 2
     rows = [
         [
             p["employer"],
@@ -200,18 +202,31 @@ def _promises(document, snapshot: dict) -> None:
             p["rome_code"] or "",
             str(p["count"]),
             p["contract_title"],
+            *([_lasting(p)] if says_lasting else []),
             day(p["planned_start"]) if p["planned_start"] else "",
         ]
         for p in promises
     ]
     total = sum(p["count"] for p in promises)
     headers = [_("Employeur"), _("Poste"), _("Code ROME"), _("Nombre"), _("Contrat")]
+    if says_lasting:
+        headers.append(_("Emploi durable"))
     _table(
         document,
         [*headers, _("Embauche prévue")],
         rows,
-        footer=[[_("Total"), "", "", str(total), "", ""]],
+        footer=[[_("Total"), "", "", str(total)] + [""] * (len(headers) - 3)],
     )
+
+
+def _lasting(promise: dict) -> str:
+    """« Emploi durable » as the convention says it, with the Région's acceptance of a
+    non-lasting promise (issue #12)."""
+    if promise["lasting"]:
+        return _("Oui")
+    if promise.get("region_acceptance"):
+        return _("Non — acceptée par la Région : %(reason)s", reason=promise["region_acceptance"])
+    return _("Non — ne compte pas pour « 1 stagiaire pour 1 promesse » sans l'accord de la Région")
 
 
 def _articles(document, snapshot: dict) -> None:

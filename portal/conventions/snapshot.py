@@ -15,6 +15,7 @@ from flask_babel import force_locale
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from portal.core.employment import ContractType, contract_is_lasting, contract_label
 from portal.design.models import Design, DesignSection, SectionKey
 from portal.extensions import db
 from portal.operations import dual_memberships
@@ -25,8 +26,13 @@ from portal.operations.models import (
     ParticipantRole,
     PendingChange,
 )
+from portal.recruitment import lasting
 
-SNAPSHOT_FORMAT = 1
+# 2 (issue #12): a promise says its contract's duration, whether it is lasting and the
+# Région's acceptance of a non-lasting one; ``upgraded`` reads a format 1 snapshot so.
+SNAPSHOT_FORMAT = 2
+# How the contract types of format 1 were migrated (migration c3a7e2d4b915).
+FORMAT_1_CONTRACTS = {"cdd_long": ("cdd", 6), "cdd_short": ("cdd", None)}
 ROLE_ORDER = [role.value for role in ParticipantRole]
 
 
@@ -104,6 +110,18 @@ def _parties(participants: list[Participant]) -> list[dict]:
     )
 
 
+def _contract(contract: ContractType, months: int | None, acceptance: str) -> dict:
+    """What a promise says of its contract: type, duration, « durable » by the shared rule,
+    and the Région's reason for accepting it when it is not lasting."""
+    return {
+        "contract_type": contract.value,
+        "duration_months": months,
+        "contract_title": contract_label(contract, months),
+        "lasting": contract_is_lasting(contract, months),
+        "region_acceptance": acceptance,
+    }
+
+
 def _promises(operation: Operation, participants: list[Participant]) -> list[dict]:
     """The positions of the employers among the parties, without those an amendment
     withdraws."""
@@ -113,6 +131,7 @@ def _promises(operation: Operation, participants: list[Participant]) -> list[dic
         .where(EmployerNeed.operation_id == operation.id)
         .options(selectinload(EmployerNeed.positions), selectinload(EmployerNeed.organisation))
     ).all()
+    accepted = lasting.acceptances(operation)
     promises = []
     for need in needs:
         if need.organisation_id not in employers:
@@ -120,6 +139,7 @@ def _promises(operation: Operation, participants: list[Participant]) -> list[dic
         for position in need.positions:
             if position.is_leaving:
                 continue
+            acceptance = lasting.holding(accepted.get(position.id), position)
             promises.append(
                 {
                     "employer_id": need.organisation_id,
@@ -128,8 +148,11 @@ def _promises(operation: Operation, participants: list[Participant]) -> list[dic
                     "job_title": position.job_title,
                     "rome_code": position.rome_code,
                     "count": position.count,
-                    "contract_type": position.contract_type.value,
-                    "contract_title": position.contract_type.title,
+                    **_contract(
+                        position.contract_type,
+                        position.duration_months,
+                        acceptance.reason if acceptance is not None else "",
+                    ),
                     "planned_start": _iso(position.planned_start),
                     "technical_platform": need.technical_platform,
                 }
@@ -191,6 +214,28 @@ PARTS = ("operation", "parties", "dual_memberships", "promises", "clauses", "des
 OPTIONAL_PARTS = ("dual_memberships",)
 
 
+def promise_is_lasting(promise: dict) -> bool:
+    """A snapshot's promise is « emploi durable » (format 1 knew CDI and CDD ≥ 6 months)."""
+    return promise.get("lasting", promise["contract_type"] in ("cdi", "cdd_long"))
+
+
+def upgraded(snapshot: dict) -> dict:
+    """``snapshot`` as the current format says the same content, to compare it with a new
+    one: a version frozen before a format change is not « changed » by the change itself.
+    (What a frozen version shows and hashes stays its own stored text.)"""
+    if snapshot.get("format", 1) != 1:
+        return snapshot
+    with force_locale("fr"):
+        promises = []
+        for promise in snapshot.get("promises", []):
+            value, months = FORMAT_1_CONTRACTS.get(
+                promise["contract_type"], (promise["contract_type"], None)
+            )
+            promises.append({**promise, **_contract(ContractType(value), months, "")})
+    return {**snapshot, "format": SNAPSHOT_FORMAT, "promises": promises}
+
+
 def changed_parts(old: dict, new: dict) -> list[str]:
     """Which parts differ between two snapshots (ignoring the amendment pointer)."""
+    old, new = upgraded(old), upgraded(new)
     return [part for part in PARTS if old.get(part) != new.get(part)]

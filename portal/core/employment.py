@@ -5,14 +5,19 @@ the creation of a business. Promises, follow-ups and indicators all ask ``is_las
 its SQL twin ``lasting_sql``); nobody ever types « durable »: it is derived from the
 situation and its duration.
 
-A contract whose duration is not known is not counted as lasting. A job promise names a
-contract type, not always a duration (``operations.models.ContractType``): « CDD de 6 mois
-ou plus » is lasting, an intérim or an alternance promise is not until an answer gives its
-duration — the promises keep the behaviour they had before this module.
+A contract whose duration is not known is not counted as lasting. A job promise records its
+contract as the employer says it (``ContractType``, below): a CDI or a business creation;
+a CDD, an intérim mission or an alternance (apprentissage, professionnalisation) with its
+duration in months. The same rule applies to it: ``contract_is_lasting`` (and its SQL twin
+``contract_lasting_sql``) map the contract to its situation and ask ``is_lasting``. The
+promises recorded before durations were asked for (issue #12) say « CDD » or « contrat en
+alternance » without a duration: they are not lasting until someone gives it.
 """
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_
+from flask_babel import ngettext
+from sqlalchemy import and_, case, func, or_
 
 from portal.core.enums import TitledEnum, titled
 
@@ -91,3 +96,127 @@ def lasting_sql(situation_column, months_column):
 def employment_sql(situation_column):
     """The SQL condition of ``Situation.is_employment`` on a situation column."""
     return situation_column.in_(sorted(EMPLOYMENT))
+
+
+# --- The contract a job promise names ----------------------------------------------------
+
+MONTHS_MAX = 120  # a contract's duration in months, as the database accepts it
+
+
+@titled(
+    {
+        "cdi": _l("CDI"),
+        "cdd": _l("CDD"),
+        "interim": _l("Intérim"),
+        "apprenticeship": _l("Contrat d'apprentissage"),
+        "professionalisation": _l("Contrat de professionnalisation"),
+        "business_creation": _l("Création d'entreprise"),
+        "alternance": _l("Contrat en alternance (type à préciser)"),
+    }
+)
+class ContractType(TitledEnum):
+    """The contract an employer promises (or a position offers), as the employer says it.
+
+    ``ALTERNANCE`` is kept for the promises recorded before the two kinds of alternance
+    were told apart (issue #12): it is no longer offered to new positions.
+    """
+
+    CDI = "cdi"
+    CDD = "cdd"
+    INTERIM = "interim"
+    APPRENTICESHIP = "apprenticeship"
+    PROFESSIONALISATION = "professionalisation"
+    BUSINESS_CREATION = "business_creation"
+    ALTERNANCE = "alternance"
+
+    @property
+    def situation(self) -> Situation:
+        """The follow-up situation this contract is."""
+        return CONTRACT_SITUATIONS[self]
+
+    @property
+    def needs_duration(self) -> bool:
+        """A CDD, an intérim or an alternance is lasting or not after its duration."""
+        return self.situation.needs_duration
+
+    @classmethod
+    def offered(cls) -> list[tuple[str, object]]:
+        """(value, lazy title) of the contracts a new position may promise."""
+        return [(c.value, c.lazy_title) for c in cls if c != cls.ALTERNANCE]
+
+
+CONTRACT_SITUATIONS = {
+    ContractType.CDI: Situation.CDI,
+    ContractType.CDD: Situation.CDD,
+    ContractType.INTERIM: Situation.INTERIM,
+    ContractType.APPRENTICESHIP: Situation.ALTERNANCE,
+    ContractType.PROFESSIONALISATION: Situation.ALTERNANCE,
+    ContractType.BUSINESS_CREATION: Situation.BUSINESS_CREATION,
+    ContractType.ALTERNANCE: Situation.ALTERNANCE,
+}
+
+
+def contract_is_lasting(contract: ContractType, months: int | None) -> bool:
+    """The shared rule applied to a promised contract: CDI, business creation, or a CDD, an
+    intérim or an alternance whose known duration is ``LASTING_MONTHS`` months or more."""
+    return is_lasting(contract.situation, months)
+
+
+def contract_lasting_sql(contract_column, months_column):
+    """The SQL condition of ``contract_is_lasting`` on a contract column and its months."""
+    situation = case(
+        *((contract_column == c.value, s.value) for c, s in CONTRACT_SITUATIONS.items()),
+        else_="",
+    )
+    return lasting_sql(situation, months_column)
+
+
+def contract_problem(contract: ContractType, months: int | None) -> tuple[str, str] | None:
+    """(field, French reason) when a contract and its duration do not go together: a CDD,
+    an intérim or an alternance needs its duration (1 to ``MONTHS_MAX`` months)."""
+    if not contract.needs_duration:
+        return None
+    if months is None:
+        return "duration_months", _(
+            "Indiquez la durée du contrat en mois : un CDD, une mission d'intérim ou un "
+            "contrat en alternance est un emploi durable à partir de %(n)d mois.",
+            n=LASTING_MONTHS,
+        )
+    if not 1 <= months <= MONTHS_MAX:
+        return "duration_months", _("Durée attendue entre 1 et %(n)d mois.", n=MONTHS_MAX)
+    return None
+
+
+def contract_months(contract: ContractType, months: int | None) -> int | None:
+    """The duration kept for ``contract``: its months when it needs them, else None."""
+    return months if contract.needs_duration else None
+
+
+class ContractTerms:
+    """For a row naming a contract (``contract_type``) and its ``duration_months``: a
+    position, a job promise."""
+
+    @property
+    def is_lasting(self) -> bool:
+        """« Emploi durable » by the shared rule."""
+        return contract_is_lasting(self.contract_type, self.duration_months)
+
+    @property
+    def contract_label(self) -> str:
+        """The contract as people say it (« CDD de 4 mois »)."""
+        return contract_label(self.contract_type, self.duration_months)
+
+
+def contract_label(contract: ContractType, months: int | None) -> str:
+    """The contract in French as people say it: « CDI », « CDD de 4 mois », « Contrat
+    d'apprentissage de 24 mois », « CDD (durée non précisée) »."""
+    if not contract.needs_duration:
+        return contract.title
+    if months is None:
+        return _("%(contract)s (durée non précisée)", contract=contract.title)
+    return ngettext(
+        "%(contract)s de %(num)d mois",
+        "%(contract)s de %(num)d mois",
+        months,
+        contract=contract.title,
+    )

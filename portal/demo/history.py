@@ -8,7 +8,10 @@ trainees, exits, jury results, follow-ups at exit, +3 and +6 months — without 
 documents (no design, no signed convention in the portal). They are written directly as
 rows, which is cheap (a few hundred inserts, no Argon2, no document), and every figure
 they hold follows the portal's rules: one trainee per promise, one retained answer per
-follow-up, « emploi durable » derived from the contract.
+follow-up, « emploi durable » derived from the contract and its duration
+(``core/employment.py``). The régie des jardins of Blois promised CDD of four months, not
+lasting: the Région never accepted them, so they are listed apart from « 1 stagiaire pour
+1 promesse » (``recruitment/lasting.py``).
 
 Their employers are companies of the bassins without an account in the demo; the
 organismes porteurs are the demo's: Touraine Compétences Formation (Tours, Blois) and
@@ -21,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from portal.accounts.models import Organisation, OrgKind
-from portal.core.employment import Situation
+from portal.core.employment import ContractType, Situation
 from portal.extensions import db
 from portal.followup.models import (
     Answer,
@@ -40,7 +43,6 @@ from portal.followup.rules import due_on
 from portal.immersions.models import Evaluation, EvaluationKind, EvaluationResult, Outcome
 from portal.lots.models import Category, MarketLot
 from portal.operations.models import (
-    ContractType,
     DiagnosisFigure,
     EmployerNeed,
     Funding,
@@ -86,7 +88,7 @@ class Past:
     days_ago: int  # session start
     training_days: int
     target: int
-    employers: tuple  # (name, job title, contract, count)
+    employers: tuple  # (name, job title, contract, its months or None, count)
     paths: tuple
     diagnosis: str = ""
     offers: int = 0  # job offers on the bassin, the diagnosis' key figure
@@ -105,8 +107,8 @@ PAST = (
         120,
         8,
         (
-            ("Bâtiment Touraine Rénovation", "Aide-maçon·ne", ContractType.CDI, 3),
-            ("Peintures du Cher et de l'Indre", "Peintre en bâtiment", ContractType.CDD_LONG, 3),
+            ("Bâtiment Touraine Rénovation", "Aide-maçon·ne", ContractType.CDI, None, 3),
+            ("Peintures du Cher et de l'Indre", "Peintre en bâtiment", ContractType.CDD, 12, 3),
         ),
         (
             Path("Bilal", "Amrani", END, Outcome.FULL, True, (CDI, CDI, CDI)),
@@ -132,8 +134,8 @@ PAST = (
         150,
         8,
         (
-            ("Paysages du Loir-et-Cher", "Ouvrier·ère paysagiste", ContractType.CDI, 4),
-            ("Ville de Blois — régie des jardins", "Jardinier·ère", ContractType.CDD_SHORT, 3),
+            ("Paysages du Loir-et-Cher", "Ouvrier·ère paysagiste", ContractType.CDI, None, 4),
+            ("Ville de Blois — régie des jardins", "Jardinier·ère", ContractType.CDD, 4, 3),
         ),
         (
             Path("Antoine", "Giraud", END, Outcome.FULL, True, (CDI, CDI, CDI)),
@@ -160,8 +162,8 @@ PAST = (
         110,
         10,
         (
-            ("Plasturgie de Beauce", "Opérateur·rice de production", ContractType.CDI, 3),
-            ("Entrepôts du Perche", "Préparateur·rice de commandes", ContractType.CDD_LONG, 3),
+            ("Plasturgie de Beauce", "Opérateur·rice de production", ContractType.CDI, None, 3),
+            ("Entrepôts du Perche", "Préparateur·rice de commandes", ContractType.CDD, 12, 3),
         ),
         (
             Path("Aurélien", "Marty", END, Outcome.FULL, True, (CDI, CDI, CDI)),
@@ -235,12 +237,14 @@ def _operation(
     ):
         db.session.add(Participant(operation=operation, organisation=org, role=role, by_right=True))
     promises = []
-    for name, job, contract, count in past.employers:
+    for name, job, contract, months, count in past.employers:
         employer = Organisation(
             kind=OrgKind.EMPLOYER, name=name, territory=operation.territory, siret=siret()
         )
         need = EmployerNeed(operation=operation, organisation=employer)
-        position = Position(need=need, job_title=job, count=count, contract_type=contract)
+        position = Position(
+            need=need, job_title=job, count=count, contract_type=contract, duration_months=months
+        )
         db.session.add_all([employer, need, position])
         db.session.add(
             Participant(operation=operation, organisation=employer, role=ParticipantRole.EMPLOYER)
@@ -253,6 +257,7 @@ def _operation(
                 rank=rank,
                 job_title=job,
                 contract_type=contract,
+                duration_months=months,
                 planned_start=end + timedelta(days=7),
             )
             promises.append(promise)
@@ -326,15 +331,12 @@ def _trainees(operation: Operation, past: Past, promises, *, provider, author) -
 
 def _outcome(promise: JobPromise, kept: bool, exit_date: date) -> PromiseOutcome:
     if kept:
-        months = 12 if promise.contract_type == ContractType.CDD_LONG else None
-        contract = Situation.CDI if months is None else Situation.CDD
-        if promise.contract_type == ContractType.CDD_SHORT:
-            contract, months = Situation.CDD, 4
+        # The contract signed is the one promised, for the months promised.
         return PromiseOutcome(
             promise=promise,
             kept=True,
-            contract=contract,
-            duration_months=months,
+            contract=promise.contract_type.situation,
+            duration_months=promise.duration_months,
             start_date=exit_date + timedelta(days=7),
             weekly_hours=35.0,
         )

@@ -9,12 +9,15 @@ the employers have not yet — so employeur@ (and entrepot@, joining) have a sig
 waiting. Until the Région validates it, version 1 stays in force: the immersions come
 from its rhythm, and the promises from its employers.
 
-Nine candidates were oriented by France Travail and the Mission locale: seven retained and
-matched to promises (one of the bakery's promises is still open, under the target of ten),
-one not retained, one still to examine. Immersions were generated from the rhythm with each
-employer's only tutor suggested; the employers confirmed them (employeur@ for Transports
-et Logistique, leaving one suggestion of the platform week unconfirmed; boulangerie@ for
-the bakery). The first immersion (discovery week) is over: the
+Nine candidates were proposed by France Travail and the Mission locale, met the employers
+at a job dating (their opinions recorded, one candidate absent): seven retained and matched
+to promises (the bakery's are still open; an intérim promise of 3 months is listed apart,
+its seasonal CDD accepted by the Région), one not retained, one still to examine — and
+France Travail proposed one more since (portal/demo/recruiting.py). Immersions were
+generated from the rhythm with each employer's only tutor suggested; the employers
+confirmed them (employeur@ for Transports et Logistique, leaving one suggestion of the
+platform week unconfirmed; boulangerie@ for the bakery). The first immersion (discovery
+week) is over: the
 tutor tuteur@ assessed three trainees, a collective debrief covers four of them, the others'
 debriefs are overdue; the platform week is being prepared; the intermediate review took
 place with the employer and the tutor; the certification jury is planned.
@@ -27,6 +30,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.conventions import services as conventions
 from portal.core.time import utcnow
+from portal.demo import recruiting
 from portal.demo.operations import build_logistics_operation
 from portal.design import services as design_services
 from portal.design.models import SectionKey
@@ -186,26 +190,33 @@ CANDIDATES = [
 
 
 def _recruit(operation: Operation, *, orgs: dict, people: dict) -> list:
-    """Record the candidates, retain and match seven, start their training."""
+    """The prescribers propose the candidates, the employers meet them at a job dating and
+    give their opinions; the organisme retains and matches seven, who start their
+    training (portal/demo/recruiting.py). France Travail proposes one more afterwards."""
     of_admin, carrier = people["of_admin"], orgs["of1"]
     rows = [
-        {
-            "last_name": last,
-            "first_name": first,
-            "email": f"{first}.{last}@exemple.fr".lower().replace("î", "i").replace("ï", "i"),
-            "phone": "",
-            "birth_year": year,
-            "prescriber_id": orgs[prescriber].id,
-            "public_category": public,
-        }
+        (
+            prescriber,
+            {
+                "last_name": last,
+                "first_name": first,
+                "email": f"{first}.{last}@exemple.fr".lower().replace("î", "i").replace("ï", "i"),
+                "phone": "",
+                "birth_year": year,
+                "public_category": public,
+            },
+        )
         for last, first, year, prescriber, public, _ in CANDIDATES
     ]
-    trainees = recruitment.add_trainees(operation, rows, by=of_admin, org=carrier)
-    promises = db.session.scalars(
-        select(JobPromise)
-        .where(JobPromise.operation_id == operation.id)
-        .order_by(JobPromise.organisation_id != orgs["logistics"].id, JobPromise.id)
-    ).all()
+    trainees = recruiting.propose(operation, rows, orgs=orgs)
+    recruiting.job_dating(operation, trainees, "Roussel", orgs=orgs, people=people)
+    promises = recruiting.counted_first(
+        db.session.scalars(
+            select(JobPromise)
+            .where(JobPromise.operation_id == operation.id)
+            .order_by(JobPromise.organisation_id != orgs["logistics"].id, JobPromise.id)
+        ).all()
+    )
     retained = []
     for trainee, (*_, outcome) in zip(trainees, CANDIDATES, strict=True):
         if outcome == "candidate":
@@ -216,6 +227,7 @@ def _recruit(operation: Operation, *, orgs: dict, people: dict) -> list:
     for trainee, promise in zip(retained, promises, strict=False):
         recruitment.match_trainee(trainee, promise, by=of_admin, org=carrier)
         recruitment.change_status(trainee, TraineeStatus.IN_TRAINING, by=of_admin, org=carrier)
+    recruiting.late_proposal(operation, orgs=orgs)
     return retained
 
 
@@ -357,14 +369,24 @@ def _evaluations(operation: Operation, trainees: list, *, orgs: dict, people: di
 
 
 def recruiting_logistics_operation(
-    title: str, start: date, approval: str, *, territories: dict, orgs: dict, people: dict
+    title: str,
+    start: date,
+    approval: str,
+    *,
+    territories: dict,
+    orgs: dict,
+    people: dict,
+    seasonal: bool = False,
 ) -> tuple[Operation, list]:
     """A logistics operation of Orléans taken to recruitment for real: design approved by
-    the referent (``approval``), convention signed and validated. Returns it and the
+    the referent (``approval``), convention signed and validated. With ``seasonal``, two
+    short contracts are promised too, one accepted by the Région. Returns it and the
     convention's (user, org) signers."""
     operation = build_logistics_operation(
         title, start, territories=territories, orgs=orgs, people=people
     )
+    if seasonal:
+        recruiting.add_seasonal_promises(operation, orgs=orgs, people=people)
     of_admin, carrier = people["of_admin"], orgs["of1"]
     design_services.approve_design(
         design_services.design_for(operation),
@@ -387,6 +409,7 @@ def load_demo_running_operation(*, territories: dict, orgs: dict, people: dict) 
         territories=territories,
         orgs=orgs,
         people=people,
+        seasonal=True,
     )
     of_admin, carrier = people["of_admin"], orgs["of1"]
     trainees = _recruit(operation, orgs=orgs, people=people)

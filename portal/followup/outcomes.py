@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Organisation, User
 from portal.audit.services import record
-from portal.core.employment import Situation
+from portal.core.employment import Situation, contract_lasting_sql
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.extensions import db
@@ -21,12 +21,11 @@ from portal.followup.models import NotKeptReason, PromiseOutcome
 from portal.followup.rules import contract_months
 from portal.notifications.services import notify, organisation_members
 from portal.operations.events import log_event
-from portal.operations.models import ContractType, Operation
+from portal.operations.models import Operation
 from portal.recruitment.models import JobPromise
 
 COMMENT_MAX = 2000
 HOURS_MAX = 48
-LASTING_CONTRACTS = sorted(c for c in ContractType if c.is_lasting)
 
 
 def _kept_values(promise: JobPromise, data: dict) -> dict:
@@ -185,7 +184,11 @@ def ledger(operation: Operation) -> list[LedgerRow]:
         select(
             JobPromise.organisation_id,
             func.count(JobPromise.id),
-            func.count(case((JobPromise.contract_type.in_(LASTING_CONTRACTS), 1))),
+            func.count(
+                case(
+                    (contract_lasting_sql(JobPromise.contract_type, JobPromise.duration_months), 1)
+                )
+            ),
             func.count(case((PromiseOutcome.kept.is_(True), 1))),
             func.count(case((PromiseOutcome.kept.is_(False), 1))),
         )

@@ -3,12 +3,18 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from portal.accounts.forms import REQUIRED
+from portal.core.employment import ContractType, contract_problem
 from portal.core.forms import PortalForm
 from portal.operations.forms import MultiCheckboxField, RomeCode
-from portal.operations.models import ContractType
 from portal.operations.needs import BARRIERS, TARGET_PUBLICS
 
 TEXT_MAX = 5000
@@ -41,10 +47,34 @@ class PositionForm(PortalForm):
     )
     contract_type = SelectField(
         _l("Type de contrat"),
-        choices=_choices(ContractType.choices()),
+        choices=_choices(ContractType.offered()),
         validators=[DataRequired(REQUIRED)],
     )
+    duration_months = IntegerField(
+        _l("Durée du contrat en mois (CDD, intérim, alternance)"),
+        invalid_value_message=_l("Indiquez un nombre entier de mois."),
+        validators=[Optional()],
+    )
     planned_start = DateField(_l("Embauche prévue le (facultatif)"), validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        """Also: a CDD, an intérim or an alternance says its duration (the shared rule of
+        « emploi durable » needs it); a CDI or a business creation has none."""
+        valid = super().validate(extra_validators)
+        if self.duration_months.errors:
+            return valid
+        try:
+            contract = ContractType(self.contract_type.data)
+        except ValueError:
+            return valid
+        problem = contract_problem(contract, self.duration_months.data)
+        if problem is None:
+            return valid
+        self.duration_months.errors = [problem[1]]
+        return False
+
+    def contract(self) -> ContractType:
+        return ContractType(self.contract_type.data)
 
 
 class EmployerNeedForm(PortalForm):

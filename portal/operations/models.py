@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, Territory, User
-from portal.core.employment import LASTING_MONTHS, Situation, is_lasting
+from portal.core.employment import MONTHS_MAX, ContractTerms, ContractType
 from portal.core.enums import TitledEnum, db_enum, titled
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -276,51 +276,6 @@ class OperationEvent(db.Model):
     organisation: Mapped[Organisation | None] = relationship()
 
 
-@titled(
-    {
-        "cdi": _l("CDI"),
-        "cdd_long": _l("CDD de 6 mois ou plus"),
-        "cdd_short": _l("CDD de moins de 6 mois"),
-        "interim": _l("Intérim"),
-        "alternance": _l("Alternance"),
-    }
-)
-class ContractType(TitledEnum):
-    """Contract promised for a position; DEFI aims at lasting jobs (CDI, CDD ≥ 6 months)."""
-
-    CDI = "cdi"
-    CDD_LONG = "cdd_long"
-    CDD_SHORT = "cdd_short"
-    INTERIM = "interim"
-    ALTERNANCE = "alternance"
-
-    @property
-    def situation(self) -> Situation:
-        """The follow-up situation this contract is (see ``portal/core/employment.py``)."""
-        return CONTRACT_SITUATIONS[self]
-
-    @property
-    def minimum_months(self) -> int | None:
-        """The duration the type guarantees: six months for « CDD de 6 mois ou plus »,
-        unknown otherwise (a promise names a type, not a duration)."""
-        return LASTING_MONTHS if self == ContractType.CDD_LONG else None
-
-    @property
-    def is_lasting(self) -> bool:
-        """The shared rule of « emploi durable »: CDI and CDD ≥ 6 months; an intérim or an
-        alternance promise of unknown duration is not counted as lasting."""
-        return is_lasting(self.situation, self.minimum_months)
-
-
-CONTRACT_SITUATIONS = {
-    ContractType.CDI: Situation.CDI,
-    ContractType.CDD_LONG: Situation.CDD,
-    ContractType.CDD_SHORT: Situation.CDD,
-    ContractType.INTERIM: Situation.INTERIM,
-    ContractType.ALTERNANCE: Situation.ALTERNANCE,
-}
-
-
 class EmployerNeed(db.Model):
     """What one employer needs from the operation; the employer fills in its own."""
 
@@ -351,11 +306,19 @@ class EmployerNeed(db.Model):
         return sum(p.count for p in self.positions)
 
 
-class Position(Pending, db.Model):
-    """Positions an employer promises to fill: job, count, contract, start."""
+class Position(Pending, ContractTerms, db.Model):
+    """Positions an employer promises to fill: job, count, contract (and its duration in
+    months for a CDD, an intérim or an alternance), start."""
 
     __tablename__ = "need_positions"
-    __table_args__ = (CheckConstraint("count > 0", name="count_positive"),)
+    __table_args__ = (
+        CheckConstraint("count > 0", name="count_positive"),
+        CheckConstraint(
+            "duration_months IS NULL OR "
+            f"(duration_months >= 1 AND duration_months <= {MONTHS_MAX})",
+            name="duration_months",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(
@@ -365,6 +328,7 @@ class Position(Pending, db.Model):
     rome_code: Mapped[str] = mapped_column(String(5), default="")
     count: Mapped[int] = mapped_column(Integer)
     contract_type: Mapped[ContractType] = mapped_column(db_enum(ContractType))
+    duration_months: Mapped[int | None] = mapped_column(Integer)
     planned_start: Mapped[date | None] = mapped_column(Date)
 
     need: Mapped[EmployerNeed] = relationship(back_populates="positions")

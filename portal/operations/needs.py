@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Organisation, OrgKind, User
+from portal.core.employment import contract_months, contract_problem
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
@@ -114,8 +115,8 @@ def save_employer_need(need: EmployerNeed, data: dict, *, by: User, org: Organis
 
 
 def add_position(need: EmployerNeed, data: dict, *, by: User, org: Organisation) -> Position:
-    """Add positions (job, count, contract, start) to the employer's need; once a convention
-    version is in force, they are promised by the next amendment."""
+    """Add positions (job, count, contract and its duration, start) to the employer's need;
+    once a convention version is in force, they are promised by the next amendment."""
     operation = lock(need.operation)
     amending = pending.amending(operation)
     _check_positions_editable(operation)
@@ -129,12 +130,16 @@ def add_position(need: EmployerNeed, data: dict, *, by: User, org: Organisation)
                 org=need.organisation.name,
             )
         )
+    problem = contract_problem(data["contract_type"], data.get("duration_months"))
+    if problem is not None:
+        raise RuleError(problem[1], problem[0])
     position = Position(
         need=need,
         job_title=data["job_title"].strip(),
         rome_code=(data.get("rome_code") or "").strip().upper(),
         count=data["count"],
         contract_type=data["contract_type"],
+        duration_months=contract_months(data["contract_type"], data.get("duration_months")),
         planned_start=data.get("planned_start"),
     )
     if amending:
@@ -314,7 +319,7 @@ def positions_by_employer(operation: Operation) -> list[tuple[Organisation, int,
             (
                 employer,
                 sum(p.count for p in positions),
-                sum(p.count for p in positions if p.contract_type.is_lasting),
+                sum(p.count for p in positions if p.is_lasting),
             )
         )
     return rows

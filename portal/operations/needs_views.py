@@ -22,7 +22,7 @@ from portal.operations.analysis_context import (
 )
 from portal.operations.analysis_forms import EmployerNeedForm, PositionForm
 from portal.operations.context import needs_by_org
-from portal.operations.models import ContractType, Operation, Position
+from portal.operations.models import Operation, Position
 
 
 def _employer(operation: Operation, org_id: int) -> Organisation:
@@ -119,7 +119,8 @@ def add_position(operation_id: int, org_id: int):
         "job_title": form.job_title.data,
         "rome_code": form.rome_code.data,
         "count": form.count.data,
-        "contract_type": ContractType(form.contract_type.data),
+        "contract_type": form.contract(),
+        "duration_months": form.duration_months.data,
         "planned_start": form.planned_start.data,
     }
     return _change_positions(

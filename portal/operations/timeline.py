@@ -81,6 +81,16 @@ EVENT_TITLES = {
         "Promesses d'embauche mises à jour : %(created)s ajoutée(s), %(removed)s retirée(s)"
     ),
     "trainees_added": _l("%(count)s candidature(s) enregistrée(s)"),
+    "candidate_proposed": _l("%(prescriber)s propose une candidature"),
+    "recruitment_session_planned": _l("Session de recrutement prévue le %(when)s"),
+    "recruitment_session_invited": _l(
+        "Session du %(when)s : %(candidates)s candidature(s) et %(employers)s employeur(s) "
+        "invité(s)"
+    ),
+    "non_lasting_accepted": _l(
+        "La Région accepte la promesse non durable « %(job_title)s » (%(contract)s) de "
+        "%(employer)s : %(reason)s"
+    ),
     "training_start_decided": _l("Démarrage anticipé de la formation décidé : %(reason)s"),
     "immersions_generated": _l("%(count)s immersion(s) créée(s) depuis le rythme de l'alternance"),
     "immersion_added": _l("Immersion ajoutée chez %(employer)s"),

@@ -7,6 +7,10 @@ members see a trainee only while they are its tutors and designated as the tutor
 of the trainee's immersions there (issue #12). Another employer of the same operation is
 refused.
 
+An employer that takes part in an information session or a job dating sees, by name
+only, the candidates presented there (``recruitment/sessions.py``, its own access rule
+and log); a prescriber follows the candidates it proposed (``recruitment/prescription.py``).
+
 The host employer sees the trainee's name and what the placement needs; the personal
 details (contact, birth year, public category such as « bénéficiaire du RSA ») are for
 the organisme porteur, the Région and the prescriber only (``can_see_personal``, a

@@ -7,10 +7,12 @@ of the bulk form (a sub-form without its own CSRF token). A bulk row left blank 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     FieldList,
     FormField,
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -122,7 +124,7 @@ class TraineeFields:
             "email": self.email.data or "",
             "phone": self.phone.data or "",
             "birth_year": self.birth_year.data,
-            "prescriber_id": self.prescriber_id.data,
+            "prescriber_id": self.prescriber_id.data if self.prescriber_id else None,
             "public_category": self.public_category.data or "",
         }
 
@@ -214,9 +216,7 @@ class MatchForm(PortalForm):
 
     def set_choices(self, promises) -> None:
         self.promise_id.choices = _choices([], _l("— Choisir —")) + [
-            SelectChoice(
-                p.id, f"{p.job_title} ({p.contract_type.title})", optgroup=p.organisation.name
-            )
+            SelectChoice(p.id, f"{p.job_title} ({p.contract_label})", optgroup=p.organisation.name)
             for p in promises
         ]
 
@@ -256,3 +256,28 @@ class StatusFilterForm(PortalSubForm):
             return TraineeStatus(self.statut.data) if self.statut.data else None
         except ValueError:
             return None
+
+
+class ProposalForm(TraineeForm):
+    """A candidate proposed by a prescriber: the minimum, and the consent statement ticked
+    (``consent_text`` carries the statement as it was shown, to compare with today's)."""
+
+    prescriber_id = None  # the prescriber is the one proposing
+    consent = BooleanField(
+        _l("J'ai informé la personne et recueilli son consentement, dans les termes ci-dessus."),
+        validators=[DataRequired(_l("Cochez la déclaration de consentement."))],
+    )
+    consent_text = HiddenField()
+
+    def to_data(self) -> dict:
+        data = super().to_data()
+        del data["prescriber_id"]
+        return data
+
+
+class AcceptNonLastingForm(PortalForm):
+    """The Région accepts a non-lasting promise, with its reason."""
+
+    reason = TextAreaField(
+        _l("Motif de l'acceptation"), validators=[DataRequired(REQUIRED), Length(max=2000)]
+    )

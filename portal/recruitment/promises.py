@@ -64,6 +64,7 @@ def create_promises(operation: Operation, *, by: User | None = None, org=None) -
                 promise.organisation_id = need.organisation_id
                 promise.job_title = position.job_title
                 promise.contract_type = position.contract_type
+                promise.duration_months = position.duration_months
                 promise.planned_start = position.planned_start
             extra = [ranks[r] for r in sorted(ranks) if r > position.count]
             free = [ranks[r] for r in sorted(ranks) if r <= position.count and not ranks[r].trainee]

@@ -1,13 +1,13 @@
 """Read-side queries of recruitment: the figures, the promises, the trainees list and a
 record's history — each in a fixed number of queries, whatever the number of trainees."""
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.extensions import db
 from portal.operations.models import Operation, OperationEvent, Participant
-from portal.recruitment import rules
+from portal.recruitment import lasting, rules
 from portal.recruitment.access import visible_trainees
 from portal.recruitment.models import JobPromise, Trainee, TraineeStatus, TraineeStatusChange
 
@@ -15,9 +15,17 @@ EARLY_START = "training_start_decided"
 
 
 def figures(operation: Operation) -> rules.Figures:
-    """Promises, matched promises, target and recruits of ``operation`` (two queries)."""
-    promises, matched = db.session.execute(
-        select(func.count(JobPromise.id), func.count(Trainee.id))
+    """Promises, matched promises, target and recruits of ``operation`` (two queries).
+
+    Only the promises that count toward « 1 stagiaire pour 1 promesse » are the rule's
+    promises (``lasting.counts_sql``); the others are counted ``apart``."""
+    counted = lasting.counts_sql()
+    promises, matched, apart = db.session.execute(
+        select(
+            func.count(case((counted, 1))),
+            func.count(case((and_(counted, Trainee.id.is_not(None)), 1))),
+            func.count(case((~counted, 1))),
+        )
         .outerjoin(Trainee, Trainee.promise_id == JobPromise.id)
         .where(JobPromise.operation_id == operation.id)
     ).one()
@@ -43,6 +51,7 @@ def figures(operation: Operation) -> rules.Figures:
         recruited=recruited,
         unmatched_recruits=unmatched,
         in_training=in_training,
+        apart=apart,
     )
 
 

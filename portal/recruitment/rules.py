@@ -135,7 +135,11 @@ def refusal(
 
 @dataclass(frozen=True)
 class Figures:
-    """How recruitment stands: promises, target headcount, recruits."""
+    """How recruitment stands: promises, target headcount, recruits.
+
+    ``promises`` and ``matched`` are those that count toward the rule (lasting, or
+    accepted by the Région); ``apart``, the non-lasting promises the Région has not
+    accepted, listed apart (``recruitment/lasting.py``)."""
 
     promises: int
     matched: int
@@ -143,6 +147,7 @@ class Figures:
     recruited: int
     unmatched_recruits: int  # retained or in training, without a promise
     in_training: int = 0
+    apart: int = 0
 
     @property
     def unmatched_promises(self) -> int:
@@ -194,6 +199,14 @@ def warnings(figures: Figures) -> list[str]:
                     t=figures.target,
                 )
             )
+    if figures.apart:
+        found.append(
+            _(
+                "%(n)d promesse(s) d'emploi non durable(s), que la Région n'a pas acceptée(s), "
+                "ne compte(nt) pas pour la règle : elles sont listées à part.",
+                n=figures.apart,
+            )
+        )
     if figures.unmatched_recruits:
         found.append(
             _(

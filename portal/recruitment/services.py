@@ -1,5 +1,7 @@
 """Business verbs of recruitment: candidates recorded by the organisme, their status, their
-match to a promise. Promises come from ``promises``, the start of the training from
+match to a promise. A candidate's data is checked by ``candidates``; prescribers propose
+candidates through ``prescription``, employers meet them at ``sessions`` and give their
+``opinions``. Promises come from ``promises``, the start of the training from
 ``training``; both verbs the operation's lifecycle calls are reachable from here.
 
 They check rules, change state, write the audit log (ids only: no personal data), notify;
@@ -9,10 +11,9 @@ they flush and never commit.
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.models import Organisation, OrgKind, User
+from portal.accounts.models import Organisation, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
 from portal.core.locking import lock
@@ -22,9 +23,14 @@ from portal.notifications.services import notify, organisation_members
 from portal.operations import dual_approvals
 from portal.operations.events import log_event
 from portal.operations.models import Operation
-from portal.operations.needs import TARGET_PUBLICS
 from portal.operations.services import enlist_prescriber
-from portal.recruitment import rules
+from portal.recruitment import candidates, rules
+from portal.recruitment.candidates import (  # noqa: F401 - the names views and imports use
+    MAX_ROWS,
+    TRAINEE_FIELDS,
+    RowErrors,
+    check_rows,
+)
 from portal.recruitment.models import (
     ExitReason,
     JobPromise,
@@ -40,36 +46,6 @@ from portal.recruitment.training import (  # noqa: F401
     paris_today,
     training_start_problems,
 )
-
-TRAINEE_FIELDS = (
-    "last_name",
-    "first_name",
-    "email",
-    "phone",
-    "birth_year",
-    "prescriber_id",
-    "public_category",
-)
-NAME_MAX = Trainee.first_name.type.length
-EMAIL_MAX = Trainee.email.type.length
-PHONE_MAX = Trainee.phone.type.length
-MAX_ROWS = 500
-
-
-# --- Candidates ------------------------------------------------------------------------
-
-
-class RowErrors(RuleError):
-    """Some rows are refused: ``errors`` maps a row's index to its (field, French reason)."""
-
-    def __init__(self, errors: dict[int, list[tuple[str, str]]]):
-        super().__init__(
-            _(
-                "%(n)d ligne(s) à corriger : aucun·e candidat·e n'a été enregistré·e.",
-                n=len(errors),
-            )
-        )
-        self.errors = errors
 
 
 def check_can_record(operation: Operation, org: Organisation | None) -> None:
@@ -94,56 +70,6 @@ def _check_recording(operation: Operation) -> None:
         )
 
 
-def _clean(row: dict) -> dict:
-    data = {name: row.get(name) for name in TRAINEE_FIELDS}
-    for name in ("last_name", "first_name", "email", "phone", "public_category"):
-        data[name] = (data[name] or "").strip()
-    data["email"] = data["email"].lower()
-    return data
-
-
-def _identity(data: dict) -> tuple:
-    return (data["last_name"].casefold(), data["first_name"].casefold(), data["birth_year"])
-
-
-def _row_problems(data: dict, partners: set[int]) -> list[tuple[str, str]]:
-    problems = []
-    for name, label in (("last_name", _("le nom")), ("first_name", _("le prénom"))):
-        if not data[name]:
-            problems.append((name, _("Indiquez %(what)s.", what=label)))
-        elif len(data[name]) > NAME_MAX:
-            problems.append((name, _("%(n)d caractères au plus.", n=NAME_MAX)))
-    if len(data["email"]) > EMAIL_MAX:
-        problems.append(("email", _("%(n)d caractères au plus.", n=EMAIL_MAX)))
-    if len(data["phone"]) > PHONE_MAX:
-        problems.append(("phone", _("%(n)d caractères au plus.", n=PHONE_MAX)))
-    year = data["birth_year"]
-    if year is not None and not rules.BIRTH_YEAR_MIN <= year <= rules.BIRTH_YEAR_MAX:
-        problems.append(
-            (
-                "birth_year",
-                _(
-                    "Année de naissance attendue entre %(a)d et %(b)d.",
-                    a=rules.BIRTH_YEAR_MIN,
-                    b=rules.BIRTH_YEAR_MAX,
-                ),
-            )
-        )
-    if data["prescriber_id"] is not None and data["prescriber_id"] not in partners:
-        problems.append(
-            ("prescriber_id", _("Le prescripteur doit être une organisation partenaire."))
-        )
-    if data["public_category"] and data["public_category"] not in TARGET_PUBLICS:
-        problems.append(("public_category", _("Public inconnu.")))
-    return problems
-
-
-def _partner_ids() -> set[int]:
-    return set(
-        db.session.scalars(select(Organisation.id).where(Organisation.kind == OrgKind.PARTNER))
-    )
-
-
 def _enlist_prescribers(operation: Operation, ids: list, *, by: User, org: Organisation) -> None:
     """Prescribers read their trainees' records: each becomes a participant if not one.
     Those joining are locked with the operation before the first audit record (a member of
@@ -156,56 +82,6 @@ def _enlist_prescribers(operation: Operation, ids: list, *, by: User, org: Organ
     dual_approvals.lock_parties(operation, organisations)
     for organisation in organisations:
         enlist_prescriber(operation, organisation, by=by, org=org)
-
-
-def _known(operation: Operation, exclude: Trainee | None = None) -> tuple[set, set]:
-    """E-mails and (name, first name, birth year) already recorded in the operation."""
-    rows = db.session.execute(
-        select(
-            Trainee.id, Trainee.email, Trainee.last_name, Trainee.first_name, Trainee.birth_year
-        ).where(Trainee.operation_id == operation.id)
-    ).all()
-    rows = [r for r in rows if exclude is None or r.id != exclude.id]
-    emails = {r.email.lower() for r in rows if r.email}
-    people = {(r.last_name.casefold(), r.first_name.casefold(), r.birth_year) for r in rows}
-    return emails, people
-
-
-def check_rows(operation: Operation, rows: list[dict]) -> dict[int, list[tuple[str, str]]]:
-    """Every problem of ``rows`` (index → [(field, reason)]), duplicates included."""
-    partners = _partner_ids()
-    emails, people = _known(operation)
-    errors: dict[int, list[tuple[str, str]]] = {}
-    seen_emails: dict[str, int] = {}
-    seen_people: dict[tuple, int] = {}
-    for index, row in enumerate(rows):
-        data = _clean(row)
-        problems = _row_problems(data, partners)
-        if data["email"]:
-            if data["email"] in emails:
-                problems.append(("email", _("Une candidature avec cette adresse existe déjà.")))
-            elif data["email"] in seen_emails:
-                problems.append(
-                    (
-                        "email",
-                        _("Adresse déjà saisie ligne %(n)d.", n=seen_emails[data["email"]] + 1),
-                    )
-                )
-            seen_emails.setdefault(data["email"], index)
-        person = _identity(data)
-        if data["last_name"] and data["first_name"]:
-            if person in people:
-                problems.append(
-                    ("last_name", _("Cette personne est déjà enregistrée dans l'opération."))
-                )
-            elif person in seen_people:
-                problems.append(
-                    ("last_name", _("Personne déjà saisie ligne %(n)d.", n=seen_people[person] + 1))
-                )
-            seen_people.setdefault(person, index)
-        if problems:
-            errors[index] = problems
-    return errors
 
 
 def add_trainees(
@@ -226,10 +102,12 @@ def add_trainees(
     errors = check_rows(operation, rows)
     if errors:
         raise RowErrors(errors)
-    _enlist_prescribers(operation, [_clean(row)["prescriber_id"] for row in rows], by=by, org=org)
+    _enlist_prescribers(
+        operation, [candidates.clean(row)["prescriber_id"] for row in rows], by=by, org=org
+    )
     trainees = []
     for row in rows:
-        trainee = Trainee(operation_id=operation.id, created_by_id=by.id, **_clean(row))
+        trainee = Trainee(operation_id=operation.id, created_by_id=by.id, **candidates.clean(row))
         trainee.status = TraineeStatus.CANDIDATE
         db.session.add(trainee)
         trainees.append(trainee)
@@ -251,12 +129,12 @@ def update_trainee(trainee: Trainee, data: dict, *, by: User, org: Organisation)
     _check_carrier(operation, org)
     if not operation.is_open:
         raise RuleError(_("Cette opération est close : ses stagiaires ne changent plus."))
-    clean = _clean(data)
-    problems = _row_problems(clean, _partner_ids())
-    emails, people = _known(operation, exclude=trainee)
+    clean = candidates.clean(data)
+    problems = candidates.row_problems(clean, candidates.partner_ids())
+    emails, people = candidates.known(operation, exclude=trainee)
     if clean["email"] and clean["email"] in emails:
         problems.append(("email", _("Une candidature avec cette adresse existe déjà.")))
-    if _identity(clean) in people:
+    if candidates.identity(clean) in people:
         problems.append(("last_name", _("Cette personne est déjà enregistrée dans l'opération.")))
     if problems:
         name, message = problems[0]

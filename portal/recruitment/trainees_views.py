@@ -18,7 +18,7 @@ from portal.core.errors import RuleError
 from portal.extensions import db
 from portal.operations.access import is_region
 from portal.operations.needs import TARGET_PUBLICS
-from portal.recruitment import bp, queries, rules, services
+from portal.recruitment import bp, opinions, queries, rules, services
 from portal.recruitment.access import can_see_personal, is_provider_of, load_trainee, log_access
 from portal.recruitment.forms import MatchForm, StatusForm, TraineeForm
 from portal.recruitment.models import JobPromise, Trainee
@@ -52,6 +52,8 @@ def _context(trainee: Trainee, **overrides) -> dict:
         "history": queries.history(trainee),
         "carrier": carrier,
         "region": is_region(),
+        # Before retaining, the organisme porteur (and the Région) read every opinion.
+        "opinions": opinions.opinions_of(trainee) if carrier or is_region() else [],
         "publics": TARGET_PUBLICS,
         "can_record": carrier and operation.status in rules.RECORDING_STEPS,
         "can_change_status": carrier and bool(rules.targets(trainee.status)) and operation.is_open,

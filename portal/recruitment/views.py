@@ -15,10 +15,10 @@ from portal.accounts.access import current_org, require
 from portal.core.actions import act, flash_redirect, form_refusal
 from portal.core.pagination import paginate
 from portal.extensions import db
-from portal.operations.access import can_steer, load_operation
+from portal.operations.access import can_steer, is_region, load_operation
 from portal.operations.models import Operation, Status
 from portal.operations.needs import TARGET_PUBLICS
-from portal.recruitment import bp, queries, rules, services
+from portal.recruitment import bp, lasting, prescription, queries, rules, services
 from portal.recruitment.access import is_provider_of, log_trainees_shown
 from portal.recruitment.forms import EarlyStartForm, StatusFilterForm
 from portal.recruitment.models import TraineeStatus
@@ -53,13 +53,21 @@ def _list_context(operation: Operation) -> dict:
 def _page_context(operation: Operation, early_form: EarlyStartForm | None = None) -> dict:
     figures = queries.figures(operation)
     promises = queries.promises(operation)
+    accepted = lasting.acceptances(operation)
+    counted = {p.id for p in promises if lasting.counts(p, accepted.get(p.position_id))}
     carrier = is_provider_of(operation)
+    org = current_org()
     return {
         "operation": operation,
         "figures": figures,
         "warnings": rules.warnings(figures) if operation.status in CARD_STEPS else [],
         "groups": queries.by_employer(promises),
-        "open_promises": [p for p in promises if p.trainee is None],
+        "counted": counted,
+        "apart": [(p, lasting.apart_explanation(p)) for p in promises if p.id not in counted],
+        "open_promises": [p for p in promises if p.trainee is None and p.id in counted],
+        "prescriber": prescription.is_prescriber(operation, org),
+        "can_propose": prescription.can_propose(operation, org),
+        "sees_proposals": carrier or is_region() or prescription.is_prescriber(operation, org),
         "shown_ids": queries.visible_ids(operation, [p.trainee.id for p in promises if p.trainee]),
         "carrier": carrier,
         "can_record": carrier and operation.status in rules.RECORDING_STEPS,

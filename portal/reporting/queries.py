@@ -6,7 +6,7 @@ it, so the number of queries is the same at 100 and at 10,000 operations and no 
 is ever loaded into Python (tests/reporting/test_query_counts.py holds it to that).
 The definitions are the operation page's (``followup.indicators``): « recruited » is
 ``holds_place_sql``, employment counts the retained answers, « emploi durable » is
-``lasting_sql``.
+``lasting_sql`` (``contract_lasting_sql`` for a promise: its contract and its months).
 """
 
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.conventions.models import Convention, ConventionVersion, Signature
-from portal.core.employment import employment_sql, lasting_sql
+from portal.core.employment import contract_lasting_sql, employment_sql, lasting_sql
 from portal.extensions import db
 from portal.followup.indicators import (
     Employment,
@@ -32,7 +32,6 @@ from portal.followup.models import (
     PromiseOutcome,
     RetainedAnswer,
 )
-from portal.followup.outcomes import LASTING_CONTRACTS
 from portal.followup.rules import Progress, progress_sql
 from portal.lots.models import Category, MarketLot
 from portal.operations.models import Operation, Status
@@ -99,11 +98,16 @@ def _status_rows(scope: Select) -> dict[Status, tuple[int, int]]:
     return {status: (count, target) for status, count, target in rows}
 
 
+def _promise_lasting():
+    """A promise is « emploi durable » by the shared rule, from its contract and months."""
+    return contract_lasting_sql(JobPromise.contract_type, JobPromise.duration_months)
+
+
 def _promises(scope: Select) -> tuple[int, int, int, int]:
     return db.session.execute(
         select(
             func.count(JobPromise.id),
-            func.count(case((JobPromise.contract_type.in_(LASTING_CONTRACTS), 1))),
+            func.count(case((_promise_lasting(), 1))),
             func.count(case((PromiseOutcome.kept.is_(True), 1))),
             func.count(case((PromiseOutcome.kept.is_(False), 1))),
         )

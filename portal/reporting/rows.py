@@ -13,11 +13,17 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Organisation, Territory
-from portal.core.employment import SALARIED, employment_sql, lasting_sql
+from portal.core.employment import (
+    SALARIED,
+    contract_is_lasting,
+    contract_label,
+    contract_lasting_sql,
+    employment_sql,
+    lasting_sql,
+)
 from portal.extensions import db
 from portal.followup.indicators import certified_columns
 from portal.followup.models import Answer, Milestone, MilestoneKind, PromiseOutcome, RetainedAnswer
-from portal.followup.outcomes import LASTING_CONTRACTS
 from portal.followup.rules import Progress, progress_sql
 from portal.lots.models import MarketLot
 from portal.operations.models import Operation
@@ -42,11 +48,12 @@ def _title(value) -> str | None:
 
 
 def _promise_counts(scope: Select):
+    lasting = contract_lasting_sql(JobPromise.contract_type, JobPromise.duration_months)
     return (
         select(
             JobPromise.operation_id.label("operation_id"),
             func.count(JobPromise.id).label("promises"),
-            func.count(case((JobPromise.contract_type.in_(LASTING_CONTRACTS), 1))).label("lasting"),
+            func.count(case((lasting, 1))).label("lasting"),
             func.count(case((PromiseOutcome.kept.is_(True), 1))).label("kept"),
             func.count(case((PromiseOutcome.kept.is_(False), 1))).label("not_kept"),
         )
@@ -233,6 +240,7 @@ def promise_rows(scope: Select) -> Iterator[tuple]:
             Organisation.name,
             JobPromise.job_title,
             JobPromise.contract_type,
+            JobPromise.duration_months,
             JobPromise.planned_start,
             Trainee.id,
             PromiseOutcome.kept,
@@ -253,15 +261,16 @@ def promise_rows(scope: Select) -> Iterator[tuple]:
 
 
 def _promise_row(row) -> tuple:
-    op_id, title, employer, job, contract, start, trainee, kept, signed, months, began, reason = row
+    (op_id, title, employer, job, contract, promised, start,
+     trainee, kept, signed, months, began, reason) = row  # fmt: skip
     outcome = None if kept is None else (_("tenue") if kept else _("non tenue"))
     return (
         op_id,
         title,
         employer,
         job,
-        contract.title,
-        contract.is_lasting,
+        contract_label(contract, promised),
+        contract_is_lasting(contract, promised),
         start,
         trainee is not None,
         outcome,

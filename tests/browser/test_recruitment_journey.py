@@ -275,7 +275,7 @@ def retain_two(of: Page) -> None:
     expect_figures(of, 3, 2, 2, 2, 1)
     expect(card(of, "Où en est le recrutement").get_by_role("status")).to_have_count(0)
     expect(card(of, "Promesses encore à pourvoir", exact=False)).to_contain_text(
-        "Entreprise F — Laveur·se de vitres (CDD de 6 mois ou plus)"
+        "Entreprise F — Laveur·se de vitres (CDD de 12 mois)"
     )
     promised = of.get_by_role("table", name="Entreprise E — 2 promesses")
     expect(promised.get_by_role("link")).to_have_text([INES, HUGO])

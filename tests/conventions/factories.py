@@ -152,11 +152,18 @@ def _fill_design(market: Market, design: Design) -> None:
         )
 
 
-def _position(market: Market, operation: Operation, employer, user, count, contract) -> None:
+def _position(
+    market: Market, operation: Operation, employer, user, count, contract, months=None
+) -> None:
     need = needs.need_for(operation, employer)
     needs.add_position(
         need,
-        {"job_title": "Agent·e d'entretien", "count": count, "contract_type": contract},
+        {
+            "job_title": "Agent·e d'entretien",
+            "count": count,
+            "contract_type": contract,
+            "duration_months": months,
+        },
         by=user,
         org=employer,
     )
@@ -189,7 +196,7 @@ def make_convention_ready(
             operation, market.employer2, ParticipantRole.EMPLOYER, by=a_user, org=of_a
         )
         _position(
-            market, operation, market.employer2, market.employer2_user, 2, ContractType.CDD_LONG
+            market, operation, market.employer2, market.employer2_user, 2, ContractType.CDD, 12
         )
     _position(market, operation, market.employer, market.employer_user, 3, ContractType.CDI)
     analysis = needs.analysis_for(operation)

@@ -165,3 +165,41 @@ def test_amendments_migration_puts_in_force_what_the_validated_versions_froze(fr
 def _json(value):
     """A JSON column as read by a raw query: text on SQLite, already decoded on PostgreSQL."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def test_promised_contracts_migrate_to_types_with_durations(fresh_app):
+    """Issue #12: the five contract types of positions and promises become a type with a
+    duration; what counted as lasting still does and nothing else starts to. The demo is
+    loaded at head, taken back before the change (its CDD of 12 and 4 months become « 6
+    mois ou plus » and « moins de 6 mois »), given one row of each old type, and upgraded."""
+    with fresh_app.app_context():
+        upgrade()
+        load_demo_copy(fresh_app)
+        db.session.remove()
+        downgrade(revision="119098836edc")
+        copies = {}
+        with db.engine.begin() as conn:
+            kinds = set(conn.scalars(text("SELECT DISTINCT contract_type FROM need_positions")))
+            assert kinds == {"cdi", "cdd_long", "cdd_short", "interim"}
+            for old in ("cdi", "cdd_long", "cdd_short", "interim", "alternance"):
+                copies[old] = _copy(conn, "need_positions", "1 = 1", contract_type=old)[0]
+            promise, _ = _copy(
+                conn, "job_promises", "contract_type = 'cdd_long'", rank=99, position_id=None
+            )
+        upgrade()
+        assert schema_differences() == []
+        with db.engine.connect() as conn:
+            migrated = {
+                old: (_row(conn, "need_positions", ident).contract_type,
+                      _row(conn, "need_positions", ident).duration_months)
+                for old, ident in copies.items()
+            }  # fmt: skip
+            assert migrated == {
+                "cdi": ("cdi", None),
+                "cdd_long": ("cdd", 6),
+                "cdd_short": ("cdd", None),
+                "interim": ("interim", None),
+                "alternance": ("alternance", None),
+            }
+            row = _row(conn, "job_promises", promise)
+            assert (row.contract_type, row.duration_months) == ("cdd", 6)

@@ -244,6 +244,8 @@ DEMO_ROWS = {
     "document_id": "reference_documents",
     "milestone_id": "followup_milestones",
     "promise_id": "job_promises",
+    # The demo's job dating is in the operation of the first trainee (Saran).
+    "session_id": "recruitment_sessions",
 }
 
 
@@ -323,6 +325,7 @@ GET_STATUS_FOR_REGION_ADMIN = {
     "recruitment.edit_trainee": 403,
     "recruitment.create_trainees": 403,
     "recruitment.import_trainees": 403,
+    "recruitment.create_session": 403,  # the organisme porteur plans the sessions
     # The organisme porteur records immersions, debriefs and evaluations; the Région reads.
     "immersions.create_immersion": 403,
     "immersions.edit_immersion": 403,

@@ -48,9 +48,9 @@ FACTS = {
         },
     },
 }
-# Promises: Entreprise E's two CDI (Alice, Bob), F's CDD of 6 months or more (Chloé), and a
-# CDD of less than 6 months added for F, never matched.
-PROMISED = [ContractType.CDI, ContractType.CDI, ContractType.CDD_LONG, ContractType.CDD_SHORT]
+# Promises: Entreprise E's two CDI (Alice, Bob), F's CDD of 12 months (Chloé), and a CDD of
+# 4 months added for F, never matched.
+PROMISED = [(ContractType.CDI, None)] * 2 + [(ContractType.CDD, 12), (ContractType.CDD, 4)]
 PROMISER = {"alice": "E", "bob": None, "chloe": "F"}  # Bob's promise was freed
 
 
@@ -74,7 +74,7 @@ def expected_figures() -> dict:
         )
     return {
         "promises": len(PROMISED),
-        "promises_lasting": sum(c in (ContractType.CDI, ContractType.CDD_LONG) for c in PROMISED),
+        "promises_lasting": sum(_lasting(c.value, m) for c, m in PROMISED),
         "promises_kept": sum(f["promise"] is True for f in FACTS.values()),
         "promises_not_kept": sum(f["promise"] is False for f in FACTS.values()),
         "recruited": sum(
@@ -118,7 +118,9 @@ def _evaluation(world, kind: EvaluationKind, trainee, outcome: Outcome) -> None:
 @pytest.fixture
 def world(ctx):
     world = Training(started=300)
-    add_positions(world.operation, world.market.employer2, "Agent", 1, ContractType.CDD_SHORT)
+    add_positions(
+        world.operation, world.market.employer2, "Agent", 1, ContractType.CDD, duration_months=4
+    )
     recruitment.create_promises(world.operation)
     trainees = {"alice": world.alice, "bob": world.bob, "chloe": world.chloe}
     employers = {"E": world.market.employer, "F": world.market.employer2}

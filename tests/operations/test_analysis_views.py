@@ -73,11 +73,16 @@ def add_positions(app, operation_id: int, org_id: int, *specs) -> list[int]:
         return [
             needs.add_position(
                 need,
-                {"job_title": title, "count": n, "contract_type": contract},
+                {
+                    "job_title": title,
+                    "count": n,
+                    "contract_type": contract,
+                    "duration_months": months[0] if months else None,
+                },
                 by=user,
                 org=employer,
             ).id
-            for title, n, contract in specs
+            for title, n, contract, *months in specs
         ]
 
 
@@ -203,7 +208,7 @@ def test_target_headcount_is_compared_with_the_positions(app, client, ids):
         ids.op,
         ids.employer,
         ("Agent·e", 4, ContractType.CDI),
-        ("Agent·e", 2, ContractType.INTERIM),
+        ("Agent·e", 2, ContractType.INTERIM, 4),
     )
     login_as(client, OF_A)
     body = text(client.get(page(ids)))
@@ -356,6 +361,29 @@ def test_htmx_adds_a_position_and_gets_the_list_and_the_totals(app, client, ids)
         assert position.need.organisation_id == ids.employer
 
 
+@pytest.mark.parametrize(
+    ("contract", "months", "shown", "stored"),
+    [
+        ("cdi", "", "CDI durable", None),
+        ("cdi", "12", "CDI durable", None),  # a duration typed for a CDI is dropped
+        ("cdd", "4", "CDD de 4 mois non durable", 4),
+        ("professionalisation", "12", "Contrat de professionnalisation de 12 mois durable", 12),
+        ("business_creation", "", "Création d'entreprise durable", None),
+    ],
+)
+def test_a_position_says_its_contract_and_whether_it_is_lasting(
+    app, client, ids, contract, months, shown, stored
+):
+    """Issue #12: the contract as the employer says it; « durable » derived, never typed."""
+    login_as(client, EMPLOYER)
+    data = {**POSITION, "contract_type": contract, "duration_months": months}
+    body = text(client.post(f"{need_url(ids)}/postes", data=data, headers=HTMX))
+    cell = body.split("<td>3</td>", 1)[1].split("</td>", 1)[0]
+    assert re.sub(r"<[^>]+>|\s+", " ", cell).split() == shown.split()
+    with app.app_context():
+        assert db.session.scalar(select(Position.duration_months)) == stored
+
+
 def test_without_js_adding_a_position_redirects_to_the_employer_block(client, ids):
     login_as(client, EMPLOYER)
     response = client.post(f"{need_url(ids)}/postes", data=POSITION)
@@ -376,7 +404,12 @@ def test_without_js_adding_a_position_redirects_to_the_employer_block(client, id
         ({"rome_code": "K22045"}, "Code ROME attendu"),
         ({"job_title": "  "}, REQUIRED),
         ({"contract_type": "cdi_forever"}, "N'est pas un choix valide."),
+        ({"contract_type": "alternance"}, "N'est pas un choix valide."),  # say which kind
         ({"planned_start": "31/02/2026"}, "N'est pas une date valide."),
+        ({"contract_type": "cdd", "duration_months": ""}, "Indiquez la durée du contrat"),
+        ({"contract_type": "apprenticeship"}, "Indiquez la durée du contrat en mois"),
+        ({"contract_type": "interim", "duration_months": "0"}, "Durée attendue entre 1 et 120"),
+        ({"contract_type": "cdd", "duration_months": "six"}, "Indiquez un nombre entier de mois."),
     ],
 )
 def test_bad_position_is_refused_in_french_and_saves_nothing(
@@ -400,7 +433,7 @@ def test_htmx_removes_a_position_and_gets_the_list(app, client, ids):
         ids.op,
         ids.employer,
         ("Agent·e", 2, ContractType.CDI),
-        ("Cariste", 1, ContractType.INTERIM),
+        ("Cariste", 1, ContractType.INTERIM, 4),
     )
     login_as(client, EMPLOYER)
     response = client.post(f"{need_url(ids)}/postes/{removed}/suppression", headers=HTMX)
@@ -691,7 +724,7 @@ def test_region_cannot_answer_an_analysis_never_sent(app, client, ids):
 
 
 def test_summary_block_shows_totals_and_state_without_querying(app, ids):
-    add_positions(app, ids.op, ids.employer, ("Agent·e", 3, ContractType.CDD_LONG))
+    add_positions(app, ids.op, ids.employer, ("Agent·e", 3, ContractType.CDD, 12))
     ready_analysis(app, ids.op, sent=True)
     with app.test_request_context():
         operation = db.session.get(Operation, ids.op)
@@ -711,7 +744,7 @@ def test_summary_block_shows_totals_and_state_without_querying(app, ids):
                 )
             assert len(statements) == len(baseline)
             assert "Il manque 7 promesse(s) d'emploi" in body
-            assert "<dt>dont contrats durables (CDI, CDD de 6 mois ou plus)</dt><dd>3</dd>" in body
+            assert "<dt>dont emplois durables</dt><dd>3</dd>" in body
             assert "Transmise à la Région le" in body and "En attente de la réponse" in body
             assert f'<a href="/operations/{ids.op}/analyse">Voir l\'analyse des besoins</a>' in body
             assert ("Entreprise F" in body) is not own_only
@@ -739,8 +772,14 @@ def operation_with_employers(app, ids, n: int) -> int:
             member = make_user(employer, email=f"{employer.name.replace(' ', '')}@example.fr")
             need = needs.need_for(operation, employer)
             needs.save_employer_need(need, {"skills": "Rigueur"}, by=member, org=employer)
-            for contract in (ContractType.CDI, ContractType.CDD_LONG, ContractType.INTERIM):
-                position = {"job_title": "Agent·e", "count": 2, "contract_type": contract}
+            for contract, months in ((ContractType.CDI, None), (ContractType.CDD, 12),
+                                     (ContractType.INTERIM, 3)):  # fmt: skip
+                position = {
+                    "job_title": "Agent·e",
+                    "count": 2,
+                    "contract_type": contract,
+                    "duration_months": months,
+                }
                 needs.add_position(need, position, by=member, org=employer)
         figure = {"label": "Taux de chômage", "value": "8 %"}
         needs.add_figure(needs.analysis_for(operation), figure, by=user, org=carrier)

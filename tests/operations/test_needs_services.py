@@ -339,14 +339,17 @@ def test_answered_analysis_opens_co_design_once_positions_exist(market, operatio
 def test_totals_per_employer_count_lasting_contracts(market, operation):
     need = needs.need_for(operation, market.employer)
     by = {"by": market.employer_user, "org": market.employer}
-    for count, contract in [
-        (2, ContractType.CDI),
-        (3, ContractType.CDD_LONG),
-        (1, ContractType.CDD_SHORT),
-        (4, ContractType.INTERIM),
-        (1, ContractType.ALTERNANCE),
+    for count, contract, months in [
+        (2, ContractType.CDI, None),
+        (3, ContractType.CDD, 12),
+        (1, ContractType.CDD, 4),
+        (4, ContractType.INTERIM, 2),
+        (1, ContractType.APPRENTICESHIP, 5),
+        (2, ContractType.PROFESSIONALISATION, 6),
+        (1, ContractType.BUSINESS_CREATION, None),
     ]:
-        needs.add_position(need, position(count=count, contract_type=contract), **by)
+        data = position(count=count, contract_type=contract, duration_months=months)
+        needs.add_position(need, data, **by)
     services.add_participant(
         operation,
         market.partner,
@@ -356,4 +359,4 @@ def test_totals_per_employer_count_lasting_contracts(market, operation):
     )
     rows = [(o.name, n, d) for o, n, d in needs.positions_by_employer(operation)]
     # Every employer has its line, even without a need yet; partners have none.
-    assert rows == [("Entreprise E", 11, 5), ("Entreprise F", 0, 0)]
+    assert rows == [("Entreprise E", 14, 8), ("Entreprise F", 0, 0)]

@@ -12,17 +12,20 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.accounts.models import OrgKind
+from portal.accounts.models import Organisation, OrgKind
 from portal.extensions import db
-from portal.operations.models import ParticipantRole
+from portal.operations.models import Operation, ParticipantRole
 from portal.operations.services import _add_participant
-from portal.recruitment.models import TraineeStatus
+from portal.recruitment.models import Trainee, TraineeStatus
 from tests.factories import make_org, make_user
 from tests.operations.factories import Market
 from tests.recruitment.factories import (
     EMPLOYER3,
+    EMPLOYER_MEMBER,
+    PARTNER2,
     TUTOR,
     make_recruiting_operation,
+    make_session,
     make_trainee,
     promises_of,
 )
@@ -70,3 +73,40 @@ def rec(app):
             tutor=tutor.id,
         )
     return ids
+
+
+@pytest.fixture
+def dating(app, rec):
+    """The recruitment world with a job dating held yesterday: Partenaire Q, a second
+    prescriber (orientation), proposed ``from_q`` (a bénéficiaire du RSA); ``placed``,
+    ``candidate`` and ``from_q`` are invited with Entreprise E and F; Entreprise G is not.
+    Nothing recorded yet: attendance, opinions. ``e_member``: a non-admin of E."""
+    with committed(app):
+        operation = db.session.get(Operation, rec.op)
+        partner_q = make_org(OrgKind.PARTNER, "Partenaire Q")
+        make_user(partner_q, admin=True, email=PARTNER2)
+        _add_participant(operation, partner_q, ParticipantRole.PARTNER_EMPLOYMENT, by=None)
+        make_user(db.session.get(Organisation, rec.employer), email=EMPLOYER_MEMBER)
+        from_q = make_trainee(
+            operation,
+            prescriber=partner_q,
+            first_name="Nora",
+            last_name="Quentin",
+            email="nora.quentin@example.fr",
+            public_category="rsa",
+        )
+        carrier = db.session.get(Organisation, rec.of_a)
+        session = make_session(
+            operation,
+            carrier_user(carrier),
+            carrier,
+            [db.session.get(Trainee, i) for i in (rec.placed, rec.candidate)] + [from_q],
+            [db.session.get(Organisation, i) for i in (rec.employer, rec.employer2)],
+        )
+        rec.partner2, rec.from_q, rec.session = partner_q.id, from_q.id, session.id
+    return rec
+
+
+def carrier_user(carrier):
+    """The organisme porteur's admin (the Market's ``a.admin``)."""
+    return next(m.user for m in carrier.memberships if m.is_admin)

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations.models import (
     ContractType,
@@ -20,8 +21,15 @@ from portal.operations.models import (
     Status,
 )
 from portal.operations.services import _add_participant
-from portal.recruitment import services
-from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
+from portal.recruitment import services, sessions
+from portal.recruitment.models import (
+    ExitReason,
+    JobPromise,
+    RecruitmentSession,
+    SessionKind,
+    Trainee,
+    TraineeStatus,
+)
 from tests.operations.factories import Market
 
 _numbers = itertools.count(1)
@@ -34,6 +42,7 @@ def add_positions(
     count=2,
     contract_type=ContractType.CDI,
     planned_start=None,
+    duration_months=None,
 ) -> Position:
     """A position of ``count`` jobs in ``employer``'s need (the need created if missing)."""
     need = db.session.scalar(
@@ -49,6 +58,7 @@ def add_positions(
         job_title=job_title,
         count=count,
         contract_type=contract_type,
+        duration_months=duration_months,
         planned_start=planned_start,
     )
     db.session.add(position)
@@ -79,7 +89,8 @@ def make_recruiting_operation(
             market.employer2,
             "Laveur·se de vitres",
             counts[1],
-            contract_type=ContractType.CDD_LONG,
+            contract_type=ContractType.CDD,
+            duration_months=12,
         )
     operation.target_headcount = target
     operation.session_start = session_start or date.today() + timedelta(days=30)
@@ -128,3 +139,36 @@ def promises_of(operation: Operation, employer=None) -> list[JobPromise]:
 # Accounts added by the recruitment world (tests/recruitment/conftest.py), besides the Market's.
 EMPLOYER3 = "g.admin@example.fr"
 TUTOR = "tuteur.e@example.fr"  # a tutor of Entreprise E
+PARTNER2 = "q.admin@example.fr"  # Partenaire Q, a second prescriber (the job dating world)
+EMPLOYER_MEMBER = "e.membre@example.fr"  # a member of Entreprise E who is not its admin
+
+
+def make_session(
+    operation: Operation,
+    by,
+    org,
+    trainees=(),
+    employers=(),
+    *,
+    starts_in: timedelta = timedelta(days=-1),
+    kind: SessionKind = SessionKind.JOB_DATING,
+) -> RecruitmentSession:
+    """A session planned by the organisme porteur (yesterday unless ``starts_in`` says
+    otherwise), with ``trainees`` and ``employers`` invited through the service."""
+    session = sessions.plan_session(
+        operation,
+        {
+            "kind": kind,
+            "starts_at": utcnow() + starts_in,
+            "place": "Centre de formation, salle 2",
+            "video_link": "",
+            "details": "",
+        },
+        by=by,
+        org=org,
+    )
+    if trainees or employers:
+        sessions.invite(
+            session, [t.id for t in trainees], [e.id for e in employers], by=by, org=org
+        )
+    return session

@@ -81,7 +81,8 @@ def test_one_promise_per_promised_job(op, market):
         (2, "Agent·e de propreté")
     ]
     [other] = promises_of(op, market.employer2)
-    assert other.contract_type.value == "cdd_long"
+    assert (other.contract_type.value, other.duration_months) == ("cdd", 12)
+    assert other.contract_label == "CDD de 12 mois" and other.is_lasting
     assert len(events(op, "promises_created")) == 1
 
 

@@ -60,7 +60,7 @@ def test_operations_csv(app, site):
     assert blois["Étape"] == "Clôturée"
     past = PAST[1]
     assert int(blois["Effectif ciblé"]) == past.target
-    assert int(blois["Promesses d'embauche"]) == sum(e[3] for e in past.employers)
+    assert int(blois["Promesses d'embauche"]) == sum(e[-1] for e in past.employers)
     keeps = ("end_of_training", "early_hire")
     assert int(blois["Stagiaires recruté·es"]) == sum(p.exit.value in keeps for p in past.paths)
     assert blois["Début de session"].count("/") == 2  # JJ/MM/AAAA
@@ -89,8 +89,23 @@ def test_the_exports_follow_the_filters(app, site):
     rows = read_csv(browser.get(f"/pilotage/exports/operations.csv?bassin={site.tours}"))
     assert [row["Opération"] for row in rows] == [f.TOURS]
     promises = read_csv(browser.get(f"/pilotage/exports/promesses.csv?bassin={site.tours}"))
-    assert len(promises) == sum(e[3] for e in PAST[0].employers)
+    assert len(promises) == sum(e[-1] for e in PAST[0].employers)
     assert {row["Opération"] for row in promises} == {f.TOURS}
+
+
+def test_promises_say_their_contract_and_its_duration(app, site):
+    """Issue #12: a promise says its contract as employers say it, and « durable » comes
+    from the shared rule (a CDD of 12 months is lasting, one of 4 months is not)."""
+    rows = read_csv(client_as(app, f.REGION_ADMIN).get("/pilotage/exports/promesses.csv"))
+    said = {(row["Employeur"], row["Contrat promis"], row["Emploi durable"]) for row in rows}
+    assert said == {
+        ("Bâtiment Touraine Rénovation", "CDI", "oui"),
+        ("Peintures du Cher et de l'Indre", "CDD de 12 mois", "oui"),
+        ("Paysages du Loir-et-Cher", "CDI", "oui"),
+        ("Ville de Blois — régie des jardins", "CDD de 4 mois", "non"),
+        ("Plasturgie de Beauce", "CDI", "oui"),
+        ("Entrepôts du Perche", "CDD de 12 mois", "oui"),
+    }
 
 
 def test_promises_carry_no_personal_data(app, site):

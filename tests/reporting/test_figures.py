@@ -6,12 +6,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from portal.core.employment import Situation
+from portal.core.employment import ContractType, Situation
 from portal.demo.history import PAST
 from portal.followup.models import MilestoneKind
 from portal.immersions.models import Outcome
 from portal.lots.models import Category
-from portal.operations.models import ContractType, Operation, Status
+from portal.operations.models import Operation, Status
 from portal.recruitment.models import ExitReason
 from portal.reporting import queries
 from portal.reporting.scope import Filters
@@ -30,7 +30,12 @@ def lasting(situation, months) -> bool:
 def expected(pasts) -> dict:
     """The figures of the operations ``pasts``, from the facts alone."""
     paths = [(past, path) for past in pasts for path in past.paths]
-    promises = [c for past in pasts for _n, _j, c, count in past.employers for _ in range(count)]
+    promises = [
+        (contract, months)
+        for past in pasts
+        for _n, _j, contract, months, count in past.employers
+        for _ in range(count)
+    ]
     employment = {}
     for index, kind in enumerate(MilestoneKind):
         rows = [(path, path.situations[index]) for _past, path in paths]
@@ -45,7 +50,7 @@ def expected(pasts) -> dict:
         "operations": len(pasts),
         "target_headcount": sum(p.target for p in pasts),
         "promises": len(promises),
-        "promises_lasting": sum(c in (ContractType.CDI, ContractType.CDD_LONG) for c in promises),
+        "promises_lasting": sum(c == ContractType.CDI or (m or 0) >= 6 for c, m in promises),
         "promises_kept": sum(p.exit in KEEPS and p.kept is True for _x, p in paths),
         "promises_not_kept": sum(p.exit in KEEPS and p.kept is False for _x, p in paths),
         "recruited": sum(p.exit in KEEPS for _x, p in paths),

@@ -67,3 +67,11 @@ from portal.recruitment.models import (  # noqa: F401
     TraineeStatusChange,
 )
 from portal.resources.models import ReferenceDocument  # noqa: F401
+from portal.steering.models import (  # noqa: F401
+    SteeringAction,
+    SteeringAttendance,
+    SteeringCommittee,
+    SteeringDecision,
+    SteeringMeeting,
+    SteeringMember,
+)

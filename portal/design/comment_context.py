@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -107,6 +108,10 @@ def mentionables(operation: Operation) -> Mentionables:
 def comment_form(operation: Operation, section: DesignSection, formdata=None) -> CommentForm:
     """The new-thread form of a section, its mention choices limited to participants."""
     form = CommentForm(formdata=formdata, prefix=f"comment-{section.slug}")
+    if section.key.is_minutes:
+        form.blocking.label.text = _(
+            "Bloquant : le compte rendu ne s'approuve pas tant qu'il est ouvert"
+        )
     found = mentionables(operation)
     form.mention_orgs.choices = [(o.id, o.name) for o in found.organisations]
     form.mention_users.choices = {

@@ -229,9 +229,7 @@ class DesignSection(db.Model):
     # Set when a change removed the validation, so the page can say so.
     unvalidated_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The meeting whose minutes this section is (key ``minutes`` only).
-    meeting_id: Mapped[int | None] = mapped_column(
-        ForeignKey("steering_meetings.id"), unique=True
-    )
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("steering_meetings.id"), unique=True)
 
     design: Mapped[Design] = relationship(back_populates="sections")
     meeting: Mapped[SteeringMeeting | None] = relationship()

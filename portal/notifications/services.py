@@ -44,9 +44,7 @@ def notify(
         db.session.add(note)
         notes.append(note)
         if email_subject:
-            queue_mail(
-                user.email, email_subject, email_body(user, message, mail_link), attachments
-            )
+            queue_mail(user.email, email_subject, email_body(user, message, mail_link), attachments)
     db.session.flush()
     return notes
 

@@ -8,7 +8,7 @@ downloads from the meeting page. Times carry ``TZID=Europe/Paris`` with its ``VT
 same state gives the same bytes (``DTSTAMP`` is the meeting's last change).
 """
 
-from datetime import UTC
+from datetime import UTC, date
 from email.utils import parseaddr
 
 from flask import current_app
@@ -86,7 +86,9 @@ def meeting_calendar(meeting: SteeringMeeting, *, method: str, attendees: list[U
             ),
         )
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    # The time zone's rules around the meeting only (the whole table since 1970 is ~3 kB).
+    year = paris(meeting.starts_at).year
+    calendar.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
     return calendar.to_ical()
 
 

@@ -75,9 +75,17 @@ def record_attendance(
     for member_id, presence in presences.items():
         row = recorded.get(member_id)
         if row is None:
-            row = SteeringAttendance(meeting=meeting, member_id=member_id)
-            db.session.add(row)
-        row.presence, row.recorded_at, row.recorded_by_id = presence, now, by.id
+            db.session.add(
+                SteeringAttendance(
+                    meeting_id=meeting.id,
+                    member_id=member_id,
+                    presence=presence,
+                    recorded_at=now,
+                    recorded_by_id=by.id,
+                )
+            )
+        else:
+            row.presence, row.recorded_at, row.recorded_by_id = presence, now, by.id
     db.session.flush()
     present = sum(1 for p in presences.values() if p == Presence.PRESENT)
     log_event(

@@ -211,7 +211,7 @@ def _convene(meeting: SteeringMeeting, kind: str, *, people: list[User] | None =
     )
 
 
-def _check(data: dict) -> dict:
+def _check(data: dict, now=None) -> dict:
     data = {**data}
     data["title"] = rules.cleaned(
         data.get("title"), "title", _("Donnez un titre à la réunion."), rules.TITLE_MAX
@@ -220,22 +220,23 @@ def _check(data: dict) -> dict:
     data["video_url"] = (data.get("video_url") or "").strip()
     data["agenda"] = (data.get("agenda") or "").strip()
     rules.check_where(data["place"], data["video_url"])
-    rules.check_schedule(data["starts_at"], data["ends_at"])
+    rules.check_schedule(data["starts_at"], data["ends_at"], now=now)
     return data
 
 
 def schedule_meeting(
-    operation: Operation, data: dict, *, by: User, org: Organisation
+    operation: Operation, data: dict, *, by: User, org: Organisation, now=None
 ) -> SteeringMeeting:
     """The Région convenes a meeting (``data``: title, starts_at and ends_at in naive UTC,
-    place, video_url, agenda); every member gets the invitation."""
+    place, video_url, agenda); every member gets the invitation. ``now``: when it is
+    convened (the demo convenes, in the past, a meeting already held)."""
     _region(org)
     _open(operation)
-    data = _check(data)
+    now = now or utcnow()
+    data = _check(data, now)
     committee = committee_for(operation)
     if committee is None or not committee.active_members():
         raise RuleError(_("Composez le comité avant de le convoquer."))
-    now = utcnow()
     meeting = SteeringMeeting(
         committee=committee,
         uid=f"{uuid.uuid4()}@portail-defi",

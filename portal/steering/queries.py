@@ -188,3 +188,22 @@ def home(org: Organisation) -> dict:
         .order_by(SteeringMeeting.starts_at)
     ).all()
     return {"actions": actions, "meetings": meetings}
+
+
+def committee_record(operation: Operation) -> list[SteeringMeeting]:
+    """The committee's meetings, oldest first, with attendance, decisions and action items
+    (for the bilan; five queries)."""
+    return list(
+        db.session.scalars(
+            select(SteeringMeeting)
+            .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
+            .where(SteeringCommittee.operation_id == operation.id)
+            .options(
+                selectinload(SteeringMeeting.attendances),
+                selectinload(SteeringMeeting.decisions),
+                selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_org),
+                selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_user),
+            )
+            .order_by(SteeringMeeting.starts_at, SteeringMeeting.id)
+        )
+    )

@@ -98,12 +98,11 @@ def test_the_same_meeting_gives_the_same_bytes(world):
     assert calendar.meeting_calendar(meeting, method="PUBLISH") == first
 
 
-def test_the_email_carries_a_text_calendar_part_with_its_method(world, app):
+def test_the_email_carries_a_text_calendar_part_with_its_method(world):
     meeting = world.convene()
     message = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.attachments.any()).order_by(OutboxMessage.id)
     ).first()
-    app.config["MAIL_DEFAULT_SENDER"] = "Portail DEFI <ne-pas-repondre@portail-defi.test>"
     email = build_email(message)
     [part] = list(email.iter_attachments())
     assert part.get_content_type() == "text/calendar"

@@ -74,13 +74,8 @@ def is_open_for_edit(section: DesignSection) -> bool:
         return status is not None and status.editable
     if key.is_minutes:
         meeting = section.meeting
-        return (
-            operation.is_open
-            and meeting is not None
-            and not meeting.is_cancelled
-            and not meeting.minutes_approved
-            and meeting.has_started()
-        )
+        done = meeting.is_cancelled or meeting.minutes_approved
+        return operation.is_open and meeting.has_started() and not done
     return operation.status == Status.CO_DESIGN
 
 

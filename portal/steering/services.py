@@ -8,6 +8,7 @@ import uuid
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -144,39 +145,23 @@ def _when(meeting: SteeringMeeting) -> str:
     return format_datetime(meeting.starts_at, _("EEEE d MMMM y 'à' HH:mm"))
 
 
+SUBJECTS = {
+    "convened": _l("Convocation — %(t)s"),
+    "updated": _l("Convocation modifiée — %(t)s"),
+    "cancelled": _l("Réunion annulée — %(t)s"),
+}
 MESSAGES = {
-    "convened": (
-        lambda m: _("Convocation — %(t)s", t=m.title),
-        lambda m: _(
-            "Vous êtes convoqué·e au comité de pilotage « %(t)s » de l'opération « %(o)s », "
-            "le %(w)s (%(where)s). L'invitation est jointe au courriel.",
-            t=m.title,
-            o=m.committee.operation.title,
-            w=_when(m),
-            where=m.place or _("en visioconférence"),
-        ),
+    "convened": _l(
+        "Vous êtes convoqué·e au comité de pilotage « %(t)s » de l'opération « %(o)s », "
+        "le %(w)s (%(where)s). L'invitation est jointe au courriel."
     ),
-    "updated": (
-        lambda m: _("Convocation modifiée — %(t)s", t=m.title),
-        lambda m: _(
-            "Le comité de pilotage « %(t)s » de l'opération « %(o)s » change : il aura lieu "
-            "le %(w)s (%(where)s). L'invitation mise à jour est jointe au courriel.",
-            t=m.title,
-            o=m.committee.operation.title,
-            w=_when(m),
-            where=m.place or _("en visioconférence"),
-        ),
+    "updated": _l(
+        "Le comité de pilotage « %(t)s » de l'opération « %(o)s » change : il aura lieu "
+        "le %(w)s (%(where)s). L'invitation mise à jour est jointe au courriel."
     ),
-    "cancelled": (
-        lambda m: _("Réunion annulée — %(t)s", t=m.title),
-        lambda m: _(
-            "Le comité de pilotage « %(t)s » de l'opération « %(o)s », prévu le %(w)s, est "
-            "annulé : %(r)s",
-            t=m.title,
-            o=m.committee.operation.title,
-            w=_when(m),
-            r=m.cancel_reason,
-        ),
+    "cancelled": _l(
+        "Le comité de pilotage « %(t)s » de l'opération « %(o)s », prévu le %(w)s, est "
+        "annulé : %(r)s"
     ),
 }
 
@@ -191,14 +176,20 @@ def _convene(meeting: SteeringMeeting, kind: str, *, people: list[User] | None =
     invitation = calendar.meeting_calendar(
         meeting, method=method, attendees=recipients(meeting.committee)
     )
-    subject, message = MESSAGES[kind]
+    values = {
+        "t": meeting.title,
+        "o": meeting.committee.operation.title,
+        "w": _when(meeting),
+        "where": meeting.place or _("en visioconférence"),
+        "r": meeting.cancel_reason,
+    }
     notify(
         people,
         kind=f"steering_{kind}",
-        message=message(meeting),
+        message=str(MESSAGES[kind]) % values,
         endpoint="steering.show_meeting",
         operation=meeting.committee.operation,
-        email_subject=subject(meeting),
+        email_subject=str(SUBJECTS[kind]) % values,
         attachments=[
             (
                 calendar.filename(meeting),

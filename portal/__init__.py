@@ -108,6 +108,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.reporting import bilan_views  # noqa: F401  (on reporting.bp)
     from portal.reporting import views as reporting_views
     from portal.resources import views as resources_views
+    from portal.steering import meeting_views  # noqa: F401  (on steering.bp)
+    from portal.steering import views as steering_views
 
     # Importing an area's views registers its routes on the area's blueprint.
     for views in (
@@ -127,6 +129,7 @@ def create_app(config: dict | None = None) -> Flask:
         followup_views,
         assessment_views,
         reporting_views,
+        steering_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login

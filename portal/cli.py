@@ -21,6 +21,7 @@ from portal.immersions import reminders as immersion_reminders
 from portal.lots import cli as lots_cli
 from portal.mail.services import send_pending, smtp_configured
 from portal.notifications import digest
+from portal.steering import reminders as steering_reminders
 
 
 def register_cli(app: Flask) -> None:
@@ -112,8 +113,8 @@ reminders = AppGroup("reminders", help="Relances automatiques (à lancer par cro
 
 @reminders.command("send")
 def reminders_send() -> None:
-    """Send the due reminders: convention signatures, immersions, employment follow-ups;
-    commit.
+    """Send the due reminders: convention signatures, immersions, employment follow-ups,
+    the steering committees' action items; commit.
 
     Meant for cron, e.g. every hour::
 
@@ -128,12 +129,14 @@ def reminders_send() -> None:
         conventions = convention_reminders.send_due_reminders(now)
         immersions = immersion_reminders.send_due_reminders(now)
         followups = followup_reminders.send_due_reminders(now)
+        actions = steering_reminders.send_due_reminders(now)
         db.session.commit()
     click.echo(
         f"Relances envoyées : {conventions} pour des conventions à signer, "
         f"{immersions} pour des immersions."
     )
     click.echo(f"Suivi dans l'emploi : {followups} suivi(s) relancé(s) ou signalé(s).")
+    click.echo(f"Comités de pilotage : {actions} action(s) relancée(s).")
 
 
 notifications = AppGroup("notifications", help="Notifications de la Région.")

@@ -128,4 +128,8 @@ def load_config(instance_path: str) -> dict:
             os.environ.get("FOLLOWUP_REMINDER_COOLDOWN_DAYS", "7")
         ),
         "FOLLOWUP_ESCALATION_DAYS": int(os.environ.get("FOLLOWUP_ESCALATION_DAYS", "30")),
+        "STEERING_ACTION_REMINDER_DAYS": int(os.environ.get("STEERING_ACTION_REMINDER_DAYS", "3")),
+        "STEERING_ACTION_REMINDER_COOLDOWN_DAYS": int(
+            os.environ.get("STEERING_ACTION_REMINDER_COOLDOWN_DAYS", "7")
+        ),
     }

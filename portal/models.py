@@ -49,7 +49,7 @@ from portal.immersions.models import (  # noqa: F401
     TutorAssessment,
 )
 from portal.lots.models import LotTrade, MarketLot  # noqa: F401
-from portal.mail.models import OutboxMessage  # noqa: F401
+from portal.mail.models import OutboxAttachment, OutboxMessage  # noqa: F401
 from portal.notifications.models import Notification, ReferentNotice  # noqa: F401
 from portal.operations.dual_models import DualMembershipApproval  # noqa: F401
 from portal.operations.models import (  # noqa: F401
@@ -68,3 +68,11 @@ from portal.recruitment.models import (  # noqa: F401
     TraineeStatusChange,
 )
 from portal.resources.models import ReferenceDocument  # noqa: F401
+from portal.steering.models import (  # noqa: F401
+    SteeringAction,
+    SteeringAttendance,
+    SteeringCommittee,
+    SteeringDecision,
+    SteeringMeeting,
+    SteeringMember,
+)

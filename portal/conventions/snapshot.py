@@ -165,13 +165,16 @@ def _sections(operation: Operation) -> tuple[list[dict], list[dict]]:
     if design is None:
         return [], []
     rows = db.session.scalars(
-        select(DesignSection).where(DesignSection.design_id == design.id)
+        select(DesignSection).where(
+            DesignSection.design_id == design.id, DesignSection.meeting_id.is_(None)
+        )
     ).all()
     by_key = {row.key: row for row in rows}
     parts: dict[bool, list[dict]] = {False: [], True: []}
     for key in SectionKey:
         row = by_key.get(key)
-        if row is None or key.is_assessment:  # the evaluation is no part of the convention
+        # Neither the evaluation nor the committee's minutes are part of the convention.
+        if row is None or key.is_assessment or key.is_minutes:
             continue
         parts[key.is_clause].append({"key": key.value, "title": key.title, "content": row.content})
     return parts[False], parts[True]

@@ -10,6 +10,7 @@ from portal.demo.history import load_demo_history
 from portal.demo.operations import load_demo_operations
 from portal.demo.region import load_demo_region
 from portal.demo.running import load_demo_running_operation
+from portal.demo.steering import load_demo_steering
 from portal.extensions import db
 from portal.immersions import tutoring
 from portal.notifications import digest
@@ -256,7 +257,10 @@ def load_demo() -> None:
     # Orléans, running: convention validated with an amendment being signed (it changes the
     # rhythm and brings in Entrepôts Sologne Distribution and its promises), trainees in
     # training, immersions, debriefs and evaluations (portal/demo/running.py).
-    load_demo_running_operation(territories=territories, orgs=orgs, people=people)
+    running = load_demo_running_operation(territories=territories, orgs=orgs, people=people)
+    # Its steering committee: the launch meeting held (minutes approved, decisions, an
+    # action item overdue), the mid-term one convened (portal/demo/steering.py).
+    load_demo_steering(running, orgs=orgs, people=people)
     # Orléans, a previous session in « Suivi dans l'emploi »: exits, promises kept or not,
     # follow-ups at exit and +3 months, one to reconcile, one overdue (portal/demo/followup.py).
     load_demo_followup_operation(territories=territories, orgs=orgs, people=people)

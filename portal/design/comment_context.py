@@ -5,15 +5,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.access import current_org
 from portal.accounts.models import Membership, Organisation, User
+from portal.design import queries
 from portal.design.comment_forms import CommentForm, ReplyForm
 from portal.design.comments import may_resolve
-from portal.design.models import CommentMention, Design, DesignComment, DesignSection, SectionKey
+from portal.design.models import CommentMention, DesignComment, DesignSection
 from portal.extensions import db
 from portal.operations.access import load_operation
 from portal.operations.models import Operation, Participant
@@ -22,15 +24,7 @@ from portal.operations.models import Operation, Participant
 def section_or_404(operation_id: int, key: str) -> tuple[Operation, DesignSection]:
     """The operation (404 for outsiders) and the section of its design, or 404."""
     operation = load_operation(operation_id)
-    try:
-        section_key = SectionKey(key)
-    except ValueError:
-        abort(404)
-    section = db.session.scalar(
-        select(DesignSection)
-        .join(Design, Design.id == DesignSection.design_id)
-        .where(Design.operation_id == operation.id, DesignSection.key == section_key)
-    )
+    section = queries.section_by_slug(operation.id, key)
     if section is None:
         abort(404)
     return operation, section
@@ -113,7 +107,11 @@ def mentionables(operation: Operation) -> Mentionables:
 
 def comment_form(operation: Operation, section: DesignSection, formdata=None) -> CommentForm:
     """The new-thread form of a section, its mention choices limited to participants."""
-    form = CommentForm(formdata=formdata, prefix=f"comment-{section.key.value}")
+    form = CommentForm(formdata=formdata, prefix=f"comment-{section.slug}")
+    if section.key.is_minutes:
+        form.blocking.label.text = _(
+            "Bloquant : le compte rendu ne s'approuve pas tant qu'il est ouvert"
+        )
     found = mentionables(operation)
     form.mention_orgs.choices = [(o.id, o.name) for o in found.organisations]
     form.mention_users.choices = {

@@ -15,11 +15,25 @@ from portal.operations.events import log_event
 
 
 def open_blocking_comments(design: Design) -> int:
+    """Unresolved blocking threads of the design (the committee's minutes apart: they hold
+    their own approval, not the gate to the convention)."""
     return db.session.scalar(
         select(func.count(DesignComment.id))
         .join(DesignSection, DesignSection.id == DesignComment.section_id)
         .where(
             DesignSection.design_id == design.id,
+            DesignSection.meeting_id.is_(None),
+            DesignComment.blocking.is_(True),
+            DesignComment.resolved_at.is_(None),
+        )
+    )
+
+
+def open_blocking_in(section: DesignSection) -> int:
+    """Unresolved blocking threads of one section."""
+    return db.session.scalar(
+        select(func.count(DesignComment.id)).where(
+            DesignComment.section_id == section.id,
             DesignComment.blocking.is_(True),
             DesignComment.resolved_at.is_(None),
         )

@@ -68,7 +68,10 @@ def _render(operation, section, *, status=200, **context):
 
 def _done(operation, section, message: str):
     url = url_for(
-        section.key.page, operation_id=operation.id, _anchor=f"comments-{section.key.value}"
+        section.key.page,
+        operation_id=operation.id,
+        _anchor=f"comments-{section.slug}",
+        **section.page_args,
     )
     return done(message, url, lambda: _render(operation, section, comment_notice=message))
 

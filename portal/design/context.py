@@ -39,16 +39,13 @@ def load(operation_id: int) -> tuple[Operation, Design]:
 
 
 def load_section(operation_id: int, key: str) -> tuple[Operation, Design, DesignSection]:
-    """The operation, its design and the section ``key`` (404 for an unknown key)."""
-    try:
-        section_key = SectionKey(key)
-    except ValueError:
-        abort(404)
+    """The operation, its design and the section named ``key`` in the URL (its
+    ``DesignSection.slug``); 404 for an unknown one, or a clause before the convention."""
     operation, design = load(operation_id)
-    try:
-        return operation, design, design.section(section_key)
-    except StopIteration:  # a clause before the convention is started
+    section = queries.section_by_slug(operation.id, key)
+    if section is None:
         abort(404)
+    return operation, design, section
 
 
 def drafts_by_section(design: Design) -> dict[int, SectionRevision]:
@@ -81,7 +78,7 @@ def shared_context(design: Design) -> dict:
         "design": design,
         "steering": steering,
         "region": is_region(),
-        "open_for_edit": services.is_open_for_edit(operation, SectionKey.OBJECTIVES),
+        "open_for_edit": services.is_design_open(operation),
         "co_design": operation.status == Status.CO_DESIGN,
         "employers": [(o.id, o.name) for o in needs.employer_participants(operation)],
         "names": names,
@@ -117,12 +114,12 @@ def section_context(
     shared = shared if shared is not None else shared_context(design)
     threads = threads if threads is not None else queries.threads_by_section(design)
     counts = counts if counts is not None else queries.open_counts(design)
-    open_for_edit = services.is_open_for_edit(shared["operation"], section.key)
+    open_for_edit = services.is_open_for_edit(section)
     context = {
         **shared,
         "open_for_edit": open_for_edit,
         "section": section,
-        "key": section.key.value,
+        "key": section.slug,
         "threads": threads.get(section.id, []),
         "open_count": counts.get(section.id, 0),
         "mode": "view",
@@ -222,12 +219,13 @@ def page_context(operation: Operation, design: Design | None, focus=None, **focu
         "sections": [],
         "steering": can_steer(operation),
         "region": is_region(),
-        "can_start": design is None
+        "can_start": not services.is_started(design)
         and operation.status == Status.CO_DESIGN
         and can_steer(operation),
         "button_form": EmptyForm(formdata=None),
     }
-    if design is None:
+    if not services.is_started(design):
+        context["design"] = None
         return context
     shared = shared_context(design)
     maps = {

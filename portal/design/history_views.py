@@ -53,7 +53,7 @@ class HistoryEntry:
 
 def _may_restore(operation, section: DesignSection) -> bool:
     """Restoring is editing: same rule, and only while the section is open for edits."""
-    return services.is_open_for_edit(operation, section.key) and services.can_edit_section(
+    return services.is_open_for_edit(section) and services.can_edit_section(
         section, steering=can_steer(operation)
     )
 
@@ -142,7 +142,7 @@ def _restored(operation, section, revision: SectionRevision):
         old=revision.version,
         new=section.version,
     )
-    url = url_for("design.section_history", operation_id=operation.id, key=section.key.value)
+    url = url_for("design.section_history", operation_id=operation.id, key=section.slug)
     return done(message, url, lambda: _render(operation, section, history_notice=message))
 
 

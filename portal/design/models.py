@@ -14,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,6 +23,7 @@ from portal.core.enums import TitledEnum, db_enum, titled
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations.models import Operation
+from portal.steering.models import SteeringMeeting
 
 
 @titled(
@@ -48,11 +50,13 @@ from portal.operations.models import Operation
         "eval_difficulties": _l("Difficultés rencontrées"),
         "eval_adaptations": _l("Adaptations apportées"),
         "eval_certification": _l("Propositions d'évolution des certifications"),
+        "minutes": _l("Compte rendu"),
     }
 )
 class SectionKey(TitledEnum):
     """The sections of a design, in the order of the page, then the convention's clauses,
-    then the written parts of the operation's evaluation.
+    then the written parts of the operation's evaluation, then the minutes of the steering
+    committee's meetings (one section per meeting: ``DesignSection.meeting_id``).
 
     The clauses of the partnership convention (keys starting with ``conv_``) and the
     evaluation's written parts (``eval_``) are edited with the same machinery as the
@@ -82,6 +86,7 @@ class SectionKey(TitledEnum):
     EVAL_DIFFICULTIES = "eval_difficulties"
     EVAL_ADAPTATIONS = "eval_adaptations"
     EVAL_CERTIFICATION = "eval_certification"
+    MINUTES = "minutes"
 
     @property
     def is_list(self) -> bool:
@@ -98,17 +103,25 @@ class SectionKey(TitledEnum):
         return self.value.startswith("eval_")
 
     @property
+    def is_minutes(self) -> bool:
+        """The minutes (compte rendu) of a steering committee meeting."""
+        return self == SectionKey.MINUTES
+
+    @property
     def is_design(self) -> bool:
         """A section of the training design itself."""
-        return not (self.is_clause or self.is_assessment)
+        return not (self.is_clause or self.is_assessment or self.is_minutes)
 
     @property
     def page(self) -> str:
-        """The endpoint of the page that shows the section."""
+        """The endpoint of the page that shows the section (a meeting's minutes: with
+        ``DesignSection.page_args``)."""
         if self.is_clause:
             return "conventions.show_convention"
         if self.is_assessment:
             return "assessment.show_assessment"
+        if self.is_minutes:
+            return "steering.show_meeting"
         return "design.show_design"
 
     @property
@@ -191,11 +204,24 @@ class Design(db.Model):
         return next(s for s in sections if s.key == key)
 
 
+MINUTES_SLUG = "minutes-"
+
+
 class DesignSection(db.Model):
     """One section; ``version`` grows at every saved change (optimistic concurrency)."""
 
     __tablename__ = "design_sections"
-    __table_args__ = (UniqueConstraint("design_id", "key"),)
+    # One section per key in a design, but the minutes: one per meeting of the committee.
+    __table_args__ = (
+        Index(
+            "uq_design_sections_design_key",
+            "design_id",
+            "key",
+            unique=True,
+            sqlite_where=text("meeting_id IS NULL"),
+            postgresql_where=text("meeting_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     design_id: Mapped[int] = mapped_column(ForeignKey("designs.id"), index=True)
@@ -209,8 +235,11 @@ class DesignSection(db.Model):
     validated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Set when a change removed the validation, so the page can say so.
     unvalidated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The meeting whose minutes this section is (key ``minutes`` only).
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("steering_meetings.id"), unique=True)
 
     design: Mapped[Design] = relationship(back_populates="sections")
+    meeting: Mapped[SteeringMeeting | None] = relationship()
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     updated_org: Mapped[Organisation | None] = relationship(foreign_keys=[updated_org_id])
     validated_by: Mapped[User | None] = relationship(foreign_keys=[validated_by_id])
@@ -218,6 +247,18 @@ class DesignSection(db.Model):
     @property
     def is_validated(self) -> bool:
         return self.validated_at is not None
+
+    @property
+    def slug(self) -> str:
+        """The section's name in URLs and element ids: its key, or ``minutes-<meeting>``."""
+        if self.meeting_id is not None:
+            return f"{MINUTES_SLUG}{self.meeting_id}"
+        return self.key.value
+
+    @property
+    def page_args(self) -> dict:
+        """The URL values of its page besides the operation (``SectionKey.page``)."""
+        return {"meeting_id": self.meeting_id} if self.meeting_id is not None else {}
 
 
 class SectionRevision(db.Model):

@@ -5,7 +5,14 @@ import hashlib
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from portal.design.models import Design, DesignComment, DesignPresence, DesignSection
+from portal.design.models import (
+    MINUTES_SLUG,
+    Design,
+    DesignComment,
+    DesignPresence,
+    DesignSection,
+    SectionKey,
+)
 from portal.extensions import db
 
 
@@ -20,6 +27,27 @@ def load_design(operation_id: int) -> Design | None:
             selectinload(Design.sections).selectinload(DesignSection.validated_by),
             selectinload(Design.approved_by),
         )
+    )
+
+
+def section_by_slug(operation_id: int, slug: str) -> DesignSection | None:
+    """The section of the operation's design named ``slug`` in URLs (``DesignSection.slug``):
+    a key, or ``minutes-<meeting id>`` for a meeting's minutes. None when there is none."""
+    query = select(DesignSection).join(Design, Design.id == DesignSection.design_id)
+    query = query.where(Design.operation_id == operation_id)
+    number = slug.removeprefix(MINUTES_SLUG)
+    if number != slug:
+        if not number.isdigit():
+            return None
+        return db.session.scalar(query.where(DesignSection.meeting_id == int(number)))
+    try:
+        key = SectionKey(slug)
+    except ValueError:
+        return None
+    if key.is_minutes:
+        return None
+    return db.session.scalar(
+        query.where(DesignSection.key == key, DesignSection.meeting_id.is_(None))
     )
 
 

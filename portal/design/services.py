@@ -51,11 +51,19 @@ def design_for(operation: Operation) -> Design | None:
     return db.session.scalar(select(Design).where(Design.operation_id == operation.id))
 
 
-def is_open_for_edit(operation: Operation, key: SectionKey) -> bool:
-    """Design sections change from co-design on, as long as the convention may be drafted
-    or amended; the convention's clauses while it is drafted or amended; the evaluation's
+def is_started(design: Design | None) -> bool:
+    """The co-design has begun: its sections exist. (A design may exist before it, holding
+    only the evaluation's parts or the committee's minutes.)"""
+    return design is not None and bool(design.sections)
+
+
+def is_open_for_edit(section: DesignSection) -> bool:
+    """Design sections change from co-design on, as long as the convention may be drafted or
+    amended; the convention's clauses while it is drafted or amended; the evaluation's
     written parts during the follow-up while the evaluation is a draft or sent back by the
-    Région."""
+    Région; a meeting's minutes once the meeting began, until the organisme porteur
+    approves them."""
+    key, operation = section.key, section.design.operation
     if key.is_clause:
         return operation.status in DRAFTING_STEPS + AMENDMENT_STEPS
     if key.is_assessment:
@@ -65,8 +73,16 @@ def is_open_for_edit(operation: Operation, key: SectionKey) -> bool:
             select(Assessment.status).where(Assessment.operation_id == operation.id)
         )
         return status is not None and status.editable
-    # After co-design the design stays editable: a draft of the convention, then of the
-    # next amendment once a version is in force (``drafts.py``).
+    if key.is_minutes:
+        meeting = section.meeting
+        done = meeting.is_cancelled or meeting.minutes_approved
+        return operation.is_open and meeting.has_started() and not done
+    return is_design_open(operation)
+
+
+def is_design_open(operation: Operation) -> bool:
+    """The training's sections are editable from co-design on: after it they are a draft of
+    the convention, then of the next amendment once a version is in force (``drafts.py``)."""
     return operation.status in (Status.CO_DESIGN, *DRAFTING_STEPS, *AMENDMENT_STEPS)
 
 
@@ -79,14 +95,16 @@ def closed_message(key: SectionKey) -> str:
             "L'évaluation ne se modifie qu'en brouillon ou à reprendre, pendant le suivi dans "
             "l'emploi."
         )
+    if key.is_minutes:
+        return _("Le compte rendu ne se modifie plus : il est approuvé, ou la réunion annulée.")
     return _("La co-conception est close pour cette opération.")
 
 
 def can_edit_section(section: DesignSection, *, steering: bool) -> bool:
     """Every participant edits; once validated, only the organisme and the Région do.
 
-    The convention's clauses and the evaluation are written by the organisme and the
-    Région only; the other participants comment on them.
+    The convention's clauses, the evaluation and the committee's minutes are written by
+    the organisme and the Région only; the other participants comment on them.
     """
     if not section.key.is_design:
         return steering
@@ -165,6 +183,8 @@ def _saved_event(key: SectionKey) -> str:
         return "convention_clause_saved"
     if key.is_assessment:
         return "assessment_section_saved"
+    if key.is_minutes:
+        return "steering_minutes_saved"
     return "design_section_saved"
 
 
@@ -201,7 +221,7 @@ def save_section(
     lock(section)
     if not can_edit_section(section, steering=steering):
         raise RuleError(_("Section validée : seuls l'organisme porteur et la Région la modifient."))
-    if not is_open_for_edit(section.design.operation, section.key):
+    if not is_open_for_edit(section):
         raise RuleError(closed_message(section.key))
     if base_version > section.version or base_version < 1:
         raise RuleError(_("Version de départ inconnue : rechargez la section."))
@@ -325,7 +345,7 @@ def restore_revision(
         raise RuleError(_("Cette révision ne peut pas être restaurée."))
     if not can_edit_section(section, steering=steering):
         raise RuleError(_("Section validée : seuls l'organisme porteur et la Région la modifient."))
-    if not is_open_for_edit(section.design.operation, section.key):
+    if not is_open_for_edit(section):
         raise RuleError(closed_message(section.key))
     _apply(
         section,
@@ -374,7 +394,7 @@ def approve_design(design: Design, *, by: User, org: Organisation, comment: str 
 
 def design_problems(design: Design | None, *, include_approval: bool = True) -> list[str]:
     """Unmet conditions of the gate to the convention, in French."""
-    if design is None:
+    if not is_started(design):
         return [_("La co-conception n'a pas commencé.")]
     problems = []
     missing = [s.key.title for s in design.sections if s.key.mandatory and not is_filled(s)]

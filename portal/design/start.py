@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
 from portal.design.models import Design, DesignSection, SectionKey, SectionRevision
-from portal.design.services import design_for, empty_content, new_id
+from portal.design.services import design_for, empty_content, is_started, new_id
 from portal.extensions import db
 from portal.operations.events import log_event
 from portal.operations.models import EmployerNeed, NeedsAnalysis, Operation, Status
@@ -62,9 +62,16 @@ def _prefill(operation: Operation) -> dict[SectionKey, dict]:
 
 
 def add_prefilled_section(
-    design: Design, key: SectionKey, content: dict, *, by: User, org: Organisation
+    design: Design,
+    key: SectionKey,
+    content: dict,
+    *,
+    by: User,
+    org: Organisation,
+    meeting_id: int | None = None,
 ) -> DesignSection:
-    """A new section at version 1 with its « prefill » revision (design or clause)."""
+    """A new section at version 1 with its « prefill » revision (design, clause, or the
+    minutes of the meeting ``meeting_id``)."""
     section = DesignSection(
         design=design,
         key=key,
@@ -72,6 +79,7 @@ def add_prefilled_section(
         content=content,
         updated_by_id=by.id,
         updated_org_id=org.id,
+        meeting_id=meeting_id,
     )
     db.session.add(section)
     db.session.flush()
@@ -91,13 +99,14 @@ def add_prefilled_section(
 
 def start_design(operation: Operation, *, by: User, org: Organisation) -> Design:
     """Create the design of an operation in co-design, prefilled from the needs analysis."""
-    existing = design_for(operation)
-    if existing is not None:
-        return existing
+    design = design_for(operation)
+    if is_started(design):
+        return design
     if operation.status != Status.CO_DESIGN:
         raise RuleError(_("La co-conception commence quand l'opération est à cette étape."))
-    design = Design(operation=operation)
-    db.session.add(design)
+    if design is None:  # else it holds only a steering committee's minutes so far
+        design = Design(operation=operation)
+        db.session.add(design)
     for key, content in _prefill(operation).items():
         add_prefilled_section(design, key, content, by=by, org=org)
     db.session.flush()

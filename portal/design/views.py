@@ -34,6 +34,7 @@ from portal.extensions import db
 from portal.operations import needs
 from portal.operations.access import can_steer, is_region, load_operation
 from portal.operations.models import Operation, Status
+from portal.steering.context import minutes_page
 
 PAGE = "design/show.html"
 SECTION = "design/_section.html"
@@ -62,6 +63,8 @@ def _render(operation, design, section, *, status: int = 200, **overrides):
         return clause_page(operation, section, status=status, **overrides)
     if section.key.is_assessment and not htmx.is_htmx():
         return assessment_page(operation, section, status=status, **overrides)
+    if section.key.is_minutes and not htmx.is_htmx():
+        return minutes_page(operation, section, status=status, **overrides)
     if htmx.is_htmx():
         context = section_context(design, section, **overrides)
     else:
@@ -72,8 +75,8 @@ def _render(operation, design, section, *, status: int = 200, **overrides):
 def _done(operation, design, section, notice: str, **overrides):
     """After a change: htmx re-renders the section (and the gate out of band) with the
     notice; a plain form is redirected to the page (Post/Redirect/Get)."""
-    anchor = f"section-{section.key.value}"
-    url = url_for(section.key.page, operation_id=operation.id, _anchor=anchor)
+    anchor = f"section-{section.slug}"
+    url = url_for(section.key.page, operation_id=operation.id, _anchor=anchor, **section.page_args)
     return done(
         notice,
         url,
@@ -85,7 +88,7 @@ def _done(operation, design, section, notice: str, **overrides):
 
 def _edit_refusal(operation: Operation, section: DesignSection) -> tuple[str, int] | None:
     """Why the current user may not change ``section`` now (message, status), if so."""
-    if not services.is_open_for_edit(operation, section.key):
+    if not services.is_open_for_edit(section):
         return services.closed_message(section.key), 409
     if not services.can_edit_section(section, steering=can_steer(operation)):
         return (
@@ -366,9 +369,10 @@ def validate_section(operation_id: int, key: str):
 def design_card(operation: Operation) -> dict | None:
     """What the operation page says of the co-design (None: nothing to show yet)."""
     design = services.design_for(operation)
-    if design is None and operation.status != Status.CO_DESIGN:
+    started = services.is_started(design)
+    if not started and operation.status != Status.CO_DESIGN:
         return None
     return {
-        "started": design is not None,
+        "started": started,
         "approved": design is not None and design.approved_at is not None,
     }

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -22,3 +22,20 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    attachments: Mapped[list["OutboxAttachment"]] = relationship(
+        order_by="OutboxAttachment.id", cascade="all, delete-orphan"
+    )
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with an outbox message (a meeting's iCalendar invitation)."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    # The full media type with its parameters, e.g. ``text/calendar; method=REQUEST``.
+    mimetype: Mapped[str] = mapped_column(String(120))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

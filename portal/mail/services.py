@@ -7,6 +7,7 @@ message must never block the queue behind it.
 
 import smtplib
 import ssl
+from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -16,18 +17,28 @@ from sqlalchemy import select, update
 from portal.core.text import clean_line, clean_text
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.mail.models import OutboxAttachment, OutboxMessage
+
+# (file name, media type with its parameters, content)
+Attachment = tuple[str, str, bytes]
 
 
-def queue_mail(recipient: str, subject: str, body: str) -> OutboxMessage:
+def queue_mail(
+    recipient: str, subject: str, body: str, attachments: Iterable[Attachment] = ()
+) -> OutboxMessage:
     """Store an e-mail in the outbox; it is sent after the request, or by ``flask mail send``.
 
     The subject is one line (a title typed with a line break would break the header).
+    ``attachments`` are stored with it, as ``(file name, media type, bytes)``.
     """
     message = OutboxMessage(
         recipient=clean_line(recipient).strip(),
         subject=clean_line(subject)[:250],
         body=clean_text(body, multiline=True),
+        attachments=[
+            OutboxAttachment(filename=name, mimetype=mimetype, data=data)
+            for name, mimetype, data in attachments
+        ],
     )
     db.session.add(message)
     db.session.flush()
@@ -54,9 +65,26 @@ def build_email(message: OutboxMessage) -> EmailMessage:
         email["Message-ID"] = make_msgid(domain="portail-defi")
         # Quoted-printable keeps accents 7-bit clean for servers without 8BITMIME.
         email.set_content(message.body, cte="quoted-printable")
+        for attachment in message.attachments:
+            _attach(email, attachment)
     except (ValueError, TypeError) as exc:  # e.g. a header with a line break, a lone surrogate
         raise MessageError(str(exc)) from exc
     return email
+
+
+def _attach(email: EmailMessage, attachment: OutboxAttachment) -> None:
+    """Add a stored file to the e-mail, its media type's parameters kept (an invitation's
+    ``method=REQUEST`` is what calendars read)."""
+    media, *parameters = (part.strip() for part in attachment.mimetype.split(";"))
+    maintype, _slash, subtype = media.partition("/")
+    params = dict(p.partition("=")[::2] for p in parameters if "=" in p)
+    email.add_attachment(
+        attachment.data,
+        maintype=maintype,
+        subtype=subtype,
+        filename=attachment.filename,
+        params=params,
+    )
 
 
 def _deliver(email: EmailMessage) -> None:

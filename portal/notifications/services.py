@@ -18,9 +18,11 @@ def notify(
     endpoint: str | None = None,
     operation=None,
     email_subject: str | None = None,
+    attachments=(),
     **url_values,
 ) -> list[Notification]:
-    """Create an in-app notification for each user and, with ``email_subject``, an e-mail.
+    """Create an in-app notification for each user and, with ``email_subject``, an e-mail
+    (with ``attachments``: ``(file name, media type, bytes)``, e.g. an invitation).
 
     The notification links to a path of this site; the e-mail, to PUBLIC_URL.
     """
@@ -42,7 +44,7 @@ def notify(
         db.session.add(note)
         notes.append(note)
         if email_subject:
-            queue_mail(user.email, email_subject, email_body(user, message, mail_link))
+            queue_mail(user.email, email_subject, email_body(user, message, mail_link), attachments)
     db.session.flush()
     return notes
 

@@ -16,6 +16,7 @@ from portal.operations import dual_memberships, lifecycle
 from portal.operations.access import can_steer
 from portal.operations.models import Funding, Operation, OperationEvent, ParticipantRole, Status
 from portal.recruitment.models import ExitReason
+from portal.steering.queries import todo as steering_todo
 
 EVENT_TITLES = {
     "need_reported": _l("Besoin repéré et signalé à la Région"),
@@ -111,6 +112,25 @@ EVENT_TITLES = {
     "promise_not_kept": _l("%(employer)s : promesse « %(job)s » non tenue"),
     "followup_answered": _l("Suivi dans l'emploi (%(milestone)s) renseigné par %(party)s"),
     "followup_reconciled": _l("Suivi dans l'emploi (%(milestone)s) : réponse retenue"),
+    "steering_committee_created": _l("La Région constitue le comité de pilotage"),
+    "steering_member_added": _l("Comité de pilotage : %(member)s en devient membre"),
+    "steering_member_removed": _l("Comité de pilotage : %(member)s n'en est plus membre"),
+    "steering_meeting_convened": _l("Comité de pilotage « %(title)s » convoqué"),
+    "steering_meeting_updated": _l("Comité de pilotage « %(title)s » modifié"),
+    "steering_meeting_cancelled": _l("Comité de pilotage « %(title)s » annulé"),
+    "steering_attendance_recorded": _l(
+        "Comité de pilotage « %(title)s » : %(present)s présence(s) relevée(s)"
+    ),
+    "steering_minutes_opened": _l("Comité de pilotage « %(title)s » : compte rendu ouvert"),
+    "steering_minutes_saved": _l("Comité de pilotage : compte rendu enregistré"),
+    "steering_minutes_approved": _l(
+        "Comité de pilotage « %(title)s » : compte rendu approuvé par l'organisme porteur"
+    ),
+    "steering_decision_added": _l("Comité de pilotage : décision enregistrée"),
+    "steering_decision_removed": _l("Comité de pilotage : décision retirée"),
+    "steering_action_added": _l("Comité de pilotage : action confiée à %(owner)s"),
+    "steering_action_removed": _l("Comité de pilotage : action retirée"),
+    "steering_action_done": _l("Comité de pilotage : action « %(title)s » faite"),
 }
 
 
@@ -218,4 +238,5 @@ def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list
             tasks.append(_("Passer à l'étape « %(step)s ».", step=target.title))
     tasks.extend(immersion_todo(operation, org=org, carrier=operation.provider_id == org.id))
     tasks.extend(followup_todo(operation, org=org, carrier=operation.provider_id == org.id))
+    tasks.extend(steering_todo(operation, org=org))
     return tasks

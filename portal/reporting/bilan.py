@@ -1,12 +1,12 @@
 """« Bilan de l'opération » as a Word document (and PDF through LibreOffice): the parties,
 the key dates, the figures, the promises per employer, the situations at each follow-up,
-the evaluation and the prime DEFI when there are some.
+the steering committee's meetings with the decisions and action items of its approved
+minutes, the evaluation and the prime DEFI when there are some.
 
 Aggregates only — no trainee is named: the document may go to every participant.
 Deterministic like the convention and the evaluation: fixed document properties and zip
 entry dates taken from the last change the document shows, so the same state of the
 operation gives the same bytes (and the PDF is converted once per distinct DOCX).
-The steering committees' decisions will join it with the committees themselves.
 """
 
 from datetime import datetime
@@ -35,6 +35,8 @@ from portal.followup.indicators import indicators
 from portal.followup.models import Answer, Milestone, MilestoneKind, RetainedAnswer
 from portal.followup.outcomes import ledger
 from portal.operations.models import Operation
+from portal.steering.models import Presence, SteeringMeeting
+from portal.steering.queries import committee_record
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -125,12 +127,70 @@ def _situations(document, operation: Operation) -> None:
     )
 
 
+def _meeting_state(meeting: SteeringMeeting) -> str:
+    if meeting.is_cancelled:
+        return _("annulée")
+    if meeting.minutes_approved:
+        return _("compte rendu approuvé le %(d)s", d=_date(meeting.minutes_approved_at))
+    return _("compte rendu non approuvé")
+
+
+def _committee(document, meetings: list[SteeringMeeting]) -> None:
+    """The committee's meetings, then the decisions and action items of the approved
+    minutes (a draft's are not the committee's yet)."""
+    document.add_heading(_("Comité de pilotage"), level=1)
+    if not meetings:
+        document.add_paragraph(_("Aucune réunion du comité de pilotage."))
+        return
+    _table(
+        document,
+        [_("Réunion"), _("Date"), _("Présents"), _("État")],
+        [
+            [
+                m.title,
+                _date(m.starts_at),
+                str(sum(1 for a in m.attendances if a.presence == Presence.PRESENT)),
+                _meeting_state(m),
+            ]
+            for m in meetings
+        ],
+    )
+    approved = [m for m in meetings if m.minutes_approved]
+    document.add_heading(_("Décisions du comité"), level=2)
+    decisions = [(m, d) for m in approved for d in m.decisions]
+    if not decisions:
+        document.add_paragraph(_("Aucune décision dans les comptes rendus approuvés."))
+    for meeting, decision in decisions:
+        document.add_paragraph(f"{decision.text} ({meeting.title})", style="List Bullet")
+    actions = [a for m in approved for a in m.actions]
+    if actions:
+        document.add_heading(_("Actions décidées"), level=2)
+        _table(
+            document,
+            [_("Action"), _("Responsable"), _("Échéance"), _("Faite le")],
+            [[a.title, a.owner_label, _date(a.due_on), _date(a.done_at)] for a in actions],
+        )
+
+
+def _committee_stamp(meetings: list[SteeringMeeting]) -> datetime | None:
+    """The last change of the committee that the bilan shows."""
+    moments = [m.updated_at for m in meetings] + [m.minutes_approved_at for m in meetings]
+    moments += [a.done_at for m in meetings for a in m.actions]
+    return max((m for m in moments if m), default=None)
+
+
 def bilan_docx(operation: Operation) -> bytes:
     """The bilan of ``operation`` as it stands; the same state gives the same bytes."""
     assessment = services.assessment_for(operation)
     bonus = services.bonus_for(operation)
     validated = _validated_at(operation)
-    moments = [operation.updated_at, validated, _stamp(assessment, bonus)]
+    meetings = committee_record(operation)
+    moments = [
+        operation.updated_at,
+        validated,
+        _stamp(assessment, bonus),
+        _committee_stamp(meetings),
+    ]
     stamp = max(m for m in moments if m) if any(moments) else EPOCH
     stamp = stamp.replace(microsecond=0)
     with force_locale("fr"):
@@ -151,6 +211,7 @@ def bilan_docx(operation: Operation) -> bytes:
             _table(document, table.headers, table.rows)
         _promises(document, operation)
         _situations(document, operation)
+        _committee(document, meetings)
         if assessment is not None:
             _written(document, operation, assessment)
             _bonus(document, bonus)

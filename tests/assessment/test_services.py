@@ -86,7 +86,9 @@ def test_a_submitted_evaluation_is_no_longer_editable(world):
     world.write()
     world.submit()
     section = design_for(world.operation).section(SectionKey.EVAL_WORKED)
-    assert not design_services.is_open_for_edit(world.operation, SectionKey.EVAL_WORKED)
+    assert not design_services.is_open_for_edit(
+        design_for(world.operation).section(SectionKey.EVAL_WORKED)
+    )
     user, org = world.of
     assert "brouillon ou à reprendre" in refused(
         design_services.save_section,
@@ -123,7 +125,9 @@ def test_the_region_sends_it_back_with_a_comment_then_it_is_editable_again(world
     )
     assert assessment.status == AssessmentStatus.CHANGES_REQUESTED
     assert assessment.decision_comment == "Chiffrez les adaptations."
-    assert design_services.is_open_for_edit(world.operation, SectionKey.EVAL_ADAPTATIONS)
+    assert design_services.is_open_for_edit(
+        design_for(world.operation).section(SectionKey.EVAL_ADAPTATIONS)
+    )
     assert "assessment_changes_requested" in notified(world.market.a_user)
     world.submit()
     world.accept()
@@ -260,7 +264,9 @@ def test_closing_with_a_granted_prime_then_the_operation_is_read_only(world):
     assert closed in refused(
         services.decide_assessment, assessment, accept=True, comment="", by=r_user, org=r_org
     )
-    assert not design_services.is_open_for_edit(world.operation, SectionKey.EVAL_WORKED)
+    assert not design_services.is_open_for_edit(
+        design_for(world.operation).section(SectionKey.EVAL_WORKED)
+    )
     section = design_for(world.operation).section(SectionKey.EVAL_WORKED)
     assert closed in refused(design_comments.add_comment, section, "Encore ?", by=user, org=org)
     # The follow-up's answers, exits and outcomes are refused too (their own rule).

@@ -246,6 +246,10 @@ DEMO_ROWS = {
     "promise_id": "job_promises",
     # The demo's job dating is in the operation of the first trainee (Saran).
     "session_id": "recruitment_sessions",
+    "member_id": "steering_members",
+    "meeting_id": "steering_meetings",
+    "decision_id": "steering_decisions",
+    "action_id": "steering_actions",
 }
 
 
@@ -307,6 +311,10 @@ def demo_values(app):
                 return _first(
                     "job_promises", operation_id=_first("followup_milestones", "operation_id")
                 )
+            if endpoint.startswith("steering.") and name == "operation_id":
+                # The committee pages of the operation that has one (its first meeting is
+                # the launch meeting, held, its minutes approved).
+                return _first("steering_committees", "operation_id")
             if endpoint.startswith("operations.") and name == "org_id":
                 # Inside an operation, the organisation is an employer with a need in it.
                 return _first(
@@ -335,6 +343,8 @@ GET_STATUS_FOR_REGION_ADMIN = {
     # The organisme porteur records exits; it or the promising employer, promise outcomes.
     "followup.edit_exit": 403,
     "followup.edit_promise_outcome": 403,
+    # The first demo meeting took place: it no longer changes, its edit page sends back.
+    "steering.edit_meeting": 303,
 }
 
 

@@ -1,0 +1,209 @@
+"""Read-side queries of the steering committee: its page, a meeting's page, the action
+items and minutes waiting for someone (the operation's « À faire » and the home card) —
+each in a fixed number of queries."""
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from portal.accounts.models import Organisation, OrgKind
+from portal.core.time import utcnow
+from portal.design.models import DesignSection
+from portal.extensions import db
+from portal.operations.access import visible_operations
+from portal.operations.models import Operation, Status
+from portal.steering import rules
+from portal.steering.minutes import due_label
+from portal.steering.models import (
+    MeetingStatus,
+    SteeringAction,
+    SteeringAttendance,
+    SteeringCommittee,
+    SteeringMeeting,
+    SteeringMember,
+)
+
+
+def load_committee(operation: Operation) -> SteeringCommittee | None:
+    """The committee with its members (organisations, people) and meetings."""
+    return db.session.scalar(
+        select(SteeringCommittee)
+        .where(SteeringCommittee.operation_id == operation.id)
+        .options(
+            selectinload(SteeringCommittee.members).selectinload(SteeringMember.organisation),
+            selectinload(SteeringCommittee.members).selectinload(SteeringMember.user),
+            selectinload(SteeringCommittee.meetings),
+        )
+    )
+
+
+def load_meeting(operation: Operation, meeting_id: int) -> SteeringMeeting | None:
+    """A meeting of the operation's committee, with what its page shows."""
+    return db.session.scalar(
+        select(SteeringMeeting)
+        .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
+        .where(SteeringMeeting.id == meeting_id, SteeringCommittee.operation_id == operation.id)
+        .options(
+            selectinload(SteeringMeeting.committee)
+            .selectinload(SteeringCommittee.members)
+            .selectinload(SteeringMember.organisation),
+            selectinload(SteeringMeeting.committee)
+            .selectinload(SteeringCommittee.members)
+            .selectinload(SteeringMember.user),
+            selectinload(SteeringMeeting.attendances),
+            selectinload(SteeringMeeting.decisions),
+            selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_org),
+            selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_user),
+            selectinload(SteeringMeeting.actions).selectinload(SteeringAction.done_by),
+            selectinload(SteeringMeeting.minutes_approved_by),
+        )
+    )
+
+
+def _open_actions():
+    return (
+        select(SteeringAction)
+        .join(SteeringMeeting, SteeringMeeting.id == SteeringAction.meeting_id)
+        .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
+        .join(Operation, Operation.id == SteeringCommittee.operation_id)
+        .where(
+            SteeringAction.done_at.is_(None),
+            SteeringMeeting.status == MeetingStatus.PLANNED,
+            Operation.status.not_in((Status.CLOSED, Status.CANCELLED)),
+        )
+    )
+
+
+def _visible(query):
+    """Only operations the current user may open (a withdrawn participant may not)."""
+    return query.where(Operation.id.in_(visible_operations(select(Operation.id))))
+
+
+def actions_owned_by(
+    org: Organisation, *, operation: Operation | None = None, visible: bool = False
+) -> list:
+    """The open action items of ``org`` (on ``operation``, or on the operations the user
+    may open when ``visible``), by due date, with their meeting and operation."""
+    query = _open_actions().where(SteeringAction.owner_org_id == org.id)
+    if operation is not None:
+        query = query.where(SteeringCommittee.operation_id == operation.id)
+    if visible:
+        query = _visible(query)
+    return list(
+        db.session.scalars(
+            query.options(
+                selectinload(SteeringAction.meeting)
+                .selectinload(SteeringMeeting.committee)
+                .selectinload(SteeringCommittee.operation),
+                selectinload(SteeringAction.owner_user),
+                selectinload(SteeringAction.owner_org),
+            ).order_by(SteeringAction.due_on, SteeringAction.id)
+        )
+    )
+
+
+def action_line(action: SteeringAction) -> str:
+    """« Action du comité … » for a to-do list, its state said in words."""
+    return _(
+        "Action du comité de pilotage : « %(t)s » — échéance le %(d)s (%(s)s).",
+        t=action.title,
+        d=due_label(action.due_on),
+        s=rules.action_state(action).title.lower(),
+    )
+
+
+def _minutes_waiting(operation: Operation) -> list[SteeringMeeting]:
+    """Meetings that began, not cancelled, whose minutes are not approved yet."""
+    return list(
+        db.session.scalars(
+            select(SteeringMeeting)
+            .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
+            .where(
+                SteeringCommittee.operation_id == operation.id,
+                SteeringMeeting.status == MeetingStatus.PLANNED,
+                SteeringMeeting.minutes_approved_at.is_(None),
+                SteeringMeeting.starts_at <= utcnow(),
+            )
+            .order_by(SteeringMeeting.starts_at)
+        )
+    )
+
+
+def todo(operation: Operation, *, org: Organisation) -> list[str]:
+    """The operation page's « À faire » for the committee: the action items the current
+    organisation owns; for the organisme porteur and the Région, the minutes to write,
+    and for the organisme, those to approve."""
+    tasks = [action_line(a) for a in actions_owned_by(org, operation=operation)]
+    carrier = operation.provider_id == org.id
+    if not (carrier or org.kind == OrgKind.REGION):
+        return tasks
+    meetings = _minutes_waiting(operation)
+    if not meetings:
+        return tasks
+    sections = dict(
+        db.session.execute(
+            select(DesignSection.meeting_id, DesignSection.version).where(
+                DesignSection.meeting_id.in_([m.id for m in meetings])
+            )
+        ).all()
+    )
+    attended = set(
+        db.session.scalars(
+            select(SteeringAttendance.meeting_id).where(
+                SteeringAttendance.meeting_id.in_([m.id for m in meetings])
+            )
+        )
+    )
+    for meeting in meetings:
+        if meeting.id not in sections or meeting.id not in attended:
+            tasks.append(
+                _("Relever les présences et rédiger le compte rendu de « %(t)s ».", t=meeting.title)
+            )
+        elif carrier:
+            tasks.append(_("Relire et approuver le compte rendu de « %(t)s ».", t=meeting.title))
+    return tasks
+
+
+def home(org: Organisation) -> dict:
+    """The home card: ``org``'s open action items and the meetings it is convened to, on
+    the operations the user may open (four queries)."""
+    actions = actions_owned_by(org, visible=True)
+    meetings = db.session.scalars(
+        _visible(
+            select(SteeringMeeting)
+            .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
+            .join(Operation, Operation.id == SteeringCommittee.operation_id)
+            .where(
+                SteeringMeeting.status == MeetingStatus.PLANNED,
+                SteeringMeeting.starts_at > utcnow(),
+                SteeringCommittee.id.in_(
+                    select(SteeringMember.committee_id).where(
+                        SteeringMember.organisation_id == org.id,
+                        SteeringMember.removed_at.is_(None),
+                    )
+                ),
+            )
+        )
+        .options(selectinload(SteeringMeeting.committee).selectinload(SteeringCommittee.operation))
+        .order_by(SteeringMeeting.starts_at)
+    ).all()
+    return {"actions": actions, "meetings": meetings}
+
+
+def committee_record(operation: Operation) -> list[SteeringMeeting]:
+    """The committee's meetings, oldest first, with attendance, decisions and action items
+    (for the bilan; five queries)."""
+    return list(
+        db.session.scalars(
+            select(SteeringMeeting)
+            .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
+            .where(SteeringCommittee.operation_id == operation.id)
+            .options(
+                selectinload(SteeringMeeting.attendances),
+                selectinload(SteeringMeeting.decisions),
+                selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_org),
+                selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_user),
+            )
+            .order_by(SteeringMeeting.starts_at, SteeringMeeting.id)
+        )
+    )

@@ -111,7 +111,12 @@ def manifest_text(
         "",
         _("Émise par le Portail DEFI de la Région Centre-Val de Loire."),
         "",
-        "- " + _("Opération n° %(n)s, bassin de %(t)s", n=operation.id, t=operation.territory.name),
+        "- "
+        + _(
+            "Opération n° %(n)s — bassin d'emploi : %(t)s",
+            n=operation.id,
+            t=operation.territory.name,
+        ),
     ]
     if operation.provider:
         lines.append("- " + _("Organisme porteur : %(o)s", o=operation.provider.name))

@@ -15,7 +15,7 @@ holds (``IssuedDocument``), the access log of the trainees it names, and an
 convention's downloads; the manifest leaves such events out, so they do not change it).
 """
 
-from flask import redirect, render_template, request, send_file, url_for
+from flask import Response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -32,6 +32,7 @@ from portal.recruitment.access import log_trainees_shown
 from portal.security import own_navigation
 
 RECENT = 10
+CHUNK_BYTES = 256 * 1024
 
 
 def _load(operation_id: int) -> Operation:
@@ -85,11 +86,17 @@ def download_archive(operation_id: int):
             final=archive.final,
         )
     db.session.commit()
-    response = send_file(
-        archive.file,
-        mimetype=ZIP_MIMETYPE,
-        as_attachment=True,
-        download_name=archive.name,
-    )
+    response = Response(_chunks(archive.file), mimetype=ZIP_MIMETYPE)
+    response.headers.set("Content-Disposition", "attachment", filename=archive.name)
     response.content_length = archive.size
     return response
+
+
+def _chunks(file, size: int = CHUNK_BYTES):
+    """The zip, read chunk by chunk as the server sends it, and closed after the last (or
+    when the client goes away: the server closes the answer, which closes this)."""
+    try:
+        while chunk := file.read(size):
+            yield chunk
+    finally:
+        file.close()

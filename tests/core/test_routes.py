@@ -305,6 +305,9 @@ def demo_values(app):
                 return _first(
                     "job_promises", operation_id=_first("followup_milestones", "operation_id")
                 )
+            if endpoint.startswith("archive.") and name == "operation_id":
+                # The archive is downloaded by a link once the operation is closed.
+                return _first("operations", status="closed")
             if endpoint.startswith("operations.") and name == "org_id":
                 # Inside an operation, the organisation is an employer with a need in it.
                 return _first(

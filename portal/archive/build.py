@@ -23,7 +23,6 @@ from tempfile import SpooledTemporaryFile
 
 from flask_babel import force_locale
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portal.archive import contents, journal
 from portal.archive.manifest import (
@@ -38,6 +37,7 @@ from portal.archive.manifest import (
 )
 from portal.archive.models import IssuedArchive
 from portal.conventions.models import Convention
+from portal.core.locking import first_or_add
 from portal.extensions import db
 from portal.operations.models import Operation, Status
 
@@ -54,8 +54,9 @@ def filename(operation: Operation) -> str:
 
 
 def is_final(operation: Operation) -> bool:
-    """A closed operation's archive is final; before, an archive is made on demand."""
-    return operation.status == Status.CLOSED
+    """A closed operation's archive is final (a cancelled one's too: it never changes
+    again); before, an archive is made on demand."""
+    return operation.status in (Status.CLOSED, Status.CANCELLED)
 
 
 @dataclass
@@ -189,25 +190,19 @@ def issue(operation: Operation, archive: Archive, *, by=None, organisation=None)
         IssuedArchive.operation_id == operation.id,
         IssuedArchive.manifest_sha256 == archive.manifest_sha256,
     )
-    existing = db.session.scalar(query)
-    if existing is not None:
-        return existing
-    issued = IssuedArchive(
-        operation_id=operation.id,
-        manifest_sha256=archive.manifest_sha256,
-        archive_sha256=archive.sha256,
-        size=archive.size,
-        files=archive.files,
-        events=archive.events,
-        final=archive.final,
-        status=operation.status,
-        as_of=archive.as_of,
-        issued_by_id=getattr(by, "id", None),
-        organisation_id=getattr(organisation, "id", None),
+    return first_or_add(
+        query,
+        lambda: IssuedArchive(
+            operation_id=operation.id,
+            manifest_sha256=archive.manifest_sha256,
+            archive_sha256=archive.sha256,
+            size=archive.size,
+            files=archive.files,
+            events=archive.events,
+            final=archive.final,
+            status=operation.status,
+            as_of=archive.as_of,
+            issued_by_id=getattr(by, "id", None),
+            organisation_id=getattr(organisation, "id", None),
+        ),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(issued)
-    except IntegrityError:
-        return db.session.scalar(query)
-    return issued

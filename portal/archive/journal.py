@@ -26,7 +26,11 @@ from portal.operations.models import Operation, Status
 from portal.recruitment.models import JobPromise, Trainee
 
 READS = "%.downloaded"
-CLOSED = Status.CLOSED.value
+# The event that ends an operation, by its final step: the date of a final archive.
+ENDINGS = {
+    Status.CLOSED: ("operation.advanced", Status.CLOSED.value),
+    Status.CANCELLED: ("operation.cancelled", None),
+}
 
 
 @dataclass(frozen=True)
@@ -125,17 +129,22 @@ def operation_events(operation: Operation) -> list[Event]:
 
 
 def state_date(operation: Operation, events: list[Event]) -> datetime:
-    """The date of the state the archive records, to the second: the closing for a closed
-    operation, else its last audited change. The same state gives the same date."""
-    closings = [
-        e.at
-        for e in events
-        if e.object_type == Operation.__name__
-        and e.action == "operation.advanced"
-        and e.detail.get("target") == CLOSED
-    ]
-    if operation.status == Status.CLOSED and closings:
-        moment = closings[-1]
+    """The date of the state the archive records, to the second: the closing (or the
+    cancellation) of an operation that ended, else its last audited change. The same state
+    gives the same date."""
+    ending = ENDINGS.get(operation.status)
+    endings = []
+    if ending is not None:
+        action, target = ending
+        endings = [
+            e.at
+            for e in events
+            if e.object_type == Operation.__name__
+            and e.action == action
+            and (target is None or e.detail.get("target") == target)
+        ]
+    if endings:
+        moment = endings[-1]
     elif events:
         moment = max(e.at for e in events)
     else:  # taken over as history, or never changed: when it was reported

@@ -97,7 +97,9 @@ def manifest_text(
 ) -> bytes:
     """The manifest in French (Markdown), with the JSON manifest's own SHA-256."""
     operation = header.operation
-    if header.final:
+    if header.final and operation.is_cancelled:
+        state = _("Opération annulée le %(d)s : archive définitive.", d=_paris(header.as_of))
+    elif header.final:
         state = _("Opération close le %(d)s : archive définitive.", d=_paris(header.as_of))
     else:
         state = _(

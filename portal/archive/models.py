@@ -36,3 +36,8 @@ class IssuedArchive(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
 
     operation: Mapped[Operation] = relationship()
+
+    @property
+    def after_cancellation(self) -> bool:
+        """Issued once the operation was cancelled (a final archive, like a closed one's)."""
+        return self.status == Status.CANCELLED

@@ -12,9 +12,12 @@ from portal.archive.models import IssuedArchive
 from portal.audit.models import AuditEvent
 from portal.conventions.models import IssuedDocument
 from portal.extensions import db
+from portal.operations.events import region_organisation
+from portal.operations.lifecycle import cancel
+from portal.operations.models import Operation
 from portal.recruitment.models import TraineeAccess
-from tests.archive.factories import manifest_of
-from tests.support import client_as, snapshot, text
+from tests.archive.factories import entries, manifest_of
+from tests.support import client_as, committed, snapshot, text, user_with
 
 DOMAIN = "demo.defi.test"
 ZIP = "application/zip"
@@ -130,3 +133,17 @@ def test_the_operation_page_links_the_archive_for_those_who_may(app, demo):
     for account in ("of", "region"):
         shown = text(client_as(app, f"{account}@{DOMAIN}").get(f"/operations/{demo.fleury}"))
         assert f'href="{page(demo.fleury)}"' in shown
+
+
+def test_a_cancelled_operation_has_a_final_archive_too(app, demo):
+    with committed(app):
+        operation = db.session.get(Operation, demo.saran)
+        region = user_with(f"region@{DOMAIN}")
+        cancel(operation, reason="Employeur retiré.", by=region, org=region_organisation())
+    browser = client_as(app, f"of@{DOMAIN}")
+    assert "l'archive est définitive" in text(browser.get(page(demo.saran)))
+    response = browser.get(zip_url(demo.saran))
+    assert response.status_code == 200
+    data = response.get_data()
+    assert manifest_of(data)["final"] is True
+    assert "Opération annulée le " in entries(data)["manifeste.md"].decode()

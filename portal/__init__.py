@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.accounts import views as accounts_views
     from portal.admin import clauses_views  # noqa: F401  (on admin.bp)
     from portal.admin import views as admin_views
+    from portal.archive import views as archive_views
     from portal.assessment import views as assessment_views
     from portal.conventions import signing_views, version_views  # noqa: F401  (on conventions.bp)
     from portal.conventions import views as convention_views
@@ -130,6 +131,7 @@ def create_app(config: dict | None = None) -> Flask:
         assessment_views,
         reporting_views,
         steering_views,
+        archive_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login

@@ -9,6 +9,7 @@ from portal.accounts.models import (  # noqa: F401
     Territory,
     User,
 )
+from portal.archive.models import IssuedArchive  # noqa: F401
 from portal.assessment.models import Assessment, Bonus  # noqa: F401
 from portal.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from portal.conventions.models import (  # noqa: F401

@@ -294,10 +294,17 @@ def load(app, model, ident):
 # Evidence written by reading, on purpose: opening a convention version or downloading it
 # is itself a fact to keep (issue 5: "opened" and "downloaded" are audited — since #11 M9
 # only on the user's own navigation — and each issued file's hash is recorded; issue 6 and
-# #11 M8: every page or export showing trainees is logged, one row per request). Nothing
-# else may change on a GET: other audit actions are still compared.
-READ_EVIDENCE_TABLES = {"audit_chain_head", "convention_readings", "convention_documents"}
-READ_EVIDENCE_ACTIONS = ("convention.opened", "convention.downloaded")
+# #11 M8: every page or export showing trainees is logged, one row per request; issue 14:
+# an operation's archive is recorded once per distinct archive, for the public page, and
+# its download audited). Nothing else may change on a GET: other audit actions are still
+# compared.
+READ_EVIDENCE_TABLES = {
+    "audit_chain_head",
+    "convention_readings",
+    "convention_documents",
+    "issued_archives",
+}
+READ_EVIDENCE_ACTIONS = ("convention.opened", "convention.downloaded", "archive.downloaded")
 READ_LOG_TABLES = {"trainee_accesses"}
 
 

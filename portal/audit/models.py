@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, event
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.core.time import utcnow
@@ -13,6 +13,8 @@ class AuditEvent(db.Model):
     """Who did what, on which object, from where and when (UTC)."""
 
     __tablename__ = "audit_events"
+    # An object's events (a version's evidence page, an operation's archive) by index.
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -21,7 +21,6 @@ from docx.shared import Cm
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portal.accounts.models import Organisation, User
 from portal.conventions.diffs import item_formatter
@@ -36,6 +35,7 @@ from portal.conventions.evidence_page import (
 )
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.conventions.services import signing_parties, snapshot_of
+from portal.core.locking import first_or_add
 from portal.core.text import document_text
 from portal.core.urls import absolute_url
 from portal.design.diffs import ItemFormatter
@@ -362,20 +362,14 @@ def record_issued(
     query = select(IssuedDocument).where(
         IssuedDocument.version_id == version.id, IssuedDocument.sha256 == digest
     )
-    existing = db.session.scalar(query)
-    if existing is not None:
-        return existing
-    issued = IssuedDocument(
-        version_id=version.id,
-        kind=kind,
-        sha256=digest,
-        size=len(data),
-        signatures=signatures,
-        generated_by_id=getattr(by, "id", None),
+    return first_or_add(
+        query,
+        lambda: IssuedDocument(
+            version_id=version.id,
+            kind=kind,
+            sha256=digest,
+            size=len(data),
+            signatures=signatures,
+            generated_by_id=getattr(by, "id", None),
+        ),
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(issued)
-    except IntegrityError:
-        return db.session.scalar(query)
-    return issued

@@ -28,9 +28,11 @@ locks the design first: a save holds its section and the design, then inserts an
 whose foreign-key check waits for an operation locked FOR UPDATE.
 """
 
+from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 
@@ -55,4 +57,21 @@ def lock(row: Row) -> Row:
     session.expire_all()
     # ``of``: lock this table only, whatever the mapper joins in eagerly.
     session.refresh(row, with_for_update={"of": inspect(row).mapper.class_})
+    return row
+
+
+def first_or_add(query, make: Callable[[], Row]) -> Row:
+    """The row ``query`` finds, else the row ``make()`` builds, added in a savepoint: evidence
+    written once per distinct fact (an issued file, an issued archive) under a unique key,
+    without a lock. Two requests may add the same new row at once: the loser's savepoint
+    fails on the key and it returns the winner's row."""
+    existing = db.session.scalar(query)
+    if existing is not None:
+        return existing
+    row = make()
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        return db.session.scalar(query)
     return row

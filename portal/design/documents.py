@@ -6,6 +6,7 @@ header rows repeat on each page and the text is declared French (spell-checking,
 screen readers).
 """
 
+from datetime import datetime
 from io import BytesIO
 from types import SimpleNamespace
 
@@ -273,8 +274,14 @@ def render_section(document, key: SectionKey, content: dict, formatter: ItemForm
         renderer(document, content, formatter)
 
 
-def design_docx(operation: Operation, design: Design) -> bytes:
-    """The "Fiche de co-conception" of ``operation``: header, then every section in order."""
+def design_docx(operation: Operation, design: Design, *, stamp: datetime | None = None) -> bytes:
+    """The "Fiche de co-conception" of ``operation``: header, then every section in order.
+
+    ``stamp`` dates the document (its properties and « établi le »): now by default; the
+    operation's archive passes the date of the state it records, so that the same state
+    gives the same text.
+    """
+    when = stamp or utcnow()
     document = Document()
     _set_language(document)
     set_properties(
@@ -282,12 +289,12 @@ def design_docx(operation: Operation, design: Design) -> bytes:
         title=_("Fiche de co-conception — %(t)s", t=operation.title),
         subject=_("Co-conception de la formation DEFI"),
         keywords="DEFI; co-conception",
-        created=utcnow(),
+        created=when,
     )
 
     heading(document, _("Fiche de co-conception"), level=0)
     paragraph(document, operation.title, style="Subtitle")
-    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(when)))
     _header(document, operation, design)
 
     skills = design.section(SectionKey.SKILLS).content.get("items", [])

@@ -1,7 +1,12 @@
 """The « Feuille de retour d'expérience » and the « Attestation de stage » as Word documents
 (python-docx), built with the helpers of the co-design's fiche (styles, French language,
-grid tables with repeated headers)."""
+grid tables with repeated headers).
 
+Both are dated now when downloaded one by one; the operation's archive passes ``stamp``,
+the date of the state it records, so that the same state gives the same text.
+"""
+
+from datetime import datetime
 from io import BytesIO
 
 from docx import Document
@@ -32,10 +37,10 @@ def certificate_filename(immersion: Immersion) -> str:
     return f"attestation-stage-{immersion.id}.docx"
 
 
-def _new_document(title: str, subject: str):
+def _new_document(title: str, subject: str, when: datetime):
     document = Document()
     _set_language(document)
-    set_properties(document, title=title, subject=subject, keywords="DEFI", created=utcnow())
+    set_properties(document, title=title, subject=subject, keywords="DEFI", created=when)
     return document
 
 
@@ -49,20 +54,24 @@ def _period(immersion: Immersion) -> str:
     return _("du %(a)s au %(b)s", a=_date(immersion.starts_on), b=_date(immersion.ends_on))
 
 
-def _objectives(immersion: Immersion) -> list[str]:
-    labels = {s["id"]: s["label"] for s in design_skills(immersion.operation)}
+def _objectives(immersion: Immersion, skills: list[dict]) -> list[str]:
+    labels = {s["id"]: s["label"] for s in skills}
     return [labels[i] for i in immersion.objectives or [] if i in labels]
 
 
-def debrief_sheet_docx(debrief: Debrief, trainee: Trainee) -> bytes:
+def debrief_sheet_docx(
+    debrief: Debrief, trainee: Trainee, *, stamp: datetime | None = None
+) -> bytes:
     """The debrief sheet of one trainee: the period, who attended, what was said, the
     skills progress next to the tutor's view, decisions and next steps."""
+    when = stamp or utcnow()
     operation = debrief.operation
     line = next(t for t in debrief.trainees if t.trainee_id == trainee.id)
     immersion = line.immersion
     document = _new_document(
         _("Feuille de retour d'expérience — %(t)s", t=trainee.full_name),
         _("Retour d'expérience après une période d'immersion"),
+        when,
     )
     heading(document, _("Feuille de retour d'expérience"), level=0)
     paragraph(document, operation.title, style="Subtitle")
@@ -118,17 +127,23 @@ def debrief_sheet_docx(debrief: Debrief, trainee: Trainee) -> bytes:
     ):
         heading(document, title, level=1)
         render_text(document, text)
-    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(when)))
     return _save(document)
 
 
-def internship_certificate_docx(immersion: Immersion) -> bytes:
+def internship_certificate_docx(
+    immersion: Immersion, *, stamp: datetime | None = None, skills: list[dict] | None = None
+) -> bytes:
     """The « Attestation de stage »: trainee, host, tutor, dates, objectives and a summary
-    of the tutor's assessment."""
+    of the tutor's assessment. ``skills``: the design's skills, when the caller already read
+    them (an archive writes every certificate of the operation)."""
+    when = stamp or utcnow()
+    skills = design_skills(immersion.operation) if skills is None else skills
     operation, trainee = immersion.operation, immersion.trainee
     document = _new_document(
         _("Attestation de stage — %(t)s", t=trainee.full_name),
         _("Attestation de période d'immersion en entreprise"),
+        when,
     )
     heading(document, _("Attestation de stage"), level=0)
     paragraph(
@@ -152,7 +167,7 @@ def internship_certificate_docx(immersion: Immersion) -> bytes:
     ]
     _table(document, [_("Rubrique"), _("Valeur")], [list(f) for f in facts])
     heading(document, _("Objectifs de la période"), level=1)
-    for label in _objectives(immersion) or [_("Non renseigné")]:
+    for label in _objectives(immersion, skills) or [_("Non renseigné")]:
         paragraph(document, label, style="List Bullet")
 
     heading(document, _("Appréciation du ou de la tuteur·rice"), level=1)
@@ -175,5 +190,5 @@ def internship_certificate_docx(immersion: Immersion) -> bytes:
                 [_("Compétence"), _("Niveau observé"), _("Commentaire")],
                 [[r.skill_label, r.level.title, r.comment] for r in assessment.ratings],
             )
-    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(utcnow())))
+    paragraph(document, _("Document établi le %(d)s par le Portail DEFI.", d=_date(when)))
     return _save(document)

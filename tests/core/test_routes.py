@@ -315,6 +315,9 @@ def demo_values(app):
                 # The committee pages of the operation that has one (its first meeting is
                 # the launch meeting, held, its minutes approved).
                 return _first("steering_committees", "operation_id")
+            if endpoint.startswith("archive.") and name == "operation_id":
+                # The archive is downloaded by a link once the operation is closed.
+                return _first("operations", status="closed")
             if endpoint.startswith("operations.") and name == "org_id":
                 # Inside an operation, the organisation is an employer with a need in it.
                 return _first(

@@ -1,4 +1,5 @@
-"""Access matrix of the ``operations`` blueprint on the demo data.
+"""Access matrix of the ``operations`` blueprint (and of the operation's archive, which the
+organisme porteur and the Région download) on the demo data.
 
 Every route is read from ``app.url_map`` at collection time, so a new route is checked
 without anyone adding it here:
@@ -101,7 +102,14 @@ RESTRICTED_GET = {
     "operations.edit_operation": "steer",  # the operation's details
     "operations.edit_analysis": "steer",  # publics, diagnosis, adaptations
     "operations.edit_employer_need": "own need",  # only the employer edits its need
+    # The archive names every trainee: the organisme porteur and the Région only. Its zip
+    # is a link once the operation is closed; before, a GET leads to the page (303), whose
+    # button (POST) makes a provisional archive.
+    "archive.show_archive": "steer",
+    "archive.download_archive": "steer, closed",
 }
+# The operations closed in the demo (Fleury, and the history taken over).
+CLOSED_OPERATIONS = {CLOSED, BUILDING, GARDENS, INDUSTRY}
 # Routes outside any operation, and who may open them with GET.
 NOT_OF_AN_OPERATION = {
     "operations.list_operations": {OrgKind.REGION, OrgKind.PROVIDER, OrgKind.EMPLOYER,
@@ -137,11 +145,13 @@ PLAUSIBLE_FORM = {
 }
 
 URL_ARGUMENT = re.compile(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>")
+# The blueprints walked: the operations', and the archive's (an operation's documents).
+BLUEPRINTS = ("operations.", "archive.")
 RULES = sorted(
     (
         rule
         for rule in create_app(app_config("sqlite://")).url_map.iter_rules()
-        if rule.endpoint.startswith("operations.")
+        if rule.endpoint.startswith(BLUEPRINTS)
     ),
     key=lambda rule: (rule.rule, rule.endpoint),
 )
@@ -360,6 +370,10 @@ def _expected_get(rule, demo: Demo, account: str, title: str) -> int:
     need = RESTRICTED_GET.get(rule.endpoint)
     if need == "steer":
         return 200 if title in STEERS.get(account, set()) else 403
+    if need == "steer, closed":
+        if title not in STEERS.get(account, set()):
+            return 403
+        return 200 if title in CLOSED_OPERATIONS else 303
     if need == "own need":
         org_id = demo.orgs[account]
         return 200 if demo.ids[(title, "org_id", org_id)] == org_id else 403
@@ -430,3 +444,12 @@ def test_participant_roles_in_the_demo_match_the_story(app, demo):
     carriers = {(t, o) for t, o, role in rows if role == ParticipantRole.PROVIDER}
     for account in ("of", "of2"):
         assert {t for t in ALL if (t, demo.orgs[account]) in carriers} == STEERS[account]
+
+
+def test_the_closed_operations_of_the_demo_match_the_story(app, demo):
+    """Guards ``CLOSED_OPERATIONS``: the archive's link answers for them only."""
+    with app.app_context():
+        closed = set(
+            db.session.scalars(select(Operation.title).where(Operation.status == "closed"))
+        )
+    assert closed == CLOSED_OPERATIONS

@@ -20,7 +20,8 @@ from flask import session
 from flask.testing import FlaskClient
 from hypothesis import settings
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import column, event, func, inspect, select
+from sqlalchemy import table as table_clause
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
@@ -136,8 +137,10 @@ def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
 
     A real load costs about two seconds (eight operations, their designs, conventions,
     signatures, trainees and follow-ups) and a dozen modules need it; the copy is one INSERT
-    per table. Identifiers, hashes and the audit chain are the same rows, so they hold; the
-    sequences already went past those identifiers during the real load.
+    per table. Identifiers, hashes and the audit chain are the same rows, so they hold. In
+    the database of the real load the sequences already went past those identifiers; in
+    another one (a brand-new database of tests/core/test_migrations.py) they are moved past
+    them (``advance_sequences``).
     tests/core/test_demo_copy.py checks that a copy equals a load.
     """
     rows = _DEMO_ROWS.get(base_url)
@@ -150,6 +153,7 @@ def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
     empty_database(app)
     with app.app_context(), db.engine.begin() as conn:
         write_rows(conn, rows)
+        advance_sequences(conn, [name for name, table_rows in rows.items() if table_rows])
 
 
 def all_rows(app) -> dict[str, list[dict]]:
@@ -174,6 +178,31 @@ def write_rows(conn, rows: dict[str, list[dict]]) -> None:
     for table in db.metadata.sorted_tables:
         if rows.get(table.name):
             conn.execute(table.insert(), rows[table.name])
+
+
+def advance_sequences(conn, table_names) -> None:
+    """On PostgreSQL, move the identifier sequence of each table past the identifiers written
+    by hand (never back); SQLite picks the next rowid from the rows themselves."""
+    if conn.dialect.name != "postgresql":
+        return
+    pg_sequences = table_clause(
+        "pg_sequences", column("schemaname"), column("sequencename"), column("last_value")
+    )
+    for name in table_names:
+        key = db.metadata.tables[name].autoincrement_column
+        if key is None:
+            continue
+        sequence = func.pg_get_serial_sequence(name, key.name)
+        top = select(func.max(key)).scalar_subquery()
+        last = (
+            select(pg_sequences.c.last_value)
+            .where(
+                func.format("%I.%I", pg_sequences.c.schemaname, pg_sequences.c.sequencename)
+                == sequence
+            )
+            .scalar_subquery()
+        )
+        conn.execute(select(func.setval(sequence, top)).where(top > func.coalesce(last, 0)))
 
 
 def is_empty(conn) -> bool:

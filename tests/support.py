@@ -9,6 +9,7 @@ import html
 import os
 import re
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from functools import cache
 
 import psycopg
+import pytest
 from flask import session
 from flask.testing import FlaskClient
 from hypothesis import settings
@@ -209,6 +211,20 @@ def is_empty(conn) -> bool:
     """No table holds a row (one query)."""
     tables = tuple(table.name for table in db.metadata.sorted_tables)
     return conn.execute(_filled_tables_query(tables)).first() is None
+
+
+def require_soffice() -> str:
+    """The LibreOffice command; missing, fail under REQUIRE_BROWSER=1 (CI), else skip.
+
+    The one place tests look for LibreOffice, so that CI never passes a conversion test
+    by skipping it."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        message = "LibreOffice (soffice) absent : installez libreoffice-writer-nogui"
+        if os.environ.get("REQUIRE_BROWSER") == "1":  # CI installs it: missing is a failure
+            pytest.fail(message)
+        pytest.skip(message)
+    return soffice
 
 
 # --- Client and logging in ---------------------------------------------------------------

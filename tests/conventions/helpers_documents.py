@@ -6,7 +6,6 @@ text shown with ``Tj``/``TJ``): CI has no poppler, so the tests cannot count on
 ``pdftotext``; where it exists, the tests compare both readings.
 """
 
-import os
 import re
 import shutil
 import subprocess
@@ -15,7 +14,6 @@ import zlib
 from dataclasses import dataclass
 from io import BytesIO
 
-import pytest
 from docx import Document
 
 from portal.extensions import db
@@ -53,17 +51,6 @@ def submit_convention(app) -> Submitted:
             version.sha256,
         )
     return submitted
-
-
-def require_soffice() -> str:
-    """The LibreOffice command; missing, fail under REQUIRE_BROWSER=1 (CI), else skip."""
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        message = "LibreOffice (soffice) absent : installez libreoffice-writer-nogui"
-        if os.environ.get("REQUIRE_BROWSER") == "1":  # CI installs it: missing is a failure
-            pytest.fail(message)
-        pytest.skip(message)
-    return soffice
 
 
 # --- DOCX ---------------------------------------------------------------------------------

@@ -18,11 +18,10 @@ from portal.extensions import db
 from tests.conventions.helpers_documents import (
     pdf_text,
     pdftotext,
-    require_soffice,
     submit_convention,
 )
 from tests.operations.factories import EMPLOYER, OF_A
-from tests.support import count, login_as, text
+from tests.support import count, login_as, require_soffice, text
 
 MISSING = "LibreOffice n'est pas installé sur le serveur (paquet libreoffice-writer-nogui)"
 FAILED = "La conversion en PDF a échoué."

@@ -2,8 +2,6 @@
 participants only, and a valid document read back with python-docx (header, every
 section in order, skills as a list, modules and rhythm as tables with totals)."""
 
-import os
-import shutil
 import subprocess
 from datetime import date
 from io import BytesIO
@@ -19,7 +17,7 @@ from portal.extensions import db
 from portal.operations.models import Operation, Status
 from tests.design.factories import base_url, save_as, section_of
 from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, report, set_status
-from tests.support import committed, login_as, org_named, user_with
+from tests.support import committed, login_as, org_named, require_soffice, user_with
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TITLE = "Agent·e de propreté et d'hygiène"  # the operation reported by tests.operations
@@ -212,12 +210,7 @@ def test_the_design_page_links_to_the_export(app, client, design_op):
 
 
 def test_libreoffice_opens_the_export_and_reads_its_text(app, client, filled_op, tmp_path):
-    soffice = shutil.which("soffice")
-    if soffice is None:
-        message = "LibreOffice (soffice) absent : installez libreoffice-writer-nogui"
-        if os.environ.get("REQUIRE_BROWSER") == "1":  # CI installs it: missing is a failure
-            pytest.fail(message)
-        pytest.skip(message)
+    soffice = require_soffice()
     login_as(client, OF_A)
     source = tmp_path / "fiche.docx"
     source.write_bytes(export(client, filled_op).data)

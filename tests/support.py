@@ -27,6 +27,7 @@ from sqlalchemy import table as table_clause
 from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
+from portal import create_app
 from portal.accounts.models import Organisation, User
 from portal.accounts.views import _start_session
 from portal.demo import load_demo
@@ -65,6 +66,21 @@ def app_config(database_url: str, **extra) -> dict:
     }
     config.update(extra)
     return config
+
+
+@contextmanager
+def another_app(database_url: str, **extra):
+    """A second app on the same database (a restart, another worker), its pool closed after.
+
+    An engine dropped with its connections open leaks them: on PostgreSQL the driver warns
+    when the garbage collector meets them, and that warning fails whichever test runs then.
+    """
+    application = create_app(app_config(database_url, **extra))
+    try:
+        yield application
+    finally:
+        with application.app_context():
+            db.engine.dispose()
 
 
 @contextmanager

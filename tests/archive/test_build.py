@@ -13,7 +13,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from portal import create_app
 from portal.archive.manifest import FORMAT
 from portal.audit.chain import canonical_event, event_hash
 from portal.audit.models import AuditEvent
@@ -25,7 +24,7 @@ from portal.immersions.models import Immersion
 from portal.operations.models import Operation
 from portal.recruitment.models import Trainee
 from tests.archive.factories import archive_bytes, built, entries, manifest_of
-from tests.support import app_config, committed
+from tests.support import another_app, committed
 
 ROOT = Path(__file__).resolve().parents[2]
 # A fresh interpreter builds the archive: another process, another hash seed.
@@ -48,8 +47,10 @@ def test_the_same_operation_gives_the_same_bytes(app, demo, database_url):
         first = archive_bytes(demo.fleury)
         db.session.expire_all()
         assert archive_bytes(demo.fleury) == first
-    again = create_app(app_config(database_url))  # a restart: a new app, engine and session
-    with again.test_request_context(base_url="http://portail.test"):
+    with (
+        another_app(database_url) as again,  # a restart: a new app, engine and session
+        again.test_request_context(base_url="http://portail.test"),
+    ):
         assert archive_bytes(demo.fleury) == first
     environment = {**os.environ, "PYTHONHASHSEED": "12345"}
     process = subprocess.run(  # noqa: S603 - our own interpreter on our own script

@@ -5,14 +5,14 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal import ROOT, create_app
+from portal import ROOT
 from portal.accounts import services
 from portal.accounts.models import Membership, Organisation, OrgKind, Territory, User
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from tests.factories import make_org
-from tests.support import app_config
+from tests.support import another_app
 
 DEMO_EMAILS = [email for email, _role in DEMO_LOGINS]
 
@@ -115,12 +115,10 @@ def test_demo_refuses_a_database_with_data(app):
 @pytest.fixture
 def production_app(database_url):
     """A production app on the (empty) test database, with a real secret key and address."""
-    application = create_app(
-        app_config(database_url, PORTAL_ENV="production", PUBLIC_URL="https://portail.test")
-    )
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    with another_app(
+        database_url, PORTAL_ENV="production", PUBLIC_URL="https://portail.test"
+    ) as application:
+        yield application
 
 
 def test_demo_is_refused_in_production(production_app):

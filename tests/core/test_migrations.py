@@ -11,9 +11,8 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, Table, insert, inspect, select, text
 from sqlalchemy.exc import SAWarning
 
-from portal import create_app
 from portal.extensions import db
-from tests.support import app_config, load_demo_copy, temporary_database
+from tests.support import another_app, load_demo_copy, temporary_database
 
 
 @pytest.fixture
@@ -25,10 +24,8 @@ def empty_database_url(tmp_path):
 
 @pytest.fixture
 def fresh_app(empty_database_url):
-    application = create_app(app_config(empty_database_url))
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    with another_app(empty_database_url) as application:
+        yield application
 
 
 def schema_differences() -> list:

@@ -7,14 +7,13 @@ from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from portal import create_app
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.extensions import db
 from portal.lots.models import Category, MarketLot
 from portal.lots.services import CSV_COLUMNS
 from tests.factories import make_territory
 from tests.lots import OF_SIRET, csv_bytes, lot_row, make_lot
-from tests.support import HTMX, CsrfClient, app_config, login_as, queries
+from tests.support import HTMX, CsrfClient, another_app, login_as, queries
 
 WRITE_ROUTES = [
     ("GET", "/lots/nouveau"),
@@ -429,13 +428,10 @@ def test_a_body_over_the_app_limit_is_refused_before_reading(app, client, world,
 @pytest.fixture
 def roomy_client(database_url):
     """A client of a second app, on the same database, whose request limit is 8 MiB."""
-    roomy = create_app(app_config(database_url, MAX_CONTENT_LENGTH=8 * 1024 * 1024))
-    assert roomy.config["MAX_CONTENT_LENGTH"] == 8 * 1024 * 1024  # the deployment's choice stays
-    roomy.test_client_class = CsrfClient
-    yield roomy.test_client()
-    with roomy.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with another_app(database_url, MAX_CONTENT_LENGTH=8 * 1024 * 1024) as roomy:
+        assert roomy.config["MAX_CONTENT_LENGTH"] == 8 * 1024 * 1024  # the deployment's choice
+        roomy.test_client_class = CsrfClient
+        yield roomy.test_client()
 
 
 def test_import_checks_the_size_even_under_a_larger_app_limit(app, roomy_client, world, market):

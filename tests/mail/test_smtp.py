@@ -9,12 +9,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from portal import create_app
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.mail.services import queue_mail, send_pending
 from tests.factories import make_org, make_user
-from tests.support import CsrfClient, app_config
+from tests.support import CsrfClient, another_app
 
 SENDER = "Portail DEFI <ne-pas-repondre@portail-defi.test>"
 SUBJECT = "Invitation à rejoindre l'Organisme Élan — Portail DEFI"
@@ -70,13 +69,11 @@ def smtp():
 @pytest.fixture
 def mail_app(smtp, database_url):
     """A second app on the shared database, sending through ``smtp``."""
-    application = create_app(
-        app_config(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5)
-    )
-    application.test_client_class = CsrfClient
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    with another_app(
+        database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_TIMEOUT=5
+    ) as application:
+        application.test_client_class = CsrfClient
+        yield application
 
 
 def stored(message_id: int) -> OutboxMessage:

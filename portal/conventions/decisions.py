@@ -11,7 +11,14 @@ from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.conventions import amendments
 from portal.conventions.models import Convention, ConventionVersion, VersionStatus
-from portal.conventions.state import convention_for, in_force, open_version, valid_signatures
+from portal.conventions.state import (
+    convention_for,
+    in_force,
+    open_version,
+    party_ids,
+    snapshot_of,
+    valid_signatures,
+)
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
@@ -89,7 +96,9 @@ def validate(version: ConventionVersion, *, by: User, org: Organisation, comment
             )
         )
     convention = version.convention
-    cumuls = dual_memberships.blocking_problems(convention.operation)
+    cumuls = dual_memberships.blocking_problems(
+        convention.operation, party_ids(snapshot_of(version))
+    )
     if cumuls:  # decide them first (issue #11 M6)
         raise RuleError(" ".join(cumuls))
     previous = in_force(convention)

@@ -48,6 +48,7 @@ from portal.conventions.state import (  # noqa: F401  (the area's facade)
     is_party_admin,
     latest_version,
     open_version,
+    party_ids,
     pending_parties,
     signer_for,
     signing_parties,
@@ -139,8 +140,8 @@ def designate_signer(
     capacity = capacity.strip()
     if not capacity:
         raise RuleError(_("Indiquez la qualité du signataire (gérant, directrice…)."), "capacity")
-    parties = {p["organisation_id"] for p in signing_parties(current_snapshot(convention))}
-    if organisation.id not in parties:
+    draft = current_snapshot(convention)
+    if organisation.id not in {p["organisation_id"] for p in signing_parties(draft)}:
         raise RuleError(_("Cette organisation ne signe pas la convention."))
     if not user.is_enabled or not is_active_member(user.id, organisation.id):
         raise RuleError(
@@ -163,7 +164,9 @@ def designate_signer(
             ),
             "user_id",
         )
-    cumul = dual_memberships.signer_problem(convention.operation, user, organisation.id)
+    cumul = dual_memberships.signer_problem(
+        convention.operation, user, organisation.id, among=party_ids(draft)
+    )
     if cumul is not None:
         raise RuleError(cumul, "user_id")
     current = open_version(convention)

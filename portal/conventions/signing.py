@@ -25,6 +25,7 @@ from portal.conventions.models import (
 from portal.conventions.state import (
     is_active_member,
     latest_version,
+    party_ids,
     signer_for,
     signing_parties,
     snapshot_of,
@@ -125,7 +126,8 @@ def signing_problems(
         ]
     if latest_version(convention).id != version.id:
         return [_("Une version plus récente existe : signez la dernière version.")]
-    if organisation.id not in {p["organisation_id"] for p in signing_parties(snapshot_of(version))}:
+    snapshot = snapshot_of(version)
+    if organisation.id not in {p["organisation_id"] for p in signing_parties(snapshot)}:
         return [_("%(org)s n'est pas signataire de cette convention.", org=organisation.name)]
     if not organisation.is_verified:
         return [
@@ -146,7 +148,7 @@ def signing_problems(
         ]
     if not is_active_member(user.id, organisation.id):
         return [_("Vous n'êtes plus membre de %(org)s.", org=organisation.name)]
-    cumul = dual_memberships.signer_problem(convention.operation, user)
+    cumul = dual_memberships.signer_problem(convention.operation, user, among=party_ids(snapshot))
     if cumul is not None:  # a member of two parties, not approved by the Région (M6)
         return [cumul]
     # A query, not ``version.signatures``: loading that collection here would leave it

@@ -93,6 +93,11 @@ def signing_parties(snapshot: dict) -> list[dict]:
     return [p for p in snapshot["parties"] if p["signs"]]
 
 
+def party_ids(snapshot: dict) -> set[int]:
+    """The organisations a convention text names as parties (the Région included)."""
+    return {p["organisation_id"] for p in snapshot["parties"]}
+
+
 def valid_signatures(version: ConventionVersion) -> list[Signature]:
     return [s for s in version.signatures if s.is_valid]
 

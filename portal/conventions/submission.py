@@ -20,6 +20,7 @@ from portal.conventions.state import (
     current_snapshot,
     in_force,
     open_version,
+    party_ids,
     signer_for,
     signing_parties,
     snapshot_of,
@@ -57,7 +58,7 @@ def submission_problems(convention: Convention) -> list[str]:
         unmet.append(_("Au moins un employeur doit s'engager dans la convention."))
     if not snapshot["promises"]:
         unmet.append(_("Aucune promesse d'emploi n'est indiquée par les employeurs."))
-    unmet.extend(dual_memberships.blocking_problems(operation))
+    unmet.extend(dual_memberships.blocking_problems(operation, party_ids(snapshot)))
     # One query for every designated signer's membership, whatever the number of parties.
     active = (
         set(

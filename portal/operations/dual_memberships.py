@@ -214,9 +214,16 @@ def of_operation(operation: Operation) -> list[Standing]:
     return standings(situations(operation_id=operation.id))
 
 
-def unapproved(operation: Operation, *, user_id: int | None = None) -> list[Standing]:
-    """The situations of the operation (of one user) the Région has not approved."""
+def unapproved(
+    operation: Operation, *, user_id: int | None = None, among: set[int] | None = None
+) -> list[Standing]:
+    """The situations of the operation (of one user) the Région has not approved; with
+    ``among``, only those whose two organisations are both in it: the parties named by the
+    text at hand (a party an amendment removes still takes part until it is validated, yet
+    a cumul through it binds nobody in that amendment)."""
     found = situations(operation_id=operation.id, user_id=user_id)
+    if among is not None:
+        found = [s for s in found if s.first_id in among and s.second_id in among]
     return [s for s in standings(found) if not s.approved]
 
 
@@ -225,9 +232,10 @@ def describe(standing: Standing) -> str:
     return _("%(name)s (%(orgs)s)", name=standing.user.full_name, orgs=standing.organisations)
 
 
-def blocking_problems(operation: Operation) -> list[str]:
-    """Why the convention may be neither submitted nor validated (French, empty if none)."""
-    waiting = unapproved(operation)
+def blocking_problems(operation: Operation, among: set[int] | None = None) -> list[str]:
+    """Why the convention text whose parties are ``among`` (default: every participant) may
+    be neither submitted nor validated (French, empty if none)."""
+    waiting = unapproved(operation, among=among)
     problems = []
     pending = [describe(s) for s in waiting if s.pending]
     refused = [describe(s) for s in waiting if s.refused]
@@ -250,9 +258,15 @@ def blocking_problems(operation: Operation) -> list[str]:
     return problems
 
 
-def signer_problem(operation: Operation, user: User, organisation_id: int | None = None):
-    """Why ``user`` may not sign (for ``organisation_id``, if given), or None."""
-    waiting = unapproved(operation, user_id=user.id)
+def signer_problem(
+    operation: Operation,
+    user: User,
+    organisation_id: int | None = None,
+    among: set[int] | None = None,
+):
+    """Why ``user`` may not sign (for ``organisation_id``, if given) a text whose parties
+    are ``among`` (default: every participant), or None."""
+    waiting = unapproved(operation, user_id=user.id, among=among)
     if organisation_id is not None:
         waiting = [s for s in waiting if s.involves(organisation_id)]
     if not waiting:

@@ -13,6 +13,7 @@ import pytest
 from docx import Document
 from sqlalchemy import func, select
 
+from portal.accounts import services as accounts
 from portal.conventions import diffs, services
 from portal.conventions.documents import convention_docx
 from portal.conventions.models import VersionStatus
@@ -23,8 +24,9 @@ from portal.design.models import SectionKey
 from portal.extensions import db
 from portal.immersions.services import design_skills
 from portal.notifications.models import Notification
-from portal.operations import needs, pending
+from portal.operations import dual_approvals, dual_memberships, needs, pending
 from portal.operations import services as operations
+from portal.operations.dual_memberships import Situation
 from portal.operations.models import (
     ContractType,
     OperationEvent,
@@ -358,3 +360,48 @@ def test_the_amendments_document_lists_what_it_changes(ready):
     first_text = "\n".join(p.text for p in Document(BytesIO(convention_docx(first))).paragraphs)
     assert "Modifications apportées" not in first_text
     assert db.session.scalar(select(func.count(Position.id))) == 2
+
+
+def test_a_refused_cumul_does_not_block_the_amendment_that_removes_one_of_its_parties(ready):
+    """#11 M6 with #12 §3: Camille, Entreprise E's signer, joined Partenaire P after
+    version 1 and the Région refused the cumul. The amendment withdrawing Partenaire P is
+    what ends it: its submission, Camille's signature and its validation read the parties
+    the amendment names, not the participants still running until it is validated."""
+    market, operation = ready.market, ready.operation
+    accounts.add_membership(market.employer_user, market.partner)
+    situation = Situation(
+        operation.id, market.employer_user.id, *sorted((market.employer.id, market.partner.id))
+    )
+    dual_approvals.decide(
+        operation, situation, approve=False, reason="Elle dirige les deux.",
+        by=market.referent, org=market.region,
+    )  # fmt: skip
+    assert any("refusé" in p for p in services.submission_problems(ready.convention))
+
+    user, org = ready.carrier
+    operations.withdraw_participant(
+        participant(ready, market.partner), reason="Fin du partenariat", by=user, org=org
+    )
+    assert services.submission_problems(ready.convention) == []
+    version = amend(ready)  # submitted, signed by Camille among others, validated
+
+    assert version.status == VersionStatus.VALIDATED
+    assert dual_memberships.situations(operation_id=operation.id) == []
+
+
+def test_a_refused_cumul_still_blocks_an_amendment_that_keeps_both_parties(ready):
+    """The counterpart: an amendment naming both organisations stays blocked."""
+    market, operation = ready.market, ready.operation
+    accounts.add_membership(market.employer_user, market.partner)
+    situation = Situation(
+        operation.id, market.employer_user.id, *sorted((market.employer.id, market.partner.id))
+    )
+    dual_approvals.decide(
+        operation, situation, approve=False, reason="Elle dirige les deux.",
+        by=market.referent, org=market.region,
+    )  # fmt: skip
+    relabel_first_period(ready, "Découverte du métier")
+    problems = services.submission_problems(ready.convention)
+    assert any("Cumul d'appartenance refusé par la Région" in p for p in problems)
+    with pytest.raises(RuleError, match="refusé"):
+        ready.submit()

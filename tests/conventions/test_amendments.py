@@ -362,11 +362,8 @@ def test_the_amendments_document_lists_what_it_changes(ready):
     assert db.session.scalar(select(func.count(Position.id))) == 2
 
 
-def test_a_refused_cumul_does_not_block_the_amendment_that_removes_one_of_its_parties(ready):
-    """#11 M6 with #12 §3: Camille, Entreprise E's signer, joined Partenaire P after
-    version 1 and the Région refused the cumul. The amendment withdrawing Partenaire P is
-    what ends it: its submission, Camille's signature and its validation read the parties
-    the amendment names, not the participants still running until it is validated."""
+def refuse_cumul(ready) -> None:
+    """Camille, Entreprise E's signer, joins Partenaire P; the Région refuses the cumul."""
     market, operation = ready.market, ready.operation
     accounts.add_membership(market.employer_user, market.partner)
     situation = Situation(
@@ -376,6 +373,15 @@ def test_a_refused_cumul_does_not_block_the_amendment_that_removes_one_of_its_pa
         operation, situation, approve=False, reason="Elle dirige les deux.",
         by=market.referent, org=market.region,
     )  # fmt: skip
+
+
+def test_a_refused_cumul_does_not_block_the_amendment_that_removes_one_of_its_parties(ready):
+    """#11 M6 with #12 §3: Camille, Entreprise E's signer, joined Partenaire P after
+    version 1 and the Région refused the cumul. The amendment withdrawing Partenaire P is
+    what ends it: its submission, Camille's signature and its validation read the parties
+    the amendment names, not the participants still running until it is validated."""
+    market, operation = ready.market, ready.operation
+    refuse_cumul(ready)
     assert any("refusé" in p for p in services.submission_problems(ready.convention))
 
     user, org = ready.carrier
@@ -391,15 +397,7 @@ def test_a_refused_cumul_does_not_block_the_amendment_that_removes_one_of_its_pa
 
 def test_a_refused_cumul_still_blocks_an_amendment_that_keeps_both_parties(ready):
     """The counterpart: an amendment naming both organisations stays blocked."""
-    market, operation = ready.market, ready.operation
-    accounts.add_membership(market.employer_user, market.partner)
-    situation = Situation(
-        operation.id, market.employer_user.id, *sorted((market.employer.id, market.partner.id))
-    )
-    dual_approvals.decide(
-        operation, situation, approve=False, reason="Elle dirige les deux.",
-        by=market.referent, org=market.region,
-    )  # fmt: skip
+    refuse_cumul(ready)
     relabel_first_period(ready, "Découverte du métier")
     problems = services.submission_problems(ready.convention)
     assert any("Cumul d'appartenance refusé par la Région" in p for p in problems)

@@ -38,6 +38,7 @@ from portal.conventions.evidence_page import day, status_text
 from portal.conventions.models import Convention, ConventionVersion
 from portal.conventions.state import valid_signatures
 from portal.design import documents as design_documents
+from portal.design.models import DesignSection
 from portal.design.services import design_for
 from portal.extensions import db
 from portal.immersions import documents as immersion_documents
@@ -52,6 +53,9 @@ from portal.immersions.models import (
 from portal.immersions.services import design_skills
 from portal.operations.models import Operation
 from portal.reporting import bilan
+from portal.steering import documents as steering_documents
+from portal.steering import queries as steering_queries
+from portal.steering.models import MeetingStatus, SteeringCommittee, SteeringMeeting
 
 normalise = convention_documents.normalise
 
@@ -221,6 +225,39 @@ def _certificates(context: Context) -> list[Planned]:
     return files
 
 
+# ---- the steering committee's minutes -----------------------------------------------------
+
+
+def _steering(context: Context) -> list[Planned]:
+    """The minutes of each meeting held by the date of the state (not the cancelled ones,
+    nor those still to come)."""
+    meetings = db.session.scalars(
+        select(SteeringMeeting)
+        .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
+        .where(
+            SteeringCommittee.operation_id == context.operation.id,
+            SteeringMeeting.status == MeetingStatus.PLANNED,
+            SteeringMeeting.starts_at <= context.stamp,
+        )
+        .order_by(SteeringMeeting.starts_at, SteeringMeeting.id)
+        .options(*steering_queries.meeting_loads())
+    ).all()
+    if not meetings:
+        return []
+    sections = {
+        s.meeting_id: s
+        for s in db.session.scalars(
+            select(DesignSection).where(DesignSection.meeting_id.in_([m.id for m in meetings]))
+        )
+    }
+    files = []
+    for meeting in meetings:
+        build = partial(steering_documents.render_minutes, meeting, sections.get(meeting.id))
+        title = _("Compte rendu du comité de pilotage du %(d)s", d=day(meeting.starts_at))
+        files.append(Planned(steering_documents.filename(meeting), title, build))
+    return files
+
+
 # ---- the evaluation and the bilan (already deterministic) ---------------------------------
 
 
@@ -250,6 +287,9 @@ KINDS: list[DocumentKind] = [
     DocumentKind("design", "co-conception", _l("Fiche de co-conception"), _design),
     DocumentKind("debrief", "retours-experience", _l("Feuilles de retour d'expérience"), _debriefs),
     DocumentKind("certificate", "attestations", _l("Attestations de stage"), _certificates),
+    DocumentKind(
+        "steering", "comite-de-pilotage", _l("Comptes rendus du comité de pilotage"), _steering
+    ),
     DocumentKind("evaluation", "evaluation", _l("Évaluation de l'opération"), _evaluation),
     DocumentKind("bilan", "bilan", _l("Bilan de l'opération"), _bilan),
 ]

@@ -89,7 +89,12 @@ def _outcomes(document, meeting: SteeringMeeting) -> None:
 
 def minutes_docx(meeting: SteeringMeeting) -> bytes:
     """The minutes of ``meeting`` as they stand; the same state gives the same bytes."""
-    section = minutes_section(meeting)
+    return render_minutes(meeting, minutes_section(meeting))
+
+
+def render_minutes(meeting: SteeringMeeting, section) -> bytes:
+    """The minutes' document from ``meeting`` and its minutes ``section`` (None when not
+    opened), both already loaded: the archive reads every meeting's section at once."""
     stamp = _stamp(meeting, section)
     with force_locale("fr"):
         document = start_document(

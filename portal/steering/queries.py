@@ -37,26 +37,31 @@ def load_committee(operation: Operation) -> SteeringCommittee | None:
     )
 
 
+def meeting_loads() -> tuple:
+    """The eager loads of what a meeting's page and its minutes' document show."""
+    members = selectinload(SteeringMeeting.committee).selectinload(SteeringCommittee.members)
+    attended = selectinload(SteeringMeeting.attendances).selectinload(SteeringAttendance.member)
+    return (
+        selectinload(SteeringMeeting.committee).selectinload(SteeringCommittee.operation),
+        members.selectinload(SteeringMember.organisation),
+        members.selectinload(SteeringMember.user),
+        attended.selectinload(SteeringMember.organisation),
+        attended.selectinload(SteeringMember.user),
+        selectinload(SteeringMeeting.decisions),
+        selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_org),
+        selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_user),
+        selectinload(SteeringMeeting.actions).selectinload(SteeringAction.done_by),
+        selectinload(SteeringMeeting.minutes_approved_by),
+    )
+
+
 def load_meeting(operation: Operation, meeting_id: int) -> SteeringMeeting | None:
     """A meeting of the operation's committee, with what its page shows."""
     return db.session.scalar(
         select(SteeringMeeting)
         .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
         .where(SteeringMeeting.id == meeting_id, SteeringCommittee.operation_id == operation.id)
-        .options(
-            selectinload(SteeringMeeting.committee)
-            .selectinload(SteeringCommittee.members)
-            .selectinload(SteeringMember.organisation),
-            selectinload(SteeringMeeting.committee)
-            .selectinload(SteeringCommittee.members)
-            .selectinload(SteeringMember.user),
-            selectinload(SteeringMeeting.attendances),
-            selectinload(SteeringMeeting.decisions),
-            selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_org),
-            selectinload(SteeringMeeting.actions).selectinload(SteeringAction.owner_user),
-            selectinload(SteeringMeeting.actions).selectinload(SteeringAction.done_by),
-            selectinload(SteeringMeeting.minutes_approved_by),
-        )
+        .options(*meeting_loads())
     )
 
 

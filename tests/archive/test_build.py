@@ -18,11 +18,14 @@ from portal.audit.chain import canonical_event, event_hash
 from portal.audit.models import AuditEvent
 from portal.audit.services import FIELDS, record
 from portal.conventions.models import Convention, ConventionVersion
+from portal.core.time import utcnow
 from portal.demo.closed import TRAINEES
 from portal.extensions import db
 from portal.immersions.models import Immersion
 from portal.operations.models import Operation
 from portal.recruitment.models import Trainee
+from portal.steering.documents import minutes_docx
+from portal.steering.models import SteeringCommittee, SteeringMeeting
 from tests.archive.factories import archive_bytes, built, entries, manifest_of
 from tests.support import another_app, committed
 
@@ -213,3 +216,25 @@ def test_before_closing_the_archive_is_provisional_with_sheets_and_certificates(
     assert set(archive.trainee_ids) == sheet_trainees | {t for _i, t in ended}
     text = entries(data)["manifeste.md"].decode()
     assert "Archive provisoire : l'opération est à l'étape « Formation en cours »" in text
+
+
+def test_the_minutes_of_each_meeting_held_are_archived_as_downloaded(app, demo):
+    """Saran's committee met once (minutes approved) and meets again in three weeks: the
+    archive holds the launch meeting's minutes, the very bytes of the minutes' download,
+    and not the meeting still to come."""
+    with app.test_request_context(base_url="http://portail.test"):
+        data = archive_bytes(demo.saran)
+        meetings = db.session.scalars(
+            select(SteeringMeeting)
+            .join(SteeringCommittee)
+            .where(SteeringCommittee.operation_id == demo.saran)
+            .order_by(SteeringMeeting.starts_at)
+        ).all()
+        assert [m.starts_at < utcnow() for m in meetings] == [True, False]
+        held = meetings[0]
+        expected = minutes_docx(held)
+    files = [e for e in manifest_of(data)["files"] if e["kind"] == "steering"]
+    path = f"comite-de-pilotage/compte-rendu-comite-{held.id}.docx"
+    assert [e["path"] for e in files] == [path]
+    assert files[0]["title"].startswith("Compte rendu du comité de pilotage du ")
+    assert entries(data)[path] == expected

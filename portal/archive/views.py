@@ -73,6 +73,19 @@ def download_archive(operation_id: int):
     if not is_final(operation) and request.method != "POST":
         return redirect(url_for("archive.show_archive", operation_id=operation.id), 303)
     archive = build_archive(operation, by=current_user)
+    try:
+        _record_download(operation, archive)
+    except BaseException:
+        archive.file.close()  # the spooled zip, else left to the garbage collector
+        raise
+    response = Response(_chunks(archive.file), mimetype=ZIP_MIMETYPE)
+    response.headers.set("Content-Disposition", "attachment", filename=archive.name)
+    response.content_length = archive.size
+    return response
+
+
+def _record_download(operation, archive) -> None:
+    """The evidence of a download: the archive issued, the trainees shown, the audit."""
     org = current_org()
     issue(operation, archive, by=current_user, organisation=org)
     log_trainees_shown(archive.trainee_ids, "archive")
@@ -86,10 +99,6 @@ def download_archive(operation_id: int):
             final=archive.final,
         )
     db.session.commit()
-    response = Response(_chunks(archive.file), mimetype=ZIP_MIMETYPE)
-    response.headers.set("Content-Disposition", "attachment", filename=archive.name)
-    response.content_length = archive.size
-    return response
 
 
 def _chunks(file, size: int = CHUNK_BYTES):

@@ -4,13 +4,17 @@ archive by a link once closed, a provisional one only by the button (POST, CSRF)
 and the evidence a download leaves (issued archive, convention files, access log, audit)."""
 
 import hashlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from portal.archive import build as archive_build
 from portal.archive.models import IssuedArchive
 from portal.audit.models import AuditEvent
 from portal.conventions.models import IssuedDocument
+from portal.core.locking import first_or_add
 from portal.extensions import db
 from portal.operations.events import region_organisation
 from portal.operations.lifecycle import cancel
@@ -147,3 +151,39 @@ def test_a_cancelled_operation_has_a_final_archive_too(app, demo):
     data = response.get_data()
     assert manifest_of(data)["final"] is True
     assert "Opération annulée le " in entries(data)["manifeste.md"].decode()
+
+
+def test_three_simultaneous_downloads_record_the_archive_once(app, demo, monkeypatch):
+    """Three people of the organisme download the same provisional archive at the same
+    moment (three threads, three connections). Each looks for the archive's record, finds
+    none and waits for the others before adding it (held at a barrier, so the race happens
+    every run): the three get the same bytes, the archive is recorded once
+    (``first_or_add``: the losers' savepoints fail on the unique key and they read the
+    winner's row), and each download leaves its audit event."""
+    browser = client_as(app, f"of@{DOMAIN}")
+    assert browser.post(zip_url(demo.saran)).status_code == 200  # the convention files' records
+    with committed(app):
+        db.session.execute(delete(IssuedArchive))
+    browsers = [client_as(app, f"of@{DOMAIN}") for _ in range(3)]
+    barrier = threading.Barrier(len(browsers), timeout=30)
+
+    def held(query, make):
+        return first_or_add(query, lambda: (barrier.wait(), make())[1])
+
+    monkeypatch.setattr(archive_build, "first_or_add", held)
+
+    def download(browser):
+        response = browser.post(zip_url(demo.saran))
+        return response.status_code, response.get_data()
+
+    with ThreadPoolExecutor(max_workers=len(browsers)) as pool:
+        results = list(pool.map(download, browsers))
+    assert [status for status, _data in results] == [200, 200, 200]
+    assert len({data for _status, data in results}) == 1
+    with app.app_context():
+        [issued] = db.session.scalars(select(IssuedArchive)).all()
+        downloads = db.session.scalar(
+            select(func.count()).where(AuditEvent.action == "archive.downloaded")
+        )
+    assert issued.archive_sha256 == hashlib.sha256(results[0][1]).hexdigest()
+    assert downloads == 4

@@ -38,6 +38,8 @@ run: install
 	@$(FLASK) demo-logins
 	@echo
 	@echo "Portail DEFI : http://127.0.0.1:$(PORT)  (Ctrl+C pour arrêter)"
+	@# The exports' worker runs next to the web server and stops with it.
+	$(FLASK) jobs work & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - \
 	  --logger-class portal.gunicorn_logging.RedactingLogger wsgi:app
 

@@ -1,8 +1,11 @@
-"""Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send`` and
-``notifications digest``.
+"""Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send``,
+``notifications digest`` and ``jobs work``.
 
 Run them as ``flask --app portal <command>``.
 """
+
+import signal
+import threading
 
 import click
 from flask import Flask, current_app
@@ -21,6 +24,7 @@ from portal.immersions import reminders as immersion_reminders
 from portal.lots import cli as lots_cli
 from portal.mail.services import send_pending, smtp_configured
 from portal.notifications import digest
+from portal.reporting import jobs
 from portal.steering import reminders as steering_reminders
 
 
@@ -70,6 +74,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit)
     app.cli.add_command(reminders)
     app.cli.add_command(notifications)
+    app.cli.add_command(jobs_group)
     lots_cli.register(app)
 
 
@@ -157,3 +162,31 @@ def notifications_digest() -> None:
         sent = digest.send_digests(utcnow())
         db.session.commit()
     click.echo(f"Résumés quotidiens envoyés : {sent}.")
+
+
+jobs_group = AppGroup("jobs", help="Exports écrits en arrière-plan.")
+
+
+@jobs_group.command("work")
+@click.option("--once", is_flag=True, help="Traite les demandes en attente, puis s'arrête.")
+def jobs_work(once: bool) -> None:
+    """Write the exports the dashboard queues, until stopped (Ctrl+C, SIGTERM).
+
+    ``make run`` starts one next to the web server; in production, run it as a service of
+    its own (several may run: each request is taken by one only). With ``--once`` (cron,
+    a check), the requests waiting now are written and the command ends.
+    """
+    if once:
+        with _cli_request_context():
+            jobs.sweep()
+        done = 0
+        while jobs.work_once(_cli_request_context) is not None:
+            done += 1
+        click.echo(f"Exports écrits : {done}.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_args: stop.set())
+    click.echo("Service d'exports lancé (Ctrl+C pour arrêter).")
+    jobs.work(_cli_request_context, stop=stop)
+    click.echo("Service d'exports arrêté.")

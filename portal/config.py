@@ -89,6 +89,10 @@ def load_config(instance_path: str) -> dict:
         # PDFs, converted once (under conventions/), and the Région's reference documents
         # « Pour aller plus loin » (random names).
         "DOCUMENTS_DIR": os.environ.get("DOCUMENTS_DIR") or str(Path(instance_path) / "documents"),
+        # Exports written in the background (``flask jobs work``): where, and for how long
+        # the person who asked may download them.
+        "EXPORTS_DIR": os.environ.get("EXPORTS_DIR") or str(Path(instance_path) / "exports"),
+        "EXPORT_RETENTION_HOURS": int(os.environ.get("EXPORT_RETENTION_HOURS", "24")),
         # A PDF request waits this long for another conversion to end before a 503.
         "PDF_CONVERSION_WAIT": float(os.environ.get("PDF_CONVERSION_WAIT", "2")),
         # Convention PDFs: LibreOffice's command (looked up in PATH) and its time limit.

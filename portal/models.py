@@ -68,6 +68,7 @@ from portal.recruitment.models import (  # noqa: F401
     TraineeAccess,
     TraineeStatusChange,
 )
+from portal.reporting.models import ExportJob  # noqa: F401
 from portal.resources.models import ReferenceDocument  # noqa: F401
 from portal.steering.models import (  # noqa: F401
     SteeringAction,

@@ -63,6 +63,7 @@ def app_config(database_url: str, **extra) -> dict:
         "PUBLIC_URL": "http://portail.test",
         # Reference documents of the demo and the tests: never in the worktree's instance/.
         "DOCUMENTS_DIR": os.path.join(tempfile.gettempdir(), f"portal-documents-{os.getpid()}"),
+        "EXPORTS_DIR": os.path.join(tempfile.gettempdir(), f"portal-exports-{os.getpid()}"),
     }
     config.update(extra)
     return config

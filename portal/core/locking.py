@@ -39,6 +39,17 @@ from portal.extensions import db
 Row = TypeVar("Row")
 
 
+def begin_write() -> None:
+    """On SQLite, take the database's write lock now (``BEGIN IMMEDIATE``) unless this
+    session's transaction already holds it; on PostgreSQL nothing (rows lock one by one)."""
+    connection = db.session.connection()
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.connection.driver_connection.in_transaction
+    ):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def lock(row: Row) -> Row:
     """Lock ``row`` until the transaction ends and reload it from the database.
 
@@ -47,12 +58,7 @@ def lock(row: Row) -> Row:
     rather than as the request first saw it. Returns ``row`` itself.
     """
     session = db.session
-    connection = session.connection()
-    if (
-        connection.dialect.name == "sqlite"
-        and not connection.connection.driver_connection.in_transaction
-    ):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    begin_write()
     session.flush()
     session.expire_all()
     # ``of``: lock this table only, whatever the mapper joins in eagerly.

@@ -5,6 +5,7 @@ from portal.accounts.models import Organisation, OrgKind, PartnerType, Territory
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.validators import luhn_ok
 from portal.demo.closed import load_demo_closed_operation
+from portal.demo.exports import load_demo_exports
 from portal.demo.followup import load_demo_followup_operation
 from portal.demo.history import load_demo_history
 from portal.demo.operations import load_demo_operations
@@ -276,3 +277,5 @@ def load_demo() -> None:
     # The Orléans referent heard of more events today than the threshold: the digest of
     # the rest goes out (``flask notifications digest``, run here once).
     digest.send_digests()
+    # Last, as it commits: the Région's admin exported the operations from the dashboard.
+    load_demo_exports(region=region, region_admin=region_admin)

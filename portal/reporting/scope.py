@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from flask import request
 from sqlalchemy import Select, and_, or_, select
+from werkzeug.datastructures import MultiDict
 
 from portal.accounts.access import acting_for_region, current_membership
 from portal.accounts.models import Territory
@@ -65,7 +66,12 @@ class Filters:
 
     @classmethod
     def from_request(cls) -> "Filters":
-        args = request.args
+        return cls.from_args(request.args)
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        """The filters from URL parameters (``request.args``, or ``args()`` kept)."""
+        args = MultiDict(args)
         return cls(
             year=_year(args.get("annee")),
             territory_id=args.get("bassin", type=int),

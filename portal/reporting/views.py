@@ -5,26 +5,34 @@ that htmx submits on each change, swapping the results and pushing the URL, so t
 button and a shared link give the same page; the exports carry the same parameters.
 """
 
-from flask import Response, send_file, stream_with_context
-from flask_login import login_required
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_membership
+from portal.accounts.forms import EmptyForm
+from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
-from portal.followup.rules import today, window_days
 from portal.lots.models import Category
 from portal.operations.models import Status
-from portal.recruitment.access import log_trainees_shown
-from portal.reporting import bp, people, rows
+from portal.reporting import bp, jobs
+from portal.reporting.catalogue import EXPORTS, FORMATS
 from portal.reporting.dashboard import build
-from portal.reporting.exports import csv_lines, xlsx_file
-from portal.reporting.ods import MIMETYPE, ods_file
+from portal.reporting.exports import csv_lines
+from portal.reporting.models import ExportJob
 from portal.reporting.scope import Filters, is_referent_view, scope_ids
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# The formats written to a temporary file then sent (the CSV streams).
-WRITERS = {"xlsx": (xlsx_file, XLSX), "ods": (ods_file, MIMETYPE)}
 
 
 @bp.get("/")
@@ -39,30 +47,30 @@ def show_dashboard():
         statuses=list(Status),
         categories=list(Category),
         referent_view=is_referent_view(),
+        export_form=EmptyForm(),
     )
 
 
-def _download(name: str, columns, data, fmt: str) -> Response:
-    stamp = utcnow().strftime("%Y%m%d")
-    filename = f"defi-{name}-{stamp}.{fmt}"
-    if fmt in WRITERS:
-        writer, mimetype = WRITERS[fmt]
+def _download(name: str, fmt: str) -> Response:
+    """The export written as the response (the CSV streams; the others are written to a
+    temporary file, then sent). The dashboard's buttons queue it instead (``jobs``)."""
+    export = EXPORTS[name]
+    scope = scope_ids(Filters.from_request())
+    export.log_access(scope)
+    db.session.commit()  # the access log holds even if the download is interrupted
+    data = export.rows(scope, current_membership())
+    filename = f"defi-{name}-{utcnow().strftime('%Y%m%d')}.{fmt}"
+    writer, mimetype = FORMATS[fmt]
+    if writer is not None:
         return send_file(
-            writer(columns, data, name),
+            writer(export.columns(), data, name),
             mimetype=mimetype,
             as_attachment=True,
             download_name=filename,
         )
-    response = Response(stream_with_context(csv_lines(columns, data)), mimetype="text/csv")
+    response = Response(stream_with_context(csv_lines(export.columns(), data)), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _personal_export(purpose: str, scope) -> None:
-    """Write the access log line of an export listing trainees, and commit it before the
-    file is written: the log holds even if the download is interrupted."""
-    log_trainees_shown(people.trainee_ids(scope), purpose)
-    db.session.commit()
 
 
 @bp.get("/exports/operations.csv", defaults={"fmt": "csv"})
@@ -71,9 +79,7 @@ def _personal_export(purpose: str, scope) -> None:
 @login_required
 def export_operations(fmt: str):
     """The filtered operations, one row each with its figures."""
-    scope = scope_ids(Filters.from_request())
-    data = rows.operation_rows(scope, today=today(), window=window_days())
-    return _download("operations", rows.operation_columns(), data, fmt)
+    return _download("operations", fmt)
 
 
 @bp.get("/exports/promesses.csv", defaults={"fmt": "csv"})
@@ -82,8 +88,7 @@ def export_operations(fmt: str):
 @login_required
 def export_promises(fmt: str):
     """The job promises of the filtered operations and what became of them."""
-    scope = scope_ids(Filters.from_request())
-    return _download("promesses", rows.promise_columns(), rows.promise_rows(scope), fmt)
+    return _download("promesses", fmt)
 
 
 @bp.get("/exports/stagiaires.csv", defaults={"fmt": "csv"})
@@ -93,10 +98,7 @@ def export_promises(fmt: str):
 def export_trainees(fmt: str):
     """The trainees of the filtered operations (pseudonymised where the record is not the
     user's to open); the export is logged."""
-    scope = scope_ids(Filters.from_request())
-    _personal_export("export_trainees", scope)
-    data = people.trainee_rows(scope, current_membership())
-    return _download("stagiaires", people.trainee_columns(), data, fmt)
+    return _download("stagiaires", fmt)
 
 
 @bp.get("/exports/suivis.csv", defaults={"fmt": "csv"})
@@ -105,7 +107,84 @@ def export_trainees(fmt: str):
 @login_required
 def export_followups(fmt: str):
     """The follow-ups at exit, +3 and +6 months of the filtered operations; logged."""
-    scope = scope_ids(Filters.from_request())
-    _personal_export("export_followups", scope)
-    data = people.followup_rows(scope, current_membership(), today=today(), window=window_days())
-    return _download("suivis", people.followup_columns(), data, fmt)
+    return _download("suivis", fmt)
+
+
+# ---- exports written in the background, followed in the page ---------------------------
+
+
+def _job_page(job: ExportJob, status: int = 200, **context) -> Response:
+    recent = [] if htmx.is_htmx() else jobs.recent(current_user)
+    return htmx.render(
+        "reporting/export_job.html",
+        "reporting/_export_job.html",
+        status,
+        job=job,
+        title=jobs.title(job),
+        kept_until=jobs.kept_until(job),
+        recent=recent,
+        titles={other.id: jobs.title(other) for other in recent},
+        **context,
+    )
+
+
+@bp.post("/exports/<name>/<fmt>")
+@login_required
+def queue_export(name: str, fmt: str):
+    """Queue the export (the filters in the query string, like the direct downloads):
+    htmx gets the request's progress fragment, a plain form the request's page."""
+    if name not in EXPORTS or fmt not in FORMATS:
+        abort(404)
+    try:
+        job = jobs.request_export(
+            name, fmt, Filters.from_request(), membership=current_membership()
+        )
+    except RuleError as exc:
+        if htmx.is_htmx():
+            return render_template("reporting/_export_refused.html", message=exc.message), 422
+        flash(exc.message, "error")
+        return redirect(url_for("reporting.show_dashboard", **request.args), 303)
+    db.session.commit()
+    if htmx.is_htmx():
+        return _job_page(job, announce=_("Export demandé : %(t)s.", t=jobs.title(job)))
+    return redirect(url_for("reporting.show_export", job_id=job.id), 303)
+
+
+def _own_job(job_id: int) -> ExportJob:
+    """The request, if the current user made it; 404 for anyone else (never a 403: other
+    people's exports are not theirs to know of)."""
+    job = jobs.owned(job_id, current_user)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/exports/demandes/<int:job_id>")
+@login_required
+def show_export(job_id: int):
+    """A request's progress (polled by htmx every second until it ends), then its file."""
+    job = _own_job(job_id)
+    announce = None
+    if job.is_finished and htmx.is_htmx():
+        announce = (
+            _("Export prêt : %(t)s.", t=jobs.title(job))
+            if job.is_ready
+            else _("Export en échec : %(t)s.", t=jobs.title(job))
+        )
+    return _job_page(job, announce=announce)
+
+
+@bp.get("/exports/demandes/<int:job_id>/fichier")
+@login_required
+def download_export(job_id: int):
+    """The written file, to the person who asked, while it is kept."""
+    job = _own_job(job_id)
+    if not job.is_ready or not jobs.path_of(job).is_file():  # the file may have been lost
+        flash(_("Ce fichier n'est pas (ou plus) disponible."), "error")
+        return redirect(url_for("reporting.show_export", job_id=job.id), 303)
+    return send_file(
+        jobs.path_of(job),
+        mimetype=FORMATS[job.fmt][1],
+        as_attachment=True,
+        download_name=job.download_name,
+    )

@@ -250,6 +250,7 @@ DEMO_ROWS = {
     "meeting_id": "steering_meetings",
     "decision_id": "steering_decisions",
     "action_id": "steering_actions",
+    "job_id": "export_jobs",
 }
 
 

@@ -83,7 +83,7 @@ def test_the_filters_come_back_selected_from_the_url(app, site):
     assert f'<option value="{site.blois}" selected>Blois</option>' in page
     assert 'value="chantier_formation" selected' in page
     # The exports carry the same filters.
-    assert f"/pilotage/exports/operations.csv?bassin={site.blois}" in page.replace("&amp;", "&")
+    assert f"/pilotage/exports/operations/csv?bassin={site.blois}" in page.replace("&amp;", "&")
     assert "Effacer les filtres" in page
 
 

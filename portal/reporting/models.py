@@ -1,0 +1,69 @@
+"""Exports made in the background: a request the Région's (or a partner's) dashboard
+queues, a worker (``flask --app portal jobs work``) writes, the page follows and the
+person who asked downloads while it is kept."""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.accounts.models import Organisation, User
+from portal.core.enums import TitledEnum, db_enum, titled
+from portal.core.time import utcnow
+from portal.extensions import db
+
+
+@titled(
+    {
+        "queued": _l("En attente"),
+        "running": _l("En cours"),
+        "done": _l("Prêt"),
+        "failed": _l("Échec"),
+    }
+)
+class JobStatus(TitledEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ExportJob(db.Model):
+    """One export asked for: what (``export``, ``fmt``, the dashboard's filters as URL
+    parameters), by whom and for which organisation (the rights it is written with), how
+    far it got (``rows``: lines written so far) and where its file is kept (under the
+    instance folder, ``stored`` naming it; the download is the asker's only)."""
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (Index("ix_export_jobs_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    export: Mapped[str] = mapped_column(String(30))
+    fmt: Mapped[str] = mapped_column(String(10))
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[JobStatus] = mapped_column(db_enum(JobStatus), default=JobStatus.QUEUED)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[str] = mapped_column(String(120), default="")
+    download_name: Mapped[str] = mapped_column(String(120), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    progressed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime)  # file deleted (expired)
+
+    user: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == JobStatus.DONE and self.removed_at is None

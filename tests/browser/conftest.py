@@ -8,10 +8,12 @@ of axe-core violations.
 import os
 import shutil
 import sys
+import threading
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from portal.reporting import jobs
 from tests.browser.support import TIMEOUT_MS, keep_csp_refusal
 from tests.support import load_demo_copy
 
@@ -124,3 +126,21 @@ def browsers(browser, live_server, live_public_url, browser_errors):
 def demo(app, live_public_url):
     """The demo data, with invitation links in the outbox pointing at the live server."""
     load_demo_copy(app, live_public_url)
+
+
+@pytest.fixture
+def export_worker(app):
+    """The exports' worker (``flask jobs work``) running beside the live server, stopped
+    after the test."""
+    stop = threading.Event()
+
+    def context():
+        return app.test_request_context(base_url=app.config["PUBLIC_URL"])
+
+    thread = threading.Thread(
+        target=jobs.work, args=(context,), kwargs={"stop": stop, "idle": 0.2}, daemon=True
+    )
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=30)

@@ -20,14 +20,15 @@ from tests.browser.support import (
     mark_document,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo", "export_worker")]
 
 REGION_EMAIL = "region@demo.defi.test"
 BLOIS_CHANTIER = "Chantier formation — aménagement des espaces verts, session de Blois"
 
 
 def summary(page: Page):
-    return page.locator("#dashboard-results").get_by_role("status")
+    """The count of operations, announced (a status) when the filters change."""
+    return page.locator("#dashboard-results p.dashboard-summary[role=status]")
 
 
 def chosen(select):
@@ -78,9 +79,16 @@ def test_the_region_pilots_with_the_dashboard(page):
     expect(chosen(page.get_by_label("Catégorie", exact=True))).to_have_text("Toutes")
     check_a11y(page, "back to the bassin filter")
 
-    # The export carries the filters.
+    # The export carries the filters; it is written in the background, its progress in
+    # the page, then offered for download.
+    page.get_by_role("button", name="CSV — Opérations et leurs chiffres").click()
+    ready = page.get_by_role("link", name=re.compile(r"Télécharger defi-operations-\d+\.csv"))
+    expect(ready).to_be_visible()
+    expect(page.locator("#export-announce")).to_contain_text("Export prêt")
+    expect_same_document(page)
+    check_a11y(page, "an export ready")
     with page.expect_download() as download:
-        page.get_by_role("link", name="CSV — Opérations et leurs chiffres").click()
+        ready.click()
     path = download.value.path()
     with open(path, encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(io.StringIO(handle.read()), delimiter=";"))

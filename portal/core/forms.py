@@ -9,7 +9,8 @@ portal derives from one of these classes.
 """
 
 from flask_wtf import FlaskForm
-from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import FieldList, Form, HiddenField, PasswordField, StringField, TextAreaField
 
 from portal.core.text import clean_text
 
@@ -47,3 +48,22 @@ class PortalSubForm(Form):
 
     class Meta(CleanTextMeta):
         pass
+
+
+def without_entry(formdata: MultiDict, name: str, index: int) -> MultiDict:
+    """``formdata`` without the entry ``index`` of the ``FieldList`` called ``name``: a form
+    built from it has one row fewer (WTForms numbers the rows again from 0) and keeps
+    everything else typed. « Retirer » buttons post the whole form and get it back so."""
+    prefix = f"{name}-{index}-"
+    return MultiDict(
+        [(key, value) for key, value in formdata.items(multi=True) if not key.startswith(prefix)]
+    )
+
+
+def append_row(rows: FieldList, ceiling: int) -> int | None:
+    """One more blank entry in ``rows`` (« Ajouter une ligne »), unless it holds ``ceiling``
+    entries already: the new entry's index, or None."""
+    if len(rows.entries) >= ceiling:
+        return None
+    rows.append_entry()
+    return len(rows.entries) - 1

@@ -34,6 +34,14 @@ def clean_text(value: str, *, multiline: bool) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def comparison_key(text: str | None) -> str:
+    """What two texts share when they say the same thing: lower case, no accents, single
+    spaces (« Conduite de  CHARIOT » and « conduite de chariot » share one key)."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
 def clean_line(value: str) -> str:
     """One line of text (a title, a name, an e-mail subject): see ``clean_text``."""
     return clean_text(value, multiline=False)

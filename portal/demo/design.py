@@ -109,6 +109,8 @@ def load_demo_design(operation: Operation, design: Design, *, orgs: dict, people
         skills.append(
             {"id": skill_id, "label": label, "block_code": block, "employer_id": logistics.id}
         )
+    # The bakery hires order pickers too: the first skill is asked by both (issue #15).
+    skills[0]["also_asked_by"] = [orgs["bakery"].id]
     _save(section(SectionKey.SKILLS), {"items": skills}, employer, logistics)
 
     modules = [

@@ -3,7 +3,8 @@
 Text sections hold ``{"text": str}``; list sections hold ``{"items": [...]}`` whose items
 carry a stable ``id`` (the merge matches items on it) and these fields:
 
-- skills: ``label``, ``block_code``, ``employer_id``;
+- skills: ``label``, ``block_code``, ``employer_id`` (who asked for it), ``also_asked_by``
+  (the other employers whose needs said the same skill: ``portal/design/start.py``);
 - modules: ``title``, ``hours``, ``place`` (centre, platform, remote), ``employer_id``,
   ``skill_ids``, ``trainer``;
 - rhythm: ``kind`` (centre, immersion, platform), ``start``, ``end`` (ISO dates), ``hours``,
@@ -58,13 +59,35 @@ def text_content(text: str | None) -> dict:
     return {"text": normalise_newlines(text or "").rstrip()}
 
 
+def _ids(value) -> list[int]:
+    """A list of ids from a list or from the comma-separated text of a hidden field."""
+    if isinstance(value, str):
+        value = value.split(",")
+    ids = (_int_or_none(v) for v in (value or []))
+    return sorted({i for i in ids if i is not None})
+
+
 def skill_item(item_id: str, data: dict) -> dict:
-    return {
+    employer_id = _int_or_none(data.get("employer_id"))
+    item = {
         "id": item_id,
         "label": _text(data.get("label")),
         "block_code": _text(data.get("block_code")).upper(),
-        "employer_id": _int_or_none(data.get("employer_id")),
+        "employer_id": employer_id,
     }
+    # Only when some: a skill asked by one employer keeps the keys it always had, so that
+    # saving it does not read as a change to the merge.
+    also = [i for i in _ids(data.get("also_asked_by")) if i != employer_id]
+    if also:
+        item["also_asked_by"] = also
+    return item
+
+
+def skill_askers(item: dict) -> list[int]:
+    """Every employer that asked for a skill: the one it names, then the others whose needs
+    said the same thing (items saved before ``also_asked_by`` existed have none)."""
+    first = [item["employer_id"]] if item.get("employer_id") else []
+    return first + [i for i in item.get("also_asked_by") or [] if i not in first]
 
 
 def module_item(item_id: str, data: dict) -> dict:
@@ -134,6 +157,8 @@ def form_rows(key: SectionKey, content: dict) -> list[dict]:
                     row[name] = None
         if row.get("employer_id") is not None:
             row["employer_id"] = str(row["employer_id"])
+        if key == SectionKey.SKILLS:
+            row["also_asked_by"] = ",".join(str(i) for i in item.get("also_asked_by") or [])
         rows.append(row)
     return rows
 
@@ -152,7 +177,8 @@ def resolution(key: SectionKey, merge: TextMerge | ListMerge, form) -> dict:
     """The content the user settled on in the conflict view (``form``: the posted fields).
 
     Lists: ``choice-<item id>`` is mine, theirs or drop for each conflicting item. Text:
-    ``choice`` is mine or theirs (for the conflicting passages), or custom (``custom_text``).
+    ``choice`` is mine or theirs (for the conflicting passages), or custom (``custom_text``);
+    no choice with a hand-merged text is that text (typing in it chooses it in the page).
     Raises ValueError with a French message when the choice is missing or too long.
     """
     if key.is_list:
@@ -162,6 +188,8 @@ def resolution(key: SectionKey, merge: TextMerge | ListMerge, form) -> dict:
         except ValueError:
             raise ValueError(_("Choisissez une version pour chaque élément en conflit.")) from None
     choice = form.get("choice", "")
+    if not choice and form.get("custom_text", "").strip():
+        choice = "custom"
     if choice == "custom":
         custom = clean_text(form.get("custom_text", ""), multiline=True)
         if len(custom) > TEXT_MAX:
@@ -192,8 +220,9 @@ def describe_item(key: SectionKey, item: dict | None, names: dict, skills: dict)
         parts = [item.get("label", "")]
         if item.get("block_code"):
             parts.append(_("bloc %(code)s", code=item["block_code"]))
-        if employer:
-            parts.append(_("demandée par %(org)s", org=employer))
+        askers = [names[i] for i in skill_askers(item) if i in names]
+        if askers:
+            parts.append(_("demandée par %(org)s", org=", ".join(askers)))
         return " — ".join(parts)
     if key == SectionKey.MODULES:
         place = str(MODULE_PLACES.get(item.get("place"), item.get("place", "")))

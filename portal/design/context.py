@@ -84,6 +84,8 @@ def shared_context(design: Design) -> dict:
         "names": names,
         "skills": skills,
         "describe": lambda key, item: content.describe_item(key, item, names, skills),
+        # The employers who asked for a skill, by name (several when their needs agreed).
+        "asked_by": lambda item: [names.get(i, "?") for i in content.skill_askers(item)],
         "button_form": EmptyForm(formdata=None),
         "period_kinds": rhythm.PERIOD_KINDS,
         "module_places": rhythm.MODULE_PLACES,

@@ -28,6 +28,7 @@ FIELD_LABELS = {
         "label": _l("Intitulé"),
         "block_code": _l("Bloc de compétences"),
         "employer_id": _l("Demandée par"),
+        "also_asked_by": _l("Demandée aussi par"),
     },
     SectionKey.MODULES: {
         "title": _l("Intitulé"),
@@ -160,6 +161,8 @@ class ItemFormatter:
             return ""
         if name == "employer_id":
             return self.org_names.get(_as_int(value), str(value))
+        if name == "also_asked_by":
+            return ", ".join(self.org_names.get(_as_int(v), str(v)) for v in value)
         if name == "kind" and self.key == SectionKey.RHYTHM:
             return str(PERIOD_KINDS.get(value, value))
         if name == "place":

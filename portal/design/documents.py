@@ -20,6 +20,7 @@ from sqlalchemy import select
 from portal.accounts.models import Organisation
 from portal.core.text import document_text
 from portal.core.time import utcnow
+from portal.design.content import skill_askers
 from portal.design.diffs import ItemFormatter
 from portal.design.models import Design, SectionKey
 from portal.design.rhythm import PERIOD_KINDS, hours_issues, periods, totals
@@ -177,11 +178,10 @@ def _skills(document, content: dict, formatter: ItemFormatter) -> None:
         paragraph(document, _not_filled())
     for item in items:
         text = item.get("label", "")
+        askers = ", ".join(formatter.value("employer_id", i) for i in skill_askers(item))
         details = [
             _("bloc %(c)s", c=item["block_code"]) if item.get("block_code") else "",
-            _("demandée par %(o)s", o=formatter.value("employer_id", item["employer_id"]))
-            if item.get("employer_id")
-            else "",
+            _("demandée par %(o)s", o=askers) if askers else "",
         ]
         details = [d for d in details if d]
         paragraph(

@@ -123,6 +123,18 @@ class SkillItemForm(ItemForm):
         validators=[Length(max=40, message=_l("40 caractères au plus."))],
     )
     employer_id = _employer(_l("Demandée par (facultatif)"))
+    # The other employers whose needs said the same skill (the prefill merged them): kept
+    # as the portal wrote them, those no longer taking part dropped (``set_choices``).
+    also_asked_by = HiddenField()
+
+    def also_ids(self) -> list[int]:
+        """The other employers who asked for the skill, as ids."""
+        return [int(i) for i in (self.also_asked_by.data or "").split(",") if i.isdigit()]
+
+    def keep_participants(self, employer_ids: set[int]) -> None:
+        """Drop from ``also_asked_by`` what is not an employer taking part."""
+        kept = [i for i in self.also_ids() if i in employer_ids]
+        self.also_asked_by.data = ",".join(map(str, kept))
 
 
 class ModuleItemForm(ItemForm):
@@ -226,6 +238,8 @@ class _ListSectionForm(PortalForm):
                 )
             if "skill_ids" in form._fields:
                 form.skill_ids.choices = _choices(skills)
+            if "also_asked_by" in form._fields:
+                form.keep_participants({i for i, _name in employers})
 
     def rows(self) -> list[dict]:
         return [entry.form.row() for entry in self.items.entries]

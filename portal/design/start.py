@@ -10,12 +10,34 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
+from portal.core.text import comparison_key
+from portal.design.content import skill_askers, skill_item
 from portal.design.models import Design, DesignSection, SectionKey, SectionRevision
 from portal.design.services import design_for, empty_content, is_started, new_id
 from portal.extensions import db
 from portal.operations.events import log_event
 from portal.operations.models import EmployerNeed, NeedsAnalysis, Operation, Status
 from portal.operations.needs import BARRIERS, TARGET_PUBLICS
+
+
+def merged_skills(needs) -> list[dict]:
+    """The skill items of the prefill from ``needs``, ``(employer id, skills text)`` pairs:
+    one per line (or ``;``, ``,``) of each text, in order; a skill several employers say
+    (whatever the case, accents or spacing) is one item, worded as the first said it,
+    asked by the first (``employer_id``) and by the others (``also_asked_by``)."""
+    items: dict[str, dict] = {}
+    for employer_id, text in needs:
+        for label in re.split(r"[\n;,]+", text or ""):
+            label = " ".join(label.split())[:200]
+            if not label:
+                continue
+            item = items.get(key := comparison_key(label))
+            if item is None:
+                items[key] = skill_item(new_id(), {"label": label, "employer_id": employer_id})
+            elif employer_id not in skill_askers(item):
+                also = [*item.get("also_asked_by", []), employer_id]
+                items[key] = skill_item(item["id"], {**item, "also_asked_by": also})
+    return list(items.values())
 
 
 def _prefill(operation: Operation) -> dict[SectionKey, dict]:
@@ -29,21 +51,13 @@ def _prefill(operation: Operation) -> dict[SectionKey, dict]:
     """
     content = {key: empty_content(key) for key in SectionKey.design_keys()}
     employer_needs = db.session.scalars(
-        select(EmployerNeed).where(EmployerNeed.operation_id == operation.id)
+        select(EmployerNeed)
+        .where(EmployerNeed.operation_id == operation.id)
+        .order_by(EmployerNeed.id)
     ).all()
-    skills = []
-    for need in employer_needs:
-        for label in re.split(r"[\n;,]+", need.skills or ""):
-            if label.strip():
-                skills.append(
-                    {
-                        "id": new_id(),
-                        "label": label.strip()[:200],
-                        "block_code": "",
-                        "employer_id": need.organisation_id,
-                    }
-                )
-    content[SectionKey.SKILLS] = {"items": skills}
+    content[SectionKey.SKILLS] = {
+        "items": merged_skills((need.organisation_id, need.skills) for need in employer_needs)
+    }
     analysis = db.session.scalar(
         select(NeedsAnalysis).where(NeedsAnalysis.operation_id == operation.id)
     )

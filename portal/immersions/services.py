@@ -16,6 +16,7 @@ from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.design import rhythm
+from portal.design.content import skill_askers
 from portal.design.models import Design, DesignSection, SectionKey
 from portal.design.services import design_for
 from portal.extensions import db
@@ -55,8 +56,9 @@ def signatory_employers(operation: Operation) -> list[Organisation]:
 
 
 def design_skills(operation: Operation) -> list[dict]:
-    """The skills of the design in force ``[{"id", "label", "employer_id"}]`` (empty without
-    a design): an amendment's draft counts once the Région validated it."""
+    """The skills of the design in force ``[{"id", "label", "employer_id", "asked_by"}]``
+    (empty without a design; ``asked_by``: every employer that asked for it): an
+    amendment's draft counts once the Région validated it."""
     row = db.session.execute(
         select(DesignSection.content, Design.in_force)
         .join(Design, Design.id == DesignSection.design_id)
@@ -67,7 +69,12 @@ def design_skills(operation: Operation) -> list[dict]:
         content = in_force.get(SectionKey.SKILLS.value, content)
     items = (content or {}).get("items", [])
     return [
-        {"id": i["id"], "label": i.get("label", ""), "employer_id": i.get("employer_id")}
+        {
+            "id": i["id"],
+            "label": i.get("label", ""),
+            "employer_id": i.get("employer_id"),
+            "asked_by": skill_askers(i),
+        }
         for i in items
         if i.get("id")
     ]
@@ -89,19 +96,30 @@ class Generation:
 
     created: int
     periods: int
-    unmatched: int  # retained or in-training trainees without a promise: no host known
+    unmatched: int  # trainees without a promise, for a period with no employer chosen
+
+
+def host_for(period, promise_employer_id: int | None, employers: set[int]) -> int | None:
+    """The employer hosting a trainee during a company ``period`` of the rhythm: the one
+    chosen on the period when it is a signatory employer, else the employer of the
+    trainee's promise when it is one; None when no host is known."""
+    for employer_id in (period.employer_id, promise_employer_id):
+        if employer_id is not None and employer_id in employers:
+            return employer_id
+    return None
 
 
 def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -> Generation:
     """One immersion per matched trainee and per company period of the rhythm in force
     (an amendment's draft rhythm counts once the Région validated it).
 
-    The host is the employer of the trainee's promise; objectives are the skills that
-    employer asked for; when the employer has only one tutor, that tutor is suggested (the
-    employer designates: ``tutoring.py``), and each employer is asked once to designate the
-    tutors. Running it again only adds what is missing (a trainee matched since, a period
-    added). Two runs at once (a double click) take turns on the operation's lock: the
-    second adds nothing.
+    The host is the employer chosen on the rhythm's period when there is one (a signatory
+    employer), else the employer of the trainee's promise (``host_for``); objectives are
+    the skills that host asked for; when the host has only one tutor, that tutor is
+    suggested (the employer designates: ``tutoring.py``), and each employer is asked once to
+    designate the tutors. Running it again only adds what is missing (a trainee matched
+    since, a period added). Two runs at once (a double click) take turns on the operation's
+    lock: the second adds nothing.
     """
     lock(operation)
     rules.check_carrier(operation, org)
@@ -137,14 +155,15 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
     skills = design_skills(operation)
     created = unmatched = 0
     per_employer: dict[int, int] = {}
-    for trainee, employer_id in trainees:
-        if employer_id is None or employer_id not in employers:
+    for trainee, promise_employer_id in trainees:
+        hosts = {p.id: host_for(p, promise_employer_id, employers) for p in periods}
+        if None in hosts.values():
             unmatched += 1
-            continue
-        only_tutor = tutors[employer_id][0] if len(tutors[employer_id]) == 1 else None
         for period in periods:
-            if (trainee.id, period.id) in existing:
+            employer_id = hosts[period.id]
+            if employer_id is None or (trainee.id, period.id) in existing:
                 continue
+            only_tutor = tutors[employer_id][0] if len(tutors[employer_id]) == 1 else None
             db.session.add(
                 Immersion(
                     operation_id=operation.id,
@@ -154,7 +173,7 @@ def generate_from_rhythm(operation: Operation, *, by: User, org: Organisation) -
                     starts_on=period.start,
                     ends_on=period.end,
                     period_id=period.id,
-                    objectives=[s["id"] for s in skills if s["employer_id"] == employer_id],
+                    objectives=[s["id"] for s in skills if employer_id in s["asked_by"]],
                 )
             )
             created += 1

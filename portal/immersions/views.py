@@ -79,8 +79,8 @@ def _generated(operation: Operation, result: services.Generation):
     if result.unmatched:
         flash(
             _(
-                "%(n)d stagiaire(s) sans promesse d'embauche n'ont pas d'entreprise d'accueil : "
-                "ajoutez leurs immersions une à une.",
+                "%(n)d stagiaire(s) sans promesse d'embauche n'ont pas d'entreprise d'accueil "
+                "pour les périodes sans entreprise choisie : ajoutez ces immersions une à une.",
                 n=result.unmatched,
             ),
             "error",

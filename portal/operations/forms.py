@@ -17,6 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields import Label
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -28,7 +29,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
-from portal.core.forms import PortalForm
+from portal.core.forms import PortalForm, append_row
 from portal.core.validators import EmailAddress, Siret
 from portal.lots.models import Category
 from portal.operations.models import ParticipantRole, Status
@@ -66,6 +67,14 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 SIRET_REQUIRED = _l("Indiquez le SIRET de l'entreprise : la Région le vérifie.")
+
+
+NEW_EMPLOYERS_MAX = 20
+NEW_EMPLOYERS_TOO_MANY = _l(
+    "%(n)d employeurs à inviter au plus par signalement : invitez les suivants depuis la page "
+    "des participants de l'opération.",
+    n=NEW_EMPLOYERS_MAX,
+)
 
 
 class NewOrganisationForm(PortalForm):
@@ -122,7 +131,40 @@ class ReportNeedForm(PortalForm):
         _l("Contexte du besoin"), validators=[DataRequired(REQUIRED), Length(max=5000)]
     )
     employer_ids = MultiCheckboxField(_l("Employeurs déjà inscrits"), coerce=int)
-    new_employers = FieldList(FormField(NewOrganisationForm), min_entries=2, max_entries=5)
+    # No ``max_entries``: WTForms would drop the rows beyond it unsaid; validate_new_employers
+    # refuses them in French instead.
+    new_employers = FieldList(FormField(NewOrganisationForm), min_entries=1)
+    too_many = NEW_EMPLOYERS_TOO_MANY
+    new_row: int | None = None  # the index of the row ``add_employer`` added
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_new_employers()
+
+    def label_new_employers(self) -> None:
+        """Number each new employer's fields, so that a screen reader tells the rows apart
+        (« Nom de l'employeur 2 », « SIRET de l'employeur 2 »)."""
+        for number, entry in enumerate(self.new_employers.entries, start=1):
+            row = entry.form
+            row.name.label = Label(row.name.id, _l("Nom de l'employeur %(n)d", n=number))
+            row.email.label = Label(
+                row.email.id,
+                _l("Adresse électronique du ou de la responsable de l'employeur %(n)d", n=number),
+            )
+            row.siret.label = Label(row.siret.id, _l("SIRET de l'employeur %(n)d", n=number))
+
+    @property
+    def may_add_employer(self) -> bool:
+        return len(self.new_employers.entries) < NEW_EMPLOYERS_MAX
+
+    def add_employer(self) -> None:
+        """One more blank new-employer row (``new_row``), none once at the ceiling."""
+        self.new_row = append_row(self.new_employers, NEW_EMPLOYERS_MAX)
+        self.label_new_employers()
+
+    def validate_new_employers(self, field):
+        if len(field.entries) > NEW_EMPLOYERS_MAX:
+            raise ValidationError(NEW_EMPLOYERS_TOO_MANY)
 
     def set_choices(self, territories, employers) -> None:
         self.territory_id.choices = [("", _l("— Choisir —"))] + [

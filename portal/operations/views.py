@@ -9,6 +9,7 @@ from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.core.actions import act, act_and_redirect, flash_redirect, form_page
+from portal.core.forms import without_entry
 from portal.core.pagination import paginate, requested_page
 from portal.extensions import db
 from portal.lots.models import Category
@@ -16,6 +17,7 @@ from portal.operations import bp, lifecycle, queries, services
 from portal.operations.access import can_steer, is_region, load_operation
 from portal.operations.context import summary_context
 from portal.operations.forms import (
+    NEW_EMPLOYERS_TOO_MANY,
     AcknowledgeForm,
     AdvanceForm,
     CancelOperationForm,
@@ -61,6 +63,25 @@ def list_operations():
     )
 
 
+def _need_form_rows() -> tuple[ReportNeedForm, dict | None]:
+    """The report-need form from the request, and what a row button changed (None when the
+    form was not posted by « Ajouter un employeur » or a « Retirer » button): the row to
+    focus, the announcement, or why no row was added."""
+    removed = request.form.get("remove_employer", type=int)
+    if removed is not None:
+        form = ReportNeedForm(formdata=without_entry(request.form, "new_employers", removed))
+        if f"new_employers-{removed}-name" not in request.form:
+            return form, {}  # no such row: nothing removed
+        return form, {"notice": _("Employeur %(n)d retiré de la liste.", n=removed + 1)}
+    form = ReportNeedForm()
+    if not request.form.get("add_employer"):
+        return form, None
+    form.add_employer()
+    if form.new_row is None:
+        return form, {"rows_error": str(NEW_EMPLOYERS_TOO_MANY)}
+    return form, {"new_row": form.new_row}
+
+
 @bp.route("/nouveau-besoin", methods=["GET", "POST"])
 @login_required
 def report_need():
@@ -73,12 +94,17 @@ def report_need():
         .where(Organisation.kind == OrgKind.EMPLOYER)
         .order_by(Organisation.name)
     ).all()
-    form = ReportNeedForm()
+    form, changed = _need_form_rows()
     form.set_choices(territories, employers)
 
     def page(error: str | None = None):
         return form_page("operations/report_need.html", form=form, error=error)
 
+    if changed is not None:
+        # « Ajouter un employeur » / « Retirer »: the form again, nothing validated nor lost.
+        return htmx.render(
+            "operations/report_need.html", "operations/_new_employers.html", form=form, **changed
+        )
     if not form.validate_on_submit():
         return page()
     by_id = {e.id: e for e in employers}

@@ -19,7 +19,7 @@ from portal.operations.needs import TARGET_PUBLICS
 from portal.recruitment import bp, imports, queries, rules, services
 from portal.recruitment.access import is_provider_of
 from portal.recruitment.forms import (
-    BULK_MAX_ROWS,
+    BULK_TOO_MANY,
     MAX_IMPORT_BYTES,
     BulkTraineesForm,
     ImportTraineesForm,
@@ -35,11 +35,12 @@ def _carrier_operation(operation_id: int):
     return operation
 
 
-def _bulk_form(operation, formdata=None, extra_rows: int = 0) -> BulkTraineesForm:
+def _bulk_form(operation, formdata=None, *, add_row: bool = False) -> BulkTraineesForm:
+    """The form, with one more row if ``add_row`` (``form.new_row``), its prescribers to
+    choose from."""
     form = BulkTraineesForm(formdata=formdata)
-    for _row in range(extra_rows):
-        if len(form.rows) < BULK_MAX_ROWS:
-            form.rows.append_entry()
+    if add_row:
+        form.add_row()
     form.set_choices(*queries.prescribers(operation))
     return form
 
@@ -54,7 +55,6 @@ def _render_bulk(operation, form, *, status=200, error=None, new_row=None):
         error=error,
         new_row=new_row,
         open=operation.status in rules.RECORDING_STEPS,
-        max_rows=BULK_MAX_ROWS,
     )
 
 
@@ -79,8 +79,10 @@ def create_trainees(operation_id: int):
     if request.method == "GET":
         return _render_bulk(operation, _bulk_form(operation))
     if request.form.get("add_row"):
-        form = _bulk_form(operation, formdata=request.form, extra_rows=1)
-        return _render_bulk(operation, form, new_row=len(form.rows) - 1)
+        form = _bulk_form(operation, formdata=request.form, add_row=True)
+        if form.new_row is None:  # at the ceiling: the rows as they are, and why
+            return _render_bulk(operation, form, error=str(BULK_TOO_MANY))
+        return _render_bulk(operation, form, new_row=form.new_row)
     form = _bulk_form(operation, formdata=request.form)
     filled = form.filled()
     if not form.validate_filled():

@@ -30,7 +30,7 @@ from wtforms.validators import (
 )
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
-from portal.core.forms import PortalForm, PortalSubForm
+from portal.core.forms import PortalForm, PortalSubForm, append_row
 from portal.core.validators import EmailAddress, Phone
 from portal.operations.needs import TARGET_PUBLICS
 from portal.recruitment import rules
@@ -38,6 +38,11 @@ from portal.recruitment.models import ExitReason, TraineeStatus
 
 BULK_ROWS = 5
 BULK_MAX_ROWS = 50
+BULK_TOO_MANY = _l(
+    "%(n)d candidatures au plus par envoi : enregistrez celles-ci, puis ajoutez les suivantes "
+    "(ou importez un fichier CSV).",
+    n=BULK_MAX_ROWS,
+)
 MAX_IMPORT_BYTES = 1024 * 1024
 BIRTH_YEAR_MESSAGE = _l(
     "Année de naissance attendue entre %(a)d et %(b)d.",
@@ -150,7 +155,19 @@ class TraineeRowForm(TraineeFields, PortalSubForm):
 class BulkTraineesForm(PortalForm):
     """Several candidates at once; blank rows are skipped."""
 
-    rows = FieldList(FormField(TraineeRowForm), min_entries=BULK_ROWS, max_entries=BULK_MAX_ROWS)
+    # No ``max_entries``: WTForms would drop the rows beyond it unsaid; validate_filled
+    # refuses them in French instead, everything typed kept.
+    rows = FieldList(FormField(TraineeRowForm), min_entries=BULK_ROWS)
+    too_many = BULK_TOO_MANY
+    new_row: int | None = None  # the index of the row ``add_row`` added
+
+    @property
+    def may_add_row(self) -> bool:
+        return len(self.rows.entries) < BULK_MAX_ROWS
+
+    def add_row(self) -> None:
+        """One more blank row (``new_row``), none once at the ceiling."""
+        self.new_row = append_row(self.rows, BULK_MAX_ROWS)
 
     def set_choices(self, taking_part, others) -> None:
         for entry in self.rows:
@@ -165,6 +182,9 @@ class BulkTraineesForm(PortalForm):
         ok = self.csrf_token.validate(self) if self.meta.csrf else True
         for _index, row in self.filled():
             ok = row.validate() and ok
+        if len(self.rows.entries) > BULK_MAX_ROWS:
+            self.form_errors.append(BULK_TOO_MANY)
+            ok = False
         return ok
 
 

@@ -8,7 +8,6 @@ Prescribers are named as in the portal; publics by their French label.
 
 import csv
 import io
-import unicodedata
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
@@ -17,7 +16,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
-from portal.core.text import clean_text
+from portal.core.text import clean_text, comparison_key
 from portal.extensions import db
 from portal.operations.models import Operation
 from portal.operations.needs import TARGET_PUBLICS
@@ -43,9 +42,7 @@ EXAMPLE_ROWS = [
 
 def _key(text: str) -> str:
     """Lower case, no accents, single spaces: « Année  de naissance » → « annee de naissance »."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(plain.casefold().replace("_", " ").replace("-", " ").split())
+    return comparison_key((text or "").replace("_", " ").replace("-", " "))
 
 
 HEADER_KEYS = {_key(column): column for column in COLUMNS}

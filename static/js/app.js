@@ -24,6 +24,15 @@
     if (focus) { focus.focus(); }
   });
 
+  // Typing in a field marked data-checks="<radio id>" chooses that radio (the hand-merged
+  // text of the co-design conflict view chooses « Le texte ci-dessous »).
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    var id = field && field.getAttribute && field.getAttribute("data-checks");
+    var radio = id ? document.getElementById(id) : null;
+    if (radio) { radio.checked = true; }
+  });
+
   // Error summaries rendered by the server get focus on full page loads too.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.getElementById("error-summary");

@@ -75,9 +75,11 @@ def fill_need(
         page.get_by_role("checkbox", name=name, exact=True).check()
     if new_employer:
         name, email, siret = new_employer
-        page.get_by_label("Nom de l'entreprise").first.fill(name)
-        page.get_by_label("Adresse électronique de son ou sa responsable").first.fill(email)
-        page.get_by_label("SIRET de l'entreprise").first.fill(siret)
+        page.get_by_label("Nom de l'employeur 1", exact=True).fill(name)
+        page.get_by_label(
+            "Adresse électronique du ou de la responsable de l'employeur 1", exact=True
+        ).fill(email)
+        page.get_by_label("SIRET de l'employeur 1", exact=True).fill(siret)
 
 
 def send_need(page: Page) -> None:

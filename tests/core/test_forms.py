@@ -17,8 +17,8 @@ from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
 import portal
 from portal.accounts.forms import ChangePasswordForm, ProfileForm
 from portal.accounts.models import User
-from portal.core.forms import PortalForm, PortalSubForm
-from portal.core.text import clean_line, clean_text, document_text
+from portal.core.forms import PortalForm, PortalSubForm, without_entry
+from portal.core.text import clean_line, clean_text, comparison_key, document_text
 from portal.extensions import db
 from tests.support import login_as as login
 
@@ -132,3 +132,35 @@ def test_the_password_forms_keep_what_was_typed(app):
         profile = ProfileForm(formdata=MultiDict({"first_name": "e\u0301"}), meta={"csrf": False})
     assert form.current_password.data == "e\u0301\x01"
     assert profile.first_name.data == "é"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Conduite de chariot", "conduite de  CHARIOT"),
+        ("Hygiène des locaux", " hygiene DES\tlocaux "),
+        ("Étiquetage", "etiquetage"),
+    ],
+)
+def test_texts_saying_the_same_thing_share_one_comparison_key(a, b):
+    assert comparison_key(a) == comparison_key(b)
+    assert comparison_key("Conduite de chariot") != comparison_key("Conduite de chariots")
+
+
+def test_a_row_removed_from_the_posted_data_leaves_the_others_and_the_rest():
+    posted = MultiDict(
+        [
+            ("title", "Besoin"),
+            ("rows-0-name", "A"),
+            ("rows-1-name", "B"),
+            ("rows-1-email", "b@example.fr"),
+            ("rows-2-name", "C"),
+            ("rows-10-name", "K"),
+            ("tags", "x"),
+            ("tags", "y"),
+        ]
+    )
+    left = without_entry(posted, "rows", 1)
+    assert [key for key in left] == ["title", "rows-0-name", "rows-2-name", "rows-10-name", "tags"]
+    assert left.getlist("tags") == ["x", "y"]
+    assert without_entry(posted, "rows", 7) == posted

@@ -3,12 +3,13 @@ and saves through the service (in the current context, or committed by e-mail)."
 
 from datetime import date
 
-from portal.design import services
+from portal.design import services, start
 from portal.design.models import SectionKey
 from portal.design.queries import load_design
+from portal.extensions import db
 from portal.operations import lifecycle, needs
 from portal.operations import services as operations
-from portal.operations.models import ContractType, Status
+from portal.operations.models import ContractType, Participant, ParticipantRole, Status
 from tests.operations.factories import EMPLOYER, OF_A, REGION_ADMIN, Market
 from tests.support import committed, org_named, user_with
 
@@ -55,6 +56,22 @@ def to_co_design(market: Market):
     operation.hours_centre, operation.hours_company = 420, 140
     lifecycle.advance(operation, Status.CO_DESIGN, by=market.a_user, org=market.of_a)
     return operation
+
+
+def started_with_skills(market: Market, skills_e: str, skills_f: str):
+    """An operation of Organisme A whose employers E and F wrote ``skills_e`` and
+    ``skills_f`` in their needs, put in co-design (step set directly) and its design started
+    (the prefill merges the skills they share): the design."""
+    operation = market.report()
+    db.session.add(
+        Participant(
+            operation=operation, organisation=market.employer2, role=ParticipantRole.EMPLOYER
+        )
+    )
+    needs.need_for(operation, market.employer).skills = skills_e
+    needs.need_for(operation, market.employer2).skills = skills_f
+    operation.status = Status.CO_DESIGN
+    return start.start_design(operation, by=market.a_user, org=market.of_a)
 
 
 def item(**fields) -> dict:

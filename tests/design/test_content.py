@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.design import content
 from portal.design.forms import section_form
+from portal.design.merge import merge_text
 from portal.design.models import SectionKey
 
 SKILL_ID = "a" * 32
@@ -230,3 +231,48 @@ def test_items_read_as_french_sentences():
     )
     assert content.describe_item(SectionKey.SKILLS, None, names, skills) == "(supprimé)"
     assert content.as_lines(SectionKey.OBJECTIVES, {"text": "a\nb"}, names, skills) == ["a", "b"]
+
+
+# --- Skills several employers asked for (issue #15) -----------------------------------------
+
+
+def test_a_skill_asked_by_several_employers_keeps_them_when_edited(app):
+    stored = {
+        "id": SKILL_ID,
+        "label": "Conduite de chariot",
+        "block_code": "",
+        "employer_id": 7,
+        "also_asked_by": [8],
+    }
+    rows = content.form_rows(SectionKey.SKILLS, {"items": [stored]})
+    assert rows[0]["also_asked_by"] == "8"
+    data = {f"items-0-{name}": value for name, value in rows[0].items() if value is not None}
+    form, valid = posted(app, SectionKey.SKILLS, data)
+    assert valid, form.errors
+    assert content.items_content(SectionKey.SKILLS, form.rows()) == {"items": [stored]}
+    # An employer no longer taking part (9) is dropped; the one named first is not repeated.
+    data["items-0-also_asked_by"] = "7,8,9"
+    form, valid = posted(app, SectionKey.SKILLS, data)
+    assert content.items_content(SectionKey.SKILLS, form.rows())["items"][0] == stored
+    assert content.skill_askers(stored) == [7, 8]
+    assert content.skill_askers({"employer_id": None}) == []
+    names = {7: "Entreprise E", 8: "Entreprise F"}
+    assert content.describe_item(SectionKey.SKILLS, stored, names, {}) == (
+        "Conduite de chariot — demandée par Entreprise E, Entreprise F"
+    )
+
+
+# --- Conflict resolution ------------------------------------------------------------------
+
+
+def test_a_hand_merged_text_is_chosen_when_no_option_was_sent():
+    """Issue #15: typing in the hand-merged text chooses it in the page (static/js/app.js);
+    without the radio posted, the server reads a non-empty text the same way."""
+    merge = merge_text("A", "B", "C")
+    assert content.resolution(SectionKey.OBJECTIVES, merge, {"custom_text": "B et C"}) == {
+        "text": "B et C"
+    }
+    chosen = {"choice": "mine", "custom_text": "B et C"}
+    assert content.resolution(SectionKey.OBJECTIVES, merge, chosen) == {"text": "B"}
+    with pytest.raises(ValueError, match="Choisissez la version à garder."):
+        content.resolution(SectionKey.OBJECTIVES, merge, {"custom_text": "  "})

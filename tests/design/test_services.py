@@ -7,12 +7,20 @@ from sqlalchemy import select
 
 from portal.core.errors import RuleError
 from portal.design import comments, services, start
+from portal.design.content import skill_askers
 from portal.design.models import SectionKey, SectionRevision
 from portal.design.services import design_for, design_problems
 from portal.extensions import db
 from portal.operations import lifecycle
 from portal.operations.models import Status
-from tests.design.factories import complete_contents, item, period, save, to_co_design
+from tests.design.factories import (
+    complete_contents,
+    item,
+    period,
+    save,
+    started_with_skills,
+    to_co_design,
+)
 from tests.operations.factories import Market
 
 
@@ -68,6 +76,38 @@ def test_the_prefill_does_not_share_an_employers_constraints(market):
     shared = [str(section.content) for section in design.sections]
     assert not any("Prise de poste" in text or "Station debout" in text for text in shared)
     assert not any("Entreprise E" in text for text in shared)
+
+
+def test_skills_several_employers_say_alike_are_one_kept_with_who_asked():
+    """Issue #15: case, accents and spacing aside, one skill; worded as the first said it."""
+    skills = start.merged_skills(
+        [
+            (1, "Conduite de chariot ; Hygiène des locaux"),
+            (2, "conduite de  CHARIOT\nTri des déchets, hygiene des locaux"),
+            (3, "Conduite de chariot"),
+            (2, "Conduite de chariot"),  # the same employer twice counts once
+        ]
+    )
+    by_label = {s["label"]: skill_askers(s) for s in skills}
+    assert by_label == {
+        "Conduite de chariot": [1, 2, 3],
+        "Hygiène des locaux": [1, 2],
+        "Tri des déchets": [2],
+    }
+    assert len({s["id"] for s in skills}) == 3
+    assert "also_asked_by" not in skills[2]  # one asker: the keys a skill always had
+
+
+def test_the_prefill_merges_the_skills_employers_share(market):
+    design = started_with_skills(
+        market, "Conduite de chariot ; Hygiène", "conduite de  CHARIOT\nTri"
+    )
+    skills = design.section(SectionKey.SKILLS).content["items"]
+    assert [(s["label"], skill_askers(s)) for s in skills] == [
+        ("Conduite de chariot", [market.employer.id, market.employer2.id]),
+        ("Hygiène", [market.employer.id]),
+        ("Tri", [market.employer2.id]),
+    ]
 
 
 def test_the_design_starts_only_in_co_design_and_once(market):

@@ -14,7 +14,7 @@ from portal.design.models import Design, SectionKey, SectionRevision
 from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations import services as operations
-from portal.operations.models import ParticipantRole, Status
+from portal.operations.models import Operation, Participant, ParticipantRole, Status
 from tests.design.factories import complete_contents, item, period, to_co_design
 from tests.operations.factories import (
     EMPLOYER,
@@ -269,6 +269,45 @@ def test_conflict_without_js_is_a_page_and_resolves_with_a_text_of_ones_own(app,
     response = client.post(resolve, data=data)
     assert response.status_code == 303
     assert section(app, op, "objectives").content == {"text": "B et C"}
+
+
+def test_a_hand_merged_text_without_a_choice_is_kept_and_not_by_others(app, client, op):
+    """Issue #15: typing in the hand-merged text chooses it; sent without the radio, the
+    server reads it so. Another organisation cannot resolve someone's conflict."""
+    save_as(app, op, "objectives", {"text": "A"}, OF_A)
+    save_as(app, op, "objectives", {"text": "B"}, REGION_ADMIN)
+    login_as(client, EMPLOYER)
+    page = text(post_text(client, op, "objectives", "C", 2, headers=HTMX))
+    assert 'id="choice-custom-objectives"' in page
+    assert 'data-checks="choice-custom-objectives"' in page
+    resolve = url(op, f"/objectives/conflit/{the_draft(app)}")
+    data = {"base_version": 3, "custom_text": "B puis C"}
+    login_as(client, OF_B)
+    assert client.post(resolve, data=data, headers=HTMX).status_code == 404
+    login_as(client, EMPLOYER)
+    response = client.post(resolve, data=data, headers=HTMX)
+    assert response.status_code == 200 and "Section enregistrée." in text(response)
+    assert section(app, op, "objectives").content == {"text": "B puis C"}
+
+
+def test_a_skill_several_employers_asked_for_names_them_all(app, client, op):
+    """Issue #15: the prefill merged a skill E and F both asked for; the page says both."""
+    with committed(app):
+        operation = db.session.get(Operation, op.id)
+        db.session.add(
+            Participant(
+                operation=operation, organisation_id=op.employer2, role=ParticipantRole.EMPLOYER
+            )
+        )
+    skill = item(label="Conduite de chariot", employer_id=op.employer, also_asked_by=[op.employer2])
+    save_as(app, op, "skills", {"items": [skill]}, OF_A)
+    login_as(client, EMPLOYER)
+    page = text(client.get(url(op)))
+    assert "Conduite de chariot — demandée par Entreprise E, Entreprise F" in re.sub(
+        r"\s+", " ", re.sub(r"<[^>]+>", "", page)
+    )
+    login_as(client, OF_B)
+    assert client.get(url(op)).status_code == 404
 
 
 def test_a_draft_can_be_discarded_and_is_not_someone_elses(app, client, other_client, op):

@@ -154,6 +154,23 @@ def make_trainee(
     )
 
 
+def spend_second_period_at(running: Running, employer) -> None:
+    """Choose ``employer`` on the rhythm's second immersion period (issue #15)."""
+    periods = [dict(p) for p in running.periods]
+    periods[3]["employer_id"] = employer.id
+    running.design.section(SectionKey.RHYTHM).content = {"items": periods}
+    db.session.flush()
+
+
+def alice_with_a_period_elsewhere() -> Running:
+    """A running operation where Alice's promise is at Entreprise E and the rhythm's second
+    immersion period names Entreprise F; nothing generated yet."""
+    running = Running()
+    make_trainee(running, "Alice", "Durand", employer=running.market.employer)
+    spend_second_period_at(running, running.market.employer2)
+    return running
+
+
 def generate(running: Running) -> services.Generation:
     """Immersions from the rhythm, as the organisme porteur."""
     return services.generate_from_rhythm(running.operation, **running.carrier)

@@ -3,12 +3,14 @@ adjustments, the preparation checklist, the tutor's assessment (only by the tuto
 reminders, and the trainee's path."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.core.errors import RuleError
 from portal.core.time import utcnow
+from portal.design.models import SectionKey
 from portal.extensions import db
 from portal.immersions import assessments, path, queries, reminders, services
 from portal.immersions.models import Immersion, Presence, SkillLevel, WouldHire
@@ -17,7 +19,16 @@ from portal.mail.models import OutboxMessage
 from portal.notifications.models import Notification
 from portal.operations.models import OperationEvent, Status
 from portal.recruitment.models import TraineeStatus
-from tests.immersions.factories import CHECKLIST, NEXT, PAST, TODAY, Running, generate, make_trainee
+from tests.immersions.factories import (
+    CHECKLIST,
+    NEXT,
+    PAST,
+    TODAY,
+    Running,
+    generate,
+    make_trainee,
+    spend_second_period_at,
+)
 
 
 @pytest.fixture
@@ -83,6 +94,40 @@ def test_generation_creates_one_immersion_per_matched_trainee_and_company_period
     assert sorted(asked) == sorted(
         [running.market.employer_user.id, running.market.employer2_user.id]
     )
+
+
+def test_a_period_with_an_employer_chosen_is_spent_there(running, alice):
+    """Issue #15: the second immersion period names Entreprise F: every trainee spends it
+    there (even one without a promise), with F's skills as objectives; the first period,
+    with no employer chosen, is at the promise's employer."""
+    e, f = running.market.employer.id, running.market.employer2.id
+    skills = [dict(s) for s in running.skills]
+    skills[0]["also_asked_by"] = [f]  # the prefill merged F's « autolaveuse » into E's
+    running.design.section(SectionKey.SKILLS).content = {"items": skills}
+    spend_second_period_at(running, running.market.employer2)
+    chloe = make_trainee(running, "Chloé", "Sans", employer=None)
+
+    result = generate(running)
+
+    assert (result.created, result.unmatched) == (3, 1)
+    first, second = immersions_of(alice)
+    assert (first.employer_id, second.employer_id) == (e, f)
+    assert first.objectives == running.skill_ids[:2]
+    assert second.objectives == running.skill_ids[:1]
+    # Entreprise F's only tutor is suggested there.
+    assert second.suggested_tutor_id == running.tutor_f.id
+    [only] = immersions_of(chloe)
+    assert (only.employer_id, only.starts_on) == (f, NEXT[0])
+
+
+@pytest.mark.parametrize(
+    ("chosen", "promise", "host"),
+    [(None, 1, 1), (2, 1, 2), (2, None, 2), (3, 1, 1), (None, None, None), (3, None, None)],
+)
+def test_the_host_of_a_period_is_the_one_chosen_else_the_promises(chosen, promise, host):
+    """Employers 1 and 2 sign the convention, 3 does not (withdrawn)."""
+    period = SimpleNamespace(employer_id=chosen)
+    assert services.host_for(period, promise, {1, 2}) == host
 
 
 def test_generation_is_idempotent_and_adds_only_what_is_missing(running, alice):

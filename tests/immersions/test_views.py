@@ -4,6 +4,7 @@ the preparation widget (htmx), the trainee's path (logged), the operation page's
 import pytest
 from sqlalchemy import func, select
 
+from portal.accounts.models import Organisation
 from portal.extensions import db
 from portal.immersions.models import Immersion
 from portal.recruitment.models import TraineeAccess
@@ -12,6 +13,7 @@ from tests.immersions.factories import (
     OUTSIDER,
     TUTOR_E,
     TUTOR_F,
+    alice_with_a_period_elsewhere,
 )
 from tests.operations.factories import (
     EMPLOYER,
@@ -22,7 +24,7 @@ from tests.operations.factories import (
     REFERENT,
     REGION_ADMIN,
 )
-from tests.support import HTMX, count, load, login_as, text
+from tests.support import HTMX, committed, count, load, login_as, text
 
 NAMES = ("Alice Durand", "Bob Petit", "Chloé Roux")
 
@@ -87,6 +89,25 @@ def test_generation_over_http_is_idempotent_and_reserved_to_the_carrier(app, cli
     assert count(app, Immersion) == before
     page = text(client.get(response.headers["Location"]))
     assert "Toutes les immersions du rythme existent déjà." in page
+
+
+def test_generation_over_http_places_a_period_at_the_employer_chosen_on_it(app, client):
+    """Issue #15: Alice's promise is at Entreprise E, the second period names F."""
+    with committed(app):
+        base = f"/operations/{alice_with_a_period_elsewhere().operation.id}"
+    login_as(client, OF_B)
+    assert client.post(f"{base}/immersions/generation").status_code == 404
+    assert count(app, Immersion) == 0
+    login_as(client, OF_A)
+    response = client.post(f"{base}/immersions/generation")
+    assert response.status_code == 303
+    with app.app_context():
+        hosts = db.session.scalars(
+            select(Organisation.name)
+            .join(Immersion, Immersion.employer_id == Organisation.id)
+            .order_by(Immersion.starts_on)
+        ).all()
+    assert hosts == ["Entreprise E", "Entreprise F"]
 
 
 def test_adjusting_an_immersion_with_french_errors(app, client, site):

@@ -9,6 +9,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from portal.operations.models import Status
+from portal.recruitment.forms import BULK_MAX_ROWS
 from portal.recruitment.models import Trainee
 from tests.operations.factories import OF_A, OF_B, REGION_ADMIN, set_status
 from tests.support import HTMX, count, flashes, login_as, text
@@ -61,6 +62,25 @@ def test_add_a_row_without_js_answers_the_page(client, rec):
     page = text(response)
     assert response.status_code == 200 and "<html" in page
     assert len(re.findall(r'name="rows-\d+-last_name"', page)) == 6
+
+
+def test_rows_have_a_ceiling_said_in_french_and_nothing_typed_is_lost(app, client, rec):
+    """Issue #15: « Ajouter une ligne » up to BULK_MAX_ROWS; beyond, a French message (the
+    button gives way to it); rows posted beyond it are refused, not dropped unsaid."""
+    login_as(client, OF_A)
+    full = rows(("Lefèvre", "Chloé", {}), total=BULK_MAX_ROWS)
+    body = text(client.post(url(rec), data={**full, "add_row": "1"}, headers=HTMX))
+    assert len(re.findall(r'name="rows-\d+-last_name"', body)) == BULK_MAX_ROWS
+    assert "50 candidatures au plus par envoi" in body and 'name="add_row"' not in body
+    assert 'value="Lefèvre"' in body
+    too_many = rows(("Lefèvre", "Chloé", {}), total=BULK_MAX_ROWS + 1)
+    too_many[f"rows-{BULK_MAX_ROWS}-last_name"] = "Bernard"
+    too_many[f"rows-{BULK_MAX_ROWS}-first_name"] = "Hugo"
+    response = client.post(url(rec), data=too_many)
+    page = text(response)
+    assert response.status_code == 422
+    assert "50 candidatures au plus par envoi" in page and 'value="Bernard"' in page
+    assert count(app, Trainee) == EXISTING
 
 
 def test_blank_rows_are_ignored_and_the_others_recorded(app, client, rec):
@@ -118,6 +138,12 @@ def test_candidates_are_not_recorded_before_recruitment(app, client, rec):
     response = client.post(url(rec), data=rows(("Lefèvre", "Chloé", {})))
     assert response.status_code == 422
     assert count(app, Trainee) == EXISTING
+
+
+def test_only_the_carrier_adds_rows(client, rec):
+    login_as(client, OF_B)
+    response = client.post(url(rec), data={**rows(), "add_row": "1"}, headers=HTMX)
+    assert response.status_code in (403, 404)
 
 
 def test_only_the_carrier_adds_candidates(app, client, rec, other_client):

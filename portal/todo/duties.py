@@ -532,7 +532,9 @@ def _own_followups(scope: _Scope) -> list[Duty]:
     return [
         Duty(
             _("Renseigner %(n)d suivi(s) dans l'emploi, dont %(late)d en retard.",
-              n=due + late, late=late),
+              n=due + late, late=late)
+            if late
+            else _("Renseigner %(n)d suivi(s) dans l'emploi.", n=due),
             url_for("employment.list_followups"),
             None,
             "followup",

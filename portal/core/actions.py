@@ -108,8 +108,9 @@ def done(
     with the notice flashed.
 
     ``announce``: the widget does not show the notice; it is sent out of band into the
-    page's live region (``#htmx-notices`` in ``base.html``, ``role="status"``), so that
-    every change is confirmed in the page and announced to screen readers."""
+    page's live region (``#htmx-notices`` in ``base.html``, ``aria-live="polite"``, like
+    ``#htmx-errors``; no ``role="status"`` on an always-present, mostly empty element), so
+    that every change is confirmed in the page and announced to screen readers."""
     if not htmx.is_htmx():
         return flash_redirect(notice, url)
     if not announce:

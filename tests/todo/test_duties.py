@@ -9,7 +9,7 @@ from portal.design.models import SectionKey
 from portal.extensions import db
 from portal.operations import needs
 from portal.operations import services as operations
-from portal.operations.models import ContractType, Status
+from portal.operations.models import ContractType, Funding, Status
 from portal.recruitment.models import TraineeStatus
 from portal.todo.duties import BLOCKING, duties_for, grouped
 from tests.conventions.factories import make_convention_ready, sign_all, sign_as
@@ -185,3 +185,29 @@ def test_closed_operations_ask_nothing_and_duties_group_by_operation(ctx):
     first.status = second.status = Status.CANCELLED
     db.session.flush()
     assert duties_of(market.referent, market.region) == []
+
+
+def test_region_decides_a_need_outside_any_lot(ctx):
+    market = Market()
+    operation = market.report(
+        org=market.of_b, user=market.b_user, territory=market.orleans, rome_code="H2102"
+    )
+    assert operation.funding == Funding.PENDING
+    fref = first(market.region_admin, market.region, "fref")
+    assert fref.label == "Décider : consultation FREF ou refus motivé (besoin hors marché)."
+    operations.launch_fref(
+        operation, reference="FREF-1", provider=market.of_b, by=market.region_admin,
+        org=market.region,
+    )  # fmt: skip
+    assert "fref" not in kinds(market.region_admin, market.region)
+
+
+def test_region_answers_an_analysis_sent_again(ctx):
+    ready = make_convention_ready()  # its analysis was sent and answered
+    market, operation = ready.market, ready.operation
+    assert "analysis" not in kinds(market.referent, market.region)
+    analysis = needs.analysis_for(operation)
+    operation.status = Status.ANALYSIS
+    needs.send_analysis(analysis, by=market.a_user, org=market.of_a)
+    duty = first(market.referent, market.region, "analysis")
+    assert duty.label == "Répondre à l'analyse des besoins transmise par l'organisme."

@@ -1,4 +1,4 @@
-"""How timeline events read in French, and what each person has to do next."""
+"""How timeline events read in French (what each person has to do: portal/todo/duties.py)."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l

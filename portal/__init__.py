@@ -111,6 +111,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.resources import views as resources_views
     from portal.steering import meeting_views  # noqa: F401  (on steering.bp)
     from portal.steering import views as steering_views
+    from portal.todo import views as todo_views
 
     # Importing an area's views registers its routes on the area's blueprint.
     for views in (
@@ -132,6 +133,7 @@ def create_app(config: dict | None = None) -> Flask:
         reporting_views,
         steering_views,
         archive_views,
+        todo_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login

@@ -275,6 +275,7 @@ def edit_territory(territory_id: int):
             _("Bassin d'emploi enregistré."),
             url_for("admin.list_territories"),
             lambda: row(editing=False),
+            announce=True,
         ),
         failure=form_refusal(form, lambda _message: row(editing=True, status=422), "name"),
     )

@@ -68,6 +68,10 @@ def status_context(operation: Operation, convention: Convention, snapshot: dict)
     before = services.snapshot_of(reference) if reference else None
     changed = changed_parts(before, snapshot) if reference else []
     steering = can_steer(operation)
+    # Nothing changed since the version out for signature (or in force): there is nothing
+    # to submit, so neither the button nor what would be missing to submit applies.
+    up_to_date = reference is not None and reference is not rejected and not changed
+    submittable = steering and operation.is_open and not up_to_date
     return {
         "state": services.state(convention),
         "open_version": current,
@@ -78,8 +82,8 @@ def status_context(operation: Operation, convention: Convention, snapshot: dict)
         "changed_titles": diffs.part_titles(changed),
         "draft_diff": diffs.snapshot_diff(before, snapshot) if changed else [],
         "design_changed": "design" in changed,
-        "can_submit": steering and operation.is_open,
-        "submission_problems": services.submission_problems(convention) if steering else [],
+        "can_submit": submittable,
+        "submission_problems": services.submission_problems(convention) if submittable else [],
         "button_form": EmptyForm(formdata=None),
     }
 

@@ -34,7 +34,7 @@ a ``RuleError`` (building the data included) inside the one ``try``.
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import flash, redirect, render_template, request
+from flask import flash, make_response, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 from wtforms import Form
@@ -96,13 +96,29 @@ def flash_refusal(url: str) -> Callable[[RuleError], Response]:
     return lambda refusal: flash_redirect(refusal.message, url, "error")
 
 
-def done(notice: str, url: str, fragment: Callable[[], ResponseReturnValue]) -> ResponseReturnValue:
+def done(
+    notice: str,
+    url: str,
+    fragment: Callable[[], ResponseReturnValue],
+    *,
+    announce: bool = False,
+) -> ResponseReturnValue:
     """The answer to a change made from a widget: htmx gets the widget again
     (``fragment()``, which shows the notice itself); a plain form is redirected to ``url``
-    with the notice flashed."""
-    if htmx.is_htmx():
+    with the notice flashed.
+
+    ``announce``: the widget does not show the notice; it is sent out of band into the
+    page's live region (``#htmx-notices`` in ``base.html``, ``aria-live="polite"``, like
+    ``#htmx-errors``; no ``role="status"`` on an always-present, mostly empty element), so
+    that every change is confirmed in the page and announced to screen readers."""
+    if not htmx.is_htmx():
+        return flash_redirect(notice, url)
+    if not announce:
         return fragment()
-    return flash_redirect(notice, url)
+    response = make_response(fragment())
+    notice_html = render_template("core/_notice_oob.html", notice=notice)
+    response.set_data(response.get_data(as_text=True) + notice_html)
+    return response
 
 
 def form_page(template: str, **context) -> tuple[str, int]:

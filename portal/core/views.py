@@ -14,6 +14,7 @@ from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations.models import Funding, Operation, Status
 from portal.operations.queries import Filters, operations_query
+from portal.todo.duties import duties_for
 
 HOME_TEMPLATES = {
     OrgKind.REGION: "core/home_region.html",
@@ -38,6 +39,7 @@ def _pending(*conditions):
 
 
 HOME_OPERATIONS = 10
+HOME_DUTIES = 10
 
 
 def _operations(*conditions):
@@ -67,6 +69,8 @@ def home():
         "sent_invitations": sent,
         "received_invitations": received,
         "button_form": EmptyForm(),
+        "duties": duties_for(current_user, organisation, membership=membership),
+        "home_limit": HOME_DUTIES,
     }
     if organisation.kind == OrgKind.REGION:
         context["territories"] = db.session.scalars(

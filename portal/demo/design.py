@@ -1,11 +1,14 @@
 """Demo co-design of « Préparateur·rice de commandes et cariste »: most sections written
 by the organisme and the employer, a rhythm consistent with 420 h in centre and 140 h in
 company, one module on the employer's technical platform — and the Région's approval still
-to give, so that the demo shows the last step of the gate."""
+to give, so that the demo shows the last step of the gate. The organisme asks the employer,
+in a comment that mentions her, to confirm the platform's hours: a question in her « À
+faire » (not blocking, so that the gate stays open)."""
 
 from datetime import timedelta
 
 from portal.design import services
+from portal.design.comments import add_comment
 from portal.design.models import Design, SectionKey
 from portal.operations.models import Operation
 
@@ -152,3 +155,12 @@ def load_demo_design(operation: Operation, design: Design, *, orgs: dict, people
     # The skills, agreed with the employer, are validated: only the organisme and the Région
     # change them now. The other sections stay open to every participant.
     services.set_validated(section(SectionKey.SKILLS), True, by=of_admin, org=carrier)
+
+    add_comment(
+        section(SectionKey.MODULES),
+        "Pouvez-vous confirmer que le plateau technique reste disponible pour les 35 h du "
+        "module « Conduite de chariots » aux dates du rythme ?",
+        by=of_admin,
+        org=carrier,
+        mention_users=[employer],
+    )

@@ -17,15 +17,25 @@ from portal.operations.events import log_event
 def open_blocking_comments(design: Design) -> int:
     """Unresolved blocking threads of the design (the committee's minutes apart: they hold
     their own approval, not the gate to the convention)."""
-    return db.session.scalar(
-        select(func.count(DesignComment.id))
-        .join(DesignSection, DesignSection.id == DesignComment.section_id)
-        .where(
-            DesignSection.design_id == design.id,
-            DesignSection.meeting_id.is_(None),
-            DesignComment.blocking.is_(True),
-            DesignComment.resolved_at.is_(None),
-        )
+    return open_blocking_by_design([design.id]).get(design.id, 0)
+
+
+def open_blocking_by_design(design_ids: list[int]) -> dict[int, int]:
+    """``open_blocking_comments`` of several designs (design id → count, one query)."""
+    if not design_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(DesignSection.design_id, func.count(DesignComment.id))
+            .join(DesignSection, DesignSection.id == DesignComment.section_id)
+            .where(
+                DesignSection.design_id.in_(design_ids),
+                DesignSection.meeting_id.is_(None),
+                DesignComment.blocking.is_(True),
+                DesignComment.resolved_at.is_(None),
+            )
+            .group_by(DesignSection.design_id)
+        ).all()
     )
 
 

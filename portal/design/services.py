@@ -392,8 +392,11 @@ def approve_design(design: Design, *, by: User, org: Organisation, comment: str 
     log_event(design.operation, "design_approved", by=by, org=org)
 
 
-def design_problems(design: Design | None, *, include_approval: bool = True) -> list[str]:
-    """Unmet conditions of the gate to the convention, in French."""
+def design_problems(
+    design: Design | None, *, include_approval: bool = True, blocking: int | None = None
+) -> list[str]:
+    """Unmet conditions of the gate to the convention, in French; ``blocking``, the open
+    blocking threads when already counted (``open_blocking_by_design``)."""
     if not is_started(design):
         return [_("La co-conception n'a pas commencé.")]
     problems = []
@@ -401,7 +404,9 @@ def design_problems(design: Design | None, *, include_approval: bool = True) -> 
     if missing:
         problems.append(_("Sections obligatoires à remplir : %(s)s.", s=", ".join(missing)))
     problems.extend(hours_issues(design))
-    if open_blocking_comments(design):
+    if blocking is None:
+        blocking = open_blocking_comments(design)
+    if blocking:
         problems.append(_("Un commentaire bloquant n'est pas résolu."))
     if include_approval and design.approved_at is None:
         problems.append(_("La Région n'a pas approuvé la co-conception."))

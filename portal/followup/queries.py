@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import has_request_context, request, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import and_, case, exists, func, insert, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -214,10 +213,6 @@ def card_figures(operation: Operation, *, carrier: bool, today: date, window: in
     return CardFigures(to_record, recorded, states, pending)
 
 
-def _link(url: str, text: str) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(url, text)
-
-
 def _unanswered_by(org: Organisation, operation: Operation, *, today: date, window: int) -> int:
     """Follow-ups of trainees ``org`` follows, due or late, that ``org`` has not answered."""
     pending = or_(
@@ -312,9 +307,9 @@ def _region_todo(operation: Operation, *, today: date, window: int) -> list[tupl
     ]  # fmt: skip
 
 
-def todo(operation: Operation, *, org: Organisation, carrier: bool) -> list[Markup]:
-    """The operation page's « À faire » for the end of training and the follow-up, each
-    item a link to where it is done."""
+def todo(operation: Operation, *, org: Organisation, carrier: bool) -> list[tuple[str, str]]:
+    """The « À faire » for the end of training and the follow-up on one operation, each
+    item ``(text, url)`` of where it is done."""
     if operation.status not in rules.RECORDING_STEPS:
         return []
     today, window = rules.today(), rules.window_days()
@@ -336,7 +331,7 @@ def todo(operation: Operation, *, org: Organisation, carrier: bool) -> list[Mark
             if values is None
             else url_for(endpoint, operation_id=operation.id, **values)
         )
-        links.append(_link(url, text))
+        links.append((text, url))
     return links
 
 

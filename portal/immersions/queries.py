@@ -4,6 +4,7 @@ queries, whatever the number of trainees."""
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -259,70 +260,96 @@ def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
     )
 
 
-def todo(operation: Operation, *, org, carrier: bool) -> list[str]:
-    """The operation page's « À faire » for immersions: debriefs due and immersions to
-    prepare for the organisme porteur, assessments awaited for a host employer."""
-    if operation.status not in rules.RUNNING_STEPS:
-        return []
+def _count_by_operation(ids: list[int], *conditions) -> dict[int, int]:
+    """Immersions matching ``conditions`` per operation of ``ids`` (one query)."""
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Immersion.operation_id, func.count(Immersion.id))
+            .where(Immersion.operation_id.in_(ids), *conditions)
+            .group_by(Immersion.operation_id)
+        ).all()
+    )
+
+
+def todo(operations: list[Operation], *, org) -> list[tuple]:
+    """The « À faire » of immersions over ``operations`` as ``(operation id, kind, text,
+    url)``: debriefs due and immersions to prepare for the organisme porteur, assessments
+    awaited and tutors to designate for a host employer — in at most five queries whatever
+    the number of operations."""
+    running = [o for o in operations if o.status in rules.RUNNING_STEPS]
+    carried = [o.id for o in running if o.provider_id == org.id]
+    hosted = [o.id for o in running if o.provider_id != org.id]
+    if org.kind != OrgKind.EMPLOYER:
+        hosted = []
     today = rules.today()
-    tasks = []
-    if carrier:
-        counts = figures(operation)
-        if counts.debriefs_due:
-            tasks.append(
-                _(
-                    "Tenir %(n)d retour(s) d'expérience après immersion, dont %(late)d en retard.",
-                    n=counts.debriefs_due,
-                    late=counts.debriefs_overdue,
-                )
-            )
-        soon = db.session.scalar(
-            select(func.count(Immersion.id)).where(
-                Immersion.operation_id == operation.id,
+    soon = rules.reminder_days()
+    not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
+    due = _count_by_operation(carried, Immersion.ends_on < today, not_debriefed)
+    late = _count_by_operation(
+        [i for i in carried if due.get(i)],
+        Immersion.ends_on < today - timedelta(days=rules.overdue_days()),
+        not_debriefed,
+    )
+    unassessed = ~exists().where(TutorAssessment.immersion_id == Immersion.id)
+    here = Immersion.employer_id == org.id
+    # (counts per operation, kind, French text of a count, endpoint)
+    rows = [
+        (
+            due,
+            "debrief",
+            lambda n, i: _(
+                "Tenir %(n)d retour(s) d'expérience après immersion, dont %(late)d en retard.",
+                n=n,
+                late=late.get(i, 0),
+            ),
+            "immersions.list_debriefs",
+        ),
+        (
+            _count_by_operation(
+                carried,
                 Immersion.prepared_at.is_(None),
                 Immersion.starts_on >= today,
-                Immersion.starts_on <= today + timedelta(days=rules.reminder_days()),
+                Immersion.starts_on <= today + timedelta(days=soon),
+            ),
+            "prepare",
+            lambda n, _i: _(
+                "Préparer %(n)d immersion(s) qui commencent dans les %(d)d jours.", n=n, d=soon
+            ),
+            "immersions.list_immersions",
+        ),
+        (
+            _count_by_operation(hosted, here, Immersion.starts_on <= today, unassessed),
+            "assessment",
+            lambda n, _i: _(
+                "%(n)d immersion(s) de votre entreprise attendent l'évaluation du ou de la "
+                "tuteur·rice.",
+                n=n,
+            ),
+            "tutoring.tutor_home",
+        ),
+        (
+            _count_by_operation(
+                hosted, here, Immersion.tutor_id.is_(None), Immersion.ends_on >= today
+            ),
+            "tutor",
+            lambda n, _i: _(
+                "Désigner le ou la tuteur·rice de %(n)d immersion(s) en cours ou à venir "
+                "dans votre entreprise.",
+                n=n,
+            ),
+            "tutoring.tutor_home",
+        ),
+    ]
+    tasks = []
+    for counts, kind, text, endpoint in rows:
+        for operation_id, n in counts.items():
+            # The tutor's space is the employer's, across operations.
+            url = (
+                url_for(endpoint)
+                if endpoint.startswith("tutoring.")
+                else url_for(endpoint, operation_id=operation_id)
             )
-        )
-        if soon:
-            tasks.append(
-                _(
-                    "Préparer %(n)d immersion(s) qui commencent dans les %(d)d jours.",
-                    n=soon,
-                    d=rules.reminder_days(),
-                )
-            )
-    elif org.kind == OrgKind.EMPLOYER:
-        awaiting = db.session.scalar(
-            select(func.count(Immersion.id)).where(
-                Immersion.operation_id == operation.id,
-                Immersion.employer_id == org.id,
-                Immersion.starts_on <= today,
-                ~exists().where(TutorAssessment.immersion_id == Immersion.id),
-            )
-        )
-        if awaiting:
-            tasks.append(
-                _(
-                    "%(n)d immersion(s) de votre entreprise attendent l'évaluation du ou de la "
-                    "tuteur·rice.",
-                    n=awaiting,
-                )
-            )
-        untutored = db.session.scalar(
-            select(func.count(Immersion.id)).where(
-                Immersion.operation_id == operation.id,
-                Immersion.employer_id == org.id,
-                Immersion.tutor_id.is_(None),
-                Immersion.ends_on >= today,
-            )
-        )
-        if untutored:
-            tasks.append(
-                _(
-                    "Désigner le ou la tuteur·rice de %(n)d immersion(s) en cours ou à venir "
-                    "dans votre entreprise.",
-                    n=untutored,
-                )
-            )
+            tasks.append((operation_id, kind, text(n, operation_id), url))
     return tasks

@@ -127,7 +127,10 @@ def widget_done(operation: Operation, fragment: str, message: str, anchor: str, 
     is redirected to the page (Post/Redirect/Get)."""
     url = url_for("operations.show_analysis", operation_id=operation.id, _anchor=anchor)
     return done(
-        message, url, lambda: render_widget(operation, fragment, oob_totals=True, **overrides)
+        message,
+        url,
+        lambda: render_widget(operation, fragment, oob_totals=True, **overrides),
+        announce=True,
     )
 
 

@@ -64,7 +64,7 @@ def _participant_or_404(operation, participant_id: int) -> Participant:
 
 def _done(operation_id: int, message: str):
     url = url_for("operations.list_participants", operation_id=operation_id)
-    return done(message, url, lambda: _render(operation_id))
+    return done(message, url, lambda: _render(operation_id), announce=True)
 
 
 @bp.get("/<int:operation_id>/participants")

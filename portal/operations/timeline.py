@@ -1,22 +1,16 @@
-"""How timeline events read in French, and what each person has to do next."""
+"""How timeline events read in French (what each person has to do: portal/todo/duties.py)."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.access import current_org
-from portal.accounts.models import OrgKind
 from portal.design.models import SectionKey
-from portal.design.services import design_for, design_problems
 from portal.extensions import db
 from portal.followup.models import MilestoneKind
-from portal.followup.queries import todo as followup_todo
-from portal.immersions.queries import todo as immersion_todo
 from portal.lots.models import Category
-from portal.operations import dual_memberships, lifecycle
 from portal.operations.access import can_steer
 from portal.operations.models import Funding, Operation, OperationEvent, ParticipantRole, Status
 from portal.recruitment.models import ExitReason
-from portal.steering.queries import todo as steering_todo
 
 EVENT_TITLES = {
     "need_reported": _l("Besoin repéré et signalé à la Région"),
@@ -193,50 +187,3 @@ def describe(event: OperationEvent) -> str:
 
 def category_title(value) -> str:
     return _title_of(Category, value)
-
-
-def todo_for(operation, *, org, analysis, needs_by_org, can_steer: bool) -> list[str]:
-    """What the current organisation is expected to do now on this operation."""
-    tasks = []
-    if not operation.is_open:
-        return tasks
-    if org.kind == OrgKind.REGION:
-        if operation.acknowledged_at is None:
-            tasks.append(_("Accuser réception du besoin signalé."))
-        if operation.funding == Funding.PENDING:
-            tasks.append(_("Décider : consultation FREF ou refus motivé (besoin hors marché)."))
-        if (
-            analysis
-            and analysis.sent_at
-            and (analysis.answered_at is None or analysis.answered_at < analysis.sent_at)
-        ):
-            tasks.append(_("Répondre à l'analyse des besoins transmise par l'organisme."))
-        if any(s.pending for s in dual_memberships.unapproved(operation)):
-            tasks.append(_("Décider des cumuls d'appartenance (une personne dans deux parties)."))
-        if operation.status == Status.CO_DESIGN:
-            design = design_for(operation)
-            if (
-                design is not None
-                and design.approved_at is None
-                and not design_problems(design, include_approval=False)
-            ):
-                tasks.append(_("Approuver la co-conception : toutes les conditions sont réunies."))
-    elif org.kind == OrgKind.EMPLOYER and operation.status in (
-        Status.NEED_REPORTED,
-        Status.ANALYSIS,
-    ):
-        need = needs_by_org.get(org.id)
-        if need is None or not need.positions:
-            tasks.append(_("Indiquer vos postes à pourvoir et vos besoins de compétences."))
-    if can_steer and org.kind == OrgKind.PROVIDER:
-        if not any(p.role == ParticipantRole.EMPLOYER for p in operation.active_participants()):
-            tasks.append(_("Associer les employeurs qui promettent des emplois."))
-        if operation.status == Status.ANALYSIS and (analysis is None or analysis.sent_at is None):
-            tasks.append(_("Compléter l'analyse des besoins et la transmettre à la Région."))
-        target = lifecycle.next_status(operation)
-        if target and not lifecycle.unmet_conditions(operation, target):
-            tasks.append(_("Passer à l'étape « %(step)s ».", step=target.title))
-    tasks.extend(immersion_todo(operation, org=org, carrier=operation.provider_id == org.id))
-    tasks.extend(followup_todo(operation, org=org, carrier=operation.provider_id == org.id))
-    tasks.extend(steering_todo(operation, org=org))
-    return tasks

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal import htmx
-from portal.accounts.access import current_org, require
+from portal.accounts.access import current_membership, current_org, require
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.core.actions import act, act_and_redirect, flash_redirect, form_page
 from portal.core.forms import without_entry
@@ -27,7 +27,8 @@ from portal.operations.forms import (
     ReportNeedForm,
 )
 from portal.operations.models import Funding, Status
-from portal.operations.timeline import describe, todo_for
+from portal.operations.timeline import describe
+from portal.todo.duties import duties_for
 
 
 def _territories():
@@ -153,13 +154,7 @@ def show_operation(operation_id: int):
         if operation.status in lifecycle.FORWARD
         else None,
         positions=queries.positions_promised(operation),
-        todo=todo_for(
-            operation,
-            org=org,
-            analysis=summary.get("analysis"),
-            needs_by_org=summary.get("needs_by_org", {}),
-            can_steer=steer,
-        ),
+        todo=duties_for(current_user, org, membership=current_membership(), operation=operation),
         can_steer=steer,
         may_cancel=lifecycle.may_cancel(operation, by=current_user, org=org),
         region=is_region(),

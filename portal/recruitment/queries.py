@@ -15,23 +15,38 @@ EARLY_START = "training_start_decided"
 
 
 def figures(operation: Operation) -> rules.Figures:
-    """Promises, matched promises, target and recruits of ``operation`` (two queries).
+    """Promises, matched promises, target and recruits of ``operation`` (two queries)."""
+    return figures_by_operation([operation])[operation.id]
+
+
+def _by_operation(query) -> dict[int, tuple]:
+    """The rows of ``query`` (operation id first) by operation id."""
+    return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
+
+
+def figures_by_operation(operations: list[Operation]) -> dict[int, rules.Figures]:
+    """The figures of each operation (operation id → ``Figures``), in two queries whatever
+    their number.
 
     Only the promises that count toward « 1 stagiaire pour 1 promesse » are the rule's
     promises (``lasting.counts_sql``); the others are counted ``apart``."""
+    ids = [o.id for o in operations]
     counted = lasting.counts_sql()
-    promises, matched, apart = db.session.execute(
+    promised = _by_operation(
         select(
+            JobPromise.operation_id,
             func.count(case((counted, 1))),
             func.count(case((and_(counted, Trainee.id.is_not(None)), 1))),
             func.count(case((~counted, 1))),
         )
         .outerjoin(Trainee, Trainee.promise_id == JobPromise.id)
-        .where(JobPromise.operation_id == operation.id)
-    ).one()
+        .where(JobPromise.operation_id.in_(ids))
+        .group_by(JobPromise.operation_id)
+    )
     place = rules.holds_place_sql()
-    recruited, unmatched, in_training = db.session.execute(
+    recruits = _by_operation(
         select(
+            Trainee.operation_id,
             func.count(case((place, 1))),
             func.count(
                 case(
@@ -42,17 +57,24 @@ def figures(operation: Operation) -> rules.Figures:
                 )
             ),
             func.count(case((Trainee.status == TraineeStatus.IN_TRAINING, 1))),
-        ).where(Trainee.operation_id == operation.id)
-    ).one()
-    return rules.Figures(
-        promises=promises,
-        matched=matched,
-        target=operation.target_headcount,
-        recruited=recruited,
-        unmatched_recruits=unmatched,
-        in_training=in_training,
-        apart=apart,
+        )
+        .where(Trainee.operation_id.in_(ids))
+        .group_by(Trainee.operation_id)
     )
+    found = {}
+    for operation in operations:
+        promises, matched, apart = promised.get(operation.id, (0, 0, 0))
+        recruited, unmatched, in_training = recruits.get(operation.id, (0, 0, 0))
+        found[operation.id] = rules.Figures(
+            promises=promises,
+            matched=matched,
+            target=operation.target_headcount,
+            recruited=recruited,
+            unmatched_recruits=unmatched,
+            in_training=in_training,
+            apart=apart,
+        )
+    return found
 
 
 def promises(operation: Operation) -> list[JobPromise]:

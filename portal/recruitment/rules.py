@@ -153,13 +153,18 @@ class Figures:
     def unmatched_promises(self) -> int:
         return self.promises - self.matched
 
+    @property
+    def over_recruited(self) -> bool:
+        """More trainees hold a place than there are promises (the first warning)."""
+        return self.recruited > self.promises
+
 
 def warnings(figures: Figures) -> list[str]:
     """French warnings when recruitment strays from « 1 stagiaire pour 1 promesse, au plus
     près de l'effectif ciblé »."""
     found = []
     rule = _("La règle : 1 stagiaire pour 1 promesse, au plus près de l'effectif ciblé.")
-    if figures.recruited > figures.promises:
+    if figures.over_recruited:
         found.append(
             _(
                 "Le recrutement dépasse les promesses d'embauche : %(r)d stagiaire(s) "

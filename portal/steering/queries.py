@@ -2,6 +2,7 @@
 items and minutes waiting for someone (the operation's « À faire » and the home card) —
 each in a fixed number of queries."""
 
+from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -85,13 +86,20 @@ def _visible(query):
 
 
 def actions_owned_by(
-    org: Organisation, *, operation: Operation | None = None, visible: bool = False
+    org: Organisation,
+    *,
+    operation: Operation | None = None,
+    visible: bool = False,
+    among: list[int] | None = None,
 ) -> list:
-    """The open action items of ``org`` (on ``operation``, or on the operations the user
-    may open when ``visible``), by due date, with their meeting and operation."""
+    """The open action items of ``org`` (on ``operation``, on the operations of ids
+    ``among``, or on the operations the user may open when ``visible``), by due date, with
+    their meeting and operation."""
     query = _open_actions().where(SteeringAction.owner_org_id == org.id)
     if operation is not None:
         query = query.where(SteeringCommittee.operation_id == operation.id)
+    if among is not None:
+        query = query.where(SteeringCommittee.operation_id.in_(among))
     if visible:
         query = _visible(query)
     return list(
@@ -117,32 +125,48 @@ def action_line(action: SteeringAction) -> str:
     )
 
 
-def _minutes_waiting(operation: Operation) -> list[SteeringMeeting]:
-    """Meetings that began, not cancelled, whose minutes are not approved yet."""
+def _minutes_waiting(ids: list[int]) -> list[SteeringMeeting]:
+    """Meetings of the operations ``ids`` that began, not cancelled, whose minutes are not
+    approved yet."""
     return list(
         db.session.scalars(
             select(SteeringMeeting)
             .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
             .where(
-                SteeringCommittee.operation_id == operation.id,
+                SteeringCommittee.operation_id.in_(ids),
                 SteeringMeeting.status == MeetingStatus.PLANNED,
                 SteeringMeeting.minutes_approved_at.is_(None),
                 SteeringMeeting.starts_at <= utcnow(),
             )
+            .options(selectinload(SteeringMeeting.committee))
             .order_by(SteeringMeeting.starts_at)
         )
     )
 
 
 def todo(operation: Operation, *, org: Organisation) -> list[str]:
-    """The operation page's « À faire » for the committee: the action items the current
-    organisation owns; for the organisme porteur and the Région, the minutes to write,
-    and for the organisme, those to approve."""
-    tasks = [action_line(a) for a in actions_owned_by(org, operation=operation)]
-    carrier = operation.provider_id == org.id
-    if not (carrier or org.kind == OrgKind.REGION):
-        return tasks
-    meetings = _minutes_waiting(operation)
+    """The committee's « À faire » of ``org`` on one operation, in words."""
+    return [text for _id, _kind, text, _url in todo_many([operation], org=org)]
+
+
+def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
+    """The committee's « À faire » over ``operations`` as ``(operation id, kind, text,
+    url)``: the action items ``org`` owns; for the organisme porteur and the Région,
+    the minutes to write, and for the organisme, those to approve (at most six queries
+    whatever the number of operations)."""
+    ids = [o.id for o in operations]
+
+    def committee(operation_id: int) -> str:
+        return url_for("steering.show_committee", operation_id=operation_id)
+
+    tasks = [
+        (operation_id, "action", action_line(a), committee(operation_id))
+        for a in actions_owned_by(org, among=ids)
+        for operation_id in [a.meeting.committee.operation_id]
+    ]
+    region = org.kind == OrgKind.REGION
+    steered = [o.id for o in operations if region or o.provider_id == org.id]
+    meetings = _minutes_waiting(steered) if steered else []
     if not meetings:
         return tasks
     sections = dict(
@@ -159,13 +183,17 @@ def todo(operation: Operation, *, org: Organisation) -> list[str]:
             )
         )
     )
+    carried = {o.id for o in operations if o.provider_id == org.id}
     for meeting in meetings:
+        operation_id = meeting.committee.operation_id
         if meeting.id not in sections or meeting.id not in attended:
-            tasks.append(
-                _("Relever les présences et rédiger le compte rendu de « %(t)s ».", t=meeting.title)
+            text = _(
+                "Relever les présences et rédiger le compte rendu de « %(t)s ».", t=meeting.title
             )
-        elif carrier:
-            tasks.append(_("Relire et approuver le compte rendu de « %(t)s ».", t=meeting.title))
+            tasks.append((operation_id, "minutes", text, committee(operation_id)))
+        elif operation_id in carried:
+            text = _("Relire et approuver le compte rendu de « %(t)s ».", t=meeting.title)
+            tasks.append((operation_id, "minutes", text, committee(operation_id)))
     return tasks
 
 

@@ -369,9 +369,11 @@ def test_inline_territory_edit_with_htmx(app, region_admin, world):
         headers=HTMX,
     )
     assert saved.status_code == 200
-    fragment = text(saved)
+    fragment, notice = text(saved).split('<div id="htmx-notices" hx-swap-oob="innerHTML">')
     assert fragment.lstrip().startswith(row_start)
     assert fragment.rstrip().endswith("</tr>")
+    # The confirmation goes out of band into the page's live region (issue #15).
+    assert notice == '<p class="alert alert--success">Bassin d\'emploi enregistré.</p></div>'
     assert "<html" not in fragment and "<form" not in fragment
     assert '<th scope="row">Orléans Métropole</th>' in fragment
     assert "Camille Martin" in fragment

@@ -349,7 +349,12 @@ def test_submission_freezes_version_1_and_goes_to_it(app, client, op):
     page = text(client.get(url(op)))
     assert ">À signer</span>" in page
     assert "La version 1 attend les signatures des parties" in page
-    assert "Rien n'a changé depuis la version 1" in page  # submitting again is pointless
+    # Nothing to submit until something changes: neither the button nor what it would lack
+    # (issue #15: the box said « il reste à : Rien n'a changé » next to the button).
+    status = page.split('id="convention-status"', 1)[1].split("</section>", 1)[0]
+    assert "Rien n'a changé" not in status
+    assert "Pour soumettre la convention aux signatures" not in status
+    assert "Soumettre une nouvelle version aux signatures" not in status
     timeline = text(client.get(f"/operations/{op.id}"))
     assert "Convention : version 1 soumise aux signatures" in timeline
 

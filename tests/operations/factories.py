@@ -302,6 +302,21 @@ def bulk_operations(
     return ids
 
 
+def add_operations(app, market, n: int) -> list[int]:
+    """``n`` operations of Organisme A with Entreprise E in Tours (``bulk_operations``),
+    their steps in turn, every third one under its lot; ``market`` from ``build_market``."""
+    return bulk_operations(
+        app,
+        n,
+        provider_id=market.of_a,
+        territory_id=market.tours,
+        region_id=market.region,
+        user_id=market.referent,
+        employer_id=market.employer,
+        lot_id=market.lot,
+    )
+
+
 def set_status(app, operation_id: int, status: Status) -> None:
     with app.app_context():
         db.session.get(Operation, operation_id).status = status

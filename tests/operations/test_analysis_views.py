@@ -350,6 +350,11 @@ def test_htmx_adds_a_position_and_gets_the_list_and_the_totals(app, client, ids)
     assert '<section id="analysis-totals" class="card"' in body and 'hx-swap-oob="true"' in body
     assert "<dt>Postes promis</dt><dd>3</dd>" in body
     assert 'value="Agent·e' not in body  # a fresh form for the next line
+    # Confirmed in the page's live region, out of band (issue #15).
+    assert (
+        '<div id="htmx-notices" hx-swap-oob="innerHTML">'
+        '<p class="alert alert--success">Postes ajoutés.</p></div>'
+    ) in body
     with app.app_context():
         position = db.session.scalar(select(Position))
         assert (position.rome_code, position.count, position.contract_type) == (

@@ -56,6 +56,13 @@ def participant_of(app, operation_id: int, org_id: int) -> Participant:
         return participant
 
 
+def confirmation(response) -> str:
+    """The notice sent out of band into the page's live region (``role="status"``)."""
+    fragment = text(response)
+    assert '<div id="htmx-notices" hx-swap-oob="innerHTML">' in fragment
+    return fragment.split('<div id="htmx-notices"', 1)[1].split(">", 2)[2].split("<", 1)[0]
+
+
 def active_section(page: str) -> str:
     return page.split('id="active-participants"', 1)[1].split("</section>", 1)[0]
 
@@ -125,6 +132,7 @@ def test_adding_a_partner_with_htmx_returns_the_widget_with_it(app, client, mark
     assert fragment.lstrip().startswith('<div id="participants"')
     assert "Partenaire P" in active_section(fragment)
     assert "Partenaire emploi / économie" in active_section(fragment)
+    assert confirmation(response) == "Partenaire P est associé·e à l'opération."
     assert participant_of(app, op, market.partner).role == ParticipantRole.PARTNER_EMPLOYMENT
     assert count(app, OperationEvent, OperationEvent.kind == "participant_added") == 1
     # The partner's admins hear of it.
@@ -250,6 +258,7 @@ def test_inviting_a_new_employer_creates_it_with_an_invitation(app, client, mark
     )
     assert response.status_code == 200
     assert "Conserverie du Boischaut" in active_section(text(response))
+    assert confirmation(response) == "Invitation envoyée à rh@conserverie.example."
     with app.app_context():
         organisation = db.session.scalar(
             select(Organisation).where(Organisation.name == "Conserverie du Boischaut")

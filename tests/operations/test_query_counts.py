@@ -13,26 +13,13 @@ from tests.operations.factories import (
     OF_A,
     REGION_ADMIN,
     add_events,
+    add_operations,
     build_market,
-    bulk_operations,
     report,
 )
 from tests.support import explain, login_as, queries, server_time
 
 VIEWERS = [REGION_ADMIN, OF_A, EMPLOYER]
-
-
-def add_operations(app, market, n: int) -> list[int]:
-    return bulk_operations(
-        app,
-        n,
-        provider_id=market.of_a,
-        territory_id=market.tours,
-        region_id=market.region,
-        user_id=market.referent,
-        employer_id=market.employer,
-        lot_id=market.lot,
-    )
 
 
 @pytest.fixture

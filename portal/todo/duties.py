@@ -1,0 +1,559 @@
+"""« Ce qu'il vous reste à faire »: every pending duty of the current organisation and user.
+
+One service for the home page, the operation page, the header's count and the « À faire »
+page. It reads the operations the user may see (``visible_operations``), still open, and
+asks each area for what it expects over all of them at once: each rule runs a fixed number
+of queries (grouped by operation), so the cost does not grow with the operations. The
+rules themselves stay in their areas (signatures in ``conventions.state``, over-recruitment
+in ``recruitment.rules``, immersions, committee and follow-up in their ``queries``); this
+module only gathers them, links each to where it is done and sorts them by urgency.
+
+Two rules read one operation at a time and only run on the operation page (``operation``
+given): the organisme's next step (each transition has its own guard) and the follow-up
+figures. The follow-up appears across operations through the user's own follow-ups
+(``followup.queries.home_counts``, one query).
+"""
+
+from dataclasses import dataclass
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.conventions.models import (
+    Convention,
+    ConventionVersion,
+    DesignatedSigner,
+    VersionStatus,
+)
+from portal.conventions.state import pending_parties
+from portal.design.comments import open_blocking_by_design
+from portal.design.models import CommentMention, Design, DesignComment, DesignSection
+from portal.design.services import design_problems
+from portal.extensions import db
+from portal.followup import queries as followup
+from portal.followup.rules import Progress
+from portal.immersions import queries as immersions
+from portal.operations import dual_memberships, lifecycle
+from portal.operations.access import visible_operations
+from portal.operations.models import (
+    DRAFTING_STEPS,
+    EmployerNeed,
+    Funding,
+    NeedsAnalysis,
+    Operation,
+    ParticipantRole,
+    Position,
+    Status,
+)
+from portal.recruitment.queries import figures_by_operation
+from portal.steering import queries as steering
+
+# Lower first: what blocks others (a signature, a validation, a recruitment to correct),
+# then the decisions others wait for, then the rest of the work.
+BLOCKING, DECISION, WORK = 0, 1, 2
+NEED_STEPS = (Status.NEED_REPORTED, Status.ANALYSIS)
+RECRUITING_STEPS = (Status.RECRUITMENT, Status.TRAINING)
+OPEN_VERSIONS = (VersionStatus.TO_SIGN, VersionStatus.PARTIALLY_SIGNED, VersionStatus.SIGNED)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One thing expected of the current organisation or user, with where to do it."""
+
+    label: str
+    url: str
+    operation: Operation | None
+    kind: str
+    urgency: int = WORK
+
+
+@dataclass
+class _Scope:
+    user: User
+    org: Organisation
+    membership: Membership | None
+    operations: list[Operation]
+    single: bool
+
+    @property
+    def region(self) -> bool:
+        return self.org.kind == OrgKind.REGION
+
+    def carried(self) -> list[Operation]:
+        return [o for o in self.operations if o.provider_id == self.org.id]
+
+    def steered(self) -> list[Operation]:
+        return self.operations if self.region else self.carried()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.membership is not None and self.membership.is_admin
+
+
+def _operations(operation: Operation | None) -> list[Operation]:
+    query = visible_operations(select(Operation)).where(
+        Operation.status.not_in((Status.CLOSED, Status.CANCELLED))
+    )
+    if operation is not None:
+        query = query.where(Operation.id == operation.id)
+    return list(
+        db.session.scalars(
+            query.options(selectinload(Operation.participants)).order_by(Operation.id)
+        )
+    )
+
+
+def duties_for(
+    user: User,
+    org: Organisation,
+    *,
+    membership: Membership | None = None,
+    operation: Operation | None = None,
+) -> list[Duty]:
+    """Every pending duty of ``org`` and ``user`` over the operations the user may see
+    (only ``operation``'s when given), the most urgent first."""
+    scope = _Scope(user, org, membership, _operations(operation), single=operation is not None)
+    found: list[Duty] = []
+    if scope.operations:
+        for rule in RULES:
+            found.extend(rule(scope))
+    if not scope.single:
+        found.extend(_own_followups(scope))
+    titles = {o.id: o.title for o in scope.operations}
+    return sorted(
+        found,
+        key=lambda d: (d.urgency, titles.get(getattr(d.operation, "id", None), ""), d.label),
+    )
+
+
+def grouped(duties: list[Duty]) -> list[tuple[Operation | None, list[Duty]]]:
+    """The duties by operation (in their order of first appearance), for the « À faire »
+    page."""
+    groups: dict[int | None, tuple[Operation | None, list[Duty]]] = {}
+    for duty in duties:
+        key = duty.operation.id if duty.operation is not None else None
+        groups.setdefault(key, (duty.operation, []))[1].append(duty)
+    return list(groups.values())
+
+
+def _by_id(scope: _Scope) -> dict[int, Operation]:
+    return {o.id: o for o in scope.operations}
+
+
+def _from_area(scope: _Scope, tasks: list[tuple], urgency: int = WORK) -> list[Duty]:
+    """Area tasks ``(operation id, kind, text, url)`` as duties."""
+    operations = _by_id(scope)
+    return [
+        Duty(text, url, operations[operation_id], kind, urgency)
+        for operation_id, kind, text, url in tasks
+    ]
+
+
+# --- The Région's decisions -------------------------------------------------------------
+
+
+def _region_decisions(scope: _Scope) -> list[Duty]:
+    if not scope.region:
+        return []
+    duties = []
+    for operation in scope.operations:
+        url = url_for("operations.show_operation", operation_id=operation.id)
+        if operation.acknowledged_at is None:
+            duties.append(
+                Duty(_("Accuser réception du besoin signalé."), url, operation, "acknowledge",
+                     DECISION)
+            )  # fmt: skip
+        if operation.funding == Funding.PENDING:
+            duties.append(
+                Duty(
+                    _("Décider : consultation FREF ou refus motivé (besoin hors marché)."),
+                    url, operation, "fref", DECISION,
+                )
+            )  # fmt: skip
+    return duties
+
+
+def _analyses(scope: _Scope) -> dict[int, NeedsAnalysis]:
+    ids = [o.id for o in scope.steered()]
+    if not ids:
+        return {}
+    return {
+        a.operation_id: a
+        for a in db.session.scalars(
+            select(NeedsAnalysis).where(NeedsAnalysis.operation_id.in_(ids))
+        )
+    }
+
+
+def _analysis(scope: _Scope) -> list[Duty]:
+    """The Région answers an analysis sent (again); the organisme sends its analysis."""
+    analyses = _analyses(scope)
+    duties = []
+    for operation in scope.steered():
+        analysis = analyses.get(operation.id)
+        url = url_for("operations.show_analysis", operation_id=operation.id)
+        if scope.region:
+            if (
+                analysis is not None
+                and analysis.sent_at
+                and (analysis.answered_at is None or analysis.answered_at < analysis.sent_at)
+            ):
+                duties.append(
+                    Duty(_("Répondre à l'analyse des besoins transmise par l'organisme."), url,
+                         operation, "analysis", DECISION)
+                )  # fmt: skip
+        elif operation.status == Status.ANALYSIS and (analysis is None or analysis.sent_at is None):
+            duties.append(
+                Duty(_("Compléter l'analyse des besoins et la transmettre à la Région."), url,
+                     operation, "analysis")
+            )  # fmt: skip
+    return duties
+
+
+def _cumuls(scope: _Scope) -> list[Duty]:
+    if not scope.region:
+        return []
+    within = select(Operation.id).where(Operation.id.in_([o.id for o in scope.operations]))
+    operations = _by_id(scope)
+    return [
+        Duty(
+            _("Décider des cumuls d'appartenance (une personne dans deux parties)."),
+            url_for("operations.list_dual_memberships"),
+            operations[operation.id],
+            "cumul",
+            DECISION,
+        )
+        for operation, standings in dual_memberships.pending_by_operation(within)
+        if any(s.pending for s in standings)
+    ]
+
+
+def _design_approval(scope: _Scope) -> list[Duty]:
+    """The Région approves a co-design that meets every condition (``design_problems``)."""
+    ids = [o.id for o in scope.operations if o.status == Status.CO_DESIGN]
+    if not scope.region or not ids:
+        return []
+    designs = db.session.scalars(
+        select(Design)
+        .where(Design.operation_id.in_(ids), Design.approved_at.is_(None))
+        .options(selectinload(Design.sections))
+    ).all()
+    blocking = open_blocking_by_design([d.id for d in designs])
+    operations = _by_id(scope)
+    return [
+        Duty(
+            _("Approuver la co-conception : toutes les conditions sont réunies."),
+            url_for("design.show_design", operation_id=design.operation_id),
+            operations[design.operation_id],
+            "design_approval",
+            DECISION,
+        )
+        for design in designs
+        if not design_problems(design, include_approval=False, blocking=blocking.get(design.id, 0))
+    ]
+
+
+# --- Conventions ------------------------------------------------------------------------
+
+
+def _conventions(scope: _Scope) -> list[tuple[Convention, list[ConventionVersion]]]:
+    """The conventions of the operations with their signers and only their open versions
+    (a version's frozen text is long: the others are not read)."""
+    conventions = list(
+        db.session.scalars(
+            select(Convention)
+            .where(Convention.operation_id.in_([o.id for o in scope.operations]))
+            .options(selectinload(Convention.signers).selectinload(DesignatedSigner.user))
+        )
+    )
+    open_versions: dict[int, list[ConventionVersion]] = {c.id: [] for c in conventions}
+    if conventions:
+        for version in db.session.scalars(
+            select(ConventionVersion)
+            .where(
+                ConventionVersion.convention_id.in_(list(open_versions)),
+                ConventionVersion.status.in_(OPEN_VERSIONS),
+            )
+            .options(selectinload(ConventionVersion.signatures))
+        ):
+            open_versions[version.convention_id].append(version)
+    return [(c, open_versions[c.id]) for c in conventions]
+
+
+def _signatures(scope: _Scope) -> list[Duty]:
+    """A version out for signature that ``org`` has not signed; for the Région, a version
+    signed by every party that waits for its validation."""
+    duties = []
+    operations = _by_id(scope)
+    for convention, versions in _conventions(scope):
+        operation = operations[convention.operation_id]
+        for version in versions:
+            url = url_for(
+                "conventions.show_version", operation_id=operation.id, number=version.number
+            )
+            if scope.region and version.status == VersionStatus.SIGNED:
+                duties.append(
+                    Duty(
+                        _("Valider ou rejeter la version %(n)s de la convention, signée par "
+                          "toutes les parties.", n=version.number),
+                        url, operation, "validation", BLOCKING,
+                    )
+                )  # fmt: skip
+            elif version.status != VersionStatus.SIGNED:
+                waiting = {p["organisation_id"] for p in pending_parties(version)}
+                if scope.org.id in waiting:
+                    duties.append(_signature_duty(scope, convention, version, url, operation))
+        if not versions:
+            duties.extend(_signers(scope, convention, operation))
+    return duties
+
+
+def _signer_of(convention: Convention, organisation_id: int) -> DesignatedSigner | None:
+    return next((s for s in convention.signers if s.organisation_id == organisation_id), None)
+
+
+def _signature_duty(scope, convention, version, url, operation) -> Duty:
+    signer = _signer_of(convention, scope.org.id)
+    if signer is not None and signer.user_id == scope.user.id:
+        label = _("Signer la version %(n)s de la convention.", n=version.number)
+    elif signer is not None:
+        label = _(
+            "La version %(n)s de la convention attend la signature de %(name)s pour votre "
+            "organisation.",
+            n=version.number,
+            name=signer.user.full_name,
+        )
+    else:
+        label = _(
+            "La version %(n)s de la convention attend la signature de votre organisation : "
+            "désignez son ou sa signataire.",
+            n=version.number,
+        )
+    return Duty(label, url, operation, "signature", BLOCKING)
+
+
+def _signers(scope: _Scope, convention: Convention, operation: Operation) -> list[Duty]:
+    """Before a version goes out: ``org``'s admins name (or confirm) its signer; the
+    organisme porteur names those still missing — while the convention is drafted, or
+    once in force while a party joins by an amendment."""
+    joining = any(p.is_joining for p in operation.active_participants())
+    if operation.status not in DRAFTING_STEPS and not joining:
+        return []
+    url = url_for("conventions.show_convention", operation_id=operation.id)
+    signing = [
+        p
+        for p in operation.active_participants()
+        if p.role != ParticipantRole.REGION and not p.is_leaving
+    ]
+    duties = []
+    own = next((p for p in signing if p.organisation_id == scope.org.id), None)
+    if own is not None and scope.is_admin:
+        signer = _signer_of(convention, scope.org.id)
+        if signer is None:
+            duties.append(
+                Duty(_("Désigner la personne qui signera la convention pour votre "
+                       "organisation."), url, operation, "signer", DECISION)
+            )  # fmt: skip
+        elif not signer.is_confirmed:
+            duties.append(
+                Duty(_("Confirmer la personne proposée pour signer la convention au nom de "
+                       "votre organisation."), url, operation, "signer", DECISION)
+            )  # fmt: skip
+    if operation.provider_id == scope.org.id:
+        missing = [
+            p
+            for p in signing
+            if p.organisation_id != scope.org.id
+            and _signer_of(convention, p.organisation_id) is None
+        ]
+        if missing:
+            duties.append(
+                Duty(_("Faire désigner les signataires de la convention qui manquent "
+                       "(%(n)d partie(s)).", n=len(missing)), url, operation, "signer")
+            )  # fmt: skip
+    return duties
+
+
+# --- Needs, co-design -------------------------------------------------------------------
+
+
+def _needs(scope: _Scope) -> list[Duty]:
+    """An employer taking part while needs are gathered says its positions."""
+    if scope.org.kind != OrgKind.EMPLOYER:
+        return []
+    waiting = [
+        o
+        for o in scope.operations
+        if o.status in NEED_STEPS
+        and any(p.organisation_id == scope.org.id for p in o.active_participants())
+    ]
+    if not waiting:
+        return []
+    filled = set(
+        db.session.scalars(
+            select(EmployerNeed.operation_id).where(
+                EmployerNeed.operation_id.in_([o.id for o in waiting]),
+                EmployerNeed.organisation_id == scope.org.id,
+                exists().where(Position.need_id == EmployerNeed.id),
+            )
+        )
+    )
+    return [
+        Duty(
+            _("Indiquer vos postes à pourvoir et vos besoins de compétences."),
+            url_for("operations.edit_employer_need", operation_id=o.id, org_id=scope.org.id),
+            o,
+            "needs",
+        )
+        for o in waiting
+        if o.id not in filled
+    ]
+
+
+def _mentions(scope: _Scope) -> list[Duty]:
+    """Open comment threads of the co-design that mention the user or the organisation."""
+    thread = aliased(DesignComment)
+    rows = db.session.execute(
+        select(Design.operation_id, DesignSection.key, func.count(func.distinct(DesignComment.id)))
+        .select_from(DesignComment)
+        .join(CommentMention, CommentMention.comment_id == DesignComment.id)
+        .join(DesignSection, DesignSection.id == DesignComment.section_id)
+        .join(Design, Design.id == DesignSection.design_id)
+        .outerjoin(thread, thread.id == DesignComment.parent_id)
+        .where(
+            Design.operation_id.in_([o.id for o in scope.operations]),
+            DesignSection.meeting_id.is_(None),
+            DesignComment.resolved_at.is_(None),
+            or_(DesignComment.parent_id.is_(None), thread.resolved_at.is_(None)),
+            DesignComment.author_id != scope.user.id,
+            or_(
+                CommentMention.user_id == scope.user.id,
+                CommentMention.organisation_id == scope.org.id,
+            ),
+        )
+        .group_by(Design.operation_id, DesignSection.key)
+    ).all()
+    operations = _by_id(scope)
+    return [
+        Duty(
+            _("Co-conception, « %(section)s » : %(n)d commentaire(s) vous mentionnent.",
+              section=key.title, n=n),
+            url_for("design.show_design", operation_id=operation_id) + f"#section-{key.value}",
+            operations[operation_id],
+            "mention",
+        )
+        for operation_id, key, n in rows
+    ]  # fmt: skip
+
+
+# --- Running the operation --------------------------------------------------------------
+
+
+def _carrier_steps(scope: _Scope) -> list[Duty]:
+    """The organisme porteur associates employers and, on its operation page, moves on."""
+    duties = []
+    for operation in scope.carried():
+        url = url_for("operations.list_participants", operation_id=operation.id)
+        if not any(p.role == ParticipantRole.EMPLOYER for p in operation.active_participants()):
+            duties.append(
+                Duty(_("Associer les employeurs qui promettent des emplois."), url, operation,
+                     "participants")
+            )  # fmt: skip
+        if scope.single:
+            target = lifecycle.next_status(operation)
+            if target and not lifecycle.unmet_conditions(operation, target):
+                duties.append(
+                    Duty(
+                        _("Passer à l'étape « %(step)s ».", step=target.title),
+                        url_for("operations.show_operation", operation_id=operation.id)
+                        + "#step-title",
+                        operation,
+                        "advance",
+                    )
+                )
+    return duties
+
+
+def _over_recruitment(scope: _Scope) -> list[Duty]:
+    """More trainees retained than promises (« 1 stagiaire pour 1 promesse »)."""
+    recruiting = [o for o in scope.steered() if o.status in RECRUITING_STEPS]
+    if not recruiting:
+        return []
+    figures = figures_by_operation(recruiting)
+    return [
+        Duty(
+            _("Le recrutement dépasse les promesses d'embauche : %(r)d stagiaire(s) "
+              "retenu·e(s) pour %(p)d promesse(s). Revenez à 1 stagiaire pour 1 promesse.",
+              r=figures[o.id].recruited, p=figures[o.id].promises),
+            url_for("recruitment.show_recruitment", operation_id=o.id),
+            o,
+            "over_recruitment",
+            BLOCKING,
+        )
+        for o in recruiting
+        if figures[o.id].over_recruited
+    ]  # fmt: skip
+
+
+def _immersions(scope: _Scope) -> list[Duty]:
+    return _from_area(scope, immersions.todo(scope.operations, org=scope.org))
+
+
+def _steering(scope: _Scope) -> list[Duty]:
+    return _from_area(scope, steering.todo_many(scope.operations, org=scope.org))
+
+
+def _followups(scope: _Scope) -> list[Duty]:
+    """On the operation page: exits, follow-ups and promise outcomes of the operation."""
+    if not scope.single:
+        return []
+    operation = scope.operations[0]
+    return [
+        Duty(text, url, operation, "followup")
+        for text, url in followup.todo(
+            operation, org=scope.org, carrier=operation.provider_id == scope.org.id
+        )
+    ]
+
+
+def _own_followups(scope: _Scope) -> list[Duty]:
+    """Across operations: the user's follow-ups due or late (one query)."""
+    if scope.region or (scope.org.kind == OrgKind.EMPLOYER and not scope.is_admin):
+        return []  # the Région follows the late ones per operation; an employer's admins answer
+    counts = followup.home_counts(scope.org)
+    if counts is None:
+        return []
+    due, late = counts[Progress.DUE], counts[Progress.OVERDUE]
+    if not due + late:
+        return []
+    return [
+        Duty(
+            _("Renseigner %(n)d suivi(s) dans l'emploi, dont %(late)d en retard.",
+              n=due + late, late=late)
+            if late
+            else _("Renseigner %(n)d suivi(s) dans l'emploi.", n=due),
+            url_for("employment.list_followups"),
+            None,
+            "followup",
+            BLOCKING if late else WORK,
+        )
+    ]  # fmt: skip
+
+
+RULES = (
+    _region_decisions,
+    _analysis,
+    _cumuls,
+    _design_approval,
+    _signatures,
+    _needs,
+    _mentions,
+    _carrier_steps,
+    _over_recruitment,
+    _immersions,
+    _steering,
+    _followups,
+)

@@ -1,0 +1,54 @@
+"""« À faire » runs a fixed number of SQL queries, whatever the number of operations: its
+page, its header count (loaded after every page) and the home page that shows it.
+
+Run with ``-s`` to print the counts for the closing note.
+"""
+
+import pytest
+
+from tests.operations.factories import (
+    EMPLOYER,
+    OF_A,
+    REGION_ADMIN,
+    add_operations,
+    build_market,
+)
+from tests.support import HTMX, explain, login_as, queries
+
+VIEWERS = [REGION_ADMIN, OF_A, EMPLOYER]
+PATHS = ["/a-faire", "/a-faire/compte", "/"]
+
+
+@pytest.fixture
+def market(app):
+    return build_market(app)
+
+
+@pytest.mark.parametrize("email", VIEWERS)
+@pytest.mark.parametrize("path", PATHS)
+def test_queries_do_not_grow_with_operations(app, client, market, email, path):
+    add_operations(app, market, 12)
+    login_as(client, email)
+    small = queries(app, client, path, headers=HTMX if "compte" in path else None)
+    add_operations(app, market, 200)
+    large = queries(app, client, path, headers=HTMX if "compte" in path else None)
+    assert len(small) == len(large), explain(small, large)
+    print(f"\n{email} {path}: {len(large)} queries")
+
+
+def test_pages_do_not_compute_the_header_count(app, client, market, monkeypatch):
+    """The header's count is a fragment loaded after the page: a page runs no query of the
+    service for it (only the home page, which lists the duties, does)."""
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the page computed the duties")
+
+    monkeypatch.setattr("portal.todo.views.duties_for", refuse)
+    add_operations(app, market, 12)
+    login_as(client, REGION_ADMIN)
+    listed = len(queries(app, client, "/operations/"))
+    with_service = len(queries(app, client, "/"))
+    monkeypatch.setattr("portal.core.views.duties_for", lambda *_args, **_kwargs: [])
+    without = len(queries(app, client, "/"))
+    print(f"\nhome page (Région admin): {with_service} queries, {without} without « À faire »")
+    print(f"operations list (Région admin): {listed} queries, none of them « À faire »")

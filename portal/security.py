@@ -26,6 +26,8 @@ from flask_login import current_user
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.core import static_files
+
 # Keys that shipped with the code at some point: whoever reads the code can sign sessions.
 PUBLISHED_SECRET_KEYS = frozenset({"dev-only-secret-key-change-me"})
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -75,6 +77,7 @@ def init_app(app: Flask) -> None:
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(security_headers)
+    static_files.init_app(app)
     app.register_error_handler(SecurityError, untrusted_host)
 
 
@@ -170,7 +173,9 @@ def security_headers(response):
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if current_app.config["PORTAL_ENV"] == "production":
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if current_user.is_authenticated or request.endpoint in NO_STORE_ENDPOINTS:
+    if request.endpoint == "static":  # nothing personal: fingerprinted, cached a year
+        static_files.cache_headers(response)
+    elif current_user.is_authenticated or request.endpoint in NO_STORE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")

@@ -97,3 +97,39 @@
     navigator.sendBeacon(poller.getAttribute("data-leave-url"), data);
   });
 })();
+
+// « Copier » next to a SHA-256 fingerprint (templates/macros/fingerprint.html): shown only
+// where the clipboard can be written; copies the digits without the spaces between blocks.
+// If copying is refused, the hash is selected so that Ctrl+C (⌘+C) copies it. The messages
+// come translated from the template (data-copied, data-selected).
+(function () {
+  "use strict";
+
+  function revealCopyButtons(root) {
+    if (!navigator.clipboard || !window.isSecureContext) { return; }
+    root.querySelectorAll("[data-copy-fingerprint][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  function say(box, message) {
+    var status = box.querySelector(".fingerprint__status");
+    if (status) { status.textContent = message; }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { revealCopyButtons(document); });
+  document.addEventListener("htmx:load", function (event) { revealCopyButtons(event.target); });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-fingerprint]");
+    if (!button) { return; }
+    var box = button.closest(".fingerprint");
+    var value = box.querySelector("[data-fingerprint]");
+    navigator.clipboard.writeText(value.getAttribute("data-fingerprint")).then(function () {
+      say(box, button.getAttribute("data-copied"));
+    }, function () {
+      window.getSelection().selectAllChildren(value);
+      say(box, button.getAttribute("data-selected"));
+    });
+  });
+})();

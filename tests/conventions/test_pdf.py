@@ -14,6 +14,7 @@ from portal.conventions import pdf
 from portal.conventions.documents import sha256_of
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.core import storage
+from portal.core.fingerprints import NBSP, blocks
 from portal.extensions import db
 from tests.conventions.helpers_documents import (
     pdf_text,
@@ -64,11 +65,12 @@ def test_libreoffice_converts_the_docx_into_a_pdf_with_the_reference(app, client
     content = pdf_text(response.data)
     assert "Convention de partenariat DEFI" in content
     assert submitted.reference in content
-    assert f"empreinte {submitted.sha256[:12]}" in content  # the footers
+    footer = f"empreinte{NBSP}{NBSP.join(blocks(submitted.sha256[:12]))}"
+    assert footer in content.replace(" ", NBSP)  # the footers, blocks kept together
     poppler = pdftotext(response.data)
     if poppler is not None:  # where poppler exists, both readings agree
         assert submitted.reference in poppler
-        assert f"empreinte {submitted.sha256[:12]}" in poppler
+        assert footer in poppler.replace(" ", NBSP)
     with app.app_context():
         issued = db.session.scalars(select(IssuedDocument)).one()
         event = db.session.scalars(
@@ -116,7 +118,7 @@ def test_the_buttons_disable_the_pdf_and_say_why_without_libreoffice(
     assert "libreoffice-writer-nogui" in without
     assert f'href="{submitted.url("pdf")}"' in with_soffice
     assert "disabled" not in with_soffice
-    assert submitted.sha256[:12] in with_soffice
+    assert f'data-fingerprint="{submitted.sha256[:12]}"' in with_soffice
     assert 'href="/verification/"' in with_soffice
 
 

@@ -16,11 +16,37 @@
   // so screen-reader and keyboard users land where the page changed.
   // htmx fires afterSwap on the swapped-in element: after an outerHTML swap, detail.target is
   // the element that was replaced, no longer in the page.
+  // When the swap removed the element that had focus (« Modifier » replaced by its form,
+  // « Annuler » by the section), focus would fall back to <body>, nowhere for a keyboard or
+  // screen-reader user: it goes to the first field of what came in, else to its heading.
+  var focusWasInTarget = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    focusWasInTarget = !!(target && active && active !== document.body && target.contains(active));
+  });
+
+  function firstField(root) {
+    return root.querySelector(
+      "input:not([type='hidden']):not([disabled]), select:not([disabled]), textarea:not([disabled])"
+    );
+  }
+
+  function heading(root) {
+    var title = root.matches("h1, h2, h3") ? root : root.querySelector("h1, h2, h3");
+    if (title && !title.hasAttribute("tabindex")) { title.setAttribute("tabindex", "-1"); }
+    return title;
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.target;
     if (!target) { return; }
+    var active = document.activeElement;
+    var lost = focusWasInTarget && (!active || active === document.body || !active.isConnected);
+    focusWasInTarget = false;
     var focus = target.querySelector("[aria-invalid='true'], [data-autofocus]");
     if (!focus && target.id === "htmx-errors") { focus = target.querySelector("[tabindex]"); }
+    if (!focus && lost) { focus = firstField(target) || heading(target); }
     if (focus) { focus.focus(); }
   });
 

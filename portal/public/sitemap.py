@@ -13,7 +13,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.accounts.access import current_membership
+from portal.accounts.access import current_membership, is_region_admin
 from portal.accounts.models import OrgKind
 from portal.core.demo_state import demo_mode
 from portal.extensions import db
@@ -54,15 +54,6 @@ def _hosts_or_tutors() -> bool:
     return hosts or membership.is_tutor
 
 
-def _region_admin() -> bool:
-    membership = current_membership()
-    return (
-        membership is not None
-        and membership.organisation.kind == OrgKind.REGION
-        and membership.is_admin
-    )
-
-
 def _own_organisation() -> dict:
     return {"org_id": current_membership().organisation_id}
 
@@ -98,10 +89,10 @@ MEMBER = (
     Entry(_l("Courriels envoyés (démonstration)"), "mail.outbox", demo_mode),
 )
 ADMINISTRATION = (
-    Entry(_l("Organisations"), "admin.list_organisations", _region_admin),
-    Entry(_l("Utilisateurs"), "admin.list_users", _region_admin),
-    Entry(_l("Bassins et référents"), "admin.list_territories", _region_admin),
-    Entry(_l("Convention type"), "admin.edit_clause_template", _region_admin),
+    Entry(_l("Organisations"), "admin.list_organisations", is_region_admin),
+    Entry(_l("Utilisateurs"), "admin.list_users", is_region_admin),
+    Entry(_l("Bassins et référents"), "admin.list_territories", is_region_admin),
+    Entry(_l("Convention type"), "admin.edit_clause_template", is_region_admin),
 )
 
 
@@ -135,7 +126,7 @@ def site_map() -> list[Group]:
     groups = []
     if current_user.is_authenticated and current_membership() is not None:
         groups.append(Group(str(_l("Mon espace")), _links(MEMBER)))
-        groups.append(Group(str(_l("Mes opérations DEFI")), _operations()))
+        groups.append(Group(str(_l("Opérations DEFI, les plus récentes")), _operations()))
         groups.append(Group(str(_l("Administration")), _links(ADMINISTRATION)))
     else:
         groups.append(Group(str(_l("Compte")), _links(ANONYMOUS)))

@@ -201,7 +201,8 @@ def test_every_link_of_the_site_map_opens_for_its_reader(
     assert {"/", "/compte", "/accessibilite", "/verification/"} <= shown
     assert "/connexion" not in shown
     operation = f"/operations/{market_operation}"
-    assert (operation in shown) == (email != OF_B)  # Organisme B takes no part in it
+    # Organisme B and the partner take no part in the operation: no link to it.
+    assert (operation in shown) == (email not in (OF_B, PARTNER))
     for href in shown:
         response = client.get(href)
         assert response.status_code == 200, href

@@ -26,10 +26,16 @@
     focusWasInTarget = !!(target && active && active !== document.body && target.contains(active));
   });
 
+  // The first field shown: one in a closed <details> (a comment form) cannot take focus.
   function firstField(root) {
-    return root.querySelector(
+    var fields = root.querySelectorAll(
       "input:not([type='hidden']):not([disabled]), select:not([disabled]), textarea:not([disabled])"
     );
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (field.getClientRects().length && !field.closest("details:not([open])")) { return field; }
+    }
+    return null;
   }
 
   function heading(root) {

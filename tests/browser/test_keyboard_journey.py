@@ -154,7 +154,7 @@ def test_the_main_path_with_the_keyboard_only(app, page):
     expect(section).to_have_attribute("data-mode", "edit")
     field = assert_focus_visible(page, "form opened by « Modifier »")
     assert field["tag"] == "textarea", field
-    page.keyboard.press("End")
+    page.keyboard.press("Control+End")
     page.keyboard.type(" Ajouté au clavier.")
     tab_to(page, "Enregistrer « Modalités pédagogiques »")
     page.keyboard.press("Enter")
@@ -162,10 +162,19 @@ def test_the_main_path_with_the_keyboard_only(app, page):
     expect(section.get_by_role("status")).to_be_visible()
     assert_focus_visible(page, "section saved")
     check_a11y(page, "design section saved, keyboard")
+    # « Annuler » replaces the form by the section: focus goes to the section's heading.
+    tab_to(page, "Modifier « Modalités pédagogiques »")
+    page.keyboard.press("Enter")
+    expect(section).to_have_attribute("data-mode", "edit")
+    tab_to(page, "Annuler")
+    page.keyboard.press("Enter")
+    expect(section).to_have_attribute("data-mode", "view")
+    title = assert_focus_visible(page, "edit cancelled")
+    assert (title["tag"], title["name"]) == ("h2", "Modalités pédagogiques"), title
     tab_to(page, "Historique « Modalités pédagogiques »")
     page.keyboard.press("Enter")
     expect(heading(page)).to_have_text("Historique : Modalités pédagogiques")
-    expect(page.get_by_text("Ajouté au clavier.").first).to_be_visible()
+    expect(page.locator(".timeline__item").first).to_contain_text("Ajouté au clavier.")
     check_a11y(page, "section history, keyboard")
     keyboard_log_out(page)
 

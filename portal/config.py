@@ -5,6 +5,7 @@ same code runs the embedded SQLite demo and the PostgreSQL production.
 """
 
 import os
+from datetime import date
 from pathlib import Path
 
 
@@ -161,6 +162,10 @@ def load_config(instance_path: str) -> dict:
             "formation), puis archivées avec l'opération le temps du contrôle de son "
             "financement par la Région ; les comptes, tant que leur titulaire participe au "
             "dispositif.",
+        ),
+        # The day the accessibility statement was established (or last updated), ISO format.
+        "ACCESSIBILITY_STATEMENT_DATE": date.fromisoformat(
+            os.environ.get("ACCESSIBILITY_STATEMENT_DATE", "2026-12-06")
         ),
         "ACCESSIBILITY_COMPLIANCE": _choice(
             "ACCESSIBILITY_COMPLIANCE", ("full", "partial", "none"), "partial"

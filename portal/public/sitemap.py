@@ -46,12 +46,20 @@ def _kind(*kinds: OrgKind) -> Callable[[], bool]:
     return allowed
 
 
-def _hosts_or_tutors() -> bool:
+def _hosts() -> bool:
+    """An admin of an employer: the immersions its company hosts (and its tutors)."""
     membership = current_membership()
-    if membership is None:
-        return False
-    hosts = membership.organisation.kind == OrgKind.EMPLOYER and membership.is_admin
-    return hosts or membership.is_tutor
+    return (
+        membership is not None
+        and membership.organisation.kind == OrgKind.EMPLOYER
+        and membership.is_admin
+    )
+
+
+def _tutors_only() -> bool:
+    """A tutor who does not manage the company: the trainees they follow."""
+    membership = current_membership()
+    return membership is not None and membership.is_tutor and not _hosts()
 
 
 def _own_organisation() -> dict:
@@ -77,7 +85,8 @@ MEMBER = (
         "operations.report_need",
         _kind(OrgKind.PROVIDER, OrgKind.REGION),
     ),
-    Entry(_l("Immersions et tutorat"), "tutoring.tutor_home", _hosts_or_tutors),
+    Entry(_l("Immersions et tutorat"), "tutoring.tutor_home", _hosts),
+    Entry(_l("Mes stagiaires en immersion"), "tutoring.tutor_home", _tutors_only),
     Entry(_l("Suivi dans l'emploi"), "employment.list_followups"),
     Entry(_l("Pilotage"), "reporting.show_dashboard"),
     Entry(_l("Notifications"), "notifications.list_notifications"),

@@ -35,6 +35,7 @@ def _site() -> dict:
         "dpo_email": config["SITE_DPO_EMAIL"],
         "retention": config["SITE_DATA_RETENTION"],
         "compliance": config["ACCESSIBILITY_COMPLIANCE"],
+        "statement_date": config["ACCESSIBILITY_STATEMENT_DATE"],
     }
 
 

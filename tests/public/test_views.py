@@ -3,10 +3,14 @@ map — open without an account, their facts from the configuration (escaped), l
 the footer of every page; the site map lists only the pages its reader can open."""
 
 import re
+from datetime import date
 
 import pytest
 
+from portal.accounts.models import Organisation
 from portal.config import load_config
+from portal.extensions import db
+from tests.factories import make_user
 from tests.operations.factories import (
     EMPLOYER,
     OF_A,
@@ -104,6 +108,11 @@ def test_the_state_of_compliance_comes_from_the_setting(app, client, monkeypatch
     assert f"Le Portail DEFI est {state} avec" in page
     assert f"Accessibilité : {state}" in footer(page)
     assert ("Aucun audit de conformité" in page) == (setting != "full")
+
+
+def test_the_statement_gives_the_day_it_was_established(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "ACCESSIBILITY_STATEMENT_DATE", date(2027, 3, 1))
+    assert "Cette déclaration a été établie le 1 mars 2027" in text(client.get("/accessibilite"))
 
 
 def test_the_setting_defaults_to_partial_and_refuses_anything_else(monkeypatch, tmp_path):
@@ -206,3 +215,15 @@ def test_every_link_of_the_site_map_opens_for_its_reader(
     for href in shown:
         response = client.get(href)
         assert response.status_code == 200, href
+
+
+def test_a_tutor_finds_their_trainees_in_the_site_map(app, client, world):
+    with app.app_context():
+        employer = db.session.get(Organisation, world.employer)
+        make_user(employer, tutor=True, email="tuteur@example.fr")
+        db.session.commit()
+    login_as(client, "tuteur@example.fr")
+    page = text(client.get("/plan-du-site"))
+    assert '<a href="/tutorat">Mes stagiaires en immersion</a>' in page
+    assert "Immersions et tutorat" not in main(page)
+    assert client.get("/tutorat").status_code == 200

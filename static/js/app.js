@@ -12,10 +12,6 @@
     event.detail.headers["X-CSRFToken"] = csrfToken();
   });
 
-  // After a swap, put keyboard focus on the first error or on an element that asks for it,
-  // so screen-reader and keyboard users land where the page changed.
-  // htmx fires afterSwap on the swapped-in element: after an outerHTML swap, detail.target is
-  // the element that was replaced, no longer in the page.
   // When the swap removed the element that had focus (« Modifier » replaced by its form,
   // « Annuler » by the section), focus would fall back to <body>, nowhere for a keyboard or
   // screen-reader user: it goes to the first field of what came in, else to its heading.
@@ -44,6 +40,10 @@
     return title;
   }
 
+  // After a swap, put keyboard focus on the first error or on an element that asks for it,
+  // so screen-reader and keyboard users land where the page changed.
+  // htmx fires afterSwap on the swapped-in element: after an outerHTML swap, detail.target is
+  // the element that was replaced, no longer in the page.
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.target;
     if (!target) { return; }

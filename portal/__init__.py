@@ -98,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
+    from portal.public import views as public_views
     from portal.recruitment import (  # noqa: F401  (on recruitment.bp)
         bulk_views,
         lasting_views,
@@ -134,6 +135,7 @@ def create_app(config: dict | None = None) -> Flask:
         steering_views,
         archive_views,
         todo_views,
+        public_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login
@@ -162,11 +164,13 @@ def _refuse_demo_data_in_production() -> None:
 def _register_request_hooks(app: Flask) -> None:
     from portal import htmx
     from portal.accounts.access import load_current_membership
+    from portal.core import fingerprints
     from portal.core.demo_state import demo_mode
     from portal.mail.services import send_pending, smtp_configured
 
     app.before_request(load_current_membership)
     app.jinja_env.globals["is_htmx"] = htmx.is_htmx
+    app.jinja_env.filters["hash_blocks"] = fingerprints.blocks
 
     @app.context_processor
     def inject_globals():

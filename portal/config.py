@@ -5,6 +5,7 @@ same code runs the embedded SQLite demo and the PostgreSQL production.
 """
 
 import os
+from datetime import date
 from pathlib import Path
 
 
@@ -17,6 +18,14 @@ def _bool(name: str, default: bool = False) -> bool:
 
 def _list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    """One of ``allowed``; anything else stops the start-up with the variable's name."""
+    value = os.environ.get(name, default).strip().lower()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r}).")
+    return value
 
 
 def _database_url(instance_path: str) -> str:
@@ -132,6 +141,39 @@ def load_config(instance_path: str) -> dict:
             os.environ.get("FOLLOWUP_REMINDER_COOLDOWN_DAYS", "7")
         ),
         "FOLLOWUP_ESCALATION_DAYS": int(os.environ.get("FOLLOWUP_ESCALATION_DAYS", "30")),
+        # The public pages every French public site has (portal/public/): who publishes the
+        # portal, who directs the publication, who hosts it, whom to write to, and the state
+        # of compliance of the accessibility statement (RGAA 4.1): « full », « partial » or
+        # « none ». « partial » until an audit says otherwise.
+        "SITE_PUBLISHER": os.environ.get(
+            "SITE_PUBLISHER",
+            "Région Centre-Val de Loire, 9 rue Saint-Pierre-Lentin, CS 94117, "
+            "45041 Orléans Cedex 1",
+        ),
+        "SITE_DIRECTOR": os.environ.get(
+            "SITE_DIRECTOR", "le président du Conseil régional du Centre-Val de Loire"
+        ),
+        "SITE_HOST": os.environ.get(
+            "SITE_HOST", "à préciser par l'exploitant (nom, adresse et téléphone de l'hébergeur)"
+        ),
+        "SITE_CONTACT_EMAIL": os.environ.get("SITE_CONTACT_EMAIL", "contact@portail-defi.test"),
+        "SITE_DPO_EMAIL": os.environ.get("SITE_DPO_EMAIL", "dpo@portail-defi.test"),
+        # How long personal data is kept, as the « Données personnelles » page says it.
+        "SITE_DATA_RETENTION": os.environ.get(
+            "SITE_DATA_RETENTION",
+            "les données des stagiaires et des candidat·e·s sont conservées pendant "
+            "l'opération et son suivi dans l'emploi (jusqu'à six mois après la sortie de "
+            "formation), puis archivées avec l'opération le temps du contrôle de son "
+            "financement par la Région ; les comptes, tant que leur titulaire participe au "
+            "dispositif.",
+        ),
+        # The day the accessibility statement was established (or last updated), ISO format.
+        "ACCESSIBILITY_STATEMENT_DATE": date.fromisoformat(
+            os.environ.get("ACCESSIBILITY_STATEMENT_DATE", "2026-12-06")
+        ),
+        "ACCESSIBILITY_COMPLIANCE": _choice(
+            "ACCESSIBILITY_COMPLIANCE", ("full", "partial", "none"), "partial"
+        ),
         "STEERING_ACTION_REMINDER_DAYS": int(os.environ.get("STEERING_ACTION_REMINDER_DAYS", "3")),
         "STEERING_ACTION_REMINDER_COOLDOWN_DAYS": int(
             os.environ.get("STEERING_ACTION_REMINDER_COOLDOWN_DAYS", "7")

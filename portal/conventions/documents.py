@@ -28,6 +28,8 @@ from portal.conventions.document_changes import add_changes
 from portal.conventions.evidence_page import (
     add_evidence,
     day,
+    hash_cell,
+    hash_fonts,
     not_filled,
     page_break,
     paris,
@@ -35,6 +37,7 @@ from portal.conventions.evidence_page import (
 )
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.conventions.services import signing_parties, snapshot_of
+from portal.core.fingerprints import for_document
 from portal.core.locking import first_or_add
 from portal.core.text import document_text
 from portal.core.urls import absolute_url
@@ -88,7 +91,7 @@ def _footer(document, version: ConventionVersion) -> None:
             "Convention %(ref)s — v%(n)s — empreinte %(hash)s — page ",
             ref=version.convention.reference,
             n=version.number,
-            hash=version.short_hash,
+            hash=for_document(version.short_hash),
         )
     )
     _field(footer, "PAGE")
@@ -163,9 +166,9 @@ def _title_page(document, version: ConventionVersion, snapshot: dict) -> None:
         *_facts(snapshot["operation"]),
         [_("Soumise aux signatures le (heure de Paris)"), paris(version.submitted_at)],
         [_("État de la version"), status_text(version)],
-        [_("Empreinte SHA-256 de la version"), version.sha256],
+        [_("Empreinte SHA-256 de la version"), hash_cell(version.sha256)],
     ]
-    _table(document, [_("Rubrique"), _("Valeur")], rows)
+    hash_fonts(_table(document, [_("Rubrique"), _("Valeur")], rows))
     public = absolute_url("verification.verify")
     paragraph(
         document,

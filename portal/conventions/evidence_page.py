@@ -5,6 +5,7 @@ Everything here comes from stored evidence: signatures with who, how, when and f
 where, the Région's decision, and the version's chained audit events.
 """
 
+import re
 from datetime import date, datetime
 
 from docx.enum.text import WD_BREAK
@@ -18,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from portal.audit.models import AuditEvent
 from portal.conventions.models import ConventionVersion, VersionStatus
 from portal.conventions.services import AUTH_PASSWORD
+from portal.core.fingerprints import for_document
 from portal.design.documents import _table, heading, paragraph
 from portal.extensions import db
 
@@ -33,6 +35,12 @@ ACTION_TITLES = {
 }
 # N°, date, event, by, IP, chain hash (a 16 cm wide text area).
 JOURNAL_WIDTHS = (1.0, 2.2, 2.8, 3.4, 2.2, 4.4)
+# A hash in a table cell (``hash_cell``), in a monospaced font sized so that its lines fit:
+# four blocks of 8 in a two-column table at 9 pt (6.7 cm), two in the journal's 4.4 cm
+# column at 8 pt (2.9 cm). A line never breaks inside a block.
+HASH_FONT = "Courier New"
+HASH_PER_LINE, JOURNAL_HASH_PER_LINE = 4, 2
+HASH_CELL = re.compile(r"[0-9a-f]{8}(?:[\u00a0\n][0-9a-f]{8})+")
 AUTH_METHODS = {AUTH_PASSWORD: _l("mot de passe saisi de nouveau au moment de signer")}
 
 
@@ -42,6 +50,22 @@ AUTH_METHODS = {AUTH_PASSWORD: _l("mot de passe saisi de nouveau au moment de si
 def page_break(document) -> None:
     """Start a new page (before the parties, before the evidence)."""
     document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+
+def hash_cell(digest: str, per_line: int = HASH_PER_LINE) -> str:
+    """A SHA-256 as a table cell shows it: blocks of 8, ``per_line`` blocks a line."""
+    return for_document(digest, per_line)
+
+
+def hash_fonts(table, size: float = 9) -> None:
+    """The cells of ``table`` that hold a ``hash_cell`` in a monospaced font of ``size``."""
+    for row in table.rows:
+        for cell in row.cells:
+            if HASH_CELL.fullmatch(cell.text):
+                for cell_paragraph in cell.paragraphs:
+                    for run in cell_paragraph.runs:
+                        run.font.name = HASH_FONT
+                        run.font.size = Pt(size)
 
 
 def not_filled() -> str:
@@ -125,7 +149,7 @@ def _signature_evidence(document, signature) -> None:
             _("Authentification"),
             str(AUTH_METHODS.get(signature.auth_method, signature.auth_method)),
         ],
-        [_("Empreinte SHA-256 signée"), signature.version_sha256],
+        [_("Empreinte SHA-256 signée"), hash_cell(signature.version_sha256)],
         [_("Consentement exprimé"), signature.consent_text],
     ]
     if not signature.is_valid:
@@ -139,7 +163,7 @@ def _signature_evidence(document, signature) -> None:
                 ),
             ]
         )
-    _table(document, [_("Élément"), _("Preuve")], rows)
+    hash_fonts(_table(document, [_("Élément"), _("Preuve")], rows))
 
 
 def _events(document, version: ConventionVersion) -> None:
@@ -158,10 +182,12 @@ def _events(document, version: ConventionVersion) -> None:
         if event.organisation:
             who = f"{who} ({event.organisation.name})"
         action = ACTION_TITLES.get(event.action, event.action)
-        rows.append([str(event.seq), _utc(event.at), str(action), who, event.ip or "—", event.hash])
+        chain = hash_cell(event.hash, JOURNAL_HASH_PER_LINE)
+        rows.append([str(event.seq), _utc(event.at), str(action), who, event.ip or "—", chain])
     headers = [_("N°"), _("Date (UTC)"), _("Évènement"), _("Par"), _("Adresse IP")]
     table = _table(document, [*headers, _("Empreinte de chaînage")], rows)
     _compact(table, JOURNAL_WIDTHS)
+    hash_fonts(table, 8)
 
 
 def _compact(table, widths_cm: tuple[float, ...]) -> None:
@@ -194,7 +220,7 @@ def add_evidence(document, version: ConventionVersion) -> None:
     rows = [
         [_("Référence"), version.convention.reference],
         [_("Version"), str(version.number)],
-        [_("Empreinte SHA-256 de la version"), version.sha256],
+        [_("Empreinte SHA-256 de la version"), hash_cell(version.sha256)],
         [
             _("Calcul de l'empreinte"),
             _("SHA-256 du texte canonique de la version (JSON trié, UTF-8)"),
@@ -211,7 +237,7 @@ def add_evidence(document, version: ConventionVersion) -> None:
         rows.append([_("Motif du rejet"), version.reject_reason])
     if version.voided_at is not None:
         rows.append([_("Motif de l'annulation"), version.void_reason])
-    _table(document, [_("Élément"), _("Preuve")], rows)
+    hash_fonts(_table(document, [_("Élément"), _("Preuve")], rows))
     signatures = sorted(version.signatures, key=lambda s: (s.signed_at, s.id))
     if not signatures:
         paragraph(document, _("Aucune signature n'a encore été donnée."))

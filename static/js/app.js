@@ -12,6 +12,34 @@
     event.detail.headers["X-CSRFToken"] = csrfToken();
   });
 
+  // When the swap removed the element that had focus (« Modifier » replaced by its form,
+  // « Annuler » by the section), focus would fall back to <body>, nowhere for a keyboard or
+  // screen-reader user: it goes to the first field of what came in, else to its heading.
+  var focusWasInTarget = false;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    focusWasInTarget = !!(target && active && active !== document.body && target.contains(active));
+  });
+
+  // The first field shown: one in a closed <details> (a comment form) cannot take focus.
+  function firstField(root) {
+    var fields = root.querySelectorAll(
+      "input:not([type='hidden']):not([disabled]), select:not([disabled]), textarea:not([disabled])"
+    );
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      if (field.getClientRects().length && !field.closest("details:not([open])")) { return field; }
+    }
+    return null;
+  }
+
+  function heading(root) {
+    var title = root.matches("h1, h2, h3") ? root : root.querySelector("h1, h2, h3");
+    if (title && !title.hasAttribute("tabindex")) { title.setAttribute("tabindex", "-1"); }
+    return title;
+  }
+
   // After a swap, put keyboard focus on the first error or on an element that asks for it,
   // so screen-reader and keyboard users land where the page changed.
   // htmx fires afterSwap on the swapped-in element: after an outerHTML swap, detail.target is
@@ -19,8 +47,12 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.target;
     if (!target) { return; }
+    var active = document.activeElement;
+    var lost = focusWasInTarget && (!active || active === document.body || !active.isConnected);
+    focusWasInTarget = false;
     var focus = target.querySelector("[aria-invalid='true'], [data-autofocus]");
     if (!focus && target.id === "htmx-errors") { focus = target.querySelector("[tabindex]"); }
+    if (!focus && lost) { focus = firstField(target) || heading(target); }
     if (focus) { focus.focus(); }
   });
 
@@ -104,5 +136,41 @@
     var data = new FormData();
     data.append("csrf_token", meta.getAttribute("content"));
     navigator.sendBeacon(poller.getAttribute("data-leave-url"), data);
+  });
+})();
+
+// « Copier » next to a SHA-256 fingerprint (templates/macros/fingerprint.html): shown only
+// where the clipboard can be written; copies the digits without the spaces between blocks.
+// If copying is refused, the hash is selected so that Ctrl+C (⌘+C) copies it. The messages
+// come translated from the template (data-copied, data-selected).
+(function () {
+  "use strict";
+
+  function revealCopyButtons(root) {
+    if (!navigator.clipboard || !window.isSecureContext) { return; }
+    root.querySelectorAll("[data-copy-fingerprint][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+
+  function say(box, message) {
+    var status = box.querySelector(".fingerprint__status");
+    if (status) { status.textContent = message; }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { revealCopyButtons(document); });
+  document.addEventListener("htmx:load", function (event) { revealCopyButtons(event.target); });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy-fingerprint]");
+    if (!button) { return; }
+    var box = button.closest(".fingerprint");
+    var value = box.querySelector("[data-fingerprint]");
+    navigator.clipboard.writeText(value.getAttribute("data-fingerprint")).then(function () {
+      say(box, button.getAttribute("data-copied"));
+    }, function () {
+      window.getSelection().selectAllChildren(value);
+      say(box, button.getAttribute("data-selected"));
+    });
   });
 })();

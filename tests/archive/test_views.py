@@ -130,7 +130,8 @@ def test_a_download_leaves_its_evidence(app, demo):
     # A download does not change the next archive (downloads are not listed).
     assert browser.post(zip_url(demo.saran)).get_data() == first
     shown = text(browser.get(page(demo.saran)))
-    assert issued.manifest_sha256[:16] in shown and "provisoire (Formation en cours)" in shown
+    assert f'data-fingerprint="{issued.manifest_sha256}"' in shown
+    assert "provisoire (Formation en cours)" in shown
 
 
 def test_the_operation_page_links_the_archive_for_those_who_may(app, demo):

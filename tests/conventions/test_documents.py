@@ -14,7 +14,9 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.conventions import services as conventions
 from portal.conventions.documents import convention_docx, filename
+from portal.conventions.evidence_page import hash_cell
 from portal.conventions.models import ConventionVersion, IssuedDocument
+from portal.core.fingerprints import NBSP, blocks
 from portal.extensions import db
 from portal.operations import lifecycle
 from portal.operations.models import Status
@@ -28,6 +30,9 @@ from tests.conventions.helpers_documents import (
 )
 from tests.operations.factories import EMPLOYER, OF_A, OF_B
 from tests.support import committed, count, login_as, snapshot, user_with
+
+# Two lines of four blocks of 8 hex digits, the blocks joined by no-break spaces.
+HASH_LINES = r"[0-9a-f]{8}(\u00a0[0-9a-f]{8}){3}\n[0-9a-f]{8}(\u00a0[0-9a-f]{8}){3}"
 
 # --- Service level ------------------------------------------------------------------------
 
@@ -76,7 +81,9 @@ def test_the_title_page_parties_promises_and_articles(ctx):
     facts = dict(table_rows(document.tables[0])[1:])
     assert facts["Référence"] == ready.convention.reference
     assert facts["Version"] == "1"
-    assert facts["Empreinte SHA-256 de la version"] == version.sha256
+    # Blocks of 8 joined by no-break spaces, four a line: no line breaks inside a block.
+    assert facts["Empreinte SHA-256 de la version"] == hash_cell(version.sha256)
+    assert re.fullmatch(HASH_LINES, facts["Empreinte SHA-256 de la version"])
     assert facts["État de la version"] == "En cours de signature"
     assert facts["Bassin d'emploi"] == "Tours"
     assert facts["Heures prévues"] == "420 h en centre, 140 h en entreprise, 560 h au total"
@@ -141,7 +148,7 @@ def test_signature_table_and_evidence_page(ctx):
     assert facts["Navigateur (user agent)"] == "pytest-browser/1.0"
     assert facts["Authentification"] == "mot de passe saisi de nouveau au moment de signer"
     assert facts["Consentement exprimé"] == signature.consent_text
-    assert facts["Empreinte SHA-256 signée"] == version.sha256
+    assert facts["Empreinte SHA-256 signée"] == hash_cell(version.sha256)
     assert facts["Date et heure (UTC)"] == signature.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
     assert " à " in facts["Date et heure (Paris)"]
     events = db.session.scalars(
@@ -152,9 +159,11 @@ def test_signature_table_and_evidence_page(ctx):
     assert [e.action for e in events] == ["convention.submitted", "convention.signed"]
     journal = next(t for t in document.tables if table_rows(t)[0][-1] == "Empreinte de chaînage")
     assert [(r[0], r[2], r[5]) for r in table_rows(journal)[1:]] == [
-        (str(events[0].seq), "Soumission aux signatures", events[0].hash),
-        (str(events[1].seq), "Signature", events[1].hash),
+        (str(events[0].seq), "Soumission aux signatures", hash_cell(events[0].hash, 2)),
+        (str(events[1].seq), "Signature", hash_cell(events[1].hash, 2)),
     ]
+    chain_cell = journal.rows[1].cells[5].paragraphs[0].runs[0]
+    assert (chain_cell.font.name, chain_cell.font.size.pt) == ("Courier New", 8)
     assert "1366 et 1367" in text
 
 
@@ -164,7 +173,8 @@ def test_every_page_footer_carries_reference_version_and_short_hash(ctx):
     document = read_docx(convention_docx(version))
     footer = document.sections[0].footer.paragraphs[0]
     assert footer.text.startswith(
-        f"Convention {ready.convention.reference} — v1 — empreinte {version.sha256[:12]} — page "
+        f"Convention {ready.convention.reference} — v1 — empreinte "
+        f"{NBSP.join(blocks(version.sha256[:12]))} — page "
     )
     fields = footer._p.xpath("./w:fldSimple/@w:instr")
     assert fields == ["PAGE", "NUMPAGES"]

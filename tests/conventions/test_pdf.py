@@ -3,6 +3,7 @@ reference and the short hash, runs in CI), each PDF is recorded and its download
 audited; without LibreOffice, or when it fails, the route and the button say why in
 French instead of failing."""
 
+import re
 import stat
 
 import pytest
@@ -14,6 +15,7 @@ from portal.conventions import pdf
 from portal.conventions.documents import sha256_of
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.core import storage
+from portal.core.fingerprints import NBSP, blocks
 from portal.extensions import db
 from tests.conventions.helpers_documents import (
     pdf_text,
@@ -64,11 +66,14 @@ def test_libreoffice_converts_the_docx_into_a_pdf_with_the_reference(app, client
     content = pdf_text(response.data)
     assert "Convention de partenariat DEFI" in content
     assert submitted.reference in content
-    assert f"empreinte {submitted.sha256[:12]}" in content  # the footers
+    footer = f"empreinte{NBSP}{NBSP.join(blocks(submitted.sha256[:12]))}"
+    # The footers: blocks joined by no-break spaces (which pdf_text reads as text runs of
+    # their own, one a line).
+    assert footer in re.sub(rf"\s*{NBSP}\s*", NBSP, content.replace(" ", NBSP))
     poppler = pdftotext(response.data)
     if poppler is not None:  # where poppler exists, both readings agree
         assert submitted.reference in poppler
-        assert f"empreinte {submitted.sha256[:12]}" in poppler
+        assert footer in re.sub(rf"\s*{NBSP}\s*", NBSP, poppler.replace(" ", NBSP))
     with app.app_context():
         issued = db.session.scalars(select(IssuedDocument)).one()
         event = db.session.scalars(
@@ -116,7 +121,7 @@ def test_the_buttons_disable_the_pdf_and_say_why_without_libreoffice(
     assert "libreoffice-writer-nogui" in without
     assert f'href="{submitted.url("pdf")}"' in with_soffice
     assert "disabled" not in with_soffice
-    assert submitted.sha256[:12] in with_soffice
+    assert f'data-fingerprint="{submitted.sha256[:12]}"' in with_soffice
     assert 'href="/verification/"' in with_soffice
 
 

@@ -53,7 +53,7 @@ def test_the_version_page_shows_the_frozen_text_and_its_hash(app, client, op):
     assert response.status_code == 200
     page = text(response)
     assert f"Convention {services.reference_for(operation_of(app, op))} — version 1" in page
-    assert f"<code>{version.sha256}</code>" in page
+    assert f'data-fingerprint="{version.sha256}"' in page
     assert "Article 1 — Objet de la convention" in page
     assert "Engagements des employeurs" in page and "Comité de pilotage" in page
     assert "Annexe : la formation co-conçue" in page and "Techniques de nettoyage" in page

@@ -36,6 +36,12 @@ PUBLIC_ENDPOINTS = {
     # Anyone holding a convention copy checks it there (issue 5): no personal data beyond
     # signers' names, capacities and dates; unknown documents are throttled per IP.
     "verification.verify",
+    # The pages every French public site has (issue 15): accessibility statement, legal
+    # notice, personal data, site map (which shows the public pages only when anonymous).
+    "public.accessibility",
+    "public.legal_notice",
+    "public.personal_data",
+    "public.sitemap",
 }
 STATE_CHANGING_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Flask answers OPTIONS itself (the Allow header) without running the view.

@@ -293,3 +293,14 @@ def test_restore_refuses_a_missing_csrf_token(app, client, design_op):
     assert client.post(url, csrf=False).status_code == 400
     with app.app_context():
         assert section_of(design_op).version == 2
+
+
+def test_every_section_of_the_design_page_links_its_history(client, design_op):
+    # Issue 15: like the convention's articles, each co-design section has its « Historique ».
+    login_as(client, EMPLOYER)
+    page = text(client.get(base_url(design_op)))
+    keys = [key.value for key in SectionKey if key.is_design]
+    assert len(keys) >= 9
+    for key in keys:
+        assert f'href="{history_url(design_op, key)}"' in page, key
+        assert client.get(history_url(design_op, key)).status_code == 200

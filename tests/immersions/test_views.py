@@ -252,3 +252,13 @@ def test_the_trainee_record_page_includes_the_path(client, site):
     page = text(client.get(f"{site.base}/recrutement/stagiaires/{site.alice}"))
     assert "Immersions en entreprise" in page and "Progression des compétences" in page
     assert f"/immersions/{site.alice_past}/attestation.docx" in page
+
+
+def test_the_trainee_record_and_the_path_link_to_each_other(client, site):
+    # Issue 15: from the record to the path, and back, for whoever may open both.
+    record = f"{site.base}/recrutement/stagiaires/{site.alice}"
+    path = f"{site.base}/stagiaires/{site.alice}/parcours"
+    login_as(client, OF_A)
+    assert f'href="{path}"' in text(client.get(record))
+    assert f'href="{record}"' in text(client.get(path))
+    assert client.get(path).status_code == client.get(record).status_code == 200

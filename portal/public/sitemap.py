@@ -79,6 +79,7 @@ ANONYMOUS = (
 )
 MEMBER = (
     Entry(_l("Accueil"), "core.home"),
+    Entry(_l("À faire"), "todo.list_duties"),
     Entry(_l("Opérations DEFI"), "operations.list_operations"),
     Entry(
         _l("Signaler un besoin"),

@@ -160,11 +160,13 @@ def _refuse_demo_data_in_production() -> None:
 def _register_request_hooks(app: Flask) -> None:
     from portal import htmx
     from portal.accounts.access import load_current_membership
+    from portal.core import french
     from portal.core.demo_state import demo_mode
     from portal.mail.services import send_pending, smtp_configured
 
     app.before_request(load_current_membership)
     app.jinja_env.globals["is_htmx"] = htmx.is_htmx
+    french.register(app)  # the ``de`` and ``a`` filters: « d'Orléans », « au Titre… »
 
     @app.context_processor
     def inject_globals():

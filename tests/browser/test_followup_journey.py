@@ -93,7 +93,7 @@ def end_of_training(of: Page, journey: Journey) -> None:
     ).click()
     expect(heading(of)).to_have_text("Promesses d'embauche tenues")
     check_a11y(of, "promise ledger")
-    promise = "Enregistrer le résultat de la promesse « Agent·e de propreté » de Entreprise E"
+    promise = "Enregistrer le résultat de la promesse « Agent·e de propreté » d'Entreprise E"
     of.get_by_role("link", name=promise).first.click()
     expect(heading(of)).to_have_text("Résultat de la promesse « Agent·e de propreté »")
     check_a11y(of, "promise outcome form")

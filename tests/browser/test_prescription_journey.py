@@ -215,7 +215,7 @@ def organisme_retains_and_matches(of: Page) -> None:
     of.get_by_label("Promesse d'embauche").select_option(label="Agent·e de propreté (CDI)")
     of.get_by_role("button", name="Positionner sur cette promesse").click()
     expect(record.get_by_role("status")).to_have_text(
-        "Positionné·e sur la promesse « Agent·e de propreté » de Entreprise E."
+        "Positionné·e sur la promesse « Agent·e de propreté » d'Entreprise E."
     )
     check_a11y(of, "retained and matched")
 

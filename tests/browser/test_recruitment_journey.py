@@ -178,7 +178,7 @@ def retain_and_match(page: Page, name: str, promise: str) -> None:
     page.get_by_label("Promesse d'embauche").select_option(label=promise)
     page.get_by_role("button", name="Positionner sur cette promesse").click()
     expect(record.get_by_role("status")).to_have_text(
-        "Positionné·e sur la promesse « Agent·e de propreté » de Entreprise E."
+        "Positionné·e sur la promesse « Agent·e de propreté » d'Entreprise E."
     )
     expect(record_cell(page, "Promesse d'embauche")).to_have_text(
         "Entreprise E — Agent·e de propreté (CDI)"

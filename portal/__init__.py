@@ -164,13 +164,14 @@ def _refuse_demo_data_in_production() -> None:
 def _register_request_hooks(app: Flask) -> None:
     from portal import htmx
     from portal.accounts.access import load_current_membership
-    from portal.core import fingerprints
+    from portal.core import fingerprints, french
     from portal.core.demo_state import demo_mode
     from portal.mail.services import send_pending, smtp_configured
 
     app.before_request(load_current_membership)
     app.jinja_env.globals["is_htmx"] = htmx.is_htmx
     app.jinja_env.filters["hash_blocks"] = fingerprints.blocks
+    french.register(app)  # the ``de`` and ``a`` filters: « d'Orléans », « au Titre… »
 
     @app.context_processor
     def inject_globals():

@@ -27,6 +27,7 @@ from portal.accounts.services import (
 )
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.time import utcnow
 from portal.core.urls import absolute_url
 from portal.extensions import db
@@ -49,7 +50,7 @@ def invite(
     user = user_by_email(email)
     if user and active_membership(user, organisation):
         raise RuleError(
-            _("Cette personne est déjà membre de %(org)s.", org=organisation.name), "email"
+            _("Cette personne est déjà membre %(of_org)s.", of_org=de(organisation.name)), "email"
         )
     now = utcnow()
     for previous in db.session.scalars(

@@ -30,6 +30,7 @@ from portal.accounts.passwords import (
 )
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations import dual_approvals
@@ -89,7 +90,9 @@ def add_membership(
     dual_approvals.lock_memberships(user, organisation)
     existing = active_membership(user, organisation)
     if existing:
-        raise RuleError(_("Cette personne est déjà membre de %(org)s.", org=organisation.name))
+        raise RuleError(
+            _("Cette personne est déjà membre %(of_org)s.", of_org=de(organisation.name))
+        )
     membership = Membership(
         user=user,
         organisation=organisation,
@@ -231,7 +234,9 @@ def save_organisation(
     if siret:
         clash = db.session.scalar(select(Organisation).where(Organisation.siret == siret))
         if clash and clash is not organisation:
-            raise RuleError(_("Ce SIRET est déjà celui de %(org)s.", org=clash.name), "siret")
+            raise RuleError(
+                _("Ce SIRET est déjà celui %(of_org)s.", of_org=de(clash.name)), "siret"
+            )
     creating = organisation is None
     if creating:
         organisation = Organisation()

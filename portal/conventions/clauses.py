@@ -13,6 +13,7 @@ import re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal.core import french
 from portal.design.models import SectionKey
 from portal.operations.models import Operation
 
@@ -23,6 +24,8 @@ PLACEHOLDERS = {
     "session": _l("les dates de la session (ou « aux dates fixées par le calendrier… »)"),
 }
 _PLACEHOLDER = re.compile(r"\{([^{}\s]{1,40})\}")
+# « à {certification} », « de {certification} »: contracted with the title's article.
+_AFTER_PREPOSITION = re.compile(r"(?<!\w)(à|de) \{certification\}")
 
 
 def _session(operation: Operation) -> str:
@@ -43,17 +46,24 @@ def unknown_placeholders(text: str) -> list[str]:
 def fill(texts: dict[str, str], operation: Operation) -> dict[SectionKey, str]:
     """The clauses of ``operation`` from a convention type's ``texts`` (call under
     ``force_locale``): each placeholder replaced, any other brace left as written."""
+    certification = french.certification(operation.certification_title)
     values = {
         "intitulé": operation.title,
         "certification": operation.certification_title or _("la certification visée"),
         "session": _session(operation),
     }
 
+    def contract(match: re.Match) -> str:
+        """« conduisant au Titre professionnel… » rather than « à Titre… »."""
+        named = certification or values["certification"]
+        return (french.a if match.group(1) == "à" else french.de)(named)
+
     def replace(match: re.Match) -> str:
         return values.get(match.group(1), match.group(0))
 
     return {
-        key: _PLACEHOLDER.sub(replace, texts.get(key.value, "")) for key in SectionKey.clause_keys()
+        key: _PLACEHOLDER.sub(replace, _AFTER_PREPOSITION.sub(contract, texts.get(key.value, "")))
+        for key in SectionKey.clause_keys()
     }
 
 

@@ -20,6 +20,7 @@ from portal.audit.models import AuditEvent
 from portal.conventions.models import ConventionVersion, VersionStatus
 from portal.conventions.services import AUTH_PASSWORD
 from portal.core.fingerprints import for_document
+from portal.core.french import de
 from portal.design.documents import _table, heading, paragraph
 from portal.extensions import db
 
@@ -133,7 +134,7 @@ def version_events(version: ConventionVersion) -> list[AuditEvent]:
 
 
 def _signature_evidence(document, signature) -> None:
-    title = _("Signature de %(org)s", org=signature.organisation.name)
+    title = _("Signature %(of_org)s", of_org=de(signature.organisation.name))
     if not signature.is_valid:
         title = _("%(title)s — annulée", title=title)
     heading(document, title, level=2)

@@ -62,6 +62,7 @@ from portal.conventions.submission import (  # noqa: F401  (the area's facade)
     submit,
 )
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.time import utcnow
 from portal.design.models import SectionKey
 from portal.design.services import design_for
@@ -133,8 +134,8 @@ def designate_signer(
     if not own and not proposes:
         raise RuleError(
             _(
-                "Seuls les administrateurs de %(org)s désignent son signataire.",
-                org=organisation.name,
+                "Seuls les administrateurs %(of_org)s désignent son signataire.",
+                of_org=de(organisation.name),
             )
         )
     capacity = capacity.strip()
@@ -145,7 +146,8 @@ def designate_signer(
         raise RuleError(_("Cette organisation ne signe pas la convention."))
     if not user.is_enabled or not is_active_member(user.id, organisation.id):
         raise RuleError(
-            _("Le signataire doit être membre actif de %(org)s.", org=organisation.name), "user_id"
+            _("Le signataire doit être membre actif %(of_org)s.", of_org=de(organisation.name)),
+            "user_id",
         )
     other = next(
         (
@@ -206,12 +208,12 @@ def designate_signer(
             kind="signer_proposed",
             operation=operation,
             message=_(
-                "%(org)s propose %(name)s (%(capacity)s) comme signataire de %(party)s pour la "
+                "%(org)s propose %(name)s (%(capacity)s) comme signataire %(of_party)s pour la "
                 "convention « %(title)s » : confirmez ou désignez une autre personne.",
                 org=by_org.name,
                 name=user.full_name,
                 capacity=capacity,
-                party=organisation.name,
+                of_party=de(organisation.name),
                 title=operation.title,
             ),
             endpoint="conventions.show_convention",
@@ -228,8 +230,8 @@ def confirm_signer(
     if by_org.id != organisation.id or not is_party_admin(by.id, organisation.id):
         raise RuleError(
             _(
-                "Seuls les administrateurs de %(org)s confirment son signataire.",
-                org=organisation.name,
+                "Seuls les administrateurs %(of_org)s confirment son signataire.",
+                of_org=de(organisation.name),
             )
         )
     designation = signer_for(convention, organisation.id)

@@ -32,6 +32,7 @@ from portal.conventions.state import (
     versions,
 )
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -96,13 +97,13 @@ def consent_text(version: ConventionVersion, organisation: Organisation, capacit
         return _(
             "J'ai pris connaissance de la version %(n)s de la convention %(ref)s "
             "(empreinte SHA-256 %(hash)s) et j'en accepte les termes. Je la signe "
-            "électroniquement au nom de %(org)s, en qualité de %(capacity)s, et je reconnais "
+            "électroniquement au nom %(of_org)s, en qualité %(of_capacity)s, et je reconnais "
             "que cette signature m'engage.",
             n=version.number,
             ref=version.convention.reference,
             hash=version.sha256,
-            org=organisation.name,
-            capacity=capacity,
+            of_org=de(organisation.name),
+            of_capacity=de(capacity),
         )
 
 
@@ -142,12 +143,12 @@ def signing_problems(
     if not designation.is_confirmed:
         return [
             _(
-                "Votre désignation attend la confirmation des administrateurs de %(org)s.",
-                org=organisation.name,
+                "Votre désignation attend la confirmation des administrateurs %(of_org)s.",
+                of_org=de(organisation.name),
             )
         ]
     if not is_active_member(user.id, organisation.id):
-        return [_("Vous n'êtes plus membre de %(org)s.", org=organisation.name)]
+        return [_("Vous n'êtes plus membre %(of_org)s.", of_org=de(organisation.name))]
     cumul = dual_memberships.signer_problem(convention.operation, user, among=party_ids(snapshot))
     if cumul is not None:  # a member of two parties, not approved by the Région (M6)
         return [cumul]

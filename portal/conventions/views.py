@@ -29,6 +29,7 @@ from portal.conventions.context import (
 )
 from portal.core.actions import act, act_and_redirect, done, field_error
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.design.comment_context import comment_helpers
 from portal.extensions import db
 from portal.operations.access import can_steer
@@ -127,7 +128,7 @@ def designate_signer(operation_id: int, org_id: int):
     if not form.validate_on_submit():
         return _parties_response(operation, convention, status=422, forms={org_id: form})
     organisation = db.session.get(Organisation, org_id)
-    notice = _("Signataire de %(org)s enregistré.", org=organisation.name)
+    notice = _("Signataire %(of_org)s enregistré.", of_org=de(organisation.name))
     url = url_for("conventions.show_convention", operation_id=operation.id, _anchor="parties")
 
     def refused(refusal: RuleError):
@@ -157,7 +158,7 @@ def confirm_signer(operation_id: int, org_id: int):
     operation, convention = _party_or_404(operation_id, org_id)
     require(may_confirm(org_id))
     organisation = db.session.get(Organisation, org_id)
-    notice = _("Signataire de %(org)s confirmé.", org=organisation.name)
+    notice = _("Signataire %(of_org)s confirmé.", of_org=de(organisation.name))
     url = url_for("conventions.show_convention", operation_id=operation.id, _anchor="parties")
     return act(
         lambda: services.confirm_signer(

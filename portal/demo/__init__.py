@@ -218,7 +218,7 @@ def load_demo() -> None:
     _person(
         "mission.locale",
         "Youssef",
-        "Haddad",
+        "Amara",
         mission_locale,
         admin=True,
         job="Conseiller en insertion",

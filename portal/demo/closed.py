@@ -3,7 +3,7 @@
 « Préparateur·rice de commandes — session de Fleury » ran a year and a half ago with the
 same partners as the sessions of Saran and Ingré, built with the same service verbs. Its
 eight trainees finished the training; the jury certified seven, one partially. Every
-follow-up at exit, +3 and +6 months is answered by the organisme — Théo Marchand could not
+follow-up at exit, +3 and +6 months is answered by the organisme — Théo Vasseur could not
 be reached at +6 months after three attempts (« sans nouvelles »). The organisme wrote the
 evaluation, the Région accepted it and granted a prime DEFI for the training run on the
 logistics company's technical platform, and the operation was closed.
@@ -29,8 +29,8 @@ SESSION_DAYS_AGO = 560  # the training ended 420 days ago: the +6 months follow-
 TRAINING_DAYS = 140
 
 TRAINEES = [
-    ("Marchand", "Théo", 1998, "mission_locale", "youth"),
-    ("Perrin", "Sarah", 1990, "france_travail", "job_seekers"),
+    ("Vasseur", "Théo", 1998, "mission_locale", "youth"),
+    ("Lebrun", "Sarah", 1990, "france_travail", "job_seekers"),
     ("Lambert", "Kevin", 1987, "france_travail", "low_qualified"),
     ("Garnier", "Inès", 1995, "france_travail", "rsa"),
     ("Faure", "Nathan", 2001, "mission_locale", "youth"),

@@ -70,7 +70,7 @@ MODULES = [
     ("Conduite de chariots R489 cat. 1 et 3 (plateau du centre)", 105, "centre", [3], ""),
     ("Conduite sur le quai de l'entreprise", 35, "platform", [3], "Thomas Lefèvre, tuteur"),
     ("Anglais technique et préparation au titre professionnel", 35, "centre", [4], ""),
-    ("Recherche d'emploi et préparation de l'embauche", 35, "centre", [], "Youssef Haddad"),
+    ("Recherche d'emploi et préparation de l'embauche", 35, "centre", [], "Youssef Amara"),
 ]
 
 # (kind, first day, last day (days after the session's start), hours, employer?, label)

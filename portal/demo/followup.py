@@ -8,7 +8,7 @@ partially; the others left at the end of the training, six months ago.
 
 Promises: five kept (four CDI, one CDD of a year), two not kept, one freed by the
 abandon and left without an outcome. The follow-ups at exit and at three months are
-answered — Julie Lefebvre's three-months one disagrees (the organisme says CDI, the
+answered — Julie Masson's three-months one disagrees (the organisme says CDI, the
 employer a CDD of five months) and waits for the organisme's reconciliation; Yanis Colin
 could not be reached three times (« sans nouvelles ») and his six-months follow-up is
 overdue, reported to the referent; the other six-months follow-ups are due now.
@@ -39,7 +39,7 @@ TRAINING_DAYS = 140
 # four CDI and two CDD of the logistics company, then the bakery's two CDI.
 TRAINEES = [
     ("Traoré", "Awa", 1996, "france_travail", "job_seekers"),
-    ("Lefebvre", "Julie", 1989, "france_travail", "job_seekers"),
+    ("Masson", "Julie", 1989, "france_travail", "job_seekers"),
     ("Colin", "Yanis", 2002, "mission_locale", "youth"),
     ("Henry", "Manon", 1991, "france_travail", "low_qualified"),
     ("Rousseau", "Mehdi", 2000, "mission_locale", "youth"),

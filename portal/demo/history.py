@@ -167,7 +167,7 @@ PAST = (
         ),
         (
             Path("Aurélien", "Marty", END, Outcome.FULL, True, (CDI, CDI, CDI)),
-            Path("Chaïma", "Benali", END, Outcome.FULL, True, (CDI, CDI, CDI)),
+            Path("Chaïma", "Bensaïd", END, Outcome.FULL, True, (CDI, CDI, CDI)),
             Path("Grégory", "Texier", END, Outcome.FULL, False, (INTERIM, INTERIM, CDD12)),
             Path("Justine", "Collet", END, Outcome.FULL, True, (CDD12, CDD12, CDD12)),
             Path("Mamadou", "Keita", END, Outcome.PARTIAL, True, (CDD12, CDD12, CDI)),

@@ -16,6 +16,7 @@ from portal.accounts.access import current_org, require
 from portal.assessment.context import assessment_page
 from portal.conventions.context import clause_page
 from portal.core.actions import act, act_and_redirect, done
+from portal.core.french import de
 from portal.core.text import clean_text
 from portal.design import bp, content, queries, services, start
 from portal.design.context import (
@@ -282,8 +283,8 @@ def _after_save(operation, design, section, result: services.SaveResult):
         )
     if result.status == "merged":
         notice = _(
-            "Vos modifications ont été fusionnées avec celles de %(who)s.",
-            who=", ".join(result.other_authors) or _("un autre participant"),
+            "Vos modifications ont été fusionnées avec celles %(of_who)s.",
+            of_who=de(", ".join(result.other_authors) or _("un autre participant")),
         )
     elif result.status == "unchanged":
         notice = _("Aucune modification : la section est inchangée.")

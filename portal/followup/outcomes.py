@@ -13,6 +13,7 @@ from portal.accounts.models import Organisation, User
 from portal.audit.services import record
 from portal.core.employment import Situation, contract_lasting_sql
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.locking import lock
 from portal.extensions import db
 from portal.followup.access import can_record_outcome
@@ -149,11 +150,11 @@ def record_promise_outcome(
         kind="promise_outcome",
         operation=operation,
         message=_(
-            "%(org)s indique que la promesse « %(job)s » de %(employer)s (opération « %(title)s ») "
+            "%(org)s indique que la promesse « %(job)s » %(of_employer)s (opération « %(title)s ») "
             "est %(outcome)s.",
             org=org.name,
             job=promise.job_title,
-            employer=promise.organisation.name,
+            of_employer=de(promise.organisation.name),
             title=operation.title,
             outcome=_("tenue") if outcome.kept else _("non tenue"),
         ),

@@ -18,6 +18,7 @@ from portal.accounts.models import Organisation, User
 from portal.audit.services import record
 from portal.core.employment import Situation
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -231,10 +232,10 @@ def record_answer(
             kind="followup_to_reconcile",
             operation=operation,
             message=_(
-                "Les réponses au suivi « %(kind)s » de %(trainee)s (opération « %(title)s ») "
+                "Les réponses au suivi « %(kind)s » %(of_trainee)s (opération « %(title)s ») "
                 "divergent : rapprochez-les.",
                 kind=milestone.kind.title.lower(),
-                trainee=milestone.trainee.full_name,
+                of_trainee=de(milestone.trainee.full_name),
                 title=operation.title,
             ),
             endpoint="followup.show_milestone",

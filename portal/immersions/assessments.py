@@ -13,6 +13,7 @@ from sqlalchemy import exists, select
 
 from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -130,11 +131,11 @@ def record_assessment(
         organisation_members(operation.provider_id),
         kind="immersion_assessed",
         message=_(
-            "%(who)s (%(org)s) a %(verb)s l'évaluation de l'immersion de %(trainee)s.",
+            "%(who)s (%(org)s) a %(verb)s l'évaluation de l'immersion %(of_trainee)s.",
             who=by.full_name,
             org=org.name,
             verb=_("enregistré") if created else _("mis à jour"),
-            trainee=immersion.trainee.full_name,
+            of_trainee=de(immersion.trainee.full_name),
         ),
         endpoint="immersions.show_trainee_path",
         operation=operation,

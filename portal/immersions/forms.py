@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.accounts.forms import REQUIRED
 from portal.core.forms import PortalForm
+from portal.core.french import de
 from portal.immersions.models import (
     DebriefKind,
     EvaluationKind,
@@ -315,7 +316,7 @@ def results_form(trainees, outcomes, **kwargs) -> ResultsBase:
             ResultsForm,
             f"outcome-{trainee.id}",
             SelectField(
-                _l("Résultat de %(t)s", t=name),
+                _l("Résultat %(of_t)s", of_t=de(name)),
                 choices=choices(outcome_choices),
                 default="",
                 invalid_choice_message=CHOICE_INVALID,

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.core.french import de
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.immersions import rules
@@ -54,10 +55,10 @@ def send_due_reminders(now: datetime | None = None) -> int:
             [*members[operation.provider_id], immersion.tutor],
             kind="immersion_reminder",
             message=_(
-                "L'immersion de %(trainee)s chez %(org)s commence le %(d)s et n'est pas encore "
+                "L'immersion %(of_trainee)s chez %(org)s commence le %(d)s et n'est pas encore "
                 "prête : complétez sa préparation (objectifs, tuteur·rice, consignes, "
                 "sécurité, convention de stage).",
-                trainee=immersion.trainee.full_name,
+                of_trainee=de(immersion.trainee.full_name),
                 org=immersion.employer.name,
                 d=start,
             ),

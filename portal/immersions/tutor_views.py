@@ -22,6 +22,7 @@ from portal.accounts.forms import EmptyForm
 from portal.accounts.models import OrgKind
 from portal.core.actions import act, flash_redirect, form_page, form_refusal
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.immersions import assessments, queries, rules, services, tutor_bp, tutoring
@@ -39,8 +40,8 @@ def designation_form(immersion: Immersion, tutors, **kwargs) -> DesignateTutorFo
     form.set_tutors(
         tutors,
         _(
-            "Tuteur·rice de %(t)s, du %(a)s au %(b)s",
-            t=immersion.trainee.full_name,
+            "Tuteur·rice %(of_t)s, du %(a)s au %(b)s",
+            of_t=de(immersion.trainee.full_name),
             a=format_date(immersion.starts_on, "short"),
             b=format_date(immersion.ends_on, "short"),
         ),
@@ -113,10 +114,10 @@ def designate_tutor(immersion_id: int):
             db.session.commit()
             notice = (
                 _(
-                    "%(who)s est désigné·e tuteur·rice de %(t)s ; l'organisme de formation en "
+                    "%(who)s est désigné·e tuteur·rice %(of_t)s ; l'organisme de formation en "
                     "est informé.",
                     who=tutor.full_name,
-                    t=immersion.trainee.full_name,
+                    of_t=de(immersion.trainee.full_name),
                 )
                 if tutor
                 else _("Plus aucun·e tuteur·rice pour %(t)s.", t=immersion.trainee.full_name)

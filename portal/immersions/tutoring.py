@@ -24,6 +24,7 @@ from sqlalchemy import exists, select
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.extensions import db
 from portal.immersions import rules
 from portal.immersions.models import Immersion, TutorAssessment
@@ -62,7 +63,11 @@ def check_tutor(tutor: User | None, employer: Organisation, field: str = "tutor_
     """Raise unless ``tutor`` (when given) is an active tutor of ``employer``."""
     if tutor is not None and not is_tutor_of(tutor, employer.id):
         raise RuleError(
-            _("%(who)s n'est pas tuteur·rice de %(org)s.", who=tutor.full_name, org=employer.name),
+            _(
+                "%(who)s n'est pas tuteur·rice %(of_org)s.",
+                who=tutor.full_name,
+                of_org=de(employer.name),
+            ),
             field,
         )
 
@@ -228,10 +233,10 @@ def designate_tutor(
             [tutor],
             kind="tutor_designated",
             message=_(
-                "%(org)s vous désigne tuteur·rice de %(trainee)s pour l'immersion %(period)s "
+                "%(org)s vous désigne tuteur·rice %(of_trainee)s pour l'immersion %(period)s "
                 "(« %(title)s »).",
                 org=org.name,
-                trainee=trainee,
+                of_trainee=de(trainee),
                 period=period,
                 title=operation.title,
             ),
@@ -244,9 +249,9 @@ def designate_tutor(
             [former],
             kind="tutor_replaced",
             message=_(
-                "Vous n'êtes plus tuteur·rice de %(trainee)s pour l'immersion %(period)s "
+                "Vous n'êtes plus tuteur·rice %(of_trainee)s pour l'immersion %(period)s "
                 "chez %(org)s.",
-                trainee=trainee,
+                of_trainee=de(trainee),
                 period=period,
                 org=org.name,
             ),
@@ -260,18 +265,18 @@ def designate_tutor(
             kind="tutor_designated",
             message=(
                 _(
-                    "%(org)s désigne %(who)s tuteur·rice de %(trainee)s (immersion %(period)s) : "
+                    "%(org)s désigne %(who)s tuteur·rice %(of_trainee)s (immersion %(period)s) : "
                     "informez-le ou la et complétez la préparation.",
                     org=org.name,
                     who=tutor.full_name,
-                    trainee=trainee,
+                    of_trainee=de(trainee),
                     period=period,
                 )
                 if tutor
                 else _(
-                    "%(org)s retire le ou la tuteur·rice de %(trainee)s (immersion %(period)s).",
+                    "%(org)s retire le ou la tuteur·rice %(of_trainee)s (immersion %(period)s).",
                     org=org.name,
-                    trainee=trainee,
+                    of_trainee=de(trainee),
                     period=period,
                 )
             ),
@@ -313,11 +318,11 @@ def suggest_tutor(immersion: Immersion, tutor: User | None, *, by: User, org: Or
         organisation_members(immersion.employer_id, admins_only=True),
         kind="tutor_suggested",
         message=_(
-            "%(org)s suggère %(who)s comme tuteur·rice de %(trainee)s (immersion %(period)s) : "
+            "%(org)s suggère %(who)s comme tuteur·rice %(of_trainee)s (immersion %(period)s) : "
             "confirmez ou désignez une autre personne.",
             org=org.name,
             who=tutor.full_name,
-            trainee=immersion.trainee.full_name,
+            of_trainee=de(immersion.trainee.full_name),
             period=_period(immersion),
         ),
         endpoint="tutoring.tutor_home",

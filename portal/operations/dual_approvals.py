@@ -111,10 +111,10 @@ def _tell_of_request(request, standing: Standing, *, by) -> None:
         by=by,
         operation=operation,
         message=_(
-            "%(name)s est membre de %(orgs)s, deux parties de l'opération « %(title)s » : "
+            "%(name)s est membre %(of_orgs)s, deux parties de l'opération « %(title)s » : "
             "approuvez ou refusez ce cumul.",
             name=standing.user.full_name,
-            orgs=standing.organisations,
+            of_orgs=standing.of_organisations,
             title=operation.title,
         ),
         endpoint="operations.list_dual_memberships",
@@ -125,10 +125,10 @@ def _tell_of_request(request, standing: Standing, *, by) -> None:
         kind="dual_membership_requested",
         operation=operation,
         message=_(
-            "Vous êtes membre de %(orgs)s, deux parties de l'opération « %(title)s » : ce "
+            "Vous êtes membre %(of_orgs)s, deux parties de l'opération « %(title)s » : ce "
             "cumul attend l'approbation de la Région ; d'ici là, vous ne signez la convention "
             "pour aucune des deux.",
-            orgs=standing.organisations,
+            of_orgs=standing.of_organisations,
             title=operation.title,
         ),
         endpoint="operations.show_operation",
@@ -195,18 +195,18 @@ def _tell_of_decision(operation, standing: Standing, request, *, by: User, org) 
     log_event(operation, f"dual_membership_{request.decision.value}", by=by, org=org, **detail)
     if request.is_approved:
         message = _(
-            "La Région approuve que %(name)s soit membre de %(orgs)s dans l'opération "
+            "La Région approuve que %(name)s soit membre %(of_orgs)s dans l'opération "
             "« %(title)s » : la convention le mentionne.",
             name=standing.user.full_name,
-            orgs=standing.organisations,
+            of_orgs=standing.of_organisations,
             title=operation.title,
         )
     else:
         message = _(
-            "La Région refuse que %(name)s soit membre de %(orgs)s dans l'opération "
+            "La Région refuse que %(name)s soit membre %(of_orgs)s dans l'opération "
             "« %(title)s » : %(reason)s",
             name=standing.user.full_name,
-            orgs=standing.organisations,
+            of_orgs=standing.of_organisations,
             title=operation.title,
             reason=request.reason,
         )

@@ -29,6 +29,7 @@ from sqlalchemy import and_, or_, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.accounts.models import Membership, Organisation, User
+from portal.core.french import de
 from portal.extensions import db
 from portal.operations.dual_models import DualMembershipApproval
 from portal.operations.models import Operation, Participant, Status
@@ -162,6 +163,11 @@ class Standing:
     def organisations(self) -> str:
         return _("%(a)s et %(b)s", a=self.first.name, b=self.second.name)
 
+    @property
+    def of_organisations(self) -> str:
+        """« d'Entreprise E et de Partenaire P », after « membre »."""
+        return _("%(of_a)s et %(of_b)s", of_a=de(self.first.name), of_b=de(self.second.name))
+
     def involves(self, organisation_id: int) -> bool:
         return organisation_id in (self.situation.first_id, self.situation.second_id)
 
@@ -173,19 +179,19 @@ class Standing:
             return mention(name, a, b, paris_day(self.request.decided_at))
         if self.refused:
             return _(
-                "%(name)s est membre de %(a)s et de %(b)s : cumul refusé par la Région le "
+                "%(name)s est membre %(of_a)s et %(of_b)s : cumul refusé par la Région le "
                 "%(day)s (%(reason)s).",
                 name=name,
-                a=a,
-                b=b,
+                of_a=de(a),
+                of_b=de(b),
                 day=format_date(paris_day(self.request.decided_at), "d MMMM y"),
                 reason=self.request.reason,
             )
         return _(
-            "%(name)s est membre de %(a)s et de %(b)s : ce cumul attend la décision de la Région.",
+            "%(name)s est membre %(of_a)s et %(of_b)s : ce cumul attend la décision de la Région.",
             name=name,
-            a=a,
-            b=b,
+            of_a=de(a),
+            of_b=de(b),
         )
 
 
@@ -274,16 +280,16 @@ def signer_problem(
     standing = waiting[0]
     if standing.refused:
         return _(
-            "%(name)s est membre de %(orgs)s, deux parties de l'opération, et la Région a "
+            "%(name)s est membre %(of_orgs)s, deux parties de l'opération, et la Région a "
             "refusé ce cumul : il ou elle ne signe pour aucune des deux.",
             name=user.full_name,
-            orgs=standing.organisations,
+            of_orgs=standing.of_organisations,
         )
     return _(
-        "%(name)s est membre de %(orgs)s, deux parties de l'opération : tant que la Région "
+        "%(name)s est membre %(of_orgs)s, deux parties de l'opération : tant que la Région "
         "n'a pas approuvé ce cumul, il ou elle ne signe pour aucune des deux.",
         name=user.full_name,
-        orgs=standing.organisations,
+        of_orgs=standing.of_organisations,
     )
 
 
@@ -295,10 +301,10 @@ def paris_day(moment: datetime):
 def mention(person: str, first: str, second: str, day) -> str:
     """The convention's mention of an approved cumul."""
     return _(
-        "%(name)s est membre de %(a)s et de %(b)s ; cumul approuvé par la Région le %(day)s.",
+        "%(name)s est membre %(of_a)s et %(of_b)s ; cumul approuvé par la Région le %(day)s.",
         name=person,
-        a=first,
-        b=second,
+        of_a=de(first),
+        of_b=de(second),
         day=format_date(day, "d MMMM y"),
     )
 

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from portal.accounts.access import current_org, require
 from portal.accounts.models import Organisation
 from portal.core.actions import act
+from portal.core.french import de
 from portal.extensions import db
 from portal.operations import bp, needs
 from portal.operations.analysis_context import (
@@ -64,7 +65,7 @@ def edit_employer_need(operation_id: int, org_id: int):
         success=lambda _result: widget_done(
             operation,
             "operations/_need_details.html",
-            _("Besoins de %(org)s enregistrés.", org=employer.name),
+            _("Besoins %(of_org)s enregistrés.", of_org=de(employer.name)),
             f"need-{employer.id}",
             employer_id=employer.id,
             saved=True,

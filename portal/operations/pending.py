@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -60,8 +61,8 @@ def request_withdrawal(
     if participant.is_leaving:
         raise RuleError(
             _(
-                "Le retrait de %(org)s attend déjà la validation de l'avenant.",
-                org=participant.organisation.name,
+                "Le retrait %(of_org)s attend déjà la validation de l'avenant.",
+                of_org=de(participant.organisation.name),
             )
         )
     operation = participant.operation

@@ -11,6 +11,7 @@ from portal.accounts import invitations
 from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, OrgKind, PartnerType, User
 from portal.audit.services import record
+from portal.core import french
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.core.time import utcnow
@@ -63,25 +64,25 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
     lot = find_covering_lot(category, territory, rome_code, data.get("desired_start"))
     if lot is not None and org.kind == OrgKind.PROVIDER and lot.holder_id != org.id:
         message = _(
-            "Ce besoin relève du lot n° %(number)s « %(title)s » (%(period)s), attribué à "
-            "%(holder)s : son attributaire a l'exclusivité de cette formation. "
+            "Ce besoin relève du lot n° %(number)s « %(title)s » (%(period)s), attribué "
+            "%(to_holder)s : son attributaire a l'exclusivité de cette formation. "
             "La Région en est informée.",
             number=lot.number,
             title=lot.title,
             period=lot.period_label,
-            holder=lot.holder.name,
+            to_holder=french.a(lot.holder.name),
         )
         tell_region(
             territory,
             kind="exclusivity_refused",
             message=_(
-                "%(org)s a signalé un besoin « %(title)s » (bassin de %(territory)s) couvert par "
-                "le lot n° %(number)s attribué à %(holder)s : signalement refusé.",
+                "%(org)s a signalé un besoin « %(title)s » (bassin %(of_territory)s) couvert par "
+                "le lot n° %(number)s attribué %(to_holder)s : signalement refusé.",
                 org=org.name,
                 title=data["title"],
-                territory=territory.name,
+                of_territory=french.de(territory.name),
                 number=lot.number,
-                holder=lot.holder.name,
+                to_holder=french.a(lot.holder.name),
             ),
             email_subject=_("Besoin refusé : exclusivité du lot n° %(n)s", n=lot.number),
         )
@@ -148,11 +149,11 @@ def report_need(data: dict, *, by: User, org: Organisation) -> Operation:
         kind="need_reported",
         operation=operation,
         message=_(
-            "Nouveau besoin repéré par %(org)s : « %(title)s », bassin de %(territory)s "
+            "Nouveau besoin repéré par %(org)s : « %(title)s », bassin %(of_territory)s "
             "(%(funding)s).",
             org=org.name,
             title=operation.title,
-            territory=territory.name,
+            of_territory=french.de(territory.name),
             funding=funding.title,
         ),
         endpoint="operations.show_operation",
@@ -617,8 +618,8 @@ def withdraw_participant(
         endpoint="operations.show_operation",
         operation_id=operation.id,
         email_subject=_(
-            "Opération DEFI « %(title)s » : retrait de %(participant)s",
+            "Opération DEFI « %(title)s » : retrait %(of_participant)s",
             title=operation.title,
-            participant=participant.organisation.name,
+            of_participant=french.de(participant.organisation.name),
         ),
     )

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.access import current_org
+from portal.core.french import a, de
 from portal.design.models import SectionKey
 from portal.extensions import db
 from portal.followup.models import MilestoneKind
@@ -24,26 +25,26 @@ EVENT_TITLES = {
     "participant_invited": _l("%(participant)s invité·e à rejoindre l'opération (%(role)s)"),
     "participant_withdrawn": _l("%(participant)s retiré·e de l'opération"),
     "participant_withdrawal_requested": _l(
-        "Retrait de %(participant)s demandé : effectif avec l'avenant qui le porte"
+        "Retrait %(of_participant)s demandé : effectif avec l'avenant qui le porte"
     ),
-    "participant_withdrawal_cancelled": _l("Retrait de %(participant)s annulé"),
+    "participant_withdrawal_cancelled": _l("Retrait %(of_participant)s annulé"),
     "dual_membership_requested": _l(
         "Cumul d'appartenance à approuver par la Région : %(person)s (%(organisations)s)"
     ),
     "dual_membership_approved": _l(
-        "La Région approuve le cumul d'appartenance de %(person)s (%(organisations)s)"
+        "La Région approuve le cumul d'appartenance %(of_person)s (%(organisations)s)"
     ),
     "dual_membership_refused": _l(
-        "La Région refuse le cumul d'appartenance de %(person)s (%(organisations)s) : %(reason)s"
+        "La Région refuse le cumul d'appartenance %(of_person)s (%(organisations)s) : %(reason)s"
     ),
-    "employer_need_updated": _l("Besoins de %(employer)s mis à jour"),
-    "position_added": _l("%(employer)s : %(count)s poste(s) de %(job_title)s ajouté(s)"),
-    "position_removed": _l("%(employer)s : %(count)s poste(s) de %(job_title)s retiré(s)"),
+    "employer_need_updated": _l("Besoins %(of_employer)s mis à jour"),
+    "position_added": _l("%(employer)s : %(count)s poste(s) %(of_job_title)s ajouté(s)"),
+    "position_removed": _l("%(employer)s : %(count)s poste(s) %(of_job_title)s retiré(s)"),
     "position_withdrawal_requested": _l(
-        "%(employer)s : retrait de %(count)s poste(s) de %(job_title)s, par avenant"
+        "%(employer)s : retrait de %(count)s poste(s) %(of_job_title)s, par avenant"
     ),
     "position_withdrawal_cancelled": _l(
-        "%(employer)s : retrait des postes de %(job_title)s annulé"
+        "%(employer)s : retrait des postes %(of_job_title)s annulé"
     ),
     "analysis_updated": _l("Analyse des besoins (publics, diagnostic) mise à jour"),
     "figure_added": _l("Chiffre clé ajouté au diagnostic : %(label)s"),
@@ -83,8 +84,8 @@ EVENT_TITLES = {
         "invité(s)"
     ),
     "non_lasting_accepted": _l(
-        "La Région accepte la promesse non durable « %(job_title)s » (%(contract)s) de "
-        "%(employer)s : %(reason)s"
+        "La Région accepte la promesse non durable « %(job_title)s » (%(contract)s) "
+        "%(of_employer)s : %(reason)s"
     ),
     "training_start_decided": _l("Démarrage anticipé de la formation décidé : %(reason)s"),
     "immersions_generated": _l("%(count)s immersion(s) créée(s) depuis le rythme de l'alternance"),
@@ -92,7 +93,7 @@ EVENT_TITLES = {
     "immersion_updated": _l("Immersion chez %(employer)s modifiée"),
     "immersion_removed": _l("Immersion chez %(employer)s supprimée"),
     "immersion_prepared": _l("Immersion chez %(employer)s prête"),
-    "tutor_suggested": _l("Tuteur·rice suggéré·e à %(employer)s pour une immersion"),
+    "tutor_suggested": _l("Tuteur·rice suggéré·e %(to_employer)s pour une immersion"),
     "tutor_designated": _l("%(employer)s désigne le ou la tuteur·rice d'une immersion"),
     "tutor_withdrawn": _l("%(employer)s retire le ou la tuteur·rice d'une immersion"),
     "assessment_recorded": _l("%(employer)s évalue une immersion"),
@@ -127,6 +128,9 @@ EVENT_TITLES = {
     "steering_action_done": _l("Comité de pilotage : action « %(title)s » faite"),
 }
 
+
+# Details that name someone or something a title may put after « de » or « à ».
+NAMED = ("participant", "person", "employer", "job_title")
 
 # Events carrying the details of one employer's need (positions, counts, job titles). As on
 # the analysis page, they read in full for that employer and for those who steer the
@@ -176,6 +180,9 @@ def describe(event: OperationEvent) -> str:
         detail["milestone"] = _title_of(MilestoneKind, detail["milestone"]).lower()
     if event.kind == "exit_recorded":
         detail["reason"] = _title_of(ExitReason, detail.get("reason")).lower()
+    for key in NAMED:  # « Besoins d'Entreprise E », « suggéré·e à l'Agence… »
+        if key in detail:
+            detail[f"of_{key}"], detail[f"to_{key}"] = de(detail[key]), a(detail[key])
     template = EVENT_TITLES.get(event.kind)
     if template is None:
         return event.kind

@@ -13,6 +13,7 @@ from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Invitation, Membership, Organisation, OrgKind
 from portal.core.actions import act, done, flash_redirect, form_refusal
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.pagination import paginate
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -184,7 +185,7 @@ def toggle_admin(org_id: int, membership_id: int):
     return _apply(
         organisation,
         lambda: services.set_admin(membership, make_admin, by=current_user),
-        _("Rôle de %(name)s mis à jour.", name=membership.user.full_name),
+        _("Rôle %(of_name)s mis à jour.", of_name=de(membership.user.full_name)),
     )
 
 

@@ -19,6 +19,7 @@ from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.core.employment import LASTING_MONTHS, contract_lasting_sql
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -166,11 +167,11 @@ def accept_non_lasting(position: Position, reason: str, *, by: User, org: Organi
         kind="non_lasting_accepted",
         operation=operation,
         message=_(
-            "La Région accepte que la promesse « %(job)s » (%(contract)s) de %(employer)s "
+            "La Région accepte que la promesse « %(job)s » (%(contract)s) %(of_employer)s "
             "compte pour « 1 stagiaire pour 1 promesse » : %(reason)s",
             job=position.job_title,
             contract=position.contract_label,
-            employer=employer.name,
+            of_employer=de(employer.name),
             reason=reason,
         ),
         endpoint="recruitment.list_non_lasting",

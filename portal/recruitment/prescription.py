@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
+from portal.core import french
 from portal.core.errors import RuleError
 from portal.core.locking import lock
 from portal.extensions import db
@@ -51,13 +52,13 @@ def consent_text(operation: Operation, prescriber: Organisation) -> str:
         provider = operation.provider.name if operation.provider else _("l'organisme porteur")
         return _(
             "Je certifie avoir informé la personne que je propose que ses nom, prénom et "
-            "coordonnées sont transmis à %(provider)s, organisme de formation de l'opération "
+            "coordonnées sont transmis %(to_provider)s, organisme de formation de l'opération "
             "DEFI « %(title)s », et aux employeurs qu'elle rencontrera lors des sessions de "
             "recrutement, pour ce seul recrutement ; qu'elle y consent ; et qu'elle peut "
-            "retirer ce consentement à tout moment auprès de %(prescriber)s.",
-            provider=provider,
+            "retirer ce consentement à tout moment auprès %(of_prescriber)s.",
+            to_provider=french.a(provider),
             title=operation.title,
-            prescriber=prescriber.name,
+            of_prescriber=french.de(prescriber.name),
         )
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
+from portal.core.french import de
 from portal.extensions import db
 from portal.operations.events import log_event
 from portal.operations.models import EmployerNeed, Operation
@@ -81,11 +82,11 @@ def create_promises(operation: Operation, *, by: User | None = None, org=None) -
         if promise.trainee is not None:
             warnings.append(
                 _(
-                    "La promesse « %(job)s » de %(employer)s n'est plus prévue, mais un·e "
+                    "La promesse « %(job)s » %(of_employer)s n'est plus prévue, mais un·e "
                     "stagiaire y est positionné·e : elle est conservée jusqu'à ce que ce "
                     "positionnement soit retiré.",
                     job=promise.job_title,
-                    employer=promise.organisation.name,
+                    of_employer=de(promise.organisation.name),
                 )
             )
         else:

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.core.actions import act, done, field_error
+from portal.core.french import de
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.operations.access import is_region, load_operation
@@ -96,8 +97,8 @@ def create_proposal(operation_id: int):
 
     def proposed(name: str):
         notice = _(
-            "Candidature de %(name)s proposée : l'organisme de formation en est informé.",
-            name=name,
+            "Candidature %(of_name)s proposée : l'organisme de formation en est informé.",
+            of_name=de(name),
         )
         url = url_for("recruitment.list_proposals", operation_id=operation.id)
         return done(notice, url, lambda: _answer(operation, _form(operation), notice=notice))

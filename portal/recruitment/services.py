@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts.models import Organisation, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.core.locking import lock
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -192,9 +193,9 @@ def change_status(
         promise = trainee.promise
         notes.append(
             _(
-                "La promesse « %(job)s » de %(employer)s est de nouveau à pourvoir.",
+                "La promesse « %(job)s » %(of_employer)s est de nouveau à pourvoir.",
                 job=promise.job_title,
-                employer=promise.organisation.name,
+                of_employer=de(promise.organisation.name),
             )
         )
         record("trainee.unmatched", actor=by, organisation=org, obj=trainee, promise=promise.id)

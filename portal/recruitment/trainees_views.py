@@ -15,6 +15,7 @@ from portal.accounts.access import current_org, require
 from portal.accounts.forms import EmptyForm
 from portal.core.actions import act, field_error, flash_redirect, form_page
 from portal.core.errors import RuleError
+from portal.core.french import de
 from portal.extensions import db
 from portal.operations.access import is_region
 from portal.operations.needs import TARGET_PUBLICS
@@ -197,9 +198,9 @@ def match_trainee(operation_id: int, trainee_id: int):
         success=lambda _result: _done(
             trainee,
             _(
-                "Positionné·e sur la promesse « %(job)s » de %(employer)s.",
+                "Positionné·e sur la promesse « %(job)s » %(of_employer)s.",
                 job=promise.job_title,
-                employer=promise.organisation.name,
+                of_employer=de(promise.organisation.name),
             ),
         ),
         failure=lambda refusal: _refused(trainee, refusal.message),

@@ -61,6 +61,19 @@ class ExportJob(db.Model):
     organisation: Mapped[Organisation] = relationship()
 
     @property
+    def is_queued(self) -> bool:
+        return self.status == JobStatus.QUEUED
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == JobStatus.RUNNING
+
+    @property
+    def is_expired(self) -> bool:
+        """Written, then deleted once kept long enough."""
+        return self.status == JobStatus.DONE and self.removed_at is not None
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
 

@@ -29,6 +29,7 @@ from portal.conventions.models import (
     VersionStatus,
 )
 from portal.conventions.state import pending_parties
+from portal.core.french import de
 from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
 from portal.design.services import design_problems
@@ -321,10 +322,10 @@ def _signature_duty(scope, convention, version, url, operation) -> Duty:
         label = _("Signer la version %(n)s de la convention.", n=version.number)
     elif signer is not None:
         label = _(
-            "La version %(n)s de la convention attend la signature de %(name)s pour votre "
+            "La version %(n)s de la convention attend la signature %(of_name)s pour votre "
             "organisation.",
             n=version.number,
-            name=signer.user.full_name,
+            of_name=de(signer.user.full_name),
         )
     else:
         label = _(

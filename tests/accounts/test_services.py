@@ -118,7 +118,7 @@ def test_an_inactive_membership_and_an_active_one_coexist(ctx):
 def test_add_membership_refuses_a_second_active_one(ctx):
     org = make_org(name="Organisme Alpha")
     user = make_user(org)
-    with pytest.raises(RuleError, match="déjà membre de Organisme Alpha"):
+    with pytest.raises(RuleError, match="déjà membre d'Organisme Alpha"):
         services.add_membership(user, org)
 
 

@@ -210,7 +210,7 @@ def test_deactivating_a_membership_ends_the_users_sessions(app, client, other_cl
     assert response.status_code == 303
     assert is_sent_to_login(other_client.get("/"))
     form_login(other_client, "deux.casquettes@example.fr")
-    assert "Espace de Organisme B" in text(other_client.get("/"))
+    assert "Espace d&#39;Organisme B" in text(other_client.get("/"))
 
 
 # --- Organisation switcher ---------------------------------------------------------------
@@ -220,13 +220,13 @@ def test_member_of_two_organisations_switches(app, client, world):
     two_org_user(app, world)
     form_login(client, "deux.casquettes@example.fr")
     home = text(client.get("/"))
-    assert "Espace de Organisme A" in home
+    assert "Espace d&#39;Organisme A" in home
     assert 'name="organisation_id"' in home  # the switcher shows for two organisations
     response = client.post("/organisation-courante", data={"organisation_id": world.of_b})
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     home = text(client.get("/"))
-    assert "Espace de Organisme B" in home
+    assert "Espace d&#39;Organisme B" in home
     assert "Organisation courante changée." in home
 
 
@@ -236,7 +236,7 @@ def test_switching_to_a_foreign_organisation_is_forbidden(app, client, world):
     response = client.post("/organisation-courante", data={"organisation_id": world.employer})
     assert response.status_code == 403
     assert "Accès refusé" in text(response)
-    assert "Espace de Organisme A" in text(client.get("/"))
+    assert "Espace d&#39;Organisme A" in text(client.get("/"))
 
 
 # --- Invitations -------------------------------------------------------------------------
@@ -394,7 +394,7 @@ def test_existing_user_confirms_with_their_password(app, client, world):
     assert membership_id(app, world.a_member, world.of_a) is not None
     assert user_count(app, world.emails["a_member"]) == 1
     # Logged in, acting for the organisation just joined.
-    assert "Espace de Organisme B" in text(client.get("/"))
+    assert "Espace d&#39;Organisme B" in text(client.get("/"))
 
 
 # --- Password reset ----------------------------------------------------------------------

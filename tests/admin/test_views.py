@@ -100,7 +100,7 @@ def test_duplicate_siret_is_refused_in_french(app, region_admin, world):
         "/administration/organisations/nouvelle", data=org_form(siret=VALID_SIRET)
     )
     assert response.status_code == 422
-    assert "Ce SIRET est déjà celui de Organisme A." in text(response)
+    assert "Ce SIRET est déjà celui d'Organisme A." in text(response)
     assert org_count(app) == before
 
 
@@ -149,7 +149,7 @@ def test_edit_refuses_the_siret_of_another_organisation(app, region_admin, world
         data=org_form(name="Organisme A", siret=VALID_SIRET),
     )
     assert response.status_code == 422
-    assert "Ce SIRET est déjà celui de Organisme B." in text(response)
+    assert "Ce SIRET est déjà celui d'Organisme B." in text(response)
     assert get(app, Organisation, world.of_a).siret is None
 
 
@@ -404,7 +404,7 @@ def test_territory_edit_without_htmx_is_a_page(app, region_admin, world):
     url = f"/administration/territoires/{territory_id}"
     page = region_admin.get(url + "?modifier=1")
     assert page.status_code == 200
-    assert "<h1>Bassin de Orléans</h1>" in text(page)
+    assert "<h1>Bassin d'Orléans</h1>" in text(page)
     saved = region_admin.post(url, data=territory_form(f"t{territory_id}", departments="45, 41"))
     assert saved.status_code == 303
     assert saved.headers["Location"] == "/administration/territoires"

@@ -146,11 +146,11 @@ def test_the_rhythm_and_a_new_employer_go_in_force_through_an_amendment(app, bro
     check_a11y(newcomer, "analysis, a promise added by the amendment")
     visit(newcomer, journey.url("/convention"), "convention, the employer joining")
     parties = newcomer.locator("#parties")
-    parties.get_by_text("Désigner le signataire de Entreprise F").click()
+    parties.get_by_text("Désigner le signataire d'Entreprise F").click()
     parties.get_by_label("Signataire", exact=True).select_option(label=" ".join(NAMES["employer2"]))
     parties.get_by_label("Qualité du signataire").fill("présidente")
-    parties.get_by_role("button", name="Enregistrer le signataire de Entreprise F").click()
-    expect(parties.get_by_role("status")).to_have_text("Signataire de Entreprise F enregistré.")
+    parties.get_by_role("button", name="Enregistrer le signataire d'Entreprise F").click()
+    expect(parties.get_by_role("status")).to_have_text("Signataire d'Entreprise F enregistré.")
     check_a11y(newcomer, "convention, signer named")
 
     # 4. The organisme reads what the amendment will change, and submits it.

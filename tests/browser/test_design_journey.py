@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
+from portal.core.french import de
 from portal.design.models import DesignPresence
 from portal.extensions import db
 from portal.operations.models import Operation
@@ -128,7 +129,7 @@ def test_two_organisations_write_the_same_section(app, page, second_page, design
     check_a11y(nathalie, "design, edit, warned of another save")
     save(nathalie)
     expect(section(nathalie)).to_contain_text(
-        f"Vos modifications ont été fusionnées avec celles de {JULIEN}."
+        f"Vos modifications ont été fusionnées avec celles {de(JULIEN)}."
     )
     expect(section(nathalie)).to_contain_text(julien_line)
     expect(section(nathalie)).to_contain_text(nathalie_line)

@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from portal.core.french import de
 from portal.demo import DEMO_PASSWORD
 from tests.browser.support import card, check_a11y, heading, logged_in
 
@@ -55,7 +56,7 @@ def test_a_partner_joins_an_employer_and_the_region_decides_the_cumuls(browsers)
         "aria-current", "page"
     )
     check_a11y(referent, "dual memberships")
-    sentence = f"Isabelle Laurent est membre de {EMPLOYER} et de {PARTNER}."
+    sentence = f"Isabelle Laurent est membre {de(EMPLOYER)} et {de(PARTNER)}."
     for title in (LOGISTICS, RUNNING, FOLLOW_UP):
         expect(card(referent, title)).to_contain_text(sentence)
 
@@ -86,7 +87,7 @@ def test_a_partner_joins_an_employer_and_the_region_decides_the_cumuls(browsers)
     referent.get_by_role("link", name="Ouvrir la convention de partenariat").click()
     parties = referent.locator("#parties")
     expect(parties).to_contain_text(
-        f"Isabelle Laurent est membre de {EMPLOYER} et de {PARTNER} ; cumul approuvé par la "
+        f"Isabelle Laurent est membre {de(EMPLOYER)} et {de(PARTNER)} ; cumul approuvé par la "
         "Région le "
     )
     check_a11y(referent, "convention with the mention")

@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.core.french import de
 from portal.extensions import db
 from portal.operations.models import Status
 from tests.browser.support import (
@@ -93,7 +94,7 @@ def end_of_training(of: Page, journey: Journey) -> None:
     ).click()
     expect(heading(of)).to_have_text("Promesses d'embauche tenues")
     check_a11y(of, "promise ledger")
-    promise = "Enregistrer le résultat de la promesse « Agent·e de propreté » de Entreprise E"
+    promise = "Enregistrer le résultat de la promesse « Agent·e de propreté » d'Entreprise E"
     of.get_by_role("link", name=promise).first.click()
     expect(heading(of)).to_have_text("Résultat de la promesse « Agent·e de propreté »")
     check_a11y(of, "promise outcome form")
@@ -123,8 +124,8 @@ def of_answers(of: Page, journey: Journey) -> None:
     ).click()
     expect(heading(of)).to_have_text("Suivi dans l'emploi")
     check_a11y(of, "follow-up list")
-    of.get_by_role("link", name=f"Ouvrir le suivi à 3 mois de {ALICE}").click()
-    expect(heading(of)).to_have_text(f"Suivi à 3 mois de {ALICE}")
+    of.get_by_role("link", name=f"Ouvrir le suivi à 3 mois {de(ALICE)}").click()
+    expect(heading(of)).to_have_text(f"Suivi à 3 mois {de(ALICE)}")
     check_a11y(of, "milestone awaiting")
     mark_document(of)
     form = answer_form(of, "Organisme A")
@@ -145,8 +146,8 @@ def employer_answers(employer: Page) -> None:
     results = employer.locator("#mine-results")
     expect(results.get_by_role("rowheader")).to_have_count(2)  # Alice and Bob, not Chloé
     check_a11y(employer, "employer's follow-ups")
-    results.get_by_role("link", name=f"Ouvrir le suivi à 3 mois de {ALICE}").click()
-    expect(heading(employer)).to_have_text(f"Suivi à 3 mois de {ALICE}")
+    results.get_by_role("link", name=f"Ouvrir le suivi à 3 mois {de(ALICE)}").click()
+    expect(heading(employer)).to_have_text(f"Suivi à 3 mois {de(ALICE)}")
     check_a11y(employer, "milestone seen by the employer")
     mark_document(employer)
     form = answer_form(employer, "Entreprise E")
@@ -196,7 +197,7 @@ def region_reads(region: Page, journey: Journey) -> None:
     region.get_by_label("État", exact=True).select_option(label="Renseigné")
     expect(region.locator("#followup-results").get_by_role("heading")).to_contain_text("Renseigné")
     check_a11y(region, "region's list filtered")
-    region.get_by_role("link", name=f"Ouvrir le suivi à 3 mois de {ALICE}").click()
+    region.get_by_role("link", name=f"Ouvrir le suivi à 3 mois {de(ALICE)}").click()
     retained = region.locator("#retained")
     expect(retained).to_contain_text("CDI — Entreprise E (emploi durable)")
     expect(retained).to_contain_text(

@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.core.french import de
 from tests.browser.support import (
     OF_EMAIL,
     check_a11y,
@@ -372,7 +373,7 @@ def test_needs_analysis_shared_then_co_design(page):
         "La Région répond à l'analyse des besoins",
         "Analyse des besoins et adaptations transmises à la Région",
         "Analyse des besoins (publics, diagnostic) mise à jour",
-        f"Besoins de {EMPLOYER} mis à jour",
+        f"Besoins {de(EMPLOYER)} mis à jour",
         f"{EMPLOYER} : 5 poste(s) de Préparateur·rice de commandes ajouté(s)",
         "Passage de « Besoin repéré » à « Analyse des besoins »",
         "La Région accuse réception du besoin",
@@ -458,7 +459,7 @@ def test_partner_added_then_withdrawn_with_a_reason(page):
     expect_same_document(page)
     check_a11y(page, "partner added")
 
-    row.get_by_label(f"Motif du retrait de {partner}").fill(reason)
+    row.get_by_label(f"Motif du retrait {de(partner)}").fill(reason)
     row.get_by_role("button", name="Retirer").click()
     expect(active.get_by_role("rowheader", name=partner)).to_have_count(0)
     history = section(page, "Participants retirés")

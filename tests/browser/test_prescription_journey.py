@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation
 from portal.core.employment import ContractType
+from portal.core.french import de
 from portal.extensions import db
 from portal.operations.models import Operation
 from portal.recruitment import services
@@ -152,7 +153,7 @@ def organisme_holds_a_job_dating(of: Page, journey: Journey) -> None:
     mark_document(of)
     sheet = of.locator("#session-candidates")
     for name in (full_name(YASMINE), full_name(KARIM)):
-        sheet.get_by_role("group", name=f"Présence de {name}").get_by_label("Présent·e").check()
+        sheet.get_by_role("group", name=f"Présence {de(name)}").get_by_label("Présent·e").check()
     of.get_by_role("group", name="Entreprise E").get_by_label("Présent·e").check()
     of.get_by_role("button", name="Enregistrer les présences").click()
     expect(of.locator("#session-candidates").get_by_role("status")).to_have_text(
@@ -215,7 +216,7 @@ def organisme_retains_and_matches(of: Page) -> None:
     of.get_by_label("Promesse d'embauche").select_option(label="Agent·e de propreté (CDI)")
     of.get_by_role("button", name="Positionner sur cette promesse").click()
     expect(record.get_by_role("status")).to_have_text(
-        "Positionné·e sur la promesse « Agent·e de propreté » de Entreprise E."
+        "Positionné·e sur la promesse « Agent·e de propreté » d'Entreprise E."
     )
     check_a11y(of, "retained and matched")
 

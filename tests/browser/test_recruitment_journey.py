@@ -25,6 +25,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.core.french import de
 from portal.design.models import Design, DesignSection, SectionKey
 from portal.design.services import new_id
 from portal.extensions import db
@@ -178,7 +179,7 @@ def retain_and_match(page: Page, name: str, promise: str) -> None:
     page.get_by_label("Promesse d'embauche").select_option(label=promise)
     page.get_by_role("button", name="Positionner sur cette promesse").click()
     expect(record.get_by_role("status")).to_have_text(
-        "Positionné·e sur la promesse « Agent·e de propreté » de Entreprise E."
+        "Positionné·e sur la promesse « Agent·e de propreté » d'Entreprise E."
     )
     expect(record_cell(page, "Promesse d'embauche")).to_have_text(
         "Entreprise E — Agent·e de propreté (CDI)"
@@ -207,8 +208,8 @@ def immersion_row(page: Page, name: str):
 def open_checklist(page: Page, name: str):
     """Open the preparation checklist of ``name``'s immersion in place (htmx)."""
     row = immersion_row(page, name)
-    row.get_by_role("link", name=f"Compléter la préparation de l'immersion de {name}").click()
-    checklist = row.get_by_role("group", name=f"Préparation de l'immersion de {name}")
+    row.get_by_role("link", name=f"Compléter la préparation de l'immersion {de(name)}").click()
+    checklist = row.get_by_role("group", name=f"Préparation de l'immersion {de(name)}")
     expect(checklist).to_be_focused()  # keyboard users land on the form swapped in
     return row, checklist
 
@@ -317,7 +318,7 @@ def employer_confirms_paul(employer: Page) -> None:
         row = coming.get_by_role("row").filter(has=employer.get_by_role("rowheader", name=name))
         row.get_by_role("button", name="Confirmer la suggestion : Paul Lefèvre").click()
         expect(row.get_by_role("status")).to_contain_text(
-            f"Paul Lefèvre est désigné·e tuteur·rice de {name}"
+            f"Paul Lefèvre est désigné·e tuteur·rice {de(name)}"
         )
     check_a11y(employer, "tutors confirmed")
 
@@ -351,7 +352,7 @@ def complete_a_checklist(of: Page, journey: Journey) -> None:
     expect_same_document(of)
     check_a11y(of, "immersion ready")
     row.get_by_role("link", name=f"du {journey.starts_on:%d/%m/%Y}", exact=False).click()
-    expect(heading(of)).to_have_text(f"Immersion de {INES}")
+    expect(heading(of)).to_have_text(f"Immersion {de(INES)}")
     expect(card(of, "État et préparation").locator(".status")).to_have_text("Prête")
     check_a11y(of, "immersion page")
 
@@ -368,8 +369,8 @@ def tutor_assesses(tutor: Page) -> None:
     recent = card(tutor, "Terminées récemment")
     expect(recent.get_by_role("rowheader")).to_have_text([INES, HUGO])
     check_a11y(tutor, "tutor's space")
-    recent.get_by_role("link", name=f"Évaluer l'immersion de {INES}").click()
-    expect(heading(tutor)).to_have_text(f"Évaluation de l'immersion de {INES}")
+    recent.get_by_role("link", name=f"Évaluer l'immersion {de(INES)}").click()
+    expect(heading(tutor)).to_have_text(f"Évaluation de l'immersion {de(INES)}")
     check_a11y(tutor, "assessment form")
     tutor.get_by_label(AUTOLAVEUSE, exact=True).select_option(label="Acquis")
     tutor.get_by_label(f"Commentaire sur « {AUTOLAVEUSE} »").fill("Autonome dès le 2e jour.")
@@ -394,7 +395,7 @@ def tutor_assesses(tutor: Page) -> None:
     ines_row = recent.get_by_role("row").filter(has_text=INES)
     expect(ines_row).to_contain_text("Enregistrée le")
     expect(ines_row.get_by_role("link")).to_have_text(
-        f"Modifier l'évaluation de l'immersion de {INES}"
+        f"Modifier l'évaluation de l'immersion {de(INES)}"
     )
     check_a11y(tutor, "assessment recorded")
 
@@ -405,13 +406,13 @@ def read_the_assessment(of: Page) -> None:
         "link", name="Notifications"
     ).click()
     notice = of.locator("#notifications li").filter(
-        has_text=f"Paul Lefèvre (Entreprise E) a enregistré l'évaluation de l'immersion de {INES}."
+        has_text=f"Paul Lefèvre (Entreprise E) a enregistré l'évaluation de l'immersion {de(INES)}."
     )
     expect(heading(of)).to_have_text("Notifications")
     expect(notice).to_have_count(1)
     check_a11y(of, "notifications")
     notice.get_by_role("link", name="Ouvrir", exact=False).click()
-    expect(heading(of)).to_have_text(f"Parcours de {INES}")
+    expect(heading(of)).to_have_text(f"Parcours {de(INES)}")
     expect(card(of, "Immersions en entreprise")).to_contain_text("Terminée — à débriefer")
     expect(card(of, "Progression des compétences")).to_contain_text("Tuteur·rice : Acquis")
     expect(card(of, "Retours d'expérience")).to_contain_text("Aucun retour d'expérience")
@@ -466,7 +467,7 @@ def path_shows_it_all(of: Page, journey: Journey) -> None:
     """Inès's path: the immersion, the assessment, the debrief, skills progress — on the
     path page and on her record."""
     card(of, "Stagiaires").get_by_role("link", name=INES, exact=True).click()
-    expect(heading(of)).to_have_text(f"Parcours de {INES}")
+    expect(heading(of)).to_have_text(f"Parcours {de(INES)}")
     immersions = card(of, "Immersions en entreprise")
     expect(immersions.locator("tbody tr")).to_have_count(1)
     expect(immersions.locator("tbody tr")).to_contain_text("Débriefée")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.core.french import de
 from portal.extensions import db
 from tests.browser.support import check_a11y, expect_same_document, log_in, mark_document, visit
 from tests.immersions.factories import EMPLOYER_MEMBER, PAST, Running, generate, make_trainee
@@ -98,11 +99,11 @@ def designate_lucie(admin: Page, journey: Journey) -> None:
     row = recent.get_by_role("row").filter(has=admin.get_by_role("rowheader", name=ALICE))
     expect(row).to_contain_text("Tuteur·rice à désigner")
     mark_document(admin)
-    row.get_by_label(f"Tuteur·rice de {ALICE}, {journey.period}").select_option(label=LUCIE)
-    row.get_by_role("button", name=f"Désigner le ou la tuteur·rice de {ALICE}").click()
+    row.get_by_label(f"Tuteur·rice {de(ALICE)}, {journey.period}").select_option(label=LUCIE)
+    row.get_by_role("button", name=f"Désigner le ou la tuteur·rice {de(ALICE)}").click()
     notice = row.get_by_role("status")
     expect(notice).to_have_text(
-        f"{LUCIE} est désigné·e tuteur·rice de {ALICE} ; l'organisme de formation en est informé."
+        f"{LUCIE} est désigné·e tuteur·rice {de(ALICE)} ; l'organisme de formation en est informé."
     )
     expect(notice).to_be_focused()
     expect(row.locator(".designation")).to_contain_text(LUCIE)
@@ -118,14 +119,14 @@ def lucie_assesses(tutor: Page, journey: Journey) -> None:
     nav(tutor, "Mes stagiaires en immersion")
     expect(heading(tutor)).to_have_text("Mes stagiaires en immersion")
     todo = card(tutor, "À faire")
-    expect(todo).to_contain_text(f"Évaluer l'immersion de {ALICE}")
+    expect(todo).to_contain_text(f"Évaluer l'immersion {de(ALICE)}")
     recent = card(tutor, "Terminées récemment")
     alice = recent.get_by_role("row").filter(has=tutor.get_by_role("rowheader", name=ALICE))
     expect(alice).to_contain_text(journey.period)
     expect(alice).to_contain_text("Entreprise E")
     check_a11y(tutor, "tutor's home")
-    todo.get_by_role("link", name=f"Évaluer l'immersion de {ALICE}").click()
-    expect(heading(tutor)).to_have_text(f"Évaluation de l'immersion de {ALICE}")
+    todo.get_by_role("link", name=f"Évaluer l'immersion {de(ALICE)}").click()
+    expect(heading(tutor)).to_have_text(f"Évaluation de l'immersion {de(ALICE)}")
     check_a11y(tutor, "assessment form")
     tutor.get_by_label("Utiliser une autolaveuse", exact=True).select_option(label="Acquis")
     tutor.get_by_role("group", name="Assiduité").get_by_label("Assidu·e").check()
@@ -150,5 +151,5 @@ def test_an_employer_makes_a_tutor_who_assesses_their_trainee(browsers, journey)
     lucie_assesses(tutor, journey)
     visit(tutor, "/notifications/", "tutor's notifications")
     expect(tutor.locator("main")).to_contain_text(
-        f"Entreprise E vous désigne tuteur·rice de {ALICE}"
+        f"Entreprise E vous désigne tuteur·rice {de(ALICE)}"
     )

@@ -139,7 +139,7 @@ def test_signature_table_and_evidence_page(ctx):
     assert rows["Région Centre-Val de Loire"][3] == "en attente de validation"
     text = all_text(document)
     assert "Dossier de preuve" in [p.text for p in document.paragraphs]
-    assert "Signature de Organisme A" in [p.text for p in document.paragraphs]
+    assert "Signature d'Organisme A" in [p.text for p in document.paragraphs]
     evidence = next(
         t for t in document.tables if table_rows(t)[1:2] == [["Signataire", user.full_name]]
     )
@@ -189,7 +189,7 @@ def test_a_voided_signature_is_marked_annulee_with_why(ctx):
     ready.submit()
     document = read_docx(convention_docx(first))
     paragraphs = [p.text for p in document.paragraphs]
-    assert "Signature de Organisme A — annulée" in paragraphs
+    assert "Signature d'Organisme A — annulée" in paragraphs
     evidence = next(
         t for t in document.tables if table_rows(t)[1:2] == [["Signataire", user.full_name]]
     )

@@ -98,7 +98,7 @@ def test_only_a_signing_party_designates_a_signer(ready, who):
 def test_the_signer_is_an_active_enabled_member_of_the_party(ready):
     market = ready.market
     for user in (market.partner_user, market.b_user):  # members of other organisations
-        with pytest.raises(RuleError, match="membre actif de Entreprise E") as error:
+        with pytest.raises(RuleError, match="membre actif d'Entreprise E") as error:
             services.designate_signer(
                 ready.convention, market.employer, user, "gérant",
                 by=market.a_user, by_org=market.of_a,
@@ -264,7 +264,7 @@ def test_the_consent_text_is_exact_and_stored_with_the_evidence(ready):
     assert consent == (
         f"J'ai pris connaissance de la version 1 de la convention {ready.convention.reference} "
         f"(empreinte SHA-256 {version.sha256}) et j'en accepte les termes. Je la signe "
-        "électroniquement au nom de Entreprise E, en qualité de gérant, et je reconnais "
+        "électroniquement au nom d'Entreprise E, en qualité de gérant, et je reconnais "
         "que cette signature m'engage."
     )
     signature = sign_as(version, market.employer_user, market.employer)
@@ -363,5 +363,5 @@ def test_a_designated_signer_who_left_cannot_sign(ready):
         select(Membership).where(Membership.user_id == market.employer_user.id)
     )
     membership.active = False
-    with pytest.raises(RuleError, match="plus membre de Entreprise E"):
+    with pytest.raises(RuleError, match="plus membre d'Entreprise E"):
         sign_as(version, market.employer_user, market.employer)

@@ -46,7 +46,7 @@ def test_the_porteur_only_proposes_and_the_party_admin_confirms(ready):
     assert "Signataire à confirmer par les administrateurs de : Entreprise E." in (
         services.submission_problems(ready.convention)
     )
-    with pytest.raises(RuleError, match="administrateurs de Entreprise E confirment"):
+    with pytest.raises(RuleError, match="administrateurs d'Entreprise E confirment"):
         services.confirm_signer(
             ready.convention, market.employer, by=market.a_user, by_org=market.of_a
         )
@@ -87,7 +87,7 @@ def test_another_participant_cannot_designate_a_party_signer(ready):
             by=market.employer_user, by_org=market.employer,
         )  # fmt: skip
     member = make_user(market.employer, email="e.member2@example.fr")
-    with pytest.raises(RuleError, match="administrateurs de Entreprise E désignent"):
+    with pytest.raises(RuleError, match="administrateurs d'Entreprise E désignent"):
         services.designate_signer(
             ready.convention, market.employer, member, "gérant",
             by=member, by_org=market.employer,

@@ -232,7 +232,7 @@ def test_preparing_out_of_its_step_is_refused_in_french(app, client, co_design):
 def test_an_employer_admin_designates_its_own_signer(app, client, bare):
     login_as(client, EMPLOYER)
     page = text(client.get(url(bare)))
-    assert "Désigner le signataire de Entreprise E" in page
+    assert "Désigner le signataire d'Entreprise E" in page
     assert "Désigner le signataire de Partenaire P" not in page
     with app.app_context():
         member = db.session.scalar(

@@ -46,7 +46,7 @@ COMMON_HOME = [
             "a_admin",
             "Accueil — Organisme de formation",
             [
-                "Espace de Organisme A, organisme de formation.",
+                "Espace d'Organisme A, organisme de formation.",
                 "Mes opérations DEFI",
                 "Vous n'avez pas encore d'opération DEFI.",
             ],
@@ -55,7 +55,7 @@ COMMON_HOME = [
             "employer_admin",
             "Accueil — Entreprise",
             [
-                "Espace de Entreprise E.",
+                "Espace d'Entreprise E.",
                 "Mes formations DEFI",
                 "Votre entreprise ne participe encore à aucune opération DEFI.",
             ],

@@ -55,7 +55,7 @@ def test_an_abandon_needs_its_reason_and_frees_the_promise(world):
     )
     notes = world.exit(world.bob, EXIT, ExitReason.DROPOUT, "Garde d'enfant impossible.")
     assert notes == [
-        "La promesse « Agent·e de propreté » de Entreprise E est de nouveau à pourvoir."
+        "La promesse « Agent·e de propreté » d'Entreprise E est de nouveau à pourvoir."
     ]
     assert world.bob.exit_detail == "Garde d'enfant impossible."
     assert world.bob.promise is None

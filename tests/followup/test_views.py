@@ -130,7 +130,7 @@ def test_every_page_showing_a_follow_up_is_logged(app, client, site):
 def test_the_milestone_page_shows_answers_side_by_side_and_who_may_act(client, site):
     login_as(client, OF_A)
     page = text(client.get(f"{site.base}/suivi-emploi/{site.alice_m3}"))
-    assert "Suivi à 3 mois de Alice Durand" in page
+    assert "Suivi à 3 mois d'Alice Durand" in page
     assert "Réponses côte à côte" in page and "CDD de 4 mois" in page
     assert "Rapprocher les réponses" in page and "Votre réponse (Organisme A)" in page
     login_as(client, EMPLOYER)

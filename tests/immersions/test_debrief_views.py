@@ -56,7 +56,7 @@ def test_the_form_is_prefilled_from_the_tutors_assessment(client, site):
     assess_alice(client, site)
     login_as(client, OF_A)
     form = text(client.get(f"{site.base}/retours/nouveau?immersion={site.alice_past}"))
-    assert "Progression des compétences de Alice Durand" in form
+    assert "Progression des compétences d'Alice Durand" in form
     assert "Avis du ou de la tuteur·rice : Acquis" in form
     assert '<option selected value="acquired">' in form
     assert f'<input type="hidden" name="immersion" value="{site.alice_past}">' in form

@@ -182,7 +182,7 @@ def test_update_checks_host_tutor_dates_and_objectives(running, alice):
             immersion, edit_data(running, employer=running.outsider_org), **carrier
         )
     assert exc.value.field == "employer_id"
-    with pytest.raises(RuleError, match="n'est pas tuteur·rice de Entreprise E"):
+    with pytest.raises(RuleError, match="n'est pas tuteur·rice d'Entreprise E"):
         services.update_immersion(immersion, edit_data(running, tutor=running.tutor_f), **carrier)
     with pytest.raises(RuleError, match="finir après"):
         services.update_immersion(

@@ -179,7 +179,7 @@ def test_the_tutor_must_be_a_tutor_of_the_host(running, alice):
     market = running.market
     immersion = coming_immersion(running, alice)
     who = {"by": market.employer_user, "org": market.employer}
-    with pytest.raises(RuleError, match="n'est pas tuteur·rice de Entreprise E") as exc:
+    with pytest.raises(RuleError, match="n'est pas tuteur·rice d'Entreprise E") as exc:
         tutoring.designate_tutor(immersion, running.tutor_f, **who)
     assert exc.value.field == "tutor_id"
     with pytest.raises(RuleError, match="n'est pas tuteur·rice"):

@@ -233,7 +233,7 @@ def test_the_tutor_home_lists_what_is_due_with_dates_and_place(app, client, site
     login_as(client, TUTOR_E)
     page = text(client.get("/tutorat"))
     todo = page.split('id="tutor-todo"', 1)[1].split("</section>", 1)[0]
-    assert "Évaluer l'immersion de Alice Durand" in todo
+    assert "Évaluer l'immersion d'Alice Durand" in todo
     assert "Jury de certification" in todo and "Centre d'examen d'Olivet" in todo
     assert "Accueil 8 h, quai n° 3." in page
     assert count(app, Immersion) == 6

@@ -129,7 +129,7 @@ def test_adjusting_an_immersion_with_french_errors(app, client, site):
     }
     response = client.post(url, data=data)
     assert response.status_code == 422
-    assert "n'est pas tuteur·rice de Entreprise E" in text(response)
+    assert "n'est pas tuteur·rice d'Entreprise E" in text(response)
     data["ends_on"] = "2026-03-01"
     data["tutor_id"] = str(site.tutor_e2)
     assert "L'immersion doit finir après avoir commencé." in text(client.post(url, data=data))
@@ -222,7 +222,7 @@ def test_the_trainee_path_is_logged_and_scoped(app, client, site):
     login_as(client, OF_A)
     before = count(app, TraineeAccess)
     page = text(client.get(f"{site.base}/stagiaires/{site.alice}/parcours"))
-    assert "Parcours de Alice Durand" in page
+    assert "Parcours d'Alice Durand" in page
     assert (
         "Immersions en entreprise" in page and "Aucune compétence n'a encore été évaluée." in page
     )

@@ -530,7 +530,7 @@ def test_employer_edits_its_need_without_js(app, client, ids):
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/analyse#need-{ids.employer}")
     body = text(client.get(response.headers["Location"]))
-    assert "Besoins de Entreprise E enregistrés." in body and "Rigueur, travail en équipe" in body
+    assert "Besoins d'Entreprise E enregistrés." in body and "Rigueur, travail en équipe" in body
     assert re.search(r"Mis à jour le \d{2}/\d{2}/\d{4} \d{2}:\d{2} par Camille Martin", body)
 
 

@@ -72,7 +72,7 @@ def test_the_region_approves_from_its_page(app, client, site):
     login_as(client, REFERENT)
     page = text(client.get(PAGE))
     assert "Agent·e de propreté et d'hygiène" in page
-    assert "Camille Martin est membre de Organisme A et de Entreprise E." in page
+    assert "Camille Martin est membre d'Organisme A et d'Entreprise E." in page
     response = client.post(site.url, data=decision(site, "approve"))
     assert response.status_code == 303 and response.headers["Location"].endswith(PAGE)
     row = request_row(app, site)
@@ -125,7 +125,7 @@ def test_only_the_region_decides(app, client, site, email, status):
 def test_a_referent_of_another_bassin_neither_sees_nor_decides_it(app, client, site):
     """#11 M6: the Région member sees the operations she follows only (as everywhere)."""
     login_as(client, ORLEANS_REFERENT)
-    assert "est membre de Organisme A" not in text(client.get(PAGE))
+    assert "est membre d'Organisme A" not in text(client.get(PAGE))
     assert client.post(site.url, data=decision(site, "approve")).status_code == 404
     assert request_row(app, site).is_pending
 
@@ -156,7 +156,7 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_situations(app, 
             person = make_user(db.session.get(Organisation, site.of_a), email=f"d{n}@example.fr")
             accounts.add_membership(person, employer)
     many = queries(app, client, PAGE)
-    assert text(client.get(PAGE)).count("est membre de Organisme A et de Entreprise E") == 5
+    assert text(client.get(PAGE)).count("est membre d'Organisme A et d'Entreprise E") == 5
     assert len(many) == len(few)
 
 
@@ -171,13 +171,13 @@ def test_the_convention_page_shows_the_cumul_then_its_mention(app, client):
     login_as(client, OF_A)
     page = text(client.get(f"/operations/{ids.operation}/convention"))
     assert "à approuver par la Région" in page
-    assert "Camille Martin est membre de Entreprise E et de Partenaire P : ce cumul attend" in page
+    assert "Camille Martin est membre d'Entreprise E et de Partenaire P : ce cumul attend" in page
     assert "Cumul d'appartenance à faire approuver par la Région" in page  # submission
     login_as(client, REFERENT)
     assert client.post(ids.url, data=decision(ids, "approve")).status_code == 303
     login_as(client, OF_A)
     page = text(client.get(f"/operations/{ids.operation}/convention"))
-    assert "Camille Martin est membre de Entreprise E et de Partenaire P ; cumul approuvé par" in (
+    assert "Camille Martin est membre d'Entreprise E et de Partenaire P ; cumul approuvé par" in (
         page
     )
     assert "à approuver par la Région" not in page

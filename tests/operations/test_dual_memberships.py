@@ -212,7 +212,7 @@ def test_the_convention_is_neither_submitted_nor_signed_nor_validated_until_appr
     version = ready.submit()
     accounts.add_membership(market.employer_user, market.partner)
     assert conventions.signing_problems(version, market.employer_user, market.employer) == [
-        "Camille Martin est membre de Entreprise E et Partenaire P, deux parties de "
+        "Camille Martin est membre d'Entreprise E et de Partenaire P, deux parties de "
         "l'opération : tant que la Région n'a pas approuvé ce cumul, il ou elle ne signe pour "
         "aucune des deux."
     ]
@@ -248,7 +248,7 @@ def test_approved_the_convention_carries_the_mention_in_its_text_and_document(re
     day = dual_memberships.paris_day(request.decided_at)
     expected = dual_memberships.mention("Camille Martin", "Entreprise E", "Partenaire P", day)
     assert expected.startswith(
-        "Camille Martin est membre de Entreprise E et de Partenaire P ; cumul approuvé par "
+        "Camille Martin est membre d'Entreprise E et de Partenaire P ; cumul approuvé par "
         "la Région le "
     )
     snapshot = conventions.current_snapshot(ready.convention)

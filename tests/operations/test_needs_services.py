@@ -123,7 +123,7 @@ def test_employer_records_skills_and_constraints(market, operation):
     assert event.kind == "employer_need_updated"
     assert (event.actor_id, event.organisation_id) == (market.employer_user.id, market.employer.id)
     g.membership = market.employer_user.memberships[0]  # the employer reads its own need
-    assert describe(event) == "Besoins de Entreprise E mis à jour"
+    assert describe(event) == "Besoins d'Entreprise E mis à jour"
 
 
 def test_positions_are_added_and_removed_with_timeline_events(market, operation):
@@ -139,8 +139,8 @@ def test_positions_are_added_and_removed_with_timeline_events(market, operation)
     assert [e.kind for e in last_two] == ["position_added", "position_removed"]
     g.membership = market.employer_user.memberships[0]
     assert [describe(e) for e in last_two] == [
-        "Entreprise E : 3 poste(s) de Agent·e d'entretien ajouté(s)",
-        "Entreprise E : 3 poste(s) de Agent·e d'entretien retiré(s)",
+        "Entreprise E : 3 poste(s) d'Agent·e d'entretien ajouté(s)",
+        "Entreprise E : 3 poste(s) d'Agent·e d'entretien retiré(s)",
     ]
 
 

@@ -99,8 +99,8 @@ def test_carrier_gets_the_management_forms(client, op):
     page = text(client.get(url(op)))
     assert "Associer une organisation inscrite" in page
     assert "Inviter une organisation pas encore inscrite" in page
-    assert "Motif du retrait de Entreprise E" in page
-    assert "Motif du retrait de Organisme A" not in page  # by right
+    assert "Motif du retrait d'Entreprise E" in page
+    assert "Motif du retrait d'Organisme A" not in page  # by right
 
 
 def test_employer_sees_the_participants_without_forms(client, op):
@@ -235,7 +235,7 @@ def test_participants_are_frozen_once_the_operation_is_closed(app, client, marke
     set_status(app, op, Status.CLOSED)
     login_as(client, OF_A)
     page = text(client.get(url(op)))
-    assert "Motif du retrait de Entreprise E" not in page  # closed: no form…
+    assert "Motif du retrait d'Entreprise E" not in page  # closed: no form…
     response = client.post(url(op), data={"organisation_id": market.partner, "role": "opco"})
     assert response.status_code == 422  # …and the rule answers in French
     assert "L'opération est close : ses participants ne changent plus." in text(response)

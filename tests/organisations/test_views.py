@@ -189,7 +189,7 @@ def test_inviting_an_active_member_is_refused(app, client, world):
         headers=HTMX,
     )
     assert response.status_code == 422
-    assert "Cette personne est déjà membre de Organisme A." in text(response)
+    assert "Cette personne est déjà membre d'Organisme A." in text(response)
     assert invitations(app) == []
 
 

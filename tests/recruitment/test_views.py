@@ -215,7 +215,7 @@ def test_match_and_unmatch(app, client, rec):
     url = record_url(rec, rec.placed)
     response = client.post(url + "/promesse", data={"promise_id": rec.promises[1]}, headers=HTMX)
     assert response.status_code == 200
-    assert "Positionné·e sur la promesse « Agent·e de propreté » de Entreprise E." in text(response)
+    assert "Positionné·e sur la promesse « Agent·e de propreté » d'Entreprise E." in text(response)
     assert load(app, Trainee, rec.placed).promise_id == rec.promises[1]
     response = client.post(url + "/retrait-promesse")
     assert response.status_code == 303

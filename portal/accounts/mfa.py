@@ -180,6 +180,8 @@ def disable(user: User, password: str, code: str) -> None:
     reauthenticate(
         user, password, wrong=_("Le mot de passe est incorrect."), field="current_password"
     )
+    if throttle.reauthentication_locked(user.email, client_ip(), throttle.SECOND_FACTOR):
+        raise RuleError(too_many_codes(), "code")
     _check_code(user, code)
     _clear(user)
     record("mfa.disabled", actor=user, obj=user)
@@ -209,6 +211,11 @@ def reset(user: User, *, by: User) -> None:
 # --- Login's second step -----------------------------------------------------------------
 
 
+def too_many_codes() -> str:
+    """The refusal once this account's codes failed too often from this IP."""
+    return _("Trop de codes incorrects. Pour protéger le compte, réessayez dans quelques minutes.")
+
+
 def wrong_code() -> str:
     """The refusal of a wrong, expired or replayed code."""
     return _("Code incorrect ou expiré : saisissez le code affiché par votre application.")
@@ -222,10 +229,7 @@ def verify_login(user: User, code: str) -> str:
     if not verdict.allowed:
         record("mfa.blocked", actor=user, obj=user, wait=verdict.wait)
         raise RuleError(
-            _(
-                "Trop de codes incorrects. Pour protéger le compte, réessayez dans quelques "
-                "minutes ou utilisez un code de secours."
-            )
+            too_many_codes()
             if verdict.locked
             else ngettext(
                 "Trop de codes incorrects : réessayez dans %(num)d seconde.",

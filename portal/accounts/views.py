@@ -147,8 +147,8 @@ def login_code():
         return redirect(url_for("core.home"))
     user = _pending_user()
     if user is None:
-        session.pop(PENDING_LOGIN, None)
-        flash(_("Votre connexion a expiré : saisissez de nouveau votre mot de passe."), "error")
+        if session.pop(PENDING_LOGIN, None) is not None:
+            flash(_("Votre connexion a expiré : saisissez de nouveau votre mot de passe."), "error")
         return redirect(url_for("accounts.login"))
     form = CodeForm()
 
@@ -253,10 +253,14 @@ def accept_invitation(token: str):
 def _joined(user, invitation):
     if current_user.is_authenticated:
         logout_user()
-    _start_session(user)
-    session["org_id"] = invitation.organisation_id
+    if user.has_totp:  # an existing account's password is not enough: its code first
+        response = _password_accepted(user, None)
+    else:
+        _start_session(user)
+        session["org_id"] = invitation.organisation_id
+        response = redirect(url_for("core.home"))
     flash(_("Vous avez rejoint %(org)s.", org=invitation.organisation.name), "success")
-    return redirect(url_for("core.home"))
+    return response
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])

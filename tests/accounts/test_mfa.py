@@ -137,6 +137,17 @@ def test_disabling_needs_the_password_and_a_code(ctx):
     assert db.session.scalars(select(RecoveryCode)).all() == []
 
 
+def test_wrong_codes_lock_disabling_too(ctx):
+    user = make_user(make_org())
+    enrol_totp(user)
+    for _i in range(5):
+        with pytest.raises(RuleError, match="Code incorrect"):
+            mfa.disable(user, PASSWORD, wrong_code(user.totp_secret))
+    with pytest.raises(RuleError, match="Trop de codes incorrects"):
+        mfa.disable(user, PASSWORD, pyotp.TOTP(user.totp_secret).now())
+    assert user.has_totp
+
+
 def test_admins_must_enrol_only_where_required(ctx, app, monkeypatch):
     admin = make_user(make_org(), admin=True)
     member = make_user(make_org())

@@ -8,7 +8,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import RecoveryCode, User
+from portal.accounts import invitations
+from portal.accounts.models import Organisation, RecoveryCode, User
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
@@ -162,6 +163,22 @@ def test_the_second_step_expires_and_needs_a_password_first(app, client, world):
     expired = client.post("/connexion/code", data={"code": pyotp.TOTP(secret).now()})
     assert expired.headers["Location"] == "/connexion"
     assert client.get("/compte").status_code == 302
+
+
+def test_joining_by_invitation_with_the_password_still_asks_for_the_code(app, client, world):
+    secret, _codes = enrol(app, world.a_member)
+    with app.test_request_context():
+        _invitation, token = invitations.invite(
+            world.emails["a_member"],
+            db.session.get(Organisation, world.of_b),
+            by=db.session.get(User, world.b_admin),
+        )
+        db.session.commit()
+    joined = client.post(f"/invitation/{token}", data={"password": PASSWORD})
+    assert is_sent_to(joined, "/connexion/code")
+    assert client.get("/compte").status_code == 302  # not logged in by the password alone
+    logged = client.post("/connexion/code", data={"code": pyotp.TOTP(secret).now()})
+    assert is_sent_to(logged, "/")
 
 
 # --- Required for admins -----------------------------------------------------------------

@@ -89,6 +89,11 @@ def load_config(instance_path: str) -> dict:
         "LOGIN_MAX_PER_IP": int(os.environ.get("LOGIN_MAX_PER_IP", "30")),
         "LOGIN_SLOWDOWN_AFTER": int(os.environ.get("LOGIN_SLOWDOWN_AFTER", "5")),
         "LOGIN_MAX_DELAY_SECONDS": int(os.environ.get("LOGIN_MAX_DELAY_SECONDS", "60")),
+        # TOTP second factor (portal/accounts/mfa.py): required of every organisation's
+        # admins (Région's included) in production (elsewhere if set), optional for the
+        # others; an accepted password waits this long for its second factor.
+        "MFA_REQUIRED_FOR_ADMINS": production or _bool("MFA_REQUIRED_FOR_ADMINS"),
+        "MFA_PENDING_SECONDS": int(os.environ.get("MFA_PENDING_SECONDS", "300")),
         # « Mot de passe oublié » requests allowed in the window, per address and per IP.
         "RESET_MAX_PER_EMAIL": int(os.environ.get("RESET_MAX_PER_EMAIL", "3")),
         "RESET_MAX_PER_IP": int(os.environ.get("RESET_MAX_PER_IP", "20")),

@@ -2,11 +2,13 @@
 
 import uuid
 
+import pyotp
 from flask import current_app
 
-from portal.accounts import services
+from portal.accounts import mfa, services
 from portal.accounts.models import Organisation, OrgKind, Territory, User
 from portal.accounts.passwords import hash_password
+from portal.core.time import utcnow
 from portal.extensions import db
 from tests.support import PASSWORD
 
@@ -71,3 +73,11 @@ def make_user(
     if org is not None:
         services.add_membership(user, org, is_admin=admin, is_tutor=tutor)
     return user
+
+
+def enrol_totp(user: User) -> list[str]:
+    """Give ``user`` a confirmed second factor; returns the ten recovery codes (the secret
+    is ``user.totp_secret``, for ``pyotp.TOTP(secret).now()``)."""
+    user.totp_secret = pyotp.random_base32()
+    user.totp_enabled_at = utcnow()
+    return mfa.issue_recovery_codes(user)

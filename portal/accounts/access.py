@@ -4,12 +4,28 @@ The session stores ``user_id:generation`` (see ``User.get_id``); a bumped genera
 (logout elsewhere, deactivation, password reset) ends the session on its next request.
 """
 
-from flask import abort, g, session
+from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 from sqlalchemy.orm import selectinload
 
+from portal import htmx
+from portal.accounts import mfa
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.extensions import db, login_manager
+
+# What an admin who must enrol a second factor may still reach: enrolment itself, and
+# leaving. Everything else sends them to enrolment first.
+ENROLMENT_ENDPOINTS = frozenset(
+    {
+        "accounts.mfa_settings",
+        "accounts.start_mfa",
+        "accounts.confirm_mfa",
+        "accounts.logout",
+        "accounts.set_language",
+        "static",
+        "core.healthz",
+    }
+)
 
 
 @login_manager.user_loader
@@ -43,6 +59,21 @@ def load_current_membership() -> None:
     chosen = next((m for m in memberships if m.organisation_id == session.get("org_id")), None)
     g.membership = chosen or memberships[0]
     session["org_id"] = g.membership.organisation_id
+
+
+def require_mfa_enrolment():
+    """Where a second factor is required (admins, in production), a logged-in admin without
+    one is sent to enrolment before anything else (htmx requests by a full navigation)."""
+    if (
+        not current_user.is_authenticated
+        or request.endpoint in ENROLMENT_ENDPOINTS
+        or not mfa.must_enrol(current_user)
+    ):
+        return None
+    url = url_for("accounts.mfa_settings")
+    if htmx.is_htmx():
+        return htmx.redirect(current_app.response_class(status=204), url)
+    return redirect(url)
 
 
 def current_membership() -> Membership | None:

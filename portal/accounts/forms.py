@@ -89,3 +89,17 @@ class ChangePasswordForm(NewPasswordMixin, PortalForm):
     current_password = PasswordField(
         _l("Mot de passe actuel"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)]
     )
+
+
+class CodeForm(PortalForm):
+    """A code from the authenticator app (or, at login, a recovery code)."""
+
+    code = StringField(
+        _l("Code de vérification"), validators=[DataRequired(REQUIRED), Length(max=40)]
+    )
+
+
+class DisableMfaForm(CodeForm):
+    current_password = PasswordField(
+        _l("Mot de passe actuel"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)]
+    )

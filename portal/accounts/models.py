@@ -142,6 +142,13 @@ class User(UserMixin, db.Model):
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # TOTP second factor (portal/accounts/mfa.py). The secret is set at enrolment and
+    # counts only once confirmed (``totp_enabled_at``); stored as is (no encryption library
+    # in the stack yet), never written to a log or an audit event.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The last 30-second time step accepted: a code of that step or an earlier one is refused.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list["Membership"]] = relationship(
         back_populates="user", order_by="Membership.id", foreign_keys="Membership.user_id"
@@ -150,6 +157,16 @@ class User(UserMixin, db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def has_totp(self) -> bool:
+        """The second factor is enrolled and confirmed."""
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
+
+    @property
+    def is_any_admin(self) -> bool:
+        """Admin of at least one organisation (the Région's or another)."""
+        return any(m.active and m.is_admin for m in self.memberships)
 
     @property
     def is_active(self) -> bool:  # Flask-Login: a disabled user cannot log in
@@ -248,3 +265,16 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code to log in without the authenticator; only its SHA-256 is stored
+    (the code carries 80 random bits, so a fast hash is enough)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

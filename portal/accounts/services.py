@@ -152,6 +152,9 @@ def authenticate(email: str, password: str) -> User:
     if new_hash:
         user.password_hash = new_hash
     throttle.record_success(email, ip)
+    if user.has_totp:  # not logged in yet: the second step (mfa.verify_login) does it
+        record("login.password_accepted", actor=user, rehashed=bool(new_hash))
+        return user
     user.last_login_at = utcnow()
     record("login.succeeded", actor=user, rehashed=bool(new_hash))
     return user

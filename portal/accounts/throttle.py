@@ -4,6 +4,10 @@ Three counters per failure: the account, the (account, IP) pair and the IP. Only
 and the IP lock (refuse every attempt for the window); the account alone slows down, with
 a delay that grows with its failures. A stranger who knows someone's address can slow
 their login down, never lock them out, and never stops a logged-in person from signing.
+
+The second step of a login (a TOTP or recovery code, ``portal/accounts/mfa.py``) is
+throttled the same way under counters of its own (``factor=SECOND_FACTOR``): the right
+password clears the password's failures, never the code's.
 """
 
 import math
@@ -92,16 +96,19 @@ def backend() -> DatabaseThrottle | RedisThrottle:
     return _redis_throttle(url) if url else DatabaseThrottle()
 
 
-def account_key(email: str) -> str:
-    return "account:" + email.strip().lower()
+SECOND_FACTOR = "mfa-"
 
 
-def pair_key(email: str, ip: str) -> str:
-    return f"account-ip:{email.strip().lower()}|{ip or 'unknown'}"
+def account_key(email: str, factor: str = "") -> str:
+    return f"{factor}account:" + email.strip().lower()
 
 
-def ip_key(ip: str) -> str:
-    return "ip:" + (ip or "unknown")
+def pair_key(email: str, ip: str, factor: str = "") -> str:
+    return f"{factor}account-ip:{email.strip().lower()}|{ip or 'unknown'}"
+
+
+def ip_key(ip: str, factor: str = "") -> str:
+    return f"{factor}ip:" + (ip or "unknown")
 
 
 @dataclass(frozen=True)
@@ -120,34 +127,35 @@ class Verdict:
         return not self.locked and not self.wait
 
 
-def login_verdict(email: str, ip: str) -> Verdict:
+def login_verdict(email: str, ip: str, factor: str = "") -> Verdict:
     """May a login (or any password check of a stranger) for ``email`` from ``ip`` go on?
 
     Failures lock the (account, IP) pair and the IP; failures from everywhere only slow
     the account down, so a stranger who knows an address cannot lock its owner out.
     """
-    if reauthentication_locked(email, ip):
+    if reauthentication_locked(email, ip, factor):
         return Verdict(locked=True)
     cfg = current_app.config
-    if backend().count(ip_key(ip), cfg["LOGIN_WINDOW_SECONDS"]) >= cfg["LOGIN_MAX_PER_IP"]:
+    failures = backend().count(ip_key(ip, factor), cfg["LOGIN_WINDOW_SECONDS"])
+    if failures >= cfg["LOGIN_MAX_PER_IP"]:
         return Verdict(locked=True)
-    return Verdict(wait=account_wait(email))
+    return Verdict(wait=account_wait(email, factor))
 
 
-def reauthentication_locked(email: str, ip: str) -> bool:
+def reauthentication_locked(email: str, ip: str, factor: str = "") -> bool:
     """A logged-in user confirming their password (to sign, to change it): only the failures
     made on this account from this IP count, never those of others elsewhere."""
     cfg = current_app.config
-    failures = backend().count(pair_key(email, ip), cfg["LOGIN_WINDOW_SECONDS"])
+    failures = backend().count(pair_key(email, ip, factor), cfg["LOGIN_WINDOW_SECONDS"])
     return failures >= cfg["LOGIN_MAX_PER_ACCOUNT_IP"]
 
 
-def account_wait(email: str) -> int:
+def account_wait(email: str, factor: str = "") -> int:
     """Seconds before the account's password may be tried again: none for the first
     ``LOGIN_SLOWDOWN_AFTER`` failures in the window, then 1, 2, 4… seconds after the last
     failure, at most ``LOGIN_MAX_DELAY_SECONDS``."""
     cfg = current_app.config
-    window, store, key = cfg["LOGIN_WINDOW_SECONDS"], backend(), account_key(email)
+    window, store, key = cfg["LOGIN_WINDOW_SECONDS"], backend(), account_key(email, factor)
     extra = store.count(key, window) - cfg["LOGIN_SLOWDOWN_AFTER"]
     if extra < 0:
         return 0
@@ -156,20 +164,21 @@ def account_wait(email: str) -> int:
     return max(0, math.ceil(last + delay - time.time())) if last is not None else 0
 
 
-def record_failure(email: str, ip: str) -> None:
-    """Count one wrong password against the account, the (account, IP) pair and the IP."""
+def record_failure(email: str, ip: str, factor: str = "") -> None:
+    """Count one wrong password (or code) against the account, the (account, IP) pair and
+    the IP."""
     window = current_app.config["LOGIN_WINDOW_SECONDS"]
     store = backend()
-    for key in (account_key(email), pair_key(email, ip), ip_key(ip)):
+    for key in (account_key(email, factor), pair_key(email, ip, factor), ip_key(ip, factor)):
         store.add(key, window)
 
 
-def record_success(email: str, ip: str) -> None:
-    """The right password clears the account's failures and this IP's on it (the IP keeps
-    its count for other accounts)."""
+def record_success(email: str, ip: str, factor: str = "") -> None:
+    """The right password (or code) clears the account's failures and this IP's on it (the
+    IP keeps its count for other accounts)."""
     store = backend()
-    store.clear(account_key(email))
-    store.clear(pair_key(email, ip))
+    store.clear(account_key(email, factor))
+    store.clear(pair_key(email, ip, factor))
 
 
 def _reset_keys(email: str, ip: str) -> tuple[str, str]:

@@ -1,16 +1,27 @@
 """Routes of the accounts area: thin — load, authorise, validate, call a service, commit."""
 
+import time
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import bp, invitations, resets, services
+from portal.accounts import bp, invitations, mfa, resets, services
 from portal.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
+    CodeForm,
     JoinWithAccountForm,
     LanguageForm,
     LoginForm,
@@ -19,9 +30,14 @@ from portal.accounts.forms import (
     ProfileForm,
     SwitchOrganisationForm,
 )
+from portal.accounts.models import User
 from portal.core.actions import act, form_page, form_refusal
 from portal.core.errors import RuleError
 from portal.extensions import db
+
+# The session of someone whose password was accepted and whose second factor is awaited:
+# who, which session generation, until when, and where to go next. Not logged in yet.
+PENDING_LOGIN = "mfa_pending"
 
 LINK_MESSAGES = {
     services.LinkProblem.UNKNOWN: _l(
@@ -85,8 +101,67 @@ def login():
         return page()
     return act(
         lambda: services.authenticate(form.email.data, form.password.data),
-        success=lambda user: _logged_in(user, form.next.data),
+        success=lambda user: _password_accepted(user, form.next.data),
         failure=lambda refusal: page(refusal.message),
+        keep=(RuleError,),  # keep the failure count and the audit event
+    )
+
+
+def _password_accepted(user: User, next_url: str | None):
+    """Log in, or with a second factor enrolled, ask for a code first (not logged in yet)."""
+    if not user.has_totp:
+        return _logged_in(user, next_url)
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session[PENDING_LOGIN] = {
+        "user_id": user.id,
+        "generation": user.session_generation,
+        "until": time.time() + current_app.config["MFA_PENDING_SECONDS"],
+        "next": _safe_next(next_url) or "",
+    }
+    return redirect(url_for("accounts.login_code"))
+
+
+def _pending_user() -> User | None:
+    """The person whose password was just accepted, while the wait for their code lasts."""
+    pending = session.get(PENDING_LOGIN)
+    if not isinstance(pending, dict) or pending.get("until", 0) < time.time():
+        return None
+    user = db.session.get(User, pending.get("user_id"))
+    if (
+        user is None
+        or not user.is_enabled
+        or not user.has_totp
+        or user.session_generation != pending.get("generation")
+    ):
+        return None
+    return user
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+def login_code():
+    """Second step of a login: a code from the authenticator app, or a recovery code."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    user = _pending_user()
+    if user is None:
+        if session.pop(PENDING_LOGIN, None) is not None:
+            flash(_("Votre connexion a expiré : saisissez de nouveau votre mot de passe."), "error")
+        return redirect(url_for("accounts.login"))
+    form = CodeForm()
+
+    def page(error: str | None = None):
+        return form_page("accounts/login_code.html", form=form, error=error)
+
+    if not form.validate_on_submit():
+        return page()
+    next_url = session[PENDING_LOGIN].get("next")
+    return act(
+        lambda: mfa.verify_login(user, form.code.data),
+        success=lambda _method: _logged_in(user, next_url),
+        failure=form_refusal(form, page, "code"),
         keep=(RuleError,),  # keep the failure count and the audit event
     )
 
@@ -94,6 +169,8 @@ def login():
 def _logged_in(user, next_url: str | None):
     _start_session(user)
     flash(_("Bienvenue, %(name)s.", name=user.first_name), "success")
+    if mfa.must_enrol(user):
+        return redirect(url_for("accounts.mfa_settings"))
     return redirect(_safe_next(next_url) or url_for("core.home"))
 
 
@@ -176,10 +253,14 @@ def accept_invitation(token: str):
 def _joined(user, invitation):
     if current_user.is_authenticated:
         logout_user()
-    _start_session(user)
-    session["org_id"] = invitation.organisation_id
+    if user.has_totp:  # an existing account's password is not enough: its code first
+        response = _password_accepted(user, None)
+    else:
+        _start_session(user)
+        session["org_id"] = invitation.organisation_id
+        response = redirect(url_for("core.home"))
     flash(_("Vous avez rejoint %(org)s.", org=invitation.organisation.name), "success")
-    return redirect(url_for("core.home"))
+    return response
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal import htmx
-from portal.accounts import services
+from portal.accounts import mfa, services
 from portal.accounts.access import is_region_admin, require
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Membership, Organisation, OrgKind, Territory, User
@@ -178,6 +178,20 @@ def set_user_state(user_id: int):
         lambda: services.set_user_enabled(user, enable, by=current_user),
         url_for("admin.list_users"),
         _("Compte réactivé.") if enable else _("Compte désactivé ; ses sessions sont fermées."),
+    )
+
+
+@bp.post("/utilisateurs/<int:user_id>/double-authentification")
+def reset_mfa(user_id: int):
+    """Remove the lost second factor of an account (audited; the person is told)."""
+    user = db.get_or_404(User, user_id)
+    return act_and_redirect(
+        lambda: mfa.reset(user, by=current_user),
+        url_for("admin.list_users"),
+        _(
+            "Double authentification de %(name)s réinitialisée ; la personne en est informée.",
+            name=user.full_name,
+        ),
     )
 
 

@@ -338,6 +338,8 @@ def demo_values(app):
 # What the Région's admin gets where it is not a page (everything else must render, 200).
 GET_STATUS_FOR_REGION_ADMIN = {
     "accounts.login": 302,  # already logged in: sent home
+    # Likewise; without a password just accepted (``mfa_pending``), anyone goes to the login.
+    "accounts.login_code": 302,
     "operations.edit_employer_need": 403,  # only the employer writes its own need
     # The organisme porteur records and changes trainees; the Région reads them.
     "recruitment.edit_trainee": 403,

@@ -11,10 +11,15 @@ from hypothesis import settings
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.accounts.models import OrgKind
 from portal.extensions import db
-from tests.factories import make_org, make_user
-from tests.support import CsrfClient, app_config, empty_database, temporary_database, without_fsync
+from tests.factories import make_world
+from tests.support import (
+    CsrfClient,
+    app_config,
+    empty_database,
+    temporary_database,
+    without_fsync,
+)
 
 # Property tests: the full count of examples in CI (.ci/run sets CI=true), a fifth locally;
 # tests that ask for their own count pass it through ``support.examples``.
@@ -82,33 +87,9 @@ def other_client(app):
 
 @pytest.fixture
 def world(app):
-    """A small committed world: the Région, two OF, an employer, a partner, with admins."""
-    with app.app_context():
-        region = make_org(OrgKind.REGION, "Région Centre-Val de Loire")
-        of_a = make_org(OrgKind.PROVIDER, "Organisme A")
-        of_b = make_org(OrgKind.PROVIDER, "Organisme B")
-        employer = make_org(OrgKind.EMPLOYER, "Entreprise E")
-        partner = make_org(OrgKind.PARTNER, "Partenaire P")
-        people = {
-            "region_admin": make_user(region, admin=True, email="region.admin@example.fr"),
-            "region_member": make_user(region, email="region.member@example.fr"),
-            "a_admin": make_user(of_a, admin=True, email="a.admin@example.fr"),
-            "a_member": make_user(of_a, email="a.member@example.fr"),
-            "b_admin": make_user(of_b, admin=True, email="b.admin@example.fr"),
-            "employer_admin": make_user(employer, admin=True, email="e.admin@example.fr"),
-            "partner_admin": make_user(partner, admin=True, email="p.admin@example.fr"),
-        }
-        db.session.commit()
-        ids = {
-            "region": region.id,
-            "of_a": of_a.id,
-            "of_b": of_b.id,
-            "employer": employer.id,
-            "partner": partner.id,
-        }
-        ids.update({key: user.id for key, user in people.items()})
-        emails = {key: user.email for key, user in people.items()}
-    return type("World", (), {"ids": ids, "emails": emails, **ids})
+    """A small committed world: the Région, two OF, an employer, a partner, with admins
+    (``factories.make_world``: built once per process, then copied)."""
+    return make_world(app)
 
 
 # --- Live server (browser tests) -------------------------------------------------------

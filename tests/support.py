@@ -13,7 +13,10 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
 from functools import cache
 
 import psycopg
@@ -222,6 +225,94 @@ def advance_sequences(conn, table_names) -> None:
             .scalar_subquery()
         )
         conn.execute(select(func.setval(sequence, top)).where(top > func.coalesce(last, 0)))
+
+
+# Per (class, database): the rows and attributes of the first build in an empty database.
+_BUILD_COPIES: dict[tuple[str, str], dict] = {}
+
+
+class CopiedBuild:
+    """A factory of a whole scene (``_build`` makes it through the services, in the
+    current app context) built for real the first time in a process; after that, in an
+    empty database, the rows that first build wrote are copied back — same identifiers,
+    same timestamps — and its attributes (model objects, dicts and lists of them, plain
+    values) loaded from them. A build costs tens to hundreds of milliseconds (accounts,
+    audited memberships, notifications), a copy a few. Next to other rows it is built for
+    real. tests/operations/test_market_copy.py checks a copy equals a build.
+    """
+
+    def __init__(self):
+        conn = db.session.connection()
+        empty = is_empty(conn)
+        key = (type(self).__qualname__, str(db.engine.url))
+        copy = _BUILD_COPIES.get(key)
+        if empty and copy:
+            write_rows(conn, copy["rows"])
+            for name, ref in copy["attributes"].items():
+                setattr(self, name, _load_ref(ref))
+            return
+        self._build()
+        if empty:
+            db.session.flush()
+            _BUILD_COPIES[key] = {
+                "rows": read_rows(conn),
+                "attributes": {name: _ref(value) for name, value in vars(self).items()},
+            }
+
+    def _build(self) -> None:
+        raise NotImplementedError
+
+
+def copy_rows_or_build(key: tuple, build: Callable[[], object]):
+    """``build()`` (it returns model objects, builds, dicts, lists or tuples of them, or
+    plain values) the first time in an empty database; later, in an empty database, its
+    rows copied back and its result loaded from them. Elsewhere, ``build()``."""
+    conn = db.session.connection()
+    if not is_empty(conn):
+        return build()
+    key = (*key, str(db.engine.url))
+    copy = _BUILD_COPIES.get(key)
+    if copy:
+        write_rows(conn, copy["rows"])
+        return _load_ref(copy["result"])
+    result = build()
+    db.session.flush()
+    _BUILD_COPIES[key] = {"rows": read_rows(conn), "result": _ref(result)}
+    return result
+
+
+def _ref(value):
+    if isinstance(value, db.Model):
+        return ("model", type(value), value.id)
+    if isinstance(value, CopiedBuild):
+        return ("build", type(value), {name: _ref(item) for name, item in vars(value).items()})
+    if is_dataclass(value) and not isinstance(value, type):
+        fields_ = {f.name: _ref(getattr(value, f.name)) for f in dataclass_fields(value)}
+        return ("dataclass", type(value), fields_)
+    if isinstance(value, dict):
+        return ("dict", {key: _ref(item) for key, item in value.items()})
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [_ref(item) for item in value])
+    return ("value", value)
+
+
+def _load_ref(ref):
+    kind = ref[0]
+    if kind == "model":
+        return db.session.get(ref[1], ref[2])
+    if kind == "build":
+        built = ref[1].__new__(ref[1])
+        for name, item in ref[2].items():
+            setattr(built, name, _load_ref(item))
+        return built
+    if kind == "dataclass":
+        return ref[1](**{name: _load_ref(item) for name, item in ref[2].items()})
+    if kind == "dict":
+        return {key: _load_ref(item) for key, item in ref[1].items()}
+    if kind in ("list", "tuple"):
+        items = [_load_ref(item) for item in ref[1]]
+        return items if kind == "list" else tuple(items)
+    return ref[1]
 
 
 def is_empty(conn) -> bool:

@@ -31,6 +31,7 @@ from portal.operations import lifecycle, needs
 from portal.operations import services as operations
 from portal.operations.models import ContractType, Operation, ParticipantRole, Status
 from tests.operations.factories import Market
+from tests.support import copy_rows_or_build
 
 SESSION = (date(2027, 1, 4), date(2027, 6, 25))
 EVIDENCE = conventions.Evidence(ip="192.0.2.10", user_agent="pytest-browser/1.0")
@@ -181,8 +182,20 @@ def make_convention_ready(
     The needs analysis is answered, the design filled and approved by the Région, the
     operation advanced to ``convention`` (which starts the convention and its default
     clauses) and, with ``designate``, each signing party's admin designated as signer.
+    In an empty database, built once per process and then copied (``copy_rows_or_build``):
+    some three hundred tests start here.
     """
-    market = market or Market()
+    options = {"partner": partner, "second_employer": second_employer, "designate": designate}
+    if market is None:
+        return copy_rows_or_build(
+            ("convention_ready", *options.values()), lambda: _ready(Market(), **options)
+        )
+    return _ready(market, **options)
+
+
+def _ready(
+    market: Market, *, partner: bool, second_employer: bool, designate: bool
+) -> ConventionReady:
     a_user, of_a = market.a_user, market.of_a
     operation = market.report()
     operations.acknowledge_need(operation, by=market.referent, org=market.region)

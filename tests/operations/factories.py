@@ -20,7 +20,7 @@ from portal.operations.models import (
     Status,
 )
 from tests.factories import make_org, make_territory, make_user
-from tests.support import committed, is_empty, org_named, read_rows, user_with, write_rows
+from tests.support import CopiedBuild, committed, org_named, user_with
 
 
 def make_lot(
@@ -49,35 +49,14 @@ def make_lot(
     return lot
 
 
-# Per database: the "rows" and "objects" of the first Market built in an empty one.
-_MARKET_COPIES: dict[str, dict] = {}
-
-
-class Market:
+class Market(CopiedBuild):
     """Everything a need report touches, created in the current app context.
 
     Built through the services the first time in a process; after that, in an empty
-    database, the rows that first build wrote are copied back (same identifiers) and the
-    objects loaded from them: a thousand tests start from a market, and its seven accounts
-    with their audited memberships cost ~60 ms to build against ~5 ms to copy.
-    tests/operations/test_market_copy.py checks that a copy equals a build.
+    database, the rows that first build wrote are copied back (``support.CopiedBuild``):
+    a thousand tests start from a market, and its seven accounts with their audited
+    memberships cost ~60 ms to build against ~5 ms to copy.
     """
-
-    def __init__(self):
-        conn = db.session.connection()
-        empty = is_empty(conn)
-        copy = _MARKET_COPIES.get(str(db.engine.url))  # an app of its own: a copy of its own
-        if empty and copy:
-            write_rows(conn, copy["rows"])
-            for name, (model, ident) in copy["objects"].items():
-                setattr(self, name, db.session.get(model, ident))
-            return
-        self._build()
-        if empty:
-            _MARKET_COPIES[str(db.engine.url)] = {
-                "rows": read_rows(conn),
-                "objects": {name: (type(value), value.id) for name, value in vars(self).items()},
-            }
 
     def _build(self):
         self.tours = make_territory("Tours", "TRS")

@@ -19,6 +19,7 @@ from portal.demo.operations import load_demo_lots
 from portal.extensions import db
 from portal.operations.models import Operation, Participant, ParticipantRole
 from tests.factories import make_org, make_territory, make_user
+from tests.support import CopiedBuild
 
 _SEEDS = count(1000)
 
@@ -35,10 +36,11 @@ OUTSIDER = "pilote.menuiserie@example.fr"  # an employer in no operation
 TOURS, BLOIS, CHARTRES = (past.title for past in PAST)
 
 
-class Pilot:
-    """The orgs and people of the demo's history, and its three operations."""
+class Pilot(CopiedBuild):
+    """The orgs and people of the demo's history, and its three operations (built once
+    per process, then copied: ``support.CopiedBuild``)."""
 
-    def __init__(self):
+    def _build(self):
         codes = {"ORL": "Orléans", "MTG": "Montargis", "TRS": "Tours", "BLO": "Blois"}
         codes["CHR"] = "Chartres"
         self.territories = {code: make_territory(name, code) for code, name in codes.items()}

@@ -1,7 +1,7 @@
 """« Mes sessions » in « Mon compte » (list, end one, end all the others) and the
 confirmation of identity before a sensitive action (``/connexion/confirmer``)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -17,7 +17,7 @@ from portal.core.actions import act, flash_redirect, form_page, form_refusal
 def list_sessions():
     """The open sessions of the current user, this one marked."""
     user = current_user._get_current_object()
-    current = user_sessions.current_row()
+    current = g.get("user_session")  # loaded with the user (portal/accounts/access.py)
     rows = user_sessions.active_sessions(user)
     return render_template(
         "accounts/sessions.html",
@@ -54,7 +54,7 @@ def end_session(user_session_id: int):
 def end_other_sessions():
     """End every session of the current user except this one."""
     user = current_user._get_current_object()
-    current = user_sessions.current_row()
+    current = g.get("user_session")  # loaded with the user (portal/accounts/access.py)
     return act(
         lambda: user_sessions.end_other_sessions(user, keep=current),
         success=lambda ended: flash_redirect(

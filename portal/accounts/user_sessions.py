@@ -24,7 +24,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, logout_user
@@ -73,12 +73,15 @@ def open_session(user: User) -> UserSession:
     return row
 
 
-def current_row() -> UserSession | None:
-    """This request's session row, if the session carries a token that names one."""
+def current_row(*options) -> UserSession | None:
+    """This request's session row, if the session carries a token that names one (loaded
+    with ``options``)."""
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
         return None
-    return db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+    return db.session.scalar(
+        select(UserSession).options(*options).where(UserSession.token_hash == _hash(token))
+    )
 
 
 def active_sessions(user: User) -> list[UserSession]:
@@ -157,7 +160,7 @@ def check_request():
     if request.endpoint in UNCHECKED_ENDPOINTS or not current_user.is_authenticated:
         return None
     user = current_user._get_current_object()
-    row = current_row()
+    row = g.get("user_session")  # loaded with the user (portal/accounts/access.py)
     if row is None or row.user_id != user.id or row.ended_at is not None:
         return _refuse(_("Cette session a été terminée. Connectez-vous de nouveau pour continuer."))
     now = utcnow()

@@ -328,12 +328,16 @@ def account():
 @bp.post("/compte/mot-de-passe")
 @login_required
 def change_password():
-    """Change one's password; other devices are logged out, this one stays."""
+    """Change one's password; other devices are logged out, this one stays. The current
+    password is asked in the form; a second factor's code, past REAUTH_MINUTES, first."""
+    user = current_user._get_current_object()
+    confirm_first = reauth.required(user, url_for("accounts.account"), password_in_form=True)
+    if confirm_first:
+        return confirm_first
     form = ChangePasswordForm()
     form.policy_email = current_user.email
     if not form.validate_on_submit():
         return _account_page(password_form=form, status=422)
-    user = current_user._get_current_object()
     return act(
         lambda: services.change_password(user, form.current_password.data, form.password.data),
         success=lambda _result: _password_changed(user),

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
+from portal.accounts import reauth
 from portal.accounts import services as accounts
 from portal.accounts.access import current_org, require
 from portal.audit.services import record
@@ -86,6 +87,15 @@ def sign_version(operation_id: int, number: int):
     org = current_org()
     designation = services.signer_for(convention, org.id)
     require(designation is not None and designation.user_id == current_user.id)
+    # The password asked below is the re-authentication too: only a second factor's code,
+    # past REAUTH_MINUTES, is asked first (portal/accounts/reauth.py).
+    confirm_first = reauth.required(
+        current_user,
+        url_for("conventions.show_version", operation_id=operation.id, number=version.number),
+        password_in_form=True,
+    )
+    if confirm_first:
+        return confirm_first
     form = SignForm(prefix="sign")
     if not form.validate_on_submit():
         return _respond(operation, convention, version, status=422, sign_form=form)

@@ -308,6 +308,12 @@ def login_as(client, who: User | str | int) -> None:
         sess.update(produced)
 
 
+def age_authentication(client, minutes: float) -> None:
+    """Make the client's last authentication ``minutes`` older (re-authentication tests)."""
+    with client.session_transaction() as sess:
+        sess["auth_at"] = sess["auth_at"] - minutes * 60
+
+
 def client_as(app, who: User | str | int) -> CsrfClient:
     """A new client (one browser per person) logged in as ``who`` (see ``login_as``)."""
     client = app.test_client()

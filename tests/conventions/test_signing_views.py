@@ -25,8 +25,19 @@ from tests.conventions.helpers_views import (
     url,
     version_of,
 )
+from tests.factories import enrol_totp
 from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REFERENT
-from tests.support import HTMX, PASSWORD, committed, count, login_as, snapshot, text, user_with
+from tests.support import (
+    HTMX,
+    PASSWORD,
+    age_authentication,
+    committed,
+    count,
+    login_as,
+    snapshot,
+    text,
+    user_with,
+)
 
 
 @pytest.fixture
@@ -128,6 +139,24 @@ def test_signing_by_htmx_answers_the_signatures_block(app, client, op):
     assert body.lstrip().startswith('<section id="version-signatures"')
     assert "Votre signature pour Partenaire P est enregistrée" in body
     assert len(signatures(app, op)) == 1
+
+
+def test_the_signing_password_is_the_reauthentication_however_old_the_login(app, client, op):
+    login_as(client, PARTNER)
+    age_authentication(client, 60)
+    assert sign(client, app, op, op.partner).status_code == 303  # asked once, in the form
+    assert len(signatures(app, op)) == 1
+
+
+def test_a_second_factor_confirms_its_code_first_past_the_delay(app, client, op):
+    with committed(app):
+        enrol_totp(user_with(PARTNER))
+    login_as(client, PARTNER)
+    age_authentication(client, 11)
+    response = sign(client, app, op, op.partner, headers=HTMX)
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].startswith("/connexion/confirmer?next=/operations/")
+    assert signatures(app, op) == []
 
 
 def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client, op):

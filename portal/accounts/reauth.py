@@ -7,9 +7,11 @@ login (password, and code where enrolled) and at each confirmation. Past
 and code where a second factor is enrolled, throttled like a login), which sends them back
 to a same-origin path (``safe_next``): the page of the action, or the download itself.
 
-A form that already asks for the password (signing, where it is the signature's evidence;
-changing the password) counts as the password part: it is guarded only for those with a
-second factor, whose code it does not ask (``required(…, password_in_form=True)``).
+Signing asks in its own form, every time, for the password (the signature's evidence) and
+the code where a second factor is enrolled (portal/conventions/signing_views.py): nothing
+is asked twice, and a signature refreshes ``auth_at``. Changing the password asks for the
+current one in its form: that counts as the password part, so it is guarded only for those
+with a second factor, whose code it does not ask (``required(…, password_in_form=True)``).
 """
 
 import time

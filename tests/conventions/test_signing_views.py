@@ -3,6 +3,7 @@ opening, signing (consent + password, evidence, refusals), reminders, and refusa
 (outsiders 404, CSRF 400). The Région's decision and the journeys:
 test_decision_views.py."""
 
+import pyotp
 import pytest
 
 from portal.accounts.models import LoginFailure
@@ -148,15 +149,20 @@ def test_the_signing_password_is_the_reauthentication_however_old_the_login(app,
     assert len(signatures(app, op)) == 1
 
 
-def test_a_second_factor_confirms_its_code_first_past_the_delay(app, client, op):
+def test_a_signer_with_a_second_factor_gives_its_code_in_the_same_form(app, client, op):
     with committed(app):
-        enrol_totp(user_with(PARTNER))
+        signer = user_with(PARTNER)
+        enrol_totp(signer)
+        secret = signer.totp_secret
     login_as(client, PARTNER)
-    age_authentication(client, 11)
-    response = sign(client, app, op, op.partner, headers=HTMX)
-    assert response.status_code == 204
-    assert response.headers["HX-Redirect"].startswith("/connexion/confirmer?next=/operations/")
+    assert "sign-code" in text(client.get(url(op, "/versions/1")))
+    refused = sign(client, app, op, op.partner, headers=HTMX)
+    assert refused.status_code == 422 and "Saisissez le code" in text(refused)
     assert signatures(app, op) == []
+    response = sign(client, app, op, op.partner, code=pyotp.TOTP(secret).now())
+    assert response.status_code == 303
+    (signature,) = signatures(app, op)
+    assert signature.auth_method == "password+totp"
 
 
 def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client, op):

@@ -149,3 +149,18 @@ def test_enrolling_a_second_factor_asks_again_past_the_delay(app, client, world)
     assert response.headers["Location"].startswith(CONFIRM + "?next=")
     with app.app_context():
         assert db.session.get(User, world.a_member).totp_secret is None
+
+
+def test_resetting_someone_elses_factor_asks_the_region_admin_again(app, client, world):
+    enrol(app, world.a_member)
+    login_as(client, world.region_admin)
+    age_authentication(client, 11)
+    reset = f"/administration/utilisateurs/{world.a_member}/double-authentification"
+    response = client.post(reset)
+    assert unquote(response.headers["Location"]) == CONFIRM + "?next=/administration/utilisateurs"
+    with app.app_context():
+        assert db.session.get(User, world.a_member).has_totp
+    client.post(CONFIRM, data={"password": PASSWORD})
+    assert client.post(reset).status_code == 303
+    with app.app_context():
+        assert not db.session.get(User, world.a_member).has_totp

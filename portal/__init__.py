@@ -61,7 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "strong"
 
     from portal import models  # noqa: F401  (every model registers on the metadata)
-    from portal.accounts import mfa_views  # noqa: F401  (on accounts.bp)
+    from portal.accounts import mfa_views, sessions_views  # noqa: F401  (on accounts.bp)
     from portal.accounts import views as accounts_views
     from portal.admin import clauses_views  # noqa: F401  (on admin.bp)
     from portal.admin import views as admin_views
@@ -165,10 +165,12 @@ def _refuse_demo_data_in_production() -> None:
 def _register_request_hooks(app: Flask) -> None:
     from portal import htmx
     from portal.accounts.access import load_current_membership, require_mfa_enrolment
+    from portal.accounts.user_sessions import check_request
     from portal.core import fingerprints, french
     from portal.core.demo_state import demo_mode
     from portal.mail.services import send_pending, smtp_configured
 
+    app.before_request(check_request)  # ended, idle or too old sessions go first
     app.before_request(load_current_membership)
     app.before_request(require_mfa_enrolment)
     app.jinja_env.globals["is_htmx"] = htmx.is_htmx

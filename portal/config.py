@@ -94,6 +94,14 @@ def load_config(instance_path: str) -> dict:
         # others; an accepted password waits this long for its second factor.
         "MFA_REQUIRED_FOR_ADMINS": production or _bool("MFA_REQUIRED_FOR_ADMINS"),
         "MFA_PENDING_SECONDS": int(os.environ.get("MFA_PENDING_SECONDS", "300")),
+        # Sessions (portal/accounts/user_sessions.py): ended after so many minutes without
+        # activity (admins of any organisation, others), besides PERMANENT_SESSION_LIFETIME
+        # counted from the login; a sensitive action (signing, password, second factor,
+        # trainees' exports) asks for the password again past REAUTH_MINUTES since the last
+        # one (portal/accounts/reauth.py).
+        "IDLE_TIMEOUT_MINUTES_ADMINS": int(os.environ.get("IDLE_TIMEOUT_MINUTES_ADMINS", "30")),
+        "IDLE_TIMEOUT_MINUTES": int(os.environ.get("IDLE_TIMEOUT_MINUTES", "120")),
+        "REAUTH_MINUTES": int(os.environ.get("REAUTH_MINUTES", "10")),
         # « Mot de passe oublié » requests allowed in the window, per address and per IP.
         "RESET_MAX_PER_EMAIL": int(os.environ.get("RESET_MAX_PER_EMAIL", "3")),
         "RESET_MAX_PER_IP": int(os.environ.get("RESET_MAX_PER_IP", "20")),

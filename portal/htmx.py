@@ -14,6 +14,32 @@ def is_htmx() -> bool:
     )
 
 
+# Requests htmx sends by itself, not on a person's action: the co-design poll (every 3 s)
+# and the beacon when its page closes, an export's progress (every second), the « À
+# faire » count of the header (on each page load), and the refresh of the co-design draft
+# and the convention's state after a poll saw a change. They do not count as activity for
+# the idle timeout (portal/accounts/user_sessions.py). Told by their endpoint, and only
+# when sent by htmx: the same URL opened as a page is an action. A client could mark its
+# own action as background this way: it would only make its own session end sooner.
+# tests/accounts/test_user_sessions.py checks that every self-triggered ``hx-trigger`` of
+# the templates (``every``, ``load``, ``from:body``) calls one of them.
+BACKGROUND_ENDPOINTS = frozenset(
+    {
+        "design.poll",
+        "design.leave",
+        "design.show_design",
+        "conventions.show_convention",
+        "reporting.show_export",
+        "todo.count_duties",
+    }
+)
+
+
+def is_background() -> bool:
+    """The request was sent by htmx by itself (polling, refresh), not by the person."""
+    return is_htmx() and request.endpoint in BACKGROUND_ENDPOINTS
+
+
 def target() -> str | None:
     """The id of the element htmx will swap, if any."""
     return request.headers.get("HX-Target")

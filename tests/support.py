@@ -374,7 +374,8 @@ def login_as(client, who: User | str | int) -> None:
     ``who`` is a user, an e-mail or a user id. The session is built by the login view's own
     ``_start_session`` (the previous session cleared but its language kept, then
     flask-login's ``login_user``: ``id:generation``, fresh, and the identifier of the
-    client's address and User-Agent that session protection checks). Like the form, it
+    client's address and User-Agent that session protection checks; the committed row of
+    « Mes sessions » and its token; the time of authentication). Like the form, it
     refuses a disabled account or one without an active membership. It skips what only the
     form does: checking the password (Argon2), the throttle, ``last_login_at``, the
     ``login.succeeded`` audit event and the welcome flash. tests/accounts/test_login_as.py
@@ -396,6 +397,12 @@ def login_as(client, who: User | str | int) -> None:
             produced = dict(session)
         sess.clear()
         sess.update(produced)
+
+
+def age_authentication(client, minutes: float) -> None:
+    """Make the client's last authentication ``minutes`` older (re-authentication tests)."""
+    with client.session_transaction() as sess:
+        sess["auth_at"] = sess["auth_at"] - minutes * 60
 
 
 def client_as(app, who: User | str | int) -> CsrfClient:
@@ -458,7 +465,9 @@ READ_EVIDENCE_TABLES = {
     "issued_archives",
 }
 READ_EVIDENCE_ACTIONS = ("convention.opened", "convention.downloaded", "archive.downloaded")
-READ_LOG_TABLES = {"trainee_accesses"}
+# A logged-in request notes its session's activity (at most once a minute, issue #17):
+# bookkeeping of the login itself, not a change made by reading.
+READ_LOG_TABLES = {"trainee_accesses", "user_sessions"}
 
 
 class Snapshot:

@@ -6,11 +6,11 @@ The session stores ``user_id:generation`` (see ``User.get_id``); a bumped genera
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import htmx
-from portal.accounts import mfa
-from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.accounts import mfa, user_sessions
+from portal.accounts.models import Membership, Organisation, OrgKind, User, UserSession
 from portal.extensions import db, login_manager
 
 # What an admin who must enrol a second factor may still reach: enrolment itself, and
@@ -30,16 +30,22 @@ ENROLMENT_ENDPOINTS = frozenset(
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Load the user only if the session's generation is still the current one."""
+    """Load the user only if the session's generation is still the current one.
+
+    The row of « Mes sessions » comes in the same query as the user (``g.user_session``,
+    checked by ``user_sessions.check_request``): the sessions cost no query per request.
+    """
     try:
         user_id, generation = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    user = db.session.get(
-        User,
-        user_id,
-        options=[selectinload(User.memberships).selectinload(Membership.organisation)],
-    )
+    memberships = selectinload(User.memberships).selectinload(Membership.organisation)
+    row = user_sessions.current_row(joinedload(UserSession.user).options(memberships))
+    g.user_session = row if row is not None and row.user_id == user_id else None
+    if g.user_session is not None:
+        user = g.user_session.user
+    else:  # no such session: the user still loads, to be told why they are logged out
+        user = db.session.get(User, user_id, options=[memberships])
     if user is None or user.session_generation != generation or not user.is_enabled:
         return None
     return user

@@ -103,3 +103,14 @@ class DisableMfaForm(CodeForm):
     current_password = PasswordField(
         _l("Mot de passe actuel"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)]
     )
+
+
+class ConfirmIdentityForm(PortalForm):
+    """The password again (and a code where a second factor is enrolled) before a
+    sensitive action; the view requires the code of those who have one."""
+
+    password = PasswordField(
+        _l("Mot de passe"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)]
+    )
+    code = StringField(_l("Code de vérification"), validators=[Length(max=40)])
+    next = HiddenField()

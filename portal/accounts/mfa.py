@@ -180,11 +180,17 @@ def disable(user: User, password: str, code: str) -> None:
     reauthenticate(
         user, password, wrong=_("Le mot de passe est incorrect."), field="current_password"
     )
-    if throttle.reauthentication_locked(user.email, client_ip(), throttle.SECOND_FACTOR):
-        raise RuleError(too_many_codes(), "code")
-    _check_code(user, code)
+    confirm_code(user, code)
     _clear(user)
     record("mfa.disabled", actor=user, obj=user)
+
+
+def confirm_code(user: User, code: str) -> str:
+    """A logged-in ``user`` confirms their identity with a code (re-authentication):
+    refused after too many failures on this account from this IP, a wrong one counted."""
+    if throttle.reauthentication_locked(user.email, client_ip(), throttle.SECOND_FACTOR):
+        raise RuleError(too_many_codes(), "code")
+    return _check_code(user, code)
 
 
 def reset(user: User, *, by: User) -> None:

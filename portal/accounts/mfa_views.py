@@ -10,7 +10,7 @@ from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.accounts import bp, mfa, services
+from portal.accounts import bp, mfa, reauth, services
 from portal.accounts.forms import CodeForm, DisableMfaForm, EmptyForm
 from portal.core.actions import act, act_and_redirect, flash_redirect, form_refusal
 
@@ -31,6 +31,12 @@ def _settings_page(confirm_form=None, disable_form=None, status=200):
     ), status
 
 
+def _confirm_identity_first():
+    """Enrolling is changing the second factor: the password again past REAUTH_MINUTES
+    (disabling asks for the password and a code in its own form)."""
+    return reauth.required(current_user._get_current_object(), url_for("accounts.mfa_settings"))
+
+
 @bp.get("/compte/double-authentification")
 @login_required
 def mfa_settings():
@@ -42,6 +48,9 @@ def mfa_settings():
 @login_required
 def start_mfa():
     """Make a new secret to scan (the previous, unconfirmed one is forgotten)."""
+    confirm_first = _confirm_identity_first()
+    if confirm_first:
+        return confirm_first
     return act_and_redirect(
         lambda: mfa.start_enrolment(current_user._get_current_object()),
         url_for("accounts.mfa_settings"),
@@ -53,6 +62,9 @@ def start_mfa():
 @login_required
 def confirm_mfa():
     """The first code confirms the enrolment; the recovery codes are shown, once."""
+    confirm_first = _confirm_identity_first()
+    if confirm_first:
+        return confirm_first
     form = CodeForm()
     if not form.validate_on_submit():
         return _settings_page(confirm_form=form, status=422)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from portal.accounts import throttle
+from portal.accounts import throttle, user_sessions
 from portal.accounts.models import (
     Invitation,
     Membership,
@@ -209,6 +209,7 @@ def reauthenticate(user: User, password: str, *, wrong: str, field: str | None =
 def end_all_sessions(user: User, *, by=None, reason: str = "logout") -> None:
     """Invalidate every session of ``user`` (the session generation is checked per request)."""
     user.session_generation += 1
+    user_sessions.end_all(user, reason)
     db.session.flush()
     record("sessions.ended", actor=by or user, obj=user, reason=reason)
 

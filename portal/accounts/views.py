@@ -1,7 +1,6 @@
 """Routes of the accounts area: thin — load, authorise, validate, call a service, commit."""
 
 import time
-from urllib.parse import urlsplit
 
 from flask import (
     abort,
@@ -17,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import bp, invitations, mfa, resets, services
+from portal.accounts import bp, invitations, mfa, reauth, resets, services, user_sessions
 from portal.accounts.forms import (
     AcceptInvitationForm,
     ChangePasswordForm,
@@ -31,6 +30,7 @@ from portal.accounts.forms import (
     SwitchOrganisationForm,
 )
 from portal.accounts.models import User
+from portal.accounts.reauth import safe_next
 from portal.core.actions import act, form_page, form_refusal
 from portal.core.errors import RuleError
 from portal.extensions import db
@@ -53,22 +53,6 @@ LINK_MESSAGES = {
 }
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only follow local paths after login (no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if (
-        parts.scheme
-        or parts.netloc
-        or not target.startswith("/")
-        or target.startswith("//")
-        or "\\" in target
-    ):
-        return None
-    return target
-
-
 def _link_problem(problem: str):
     """The French page for an unusable link: 404 when forged, 410 when used or expired."""
     status = 404 if problem == services.LinkProblem.UNKNOWN else 410
@@ -76,12 +60,16 @@ def _link_problem(problem: str):
 
 
 def _start_session(user) -> None:
-    """Renew the session at login: nothing from before survives (session fixation)."""
+    """Renew the session at login: nothing from before survives (session fixation). The
+    login is recorded (« Mes sessions ») and committed here, whatever committed before."""
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
     login_user(user)
+    user_sessions.open_session(user)
+    reauth.mark_authenticated()
+    db.session.commit()
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -119,7 +107,7 @@ def _password_accepted(user: User, next_url: str | None):
         "user_id": user.id,
         "generation": user.session_generation,
         "until": time.time() + current_app.config["MFA_PENDING_SECONDS"],
-        "next": _safe_next(next_url) or "",
+        "next": safe_next(next_url) or "",
     }
     return redirect(url_for("accounts.login_code"))
 
@@ -171,7 +159,7 @@ def _logged_in(user, next_url: str | None):
     flash(_("Bienvenue, %(name)s.", name=user.first_name), "success")
     if mfa.must_enrol(user):
         return redirect(url_for("accounts.mfa_settings"))
-    return redirect(_safe_next(next_url) or url_for("core.home"))
+    return redirect(safe_next(next_url) or url_for("core.home"))
 
 
 @bp.post("/deconnexion")
@@ -206,7 +194,7 @@ def set_language():
     form = LanguageForm()
     if form.validate_on_submit() and form.lang.data in ("fr", "en"):
         session["lang"] = form.lang.data
-    return redirect(_safe_next(request.form.get("next")) or url_for("core.home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
@@ -340,12 +328,16 @@ def account():
 @bp.post("/compte/mot-de-passe")
 @login_required
 def change_password():
-    """Change one's password; other devices are logged out, this one stays."""
+    """Change one's password; other devices are logged out, this one stays. The current
+    password is asked in the form; a second factor's code, past REAUTH_MINUTES, first."""
+    user = current_user._get_current_object()
+    confirm_first = reauth.required(user, url_for("accounts.account"), password_in_form=True)
+    if confirm_first:
+        return confirm_first
     form = ChangePasswordForm()
     form.policy_email = current_user.email
     if not form.validate_on_submit():
         return _account_page(password_form=form, status=422)
-    user = current_user._get_current_object()
     return act(
         lambda: services.change_password(user, form.current_password.data, form.password.data),
         success=lambda _result: _password_changed(user),

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal import htmx
-from portal.accounts import mfa, services
+from portal.accounts import mfa, reauth, services
 from portal.accounts.access import is_region_admin, require
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Membership, Organisation, OrgKind, Territory, User
@@ -183,8 +183,12 @@ def set_user_state(user_id: int):
 
 @bp.post("/utilisateurs/<int:user_id>/double-authentification")
 def reset_mfa(user_id: int):
-    """Remove the lost second factor of an account (audited; the person is told)."""
+    """Remove the lost second factor of an account (audited; the person is told). Changing
+    a second factor: the admin's password again past REAUTH_MINUTES."""
     user = db.get_or_404(User, user_id)
+    confirm_first = reauth.required(current_user._get_current_object(), url_for("admin.list_users"))
+    if confirm_first:
+        return confirm_first
     return act_and_redirect(
         lambda: mfa.reset(user, by=current_user),
         url_for("admin.list_users"),

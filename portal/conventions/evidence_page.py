@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from portal.audit.models import AuditEvent
 from portal.conventions.models import ConventionVersion, VersionStatus
 from portal.conventions.services import AUTH_PASSWORD
+from portal.conventions.signing import AUTH_PASSWORD_TOTP
 from portal.core.fingerprints import for_document
 from portal.core.french import de
 from portal.design.documents import _table, heading, paragraph
@@ -42,7 +43,12 @@ JOURNAL_WIDTHS = (1.0, 2.2, 2.8, 3.4, 2.2, 4.4)
 HASH_FONT = "Courier New"
 HASH_PER_LINE, JOURNAL_HASH_PER_LINE = 4, 2
 HASH_CELL = re.compile(r"[0-9a-f]{8}(?:[\u00a0\n][0-9a-f]{8})+")
-AUTH_METHODS = {AUTH_PASSWORD: _l("mot de passe saisi de nouveau au moment de signer")}
+AUTH_METHODS = {
+    AUTH_PASSWORD: _l("mot de passe saisi de nouveau au moment de signer"),
+    AUTH_PASSWORD_TOTP: _l(
+        "mot de passe et code de double authentification saisis de nouveau au moment de signer"
+    ),
+}
 
 
 # ---- formatting ---------------------------------------------------------------------------

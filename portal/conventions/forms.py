@@ -39,7 +39,8 @@ class DesignateSignerForm(PortalForm):
 
 
 class SignForm(PortalForm):
-    """Consent to the exact text shown, and the password again (re-authentication).
+    """Consent to the exact text shown, and the password again (re-authentication), with
+    a second factor's code where one is enrolled.
 
     ``consent_text`` carries the text the signer read: if it changed meanwhile (another
     capacity), the signature is refused and the new text shown.
@@ -53,6 +54,8 @@ class SignForm(PortalForm):
         _l("Votre mot de passe, pour confirmer votre identité"),
         validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)],
     )
+    # Shown to signers with a second factor, whose code the view then requires.
+    code = StringField(_l("Code de vérification"), validators=[Length(max=40)])
 
 
 class ValidateVersionForm(PortalForm):

@@ -40,6 +40,7 @@ from portal.operations import dual_memberships
 from portal.operations.events import log_event, tell_region
 
 AUTH_PASSWORD = "password"  # noqa: S105 - the name of a method, not a secret
+AUTH_PASSWORD_TOTP = "password+totp"  # noqa: S105 - with the second factor's code too
 
 
 class AlreadySigned(RuleError):

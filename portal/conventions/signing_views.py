@@ -1,5 +1,5 @@
-"""Acting on a version: sign it (consent + password), remind a signer, and the Région's
-validation or rejection.
+"""Acting on a version: sign it (consent + password, and a code with a second factor),
+remind a signer, and the Région's validation or rejection.
 
 Each route answers htmx with the signatures block of the version page
 (``conventions/_signatures.html``) and a plain form with a redirect (303), or with the
@@ -12,12 +12,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
+from portal.accounts import mfa, reauth
 from portal.accounts import services as accounts
 from portal.accounts.access import current_org, require
 from portal.audit.services import record
 from portal.conventions import bp, reminders, services
 from portal.conventions.context import load_started
 from portal.conventions.forms import RejectVersionForm, SignForm, ValidateVersionForm
+from portal.conventions.signing import AUTH_PASSWORD, AUTH_PASSWORD_TOTP
 from portal.conventions.version_context import PAGE, SIGNATURES, version_context, version_or_404
 from portal.core.actions import act, done, field_error
 from portal.core.errors import RuleError
@@ -61,11 +63,13 @@ def _refused(operation, convention, version):
     return answer
 
 
-def _reauthenticate(password: str) -> str | None:
-    """Check the current user's password; a failure counts like a failed login, but only
-    the user's own failures from this IP can refuse it (issue #11 L12).
+def _reauthenticate(password: str, code: str) -> str | None:
+    """Check the current user's password, and their second factor's code where one is
+    enrolled: the signature's own re-authentication (issue #17), however recent the login,
+    so nothing is asked twice. A failure counts like a failed login, but only the user's own
+    failures from this IP can refuse it (issue #11 L12).
 
-    Returns the French reason of a refusal, or None when the password is right.
+    Returns the French reason of a refusal, or None when the password (and code) is right.
     """
     try:
         accounts.reauthenticate(
@@ -73,8 +77,13 @@ def _reauthenticate(password: str) -> str | None:
             password,
             wrong=_("Mot de passe incorrect : la signature n'est pas enregistrée."),
         )
+        if current_user.has_totp:
+            if not (code or "").strip():
+                raise RuleError(_("Saisissez le code affiché par votre application."))
+            mfa.confirm_code(current_user, code)
     except RuleError as exc:
         return exc.message
+    reauth.mark_authenticated()
     return None
 
 
@@ -96,7 +105,7 @@ def sign_version(operation_id: int, number: int):
         return _respond(
             operation, convention, version, status=409, sign_form=form, sign_error=error
         )
-    refusal = _reauthenticate(form.password.data)
+    refusal = _reauthenticate(form.password.data, form.code.data)
     if refusal:
         record(
             "convention.reauthentication_failed",
@@ -110,7 +119,9 @@ def sign_version(operation_id: int, number: int):
             operation, convention, version, status=422, sign_form=form, sign_error=refusal
         )
     evidence = services.Evidence(
-        ip=request.remote_addr or "", user_agent=request.headers.get("User-Agent", "")
+        ip=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", ""),
+        auth_method=AUTH_PASSWORD_TOTP if current_user.has_totp else AUTH_PASSWORD,
     )
     notice = _(
         "Votre signature pour %(org)s est enregistrée sur la version %(n)s.",

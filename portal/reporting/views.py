@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import htmx
+from portal.accounts import reauth
 from portal.accounts.access import current_membership
 from portal.accounts.forms import EmptyForm
 from portal.core.errors import RuleError
@@ -51,10 +52,21 @@ def show_dashboard():
     )
 
 
+def _confirm_identity_first(export, return_to: str):
+    """An export of trainees' personal data asks for the password again past
+    REAUTH_MINUTES (portal/accounts/reauth.py); the others go on."""
+    if not export.purpose:
+        return None
+    return reauth.required(current_user._get_current_object(), return_to)
+
+
 def _download(name: str, fmt: str) -> Response:
     """The export written as the response (the CSV streams; the others are written to a
     temporary file, then sent). The dashboard's buttons queue it instead (``jobs``)."""
     export = EXPORTS[name]
+    confirm_first = _confirm_identity_first(export, request.full_path)
+    if confirm_first:
+        return confirm_first
     scope = scope_ids(Filters.from_request())
     export.log_access(scope)
     db.session.commit()  # the access log holds even if the download is interrupted
@@ -135,6 +147,11 @@ def queue_export(name: str, fmt: str):
     htmx gets the request's progress fragment, a plain form the request's page."""
     if name not in EXPORTS or fmt not in FORMATS:
         abort(404)
+    confirm_first = _confirm_identity_first(
+        EXPORTS[name], url_for("reporting.show_dashboard", **request.args)
+    )
+    if confirm_first:
+        return confirm_first
     try:
         job = jobs.request_export(
             name, fmt, Filters.from_request(), membership=current_membership()
@@ -179,6 +196,9 @@ def show_export(job_id: int):
 def download_export(job_id: int):
     """The written file, to the person who asked, while it is kept."""
     job = _own_job(job_id)
+    confirm_first = _confirm_identity_first(EXPORTS[job.export], request.full_path)
+    if confirm_first:
+        return confirm_first
     if not job.is_ready or not jobs.path_of(job).is_file():  # the file may have been lost
         flash(_("Ce fichier n'est pas (ou plus) disponible."), "error")
         return redirect(url_for("reporting.show_export", job_id=job.id), 303)

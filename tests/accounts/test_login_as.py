@@ -6,20 +6,27 @@ same afterwards (the pages open, the language survives, a bumped generation ends
 """
 
 import pytest
+from sqlalchemy import select
 
 from portal.accounts import services
-from portal.accounts.models import User
+from portal.accounts.models import User, UserSession
 from portal.extensions import db
 from tests.factories import make_user
 from tests.support import form_login, login_as
 
 # What only the form leaves behind: its welcome message (shown by the next page).
 FORM_ONLY = {"_flashes"}
+# Different at each login by nature: the random token of « Mes sessions », the time.
+PER_LOGIN = {"sid", "auth_at"}
 
 
 def session_of(client) -> dict:
     with client.session_transaction() as sess:
-        return {key: value for key, value in sess.items() if key not in FORM_ONLY}
+        return {
+            key: type(value) if key in PER_LOGIN else value
+            for key, value in sess.items()
+            if key not in FORM_ONLY
+        }
 
 
 @pytest.mark.parametrize("who", ["email", "user", "id"])
@@ -55,7 +62,7 @@ def test_login_as_someone_else_starts_a_new_session(client, world):
     login_as(client, world.emails["region_admin"])
     assert client.get("/").status_code == 200  # picks the current organisation (org_id)
     login_as(client, world.emails["a_admin"])
-    assert set(session_of(client)) == {"_user_id", "_fresh", "_id", "lang"}
+    assert set(session_of(client)) == {"_user_id", "_fresh", "_id", "lang", "sid", "auth_at"}
     assert "Organisme A" in client.get("/").get_data(as_text=True)
 
 
@@ -76,3 +83,12 @@ def test_login_as_refuses_whom_the_form_refuses(app, client, world):
     assert form_login(client, "sans.organisation@example.fr").status_code == 422
     with pytest.raises(AssertionError, match="cannot log in"):
         login_as(client, "sans.organisation@example.fr")
+
+
+def test_login_as_records_an_open_session_like_the_form(app, client, other_client, world):
+    form_login(client, world.emails["a_admin"])
+    login_as(other_client, world.emails["a_admin"])
+    with app.app_context():
+        rows = db.session.scalars(select(UserSession).order_by(UserSession.id)).all()
+    assert [(row.user_id, row.ended_at) for row in rows] == [(world.a_admin, None)] * 2
+    assert other_client.get("/compte/sessions").status_code == 200

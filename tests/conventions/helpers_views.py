@@ -111,9 +111,12 @@ def consent(app, op, org_id: int, number: int = 1) -> str:
         return services.consent_text(version, organisation, designation.capacity)
 
 
-def sign(client, app, op, org_id, *, number=1, password=PASSWORD, checked=True, **kwargs):
-    """Post the signing form of version ``number`` for ``org_id`` (consent as shown)."""
+def sign(client, app, op, org_id, *, number=1, password=PASSWORD, checked=True, code="", **kwargs):
+    """Post the signing form of version ``number`` for ``org_id`` (consent as shown; the
+    ``code`` of a second factor, if any)."""
     data = {"sign-consent_text": consent(app, op, org_id, number), "sign-password": password}
+    if code:
+        data["sign-code"] = code
     if checked:
         data["sign-consent"] = "y"
     return client.post(url(op, f"/versions/{number}/signature"), data=data, **kwargs)

@@ -3,6 +3,7 @@ opening, signing (consent + password, evidence, refusals), reminders, and refusa
 (outsiders 404, CSRF 400). The Région's decision and the journeys:
 test_decision_views.py."""
 
+import pyotp
 import pytest
 
 from portal.accounts.models import LoginFailure
@@ -25,8 +26,19 @@ from tests.conventions.helpers_views import (
     url,
     version_of,
 )
+from tests.factories import enrol_totp
 from tests.operations.factories import EMPLOYER, OF_A, OF_B, PARTNER, REFERENT
-from tests.support import HTMX, PASSWORD, committed, count, login_as, snapshot, text, user_with
+from tests.support import (
+    HTMX,
+    PASSWORD,
+    age_authentication,
+    committed,
+    count,
+    login_as,
+    snapshot,
+    text,
+    user_with,
+)
 
 
 @pytest.fixture
@@ -128,6 +140,29 @@ def test_signing_by_htmx_answers_the_signatures_block(app, client, op):
     assert body.lstrip().startswith('<section id="version-signatures"')
     assert "Votre signature pour Partenaire P est enregistrée" in body
     assert len(signatures(app, op)) == 1
+
+
+def test_the_signing_password_is_the_reauthentication_however_old_the_login(app, client, op):
+    login_as(client, PARTNER)
+    age_authentication(client, 60)
+    assert sign(client, app, op, op.partner).status_code == 303  # asked once, in the form
+    assert len(signatures(app, op)) == 1
+
+
+def test_a_signer_with_a_second_factor_gives_its_code_in_the_same_form(app, client, op):
+    with committed(app):
+        signer = user_with(PARTNER)
+        enrol_totp(signer)
+        secret = signer.totp_secret
+    login_as(client, PARTNER)
+    assert "sign-code" in text(client.get(url(op, "/versions/1")))
+    refused = sign(client, app, op, op.partner, headers=HTMX)
+    assert refused.status_code == 422 and "Saisissez le code" in text(refused)
+    assert signatures(app, op) == []
+    response = sign(client, app, op, op.partner, code=pyotp.TOTP(secret).now())
+    assert response.status_code == 303
+    (signature,) = signatures(app, op)
+    assert signature.auth_method == "password+totp"
 
 
 def test_a_wrong_password_signs_nothing_and_counts_as_a_failed_login(app, client, op):

@@ -16,7 +16,7 @@ from portal.conventions.models import Convention, ConventionVersion, VersionStat
 from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.operations.models import Operation
-from tests.browser.support import OF_EMAIL, check_a11y, heading, visit
+from tests.browser.support import HTMX_BUSY, OF_EMAIL, check_a11y, heading, visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("demo")]
 
@@ -152,6 +152,10 @@ def test_the_main_path_with_the_keyboard_only(app, page):
     tab_to(page, "Modifier « Modalités pédagogiques »")
     page.keyboard.press("Enter")
     expect(section).to_have_attribute("data-mode", "edit")
+    # app.js moves focus once htmx has settled the swap, and the others' view is refreshed
+    # at once (a poll): let both land before typing, as a person reading the form would.
+    expect(section.locator("#pedagogy-text")).to_be_focused()
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
     field = assert_focus_visible(page, "form opened by « Modifier »")
     assert field["tag"] == "textarea", field
     page.keyboard.press("Control+End")
@@ -166,9 +170,14 @@ def test_the_main_path_with_the_keyboard_only(app, page):
     tab_to(page, "Modifier « Modalités pédagogiques »")
     page.keyboard.press("Enter")
     expect(section).to_have_attribute("data-mode", "edit")
+    expect(section.locator("#pedagogy-text")).to_be_focused()
+    # The others' view is refreshed at once (a poll): let it land before moving on, as a
+    # person reading the form would.
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
     tab_to(page, "Annuler")
     page.keyboard.press("Enter")
     expect(section).to_have_attribute("data-mode", "view")
+    expect(section.get_by_role("heading", name="Modalités pédagogiques")).to_be_focused()
     title = assert_focus_visible(page, "edit cancelled")
     assert (title["tag"], title["name"]) == ("h2", "Modalités pédagogiques"), title
     tab_to(page, "Historique « Modalités pédagogiques »")

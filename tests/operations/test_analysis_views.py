@@ -36,7 +36,16 @@ from tests.operations.factories import (
     REGION_ADMIN,
     Market,
 )
-from tests.support import HTMX, REQUIRED, committed, count, count_queries, login_as, text
+from tests.support import (
+    HTMX,
+    REQUIRED,
+    committed,
+    copy_rows_or_build,
+    count,
+    count_queries,
+    login_as,
+    text,
+)
 
 OUTSIDER = "g.admin@example.fr"  # an employer taking part in no operation
 CLOSED = "L'analyse des besoins est close pour cette opération."
@@ -107,28 +116,33 @@ def set_status(app, operation_id: int, status: Status) -> None:
 @pytest.fixture
 def ids(app):
     """Organisme A's operation in analysis with Entreprise E and F and a partner, another
-    operation of Organisme A with Entreprise E, and an employer taking part in neither."""
+    operation of Organisme A with Entreprise E, and an employer taking part in neither
+    (built once per process, then copied: ``support.copy_rows_or_build``)."""
     with committed(app):
-        m = Market()
-        operation = m.report(employers=[m.employer, m.employer2])
-        services.add_participant(
-            operation, m.partner, ParticipantRole.PARTNER_EMPLOYMENT, by=m.a_user, org=m.of_a
-        )
-        operation.status = Status.ANALYSIS
-        other = m.report(title="Autre opération", employers=[m.employer])
-        other.status = Status.ANALYSIS
-        outsider = make_org(OrgKind.EMPLOYER, "Entreprise G")
-        make_user(outsider, admin=True, email=OUTSIDER)
-        db.session.flush()
-        return SimpleNamespace(
-            op=operation.id,
-            other=other.id,
-            of_a=m.of_a.id,
-            employer=m.employer.id,
-            employer2=m.employer2.id,
-            partner=m.partner.id,
-            outsider=outsider.id,
-        )
+        return copy_rows_or_build(("analysis_ids",), _build_ids)
+
+
+def _build_ids() -> SimpleNamespace:
+    m = Market()
+    operation = m.report(employers=[m.employer, m.employer2])
+    services.add_participant(
+        operation, m.partner, ParticipantRole.PARTNER_EMPLOYMENT, by=m.a_user, org=m.of_a
+    )
+    operation.status = Status.ANALYSIS
+    other = m.report(title="Autre opération", employers=[m.employer])
+    other.status = Status.ANALYSIS
+    outsider = make_org(OrgKind.EMPLOYER, "Entreprise G")
+    make_user(outsider, admin=True, email=OUTSIDER)
+    db.session.flush()
+    return SimpleNamespace(
+        op=operation.id,
+        other=other.id,
+        of_a=m.of_a.id,
+        employer=m.employer.id,
+        employer2=m.employer2.id,
+        partner=m.partner.id,
+        outsider=outsider.id,
+    )
 
 
 def page(ids) -> str:

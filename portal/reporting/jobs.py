@@ -29,7 +29,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.models import Membership, User
 from portal.core.errors import RuleError
-from portal.core.locking import begin_write
+from portal.core.locking import begin_write, lock
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.reporting.catalogue import EXPORTS, FORMATS, write
@@ -57,9 +57,13 @@ def request_export(name: str, fmt: str, filters: Filters, *, membership: Members
     """Queue the export ``name`` as ``fmt`` of what ``filters`` select, for the member."""
     if name not in EXPORTS or fmt not in FORMATS:
         raise RuleError(_("Cet export n'existe pas."))
+    user_id, organisation_id = membership.user_id, membership.organisation_id
+    # The person's row is locked first: two requests served at once count one after the
+    # other, so the ceiling holds (issue #11's rule for every read-then-write).
+    lock(db.session.get(User, user_id))
     unfinished = db.session.scalar(
         select(func.count(ExportJob.id)).where(
-            ExportJob.user_id == membership.user_id, ExportJob.status.in_(UNFINISHED)
+            ExportJob.user_id == user_id, ExportJob.status.in_(UNFINISHED)
         )
     )
     if unfinished >= MAX_UNFINISHED:
@@ -74,8 +78,8 @@ def request_export(name: str, fmt: str, filters: Filters, *, membership: Members
         export=name,
         fmt=fmt,
         filters=filters.args(),
-        user_id=membership.user_id,
-        organisation_id=membership.organisation_id,
+        user_id=user_id,
+        organisation_id=organisation_id,
     )
     db.session.add(job)
     db.session.flush()

@@ -20,6 +20,7 @@ from portal.extensions import db
 from portal.recruitment.models import TraineeAccess
 from portal.reporting import catalogue, jobs
 from portal.reporting.models import ExportJob, JobStatus
+from portal.reporting.scope import Filters
 from tests.reporting import factories as f
 from tests.support import HTMX, client_as, committed, flashes, text, user_with
 
@@ -292,3 +293,33 @@ def test_the_cli_writes_the_waiting_requests_once(app, site):
     with app.app_context():
         statuses = set(db.session.scalars(select(ExportJob.status)))
     assert statuses == {JobStatus.DONE}
+
+
+def test_two_requests_at_once_never_pass_the_ceiling(app, site, monkeypatch):
+    """Two tabs of the same person ask for an export at the same moment with two already
+    in preparation (two threads, two connections), each dawdling between counting and
+    queuing: one is queued, the other refused in French — never four unfinished."""
+    browser = client_as(app, f.REGION_ADMIN)
+    for _ in range(jobs.MAX_UNFINISHED - 1):
+        assert queue(browser).status_code == 303
+    real_args = Filters.args
+
+    def dawdling_args(self):
+        time.sleep(0.3)  # between the count and the insert
+        return real_args(self)
+
+    monkeypatch.setattr(Filters, "args", dawdling_args)
+    tabs = [client_as(app, f.REGION_ADMIN) for _ in range(2)]
+    barrier = threading.Barrier(len(tabs), timeout=30)
+
+    def ask(tab):
+        barrier.wait()
+        response = queue(tab, **HTMX)
+        return response.status_code, text(response)
+
+    with ThreadPoolExecutor(max_workers=len(tabs)) as pool:
+        answers = list(pool.map(ask, tabs))
+    assert sorted(status for status, _page in answers) == [200, 422]
+    assert any("exports en préparation" in page for status, page in answers if status == 422)
+    with app.app_context():
+        assert len(db.session.scalars(select(ExportJob)).all()) == jobs.MAX_UNFINISHED

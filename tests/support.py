@@ -13,6 +13,7 @@ import shutil
 import statistics
 import tempfile
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
@@ -231,7 +232,7 @@ def advance_sequences(conn, table_names) -> None:
 _BUILD_COPIES: dict[tuple[str, str], dict] = {}
 
 
-class CopiedBuild:
+class CopiedBuild(ABC):
     """A factory of a whole scene (``_build`` makes it through the services, in the
     current app context) built for real the first time in a process; after that, in an
     empty database, the rows that first build wrote are copied back — same identifiers,
@@ -259,8 +260,9 @@ class CopiedBuild:
                 "attributes": {name: _ref(value) for name, value in vars(self).items()},
             }
 
+    @abstractmethod
     def _build(self) -> None:
-        raise NotImplementedError
+        """Make the scene through the services, setting its attributes."""
 
 
 def copy_rows_or_build(key: tuple, build: Callable[[], object]):

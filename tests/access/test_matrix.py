@@ -49,6 +49,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.accounts import invitations, services
 from portal.accounts.models import PasswordReset, User
+from portal.conventions import pdf
 from portal.core.time import utcnow
 from portal.extensions import db
 from tests.support import app_config, empty_database, load_demo_copy, login_as, snapshot
@@ -287,7 +288,17 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(app) -> World:
-    """The demo, its objects, and one client per role, for the whole module."""
+    """The demo, its objects, and one client per role, for the whole module.
+
+    LibreOffice is stood in for by a fixed PDF: the PDF routes check access before
+    converting, and a conversion per role (the bilan differs by reader) cost seconds each;
+    tests/conventions/test_pdf.py converts for real."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pdf, "docx_to_pdf", lambda _docx: b"%PDF-1.4 matrice")
+        yield from _world(app)
+
+
+def _world(app):
     load_demo_copy(app)
     with app.test_request_context(base_url="http://portail.test"):
         objects = _objects()
@@ -373,54 +384,55 @@ def test_every_role_is_refused_somewhere_and_allowed_somewhere():
             assert column - {"ok"}, role
 
 
-@pytest.mark.parametrize("role", list(ROLES))
-def test_each_role_gets_what_the_table_says(app, world, role):
-    client = world.clients[role]
+def walk(app, client, role: str, cells) -> list[str]:
+    """Send each cell ``(rule, method, path, expected classes)`` as ``role``; the cells
+    answered otherwise, and those after which the database changed."""
     wrong = []
     before = snapshot(app)
-    for rule in RULES:
-        for method in _methods(rule):
-            expected = EXPECTED[(rule.endpoint, method)][role]
-            if method == "POST" and expected == "ok":
-                continue  # it would act (see the module's docstring)
-            path = url(rule, world.objects)
-            got = send(client, method, path)
-            if got != expected:
-                wrong.append(
-                    f"{rule.endpoint} {method} {path} as {role}: {got}, expected {expected}"
-                )
-            if snapshot(app) != before:
-                wrong.append(f"{rule.endpoint} {method} {path} as {role} changed the database")
-                before = snapshot(app)
+    for rule, method, path, expected in cells:
+        got = send(client, method, path)
+        if got not in expected:
+            wrong.append(f"{rule.endpoint} {method} {path} as {role}: {got}, expected {expected}")
+        if snapshot(app) != before:
+            wrong.append(f"{rule.endpoint} {method} {path} as {role} changed the database")
+            before = snapshot(app)
+    return wrong
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_each_role_gets_what_the_table_says(app, world, role):
+    cells = (
+        (rule, method, url(rule, world.objects), {EXPECTED[(rule.endpoint, method)][role]})
+        for rule in RULES
+        for method in _methods(rule)
+        # An allowed POST would act (see the module's docstring).
+        if not (method == "POST" and EXPECTED[(rule.endpoint, method)][role] == "ok")
+    )
+    wrong = walk(app, world.clients[role], role, cells)
     assert not wrong, "\n" + "\n".join(wrong)
 
 
-@pytest.mark.parametrize("role", list(ROLES))
+def _hidden(role: str, rule, method: str) -> set[str]:
+    """What ``role`` gets on the Tours operation: 404 (login when anonymous); the Région's
+    admin also 403 where the table refuses it the route whatever the object (refused before
+    the object is looked for, which tells nothing of whether it exists)."""
+    if role == "anonymous":
+        return {"login"}
+    if role == "region" and EXPECTED[(rule.endpoint, method)][role] == "403":
+        return {"404", "403"}
+    return {"404"}
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if role not in IN_TOURS - {"region"}])
 def test_the_operation_a_role_takes_no_part_in_is_hidden(app, world, role):
     """On the Tours operation, each Orléans party gets 404 everywhere; the Région's admin
-    gets 404 where the URL names, under Tours, an object of Saran (or 403 where the table
-    refuses it the route whatever the object)."""
-    if role in IN_TOURS - {"region"}:
-        pytest.skip("takes part in the Tours operation: Saran is its hidden one (table)")
-    client = world.clients[role]
-    wrong = []
-    before = snapshot(app)
-    for rule in OPERATION_RULES:
-        if role == "region" and set(rule.arguments) <= NOT_OBJECTS:
-            continue
-        for method in _methods(rule):
-            expected = {"login" if role == "anonymous" else "404"}
-            if role == "region" and EXPECTED[(rule.endpoint, method)][role] == "403":
-                # Refused whatever the object: 403 before the object is looked for, which
-                # tells nothing of whether it exists.
-                expected.add("403")
-            path = url(rule, world.objects, operation=TOURS)
-            got = send(client, method, path)
-            if got not in expected:
-                wrong.append(
-                    f"{rule.endpoint} {method} {path} as {role}: {got}, expected {expected}"
-                )
-            if snapshot(app) != before:
-                wrong.append(f"{rule.endpoint} {method} {path} as {role} changed the database")
-                before = snapshot(app)
+    gets 404 where the URL names, under Tours, an object of Saran (the referent of Tours and
+    Touraine Compétences take part in it: Saran is their hidden operation, in the table)."""
+    cells = (
+        (rule, method, url(rule, world.objects, operation=TOURS), _hidden(role, rule, method))
+        for rule in OPERATION_RULES
+        if role != "region" or set(rule.arguments) - NOT_OBJECTS
+        for method in _methods(rule)
+    )
+    wrong = walk(app, world.clients[role], role, cells)
     assert not wrong, "\n" + "\n".join(wrong)

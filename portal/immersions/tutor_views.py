@@ -125,9 +125,9 @@ def designate_tutor(immersion_id: int):
             return _designation_answer(immersion, tutors, notice=notice)
     if htmx.is_htmx():
         return _designation_widget(immersion, tutors, form, status=422)
-    flash(
-        " ".join(form.tutor_id.errors) or _("Le formulaire a expiré : rechargez la page."), "error"
-    )
+    # The choice's message is a lazy string (``_l``): joined as text, not as the object.
+    errors = " ".join(str(error) for error in form.tutor_id.errors)
+    flash(errors or _("Le formulaire a expiré : rechargez la page."), "error")
     return redirect(url_for("tutoring.tutor_home", _anchor=f"designation-{immersion.id}"), 303)
 
 

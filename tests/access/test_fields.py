@@ -335,3 +335,53 @@ def test_one_acts_only_for_an_organisation_one_belongs_to(demo):
     assert response.status_code == 302
     with client.session_transaction() as sess:
         assert sess["org_id"] == found["of2"]
+
+
+@pytest.mark.parametrize("field", ["organisation_id", "role"])
+def test_a_participant_is_an_employer_or_a_partner_never_another_organisme(demo, field):
+    found = ids(
+        demo,
+        saran=operation(SARAN),
+        joinery=org(JOINERY),
+        other_of=org("Touraine Compétences Formation"),
+    )
+    forbidden, message = (
+        ({"organisation_id": found["other_of"]}, "N'est pas un choix valide.")
+        if field == "organisation_id"
+        else ({"role": "provider"}, "N'est pas un choix valide.")
+    )
+    refused_then_accepted(
+        demo,
+        client_as(demo, f"of@{DOMAIN}"),
+        f"/operations/{found['saran']}/participants",
+        valid={"organisation_id": found["joinery"], "role": "employer"},
+        forbidden=forbidden,
+        message=message,
+    )
+
+
+# Filters of the piloting exports that name what the user does not see: never widened.
+WIDENING_FILTERS = {
+    "perimetre": "region",
+    "organisme": "Touraine Compétences Formation",
+    "bassin": "TRS",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WIDENING_FILTERS))
+def test_an_export_filter_never_widens_what_the_user_sees(demo, name):
+    found = ids(
+        demo,
+        other_of=org("Touraine Compétences Formation"),
+        tours=select(db.metadata.tables["territories"].c.id).where(
+            db.metadata.tables["territories"].c.code == "TRS"
+        ),
+    )
+    value = {"perimetre": "region", "organisme": found["other_of"], "bassin": found["tours"]}
+    client = client_as(demo, f"employeur@{DOMAIN}")
+    exported = text(client.get(f"/pilotage/exports/operations.csv?{name}={value[name]}"))
+    everything = text(client.get("/pilotage/exports/operations.csv"))
+    assert SARAN in everything  # the employer's own operations are in its export
+    for title in ("Agent·e de propreté et d'hygiène", "session de Joué-lès-Tours"):
+        assert title not in exported
+        assert title not in everything

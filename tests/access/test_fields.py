@@ -379,3 +379,20 @@ def test_an_export_filter_never_widens_what_the_user_sees(demo, name):
     for title in ("Agent·e de propreté et d'hygiène", "session de Joué-lès-Tours"):
         assert title not in exported
         assert title not in everything
+
+
+def test_the_region_answers_an_analysis_posted_without_its_answer_field_not_a_500(demo):
+    """Found by the matrix's allowed POSTs: the answer is optional, and a request without the
+    field (not merely empty) reached ``None.strip()`` in the service, a 500."""
+    found = ids(demo, saran=operation(SARAN))
+    client = client_as(demo, f"region@{DOMAIN}")
+    before = snapshot(demo)
+    response = client.post(f"/operations/{found['saran']}/analyse/reponse")
+    assert response.status_code in (200, 303)
+    assert snapshot(demo) != before
+    with demo.app_context():
+        analyses = db.metadata.tables["needs_analyses"]
+        answer = db.session.scalar(
+            select(analyses.c.region_answer).where(analyses.c.operation_id == found["saran"])
+        )
+    assert answer == ""

@@ -26,10 +26,11 @@ admin when the URL names, under it, an object of Saran (an id of another operati
 referent of Tours and Touraine Compétences are the outsiders of Saran (their column says 404).
 
 Every cell whose expected class is not ``ok``, and every GET, is requested (POST with a valid
-CSRF token and a plausible body); the database must be unchanged after each. An allowed POST
-is not sent: it would act and change the data the other cells read (tests/<area>/ check each
-action for its allowed roles). The test fails naming the cell on any mismatch, and when a
-route is missing from the table or the table names a route that no longer exists.
+CSRF token and a plausible body); the database must be unchanged after each. The ``ok`` POST
+cells are sent last, with no field but the CSRF token: the role must get in (the empty form's
+or a rule's refusal comes after the access check), and where the POST acted the demo is
+loaded anew. The test fails naming the cell on any mismatch, and when a route is missing
+from the table or the table names a route that no longer exists.
 
 Reviewing or updating the table: a new route fails ``test_the_table_covers_every_route``;
 add its row(s) with the answer each role should get by the domain's rules — never by
@@ -285,6 +286,25 @@ class World:
     objects: Objects
     clients: dict  # role -> test client, logged in as the role's account (or anonymous)
 
+    def reset(self, app) -> None:
+        """The demo as loaded, its objects found, every role logged in anew (after an allowed
+        POST changed the data, or ended the role's session)."""
+        load_demo_copy(app)
+        with app.test_request_context(base_url="http://portail.test"):
+            self.objects = _objects()
+        for role, account in ROLES.items():
+            self.clients[role] = app.test_client()
+            if account is not None:
+                login_as(self.clients[role], f"{account}@{DOMAIN}")
+        with app.app_context():
+            sessions = db.metadata.tables["user_sessions"]
+            region_admin = _one("users", "id", lambda c: c.email == f"region@{DOMAIN}")
+            self.objects.values["user_session_id"] = db.session.scalar(
+                select(sessions.c.id)
+                .where(sessions.c.user_id == region_admin)
+                .order_by(sessions.c.id.desc())
+            )
+
 
 @pytest.fixture(scope="module")
 def world(app) -> World:
@@ -295,27 +315,9 @@ def world(app) -> World:
     tests/conventions/test_pdf.py converts for real."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pdf, "docx_to_pdf", lambda _docx: b"%PDF-1.4 matrice")
-        yield from _world(app)
-
-
-def _world(app):
-    load_demo_copy(app)
-    with app.test_request_context(base_url="http://portail.test"):
-        objects = _objects()
-    clients = {}
-    for role, account in ROLES.items():
-        clients[role] = app.test_client()
-        if account is not None:
-            login_as(clients[role], f"{account}@{DOMAIN}")
-    with app.app_context():
-        sessions = db.metadata.tables["user_sessions"]
-        region_admin = _one("users", "id", lambda c: c.email == f"region@{DOMAIN}")
-        objects.values["user_session_id"] = db.session.scalar(
-            select(sessions.c.id)
-            .where(sessions.c.user_id == region_admin)
-            .order_by(sessions.c.id.desc())
-        )
-    yield World(objects=objects, clients=clients)
+        world = World(objects=None, clients={})
+        world.reset(app)
+        yield world
     empty_database(app)
 
 
@@ -435,4 +437,36 @@ def test_the_operation_a_role_takes_no_part_in_is_hidden(app, world, role):
         for method in _methods(rule)
     )
     wrong = walk(app, world.clients[role], role, cells)
+    assert not wrong, "\n" + "\n".join(wrong)
+
+
+# After the access check, an empty form is refused by the form (422), the rules (409), or,
+# missing the hidden field a button always sends (the step, the version read), as a bad
+# request (400; the CSRF token is valid, so it is not the CSRF check's).
+GOT_IN = {"ok", "400", "409", "422"}
+# Allowed POSTs whose object is named in the body (the dual membership decided): without
+# it, the object is not found.
+OBJECT_IN_THE_BODY = {"operations.decide_dual_membership"}
+# Allowed POSTs that end the role's own session (its client logs in anew after them).
+ENDS_THE_SESSION = {"accounts.logout", "accounts.end_session"}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_each_role_gets_in_where_the_table_allows_a_post(app, world, role):
+    """The ``ok`` POST cells, sent with no field but the CSRF token: the role gets in (a
+    page, a redirect, or the refusal of the empty form or of a rule, which come after the
+    access check). Where the POST acted, the demo is loaded anew before the next cell."""
+    wrong = []
+    for rule in RULES:
+        if "POST" not in rule.methods or EXPECTED[(rule.endpoint, "POST")][role] != "ok":
+            continue
+        before = snapshot(app)
+        path = url(rule, world.objects)
+        with world.clients[role].post(path) as response:
+            got = answer_class(response)
+        accepted = GOT_IN | ({"login"} if rule.endpoint in ENDS_THE_SESSION else set())
+        if got not in accepted | ({"404"} if rule.endpoint in OBJECT_IN_THE_BODY else set()):
+            wrong.append(f"{rule.endpoint} POST {path} as {role}: {got}, expected {GOT_IN}")
+        if snapshot(app) != before or rule.endpoint in ENDS_THE_SESSION:
+            world.reset(app)
     assert not wrong, "\n" + "\n".join(wrong)

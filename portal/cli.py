@@ -13,6 +13,13 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from portal.accounts.models import Organisation
+from portal.audit.anchors import (
+    anchor_line,
+    check_anchors,
+    current_anchor,
+    parse_anchor,
+    read_anchors,
+)
 from portal.audit.models import AuditEvent
 from portal.audit.services import verify_chain
 from portal.conventions import reminders as convention_reminders
@@ -94,13 +101,36 @@ audit = AppGroup("audit", help="Journal d'audit chaîné.")
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the audit hash chain: exit 0 when intact, 1 listing the problems otherwise."""
-    problems = verify_chain()
+@click.option(
+    "--anchor",
+    "anchor_texts",
+    multiple=True,
+    metavar="SEQ:HASH",
+    help="Ancre à contrôler (répétable) : numéro d'évènement et empreinte, "
+    "par exemple celle imprimée dans le dossier de preuve d'une convention validée.",
+)
+@click.option(
+    "--anchors",
+    "anchors_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Fichier d'ancres, une par ligne (les lignes écrites par « audit anchor »).",
+)
+def audit_verify(anchor_texts: tuple[str, ...], anchors_file) -> None:
+    """Check the audit hash chain, and the anchors given: exit 0 when intact, 1 listing
+    the problems otherwise, 2 when an anchor cannot be read."""
+    try:
+        given = [parse_anchor(text) for text in anchor_texts]
+        if anchors_file is not None:
+            given += read_anchors(anchors_file)
+    except ValueError as exc:
+        click.echo(f"Ancre illisible : {exc}", err=True)
+        raise SystemExit(2) from exc
+    problems = verify_chain() + check_anchors(given)
     total = db.session.scalar(select(func.count()).select_from(AuditEvent))
     if not problems:
+        checked = f" {len(given)} ancre(s) concordante(s)." if given else ""
         click.echo(
-            f"Journal d'audit intact : {total} événement(s) chaîné(s) vérifié(s). "
+            f"Journal d'audit intact : {total} événement(s) chaîné(s) vérifié(s).{checked} "
             f"(Audit chain intact: {total} event(s).)"
         )
         return
@@ -111,6 +141,24 @@ def audit_verify() -> None:
     for problem in problems:
         click.echo(f"  - {problem}")
     raise SystemExit(1)
+
+
+@audit.command("anchor")
+@click.option(
+    "--append",
+    "append_to",
+    type=click.Path(dir_okay=False),
+    help="Ajoute aussi la ligne à ce fichier (à garder hors de la base : autre machine, "
+    "courriel, papier).",
+)
+def audit_anchor(append_to: str | None) -> None:
+    """Print the chain head as one line to keep outside the database (cron, daily): a
+    later rewrite of the log is detected by ``audit verify --anchors FILE``."""
+    line = anchor_line(current_anchor())
+    click.echo(line)
+    if append_to:
+        with open(append_to, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
 
 
 reminders = AppGroup("reminders", help="Relances automatiques (à lancer par cron).")

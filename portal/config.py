@@ -134,6 +134,10 @@ def load_config(instance_path: str) -> dict:
             os.environ.get("CONVENTION_REMINDER_INTERVAL_HOURS", "48")
         ),
         "PASSWORD_RESET_DAYS": 14,
+        # Changing one's login address: the link mailed to the new address is valid this
+        # many hours; at most this many requests per hour (each one mails an address).
+        "EMAIL_CHANGE_HOURS": int(os.environ.get("EMAIL_CHANGE_HOURS", "24")),
+        "EMAIL_CHANGE_MAX_PER_HOUR": int(os.environ.get("EMAIL_CHANGE_MAX_PER_HOUR", "3")),
         # Immersions: remind the organisme this many days before an unprepared one starts;
         # a debrief not held this many days after an immersion ends is overdue.
         "IMMERSION_REMINDER_DAYS": int(os.environ.get("IMMERSION_REMINDER_DAYS", "5")),

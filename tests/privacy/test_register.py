@@ -10,6 +10,7 @@ from portal.privacy.register import (
     declared_columns,
     personal_columns,
 )
+from tests.support import text
 
 
 def _all_columns(metadata) -> set[str]:
@@ -70,3 +71,10 @@ def test_each_processing_is_complete():
         assert processing.purposes and processing.categories and processing.recipients
         assert isinstance(processing.basis, LegalBasis)
         assert str(processing.retention.text)
+
+
+def test_the_public_page_summarises_the_register(client):
+    page = text(client.get("/donnees-personnelles"))
+    for processing in PROCESSINGS:
+        assert str(processing.name) in page
+    assert "24 mois" in page and "12 mois" in page

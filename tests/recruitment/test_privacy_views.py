@@ -147,3 +147,24 @@ def test_the_region_admin_sees_the_register(client, rec):
     assert "24 mois" in page and "12 mois" in page
     login_as(client, OF_A)
     assert client.get("/administration/registre-des-traitements").status_code == 403
+
+
+def test_an_erased_trainee_cannot_be_given_an_identity_again(app, client, rec):
+    login_as(client, OF_A)
+    assert client.post(url(rec, rec.candidate, "/effacement")).status_code == 303
+    response = client.post(
+        f"/operations/{rec.op}/recrutement/stagiaires/{rec.candidate}/modification",
+        data={"last_name": "Petit", "first_name": "Léa", "email": "", "phone": ""},
+    )
+    assert response.status_code == 422
+    assert "anonymisées : elles ne changent plus" in text(response)
+    assert load(app, Trainee, rec.candidate).last_name == f"n° {rec.candidate}"
+
+
+def test_erasure_asks_for_the_password_again_past_the_delay(app, client, rec):
+    login_as(client, OF_A)
+    age_authentication(client, 60)
+    response = client.post(url(rec, rec.candidate, "/effacement"))
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/connexion/confirmer?next=")
+    assert load(app, Trainee, rec.candidate).anonymised_at is None

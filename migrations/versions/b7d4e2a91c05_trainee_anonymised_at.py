@@ -1,7 +1,7 @@
 """Trainees: when their identity was replaced by a pseudonym (issue #17, RGPD)
 
 Revision ID: b7d4e2a91c05
-Revises: e0f8c9deebf3
+Revises: e3982a021b27
 Create Date: 2026-12-06 15:45:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7d4e2a91c05'
-down_revision = 'e0f8c9deebf3'
+down_revision = 'e3982a021b27'
 branch_labels = None
 depends_on = None
 

@@ -91,6 +91,17 @@ def anonymise_trainee(trainee: Trainee, *, by=None, org=None, basis: str) -> Non
     db.session.flush()
 
 
+def erase_on_request(trainee: Trainee, today: date, *, by, org) -> None:
+    """The person asked for erasure: anonymise ``trainee`` unless a retention holds their
+    data (``RuleError`` saying until when). Checked under the trainee's lock, so a status
+    changed meanwhile (entering training) is seen."""
+    lock(trainee)
+    refusal = erasure_refusal(trainee, today)
+    if refusal:
+        raise RuleError(refusal)
+    anonymise_trainee(trainee, by=by, org=org, basis="request")
+
+
 def _clear_free_texts(trainee_id: int) -> None:
     immersions = select(Immersion.id).where(Immersion.trainee_id == trainee_id)
     assessments = select(TutorAssessment.id).where(TutorAssessment.immersion_id.in_(immersions))

@@ -11,7 +11,8 @@ What counts as a personal column (the test's rule, written here so it is read wi
 declaration): every column, but keys, of a table that describes a trainee (``trainees``
 and every table below it through foreign keys: status history, proposals, opinions,
 immersions, debriefs, evaluations, follow-ups, access log); and, in any table, a column
-whose name says it identifies or reaches a person (``PERSONAL_NAMES``). A pointer to a
+whose name says it identifies or reaches a person (``PERSONAL_NAMES``, also as the end of
+a name: ``new_email``). A pointer to a
 user's account (``created_by_id``…) is a key: the accounts processing covers the person.
 """
 
@@ -261,14 +262,16 @@ PROCESSINGS: tuple[Processing, ...] = (
             DataCategory(
                 _l("Identité et coordonnées professionnelles"),
                 _cols("users", "first_name", "last_name", "email", "phone")
-                + _cols("invitations", "email"),
+                + _cols("invitations", "email")
+                + _cols("email_changes", "new_email"),
             ),
             DataCategory(
                 _l("Secrets d'authentification (empreintes uniquement, sauf le secret TOTP)"),
                 _cols("users", "password_hash", "totp_secret")
                 + _cols("recovery_codes", "code_hash")
                 + _cols("invitations", "token_hash")
-                + _cols("password_resets", "token_hash"),
+                + _cols("password_resets", "token_hash")
+                + _cols("email_changes", "token_hash"),
             ),
         ),
         recipients=(
@@ -370,6 +373,10 @@ def processing(key: str) -> Processing:
     return next(p for p in PROCESSINGS if p.key == key)
 
 
+def _personal_name(name: str) -> bool:
+    return name in PERSONAL_NAMES or any(name.endswith(f"_{word}") for word in PERSONAL_NAMES)
+
+
 def personal_columns(metadata) -> set[str]:
     """The personal columns of ``metadata``'s tables, by the rule of this module's
     docstring: all but keys in ``trainees`` and the tables below it, and the columns named
@@ -390,6 +397,6 @@ def personal_columns(metadata) -> set[str]:
         for table in tables.values()
         for column in table.columns
         if not column.primary_key
-        and ((table.name in below and not column.foreign_keys) or column.name in PERSONAL_NAMES)
+        and ((table.name in below and not column.foreign_keys) or _personal_name(column.name))
     }
     return found - set(NOT_PERSONAL)

@@ -16,12 +16,13 @@ from portal.accounts import reauth
 from portal.accounts.access import current_org, require
 from portal.accounts.forms import EmptyForm
 from portal.audit.services import record
-from portal.core.actions import act, flash_redirect, flash_refusal
+from portal.core.actions import act, flash_redirect
+from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations.access import is_region
 from portal.privacy import bp, export
-from portal.privacy.anonymise import anonymise_trainee, erasure_refusal
+from portal.privacy.anonymise import erase_on_request, erasure_refusal
 from portal.recruitment.access import can_see_personal, is_provider_of, load_trainee, log_access
 from portal.recruitment.models import Trainee
 
@@ -109,15 +110,17 @@ def erase_trainee(operation_id: int, trainee_id: int):
     if answer is not None:
         db.session.rollback()
         return answer
-    refusal = erasure_refusal(trainee, utcnow().date())
-    if refusal:
-        db.session.commit()  # the access log line
-        return flash_redirect(refusal, url, "error")
+
+    def refused(refusal: RuleError):
+        log_access(trainee, current_user)  # the rollback dropped this request's log line
+        db.session.commit()
+        return flash_redirect(refusal.message, url, "error")
+
     return act(
-        lambda: anonymise_trainee(trainee, by=current_user, org=current_org(), basis="request"),
+        lambda: erase_on_request(trainee, utcnow().date(), by=current_user, org=current_org()),
         success=lambda _done: flash_redirect(
             _("Les données de la personne sont effacées : sa fiche porte désormais un pseudonyme."),
             url,
         ),
-        failure=flash_refusal(url),
+        failure=refused,
     )

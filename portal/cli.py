@@ -277,7 +277,7 @@ def retention_apply(dry_run: bool) -> None:
     click.echo(
         f"Journaux d'accès supprimés{' (simulation)' if dry_run else ''} : "
         f"{done.trainee_accesses} accès aux fiches, {done.user_sessions} session(s), "
-        f"{done.login_failures} échec(s) de connexion."
+        f"{done.login_failures} échec(s) de connexion, {done.sent_emails} courriel(s) envoyé(s)."
     )
     click.echo(
         f"Événements du journal d'audit pseudonymisés{' (simulation)' if dry_run else ''} : "

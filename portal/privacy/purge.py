@@ -1,5 +1,6 @@
 """``flask retention apply``: anonymise the trainees past retention, delete the access
-logs past theirs, pseudonymise the audit log's IP and user agent past theirs.
+logs and the sent e-mails past theirs, pseudonymise the audit log's IP and user agent
+past theirs.
 
 ``plan(now)`` says what would go (the ``--dry-run`` listing); ``apply(now)`` does it and
 flushes (the command commits). Both read the rules of ``retention.py``.
@@ -16,6 +17,7 @@ from portal.audit.chain import canonical_event, event_hash
 from portal.audit.models import AuditEvent
 from portal.audit.services import FIELDS, record
 from portal.extensions import db
+from portal.mail.models import OutboxAttachment, OutboxMessage
 from portal.privacy.anonymise import anonymise_trainee
 from portal.privacy.retention import access_log_cutoff, kept_until, six_month_dues
 from portal.recruitment.models import Trainee, TraineeAccess
@@ -32,6 +34,7 @@ class Plan:
     trainee_accesses: int = 0
     user_sessions: int = 0
     login_failures: int = 0
+    sent_emails: int = 0
     audit_events: int = 0
 
 
@@ -65,6 +68,7 @@ def plan(now: datetime) -> Plan:
         trainee_accesses=_count(TraineeAccess, TraineeAccess.at < cutoff),
         user_sessions=_count(UserSession, _expired_sessions(cutoff)),
         login_failures=_count(LoginFailure, LoginFailure.at < cutoff),
+        sent_emails=_count(OutboxMessage, OutboxMessage.sent_at < cutoff),
         audit_events=_count(AuditEvent, _audit_to_redact(cutoff)),
     )
 
@@ -79,6 +83,13 @@ def apply(now: datetime) -> Plan:
         delete(TraineeAccess).where(TraineeAccess.at < cutoff),
         delete(UserSession).where(_expired_sessions(cutoff)),
         delete(LoginFailure).where(LoginFailure.at < cutoff),
+        # Sent e-mails (recipient, body); unsent ones stay for ``mail send`` to retry.
+        delete(OutboxAttachment).where(
+            OutboxAttachment.message_id.in_(
+                select(OutboxMessage.id).where(OutboxMessage.sent_at < cutoff)
+            )
+        ),
+        delete(OutboxMessage).where(OutboxMessage.sent_at < cutoff),
     ):
         db.session.execute(statement.execution_options(synchronize_session=False))
     done.audit_events = redact_audit(cutoff)

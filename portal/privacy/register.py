@@ -357,7 +357,11 @@ PROCESSINGS: tuple[Processing, ...] = (
         ),
         recipients=(Recipient(_l("La personne destinataire"), _l("Ses courriels")),),
         retention=Retention(
-            _l("Le temps de l'envoi et des nouveaux essais ; rien des stagiaires en objet.")
+            _l(
+                "Jusqu'à l'envoi (nouveaux essais compris), puis %(months)s mois ; l'objet "
+                "ne nomme aucun·e stagiaire."
+            ),
+            "ACCESS_LOG_RETENTION_MONTHS",
         ),
     ),
 )

@@ -6,9 +6,9 @@ due date; without one, six months after the exit date), plus ``RETENTION_TRAINEE
 entered training is kept ``RETENTION_TRAINEE_MONTHS`` after the last change of their
 candidacy. While a trainee is in training without an exit date, nothing expires.
 
-Access logs (trainees' access log, sessions, failed logins) and the audit log's IP and
-user agent are kept ``ACCESS_LOG_RETENTION_MONTHS`` (default 12; the CNIL recommends 6
-months to 1 year for such logs).
+Access logs (trainees' access log, sessions, failed logins), sent e-mails and the audit
+log's IP and user agent are kept ``ACCESS_LOG_RETENTION_MONTHS`` (default 12; the CNIL
+recommends 6 months to 1 year for such logs).
 """
 
 import calendar

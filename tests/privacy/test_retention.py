@@ -5,7 +5,7 @@ agent pseudonymised without breaking the chain's verification."""
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from portal.accounts.models import LoginFailure, UserSession
 from portal.audit.models import AuditEvent
@@ -15,6 +15,7 @@ from portal.core.errors import RuleError
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.followup.models import Answer, Channel, Milestone, MilestoneKind, Party
+from portal.mail.models import OutboxAttachment, OutboxMessage
 from portal.privacy import purge
 from portal.privacy.anonymise import anonymise_trainee, erasure_refusal
 from portal.privacy.retention import add_months, kept_until
@@ -165,9 +166,29 @@ def test_apply_deletes_access_logs_past_their_retention(operation, market):
                 ended_at=at,
             )
         )
+        db.session.add(
+            OutboxMessage(
+                recipient="a@example.fr",
+                subject="Envoyé",
+                body="…",
+                created_at=at,
+                sent_at=at,
+                attachments=[OutboxAttachment(filename="c.docx", mimetype="x", data=b"1")],
+            )
+        )
+    unsent = OutboxMessage(recipient="b@example.fr", subject="En attente", body="…", created_at=old)
+    db.session.add(unsent)
     db.session.flush()
     plan = purge.apply(NOW)
     assert (plan.trainee_accesses, plan.user_sessions, plan.login_failures) == (1, 1, 1)
+    assert plan.sent_emails == 1
+    subjects = db.session.scalars(
+        select(OutboxMessage.subject)
+        .where(OutboxMessage.subject.in_(["Envoyé", "En attente"]))
+        .order_by(OutboxMessage.id)
+    )
+    assert subjects.all() == ["Envoyé", "En attente"]  # the recent one; the unsent one waits
+    assert db.session.scalar(select(func.count()).select_from(OutboxAttachment)) == 1
     for column in (TraineeAccess.at, LoginFailure.at):
         assert db.session.scalars(select(column)).all() == [fresh]
     assert db.session.scalars(select(UserSession.created_at)).all() == [fresh]

@@ -68,3 +68,14 @@ def test_apply_commits_and_the_chain_still_verifies(app, expired):
     verify = runner.invoke(args=["audit", "verify"])
     assert verify.exit_code == 0, verify.output
     assert "Journal d'audit intact" in verify.output
+
+
+def test_an_anchor_taken_before_retention_still_holds_after_it(app, expired, tmp_path):
+    runner = app.test_cli_runner()
+    anchors = tmp_path / "ancres.jsonl"
+    assert runner.invoke(args=["audit", "anchor", "--append", str(anchors)]).exit_code == 0
+    assert runner.invoke(args=["retention", "apply"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent.ip)).all().count("198.51.100.7") == 0
+    verify = runner.invoke(args=["audit", "verify", "--anchors", str(anchors)])
+    assert verify.exit_code == 0, verify.output

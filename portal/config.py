@@ -175,6 +175,14 @@ def load_config(instance_path: str) -> dict:
         ),
         "SITE_CONTACT_EMAIL": os.environ.get("SITE_CONTACT_EMAIL", "contact@portail-defi.test"),
         "SITE_DPO_EMAIL": os.environ.get("SITE_DPO_EMAIL", "dpo@portail-defi.test"),
+        # Retention of personal data (portal/privacy/retention.py, ``flask retention apply``):
+        # a trainee's data is kept until the +6 months follow-up (or, for a candidate never
+        # trained, the last change of their candidacy) plus RETENTION_TRAINEE_MONTHS, then
+        # anonymised; access logs (trainees' access log, sessions, failed logins), sent
+        # e-mails and the audit log's IP and user agent are kept ACCESS_LOG_RETENTION_MONTHS
+        # (the CNIL recommends 6 months to 1 year), then deleted or pseudonymised.
+        "RETENTION_TRAINEE_MONTHS": int(os.environ.get("RETENTION_TRAINEE_MONTHS", "24")),
+        "ACCESS_LOG_RETENTION_MONTHS": int(os.environ.get("ACCESS_LOG_RETENTION_MONTHS", "12")),
         # How long personal data is kept, as the « Données personnelles » page says it.
         "SITE_DATA_RETENTION": os.environ.get(
             "SITE_DATA_RETENTION",

@@ -310,8 +310,9 @@ def demo_values(app):
                 # The convention pages need an operation that has one, and its version 1.
                 operation_id = _first("conventions", "operation_id") or _first("operations")
                 return operation_id if name == "operation_id" else 1
-            if endpoint.startswith("recruitment.") and name == "operation_id":
-                # The recruitment pages of the operation the first trainee belongs to.
+            if endpoint.startswith(("recruitment.", "privacy.")) and name == "operation_id":
+                # The recruitment pages (and the trainee's personal data pages) of the
+                # operation the first trainee belongs to.
                 return _first("trainees", "operation_id") or _first("operations")
             if endpoint.startswith("immersions.") and name in ("operation_id", "trainee_id"):
                 # The operation of the first immersion, and a trainee of its first debrief

@@ -49,7 +49,7 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.accounts import invitations, services
-from portal.accounts.models import PasswordReset, User
+from portal.accounts.models import EmailChange, PasswordReset, User
 from portal.conventions import pdf
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -263,10 +263,21 @@ def _objects() -> Objects:
     reset_token, token_hash = services.new_token()
     expires_at = utcnow() + timedelta(days=1)
     db.session.add(PasswordReset(user=inviter, token_hash=token_hash, expires_at=expires_at))
+    # The Région's admin asked to change its login address: the link mailed to the new one.
+    email_token, email_hash = services.new_token()
+    db.session.add(
+        EmailChange(
+            user=inviter,
+            new_email="nouvelle.adresse@example.fr",
+            token_hash=email_hash,
+            expires_at=expires_at,
+        )
+    )
     db.session.commit()
     tokens = {
         "accounts.accept_invitation": invitation_token,
         "accounts.reset_password": reset_token,
+        "accounts.confirm_email_change": email_token,
     }
     return Objects(operations=operations, values=values, tokens=tokens)
 

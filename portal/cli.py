@@ -1,5 +1,5 @@
 """Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send``,
-``notifications digest`` and ``jobs work``.
+``notifications digest``, ``jobs work``, ``backup`` and ``restore``.
 
 Run them as ``flask --app portal <command>``.
 """
@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import Organisation
 from portal.audit.models import AuditEvent
 from portal.audit.services import verify_chain
+from portal.backups import cli as backups_cli
 from portal.conventions import reminders as convention_reminders
 from portal.core.time import utcnow
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
@@ -76,6 +77,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(notifications)
     app.cli.add_command(jobs_group)
     lots_cli.register(app)
+    backups_cli.register(app)
 
 
 def _cli_request_context():

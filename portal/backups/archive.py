@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from portal.audit.services import verify_chain
 from portal.core.errors import RuleError
@@ -69,12 +67,14 @@ def _sqlite_path() -> Path:
     return Path(db.engine.url.database)
 
 
-def _facts(execute, dialect: str) -> dict:
+def database_facts(execute, dialect: str) -> dict:
     """Row counts of every table and the audit chain's head, through ``execute(sql)``."""
     tables = sorted(row[0] for row in execute(TABLES_SQL[dialect]))
     counts = {name: execute(f'SELECT count(*) FROM "{name}"')[0][0] for name in tables}  # noqa: S608 - names from the catalogue
     head = execute("SELECT seq, hash FROM audit_chain_head") if "audit_chain_head" in tables else []
-    revision = execute("SELECT version_num FROM alembic_version") if "alembic_version" in tables else []
+    revision = (
+        execute("SELECT version_num FROM alembic_version") if "alembic_version" in tables else []
+    )
     return {
         "tables": counts,
         "audit_chain_head": {"seq": head[0][0], "hash": head[0][1]} if head else None,
@@ -102,7 +102,7 @@ def _dump_sqlite(target: Path) -> dict:
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)
-        return _facts(lambda sql: copy.execute(sql).fetchall(), "sqlite")
+        return database_facts(lambda sql: copy.execute(sql).fetchall(), "sqlite")
     finally:
         copy.close()
         source.close()
@@ -110,15 +110,15 @@ def _dump_sqlite(target: Path) -> dict:
 
 def _dump_postgresql(target: Path) -> dict:
     uri, env = _libpq(db.engine.url)
-    with db.engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
-        with connection.begin():
-            snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
-            facts = _facts(lambda sql: connection.exec_driver_sql(sql).fetchall(), "postgresql")
-            # pg_dump sees exactly what this transaction sees while it stays open.
-            _run(
-                ["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(target), uri],
-                env,
-            )
+    engine = db.engine.execution_options(isolation_level="REPEATABLE READ")
+    with engine.connect() as connection, connection.begin():
+        snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+        facts = database_facts(lambda sql: connection.exec_driver_sql(sql).fetchall(), "postgresql")
+        # pg_dump sees exactly what this transaction sees while it stays open.
+        _run(
+            ["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot}", "-f", str(target), uri],
+            env,
+        )
     return facts
 
 
@@ -184,7 +184,9 @@ def read_manifest(archive: tarfile.TarFile) -> dict:
     try:
         manifest = json.load(archive.extractfile(MANIFEST))
     except (KeyError, AttributeError, ValueError) as exc:
-        raise RuleError("Ce fichier n'est pas une sauvegarde du portail (manifeste absent).") from exc
+        raise RuleError(
+            "Ce fichier n'est pas une sauvegarde du portail (manifeste absent)."
+        ) from exc
     if manifest.get("format") != FORMAT:
         raise RuleError(f"Format de sauvegarde inconnu : {manifest.get('format')!r}.")
     return manifest
@@ -249,7 +251,9 @@ def _replace_documents(unpacked: Path) -> None:
 def check_against(manifest: dict) -> list[str]:
     """How the live database differs from ``manifest`` (French), and the chain's problems."""
     with db.engine.connect() as connection:
-        facts = _facts(lambda sql: connection.exec_driver_sql(sql).fetchall(), manifest["dialect"])
+        facts = database_facts(
+            lambda sql: connection.exec_driver_sql(sql).fetchall(), manifest["dialect"]
+        )
     problems = [
         f"Table {name} : {facts['tables'].get(name)} ligne(s) au lieu de {count}."
         for name, count in manifest["tables"].items()
@@ -267,7 +271,7 @@ def restore_backup(path: Path) -> Outcome:
     started = time.perf_counter()
     dialect = _dialect()
     try:
-        archive = tarfile.open(path, "r")
+        archive = tarfile.open(path, "r")  # noqa: SIM115 - closed by the with below
     except (OSError, tarfile.TarError) as exc:
         raise RuleError(f"Impossible de lire la sauvegarde {path} : {exc}") from exc
     with archive, tempfile.TemporaryDirectory(prefix="restauration-") as work:

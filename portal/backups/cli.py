@@ -36,7 +36,9 @@ def register(app: Flask) -> None:
         try:
             outcome = archive.create_backup(destination or archive.default_destination())
         except (RuleError, OSError) as exc:
-            raise click.ClickException(f"Sauvegarde impossible : {getattr(exc, 'message', exc)}")
+            raise click.ClickException(
+                f"Sauvegarde impossible : {getattr(exc, 'message', exc)}"
+            ) from exc
         manifest = outcome.manifest
         head = manifest["audit_chain_head"] or {"seq": 0, "hash": "-"}
         click.echo(
@@ -65,7 +67,7 @@ def register(app: Flask) -> None:
         except (RuleError, OSError) as exc:
             raise click.ClickException(
                 f"Restauration impossible : {getattr(exc, 'message', exc)}"
-            )
+            ) from exc
         manifest = outcome.manifest
         click.echo(
             f"Sauvegarde du {manifest['created_at']} restaurée en {outcome.seconds:.1f} s : "

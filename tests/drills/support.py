@@ -25,11 +25,14 @@ from portal.audit.services import verify_chain
 from portal.conventions import services as conventions
 from portal.conventions.models import ConventionVersion, Signature, VersionStatus
 from portal.conventions.state import signing_parties, snapshot_of
-from portal.design.models import DesignSection, SectionRevision
+from portal.design.models import DesignSection, SectionKey, SectionRevision
+from portal.design.queries import load_design
 from portal.extensions import db
 from portal.operations import services as operations
 from portal.operations.models import ParticipantRole
 from tests.conventions.factories import CAPACITIES, make_convention_ready
+from tests.design.concurrency_helpers import Editors
+from tests.design.factories import to_co_design
 from tests.factories import make_org, make_user
 
 BASE_URL = "http://portail.test"
@@ -71,13 +74,24 @@ class ToSign:
         }
 
 
-def make_to_sign(app, parties: int) -> ToSign:
+def make_to_sign(app, parties: int, *, editors: int = 0) -> tuple[ToSign, Editors | None]:
     """Commit a version submitted for signature by ``parties`` signing organisations: the
     porteur, Entreprise E, Partenaire P and as many more employers as needed, each with
-    its admin designated (confirmed) as signer."""
+    its admin designated (confirmed) as signer; with ``editors``, a second operation of
+    the same market in co-design, whose skills section that many members of Entreprise E
+    edit."""
     with app.test_request_context(base_url=BASE_URL):
         ready = make_convention_ready()
         market = ready.market
+        editing = None
+        if editors:
+            operation = to_co_design(market)
+            emails = [
+                make_user(market.employer, email=f"editor{n:02d}@example.fr").email
+                for n in range(editors)
+            ]
+            section = load_design(operation.id).section(SectionKey.SKILLS)
+            editing = Editors(operation.id, section.version, list(section.content["items"]), emails)
         for n in range(parties - len(ready.signers)):
             employer = make_org(OrgKind.EMPLOYER, f"Employeur {n:02d}")
             boss = make_user(employer, admin=True, email=f"signataire{n:02d}@example.fr")
@@ -103,7 +117,7 @@ def make_to_sign(app, parties: int) -> ToSign:
         to_sign = ToSign(ready.operation.id, version.number, version.id, signers)
         db.session.commit()
         db.session.remove()
-    return to_sign
+    return to_sign, editing
 
 
 # --- gunicorn workers --------------------------------------------------------------------

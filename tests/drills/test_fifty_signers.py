@@ -1,7 +1,8 @@
-"""Issue #17: fifty signers (``make drill``; a dozen in the normal suite) of one convention version sign at the same moment through the
-portal served by gunicorn with two sync workers (as ``make run`` serves it), on the run's
-database (SQLite file or PostgreSQL). Every signature lands once, no request fails, the
-version ends « signée », each signature has its evidence and the audit chain verifies.
+"""Issue #17: fifty signers of one convention version (``make drill``; a dozen in the normal
+suite) sign at the same moment through the portal served by gunicorn with two sync workers
+(as ``make run`` serves it), on the run's database (SQLite file or PostgreSQL). Every
+signature lands once, no request fails, the version ends « signée », each signature has its
+evidence and the audit chain verifies.
 """
 
 import os
@@ -30,7 +31,7 @@ def _dialect(app) -> str:
 
 def test_signers_at_once_through_gunicorn(app, database_url, tmp_path):
     started = time.perf_counter()
-    to_sign = make_to_sign(app, SIGNERS)
+    to_sign, _editors = make_to_sign(app, SIGNERS)
     TIMINGS[f"{_dialect(app)}: build the {SIGNERS}-party convention"] = (
         time.perf_counter() - started
     )

@@ -88,9 +88,7 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
         temporary_database("bench_backup", Path(tmp)) as url,
     ):
-        app = create_app(
-            app_config(url, TESTING=False, DOCUMENTS_DIR=str(Path(tmp) / "documents"))
-        )
+        app = create_app(app_config(url, TESTING=False, DOCUMENTS_DIR=str(Path(tmp) / "documents")))
         with app.test_request_context(base_url="http://portail.test"):
             upgrade()
             load_demo()

@@ -157,9 +157,11 @@ def test_another_os_error_is_still_a_500(app, client, world, monkeypatch):
         raise OSError(errno.EACCES, "Permission denied")
 
     monkeypatch.setattr(storage.os, "fdopen", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # as in production
     login_as(client, world.emails["region_admin"])
-    with pytest.raises(OSError, match="Permission denied"):  # TESTING propagates a 500
-        upload(client, PDF, "Refusé")
+    response = upload(client, PDF, "Refusé")
+    assert response.status_code == 500 and "Erreur du serveur" in page(response)
+    assert stored_documents(app)[0] == []
 
 
 @pytest.mark.parametrize(

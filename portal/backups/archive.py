@@ -92,7 +92,13 @@ def _libpq(url) -> tuple[str, dict]:
 
 
 def _run(command: list[str], env: dict) -> None:
-    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603 - fixed programs, our own arguments
+    try:
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603 - fixed programs, our own arguments
+    except FileNotFoundError as exc:
+        raise RuleError(
+            f"{command[0]} est introuvable : installez le client PostgreSQL "
+            "(paquet postgresql-client, de la version du serveur)."
+        ) from exc
     if result.returncode != 0:
         raise RuleError(f"{command[0]} a échoué : {result.stderr.strip()[-800:]}")
 

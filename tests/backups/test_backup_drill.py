@@ -178,6 +178,17 @@ def test_an_altered_or_foreign_archive_is_refused_and_nothing_is_touched(drill_a
     assert _state(app) == changed
 
 
+def test_without_the_postgresql_client_the_backup_says_so(app, tmp_path, monkeypatch):
+    if _dialect(app) != "postgresql":
+        pytest.skip("SQLite is backed up by the sqlite3 module itself")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump there
+    target = tmp_path / "portail.tar"
+    result = app.test_cli_runner().invoke(args=["backup", "--to", str(target)])
+    assert result.exit_code != 0
+    assert "pg_dump est introuvable : installez le client PostgreSQL" in result.output
+    assert not target.exists() and list(tmp_path.iterdir()) == []  # no partial archive
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _report_timings():
     yield

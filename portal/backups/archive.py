@@ -64,7 +64,10 @@ def _dialect() -> str:
 
 
 def _sqlite_path() -> Path:
-    return Path(db.engine.url.database)
+    path = Path(db.engine.url.database or "")
+    if not path.is_file():  # sqlite3.connect would create an empty database there
+        raise RuleError(f"La base SQLite {path} n'existe pas.")
+    return path
 
 
 def database_facts(execute, dialect: str) -> dict:
@@ -145,7 +148,13 @@ def _document_files() -> list[Path]:
     folder = documents_dir()
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".tmp-"))
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not path.name.startswith(".tmp-")  # a document being written (core/storage.py)
+        and not any(part.startswith(".restauration-") for part in path.parts)
+    )
 
 
 def default_destination() -> Path:

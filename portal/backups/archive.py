@@ -63,10 +63,13 @@ def _dialect() -> str:
     return name
 
 
-def _sqlite_path() -> Path:
+def _sqlite_path(*, existing: bool = True) -> Path:
+    """The SQLite file: it must exist to be backed up (``sqlite3.connect`` would create an
+    empty one); a restore may create it (a new machine)."""
     path = Path(db.engine.url.database or "")
-    if not path.is_file():  # sqlite3.connect would create an empty database there
+    if existing and not path.is_file():
         raise RuleError(f"La base SQLite {path} n'existe pas.")
+    path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -220,7 +223,7 @@ def _unpack_checked(archive: tarfile.TarFile, manifest: dict, into: Path) -> Non
 
 def _restore_sqlite(dump: Path) -> None:
     source = sqlite3.connect(dump)
-    live = sqlite3.connect(_sqlite_path())
+    live = sqlite3.connect(_sqlite_path(existing=False))
     try:
         source.backup(live)
     finally:

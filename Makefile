@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 CATALOGS := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test test-pg install install-test browser translations bench bench-detail lint clean
+.PHONY: run test test-pg install install-test browser translations bench bench-detail drill lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -95,6 +95,18 @@ bench-detail: install-test
 	$(BIN)/python -m tests.bench_design
 	$(BIN)/python -m tests.bench_running
 	$(BIN)/python -m tests.bench_reporting
+
+# Issue #17's drills, full size, on SQLite then PostgreSQL (TEST_DATABASE_URL, or the local
+# server): 100 kill -9 of a gunicorn worker during writes, 50 signers at once, the backup
+# drill; then backup and restore timed on the demo and on a larger data set.
+DRILL_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+DRILL := DRILL_ITERATIONS=100 DRILL_PARTIES=20 DRILL_SIGNERS=50 $(BIN)/pytest -p no:xdist -s -q \
+  tests/drills tests/backups
+drill: install-test
+	$(DRILL)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(DRILL_PG)} $(DRILL)
+	$(BIN)/python -m tests.bench_backup
+	BENCH_DATABASE_URL=$${TEST_DATABASE_URL:-$(DRILL_PG)} $(BIN)/python -m tests.bench_backup
 
 lint: install-test
 	$(BIN)/ruff check portal tests

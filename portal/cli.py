@@ -1,5 +1,5 @@
 """Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send``,
-``notifications digest``, ``jobs work`` and ``retention apply``.
+``notifications digest``, ``jobs work``, ``retention apply``, ``backup`` and ``restore``.
 
 Run them as ``flask --app portal <command>``.
 """
@@ -22,6 +22,7 @@ from portal.audit.anchors import (
 )
 from portal.audit.models import AuditEvent
 from portal.audit.services import verify_chain
+from portal.backups import cli as backups_cli
 from portal.conventions import reminders as convention_reminders
 from portal.core.time import utcnow
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
@@ -85,6 +86,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(retention)
     lots_cli.register(app)
+    backups_cli.register(app)
 
 
 def _cli_request_context():

@@ -114,6 +114,8 @@ def load_config(instance_path: str) -> dict:
         # Exports written in the background (``flask jobs work``): where, and for how long
         # the person who asked may download them.
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR") or str(Path(instance_path) / "exports"),
+        # Archives of ``flask backup`` when no --to is given (portal/backups/).
+        "BACKUPS_DIR": os.environ.get("BACKUPS_DIR") or str(Path(instance_path) / "backups"),
         "EXPORT_RETENTION_HOURS": int(os.environ.get("EXPORT_RETENTION_HOURS", "24")),
         # A PDF request waits this long for another conversion to end before a 503.
         "PDF_CONVERSION_WAIT": float(os.environ.get("PDF_CONVERSION_WAIT", "2")),

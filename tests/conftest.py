@@ -142,7 +142,8 @@ def pytest_collection_modifyitems(items):
 def rq_app(app, monkeypatch):
     """The app with its jobs on RQ: ``REDIS_URL`` the tests' Redis (skipped, or failed in
     CI, when it does not answer), ``JOBS_QUEUE`` a name of this test alone, whose queue
-    and job keys are deleted afterwards. Run the jobs with ``jobs.work(burst=True,
+    and job keys are deleted afterwards (RQ's records of the workers expire on their own
+    within a minute). Run the jobs with ``jobs.work(burst=True,
     simple=True)`` inside an app context."""
     monkeypatch.setitem(app.config, "REDIS_URL", require_redis())
     monkeypatch.setitem(
@@ -153,10 +154,11 @@ def rq_app(app, monkeypatch):
         redis = jobs.connection()
         try:
             queue = jobs.queue(redis)
-            ids = {*queue.job_ids, *queue.finished_job_registry.get_job_ids()}
+            ids = {*queue.finished_job_registry.get_job_ids()}
             ids |= {*queue.failed_job_registry.get_job_ids()}
             for job_id in ids:
                 redis.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+            queue.delete(delete_jobs=True)  # its waiting jobs, and its name in rq:queues
             for key in redis.scan_iter(f"*{queue.name}*"):
                 redis.delete(key)
         finally:

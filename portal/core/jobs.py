@@ -38,9 +38,14 @@ def on_queue() -> bool:
     return bool(current_app.config.get("REDIS_URL"))
 
 
-def connection() -> Redis:
-    """A client of the configured Redis."""
-    return Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=5)
+def connection(*, worker: bool = False) -> Redis:
+    """A client of the configured Redis: a web request waits 5 s at most for an answer; a
+    worker none (its blocking dequeue and its pub/sub thread wait longer on purpose: with a
+    socket timeout, each burst of RQ 3 ends a minute late)."""
+    timeout = None if worker else 5
+    return Redis.from_url(
+        current_app.config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=5
+    )
 
 
 def queue(redis: Redis | None = None) -> Queue:
@@ -106,7 +111,7 @@ def work(*, burst: bool = False, simple: bool = False) -> bool:
     """Run an RQ worker on the portal's queue (inside the application context): until
     stopped, or with ``burst`` until the queue is empty. ``simple`` runs the jobs in this
     process (tests), not in a forked one."""
-    redis = connection()
+    redis = connection(worker=True)
     worker_class = SimpleWorker if simple else AppWorker
     try:
         worker = worker_class([queue(redis)], connection=redis)

@@ -365,8 +365,10 @@ def fetch_pdf(client, url: str, *, headers=None, timeout: float = 60.0):
     if first.mimetype == "application/pdf" or first.status_code != 200:
         return first
     assert "Le PDF est en préparation" in text(first), text(first)
+    status = re.search(r'<div id="pdf-status"[^>]*hx-get="([^"]+)"', text(first))
+    poll_url = html.unescape(status.group(1))
     deadline = time.monotonic() + timeout
-    while (poll := client.get(url, headers=HTMX)).status_code == 204:
+    while (poll := client.get(poll_url, headers=HTMX)).status_code == 204:
         assert time.monotonic() < deadline, "the PDF job did not end in time"
         time.sleep(0.05)
     assert poll.status_code == 200, text(poll)

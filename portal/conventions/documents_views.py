@@ -92,7 +92,7 @@ def download_pdf(operation_id: int, number: int):
 
     return pdf_response(
         version.id,
-        documents.convention_docx(version),
+        lambda: documents.convention_docx(version),
         pdf.CONVENTIONS,
         send=send,
         available=pdf_conversion_available(),

@@ -66,8 +66,17 @@ def reason_message(reason: str) -> str:
     return _conversion_failed()
 
 
+def digest_of(docx: bytes) -> str:
+    """The DOCX's SHA-256 (hex): the name its PDF is kept under."""
+    return hashlib.sha256(docx).hexdigest()
+
+
+def _named(version_id: int, digest: str, folder: str) -> str:
+    return f"{folder}/{version_id}/{digest}.pdf"
+
+
 def _stored_name(version_id: int, docx: bytes, folder: str = "conventions") -> str:
-    return f"{folder}/{version_id}/{hashlib.sha256(docx).hexdigest()}.pdf"
+    return _named(version_id, digest_of(docx), folder)
 
 
 def _companion(name: str, suffix: str) -> str:
@@ -82,9 +91,10 @@ def stored_pdf(version_id: int, docx: bytes, folder: str = "conventions") -> byt
 
 @dataclass(frozen=True)
 class PdfState:
-    """Where the PDF of one DOCX stands: ready (``data``), failed (``reason``), or being
-    prepared (neither)."""
+    """Where the PDF of one DOCX (``digest``) stands: ready (``data``), failed
+    (``reason``), or being prepared (neither)."""
 
+    digest: str
     data: bytes | None = None
     reason: str | None = None
 
@@ -102,15 +112,26 @@ class PdfState:
 
 
 def state(version_id: int, docx: bytes, folder: str = "conventions") -> PdfState:
-    """The PDF of ``docx`` as it stands (nothing queued: see ``prepare``)."""
-    name = _stored_name(version_id, docx, folder)
+    """The PDF of ``docx`` as it stands (nothing queued: see ``request_conversion``)."""
+    return state_of(version_id, digest_of(docx), folder)
+
+
+def state_of(version_id: int, digest: str, folder: str = "conventions") -> PdfState:
+    """The PDF of the DOCX whose SHA-256 is ``digest`` (a poll knows it: no DOCX to build)."""
+    name = _named(version_id, digest, folder)
     data = storage.read(name)
     if data is not None:
-        return PdfState(data=data)
+        return PdfState(digest, data=data)
     failure = storage.read(_companion(name, ".failed"))
     if failure is not None:
-        return PdfState(reason=failure.decode() or FAILED)
-    return PdfState()
+        return PdfState(digest, reason=failure.decode() or FAILED)
+    return PdfState(digest)
+
+
+def on_its_way(version_id: int, digest: str, folder: str = "conventions") -> bool:
+    """A conversion of that DOCX is queued or running (its marker is not yet taken for
+    lost)."""
+    return storage.fresh(_companion(_named(version_id, digest, folder), ".queued"), queued_for())
 
 
 def queued_for() -> float:

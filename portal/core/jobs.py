@@ -107,12 +107,32 @@ class AppWorker(Worker):
         super().main_work_horse(job, queue)
 
 
+class _BurstWorker:
+    """A worker that empties the queue and ends: without RQ's command channel (a pub/sub
+    thread, for « stop » or « kill » sent to a long-running worker), whose stop waits up to
+    a minute when the burst ended before it had subscribed (RQ 3 with redis-py 8)."""
+
+    def subscribe(self):
+        self.pubsub_thread = None
+
+
+class BurstWorker(_BurstWorker, AppWorker):
+    """``flask worker --burst``."""
+
+
+class SimpleBurstWorker(_BurstWorker, SimpleWorker):
+    """The tests' worker: the jobs in this process, until the queue is empty."""
+
+
 def work(*, burst: bool = False, simple: bool = False) -> bool:
     """Run an RQ worker on the portal's queue (inside the application context): until
     stopped, or with ``burst`` until the queue is empty. ``simple`` runs the jobs in this
-    process (tests), not in a forked one."""
+    process (tests, always a burst), not in a forked one."""
     redis = connection(worker=True)
-    worker_class = SimpleWorker if simple else AppWorker
+    if simple:
+        worker_class, burst = SimpleBurstWorker, True
+    else:
+        worker_class = BurstWorker if burst else AppWorker
     try:
         worker = worker_class([queue(redis)], connection=redis)
         return worker.work(burst=burst, with_scheduler=False)

@@ -53,6 +53,14 @@ def remove(name: str) -> None:
     _path(name).unlink(missing_ok=True)
 
 
+def fresh(name: str, seconds: float) -> bool:
+    """The file ``name`` exists and is at most ``seconds`` old."""
+    try:
+        return time.time() - _path(name).stat().st_mtime <= seconds
+    except FileNotFoundError:
+        return False
+
+
 def claim(name: str, *, older_than: float) -> bool:
     """Create the marker file ``name`` if it is absent, or replace it if it is older than
     ``older_than`` seconds; True if this caller did. The creation is exclusive: of two

@@ -47,7 +47,7 @@ def download_bilan_pdf(operation_id: int):
 
     return pdf_response(
         operation.id,
-        bilan_docx(operation),
+        lambda: bilan_docx(operation),
         PDF_FOLDER,
         send=send,
         available=jobs.on_queue() or pdf.soffice() is not None,

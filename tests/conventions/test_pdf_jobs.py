@@ -68,17 +68,21 @@ def test_the_link_answers_a_polling_page_at_once_then_offers_the_file(
     assert page.status_code == 200 and page.mimetype == "text/html"
     body = text(page)
     assert PREPARING in body
-    assert f'hx-get="{url}" hx-trigger="every 2s" hx-swap="outerHTML"' in body
+    with app.app_context():
+        docx = convention_docx(db.session.get(ConventionVersion, submitted.version_id))
+    poll = f"{url}?empreinte={pdf.digest_of(docx)}"
+    assert f'hx-get="{poll}" hx-trigger="every 2s" hx-swap="outerHTML"' in body
     assert '<div role="status" aria-live="polite">' in body
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in body
-    assert client.get(url, headers=HTMX).status_code == 204  # still converting: no swap
+    assert client.get(poll, headers=HTMX).status_code == 204  # still converting: no swap
+    assert client.get(url, headers=HTMX).status_code == 204  # a poll naming no DOCX too
     assert PREPARING in text(client.get(url))  # asked again: not queued twice
     assert count(app, IssuedDocument) == 0
     assert count(app, AuditEvent, AuditEvent.action == "convention.downloaded") == 0
 
     gate.touch()
-    wait_for(lambda: client.get(url, headers=HTMX).status_code == 200)
-    ready = client.get(url, headers=HTMX)
+    wait_for(lambda: client.get(poll, headers=HTMX).status_code == 200)
+    ready = client.get(poll, headers=HTMX)
     fragment = text(ready)
     assert ready.mimetype == "text/html" and "Le PDF est prêt." in fragment
     assert f'<a class="button" href="{url}">Télécharger le PDF</a>' in fragment

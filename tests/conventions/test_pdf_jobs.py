@@ -146,6 +146,26 @@ def test_retrying_without_the_csrf_token_is_refused(app, client, submitted, fail
     assert FAILED in text(fetch_pdf(client, submitted.url("pdf")))  # still failed
 
 
+def test_a_poll_whose_job_was_lost_queues_it_again_and_it_converts_once(
+    app, client, submitted, gated, documents_dir
+):
+    gate, runs = gated
+    login_as(client, OF_A)
+    url = submitted.url("pdf")
+    client.get(url)
+    [marker] = documents_dir.rglob("*.queued")
+    poll = f"{url}?empreinte={marker.stem}"
+    assert client.get(poll, headers=HTMX).status_code == 204
+    marker.unlink()  # as if its job had been lost (a worker killed), or its marker too old
+    assert client.get(poll, headers=HTMX).status_code == 204
+    assert marker.exists()  # queued again: two jobs now wait for the same DOCX
+    gate.touch()
+    wait_for(lambda: client.get(poll, headers=HTMX).status_code == 200)
+    wait_for(lambda: not marker.exists())
+    assert client.get(url).data == b"%PDF-1.4 job"
+    assert runs.read_text().count("run") == 1  # the second found the PDF kept
+
+
 def test_a_lost_job_is_queued_again_once_its_marker_is_old(app, documents_dir):
     with app.app_context():
         assert storage.claim("conventions/1/x.queued", older_than=60)

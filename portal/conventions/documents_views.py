@@ -102,6 +102,7 @@ def download_pdf(operation_id: int, number: int):
             n=number,
         ),
         back_url=url_for("conventions.show_version", operation_id=operation_id, number=number),
+        back_label=_("Retour à la version %(n)s", n=number),
         **_pdf_urls(operation_id, number),
     )
 

@@ -33,7 +33,7 @@ def pdf_response(
     """The kept PDF through ``send``; else the page (or fragment) of its conversion, queued
     if needed; a 503 when no conversion can run (``available`` false). ``make_docx``
     builds the document (only when needed: a poll names the DOCX it waits for). ``urls``:
-    the page's ``title``, ``back_url``, ``pdf_url`` and ``retry_url``."""
+    the page's ``title``, ``back_url`` and ``back_label``, ``pdf_url`` and ``retry_url``."""
     digest = request.args.get("empreinte", "")
     if htmx.is_htmx() and DIGEST.fullmatch(digest):
         state = pdf.state_of(key_id, digest, folder)

@@ -53,6 +53,7 @@ def download_bilan_pdf(operation_id: int):
         available=jobs.on_queue() or pdf.soffice() is not None,
         title=_("Bilan de l'opération (PDF)"),
         back_url=url_for("operations.show_operation", operation_id=operation_id),
+        back_label=_("Retour à l'opération"),
         **_pdf_urls(operation_id),
     )
 

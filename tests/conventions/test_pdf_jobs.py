@@ -73,6 +73,7 @@ def test_the_link_answers_a_polling_page_at_once_then_offers_the_file(
     poll = f"{url}?empreinte={pdf.digest_of(docx)}"
     assert f'hx-get="{poll}" hx-trigger="every 2s" hx-swap="outerHTML"' in body
     assert '<div role="status" aria-live="polite">' in body
+    assert "Retour à la version 1" in body
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in body
     assert client.get(poll, headers=HTMX).status_code == 204  # still converting: no swap
     assert client.get(url, headers=HTMX).status_code == 204  # a poll naming no DOCX too

@@ -98,6 +98,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
+    from portal.privacy import register_views  # noqa: F401  (on admin.bp)
+    from portal.privacy import views as privacy_views
     from portal.public import views as public_views
     from portal.recruitment import (  # noqa: F401  (on recruitment.bp)
         bulk_views,
@@ -136,6 +138,7 @@ def create_app(config: dict | None = None) -> Flask:
         archive_views,
         todo_views,
         public_views,
+        privacy_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login

@@ -1,5 +1,5 @@
 """Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send``,
-``notifications digest`` and ``jobs work``.
+``notifications digest``, ``jobs work`` and ``retention apply``.
 
 Run them as ``flask --app portal <command>``; ``worker`` runs the background jobs.
 """
@@ -33,6 +33,7 @@ from portal.immersions import reminders as immersion_reminders
 from portal.lots import cli as lots_cli
 from portal.mail.services import send_pending, smtp_configured
 from portal.notifications import digest
+from portal.privacy import purge
 from portal.reporting import jobs
 from portal.steering import reminders as steering_reminders
 
@@ -84,6 +85,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reminders)
     app.cli.add_command(notifications)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(retention)
     app.cli.add_command(worker)
     lots_cli.register(app)
 
@@ -229,6 +231,49 @@ def jobs_work(once: bool) -> None:
     click.echo("Service d'exports lancé (Ctrl+C pour arrêter).")
     jobs.work(job_context, stop=stop)
     click.echo("Service d'exports arrêté.")
+
+
+retention = AppGroup("retention", help="Durées de conservation des données personnelles.")
+
+
+@retention.command("apply")
+@click.option("--dry-run", is_flag=True, help="Liste ce qui partirait, sans rien changer.")
+def retention_apply(dry_run: bool) -> None:
+    """Anonymise the trainees past retention, delete the access logs past theirs and
+    pseudonymise the audit log's IP and user agent past theirs (portal/privacy/); commit.
+
+    Meant for cron, once a day, e.g. at 03:00::
+
+        0 3 * * *  cd /srv/portail && .venv/bin/flask --app portal retention apply
+
+    Durations: ``RETENTION_TRAINEE_MONTHS`` and ``ACCESS_LOG_RETENTION_MONTHS``. The audit
+    chain still verifies afterwards (``audit verify``).
+    """
+    now = utcnow()
+    with job_context():
+        if dry_run:
+            done = purge.plan(now)
+            db.session.rollback()
+        else:
+            done = purge.apply(now)
+            db.session.commit()
+    verb = "seraient" if dry_run else "ont été"
+    click.echo(f"Stagiaires dont les données {verb} anonymisées : {len(done.trainees)}.")
+    for trainee, until in done.trainees:
+        # Ids only: the listing goes to cron's mail and logs.
+        click.echo(
+            f"  - stagiaire n° {trainee.id} (opération n° {trainee.operation_id}), "
+            f"conservées jusqu'au {until:%d/%m/%Y}"
+        )
+    click.echo(
+        f"Journaux d'accès supprimés{' (simulation)' if dry_run else ''} : "
+        f"{done.trainee_accesses} accès aux fiches, {done.user_sessions} session(s), "
+        f"{done.login_failures} échec(s) de connexion, {done.sent_emails} courriel(s) envoyé(s)."
+    )
+    click.echo(
+        f"Événements du journal d'audit pseudonymisés{' (simulation)' if dry_run else ''} : "
+        f"{done.audit_events}."
+    )
 
 
 @click.command("worker")

@@ -49,10 +49,6 @@ class PdfUnavailable(Exception):
         super().__init__(reason)
         self.reason = reason
 
-    @property
-    def message(self) -> str:
-        return reason_message(self.reason)
-
 
 def reason_message(reason: str) -> str:
     """Why a conversion failed, in French, for the people who may download the PDF."""
@@ -83,12 +79,6 @@ def _companion(name: str, suffix: str) -> str:
     return name.removesuffix(".pdf") + suffix
 
 
-def stored_pdf(version_id: int, docx: bytes, folder: str = "conventions") -> bytes | None:
-    """The PDF already converted from this very DOCX of the version, or None (``folder``
-    and ``version_id``: where another document, e.g. an operation's bilan, keeps its PDFs)."""
-    return storage.read(_stored_name(version_id, docx, folder))
-
-
 @dataclass(frozen=True)
 class PdfState:
     """Where the PDF of one DOCX (``digest``) stands: ready (``data``), failed
@@ -112,7 +102,9 @@ class PdfState:
 
 
 def state(version_id: int, docx: bytes, folder: str = "conventions") -> PdfState:
-    """The PDF of ``docx`` as it stands (nothing queued: see ``request_conversion``)."""
+    """The PDF of ``docx`` as it stands (nothing queued: see ``request_conversion``);
+    ``folder`` and ``version_id`` say where it is kept (an operation's bilan keeps its PDFs
+    under ``bilans/<operation id>``)."""
     return state_of(version_id, digest_of(docx), folder)
 
 

@@ -147,3 +147,17 @@ def test_flask_worker_with_redis_runs_the_queued_jobs_in_a_forked_process(rq_app
     assert f"file « {rq_app.config['JOBS_QUEUE']} »" in result.output
     assert marker.exists()  # written by the work horse
     assert RAN == []
+
+
+def test_a_forked_work_horse_writes_an_export_through_its_own_connections(rq_app, pilot):
+    """``flask worker`` forks a process per job: it must not share the parent's pooled
+    database connections (``AppWorker.main_work_horse`` gives it a pool of its own)."""
+    browser = client_as(rq_app, reporting.REGION_ADMIN)
+    browser.post("/pilotage/exports/operations/csv")
+    with rq_app.app_context():
+        db.session.scalar(select(ExportJob.id))  # the parent holds a pooled connection
+    result = rq_app.test_cli_runner().invoke(args=["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    with rq_app.app_context():
+        job = db.session.scalars(select(ExportJob)).one()
+        assert (job.status, job.attempts) == (JobStatus.DONE, 1)

@@ -6,6 +6,7 @@ what goes through it: exports (the row stays the state the page polls) and e-mai
 unreachable, they skip with the reason (fail in CI, REQUIRE_REDIS=1)."""
 
 import threading
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -16,6 +17,7 @@ from portal.core import jobs
 from portal.extensions import db
 from portal.mail.models import OutboxMessage
 from portal.mail.services import queue_mail
+from portal.reporting import jobs as export_jobs
 from portal.reporting.models import ExportJob, JobStatus
 from tests.reporting import factories as reporting
 from tests.support import client_as, committed
@@ -161,3 +163,23 @@ def test_a_forked_work_horse_writes_an_export_through_its_own_connections(rq_app
     with rq_app.app_context():
         job = db.session.scalars(select(ExportJob)).one()
         assert (job.status, job.attempts) == (JobStatus.DONE, 1)
+
+
+def test_with_redis_a_stalled_export_is_handed_to_rq_again(rq_app, pilot):
+    browser = client_as(rq_app, reporting.REGION_ADMIN)
+    browser.post("/pilotage/exports/operations/csv")
+    burst(rq_app)
+    with rq_app.app_context():
+        job = db.session.scalars(select(ExportJob)).one()
+        job.status, job.finished_at = JobStatus.RUNNING, None  # its worker died meanwhile
+        job.progressed_at -= timedelta(hours=1)
+        job_id = job.id
+        db.session.commit()
+    with rq_app.test_request_context("/"):
+        assert export_jobs.sweep() == (0, 1)
+    [requeued] = queued(rq_app)
+    assert requeued.args == ("portal.reporting.jobs.run_queued", job_id)
+    burst(rq_app)
+    with rq_app.app_context():
+        done = db.session.get(ExportJob, job_id)
+        assert (done.status, done.attempts) == (JobStatus.DONE, 2)

@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 CATALOGS := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test test-pg install install-test browser translations bench bench-detail drill lint clean
+.PHONY: run worker test test-pg install install-test browser translations bench bench-detail drill lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,16 @@ run: install
 	@$(FLASK) demo-logins
 	@echo
 	@echo "Portail DEFI : http://127.0.0.1:$(PORT)  (Ctrl+C pour arrêter)"
-	@# The exports' worker runs next to the web server and stops with it.
-	$(FLASK) jobs work & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@# The background worker runs next to the web server and stops with it: RQ when
+	@# REDIS_URL is set, else the exports' database-polling loop (see `make worker`).
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - \
 	  --logger-class portal.gunicorn_logging.RedactingLogger wsgi:app
+
+# The background jobs alone (PDF conversions, exports, e-mails): an RQ worker when
+# REDIS_URL is set, else the exports' loop on the database. Start one per worker host.
+worker: install
+	$(FLASK) worker
 
 # System tools of the tests, from Debian's packages, installed when missing and root:
 # Chromium drives the browser tests, LibreOffice checks that exported documents open.

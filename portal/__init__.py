@@ -168,7 +168,7 @@ def _register_request_hooks(app: Flask) -> None:
     from portal import htmx
     from portal.accounts.access import load_current_membership, require_mfa_enrolment
     from portal.accounts.user_sessions import check_request
-    from portal.core import fingerprints, french
+    from portal.core import fingerprints, french, jobs
     from portal.core.layout import layout_globals
     from portal.mail.services import send_pending, smtp_configured
 
@@ -186,9 +186,15 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def deliver_queued_mail(response):
-        """Send this request's e-mails after the response: never block or lose the action."""
+        """Send this request's e-mails after the response: never block or lose the action.
+        With ``REDIS_URL``, as an RQ job (a bulk mailing leaves the web worker at once)."""
         ids = g.pop("queued_mail_ids", None)
-        if ids and smtp_configured():
+        if ids and smtp_configured() and jobs.on_queue():
+            try:
+                jobs.enqueue("portal.mail.services.send_pending", ids)
+            except jobs.QueueError:  # the outbox keeps them: ``flask mail send`` will
+                app.logger.exception("e-mails %s left in the outbox: no queue", ids)
+        elif ids and smtp_configured():
 
             def deliver():
                 with app.app_context():

@@ -1,7 +1,7 @@
 """Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send``,
 ``notifications digest``, ``jobs work``, ``retention apply``, ``backup`` and ``restore``.
 
-Run them as ``flask --app portal <command>``.
+Run them as ``flask --app portal <command>``; ``worker`` runs the background jobs.
 """
 
 import signal
@@ -9,7 +9,7 @@ import threading
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from portal.accounts.models import Organisation
@@ -24,6 +24,8 @@ from portal.audit.models import AuditEvent
 from portal.audit.services import verify_chain
 from portal.backups import cli as backups_cli
 from portal.conventions import reminders as convention_reminders
+from portal.core import jobs as queue
+from portal.core.jobs import job_context
 from portal.core.time import utcnow
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from portal.extensions import db
@@ -85,20 +87,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(notifications)
     app.cli.add_command(jobs_group)
     app.cli.add_command(retention)
+    app.cli.add_command(worker)
     lots_cli.register(app)
     backups_cli.register(app)
-
-
-def _cli_request_context():
-    """A request context for links in e-mails (``PUBLIC_URL``), with no client address.
-
-    Services record the request's IP and user agent as evidence: a scheduled job has
-    neither, so the fake request must not lend it Werkzeug's test values.
-    """
-    return current_app.test_request_context(
-        base_url=current_app.config["PUBLIC_URL"],
-        environ_base={"REMOTE_ADDR": "", "HTTP_USER_AGENT": ""},
-    )
 
 
 audit = AppGroup("audit", help="Journal d'audit chaîné.")
@@ -182,7 +173,7 @@ def reminders_send() -> None:
     E-mails are queued in the outbox; ``mail send`` delivers them.
     """
     now = utcnow()
-    with _cli_request_context():
+    with job_context():
         conventions = convention_reminders.send_due_reminders(now)
         immersions = immersion_reminders.send_due_reminders(now)
         followups = followup_reminders.send_due_reminders(now)
@@ -210,7 +201,7 @@ def notifications_digest() -> None:
     Each person gets at most one digest a day (Paris time); what is held after it waits for
     the next one, and nothing is ever dropped. ``mail send`` delivers the e-mails.
     """
-    with _cli_request_context():
+    with job_context():
         sent = digest.send_digests(utcnow())
         db.session.commit()
     click.echo(f"Résumés quotidiens envoyés : {sent}.")
@@ -229,10 +220,10 @@ def jobs_work(once: bool) -> None:
     a check), the requests waiting now are written and the command ends.
     """
     if once:
-        with _cli_request_context():
+        with job_context():
             jobs.sweep()
         done = 0
-        while jobs.work_once(_cli_request_context) is not None:
+        while jobs.work_once(job_context) is not None:
             done += 1
         click.echo(f"Exports écrits : {done}.")
         return
@@ -240,7 +231,7 @@ def jobs_work(once: bool) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_args: stop.set())
     click.echo("Service d'exports lancé (Ctrl+C pour arrêter).")
-    jobs.work(_cli_request_context, stop=stop)
+    jobs.work(job_context, stop=stop)
     click.echo("Service d'exports arrêté.")
 
 
@@ -261,7 +252,7 @@ def retention_apply(dry_run: bool) -> None:
     chain still verifies afterwards (``audit verify``).
     """
     now = utcnow()
-    with _cli_request_context():
+    with job_context():
         if dry_run:
             done = purge.plan(now)
             db.session.rollback()
@@ -285,3 +276,19 @@ def retention_apply(dry_run: bool) -> None:
         f"Événements du journal d'audit pseudonymisés{' (simulation)' if dry_run else ''} : "
         f"{done.audit_events}."
     )
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Traite les tâches en attente, puis s'arrête.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Run the background jobs (PDF conversions, exports, e-mails): an RQ worker on
+    ``JOBS_QUEUE`` when ``REDIS_URL`` is set — start as many as the load asks, on any
+    host —, else the database-polling exports loop of ``jobs work`` (PDFs and e-mails
+    then run in the web process)."""
+    if not queue.on_queue():
+        click.echo("REDIS_URL absent : service d'exports sur la base de données.")
+        click.get_current_context().invoke(jobs_work, once=burst)
+        return
+    click.echo(f"Tâches de fond : RQ, file « {current_app.config['JOBS_QUEUE']} ».")
+    queue.work(burst=burst)

@@ -50,7 +50,9 @@ def load_config(instance_path: str) -> dict:
         "SECRET_KEY": os.environ.get("SECRET_KEY") or None,
         "SQLALCHEMY_DATABASE_URI": _database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Redis: the login throttle's counters and, with RQ, the background jobs' queue.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "portal"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
@@ -117,8 +119,8 @@ def load_config(instance_path: str) -> dict:
         # Archives of ``flask backup`` when no --to is given (portal/backups/).
         "BACKUPS_DIR": os.environ.get("BACKUPS_DIR") or str(Path(instance_path) / "backups"),
         "EXPORT_RETENTION_HOURS": int(os.environ.get("EXPORT_RETENTION_HOURS", "24")),
-        # A PDF request waits this long for another conversion to end before a 503.
-        "PDF_CONVERSION_WAIT": float(os.environ.get("PDF_CONVERSION_WAIT", "2")),
+        # A PDF conversion job waits this long for another conversion to end, then fails.
+        "PDF_CONVERSION_WAIT": float(os.environ.get("PDF_CONVERSION_WAIT", "600")),
         # Convention PDFs: LibreOffice's command (looked up in PATH) and its time limit.
         "SOFFICE_PATH": os.environ.get("SOFFICE_PATH", "soffice"),
         "SOFFICE_TIMEOUT": int(os.environ.get("SOFFICE_TIMEOUT", "120")),

@@ -3,6 +3,7 @@ database, one per xdist worker), a test client that carries CSRF tokens, a small
 live server. Helpers live in tests/support.py, factories in tests/factories.py."""
 
 import os
+import secrets
 import threading
 
 import pytest
@@ -11,12 +12,14 @@ from hypothesis import settings
 from werkzeug.serving import make_server
 
 from portal import create_app
+from portal.core import jobs
 from portal.extensions import db
 from tests.factories import make_world
 from tests.support import (
     CsrfClient,
     app_config,
     empty_database,
+    require_redis,
     temporary_database,
     without_fsync,
 )
@@ -130,3 +133,33 @@ def pytest_collection_modifyitems(items):
         return next((i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)), 99)
 
     items.sort(key=rank)
+
+
+# --- Background jobs -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def rq_app(app, monkeypatch):
+    """The app with its jobs on RQ: ``REDIS_URL`` the tests' Redis (skipped, or failed in
+    CI, when it does not answer), ``JOBS_QUEUE`` a name of this test alone, whose queue
+    and job keys are deleted afterwards (RQ's records of the workers expire on their own
+    within a minute). Run the jobs with ``jobs.work(burst=True,
+    simple=True)`` inside an app context."""
+    monkeypatch.setitem(app.config, "REDIS_URL", require_redis())
+    monkeypatch.setitem(
+        app.config, "JOBS_QUEUE", f"portal-test-{os.getpid()}-{secrets.token_hex(4)}"
+    )
+    yield app
+    with app.app_context():
+        redis = jobs.connection()
+        try:
+            queue = jobs.queue(redis)
+            ids = {*queue.finished_job_registry.get_job_ids()}
+            ids |= {*queue.failed_job_registry.get_job_ids()}
+            for job_id in ids:
+                redis.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+            queue.delete(delete_jobs=True)  # its waiting jobs, and its name in rq:queues
+            for key in redis.scan_iter(f"*{queue.name}*"):
+                redis.delete(key)
+        finally:
+            redis.close()

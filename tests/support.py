@@ -22,6 +22,7 @@ from functools import cache
 
 import psycopg
 import pytest
+import redis
 from flask import session
 from flask.testing import FlaskClient
 from hypothesis import settings
@@ -335,6 +336,43 @@ def require_soffice() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return soffice
+
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+def require_redis() -> str:
+    """The tests' Redis (database 14 at 127.0.0.1:6379), checked to answer; unreachable,
+    fail under REQUIRE_REDIS=1 (CI), else skip with the reason."""
+    client = redis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.RedisError as exc:
+        message = f"Redis injoignable à 127.0.0.1:6379 ({exc}) : lancez redis-server"
+        if os.environ.get("REQUIRE_REDIS") == "1":  # CI runs Redis: missing is a failure
+            pytest.fail(message)
+        pytest.skip(message)
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+def fetch_pdf(client, url: str, *, headers=None, timeout: float = 60.0):
+    """GET a PDF link as a browser does: the page « en préparation », then its htmx polls
+    until the job is done (``204`` meanwhile), then the link again. The last answer: the
+    file, or the page saying why it failed."""
+    first = client.get(url, headers=headers)
+    if first.mimetype == "application/pdf" or first.status_code != 200:
+        return first
+    assert "Le PDF est en préparation" in text(first), text(first)
+    status = re.search(r'<div id="pdf-status"[^>]*hx-get="([^"]+)"', text(first))
+    poll_url = html.unescape(status.group(1))
+    deadline = time.monotonic() + timeout
+    while (poll := client.get(poll_url, headers=HTMX)).status_code == 204:
+        assert time.monotonic() < deadline, "the PDF job did not end in time"
+        time.sleep(0.05)
+    assert poll.status_code == 200, text(poll)
+    return client.get(url, headers=headers)
 
 
 # --- Client and logging in ---------------------------------------------------------------

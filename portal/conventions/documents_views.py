@@ -5,12 +5,13 @@ Each download is evidence: the file's SHA-256 is recorded once per distinct file
 user made themselves is audited (``convention.downloaded``; not for a link on another
 site, see ``portal.security.own_navigation``). These GETs write only those evidence
 tables, as the route inventory allows. The PDF is converted once per distinct DOCX and
-kept (``pdf.convert_once``).
+kept, by a background job (``pdf.request_conversion``): until it is there, the PDF's URL answers a
+page that polls it, and never records a download.
 """
 
 from io import BytesIO
 
-from flask import render_template, send_file
+from flask import send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -19,16 +20,19 @@ from portal.audit.services import record
 from portal.conventions import bp, documents, pdf
 from portal.conventions.context import load_started
 from portal.conventions.models import ConventionVersion
+from portal.conventions.pdf_pages import pdf_response, retry_response
 from portal.conventions.services import valid_signatures
 from portal.conventions.version_context import version_or_404
+from portal.core import jobs
 from portal.extensions import db
 from portal.security import own_navigation
 
 
 @bp.app_template_global()
 def pdf_conversion_available() -> bool:
-    """True when LibreOffice can turn the DOCX into a PDF (templates grey the button out)."""
-    return pdf.soffice() is not None
+    """True when LibreOffice can turn the DOCX into a PDF (templates grey the button out):
+    with RQ, the workers convert, on hosts of their own (a job says if it is missing)."""
+    return jobs.on_queue() or pdf.soffice() is not None
 
 
 @bp.app_template_global()
@@ -78,35 +82,42 @@ def download_docx(operation_id: int, number: int):
 @bp.get("/versions/<int:number>/convention.pdf")
 @login_required
 def download_pdf(operation_id: int, number: int):
-    """The same document as PDF (converted once, then served as kept), or a French page
-    saying why it is not available (503, with ``Retry-After`` while another converts)."""
+    """The same document as PDF once converted; until then a page that polls while a job
+    converts it (htmx: the fragment alone, never the file), or says why it failed."""
+    version = _load(operation_id, number)
+
+    def send(data: bytes):
+        signatures = len(valid_signatures(version))
+        return _issue(version, documents.PDF, data, signatures, pdf.PDF_MIMETYPE)
+
+    return pdf_response(
+        version.id,
+        lambda: documents.convention_docx(version),
+        pdf.CONVENTIONS,
+        send=send,
+        available=pdf_conversion_available(),
+        title=_(
+            "Convention %(reference)s, version %(n)s (PDF)",
+            reference=version.convention.reference,
+            n=number,
+        ),
+        back_url=url_for("conventions.show_version", operation_id=operation_id, number=number),
+        back_label=_("Retour à la version %(n)s", n=number),
+        **_pdf_urls(operation_id, number),
+    )
+
+
+@bp.post("/versions/<int:number>/convention.pdf/reessayer")
+@login_required
+def retry_pdf(operation_id: int, number: int):
+    """Queue a failed conversion again; back to the page that follows it."""
     version = _load(operation_id, number)
     docx = documents.convention_docx(version)
-    signatures = len(valid_signatures(version))
-    data = pdf.stored_pdf(version.id, docx)
-    if data is None:
-        if not pdf_conversion_available():
-            return _unavailable(pdf.missing_message())
-        version_id = version.id
-        # End the read transaction: the conversion takes seconds and must hold no lock (the
-        # audit chain is only written after it).
-        db.session.commit()
-        try:
-            data = pdf.convert_once(version_id, docx)
-        except pdf.PdfBusy as exc:
-            return _unavailable(exc.message, retry_after=pdf.RETRY_AFTER_SECONDS)
-        except pdf.PdfUnavailable as exc:
-            return _unavailable(exc.message)
-        version = db.session.get(ConventionVersion, version_id)
-    return _issue(version, documents.PDF, data, signatures, pdf.PDF_MIMETYPE)
+    return retry_response(version.id, docx, pdf.CONVENTIONS, **_pdf_urls(operation_id, number))
 
 
-def _unavailable(message: str, *, retry_after: int | None = None):
-    headers = {"Retry-After": str(retry_after)} if retry_after else {}
-    return (
-        render_template(
-            "errors/error.html", status=503, title=_("PDF indisponible"), message=message
-        ),
-        503,
-        headers,
-    )
+def _pdf_urls(operation_id: int, number: int) -> dict:
+    return {
+        "pdf_url": url_for("conventions.download_pdf", operation_id=operation_id, number=number),
+        "retry_url": url_for("conventions.retry_pdf", operation_id=operation_id, number=number),
+    }

@@ -48,6 +48,44 @@ def write(name: str, data: bytes) -> None:
         raise
 
 
+def remove(name: str) -> None:
+    """Delete the stored file ``name`` if it exists."""
+    _path(name).unlink(missing_ok=True)
+
+
+def fresh(name: str, seconds: float) -> bool:
+    """The file ``name`` exists and is at most ``seconds`` old."""
+    try:
+        return time.time() - _path(name).stat().st_mtime <= seconds
+    except FileNotFoundError:
+        return False
+
+
+def claim(name: str, *, older_than: float) -> bool:
+    """Create the marker file ``name`` if it is absent, or replace it if it is older than
+    ``older_than`` seconds; True if this caller did. The creation is exclusive: of two
+    callers at once, one only gets True (taking over an old marker, two rarely may: what
+    the marker guards must bear running twice)."""
+    path = _path(name)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        try:
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:
+            return claim(name, older_than=older_than)  # removed meanwhile: try again
+        if age <= older_than:
+            return False
+        stale = path.with_name(f".stale-{os.getpid()}-{time.monotonic_ns()}")
+        try:
+            os.rename(path, stale)
+        except FileNotFoundError:
+            return False  # another caller took it over first
+        stale.unlink(missing_ok=True)
+        return claim(name, older_than=older_than)
+    return True
+
+
 @contextmanager
 def exclusive(name: str, *, wait: float = 0.0):
     """Hold the lock ``name`` for the block; yields False when it stayed taken ``wait`` s."""

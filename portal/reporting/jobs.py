@@ -14,6 +14,10 @@ that person only, for ``EXPORT_RETENTION_HOURS``; then ``sweep`` deletes it.
 
 A worker that dies mid-export leaves its request « en cours »: ``sweep`` puts it back in
 the queue once it has shown no progress for ``STALLED_AFTER`` (three tries at most).
+
+With ``REDIS_URL`` set, the request is also handed to RQ once committed (``dispatch``):
+``flask --app portal worker`` runs it (``run_queued``, which claims that very request and
+sweeps first), so no process polls the table; the row stays the state the page polls.
 """
 
 import logging
@@ -29,6 +33,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.models import Membership, User
 from portal.core.errors import RuleError
+from portal.core.jobs import enqueue, on_queue
 from portal.core.locking import begin_write, lock
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -41,6 +46,7 @@ log = logging.getLogger(__name__)
 MAX_UNFINISHED = 3  # per person: a fourth waits for one of them
 MAX_ATTEMPTS = 3
 STALLED_AFTER = timedelta(minutes=5)
+EXPORT_TIMEOUT = 3600  # seconds RQ lets one export run
 PROGRESS_EVERY = 0.5  # seconds between two progress records
 UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
 
@@ -116,16 +122,30 @@ def path_of(job: ExportJob) -> Path:
 # ---- the worker ------------------------------------------------------------------------
 
 
-def claim_next() -> int | None:
-    """Take the oldest queued request (marked running, committed), or None."""
+def dispatch(job_id: int) -> None:
+    """Hand a committed request to RQ when ``REDIS_URL`` is set; without Redis the
+    database-polling worker (``work``) takes it from the table."""
+    if on_queue():
+        enqueue("portal.reporting.jobs.run_queued", job_id, timeout=EXPORT_TIMEOUT)
+
+
+def run_queued(job_id: int) -> JobStatus | None:
+    """The RQ job of one request: sweep, then claim and write it (None if another worker
+    took it first, or it is no longer queued)."""
+    sweep()
+    if claim_next(job_id) is None:
+        return None
+    return run(job_id)
+
+
+def claim_next(job_id: int | None = None) -> int | None:
+    """Take the oldest queued request, or the request ``job_id`` if it is still queued
+    (marked running, committed); None when there is none."""
     begin_write()
-    job = db.session.scalar(
-        select(ExportJob)
-        .where(ExportJob.status == JobStatus.QUEUED)
-        .order_by(ExportJob.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
+    query = select(ExportJob).where(ExportJob.status == JobStatus.QUEUED)
+    if job_id is not None:
+        query = query.where(ExportJob.id == job_id)
+    job = db.session.scalar(query.order_by(ExportJob.id).limit(1).with_for_update(skip_locked=True))
     if job is None:
         db.session.rollback()
         return None
@@ -237,13 +257,17 @@ def sweep() -> tuple[int, int]:
             ExportJob.progressed_at < now - STALLED_AFTER,
         )
     ).all()
+    requeued = []
     for job in stalled:
         if job.attempts >= MAX_ATTEMPTS:
             job.status, job.finished_at = JobStatus.FAILED, now
             job.error = _("L'export a été interrompu plusieurs fois. Demandez-le à nouveau.")
         else:
             job.status = JobStatus.QUEUED
+            requeued.append(job.id)
     db.session.commit()
+    for job_id in requeued:
+        dispatch(job_id)
     return len(expired), len(stalled)
 
 

@@ -162,6 +162,7 @@ def queue_export(name: str, fmt: str):
         flash(exc.message, "error")
         return redirect(url_for("reporting.show_dashboard", **request.args), 303)
     db.session.commit()
+    jobs.dispatch(job.id)
     if htmx.is_htmx():
         return _job_page(job, announce=_("Export demandé : %(t)s.", t=jobs.title(job)))
     return redirect(url_for("reporting.show_export", job_id=job.id), 303)

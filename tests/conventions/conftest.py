@@ -1,5 +1,7 @@
 """Each test of conventions keeps its generated files (convention PDFs) in its own folder."""
 
+import threading
+
 import pytest
 
 
@@ -9,3 +11,13 @@ def documents_dir(app, tmp_path, monkeypatch):
     folder = tmp_path / "documents"
     monkeypatch.setitem(app.config, "DOCUMENTS_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _background_jobs_end():
+    """A PDF job started in a thread (no Redis) ends within its test: its configuration
+    (``DOCUMENTS_DIR``, ``SOFFICE_PATH``) is put back afterwards."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("job "):
+            thread.join(timeout=30)

@@ -1,7 +1,8 @@
-"""The convention as PDF: LibreOffice converts the DOCX (the PDF's text carries the
-reference and the short hash, runs in CI), each PDF is recorded and its download
-audited; without LibreOffice, or when it fails, the route and the button say why in
-French instead of failing."""
+"""The convention as PDF: LibreOffice converts the DOCX in a background job (the PDF's
+text carries the reference and the short hash, runs in CI), each PDF is recorded and its
+download audited; without LibreOffice, or when it fails, the route and the button say why
+in French instead of failing. The page that follows the job: tests/conventions/
+test_pdf_jobs.py."""
 
 import re
 import stat
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from portal.audit.models import AuditEvent
 from portal.conventions import pdf
-from portal.conventions.documents import sha256_of
+from portal.conventions.documents import convention_docx, sha256_of
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.core import storage
 from portal.core.fingerprints import NBSP, blocks
@@ -23,7 +24,7 @@ from tests.conventions.helpers_documents import (
     submit_convention,
 )
 from tests.operations.factories import EMPLOYER, OF_A
-from tests.support import count, login_as, require_soffice, text
+from tests.support import count, fetch_pdf, login_as, require_soffice, text
 
 MISSING = "LibreOffice n'est pas installé sur le serveur (paquet libreoffice-writer-nogui)"
 FAILED = "La conversion en PDF a échoué."
@@ -56,7 +57,7 @@ def fake_soffice(tmp_path, body: str):
 def test_libreoffice_converts_the_docx_into_a_pdf_with_the_reference(app, client, submitted):
     require_soffice()
     login_as(client, EMPLOYER)
-    response = client.get(submitted.url("pdf"))
+    response = fetch_pdf(client, submitted.url("pdf"))
     assert response.status_code == 200, text(response)
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == (
@@ -135,9 +136,10 @@ def test_a_failed_conversion_answers_503_in_french(
 ):
     soffice_at(fake_soffice(tmp_path, body), timeout)
     login_as(client, OF_A)
-    response = client.get(submitted.url("pdf"))
+    response = fetch_pdf(client, submitted.url("pdf"))
     assert response.status_code == 503
     assert FAILED in text(response)
+    assert "Réessayer" in text(response)
     assert count(app, IssuedDocument) == 0
 
 
@@ -159,7 +161,7 @@ def test_each_version_state_is_converted_once_and_the_pdf_kept(
     script, runs = counting_soffice(tmp_path)
     soffice_at(script)
     login_as(client, OF_A)
-    first = client.get(submitted.url("pdf"))
+    first = fetch_pdf(client, submitted.url("pdf"))
     assert first.status_code == 200 and first.data == b"%PDF-1.4 converted"
     soffice_at(tmp_path / "absent" / "soffice")
     second = client.get(submitted.url("pdf"))
@@ -167,29 +169,34 @@ def test_each_version_state_is_converted_once_and_the_pdf_kept(
     assert runs.read_text().count("run") == 1
     kept = list(documents_dir.rglob("*.pdf"))
     assert [path.read_bytes() for path in kept] == [first.data]
+    assert not list(documents_dir.rglob("*.queued"))  # the job's marker went with it
     with app.app_context():
         issued = db.session.scalars(select(IssuedDocument)).one()
+        docx = convention_docx(db.session.get(ConventionVersion, submitted.version_id))
+    assert [path.name for path in kept] == [f"{sha256_of(docx)}.pdf"]  # kept with its hash
     assert (issued.kind, issued.sha256) == ("pdf", sha256_of(first.data))
     assert count(app, AuditEvent, AuditEvent.action == "convention.downloaded") == 2
 
 
-def test_a_second_conversion_at_once_answers_503_with_retry_after(
+def test_a_job_that_waits_too_long_for_another_conversion_fails_and_is_retried(
     app, client, submitted, soffice_at, tmp_path, monkeypatch
 ):
-    """Issue #11 M9: one conversion at a time; another request waits briefly, then gets a
-    French 503 with ``Retry-After`` instead of tying up a second worker."""
+    """One conversion at a time per storage: a job that finds another holding the lock
+    past ``PDF_CONVERSION_WAIT`` gives up and says so in French; « Réessayer » converts."""
     script, runs = counting_soffice(tmp_path)
     soffice_at(script)
     monkeypatch.setitem(app.config, "PDF_CONVERSION_WAIT", 0.2)
     login_as(client, OF_A)
     with app.app_context(), storage.exclusive(pdf.CONVERSION_LOCK) as held:
-        assert held  # another worker converting
-        response = client.get(submitted.url("pdf"))
+        assert held  # another job converting
+        response = fetch_pdf(client, submitted.url("pdf"))
     assert response.status_code == 503
-    assert response.headers["Retry-After"] == "30"
-    assert "Une autre conversion en PDF est en cours." in text(response)
+    assert "D'autres conversions en PDF occupent le serveur." in text(response)
     assert not runs.exists() and count(app, IssuedDocument) == 0
-    assert client.get(submitted.url("pdf")).status_code == 200  # free again
+    retried = client.post(submitted.url("pdf") + "/reessayer")
+    assert retried.status_code == 303
+    assert retried.headers["Location"] == submitted.url("pdf")
+    assert fetch_pdf(client, submitted.url("pdf")).data == b"%PDF-1.4 converted"
 
 
 @pytest.mark.parametrize("site", ["cross-site", "same-site"])
@@ -204,11 +211,12 @@ def test_a_link_on_another_site_writes_no_evidence(
     version_page = submitted.url("pdf").rsplit("/", 1)[0]
     elsewhere = {"Sec-Fetch-Site": site}
     assert client.get(version_page, headers=elsewhere).status_code == 200
-    for kind in ("docx", "pdf"):
-        assert client.get(submitted.url(kind), headers=elsewhere).status_code == 200
+    assert client.get(submitted.url("docx"), headers=elsewhere).status_code == 200
+    assert fetch_pdf(client, submitted.url("pdf"), headers=elsewhere).status_code == 200
     actions = ("convention.opened", "convention.downloaded")
     assert count(app, AuditEvent, AuditEvent.action.in_(actions)) == 0
     own = {"Sec-Fetch-Site": "same-origin"}
     client.get(version_page, headers=own)
-    client.get(submitted.url("pdf"), headers=own)
+    # The version opened is part of the document's evidence: a new DOCX, a new conversion.
+    fetch_pdf(client, submitted.url("pdf"), headers=own)
     assert count(app, AuditEvent, AuditEvent.action.in_(actions)) == 2

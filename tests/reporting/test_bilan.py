@@ -9,7 +9,7 @@ from docx import Document
 
 from portal.demo.history import PAST
 from tests.reporting import factories as f
-from tests.support import client_as, committed, require_soffice, text
+from tests.support import client_as, committed, fetch_pdf, require_soffice, text
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_libreoffice_converts_the_bilan(app, site, monkeypatch, tmp_path):
     require_soffice()  # missing: a failure in CI (REQUIRE_BROWSER=1), a skip elsewhere
     monkeypatch.setitem(app.config, "DOCUMENTS_DIR", str(tmp_path))
     browser = client_as(app, f.OF2)
-    response = browser.get(f"/pilotage/operations/{site.blois}/bilan.pdf")
+    response = fetch_pdf(browser, f"/pilotage/operations/{site.blois}/bilan.pdf")
     assert response.status_code == 200, text(response)
     assert response.mimetype == "application/pdf"
     assert response.get_data().startswith(b"%PDF-")

@@ -173,6 +173,11 @@ def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
             db.session.commit()
         _DEMO_ROWS[base_url] = all_rows(app)
         return
+    put_back_rows(app, rows)
+
+
+def put_back_rows(app, rows: dict[str, list[dict]]) -> None:
+    """Make the database hold exactly ``rows`` (read by ``all_rows``), and nothing else."""
     empty_database(app)
     with app.app_context(), db.engine.begin() as conn:
         write_rows(conn, rows)
@@ -335,6 +340,42 @@ def require_soffice() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return soffice
+
+
+# Where a route's argument finds a real row in the demo data (tests/core/test_routes.py,
+# the fuzz of tests/fuzz_demo.py): a row of this table.
+ARGUMENT_TABLES = {
+    "org_id": "organisations",
+    "user_id": "users",
+    "membership_id": "memberships",
+    "invitation_id": "invitations",
+    "territory_id": "territories",
+    "operation_id": "operations",
+    "lot_id": "market_lots",
+    "participant_id": "operation_participants",
+    "position_id": "need_positions",
+    "figure_id": "diagnosis_figures",
+    "notification_id": "notifications",
+    "comment_id": "design_comments",
+    "revision_id": "section_revisions",
+    "draft_id": "section_revisions",
+    "trainee_id": "trainees",
+    "immersion_id": "immersions",
+    "debrief_id": "debriefs",
+    "evaluation_id": "evaluations",
+    "template_id": "clause_templates",
+    "document_id": "reference_documents",
+    "milestone_id": "followup_milestones",
+    "promise_id": "job_promises",
+    # The demo's job dating is in the operation of the first trainee (Saran).
+    "session_id": "recruitment_sessions",
+    "member_id": "steering_members",
+    "meeting_id": "steering_meetings",
+    "decision_id": "steering_decisions",
+    "action_id": "steering_actions",
+    "job_id": "export_jobs",
+    "user_session_id": "user_sessions",
+}
 
 
 # --- Client and logging in ---------------------------------------------------------------

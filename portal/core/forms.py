@@ -8,23 +8,47 @@ values the portal wrote itself. ``tests/core/test_forms.py`` checks that every f
 portal derives from one of these classes.
 """
 
+from flask import has_request_context, request
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import FieldList, Form, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    FieldList,
+    Form,
+    HiddenField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 
 from portal.core.text import clean_text
 
 
 def _clean_multiline(value):
+    if value is None:
+        return ""
     return clean_text(value, multiline=True) if isinstance(value, str) else value
 
 
 def _clean_line(value):
+    if value is None:
+        return ""
     return clean_text(value, multiline=False) if isinstance(value, str) else value
 
 
+def _listed(value):
+    return [] if value is None else value
+
+
 class CleanTextMeta:
-    """Form options adding the cleaning filter to every text field when it is bound."""
+    """Form options adding the cleaning filter to every text field when it is bound.
+
+    A field the request did not send (a body missing it, or no body at all: Flask-WTF then
+    reads no form data) holds its default, None: text fields read it as empty text and
+    multiple choices as no choice, so that no view or service meets a None where it reads
+    text or a list (an empty POST made ``.strip()`` fail with a 500, found by
+    tests/core/test_fuzz_forms.py).
+    """
 
     def bind_field(self, form, unbound_field, options):
         field_class = unbound_field.field_class
@@ -33,7 +57,17 @@ class CleanTextMeta:
         ):
             clean = _clean_multiline if issubclass(field_class, TextAreaField) else _clean_line
             options["filters"] = (clean, *unbound_field.kwargs.get("filters", ()))
+        elif issubclass(field_class, SelectMultipleField):
+            options["filters"] = (_listed, *unbound_field.kwargs.get("filters", ()))
         return super().bind_field(form, unbound_field, options)
+
+    def wrap_formdata(self, form, formdata):
+        """The request's form data, never a JSON body: the portal's forms are posted as
+        forms, and Flask-WTF would read any JSON (a list, nested objects) as field values."""
+        auto = formdata is not None and not hasattr(formdata, "getlist")
+        if auto and has_request_context() and request.is_json and not request.form:
+            return None
+        return super().wrap_formdata(form, formdata)
 
 
 class PortalForm(FlaskForm):

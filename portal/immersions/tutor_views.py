@@ -126,7 +126,10 @@ def designate_tutor(immersion_id: int):
     if htmx.is_htmx():
         return _designation_widget(immersion, tutors, form, status=422)
     flash(
-        " ".join(form.tutor_id.errors) or _("Le formulaire a expiré : rechargez la page."), "error"
+        # The errors are lazy strings (the validators' French messages): made text to join.
+        " ".join(str(error) for error in form.tutor_id.errors)
+        or _("Le formulaire a expiré : rechargez la page."),
+        "error",
     )
     return redirect(url_for("tutoring.tutor_home", _anchor=f"designation-{immersion.id}"), 303)
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
-from portal.core.filetypes import kind_of
+from portal.core.filetypes import damage, kind_of
 from portal.extensions import db
 from portal.resources.models import DocumentKind, ReferenceDocument
 
@@ -76,6 +76,8 @@ def add_document(
     kind = kind_of(data)
     if kind is None:
         raise RuleError(_("Ce fichier n'est ni un PDF ni un document Word (DOCX)."), "file")
+    if problem := damage(data, kind):
+        raise RuleError(problem, "file")
     kind = DocumentKind(kind)
     document = ReferenceDocument(
         title=title.strip(),

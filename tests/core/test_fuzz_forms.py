@@ -27,6 +27,7 @@ from portal import create_app
 from tests.fuzz_demo import CSRF_REFUSED, EXEMPT, Demo, check_answer, post
 from tests.fuzzing import (
     CSRF_MODES,
+    PER_BUTTON,
     PER_FORM,
     StoredTextCheck,
     form_bodies,
@@ -50,7 +51,7 @@ def test_fuzz_post_route(app, rule):
     started, cases = time.perf_counter(), []
 
     # A button (no field) varies only by its CSRF token, extra keys and JSON: fewer cases.
-    @fuzz_settings(PER_FORM if target.fields else 8)
+    @fuzz_settings(PER_FORM if target.fields else PER_BUTTON)
     @given(
         body=form_bodies(target.fields),
         csrf=st.sampled_from(CSRF_MODES),

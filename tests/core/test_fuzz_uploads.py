@@ -35,6 +35,7 @@ from portal.resources.forms import AddDocumentForm
 from portal.resources.models import ReferenceDocument
 from tests.fuzz_demo import EXEMPT, Demo, check_answer, post
 from tests.fuzzing import (
+    PER_UPLOAD,
     StoredTextCheck,
     Upload,
     binary_files,
@@ -97,7 +98,7 @@ def test_fuzz_upload(app, endpoint, files, fields):
     assert target.status not in (403, 404), f"no one of the demo reaches {endpoint}"
     field = "file"  # the name of every file field of the portal
 
-    @fuzz_settings(30)
+    @fuzz_settings(PER_UPLOAD)
     @given(data=files, filename=filenames, htmx=st.booleans())
     def case(data, filename, htmx):
         client = demo.client(target.person)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.resources import services
-from portal.resources.models import ReferenceDocument
+from portal.resources.models import DocumentKind, ReferenceDocument
 from tests.support import HTMX, login_as, snapshot
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -205,3 +205,17 @@ def test_a_truncated_docx_is_refused(app, client, world):
     response = upload(client, docx_bytes()[:-200], "fiche.docx", headers=HTMX)
     assert response.status_code == 422
     assert documents(app) == []
+
+
+@pytest.mark.parametrize(
+    ("filename", "shown"),
+    [
+        ("plan\x85d'action\u2028final.pdf", "plan d'action final.pdf"),
+        ("re\u0301sume\u0301\x9b.pdf", "résumé.pdf"),
+        ("..\\..\\dossier/\x01caché.pdf", "caché.pdf"),
+    ],
+)
+def test_fuzz_the_name_offered_at_download_is_clean_text(filename, shown):
+    """Issue #17 fuzz: C1 controls, U+2028 and decomposed accents of the sent file's name
+    were kept in the stored name; it is cleaned as typed text is."""
+    assert services.display_name(filename, DocumentKind.PDF) == shown

@@ -78,6 +78,9 @@ class PortalRequest(Request):
         for name in ("form", "files"):
             fields = self.__dict__[name]
             if None in fields:
+                if name == "files":  # dropped, so ``close()`` would not see them
+                    for upload in fields.getlist(None):
+                        upload.close()
                 self.__dict__[name] = type(fields)(
                     (key, value) for key, value in fields.items(multi=True) if key is not None
                 )

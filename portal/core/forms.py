@@ -84,6 +84,25 @@ class PortalSubForm(Form):
         pass
 
 
+# The largest identifier the databases hold (BIGINT): a posted number beyond made the
+# driver overflow when a view looked it up, a 500 (issue #17 fuzz).
+ID_MAX = 2**63 - 1
+
+
+def row_id(value) -> int:
+    """A row's identifier posted in a choice; ValueError (the field's « invalid choice »)
+    when it is not a number, or one no table can hold."""
+    number = int(value)
+    if abs(number) > ID_MAX:
+        raise ValueError(value)
+    return number
+
+
+def optional_row_id(value) -> int | None:
+    """``row_id``, None when nothing was chosen."""
+    return None if value in (None, "") else row_id(value)
+
+
 def without_entry(formdata: MultiDict, name: str, index: int) -> MultiDict:
     """``formdata`` without the entry ``index`` of the ``FieldList`` called ``name``: a form
     built from it has one row fewer (WTForms numbers the rows again from 0) and keeps

@@ -34,7 +34,7 @@ from tests.fuzzing import (
     fuzz_settings,
     json_bodies,
 )
-from tests.support import app_config, snapshot
+from tests.support import HTMX, app_config, snapshot
 
 RULES = sorted(
     (r for r in create_app(app_config("sqlite://")).url_map.iter_rules() if "POST" in r.methods),
@@ -155,3 +155,25 @@ def test_fuzz_a_posted_field_without_a_name_is_dropped(app, client):
     )
     assert response.status_code == 400
     assert CSRF_REFUSED in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "body"),
+    [
+        # A contract that is no choice, with the promise kept: ``Situation("0")`` raised.
+        ("followup.edit_promise_outcome", {"kept": "yes", "contract": "0"}),
+        # A promise id beyond the database's integers was looked up: the driver overflowed.
+        ("recruitment.match_trainee", {"promise_id": "9" * 40}),
+        ("recruitment.invite_to_session", {"trainee_ids": "9" * 40}),
+    ],
+)
+def test_fuzz_an_impossible_choice_is_refused_in_french(app, endpoint, body):
+    """Issue #17 fuzz (``make fuzz``): these bodies made a 500; they are refused (the form
+    again, or back to the page with the error), nothing written."""
+    demo = Demo(app)
+    target = demo.reach(_route(endpoint))
+    assert target.person is not None and target.status not in (403, 404)
+    before = snapshot(app)
+    response = demo.client(target.person).post(target.url, data=body, headers=HTMX)
+    assert response.status_code in (303, 409, 422)
+    assert snapshot(app) == before

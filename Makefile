@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 CATALOGS := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test test-pg fuzz install install-test browser translations bench lint clean
+.PHONY: run test test-pg install install-test browser translations fuzz bench bench-detail drill lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,11 +84,36 @@ translations: install
 	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
 
+# The load benchmark (issue #16): key pages at 100, 1,000 and 10,000 operations on SQLite
+# and PostgreSQL, under gunicorn with wrk (Debian's package, installed when missing and
+# root); tables in bench/results-*.md. BENCH_SIZES=100,1000 for a shorter run.
+BENCH_SIZES ?= 100,1000,10000
 bench: install-test
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get install -y -qq wrk >/dev/null; } || echo "!!! wrk absent : mesures sous charge ignorées"
+	$(BIN)/python -m tests.bench_scale --sizes $(BENCH_SIZES)
+	BENCH_DATABASE_URL=$${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	  $(BIN)/python -m tests.bench_scale --sizes $(BENCH_SIZES)
+
+# The earlier, narrower benchmarks: admin pages with many members, co-design save and poll
+# over 300 runs, the running operation's pages, the dashboard and its exports.
+bench-detail: install-test
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_design
 	$(BIN)/python -m tests.bench_running
 	$(BIN)/python -m tests.bench_reporting
+
+# Issue #17's drills, full size, on SQLite then PostgreSQL (TEST_DATABASE_URL, or the local
+# server): 100 kill -9 of a gunicorn worker during writes, 50 signers at once, the backup
+# drill; then backup and restore timed on the demo and on a larger data set.
+DRILL_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+DRILL := DRILL_ITERATIONS=100 DRILL_PARTIES=20 DRILL_SIGNERS=50 $(BIN)/pytest -p no:xdist -s -q \
+  tests/drills tests/backups
+drill: install-test
+	$(DRILL)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(DRILL_PG)} $(DRILL)
+	$(BIN)/python -m tests.bench_backup
+	BENCH_DATABASE_URL=$${TEST_DATABASE_URL:-$(DRILL_PG)} $(BIN)/python -m tests.bench_backup
 
 lint: install-test
 	$(BIN)/ruff check portal tests

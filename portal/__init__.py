@@ -5,7 +5,6 @@ from pathlib import Path
 
 from flask import Flask, g, session
 from flask_babel import get_locale
-from flask_login import current_user
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
@@ -99,6 +98,8 @@ def create_app(config: dict | None = None) -> Flask:
     )
     from portal.operations import views as operations_views
     from portal.organisations import views as organisations_views
+    from portal.privacy import register_views  # noqa: F401  (on admin.bp)
+    from portal.privacy import views as privacy_views
     from portal.public import views as public_views
     from portal.recruitment import (  # noqa: F401  (on recruitment.bp)
         bulk_views,
@@ -137,6 +138,7 @@ def create_app(config: dict | None = None) -> Flask:
         archive_views,
         todo_views,
         public_views,
+        privacy_views,
     ):
         app.register_blueprint(views.bp)
     app.register_blueprint(verification_bp)  # public: checks a convention copy, no login
@@ -167,7 +169,7 @@ def _register_request_hooks(app: Flask) -> None:
     from portal.accounts.access import load_current_membership, require_mfa_enrolment
     from portal.accounts.user_sessions import check_request
     from portal.core import fingerprints, french
-    from portal.core.demo_state import demo_mode
+    from portal.core.layout import layout_globals
     from portal.mail.services import send_pending, smtp_configured
 
     app.before_request(check_request)  # ended, idle or too old sessions go first
@@ -179,14 +181,8 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
-        from portal.notifications.services import unread_count
-
-        unread = unread_count(current_user) if current_user.is_authenticated else 0
-        return {
-            "demo_mode": demo_mode(),
-            "current_locale": str(get_locale()),
-            "unread_notifications": unread,
-        }
+        # demo_mode and unread_notifications are lazy: one query, only if a template shows them.
+        return {"current_locale": str(get_locale()), **layout_globals()}
 
     @app.after_request
     def deliver_queued_mail(response):

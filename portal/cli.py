@@ -1,5 +1,5 @@
 """Command-line verbs: ``demo``, ``mail send``, ``audit verify``, ``reminders send``,
-``notifications digest`` and ``jobs work``.
+``notifications digest``, ``jobs work``, ``retention apply``, ``backup`` and ``restore``.
 
 Run them as ``flask --app portal <command>``.
 """
@@ -13,8 +13,16 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from portal.accounts.models import Organisation
+from portal.audit.anchors import (
+    anchor_line,
+    check_anchors,
+    current_anchor,
+    parse_anchor,
+    read_anchors,
+)
 from portal.audit.models import AuditEvent
 from portal.audit.services import verify_chain
+from portal.backups import cli as backups_cli
 from portal.conventions import reminders as convention_reminders
 from portal.core.time import utcnow
 from portal.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
@@ -24,6 +32,7 @@ from portal.immersions import reminders as immersion_reminders
 from portal.lots import cli as lots_cli
 from portal.mail.services import send_pending, smtp_configured
 from portal.notifications import digest
+from portal.privacy import purge
 from portal.reporting import jobs
 from portal.steering import reminders as steering_reminders
 
@@ -75,7 +84,9 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reminders)
     app.cli.add_command(notifications)
     app.cli.add_command(jobs_group)
+    app.cli.add_command(retention)
     lots_cli.register(app)
+    backups_cli.register(app)
 
 
 def _cli_request_context():
@@ -94,13 +105,36 @@ audit = AppGroup("audit", help="Journal d'audit chaîné.")
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check the audit hash chain: exit 0 when intact, 1 listing the problems otherwise."""
-    problems = verify_chain()
+@click.option(
+    "--anchor",
+    "anchor_texts",
+    multiple=True,
+    metavar="SEQ:HASH",
+    help="Ancre à contrôler (répétable) : numéro d'évènement et empreinte, "
+    "par exemple celle imprimée dans le dossier de preuve d'une convention validée.",
+)
+@click.option(
+    "--anchors",
+    "anchors_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Fichier d'ancres, une par ligne (les lignes écrites par « audit anchor »).",
+)
+def audit_verify(anchor_texts: tuple[str, ...], anchors_file) -> None:
+    """Check the audit hash chain, and the anchors given: exit 0 when intact, 1 listing
+    the problems otherwise, 2 when an anchor cannot be read."""
+    try:
+        given = [parse_anchor(text) for text in anchor_texts]
+        if anchors_file is not None:
+            given += read_anchors(anchors_file)
+    except ValueError as exc:
+        click.echo(f"Ancre illisible : {exc}", err=True)
+        raise SystemExit(2) from exc
+    problems = verify_chain() + check_anchors(given)
     total = db.session.scalar(select(func.count()).select_from(AuditEvent))
     if not problems:
+        checked = f" {len(given)} ancre(s) concordante(s)." if given else ""
         click.echo(
-            f"Journal d'audit intact : {total} événement(s) chaîné(s) vérifié(s). "
+            f"Journal d'audit intact : {total} événement(s) chaîné(s) vérifié(s).{checked} "
             f"(Audit chain intact: {total} event(s).)"
         )
         return
@@ -111,6 +145,24 @@ def audit_verify() -> None:
     for problem in problems:
         click.echo(f"  - {problem}")
     raise SystemExit(1)
+
+
+@audit.command("anchor")
+@click.option(
+    "--append",
+    "append_to",
+    type=click.Path(dir_okay=False),
+    help="Ajoute aussi la ligne à ce fichier (à garder hors de la base : autre machine, "
+    "courriel, papier).",
+)
+def audit_anchor(append_to: str | None) -> None:
+    """Print the chain head as one line to keep outside the database (cron, daily): a
+    later rewrite of the log is detected by ``audit verify --anchors FILE``."""
+    line = anchor_line(current_anchor())
+    click.echo(line)
+    if append_to:
+        with open(append_to, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
 
 
 reminders = AppGroup("reminders", help="Relances automatiques (à lancer par cron).")
@@ -190,3 +242,46 @@ def jobs_work(once: bool) -> None:
     click.echo("Service d'exports lancé (Ctrl+C pour arrêter).")
     jobs.work(_cli_request_context, stop=stop)
     click.echo("Service d'exports arrêté.")
+
+
+retention = AppGroup("retention", help="Durées de conservation des données personnelles.")
+
+
+@retention.command("apply")
+@click.option("--dry-run", is_flag=True, help="Liste ce qui partirait, sans rien changer.")
+def retention_apply(dry_run: bool) -> None:
+    """Anonymise the trainees past retention, delete the access logs past theirs and
+    pseudonymise the audit log's IP and user agent past theirs (portal/privacy/); commit.
+
+    Meant for cron, once a day, e.g. at 03:00::
+
+        0 3 * * *  cd /srv/portail && .venv/bin/flask --app portal retention apply
+
+    Durations: ``RETENTION_TRAINEE_MONTHS`` and ``ACCESS_LOG_RETENTION_MONTHS``. The audit
+    chain still verifies afterwards (``audit verify``).
+    """
+    now = utcnow()
+    with _cli_request_context():
+        if dry_run:
+            done = purge.plan(now)
+            db.session.rollback()
+        else:
+            done = purge.apply(now)
+            db.session.commit()
+    verb = "seraient" if dry_run else "ont été"
+    click.echo(f"Stagiaires dont les données {verb} anonymisées : {len(done.trainees)}.")
+    for trainee, until in done.trainees:
+        # Ids only: the listing goes to cron's mail and logs.
+        click.echo(
+            f"  - stagiaire n° {trainee.id} (opération n° {trainee.operation_id}), "
+            f"conservées jusqu'au {until:%d/%m/%Y}"
+        )
+    click.echo(
+        f"Journaux d'accès supprimés{' (simulation)' if dry_run else ''} : "
+        f"{done.trainee_accesses} accès aux fiches, {done.user_sessions} session(s), "
+        f"{done.login_failures} échec(s) de connexion, {done.sent_emails} courriel(s) envoyé(s)."
+    )
+    click.echo(
+        f"Événements du journal d'audit pseudonymisés{' (simulation)' if dry_run else ''} : "
+        f"{done.audit_events}."
+    )

@@ -114,6 +114,8 @@ def load_config(instance_path: str) -> dict:
         # Exports written in the background (``flask jobs work``): where, and for how long
         # the person who asked may download them.
         "EXPORTS_DIR": os.environ.get("EXPORTS_DIR") or str(Path(instance_path) / "exports"),
+        # Archives of ``flask backup`` when no --to is given (portal/backups/).
+        "BACKUPS_DIR": os.environ.get("BACKUPS_DIR") or str(Path(instance_path) / "backups"),
         "EXPORT_RETENTION_HOURS": int(os.environ.get("EXPORT_RETENTION_HOURS", "24")),
         # A PDF request waits this long for another conversion to end before a 503.
         "PDF_CONVERSION_WAIT": float(os.environ.get("PDF_CONVERSION_WAIT", "2")),
@@ -134,6 +136,10 @@ def load_config(instance_path: str) -> dict:
             os.environ.get("CONVENTION_REMINDER_INTERVAL_HOURS", "48")
         ),
         "PASSWORD_RESET_DAYS": 14,
+        # Changing one's login address: the link mailed to the new address is valid this
+        # many hours; at most this many requests per hour (each one mails an address).
+        "EMAIL_CHANGE_HOURS": int(os.environ.get("EMAIL_CHANGE_HOURS", "24")),
+        "EMAIL_CHANGE_MAX_PER_HOUR": int(os.environ.get("EMAIL_CHANGE_MAX_PER_HOUR", "3")),
         # Immersions: remind the organisme this many days before an unprepared one starts;
         # a debrief not held this many days after an immersion ends is overdue.
         "IMMERSION_REMINDER_DAYS": int(os.environ.get("IMMERSION_REMINDER_DAYS", "5")),
@@ -171,6 +177,14 @@ def load_config(instance_path: str) -> dict:
         ),
         "SITE_CONTACT_EMAIL": os.environ.get("SITE_CONTACT_EMAIL", "contact@portail-defi.test"),
         "SITE_DPO_EMAIL": os.environ.get("SITE_DPO_EMAIL", "dpo@portail-defi.test"),
+        # Retention of personal data (portal/privacy/retention.py, ``flask retention apply``):
+        # a trainee's data is kept until the +6 months follow-up (or, for a candidate never
+        # trained, the last change of their candidacy) plus RETENTION_TRAINEE_MONTHS, then
+        # anonymised; access logs (trainees' access log, sessions, failed logins), sent
+        # e-mails and the audit log's IP and user agent are kept ACCESS_LOG_RETENTION_MONTHS
+        # (the CNIL recommends 6 months to 1 year), then deleted or pseudonymised.
+        "RETENTION_TRAINEE_MONTHS": int(os.environ.get("RETENTION_TRAINEE_MONTHS", "24")),
+        "ACCESS_LOG_RETENTION_MONTHS": int(os.environ.get("ACCESS_LOG_RETENTION_MONTHS", "12")),
         # How long personal data is kept, as the « Données personnelles » page says it.
         "SITE_DATA_RETENTION": os.environ.get(
             "SITE_DATA_RETENTION",

@@ -14,7 +14,7 @@ from gunicorn.glogging import Logger
 
 # The path prefixes whose next segment is a token; tests/core/test_gunicorn_logging.py
 # checks that every route of the portal with a ``token`` argument is covered.
-TOKEN_PREFIXES = ("invitation", "mot-de-passe")
+TOKEN_PREFIXES = ("invitation", "mot-de-passe", "nouvelle-adresse")
 REDACTED = "<token>"
 _PREFIXES = "|".join(map(re.escape, TOKEN_PREFIXES))
 _TOKEN = re.compile(rf"(/(?:{_PREFIXES})/)[^/?#\s\"]+")

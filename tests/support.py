@@ -507,7 +507,12 @@ READ_EVIDENCE_TABLES = {
     "convention_documents",
     "issued_archives",
 }
-READ_EVIDENCE_ACTIONS = ("convention.opened", "convention.downloaded", "archive.downloaded")
+READ_EVIDENCE_ACTIONS = (
+    "convention.opened",
+    "convention.downloaded",
+    "archive.downloaded",
+    "trainee.exported",  # a trainee's personal data exported (issue #17)
+)
 # A logged-in request notes its session's activity (at most once a minute, issue #17):
 # bookkeeping of the login itself, not a change made by reading.
 READ_LOG_TABLES = {"trainee_accesses", "user_sessions"}

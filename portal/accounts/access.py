@@ -39,7 +39,7 @@ def load_user(session_id: str) -> User | None:
         user_id, generation = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    memberships = selectinload(User.memberships).selectinload(Membership.organisation)
+    memberships = selectinload(User.memberships).joinedload(Membership.organisation)
     row = user_sessions.current_row(joinedload(UserSession.user).options(memberships))
     g.user_session = row if row is not None and row.user_id == user_id else None
     if g.user_session is not None:

@@ -91,6 +91,18 @@ class ChangePasswordForm(NewPasswordMixin, PortalForm):
     )
 
 
+class ChangeEmailForm(PortalForm):
+    """A new login address, confirmed by a link sent to it; the current password first."""
+
+    email = EmailField(
+        _l("Nouvelle adresse électronique"),
+        validators=[DataRequired(REQUIRED), EmailAddress(EMAIL_INVALID), Length(max=254)],
+    )
+    current_password = PasswordField(
+        _l("Mot de passe actuel"), validators=[DataRequired(REQUIRED), Length(max=MAX_LENGTH)]
+    )
+
+
 class CodeForm(PortalForm):
     """A code from the authenticator app (or, at login, a recovery code)."""
 

@@ -256,6 +256,23 @@ class PasswordReset(db.Model):
     user: Mapped[User] = relationship()
 
 
+class EmailChange(db.Model):
+    """A request to change one's login address: a single-use link mailed to the new
+    address (only its hash is stored); the address changes when the link is confirmed."""
+
+    __tablename__ = "email_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    new_email: Mapped[str] = mapped_column(String(254))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
 class LoginFailure(db.Model):
     """One failed login, keyed by account or by IP; shared by every gunicorn worker."""
 

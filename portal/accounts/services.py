@@ -331,18 +331,22 @@ def verify_organisation(organisation: Organisation, *, by: User) -> None:
     record("organisation.verified", actor=by, organisation=organisation, obj=organisation)
 
 
-def revoke_password_resets(user: User) -> None:
-    """End every pending reset link of ``user`` (a newer one is coming, or the password just
-    changed): they now read as expired."""
+def revoke_pending_links(model, user: User) -> None:
+    """End every pending single-use link of ``model`` (``PasswordReset``, ``EmailChange``)
+    held by ``user``: they now read as expired."""
     now = utcnow()
-    for reset in db.session.scalars(
-        select(PasswordReset).where(
-            PasswordReset.user_id == user.id,
-            PasswordReset.used_at.is_(None),
-            PasswordReset.expires_at > now,
+    for link in db.session.scalars(
+        select(model).where(
+            model.user_id == user.id, model.used_at.is_(None), model.expires_at > now
         )
     ):
-        reset.expires_at = now
+        link.expires_at = now
+
+
+def revoke_password_resets(user: User) -> None:
+    """End every pending reset link of ``user`` (a newer one is coming, or the password just
+    changed, or the address they were mailed to)."""
+    revoke_pending_links(PasswordReset, user)
 
 
 # --- Memberships -------------------------------------------------------------------------

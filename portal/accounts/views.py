@@ -16,11 +16,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import bp, invitations, mfa, reauth, resets, services, user_sessions
+from portal.accounts import (
+    bp,
+    email_changes,
+    invitations,
+    mfa,
+    reauth,
+    resets,
+    services,
+    user_sessions,
+)
 from portal.accounts.forms import (
     AcceptInvitationForm,
+    ChangeEmailForm,
     ChangePasswordForm,
     CodeForm,
+    EmptyForm,
     JoinWithAccountForm,
     LanguageForm,
     LoginForm,
@@ -53,10 +64,11 @@ LINK_MESSAGES = {
 }
 
 
-def _link_problem(problem: str):
+def _link_problem(problem: str, message: str | None = None):
     """The French page for an unusable link: 404 when forged, 410 when used or expired."""
     status = 404 if problem == services.LinkProblem.UNKNOWN else 410
-    return render_template("accounts/link_problem.html", message=LINK_MESSAGES[problem]), status
+    message = message or LINK_MESSAGES[problem]
+    return render_template("accounts/link_problem.html", message=message), status
 
 
 def _start_session(user) -> None:
@@ -294,14 +306,19 @@ def reset_password(token: str):
     return render_template("accounts/reset_password.html", form=form), status
 
 
-def _account_page(profile_form=None, password_form=None, status=200):
+def _account_page(profile_form=None, password_form=None, email_form=None, status=200):
     user = current_user
     if profile_form is None:
         profile_form = ProfileForm(formdata=None, obj=user)
     if password_form is None:
         password_form = ChangePasswordForm(formdata=None)
+    if email_form is None:
+        email_form = ChangeEmailForm(formdata=None, prefix="address")
     return render_template(
-        "accounts/account.html", profile_form=profile_form, password_form=password_form
+        "accounts/account.html",
+        profile_form=profile_form,
+        password_form=password_form,
+        email_form=email_form,
     ), status
 
 
@@ -353,4 +370,85 @@ def _password_changed(user):
     _start_session(user)  # a fresh session carrying the new generation
     session["org_id"] = org_id
     flash(_("Mot de passe changé. Vos autres sessions ont été fermées."), "success")
+    return redirect(url_for("accounts.account"), 303)
+
+
+@bp.post("/compte/adresse")
+@login_required
+def change_email():
+    """Ask to change one's login address: a link goes to the new one, which changes only
+    once confirmed. The current password is asked in the form; a second factor's code, past
+    REAUTH_MINUTES, first."""
+    user = current_user._get_current_object()
+    confirm_first = reauth.required(user, url_for("accounts.account"), password_in_form=True)
+    if confirm_first:
+        return confirm_first
+    form = ChangeEmailForm(prefix="address")
+    if not form.validate_on_submit():
+        return _account_page(email_form=form, status=422)
+    return act(
+        lambda: email_changes.request_email_change(
+            user, form.email.data, form.current_password.data
+        ),
+        success=lambda change: _email_change_sent(change.new_email),
+        failure=form_refusal(
+            form, lambda _message: _account_page(email_form=form, status=422), "email"
+        ),
+        keep=(services.ThrottledRuleError,),  # the failure count stays: guessing is throttled
+    )
+
+
+def _email_change_sent(new_email: str):
+    flash(
+        _(
+            "Un lien de confirmation a été envoyé à %(new)s. Votre adresse de connexion ne "
+            "change qu'une fois ce lien ouvert ; en attendant, elle reste %(old)s.",
+            new=new_email,
+            old=current_user.email,
+        ),
+        "success",
+    )
+    return redirect(url_for("accounts.account"), 303)
+
+
+EMAIL_CHANGE_EXPIRED = _l(
+    "Ce lien n'est plus valable : il a expiré ou une demande plus récente l'a remplacé. "
+    "Demandez un nouveau changement depuis « Mon compte »."
+)
+
+
+@bp.route("/compte/nouvelle-adresse/<token>", methods=["GET", "POST"])
+@login_required
+def confirm_email_change(token: str):
+    """Open the link mailed to the new address (logged in as the person who asked), then
+    confirm: the login address changes and every other session ends."""
+    change, problem = email_changes.find_email_change(token)
+    if problem:
+        expired = problem == services.LinkProblem.EXPIRED
+        return _link_problem(problem, EMAIL_CHANGE_EXPIRED if expired else None)
+    user = current_user._get_current_object()
+    if change.user_id != user.id:
+        abort(404)  # another account's link: as if it did not exist
+    form = EmptyForm()
+    if request.method == "GET" or not form.validate_on_submit():
+        return render_template("accounts/confirm_email.html", change=change, form=form)
+    return act(
+        lambda: email_changes.confirm_email_change(change, user),
+        success=lambda _old: _email_changed(user),
+        failure=lambda refusal: _link_problem(services.LinkProblem.USED, refusal.message),
+    )
+
+
+def _email_changed(user):
+    org_id = session.get("org_id")
+    _start_session(user)  # a fresh session carrying the new generation
+    session["org_id"] = org_id
+    flash(
+        _(
+            "Votre adresse de connexion est désormais %(new)s. Vos autres sessions ont été "
+            "fermées.",
+            new=user.email,
+        ),
+        "success",
+    )
     return redirect(url_for("accounts.account"), 303)

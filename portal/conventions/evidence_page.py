@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from portal.audit.anchors import Anchor, event_anchor
 from portal.audit.models import AuditEvent
 from portal.conventions.models import ConventionVersion, VersionStatus
 from portal.conventions.services import AUTH_PASSWORD
@@ -26,13 +27,14 @@ from portal.design.documents import _table, heading, paragraph
 from portal.extensions import db
 
 DOWNLOADED = "convention.downloaded"
+VALIDATED = "convention.validated"
 ACTION_TITLES = {
     "convention.submitted": _l("Soumission aux signatures"),
     "convention.opened": _l("Première ouverture par un lecteur"),
     "convention.signed": _l("Signature"),
     "convention.version_voided": _l("Annulation de la version"),
     "convention.reminded": _l("Relance d'un signataire"),
-    "convention.validated": _l("Validation par la Région"),
+    VALIDATED: _l("Validation par la Région"),
     "convention.rejected": _l("Rejet par la Région"),
 }
 # N°, date, event, by, IP, chain hash (a 16 cm wide text area).
@@ -119,6 +121,37 @@ def status_text(version: ConventionVersion) -> str:
 
 
 # ---- the evidence page ----------------------------------------------------------------------
+
+
+def validation_anchor(version: ConventionVersion) -> Anchor | None:
+    """The audit chain's head when the Région validated ``version`` (the hash of its
+    validation event), printed on the evidence page so that every party's copy anchors the
+    log: ``None`` before the validation."""
+    if version.validated_at is None:
+        return None
+    event = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == ConventionVersion.__name__,
+            AuditEvent.object_id == version.id,
+            AuditEvent.action == VALIDATED,
+        )
+        .order_by(AuditEvent.seq)
+        .limit(1)
+    ).first()
+    return event_anchor(event)
+
+
+def anchor_text(anchor: Anchor) -> str:
+    """How to use the anchor, in a sentence under the evidence table."""
+    return _(
+        "Ancre du journal d'audit : à la validation, le journal comptait %(seq)s évènements "
+        "et l'empreinte du dernier est celle indiquée ci-dessus. Une réécriture ultérieure "
+        "du journal se détecte avec la commande « flask --app portal audit verify --anchor "
+        "%(anchor)s ».",
+        seq=anchor.seq,
+        anchor=str(anchor),
+    )
 
 
 def version_events(version: ConventionVersion) -> list[AuditEvent]:
@@ -236,9 +269,13 @@ def add_evidence(document, version: ConventionVersion) -> None:
         [_("Soumise par"), f"{submitter} ({version.submitted_org.name})"],
         [_("État de la version"), status_text(version)],
     ]
+    anchor = validation_anchor(version)
     if version.validated_at is not None:
         rows.append([_("Validée le (UTC)"), _utc(version.validated_at)])
         rows.append([_("Validée par"), version.validated_by.full_name])
+    if anchor is not None:
+        rows.append([_("Ancre du journal d'audit : évènement n°"), str(anchor.seq)])
+        rows.append([_("Ancre du journal d'audit : empreinte"), hash_cell(anchor.hash)])
     if version.rejected_at is not None:
         rows.append([_("Rejetée le (UTC)"), _utc(version.rejected_at)])
         rows.append([_("Motif du rejet"), version.reject_reason])
@@ -248,6 +285,8 @@ def add_evidence(document, version: ConventionVersion) -> None:
     signatures = sorted(version.signatures, key=lambda s: (s.signed_at, s.id))
     if not signatures:
         paragraph(document, _("Aucune signature n'a encore été donnée."))
+    if anchor is not None:
+        paragraph(document, anchor_text(anchor))
     for signature in signatures:
         _signature_evidence(document, signature)
     _events(document, version)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from portal.accounts.access import current_org
 from portal.accounts.forms import EmptyForm
 from portal.conventions import diffs, queries, services
+from portal.conventions.evidence_page import validation_anchor
 from portal.conventions.forms import RejectVersionForm, SignForm, ValidateVersionForm
 from portal.conventions.models import Convention, ConventionVersion, VersionStatus
 from portal.operations.access import is_region
@@ -112,6 +113,7 @@ def signing_context(
     region = is_region()
     return {
         "version": version,
+        "anchor": validation_anchor(version),
         "rows": rows,
         "voided_signatures": [s for s in version.signatures if not s.is_valid],
         "collecting": collecting,

@@ -7,6 +7,12 @@ follow-up at exit, +3 and +6 months is answered by the organisme — Théo Vasse
 be reached at +6 months after three attempts (« sans nouvelles »). The organisme wrote the
 evaluation, the Région accepted it and granted a prime DEFI for the training run on the
 logistics company's technical platform, and the operation was closed.
+
+Emma Guérin's data has been anonymised as ``flask retention apply`` does past the
+retention period (portal/privacy/): her record reads « Stagiaire n° … », her statuses and
+follow-ups still count. The demo's dates do not reach the period's end (the +6 months
+follow-up plus ``RETENTION_TRAINEE_MONTHS``), so the demo applies to her alone what the
+command will do to the whole session then.
 """
 
 from datetime import date, timedelta
@@ -22,6 +28,7 @@ from portal.followup.models import Channel, MilestoneKind
 from portal.immersions.models import Outcome
 from portal.operations import lifecycle
 from portal.operations.models import Operation, Status
+from portal.privacy.anonymise import anonymise_trainee
 from portal.recruitment.models import ExitReason
 
 TITLE = "Préparateur·rice de commandes — session de Fleury"
@@ -143,4 +150,5 @@ def load_demo_closed_operation(*, territories: dict, orgs: dict, people: dict) -
     _followups(trainees, of=of, logistics=orgs["logistics"], bakery=orgs["bakery"])
     _evaluation(operation, orgs=orgs, people=people)
     lifecycle.advance(operation, Status.CLOSED, by=of_admin, org=carrier)
+    anonymise_trainee(trainees["Emma"], basis="retention")
     return operation

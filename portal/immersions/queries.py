@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import OrgKind
-from portal.core.pagination import Page, paginate
+from portal.core.pagination import PER_PAGE, Page, paginate
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.immersions import rules
@@ -122,9 +122,17 @@ def load_immersion(operation_id: int, immersion_id: int) -> Immersion | None:
     return immersion
 
 
-def tutor_immersions(
-    user_id: int, employer_id: int, *, hosts: bool, today: date
-) -> list[Immersion]:
+TUTOR_LOADS = (
+    joinedload(Immersion.trainee),
+    joinedload(Immersion.operation),
+    joinedload(Immersion.employer),
+    joinedload(Immersion.tutor),
+    joinedload(Immersion.suggested_tutor),
+    joinedload(Immersion.assessment),
+)
+
+
+def _tutor_scope(user_id: int, employer_id: int, *, hosts: bool, today: date):
     """Immersions of the employer ``employer_id`` (the current organisation) that the user
     is the designated tutor of — or, for an admin of that employer (``hosts``), every
     immersion it hosts — current, coming and recent. Acting for the employer means being
@@ -133,20 +141,68 @@ def tutor_immersions(
     who = Immersion.employer_id == employer_id
     if not hosts:
         who = and_(who, tutored_by(user_id))
+    return and_(who, Immersion.ends_on >= today - timedelta(days=RECENT_DAYS))
+
+
+def tutor_immersions(
+    user_id: int, employer_id: int, *, hosts: bool, today: date
+) -> list[Immersion]:
+    """Every immersion of the tutor's space (``_tutor_scope``), latest first."""
     return list(
         db.session.scalars(
             select(Immersion)
-            .where(who, Immersion.ends_on >= today - timedelta(days=RECENT_DAYS))
-            .options(
-                joinedload(Immersion.trainee),
-                joinedload(Immersion.operation),
-                joinedload(Immersion.employer),
-                joinedload(Immersion.tutor),
-                joinedload(Immersion.suggested_tutor),
-                joinedload(Immersion.assessment),
-            )
+            .where(_tutor_scope(user_id, employer_id, hosts=hosts, today=today))
+            .options(*TUTOR_LOADS)
             .order_by(Immersion.starts_on.desc(), Immersion.id)
         )
+    )
+
+
+@dataclass
+class TutorSpace:
+    """The tutor's home: the immersions a page at a time (latest first), the assessments
+    due from the user (the oldest ``PER_PAGE``, and how many in all), and for a host how
+    many current or coming immersions await their tutor."""
+
+    page: Page
+    due: list[Immersion]
+    due_total: int
+    undesignated: int
+
+
+def tutor_space(user_id: int, employer_id: int, *, hosts: bool, today: date) -> TutorSpace:
+    """The tutor's home in a fixed number of queries, whatever the number of immersions."""
+    scope = _tutor_scope(user_id, employer_id, hosts=hosts, today=today)
+    page = paginate(
+        select(Immersion)
+        .where(scope)
+        .options(*TUTOR_LOADS)
+        .order_by(Immersion.starts_on.desc(), Immersion.id)
+    )
+    due = and_(
+        scope,
+        Immersion.tutor_id == user_id,
+        Immersion.starts_on <= today,
+        ~Immersion.assessment.has(),
+    )
+    count = select(func.count()).select_from(Immersion)
+    return TutorSpace(
+        page=page,
+        due=list(
+            db.session.scalars(
+                select(Immersion)
+                .where(due)
+                .options(*TUTOR_LOADS)
+                .order_by(Immersion.starts_on, Immersion.id)
+                .limit(PER_PAGE)
+            )
+        ),
+        due_total=db.session.scalar(count.where(due)),
+        undesignated=db.session.scalar(
+            count.where(scope, Immersion.tutor_id.is_(None), Immersion.ends_on >= today)
+        )
+        if hosts
+        else 0,
     )
 
 

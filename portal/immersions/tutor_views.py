@@ -53,12 +53,14 @@ def designation_form(immersion: Immersion, tutors, **kwargs) -> DesignateTutorFo
 @login_required
 def tutor_home():
     """The immersions the user tutors (and, for an admin of an employer, those it hosts):
-    what is due, then current, coming, and those ended in the last three months."""
+    what is due, then current, coming, and those ended in the last three months, fifty a
+    page (``queries.tutor_space``: a fixed number of queries)."""
     org, membership = current_org(), current_membership()
     hosts = org.kind == OrgKind.EMPLOYER and membership.is_admin
     today = rules.today()
-    immersions = queries.tutor_immersions(current_user.id, org.id, hosts=hosts, today=today)
-    log_trainees_shown([i.trainee for i in immersions], "tutor")
+    space = queries.tutor_space(current_user.id, org.id, hosts=hosts, today=today)
+    immersions = space.page.items
+    log_trainees_shown([i.trainee for i in [*space.due, *immersions]], "tutor")
     groups = {
         "current": [i for i in immersions if i.starts_on <= today <= i.ends_on],
         "coming": [i for i in immersions if i.starts_on > today],
@@ -73,15 +75,13 @@ def tutor_home():
     response = render_template(
         "immersions/tutor_home.html",
         groups=groups,
+        pagination=space.page,
         hosts=hosts,
         today=today,
-        due=[
-            i
-            for i in immersions
-            if i.tutor_id == current_user.id and i.starts_on <= today and i.assessment is None
-        ],
+        due=space.due,
+        due_total=space.due_total,
         agenda=queries.tutor_agenda(current_user.id, org.id, now=utcnow()),
-        undesignated=sum(1 for i in immersions if i.tutor_id is None and i.ends_on >= today),
+        undesignated=space.undesignated,
         tutor_ids={user.id for user in tutors},
         forms=forms,
         button_form=EmptyForm(formdata=None),
@@ -125,12 +125,9 @@ def designate_tutor(immersion_id: int):
             return _designation_answer(immersion, tutors, notice=notice)
     if htmx.is_htmx():
         return _designation_widget(immersion, tutors, form, status=422)
-    flash(
-        # The errors are lazy strings (the validators' French messages): made text to join.
-        " ".join(str(error) for error in form.tutor_id.errors)
-        or _("Le formulaire a expiré : rechargez la page."),
-        "error",
-    )
+    # The choice's message is a lazy string (``_l``): joined as text, not as the object.
+    errors = " ".join(str(error) for error in form.tutor_id.errors)
+    flash(errors or _("Le formulaire a expiré : rechargez la page."), "error")
     return redirect(url_for("tutoring.tutor_home", _anchor=f"designation-{immersion.id}"), 303)
 
 

@@ -242,7 +242,8 @@ def designate_tutor(
             ),
             endpoint="tutoring.tutor_home",
             operation=operation,
-            email_subject=_("Tutorat : %(trainee)s en immersion", trainee=trainee),
+            # No name in a subject (issue #17): lock screens and mail lists show it.
+            email_subject=_("Tutorat : vous êtes désigné·e pour une immersion"),
         )
     if former is not None:
         notify(
@@ -257,7 +258,7 @@ def designate_tutor(
             ),
             endpoint="tutoring.tutor_home",
             operation=operation,
-            email_subject=_("Tutorat : %(trainee)s confié·e à une autre personne", trainee=trainee),
+            email_subject=_("Tutorat : une immersion confiée à une autre personne"),
         )
     if operation.provider_id:
         notify(

@@ -154,9 +154,11 @@ def answer_analysis(operation_id: int):
         return render_widget(operation, fragment, status=422, answer_form=form)
     # analysis_for creates an empty analysis when there is none: the service then refuses to
     # answer an analysis never sent, and the rollback drops that empty row.
+    # An optional field left out of the request (not merely empty) has no data: no answer.
+    answer = form.answer.data or ""
     return act(
         lambda: needs.answer_analysis(
-            needs.analysis_for(operation), form.answer.data, by=current_user, org=current_org()
+            needs.analysis_for(operation), answer, by=current_user, org=current_org()
         ),
         success=lambda _result: widget_done(
             operation,

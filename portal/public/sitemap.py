@@ -103,6 +103,7 @@ ADMINISTRATION = (
     Entry(_l("Utilisateurs"), "admin.list_users", is_region_admin),
     Entry(_l("Bassins et référents"), "admin.list_territories", is_region_admin),
     Entry(_l("Convention type"), "admin.edit_clause_template", is_region_admin),
+    Entry(_l("Registre des traitements"), "admin.show_register", is_region_admin),
 )
 
 

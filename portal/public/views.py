@@ -8,6 +8,7 @@ template to name its host or its data protection officer.
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 
+from portal.privacy.register import PROCESSINGS
 from portal.public import bp
 from portal.public.sitemap import site_map
 
@@ -54,7 +55,7 @@ def legal_notice():
 @bp.get("/donnees-personnelles")
 def personal_data():
     """Who processes which personal data, why, on what basis, for how long; the rights."""
-    return render_template("public/personal_data.html", site=_site())
+    return render_template("public/personal_data.html", site=_site(), processings=PROCESSINGS)
 
 
 @bp.get("/plan-du-site")

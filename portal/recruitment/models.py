@@ -171,6 +171,9 @@ class Trainee(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set when the identity was replaced by a pseudonym (retention or erasure on request,
+    # portal/privacy/anonymise.py): the record keeps its statuses and outcomes only.
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     operation: Mapped[Operation] = relationship()
     prescriber: Mapped[Organisation | None] = relationship()

@@ -130,6 +130,11 @@ def update_trainee(trainee: Trainee, data: dict, *, by: User, org: Organisation)
     _check_carrier(operation, org)
     if not operation.is_open:
         raise RuleError(_("Cette opération est close : ses stagiaires ne changent plus."))
+    if trainee.anonymised_at is not None:
+        # Erased (portal/privacy/anonymise.py): an identity typed again would undo it.
+        raise RuleError(
+            _("Les données de ce·tte stagiaire sont anonymisées : elles ne changent plus.")
+        )
     clean = candidates.clean(data)
     problems = candidates.row_problems(clean, candidates.partner_ids())
     emails, people = candidates.known(operation, exclude=trainee)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
+from portal.core import storage
 from portal.core.errors import RuleError
 from portal.core.filetypes import damage, kind_of
 from portal.core.text import clean_line
@@ -94,9 +95,9 @@ def add_document(
     )
     db.session.add(document)
     db.session.flush()
-    # Written once the row is valid; a failed commit leaves an unreferenced file, not a
-    # row without its file.
-    path_of(document).write_bytes(data)
+    # Written once the row is valid, atomically (a full disk leaves no truncated file); a
+    # failed commit leaves an unreferenced file, not a row without its file.
+    storage.write(document.stored_name, data)
     record(
         "reference_document.added",
         actor=by,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.accounts import invitations, services
-from portal.accounts.models import Membership, Organisation, PasswordReset, User
+from portal.accounts.models import EmailChange, Membership, Organisation, PasswordReset, User
 from portal.conventions.models import ClauseTemplate
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -248,10 +248,20 @@ def demo_values(app):
                 user=inviter, token_hash=token_hash, expires_at=utcnow() + timedelta(days=1)
             )
         )
+        change_token, change_hash = services.new_token()
+        db.session.add(
+            EmailChange(
+                user=inviter,
+                new_email="adresse.nouvelle@example.fr",
+                token_hash=change_hash,
+                expires_at=utcnow() + timedelta(days=1),
+            )
+        )
         db.session.commit()
         tokens = {
             "accounts.accept_invitation": invitation_token,
             "accounts.reset_password": reset_token,
+            "accounts.confirm_email_change": change_token,
         }
 
     def value(endpoint, _converter, name):
@@ -266,8 +276,9 @@ def demo_values(app):
                 # The convention pages need an operation that has one, and its version 1.
                 operation_id = _first("conventions", "operation_id") or _first("operations")
                 return operation_id if name == "operation_id" else 1
-            if endpoint.startswith("recruitment.") and name == "operation_id":
-                # The recruitment pages of the operation the first trainee belongs to.
+            if endpoint.startswith(("recruitment.", "privacy.")) and name == "operation_id":
+                # The recruitment pages (and the trainee's personal data pages) of the
+                # operation the first trainee belongs to.
                 return _first("trainees", "operation_id") or _first("operations")
             if endpoint.startswith("immersions.") and name in ("operation_id", "trainee_id"):
                 # The operation of the first immersion, and a trainee of its first debrief

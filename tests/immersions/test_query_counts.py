@@ -3,6 +3,7 @@
 Run with ``-s`` to print the counts for the closing note.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -102,3 +103,18 @@ def test_the_path_does_not_grow_with_periods(app, client, site):
         )
         db.session.commit()
     assert len(statements(app, client, path)) == len(small)
+
+
+def test_the_tutor_space_shows_fifty_immersions_a_page(app, client, site):
+    """Issue #16: the tutor space listed every immersion (0.5 s at 1,000 trainees); now a
+    page of fifty, the assessments due the fifty oldest with how many in all."""
+    add_trainees(app, site, 120)  # 60 at Entreprise E tutored by Paul: 120 immersions
+    login_as(client, TUTOR_E)
+    first = client.get("/tutorat").get_data(as_text=True)
+    names = set(re.findall(r'<th scope="row">(Prénom\d+ Nom\d+)</th>', first))
+    assert 0 < len(re.findall(r'<th scope="row">Prénom', first)) <= 50
+    assert re.search(r"Page 1 sur 3 — 1\d\d éléments", first)
+    assert re.search(r"Les 50 plus anciennes sur 6\d :", first)
+    second = client.get("/tutorat?page=2").get_data(as_text=True)
+    assert "Page 2 sur 3" in second
+    assert set(re.findall(r'<th scope="row">(Prénom\d+ Nom\d+)</th>', second)) - names

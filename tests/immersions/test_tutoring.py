@@ -157,7 +157,7 @@ def test_the_organisme_suggests_and_the_employer_confirms(running, alice):
     assert event.detail == {"employer": "Entreprise E", "confirmed": True}
     told = {user for user, _m in notes("tutor_designated")}
     assert running.tutor_e.id in told and market.a_user.id in told  # the tutor, the organisme
-    assert "Tutorat : Alice Durand en immersion" in mails_to(running.tutor_e)
+    assert "Tutorat : vous êtes désigné·e pour une immersion" in mails_to(running.tutor_e)
 
 
 @pytest.mark.parametrize("who", ["of", "member", "tutor", "other_employer"])
@@ -199,8 +199,8 @@ def test_a_change_of_tutor_tells_both_and_the_new_one_is_briefed_again(running, 
     assert not immersion.tutor_briefed
     assert not immersion.is_ready and immersion.prepared_at is None
     assert [user for user, _m in notes("tutor_replaced")] == [running.tutor_e.id]
-    assert "Tutorat : Alice Durand confié·e à une autre personne" in mails_to(running.tutor_e)
-    assert "Tutorat : Alice Durand en immersion" in mails_to(running.tutor_e2)
+    assert "Tutorat : une immersion confiée à une autre personne" in mails_to(running.tutor_e)
+    assert "Tutorat : vous êtes désigné·e pour une immersion" in mails_to(running.tutor_e2)
     with pytest.raises(RuleError, match="est déjà tuteur·rice de cette immersion"):
         tutoring.designate_tutor(immersion, running.tutor_e2, **who)
 

@@ -1,0 +1,54 @@
+"""What the layout shows on every page — the demo banner and the unread notifications
+badge — read in one query, once per request, and only if a template shows it.
+
+The context processor hands templates two lazy proxies (``demo_mode``,
+``unread_notifications``): an htmx fragment that never reads them costs no query, a page
+that reads both costs one (issue #16's layout budget: user and session, memberships with
+their organisations, and this one). Counted by tests/core/test_layout_queries.py.
+"""
+
+from dataclasses import dataclass
+
+from flask import g
+from flask_login import current_user
+from sqlalchemy import exists, func, literal, select
+from werkzeug.local import LocalProxy
+
+from portal.accounts.models import User
+from portal.core.demo_state import DEMO_DOMAIN
+from portal.extensions import db
+from portal.notifications.models import Notification
+
+
+@dataclass(frozen=True)
+class LayoutFacts:
+    """The demo banner's flag and the header's unread count for this request."""
+
+    demo_mode: bool
+    unread_notifications: int
+
+
+def layout_facts() -> LayoutFacts:
+    """Both facts in one statement, remembered for the rest of the request."""
+    facts = g.get("layout_facts")
+    if facts is None:
+        if current_user.is_authenticated:
+            unread = (
+                select(func.count())
+                .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+                .scalar_subquery()
+            )
+        else:
+            unread = literal(0)
+        demo = exists().where(User.email.like(f"%@{DEMO_DOMAIN}"))
+        row = db.session.execute(select(unread.label("unread"), demo.label("demo"))).one()
+        facts = g.layout_facts = LayoutFacts(bool(row.demo), int(row.unread or 0))
+    return facts
+
+
+def layout_globals() -> dict:
+    """The template variables: read only when a template uses them."""
+    return {
+        "demo_mode": LocalProxy(lambda: layout_facts().demo_mode),
+        "unread_notifications": LocalProxy(lambda: layout_facts().unread_notifications),
+    }

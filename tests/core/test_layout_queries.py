@@ -1,0 +1,50 @@
+"""The layout's query budget (issue #16): a page that shows only the layout costs three
+queries — the session row with its user, the memberships with their organisations, and
+the demo banner's flag with the unread badge in one statement — however many memberships
+and notifications there are; an htmx fragment that shows neither costs none of the last."""
+
+import pytest
+
+from portal.accounts import services
+from portal.accounts.models import OrgKind, User
+from portal.extensions import db
+from portal.notifications.models import Notification
+from tests.factories import make_org, make_user
+from tests.support import committed, login_as, queries
+
+ACCOUNT = "/compte"
+
+
+@pytest.fixture
+def person(app):
+    with committed(app):
+        user = make_user(make_org(OrgKind.EMPLOYER))
+        return user.id
+
+
+def grow(app, user_id: int, n: int) -> None:
+    """``n`` more organisations for the person and ``n`` more unread notifications."""
+    with committed(app):
+        user = db.session.get(User, user_id)
+        for i in range(n):
+            services.add_membership(user, make_org(OrgKind.PARTNER))
+            db.session.add(Notification(user_id=user_id, kind="test", message=f"Avis {i}"))
+
+
+def test_a_layout_page_costs_three_queries_whatever_the_data(app, client, person):
+    login_as(client, person)
+    few = queries(app, client, ACCOUNT)
+    grow(app, person, 12)
+    many = queries(app, client, ACCOUNT)
+    assert len(few) == len(many) == 3, [s.split("\n")[0][:90] for s in many]
+    assert sum("FROM notifications" in s for s in many) == 1
+    page = client.get(ACCOUNT).get_data(as_text=True)
+    assert '<span class="badge">12</span>' in page
+
+
+def test_the_badge_and_the_banner_are_read_only_when_shown(app, client, person):
+    """The « À faire » count in the header is an htmx fragment: no layout query."""
+    login_as(client, person)
+    statements = queries(app, client, "/a-faire/compte", headers={"HX-Request": "true"})
+    assert not [s for s in statements if "FROM notifications" in s]
+    assert not [s for s in statements if "LIKE" in s]

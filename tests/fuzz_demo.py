@@ -10,13 +10,9 @@ found », « refused » nor sent to the login page, and records the forms the vi
 The strategies are in tests/fuzzing.py.
 """
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
-from portal.accounts import invitations, services
-from portal.accounts.models import Membership, Organisation, PasswordReset, User
-from portal.core.time import utcnow
+from portal.accounts.models import Membership, User
 from portal.design.models import SectionKey
 from portal.extensions import db
 from tests.fuzzing import StoredTextCheck, captured_forms, form_fields, request_body
@@ -24,6 +20,7 @@ from tests.support import (
     ARGUMENT_TABLES,
     HTMX,
     all_rows,
+    live_token_links,
     load_demo_copy,
     login_as,
     put_back_rows,
@@ -119,29 +116,12 @@ class Demo:
         key = str(app.config["SQLALCHEMY_DATABASE_URI"])
         if key not in _DEMOS:
             load_demo_copy(app)
-            _DEMOS[key] = (self._links(), all_rows(app))
+            with app.test_request_context():
+                links = live_token_links()
+            _DEMOS[key] = (links, all_rows(app))
         self.tokens, self.rows = _DEMOS[key]
         put_back_rows(app, self.rows)
         self.before = snapshot(app)
-
-    def _links(self) -> dict:
-        """A live invitation and password-reset link: their pages can be posted to."""
-        with self.app.test_request_context():
-            organisation = db.session.scalars(
-                select(Organisation).order_by(Organisation.id)
-            ).first()
-            inviter = db.session.scalars(select(User).order_by(User.id)).first()
-            _invitation, invitation_token = invitations.invite(
-                "lien.valide@example.fr", organisation, by=inviter
-            )
-            reset_token, token_hash = services.new_token()
-            expires = utcnow() + timedelta(days=365)
-            db.session.add(PasswordReset(user=inviter, token_hash=token_hash, expires_at=expires))
-            db.session.commit()
-        return {
-            "accounts.accept_invitation": invitation_token,
-            "accounts.reset_password": reset_token,
-        }
 
     def restore(self) -> None:
         """Bring the demo (and its links) back when a case wrote something."""

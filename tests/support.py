@@ -18,6 +18,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass
+from datetime import timedelta
 from functools import cache
 
 import psycopg
@@ -32,8 +33,10 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from portal import create_app
-from portal.accounts.models import Organisation, User
+from portal.accounts import invitations, services
+from portal.accounts.models import EmailChange, Organisation, PasswordReset, User
 from portal.accounts.views import _start_session
+from portal.core.time import utcnow
 from portal.demo import load_demo
 from portal.extensions import db
 
@@ -376,6 +379,34 @@ ARGUMENT_TABLES = {
     "job_id": "export_jobs",
     "user_session_id": "user_sessions",
 }
+
+
+def live_token_links() -> dict[str, str]:
+    """A live invitation, password-reset and e-mail-change link (committed, in the current
+    request context): the token of each, by the endpoint its link opens."""
+    organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
+    inviter = db.session.scalars(select(User).order_by(User.id)).first()
+    _invitation, invitation_token = invitations.invite(
+        "lien.valide@example.fr", organisation, by=inviter
+    )
+    expires_at = utcnow() + timedelta(days=1)
+    reset_token, reset_hash = services.new_token()
+    db.session.add(PasswordReset(user=inviter, token_hash=reset_hash, expires_at=expires_at))
+    change_token, change_hash = services.new_token()
+    db.session.add(
+        EmailChange(
+            user=inviter,
+            new_email="adresse.nouvelle@example.fr",
+            token_hash=change_hash,
+            expires_at=expires_at,
+        )
+    )
+    db.session.commit()
+    return {
+        "accounts.accept_invitation": invitation_token,
+        "accounts.reset_password": reset_token,
+        "accounts.confirm_email_change": change_token,
+    }
 
 
 # --- Client and logging in ---------------------------------------------------------------

@@ -10,19 +10,24 @@ until then the tests fail with a KeyError naming it, rather than skip the route.
 """
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.accounts import invitations, services
-from portal.accounts.models import EmailChange, Membership, Organisation, PasswordReset, User
+from portal.accounts import invitations
+from portal.accounts.models import Membership, Organisation, User
 from portal.conventions.models import ClauseTemplate
-from portal.core.time import utcnow
 from portal.extensions import db
 from tests.factories import make_territory
-from tests.support import ARGUMENT_TABLES, app_config, load_demo_copy, login_as, snapshot
+from tests.support import (
+    ARGUMENT_TABLES,
+    app_config,
+    live_token_links,
+    load_demo_copy,
+    login_as,
+    snapshot,
+)
 
 # Reachable without logging in. Keep this list explicit: adding to it is a security decision.
 PUBLIC_ENDPOINTS = {
@@ -237,32 +242,7 @@ def demo_values(app):
     """The demo data, plus a live invitation and reset link; a value for each URL argument."""
     load_demo_copy(app)
     with app.test_request_context():
-        organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
-        inviter = db.session.scalars(select(User).order_by(User.id)).first()
-        _invitation, invitation_token = invitations.invite(
-            "lien.valide@example.fr", organisation, by=inviter
-        )
-        reset_token, token_hash = services.new_token()
-        db.session.add(
-            PasswordReset(
-                user=inviter, token_hash=token_hash, expires_at=utcnow() + timedelta(days=1)
-            )
-        )
-        change_token, change_hash = services.new_token()
-        db.session.add(
-            EmailChange(
-                user=inviter,
-                new_email="adresse.nouvelle@example.fr",
-                token_hash=change_hash,
-                expires_at=utcnow() + timedelta(days=1),
-            )
-        )
-        db.session.commit()
-        tokens = {
-            "accounts.accept_invitation": invitation_token,
-            "accounts.reset_password": reset_token,
-            "accounts.confirm_email_change": change_token,
-        }
+        tokens = live_token_links()
 
     def value(endpoint, _converter, name):
         if name == "token":

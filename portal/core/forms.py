@@ -9,12 +9,14 @@ portal derives from one of these classes.
 """
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import (
     FieldList,
     Form,
     HiddenField,
+    IntegerField,
     PasswordField,
     SelectMultipleField,
     StringField,
@@ -40,6 +42,15 @@ def _listed(value):
     return [] if value is None else value
 
 
+def _sized_number(value):
+    """A typed whole number no database column holds is refused (WTForms' ``NumberRange``
+    converts it to a float and overflowed: a 500, found by the fuzz of issue #17). A
+    ``ValueError`` of a filter is the field's error."""
+    if isinstance(value, int) and abs(value) > ID_MAX:
+        raise ValueError(_l("Ce nombre est trop grand."))
+    return value
+
+
 class CleanTextMeta:
     """Form options adding the cleaning filter to every text field when it is bound.
 
@@ -59,6 +70,8 @@ class CleanTextMeta:
             options["filters"] = (clean, *unbound_field.kwargs.get("filters", ()))
         elif issubclass(field_class, SelectMultipleField):
             options["filters"] = (_listed, *unbound_field.kwargs.get("filters", ()))
+        elif issubclass(field_class, IntegerField):
+            options["filters"] = (_sized_number, *unbound_field.kwargs.get("filters", ()))
         return super().bind_field(form, unbound_field, options)
 
     def wrap_formdata(self, form, formdata):

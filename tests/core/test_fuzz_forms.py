@@ -177,3 +177,15 @@ def test_fuzz_an_impossible_choice_is_refused_in_french(app, endpoint, body):
     response = demo.client(target.person).post(target.url, data=body, headers=HTMX)
     assert response.status_code in (303, 409, 422)
     assert snapshot(app) == before
+
+
+def test_fuzz_a_whole_number_too_big_is_refused_in_french(app):
+    """Issue #17 fuzz: 10⁴⁰ hours made WTForms' ``NumberRange`` overflow (a float), a 500;
+    an integer field refuses a number no column holds."""
+    demo = Demo(app)
+    target = demo.reach(_route("operations.edit_operation"))
+    before = snapshot(app)
+    response = demo.client(target.person).post(target.url, data={"hours_company": "9" * 40})
+    assert response.status_code == 422
+    assert "Ce nombre est trop grand." in response.get_data(as_text=True)
+    assert snapshot(app) == before

@@ -10,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 CATALOGS := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run worker test test-pg install install-test browser translations bench bench-detail drill lint clean
+.PHONY: run worker test test-pg install install-test browser translations fuzz bench bench-detail drill lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,13 @@ test: install-test browser
 # The same suite on PostgreSQL (the tests create and drop their own database).
 test-pg: install-test browser
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PYTEST) $(PYTEST_ARGS)
+
+# Issue #17: every POST route and every upload fuzzed with FUZZ_EXAMPLES generated cases per
+# form (buttons fewer, uploads more); the normal suite runs a few per route. Add
+# TEST_DATABASE_URL=… for PostgreSQL, FUZZ_STATS=file for a JSON line per route.
+FUZZ_EXAMPLES ?= 2000
+fuzz: install-test
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/core/test_fuzz_forms.py tests/core/test_fuzz_uploads.py $(PYTEST_ARGS)
 
 translations: install
 	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot .

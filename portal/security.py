@@ -11,6 +11,10 @@
 - Reverse proxies: ``TRUSTED_PROXIES`` proxies in front of the portal are believed about
   the client's address, scheme and host (``X-Forwarded-*``); with 0, the default, none is.
 - The security headers of every response.
+- Posted fields without a name (a multipart part whose ``Content-Disposition`` has none, or
+  a name broken by a line break) are dropped when the body is read: Werkzeug keys them
+  ``None``, and the CSRF check, like any code reading the form, expects text keys (such a
+  request made a 500, found by tests/core/test_fuzz_forms.py).
 """
 
 import contextlib
@@ -20,7 +24,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import SecurityError
@@ -66,8 +70,25 @@ TOKEN_ENDPOINTS = frozenset({"accounts.accept_invitation", "accounts.reset_passw
 NO_STORE_ENDPOINTS = TOKEN_ENDPOINTS | {"verification.verify"}
 
 
+class PortalRequest(Request):
+    """A request whose form and files hold only named fields."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        for name in ("form", "files"):
+            fields = self.__dict__[name]
+            if None in fields:
+                if name == "files":  # dropped, so ``close()`` would not see them
+                    for upload in fields.getlist(None):
+                        upload.close()
+                self.__dict__[name] = type(fields)(
+                    (key, value) for key, value in fields.items(multi=True) if key is not None
+                )
+
+
 def init_app(app: Flask) -> None:
     """Check the secret key and the public address, trust hosts and proxies, add headers."""
+    app.request_class = PortalRequest
     production = app.config["PORTAL_ENV"] == "production"
     _set_secret_key(app, production)
     _set_public_url(app, production)

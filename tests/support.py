@@ -18,6 +18,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass
+from datetime import timedelta
 from functools import cache
 
 import psycopg
@@ -33,8 +34,10 @@ from sqlalchemy import text as sql
 from sqlalchemy.engine import make_url
 
 from portal import create_app
-from portal.accounts.models import Organisation, User
+from portal.accounts import invitations, services
+from portal.accounts.models import EmailChange, Organisation, PasswordReset, User
 from portal.accounts.views import _start_session
+from portal.core.time import utcnow
 from portal.demo import load_demo
 from portal.extensions import db
 
@@ -174,6 +177,11 @@ def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
             db.session.commit()
         _DEMO_ROWS[base_url] = all_rows(app)
         return
+    put_back_rows(app, rows)
+
+
+def put_back_rows(app, rows: dict[str, list[dict]]) -> None:
+    """Make the database hold exactly ``rows`` (read by ``all_rows``), and nothing else."""
     empty_database(app)
     with app.app_context(), db.engine.begin() as conn:
         write_rows(conn, rows)
@@ -373,6 +381,70 @@ def fetch_pdf(client, url: str, *, headers=None, timeout: float = 60.0):
         time.sleep(0.05)
     assert poll.status_code == 200, text(poll)
     return client.get(url, headers=headers)
+
+
+# Where a route's argument finds a real row in the demo data (tests/core/test_routes.py,
+# the fuzz of tests/fuzz_demo.py): a row of this table.
+ARGUMENT_TABLES = {
+    "org_id": "organisations",
+    "user_id": "users",
+    "membership_id": "memberships",
+    "invitation_id": "invitations",
+    "territory_id": "territories",
+    "operation_id": "operations",
+    "lot_id": "market_lots",
+    "participant_id": "operation_participants",
+    "position_id": "need_positions",
+    "figure_id": "diagnosis_figures",
+    "notification_id": "notifications",
+    "comment_id": "design_comments",
+    "revision_id": "section_revisions",
+    "draft_id": "section_revisions",
+    "trainee_id": "trainees",
+    "immersion_id": "immersions",
+    "debrief_id": "debriefs",
+    "evaluation_id": "evaluations",
+    "template_id": "clause_templates",
+    "document_id": "reference_documents",
+    "milestone_id": "followup_milestones",
+    "promise_id": "job_promises",
+    # The demo's job dating is in the operation of the first trainee (Saran).
+    "session_id": "recruitment_sessions",
+    "member_id": "steering_members",
+    "meeting_id": "steering_meetings",
+    "decision_id": "steering_decisions",
+    "action_id": "steering_actions",
+    "job_id": "export_jobs",
+    "user_session_id": "user_sessions",
+}
+
+
+def live_token_links() -> dict[str, str]:
+    """A live invitation, password-reset and e-mail-change link (committed, in the current
+    request context): the token of each, by the endpoint its link opens."""
+    organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
+    inviter = db.session.scalars(select(User).order_by(User.id)).first()
+    _invitation, invitation_token = invitations.invite(
+        "lien.valide@example.fr", organisation, by=inviter
+    )
+    expires_at = utcnow() + timedelta(days=1)
+    reset_token, reset_hash = services.new_token()
+    db.session.add(PasswordReset(user=inviter, token_hash=reset_hash, expires_at=expires_at))
+    change_token, change_hash = services.new_token()
+    db.session.add(
+        EmailChange(
+            user=inviter,
+            new_email="adresse.nouvelle@example.fr",
+            token_hash=change_hash,
+            expires_at=expires_at,
+        )
+    )
+    db.session.commit()
+    return {
+        "accounts.accept_invitation": invitation_token,
+        "accounts.reset_password": reset_token,
+        "accounts.confirm_email_change": change_token,
+    }
 
 
 # --- Client and logging in ---------------------------------------------------------------

@@ -16,18 +16,14 @@ from wtforms.validators import DataRequired, Length
 
 from portal.accounts.forms import REQUIRED
 from portal.accounts.passwords import MAX_LENGTH
-from portal.core.forms import PortalForm
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "") else None
+from portal.core.forms import PortalForm, optional_row_id
 
 
 class DesignateSignerForm(PortalForm):
     """Who signs for one party, and in which capacity; prefixed per party on the page."""
 
     user_id = SelectField(
-        _l("Signataire"), coerce=_int_or_none, validators=[DataRequired(REQUIRED)]
+        _l("Signataire"), coerce=optional_row_id, validators=[DataRequired(REQUIRED)]
     )
     capacity = StringField(
         _l("Qualité du signataire"),

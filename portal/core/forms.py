@@ -8,23 +8,58 @@ values the portal wrote itself. ``tests/core/test_forms.py`` checks that every f
 portal derives from one of these classes.
 """
 
+from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import FieldList, Form, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    FieldList,
+    Form,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 
 from portal.core.text import clean_text
 
 
 def _clean_multiline(value):
+    if value is None:
+        return ""
     return clean_text(value, multiline=True) if isinstance(value, str) else value
 
 
 def _clean_line(value):
+    if value is None:
+        return ""
     return clean_text(value, multiline=False) if isinstance(value, str) else value
 
 
+def _listed(value):
+    return [] if value is None else value
+
+
+def _sized_number(value):
+    """A typed whole number no database column holds is refused (WTForms' ``NumberRange``
+    converts it to a float and overflowed: a 500, found by the fuzz of issue #17). A
+    ``ValueError`` of a filter is the field's error."""
+    if isinstance(value, int) and abs(value) > ID_MAX:
+        raise ValueError(_l("Ce nombre est trop grand."))
+    return value
+
+
 class CleanTextMeta:
-    """Form options adding the cleaning filter to every text field when it is bound."""
+    """Form options adding the cleaning filter to every text field when it is bound.
+
+    A field the request did not send (a body missing it, or no body at all: Flask-WTF then
+    reads no form data) holds its default, None: text fields read it as empty text and
+    multiple choices as no choice, so that no view or service meets a None where it reads
+    text or a list (an empty POST made ``.strip()`` fail with a 500, found by
+    tests/core/test_fuzz_forms.py).
+    """
 
     def bind_field(self, form, unbound_field, options):
         field_class = unbound_field.field_class
@@ -33,7 +68,19 @@ class CleanTextMeta:
         ):
             clean = _clean_multiline if issubclass(field_class, TextAreaField) else _clean_line
             options["filters"] = (clean, *unbound_field.kwargs.get("filters", ()))
+        elif issubclass(field_class, SelectMultipleField):
+            options["filters"] = (_listed, *unbound_field.kwargs.get("filters", ()))
+        elif issubclass(field_class, IntegerField):
+            options["filters"] = (_sized_number, *unbound_field.kwargs.get("filters", ()))
         return super().bind_field(form, unbound_field, options)
+
+    def wrap_formdata(self, form, formdata):
+        """The request's form data, never a JSON body: the portal's forms are posted as
+        forms, and Flask-WTF would read any JSON (a list, nested objects) as field values."""
+        auto = formdata is not None and not hasattr(formdata, "getlist")
+        if auto and has_request_context() and request.is_json and not request.form:
+            return None
+        return super().wrap_formdata(form, formdata)
 
 
 class PortalForm(FlaskForm):
@@ -48,6 +95,25 @@ class PortalSubForm(Form):
 
     class Meta(CleanTextMeta):
         pass
+
+
+# The largest identifier the databases hold (BIGINT): a posted number beyond made the
+# driver overflow when a view looked it up, a 500 (issue #17 fuzz).
+ID_MAX = 2**63 - 1
+
+
+def row_id(value) -> int:
+    """A row's identifier posted in a choice; ValueError (the field's « invalid choice »)
+    when it is not a number, or one no table can hold."""
+    number = int(value)
+    if abs(number) > ID_MAX:
+        raise ValueError(value)
+    return number
+
+
+def optional_row_id(value) -> int | None:
+    """``row_id``, None when nothing was chosen."""
+    return None if value in (None, "") else row_id(value)
 
 
 def without_entry(formdata: MultiDict, name: str, index: int) -> MultiDict:

@@ -134,7 +134,9 @@ class PromiseOutcomeForm(PortalForm):
         if self.kept.data == "yes":
             valid &= _require(self.contract, _l("Indiquez le contrat signé."))
             valid &= _require(self.start_date, _l("Indiquez la date d'embauche."))
-            if self.contract.data and Situation(self.contract.data).needs_duration:
+            # An unknown contract is already refused by its field (not one of the choices).
+            situation = Situation._value2member_map_.get(self.contract.data)
+            if situation is not None and situation.needs_duration:
                 valid &= _require(self.duration_months, _l("Indiquez la durée du contrat."))
         elif self.kept.data == "no":
             valid &= _require(self.reason, _l("Indiquez pourquoi la promesse n'a pas été tenue."))

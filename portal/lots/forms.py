@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import REQUIRED
 from portal.core.errors import RuleError
-from portal.core.forms import PortalForm
+from portal.core.forms import PortalForm, optional_row_id
 from portal.lots.models import Category, MarketLot
 from portal.lots.services import YEAR_MAX, YEAR_MIN, parse_rome_codes
 
@@ -27,7 +27,7 @@ YEAR_MESSAGE = _l("Indiquez une année entre %(min)d et %(max)d.", min=YEAR_MIN,
 def _optional_int(value):
     """Coerce a select's value: empty or not a number gives None (no filter, no choice)."""
     try:
-        return int(value) if value not in (None, "") else None
+        return optional_row_id(value)
     except (TypeError, ValueError):
         return None
 

@@ -29,17 +29,13 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
-from portal.core.forms import PortalForm, append_row
+from portal.core.forms import PortalForm, append_row, optional_row_id
 from portal.core.validators import EmailAddress, Siret
 from portal.lots.models import Category
 from portal.operations.models import ParticipantRole, Status
 
 ROME_RE = re.compile(r"^[A-N]\d{4}$")
 CERTIFICATION_RE = re.compile(r"^(RNCP|RS)\d{3,6}$")
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "") else None
 
 
 class RomeCode:
@@ -115,7 +111,7 @@ class ReportNeedForm(PortalForm):
         validators=[DataRequired(REQUIRED)],
     )
     territory_id = SelectField(
-        _l("Bassin d'emploi"), coerce=_int_or_none, validators=[DataRequired(REQUIRED)]
+        _l("Bassin d'emploi"), coerce=optional_row_id, validators=[DataRequired(REQUIRED)]
     )
     rome_code = StringField(_l("Code ROME du métier"), validators=[RomeCode()])
     trades = StringField(_l("Métiers et postes concernés"), validators=[Length(max=300)])
@@ -225,7 +221,7 @@ class FrefForm(PortalForm):
     )
     provider_id = SelectField(
         _l("Organisme de formation retenu"),
-        coerce=_int_or_none,
+        coerce=optional_row_id,
         validators=[DataRequired(REQUIRED)],
     )
 
@@ -261,7 +257,7 @@ PARTICIPANT_ROLES = [
 
 class AddParticipantForm(PortalForm):
     organisation_id = SelectField(
-        _l("Organisation"), coerce=_int_or_none, validators=[DataRequired(REQUIRED)]
+        _l("Organisation"), coerce=optional_row_id, validators=[DataRequired(REQUIRED)]
     )
     role = SelectField(
         _l("Rôle dans l'opération"),

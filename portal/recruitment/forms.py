@@ -30,7 +30,7 @@ from wtforms.validators import (
 )
 
 from portal.accounts.forms import EMAIL_INVALID, REQUIRED
-from portal.core.forms import PortalForm, PortalSubForm, append_row
+from portal.core.forms import PortalForm, PortalSubForm, append_row, optional_row_id
 from portal.core.validators import EmailAddress, Phone
 from portal.operations.needs import TARGET_PUBLICS
 from portal.recruitment import rules
@@ -53,7 +53,7 @@ BIRTH_YEAR_MESSAGE = _l(
 
 def _int_or_none(value):
     try:
-        return int(value) if value not in (None, "") else None
+        return optional_row_id(value)
     except (TypeError, ValueError):
         return None
 

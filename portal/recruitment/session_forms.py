@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.accounts.forms import REQUIRED
-from portal.core.forms import PortalForm
+from portal.core.forms import PortalForm, row_id
 from portal.operations.forms import MultiCheckboxField
 from portal.recruitment.models import Attendance, SessionKind, Verdict
 
@@ -42,8 +42,8 @@ class SessionForm(PortalForm):
 class InviteForm(PortalForm):
     """Candidates and employers to invite (those not invited yet)."""
 
-    trainee_ids = MultiCheckboxField(_l("Candidat·e·s"), coerce=int, validate_choice=False)
-    employer_ids = MultiCheckboxField(_l("Employeurs"), coerce=int, validate_choice=False)
+    trainee_ids = MultiCheckboxField(_l("Candidat·e·s"), coerce=row_id, validate_choice=False)
+    employer_ids = MultiCheckboxField(_l("Employeurs"), coerce=row_id, validate_choice=False)
 
     def set_choices(self, trainees, employers) -> None:
         self.trainee_ids.choices = [SelectChoice(t.id, t.full_name) for t in trainees]

@@ -190,8 +190,12 @@ def match_trainee(operation_id: int, trainee_id: int):
     """Place the trainee on an open promise of the operation (one promise, one trainee)."""
     trainee = _carrier_trainee(operation_id, trainee_id)
     form = _match_form(trainee, formdata=request.form)
-    promise = db.session.get(JobPromise, form.promise_id.data) if form.promise_id.data else None
-    if not form.validate_on_submit() or promise is None:
+    # Validated first: only an open promise's id is looked up (a number of any size was,
+    # and made the database driver overflow: a 500, found by the fuzz of issue #17).
+    valid = form.validate_on_submit()
+    chosen = form.promise_id.data if valid else None
+    promise = db.session.get(JobPromise, chosen) if chosen is not None else None
+    if promise is None:
         return _refused(trainee, _("Choisissez une promesse d'embauche."), match_form=form)
     return act(
         lambda: services.match_trainee(trainee, promise, by=current_user, org=current_org()),

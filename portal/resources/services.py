@@ -19,7 +19,8 @@ from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.core import storage
 from portal.core.errors import RuleError
-from portal.core.filetypes import kind_of
+from portal.core.filetypes import damage, kind_of
+from portal.core.text import clean_line
 from portal.extensions import db
 from portal.resources.models import DocumentKind, ReferenceDocument
 
@@ -60,7 +61,9 @@ def _check_region_admin(by: User, org: Organisation) -> None:
 
 def display_name(filename: str, kind: DocumentKind) -> str:
     """The name offered at download: the given one without any path, with the right ending."""
-    name = _UNSAFE.sub(" ", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    # Cleaned as typed text is (C1 controls, U+2028, NFC: issue #17 fuzz), then no path.
+    name = clean_line((filename or "").replace("\\", "/").rsplit("/", 1)[-1])
+    name = _UNSAFE.sub(" ", name).strip(" .")
     stem = name.rsplit(".", 1)[0] if "." in name else name
     return f"{(stem or 'document')[:180]}.{kind.value}"
 
@@ -77,6 +80,8 @@ def add_document(
     kind = kind_of(data)
     if kind is None:
         raise RuleError(_("Ce fichier n'est ni un PDF ni un document Word (DOCX)."), "file")
+    if problem := damage(data, kind):
+        raise RuleError(problem, "file")
     kind = DocumentKind(kind)
     document = ReferenceDocument(
         title=title.strip(),

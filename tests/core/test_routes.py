@@ -5,24 +5,29 @@
 - GET changes nothing (by endpoint name, and by comparing the database before and after);
 - organisation-scoped and Région admin routes refuse the people they do not belong to.
 
-A route with a new kind of URL argument needs a sample in ``DEMO_ROWS`` or ``world_values``:
+A route with a new kind of URL argument needs a sample in ``ARGUMENT_TABLES`` or ``world_values``:
 until then the tests fail with a KeyError naming it, rather than skip the route.
 """
 
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.accounts import invitations, services
-from portal.accounts.models import EmailChange, Membership, Organisation, PasswordReset, User
+from portal.accounts import invitations
+from portal.accounts.models import Membership, Organisation, User
 from portal.conventions.models import ClauseTemplate
-from portal.core.time import utcnow
 from portal.extensions import db
 from tests.factories import make_territory
-from tests.support import app_config, load_demo_copy, login_as, snapshot
+from tests.support import (
+    ARGUMENT_TABLES,
+    app_config,
+    live_token_links,
+    load_demo_copy,
+    login_as,
+    snapshot,
+)
 
 # Reachable without logging in. Keep this list explicit: adding to it is a security decision.
 PUBLIC_ENDPOINTS = {
@@ -226,40 +231,6 @@ def test_get_route_name_does_not_suggest_a_state_change(rule):
         assert "POST" in rule.methods, f"{rule.endpoint} shows a form: the POST must act"
 
 
-# Where a route's argument finds a real row in the demo data: the first of this table.
-DEMO_ROWS = {
-    "org_id": "organisations",
-    "user_id": "users",
-    "membership_id": "memberships",
-    "invitation_id": "invitations",
-    "territory_id": "territories",
-    "operation_id": "operations",
-    "lot_id": "market_lots",
-    "participant_id": "operation_participants",
-    "position_id": "need_positions",
-    "figure_id": "diagnosis_figures",
-    "notification_id": "notifications",
-    "comment_id": "design_comments",
-    "revision_id": "section_revisions",
-    "draft_id": "section_revisions",
-    "trainee_id": "trainees",
-    "immersion_id": "immersions",
-    "debrief_id": "debriefs",
-    "evaluation_id": "evaluations",
-    "template_id": "clause_templates",
-    "document_id": "reference_documents",
-    "milestone_id": "followup_milestones",
-    "promise_id": "job_promises",
-    # The demo's job dating is in the operation of the first trainee (Saran).
-    "session_id": "recruitment_sessions",
-    "member_id": "steering_members",
-    "meeting_id": "steering_meetings",
-    "decision_id": "steering_decisions",
-    "action_id": "steering_actions",
-    "job_id": "export_jobs",
-}
-
-
 def _first(table_name: str, column: str = "id", **where):
     table = db.metadata.tables[table_name]
     query = select(table.c[column]).where(*(table.c[k] == v for k, v in where.items()))
@@ -271,32 +242,7 @@ def demo_values(app):
     """The demo data, plus a live invitation and reset link; a value for each URL argument."""
     load_demo_copy(app)
     with app.test_request_context():
-        organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
-        inviter = db.session.scalars(select(User).order_by(User.id)).first()
-        _invitation, invitation_token = invitations.invite(
-            "lien.valide@example.fr", organisation, by=inviter
-        )
-        reset_token, token_hash = services.new_token()
-        db.session.add(
-            PasswordReset(
-                user=inviter, token_hash=token_hash, expires_at=utcnow() + timedelta(days=1)
-            )
-        )
-        change_token, change_hash = services.new_token()
-        db.session.add(
-            EmailChange(
-                user=inviter,
-                new_email="adresse.nouvelle@example.fr",
-                token_hash=change_hash,
-                expires_at=utcnow() + timedelta(days=1),
-            )
-        )
-        db.session.commit()
-        tokens = {
-            "accounts.accept_invitation": invitation_token,
-            "accounts.reset_password": reset_token,
-            "accounts.confirm_email_change": change_token,
-        }
+        tokens = live_token_links()
 
     def value(endpoint, _converter, name):
         if name == "token":
@@ -341,7 +287,7 @@ def demo_values(app):
                 return _first(
                     "employer_needs", "organisation_id", operation_id=_first("operations")
                 )
-            return _first(DEMO_ROWS[name])
+            return _first(ARGUMENT_TABLES[name])
 
     return value
 

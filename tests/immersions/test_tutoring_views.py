@@ -237,3 +237,17 @@ def test_the_tutor_home_lists_what_is_due_with_dates_and_place(app, client, site
     assert "Jury de certification" in todo and "Centre d'examen d'Olivet" in todo
     assert "Accueil 8 h, quai n° 3." in page
     assert count(app, Immersion) == 6
+
+
+def test_fuzz_a_refused_designation_without_js_flashes_its_french_error(app, client, site):
+    """Issue #17 fuzz: an invalid tutor posted without htmx made a 500 (the validators' lazy
+    messages joined as text); the flash now says what was wrong, nothing changes."""
+    login_as(client, EMPLOYER)
+    before = load(app, Immersion, site.bob_past).tutor_id
+    response = client.post(
+        designate_url(site.bob_past), data={f"tutor{site.bob_past}-tutor_id": "0"}
+    )
+    assert response.status_code == 303
+    [(category, message)] = flashes(client)
+    assert category == "error" and message
+    assert load(app, Immersion, site.bob_past).tutor_id == before

@@ -2,6 +2,7 @@
 Région's reference documents; only the Région's admins publish (PDF or DOCX, checked by
 their bytes, size-limited, stored with a random name) and remove them."""
 
+import zipfile
 from io import BytesIO
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from sqlalchemy import select
 from portal.audit.models import AuditEvent
 from portal.extensions import db
 from portal.resources import services
-from portal.resources.models import ReferenceDocument
-from tests.support import HTMX, login_as
+from portal.resources.models import DocumentKind, ReferenceDocument
+from tests.support import HTMX, login_as, snapshot
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 URL = "/pour-aller-plus-loin"
@@ -165,3 +166,56 @@ def test_a_file_over_the_request_limit_is_answered_in_french(app, client, world)
         app.config["MAX_CONTENT_LENGTH"] = 5 * 1024 * 1024
     assert response.status_code == 413
     assert "Le fichier dépasse la taille autorisée" in text(response)
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in members.items():
+            package.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (PDF[:-7], "Ce PDF est incomplet"),  # cut before its %%EOF
+        (_zip({"word/document.xml": b"<w:document/>"}), "Ce document Word est endommagé"),
+        (
+            _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"\0" * 50_000_000}),
+            "se décompresse en un volume anormal",
+        ),
+    ],
+    ids=["truncated-pdf", "zip-not-a-docx", "zip-bomb"],
+)
+def test_fuzz_damaged_documents_are_refused_in_french(app, client, world, data, message):
+    """Issue #17 fuzz: a truncated PDF, a zip holding only ``word/document.xml`` and a zip
+    bomb named .docx were published as they were; each is refused, nothing stored."""
+    login_as(client, world.emails["region_admin"])
+    before = snapshot(app)
+    response = upload(client, data, "document.docx", headers=HTMX)
+    assert response.status_code == 422
+    assert message in text(response)
+    assert documents(app) == []
+    assert snapshot(app) == before
+
+
+def test_a_truncated_docx_is_refused(app, client, world):
+    login_as(client, world.emails["region_admin"])
+    response = upload(client, docx_bytes()[:-200], "fiche.docx", headers=HTMX)
+    assert response.status_code == 422
+    assert documents(app) == []
+
+
+@pytest.mark.parametrize(
+    ("filename", "shown"),
+    [
+        ("plan\x85d'action\u2028final.pdf", "plan d'action final.pdf"),
+        ("re\u0301sume\u0301\x9b.pdf", "résumé.pdf"),
+        ("..\\..\\dossier/\x01caché.pdf", "caché.pdf"),
+    ],
+)
+def test_fuzz_the_name_offered_at_download_is_clean_text(filename, shown):
+    """Issue #17 fuzz: C1 controls, U+2028 and decomposed accents of the sent file's name
+    were kept in the stored name; it is cleaned as typed text is."""
+    assert services.display_name(filename, DocumentKind.PDF) == shown

@@ -27,12 +27,18 @@ def _promiser(org_id: int):
 
 def _hirer(org_id: int):
     """SQL condition on ``Trainee``: an answer of the trainee's follow-up names ``org_id``
-    as the employer."""
-    return exists().where(
-        Milestone.trainee_id == Trainee.id,
-        Answer.milestone_id == Milestone.id,
-        Answer.employer_id == org_id,
+    as the employer.
+
+    An uncorrelated ``IN``: the trainees ``org_id`` hired are read once. The correlated
+    ``EXISTS`` it replaces made SQLite read every answer of the employer for each trainee
+    (issue #16's benchmark: an employer's home page took 2.1 s at 1,000 operations and
+    524 s at 10,000)."""
+    hired = (
+        select(Milestone.trainee_id)
+        .join(Answer, Answer.milestone_id == Milestone.id)
+        .where(Answer.employer_id == org_id)
     )
+    return Trainee.id.in_(hired)
 
 
 def follows_sql(org_id: int):

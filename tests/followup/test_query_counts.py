@@ -7,9 +7,11 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import sqlite
 
 from portal.core.employment import Situation
 from portal.extensions import db
+from portal.followup.access import follows_sql
 from portal.followup.models import (
     Answer,
     Channel,
@@ -169,3 +171,13 @@ def test_the_milestone_page_does_not_grow_with_answers(app, client, site):
         db.session.execute(insert(Answer), [row] * 30)
         db.session.commit()
     assert len(statements(app, client, path)) == len(small)
+
+
+def test_the_hirer_condition_reads_the_employers_hires_once():
+    """Issue #16's benchmark: an employer's home took 524 s at 10,000 operations because the
+    condition « an answer names this employer » was a subquery correlated to each trainee
+    (SQLite read every answer of the employer per trainee). It is an uncorrelated ``IN``."""
+    sql = str(follows_sql(4).compile(dialect=sqlite.dialect()))
+    hired = sql[sql.index("trainees.id IN (SELECT followup_milestones.trainee_id") :]
+    assert "followup_answers.employer_id" in hired
+    assert "trainees.id =" not in hired and "= trainees.id" not in hired

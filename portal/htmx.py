@@ -29,6 +29,10 @@ BACKGROUND_ENDPOINTS = frozenset(
         "design.leave",
         "design.show_design",
         "conventions.show_convention",
+        # The « PDF en préparation » page asks these every 2 s (htmx) until the file is ready;
+        # opening the PDF itself is a plain navigation, which counts as activity.
+        "conventions.download_pdf",
+        "reporting.download_bilan_pdf",
         "reporting.show_export",
         "todo.count_duties",
     }

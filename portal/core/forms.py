@@ -22,6 +22,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.validators import StopValidation
 
 from portal.core.text import clean_text
 
@@ -51,6 +52,14 @@ def _sized_number(value):
     return value
 
 
+def _stop_after_refused_number(form, field):  # noqa: ARG001 - WTForms' validator signature
+    """A number the filter refused (too large for any column) goes no further: WTForms'
+    ``NumberRange`` would convert it to a float and overflow (a 500 in the fuzz of issue #17,
+    ``lots.edit_lot``); the filter's message is already the field's error."""
+    if field.process_errors:
+        raise StopValidation()
+
+
 class CleanTextMeta:
     """Form options adding the cleaning filter to every text field when it is bound.
 
@@ -72,6 +81,9 @@ class CleanTextMeta:
             options["filters"] = (_listed, *unbound_field.kwargs.get("filters", ()))
         elif issubclass(field_class, IntegerField):
             options["filters"] = (_sized_number, *unbound_field.kwargs.get("filters", ()))
+            if len(unbound_field.args) < 2:  # validators given by keyword (or none)
+                validators = unbound_field.kwargs.get("validators") or ()
+                options["validators"] = (_stop_after_refused_number, *validators)
         return super().bind_field(form, unbound_field, options)
 
     def wrap_formdata(self, form, formdata):

@@ -20,6 +20,7 @@ from portal.accounts.models import User
 from portal.core.forms import PortalForm, PortalSubForm, without_entry
 from portal.core.text import clean_line, clean_text, comparison_key, document_text
 from portal.extensions import db
+from portal.lots.forms import LotForm
 from tests.support import login_as as login
 
 
@@ -164,3 +165,12 @@ def test_a_row_removed_from_the_posted_data_leaves_the_others_and_the_rest():
     assert [key for key in left] == ["title", "rows-0-name", "rows-2-name", "rows-10-name", "tags"]
     assert left.getlist("tags") == ["x", "y"]
     assert without_entry(posted, "rows", 7) == posted
+
+
+def test_fuzz_a_huge_year_under_a_number_range_is_refused_not_a_500(app):
+    """Issue #17 fuzz (CI run): ``lots.edit_lot`` posted a 300-digit year; the filter refused
+    it, but WTForms' ``NumberRange`` still ran and overflowed converting it to a float."""
+    with app.test_request_context(method="POST"):
+        form = LotForm(formdata=MultiDict({"period_end": "9" * 300}), meta={"csrf": False})
+        assert not form.validate()
+        assert form.period_end.errors == ["Ce nombre est trop grand."]

@@ -28,6 +28,14 @@ from tests.support import CsrfClient, another_app, login_as
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 URL = "/pour-aller-plus-loin"
+
+
+def big_pdf(padding: int) -> bytes:
+    """A whole PDF of about ``padding`` bytes (a comment pads it; the trailer stays last, as
+    the upload's check of a truncated PDF wants)."""
+    return PDF.replace(b"trailer", b"%" + b"0" * padding + b"\ntrailer")
+
+
 FULL = "Espace disque insuffisant"
 
 
@@ -105,7 +113,7 @@ def test_a_full_disk_answers_in_french_keeps_everything_and_recovers(small_disk,
         # Room for the database's journal, not for the file: the document writer fails.
         # (Below 500 kB: a larger body is spooled by the test client to a temporary file.)
         fill(filler, leave=160 * 1024)
-        response = upload(client, PDF + b"0" * (400 * 1024), "Gros")
+        response = upload(client, big_pdf(400 * 1024), "Gros")
         assert response.status_code == 503
         assert FULL in page(response) and "n'a pas été enregistrée" in page(response)
         assert response.headers["Retry-After"]

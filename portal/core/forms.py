@@ -56,7 +56,7 @@ def _stop_after_refused_number(form, field):  # noqa: ARG001 - WTForms' validato
     """A number the filter refused (too large for any column) goes no further: WTForms'
     ``NumberRange`` would convert it to a float and overflow (a 500 in the fuzz of issue #17,
     ``lots.edit_lot``); the filter's message is already the field's error."""
-    if field.process_errors:
+    if isinstance(field.data, int) and abs(field.data) > ID_MAX:
         raise StopValidation()
 
 

@@ -473,11 +473,12 @@ def _check_page(url: str, cookie: str) -> None:
 
 def _wrk(url: str, cookie: str, seconds: int) -> tuple[float, int]:
     """(requests per second, non-2xx/3xx answers) of wrk, 2 threads, 16 connections."""
-    out = subprocess.run(  # noqa: S603 - wrk, on our own server
-        ["wrk", "-t2",  # noqa: S607 - the system's wrk (make bench installs it) "-c16", f"-d{seconds}s", "-H", f"User-Agent: {UA}", "-H",
-         f"Cookie: {cookie}", url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+    command = [
+        "wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"User-Agent: {UA}", "-H",
+        f"Cookie: {cookie}", url,
+    ]  # fmt: skip
+    # The system's wrk (make bench installs it), on our own server.
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return rate, int(errors.group(1)) if errors else 0

@@ -419,11 +419,15 @@ ARGUMENT_TABLES = {
 }
 
 
-def live_token_links() -> dict[str, str]:
-    """A live invitation, password-reset and e-mail-change link (committed, in the current
-    request context): the token of each, by the endpoint its link opens."""
-    organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
-    inviter = db.session.scalars(select(User).order_by(User.id)).first()
+def live_token_links(inviter: User | None = None) -> dict[str, str]:
+    """A live invitation, password-reset and e-mail-change link of ``inviter`` (the first
+    user by default; committed, in the current request context): the token of each, by the
+    endpoint its link opens."""
+    if inviter is None:
+        organisation = db.session.scalars(select(Organisation).order_by(Organisation.id)).first()
+        inviter = db.session.scalars(select(User).order_by(User.id)).first()
+    else:
+        organisation = inviter.active_memberships()[0].organisation
     _invitation, invitation_token = invitations.invite(
         "lien.valide@example.fr", organisation, by=inviter
     )

@@ -41,19 +41,23 @@ cell that turns out wrong is changed with a commit saying which rule makes it so
 import csv
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from portal import create_app
-from portal.accounts import invitations, services
-from portal.accounts.models import EmailChange, PasswordReset, User
+from portal.accounts.models import User
 from portal.conventions import pdf
-from portal.core.time import utcnow
 from portal.extensions import db
-from tests.support import app_config, empty_database, load_demo_copy, login_as, snapshot
+from tests.support import (
+    app_config,
+    empty_database,
+    live_token_links,
+    load_demo_copy,
+    login_as,
+    snapshot,
+)
 
 TABLE = Path(__file__).with_name("expected.csv")
 DOMAIN = "demo.defi.test"
@@ -255,30 +259,8 @@ def _objects() -> Objects:
         "fmt": "xlsx",
         "filename": "css/app.css",
     }
-    inviter = db.session.get(User, region_admin)
-    organisation = inviter.active_memberships()[0].organisation
-    _invitation, invitation_token = invitations.invite(
-        "matrice@example.fr", organisation, by=inviter
-    )
-    reset_token, token_hash = services.new_token()
-    expires_at = utcnow() + timedelta(days=1)
-    db.session.add(PasswordReset(user=inviter, token_hash=token_hash, expires_at=expires_at))
-    # The Région's admin asked to change its login address: the link mailed to the new one.
-    email_token, email_hash = services.new_token()
-    db.session.add(
-        EmailChange(
-            user=inviter,
-            new_email="nouvelle.adresse@example.fr",
-            token_hash=email_hash,
-            expires_at=expires_at,
-        )
-    )
-    db.session.commit()
-    tokens = {
-        "accounts.accept_invitation": invitation_token,
-        "accounts.reset_password": reset_token,
-        "accounts.confirm_email_change": email_token,
-    }
+    # The Région's admin invited someone, asked for a reset link and to change its address.
+    tokens = live_token_links(db.session.get(User, region_admin))
     return Objects(operations=operations, values=values, tokens=tokens)
 
 

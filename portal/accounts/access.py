@@ -112,6 +112,19 @@ def can_manage(organisation: Organisation) -> bool:
     return membership.organisation_id == organisation.id and membership.is_admin
 
 
+def decides_tutors(organisation: Organisation) -> bool:
+    """The organisation's own admins decide who among its members is a tutor (DOMAIN:
+    « an organisation's admins decide who among their members is a tutor »): the Région's
+    admins, who may manage any organisation's members, do not make an employer's tutors."""
+    membership = current_membership()
+    return (
+        organisation.kind == OrgKind.EMPLOYER
+        and membership is not None
+        and membership.organisation_id == organisation.id
+        and membership.is_admin
+    )
+
+
 def can_view_members(organisation: Organisation) -> bool:
     """Members see their own organisation's members; the Région sees every organisation."""
     membership = current_membership()

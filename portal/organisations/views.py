@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from portal import htmx
 from portal.accounts import invitations, services
-from portal.accounts.access import can_manage, can_view_members, require
+from portal.accounts.access import can_manage, can_view_members, decides_tutors, require
 from portal.accounts.forms import EmptyForm
 from portal.accounts.models import Invitation, Membership, Organisation, OrgKind
 from portal.core.actions import act, done, flash_redirect, form_refusal
@@ -23,6 +23,10 @@ from portal.organisations.forms import InviteMemberForm
 
 # The history shows the latest departures; the audit log keeps all of them.
 FORMER_MEMBERS_SHOWN = 20
+
+
+def _tutors_by_own_admins() -> str:
+    return _("Seul·es les administrateur·rices de l'entreprise désignent ses tuteur·rices.")
 
 
 def _load_organisation(org_id: int, *, manage: bool = False) -> Organisation:
@@ -65,6 +69,7 @@ def _members_context(
         "former_members": former,
         "invitations": pending,
         "can_manage": can_manage(organisation),
+        "decides_tutors": decides_tutors(organisation),
         "form": form or InviteMemberForm(),
         "button_form": EmptyForm(),
         "error": error,
@@ -96,6 +101,12 @@ def invite_member(org_id: int):
     form = InviteMemberForm()
     if not form.validate_on_submit():
         return _members_response(organisation, form, status=422)
+    if (
+        form.is_tutor.data
+        and organisation.kind == OrgKind.EMPLOYER
+        and not decides_tutors(organisation)
+    ):
+        return _members_response(organisation, form, error=_tutors_by_own_admins(), status=422)
     return act(
         lambda: invitations.invite(
             form.email.data,
@@ -194,6 +205,8 @@ def toggle_admin(org_id: int, membership_id: int):
 def toggle_tutor(org_id: int, membership_id: int):
     """Mark a member of an employer as tutor, or withdraw the role."""
     organisation = _load_organisation(org_id, manage=True)
+    if organisation.kind == OrgKind.EMPLOYER and not decides_tutors(organisation):
+        abort(403)
     membership = _load_membership(organisation, membership_id)
     make_tutor = request.form.get("is_tutor") == "1"
     return _apply(

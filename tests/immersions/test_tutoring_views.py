@@ -14,7 +14,7 @@ from portal.core.time import utcnow
 from portal.extensions import db
 from portal.immersions.models import Evaluation, EvaluationInvitation, EvaluationKind, Immersion
 from tests.immersions.factories import EMPLOYER_MEMBER, OUTSIDER, TUTOR_E, TUTOR_E2, TUTOR_F
-from tests.operations.factories import EMPLOYER, EMPLOYER2, OF_A
+from tests.operations.factories import EMPLOYER, EMPLOYER2, OF_A, REGION_ADMIN
 from tests.support import HTMX, count, flashes, load, login_as, text
 
 
@@ -71,6 +71,39 @@ def test_non_admins_and_other_organisations_cannot_mark_tutors(app, client, site
     url = f"{members_url(site)}/{membership_id(app, EMPLOYER_MEMBER)}/tutorat"
     assert client.post(url, data={"is_tutor": "1"}).status_code == 403
     assert not load(app, Membership, membership_id(app, EMPLOYER_MEMBER)).is_tutor
+
+
+def test_the_regions_admin_manages_members_but_does_not_make_an_employers_tutors(app, client, site):
+    """DOMAIN: an organisation's admins decide who among their members is a tutor. The
+    Région's admin may manage any organisation's members (roles, invitations) but neither
+    marks an employer's tutor nor invites one as tutor."""
+    login_as(client, REGION_ADMIN)
+    page = text(client.get(members_url(site)))
+    assert "Nommer administrateur·rice" in page or "Retirer l'administration" in page
+    assert "Nommer tuteur·rice" not in page and "Retirer le rôle de tuteur·rice" not in page
+    assert "Tuteur·rice (accompagne" not in page
+    url = f"{members_url(site)}/{membership_id(app, EMPLOYER_MEMBER)}/tutorat"
+    assert client.post(url, data={"is_tutor": "1"}, headers=HTMX).status_code == 403
+    assert not load(app, Membership, membership_id(app, EMPLOYER_MEMBER)).is_tutor
+    response = client.post(
+        f"/organisations/{site.employer}/invitations",
+        data={"email": "tuteur.force@example.fr", "is_tutor": "y"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "Seul·es les administrateur·rices de l'entreprise désignent ses tuteur·rices." in text(
+        response
+    )
+    assert count(app, Invitation) == 0
+    # Without the box, the same invitation goes out (as a plain member).
+    response = client.post(
+        f"/organisations/{site.employer}/invitations",
+        data={"email": "tuteur.force@example.fr"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        assert not db.session.scalar(select(Invitation)).is_tutor
 
 
 def test_marking_a_tutor_needs_the_csrf_token(app, client, site):

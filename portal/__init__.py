@@ -4,12 +4,13 @@ import os
 from pathlib import Path
 
 from flask import Flask, g, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
 from portal import security
 from portal.config import load_config
+from portal.core.forms import install_html_params
 from portal.extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +32,32 @@ def _select_locale() -> str:
     return lang if lang in ("fr", "en") else "fr"
 
 
+def _install_template_gettext(app: Flask) -> None:
+    """Templates' ``_()`` and ``ngettext()`` with this request's catalogue looked up once per
+    locale (issue #16): flask-babel's own callables find the request's context three times
+    and format the locale's name on every call, some forty times a page. The locale is
+    still asked on each call, so ``force_locale`` (e-mails in their reader's language)
+    holds; the catalogues are flask-babel's, which it keeps for the whole process too."""
+    catalogues = {}
+
+    def translations():
+        locale = get_locale()
+        found = catalogues.get(locale)
+        if found is None:
+            found = get_translations()
+            if locale is not None:  # outside a request: flask-babel's empty catalogue
+                catalogues[locale] = found
+        return found
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the application; ``config`` overrides what the environment says (tests)."""
     app = Flask(
@@ -49,11 +76,13 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
+    install_html_params()
     babel.init_app(
         app,
         locale_selector=_select_locale,
         default_translation_directories=str(ROOT / "portal" / "translations"),
     )
+    _install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None

@@ -14,11 +14,11 @@ operations have about 20 trainees each. Minutes, not hours.
 Measured, for each size (``measure_pages``): per key page and role, the SQL queries of one
 request, the median and 95th percentile server time over ``RUNS`` requests (Flask test
 client, no network), the bytes of the full page and of its htmx fragment where it has one;
-the key actions (a section saved, an unchanged co-design poll); the convention's DOCX;
-the operations export of the dashboard. Under gunicorn (2 sync workers, as ``make run``)
-with wrk on loopback (``measure_load``, when wrk is installed): requests per second of
-each key page as a ratio to a hello-world route served by the same gunicorn in the same
-run, interleaved.
+the key actions (a section saved, an unchanged co-design poll); the convention's DOCX,
+built and downloaded; the operations export of the dashboard. Under gunicorn (2 sync
+workers, as ``make run``) with wrk on loopback (``measure_load``, when wrk is installed):
+requests per second of each key page as a ratio to a hello-world route served by the same
+gunicorn in the same run, interleaved.
 
 Writes ``bench/results-<database>.json`` and ``bench/results-<database>.md`` and prints the
 markdown table. ``python -m tests.bench_scale [--sizes 100,1000] [--no-load]``;
@@ -326,6 +326,7 @@ def measure_pages(app: Flask, runs: int = RUNS) -> dict:
                           "p95_ms": round(p95, 1), "bytes": size, "path": path}  # fmt: skip
     results.update(measure_actions(app, clients["of"], runs))
     results.update(measure_documents(app, runs))
+    results.update(measure_download(app, clients["of"], runs))
     return results
 
 
@@ -389,7 +390,7 @@ def measure_actions(app: Flask, client: CsrfClient, runs: int) -> dict:
 
 
 def measure_documents(app: Flask, runs: int) -> dict:
-    """The convention's DOCX (built, not served from a cache) and the dashboard's
+    """The convention's DOCX (built, not served from the kept copy) and the dashboard's
     operations export, with the peak Python memory of one run."""
     results = {}
     with app.test_request_context():
@@ -415,6 +416,29 @@ def measure_documents(app: Flask, runs: int) -> dict:
         "path": "conventions.documents.convention_docx",
     }  # fmt: skip
     return results
+
+
+def measure_download(app: Flask, client: CsrfClient, runs: int) -> dict:
+    """The convention's DOCX as a participant downloads it: read from the copy kept for
+    the version's state (built by the first download), the download recorded and audited."""
+    with app.test_request_context():
+        running = _id(Operation, title=RUNNING)
+        number = db.session.scalars(
+            select(ConventionVersion.number)
+            .where(ConventionVersion.convention.has(operation_id=running))
+            .order_by(ConventionVersion.number)
+        ).first()
+    path = f"/operations/{running}/convention/versions/{number}/convention.docx"
+    client.get(path)
+    with count_queries(app) as statements:
+        client.get(path)
+    _q, median, p95, size = _timed(lambda: client.get(path), runs)
+    return {
+        "DOCX d'une convention (téléchargement, copie gardée)": {
+            "queries": len(statements), "median_ms": round(median, 1), "p95_ms": round(p95, 1),
+            "bytes": size, "path": path,
+        }
+    }  # fmt: skip
 
 
 # --- Under gunicorn, with wrk -------------------------------------------------------------

@@ -28,6 +28,12 @@ ENROLMENT_ENDPOINTS = frozenset(
 )
 
 
+# The loader options of every request, built once: a statement's options are immutable
+# and composing them anew cost a tenth of a page that shows only the layout (issue #16).
+MEMBERSHIPS = selectinload(User.memberships).joinedload(Membership.organisation)
+SESSION_WITH_USER = joinedload(UserSession.user).options(MEMBERSHIPS)
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Load the user only if the session's generation is still the current one.
@@ -39,13 +45,12 @@ def load_user(session_id: str) -> User | None:
         user_id, generation = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    memberships = selectinload(User.memberships).joinedload(Membership.organisation)
-    row = user_sessions.current_row(joinedload(UserSession.user).options(memberships))
+    row = user_sessions.current_row(SESSION_WITH_USER)
     g.user_session = row if row is not None and row.user_id == user_id else None
     if g.user_session is not None:
         user = g.user_session.user
     else:  # no such session: the user still loads, to be told why they are logged out
-        user = db.session.get(User, user_id, options=[memberships])
+        user = db.session.get(User, user_id, options=[MEMBERSHIPS])
     if user is None or user.session_generation != generation or not user.is_enabled:
         return None
     return user
@@ -64,7 +69,10 @@ def load_current_membership() -> None:
         return
     chosen = next((m for m in memberships if m.organisation_id == session.get("org_id")), None)
     g.membership = chosen or memberships[0]
-    session["org_id"] = g.membership.organisation_id
+    if session.get("org_id") != g.membership.organisation_id:
+        # Written only when it changes: a write marks the session modified, and Flask then
+        # signs and sends the cookie again with every response (issue #16).
+        session["org_id"] = g.membership.organisation_id
 
 
 def require_mfa_enrolment():

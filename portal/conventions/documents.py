@@ -9,18 +9,22 @@ the SHA-256 recorded in ``IssuedDocument`` identifies a genuine copy.
 """
 
 import hashlib
+import json
 import zipfile
 from datetime import datetime
+from functools import cache
+from importlib.metadata import version as package_version
 from io import BytesIO
+from pathlib import Path
 
-from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from portal.accounts.models import Organisation, User
 from portal.conventions.diffs import item_formatter
@@ -34,9 +38,12 @@ from portal.conventions.evidence_page import (
     page_break,
     paris,
     status_text,
+    version_events,
 )
 from portal.conventions.models import ConventionVersion, IssuedDocument
 from portal.conventions.services import signing_parties, snapshot_of
+from portal.conventions.state import amended_version
+from portal.core import storage
 from portal.core.fingerprints import for_document
 from portal.core.locking import first_or_add
 from portal.core.text import document_text
@@ -48,6 +55,7 @@ from portal.design.documents import (
     _set_language,
     _table,
     heading,
+    new_document,
     paragraph,
     render_section,
     render_text,
@@ -63,6 +71,7 @@ __all__ = [
     "paris",
     "record_issued",
     "status_text",
+    "stored_docx",
 ]
 
 DOCX, PDF = "docx", "pdf"
@@ -287,6 +296,80 @@ def convention_docx(version: ConventionVersion) -> bytes:
         return normalise(_build(version), version.submitted_at)
 
 
+# ---- the kept copy: built once per state of the version ----------------------------------
+
+
+def stored_docx(version: ConventionVersion) -> bytes:
+    """The DOCX of ``version`` in its current state, built once per state and kept.
+
+    A version's text is frozen, but its document changes as parties sign, as the Région
+    decides, as a signature is voided, as a name changes: the copy is kept under the hash
+    of every input the document renders (``state_key``), so a new state gets a new file
+    and an old one is never served for it. Reading the inputs costs a few queries; the
+    build it spares is the slow part (python-docx, ~0.1 s for a convention). Kept in the
+    generated files' storage (``DOCUMENTS_DIR``), shared by every host, beside the PDFs.
+    """
+    name = f"conventions/{version.id}/docx-{state_key(version)}.docx"
+    data = storage.read(name)
+    if data is None:
+        data = convention_docx(version)
+        storage.write(name, data)  # atomic: two requests building at once write the same
+    return data
+
+
+def state_key(version: ConventionVersion) -> str:
+    """The SHA-256 of everything ``convention_docx`` renders for ``version``: its row, its
+    convention's reference, the amended version's text, its signatures, its audit events
+    (downloads excepted, as the document leaves them out), the names of the people and
+    organisations they show, the public address and time zone it prints, and the code
+    that builds it (``_generator``). Whatever changes the document changes this key."""
+    _loaded = _preload_signers(version)  # kept referenced while the names are read
+    amended = amended_version(version)
+    people = [version.submitted_by, version.validated_by, version.rejected_by]
+    organisations = [version.submitted_org]
+    signatures = []
+    for signature in version.signatures:
+        people.append(signature.user)
+        organisations.append(signature.organisation)
+        signatures.append(_columns(signature))
+    events = []
+    for event in version_events(version):
+        people.append(event.actor)
+        organisations.append(event.organisation)
+        events.append(_columns(event))
+    inputs = {
+        "generator": _generator(),
+        "public_url": current_app.config["PUBLIC_URL"],
+        "timezone": current_app.config.get("BABEL_DEFAULT_TIMEZONE"),
+        "version": _columns(version),
+        "reference": version.convention.reference,
+        "amended": amended.sha256 if amended is not None else None,
+        "signatures": signatures,
+        "events": events,
+        "people": {p.id: p.full_name for p in people if p is not None},
+        "organisations": {o.id: o.name for o in organisations if o is not None},
+    }
+    text = json.dumps(inputs, sort_keys=True, default=str, ensure_ascii=False)
+    return sha256_of(text.encode())
+
+
+def _columns(row) -> dict:
+    """Every column of ``row``, by name (a column added later is covered at once)."""
+    return {c.key: getattr(row, c.key) for c in inspect(row).mapper.column_attrs}
+
+
+@cache
+def _generator() -> str:
+    """The SHA-256 of the portal's code and python-docx's version, once per process: a
+    deployment that could change how a document is written starts new copies."""
+    digest = hashlib.sha256(package_version("python-docx").encode())
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _preload_signers(version: ConventionVersion) -> list:
     """Load the signatures' users and organisations in two queries: their lazy loads then
     hit the identity map instead of one query per signature."""
@@ -302,7 +385,7 @@ def _build(version: ConventionVersion) -> bytes:
     _loaded = _preload_signers(version)  # kept referenced while the document is built
     snapshot = snapshot_of(version)
     reference = version.convention.reference
-    document = Document()
+    document = new_document()
     _set_language(document)
     properties = document.core_properties
     properties.title = _(

@@ -6,7 +6,8 @@ user made themselves is audited (``convention.downloaded``; not for a link on an
 site, see ``portal.security.own_navigation``). These GETs write only those evidence
 tables, as the route inventory allows. The PDF is converted once per distinct DOCX and
 kept, by a background job (``pdf.request_conversion``): until it is there, the PDF's URL answers a
-page that polls it, and never records a download.
+page that polls it, and never records a download. The DOCX itself is built once per state
+of the version and kept (``documents.stored_docx``).
 """
 
 from io import BytesIO
@@ -48,6 +49,7 @@ def _load(operation_id: int, number: int) -> ConventionVersion:
 
 def _issue(version: ConventionVersion, kind: str, data: bytes, signatures: int, mimetype: str):
     """Record the file and the download, commit, and send it as an attachment."""
+    name = documents.filename(version, kind)  # before the commit expires the version
     issued = documents.record_issued(version, kind, data, by=current_user, signatures=signatures)
     if own_navigation():
         record(
@@ -65,7 +67,7 @@ def _issue(version: ConventionVersion, kind: str, data: bytes, signatures: int, 
         BytesIO(data),
         mimetype=mimetype,
         as_attachment=True,
-        download_name=documents.filename(version, kind),
+        download_name=name,
     )
 
 
@@ -74,7 +76,7 @@ def _issue(version: ConventionVersion, kind: str, data: bytes, signatures: int, 
 def download_docx(operation_id: int, number: int):
     """The version as a Word document: text, signatures and evidence as they stand now."""
     version = _load(operation_id, number)
-    data = documents.convention_docx(version)
+    data = documents.stored_docx(version)
     signatures = len(valid_signatures(version))
     return _issue(version, documents.DOCX, data, signatures, documents.DOCX_MIMETYPE)
 
@@ -92,7 +94,7 @@ def download_pdf(operation_id: int, number: int):
 
     return pdf_response(
         version.id,
-        lambda: documents.convention_docx(version),
+        lambda: documents.stored_docx(version),
         pdf.CONVENTIONS,
         send=send,
         available=pdf_conversion_available(),
@@ -112,7 +114,7 @@ def download_pdf(operation_id: int, number: int):
 def retry_pdf(operation_id: int, number: int):
     """Queue a failed conversion again; back to the page that follows it."""
     version = _load(operation_id, number)
-    docx = documents.convention_docx(version)
+    docx = documents.stored_docx(version)
     return retry_response(version.id, docx, pdf.CONVENTIONS, **_pdf_urls(operation_id, number))
 
 

@@ -7,10 +7,14 @@ screen readers).
 """
 
 from datetime import datetime
+from functools import cache
 from io import BytesIO
+from pathlib import Path
 from types import SimpleNamespace
 
+import docx
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from flask_babel import format_date
@@ -49,6 +53,25 @@ def _hours(value) -> str:
     return _("%(h)s h", h=value) if value not in (None, "") else _not_filled()
 
 
+@cache
+def _template() -> bytes:
+    """python-docx's default template, read from disk once per process."""
+    return (Path(docx.__file__).parent / "templates" / "default.docx").read_bytes()
+
+
+def new_document():
+    """A new document from python-docx's default template (what ``Document()`` opens)."""
+    return Document(BytesIO(_template()))
+
+
+@cache
+def style_id(name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH) -> str | None:
+    """The id of the default template's style ``name`` (None for the default of its type),
+    looked up once per process: python-docx scans every style of the document for the
+    type's default on each lookup by name, a quarter of a convention's build."""
+    return new_document().styles.get_style_id(name, kind)
+
+
 def _set_language(document) -> None:
     """Declare the document's text French in its default run properties."""
     styles = document.styles.element
@@ -75,12 +98,17 @@ def paragraph(document, text, style: str | None = None):
     """A paragraph of ``text``; every writer adds text through these helpers, which pass it
     through ``document_text`` (a control character stored in a title must not make the
     document fail)."""
-    return document.add_paragraph(document_text(text), style=style)
+    added = document.add_paragraph(document_text(text))
+    if style:
+        added._p.style = style_id(style)  # what ``Paragraph.style = name`` sets
+    return added
 
 
 def heading(document, text, level: int):
-    """A heading of ``text`` (see ``paragraph``)."""
-    return document.add_heading(document_text(text), level=level)
+    """A heading of ``text`` (see ``paragraph``), styled as ``Document.add_heading`` does."""
+    if not 0 <= level <= 9:
+        raise ValueError(f"heading level {level} is not between 0 and 9")
+    return paragraph(document, text, "Title" if level == 0 else f"Heading {level}")
 
 
 def set_properties(document, *, title, subject, keywords: str, created) -> None:
@@ -97,7 +125,7 @@ def set_properties(document, *, title, subject, keywords: str, created) -> None:
 def _table(document, headers: list[str], rows: list[list[str]], footer: list[list[str]] = ()):
     """A grid table whose header row repeats on every page; ``footer`` rows in bold."""
     table = document.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
+    table._tbl.tblStyle_val = style_id("Table Grid", WD_STYLE_TYPE.TABLE)
     header = table.rows[0]
     header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for cell, text in zip(header.cells, headers, strict=True):
@@ -282,7 +310,7 @@ def design_docx(operation: Operation, design: Design, *, stamp: datetime | None 
     gives the same text.
     """
     when = stamp or utcnow()
-    document = Document()
+    document = new_document()
     _set_language(document)
     set_properties(
         document,

@@ -263,7 +263,7 @@ def test_after_a_signature_the_new_file_is_recorded_beside_the_first(app, client
         version = db.session.get(ConventionVersion, submitted.version_id)
         sign_as(version, user_with(OF_A), version.submitted_org)
     after = client.get(submitted.url()).data
-    assert after != before
+    assert after != before  # never the copy kept for the state before the signature
     with app.app_context():
         issued = db.session.scalars(select(IssuedDocument).order_by(IssuedDocument.id)).all()
     assert [(d.signatures, d.size) for d in issued] == [(0, len(before)), (1, len(after))]

@@ -10,6 +10,9 @@ import importlib
 import pkgutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
@@ -17,10 +20,17 @@ from wtforms import Form, HiddenField, PasswordField, StringField, TextAreaField
 import portal
 from portal.accounts.forms import ChangePasswordForm, ProfileForm
 from portal.accounts.models import User
-from portal.core.forms import PortalForm, PortalSubForm, without_entry
+from portal.core.forms import (
+    WTFORMS_HTML_PARAMS,
+    PortalForm,
+    PortalSubForm,
+    html_params,
+    without_entry,
+)
 from portal.core.text import clean_line, clean_text, comparison_key, document_text
 from portal.extensions import db
 from portal.lots.forms import LotForm
+from tests.support import examples
 from tests.support import login_as as login
 
 
@@ -174,3 +184,37 @@ def test_fuzz_a_huge_year_under_a_number_range_is_refused_not_a_500(app):
         form = LotForm(formdata=MultiDict({"period_end": "9" * 300}), meta={"csrf": False})
         assert not form.validate()
         assert form.period_end.errors == ["Ce nombre est trop grand."]
+
+
+# --- Rendering attributes (issue #16) -------------------------------------------------------
+
+ATTRIBUTE_NAMES = st.sampled_from(
+    ["id", "name", "class_", "for_", "type", "value", "data_hx_target", "aria_describedby",
+     "required", "autocomplete", "<odd\"key>"]
+)  # fmt: skip
+ATTRIBUTE_VALUES = st.one_of(
+    st.booleans(),
+    st.integers(),
+    st.none(),
+    st.text(),
+    st.text().map(Markup),
+)
+
+
+@settings(max_examples=examples(300))
+@given(st.dictionaries(ATTRIBUTE_NAMES, ATTRIBUTE_VALUES))
+def test_html_params_renders_what_wtforms_renders(attributes):
+    ours = html_params(**attributes)
+    assert isinstance(ours, Markup)
+    assert ours == WTFORMS_HTML_PARAMS(**attributes)
+
+
+def test_fields_render_through_the_portal_html_params(app):
+    from wtforms import widgets
+    from wtforms.widgets import core
+
+    assert core.html_params is widgets.html_params is html_params
+    with app.test_request_context():
+        form = ProfileForm(formdata=None, obj=None)
+        rendered = str(form.first_name(autocomplete="given-name", aria_describedby="a b"))
+    assert 'aria-describedby="a b"' in rendered and 'autocomplete="given-name"' in rendered

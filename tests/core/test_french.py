@@ -4,7 +4,7 @@ signataire d'Entreprise E », « conduisant au Titre professionnel… »."""
 import html
 
 import pytest
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 
 from portal.conventions import clauses
 from portal.core.french import a, certification, de
@@ -166,3 +166,22 @@ def test_the_employer_home_is_the_espace_d_entreprise_e(app, client):
     login_as(client, email)
     page = text(client.get("/"))
     assert "Espace d'Entreprise E." in page
+
+
+def test_templates_translate_in_the_locale_in_force_at_each_call(app, monkeypatch):
+    """Templates look the catalogue up once per locale (issue #16), still per call: a
+    template rendered under ``force_locale`` (an e-mail in its reader's language) reads the
+    catalogue of that locale, and the request's own locale after it."""
+    template = app.jinja_env.from_string(
+        "{{ _('Mon compte') }}|{{ ngettext('%(num)d jour', '%(num)d jours', 2) }}"
+    )
+    with app.test_request_context():
+        assert template.render() == "Mon compte|2 jours"
+        with force_locale("en"):
+            english = get_translations()
+            monkeypatch.setattr(english, "ugettext", lambda s: f"EN {s}", raising=False)
+            monkeypatch.setattr(
+                english, "ungettext", lambda s, p, n: f"EN {s if n == 1 else p}", raising=False
+            )
+            assert template.render() == "EN Mon compte|EN 2 jours"
+        assert template.render() == "Mon compte|2 jours"

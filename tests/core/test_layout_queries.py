@@ -48,3 +48,17 @@ def test_the_badge_and_the_banner_are_read_only_when_shown(app, client, person):
     statements = queries(app, client, "/a-faire/compte", headers={"HX-Request": "true"})
     assert not [s for s in statements if "FROM notifications" in s]
     assert not [s for s in statements if "LIKE" in s]
+
+
+def test_a_page_sends_the_session_cookie_only_when_the_session_changes(app, client, person):
+    """The current organisation is written to the session only when it changes: a write
+    made Flask sign and send the cookie with every response (issue #16)."""
+    login_as(client, person)
+    client.get(ACCOUNT)  # the first page notes the current organisation
+    again = client.get(ACCOUNT)
+    assert again.status_code == 200
+    assert again.headers.getlist("Set-Cookie") == []
+    with client.session_transaction() as session:
+        org_id = session["org_id"]
+    with app.app_context():
+        assert org_id == db.session.get(User, person).memberships[0].organisation_id

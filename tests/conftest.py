@@ -114,12 +114,17 @@ def live_server(app):
 
 # The journeys are the longest tests (the convention journey alone takes a quarter of a
 # minute); started last, one of them would run on after the other worker is done. They go
-# first, the longest first, and the thousands of short tests fill in behind them.
+# first, the longest first, and the thousands of short tests fill in behind them. Then the
+# other tests of several seconds each: the drills (a gunicorn of their own), the access
+# matrix (a role's walk over every route) and the fuzz (an area's routes).
 LONGEST_FIRST = (
     "tests/browser/test_convention_journey.py",
     "tests/browser/test_recruitment_journey.py",
     "tests/browser/test_closing_journey.py",
     "tests/browser/",
+    "tests/drills/",
+    "tests/access/test_matrix.py",
+    "tests/core/test_fuzz_forms.py",
     "tests/core/test_routes.py",
     "tests/core/test_cli.py",
 )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import acting_for_region, current_membership
 from portal.accounts.models import Organisation, OrgKind, User
+from portal.core.memo import remember
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.followup import rules
@@ -206,7 +207,15 @@ def outcomes_pending(operation: Operation, org: Organisation | None = None) -> i
 
 
 def card_figures(operation: Operation, *, carrier: bool, today: date, window: int) -> CardFigures:
-    """Exits, follow-up states and pending promise outcomes, in three or four queries."""
+    """Exits, follow-up states and pending promise outcomes, in three or four queries, read
+    once per request (the operation page's card and its « À faire »)."""
+    return remember(
+        ("followup.card_figures", operation.id, carrier, today, window),
+        lambda: _card_figures(operation, carrier=carrier, today=today, window=window),
+    )
+
+
+def _card_figures(operation: Operation, *, carrier: bool, today: date, window: int) -> CardFigures:
     to_record, recorded = _exits(operation)
     states = state_counts(visible_followups(operation), today=today, window=window)
     pending = outcomes_pending(operation) if carrier or acting_for_region() else 0

@@ -38,7 +38,8 @@ from portal.followup import queries as followup
 from portal.followup.rules import Progress
 from portal.immersions import queries as immersions
 from portal.operations import dual_memberships, lifecycle
-from portal.operations.access import visible_operations
+from portal.operations.access import can_view, visible_operations
+from portal.operations.context import existing_analysis
 from portal.operations.models import (
     DRAFTING_STEPS,
     EmployerNeed,
@@ -95,11 +96,15 @@ class _Scope:
 
 
 def _operations(operation: Operation | None) -> list[Operation]:
+    if operation is not None:
+        # The operation page's own, already read with its participants, and seen (``can_view``
+        # is remembered for the request).
+        if operation.status in (Status.CLOSED, Status.CANCELLED) or not can_view(operation):
+            return []
+        return [operation]
     query = visible_operations(select(Operation)).where(
         Operation.status.not_in((Status.CLOSED, Status.CANCELLED))
     )
-    if operation is not None:
-        query = query.where(Operation.id == operation.id)
     return list(
         db.session.scalars(
             query.options(selectinload(Operation.participants)).order_by(Operation.id)
@@ -181,6 +186,9 @@ def _analyses(scope: _Scope) -> dict[int, NeedsAnalysis]:
     ids = [o.id for o in scope.steered()]
     if not ids:
         return {}
+    if scope.single:  # the operation page has read it for its summary
+        analysis = existing_analysis(scope.operations[0])
+        return {analysis.operation_id: analysis} if analysis is not None else {}
     return {
         a.operation_id: a
         for a in db.session.scalars(
@@ -267,7 +275,7 @@ def _conventions(scope: _Scope) -> list[tuple[Convention, list[ConventionVersion
         db.session.scalars(
             select(Convention)
             .where(Convention.operation_id.in_([o.id for o in scope.operations]))
-            .options(selectinload(Convention.signers).selectinload(DesignatedSigner.user))
+            .options(selectinload(Convention.signers).joinedload(DesignatedSigner.user))
         )
     )
     open_versions: dict[int, list[ConventionVersion]] = {c.id: [] for c in conventions}
@@ -465,7 +473,7 @@ def _carrier_steps(scope: _Scope) -> list[Duty]:
             )  # fmt: skip
         if scope.single:
             target = lifecycle.next_status(operation)
-            if target and not lifecycle.unmet_conditions(operation, target):
+            if target and not lifecycle.unmet_for_page(operation, target):
                 duties.append(
                     Duty(
                         _("Passer à l'étape « %(step)s ».", step=target.title),

@@ -22,13 +22,14 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.conventions import state as convention_state
 from portal.conventions.models import (
     Convention,
     ConventionVersion,
     DesignatedSigner,
     VersionStatus,
 )
-from portal.conventions.state import pending_parties
+from portal.conventions.state import convention_for_page, pending_parties
 from portal.core.french import de
 from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
@@ -270,7 +271,14 @@ def _design_approval(scope: _Scope) -> list[Duty]:
 
 def _conventions(scope: _Scope) -> list[tuple[Convention, list[ConventionVersion]]]:
     """The conventions of the operations with their signers and only their open versions
-    (a version's frozen text is long: the others are not read)."""
+    (a version's frozen text is long: the others are not read). On the operation page,
+    its card's read (``convention_for_page``)."""
+    if scope.single:
+        convention = convention_for_page(scope.operations[0])
+        if convention is None:
+            return []
+        listed = convention_state.versions(convention)
+        return [(convention, [v for v in listed if v.status in OPEN_VERSIONS])]
     conventions = list(
         db.session.scalars(
             select(Convention)

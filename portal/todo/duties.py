@@ -183,7 +183,8 @@ def _region_decisions(scope: _Scope) -> list[Duty]:
     return duties
 
 
-def _analyses(scope: _Scope) -> dict[int, NeedsAnalysis]:
+def _analyses(scope: _Scope) -> dict:
+    """When each analysis was sent and answered (its texts are not read), by operation."""
     ids = [o.id for o in scope.steered()]
     if not ids:
         return {}
@@ -191,9 +192,11 @@ def _analyses(scope: _Scope) -> dict[int, NeedsAnalysis]:
         analysis = existing_analysis(scope.operations[0])
         return {analysis.operation_id: analysis} if analysis is not None else {}
     return {
-        a.operation_id: a
-        for a in db.session.scalars(
-            select(NeedsAnalysis).where(NeedsAnalysis.operation_id.in_(ids))
+        row.operation_id: row
+        for row in db.session.execute(
+            select(
+                NeedsAnalysis.operation_id, NeedsAnalysis.sent_at, NeedsAnalysis.answered_at
+            ).where(NeedsAnalysis.operation_id.in_(ids))
         )
     }
 

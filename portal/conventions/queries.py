@@ -17,13 +17,16 @@ from portal.operations.models import Operation, Participant
 
 
 def operation_for_page(operation_id: int) -> Operation | None:
-    """The operation with its participants' organisations and its provider (two queries)."""
+    """The operation with its participants' organisations, its provider, bassin and lot
+    (what the convention's text names), in two queries."""
     return db.session.scalar(
         select(Operation)
         .where(Operation.id == operation_id)
         .options(
             selectinload(Operation.participants).joinedload(Participant.organisation),
             joinedload(Operation.provider),
+            joinedload(Operation.territory),
+            joinedload(Operation.lot),
         )
     )
 
@@ -53,15 +56,16 @@ def load_convention(operation_id: int) -> Convention | None:
 
 
 def load_design_with_clauses(operation_id: int) -> Design | None:
-    """The design with its clauses and who last changed or validated them."""
-    clauses = selectinload(Design.clauses)
+    """The design with its clauses and who last changed or validated them (two queries)."""
     return db.session.scalar(
         select(Design)
         .where(Design.operation_id == operation_id)
         .options(
-            clauses.selectinload(DesignSection.updated_by),
-            clauses.selectinload(DesignSection.updated_org),
-            clauses.selectinload(DesignSection.validated_by),
+            selectinload(Design.clauses).options(
+                joinedload(DesignSection.updated_by),
+                joinedload(DesignSection.updated_org),
+                joinedload(DesignSection.validated_by),
+            )
         )
     )
 

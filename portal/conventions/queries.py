@@ -1,7 +1,7 @@
 """Read-side queries of the convention pages: eager loads so that query counts stay flat."""
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Membership, User
 from portal.conventions.models import (
@@ -17,46 +17,55 @@ from portal.operations.models import Operation, Participant
 
 
 def operation_for_page(operation_id: int) -> Operation | None:
-    """The operation with its participants' organisations and its provider."""
+    """The operation with its participants' organisations, its provider, bassin and lot
+    (what the convention's text names), in two queries."""
     return db.session.scalar(
         select(Operation)
         .where(Operation.id == operation_id)
         .options(
-            selectinload(Operation.participants).selectinload(Participant.organisation),
-            selectinload(Operation.provider),
+            selectinload(Operation.participants).joinedload(Participant.organisation),
+            joinedload(Operation.provider),
+            joinedload(Operation.territory),
+            joinedload(Operation.lot),
         )
     )
 
 
 def load_convention(operation_id: int) -> Convention | None:
-    """The convention with its versions, their signatures and its designated signers."""
+    """The convention with its versions, their signatures and its designated signers (four
+    queries: who each row names is joined to it)."""
     version = selectinload(Convention.versions)
     return db.session.scalar(
         select(Convention)
         .where(Convention.operation_id == operation_id)
         .options(
-            version.selectinload(ConventionVersion.signatures).selectinload(Signature.user),
-            version.selectinload(ConventionVersion.signatures).selectinload(Signature.organisation),
-            version.selectinload(ConventionVersion.submitted_by),
-            version.selectinload(ConventionVersion.submitted_org),
-            version.selectinload(ConventionVersion.validated_by),
-            version.selectinload(ConventionVersion.rejected_by),
-            selectinload(Convention.signers).selectinload(DesignatedSigner.user),
-            selectinload(Convention.signers).selectinload(DesignatedSigner.organisation),
+            version.options(
+                joinedload(ConventionVersion.submitted_by),
+                joinedload(ConventionVersion.submitted_org),
+                joinedload(ConventionVersion.validated_by),
+                joinedload(ConventionVersion.rejected_by),
+            ),
+            version.selectinload(ConventionVersion.signatures).options(
+                joinedload(Signature.user), joinedload(Signature.organisation)
+            ),
+            selectinload(Convention.signers).options(
+                joinedload(DesignatedSigner.user), joinedload(DesignatedSigner.organisation)
+            ),
         )
     )
 
 
 def load_design_with_clauses(operation_id: int) -> Design | None:
-    """The design with its clauses and who last changed or validated them."""
-    clauses = selectinload(Design.clauses)
+    """The design with its clauses and who last changed or validated them (two queries)."""
     return db.session.scalar(
         select(Design)
         .where(Design.operation_id == operation_id)
         .options(
-            clauses.selectinload(DesignSection.updated_by),
-            clauses.selectinload(DesignSection.updated_org),
-            clauses.selectinload(DesignSection.validated_by),
+            selectinload(Design.clauses).options(
+                joinedload(DesignSection.updated_by),
+                joinedload(DesignSection.updated_org),
+                joinedload(DesignSection.validated_by),
+            )
         )
     )
 

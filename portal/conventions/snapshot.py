@@ -13,7 +13,7 @@ import json
 
 from flask_babel import force_locale
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.core.employment import ContractType, contract_is_lasting, contract_label
 from portal.design.models import Design, DesignSection, SectionKey
@@ -88,7 +88,7 @@ def _draft_participants(operation: Operation) -> list[Participant]:
                 Participant.pending_change != PendingChange.WITHDRAW,
             ),
         )
-        .options(selectinload(Participant.organisation))
+        .options(joinedload(Participant.organisation))
     ).all()
 
 
@@ -129,7 +129,7 @@ def _promises(operation: Operation, participants: list[Participant]) -> list[dic
     needs = db.session.scalars(
         select(EmployerNeed)
         .where(EmployerNeed.operation_id == operation.id)
-        .options(selectinload(EmployerNeed.positions), selectinload(EmployerNeed.organisation))
+        .options(selectinload(EmployerNeed.positions), joinedload(EmployerNeed.organisation))
     ).all()
     accepted = lasting.acceptances(operation)
     promises = []

@@ -7,6 +7,7 @@ Région's decisions (decisions.py).
 import json
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Membership
 from portal.conventions.models import (
@@ -17,12 +18,28 @@ from portal.conventions.models import (
     VersionStatus,
 )
 from portal.conventions.snapshot import build_snapshot, changed_parts
+from portal.core.memo import remember
 from portal.extensions import db
 from portal.operations.models import Operation, Status
 
 
 def convention_for(operation: Operation) -> Convention | None:
     return db.session.scalar(select(Convention).where(Convention.operation_id == operation.id))
+
+
+def convention_for_page(operation: Operation) -> Convention | None:
+    """The convention with its signers (and their people), its versions and their
+    signatures, read once per request: the operation page's card and its « À faire »
+    share it (four queries whatever the versions)."""
+    query = (
+        select(Convention)
+        .where(Convention.operation_id == operation.id)
+        .options(
+            selectinload(Convention.signers).joinedload(DesignatedSigner.user),
+            selectinload(Convention.versions).selectinload(ConventionVersion.signatures),
+        )
+    )
+    return remember(("conventions.for_page", operation.id), lambda: db.session.scalar(query))
 
 
 def reference_for(operation: Operation) -> str:

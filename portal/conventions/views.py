@@ -27,6 +27,7 @@ from portal.conventions.context import (
     parties_context,
     status_context,
 )
+from portal.conventions.state import convention_for_page
 from portal.core.actions import act, act_and_redirect, done, field_error
 from portal.core.errors import RuleError
 from portal.core.french import de
@@ -204,7 +205,7 @@ def submit_convention(operation_id: int):
 @bp.app_template_global()
 def convention_card(operation: Operation) -> dict | None:
     """What the operation page says of the convention (None before its step)."""
-    convention = services.convention_for(operation)
+    convention = convention_for_page(operation)
     if convention is None and operation.status != Status.CONVENTION:
         return None
     return {

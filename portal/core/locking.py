@@ -34,6 +34,7 @@ from typing import TypeVar
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
+from portal.core.memo import forget
 from portal.extensions import db
 
 Row = TypeVar("Row")
@@ -61,6 +62,7 @@ def lock(row: Row) -> Row:
     begin_write()
     session.flush()
     session.expire_all()
+    forget()  # what the request remembered was read before the lock
     # ``of``: lock this table only, whatever the mapper joins in eagerly.
     session.refresh(row, with_for_update={"of": inspect(row).mapper.class_})
     return row

@@ -5,7 +5,7 @@ through the same section widget)."""
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.forms import EmptyForm
 from portal.design import content, queries, rhythm, services
@@ -23,8 +23,8 @@ def operation_for_page(operation_id: int) -> Operation | None:
         select(Operation)
         .where(Operation.id == operation_id)
         .options(
-            selectinload(Operation.participants).selectinload(Participant.organisation),
-            selectinload(Operation.provider),
+            selectinload(Operation.participants).joinedload(Participant.organisation),
+            joinedload(Operation.provider),
         )
     )
 
@@ -114,7 +114,11 @@ def section_context(
     (unless ``mode`` is given): their text waits there until they decide.
     """
     shared = shared if shared is not None else shared_context(design)
-    threads = threads if threads is not None else queries.threads_by_section(design)
+    if threads is None:  # a fragment: this section's threads, its badge counted from them
+        threads = queries.threads_by_section(design, section)
+        if counts is None:
+            shown = threads.get(section.id, [])
+            counts = {section.id: sum(1 for t in shown if t.resolved_at is None)}
     counts = counts if counts is not None else queries.open_counts(design)
     open_for_edit = services.is_open_for_edit(section)
     context = {

@@ -3,7 +3,7 @@
 import hashlib
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.design.models import (
     MINUTES_SLUG,
@@ -17,15 +17,18 @@ from portal.extensions import db
 
 
 def load_design(operation_id: int) -> Design | None:
-    """The design with its sections and their authors, in a fixed number of queries."""
+    """The design with its sections and their authors, in two queries (who a row names is
+    joined to it). A save expires and reloads the design with these loads: kept narrow."""
     return db.session.scalar(
         select(Design)
         .where(Design.operation_id == operation_id)
         .options(
-            selectinload(Design.sections).selectinload(DesignSection.updated_by),
-            selectinload(Design.sections).selectinload(DesignSection.updated_org),
-            selectinload(Design.sections).selectinload(DesignSection.validated_by),
-            selectinload(Design.approved_by),
+            selectinload(Design.sections).options(
+                joinedload(DesignSection.updated_by),
+                joinedload(DesignSection.updated_org),
+                joinedload(DesignSection.validated_by),
+            ),
+            joinedload(Design.approved_by),
         )
     )
 
@@ -51,20 +54,28 @@ def section_by_slug(operation_id: int, slug: str) -> DesignSection | None:
     )
 
 
-def threads_by_section(design: Design) -> dict[int, list[DesignComment]]:
-    """Top-level comments (with their replies and mentions) per section id, oldest first."""
-    threads = db.session.scalars(
+def threads_by_section(
+    design: Design, section: DesignSection | None = None
+) -> dict[int, list[DesignComment]]:
+    """Top-level comments (with their replies and mentions) per section id, oldest first;
+    only ``section``'s when given (a fragment). Three queries: authors and organisations
+    are joined to their comments."""
+    query = (
         select(DesignComment)
         .join(DesignSection, DesignSection.id == DesignComment.section_id)
         .where(DesignSection.design_id == design.id, DesignComment.parent_id.is_(None))
-        .options(
-            selectinload(DesignComment.author),
-            selectinload(DesignComment.organisation),
+    )
+    if section is not None:
+        query = query.where(DesignComment.section_id == section.id)
+    threads = db.session.scalars(
+        query.options(
+            joinedload(DesignComment.author),
+            joinedload(DesignComment.organisation),
             selectinload(DesignComment.mentions),
-            selectinload(DesignComment.replies).selectinload(DesignComment.author),
-            selectinload(DesignComment.replies).selectinload(DesignComment.organisation),
-        )
-        .order_by(DesignComment.id)
+            selectinload(DesignComment.replies).options(
+                joinedload(DesignComment.author), joinedload(DesignComment.organisation)
+            ),
+        ).order_by(DesignComment.id)
     ).all()
     result: dict[int, list[DesignComment]] = {s.id: [] for s in design.sections}
     for thread in threads:

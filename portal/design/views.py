@@ -10,6 +10,7 @@ comments (B) and the live updates (C) render sections through ``section_context`
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from portal import htmx
 from portal.accounts.access import current_org, require
@@ -369,11 +370,22 @@ def validate_section(operation_id: int, key: str):
 @bp.app_template_global()
 def design_card(operation: Operation) -> dict | None:
     """What the operation page says of the co-design (None: nothing to show yet)."""
-    design = services.design_for(operation)
-    started = services.is_started(design)
+    # One statement: whether its sections exist (``services.is_started``) and its approval.
+    has_sections = (
+        select(DesignSection.id)
+        .where(
+            DesignSection.design_id == Design.id,
+            DesignSection.key.in_(SectionKey.design_keys()),
+        )
+        .exists()
+    )
+    row = db.session.execute(
+        select(has_sections, Design.approved_at).where(Design.operation_id == operation.id)
+    ).first()
+    started = row is not None and bool(row[0])
     if not started and operation.status != Status.CO_DESIGN:
         return None
     return {
         "started": started,
-        "approved": design is not None and design.approved_at is not None,
+        "approved": row is not None and row[1] is not None,
     }

@@ -7,11 +7,12 @@ from datetime import date
 
 from flask import has_request_context, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, insert, or_, select
+from sqlalchemy import and_, case, exists, func, insert, literal, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import acting_for_region, current_membership
 from portal.accounts.models import Organisation, OrgKind, User
+from portal.core.memo import remember
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.followup import rules
@@ -138,16 +139,20 @@ def mine_page(org: Organisation, state: Progress | None, *, today: date, window:
 def state_counts(query, *, today: date, window: int) -> dict[Progress, int]:
     """How many milestones of the trainees of ``query`` (a ``select(Trainee)``) stand in each
     state (one query)."""
-    trainee_ids = query.with_only_columns(Trainee.id).order_by(None)
-    counts = db.session.execute(
-        select(
-            *(
-                func.count(case((rules.progress_sql(state, today=today, window=window), 1)))
-                for state in Progress
-            )
-        ).where(Milestone.trainee_id.in_(trainee_ids))
-    ).one()
+    counts = db.session.execute(_state_counts_select(query, today=today, window=window)).one()
     return dict(zip(Progress, counts, strict=True))
+
+
+def _state_counts_select(query, *, today: date, window: int):
+    trainee_ids = query.with_only_columns(Trainee.id).order_by(None)
+    return select(
+        *(
+            func.count(case((rules.progress_sql(state, today=today, window=window), 1))).label(
+                f"state_{state.value}"
+            )
+            for state in Progress
+        )
+    ).where(Milestone.trainee_id.in_(trainee_ids))
 
 
 @dataclass(frozen=True)
@@ -177,20 +182,24 @@ class CardFigures:
         return self.states[Progress.DONE]
 
 
-def _exits(operation: Operation) -> tuple[int, int]:
-    query = visible_trainees(
+def _exits_select(operation: Operation):
+    to_record = and_(Trainee.status.in_(WITH_EXIT), Trainee.exit_date.is_(None))
+    return visible_trainees(
         operation,
         select(
-            func.count(case((and_(Trainee.status.in_(WITH_EXIT), Trainee.exit_date.is_(None)), 1))),
-            func.count(case((Trainee.exit_date.is_not(None), 1))),
+            func.count(case((to_record, 1))).label("to_record"),
+            func.count(case((Trainee.exit_date.is_not(None), 1))).label("recorded"),
         ),
     )
-    return db.session.execute(query).one()
 
 
 def outcomes_pending(operation: Operation, org: Organisation | None = None) -> int:
     """Promises whose trainee left the training and whose outcome is not recorded (those of
     ``org`` only, if given)."""
+    return db.session.scalar(_outcomes_pending_select(operation, org))
+
+
+def _outcomes_pending_select(operation: Operation, org: Organisation | None = None):
     query = (
         select(func.count(JobPromise.id))
         .join(Trainee, Trainee.promise_id == JobPromise.id)
@@ -202,15 +211,33 @@ def outcomes_pending(operation: Operation, org: Organisation | None = None) -> i
     )
     if org is not None:
         query = query.where(JobPromise.organisation_id == org.id)
-    return db.session.scalar(query)
+    return query
 
 
 def card_figures(operation: Operation, *, carrier: bool, today: date, window: int) -> CardFigures:
-    """Exits, follow-up states and pending promise outcomes, in three or four queries."""
-    to_record, recorded = _exits(operation)
-    states = state_counts(visible_followups(operation), today=today, window=window)
-    pending = outcomes_pending(operation) if carrier or acting_for_region() else 0
-    return CardFigures(to_record, recorded, states, pending)
+    """Exits, follow-up states and pending promise outcomes, in three or four queries, read
+    once per request (the operation page's card and its « À faire »)."""
+    return remember(
+        ("followup.card_figures", operation.id, carrier, today, window),
+        lambda: _card_figures(operation, carrier=carrier, today=today, window=window),
+    )
+
+
+def _card_figures(operation: Operation, *, carrier: bool, today: date, window: int) -> CardFigures:
+    exits = _exits_select(operation).subquery()
+    states = _state_counts_select(visible_followups(operation), today=today, window=window)
+    states = states.subquery()
+    if carrier or acting_for_region():
+        pending = _outcomes_pending_select(operation).scalar_subquery()
+    else:
+        pending = literal(0)
+    row = db.session.execute(  # one statement: two one-row subqueries side by side
+        select(exits.c.to_record, exits.c.recorded, *states.c, pending).select_from(
+            exits.join(states, literal(True))
+        )
+    ).one()
+    counts = dict(zip(Progress, row[2:-1], strict=True))
+    return CardFigures(row.to_record, row.recorded, counts, row[-1])
 
 
 def _unanswered_by(org: Organisation, operation: Operation, *, today: date, window: int) -> int:

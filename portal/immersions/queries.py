@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import OrgKind
@@ -278,33 +278,42 @@ class Figures:
 
 
 def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
-    """Counts for the operation page, in three queries."""
+    """Counts for the operation page, in one statement (three one-row subqueries)."""
     now = now or utcnow()
     today = rules.today()
     late_before = today - timedelta(days=rules.overdue_days())
     not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
     ended = and_(Immersion.ends_on < today, not_debriefed)
-    immersions, ready, due, overdue = db.session.execute(
+    counts = (
         select(
-            func.count(Immersion.id),
-            func.count(case((Immersion.prepared_at.is_not(None), 1))),
-            func.count(case((ended, 1))),
-            func.count(case((and_(ended, Immersion.ends_on < late_before), 1))),
-        ).where(Immersion.operation_id == operation.id)
-    ).one()
-    held = db.session.scalar(
-        select(func.count(Evaluation.id)).where(
-            Evaluation.operation_id == operation.id, Evaluation.held_at <= now
+            func.count(Immersion.id).label("immersions"),
+            func.count(case((Immersion.prepared_at.is_not(None), 1))).label("ready"),
+            func.count(case((ended, 1))).label("due"),
+            func.count(case((and_(ended, Immersion.ends_on < late_before), 1))).label("late"),
         )
+        .where(Immersion.operation_id == operation.id)
+        .subquery()
     )
-    attended_evaluations, people = db.session.execute(
+    held = (
+        select(func.count(Evaluation.id))
+        .where(Evaluation.operation_id == operation.id, Evaluation.held_at <= now)
+        .scalar_subquery()
+    )
+    attended = (
         select(
-            func.count(func.distinct(EvaluationInvitation.evaluation_id)),
-            func.count(EvaluationInvitation.id),
+            func.count(func.distinct(EvaluationInvitation.evaluation_id)).label("evaluations"),
+            func.count(EvaluationInvitation.id).label("people"),
         )
         .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
         .where(Evaluation.operation_id == operation.id, EvaluationInvitation.attended.is_(True))
-    ).one()
+        .subquery()
+    )
+    immersions, ready, due, overdue, held, attended_evaluations, people = db.session.execute(
+        select(
+            counts.c.immersions, counts.c.ready, counts.c.due, counts.c.late, held,
+            attended.c.evaluations, attended.c.people,
+        ).select_from(counts.join(attended, literal(True)))
+    ).one()  # fmt: skip
     return Figures(
         immersions=immersions,
         ready=ready,
@@ -316,23 +325,30 @@ def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
     )
 
 
-def _count_by_operation(ids: list[int], *conditions) -> dict[int, int]:
-    """Immersions matching ``conditions`` per operation of ``ids`` (one query)."""
+def _counts_by_operation(ids: list[int], **conditions) -> dict[str, dict[int, int]]:
+    """For each named condition (a tuple of SQL conditions), the immersions matching it per
+    operation of ``ids`` that has any — all in one query."""
     if not ids:
-        return {}
-    return dict(
-        db.session.execute(
-            select(Immersion.operation_id, func.count(Immersion.id))
-            .where(Immersion.operation_id.in_(ids), *conditions)
-            .group_by(Immersion.operation_id)
-        ).all()
-    )
+        return {name: {} for name in conditions}
+    rows = db.session.execute(
+        select(
+            Immersion.operation_id,
+            *(func.count(case((and_(*where), 1))) for where in conditions.values()),
+        )
+        .where(Immersion.operation_id.in_(ids))
+        .group_by(Immersion.operation_id)
+        .order_by(Immersion.operation_id)
+    ).all()
+    return {
+        name: {row[0]: row[i + 1] for row in rows if row[i + 1]}
+        for i, name in enumerate(conditions)
+    }
 
 
 def todo(operations: list[Operation], *, org) -> list[tuple]:
     """The « À faire » of immersions over ``operations`` as ``(operation id, kind, text,
     url)``: debriefs due and immersions to prepare for the organisme porteur, assessments
-    awaited and tutors to designate for a host employer — in at most five queries whatever
+    awaited and tutors to designate for a host employer — in at most two queries whatever
     the number of operations."""
     running = [o for o in operations if o.status in rules.RUNNING_STEPS]
     carried = [o.id for o in running if o.provider_id == org.id]
@@ -342,14 +358,24 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
     today = rules.today()
     soon = rules.reminder_days()
     not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
-    due = _count_by_operation(carried, Immersion.ends_on < today, not_debriefed)
-    late = _count_by_operation(
-        [i for i in carried if due.get(i)],
-        Immersion.ends_on < today - timedelta(days=rules.overdue_days()),
-        not_debriefed,
-    )
     unassessed = ~exists().where(TutorAssessment.immersion_id == Immersion.id)
     here = Immersion.employer_id == org.id
+    mine = _counts_by_operation(
+        carried,
+        due=(Immersion.ends_on < today, not_debriefed),
+        late=(Immersion.ends_on < today - timedelta(days=rules.overdue_days()), not_debriefed),
+        prepare=(
+            Immersion.prepared_at.is_(None),
+            Immersion.starts_on >= today,
+            Immersion.starts_on <= today + timedelta(days=soon),
+        ),
+    )
+    hosting = _counts_by_operation(
+        hosted,
+        assessment=(here, Immersion.starts_on <= today, unassessed),
+        tutor=(here, Immersion.tutor_id.is_(None), Immersion.ends_on >= today),
+    )
+    due, late = mine["due"], mine["late"]
     # (counts per operation, kind, French text of a count, endpoint)
     rows = [
         (
@@ -363,12 +389,7 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
             "immersions.list_debriefs",
         ),
         (
-            _count_by_operation(
-                carried,
-                Immersion.prepared_at.is_(None),
-                Immersion.starts_on >= today,
-                Immersion.starts_on <= today + timedelta(days=soon),
-            ),
+            mine["prepare"],
             "prepare",
             lambda n, _i: _(
                 "Préparer %(n)d immersion(s) qui commencent dans les %(d)d jours.", n=n, d=soon
@@ -376,7 +397,7 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
             "immersions.list_immersions",
         ),
         (
-            _count_by_operation(hosted, here, Immersion.starts_on <= today, unassessed),
+            hosting["assessment"],
             "assessment",
             lambda n, _i: _(
                 "%(n)d immersion(s) de votre entreprise attendent l'évaluation du ou de la "
@@ -386,9 +407,7 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
             "tutoring.tutor_home",
         ),
         (
-            _count_by_operation(
-                hosted, here, Immersion.tutor_id.is_(None), Immersion.ends_on >= today
-            ),
+            hosting["tutor"],
             "tutor",
             lambda n, _i: _(
                 "Désigner le ou la tuteur·rice de %(n)d immersion(s) en cours ou à venir "

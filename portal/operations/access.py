@@ -10,6 +10,7 @@ from sqlalchemy import Select, exists, select
 
 from portal.accounts.access import acting_for_region, current_membership, current_org
 from portal.accounts.models import Territory
+from portal.core.memo import remember
 from portal.extensions import db
 from portal.operations.models import Operation, Participant
 
@@ -37,9 +38,13 @@ def visible_operations(query: Select | None = None) -> Select:
 
 
 def can_view(operation: Operation) -> bool:
-    """True when the current user may see ``operation``."""
+    """True when the current user may see ``operation`` (read once per request)."""
     query = visible_operations(select(Operation.id).where(Operation.id == operation.id))
-    return db.session.scalar(query) is not None
+    membership = current_membership()
+    return remember(
+        ("operations.can_view", membership and membership.id, operation.id),
+        lambda: db.session.scalar(query) is not None,
+    )
 
 
 def is_region() -> bool:

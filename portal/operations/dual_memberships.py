@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from portal.accounts.models import Membership, Organisation, User
 from portal.core.french import de
+from portal.core.memo import remember
 from portal.extensions import db
 from portal.operations.dual_models import DualMembershipApproval
 from portal.operations.models import Operation, Participant, Status
@@ -216,8 +217,12 @@ def standings(found: list[Situation]) -> list[Standing]:
 
 
 def of_operation(operation: Operation) -> list[Standing]:
-    """Every situation of the operation, with its state."""
-    return standings(situations(operation_id=operation.id))
+    """Every situation of the operation, with its state (read once per request: the
+    convention page's parties and its text both ask)."""
+    return remember(
+        ("dual_memberships.of_operation", operation.id),
+        lambda: standings(situations(operation_id=operation.id)),
+    )
 
 
 def unapproved(

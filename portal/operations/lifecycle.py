@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.accounts.models import Organisation, OrgKind, User
 from portal.assessment.services import closing_problems
 from portal.conventions.services import (
     recruitment_problems,
@@ -22,6 +22,7 @@ from portal.conventions.services import (
 from portal.conventions.state import convention_for, open_version
 from portal.core.errors import RuleError
 from portal.core.locking import lock
+from portal.core.memo import remember
 from portal.design.services import design_for, design_problems
 from portal.design.start import start_design
 from portal.extensions import db
@@ -73,6 +74,15 @@ def unmet_conditions(operation: Operation, target: Status) -> list[str]:
     return guard(operation)
 
 
+def unmet_for_page(operation: Operation, target: Status) -> list[str]:
+    """``unmet_conditions`` for a page, read once per request (the step card and « À
+    faire » both ask). ``advance`` reads the guard itself, under its lock."""
+    return remember(
+        ("lifecycle.unmet", operation.id, operation.status, target),
+        lambda: unmet_conditions(operation, target),
+    )
+
+
 def can_cancel(operation: Operation) -> bool:
     """Any step but the end ones can be cancelled."""
     return operation.status not in (Status.CLOSED, Status.CANCELLED)
@@ -103,17 +113,8 @@ def may_cancel(operation: Operation, *, by: User, org: Organisation | None) -> b
         return True
     if org.id != operation.provider_id:
         return False
-    return (
-        db.session.scalar(
-            select(Membership.id).where(
-                Membership.user_id == by.id,
-                Membership.organisation_id == org.id,
-                Membership.active.is_(True),
-                Membership.is_admin.is_(True),
-            )
-        )
-        is not None
-    )
+    # ``by.memberships``: loaded with the user on every request (no query for the viewer).
+    return any(m.organisation_id == org.id and m.is_admin for m in by.active_memberships())
 
 
 def cancellation_impact(operation: Operation) -> list[str]:

@@ -303,14 +303,18 @@ def answer_analysis(analysis: NeedsAnalysis, answer: str, *, by: User, org: Orga
         )
 
 
-def positions_by_employer(operation: Operation) -> list[tuple[Organisation, int, int]]:
-    """(employer, positions promised, of which lasting contracts) for the totals table."""
-    needs = db.session.scalars(
-        select(EmployerNeed)
-        .where(EmployerNeed.operation_id == operation.id)
-        .options(selectinload(EmployerNeed.positions))
-    ).all()
-    by_org = {n.organisation_id: n for n in needs}
+def positions_by_employer(
+    operation: Operation, by_org: dict[int, EmployerNeed] | None = None
+) -> list[tuple[Organisation, int, int]]:
+    """(employer, positions promised, of which lasting contracts) for the totals table;
+    ``by_org``: the operation's needs (with their positions) by organisation, if read."""
+    if by_org is None:
+        needs = db.session.scalars(
+            select(EmployerNeed)
+            .where(EmployerNeed.operation_id == operation.id)
+            .options(selectinload(EmployerNeed.positions))
+        ).all()
+        by_org = {n.organisation_id: n for n in needs}
     rows = []
     for employer in employer_participants(operation):
         need = by_org.get(employer.id)

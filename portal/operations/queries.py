@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from flask import request
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.lots.models import Category, MarketLot
@@ -99,19 +99,21 @@ def lots_for_filter():
 
 
 def load_for_page(operation_id: int) -> Operation | None:
-    """The operation with everything its page shows, loaded in a fixed number of queries."""
+    """The operation with everything its page shows, in two queries: the operation joined
+    to what it names (one row each), then its participants joined to theirs."""
     return db.session.scalar(
         select(Operation)
         .where(Operation.id == operation_id)
         .options(
-            selectinload(Operation.territory),
-            selectinload(Operation.lot),
-            selectinload(Operation.provider),
-            selectinload(Operation.reported_by),
-            selectinload(Operation.reported_by_org),
-            selectinload(Operation.acknowledged_by),
-            selectinload(Operation.participants).selectinload(Participant.organisation),
-            selectinload(Operation.participants).selectinload(Participant.withdrawn_by),
+            joinedload(Operation.territory),
+            joinedload(Operation.lot).joinedload(MarketLot.holder),
+            joinedload(Operation.provider),
+            joinedload(Operation.reported_by),
+            joinedload(Operation.reported_by_org),
+            joinedload(Operation.acknowledged_by),
+            selectinload(Operation.participants).options(
+                joinedload(Participant.organisation), joinedload(Participant.withdrawn_by)
+            ),
         )
     )
 
@@ -130,7 +132,7 @@ def timeline_page(operation: Operation, page: int) -> tuple[list[OperationEvent]
     events = db.session.scalars(
         select(OperationEvent)
         .where(OperationEvent.operation_id == operation.id)
-        .options(selectinload(OperationEvent.actor), selectinload(OperationEvent.organisation))
+        .options(joinedload(OperationEvent.actor), joinedload(OperationEvent.organisation))
         .order_by(OperationEvent.at.desc(), OperationEvent.id.desc())
         .limit(TIMELINE_PAGE + 1)
         .offset((page - 1) * TIMELINE_PAGE)

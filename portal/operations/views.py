@@ -146,6 +146,7 @@ def show_operation(operation_id: int):
     summary = summary_context(operation)
     target = lifecycle.next_status(operation)
     events, has_more = queries.timeline_page(operation, 1)
+    region = is_region()
     return render_template(
         "operations/show.html",
         operation=operation,
@@ -153,20 +154,21 @@ def show_operation(operation_id: int):
         step_index=lifecycle.FORWARD.index(operation.status)
         if operation.status in lifecycle.FORWARD
         else None,
-        positions=queries.positions_promised(operation),
+        positions=summary["promised"],
         todo=duties_for(current_user, org, membership=current_membership(), operation=operation),
         can_steer=steer,
         may_cancel=lifecycle.may_cancel(operation, by=current_user, org=org),
-        region=is_region(),
+        region=region,
         target=target,
-        unmet=lifecycle.unmet_conditions(operation, target) if target else [],
+        unmet=lifecycle.unmet_for_page(operation, target) if target else [],
         analysis_summary=summary,
         events=events,
         has_more=has_more,
         next_page=2,
         describe=describe,
         ack_form=AcknowledgeForm(),
-        fref_form=_fref_form(),
+        # Its choices are read only where the form is shown: the Région, a need pending.
+        fref_form=_fref_form() if region and operation.funding == Funding.PENDING else None,
         reason_form=ReasonForm(),
         advance_form=AdvanceForm(target=target.value if target else ""),
         Funding=Funding,

@@ -13,7 +13,7 @@ acceptance no longer holds and the Région decides again.
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
@@ -59,7 +59,7 @@ def acceptances(operation: Operation) -> dict[int, PromiseAcceptance]:
         .join(Position, Position.id == PromiseAcceptance.position_id)
         .join(EmployerNeed, EmployerNeed.id == Position.need_id)
         .where(EmployerNeed.operation_id == operation.id)
-        .options(selectinload(PromiseAcceptance.accepted_by))
+        .options(joinedload(PromiseAcceptance.accepted_by))
     )
     return {row.position_id: row for row in rows}
 

@@ -5,6 +5,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
+from portal.core.memo import remember
 from portal.extensions import db
 from portal.operations.models import Operation, OperationEvent, Participant
 from portal.recruitment import lasting, rules
@@ -29,7 +30,13 @@ def figures_by_operation(operations: list[Operation]) -> dict[int, rules.Figures
     their number.
 
     Only the promises that count toward « 1 stagiaire pour 1 promesse » are the rule's
-    promises (``lasting.counts_sql``); the others are counted ``apart``."""
+    promises (``lasting.counts_sql``); the others are counted ``apart``. Read once per
+    request for the same operations (the operation page's card and its « À faire »)."""
+    key = ("recruitment.figures", tuple((o.id, o.target_headcount) for o in operations))
+    return remember(key, lambda: _figures_by_operation(operations))
+
+
+def _figures_by_operation(operations: list[Operation]) -> dict[int, rules.Figures]:
     ids = [o.id for o in operations]
     counted = lasting.counts_sql()
     promised = _by_operation(

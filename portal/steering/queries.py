@@ -5,7 +5,7 @@ each in a fixed number of queries."""
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.core.time import utcnow
@@ -25,16 +25,18 @@ from portal.steering.models import (
 )
 
 
-def load_committee(operation: Operation) -> SteeringCommittee | None:
-    """The committee with its members (organisations, people) and meetings."""
+def load_committee(operation: Operation, *, people: bool = True) -> SteeringCommittee | None:
+    """The committee with its members (their organisations and people too unless
+    ``people`` is false: the operation page only counts them) and meetings."""
+    members = selectinload(SteeringCommittee.members)
+    if people:
+        members = members.options(
+            joinedload(SteeringMember.organisation), joinedload(SteeringMember.user)
+        )
     return db.session.scalar(
         select(SteeringCommittee)
         .where(SteeringCommittee.operation_id == operation.id)
-        .options(
-            selectinload(SteeringCommittee.members).selectinload(SteeringMember.organisation),
-            selectinload(SteeringCommittee.members).selectinload(SteeringMember.user),
-            selectinload(SteeringCommittee.meetings),
-        )
+        .options(members, selectinload(SteeringCommittee.meetings))
     )
 
 

@@ -223,7 +223,7 @@ def download_invitation(operation_id: int, meeting_id: int):
 @bp.app_template_global()
 def steering_card(operation) -> dict:
     """What the operation page says of its committee: members, next meeting, last one."""
-    committee = queries.load_committee(operation)
+    committee = queries.load_committee(operation, people=False)
     meetings = [m for m in committee.meetings if not m.is_cancelled] if committee else []
     now = utcnow()
     return {

@@ -22,13 +22,14 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.conventions import state as convention_state
 from portal.conventions.models import (
     Convention,
     ConventionVersion,
     DesignatedSigner,
     VersionStatus,
 )
-from portal.conventions.state import pending_parties
+from portal.conventions.state import convention_for_page, pending_parties
 from portal.core.french import de
 from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
@@ -38,7 +39,8 @@ from portal.followup import queries as followup
 from portal.followup.rules import Progress
 from portal.immersions import queries as immersions
 from portal.operations import dual_memberships, lifecycle
-from portal.operations.access import visible_operations
+from portal.operations.access import can_view, visible_operations
+from portal.operations.context import existing_analysis
 from portal.operations.models import (
     DRAFTING_STEPS,
     EmployerNeed,
@@ -95,11 +97,15 @@ class _Scope:
 
 
 def _operations(operation: Operation | None) -> list[Operation]:
+    if operation is not None:
+        # The operation page's own, already read with its participants, and seen (``can_view``
+        # is remembered for the request).
+        if operation.status in (Status.CLOSED, Status.CANCELLED) or not can_view(operation):
+            return []
+        return [operation]
     query = visible_operations(select(Operation)).where(
         Operation.status.not_in((Status.CLOSED, Status.CANCELLED))
     )
-    if operation is not None:
-        query = query.where(Operation.id == operation.id)
     return list(
         db.session.scalars(
             query.options(selectinload(Operation.participants)).order_by(Operation.id)
@@ -177,14 +183,20 @@ def _region_decisions(scope: _Scope) -> list[Duty]:
     return duties
 
 
-def _analyses(scope: _Scope) -> dict[int, NeedsAnalysis]:
+def _analyses(scope: _Scope) -> dict:
+    """When each analysis was sent and answered (its texts are not read), by operation."""
     ids = [o.id for o in scope.steered()]
     if not ids:
         return {}
+    if scope.single:  # the operation page has read it for its summary
+        analysis = existing_analysis(scope.operations[0])
+        return {analysis.operation_id: analysis} if analysis is not None else {}
     return {
-        a.operation_id: a
-        for a in db.session.scalars(
-            select(NeedsAnalysis).where(NeedsAnalysis.operation_id.in_(ids))
+        row.operation_id: row
+        for row in db.session.execute(
+            select(
+                NeedsAnalysis.operation_id, NeedsAnalysis.sent_at, NeedsAnalysis.answered_at
+            ).where(NeedsAnalysis.operation_id.in_(ids))
         )
     }
 
@@ -262,12 +274,19 @@ def _design_approval(scope: _Scope) -> list[Duty]:
 
 def _conventions(scope: _Scope) -> list[tuple[Convention, list[ConventionVersion]]]:
     """The conventions of the operations with their signers and only their open versions
-    (a version's frozen text is long: the others are not read)."""
+    (a version's frozen text is long: the others are not read). On the operation page,
+    its card's read (``convention_for_page``)."""
+    if scope.single:
+        convention = convention_for_page(scope.operations[0])
+        if convention is None:
+            return []
+        listed = convention_state.versions(convention)
+        return [(convention, [v for v in listed if v.status in OPEN_VERSIONS])]
     conventions = list(
         db.session.scalars(
             select(Convention)
             .where(Convention.operation_id.in_([o.id for o in scope.operations]))
-            .options(selectinload(Convention.signers).selectinload(DesignatedSigner.user))
+            .options(selectinload(Convention.signers).joinedload(DesignatedSigner.user))
         )
     )
     open_versions: dict[int, list[ConventionVersion]] = {c.id: [] for c in conventions}
@@ -465,7 +484,7 @@ def _carrier_steps(scope: _Scope) -> list[Duty]:
             )  # fmt: skip
         if scope.single:
             target = lifecycle.next_status(operation)
-            if target and not lifecycle.unmet_conditions(operation, target):
+            if target and not lifecycle.unmet_for_page(operation, target):
                 duties.append(
                     Duty(
                         _("Passer à l'étape « %(step)s ».", step=target.title),

@@ -235,3 +235,24 @@ def test_the_page_costs_the_same_whatever_the_history(app, client, op):
     page = text(client.get(url(op)))
     assert "Version 4" in page and page.count("annulée</strong>") == 3
     assert len(queries(app, client, url(op))) == few
+
+
+# The version page's budget (issue #16): pinned, and the same whatever the convention's
+# history (versions, their signatures and audit events).
+VERSION_PAGE_QUERIES = {"sqlite": 11, "postgresql": 11}
+
+
+def test_the_version_page_costs_the_same_whatever_the_history(app, client, op):
+    both = [(EMPLOYER, op.employer), (PARTNER, op.partner)]
+    _submit_and_sign(app, op, both, "Première rédaction.")
+    login_as(client, PARTNER)
+    path = f"{url(op)}/versions/1"
+    few = len(queries(app, client, path))
+    _submit_and_sign(app, op, both[:1], "Deuxième rédaction.")
+    _submit_and_sign(app, op, both, "Troisième rédaction.")
+    assert "Version 4" in text(client.get(url(op)))
+    many = len(queries(app, client, path))
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    print(f"\n[{dialect}] version page: {few} then {many} queries")
+    assert few == many == VERSION_PAGE_QUERIES[dialect]

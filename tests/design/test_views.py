@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.design import services
+from portal.design.comments import add_comment
 from portal.design.models import Design, SectionKey, SectionRevision
 from portal.design.queries import load_design
 from portal.extensions import db
@@ -561,3 +562,42 @@ def test_the_page_runs_a_fixed_number_of_queries(app, client, op, email):
         assert f"Module {size - 1}" in text(response)
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+# The section save's budget (issue #16): the fragment reads its own section's threads and
+# counts its badge from them; who a row names is joined to it. Pinned, and the same as the
+# design's lists, other sections' comments and the section's history grow.
+SAVE_QUERIES = {"sqlite": 35, "postgresql": 34}
+
+
+def _comment_elsewhere(app, op, n: int) -> None:
+    with committed(app):
+        design = db.session.scalar(select(Design).where(Design.operation_id == op.id))
+        for i in range(n):
+            add_comment(
+                design.section(SectionKey.MODULES),
+                f"Avis {i}",
+                by=user_with(OF_A),
+                org=design.operation.provider,
+            )
+
+
+def test_a_section_save_runs_a_fixed_number_of_queries(app, client, op):
+    login_as(client, OF_A)
+    counts = []
+    for size in (2, 20):
+        _fill_lists(app, op, size)
+        _comment_elsewhere(app, op, size)
+        version = section(app, op, "objectives").version
+        post_text(client, op, "objectives", f"Objectif {size}", version, headers=HTMX)
+        with count_queries(app) as statements:
+            response = post_text(
+                client, op, "objectives", f"Objectif {size} bis", version + 1, headers=HTMX
+            )
+        assert response.status_code == 200
+        assert f"Objectif {size} bis" in text(response)
+        counts.append(len(statements))
+    with app.app_context():
+        dialect = db.engine.dialect.name
+    print(f"\n[{dialect}] section save (htmx): {counts} queries")
+    assert counts[0] == counts[1] == SAVE_QUERIES[dialect], counts

@@ -99,3 +99,18 @@ def test_server_time_at_500_operations(app, client, market, page_op):
     timings["list (OF)"] = server_time(client_of, "/operations/")
     print(f"[{dialect}] list (OF, 500 visible) at 500 operations: {timings['list (OF)']:.1f} ms")
     assert all(ms < 2000 for ms in timings.values()), timings
+
+
+# The operation page's budget (issue #16): its cards and its « À faire » share their reads
+# (``portal.core.memo``). Pinned per viewer on this fixture (an operation in analysis);
+# the demo's running operation costs 30 (``python -m tests.bench_scale``).
+OPERATION_PAGE_QUERIES = {REGION_ADMIN: 18, OF_A: 17, EMPLOYER: 17}
+
+
+@pytest.mark.parametrize("email", VIEWERS)
+def test_operation_page_query_budget(app, client, market, page_op, email):
+    add_operations(app, market, 20)
+    login_as(client, email)
+    found = queries(app, client, f"/operations/{page_op}")
+    print(f"\n{email}: {len(found)} queries")
+    assert len(found) == OPERATION_PAGE_QUERIES[email], "\n".join(s[:120] for s in found)

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from portal.demo import DEMO_LOGINS
-from tests.support import load_demo_copy, login_as, text
+from tests.support import HTMX, load_demo_copy, login_as, text
 
 # For each account, duties it must see (a part of each label), from the demo's story
 # (portal/demo/), issue #15. Every role has something to do.
@@ -63,3 +63,16 @@ def test_the_employer_is_told_where_its_signature_is_awaited(app, client, demo):
     card = home.split('id="todo-title"', 1)[1].split("</section>", 1)[0]
     assert "Signer la version 2 de la convention." in card
     assert "Préparateur·rice de commandes — session de Saran" in card
+
+
+def header_count(client) -> int:
+    fragment = text(client.get("/a-faire/compte", headers=HTMX))
+    found = re.search(r'id="todo-count">(\d+)<', fragment)
+    return int(found.group(1)) if found else 0
+
+
+@pytest.mark.parametrize("email", [email for email, _role in DEMO_LOGINS])
+def test_the_header_count_is_the_number_of_duties_listed(app, client, demo, email):
+    """The count is computed for every page: it stays exactly the length of the list."""
+    login_as(client, email)
+    assert header_count(client) == len(duty_labels(client))

@@ -52,3 +52,17 @@ def test_pages_do_not_compute_the_header_count(app, client, market, monkeypatch)
     without = len(queries(app, client, "/"))
     print(f"\nhome page (Région admin): {with_service} queries, {without} without « À faire »")
     print(f"operations list (Région admin): {listed} queries, none of them « À faire »")
+
+
+# The header's count (issue #16): one read of the visible operations, then a fixed number
+# of grouped queries per rule. Pinned per viewer on this fixture.
+COUNT_QUERIES = {REGION_ADMIN: 13, OF_A: 13, EMPLOYER: 10}
+
+
+@pytest.mark.parametrize("email", VIEWERS)
+def test_the_header_count_query_budget(app, client, market, email):
+    add_operations(app, market, 12)
+    login_as(client, email)
+    found = queries(app, client, "/a-faire/compte", headers=HTMX)
+    print(f"\n{email}: {len(found)} queries")
+    assert len(found) == COUNT_QUERIES[email], "\n".join(s[:120] for s in found)

@@ -659,7 +659,10 @@ def main() -> None:
         for size in sizes:
             print(f"{dialect}, {size} opérations…", flush=True)
             results[size] = run(
-                size, Path(tmp), load=not args.no_load and not args.only, keep=args.keep,
+                size,
+                Path(tmp),
+                load=not args.no_load and not args.only,
+                keep=args.keep,
                 only=args.only,
             )
     table = markdown(results, dialect)

@@ -81,8 +81,11 @@ def _open_actions():
 
 
 def _visible(query):
-    """Only operations the current user may open (a withdrawn participant may not)."""
-    return query.where(Operation.id.in_(visible_operations(select(Operation.id))))
+    """Only operations the current user may open (a withdrawn participant may not);
+    ``query`` joins ``Operation``. The rule applies to the joined row itself: as
+    ``Operation.id IN (SELECT … FROM operations WHERE …)`` SQLite took 1.5 s at 10,000
+    operations to order the home card's meetings, 6 ms this way (issue #16)."""
+    return visible_operations(query)
 
 
 def actions_owned_by(

@@ -23,6 +23,10 @@ gunicorn in the same run, interleaved.
 Writes ``bench/results-<database>.json`` and ``bench/results-<database>.md`` and prints the
 markdown table. ``python -m tests.bench_scale [--sizes 100,1000] [--no-load]``;
 ``BENCH_DATABASE_URL`` selects PostgreSQL (a database is created and dropped).
+``--keep DIR`` seeds each size once and reuses it on the next runs (SQLite: the file
+``DIR/bench-<size>.db``; PostgreSQL: the database ``portal_bench_keep_<size>``, kept;
+migrations are applied to a reused one); ``--only TEXT`` measures only the pages whose
+label contains TEXT (``--only accueil``: the homes), without the actions and documents.
 """
 
 import argparse
@@ -44,6 +48,7 @@ import psycopg
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from portal import create_app
 from portal.conventions.documents import convention_docx
@@ -302,13 +307,14 @@ def _timed(call, runs: int, budget_s: float = 10.0) -> tuple[int, float, float, 
     return 0, statistics.median(timings), timings[max(0, int(len(timings) * 0.95) - 1)], size
 
 
-def measure_pages(app: Flask, runs: int = RUNS) -> dict:
-    """Queries, median and p95 server time and bytes of each key page and action."""
+def measure_pages(app: Flask, runs: int = RUNS, only: str | None = None) -> dict:
+    """Queries, median and p95 server time and bytes of each key page and action (of the
+    pages whose label contains ``only``, without the actions, when given)."""
     app.test_client_class = CsrfClient
     clients: dict[str, CsrfClient] = {}
     results = {}
     with app.test_request_context():
-        pages = key_pages()
+        pages = [p for p in key_pages() if not only or only in p[0]]
     for label, who, path, headers in pages:
         if who not in clients:
             clients[who] = app.test_client()
@@ -324,6 +330,8 @@ def measure_pages(app: Flask, runs: int = RUNS) -> dict:
         )
         results[label] = {"queries": len(statements), "median_ms": round(median, 1),
                           "p95_ms": round(p95, 1), "bytes": size, "path": path}  # fmt: skip
+    if only:
+        return results
     results.update(measure_actions(app, clients["of"], runs))
     results.update(measure_documents(app, runs))
     results.update(measure_download(app, clients["of"], runs))
@@ -555,21 +563,64 @@ def measure_load(url: str, secret: str, paths: dict[str, str], seconds: int = 4)
 # --- Running and reporting ------------------------------------------------------------------
 
 
-def run(size: int, workdir: Path, load: bool) -> dict:
-    url, drop = database_for(size, workdir)  # tests/bench.py: SQLite, or PostgreSQL
+def kept_database(size: int, keep: Path) -> str:
+    """The URL of the database kept for ``size`` in ``keep`` (SQLite) or on
+    ``BENCH_DATABASE_URL``'s server (PostgreSQL), created empty when missing."""
+    base = os.environ.get("BENCH_DATABASE_URL")
+    if not base:
+        keep.mkdir(parents=True, exist_ok=True)
+        return "sqlite:///" + str((keep / f"bench-{size}.db").resolve())
+    url = make_url(base)
+    name = f"portal_bench_keep_{size}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _seeded(size: int) -> bool:
+    """A kept database already holds its ``size`` operations (seeding commits them last);
+    one left half-seeded by an interrupted run is refused rather than seeded twice."""
+    operations = db.session.scalar(select(func.count()).select_from(Operation))
+    if operations and operations < size:
+        raise SystemExit(f"{db.engine.url}: {operations} opérations sur {size}, "
+                         "seeding interrompu — supprimez cette base.")  # fmt: skip
+    return bool(operations)
+
+
+def seeded_counts() -> dict:
+    """What a reused database holds (``seed``'s answer without the writing)."""
+    return {
+        "operations": db.session.scalar(select(func.count()).select_from(Operation)),
+        "trainees": db.session.scalar(select(func.count()).select_from(Trainee)),
+        "rows_written": 0,
+        "seconds": 0.0,
+    }
+
+
+def run(
+    size: int, workdir: Path, load: bool, keep: Path | None = None, only: str | None = None
+) -> dict:
+    if keep:
+        url, drop = kept_database(size, keep), None
+    else:
+        url, drop = database_for(size, workdir)  # tests/bench.py: SQLite, or PostgreSQL
     secret = os.urandom(24).hex()
     app = create_app(app_config(url, TESTING=False, SECRET_KEY=secret))
     try:
         with app.app_context():
             upgrade()
         with app.test_request_context():
-            seeded = seed(size)
+            reused = keep is not None and _seeded(size)
+            seeded = seeded_counts() if reused else seed(size)
         print(
             f"  {seeded['operations']} opérations, {seeded['trainees']} stagiaires, "
-            f"{seeded['rows_written']} lignes copiées en {seeded['seconds']} s",
+            + ("base réutilisée" if reused else
+               f"{seeded['rows_written']} lignes copiées en {seeded['seconds']} s"),
             flush=True,
-        )
-        pages = measure_pages(app)
+        )  # fmt: skip
+        pages = measure_pages(app, only=only)
         result = {"seed": seeded, "pages": pages}
         if load and shutil.which("wrk"):
             with app.app_context():
@@ -622,6 +673,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--no-load", action="store_true", help="sans gunicorn ni wrk")
+    parser.add_argument("--keep", type=Path, help="garder les bases (dossier) et les réutiliser")
+    parser.add_argument("--only", help="seulement les pages dont le libellé contient ce texte")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     dialect = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
@@ -629,12 +682,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:
             print(f"{dialect}, {size} opérations…", flush=True)
-            results[size] = run(size, Path(tmp), load=not args.no_load)
-    RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"results-{dialect.lower()}"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+            results[size] = run(
+                size,
+                Path(tmp),
+                load=not args.no_load and not args.only,
+                keep=args.keep,
+                only=args.only,
+            )
     table = markdown(results, dialect)
-    stem.with_suffix(".md").write_text(table)
+    if not args.only:  # a partial run does not replace the published results
+        RESULTS.mkdir(exist_ok=True)
+        stem = RESULTS / f"results-{dialect.lower()}"
+        stem.with_suffix(".json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+        stem.with_suffix(".md").write_text(table)
     print(table)
 
 

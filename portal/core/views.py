@@ -80,7 +80,8 @@ def home():
             Operation.acknowledged_at.is_(None), Operation.status != Status.CANCELLED
         )
         context["pending_decisions"] = _operations(Operation.funding == Funding.PENDING)
-    else:
+    elif not (organisation.kind == OrgKind.EMPLOYER and membership.is_tutor):
+        # A tutor's home shows their trainees in immersion, not the operations.
         context["operations"] = _operations(Operation.status != Status.CANCELLED)
     return render_template(HOME_TEMPLATES[organisation.kind], **context)
 

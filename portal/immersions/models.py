@@ -150,7 +150,9 @@ class TutorAssessment(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    immersion_id: Mapped[int] = mapped_column(ForeignKey("immersions.id"))
+    # Indexed whole, not only the current row (the partial unique index above): « not yet
+    # assessed » is a NOT EXISTS on every assessment of an immersion (issue #16).
+    immersion_id: Mapped[int] = mapped_column(ForeignKey("immersions.id"), index=True)
     tutor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     presence: Mapped[Presence] = mapped_column(db_enum(Presence))
     feedback: Mapped[str] = mapped_column(Text, default="")

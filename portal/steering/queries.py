@@ -83,8 +83,11 @@ def _open_actions():
 
 
 def _visible(query):
-    """Only operations the current user may open (a withdrawn participant may not)."""
-    return query.where(Operation.id.in_(visible_operations(select(Operation.id))))
+    """Only operations the current user may open (a withdrawn participant may not);
+    ``query`` joins ``Operation``. The rule applies to the joined row itself: as
+    ``Operation.id IN (SELECT … FROM operations WHERE …)`` SQLite took 1.5 s at 10,000
+    operations to order the home card's meetings, 6 ms this way (issue #16)."""
+    return visible_operations(query)
 
 
 def actions_owned_by(
@@ -93,10 +96,11 @@ def actions_owned_by(
     operation: Operation | None = None,
     visible: bool = False,
     among: list[int] | None = None,
+    limit: int | None = None,
 ) -> list:
     """The open action items of ``org`` (on ``operation``, on the operations of ids
     ``among``, or on the operations the user may open when ``visible``), by due date, with
-    their meeting and operation."""
+    their meeting and operation (the first ``limit`` when given)."""
     query = _open_actions().where(SteeringAction.owner_org_id == org.id)
     if operation is not None:
         query = query.where(SteeringCommittee.operation_id == operation.id)
@@ -112,7 +116,9 @@ def actions_owned_by(
                 .selectinload(SteeringCommittee.operation),
                 selectinload(SteeringAction.owner_user),
                 selectinload(SteeringAction.owner_org),
-            ).order_by(SteeringAction.due_on, SteeringAction.id)
+            )
+            .order_by(SteeringAction.due_on, SteeringAction.id)
+            .limit(limit)
         )
     )
 
@@ -199,10 +205,15 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
     return tasks
 
 
-def home(org: Organisation) -> dict:
+HOME_ITEMS = 10
+
+
+def home(org: Organisation, limit: int = HOME_ITEMS) -> dict:
     """The home card: ``org``'s open action items and the meetings it is convened to, on
-    the operations the user may open (four queries)."""
-    actions = actions_owned_by(org, visible=True)
+    the operations the user may open — the first ``limit`` of each, and whether there are
+    more (``more_actions``, ``more_meetings``), so that the card's cost does not grow with
+    the operations (a fixed number of queries)."""
+    actions = actions_owned_by(org, visible=True, limit=limit + 1)
     meetings = db.session.scalars(
         _visible(
             select(SteeringMeeting)
@@ -220,9 +231,15 @@ def home(org: Organisation) -> dict:
             )
         )
         .options(selectinload(SteeringMeeting.committee).selectinload(SteeringCommittee.operation))
-        .order_by(SteeringMeeting.starts_at)
+        .order_by(SteeringMeeting.starts_at, SteeringMeeting.id)
+        .limit(limit + 1)
     ).all()
-    return {"actions": actions, "meetings": meetings}
+    return {
+        "actions": actions[:limit],
+        "meetings": meetings[:limit],
+        "more_actions": len(actions) > limit,
+        "more_meetings": len(meetings) > limit,
+    }
 
 
 def committee_record(operation: Operation) -> list[SteeringMeeting]:

@@ -40,6 +40,8 @@ from portal.accounts.views import _start_session
 from portal.core.time import utcnow
 from portal.demo import load_demo
 from portal.extensions import db
+from portal.resources import services as resources
+from portal.resources.models import ReferenceDocument
 
 PASSWORD = "correct horse battery staple"
 SECRET_KEY = "test-secret-key-" + "x" * 32
@@ -154,6 +156,7 @@ def _filled_tables_query(tables: tuple[str, ...]):
 
 
 _DEMO_ROWS: dict[str, dict[str, list[dict]]] = {}
+_DEMO_FILES: dict[str, dict[str, bytes]] = {}
 
 
 def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
@@ -176,8 +179,29 @@ def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
             load_demo()
             db.session.commit()
         _DEMO_ROWS[base_url] = all_rows(app)
+        _DEMO_FILES[base_url] = _reference_files(app)
         return
     put_back_rows(app, rows)
+    _put_back_files(app, _DEMO_FILES[base_url])
+
+
+def _reference_files(app) -> dict[str, bytes]:
+    """The files the demo's reference documents point to (the only files it writes), by
+    stored name: a copy must find them in the documents folder of the moment, which a test
+    may have pointed elsewhere while the real load ran (tests/core/test_fuzz_uploads.py)."""
+    with app.app_context():
+        return {
+            d.stored_name: resources.path_of(d).read_bytes()
+            for d in db.session.scalars(select(ReferenceDocument))
+        }
+
+
+def _put_back_files(app, files: dict[str, bytes]) -> None:
+    with app.app_context():
+        folder = resources.storage_dir()
+        for name, data in files.items():
+            if not (folder / name).is_file():
+                (folder / name).write_bytes(data)
 
 
 def put_back_rows(app, rows: dict[str, list[dict]]) -> None:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.extensions import db
+from portal.resources.models import ReferenceDocument
 from tests.factories import make_org
 from tests.support import all_rows, empty_database, load_demo_copy, login_as, text
 
@@ -28,3 +29,26 @@ def test_a_copy_is_the_loaded_demo_row_for_row_and_the_portal_works_on_it(app, c
         db.session.rollback()
     login_as(client, "region@demo.defi.test")
     assert "Bonjour" in text(client.get("/"))
+
+
+def test_a_copy_brings_the_demos_files_into_the_documents_folder_of_the_moment(
+    app, client, tmp_path
+):
+    """The reference documents' files follow the copy: a copy made while the documents
+    folder is another one than at the real load still serves them (the real load may have
+    run inside a test pointing ``DOCUMENTS_DIR`` at its own folder)."""
+    load_demo_copy(app, BASE_URL)
+    previous = app.config["DOCUMENTS_DIR"]
+    app.config["DOCUMENTS_DIR"] = str(tmp_path / "ailleurs")
+    try:
+        load_demo_copy(app, BASE_URL)
+        with app.app_context():
+            document_ids = db.session.scalars(select(ReferenceDocument.id)).all()
+        assert document_ids
+        login_as(client, "region@demo.defi.test")
+        for document_id in document_ids:
+            with client.get(f"/pour-aller-plus-loin/{document_id}/fichier") as response:
+                assert response.status_code == 200
+                assert response.data
+    finally:
+        app.config["DOCUMENTS_DIR"] = previous

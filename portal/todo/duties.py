@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from flask import url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, subqueryload
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.conventions import state as convention_state
@@ -301,7 +301,8 @@ def _design_approval(scope: _Scope) -> list[Duty]:
     designs = db.session.scalars(
         select(Design)
         .where(Design.operation_id.in_(ids), Design.approved_at.is_(None))
-        .options(selectinload(Design.sections))
+        # subqueryload: one query whatever the number of designs (selectinload: one per 500)
+        .options(subqueryload(Design.sections))
     ).all()
     blocking = open_blocking_by_design([d.id for d in designs])
     operations = _by_id(scope)

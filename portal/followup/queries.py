@@ -364,7 +364,13 @@ def todo(operation: Operation, *, org: Organisation, carrier: bool) -> list[tupl
 
 def home_counts(org: Organisation) -> dict[Progress, int] | None:
     """The current user's follow-ups across operations by state (None when there are none):
-    the home page's card."""
+    the home page's card. Read once per request: the home page's « À faire » asks too."""
+    membership = current_membership()
+    key = ("followup.home_counts", org.id, membership and membership.id)
+    return remember(key, lambda: _home_counts(org))
+
+
+def _home_counts(org: Organisation) -> dict[Progress, int] | None:
     today, window = rules.today(), rules.window_days()
     query = mine_query(org, None, today=today, window=window)
     counts = state_counts(query, today=today, window=window)

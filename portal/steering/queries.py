@@ -167,10 +167,17 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
     def committee(operation_id: int) -> str:
         return url_for("steering.show_committee", operation_id=operation_id)
 
+    # The actions alone with their operation's id (the home card's eager loads of their
+    # meeting, committee, operation and owners would grow by a query per 500 actions).
+    owned = db.session.execute(
+        _open_actions()
+        .add_columns(SteeringCommittee.operation_id)
+        .where(SteeringAction.owner_org_id == org.id, SteeringCommittee.operation_id.in_(ids))
+        .order_by(SteeringAction.due_on, SteeringAction.id)
+    ).all()
     tasks = [
         (operation_id, "action", action_line(a), committee(operation_id))
-        for a in actions_owned_by(org, among=ids)
-        for operation_id in [a.meeting.committee.operation_id]
+        for a, operation_id in owned
     ]
     region = org.kind == OrgKind.REGION
     steered = [o.id for o in operations if region or o.provider_id == org.id]

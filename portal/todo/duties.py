@@ -14,12 +14,13 @@ figures. The follow-up appears across operations through the user's own follow-u
 (``followup.queries.home_counts``, one query).
 """
 
+import json
 from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, subqueryload
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.conventions import state as convention_state
@@ -27,9 +28,10 @@ from portal.conventions.models import (
     Convention,
     ConventionVersion,
     DesignatedSigner,
+    Signature,
     VersionStatus,
 )
-from portal.conventions.state import convention_for_page, pending_parties
+from portal.conventions.state import convention_for_page, pending_parties, signing_parties
 from portal.core.french import de
 from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
@@ -47,6 +49,7 @@ from portal.operations.models import (
     Funding,
     NeedsAnalysis,
     Operation,
+    Participant,
     ParticipantRole,
     Position,
     Status,
@@ -74,12 +77,33 @@ class Duty:
 
 
 @dataclass
+class _Operations:
+    """The operations of the scope, and those of them with an active employer participant
+    and with ``org`` as an active participant (their participants are not read)."""
+
+    operations: list[Operation]
+    with_employer: set[int]
+    taking_part: set[int]
+
+
+@dataclass
 class _Scope:
     user: User
     org: Organisation
     membership: Membership | None
-    operations: list[Operation]
+    read: "_Operations"
     single: bool
+
+    @property
+    def operations(self) -> list[Operation]:
+        return self.read.operations
+
+    def within(self):
+        """The operations of the scope as a ``select`` of ids (the visible open ones): what
+        the grouped queries filter by, in one query whatever their number."""
+        if self.single:
+            return select(Operation.id).where(Operation.id == self.operations[0].id)
+        return _open_visible(select(Operation.id))
 
     @property
     def region(self) -> bool:
@@ -96,20 +120,44 @@ class _Scope:
         return self.membership is not None and self.membership.is_admin
 
 
-def _operations(operation: Operation | None) -> list[Operation]:
+def _operations(org: Organisation, operation: Operation | None) -> _Operations:
     if operation is not None:
         # The operation page's own, already read with its participants, and seen (``can_view``
         # is remembered for the request).
         if operation.status in (Status.CLOSED, Status.CANCELLED) or not can_view(operation):
-            return []
-        return [operation]
-    query = visible_operations(select(Operation)).where(
-        Operation.status.not_in((Status.CLOSED, Status.CANCELLED))
-    )
-    return list(
-        db.session.scalars(
-            query.options(selectinload(Operation.participants)).order_by(Operation.id)
+            return _Operations([], set(), set())
+        active = operation.active_participants()
+        return _Operations(
+            [operation],
+            {operation.id} if any(p.role == ParticipantRole.EMPLOYER for p in active) else set(),
+            {operation.id} if any(p.organisation_id == org.id for p in active) else set(),
         )
+    # Their participants are not read: what the rules need of them comes as two columns.
+    rows = db.session.execute(
+        _open_visible(
+            select(
+                Operation,
+                _has_participant(Participant.role == ParticipantRole.EMPLOYER),
+                _has_participant(Participant.organisation_id == org.id),
+            )
+        ).order_by(Operation.id)
+    ).all()
+    return _Operations(
+        [operation for operation, _employer, _own in rows],
+        {operation.id for operation, employer, _own in rows if employer},
+        {operation.id for operation, _employer, own in rows if own},
+    )
+
+
+def _has_participant(where):
+    return exists().where(
+        Participant.operation_id == Operation.id, Participant.withdrawn_at.is_(None), where
+    )
+
+
+def _open_visible(query):
+    return visible_operations(query).where(
+        Operation.status.not_in((Status.CLOSED, Status.CANCELLED))
     )
 
 
@@ -122,7 +170,8 @@ def duties_for(
 ) -> list[Duty]:
     """Every pending duty of ``org`` and ``user`` over the operations the user may see
     (only ``operation``'s when given), the most urgent first."""
-    scope = _Scope(user, org, membership, _operations(operation), single=operation is not None)
+    operations = _operations(org, operation)
+    scope = _Scope(user, org, membership, operations, single=operation is not None)
     found: list[Duty] = []
     if scope.operations:
         for rule in RULES:
@@ -252,7 +301,8 @@ def _design_approval(scope: _Scope) -> list[Duty]:
     designs = db.session.scalars(
         select(Design)
         .where(Design.operation_id.in_(ids), Design.approved_at.is_(None))
-        .options(selectinload(Design.sections))
+        # subqueryload: one query whatever the number of designs (selectinload: one per 500)
+        .options(subqueryload(Design.sections))
     ).all()
     blocking = open_blocking_by_design([d.id for d in designs])
     operations = _by_id(scope)
@@ -273,39 +323,20 @@ def _design_approval(scope: _Scope) -> list[Duty]:
 
 
 def _conventions(scope: _Scope) -> list[tuple[Convention, list[ConventionVersion]]]:
-    """The conventions of the operations with their signers and only their open versions
-    (a version's frozen text is long: the others are not read). On the operation page,
-    its card's read (``convention_for_page``)."""
-    if scope.single:
-        convention = convention_for_page(scope.operations[0])
-        if convention is None:
-            return []
-        listed = convention_state.versions(convention)
-        return [(convention, [v for v in listed if v.status in OPEN_VERSIONS])]
-    conventions = list(
-        db.session.scalars(
-            select(Convention)
-            .where(Convention.operation_id.in_([o.id for o in scope.operations]))
-            .options(selectinload(Convention.signers).joinedload(DesignatedSigner.user))
-        )
-    )
-    open_versions: dict[int, list[ConventionVersion]] = {c.id: [] for c in conventions}
-    if conventions:
-        for version in db.session.scalars(
-            select(ConventionVersion)
-            .where(
-                ConventionVersion.convention_id.in_(list(open_versions)),
-                ConventionVersion.status.in_(OPEN_VERSIONS),
-            )
-            .options(selectinload(ConventionVersion.signatures))
-        ):
-            open_versions[version.convention_id].append(version)
-    return [(c, open_versions[c.id]) for c in conventions]
+    """The operation page's convention with its signers and only its open versions (its
+    card's read, ``convention_for_page``)."""
+    convention = convention_for_page(scope.operations[0])
+    if convention is None:
+        return []
+    listed = convention_state.versions(convention)
+    return [(convention, [v for v in listed if v.status in OPEN_VERSIONS])]
 
 
 def _signatures(scope: _Scope) -> list[Duty]:
     """A version out for signature that ``org`` has not signed; for the Région, a version
     signed by every party that waits for its validation."""
+    if not scope.single:
+        return _signatures_many(scope)
     duties = []
     operations = _by_id(scope)
     for convention, versions in _conventions(scope):
@@ -325,9 +356,162 @@ def _signatures(scope: _Scope) -> list[Duty]:
             elif version.status != VersionStatus.SIGNED:
                 waiting = {p["organisation_id"] for p in pending_parties(version)}
                 if scope.org.id in waiting:
-                    duties.append(_signature_duty(scope, convention, version, url, operation))
+                    signer = _signer_of(convention, scope.org.id)
+                    duties.append(_signature_duty(scope, signer, version.number, url, operation))
         if not versions:
-            duties.extend(_signers(scope, convention, operation))
+            signers = _first_by(convention.signers)
+            duties.extend(_signers_of(scope, operation, operation.active_participants(), signers))
+    return duties
+
+
+def _first_by(signers, attribute: str = "organisation_id") -> dict[int, DesignatedSigner]:
+    """The first of ``signers`` by ``attribute`` (as ``_signer_of`` finds it)."""
+    found: dict[int, DesignatedSigner] = {}
+    for signer in signers:
+        found.setdefault(getattr(signer, attribute), signer)
+    return found
+
+
+def _signatures_many(scope: _Scope) -> list[Duty]:
+    """``_signatures`` over the visible operations without reading their conventions: the
+    open versions as rows (the frozen text only of those ``org`` has not signed, to know
+    whether it is a signing party), then the signers of the few conventions concerned — a
+    fixed number of queries whatever the number of operations."""
+    org_id = scope.org.id
+    unsigned = and_(
+        ConventionVersion.status != VersionStatus.SIGNED,
+        ~exists().where(
+            Signature.version_id == ConventionVersion.id,
+            Signature.organisation_id == org_id,
+            Signature.voided_at.is_(None),
+        ),
+    )
+    rows = db.session.execute(
+        select(
+            Convention.id,
+            Convention.operation_id,
+            ConventionVersion.number,
+            ConventionVersion.status,
+            case((unsigned, ConventionVersion.canonical), else_=None),
+        )
+        .join(ConventionVersion, ConventionVersion.convention_id == Convention.id)
+        .where(
+            Convention.operation_id.in_(scope.within()),
+            ConventionVersion.status.in_(OPEN_VERSIONS),
+        )
+        .order_by(Convention.id, ConventionVersion.id)
+    ).all()
+    operations = _by_id(scope)
+
+    def expected(status: VersionStatus, canonical: str | None) -> bool:
+        if status == VersionStatus.SIGNED:
+            return scope.region  # to validate
+        return canonical is not None and any(  # a signing party that has not signed
+            p["organisation_id"] == org_id for p in signing_parties(json.loads(canonical))
+        )
+
+    found = [  # (convention id, operation, number, status)
+        (convention_id, operations[operation_id], number, status)
+        for convention_id, operation_id, number, status, canonical in rows
+        if expected(status, canonical)
+    ]
+    waiting = {c for c, _o, _n, status in found if status != VersionStatus.SIGNED}
+    signers = {}
+    if waiting:
+        signers = _first_by(
+            db.session.scalars(
+                select(DesignatedSigner)
+                .where(
+                    DesignatedSigner.convention_id.in_(waiting),
+                    DesignatedSigner.organisation_id == org_id,
+                )
+                .options(joinedload(DesignatedSigner.user))
+                .order_by(DesignatedSigner.id)
+            ),
+            "convention_id",
+        )
+    duties = []
+    for convention_id, operation, number, status in found:
+        url = url_for("conventions.show_version", operation_id=operation.id, number=number)
+        if status == VersionStatus.SIGNED:
+            duties.append(
+                Duty(
+                    _("Valider ou rejeter la version %(n)s de la convention, signée par "
+                      "toutes les parties.", n=number),
+                    url, operation, "validation", BLOCKING,
+                )
+            )  # fmt: skip
+        else:
+            duties.append(
+                _signature_duty(scope, signers.get(convention_id), number, url, operation)
+            )
+    return duties + _signers_many(scope)
+
+
+def _signers_many(scope: _Scope) -> list[Duty]:
+    """``_signers`` for the conventions of the visible operations with no open version,
+    reading only the operations where ``org`` may have something to do (it carries them,
+    or its admin acts for a party): their active participants and their signers, one
+    query each."""
+    org_id = scope.org.id
+    open_version = exists().where(
+        ConventionVersion.convention_id == Convention.id,
+        ConventionVersion.status.in_(OPEN_VERSIONS),
+    )
+    concerned = Operation.provider_id == org_id
+    if scope.is_admin:
+        concerned = or_(
+            concerned,
+            exists().where(
+                Participant.operation_id == Operation.id,
+                Participant.organisation_id == org_id,
+                Participant.withdrawn_at.is_(None),
+            ),
+        )
+    conventions = (
+        select(Convention.id)
+        .join(Operation, Operation.id == Convention.operation_id)
+        .where(Convention.operation_id.in_(scope.within()), ~open_version, concerned)
+    )
+    by_convention = dict(
+        db.session.execute(
+            select(Convention.id, Convention.operation_id)
+            .where(Convention.id.in_(conventions))
+            .order_by(Convention.id)
+        ).all()
+    )
+    if not by_convention:
+        return []
+    participants: dict[int, list[Participant]] = {}
+    for participant in db.session.scalars(
+        select(Participant)
+        .where(
+            Participant.operation_id.in_(
+                select(Convention.operation_id).where(Convention.id.in_(conventions))
+            ),
+            Participant.withdrawn_at.is_(None),
+        )
+        .order_by(Participant.id)
+    ):
+        participants.setdefault(participant.operation_id, []).append(participant)
+    signers: dict[int, list[DesignatedSigner]] = {}
+    for signer in db.session.scalars(
+        select(DesignatedSigner)
+        .where(DesignatedSigner.convention_id.in_(conventions))
+        .order_by(DesignatedSigner.id)
+    ):
+        signers.setdefault(signer.convention_id, []).append(signer)
+    operations = _by_id(scope)
+    duties = []
+    for convention_id, operation_id in by_convention.items():
+        duties.extend(
+            _signers_of(
+                scope,
+                operations[operation_id],
+                participants.get(operation_id, []),
+                _first_by(signers.get(convention_id, [])),
+            )
+        )
     return duties
 
 
@@ -335,43 +519,44 @@ def _signer_of(convention: Convention, organisation_id: int) -> DesignatedSigner
     return next((s for s in convention.signers if s.organisation_id == organisation_id), None)
 
 
-def _signature_duty(scope, convention, version, url, operation) -> Duty:
-    signer = _signer_of(convention, scope.org.id)
+def _signature_duty(scope, signer, number, url, operation) -> Duty:
     if signer is not None and signer.user_id == scope.user.id:
-        label = _("Signer la version %(n)s de la convention.", n=version.number)
+        label = _("Signer la version %(n)s de la convention.", n=number)
     elif signer is not None:
         label = _(
             "La version %(n)s de la convention attend la signature %(of_name)s pour votre "
             "organisation.",
-            n=version.number,
+            n=number,
             of_name=de(signer.user.full_name),
         )
     else:
         label = _(
             "La version %(n)s de la convention attend la signature de votre organisation : "
             "désignez son ou sa signataire.",
-            n=version.number,
+            n=number,
         )
     return Duty(label, url, operation, "signature", BLOCKING)
 
 
-def _signers(scope: _Scope, convention: Convention, operation: Operation) -> list[Duty]:
+def _signers_of(
+    scope: _Scope,
+    operation: Operation,
+    active: list[Participant],
+    signers: dict[int, DesignatedSigner],
+) -> list[Duty]:
     """Before a version goes out: ``org``'s admins name (or confirm) its signer; the
     organisme porteur names those still missing — while the convention is drafted, or
-    once in force while a party joins by an amendment."""
-    joining = any(p.is_joining for p in operation.active_participants())
+    once in force while a party joins by an amendment. ``active``: the operation's active
+    participants; ``signers``: the convention's designated signers by organisation."""
+    joining = any(p.is_joining for p in active)
     if operation.status not in DRAFTING_STEPS and not joining:
         return []
     url = url_for("conventions.show_convention", operation_id=operation.id)
-    signing = [
-        p
-        for p in operation.active_participants()
-        if p.role != ParticipantRole.REGION and not p.is_leaving
-    ]
+    signing = [p for p in active if p.role != ParticipantRole.REGION and not p.is_leaving]
     duties = []
     own = next((p for p in signing if p.organisation_id == scope.org.id), None)
     if own is not None and scope.is_admin:
-        signer = _signer_of(convention, scope.org.id)
+        signer = signers.get(scope.org.id)
         if signer is None:
             duties.append(
                 Duty(_("Désigner la personne qui signera la convention pour votre "
@@ -386,8 +571,7 @@ def _signers(scope: _Scope, convention: Convention, operation: Operation) -> lis
         missing = [
             p
             for p in signing
-            if p.organisation_id != scope.org.id
-            and _signer_of(convention, p.organisation_id) is None
+            if p.organisation_id != scope.org.id and p.organisation_id not in signers
         ]
         if missing:
             duties.append(
@@ -405,10 +589,7 @@ def _needs(scope: _Scope) -> list[Duty]:
     if scope.org.kind != OrgKind.EMPLOYER:
         return []
     waiting = [
-        o
-        for o in scope.operations
-        if o.status in NEED_STEPS
-        and any(p.organisation_id == scope.org.id for p in o.active_participants())
+        o for o in scope.operations if o.status in NEED_STEPS and o.id in scope.read.taking_part
     ]
     if not waiting:
         return []
@@ -475,9 +656,13 @@ def _mentions(scope: _Scope) -> list[Duty]:
 def _carrier_steps(scope: _Scope) -> list[Duty]:
     """The organisme porteur associates employers and, on its operation page, moves on."""
     duties = []
-    for operation in scope.carried():
+    carried = scope.carried()
+    if not carried:
+        return []
+    with_employer = scope.read.with_employer
+    for operation in carried:
         url = url_for("operations.list_participants", operation_id=operation.id)
-        if not any(p.role == ParticipantRole.EMPLOYER for p in operation.active_participants()):
+        if operation.id not in with_employer:
             duties.append(
                 Duty(_("Associer les employeurs qui promettent des emplois."), url, operation,
                      "participants")

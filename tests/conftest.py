@@ -17,6 +17,7 @@ from portal.extensions import db
 from tests.factories import make_world
 from tests.support import (
     CsrfClient,
+    ServingGate,
     app_config,
     empty_database,
     require_redis,
@@ -100,8 +101,11 @@ def world(app):
 
 @pytest.fixture(scope="session")
 def live_server(app):
-    """The app served over HTTP on a free local port, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """The app served over HTTP on a free local port, in a thread, behind a ``ServingGate``
+    (the browser fixtures open it for a test and close it, drained, before the cleanup)."""
+    gate = ServingGate(app)
+    server = make_server("127.0.0.1", 0, gate, threaded=True)
+    server.gate = gate
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_port}"

@@ -12,6 +12,7 @@ import secrets
 import shutil
 import statistics
 import tempfile
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -476,6 +477,67 @@ def live_token_links(inviter: User | None = None) -> dict[str, str]:
 
 
 # --- Client and logging in ---------------------------------------------------------------
+
+
+class ServingGate:
+    """WSGI middleware in front of the live server: requests are served only while the gate
+    is open; ``close`` turns new ones away (503) and waits for those in flight to finish,
+    their response bodies included, so nothing writes while a test's cleanup runs."""
+
+    def __init__(self, app, drain_timeout: float = 10.0):
+        self.app = app
+        self.drain_timeout = drain_timeout
+        self._lock = threading.Condition()
+        self._open = False
+        self._in_flight = 0
+
+    def open(self) -> None:
+        with self._lock:
+            self._open = True
+
+    def close(self) -> None:
+        with self._lock:
+            self._open = False
+            if not self._lock.wait_for(lambda: self._in_flight == 0, self.drain_timeout):
+                raise RuntimeError(f"{self._in_flight} request(s) still served after the test")
+
+    def _done(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._lock.notify_all()
+
+    def __call__(self, environ, start_response):
+        with self._lock:
+            if not self._open:
+                start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+                return [b"between tests"]
+            self._in_flight += 1
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self._done()
+            raise
+        return _ClosingBody(body, self._done)
+
+
+class _ClosingBody:
+    """A response body that calls ``on_close`` once, when the server closes it."""
+
+    def __init__(self, body, on_close):
+        self._body = body
+        self._on_close = on_close
+
+    def __iter__(self):
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self._body, "close"):
+                self._body.close()
+        finally:
+            on_close, self._on_close = self._on_close, None
+            if on_close:
+                on_close()
 
 
 class CsrfClient(FlaskClient):

@@ -73,9 +73,19 @@ def browser_errors() -> list[str]:
 
 @pytest.fixture
 def live_public_url(app, live_server, monkeypatch):
-    """PUBLIC_URL is the live server's during a browser test: links in e-mails lead there."""
+    """PUBLIC_URL is the live server's during a browser test: links in e-mails lead there.
+
+    The server answers only during the test: after it (its browser contexts closed) the gate
+    turns late requests away and waits for those in flight, before the cleanup empties the
+    tables. Closing a page sends beacons (« je quitte la co-conception »); served while the
+    tables were being emptied, one re-inserted a presence under a design being deleted
+    (PostgreSQL refused the DELETE, CI failed), and since every demo copy reuses the same
+    identifiers, one served later would write into the next test's data.
+    """
     monkeypatch.setitem(app.config, "PUBLIC_URL", live_server.url)
-    return live_server.url
+    live_server.gate.open()
+    yield live_server.url
+    live_server.gate.close()
 
 
 @pytest.fixture

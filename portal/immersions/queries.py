@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -421,10 +422,11 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
     for counts, kind, text, endpoint in rows:
         for operation_id, n in counts.items():
             # The tutor's space is the employer's, across operations.
+            # Text and link are lazy: built only for the duties shown (issue #16).
             url = (
-                url_for(endpoint)
+                LazyString(url_for, endpoint)
                 if endpoint.startswith("tutoring.")
-                else url_for(endpoint, operation_id=operation_id)
+                else LazyString(url_for, endpoint, operation_id=operation_id)
             )
-            tasks.append((operation_id, kind, text(n, operation_id), url))
+            tasks.append((operation_id, kind, LazyString(text, n, operation_id), url))
     return tasks

@@ -3,7 +3,9 @@ items and minutes waiting for someone (the operation's « À faire » and the ho
 each in a fixed number of queries."""
 
 from flask import url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -154,7 +156,7 @@ def _minutes_waiting(ids: list[int]) -> list[SteeringMeeting]:
 
 def todo(operation: Operation, *, org: Organisation) -> list[str]:
     """The committee's « À faire » of ``org`` on one operation, in words."""
-    return [text for _id, _kind, text, _url in todo_many([operation], org=org)]
+    return [str(text) for _id, _kind, text, _url in todo_many([operation], org=org)]
 
 
 def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
@@ -164,8 +166,9 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
     whatever the number of operations)."""
     ids = [o.id for o in operations]
 
-    def committee(operation_id: int) -> str:
-        return url_for("steering.show_committee", operation_id=operation_id)
+    # Texts and links are lazy: built only for the duties shown (issue #16).
+    def committee(operation_id: int) -> LazyString:
+        return LazyString(url_for, "steering.show_committee", operation_id=operation_id)
 
     # The actions alone with their operation's id (the home card's eager loads of their
     # meeting, committee, operation and owners would grow by a query per 500 actions).
@@ -176,7 +179,7 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
         .order_by(SteeringAction.due_on, SteeringAction.id)
     ).all()
     tasks = [
-        (operation_id, "action", action_line(a), committee(operation_id))
+        (operation_id, "action", LazyString(action_line, a), committee(operation_id))
         for a, operation_id in owned
     ]
     region = org.kind == OrgKind.REGION
@@ -202,12 +205,12 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
     for meeting in meetings:
         operation_id = meeting.committee.operation_id
         if meeting.id not in sections or meeting.id not in attended:
-            text = _(
+            text = _l(
                 "Relever les présences et rédiger le compte rendu de « %(t)s ».", t=meeting.title
             )
             tasks.append((operation_id, "minutes", text, committee(operation_id)))
         elif operation_id in carried:
-            text = _("Relire et approuver le compte rendu de « %(t)s ».", t=meeting.title)
+            text = _l("Relire et approuver le compte rendu de « %(t)s ».", t=meeting.title)
             tasks.append((operation_id, "minutes", text, committee(operation_id)))
     return tasks
 

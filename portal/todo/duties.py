@@ -18,7 +18,8 @@ import json
 from dataclasses import dataclass
 
 from flask import url_for
-from flask_babel import gettext as _
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, subqueryload
 
@@ -67,10 +68,13 @@ OPEN_VERSIONS = (VersionStatus.TO_SIGN, VersionStatus.PARTIALLY_SIGNED, VersionS
 
 @dataclass(frozen=True)
 class Duty:
-    """One thing expected of the current organisation or user, with where to do it."""
+    """One thing expected of the current organisation or user, with where to do it.
 
-    label: str
-    url: str
+    ``label`` and ``url`` are lazy (``_l``, ``_link``): they are built only when shown, so
+    a count or a page of the list does not translate and route every duty (issue #16)."""
+
+    label: str | LazyString
+    url: str | LazyString
     operation: Operation | None
     kind: str
     urgency: int = WORK
@@ -118,6 +122,16 @@ class _Scope:
     @property
     def is_admin(self) -> bool:
         return self.membership is not None and self.membership.is_admin
+
+
+def _link(endpoint: str, anchor: str | None = None, **values) -> LazyString:
+    """``url_for(endpoint, **values)`` (with ``#anchor``), built when first read."""
+    return LazyString(_url, endpoint, anchor, values)
+
+
+def _url(endpoint: str, anchor: str | None, values: dict) -> str:
+    url = url_for(endpoint, **values)
+    return f"{url}#{anchor}" if anchor else url
 
 
 def _operations(org: Organisation, operation: Operation | None) -> _Operations:
@@ -178,11 +192,17 @@ def duties_for(
             found.extend(rule(scope))
     if not scope.single:
         found.extend(_own_followups(scope))
-    titles = {o.id: o.title for o in scope.operations}
-    return sorted(
-        found,
-        key=lambda d: (d.urgency, titles.get(getattr(d.operation, "id", None), ""), d.label),
-    )
+    return sorted(found, key=order_key)
+
+
+def order_key(duty: Duty) -> tuple:
+    """The order of « À faire »: the most urgent first, then by operation (its title, then
+    its id), then in the order the rules found them (``sorted`` is stable) — never by
+    label, so that ordering does not need the labels."""
+    operation = duty.operation
+    if operation is None:
+        return (duty.urgency, "", 0)
+    return (duty.urgency, operation.title, operation.id)
 
 
 def grouped(duties: list[Duty]) -> list[tuple[Operation | None, list[Duty]]]:
@@ -216,16 +236,16 @@ def _region_decisions(scope: _Scope) -> list[Duty]:
         return []
     duties = []
     for operation in scope.operations:
-        url = url_for("operations.show_operation", operation_id=operation.id)
+        url = _link("operations.show_operation", operation_id=operation.id)
         if operation.acknowledged_at is None:
             duties.append(
-                Duty(_("Accuser réception du besoin signalé."), url, operation, "acknowledge",
+                Duty(_l("Accuser réception du besoin signalé."), url, operation, "acknowledge",
                      DECISION)
             )  # fmt: skip
         if operation.funding == Funding.PENDING:
             duties.append(
                 Duty(
-                    _("Décider : consultation FREF ou refus motivé (besoin hors marché)."),
+                    _l("Décider : consultation FREF ou refus motivé (besoin hors marché)."),
                     url, operation, "fref", DECISION,
                 )
             )  # fmt: skip
@@ -256,7 +276,7 @@ def _analysis(scope: _Scope) -> list[Duty]:
     duties = []
     for operation in scope.steered():
         analysis = analyses.get(operation.id)
-        url = url_for("operations.show_analysis", operation_id=operation.id)
+        url = _link("operations.show_analysis", operation_id=operation.id)
         if scope.region:
             if (
                 analysis is not None
@@ -264,12 +284,12 @@ def _analysis(scope: _Scope) -> list[Duty]:
                 and (analysis.answered_at is None or analysis.answered_at < analysis.sent_at)
             ):
                 duties.append(
-                    Duty(_("Répondre à l'analyse des besoins transmise par l'organisme."), url,
+                    Duty(_l("Répondre à l'analyse des besoins transmise par l'organisme."), url,
                          operation, "analysis", DECISION)
                 )  # fmt: skip
         elif operation.status == Status.ANALYSIS and (analysis is None or analysis.sent_at is None):
             duties.append(
-                Duty(_("Compléter l'analyse des besoins et la transmettre à la Région."), url,
+                Duty(_l("Compléter l'analyse des besoins et la transmettre à la Région."), url,
                      operation, "analysis")
             )  # fmt: skip
     return duties
@@ -282,8 +302,8 @@ def _cumuls(scope: _Scope) -> list[Duty]:
     operations = _by_id(scope)
     return [
         Duty(
-            _("Décider des cumuls d'appartenance (une personne dans deux parties)."),
-            url_for("operations.list_dual_memberships"),
+            _l("Décider des cumuls d'appartenance (une personne dans deux parties)."),
+            _link("operations.list_dual_memberships"),
             operations[operation.id],
             "cumul",
             DECISION,
@@ -308,8 +328,8 @@ def _design_approval(scope: _Scope) -> list[Duty]:
     operations = _by_id(scope)
     return [
         Duty(
-            _("Approuver la co-conception : toutes les conditions sont réunies."),
-            url_for("design.show_design", operation_id=design.operation_id),
+            _l("Approuver la co-conception : toutes les conditions sont réunies."),
+            _link("design.show_design", operation_id=design.operation_id),
             operations[design.operation_id],
             "design_approval",
             DECISION,
@@ -342,13 +362,13 @@ def _signatures(scope: _Scope) -> list[Duty]:
     for convention, versions in _conventions(scope):
         operation = operations[convention.operation_id]
         for version in versions:
-            url = url_for(
+            url = _link(
                 "conventions.show_version", operation_id=operation.id, number=version.number
             )
             if scope.region and version.status == VersionStatus.SIGNED:
                 duties.append(
                     Duty(
-                        _("Valider ou rejeter la version %(n)s de la convention, signée par "
+                        _l("Valider ou rejeter la version %(n)s de la convention, signée par "
                           "toutes les parties.", n=version.number),
                         url, operation, "validation", BLOCKING,
                     )
@@ -432,11 +452,11 @@ def _signatures_many(scope: _Scope) -> list[Duty]:
         )
     duties = []
     for convention_id, operation, number, status in found:
-        url = url_for("conventions.show_version", operation_id=operation.id, number=number)
+        url = _link("conventions.show_version", operation_id=operation.id, number=number)
         if status == VersionStatus.SIGNED:
             duties.append(
                 Duty(
-                    _("Valider ou rejeter la version %(n)s de la convention, signée par "
+                    _l("Valider ou rejeter la version %(n)s de la convention, signée par "
                       "toutes les parties.", n=number),
                     url, operation, "validation", BLOCKING,
                 )
@@ -521,16 +541,16 @@ def _signer_of(convention: Convention, organisation_id: int) -> DesignatedSigner
 
 def _signature_duty(scope, signer, number, url, operation) -> Duty:
     if signer is not None and signer.user_id == scope.user.id:
-        label = _("Signer la version %(n)s de la convention.", n=number)
+        label = _l("Signer la version %(n)s de la convention.", n=number)
     elif signer is not None:
-        label = _(
+        label = _l(
             "La version %(n)s de la convention attend la signature %(of_name)s pour votre "
             "organisation.",
             n=number,
             of_name=de(signer.user.full_name),
         )
     else:
-        label = _(
+        label = _l(
             "La version %(n)s de la convention attend la signature de votre organisation : "
             "désignez son ou sa signataire.",
             n=number,
@@ -551,7 +571,7 @@ def _signers_of(
     joining = any(p.is_joining for p in active)
     if operation.status not in DRAFTING_STEPS and not joining:
         return []
-    url = url_for("conventions.show_convention", operation_id=operation.id)
+    url = _link("conventions.show_convention", operation_id=operation.id)
     signing = [p for p in active if p.role != ParticipantRole.REGION and not p.is_leaving]
     duties = []
     own = next((p for p in signing if p.organisation_id == scope.org.id), None)
@@ -559,12 +579,12 @@ def _signers_of(
         signer = signers.get(scope.org.id)
         if signer is None:
             duties.append(
-                Duty(_("Désigner la personne qui signera la convention pour votre "
+                Duty(_l("Désigner la personne qui signera la convention pour votre "
                        "organisation."), url, operation, "signer", DECISION)
             )  # fmt: skip
         elif not signer.is_confirmed:
             duties.append(
-                Duty(_("Confirmer la personne proposée pour signer la convention au nom de "
+                Duty(_l("Confirmer la personne proposée pour signer la convention au nom de "
                        "votre organisation."), url, operation, "signer", DECISION)
             )  # fmt: skip
     if operation.provider_id == scope.org.id:
@@ -575,7 +595,7 @@ def _signers_of(
         ]
         if missing:
             duties.append(
-                Duty(_("Faire désigner les signataires de la convention qui manquent "
+                Duty(_l("Faire désigner les signataires de la convention qui manquent "
                        "(%(n)d partie(s)).", n=len(missing)), url, operation, "signer")
             )  # fmt: skip
     return duties
@@ -604,8 +624,8 @@ def _needs(scope: _Scope) -> list[Duty]:
     )
     return [
         Duty(
-            _("Indiquer vos postes à pourvoir et vos besoins de compétences."),
-            url_for("operations.edit_employer_need", operation_id=o.id, org_id=scope.org.id),
+            _l("Indiquer vos postes à pourvoir et vos besoins de compétences."),
+            _link("operations.edit_employer_need", operation_id=o.id, org_id=scope.org.id),
             o,
             "needs",
         )
@@ -640,9 +660,9 @@ def _mentions(scope: _Scope) -> list[Duty]:
     operations = _by_id(scope)
     return [
         Duty(
-            _("Co-conception, « %(section)s » : %(n)d commentaire(s) vous mentionnent.",
+            _l("Co-conception, « %(section)s » : %(n)d commentaire(s) vous mentionnent.",
               section=key.title, n=n),
-            url_for("design.show_design", operation_id=operation_id) + f"#section-{key.value}",
+            _link("design.show_design", f"section-{key.value}", operation_id=operation_id),
             operations[operation_id],
             "mention",
         )
@@ -661,10 +681,10 @@ def _carrier_steps(scope: _Scope) -> list[Duty]:
         return []
     with_employer = scope.read.with_employer
     for operation in carried:
-        url = url_for("operations.list_participants", operation_id=operation.id)
+        url = _link("operations.list_participants", operation_id=operation.id)
         if operation.id not in with_employer:
             duties.append(
-                Duty(_("Associer les employeurs qui promettent des emplois."), url, operation,
+                Duty(_l("Associer les employeurs qui promettent des emplois."), url, operation,
                      "participants")
             )  # fmt: skip
         if scope.single:
@@ -672,9 +692,8 @@ def _carrier_steps(scope: _Scope) -> list[Duty]:
             if target and not lifecycle.unmet_for_page(operation, target):
                 duties.append(
                     Duty(
-                        _("Passer à l'étape « %(step)s ».", step=target.title),
-                        url_for("operations.show_operation", operation_id=operation.id)
-                        + "#step-title",
+                        _l("Passer à l'étape « %(step)s ».", step=target.title),
+                        _link("operations.show_operation", "step-title", operation_id=operation.id),
                         operation,
                         "advance",
                     )
@@ -690,10 +709,10 @@ def _over_recruitment(scope: _Scope) -> list[Duty]:
     figures = figures_by_operation(recruiting)
     return [
         Duty(
-            _("Le recrutement dépasse les promesses d'embauche : %(r)d stagiaire(s) "
+            _l("Le recrutement dépasse les promesses d'embauche : %(r)d stagiaire(s) "
               "retenu·e(s) pour %(p)d promesse(s). Revenez à 1 stagiaire pour 1 promesse.",
               r=figures[o.id].recruited, p=figures[o.id].promises),
-            url_for("recruitment.show_recruitment", operation_id=o.id),
+            _link("recruitment.show_recruitment", operation_id=o.id),
             o,
             "over_recruitment",
             BLOCKING,
@@ -736,11 +755,11 @@ def _own_followups(scope: _Scope) -> list[Duty]:
         return []
     return [
         Duty(
-            _("Renseigner %(n)d suivi(s) dans l'emploi, dont %(late)d en retard.",
+            _l("Renseigner %(n)d suivi(s) dans l'emploi, dont %(late)d en retard.",
               n=due + late, late=late)
             if late
-            else _("Renseigner %(n)d suivi(s) dans l'emploi.", n=due),
-            url_for("employment.list_followups"),
+            else _l("Renseigner %(n)d suivi(s) dans l'emploi.", n=due),
+            _link("employment.list_followups"),
             None,
             "followup",
             BLOCKING if late else WORK,

@@ -6,7 +6,7 @@ from flask import url_for
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
@@ -213,6 +213,56 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
             text = _l("Relire et approuver le compte rendu de « %(t)s ».", t=meeting.title)
             tasks.append((operation_id, "minutes", text, committee(operation_id)))
     return tasks
+
+
+def todo_actions(operations, org: Organisation):
+    """The ``select`` of ``(operation id, operation title, action)`` of the open action items
+    ``org`` owns over ``operations`` (a ``select`` of ``Operation`` columns, the visible
+    open ones), by due date: « À faire » across operations."""
+    return (
+        operations.add_columns(SteeringAction)
+        .join(SteeringCommittee, SteeringCommittee.operation_id == Operation.id)
+        .join(SteeringMeeting, SteeringMeeting.committee_id == SteeringCommittee.id)
+        .join(SteeringAction, SteeringAction.meeting_id == SteeringMeeting.id)
+        .where(
+            SteeringAction.done_at.is_(None),
+            SteeringMeeting.status == MeetingStatus.PLANNED,
+            SteeringAction.owner_org_id == org.id,
+        )
+    )
+
+
+def todo_minutes(operations, org: Organisation, *, approve: bool):
+    """The ``select`` of ``(operation id, operation title, meeting id, meeting title)`` of
+    the meetings over ``operations`` whose minutes wait: to write (presences or text
+    missing; the organisme porteur's and the Région's) or, with ``approve``, to approve
+    (the organisme porteur's) — ``todo_many``'s rule, across operations."""
+    written = and_(
+        exists().where(DesignSection.meeting_id == SteeringMeeting.id),
+        exists().where(SteeringAttendance.meeting_id == SteeringMeeting.id),
+    )
+    steered = Operation.provider_id == org.id
+    if org.kind == OrgKind.REGION and not approve:
+        steered = true()
+    return (
+        operations.add_columns(SteeringMeeting.id, SteeringMeeting.title.label("meeting_title"))
+        .join(SteeringCommittee, SteeringCommittee.operation_id == Operation.id)
+        .join(SteeringMeeting, SteeringMeeting.committee_id == SteeringCommittee.id)
+        .where(
+            steered,
+            SteeringMeeting.status == MeetingStatus.PLANNED,
+            SteeringMeeting.minutes_approved_at.is_(None),
+            SteeringMeeting.starts_at <= utcnow(),
+            written if approve else ~written,
+        )
+    )
+
+
+def minutes_text(title: str, *, approve: bool) -> str:
+    """The French line of minutes waiting for ``org`` (``todo_minutes``)."""
+    if approve:
+        return _("Relire et approuver le compte rendu de « %(t)s ».", t=title)
+    return _("Relever les présences et rédiger le compte rendu de « %(t)s ».", t=title)
 
 
 HOME_ITEMS = 10

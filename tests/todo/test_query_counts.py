@@ -7,7 +7,6 @@ Run with ``-s`` to print the counts for the closing note.
 import pytest
 
 from portal.core.pagination import Page
-
 from tests.operations.factories import (
     EMPLOYER,
     OF_A,

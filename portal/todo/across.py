@@ -3,7 +3,7 @@
 The home page, the header's count and the « À faire » page ask for the duties over all the
 visible open operations: at 10,000 operations a user may have thousands. Each kind of duty
 is therefore a ``select`` whose first columns are the operation's id and title, restricted
-to the visible open operations on the joined row itself (``_operations``), so that:
+to the visible open operations on the joined row itself (``rows.operations``), so that:
 
 - the count (``count``) is one query of ``COUNT``s, one per kind, that builds no label,
   no link and reads no frozen convention text;
@@ -12,29 +12,22 @@ to the visible open operations on the joined row itself (``_operations``), so th
   kind's first ``offset + limit`` holds the list's rows ``offset`` to ``offset + limit``
   exactly — and labels only those shown.
 
-Two kinds need Python to decide (``Listed``): a co-design's conditions
+Three kinds are decided in Python (``Listed``): a co-design's conditions
 (``design_problems``) and the dual memberships the Région decides, both the Région's and
-both read through the visible operations' subquery. The rules are those of ``duties.py``
-(which runs them on one operation, for its page): this module says them in SQL.
+read through the visible operations' subquery, and the user's own follow-ups (one
+query). The conventions' kinds are in ``signing.py``. The rules are those of
+``duties.py`` (which runs them on one operation, for its page): these modules say them in
+SQL.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, subqueryload
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
-from portal.conventions.models import (
-    Convention,
-    ConventionVersion,
-    DesignatedSigner,
-    Signature,
-    VersionStatus,
-)
-from portal.conventions.state import signing_party_sql
 from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
 from portal.design.services import design_problems
@@ -43,16 +36,13 @@ from portal.followup import queries as followup
 from portal.followup.rules import Progress
 from portal.immersions import queries as immersions
 from portal.operations import dual_memberships
-from portal.operations.access import visible_operations
 from portal.operations.models import (
-    DRAFTING_STEPS,
     EmployerNeed,
     Funding,
     NeedsAnalysis,
     Operation,
     Participant,
     ParticipantRole,
-    PendingChange,
     Position,
     Status,
 )
@@ -60,6 +50,7 @@ from portal.recruitment.lasting import counts_sql
 from portal.recruitment.models import JobPromise, Trainee
 from portal.recruitment.rules import holds_place_sql
 from portal.steering import queries as steering
+from portal.todo import signing
 from portal.todo.base import (
     BLOCKING,
     DECISION,
@@ -69,126 +60,64 @@ from portal.todo.base import (
     Duty,
     link,
     order_key,
-    signature_label,
 )
-
-
-@dataclass(frozen=True)
-class OperationRef:
-    """What a duty shows of its operation until the page's operations are read."""
-
-    id: int
-    title: str
-
-
-@dataclass(frozen=True)
-class Rows:
-    """One kind of duty as a ``select`` of ``(operation id, operation title, …)``, one row
-    a duty, ``order`` ordering the rows of one operation; ``duty(row)`` builds the duty
-    (its label and link lazy)."""
-
-    query: Select
-    duty: Callable
-    order: tuple = ()
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One kind of duty decided in Python: every duty of the kind, in the list's order."""
-
-    duties: Callable[[], list[Duty]]
-
-
-@dataclass
-class _Who:
-    user: User
-    org: Organisation
-    membership: Membership | None
-
-    @property
-    def region(self) -> bool:
-        return self.org.kind == OrgKind.REGION
-
-    @property
-    def is_admin(self) -> bool:
-        return self.membership is not None and self.membership.is_admin
-
-
-def _operations() -> Select:
-    """``(operation id, title)`` of the visible operations still open: each kind joins its
-    rows to it (the visibility rule applies to the joined row itself)."""
-    return _open(select(Operation.id, Operation.title))
-
-
-def _open(query: Select) -> Select:
-    """``query`` (which selects from ``Operation``) on the visible operations still open."""
-    return visible_operations(query).where(
-        Operation.status.not_in((Status.CLOSED, Status.CANCELLED))
-    )
-
-
-def _has_participant(*where):
-    return exists().where(
-        Participant.operation_id == Operation.id, Participant.withdrawn_at.is_(None), *where
-    )
-
-
-def _simple(query, label, endpoint: str, kind: str, urgency: int = WORK, **values) -> Rows:
-    """A kind with one fixed label, linked to ``endpoint`` of the operation."""
-
-    def duty(row):
-        url = link(endpoint, operation_id=row[0], **values)
-        return Duty(label, url, OperationRef(row[0], row[1]), kind, urgency)
-
-    return Rows(query, duty)
-
+from portal.todo.rows import (
+    Listed,
+    OperationRef,
+    Rows,
+    Who,
+    has_participant,
+    open_visible,
+    operations,
+    simple,
+)
 
 # --- The kinds, in the order of ``duties.RULES`` -------------------------------------------
 
 
-def _region_decisions(who: _Who) -> list:
+def _region_decisions(who: Who) -> list:
     if not who.region:
         return []
     show = "operations.show_operation"
     return [
-        _simple(_operations().where(Operation.acknowledged_at.is_(None)),
+        simple(operations().where(Operation.acknowledged_at.is_(None)),
                 _l("Accuser réception du besoin signalé."), show, "acknowledge", DECISION),
-        _simple(_operations().where(Operation.funding == Funding.PENDING),
+        simple(operations().where(Operation.funding == Funding.PENDING),
                 _l("Décider : consultation FREF ou refus motivé (besoin hors marché)."),
                 show, "fref", DECISION),
     ]  # fmt: skip
 
 
-def _analysis(who: _Who) -> list:
+def _analysis(who: Who) -> list:
     if who.region:
-        answer = _operations().join(NeedsAnalysis, NeedsAnalysis.operation_id == Operation.id)
+        answer = operations().join(NeedsAnalysis, NeedsAnalysis.operation_id == Operation.id)
         answer = answer.where(
             NeedsAnalysis.sent_at.is_not(None),
             or_(NeedsAnalysis.answered_at.is_(None),
                 NeedsAnalysis.answered_at < NeedsAnalysis.sent_at),
         )  # fmt: skip
         return [
-            _simple(answer, _l("Répondre à l'analyse des besoins transmise par l'organisme."),
+            simple(answer, _l("Répondre à l'analyse des besoins transmise par l'organisme."),
                     "operations.show_analysis", "analysis", DECISION)
         ]  # fmt: skip
     sent = exists().where(
         NeedsAnalysis.operation_id == Operation.id, NeedsAnalysis.sent_at.is_not(None)
     )
-    query = _operations().where(
+    query = operations().where(
         Operation.provider_id == who.org.id, Operation.status == Status.ANALYSIS, ~sent
     )
     return [
-        _simple(query, _l("Compléter l'analyse des besoins et la transmettre à la Région."),
+        simple(query, _l("Compléter l'analyse des besoins et la transmettre à la Région."),
                 "operations.show_analysis", "analysis")
     ]  # fmt: skip
 
 
-def _cumuls(who: _Who) -> list:
+def _cumuls(who: Who) -> list:
     if not who.region:
         return []
 
     def duties():
-        within = _operations().with_only_columns(Operation.id)
+        within = operations().with_only_columns(Operation.id)
         return [
             Duty(_l("Décider des cumuls d'appartenance (une personne dans deux parties)."),
                  link("operations.list_dual_memberships"), operation, "cumul", DECISION)
@@ -199,14 +128,14 @@ def _cumuls(who: _Who) -> list:
     return [Listed(lambda: sorted(duties(), key=order_key))]
 
 
-def _design_approval(who: _Who) -> list:
+def _design_approval(who: Who) -> list:
     """The Région approves a co-design that meets every condition (``design_problems``)."""
     if not who.region:
         return []
 
     def duties():
         designs = db.session.scalars(
-            _open(select(Design).join(Operation, Operation.id == Design.operation_id))
+            open_visible(select(Design).join(Operation, Operation.id == Design.operation_id))
             .where(Operation.status == Status.CO_DESIGN, Design.approved_at.is_(None))
             # its operation read with it (``design_problems`` checks its hours);
             # subqueryload: one query whatever the number of designs (selectinload: one per 500)
@@ -226,146 +155,7 @@ def _design_approval(who: _Who) -> list:
     return [Listed(duties)]
 
 
-def _signatures(who: _Who) -> list:
-    """A version out for signature that ``org`` has not signed, ``org`` a signing party
-    of its frozen text (read by the database); for the Région, a version signed by every
-    party that waits for its validation."""
-    versions = (
-        _operations()
-        .join(Convention, Convention.operation_id == Operation.id)
-        .join(ConventionVersion, ConventionVersion.convention_id == Convention.id)
-    )
-    kinds = []
-    if who.region:
-
-        def validation(row):
-            label = _l("Valider ou rejeter la version %(n)s de la convention, signée par "
-                       "toutes les parties.", n=row.number)  # fmt: skip
-            url = link("conventions.show_version", operation_id=row[0], number=row.number)
-            return Duty(label, url, OperationRef(row[0], row[1]), "validation", BLOCKING)
-
-        signed = versions.add_columns(ConventionVersion.number).where(
-            ConventionVersion.status == VersionStatus.SIGNED
-        )
-        kinds.append(Rows(signed, validation, (ConventionVersion.id,)))
-    org_id = who.org.id
-    first = (
-        select(DesignatedSigner.id)
-        .where(
-            DesignatedSigner.convention_id == Convention.id,
-            DesignatedSigner.organisation_id == org_id,
-        )
-        .order_by(DesignatedSigner.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    designated, signer = aliased(DesignatedSigner), aliased(User)
-    waiting = (
-        versions.add_columns(
-            ConventionVersion.number,
-            designated.user_id.label("signer_id"),
-            signer.first_name,
-            signer.last_name,
-        )
-        .outerjoin(designated, designated.id == first)
-        .outerjoin(signer, signer.id == designated.user_id)
-        .where(
-            ConventionVersion.status.in_((VersionStatus.TO_SIGN, VersionStatus.PARTIALLY_SIGNED)),
-            ~exists().where(
-                Signature.version_id == ConventionVersion.id,
-                Signature.organisation_id == org_id,
-                Signature.voided_at.is_(None),
-            ),
-            signing_party_sql(org_id),
-        )
-    )
-
-    def signature(row):
-        url = link("conventions.show_version", operation_id=row[0], number=row.number)
-        name = f"{row.first_name} {row.last_name}"
-        label = signature_label(who.user.id, row.signer_id, name, row.number)
-        return Duty(label, url, OperationRef(row[0], row[1]), "signature", BLOCKING)
-
-    kinds.append(Rows(waiting, signature, (ConventionVersion.id,)))
-    return kinds + _signers(who)
-
-
-def _signers(who: _Who) -> list:
-    """Before a version goes out (the convention drafted, or in force while a party joins
-    by an amendment), with no version open: ``org``'s admins name (or confirm) its signer;
-    the organisme porteur names those still missing."""
-    org_id = who.org.id
-    open_version = exists().where(
-        ConventionVersion.convention_id == Convention.id,
-        ConventionVersion.status.in_((VersionStatus.TO_SIGN, VersionStatus.PARTIALLY_SIGNED,
-                                      VersionStatus.SIGNED)),
-    )  # fmt: skip
-    joining = _has_participant(Participant.pending_change == PendingChange.ADD)
-    drafted = (
-        _operations()
-        .join(Convention, Convention.operation_id == Operation.id)
-        .where(~open_version, or_(Operation.status.in_(DRAFTING_STEPS), joining))
-    )
-    signing = (Participant.role != ParticipantRole.REGION,
-               Participant.pending_change.is_distinct_from(PendingChange.WITHDRAW))  # fmt: skip
-    url = "conventions.show_convention"
-    kinds = []
-    if who.is_admin:
-        first = (
-            select(DesignatedSigner)
-            .where(
-                DesignatedSigner.convention_id == Convention.id,
-                DesignatedSigner.organisation_id == org_id,
-            )
-            .order_by(DesignatedSigner.id)
-            .limit(1)
-        )
-        signer = first.with_only_columns(DesignatedSigner.id).scalar_subquery()
-        confirmed = first.with_only_columns(DesignatedSigner.confirmed_at).scalar_subquery()
-        party = drafted.add_columns(signer.label("signer")).where(
-            _has_participant(Participant.organisation_id == org_id, *signing),
-            or_(signer.is_(None), confirmed.is_(None)),
-        )
-
-        def own(row):
-            label = (
-                _l("Désigner la personne qui signera la convention pour votre organisation.")
-                if row.signer is None
-                else _l("Confirmer la personne proposée pour signer la convention au nom de "
-                        "votre organisation.")
-            )  # fmt: skip
-            return Duty(label, link(url, operation_id=row[0]), OperationRef(row[0], row[1]),
-                        "signer", DECISION)  # fmt: skip
-
-        kinds.append(Rows(party, own))
-    missing = (
-        select(func.count(Participant.id))
-        .where(
-            Participant.operation_id == Operation.id,
-            Participant.withdrawn_at.is_(None),
-            Participant.organisation_id != org_id,
-            *signing,
-            ~exists().where(
-                DesignatedSigner.convention_id == Convention.id,
-                DesignatedSigner.organisation_id == Participant.organisation_id,
-            ),
-        )
-        .scalar_subquery()
-    )
-
-    def carrier(row):
-        label = _l("Faire désigner les signataires de la convention qui manquent "
-                   "(%(n)d partie(s)).", n=row.missing)  # fmt: skip
-        return Duty(label, link(url, operation_id=row[0]), OperationRef(row[0], row[1]),
-                    "signer")  # fmt: skip
-
-    carried = drafted.add_columns(missing.label("missing")).where(
-        Operation.provider_id == org_id, missing > 0
-    )
-    return [*kinds, Rows(carried, carrier)]
-
-
-def _needs(who: _Who) -> list:
+def _needs(who: Who) -> list:
     """An employer taking part while needs are gathered says its positions."""
     if who.org.kind != OrgKind.EMPLOYER:
         return []
@@ -375,22 +165,22 @@ def _needs(who: _Who) -> list:
         EmployerNeed.organisation_id == org_id,
         exists().where(Position.need_id == EmployerNeed.id),
     )
-    query = _operations().where(
+    query = operations().where(
         Operation.status.in_(NEED_STEPS),
-        _has_participant(Participant.organisation_id == org_id),
+        has_participant(Participant.organisation_id == org_id),
         ~filled,
     )
     return [
-        _simple(query, _l("Indiquer vos postes à pourvoir et vos besoins de compétences."),
+        simple(query, _l("Indiquer vos postes à pourvoir et vos besoins de compétences."),
                 "operations.edit_employer_need", "needs", org_id=org_id)
     ]  # fmt: skip
 
 
-def _mentions(who: _Who) -> list:
+def _mentions(who: Who) -> list:
     """Open comment threads of the co-design that mention the user or the organisation."""
     thread = aliased(DesignComment)
     query = (
-        _operations()
+        operations()
         .add_columns(DesignSection.key, func.count(func.distinct(DesignComment.id)).label("n"))
         .join(Design, Design.operation_id == Operation.id)
         .join(DesignSection, DesignSection.design_id == Design.id)
@@ -417,19 +207,19 @@ def _mentions(who: _Who) -> list:
     return [Rows(query, duty, (DesignSection.key,))]
 
 
-def _carrier_steps(who: _Who) -> list:
+def _carrier_steps(who: Who) -> list:
     """The organisme porteur associates employers."""
-    query = _operations().where(
+    query = operations().where(
         Operation.provider_id == who.org.id,
-        ~_has_participant(Participant.role == ParticipantRole.EMPLOYER),
+        ~has_participant(Participant.role == ParticipantRole.EMPLOYER),
     )
     return [
-        _simple(query, _l("Associer les employeurs qui promettent des emplois."),
+        simple(query, _l("Associer les employeurs qui promettent des emplois."),
                 "operations.list_participants", "participants")
     ]  # fmt: skip
 
 
-def _over_recruitment(who: _Who) -> list:
+def _over_recruitment(who: Who) -> list:
     """More trainees retained than promises (« 1 stagiaire pour 1 promesse »)."""
     recruited = (
         select(func.count(Trainee.id))
@@ -442,7 +232,7 @@ def _over_recruitment(who: _Who) -> list:
         .scalar_subquery()
     )
     query = (
-        _operations()
+        operations()
         .add_columns(recruited.label("recruited"), promises.label("promises"))
         .where(Operation.status.in_(RECRUITING_STEPS), recruited > promises)
     )
@@ -459,7 +249,7 @@ def _over_recruitment(who: _Who) -> list:
     return [Rows(query, duty)]
 
 
-def _immersions(who: _Who) -> list:
+def _immersions(who: Who) -> list:
     kinds = list(immersions.CARRIER_KINDS)
     if who.org.kind == OrgKind.EMPLOYER:
         kinds += immersions.HOST_KINDS
@@ -470,12 +260,12 @@ def _immersions(who: _Who) -> list:
             url = immersions.todo_link(kind, row[0])
             return Duty(label, url, OperationRef(row[0], row[1]), kind)
 
-        return Rows(immersions.todo_counts(_operations(), who.org, kind), duty)
+        return Rows(immersions.todo_counts(operations(), who.org, kind), duty)
 
     return [rows(kind) for kind in kinds]
 
 
-def _steering(who: _Who) -> list:
+def _steering(who: Who) -> list:
     def action(row):
         url = link("steering.show_committee", operation_id=row[0])
         label = LazyString(steering.action_line, row.SteeringAction)
@@ -487,18 +277,18 @@ def _steering(who: _Who) -> list:
             url = link("steering.show_committee", operation_id=row[0])
             return Duty(label, url, OperationRef(row[0], row[1]), "minutes")
 
-        query = steering.todo_minutes(_operations(), who.org, approve=approve)
+        query = steering.todo_minutes(operations(), who.org, approve=approve)
         return Rows(query, duty, (steering.SteeringMeeting.starts_at, steering.SteeringMeeting.id))
 
     actions = Rows(
-        steering.todo_actions(_operations(), who.org),
+        steering.todo_actions(operations(), who.org),
         action,
         (steering.SteeringAction.due_on, steering.SteeringAction.id),
     )
     return [actions, minutes(False), minutes(True)]
 
 
-def _own_followups(who: _Who) -> list:
+def _own_followups(who: Who) -> list:
     """Across operations: the user's follow-ups due or late (one query)."""
     if who.region or (who.org.kind == OrgKind.EMPLOYER and not who.is_admin):
         return []  # the Région follows the late ones per operation; an employer's admins answer
@@ -531,7 +321,7 @@ KINDS = (
     _analysis,
     _cumuls,
     _design_approval,
-    _signatures,
+    signing.signatures,
     _needs,
     _mentions,
     _carrier_steps,
@@ -543,7 +333,7 @@ KINDS = (
 
 
 def _kinds(user: User, org: Organisation, membership: Membership | None) -> list:
-    who = _Who(user, org, membership)
+    who = Who(user, org, membership)
     return [kind for rule in KINDS for kind in rule(who)]
 
 

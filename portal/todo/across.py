@@ -340,14 +340,7 @@ def _kinds(user: User, org: Organisation, membership: Membership | None) -> list
 def count(user: User, org: Organisation, membership: Membership | None = None) -> int:
     """How many duties ``org`` and ``user`` have over the visible operations: one query of
     ``COUNT``s for the kinds said in SQL, plus the few decided in Python."""
-    kinds = _kinds(user, org, membership)
-    counts = [
-        select(func.count()).select_from(k.query.order_by(None).subquery()).scalar_subquery()
-        for k in kinds
-        if isinstance(k, Rows)
-    ]
-    total = sum(db.session.execute(select(*counts)).one()) if counts else 0
-    return total + sum(len(k.duties()) for k in kinds if isinstance(k, Listed))
+    return _count(_kinds(user, org, membership))
 
 
 def page(
@@ -361,8 +354,35 @@ def page(
     """The duties ``offset`` to ``offset + limit`` of the list (every one when ``limit`` is
     None), in the list's order: each kind reads only its first ``offset + limit`` rows,
     and the operations of the duties kept are read in one query."""
+    return _page(_kinds(user, org, membership), limit, offset)
+
+
+def count_and_page(
+    user: User,
+    org: Organisation,
+    membership: Membership | None = None,
+    *,
+    limit: int,
+    offset: int = 0,
+) -> tuple[int, list[Duty]]:
+    """``count`` and ``page`` together, the kinds decided in Python read once."""
+    kinds = _kinds(user, org, membership)
+    return _count(kinds), _page(kinds, limit, offset)
+
+
+def _count(kinds: list) -> int:
+    counts = [
+        select(func.count()).select_from(k.query.order_by(None).subquery()).scalar_subquery()
+        for k in kinds
+        if isinstance(k, Rows)
+    ]
+    total = sum(db.session.execute(select(*counts)).one()) if counts else 0
+    return total + sum(len(k.duties()) for k in kinds if isinstance(k, Listed))
+
+
+def _page(kinds: list, limit: int | None, offset: int) -> list[Duty]:
     found = []
-    for kind in _kinds(user, org, membership):
+    for kind in kinds:
         if isinstance(kind, Listed):
             found.extend(kind.duties()[: None if limit is None else offset + limit])
             continue

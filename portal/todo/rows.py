@@ -32,11 +32,18 @@ class Rows:
     order: tuple = ()
 
 
-@dataclass(frozen=True)
 class Listed:
-    """One kind of duty decided in Python: every duty of the kind, in the list's order."""
+    """One kind of duty decided in Python: every duty of the kind, in the list's order
+    (``read()``), read once however often asked (the home card counts and shows them)."""
 
-    duties: Callable[[], list[Duty]]
+    def __init__(self, read: Callable[[], list[Duty]]):
+        self._read = read
+        self._found: list[Duty] | None = None
+
+    def duties(self) -> list[Duty]:
+        if self._found is None:
+            self._found = self._read()
+        return self._found
 
 
 @dataclass

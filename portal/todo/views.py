@@ -22,9 +22,14 @@ def duties_page(per_page: int = PER_PAGE, number: int = 1) -> Page:
     """Page ``number`` of the current organisation's and user's duties (the last one when
     past it), with their total."""
     user, org, membership = current_user, current_org(), current_membership()
-    total = across.count(user, org, membership)
-    number = min(number, max(1, math.ceil(total / per_page)))
-    items = across.page(user, org, membership, limit=per_page, offset=(number - 1) * per_page)
+    # The page asked is known before the count: past the last, the last is read again.
+    total, items = across.count_and_page(
+        user, org, membership, limit=per_page, offset=(number - 1) * per_page
+    )
+    last = max(1, math.ceil(total / per_page))
+    if number > last:
+        number = last
+        items = across.page(user, org, membership, limit=per_page, offset=(last - 1) * per_page)
     return Page(items=items, page=number, per_page=per_page, total=total)
 
 

@@ -365,9 +365,10 @@ def count_and_page(
     limit: int,
     offset: int = 0,
 ) -> tuple[int, list[Duty]]:
-    """``count`` and ``page`` together, the kinds decided in Python read once."""
-    kinds = _kinds(user, org, membership)
-    return _count(kinds), _page(kinds, limit, offset)
+    """``count`` and ``page`` together in one read of each kind: its first rows carry the
+    number of its rows (``COUNT(*) OVER ()``), and the kinds decided in Python are read
+    once."""
+    return _page(_kinds(user, org, membership), limit, offset, counted=True)
 
 
 def _count(kinds: list) -> int:
@@ -380,19 +381,26 @@ def _count(kinds: list) -> int:
     return total + sum(len(k.duties()) for k in kinds if isinstance(k, Listed))
 
 
-def _page(kinds: list, limit: int | None, offset: int) -> list[Duty]:
-    found = []
+def _page(kinds: list, limit: int | None, offset: int, counted: bool = False):
+    """The page of the duties of ``kinds`` (with ``counted``: the number of them all, and
+    the page)."""
+    found, total = [], 0
     for kind in kinds:
         if isinstance(kind, Listed):
+            total += len(kind.duties())
             found.extend(kind.duties()[: None if limit is None else offset + limit])
             continue
         query = kind.query.order_by(Operation.title, Operation.id, *kind.order)
+        if counted:
+            query = query.add_columns(func.count().over().label("kind_total"))
         if limit is not None:
             query = query.limit(offset + limit)
-        found.extend(kind.duty(row) for row in db.session.execute(query))
+        rows = db.session.execute(query).all()
+        total += rows[0].kind_total if counted and rows else 0
+        found.extend(kind.duty(row) for row in rows)
     found.sort(key=order_key)  # stable: the kinds' order within an operation
     kept = found[offset:] if limit is None else found[offset : offset + limit]
-    return _with_operations(kept)
+    return (total, _with_operations(kept)) if counted else _with_operations(kept)
 
 
 def _with_operations(duties: list[Duty]) -> list[Duty]:

@@ -14,7 +14,7 @@ from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations.models import Funding, Operation, Status
 from portal.operations.queries import Filters, operations_query
-from portal.todo.views import duties_page
+from portal.todo.context import duties_page
 
 HOME_TEMPLATES = {
     OrgKind.REGION: "core/home_region.html",

@@ -7,30 +7,14 @@ reads and labels only its own duties (issue #16); their costs are measured in
 ``tests/todo/test_query_counts.py``.
 """
 
-import math
-
 from flask import render_template
 from flask_login import current_user, login_required
 
 from portal.accounts.access import current_membership, current_org
-from portal.core.pagination import PER_PAGE, Page, requested_page
+from portal.core.pagination import requested_page
 from portal.todo import across, bp
+from portal.todo.context import duties_page
 from portal.todo.duties import grouped
-
-
-def duties_page(per_page: int = PER_PAGE, number: int = 1) -> Page:
-    """Page ``number`` of the current organisation's and user's duties (the last one when
-    past it), with their total."""
-    user, org, membership = current_user, current_org(), current_membership()
-    # The page asked is known before the count: past the last, the last is read again.
-    total, items = across.count_and_page(
-        user, org, membership, limit=per_page, offset=(number - 1) * per_page
-    )
-    last = max(1, math.ceil(total / per_page))
-    if number > last:
-        number = last
-        items = across.page(user, org, membership, limit=per_page, offset=(last - 1) * per_page)
-    return Page(items=items, page=number, per_page=per_page, total=total)
 
 
 @bp.get("")

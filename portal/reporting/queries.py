@@ -85,17 +85,31 @@ class YearRates:
     employment: dict[MilestoneKind, Employment]
 
 
-def _status_rows(scope: Select) -> dict[Status, tuple[int, int]]:
-    rows = db.session.execute(
+@dataclass(frozen=True)
+class Figures:
+    """Everything the dashboard counts over one scope: the totals, the two bar charts and
+    the employment rates per exit year."""
+
+    totals: Totals
+    by_territory: list[Group]
+    by_category: list[Group]
+    by_exit_year: list[YearRates]
+
+
+def _operation_rows(scope: Select) -> list:
+    """(status, bassin, category, operations, target headcount) of the scope: the status
+    cards and the operations of both bar charts in one pass over ``operations``."""
+    return db.session.execute(
         select(
             Operation.status,
+            Operation.territory_id,
+            Operation.category,
             func.count(Operation.id),
             func.coalesce(func.sum(Operation.target_headcount), 0),
         )
         .where(Operation.id.in_(scope))
-        .group_by(Operation.status)
+        .group_by(Operation.status, Operation.territory_id, Operation.category)
     ).all()
-    return {status: (count, target) for status, count, target in rows}
 
 
 def _promise_lasting():
@@ -116,21 +130,42 @@ def _promises(scope: Select) -> tuple[int, int, int, int]:
     ).one()
 
 
-def _trainees(scope: Select) -> tuple[int, ...]:
+def _trainee_rows(scope: Select) -> list:
+    """Per (bassin, category): recruited, in training, exited, completed, fully and
+    partially certified, and in employment / in a lasting job at +6 months — one pass over
+    the trainees, each joined (outer) to their +6 months follow-up and its retained answer
+    (at most one each: the pair trainee × kind and the retained answer are unique)."""
+    m6 = aliased(Milestone)
+    retained = aliased(RetainedAnswer)
+    answer = aliased(Answer)
     return db.session.execute(
         select(
+            Operation.territory_id,
+            Operation.category,
             func.count(case((holds_place_sql(), 1))),
             func.count(case((Trainee.status == TraineeStatus.IN_TRAINING, 1))),
             func.count(case((Trainee.exit_date.is_not(None), 1))),
             func.count(case((Trainee.exit_reason == ExitReason.END_OF_TRAINING, 1))),
             *certified_columns(),
-        ).where(Trainee.operation_id.in_(scope))
-    ).one()
+            func.count(case((employment_sql(answer.situation), 1))),
+            func.count(case((lasting_sql(answer.situation, answer.duration_months), 1))),
+        )
+        .select_from(Trainee)
+        .join(Operation, Operation.id == Trainee.operation_id)
+        .outerjoin(m6, and_(m6.trainee_id == Trainee.id, m6.kind == MilestoneKind.M6))
+        .outerjoin(retained, retained.milestone_id == m6.id)
+        .outerjoin(answer, answer.id == retained.answer_id)
+        .where(Trainee.operation_id.in_(scope))
+        .group_by(Operation.territory_id, Operation.category)
+    ).all()
 
 
-def _employment(scope: Select) -> dict[MilestoneKind, Employment]:
-    query = employment_query(Milestone.kind, where=Milestone.operation_id.in_(scope))
-    return employment_by_kind(db.session.execute(query).all())
+def _employment_rows(scope: Select) -> list:
+    """(exit year, milestone, *``employment_columns``) of the follow-ups of the scope: the
+    employment cards add the years up, the rate chart keeps them apart."""
+    year = func.extract("year", Trainee.exit_date)
+    query = employment_query(year, Milestone.kind, where=Milestone.operation_id.in_(scope))
+    return db.session.execute(query).all()
 
 
 def _signatory_employers(scope: Select) -> int:
@@ -157,15 +192,56 @@ def _overdue(scope: Select, *, today: date, window: int) -> int:
     )
 
 
-def totals(scope: Select, *, today: date, window: int) -> Totals:
-    """Every figure of the dashboard's first cards: seven queries whatever the scope."""
-    status_rows = _status_rows(scope)
+def _sums(rows, key, columns) -> dict:
+    """``rows`` summed over the ``columns`` (indexes) per value of ``key(row)``."""
+    found: dict = {}
+    for row in rows:
+        counts = [row[i] for i in columns]
+        previous = found.get(key(row))
+        if previous is not None:
+            counts = [a + b for a, b in zip(previous, counts, strict=True)]
+        found[key(row)] = counts
+    return {value: tuple(counts) for value, counts in found.items()}
+
+
+def _groups(operations: dict, people: dict, label_of) -> list[Group]:
+    """One bar group per value holding operations, sorted by label: ``operations`` maps
+    each value to (operations,), ``people`` to (recruited, employed and lasting at +6)."""
+    groups = [
+        Group(
+            str(getattr(value, "value", value)),
+            label_of(value),
+            count,
+            *people.get(value, (0, 0, 0)),
+        )
+        for value, (count,) in operations.items()
+    ]
+    return sorted(groups, key=lambda g: g.label)
+
+
+# Columns of ``_trainee_rows``: the key, the totals, and the people of each bar group.
+TRAINEE_TOTALS = range(2, 8)
+GROUP_PEOPLE = (2, 8, 9)
+EMPLOYMENT = range(2, 7)  # the ``employment_columns`` of ``_employment_rows``
+
+
+def figures(scope: Select, territories: dict[int, str], *, today: date, window: int) -> Figures:
+    """Every figure of the dashboard over ``scope`` (``territories``: id → name, the
+    filter's options): six queries whatever the scope, each one pass over its table; the
+    totals, the bar groups and the years are added up here from their rows."""
+    operation_rows = _operation_rows(scope)
+    trainee_rows = _trainee_rows(scope)
+    employment_rows = _employment_rows(scope)
     promises, lasting, kept, not_kept = _promises(scope)
-    recruited, in_training, exited, completed, full, partial = _trainees(scope)
-    return Totals(
-        operations=sum(count for count, _target in status_rows.values()),
-        by_status={s: status_rows.get(s, (0, 0))[0] for s in Status},
-        target_headcount=sum(target for _count, target in status_rows.values()),
+    statuses = _sums(operation_rows, lambda r: r[0], (3, 4))
+    trainees = _sums(trainee_rows, lambda r: None, TRAINEE_TOTALS).get(None, (0,) * 6)
+    recruited, in_training, exited, completed, full, partial = trainees
+    per_kind = _sums(employment_rows, lambda r: r[1], EMPLOYMENT)
+    per_year = _sums(employment_rows, lambda r: (r[0], r[1]), EMPLOYMENT)
+    totals = Totals(
+        operations=sum(count for count, _target in statuses.values()),
+        by_status={s: statuses.get(s, (0, 0))[0] for s in Status},
+        target_headcount=sum(target for _count, target in statuses.values()),
         promises=promises,
         promises_lasting=lasting,
         promises_kept=kept,
@@ -176,74 +252,31 @@ def totals(scope: Select, *, today: date, window: int) -> Totals:
         completed=completed,
         certified_full=full,
         certified_partial=partial,
-        employment=_employment(scope),
+        employment=employment_by_kind([(kind, *c) for kind, c in per_kind.items()]),
         signatory_employers=_signatory_employers(scope),
         overdue_followups=_overdue(scope, today=today, window=window),
     )
-
-
-def _m6_outcomes():
-    """The trainee's +6 months follow-up and its retained answer (outer joins)."""
-    m6 = aliased(Milestone)
-    retained = aliased(RetainedAnswer)
-    answer = aliased(Answer)
-    return m6, retained, answer
-
-
-def _groups(scope: Select, key, label_of) -> list[Group]:
-    """Operations, recruits and employment at +6 months per value of ``key`` (a column of
-    ``Operation``): two queries."""
-    operations = dict(
-        db.session.execute(
-            select(key, func.count(Operation.id)).where(Operation.id.in_(scope)).group_by(key)
-        ).all()
+    years = sorted({year for year, _kind in per_year if year is not None})
+    return Figures(
+        totals=totals,
+        by_territory=_groups(
+            _sums(operation_rows, lambda r: r[1], (3,)),
+            _sums(trainee_rows, lambda r: r[0], GROUP_PEOPLE),
+            lambda value: territories.get(value, "—"),
+        ),
+        by_category=_groups(
+            _sums(operation_rows, lambda r: r[2], (3,)),
+            _sums(trainee_rows, lambda r: r[1], GROUP_PEOPLE),
+            lambda value: Category(value).title,
+        ),
+        by_exit_year=[
+            YearRates(
+                int(year),
+                employment_by_kind([(kind, *c) for (y, kind), c in per_year.items() if y == year]),
+            )
+            for year in years
+        ],
     )
-    m6, retained, answer = _m6_outcomes()
-    rows = db.session.execute(
-        select(
-            key,
-            func.count(case((holds_place_sql(), 1))),
-            func.count(case((employment_sql(answer.situation), 1))),
-            func.count(case((lasting_sql(answer.situation, answer.duration_months), 1))),
-        )
-        .select_from(Trainee)
-        .join(Operation, Operation.id == Trainee.operation_id)
-        .outerjoin(m6, and_(m6.trainee_id == Trainee.id, m6.kind == MilestoneKind.M6))
-        .outerjoin(retained, retained.milestone_id == m6.id)
-        .outerjoin(answer, answer.id == retained.answer_id)
-        .where(Trainee.operation_id.in_(scope))
-        .group_by(key)
-    ).all()
-    people = {row[0]: row[1:] for row in rows}
-    groups = []
-    for value, count in operations.items():
-        recruited, employed, lasting = people.get(value, (0, 0, 0))
-        label = label_of(value)
-        groups.append(
-            Group(str(getattr(value, "value", value)), label, count, recruited, employed, lasting)
-        )
-    return sorted(groups, key=lambda g: g.label)
-
-
-def by_territory(scope: Select, territories: dict[int, str]) -> list[Group]:
-    """Per bassin (``territories``: id → name, the filter's options)."""
-    return _groups(scope, Operation.territory_id, lambda value: territories.get(value, "—"))
-
-
-def by_category(scope: Select) -> list[Group]:
-    """Per category of the Parcours Métiers."""
-    return _groups(scope, Operation.category, lambda value: Category(value).title)
-
-
-def by_exit_year(scope: Select) -> list[YearRates]:
-    """Employment at each follow-up of the trainees who left each year (one query)."""
-    year = func.extract("year", Trainee.exit_date)
-    query = employment_query(year, Milestone.kind, where=Milestone.operation_id.in_(scope))
-    rows = db.session.execute(query).all()
-    years: dict[int, list] = {}
-    for row in rows:
-        years.setdefault(int(row[0]), []).append(row[1:])
-    return [YearRates(y, employment_by_kind(years[y])) for y in sorted(years)]
 
 
 # --- The filters' options ----------------------------------------------------------------

@@ -1,42 +1,30 @@
 """The dashboard's figures, each one SQL aggregate (GROUP BY) over the operations in scope.
 
 ``scope`` is always ``select(Operation.id)`` (``reporting.scope.scope_ids``): every query
-below counts rows of operations, promises, trainees or follow-ups whose operation is in
-it, so the number of queries is the same at 100 and at 10,000 operations and no operation
-is ever loaded into Python (tests/reporting/test_query_counts.py holds it to that).
-The definitions are the operation page's (``followup.indicators``): « recruited » is
-``holds_place_sql``, employment counts the retained answers, « emploi durable » is
-``lasting_sql`` (``contract_lasting_sql`` for a promise: its contract and its months).
+below counts rows of operations, of their kept counts (``reporting.summary``: one row per
+operation, and per exit year and milestone), of signatures or of follow-ups whose
+operation is in it, so the number of queries is the same at 100 and at 10,000 operations
+and no operation is ever loaded into Python (tests/reporting/test_query_counts.py holds it
+to that). The definitions are the operation page's (``followup.indicators``), applied by
+``reporting.summary``: « recruited » is ``holds_place_sql``, employment counts the retained
+answers, « emploi durable » is ``lasting_sql`` (``contract_lasting_sql`` for a promise).
 """
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, case, distinct, func, select, union
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, func, select, union
 
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.conventions.models import Convention, ConventionVersion, Signature
-from portal.core.employment import contract_lasting_sql, employment_sql, lasting_sql
 from portal.extensions import db
-from portal.followup.indicators import (
-    Employment,
-    certified_columns,
-    employment_by_kind,
-    employment_query,
-)
-from portal.followup.models import (
-    Answer,
-    Milestone,
-    MilestoneKind,
-    PromiseOutcome,
-    RetainedAnswer,
-)
+from portal.followup.indicators import Employment, employment_by_kind
+from portal.followup.models import Milestone, MilestoneKind
 from portal.followup.rules import Progress, progress_sql
 from portal.lots.models import Category, MarketLot
 from portal.operations.models import Operation, Status
-from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
-from portal.recruitment.rules import holds_place_sql
+from portal.reporting.models import OperationFigures, OperationYearFigures
+from portal.reporting.summary import EMPLOYMENT_COLUMNS, PROMISE_COLUMNS, TRAINEE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -97,8 +85,9 @@ class Figures:
 
 
 def _operation_rows(scope: Select) -> list:
-    """(status, bassin, category, operations, target headcount) of the scope: the status
-    cards and the operations of both bar charts in one pass over ``operations``."""
+    """(status, bassin, category, operations, target headcount, *``COUNTS``) of the scope:
+    one pass over its operations and their kept counts (``summary``), per value of the
+    three keys the cards and both bar charts add up."""
     return db.session.execute(
         select(
             Operation.status,
@@ -106,88 +95,58 @@ def _operation_rows(scope: Select) -> list:
             Operation.category,
             func.count(Operation.id),
             func.coalesce(func.sum(Operation.target_headcount), 0),
+            *(func.coalesce(func.sum(getattr(OperationFigures, c)), 0) for c in COUNTS),
         )
+        .outerjoin(OperationFigures, OperationFigures.operation_id == Operation.id)
         .where(Operation.id.in_(scope))
         .group_by(Operation.status, Operation.territory_id, Operation.category)
     ).all()
 
 
-def _promise_lasting():
-    """A promise is « emploi durable » by the shared rule, from its contract and months."""
-    return contract_lasting_sql(JobPromise.contract_type, JobPromise.duration_months)
-
-
-def _promises(scope: Select) -> tuple[int, int, int, int]:
+def _employment_rows(scope: Select) -> list:
+    """(exit year, milestone, *``employment_columns``) of the follow-ups of the scope, from
+    the kept counts: the employment cards add the years up, the rate chart keeps them
+    apart."""
     return db.session.execute(
         select(
-            func.count(JobPromise.id),
-            func.count(case((_promise_lasting(), 1))),
-            func.count(case((PromiseOutcome.kept.is_(True), 1))),
-            func.count(case((PromiseOutcome.kept.is_(False), 1))),
+            OperationYearFigures.exit_year,
+            OperationYearFigures.kind,
+            *(func.sum(getattr(OperationYearFigures, c)) for c in EMPLOYMENT_COLUMNS),
         )
-        .outerjoin(PromiseOutcome, PromiseOutcome.promise_id == JobPromise.id)
-        .where(JobPromise.operation_id.in_(scope))
-    ).one()
-
-
-def _trainee_rows(scope: Select) -> list:
-    """Per (bassin, category): recruited, in training, exited, completed, fully and
-    partially certified, and in employment / in a lasting job at +6 months — one pass over
-    the trainees, each joined (outer) to their +6 months follow-up and its retained answer
-    (at most one each: the pair trainee × kind and the retained answer are unique)."""
-    m6 = aliased(Milestone)
-    retained = aliased(RetainedAnswer)
-    answer = aliased(Answer)
-    return db.session.execute(
-        select(
-            Operation.territory_id,
-            Operation.category,
-            func.count(case((holds_place_sql(), 1))),
-            func.count(case((Trainee.status == TraineeStatus.IN_TRAINING, 1))),
-            func.count(case((Trainee.exit_date.is_not(None), 1))),
-            func.count(case((Trainee.exit_reason == ExitReason.END_OF_TRAINING, 1))),
-            *certified_columns(),
-            func.count(case((employment_sql(answer.situation), 1))),
-            func.count(case((lasting_sql(answer.situation, answer.duration_months), 1))),
-        )
-        .select_from(Trainee)
-        .join(Operation, Operation.id == Trainee.operation_id)
-        .outerjoin(m6, and_(m6.trainee_id == Trainee.id, m6.kind == MilestoneKind.M6))
-        .outerjoin(retained, retained.milestone_id == m6.id)
-        .outerjoin(answer, answer.id == retained.answer_id)
-        .where(Trainee.operation_id.in_(scope))
-        .group_by(Operation.territory_id, Operation.category)
+        .where(OperationYearFigures.operation_id.in_(scope))
+        .group_by(OperationYearFigures.exit_year, OperationYearFigures.kind)
     ).all()
 
 
-def _employment_rows(scope: Select) -> list:
-    """(exit year, milestone, *``employment_columns``) of the follow-ups of the scope: the
-    employment cards add the years up, the rate chart keeps them apart."""
-    year = func.extract("year", Trainee.exit_date)
-    query = employment_query(year, Milestone.kind, where=Milestone.operation_id.in_(scope))
-    return db.session.execute(query).all()
-
-
 def _signatory_employers(scope: Select) -> int:
-    """Distinct employers holding a standing signature on a convention of the scope."""
-    return db.session.scalar(
-        select(func.count(distinct(Signature.organisation_id)))
+    """Employers holding a standing signature on a convention of the scope: each employer
+    asked once (EXISTS stops at its first such signature), rather than every signature of
+    the scope gathered and made distinct."""
+    signed = (
+        select(Signature.id)
         .join(ConventionVersion, ConventionVersion.id == Signature.version_id)
         .join(Convention, Convention.id == ConventionVersion.convention_id)
-        .join(Organisation, Organisation.id == Signature.organisation_id)
         .where(
-            Convention.operation_id.in_(scope),
+            Signature.organisation_id == Organisation.id,
             Signature.voided_at.is_(None),
-            Organisation.kind == OrgKind.EMPLOYER,
+            Convention.operation_id.in_(scope),
+        )
+    )
+    return db.session.scalar(
+        select(func.count(Organisation.id)).where(
+            Organisation.kind == OrgKind.EMPLOYER, signed.exists()
         )
     )
 
 
 def _overdue(scope: Select, *, today: date, window: int) -> int:
+    """Overdue follow-ups: read from the awaited ones by due date
+    (``ix_followup_milestones_status_due``); ``operation_id + 0`` keeps SQLite's planner
+    from walking every follow-up of the scope by operation instead."""
     return db.session.scalar(
         select(func.count(Milestone.id)).where(
-            Milestone.operation_id.in_(scope),
             progress_sql(Progress.OVERDUE, today=today, window=window),
+            (Milestone.operation_id + 0).in_(scope),
         )
     )
 
@@ -219,39 +178,30 @@ def _groups(operations: dict, people: dict, label_of) -> list[Group]:
     return sorted(groups, key=lambda g: g.label)
 
 
-# Columns of ``_trainee_rows``: the key, the totals, and the people of each bar group.
-TRAINEE_TOTALS = range(2, 8)
-GROUP_PEOPLE = (2, 8, 9)
-EMPLOYMENT = range(2, 7)  # the ``employment_columns`` of ``_employment_rows``
+# The kept counts of ``_operation_rows`` (from its sixth column), and their places there.
+COUNTS = PROMISE_COLUMNS + TRAINEE_COLUMNS
+AT = {name: 5 + index for index, name in enumerate(COUNTS)}
+GROUP_PEOPLE = (AT["recruited"], AT["employed_m6"], AT["lasting_m6"])
+EMPLOYMENT = range(2, 7)  # the ``Employment`` fields in ``_employment_rows``
 
 
 def figures(scope: Select, territories: dict[int, str], *, today: date, window: int) -> Figures:
     """Every figure of the dashboard over ``scope`` (``territories``: id → name, the
-    filter's options): six queries whatever the scope, each one pass over its table; the
-    totals, the bar groups and the years are added up here from their rows."""
+    filter's options): four queries whatever the scope — the operations with their kept
+    counts (``summary``), the kept employment counts, the signatory employers and the
+    overdue follow-ups; the totals, the bar groups and the years are added up here."""
     operation_rows = _operation_rows(scope)
-    trainee_rows = _trainee_rows(scope)
     employment_rows = _employment_rows(scope)
-    promises, lasting, kept, not_kept = _promises(scope)
     statuses = _sums(operation_rows, lambda r: r[0], (3, 4))
-    trainees = _sums(trainee_rows, lambda r: None, TRAINEE_TOTALS).get(None, (0,) * 6)
-    recruited, in_training, exited, completed, full, partial = trainees
+    counts = dict(zip(COUNTS, _sums(operation_rows, lambda r: None, AT.values()).get(
+        None, (0,) * len(COUNTS)), strict=True))  # fmt: skip
     per_kind = _sums(employment_rows, lambda r: r[1], EMPLOYMENT)
     per_year = _sums(employment_rows, lambda r: (r[0], r[1]), EMPLOYMENT)
     totals = Totals(
         operations=sum(count for count, _target in statuses.values()),
         by_status={s: statuses.get(s, (0, 0))[0] for s in Status},
         target_headcount=sum(target for _count, target in statuses.values()),
-        promises=promises,
-        promises_lasting=lasting,
-        promises_kept=kept,
-        promises_not_kept=not_kept,
-        recruited=recruited,
-        in_training=in_training,
-        exited=exited,
-        completed=completed,
-        certified_full=full,
-        certified_partial=partial,
+        **{name: counts[name] for name in COUNTS if name not in ("employed_m6", "lasting_m6")},
         employment=employment_by_kind([(kind, *c) for kind, c in per_kind.items()]),
         signatory_employers=_signatory_employers(scope),
         overdue_followups=_overdue(scope, today=today, window=window),
@@ -261,12 +211,12 @@ def figures(scope: Select, territories: dict[int, str], *, today: date, window: 
         totals=totals,
         by_territory=_groups(
             _sums(operation_rows, lambda r: r[1], (3,)),
-            _sums(trainee_rows, lambda r: r[0], GROUP_PEOPLE),
+            _sums(operation_rows, lambda r: r[1], GROUP_PEOPLE),
             lambda value: territories.get(value, "—"),
         ),
         by_category=_groups(
             _sums(operation_rows, lambda r: r[2], (3,)),
-            _sums(trainee_rows, lambda r: r[1], GROUP_PEOPLE),
+            _sums(operation_rows, lambda r: r[2], GROUP_PEOPLE),
             lambda value: Category(value).title,
         ),
         by_exit_year=[

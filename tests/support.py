@@ -41,6 +41,7 @@ from portal.accounts.views import _start_session
 from portal.core.time import utcnow
 from portal.demo import load_demo
 from portal.extensions import db
+from portal.reporting.summary import refresh_all
 from portal.resources import services as resources
 from portal.resources.models import ReferenceDocument
 
@@ -231,10 +232,13 @@ def read_rows(conn) -> dict[str, list[dict]]:
 
 
 def write_rows(conn, rows: dict[str, list[dict]]) -> None:
-    """Insert rows read by ``read_rows`` (parents first), identifiers included."""
+    """Insert rows read by ``read_rows`` (parents first), identifiers included; then recount
+    the dashboard's kept counts, which the session keeps only for its own writes (these
+    inserts bypass it, and a build is read before its commit recounts)."""
     for table in db.metadata.sorted_tables:
         if rows.get(table.name):
             conn.execute(table.insert(), rows[table.name])
+    refresh_all(conn)
 
 
 def advance_sequences(conn, table_names) -> None:

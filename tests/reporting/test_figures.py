@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.core.employment import ContractType, Situation
 from portal.demo.history import PAST
+from portal.extensions import db
 from portal.followup.models import MilestoneKind
 from portal.immersions.models import Outcome
 from portal.lots.models import Category
@@ -75,7 +76,9 @@ def actual(totals: queries.Totals) -> dict:
 
 @pytest.fixture
 def pilot(ctx):
-    return Pilot()
+    world = Pilot()
+    db.session.commit()  # the dashboard's counts are kept at the commit (reporting.summary)
+    return world
 
 
 def figures_of(filters: Filters, territories: dict | None = None) -> queries.Figures:

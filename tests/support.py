@@ -232,13 +232,14 @@ def read_rows(conn) -> dict[str, list[dict]]:
 
 
 def write_rows(conn, rows: dict[str, list[dict]]) -> None:
-    """Insert rows read by ``read_rows`` (parents first), identifiers included; then recount
-    the dashboard's kept counts, which the session keeps only for its own writes (these
-    inserts bypass it, and a build is read before its commit recounts)."""
+    """Insert rows read by ``read_rows`` (parents first), identifiers included. Rows read
+    before their commit (a build) lack the dashboard's kept counts, which the session
+    writes at the commit (``reporting.summary``): they are counted here."""
     for table in db.metadata.sorted_tables:
         if rows.get(table.name):
             conn.execute(table.insert(), rows[table.name])
-    refresh_all(conn)
+    if len(rows.get("operation_figures", [])) != len(rows.get("operations", [])):
+        refresh_all(conn)
 
 
 def advance_sequences(conn, table_names) -> None:

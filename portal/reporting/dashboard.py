@@ -1,6 +1,6 @@
 """The dashboard's data: the scope, the figures, the charts and the filters' options, in a
-fixed number of queries (eight, whatever the number of operations: four in
-``queries.figures``, over the counts ``summary`` keeps per operation, four in
+fixed number of queries (six, whatever the number of operations: four in
+``queries.figures``, over the counts ``summary`` keeps per operation, two in
 ``queries.options``)."""
 
 from dataclasses import dataclass

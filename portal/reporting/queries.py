@@ -13,7 +13,7 @@ answers, « emploi durable » is ``lasting_sql`` (``contract_lasting_sql`` for a
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import Select, case, func, select
 
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.conventions.models import Convention, ConventionVersion, Signature
@@ -243,30 +243,30 @@ class Options:
 
 
 def options(scope: Select) -> Options:
-    """The filters' choices (four queries); ``scope`` is the unfiltered one."""
-    started = select(func.extract("year", Operation.session_start).label("y")).where(
-        Operation.id.in_(scope), Operation.session_start.is_not(None)
+    """The filters' choices (two queries: the bassins, then the years, lots and organismes
+    found in one pass over the operations); ``scope`` is the unfiltered one. An
+    operation's year is the year its session starts, else the year its need was reported
+    (``scope.year_sql``)."""
+    year = case(
+        (Operation.session_start.is_not(None), func.extract("year", Operation.session_start)),
+        else_=func.extract("year", Operation.reported_at),
     )
-    reported = select(func.extract("year", Operation.reported_at).label("y")).where(
-        Operation.id.in_(scope), Operation.session_start.is_(None)
-    )
-    years = sorted({int(y) for y in db.session.scalars(union(started, reported))}, reverse=True)
     territories = db.session.execute(
         select(Territory.id, Territory.name).order_by(Territory.name)
     ).all()
-    lots = db.session.execute(
-        select(MarketLot.id, MarketLot.number)
-        .where(MarketLot.id.in_(select(Operation.lot_id).where(Operation.id.in_(scope))))
-        .order_by(MarketLot.number)
+    found = db.session.execute(
+        select(year, MarketLot.id, MarketLot.number, Organisation.id, Organisation.name)
+        .select_from(Operation)
+        .outerjoin(MarketLot, MarketLot.id == Operation.lot_id)
+        .outerjoin(Organisation, Organisation.id == Operation.provider_id)
+        .where(Operation.id.in_(scope))
+        .distinct()
     ).all()
-    providers = db.session.execute(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.id.in_(select(Operation.provider_id).where(Operation.id.in_(scope))))
-        .order_by(Organisation.name)
-    ).all()
+    lots = {(lot_id, number) for _y, lot_id, number, _p, _n in found if lot_id is not None}
+    providers = {(org_id, name) for *_rest, org_id, name in found if org_id is not None}
     return Options(
-        years,
+        sorted({int(row[0]) for row in found if row[0] is not None}, reverse=True),
         [tuple(t) for t in territories],
-        [tuple(x) for x in lots],
-        [tuple(p) for p in providers],
+        sorted(lots, key=lambda lot: (lot[1], lot[0])),
+        sorted(providers, key=lambda org: (org[1], org[0])),
     )

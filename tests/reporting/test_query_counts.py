@@ -47,5 +47,5 @@ def test_the_dashboard_stays_within_its_budget(app):
         f.Pilot()
     found = queries(app, client_as(app, f.REGION_ADMIN), "/pilotage/")
     # The user and their memberships, the notifications badge, then the dashboard's four
-    # aggregates over the kept counts (reporting.summary) and the filters' four options.
-    assert len(found) <= 12, "\n".join(s.split("\n")[0][:100] for s in found)
+    # aggregates over the kept counts (reporting.summary) and the filters' two options.
+    assert len(found) <= 9, "\n".join(s.split("\n")[0][:100] for s in found)

@@ -41,6 +41,8 @@ from portal.accounts.views import _start_session
 from portal.core.time import utcnow
 from portal.demo import load_demo
 from portal.extensions import db
+from portal.reporting import jobs as report_jobs
+from portal.reporting.models import ExportJob
 from portal.reporting.summary import refresh_all
 from portal.resources import services as resources
 from portal.resources.models import ReferenceDocument
@@ -158,7 +160,7 @@ def _filled_tables_query(tables: tuple[str, ...]):
 
 
 _DEMO_ROWS: dict[str, dict[str, list[dict]]] = {}
-_DEMO_FILES: dict[str, dict[str, bytes]] = {}
+_DEMO_FILES: dict[str, dict[tuple[str, str], bytes]] = {}
 
 
 def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
@@ -187,23 +189,31 @@ def load_demo_copy(app, base_url: str = "http://portail.test") -> None:
     _put_back_files(app, _DEMO_FILES[base_url])
 
 
-def _reference_files(app) -> dict[str, bytes]:
-    """The files the demo's reference documents point to (the only files it writes), by
-    stored name: a copy must find them in the documents folder of the moment, which a test
-    may have pointed elsewhere while the real load ran (tests/core/test_fuzz_uploads.py)."""
+def _reference_files(app) -> dict[tuple[str, str], bytes]:
+    """The files the demo writes, by folder setting and stored name: its reference documents
+    (``DOCUMENTS_DIR``) and its ready export (``EXPORTS_DIR``). A copy must find them in the
+    folders of the moment: a test may have pointed a folder elsewhere while the real load ran
+    (tests/core/test_fuzz_uploads.py), or emptied it since (the exports' purge)."""
     with app.app_context():
-        return {
-            d.stored_name: resources.path_of(d).read_bytes()
+        documents = {
+            ("DOCUMENTS_DIR", d.stored_name): resources.path_of(d).read_bytes()
             for d in db.session.scalars(select(ReferenceDocument))
         }
+        exports = {
+            ("EXPORTS_DIR", job.stored): report_jobs.path_of(job).read_bytes()
+            for job in db.session.scalars(select(ExportJob).where(ExportJob.stored != ""))
+            if report_jobs.path_of(job).is_file()
+        }
+        return documents | exports
 
 
-def _put_back_files(app, files: dict[str, bytes]) -> None:
+def _put_back_files(app, files: dict[tuple[str, str], bytes]) -> None:
     with app.app_context():
-        folder = resources.storage_dir()
-        for name, data in files.items():
-            if not (folder / name).is_file():
-                (folder / name).write_bytes(data)
+        folders = {"DOCUMENTS_DIR": resources.storage_dir(), "EXPORTS_DIR": report_jobs.folder()}
+    for (setting, name), data in files.items():
+        folders[setting].mkdir(parents=True, exist_ok=True)
+        if not (folders[setting] / name).is_file():
+            (folders[setting] / name).write_bytes(data)
 
 
 def put_back_rows(app, rows: dict[str, list[dict]]) -> None:
@@ -494,7 +504,7 @@ class ServingGate:
         self.drain_timeout = drain_timeout
         self._lock = threading.Condition()
         self._open = False
-        self._in_flight = 0
+        self._in_flight: dict[int, str] = {}
 
     def open(self) -> None:
         with self._lock:
@@ -503,46 +513,56 @@ class ServingGate:
     def close(self) -> None:
         with self._lock:
             self._open = False
-            if not self._lock.wait_for(lambda: self._in_flight == 0, self.drain_timeout):
-                raise RuntimeError(f"{self._in_flight} request(s) still served after the test")
-
-    def _done(self) -> None:
-        with self._lock:
-            self._in_flight -= 1
-            self._lock.notify_all()
+            if not self._lock.wait_for(lambda: not self._in_flight, self.drain_timeout):
+                still = ", ".join(sorted(self._in_flight.values()))
+                raise RuntimeError(f"requests still served after the test: {still}")
 
     def __call__(self, environ, start_response):
         with self._lock:
             if not self._open:
                 start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
                 return [b"between tests"]
-            self._in_flight += 1
+            key = id(environ)
+            self._in_flight[key] = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+
+        def done() -> None:
+            with self._lock:
+                self._in_flight.pop(key, None)
+                self._lock.notify_all()
+
         try:
             body = self.app(environ, start_response)
         except BaseException:
-            self._done()
+            done()
             raise
-        return _ClosingBody(body, self._done)
+        return _ServedBody(body, done)
 
 
-class _ClosingBody:
-    """A response body that calls ``on_close`` once, when the server closes it."""
+class _ServedBody:
+    """A response body that calls ``done`` once, as soon as its last bytes are handed to the
+    server (or it is closed). Not only on ``close``: werkzeug's server skips ``close`` when the
+    client resets the connection while it discards an unread request body (a browser that
+    got its 303 after a POST), and such a request would count as served forever."""
 
-    def __init__(self, body, on_close):
+    def __init__(self, body, done):
         self._body = body
-        self._on_close = on_close
+        self._done = done
 
     def __iter__(self):
-        return iter(self._body)
+        yield from self._body
+        self._finish()
 
     def close(self) -> None:
         try:
             if hasattr(self._body, "close"):
                 self._body.close()
         finally:
-            on_close, self._on_close = self._on_close, None
-            if on_close:
-                on_close()
+            self._finish()
+
+    def _finish(self) -> None:
+        done, self._done = self._done, None
+        if done:
+            done()
 
 
 class CsrfClient(FlaskClient):

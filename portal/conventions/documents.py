@@ -307,13 +307,16 @@ def stored_docx(version: ConventionVersion) -> bytes:
     of every input the document renders (``state_key``), so a new state gets a new file
     and an old one is never served for it. Reading the inputs costs a few queries; the
     build it spares is the slow part (python-docx, ~0.1 s for a convention). Kept in the
-    generated files' storage (``DOCUMENTS_DIR``), shared by every host, beside the PDFs.
+    generated files' storage (``DOCUMENTS_DIR``), shared by every host, beside the PDFs;
+    writing a new state's copy removes the earlier states' (their PDFs, named by the DOCX's
+    own hash, stay: a person may still be waiting for one).
     """
     name = f"conventions/{version.id}/docx-{state_key(version)}.docx"
     data = storage.read(name)
     if data is None:
         data = convention_docx(version)
         storage.write(name, data)  # atomic: two requests building at once write the same
+        storage.remove_others(name, "docx-*.docx")  # the earlier states' copies
     return data
 
 

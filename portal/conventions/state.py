@@ -6,7 +6,8 @@ Région's decisions (decisions.py).
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import cast, exists, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import Membership
@@ -108,6 +109,26 @@ def changes_since(convention: Convention, version: ConventionVersion) -> list[st
 def signing_parties(snapshot: dict) -> list[dict]:
     """The parties that sign (every participant but the Région, which validates)."""
     return [p for p in snapshot["parties"] if p["signs"]]
+
+
+def signing_party_sql(organisation_id: int):
+    """SQL condition on ``ConventionVersion``: the organisation is a signing party of the
+    version's frozen text (``signing_parties``), read by the database — across
+    operations, « À faire » does not load and parse every text (issue #16)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        party = {"parties": [{"organisation_id": organisation_id, "signs": True}]}
+        return cast(ConventionVersion.canonical, JSONB).contains(party)
+    parties = func.json_each(ConventionVersion.canonical, "$.parties").table_valued(
+        "value", joins_implicitly=True
+    )
+    return exists(
+        select(1)
+        .select_from(parties)
+        .where(
+            func.json_extract(parties.c.value, "$.organisation_id") == organisation_id,
+            func.json_extract(parties.c.value, "$.signs") == 1,
+        )
+    )
 
 
 def party_ids(snapshot: dict) -> set[int]:

@@ -31,8 +31,10 @@ def _path(name: str) -> Path:
 
 def read(name: str) -> bytes | None:
     """The stored file ``name`` (a relative path), or None when it was never written."""
-    path = _path(name)
-    return path.read_bytes() if path.is_file() else None
+    try:
+        return _path(name).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):  # never written, or removed meanwhile
+        return None
 
 
 def write(name: str, data: bytes) -> None:
@@ -51,6 +53,16 @@ def write(name: str, data: bytes) -> None:
 def remove(name: str) -> None:
     """Delete the stored file ``name`` if it exists."""
     _path(name).unlink(missing_ok=True)
+
+
+def remove_others(name: str, pattern: str) -> None:
+    """Delete the stored files of ``name``'s folder that match ``pattern`` (a glob), all but
+    ``name`` itself: the copies it supersedes. A reader who had chosen one of them finds it
+    gone (``read`` answers None) and builds what it needs again."""
+    kept = _path(name)
+    for path in kept.parent.glob(pattern):
+        if path != kept:
+            path.unlink(missing_ok=True)
 
 
 def fresh(name: str, seconds: float) -> bool:

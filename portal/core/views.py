@@ -14,7 +14,7 @@ from portal.core.time import utcnow
 from portal.extensions import db
 from portal.operations.models import Funding, Operation, Status
 from portal.operations.queries import Filters, operations_query
-from portal.todo.duties import duties_for
+from portal.todo.views import duties_page
 
 HOME_TEMPLATES = {
     OrgKind.REGION: "core/home_region.html",
@@ -69,8 +69,7 @@ def home():
         "sent_invitations": sent,
         "received_invitations": received,
         "button_form": EmptyForm(),
-        "duties": duties_for(current_user, organisation, membership=membership),
-        "home_limit": HOME_DUTIES,
+        "duties_page": duties_page(per_page=HOME_DUTIES),
     }
     if organisation.kind == OrgKind.REGION:
         context["territories"] = db.session.scalars(

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -345,86 +346,94 @@ def _counts_by_operation(ids: list[int], **conditions) -> dict[str, dict[int, in
     }
 
 
+def _todo_conditions(org) -> dict[str, tuple]:
+    """The immersions each « À faire » of immersions counts, by kind (``late``: those of
+    ``due`` past the overdue delay): the organisme porteur's first, then the host's."""
+    today = rules.today()
+    not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
+    unassessed = ~exists().where(TutorAssessment.immersion_id == Immersion.id)
+    here = Immersion.employer_id == org.id
+    return {
+        "debrief": (Immersion.ends_on < today, not_debriefed),
+        "late": (Immersion.ends_on < today - timedelta(days=rules.overdue_days()), not_debriefed),
+        "prepare": (
+            Immersion.prepared_at.is_(None),
+            Immersion.starts_on >= today,
+            Immersion.starts_on <= today + timedelta(days=rules.reminder_days()),
+        ),
+        "assessment": (here, Immersion.starts_on <= today, unassessed),
+        "tutor": (here, Immersion.tutor_id.is_(None), Immersion.ends_on >= today),
+    }
+
+
+CARRIER_KINDS = ("debrief", "prepare")
+HOST_KINDS = ("assessment", "tutor")
+
+
+def todo_text(kind: str, n: int, late: int = 0) -> str:
+    """The French line of a kind of « À faire » of immersions, for ``n`` immersions."""
+    if kind == "debrief":
+        return _("Tenir %(n)d retour(s) d'expérience après immersion, dont %(late)d en retard.",
+                 n=n, late=late)  # fmt: skip
+    if kind == "prepare":
+        return _("Préparer %(n)d immersion(s) qui commencent dans les %(d)d jours.",
+                 n=n, d=rules.reminder_days())  # fmt: skip
+    if kind == "assessment":
+        return _("%(n)d immersion(s) de votre entreprise attendent l'évaluation du ou de la "
+                 "tuteur·rice.", n=n)  # fmt: skip
+    return _("Désigner le ou la tuteur·rice de %(n)d immersion(s) en cours ou à venir dans "
+             "votre entreprise.", n=n)  # fmt: skip
+
+
+def todo_link(kind: str, operation_id: int) -> LazyString:
+    """Where a kind of « À faire » of immersions is done (built when read): the tutor's
+    space is the employer's, across operations."""
+    if kind in HOST_KINDS:
+        return LazyString(url_for, "tutoring.tutor_home")
+    endpoint = "immersions.list_debriefs" if kind == "debrief" else "immersions.list_immersions"
+    return LazyString(url_for, endpoint, operation_id=operation_id)
+
+
+def todo_counts(operations, org, kind: str):
+    """The ``select`` of ``(operation id, operation title, n, late)`` of one kind of « À
+    faire » of immersions over ``operations`` (a ``select`` of ``Operation`` columns, the
+    visible open ones), one row per operation that has any: the running operations
+    ``org`` carries (``CARRIER_KINDS``) or hosts (``HOST_KINDS``, an employer's)."""
+    conditions = _todo_conditions(org)
+    side = (
+        (Operation.provider_id == org.id)
+        if kind in CARRIER_KINDS
+        else (Operation.provider_id != org.id)
+    )
+    n = func.count(case((and_(*conditions[kind]), 1)))
+    return (
+        operations.add_columns(n.label("n"), func.count(case((and_(*conditions["late"]), 1))))
+        .join(Immersion, Immersion.operation_id == Operation.id)
+        .where(Operation.status.in_(rules.RUNNING_STEPS), side)
+        .group_by(Operation.id, Operation.title)
+        .having(n > 0)
+    )
+
+
 def todo(operations: list[Operation], *, org) -> list[tuple]:
     """The « À faire » of immersions over ``operations`` as ``(operation id, kind, text,
-    url)``: debriefs due and immersions to prepare for the organisme porteur, assessments
-    awaited and tutors to designate for a host employer — in at most two queries whatever
-    the number of operations."""
+    url)``, text and url built when read: debriefs due and immersions to prepare for the
+    organisme porteur, assessments awaited and tutors to designate for a host employer —
+    in at most two queries whatever the number of operations (the operation page's; across
+    the visible operations, ``todo_counts``)."""
     running = [o for o in operations if o.status in rules.RUNNING_STEPS]
     carried = [o.id for o in running if o.provider_id == org.id]
     hosted = [o.id for o in running if o.provider_id != org.id]
     if org.kind != OrgKind.EMPLOYER:
         hosted = []
-    today = rules.today()
-    soon = rules.reminder_days()
-    not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
-    unassessed = ~exists().where(TutorAssessment.immersion_id == Immersion.id)
-    here = Immersion.employer_id == org.id
-    mine = _counts_by_operation(
-        carried,
-        due=(Immersion.ends_on < today, not_debriefed),
-        late=(Immersion.ends_on < today - timedelta(days=rules.overdue_days()), not_debriefed),
-        prepare=(
-            Immersion.prepared_at.is_(None),
-            Immersion.starts_on >= today,
-            Immersion.starts_on <= today + timedelta(days=soon),
-        ),
-    )
-    hosting = _counts_by_operation(
-        hosted,
-        assessment=(here, Immersion.starts_on <= today, unassessed),
-        tutor=(here, Immersion.tutor_id.is_(None), Immersion.ends_on >= today),
-    )
-    due, late = mine["due"], mine["late"]
-    # (counts per operation, kind, French text of a count, endpoint)
-    rows = [
-        (
-            due,
-            "debrief",
-            lambda n, i: _(
-                "Tenir %(n)d retour(s) d'expérience après immersion, dont %(late)d en retard.",
-                n=n,
-                late=late.get(i, 0),
-            ),
-            "immersions.list_debriefs",
-        ),
-        (
-            mine["prepare"],
-            "prepare",
-            lambda n, _i: _(
-                "Préparer %(n)d immersion(s) qui commencent dans les %(d)d jours.", n=n, d=soon
-            ),
-            "immersions.list_immersions",
-        ),
-        (
-            hosting["assessment"],
-            "assessment",
-            lambda n, _i: _(
-                "%(n)d immersion(s) de votre entreprise attendent l'évaluation du ou de la "
-                "tuteur·rice.",
-                n=n,
-            ),
-            "tutoring.tutor_home",
-        ),
-        (
-            hosting["tutor"],
-            "tutor",
-            lambda n, _i: _(
-                "Désigner le ou la tuteur·rice de %(n)d immersion(s) en cours ou à venir "
-                "dans votre entreprise.",
-                n=n,
-            ),
-            "tutoring.tutor_home",
-        ),
-    ]
-    tasks = []
-    for counts, kind, text, endpoint in rows:
-        for operation_id, n in counts.items():
-            # The tutor's space is the employer's, across operations.
-            url = (
-                url_for(endpoint)
-                if endpoint.startswith("tutoring.")
-                else url_for(endpoint, operation_id=operation_id)
-            )
-            tasks.append((operation_id, kind, text(n, operation_id), url))
-    return tasks
+    conditions = _todo_conditions(org)
+    counts = _counts_by_operation(
+        carried, **{k: conditions[k] for k in ("late", *CARRIER_KINDS)}
+    ) | _counts_by_operation(hosted, **{k: conditions[k] for k in HOST_KINDS})
+    late = counts["late"]
+    return [
+        (operation_id, kind, LazyString(todo_text, kind, n, late.get(operation_id, 0)),
+         todo_link(kind, operation_id))
+        for kind in (*CARRIER_KINDS, *HOST_KINDS)
+        for operation_id, n in counts[kind].items()
+    ]  # fmt: skip

@@ -3,8 +3,10 @@ items and minutes waiting for someone (the operation's « À faire » and the ho
 each in a fixed number of queries."""
 
 from flask import url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, exists, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
@@ -154,7 +156,7 @@ def _minutes_waiting(ids: list[int]) -> list[SteeringMeeting]:
 
 def todo(operation: Operation, *, org: Organisation) -> list[str]:
     """The committee's « À faire » of ``org`` on one operation, in words."""
-    return [text for _id, _kind, text, _url in todo_many([operation], org=org)]
+    return [str(text) for _id, _kind, text, _url in todo_many([operation], org=org)]
 
 
 def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
@@ -164,8 +166,9 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
     whatever the number of operations)."""
     ids = [o.id for o in operations]
 
-    def committee(operation_id: int) -> str:
-        return url_for("steering.show_committee", operation_id=operation_id)
+    # Texts and links are lazy: built only for the duties shown (issue #16).
+    def committee(operation_id: int) -> LazyString:
+        return LazyString(url_for, "steering.show_committee", operation_id=operation_id)
 
     # The actions alone with their operation's id (the home card's eager loads of their
     # meeting, committee, operation and owners would grow by a query per 500 actions).
@@ -176,7 +179,7 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
         .order_by(SteeringAction.due_on, SteeringAction.id)
     ).all()
     tasks = [
-        (operation_id, "action", action_line(a), committee(operation_id))
+        (operation_id, "action", LazyString(action_line, a), committee(operation_id))
         for a, operation_id in owned
     ]
     region = org.kind == OrgKind.REGION
@@ -202,14 +205,64 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
     for meeting in meetings:
         operation_id = meeting.committee.operation_id
         if meeting.id not in sections or meeting.id not in attended:
-            text = _(
+            text = _l(
                 "Relever les présences et rédiger le compte rendu de « %(t)s ».", t=meeting.title
             )
             tasks.append((operation_id, "minutes", text, committee(operation_id)))
         elif operation_id in carried:
-            text = _("Relire et approuver le compte rendu de « %(t)s ».", t=meeting.title)
+            text = _l("Relire et approuver le compte rendu de « %(t)s ».", t=meeting.title)
             tasks.append((operation_id, "minutes", text, committee(operation_id)))
     return tasks
+
+
+def todo_actions(operations, org: Organisation):
+    """The ``select`` of ``(operation id, operation title, action)`` of the open action items
+    ``org`` owns over ``operations`` (a ``select`` of ``Operation`` columns, the visible
+    open ones), by due date: « À faire » across operations."""
+    return (
+        operations.add_columns(SteeringAction)
+        .join(SteeringCommittee, SteeringCommittee.operation_id == Operation.id)
+        .join(SteeringMeeting, SteeringMeeting.committee_id == SteeringCommittee.id)
+        .join(SteeringAction, SteeringAction.meeting_id == SteeringMeeting.id)
+        .where(
+            SteeringAction.done_at.is_(None),
+            SteeringMeeting.status == MeetingStatus.PLANNED,
+            SteeringAction.owner_org_id == org.id,
+        )
+    )
+
+
+def todo_minutes(operations, org: Organisation, *, approve: bool):
+    """The ``select`` of ``(operation id, operation title, meeting id, meeting title)`` of
+    the meetings over ``operations`` whose minutes wait: to write (presences or text
+    missing; the organisme porteur's and the Région's) or, with ``approve``, to approve
+    (the organisme porteur's) — ``todo_many``'s rule, across operations."""
+    written = and_(
+        exists().where(DesignSection.meeting_id == SteeringMeeting.id),
+        exists().where(SteeringAttendance.meeting_id == SteeringMeeting.id),
+    )
+    steered = Operation.provider_id == org.id
+    if org.kind == OrgKind.REGION and not approve:
+        steered = true()
+    return (
+        operations.add_columns(SteeringMeeting.id, SteeringMeeting.title.label("meeting_title"))
+        .join(SteeringCommittee, SteeringCommittee.operation_id == Operation.id)
+        .join(SteeringMeeting, SteeringMeeting.committee_id == SteeringCommittee.id)
+        .where(
+            steered,
+            SteeringMeeting.status == MeetingStatus.PLANNED,
+            SteeringMeeting.minutes_approved_at.is_(None),
+            SteeringMeeting.starts_at <= utcnow(),
+            written if approve else ~written,
+        )
+    )
+
+
+def minutes_text(title: str, *, approve: bool) -> str:
+    """The French line of minutes waiting for ``org`` (``todo_minutes``)."""
+    if approve:
+        return _("Relire et approuver le compte rendu de « %(t)s ».", t=title)
+    return _("Relever les présences et rédiger le compte rendu de « %(t)s ».", t=title)
 
 
 HOME_ITEMS = 10

@@ -1,26 +1,25 @@
 """« Ce qu'il vous reste à faire »: every pending duty of the current organisation and user.
 
 One service for the home page, the operation page, the header's count and the « À faire »
-page. It reads the operations the user may see (``visible_operations``), still open, and
-asks each area for what it expects over all of them at once: each rule runs a fixed number
-of queries (grouped by operation), so the cost does not grow with the operations. The
-rules themselves stay in their areas (signatures in ``conventions.state``, over-recruitment
-in ``recruitment.rules``, immersions, committee and follow-up in their ``queries``); this
-module only gathers them, links each to where it is done and sorts them by urgency.
+page. Across the operations the user may see (the home page, the count, the list), each
+kind of duty is a ``select`` (``across.py``): counted in SQL, and only the page shown is
+read and labelled, so the cost does not grow with the operations (issue #16). On the
+operation page, the rules below run on that one operation, reading what its page has
+already read (its participants, its convention, its figures). The rules themselves stay in
+their areas (signatures in ``conventions.state``, over-recruitment in
+``recruitment.rules``, immersions, committee and follow-up in their ``queries``); these
+modules only gather them, link each to where it is done and sort them by urgency.
 
-Two rules read one operation at a time and only run on the operation page (``operation``
-given): the organisme's next step (each transition has its own guard) and the follow-up
-figures. The follow-up appears across operations through the user's own follow-ups
-(``followup.queries.home_counts``, one query).
+Two rules only run on the operation page: the organisme's next step (each transition has
+its own guard) and the follow-up figures. The follow-up appears across operations through
+the user's own follow-ups (``followup.queries.home_counts``, one query).
 """
 
-import json
 from dataclasses import dataclass
 
-from flask import url_for
-from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import aliased, joinedload, subqueryload
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import aliased, subqueryload
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.conventions import state as convention_state
@@ -28,26 +27,22 @@ from portal.conventions.models import (
     Convention,
     ConventionVersion,
     DesignatedSigner,
-    Signature,
     VersionStatus,
 )
-from portal.conventions.state import convention_for_page, pending_parties, signing_parties
-from portal.core.french import de
+from portal.conventions.state import convention_for_page, pending_parties
 from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
 from portal.design.services import design_problems
 from portal.extensions import db
 from portal.followup import queries as followup
-from portal.followup.rules import Progress
 from portal.immersions import queries as immersions
 from portal.operations import dual_memberships, lifecycle
-from portal.operations.access import can_view, visible_operations
+from portal.operations.access import can_view
 from portal.operations.context import existing_analysis
 from portal.operations.models import (
     DRAFTING_STEPS,
     EmployerNeed,
     Funding,
-    NeedsAnalysis,
     Operation,
     Participant,
     ParticipantRole,
@@ -56,54 +51,36 @@ from portal.operations.models import (
 )
 from portal.recruitment.queries import figures_by_operation
 from portal.steering import queries as steering
+from portal.todo import across
+from portal.todo.base import (
+    BLOCKING,
+    DECISION,
+    NEED_STEPS,
+    RECRUITING_STEPS,
+    WORK,
+    Duty,
+    link,
+    order_key,
+    signature_label,
+)
 
-# Lower first: what blocks others (a signature, a validation, a recruitment to correct),
-# then the decisions others wait for, then the rest of the work.
-BLOCKING, DECISION, WORK = 0, 1, 2
-NEED_STEPS = (Status.NEED_REPORTED, Status.ANALYSIS)
-RECRUITING_STEPS = (Status.RECRUITMENT, Status.TRAINING)
 OPEN_VERSIONS = (VersionStatus.TO_SIGN, VersionStatus.PARTIALLY_SIGNED, VersionStatus.SIGNED)
-
-
-@dataclass(frozen=True)
-class Duty:
-    """One thing expected of the current organisation or user, with where to do it."""
-
-    label: str
-    url: str
-    operation: Operation | None
-    kind: str
-    urgency: int = WORK
-
-
-@dataclass
-class _Operations:
-    """The operations of the scope, and those of them with an active employer participant
-    and with ``org`` as an active participant (their participants are not read)."""
-
-    operations: list[Operation]
-    with_employer: set[int]
-    taking_part: set[int]
 
 
 @dataclass
 class _Scope:
+    """The operation page's operation (in ``operations``, empty when closed or not
+    visible), whether it has an active employer participant and ``org`` takes part."""
+
     user: User
     org: Organisation
     membership: Membership | None
-    read: "_Operations"
-    single: bool
-
-    @property
-    def operations(self) -> list[Operation]:
-        return self.read.operations
+    operations: list[Operation]
+    with_employer: bool
+    taking_part: bool
 
     def within(self):
-        """The operations of the scope as a ``select`` of ids (the visible open ones): what
-        the grouped queries filter by, in one query whatever their number."""
-        if self.single:
-            return select(Operation.id).where(Operation.id == self.operations[0].id)
-        return _open_visible(select(Operation.id))
+        return select(Operation.id).where(Operation.id == self.operations[0].id)
 
     @property
     def region(self) -> bool:
@@ -120,45 +97,17 @@ class _Scope:
         return self.membership is not None and self.membership.is_admin
 
 
-def _operations(org: Organisation, operation: Operation | None) -> _Operations:
-    if operation is not None:
-        # The operation page's own, already read with its participants, and seen (``can_view``
-        # is remembered for the request).
-        if operation.status in (Status.CLOSED, Status.CANCELLED) or not can_view(operation):
-            return _Operations([], set(), set())
-        active = operation.active_participants()
-        return _Operations(
-            [operation],
-            {operation.id} if any(p.role == ParticipantRole.EMPLOYER for p in active) else set(),
-            {operation.id} if any(p.organisation_id == org.id for p in active) else set(),
-        )
-    # Their participants are not read: what the rules need of them comes as two columns.
-    rows = db.session.execute(
-        _open_visible(
-            select(
-                Operation,
-                _has_participant(Participant.role == ParticipantRole.EMPLOYER),
-                _has_participant(Participant.organisation_id == org.id),
-            )
-        ).order_by(Operation.id)
-    ).all()
-    return _Operations(
-        [operation for operation, _employer, _own in rows],
-        {operation.id for operation, employer, _own in rows if employer},
-        {operation.id for operation, _employer, own in rows if own},
-    )
-
-
-def _has_participant(where):
-    return exists().where(
-        Participant.operation_id == Operation.id, Participant.withdrawn_at.is_(None), where
-    )
-
-
-def _open_visible(query):
-    return visible_operations(query).where(
-        Operation.status.not_in((Status.CLOSED, Status.CANCELLED))
-    )
+def _scope(user, org, membership, operation: Operation) -> _Scope:
+    # The operation page's own, already read with its participants, and seen (``can_view``
+    # is remembered for the request).
+    if operation.status in (Status.CLOSED, Status.CANCELLED) or not can_view(operation):
+        return _Scope(user, org, membership, [], False, False)
+    active = operation.active_participants()
+    return _Scope(
+        user, org, membership, [operation],
+        any(p.role == ParticipantRole.EMPLOYER for p in active),
+        any(p.organisation_id == org.id for p in active),
+    )  # fmt: skip
 
 
 def duties_for(
@@ -169,20 +118,16 @@ def duties_for(
     operation: Operation | None = None,
 ) -> list[Duty]:
     """Every pending duty of ``org`` and ``user`` over the operations the user may see
-    (only ``operation``'s when given), the most urgent first."""
-    operations = _operations(org, operation)
-    scope = _Scope(user, org, membership, operations, single=operation is not None)
+    (only ``operation``'s when given), the most urgent first. Across operations, prefer
+    ``across.count`` and ``across.page``: this reads them all."""
+    if operation is None:
+        return across.page(user, org, membership)
+    scope = _scope(user, org, membership, operation)
     found: list[Duty] = []
     if scope.operations:
         for rule in RULES:
             found.extend(rule(scope))
-    if not scope.single:
-        found.extend(_own_followups(scope))
-    titles = {o.id: o.title for o in scope.operations}
-    return sorted(
-        found,
-        key=lambda d: (d.urgency, titles.get(getattr(d.operation, "id", None), ""), d.label),
-    )
+    return sorted(found, key=order_key)
 
 
 def grouped(duties: list[Duty]) -> list[tuple[Operation | None, list[Duty]]]:
@@ -216,16 +161,16 @@ def _region_decisions(scope: _Scope) -> list[Duty]:
         return []
     duties = []
     for operation in scope.operations:
-        url = url_for("operations.show_operation", operation_id=operation.id)
+        url = link("operations.show_operation", operation_id=operation.id)
         if operation.acknowledged_at is None:
             duties.append(
-                Duty(_("Accuser réception du besoin signalé."), url, operation, "acknowledge",
+                Duty(_l("Accuser réception du besoin signalé."), url, operation, "acknowledge",
                      DECISION)
             )  # fmt: skip
         if operation.funding == Funding.PENDING:
             duties.append(
                 Duty(
-                    _("Décider : consultation FREF ou refus motivé (besoin hors marché)."),
+                    _l("Décider : consultation FREF ou refus motivé (besoin hors marché)."),
                     url, operation, "fref", DECISION,
                 )
             )  # fmt: skip
@@ -233,21 +178,12 @@ def _region_decisions(scope: _Scope) -> list[Duty]:
 
 
 def _analyses(scope: _Scope) -> dict:
-    """When each analysis was sent and answered (its texts are not read), by operation."""
-    ids = [o.id for o in scope.steered()]
-    if not ids:
+    """The operation's analysis by operation id (the operation page has read it for its
+    summary)."""
+    if not scope.steered():
         return {}
-    if scope.single:  # the operation page has read it for its summary
-        analysis = existing_analysis(scope.operations[0])
-        return {analysis.operation_id: analysis} if analysis is not None else {}
-    return {
-        row.operation_id: row
-        for row in db.session.execute(
-            select(
-                NeedsAnalysis.operation_id, NeedsAnalysis.sent_at, NeedsAnalysis.answered_at
-            ).where(NeedsAnalysis.operation_id.in_(ids))
-        )
-    }
+    analysis = existing_analysis(scope.operations[0])
+    return {analysis.operation_id: analysis} if analysis is not None else {}
 
 
 def _analysis(scope: _Scope) -> list[Duty]:
@@ -256,7 +192,7 @@ def _analysis(scope: _Scope) -> list[Duty]:
     duties = []
     for operation in scope.steered():
         analysis = analyses.get(operation.id)
-        url = url_for("operations.show_analysis", operation_id=operation.id)
+        url = link("operations.show_analysis", operation_id=operation.id)
         if scope.region:
             if (
                 analysis is not None
@@ -264,12 +200,12 @@ def _analysis(scope: _Scope) -> list[Duty]:
                 and (analysis.answered_at is None or analysis.answered_at < analysis.sent_at)
             ):
                 duties.append(
-                    Duty(_("Répondre à l'analyse des besoins transmise par l'organisme."), url,
+                    Duty(_l("Répondre à l'analyse des besoins transmise par l'organisme."), url,
                          operation, "analysis", DECISION)
                 )  # fmt: skip
         elif operation.status == Status.ANALYSIS and (analysis is None or analysis.sent_at is None):
             duties.append(
-                Duty(_("Compléter l'analyse des besoins et la transmettre à la Région."), url,
+                Duty(_l("Compléter l'analyse des besoins et la transmettre à la Région."), url,
                      operation, "analysis")
             )  # fmt: skip
     return duties
@@ -278,17 +214,16 @@ def _analysis(scope: _Scope) -> list[Duty]:
 def _cumuls(scope: _Scope) -> list[Duty]:
     if not scope.region:
         return []
-    within = select(Operation.id).where(Operation.id.in_([o.id for o in scope.operations]))
     operations = _by_id(scope)
     return [
         Duty(
-            _("Décider des cumuls d'appartenance (une personne dans deux parties)."),
-            url_for("operations.list_dual_memberships"),
+            _l("Décider des cumuls d'appartenance (une personne dans deux parties)."),
+            link("operations.list_dual_memberships"),
             operations[operation.id],
             "cumul",
             DECISION,
         )
-        for operation, standings in dual_memberships.pending_by_operation(within)
+        for operation, standings in dual_memberships.pending_by_operation(scope.within())
         if any(s.pending for s in standings)
     ]
 
@@ -308,8 +243,8 @@ def _design_approval(scope: _Scope) -> list[Duty]:
     operations = _by_id(scope)
     return [
         Duty(
-            _("Approuver la co-conception : toutes les conditions sont réunies."),
-            url_for("design.show_design", operation_id=design.operation_id),
+            _l("Approuver la co-conception : toutes les conditions sont réunies."),
+            link("design.show_design", operation_id=design.operation_id),
             operations[design.operation_id],
             "design_approval",
             DECISION,
@@ -335,20 +270,16 @@ def _conventions(scope: _Scope) -> list[tuple[Convention, list[ConventionVersion
 def _signatures(scope: _Scope) -> list[Duty]:
     """A version out for signature that ``org`` has not signed; for the Région, a version
     signed by every party that waits for its validation."""
-    if not scope.single:
-        return _signatures_many(scope)
     duties = []
     operations = _by_id(scope)
     for convention, versions in _conventions(scope):
         operation = operations[convention.operation_id]
         for version in versions:
-            url = url_for(
-                "conventions.show_version", operation_id=operation.id, number=version.number
-            )
+            url = link("conventions.show_version", operation_id=operation.id, number=version.number)
             if scope.region and version.status == VersionStatus.SIGNED:
                 duties.append(
                     Duty(
-                        _("Valider ou rejeter la version %(n)s de la convention, signée par "
+                        _l("Valider ou rejeter la version %(n)s de la convention, signée par "
                           "toutes les parties.", n=version.number),
                         url, operation, "validation", BLOCKING,
                     )
@@ -372,169 +303,17 @@ def _first_by(signers, attribute: str = "organisation_id") -> dict[int, Designat
     return found
 
 
-def _signatures_many(scope: _Scope) -> list[Duty]:
-    """``_signatures`` over the visible operations without reading their conventions: the
-    open versions as rows (the frozen text only of those ``org`` has not signed, to know
-    whether it is a signing party), then the signers of the few conventions concerned — a
-    fixed number of queries whatever the number of operations."""
-    org_id = scope.org.id
-    unsigned = and_(
-        ConventionVersion.status != VersionStatus.SIGNED,
-        ~exists().where(
-            Signature.version_id == ConventionVersion.id,
-            Signature.organisation_id == org_id,
-            Signature.voided_at.is_(None),
-        ),
-    )
-    rows = db.session.execute(
-        select(
-            Convention.id,
-            Convention.operation_id,
-            ConventionVersion.number,
-            ConventionVersion.status,
-            case((unsigned, ConventionVersion.canonical), else_=None),
-        )
-        .join(ConventionVersion, ConventionVersion.convention_id == Convention.id)
-        .where(
-            Convention.operation_id.in_(scope.within()),
-            ConventionVersion.status.in_(OPEN_VERSIONS),
-        )
-        .order_by(Convention.id, ConventionVersion.id)
-    ).all()
-    operations = _by_id(scope)
-
-    def expected(status: VersionStatus, canonical: str | None) -> bool:
-        if status == VersionStatus.SIGNED:
-            return scope.region  # to validate
-        return canonical is not None and any(  # a signing party that has not signed
-            p["organisation_id"] == org_id for p in signing_parties(json.loads(canonical))
-        )
-
-    found = [  # (convention id, operation, number, status)
-        (convention_id, operations[operation_id], number, status)
-        for convention_id, operation_id, number, status, canonical in rows
-        if expected(status, canonical)
-    ]
-    waiting = {c for c, _o, _n, status in found if status != VersionStatus.SIGNED}
-    signers = {}
-    if waiting:
-        signers = _first_by(
-            db.session.scalars(
-                select(DesignatedSigner)
-                .where(
-                    DesignatedSigner.convention_id.in_(waiting),
-                    DesignatedSigner.organisation_id == org_id,
-                )
-                .options(joinedload(DesignatedSigner.user))
-                .order_by(DesignatedSigner.id)
-            ),
-            "convention_id",
-        )
-    duties = []
-    for convention_id, operation, number, status in found:
-        url = url_for("conventions.show_version", operation_id=operation.id, number=number)
-        if status == VersionStatus.SIGNED:
-            duties.append(
-                Duty(
-                    _("Valider ou rejeter la version %(n)s de la convention, signée par "
-                      "toutes les parties.", n=number),
-                    url, operation, "validation", BLOCKING,
-                )
-            )  # fmt: skip
-        else:
-            duties.append(
-                _signature_duty(scope, signers.get(convention_id), number, url, operation)
-            )
-    return duties + _signers_many(scope)
-
-
-def _signers_many(scope: _Scope) -> list[Duty]:
-    """``_signers`` for the conventions of the visible operations with no open version,
-    reading only the operations where ``org`` may have something to do (it carries them,
-    or its admin acts for a party): their active participants and their signers, one
-    query each."""
-    org_id = scope.org.id
-    open_version = exists().where(
-        ConventionVersion.convention_id == Convention.id,
-        ConventionVersion.status.in_(OPEN_VERSIONS),
-    )
-    concerned = Operation.provider_id == org_id
-    if scope.is_admin:
-        concerned = or_(
-            concerned,
-            exists().where(
-                Participant.operation_id == Operation.id,
-                Participant.organisation_id == org_id,
-                Participant.withdrawn_at.is_(None),
-            ),
-        )
-    conventions = (
-        select(Convention.id)
-        .join(Operation, Operation.id == Convention.operation_id)
-        .where(Convention.operation_id.in_(scope.within()), ~open_version, concerned)
-    )
-    by_convention = dict(
-        db.session.execute(
-            select(Convention.id, Convention.operation_id)
-            .where(Convention.id.in_(conventions))
-            .order_by(Convention.id)
-        ).all()
-    )
-    if not by_convention:
-        return []
-    participants: dict[int, list[Participant]] = {}
-    for participant in db.session.scalars(
-        select(Participant)
-        .where(
-            Participant.operation_id.in_(
-                select(Convention.operation_id).where(Convention.id.in_(conventions))
-            ),
-            Participant.withdrawn_at.is_(None),
-        )
-        .order_by(Participant.id)
-    ):
-        participants.setdefault(participant.operation_id, []).append(participant)
-    signers: dict[int, list[DesignatedSigner]] = {}
-    for signer in db.session.scalars(
-        select(DesignatedSigner)
-        .where(DesignatedSigner.convention_id.in_(conventions))
-        .order_by(DesignatedSigner.id)
-    ):
-        signers.setdefault(signer.convention_id, []).append(signer)
-    operations = _by_id(scope)
-    duties = []
-    for convention_id, operation_id in by_convention.items():
-        duties.extend(
-            _signers_of(
-                scope,
-                operations[operation_id],
-                participants.get(operation_id, []),
-                _first_by(signers.get(convention_id, [])),
-            )
-        )
-    return duties
-
-
 def _signer_of(convention: Convention, organisation_id: int) -> DesignatedSigner | None:
     return next((s for s in convention.signers if s.organisation_id == organisation_id), None)
 
 
 def _signature_duty(scope, signer, number, url, operation) -> Duty:
-    if signer is not None and signer.user_id == scope.user.id:
-        label = _("Signer la version %(n)s de la convention.", n=number)
-    elif signer is not None:
-        label = _(
-            "La version %(n)s de la convention attend la signature %(of_name)s pour votre "
-            "organisation.",
-            n=number,
-            of_name=de(signer.user.full_name),
-        )
-    else:
-        label = _(
-            "La version %(n)s de la convention attend la signature de votre organisation : "
-            "désignez son ou sa signataire.",
-            n=number,
-        )
+    label = signature_label(
+        scope.user.id,
+        signer and signer.user_id,
+        signer.user.full_name if signer is not None else "",
+        number,
+    )
     return Duty(label, url, operation, "signature", BLOCKING)
 
 
@@ -551,7 +330,7 @@ def _signers_of(
     joining = any(p.is_joining for p in active)
     if operation.status not in DRAFTING_STEPS and not joining:
         return []
-    url = url_for("conventions.show_convention", operation_id=operation.id)
+    url = link("conventions.show_convention", operation_id=operation.id)
     signing = [p for p in active if p.role != ParticipantRole.REGION and not p.is_leaving]
     duties = []
     own = next((p for p in signing if p.organisation_id == scope.org.id), None)
@@ -559,12 +338,12 @@ def _signers_of(
         signer = signers.get(scope.org.id)
         if signer is None:
             duties.append(
-                Duty(_("Désigner la personne qui signera la convention pour votre "
+                Duty(_l("Désigner la personne qui signera la convention pour votre "
                        "organisation."), url, operation, "signer", DECISION)
             )  # fmt: skip
         elif not signer.is_confirmed:
             duties.append(
-                Duty(_("Confirmer la personne proposée pour signer la convention au nom de "
+                Duty(_l("Confirmer la personne proposée pour signer la convention au nom de "
                        "votre organisation."), url, operation, "signer", DECISION)
             )  # fmt: skip
     if operation.provider_id == scope.org.id:
@@ -575,7 +354,7 @@ def _signers_of(
         ]
         if missing:
             duties.append(
-                Duty(_("Faire désigner les signataires de la convention qui manquent "
+                Duty(_l("Faire désigner les signataires de la convention qui manquent "
                        "(%(n)d partie(s)).", n=len(missing)), url, operation, "signer")
             )  # fmt: skip
     return duties
@@ -588,9 +367,7 @@ def _needs(scope: _Scope) -> list[Duty]:
     """An employer taking part while needs are gathered says its positions."""
     if scope.org.kind != OrgKind.EMPLOYER:
         return []
-    waiting = [
-        o for o in scope.operations if o.status in NEED_STEPS and o.id in scope.read.taking_part
-    ]
+    waiting = [o for o in scope.operations if o.status in NEED_STEPS and scope.taking_part]
     if not waiting:
         return []
     filled = set(
@@ -604,8 +381,8 @@ def _needs(scope: _Scope) -> list[Duty]:
     )
     return [
         Duty(
-            _("Indiquer vos postes à pourvoir et vos besoins de compétences."),
-            url_for("operations.edit_employer_need", operation_id=o.id, org_id=scope.org.id),
+            _l("Indiquer vos postes à pourvoir et vos besoins de compétences."),
+            link("operations.edit_employer_need", operation_id=o.id, org_id=scope.org.id),
             o,
             "needs",
         )
@@ -640,9 +417,9 @@ def _mentions(scope: _Scope) -> list[Duty]:
     operations = _by_id(scope)
     return [
         Duty(
-            _("Co-conception, « %(section)s » : %(n)d commentaire(s) vous mentionnent.",
+            _l("Co-conception, « %(section)s » : %(n)d commentaire(s) vous mentionnent.",
               section=key.title, n=n),
-            url_for("design.show_design", operation_id=operation_id) + f"#section-{key.value}",
+            link("design.show_design", f"section-{key.value}", operation_id=operation_id),
             operations[operation_id],
             "mention",
         )
@@ -654,31 +431,28 @@ def _mentions(scope: _Scope) -> list[Duty]:
 
 
 def _carrier_steps(scope: _Scope) -> list[Duty]:
-    """The organisme porteur associates employers and, on its operation page, moves on."""
+    """The organisme porteur associates employers and moves on."""
     duties = []
     carried = scope.carried()
     if not carried:
         return []
-    with_employer = scope.read.with_employer
     for operation in carried:
-        url = url_for("operations.list_participants", operation_id=operation.id)
-        if operation.id not in with_employer:
+        url = link("operations.list_participants", operation_id=operation.id)
+        if not scope.with_employer:
             duties.append(
-                Duty(_("Associer les employeurs qui promettent des emplois."), url, operation,
+                Duty(_l("Associer les employeurs qui promettent des emplois."), url, operation,
                      "participants")
             )  # fmt: skip
-        if scope.single:
-            target = lifecycle.next_status(operation)
-            if target and not lifecycle.unmet_for_page(operation, target):
-                duties.append(
-                    Duty(
-                        _("Passer à l'étape « %(step)s ».", step=target.title),
-                        url_for("operations.show_operation", operation_id=operation.id)
-                        + "#step-title",
-                        operation,
-                        "advance",
-                    )
+        target = lifecycle.next_status(operation)
+        if target and not lifecycle.unmet_for_page(operation, target):
+            duties.append(
+                Duty(
+                    _l("Passer à l'étape « %(step)s ».", step=target.title),
+                    link("operations.show_operation", "step-title", operation_id=operation.id),
+                    operation,
+                    "advance",
                 )
+            )
     return duties
 
 
@@ -690,10 +464,10 @@ def _over_recruitment(scope: _Scope) -> list[Duty]:
     figures = figures_by_operation(recruiting)
     return [
         Duty(
-            _("Le recrutement dépasse les promesses d'embauche : %(r)d stagiaire(s) "
+            _l("Le recrutement dépasse les promesses d'embauche : %(r)d stagiaire(s) "
               "retenu·e(s) pour %(p)d promesse(s). Revenez à 1 stagiaire pour 1 promesse.",
               r=figures[o.id].recruited, p=figures[o.id].promises),
-            url_for("recruitment.show_recruitment", operation_id=o.id),
+            link("recruitment.show_recruitment", operation_id=o.id),
             o,
             "over_recruitment",
             BLOCKING,
@@ -713,8 +487,6 @@ def _steering(scope: _Scope) -> list[Duty]:
 
 def _followups(scope: _Scope) -> list[Duty]:
     """On the operation page: exits, follow-ups and promise outcomes of the operation."""
-    if not scope.single:
-        return []
     operation = scope.operations[0]
     return [
         Duty(text, url, operation, "followup")
@@ -722,30 +494,6 @@ def _followups(scope: _Scope) -> list[Duty]:
             operation, org=scope.org, carrier=operation.provider_id == scope.org.id
         )
     ]
-
-
-def _own_followups(scope: _Scope) -> list[Duty]:
-    """Across operations: the user's follow-ups due or late (one query)."""
-    if scope.region or (scope.org.kind == OrgKind.EMPLOYER and not scope.is_admin):
-        return []  # the Région follows the late ones per operation; an employer's admins answer
-    counts = followup.home_counts(scope.org)
-    if counts is None:
-        return []
-    due, late = counts[Progress.DUE], counts[Progress.OVERDUE]
-    if not due + late:
-        return []
-    return [
-        Duty(
-            _("Renseigner %(n)d suivi(s) dans l'emploi, dont %(late)d en retard.",
-              n=due + late, late=late)
-            if late
-            else _("Renseigner %(n)d suivi(s) dans l'emploi.", n=due),
-            url_for("employment.list_followups"),
-            None,
-            "followup",
-            BLOCKING if late else WORK,
-        )
-    ]  # fmt: skip
 
 
 RULES = (

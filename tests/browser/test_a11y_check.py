@@ -28,3 +28,33 @@ def test_a_clean_document_passes_and_a_changed_one_is_checked_again(page):
     page.set_content(BROKEN.format("Premier contenu"))
     with pytest.raises(pytest.fail.Exception, match="image-alt"):
         check_a11y(page, "same text, an image added")
+
+
+STYLED = (
+    '<!doctype html><html lang="fr"><head><title>Essai</title>'
+    "<style>.pale {{ color: #bbb; background: #fff; }}</style></head>"
+    "<body><main><h1>Essai</h1><p>{}</p></main></body></html>"
+)
+
+
+def test_a_contrast_failure_is_found_in_a_new_structure_every_time(page):
+    """The contrast rule is skipped only for a structure already found clean: the same words
+    in a new element with pale text are checked, and fail on every check."""
+    page.set_content(STYLED.format("Texte lisible"))
+    check_a11y(page, "readable")
+    page.set_content(STYLED.format('<span class="pale">Texte lisible</span>'))
+    for _ in range(2):
+        with pytest.raises(pytest.fail.Exception, match="color-contrast"):
+            check_a11y(page, "pale text")
+
+
+def test_other_rules_still_run_on_a_structure_whose_contrasts_were_checked(page):
+    """Same elements, other words: the contrast rule may be skipped, the others are not (an
+    empty title of a link is caught on a page whose structure was checked clean)."""
+    page.set_content(STYLED.format('<a href="/a">Un lien</a>'))
+    check_a11y(page, "link with a name")
+    page.set_content(STYLED.format('<a href="/b"><img src="/x.png" alt="Autre"></a>'))
+    check_a11y(page, "image link with a name")
+    page.set_content(STYLED.format('<a href="/c"><img src="/x.png" alt=""></a>'))
+    with pytest.raises(pytest.fail.Exception, match="link-name"):
+        check_a11y(page, "image link without a name")

@@ -22,7 +22,7 @@ from portal.accounts.models import Organisation
 from portal.conventions.models import Convention, ConventionVersion, Signature, VersionStatus
 from portal.extensions import db
 from portal.operations.models import Operation, Status
-from tests.browser.support import TIMEOUT_MS, check_a11y, keep_csp_refusal, log_in, visit
+from tests.browser.support import check_a11y, log_in, visit
 from tests.conventions.factories import make_convention_ready
 from tests.support import PASSWORD
 
@@ -79,27 +79,6 @@ def journey(app, live_server) -> Journey:
             title=ready.operation.title,
             emails={key: user.email for key, user in people.items()},
         )
-
-
-@pytest.fixture
-def browsers(browser, live_server, browser_errors):
-    """One browser context per person (its own cookies), under the portal's real CSP."""
-    contexts = []
-
-    def open_for(who: str) -> Page:
-        context = browser.new_context(base_url=live_server.url, locale="fr-FR")
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda message: keep_csp_refusal(browser_errors, message.text))
-        page.on("pageerror", lambda error: browser_errors.append(f"JS error ({who}): {error}"))
-        return page
-
-    yield open_for
-    for context in contexts:
-        context.close()
-    if browser_errors:
-        pytest.fail("browser errors:\n" + "\n".join(browser_errors), pytrace=False)
 
 
 # --- Helpers -----------------------------------------------------------------------------

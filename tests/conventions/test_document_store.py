@@ -10,6 +10,7 @@ from portal.audit.services import record
 from portal.conventions import documents
 from portal.conventions.documents import convention_docx, state_key, stored_docx
 from portal.conventions.models import ConventionVersion
+from portal.core import storage
 from portal.extensions import db
 from tests.conventions.factories import make_convention_ready, sign_as
 from tests.conventions.helpers_documents import submit_convention
@@ -121,3 +122,27 @@ def test_a_download_event_leaves_the_key_alone(ctx):
     record("convention.downloaded", actor=user, organisation=org, obj=version, kind="docx")
     db.session.flush()
     assert state_key(version) == key
+
+
+def test_a_new_state_removes_the_copies_of_earlier_states_and_keeps_its_pdfs(
+    ctx, builds, documents_dir
+):
+    """Only the current state's copy stays on disk (before: one ~45 KB file per signature,
+    per version, forever); a PDF already made of an earlier state stays (someone may be
+    waiting for it), and a reader whose chosen copy was removed builds it again."""
+    ready = make_convention_ready()
+    version = ready.submit()
+    stored_docx(version)
+    folder = storage.documents_dir() / "conventions" / str(version.id)
+    (folder / "old-state.pdf").write_bytes(b"%PDF-")
+    sign_as(version, *ready.carrier)
+    db.session.flush()
+    db.session.expire_all()
+    current = stored_docx(version)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"docx-{state_key(version)}.docx",
+        "old-state.pdf",
+    ]
+    (folder / f"docx-{state_key(version)}.docx").unlink()  # removed by a newer state
+    assert stored_docx(version) == current
+    assert len(builds) == 3

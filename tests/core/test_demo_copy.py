@@ -5,6 +5,8 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.extensions import db
+from portal.reporting import jobs as report_jobs
+from portal.reporting.models import ExportJob
 from portal.resources.models import ReferenceDocument
 from tests.factories import make_org
 from tests.support import all_rows, empty_database, load_demo_copy, login_as, text
@@ -52,3 +54,20 @@ def test_a_copy_brings_the_demos_files_into_the_documents_folder_of_the_moment(
                 assert response.data
     finally:
         app.config["DOCUMENTS_DIR"] = previous
+
+
+def test_a_copy_puts_back_the_demos_export_file_a_purge_removed(app, client):
+    """The demo's ready export (« Vos derniers exports ») keeps its file through copies: a
+    test that empties the exports folder (the purge) no longer leaves the next copies with a
+    job whose file is gone (the GET walk of tests/core/test_routes.py met a 303 instead of
+    the download)."""
+    load_demo_copy(app, BASE_URL)
+    with app.app_context():
+        job = db.session.scalar(select(ExportJob).where(ExportJob.stored != ""))
+        assert job is not None
+        report_jobs.path_of(job).unlink()
+    load_demo_copy(app, BASE_URL)
+    login_as(client, "region@demo.defi.test")
+    with client.get(f"/pilotage/exports/demandes/{job.id}/fichier") as response:
+        assert response.status_code == 200
+        assert response.data.startswith(b"PK")  # the XLSX, a zip

@@ -138,7 +138,10 @@ def create_app(config: dict | None = None) -> Flask:
         trainees_views,
     )
     from portal.recruitment import views as recruitment_views
-    from portal.reporting import bilan_views  # noqa: F401  (on reporting.bp)
+    from portal.reporting import (  # noqa: F401  (on reporting.bp; summary keeps the figures)
+        bilan_views,
+        summary,
+    )
     from portal.reporting import views as reporting_views
     from portal.resources import views as resources_views
     from portal.steering import meeting_views  # noqa: F401  (on steering.bp)

@@ -36,6 +36,7 @@ from portal.followup.models import (
 from portal.lots.models import Category
 from portal.operations.models import Operation, Participant
 from portal.recruitment.models import JobPromise, Trainee
+from portal.reporting.summary import refresh_all
 from tests.bench import database_for
 from tests.bench_design import logged_in
 from tests.support import PASSWORD, app_config, count_queries
@@ -189,6 +190,7 @@ def seed(size: int) -> str:
         (RetainedAnswer, retained),
     ):
         _bulk(model, rows)
+    refresh_all(db.session.connection())  # bulk inserts bypass the session's bookkeeping
     db.session.commit()
     return admin.email
 

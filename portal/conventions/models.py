@@ -171,7 +171,8 @@ class Signature(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("convention_versions.id"), index=True)
     version_sha256: Mapped[str] = mapped_column(String(64))
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # Indexed for the dashboard's signatory employers (reporting.queries).
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     capacity: Mapped[str] = mapped_column(String(120))
     consent_text: Mapped[str] = mapped_column(Text)

@@ -197,6 +197,8 @@ class Milestone(db.Model):
     __table_args__ = (
         UniqueConstraint("trainee_id", "kind"),
         Index("ix_followup_milestones_operation_due", "operation_id", "due_on"),
+        # The dashboard's overdue count reads only the awaited ones (reporting.queries).
+        Index("ix_followup_milestones_status_due", "status", "due_on", "operation_id"),
         CheckConstraint("version > 0", name="version"),
     )
 

@@ -1,5 +1,7 @@
 """The dashboard's data: the scope, the figures, the charts and the filters' options, in a
-fixed number of queries (fifteen, whatever the number of operations)."""
+fixed number of queries (six, whatever the number of operations: four in
+``queries.figures``, over the counts ``summary`` keeps per operation, two in
+``queries.options``)."""
 
 from dataclasses import dataclass
 
@@ -43,10 +45,11 @@ def _rates(totals: queries.Totals) -> dict:
 
 def build(filters: Filters) -> Dashboard:
     """Everything the dashboard shows for ``filters``, within what the user may count."""
-    scope = scope_ids(filters)
-    totals = queries.totals(scope, today=today(), window=window_days())
     options = queries.options(scope_ids(Filters(whole_region=filters.whole_region)))
-    names = dict(options.territories)
+    found = queries.figures(
+        scope_ids(filters), dict(options.territories), today=today(), window=window_days()
+    )
+    totals = found.totals
     m6 = totals.employment[MilestoneKind.M6]
     funnel = charts.funnel(
         "chart-funnel",
@@ -65,18 +68,18 @@ def build(filters: Filters) -> Dashboard:
         by_territory=charts.bar_chart(
             "chart-territory",
             _("Stagiaires et emploi durable par bassin"),
-            queries.by_territory(scope, names),
+            found.by_territory,
         ),
         by_category=charts.bar_chart(
             "chart-category",
             _("Stagiaires et emploi durable par catégorie"),
-            queries.by_category(scope),
+            found.by_category,
         ),
         funnel=funnel,
         rates=charts.rate_chart(
             "chart-rates",
             _("Taux d'emploi durable par année de sortie"),
-            queries.by_exit_year(scope),
+            found.by_exit_year,
         ),
         referent_of=referent_territories() if is_referent_view() else [],
         rates_of_kind=_rates(totals),

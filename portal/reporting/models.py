@@ -12,6 +12,7 @@ from portal.accounts.models import Organisation, User
 from portal.core.enums import TitledEnum, db_enum, titled
 from portal.core.time import utcnow
 from portal.extensions import db
+from portal.followup.models import MilestoneKind
 
 
 @titled(
@@ -80,3 +81,44 @@ class ExportJob(db.Model):
     @property
     def is_ready(self) -> bool:
         return self.status == JobStatus.DONE and self.removed_at is None
+
+
+class OperationFigures(db.Model):
+    """An operation's counts that the dashboard adds up (``reporting.summary`` keeps them):
+    its promises, its trainees, their certifications and employment at +6 months."""
+
+    __tablename__ = "operation_figures"
+
+    operation_id: Mapped[int] = mapped_column(
+        ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True
+    )
+    promises: Mapped[int] = mapped_column(Integer, default=0)
+    promises_lasting: Mapped[int] = mapped_column(Integer, default=0)
+    promises_kept: Mapped[int] = mapped_column(Integer, default=0)
+    promises_not_kept: Mapped[int] = mapped_column(Integer, default=0)
+    recruited: Mapped[int] = mapped_column(Integer, default=0)
+    in_training: Mapped[int] = mapped_column(Integer, default=0)
+    exited: Mapped[int] = mapped_column(Integer, default=0)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
+    certified_full: Mapped[int] = mapped_column(Integer, default=0)
+    certified_partial: Mapped[int] = mapped_column(Integer, default=0)
+    employed_m6: Mapped[int] = mapped_column(Integer, default=0)
+    lasting_m6: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OperationYearFigures(db.Model):
+    """Employment at one milestone of an operation's trainees who left in ``exit_year``
+    (None: not left): the fields of ``followup.indicators.Employment``."""
+
+    __tablename__ = "operation_year_figures"
+    __table_args__ = (Index("ix_operation_year_figures_operation_id", "operation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"))
+    exit_year: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[MilestoneKind] = mapped_column(db_enum(MilestoneKind))
+    followed: Mapped[int] = mapped_column(Integer, default=0)
+    retained: Mapped[int] = mapped_column(Integer, default=0)
+    employed: Mapped[int] = mapped_column(Integer, default=0)
+    lasting: Mapped[int] = mapped_column(Integer, default=0)
+    with_promiser: Mapped[int] = mapped_column(Integer, default=0)

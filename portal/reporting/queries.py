@@ -1,42 +1,30 @@
 """The dashboard's figures, each one SQL aggregate (GROUP BY) over the operations in scope.
 
 ``scope`` is always ``select(Operation.id)`` (``reporting.scope.scope_ids``): every query
-below counts rows of operations, promises, trainees or follow-ups whose operation is in
-it, so the number of queries is the same at 100 and at 10,000 operations and no operation
-is ever loaded into Python (tests/reporting/test_query_counts.py holds it to that).
-The definitions are the operation page's (``followup.indicators``): « recruited » is
-``holds_place_sql``, employment counts the retained answers, « emploi durable » is
-``lasting_sql`` (``contract_lasting_sql`` for a promise: its contract and its months).
+below counts rows of operations, of their kept counts (``reporting.summary``: one row per
+operation, and per exit year and milestone), of signatures or of follow-ups whose
+operation is in it, so the number of queries is the same at 100 and at 10,000 operations
+and no operation is ever loaded into Python (tests/reporting/test_query_counts.py holds it
+to that). The definitions are the operation page's (``followup.indicators``), applied by
+``reporting.summary``: « recruited » is ``holds_place_sql``, employment counts the retained
+answers, « emploi durable » is ``lasting_sql`` (``contract_lasting_sql`` for a promise).
 """
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, case, distinct, func, select, union
-from sqlalchemy.orm import aliased
+from sqlalchemy import Select, case, func, select
 
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.conventions.models import Convention, ConventionVersion, Signature
-from portal.core.employment import contract_lasting_sql, employment_sql, lasting_sql
 from portal.extensions import db
-from portal.followup.indicators import (
-    Employment,
-    certified_columns,
-    employment_by_kind,
-    employment_query,
-)
-from portal.followup.models import (
-    Answer,
-    Milestone,
-    MilestoneKind,
-    PromiseOutcome,
-    RetainedAnswer,
-)
+from portal.followup.indicators import Employment, employment_by_kind
+from portal.followup.models import Milestone, MilestoneKind
 from portal.followup.rules import Progress, progress_sql
 from portal.lots.models import Category, MarketLot
 from portal.operations.models import Operation, Status
-from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
-from portal.recruitment.rules import holds_place_sql
+from portal.reporting.models import OperationFigures, OperationYearFigures
+from portal.reporting.summary import EMPLOYMENT_COLUMNS, PROMISE_COLUMNS, TRAINEE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -85,165 +73,160 @@ class YearRates:
     employment: dict[MilestoneKind, Employment]
 
 
-def _status_rows(scope: Select) -> dict[Status, tuple[int, int]]:
-    rows = db.session.execute(
+@dataclass(frozen=True)
+class Figures:
+    """Everything the dashboard counts over one scope: the totals, the two bar charts and
+    the employment rates per exit year."""
+
+    totals: Totals
+    by_territory: list[Group]
+    by_category: list[Group]
+    by_exit_year: list[YearRates]
+
+
+def _operation_rows(scope: Select) -> list:
+    """(status, bassin, category, operations, target headcount, *``COUNTS``) of the scope:
+    one pass over its operations and their kept counts (``summary``), per value of the
+    three keys the cards and both bar charts add up."""
+    return db.session.execute(
         select(
             Operation.status,
+            Operation.territory_id,
+            Operation.category,
             func.count(Operation.id),
             func.coalesce(func.sum(Operation.target_headcount), 0),
+            *(func.coalesce(func.sum(getattr(OperationFigures, c)), 0) for c in COUNTS),
         )
+        .outerjoin(OperationFigures, OperationFigures.operation_id == Operation.id)
         .where(Operation.id.in_(scope))
-        .group_by(Operation.status)
+        .group_by(Operation.status, Operation.territory_id, Operation.category)
     ).all()
-    return {status: (count, target) for status, count, target in rows}
 
 
-def _promise_lasting():
-    """A promise is « emploi durable » by the shared rule, from its contract and months."""
-    return contract_lasting_sql(JobPromise.contract_type, JobPromise.duration_months)
-
-
-def _promises(scope: Select) -> tuple[int, int, int, int]:
+def _employment_rows(scope: Select) -> list:
+    """(exit year, milestone, *``employment_columns``) of the follow-ups of the scope, from
+    the kept counts: the employment cards add the years up, the rate chart keeps them
+    apart."""
     return db.session.execute(
         select(
-            func.count(JobPromise.id),
-            func.count(case((_promise_lasting(), 1))),
-            func.count(case((PromiseOutcome.kept.is_(True), 1))),
-            func.count(case((PromiseOutcome.kept.is_(False), 1))),
+            OperationYearFigures.exit_year,
+            OperationYearFigures.kind,
+            *(func.sum(getattr(OperationYearFigures, c)) for c in EMPLOYMENT_COLUMNS),
         )
-        .outerjoin(PromiseOutcome, PromiseOutcome.promise_id == JobPromise.id)
-        .where(JobPromise.operation_id.in_(scope))
-    ).one()
-
-
-def _trainees(scope: Select) -> tuple[int, ...]:
-    return db.session.execute(
-        select(
-            func.count(case((holds_place_sql(), 1))),
-            func.count(case((Trainee.status == TraineeStatus.IN_TRAINING, 1))),
-            func.count(case((Trainee.exit_date.is_not(None), 1))),
-            func.count(case((Trainee.exit_reason == ExitReason.END_OF_TRAINING, 1))),
-            *certified_columns(),
-        ).where(Trainee.operation_id.in_(scope))
-    ).one()
-
-
-def _employment(scope: Select) -> dict[MilestoneKind, Employment]:
-    query = employment_query(Milestone.kind, where=Milestone.operation_id.in_(scope))
-    return employment_by_kind(db.session.execute(query).all())
+        .where(OperationYearFigures.operation_id.in_(scope))
+        .group_by(OperationYearFigures.exit_year, OperationYearFigures.kind)
+    ).all()
 
 
 def _signatory_employers(scope: Select) -> int:
-    """Distinct employers holding a standing signature on a convention of the scope."""
-    return db.session.scalar(
-        select(func.count(distinct(Signature.organisation_id)))
+    """Employers holding a standing signature on a convention of the scope: each employer
+    asked once (EXISTS stops at its first such signature), rather than every signature of
+    the scope gathered and made distinct."""
+    signed = (
+        select(Signature.id)
         .join(ConventionVersion, ConventionVersion.id == Signature.version_id)
         .join(Convention, Convention.id == ConventionVersion.convention_id)
-        .join(Organisation, Organisation.id == Signature.organisation_id)
         .where(
-            Convention.operation_id.in_(scope),
+            Signature.organisation_id == Organisation.id,
             Signature.voided_at.is_(None),
-            Organisation.kind == OrgKind.EMPLOYER,
+            Convention.operation_id.in_(scope),
+        )
+    )
+    return db.session.scalar(
+        select(func.count(Organisation.id)).where(
+            Organisation.kind == OrgKind.EMPLOYER, signed.exists()
         )
     )
 
 
 def _overdue(scope: Select, *, today: date, window: int) -> int:
+    """Overdue follow-ups: read from the awaited ones by due date
+    (``ix_followup_milestones_status_due``); ``operation_id + 0`` keeps SQLite's planner
+    from walking every follow-up of the scope by operation instead."""
     return db.session.scalar(
         select(func.count(Milestone.id)).where(
-            Milestone.operation_id.in_(scope),
             progress_sql(Progress.OVERDUE, today=today, window=window),
+            (Milestone.operation_id + 0).in_(scope),
         )
     )
 
 
-def totals(scope: Select, *, today: date, window: int) -> Totals:
-    """Every figure of the dashboard's first cards: seven queries whatever the scope."""
-    status_rows = _status_rows(scope)
-    promises, lasting, kept, not_kept = _promises(scope)
-    recruited, in_training, exited, completed, full, partial = _trainees(scope)
-    return Totals(
-        operations=sum(count for count, _target in status_rows.values()),
-        by_status={s: status_rows.get(s, (0, 0))[0] for s in Status},
-        target_headcount=sum(target for _count, target in status_rows.values()),
-        promises=promises,
-        promises_lasting=lasting,
-        promises_kept=kept,
-        promises_not_kept=not_kept,
-        recruited=recruited,
-        in_training=in_training,
-        exited=exited,
-        completed=completed,
-        certified_full=full,
-        certified_partial=partial,
-        employment=_employment(scope),
-        signatory_employers=_signatory_employers(scope),
-        overdue_followups=_overdue(scope, today=today, window=window),
-    )
+def _sums(rows, key, columns) -> dict:
+    """``rows`` summed over the ``columns`` (indexes) per value of ``key(row)``."""
+    found: dict = {}
+    for row in rows:
+        counts = [row[i] for i in columns]
+        previous = found.get(key(row))
+        if previous is not None:
+            counts = [a + b for a, b in zip(previous, counts, strict=True)]
+        found[key(row)] = counts
+    return {value: tuple(counts) for value, counts in found.items()}
 
 
-def _m6_outcomes():
-    """The trainee's +6 months follow-up and its retained answer (outer joins)."""
-    m6 = aliased(Milestone)
-    retained = aliased(RetainedAnswer)
-    answer = aliased(Answer)
-    return m6, retained, answer
-
-
-def _groups(scope: Select, key, label_of) -> list[Group]:
-    """Operations, recruits and employment at +6 months per value of ``key`` (a column of
-    ``Operation``): two queries."""
-    operations = dict(
-        db.session.execute(
-            select(key, func.count(Operation.id)).where(Operation.id.in_(scope)).group_by(key)
-        ).all()
-    )
-    m6, retained, answer = _m6_outcomes()
-    rows = db.session.execute(
-        select(
-            key,
-            func.count(case((holds_place_sql(), 1))),
-            func.count(case((employment_sql(answer.situation), 1))),
-            func.count(case((lasting_sql(answer.situation, answer.duration_months), 1))),
+def _groups(operations: dict, people: dict, label_of) -> list[Group]:
+    """One bar group per value holding operations, sorted by label: ``operations`` maps
+    each value to (operations,), ``people`` to (recruited, employed and lasting at +6)."""
+    groups = [
+        Group(
+            str(getattr(value, "value", value)),
+            label_of(value),
+            count,
+            *people.get(value, (0, 0, 0)),
         )
-        .select_from(Trainee)
-        .join(Operation, Operation.id == Trainee.operation_id)
-        .outerjoin(m6, and_(m6.trainee_id == Trainee.id, m6.kind == MilestoneKind.M6))
-        .outerjoin(retained, retained.milestone_id == m6.id)
-        .outerjoin(answer, answer.id == retained.answer_id)
-        .where(Trainee.operation_id.in_(scope))
-        .group_by(key)
-    ).all()
-    people = {row[0]: row[1:] for row in rows}
-    groups = []
-    for value, count in operations.items():
-        recruited, employed, lasting = people.get(value, (0, 0, 0))
-        label = label_of(value)
-        groups.append(
-            Group(str(getattr(value, "value", value)), label, count, recruited, employed, lasting)
-        )
+        for value, (count,) in operations.items()
+    ]
     return sorted(groups, key=lambda g: g.label)
 
 
-def by_territory(scope: Select, territories: dict[int, str]) -> list[Group]:
-    """Per bassin (``territories``: id → name, the filter's options)."""
-    return _groups(scope, Operation.territory_id, lambda value: territories.get(value, "—"))
+# The kept counts of ``_operation_rows`` (from its sixth column), and their places there.
+COUNTS = PROMISE_COLUMNS + TRAINEE_COLUMNS
+AT = {name: 5 + index for index, name in enumerate(COUNTS)}
+GROUP_PEOPLE = (AT["recruited"], AT["employed_m6"], AT["lasting_m6"])
+EMPLOYMENT = range(2, 7)  # the ``Employment`` fields in ``_employment_rows``
 
 
-def by_category(scope: Select) -> list[Group]:
-    """Per category of the Parcours Métiers."""
-    return _groups(scope, Operation.category, lambda value: Category(value).title)
-
-
-def by_exit_year(scope: Select) -> list[YearRates]:
-    """Employment at each follow-up of the trainees who left each year (one query)."""
-    year = func.extract("year", Trainee.exit_date)
-    query = employment_query(year, Milestone.kind, where=Milestone.operation_id.in_(scope))
-    rows = db.session.execute(query).all()
-    years: dict[int, list] = {}
-    for row in rows:
-        years.setdefault(int(row[0]), []).append(row[1:])
-    return [YearRates(y, employment_by_kind(years[y])) for y in sorted(years)]
+def figures(scope: Select, territories: dict[int, str], *, today: date, window: int) -> Figures:
+    """Every figure of the dashboard over ``scope`` (``territories``: id → name, the
+    filter's options): four queries whatever the scope — the operations with their kept
+    counts (``summary``), the kept employment counts, the signatory employers and the
+    overdue follow-ups; the totals, the bar groups and the years are added up here."""
+    operation_rows = _operation_rows(scope)
+    employment_rows = _employment_rows(scope)
+    statuses = _sums(operation_rows, lambda r: r[0], (3, 4))
+    counts = dict(zip(COUNTS, _sums(operation_rows, lambda r: None, AT.values()).get(
+        None, (0,) * len(COUNTS)), strict=True))  # fmt: skip
+    per_kind = _sums(employment_rows, lambda r: r[1], EMPLOYMENT)
+    per_year = _sums(employment_rows, lambda r: (r[0], r[1]), EMPLOYMENT)
+    totals = Totals(
+        operations=sum(count for count, _target in statuses.values()),
+        by_status={s: statuses.get(s, (0, 0))[0] for s in Status},
+        target_headcount=sum(target for _count, target in statuses.values()),
+        **{name: counts[name] for name in COUNTS if name not in ("employed_m6", "lasting_m6")},
+        employment=employment_by_kind([(kind, *c) for kind, c in per_kind.items()]),
+        signatory_employers=_signatory_employers(scope),
+        overdue_followups=_overdue(scope, today=today, window=window),
+    )
+    years = sorted({year for year, _kind in per_year if year is not None})
+    return Figures(
+        totals=totals,
+        by_territory=_groups(
+            _sums(operation_rows, lambda r: r[1], (3,)),
+            _sums(operation_rows, lambda r: r[1], GROUP_PEOPLE),
+            lambda value: territories.get(value, "—"),
+        ),
+        by_category=_groups(
+            _sums(operation_rows, lambda r: r[2], (3,)),
+            _sums(operation_rows, lambda r: r[2], GROUP_PEOPLE),
+            lambda value: Category(value).title,
+        ),
+        by_exit_year=[
+            YearRates(
+                int(year),
+                employment_by_kind([(kind, *c) for (y, kind), c in per_year.items() if y == year]),
+            )
+            for year in years
+        ],
+    )
 
 
 # --- The filters' options ----------------------------------------------------------------
@@ -260,30 +243,30 @@ class Options:
 
 
 def options(scope: Select) -> Options:
-    """The filters' choices (four queries); ``scope`` is the unfiltered one."""
-    started = select(func.extract("year", Operation.session_start).label("y")).where(
-        Operation.id.in_(scope), Operation.session_start.is_not(None)
+    """The filters' choices (two queries: the bassins, then the years, lots and organismes
+    found in one pass over the operations); ``scope`` is the unfiltered one. An
+    operation's year is the year its session starts, else the year its need was reported
+    (``scope.year_sql``)."""
+    year = case(
+        (Operation.session_start.is_not(None), func.extract("year", Operation.session_start)),
+        else_=func.extract("year", Operation.reported_at),
     )
-    reported = select(func.extract("year", Operation.reported_at).label("y")).where(
-        Operation.id.in_(scope), Operation.session_start.is_(None)
-    )
-    years = sorted({int(y) for y in db.session.scalars(union(started, reported))}, reverse=True)
     territories = db.session.execute(
         select(Territory.id, Territory.name).order_by(Territory.name)
     ).all()
-    lots = db.session.execute(
-        select(MarketLot.id, MarketLot.number)
-        .where(MarketLot.id.in_(select(Operation.lot_id).where(Operation.id.in_(scope))))
-        .order_by(MarketLot.number)
+    found = db.session.execute(
+        select(year, MarketLot.id, MarketLot.number, Organisation.id, Organisation.name)
+        .select_from(Operation)
+        .outerjoin(MarketLot, MarketLot.id == Operation.lot_id)
+        .outerjoin(Organisation, Organisation.id == Operation.provider_id)
+        .where(Operation.id.in_(scope))
+        .distinct()
     ).all()
-    providers = db.session.execute(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.id.in_(select(Operation.provider_id).where(Operation.id.in_(scope))))
-        .order_by(Organisation.name)
-    ).all()
+    lots = {(lot_id, number) for _y, lot_id, number, _p, _n in found if lot_id is not None}
+    providers = {(org_id, name) for *_rest, org_id, name in found if org_id is not None}
     return Options(
-        years,
+        sorted({int(row[0]) for row in found if row[0] is not None}, reverse=True),
         [tuple(t) for t in territories],
-        [tuple(x) for x in lots],
-        [tuple(p) for p in providers],
+        sorted(lots, key=lambda lot: (lot[1], lot[0])),
+        sorted(providers, key=lambda org: (org[1], org[0])),
     )

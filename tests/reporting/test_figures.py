@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.core.employment import ContractType, Situation
 from portal.demo.history import PAST
+from portal.extensions import db
 from portal.followup.models import MilestoneKind
 from portal.immersions.models import Outcome
 from portal.lots.models import Category
@@ -75,12 +76,18 @@ def actual(totals: queries.Totals) -> dict:
 
 @pytest.fixture
 def pilot(ctx):
-    return Pilot()
+    world = Pilot()
+    db.session.commit()  # the dashboard's counts are kept at the commit (reporting.summary)
+    return world
+
+
+def figures_of(filters: Filters, territories: dict | None = None) -> queries.Figures:
+    scope = filters.apply(select(Operation.id))
+    return queries.figures(scope, territories or {}, today=TODAY, window=15)
 
 
 def totals_of(filters: Filters) -> queries.Totals:
-    scope = filters.apply(select(Operation.id))
-    return queries.totals(scope, today=TODAY, window=15)
+    return figures_of(filters).totals
 
 
 def test_the_totals_are_the_facts(pilot):
@@ -125,7 +132,7 @@ def test_the_year_is_the_session_start(pilot):
 
 
 def test_groups_by_category(pilot):
-    groups = {g.label: g for g in queries.by_category(select(Operation.id))}
+    groups = {g.label: g for g in figures_of(Filters()).by_category}
     for category in (Category.PREPA_METIERS, Category.CHANTIER_FORMATION):
         pasts = [p for p in PAST if p.category == category]
         figures = expected(pasts)
@@ -139,13 +146,13 @@ def test_groups_by_category(pilot):
 
 def test_groups_by_bassin_name_each_bassin(pilot):
     names = {t.id: t.name for t in pilot.territories.values()}
-    groups = {g.label: g for g in queries.by_territory(select(Operation.id), names)}
+    groups = {g.label: g for g in figures_of(Filters(), names).by_territory}
     assert set(groups) == {"Tours", "Blois", "Chartres"}
     assert groups["Blois"].recruited == expected([PAST[1]])["recruited"]
 
 
 def test_employment_per_exit_year(pilot):
-    rows = queries.by_exit_year(select(Operation.id))
+    rows = figures_of(Filters()).by_exit_year
     assert [r.year for r in rows] == sorted({r.year for r in rows})
     total = sum(r.employment[MilestoneKind.M6].lasting for r in rows)
     assert total == expected(PAST)["employment"][MilestoneKind.M6][3]

@@ -1,0 +1,133 @@
+"""The kept counts of the dashboard (``reporting.summary``) stay equal to a recount after
+writes made through the session, committed with the write, and the migration's backfill
+gives the same rows."""
+
+from sqlalchemy import delete, select
+
+from portal.extensions import db
+from portal.followup.models import PromiseOutcome, RetainedAnswer
+from portal.immersions.models import Evaluation, EvaluationKind, EvaluationResult, Outcome
+from portal.recruitment.models import JobPromise, Trainee, TraineeStatus
+from portal.reporting.models import OperationFigures, OperationYearFigures
+from portal.reporting.summary import refresh, refresh_all
+from tests.design.concurrency_helpers import while_held
+from tests.support import load_demo_copy
+
+
+def kept() -> dict:
+    """The stored rows, comparable whatever their ids."""
+    figures = {
+        row.operation_id: {c.name: getattr(row, c.name) for c in OperationFigures.__table__.c}
+        for row in db.session.scalars(select(OperationFigures))
+    }
+    years = sorted(
+        (r.operation_id, r.exit_year or 0, r.kind.value, r.followed, r.retained, r.employed,
+         r.lasting, r.with_promiser)
+        for r in db.session.scalars(select(OperationYearFigures))
+    )  # fmt: skip
+    return {"figures": figures, "years": years}
+
+
+def recounted() -> dict:
+    """The rows a recount from scratch gives (then rolled back to what was kept)."""
+    nested = db.session.begin_nested()
+    refresh_all(db.session.connection())
+    found = kept()
+    nested.rollback()
+    return found
+
+
+def test_the_demo_loaded_through_the_services_is_counted(app, ctx):
+    load_demo_copy(app)
+    found = kept()
+    assert len(found["figures"]) >= 5 and found["years"]
+    assert found == recounted()
+
+
+def test_each_write_commits_its_counts(app, ctx):
+    load_demo_copy(app)
+    before = kept()
+    trainee = db.session.scalars(
+        select(Trainee).where(Trainee.status == TraineeStatus.IN_TRAINING).order_by(Trainee.id)
+    ).first()
+    trainee.status = TraineeStatus.CANDIDATE
+    db.session.commit()
+    after = kept()
+    assert after != before
+    assert after["figures"][trainee.operation_id]["in_training"] == (
+        before["figures"][trainee.operation_id]["in_training"] - 1
+    )
+    assert after == recounted()
+
+    outcome = db.session.scalars(select(PromiseOutcome).order_by(PromiseOutcome.id)).first()
+    operation_id = db.session.get(JobPromise, outcome.promise_id).operation_id
+    was = kept()["figures"][operation_id]["promises_kept"]
+    db.session.delete(outcome)
+    db.session.commit()
+    assert kept()["figures"][operation_id]["promises_kept"] == was - (1 if outcome.kept else 0)
+    assert kept() == recounted()
+
+    retained = db.session.scalars(select(RetainedAnswer).order_by(RetainedAnswer.id)).first()
+    db.session.delete(retained)
+    db.session.commit()
+    assert kept() == recounted()
+
+    jury = db.session.scalars(
+        select(Evaluation)
+        .join(EvaluationResult, EvaluationResult.evaluation_id == Evaluation.id)
+        .where(Evaluation.kind == EvaluationKind.JURY, EvaluationResult.outcome == Outcome.FULL)
+        .order_by(Evaluation.id)
+    ).first()
+    jury.kind = EvaluationKind.FINAL
+    db.session.commit()
+    assert (
+        kept()["figures"][jury.operation_id]["certified_full"]
+        < (before["figures"][jury.operation_id]["certified_full"])
+    )
+    assert kept() == recounted()
+
+
+def test_the_backfill_fills_empty_tables(app, ctx):
+    load_demo_copy(app)
+    expected = kept()
+    db.session.execute(delete(OperationFigures))
+    db.session.execute(delete(OperationYearFigures))
+    refresh_all(db.session.connection())
+    assert kept() == expected
+
+
+def test_two_transactions_on_one_operation_both_count(app):
+    """The second recount waits for the first transaction and counts its change: without
+    the row lock it would count from before it and, on PostgreSQL, undo it."""
+    load_demo_copy(app)
+    with app.app_context():
+        operation_id, first_id, second_id = _two_in_training()
+        before = kept()["figures"][operation_id]["in_training"]
+
+    def leave(trainee_id: int, recount: bool):
+        def work():
+            db.session.get(Trainee, trainee_id).status = TraineeStatus.CANDIDATE
+            db.session.flush()
+            if recount:  # the first holds its recount's lock while the second commits
+                refresh(db.session.connection(), [operation_id])
+
+        return work
+
+    outcomes = while_held(app, leave(first_id, True), leave(second_id, False))
+    assert outcomes == ["done", "done"]
+    with app.app_context():
+        assert kept()["figures"][operation_id]["in_training"] == before - 2
+        assert kept() == recounted()
+
+
+def _two_in_training() -> tuple[int, int, int]:
+    """An operation with two trainees in training, and them."""
+    rows = db.session.execute(
+        select(Trainee.operation_id, Trainee.id)
+        .where(Trainee.status == TraineeStatus.IN_TRAINING)
+        .order_by(Trainee.operation_id, Trainee.id)
+    ).all()
+    for (operation, first), (same, second) in zip(rows, rows[1:], strict=False):
+        if operation == same:
+            return operation, first, second
+    raise AssertionError("the demo has an operation with two trainees in training")

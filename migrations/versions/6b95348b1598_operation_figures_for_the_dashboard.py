@@ -60,10 +60,16 @@ def upgrade():
 
     # ### end Alembic commands ###
     # The backfill counts with the dashboard's own definitions (followup.indicators,
-    # recruitment.rules): a copy of those rules in SQL here would drift from them.
+    # recruitment.rules): a copy of those rules in SQL here would drift from them. The
+    # portal's code is today's, not this revision's: only a database holding operations
+    # needs it (a new database, built by every later revision too, skips it), so a later
+    # change of those models cannot break building a database from scratch.
+    connection = op.get_bind()
+    if connection.execute(sa.text("SELECT 1 FROM operations LIMIT 1")).first() is None:
+        return
     from portal.reporting.summary import refresh_all
 
-    refresh_all(op.get_bind())
+    refresh_all(connection)
 
 
 def downgrade():

@@ -233,13 +233,22 @@ def _note_touched(session: Session, _flush_context) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _keep_figures(session: Session) -> None:
-    """Recount the operations the transaction touched, last thing before it commits."""
+    """Recount the operations the transaction touched, last thing before it commits.
+
+    Not when a savepoint is released (``begin_nested``, which also fires this event): the
+    recount, and its row locks, belong to the end of the whole transaction."""
+    if session.in_nested_transaction():
+        return
     session.flush()
     touched = session.info.pop(_TOUCHED, None)
     if touched:
         refresh(session.connection(), touched)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_touched(session: Session) -> None:
-    session.info.pop(_TOUCHED, None)
+@event.listens_for(Session, "after_transaction_end")
+def _forget_touched(session: Session, transaction) -> None:
+    """A transaction that ends without recounting (rolled back) forgets what it touched; a
+    savepoint rolled back inside it does not (the outer transaction's own changes must still
+    be recounted at its commit, and a recount of an unchanged operation is harmless)."""
+    if transaction.parent is None and not transaction.nested:
+        session.info.pop(_TOUCHED, None)

@@ -200,3 +200,24 @@ def test_promised_contracts_migrate_to_types_with_durations(fresh_app):
             }
             row = _row(conn, "job_promises", promise)
             assert (row.contract_type, row.duration_months) == ("cdd", 6)
+
+
+def test_dashboard_figures_migration_backfills_a_database_holding_operations(fresh_app):
+    """Issue #16: the migration that adds the dashboard's per-operation figures counts the
+    operations already there (an empty database skips the count: see the migration)."""
+    query = text(
+        "SELECT operation_id, recruited, in_training, exited, promises, promises_kept "
+        "FROM operation_figures ORDER BY operation_id"
+    )
+    with fresh_app.app_context():
+        upgrade()
+        load_demo_copy(fresh_app)
+        db.session.remove()
+        with db.engine.connect() as conn:
+            expected = conn.execute(query).all()
+        assert len(expected) >= 5 and any(row.recruited for row in expected)
+        downgrade(revision="c3a9e5d17b42")
+        assert "operation_figures" not in inspect(db.engine).get_table_names()
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(query).all() == expected

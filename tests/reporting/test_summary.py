@@ -87,6 +87,27 @@ def test_each_write_commits_its_counts(app, ctx):
     assert kept() == recounted()
 
 
+def test_a_savepoint_inside_a_write_neither_loses_nor_hastens_its_recount(app, ctx):
+    """Savepoints (``first_or_add``, the audit chain's first row) fire the session's commit
+    and rollback events too: one rolled back made the transaction forget the operations it
+    had touched (stale figures after its commit), one released recounted — and locked the
+    figures' row — in the middle of the transaction instead of at its end."""
+    load_demo_copy(app)
+    trainee = db.session.scalars(
+        select(Trainee).where(Trainee.status == TraineeStatus.IN_TRAINING).order_by(Trainee.id)
+    ).first()
+    before = kept()["figures"][trainee.operation_id]["in_training"]
+    trainee.status = TraineeStatus.CANDIDATE
+    db.session.flush()
+    with db.session.begin_nested():
+        pass  # released: no recount yet
+    assert kept()["figures"][trainee.operation_id]["in_training"] == before
+    db.session.begin_nested().rollback()
+    db.session.commit()
+    assert kept()["figures"][trainee.operation_id]["in_training"] == before - 1
+    assert kept() == recounted()
+
+
 def test_the_backfill_fills_empty_tables(app, ctx):
     load_demo_copy(app)
     expected = kept()

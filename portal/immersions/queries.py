@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import OrgKind
+from portal.core.memo import Read, remember_read
 from portal.core.pagination import PER_PAGE, Page, paginate
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -277,11 +278,24 @@ class Figures:
     people_attended: int
 
 
+def card_reads(operation: Operation) -> list[Read]:
+    """The operation page card's read of ``operation`` (none before the recruitment)."""
+    return [figures_read(operation)] if operation.status in rules.RUNNING_STEPS else []
+
+
 def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
-    """Counts for the operation page, in one statement (three one-row subqueries)."""
-    now = now or utcnow()
+    """Counts for the operation page, in one statement (three one-row subqueries), read
+    once per request."""
+    return remember_read(figures_read(operation, now=now))
+
+
+def figures_read(operation: Operation, *, now: datetime | None = None) -> Read:
+    """``figures``' read (``memo.prefetch`` runs it with other cards'); ``now`` given
+    (tests) and the days it counts from are part of its key."""
     today = rules.today()
     late_before = today - timedelta(days=rules.overdue_days())
+    key = ("immersions.figures", operation.id, now, today, late_before)
+    now = now or utcnow()
     not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
     ended = and_(Immersion.ends_on < today, not_debriefed)
     counts = (
@@ -308,12 +322,15 @@ def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
         .where(Evaluation.operation_id == operation.id, EvaluationInvitation.attended.is_(True))
         .subquery()
     )
-    immersions, ready, due, overdue, held, attended_evaluations, people = db.session.execute(
-        select(
-            counts.c.immersions, counts.c.ready, counts.c.due, counts.c.late, held,
-            attended.c.evaluations, attended.c.people,
-        ).select_from(counts.join(attended, literal(True)))
-    ).one()  # fmt: skip
+    statement = select(
+        counts.c.immersions, counts.c.ready, counts.c.due, counts.c.late, held,
+        attended.c.evaluations, attended.c.people,
+    ).select_from(counts.join(attended, literal(True)))  # fmt: skip
+    return Read(key, statement, _figures)
+
+
+def _figures(rows: list[tuple]) -> Figures:
+    ((immersions, ready, due, overdue, held, attended_evaluations, people),) = rows
     return Figures(
         immersions=immersions,
         ready=ready,
@@ -325,57 +342,75 @@ def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
     )
 
 
-def _counts_by_operation(ids: list[int], **conditions) -> dict[str, dict[int, int]]:
-    """For each named condition (a tuple of SQL conditions), the immersions matching it per
-    operation of ``ids`` that has any — all in one query."""
-    if not ids:
-        return {name: {} for name in conditions}
-    rows = db.session.execute(
+def _todo_split(operations: list[Operation], org) -> tuple[list[int], list[int]]:
+    """The running operations ``org`` carries, and those it may host immersions of."""
+    running = [o for o in operations if o.status in rules.RUNNING_STEPS]
+    carried = [o.id for o in running if o.provider_id == org.id]
+    hosted = [o.id for o in running if o.provider_id != org.id]
+    return carried, hosted if org.kind == OrgKind.EMPLOYER else []
+
+
+def todo_reads(operations: list[Operation], *, org) -> list[Read]:
+    """``todo``'s read (none where it reads nothing), for ``memo.prefetch``."""
+    carried, hosted = _todo_split(operations, org)
+    return [todo_read(operations, org=org)] if carried or hosted else []
+
+
+def todo_read(operations: list[Operation], *, org) -> Read:
+    """The counts behind ``todo``, in one statement: per operation, each condition's
+    immersions (those of the carrier's counted on the operations ``org`` carries, the
+    host's on the others — the unused counts are left aside)."""
+    carried, hosted = _todo_split(operations, org)
+    today = rules.today()
+    soon, overdue = rules.reminder_days(), rules.overdue_days()
+    not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
+    unassessed = ~exists().where(TutorAssessment.immersion_id == Immersion.id)
+    here = Immersion.employer_id == org.id
+    conditions = {
+        # the organisme porteur's
+        "due": (Immersion.ends_on < today, not_debriefed),
+        "late": (Immersion.ends_on < today - timedelta(days=overdue), not_debriefed),
+        "prepare": (
+            Immersion.prepared_at.is_(None),
+            Immersion.starts_on >= today,
+            Immersion.starts_on <= today + timedelta(days=soon),
+        ),
+        # a host employer's
+        "assessment": (here, Immersion.starts_on <= today, unassessed),
+        "tutor": (here, Immersion.tutor_id.is_(None), Immersion.ends_on >= today),
+    }
+    statement = (
         select(
             Immersion.operation_id,
             *(func.count(case((and_(*where), 1))) for where in conditions.values()),
         )
-        .where(Immersion.operation_id.in_(ids))
+        .where(Immersion.operation_id.in_(carried + hosted))
         .group_by(Immersion.operation_id)
         .order_by(Immersion.operation_id)
-    ).all()
-    return {
-        name: {row[0]: row[i + 1] for row in rows if row[i + 1]}
-        for i, name in enumerate(conditions)
-    }
+    )
+
+    def counts(rows: list[tuple]) -> dict[str, dict[int, int]]:
+        found = {}
+        for i, name in enumerate(conditions):
+            scope = set(carried if i < 3 else hosted)
+            found[name] = {row[0]: row[i + 1] for row in rows if row[0] in scope and row[i + 1]}
+        return found
+
+    key = ("immersions.todo", tuple(o.id for o in operations), org.id, today, soon, overdue)
+    return Read(key, statement, counts)
 
 
 def todo(operations: list[Operation], *, org) -> list[tuple]:
     """The « À faire » of immersions over ``operations`` as ``(operation id, kind, text,
     url)``: debriefs due and immersions to prepare for the organisme porteur, assessments
-    awaited and tutors to designate for a host employer — in at most two queries whatever
-    the number of operations."""
-    running = [o for o in operations if o.status in rules.RUNNING_STEPS]
-    carried = [o.id for o in running if o.provider_id == org.id]
-    hosted = [o.id for o in running if o.provider_id != org.id]
-    if org.kind != OrgKind.EMPLOYER:
-        hosted = []
-    today = rules.today()
+    awaited and tutors to designate for a host employer — in at most one query whatever
+    the number of operations (none on the operation page: ``todo_reads`` is prefetched)."""
+    reads = todo_reads(operations, org=org)
+    if not reads:
+        return []
+    counts = remember_read(reads[0])
     soon = rules.reminder_days()
-    not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
-    unassessed = ~exists().where(TutorAssessment.immersion_id == Immersion.id)
-    here = Immersion.employer_id == org.id
-    mine = _counts_by_operation(
-        carried,
-        due=(Immersion.ends_on < today, not_debriefed),
-        late=(Immersion.ends_on < today - timedelta(days=rules.overdue_days()), not_debriefed),
-        prepare=(
-            Immersion.prepared_at.is_(None),
-            Immersion.starts_on >= today,
-            Immersion.starts_on <= today + timedelta(days=soon),
-        ),
-    )
-    hosting = _counts_by_operation(
-        hosted,
-        assessment=(here, Immersion.starts_on <= today, unassessed),
-        tutor=(here, Immersion.tutor_id.is_(None), Immersion.ends_on >= today),
-    )
-    due, late = mine["due"], mine["late"]
+    due, late = counts["due"], counts["late"]
     # (counts per operation, kind, French text of a count, endpoint)
     rows = [
         (
@@ -389,7 +424,7 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
             "immersions.list_debriefs",
         ),
         (
-            mine["prepare"],
+            counts["prepare"],
             "prepare",
             lambda n, _i: _(
                 "Préparer %(n)d immersion(s) qui commencent dans les %(d)d jours.", n=n, d=soon
@@ -397,7 +432,7 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
             "immersions.list_immersions",
         ),
         (
-            hosting["assessment"],
+            counts["assessment"],
             "assessment",
             lambda n, _i: _(
                 "%(n)d immersion(s) de votre entreprise attendent l'évaluation du ou de la "
@@ -407,7 +442,7 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
             "tutoring.tutor_home",
         ),
         (
-            hosting["tutor"],
+            counts["tutor"],
             "tutor",
             lambda n, _i: _(
                 "Désigner le ou la tuteur·rice de %(n)d immersion(s) en cours ou à venir "

@@ -62,7 +62,7 @@ def test_pages_do_not_compute_the_header_count(app, client, market, monkeypatch)
 
 # The header's count (issue #16): one read of the visible operations, then a fixed number
 # of grouped queries per rule. Pinned per viewer on this fixture.
-COUNT_QUERIES = {REGION_ADMIN: 13, OF_A: 13, EMPLOYER: 10}
+COUNT_QUERIES = {REGION_ADMIN: 12, OF_A: 12, EMPLOYER: 10}
 
 
 @pytest.mark.parametrize("email", VIEWERS)

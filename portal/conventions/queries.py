@@ -3,7 +3,6 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.accounts.models import Membership, User
 from portal.conventions.models import (
     Convention,
     ConventionVersion,
@@ -76,26 +75,6 @@ def load_design_with_clauses(operation_id: int) -> Design | None:
         )
     )
     return db.session.scalars(query).unique().one_or_none()
-
-
-def members_by_org(organisation_ids: list[int]) -> dict[int, list[User]]:
-    """Active, enabled members of each organisation, by name (one query)."""
-    members: dict[int, list[User]] = {org_id: [] for org_id in organisation_ids}
-    if not organisation_ids:
-        return members
-    rows = db.session.execute(
-        select(User, Membership.organisation_id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id.in_(organisation_ids),
-            Membership.active.is_(True),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.last_name, User.first_name, User.id)
-    ).all()
-    for user, organisation_id in rows:
-        members[organisation_id].append(user)
-    return members
 
 
 def last_reminders(version: ConventionVersion) -> dict[int, object]:

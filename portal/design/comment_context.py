@@ -11,7 +11,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.access import current_org
-from portal.accounts.models import Membership, Organisation, User
+from portal.accounts.members import members_by_org
+from portal.accounts.models import Organisation, User
 from portal.design import queries
 from portal.design.comment_forms import CommentForm, ReplyForm
 from portal.design.comments import may_resolve
@@ -96,16 +97,11 @@ def mentionables(operation: Operation) -> Mentionables:
     if operation.id in cache:
         return cache[operation.id]
     organisations = _participating(operation)
-    rows = db.session.execute(
-        select(User, Membership.organisation_id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id.in_([o.id for o in organisations]),
-            Membership.active.is_(True),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.last_name, User.first_name, User.id)
-    ).all()
+    members = members_by_org([o.id for o in organisations])
+    rows = sorted(
+        ((user, org_id) for org_id, users in members.items() for user in users),
+        key=lambda row: (row[0].last_name, row[0].first_name, row[0].id, row[1]),
+    )
     people: dict[int, list[User]] = {o.id: [] for o in organisations}
     listed: set[int] = set()
     for user, organisation_id in rows:

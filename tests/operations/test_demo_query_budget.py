@@ -22,7 +22,7 @@ SQLITE = {
     (OPERATION_PAGE, "employeur"): 11,
     (OPERATION_PAGE, "partenaire"): 11,
     ("co-conception", "of"): 10,
-    ("convention", "of"): 16,
+    ("convention", "of"): 15,
     ("version de la convention", "of"): 12,
     (SAVE, "of"): 23,
 }

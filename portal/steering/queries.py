@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
@@ -58,34 +58,39 @@ def card(operation: Operation, org: Organisation) -> Card:
 
 
 def _card(operation: Operation, org: Organisation) -> Card:
-    committee = select(SteeringCommittee.id).where(SteeringCommittee.operation_id == operation.id)
     members = (
         select(func.count(SteeringMember.id))
-        .where(SteeringMember.committee_id.in_(committee), SteeringMember.removed_at.is_(None))
+        .where(
+            SteeringMember.committee_id == SteeringCommittee.id,
+            SteeringMember.removed_at.is_(None),
+        )
         .scalar_subquery()
     )
-    one = select(literal(1).label("one")).subquery()  # one row even without meetings
-    owned = and_(  # ``_open_actions``'s rule, the operation's status checked below
+    # ``_open_actions``'s rule; the owner and the operation's status are checked below, so
+    # that the join follows the meeting's index (the owner's grows with the operations).
+    open_actions = and_(
         SteeringAction.meeting_id == SteeringMeeting.id,
-        SteeringAction.owner_org_id == org.id,
         SteeringAction.done_at.is_(None),
         SteeringMeeting.status == MeetingStatus.PLANNED,
     )
-    rows = db.session.execute(
+    rows = db.session.execute(  # from the committee: its indexes, whatever the data
         select(members, SteeringMeeting, SteeringAction)
-        .select_from(one)
+        .select_from(SteeringCommittee)
         .outerjoin(
             SteeringMeeting,
             and_(
-                SteeringMeeting.committee_id.in_(committee),
+                SteeringMeeting.committee_id == SteeringCommittee.id,
                 SteeringMeeting.status != MeetingStatus.CANCELLED,
             ),
         )
-        .outerjoin(SteeringAction, owned)
+        .outerjoin(SteeringAction, open_actions)
+        .where(SteeringCommittee.operation_id == operation.id)
         .order_by(SteeringMeeting.starts_at, SteeringMeeting.id)
     ).all()
+    if not rows:  # no committee yet
+        return Card(0, [], [])
     meetings = list(dict.fromkeys(meeting for _n, meeting, _a in rows if meeting is not None))
-    actions = [action for _n, _m, action in rows if action is not None]
+    actions = [a for _n, _m, a in rows if a is not None and a.owner_org_id == org.id]
     if operation.status in (Status.CLOSED, Status.CANCELLED):
         actions = []
     actions.sort(key=lambda action: (action.due_on, action.id))

@@ -51,18 +51,22 @@ def forget(*_args) -> None:
 @dataclass(frozen=True)
 class Read:
     """A read that several parts of a page share, as data so that a page can run several of
-    them in one statement (``prefetch``): its memo key, its statement, and what to make of
-    the statement's rows (``build(rows)``, rows as tuples)."""
+    them in one statement (``prefetch``): its memo key, its statement (or a function that
+    builds it: building a statement costs more than finding its key in the memo), and
+    what to make of the statement's rows (``build(rows)``, rows as tuples)."""
 
     key: Hashable
-    statement: Select
+    statement: Select | Callable[[], Select]
     build: Callable[[list[tuple]], Any]
+
+    def select(self) -> Select:
+        return self.statement if isinstance(self.statement, Select) else self.statement()
 
 
 def remember_read(read: Read):
     """``read``'s result, once per request (``remember``), by its own statement."""
     return remember(
-        read.key, lambda: read.build([tuple(r) for r in db.session.execute(read.statement)])
+        read.key, lambda: read.build([tuple(r) for r in db.session.execute(read.select())])
     )
 
 
@@ -82,7 +86,7 @@ def prefetch(*reads: Read) -> None:
     todo = list({read.key: read for read in reads if read.key not in memo}.values())
     if not todo:
         return
-    parts = [read.statement.add_columns(literal_column("1").label("found")).subquery()
+    parts = [read.select().add_columns(literal_column("1").label("found")).subquery()
              for read in todo]  # fmt: skip
     base = select(literal_column("1").label("one")).subquery()
     statement = select(*(column for part in parts for column in part.c)).select_from(base)

@@ -228,17 +228,20 @@ def card_figures(operation: Operation, *, carrier: bool, today: date, window: in
 
 def card_read(operation: Operation, *, carrier: bool, today: date, window: int) -> Read:
     """``card_figures``'s read (``memo.prefetch`` runs it with other cards')."""
-    exits = _exits_select(operation).subquery()
-    states = _state_counts_select(visible_followups(operation), today=today, window=window)
-    states = states.subquery()
-    if carrier or acting_for_region():
-        pending = _outcomes_pending_select(operation).scalar_subquery()
-    else:
-        pending = literal(0)
-    statement = select(  # one statement: two one-row subqueries side by side
-        exits.c.to_record, exits.c.recorded, *states.c, pending
-    ).select_from(exits.join(states, literal(True)))
     key = ("followup.card_figures", operation.id, carrier, today, window)
+
+    def statement():
+        exits = _exits_select(operation).subquery()
+        states = _state_counts_select(visible_followups(operation), today=today, window=window)
+        states = states.subquery()
+        if carrier or acting_for_region():
+            pending = _outcomes_pending_select(operation).scalar_subquery()
+        else:
+            pending = literal(0)
+        return select(  # one statement: two one-row subqueries side by side
+            exits.c.to_record, exits.c.recorded, *states.c, pending
+        ).select_from(exits.join(states, literal(True)))
+
     return Read(key, statement, _card_figures)
 
 

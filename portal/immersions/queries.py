@@ -295,37 +295,41 @@ def figures_read(operation: Operation, *, now: datetime | None = None) -> Read:
     today = rules.today()
     late_before = today - timedelta(days=rules.overdue_days())
     key = ("immersions.figures", operation.id, now, today, late_before)
-    now = now or utcnow()
-    not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
-    ended = and_(Immersion.ends_on < today, not_debriefed)
-    counts = (
-        select(
-            func.count(Immersion.id).label("immersions"),
-            func.count(case((Immersion.prepared_at.is_not(None), 1))).label("ready"),
-            func.count(case((ended, 1))).label("due"),
-            func.count(case((and_(ended, Immersion.ends_on < late_before), 1))).label("late"),
+    given = now
+
+    def statement():
+        now = given or utcnow()
+        not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
+        ended = and_(Immersion.ends_on < today, not_debriefed)
+        counts = (
+            select(
+                func.count(Immersion.id).label("immersions"),
+                func.count(case((Immersion.prepared_at.is_not(None), 1))).label("ready"),
+                func.count(case((ended, 1))).label("due"),
+                func.count(case((and_(ended, Immersion.ends_on < late_before), 1))).label("late"),
+            )
+            .where(Immersion.operation_id == operation.id)
+            .subquery()
         )
-        .where(Immersion.operation_id == operation.id)
-        .subquery()
-    )
-    held = (
-        select(func.count(Evaluation.id))
-        .where(Evaluation.operation_id == operation.id, Evaluation.held_at <= now)
-        .scalar_subquery()
-    )
-    attended = (
-        select(
-            func.count(func.distinct(EvaluationInvitation.evaluation_id)).label("evaluations"),
-            func.count(EvaluationInvitation.id).label("people"),
+        held = (
+            select(func.count(Evaluation.id))
+            .where(Evaluation.operation_id == operation.id, Evaluation.held_at <= now)
+            .scalar_subquery()
         )
-        .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
-        .where(Evaluation.operation_id == operation.id, EvaluationInvitation.attended.is_(True))
-        .subquery()
-    )
-    statement = select(
-        counts.c.immersions, counts.c.ready, counts.c.due, counts.c.late, held,
-        attended.c.evaluations, attended.c.people,
-    ).select_from(counts.join(attended, literal(True)))  # fmt: skip
+        attended = (
+            select(
+                func.count(func.distinct(EvaluationInvitation.evaluation_id)).label("evaluations"),
+                func.count(EvaluationInvitation.id).label("people"),
+            )
+            .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
+            .where(Evaluation.operation_id == operation.id, EvaluationInvitation.attended.is_(True))
+            .subquery()
+        )
+        return select(
+            counts.c.immersions, counts.c.ready, counts.c.due, counts.c.late, held,
+            attended.c.evaluations, attended.c.people,
+        ).select_from(counts.join(attended, literal(True)))  # fmt: skip
+
     return Read(key, statement, _figures)
 
 

@@ -41,49 +41,53 @@ def figures_by_operation(operations: list[Operation]) -> dict[int, rules.Figures
 
 def figures_read(operations: list[Operation]) -> Read:
     """``figures_by_operation``'s read (``memo.prefetch`` runs it with other cards')."""
-    ids = [o.id for o in operations]
-    counted = lasting.counts_sql()
-    promised = (
-        select(
-            JobPromise.operation_id,
-            func.count(case((counted, 1))).label("promises"),
-            func.count(case((and_(counted, Trainee.id.is_not(None)), 1))).label("matched"),
-            func.count(case((~counted, 1))).label("apart"),
-        )
-        .outerjoin(Trainee, Trainee.promise_id == JobPromise.id)
-        .where(JobPromise.operation_id.in_(ids))
-        .group_by(JobPromise.operation_id)
-        .subquery()
-    )
-    place = rules.holds_place_sql()
-    unmatched = Trainee.status.in_(rules.MATCHABLE) & Trainee.promise_id.is_(None)
-    recruits = (
-        select(
-            Trainee.operation_id,
-            func.count(case((place, 1))).label("recruited"),
-            func.count(case((unmatched, 1))).label("unmatched"),
-            func.count(case((Trainee.status == TraineeStatus.IN_TRAINING, 1))).label("training"),
-        )
-        .where(Trainee.operation_id.in_(ids))
-        .group_by(Trainee.operation_id)
-        .subquery()
-    )
-    # One statement: both counts per operation, side by side on the operation's id.
-    statement = (
-        select(
-            Operation.id,
-            func.coalesce(promised.c.promises, 0),
-            func.coalesce(promised.c.matched, 0),
-            func.coalesce(promised.c.apart, 0),
-            func.coalesce(recruits.c.recruited, 0),
-            func.coalesce(recruits.c.unmatched, 0),
-            func.coalesce(recruits.c.training, 0),
-        )
-        .outerjoin(promised, promised.c.operation_id == Operation.id)
-        .outerjoin(recruits, recruits.c.operation_id == Operation.id)
-        .where(Operation.id.in_(ids))
-    )
     key = ("recruitment.figures", tuple((o.id, o.target_headcount) for o in operations))
+
+    def statement():
+        ids = [o.id for o in operations]
+        counted = lasting.counts_sql()
+        promised = (
+            select(
+                JobPromise.operation_id,
+                func.count(case((counted, 1))).label("promises"),
+                func.count(case((and_(counted, Trainee.id.is_not(None)), 1))).label("matched"),
+                func.count(case((~counted, 1))).label("apart"),
+            )
+            .outerjoin(Trainee, Trainee.promise_id == JobPromise.id)
+            .where(JobPromise.operation_id.in_(ids))
+            .group_by(JobPromise.operation_id)
+            .subquery()
+        )
+        place = rules.holds_place_sql()
+        unmatched = Trainee.status.in_(rules.MATCHABLE) & Trainee.promise_id.is_(None)
+        training = Trainee.status == TraineeStatus.IN_TRAINING
+        recruits = (
+            select(
+                Trainee.operation_id,
+                func.count(case((place, 1))).label("recruited"),
+                func.count(case((unmatched, 1))).label("unmatched"),
+                func.count(case((training, 1))).label("training"),
+            )
+            .where(Trainee.operation_id.in_(ids))
+            .group_by(Trainee.operation_id)
+            .subquery()
+        )
+        # One statement: both counts per operation, side by side on the operation's id.
+        return (
+            select(
+                Operation.id,
+                func.coalesce(promised.c.promises, 0),
+                func.coalesce(promised.c.matched, 0),
+                func.coalesce(promised.c.apart, 0),
+                func.coalesce(recruits.c.recruited, 0),
+                func.coalesce(recruits.c.unmatched, 0),
+                func.coalesce(recruits.c.training, 0),
+            )
+            .outerjoin(promised, promised.c.operation_id == Operation.id)
+            .outerjoin(recruits, recruits.c.operation_id == Operation.id)
+            .where(Operation.id.in_(ids))
+        )
+
     return Read(key, statement, lambda rows: _figures(operations, rows))
 
 

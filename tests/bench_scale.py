@@ -236,7 +236,7 @@ def seed(operations: int) -> dict:
     }
 
 
-def _designing() -> int:
+def designing_operation() -> int:
     """The demo operation whose design is being written (the first demo one in co-design
     with a design, else the first with a design)."""
     query = select(Design.operation_id).join(Operation, Operation.id == Design.operation_id)
@@ -257,7 +257,7 @@ def key_pages() -> list[tuple[str, str, str, dict | None]]:
     operations (the first of each copy family)."""
     running = _id(Operation, title=RUNNING)
     followed = _id(Operation, title=FOLLOW_UP)
-    designing = _designing()
+    designing = designing_operation()
     version = db.session.scalars(
         select(ConventionVersion.number)
         .join(ConventionVersion.convention)
@@ -343,7 +343,7 @@ def measure_pages(app: Flask, runs: int = RUNS, only: str | None = None) -> dict
 def measure_actions(app: Flask, client: CsrfClient, runs: int) -> dict:
     """A co-design section saved (htmx) and the unchanged poll every open page sends."""
     with app.test_request_context():
-        designing = _designing()
+        designing = designing_operation()
         design = db.session.scalar(select(Design).where(Design.operation_id == designing))
         section = db.session.scalar(
             select(DesignSection).where(

@@ -5,6 +5,7 @@ live server. Helpers live in tests/support.py, factories in tests/factories.py."
 import os
 import secrets
 import threading
+import time
 
 import pytest
 from flask_migrate import upgrade
@@ -24,6 +25,13 @@ from tests.support import (
     temporary_database,
     without_fsync,
 )
+
+# The portal's "today" is Paris's (``rules.today()``); the tests' ``date.today()`` and
+# ``datetime.now()`` must be the same day, or between 22:00/23:00 and midnight UTC a meeting
+# held "today" falls the day after its action's due date (tests failed in that hour only).
+# Set before the test modules compute their dates at import.
+os.environ["TZ"] = "Europe/Paris"
+time.tzset()
 
 # Property tests: the full count of examples in CI (.ci/run sets CI=true), a fifth locally;
 # tests that ask for their own count pass it through ``support.examples``.

@@ -4,9 +4,11 @@ the convention page)."""
 
 from flask import abort, render_template
 from flask_babel import gettext as _
+from sqlalchemy import inspect
 
 from portal.accounts.access import current_membership
 from portal.accounts.forms import EmptyForm
+from portal.accounts.members import members_by_org
 from portal.accounts.models import User
 from portal.conventions import diffs, queries, services
 from portal.conventions.forms import DesignateSignerForm
@@ -113,7 +115,15 @@ def parties_context(
         and p["organisation_id"] not in signed
         and may_designate(operation, p["organisation_id"])
     ]
-    members = queries.members_by_org([org_id for org_id in editable if org_id not in forms])
+    # When some are needed, every participant's people (loaded with the page): the mentions
+    # of the clauses' comments read the same, in the same query.
+    wanted = [org_id for org_id in editable if org_id not in forms]
+    participating = []
+    if "participants" not in inspect(operation).unloaded:
+        participating = [
+            p.organisation_id for p in operation.participants if p.withdrawn_at is None
+        ]
+    members = members_by_org(participating + wanted) if wanted else {}
     force = services.in_force(convention)
     in_force_parties = services.snapshot_of(force)["parties"] if force else None
     in_force_ids = {p["organisation_id"] for p in in_force_parties or []}

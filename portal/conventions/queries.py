@@ -3,7 +3,6 @@
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.accounts.models import Membership, User
 from portal.conventions.models import (
     Convention,
     ConventionVersion,
@@ -11,6 +10,7 @@ from portal.conventions.models import (
     Signature,
     SignatureReminder,
 )
+from portal.conventions.snapshot import keep_draft_participants
 from portal.design.models import Design, DesignSection
 from portal.extensions import db
 from portal.operations.models import Operation, Participant
@@ -18,24 +18,29 @@ from portal.operations.models import Operation, Participant
 
 def operation_for_page(operation_id: int) -> Operation | None:
     """The operation with its participants' organisations, its provider, bassin and lot
-    (what the convention's text names), in two queries."""
-    return db.session.scalar(
+    (what the convention's text names), in one query."""
+    query = (
         select(Operation)
         .where(Operation.id == operation_id)
         .options(
-            selectinload(Operation.participants).joinedload(Participant.organisation),
+            joinedload(Operation.participants).joinedload(Participant.organisation),
             joinedload(Operation.provider),
             joinedload(Operation.territory),
             joinedload(Operation.lot),
         )
     )
+    operation = db.session.scalars(query).unique().one_or_none()
+    if operation is not None:  # the snapshot's parties, from these participants
+        keep_draft_participants(operation)
+    return operation
 
 
 def load_convention(operation_id: int) -> Convention | None:
-    """The convention with its versions, their signatures and its designated signers (four
-    queries: who each row names is joined to it)."""
+    """The convention with its versions, their signatures and its designated signers (two
+    queries: the convention joined to its few signers, then its versions joined to their
+    signatures — who each row names is joined to it)."""
     version = selectinload(Convention.versions)
-    return db.session.scalar(
+    query = (
         select(Convention)
         .where(Convention.operation_id == operation_id)
         .options(
@@ -45,49 +50,31 @@ def load_convention(operation_id: int) -> Convention | None:
                 joinedload(ConventionVersion.validated_by),
                 joinedload(ConventionVersion.rejected_by),
             ),
-            version.selectinload(ConventionVersion.signatures).options(
+            version.joinedload(ConventionVersion.signatures).options(
                 joinedload(Signature.user), joinedload(Signature.organisation)
             ),
-            selectinload(Convention.signers).options(
+            joinedload(Convention.signers).options(
                 joinedload(DesignatedSigner.user), joinedload(DesignatedSigner.organisation)
             ),
         )
     )
+    return db.session.scalars(query).unique().one_or_none()
 
 
 def load_design_with_clauses(operation_id: int) -> Design | None:
-    """The design with its clauses and who last changed or validated them (two queries)."""
-    return db.session.scalar(
+    """The design with its clauses and who last changed or validated them (one query)."""
+    query = (
         select(Design)
         .where(Design.operation_id == operation_id)
         .options(
-            selectinload(Design.clauses).options(
+            joinedload(Design.clauses).options(
                 joinedload(DesignSection.updated_by),
                 joinedload(DesignSection.updated_org),
                 joinedload(DesignSection.validated_by),
             )
         )
     )
-
-
-def members_by_org(organisation_ids: list[int]) -> dict[int, list[User]]:
-    """Active, enabled members of each organisation, by name (one query)."""
-    members: dict[int, list[User]] = {org_id: [] for org_id in organisation_ids}
-    if not organisation_ids:
-        return members
-    rows = db.session.execute(
-        select(User, Membership.organisation_id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id.in_(organisation_ids),
-            Membership.active.is_(True),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.last_name, User.first_name, User.id)
-    ).all()
-    for user, organisation_id in rows:
-        members[organisation_id].append(user)
-    return members
+    return db.session.scalars(query).unique().one_or_none()
 
 
 def last_reminders(version: ConventionVersion) -> dict[int, object]:

@@ -13,9 +13,10 @@ import json
 
 from flask_babel import force_locale
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.core.employment import ContractType, contract_is_lasting, contract_label
+from portal.core.memo import remember
 from portal.design.models import Design, DesignSection, SectionKey
 from portal.extensions import db
 from portal.operations import dual_memberships
@@ -75,9 +76,32 @@ def _operation_part(operation: Operation) -> dict:
     }
 
 
+def _draft_key(operation: Operation) -> tuple:
+    return ("conventions.draft_participants", operation.id)
+
+
+def keep_draft_participants(operation: Operation) -> None:
+    """Remember for this request the parties ``_draft_participants`` would read, from the
+    participants a page loaded with their organisations (no query). A verb that freezes a
+    version reads them afresh: its ``lock()`` empties the memo, as does any write."""
+    remember(
+        _draft_key(operation),
+        lambda: [
+            p
+            for p in operation.participants
+            if p.withdrawn_at is None and p.pending_change != PendingChange.WITHDRAW
+        ],
+    )
+
+
 def _draft_participants(operation: Operation) -> list[Participant]:
     """The parties the convention names now: active participants, with those joining by
-    the next amendment and without those leaving by it (``operations/pending.py``)."""
+    the next amendment and without those leaving by it (``operations/pending.py``); read
+    once per request."""
+    return remember(_draft_key(operation), lambda: _read_draft_participants(operation))
+
+
+def _read_draft_participants(operation: Operation) -> list[Participant]:
     return db.session.scalars(
         select(Participant)
         .where(
@@ -126,11 +150,15 @@ def _promises(operation: Operation, participants: list[Participant]) -> list[dic
     """The positions of the employers among the parties, without those an amendment
     withdraws."""
     employers = {p.organisation_id for p in participants if p.role == ParticipantRole.EMPLOYER}
-    needs = db.session.scalars(
-        select(EmployerNeed)
-        .where(EmployerNeed.operation_id == operation.id)
-        .options(selectinload(EmployerNeed.positions), joinedload(EmployerNeed.organisation))
-    ).all()
+    needs = (
+        db.session.scalars(  # one query: a need has a few positions
+            select(EmployerNeed)
+            .where(EmployerNeed.operation_id == operation.id)
+            .options(joinedload(EmployerNeed.positions), joinedload(EmployerNeed.organisation))
+        )
+        .unique()
+        .all()
+    )
     accepted = lasting.acceptances(operation)
     promises = []
     for need in needs:
@@ -161,13 +189,10 @@ def _promises(operation: Operation, participants: list[Participant]) -> list[dic
 
 
 def _sections(operation: Operation) -> tuple[list[dict], list[dict]]:
-    design = db.session.scalar(select(Design).where(Design.operation_id == operation.id))
-    if design is None:
-        return [], []
-    rows = db.session.scalars(
-        select(DesignSection).where(
-            DesignSection.design_id == design.id, DesignSection.meeting_id.is_(None)
-        )
+    rows = db.session.scalars(  # one query: no design, no sections
+        select(DesignSection)
+        .join(Design, Design.id == DesignSection.design_id)
+        .where(Design.operation_id == operation.id, DesignSection.meeting_id.is_(None))
     ).all()
     by_key = {row.key: row for row in rows}
     parts: dict[bool, list[dict]] = {False: [], True: []}

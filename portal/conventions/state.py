@@ -8,7 +8,7 @@ import json
 
 from sqlalchemy import cast, exists, func, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Membership
 from portal.conventions.models import (
@@ -31,16 +31,21 @@ def convention_for(operation: Operation) -> Convention | None:
 def convention_for_page(operation: Operation) -> Convention | None:
     """The convention with its signers (and their people), its versions and their
     signatures, read once per request: the operation page's card and its « À faire »
-    share it (four queries whatever the versions)."""
+    share it (two queries whatever the versions: the convention joined to its few signers,
+    then its versions joined to their signatures — not all in one, where each version's
+    text would come once per signer)."""
     query = (
         select(Convention)
         .where(Convention.operation_id == operation.id)
         .options(
-            selectinload(Convention.signers).joinedload(DesignatedSigner.user),
-            selectinload(Convention.versions).selectinload(ConventionVersion.signatures),
+            joinedload(Convention.signers).joinedload(DesignatedSigner.user),
+            selectinload(Convention.versions).joinedload(ConventionVersion.signatures),
         )
     )
-    return remember(("conventions.for_page", operation.id), lambda: db.session.scalar(query))
+    return remember(
+        ("conventions.for_page", operation.id),
+        lambda: db.session.scalars(query).unique().one_or_none(),
+    )
 
 
 def reference_for(operation: Operation) -> str:

@@ -14,8 +14,9 @@ from flask_login import current_user, login_required
 
 from portal import htmx
 from portal.accounts.access import current_org, require
+from portal.accounts.members import members_by_org
 from portal.accounts.models import Organisation, User
-from portal.conventions import bp, queries, services
+from portal.conventions import bp, services
 from portal.conventions.context import (
     PAGE,
     designate_form,
@@ -124,7 +125,7 @@ def designate_signer(operation_id: int, org_id: int):
     """Name who signs for the party ``org_id`` and in which capacity."""
     operation, convention = _party_or_404(operation_id, org_id)
     require(may_designate(operation, org_id))
-    members = queries.members_by_org([org_id])[org_id]
+    members = members_by_org([org_id])[org_id]
     form = designate_form(org_id, members, formdata=request.form)
     if not form.validate_on_submit():
         return _parties_response(operation, convention, status=422, forms={org_id: form})

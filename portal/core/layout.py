@@ -16,7 +16,7 @@ from werkzeug.local import LocalProxy
 
 from portal.accounts.models import User
 from portal.core.demo_state import DEMO_DOMAIN
-from portal.extensions import db
+from portal.core.memo import Read, remember_read
 from portal.notifications.models import Notification
 
 
@@ -29,21 +29,32 @@ class LayoutFacts:
 
 
 def layout_facts() -> LayoutFacts:
-    """Both facts in one statement, remembered for the rest of the request."""
+    """Both facts in one statement, remembered for the rest of the request (a page that
+    runs its reads together, ``memo.prefetch``, may have read them already)."""
     facts = g.get("layout_facts")
     if facts is None:
-        if current_user.is_authenticated:
-            unread = (
-                select(func.count())
-                .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-                .scalar_subquery()
-            )
-        else:
-            unread = literal(0)
-        demo = exists().where(User.email.like(f"%@{DEMO_DOMAIN}"))
-        row = db.session.execute(select(unread.label("unread"), demo.label("demo"))).one()
-        facts = g.layout_facts = LayoutFacts(bool(row.demo), int(row.unread or 0))
+        facts = g.layout_facts = remember_read(facts_read())
     return facts
+
+
+def facts_read() -> Read:
+    """``layout_facts``' read, for a page to run with its own (``memo.prefetch``)."""
+    if current_user.is_authenticated:
+        unread = (
+            select(func.count())
+            .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+            .scalar_subquery()
+        )
+    else:
+        unread = literal(0)
+    demo = exists().where(User.email.like(f"%@{DEMO_DOMAIN}"))
+    statement = select(unread.label("unread"), demo.label("demo"))
+    return Read(("layout.facts",), statement, _facts)
+
+
+def _facts(rows: list[tuple]) -> LayoutFacts:
+    ((unread, demo),) = rows
+    return LayoutFacts(bool(demo), int(unread or 0))
 
 
 def layout_globals() -> dict:

@@ -7,11 +7,12 @@ from functools import cached_property
 from flask import abort, g
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.access import current_org
-from portal.accounts.models import Membership, Organisation, User
+from portal.accounts.members import members_by_org
+from portal.accounts.models import Organisation, User
 from portal.design import queries
 from portal.design.comment_forms import CommentForm, ReplyForm
 from portal.design.comments import may_resolve
@@ -71,29 +72,36 @@ class Mentionables:
         return self.org_names.get(mention.organisation_id) or mention.organisation.name
 
 
-def mentionables(operation: Operation) -> Mentionables:
-    """Who may be mentioned on ``operation``: two queries, once per request."""
-    cache = g.setdefault("design_mentionables", {})
-    if operation.id in cache:
-        return cache[operation.id]
-    organisations = list(
+def _participating(operation: Operation) -> list[Organisation]:
+    """The organisations taking part in ``operation``, by name: from its participants when
+    the page loaded them with their organisations, else one query."""
+    state = inspect(operation)
+    if "participants" not in state.unloaded and all(
+        "organisation" not in inspect(p).unloaded for p in operation.participants
+    ):
+        active = [p.organisation for p in operation.participants if p.withdrawn_at is None]
+        return sorted(active, key=lambda o: (o.name, o.id))
+    return list(
         db.session.scalars(
             select(Organisation)
             .join(Participant, Participant.organisation_id == Organisation.id)
             .where(Participant.operation_id == operation.id, Participant.withdrawn_at.is_(None))
-            .order_by(Organisation.name)
+            .order_by(Organisation.name, Organisation.id)
         )
     )
-    rows = db.session.execute(
-        select(User, Membership.organisation_id)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organisation_id.in_([o.id for o in organisations]),
-            Membership.active.is_(True),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.last_name, User.first_name, User.id)
-    ).all()
+
+
+def mentionables(operation: Operation) -> Mentionables:
+    """Who may be mentioned on ``operation``: one or two queries, once per request."""
+    cache = g.setdefault("design_mentionables", {})
+    if operation.id in cache:
+        return cache[operation.id]
+    organisations = _participating(operation)
+    members = members_by_org([o.id for o in organisations])
+    rows = sorted(
+        ((user, org_id) for org_id, users in members.items() for user in users),
+        key=lambda row: (row[0].last_name, row[0].first_name, row[0].id, row[1]),
+    )
     people: dict[int, list[User]] = {o.id: [] for o in organisations}
     listed: set[int] = set()
     for user, organisation_id in rows:

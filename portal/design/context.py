@@ -5,7 +5,7 @@ through the same section widget)."""
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.forms import EmptyForm
 from portal.design import content, queries, rhythm, services
@@ -19,14 +19,17 @@ from portal.operations.models import Operation, Participant, Status
 
 
 def operation_for_page(operation_id: int) -> Operation | None:
-    return db.session.scalar(
+    """The operation with its participants' organisations and its provider, in one query
+    (who may see it and who may be mentioned are read from them, no query)."""
+    query = (
         select(Operation)
         .where(Operation.id == operation_id)
         .options(
-            selectinload(Operation.participants).joinedload(Participant.organisation),
+            joinedload(Operation.participants).joinedload(Participant.organisation),
             joinedload(Operation.provider),
         )
     )
+    return db.session.scalars(query).unique().one_or_none()
 
 
 def load(operation_id: int) -> tuple[Operation, Design]:
@@ -42,7 +45,9 @@ def load_section(operation_id: int, key: str) -> tuple[Operation, Design, Design
     """The operation, its design and the section named ``key`` in the URL (its
     ``DesignSection.slug``); 404 for an unknown one, or a clause before the convention."""
     operation, design = load(operation_id)
-    section = queries.section_by_slug(operation.id, key)
+    # A co-design section came with the design (``load_design``); the others are read.
+    loaded = next((s for s in design.sections if s.meeting_id is None and s.slug == key), None)
+    section = loaded or queries.section_by_slug(operation.id, key)
     if section is None:
         abort(404)
     return operation, design, section
@@ -167,9 +172,9 @@ def part_contexts(
     maps = {
         "shared": shared_context(design),
         "threads": queries.threads_by_section(design),
-        "counts": queries.open_counts(design),
         "drafts": drafts_by_section(design),
     }
+    maps["counts"] = queries.counts_from(maps["threads"])
     contexts = []
     for section in sections:
         extra = overrides if focus is not None and section.id == focus.id else {}
@@ -237,9 +242,9 @@ def page_context(operation: Operation, design: Design | None, focus=None, **focu
     maps = {
         "shared": shared,
         "threads": queries.threads_by_section(design),
-        "counts": queries.open_counts(design),
         "drafts": drafts_by_section(design),
     }
+    maps["counts"] = queries.counts_from(maps["threads"])
     context.update(shared)
     for section in design.sections:
         overrides = focus_overrides if focus is not None and section.id == focus.id else {}

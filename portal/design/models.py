@@ -310,7 +310,7 @@ class DesignComment(db.Model):
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
     replies: Mapped[list["DesignComment"]] = relationship(order_by="DesignComment.id")
     mentions: Mapped[list["CommentMention"]] = relationship(
-        back_populates="comment", cascade="all, delete-orphan"
+        back_populates="comment", cascade="all, delete-orphan", order_by="CommentMention.id"
     )
 
     @property

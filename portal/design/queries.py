@@ -3,8 +3,9 @@
 import hashlib
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
+from portal.core.memo import Read
 from portal.design.models import (
     MINUTES_SLUG,
     Design,
@@ -17,13 +18,14 @@ from portal.extensions import db
 
 
 def load_design(operation_id: int) -> Design | None:
-    """The design with its sections and their authors, in two queries (who a row names is
-    joined to it). A save expires and reloads the design with these loads: kept narrow."""
-    return db.session.scalar(
+    """The design with its sections and their authors, in one query (its sections and who
+    a row names are joined to it). A save expires and reloads the design with these loads:
+    kept narrow."""
+    query = (
         select(Design)
         .where(Design.operation_id == operation_id)
         .options(
-            selectinload(Design.sections).options(
+            joinedload(Design.sections).options(
                 joinedload(DesignSection.updated_by),
                 joinedload(DesignSection.updated_org),
                 joinedload(DesignSection.validated_by),
@@ -31,6 +33,7 @@ def load_design(operation_id: int) -> Design | None:
             joinedload(Design.approved_by),
         )
     )
+    return db.session.scalars(query).unique().one_or_none()
 
 
 def section_by_slug(operation_id: int, slug: str) -> DesignSection | None:
@@ -58,8 +61,8 @@ def threads_by_section(
     design: Design, section: DesignSection | None = None
 ) -> dict[int, list[DesignComment]]:
     """Top-level comments (with their replies and mentions) per section id, oldest first;
-    only ``section``'s when given (a fragment). Three queries: authors and organisations
-    are joined to their comments."""
+    only ``section``'s when given (a fragment). One query: mentions, replies, authors and
+    organisations are joined to their comments (a thread holds a few)."""
     query = (
         select(DesignComment)
         .join(DesignSection, DesignSection.id == DesignComment.section_id)
@@ -67,20 +70,32 @@ def threads_by_section(
     )
     if section is not None:
         query = query.where(DesignComment.section_id == section.id)
-    threads = db.session.scalars(
-        query.options(
-            joinedload(DesignComment.author),
-            joinedload(DesignComment.organisation),
-            selectinload(DesignComment.mentions),
-            selectinload(DesignComment.replies).options(
-                joinedload(DesignComment.author), joinedload(DesignComment.organisation)
-            ),
-        ).order_by(DesignComment.id)
-    ).all()
+    threads = (
+        db.session.scalars(
+            query.options(
+                joinedload(DesignComment.author),
+                joinedload(DesignComment.organisation),
+                joinedload(DesignComment.mentions),
+                joinedload(DesignComment.replies).options(
+                    joinedload(DesignComment.author), joinedload(DesignComment.organisation)
+                ),
+            ).order_by(DesignComment.id)
+        )
+        .unique()
+        .all()
+    )
     result: dict[int, list[DesignComment]] = {s.id: [] for s in design.sections}
     for thread in threads:
         result.setdefault(thread.section_id, []).append(thread)
     return result
+
+
+def counts_from(threads: dict[int, list[DesignComment]]) -> dict[int, int]:
+    """``open_counts`` from the threads a page already read (``threads_by_section``)."""
+    return {
+        section_id: sum(1 for thread in found if thread.resolved_at is None)
+        for section_id, found in threads.items()
+    }
 
 
 def open_counts(design: Design) -> dict[int, int]:
@@ -121,3 +136,30 @@ def state_token(design_id: int, *, presence_since) -> str:
     ).all()
     fingerprint = repr((tuple(sections), tuple(comments), tuple(people)))
     return hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
+
+
+def card_reads(operation) -> list[Read]:
+    """The operation page card's read (always: the card shows once the co-design begins)."""
+    return [card_read(operation)]
+
+
+def card_read(operation) -> Read:
+    """The operation page's card: whether the co-design has begun (its sections exist,
+    ``services.is_started``) and whether it is approved — as ``(started, approved)``."""
+    has_sections = (
+        select(DesignSection.id)
+        .where(
+            DesignSection.design_id == Design.id,
+            DesignSection.key.in_(SectionKey.design_keys()),
+        )
+        .exists()
+    )
+    statement = select(has_sections, Design.approved_at).where(Design.operation_id == operation.id)
+    return Read(("design.card", operation.id), statement, _card)
+
+
+def _card(rows: list[tuple]) -> tuple[bool, bool]:
+    if not rows:
+        return False, False
+    (has_sections, approved_at), *_others = rows
+    return bool(has_sections), approved_at is not None

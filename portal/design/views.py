@@ -10,7 +10,6 @@ comments (B) and the live updates (C) render sections through ``section_context`
 from flask import abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from portal import htmx
 from portal.accounts.access import current_org, require
@@ -18,6 +17,7 @@ from portal.assessment.context import assessment_page
 from portal.conventions.context import clause_page
 from portal.core.actions import act, act_and_redirect, done
 from portal.core.french import de
+from portal.core.memo import remember_read
 from portal.core.text import clean_text
 from portal.design import bp, content, queries, services, start
 from portal.design.context import (
@@ -77,6 +77,9 @@ def _render(operation, design, section, *, status: int = 200, **overrides):
 def _done(operation, design, section, notice: str, **overrides):
     """After a change: htmx re-renders the section (and the gate out of band) with the
     notice; a plain form is redirected to the page (Post/Redirect/Get)."""
+    # After the commit, the design reloads first: its sections (this one among them) come
+    # joined to it in one query, instead of this section's row alone and then the design's.
+    design.sections  # noqa: B018
     anchor = f"section-{section.slug}"
     url = url_for(section.key.page, operation_id=operation.id, _anchor=anchor, **section.page_args)
     return done(
@@ -370,22 +373,7 @@ def validate_section(operation_id: int, key: str):
 @bp.app_template_global()
 def design_card(operation: Operation) -> dict | None:
     """What the operation page says of the co-design (None: nothing to show yet)."""
-    # One statement: whether its sections exist (``services.is_started``) and its approval.
-    has_sections = (
-        select(DesignSection.id)
-        .where(
-            DesignSection.design_id == Design.id,
-            DesignSection.key.in_(SectionKey.design_keys()),
-        )
-        .exists()
-    )
-    row = db.session.execute(
-        select(has_sections, Design.approved_at).where(Design.operation_id == operation.id)
-    ).first()
-    started = row is not None and bool(row[0])
+    started, approved = remember_read(queries.card_read(operation))
     if not started and operation.status != Status.CO_DESIGN:
         return None
-    return {
-        "started": started,
-        "approved": row is not None and row[1] is not None,
-    }
+    return {"started": started, "approved": approved}

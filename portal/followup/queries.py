@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import acting_for_region, current_membership
 from portal.accounts.models import Organisation, OrgKind, User
-from portal.core.memo import remember
+from portal.core.memo import Read, remember, remember_read
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.followup import rules
@@ -26,7 +26,7 @@ from portal.followup.models import (
     RetainedAnswer,
 )
 from portal.followup.rules import Progress
-from portal.operations.access import visible_operations
+from portal.operations.access import is_carrier, visible_operations
 from portal.operations.models import Operation, Status
 from portal.recruitment.access import participant_visibility, visible_trainees
 from portal.recruitment.models import JobPromise, Trainee, TraineeAccess
@@ -193,12 +193,6 @@ def _exits_select(operation: Operation):
     )
 
 
-def outcomes_pending(operation: Operation, org: Organisation | None = None) -> int:
-    """Promises whose trainee left the training and whose outcome is not recorded (those of
-    ``org`` only, if given)."""
-    return db.session.scalar(_outcomes_pending_select(operation, org))
-
-
 def _outcomes_pending_select(operation: Operation, org: Organisation | None = None):
     query = (
         select(func.count(JobPromise.id))
@@ -214,44 +208,74 @@ def _outcomes_pending_select(operation: Operation, org: Organisation | None = No
     return query
 
 
+# The operation page shows the card from the training on.
+CARD_STEPS = (Status.TRAINING, Status.FOLLOW_UP, Status.CLOSED)
+
+
+def card_reads(operation: Operation) -> list[Read]:
+    """The operation page card's read of ``operation`` (none where it shows no card)."""
+    if operation.status not in CARD_STEPS:
+        return []
+    today, window = rules.today(), rules.window_days()
+    return [card_read(operation, carrier=is_carrier(operation), today=today, window=window)]
+
+
 def card_figures(operation: Operation, *, carrier: bool, today: date, window: int) -> CardFigures:
-    """Exits, follow-up states and pending promise outcomes, in three or four queries, read
-    once per request (the operation page's card and its « À faire »)."""
-    return remember(
-        ("followup.card_figures", operation.id, carrier, today, window),
-        lambda: _card_figures(operation, carrier=carrier, today=today, window=window),
-    )
+    """Exits, follow-up states and pending promise outcomes, in one statement, read once
+    per request (the operation page's card and its « À faire »)."""
+    return remember_read(card_read(operation, carrier=carrier, today=today, window=window))
 
 
-def _card_figures(operation: Operation, *, carrier: bool, today: date, window: int) -> CardFigures:
-    exits = _exits_select(operation).subquery()
-    states = _state_counts_select(visible_followups(operation), today=today, window=window)
-    states = states.subquery()
-    if carrier or acting_for_region():
-        pending = _outcomes_pending_select(operation).scalar_subquery()
-    else:
-        pending = literal(0)
-    row = db.session.execute(  # one statement: two one-row subqueries side by side
-        select(exits.c.to_record, exits.c.recorded, *states.c, pending).select_from(
-            exits.join(states, literal(True))
-        )
-    ).one()
+def card_read(operation: Operation, *, carrier: bool, today: date, window: int) -> Read:
+    """``card_figures``'s read (``memo.prefetch`` runs it with other cards')."""
+    key = ("followup.card_figures", operation.id, carrier, today, window)
+
+    def statement():
+        exits = _exits_select(operation).subquery()
+        states = _state_counts_select(visible_followups(operation), today=today, window=window)
+        states = states.subquery()
+        if carrier or acting_for_region():
+            pending = _outcomes_pending_select(operation).scalar_subquery()
+        else:
+            pending = literal(0)
+        return select(  # one statement: two one-row subqueries side by side
+            exits.c.to_record, exits.c.recorded, *states.c, pending
+        ).select_from(exits.join(states, literal(True)))
+
+    return Read(key, statement, _card_figures)
+
+
+def _card_figures(rows: list[tuple]) -> CardFigures:
+    (row,) = rows
     counts = dict(zip(Progress, row[2:-1], strict=True))
-    return CardFigures(row.to_record, row.recorded, counts, row[-1])
+    return CardFigures(row[0], row[1], counts, row[-1])
 
 
-def _unanswered_by(org: Organisation, operation: Operation, *, today: date, window: int) -> int:
-    """Follow-ups of trainees ``org`` follows, due or late, that ``org`` has not answered."""
+def _unanswered_by(org: Organisation, operation: Operation, *, today: date, window: int):
+    """Follow-ups of trainees ``org`` follows, due or late, that ``org`` has not answered
+    (their count, a statement)."""
     pending = or_(
         rules.progress_sql(Progress.DUE, today=today, window=window),
         rules.progress_sql(Progress.OVERDUE, today=today, window=window),
     )
     answered = exists().where(Answer.milestone_id == Milestone.id, Answer.organisation_id == org.id)
-    return db.session.scalar(
+    return (
         select(func.count(Milestone.id))
         .join(Trainee, Trainee.id == Milestone.trainee_id)
         .where(Milestone.operation_id == operation.id, pending, ~answered, follows_sql(org.id))
     )
+
+
+def _participant_read(operation: Operation, org: Organisation, *, today: date, window: int):
+    """A participant's counts for its « À faire », in one statement: its follow-ups waiting
+    for an answer and, for an employer, its promises whose outcome is not recorded."""
+    waiting = _unanswered_by(org, operation, today=today, window=window).scalar_subquery()
+    if org.kind == OrgKind.EMPLOYER:
+        pending = _outcomes_pending_select(operation, org).scalar_subquery()
+    else:
+        pending = literal(0)
+    key = ("followup.participant_todo", operation.id, org.id, today, window)
+    return Read(key, select(waiting, pending), lambda rows: tuple(rows[0]))
 
 
 def _carrier_todo(operation: Operation, *, today: date, window: int) -> list[tuple]:
@@ -296,7 +320,7 @@ def _participant_todo(operation: Operation, org: Organisation, *, today: date, w
     employer = org.kind == OrgKind.EMPLOYER
     if employer and not current_membership().is_admin:
         return []  # an employer's admins answer its follow-ups and promises
-    waiting = _unanswered_by(org, operation, today=today, window=window)
+    waiting, pending = remember_read(_participant_read(operation, org, today=today, window=window))
     tasks = [
         (
             waiting,
@@ -309,7 +333,6 @@ def _participant_todo(operation: Operation, org: Organisation, *, today: date, w
         ),
     ]  # fmt: skip
     if employer:
-        pending = outcomes_pending(operation, org)
         tasks.append(
             (
                 pending,
@@ -322,7 +345,9 @@ def _participant_todo(operation: Operation, org: Organisation, *, today: date, w
 
 
 def _region_todo(operation: Operation, *, today: date, window: int) -> list[tuple]:
-    late = state_counts(visible_followups(operation), today=today, window=window)[Progress.OVERDUE]
+    # The card's read (the Région sees every follow-up of the operation, as the card counts)
+    figures = card_figures(operation, carrier=False, today=today, window=window)
+    late = figures.states[Progress.OVERDUE]
     return [
         (
             late,
@@ -332,6 +357,19 @@ def _region_todo(operation: Operation, *, today: date, window: int) -> list[tupl
               n=late),
         )
     ]  # fmt: skip
+
+
+def todo_reads(operation: Operation, *, org: Organisation) -> list[Read]:
+    """The read ``todo`` makes for ``org`` on ``operation`` beyond the card's (for
+    ``memo.prefetch``): a participant's counts."""
+    if operation.status not in rules.RECORDING_STEPS or operation.provider_id == org.id:
+        return []
+    if org.kind == OrgKind.PARTNER or (
+        org.kind == OrgKind.EMPLOYER and current_membership().is_admin
+    ):
+        today, window = rules.today(), rules.window_days()
+        return [_participant_read(operation, org, today=today, window=window)]
+    return []
 
 
 def todo(operation: Operation, *, org: Organisation, carrier: bool) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.core.actions import act, done, field_error
 from portal.core.errors import RuleError
+from portal.core.memo import remember_read
 from portal.extensions import db
 from portal.followup import bp, queries, rules, services
 from portal.followup.access import answering_party, load_milestone, visible_followups
@@ -28,14 +29,12 @@ from portal.followup.context import (
 from portal.followup.forms import WRITTEN, AttemptForm
 from portal.followup.models import MilestoneKind
 from portal.operations.access import can_steer, is_carrier, load_operation
-from portal.operations.models import Operation, Status
+from portal.operations.models import Operation
 
 PAGE = "followup/list.html"
 RESULTS = "followup/_results.html"
 MILESTONE_PAGE = "followup/milestone.html"
 MILESTONE = "followup/_milestone.html"
-# The operation page shows the card from the training on.
-CARD_STEPS = (Status.TRAINING, Status.FOLLOW_UP, Status.CLOSED)
 
 
 @bp.get("/suivi-emploi")
@@ -220,11 +219,7 @@ def reconcile_milestone(operation_id: int, milestone_id: int):
 def followup_card(operation: Operation) -> dict | None:
     """What the operation page says of the end of training and the follow-up (None before
     the training)."""
-    if operation.status not in CARD_STEPS:
+    reads = queries.card_reads(operation)
+    if not reads:
         return None
-    today, window = rules.today(), rules.window_days()
-    carrier = is_carrier(operation)
-    return {
-        "figures": queries.card_figures(operation, carrier=carrier, today=today, window=window),
-        "carrier": carrier,
-    }
+    return {"figures": remember_read(reads[0]), "carrier": is_carrier(operation)}

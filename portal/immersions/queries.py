@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import OrgKind
+from portal.core.memo import Read, remember_read
 from portal.core.pagination import PER_PAGE, Page, paginate
 from portal.core.time import utcnow
 from portal.extensions import db
@@ -278,43 +279,63 @@ class Figures:
     people_attended: int
 
 
+def card_reads(operation: Operation) -> list[Read]:
+    """The operation page card's read of ``operation`` (none before the recruitment)."""
+    return [figures_read(operation)] if operation.status in rules.RUNNING_STEPS else []
+
+
 def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
-    """Counts for the operation page, in one statement (three one-row subqueries)."""
-    now = now or utcnow()
+    """Counts for the operation page, in one statement (three one-row subqueries), read
+    once per request."""
+    return remember_read(figures_read(operation, now=now))
+
+
+def figures_read(operation: Operation, *, now: datetime | None = None) -> Read:
+    """``figures``' read (``memo.prefetch`` runs it with other cards'); ``now`` given
+    (tests) and the days it counts from are part of its key."""
     today = rules.today()
     late_before = today - timedelta(days=rules.overdue_days())
-    not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
-    ended = and_(Immersion.ends_on < today, not_debriefed)
-    counts = (
-        select(
-            func.count(Immersion.id).label("immersions"),
-            func.count(case((Immersion.prepared_at.is_not(None), 1))).label("ready"),
-            func.count(case((ended, 1))).label("due"),
-            func.count(case((and_(ended, Immersion.ends_on < late_before), 1))).label("late"),
+    key = ("immersions.figures", operation.id, now, today, late_before)
+    given = now
+
+    def statement():
+        now = given or utcnow()
+        not_debriefed = ~exists().where(DebriefTrainee.immersion_id == Immersion.id)
+        ended = and_(Immersion.ends_on < today, not_debriefed)
+        counts = (
+            select(
+                func.count(Immersion.id).label("immersions"),
+                func.count(case((Immersion.prepared_at.is_not(None), 1))).label("ready"),
+                func.count(case((ended, 1))).label("due"),
+                func.count(case((and_(ended, Immersion.ends_on < late_before), 1))).label("late"),
+            )
+            .where(Immersion.operation_id == operation.id)
+            .subquery()
         )
-        .where(Immersion.operation_id == operation.id)
-        .subquery()
-    )
-    held = (
-        select(func.count(Evaluation.id))
-        .where(Evaluation.operation_id == operation.id, Evaluation.held_at <= now)
-        .scalar_subquery()
-    )
-    attended = (
-        select(
-            func.count(func.distinct(EvaluationInvitation.evaluation_id)).label("evaluations"),
-            func.count(EvaluationInvitation.id).label("people"),
+        held = (
+            select(func.count(Evaluation.id))
+            .where(Evaluation.operation_id == operation.id, Evaluation.held_at <= now)
+            .scalar_subquery()
         )
-        .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
-        .where(Evaluation.operation_id == operation.id, EvaluationInvitation.attended.is_(True))
-        .subquery()
-    )
-    immersions, ready, due, overdue, held, attended_evaluations, people = db.session.execute(
-        select(
+        attended = (
+            select(
+                func.count(func.distinct(EvaluationInvitation.evaluation_id)).label("evaluations"),
+                func.count(EvaluationInvitation.id).label("people"),
+            )
+            .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
+            .where(Evaluation.operation_id == operation.id, EvaluationInvitation.attended.is_(True))
+            .subquery()
+        )
+        return select(
             counts.c.immersions, counts.c.ready, counts.c.due, counts.c.late, held,
             attended.c.evaluations, attended.c.people,
-        ).select_from(counts.join(attended, literal(True)))
-    ).one()  # fmt: skip
+        ).select_from(counts.join(attended, literal(True)))  # fmt: skip
+
+    return Read(key, statement, _figures)
+
+
+def _figures(rows: list[tuple]) -> Figures:
+    ((immersions, ready, due, overdue, held, attended_evaluations, people),) = rows
     return Figures(
         immersions=immersions,
         ready=ready,
@@ -326,24 +347,47 @@ def figures(operation: Operation, *, now: datetime | None = None) -> Figures:
     )
 
 
-def _counts_by_operation(ids: list[int], **conditions) -> dict[str, dict[int, int]]:
-    """For each named condition (a tuple of SQL conditions), the immersions matching it per
-    operation of ``ids`` that has any — all in one query."""
-    if not ids:
-        return {name: {} for name in conditions}
-    rows = db.session.execute(
+def _todo_split(operations: list[Operation], org) -> tuple[list[int], list[int]]:
+    """The running operations ``org`` carries, and those it may host immersions of."""
+    running = [o for o in operations if o.status in rules.RUNNING_STEPS]
+    carried = [o.id for o in running if o.provider_id == org.id]
+    hosted = [o.id for o in running if o.provider_id != org.id]
+    return carried, hosted if org.kind == OrgKind.EMPLOYER else []
+
+
+def todo_reads(operations: list[Operation], *, org) -> list[Read]:
+    """``todo``'s read (none where it reads nothing), for ``memo.prefetch``."""
+    carried, hosted = _todo_split(operations, org)
+    return [todo_read(operations, org=org)] if carried or hosted else []
+
+
+def todo_read(operations: list[Operation], *, org) -> Read:
+    """The counts behind ``todo``, in one statement: per operation, each condition's
+    immersions (those of the carrier's counted on the operations ``org`` carries, the
+    host's on the others — the unused counts are left aside)."""
+    carried, hosted = _todo_split(operations, org)
+    today = rules.today()
+    soon, overdue = rules.reminder_days(), rules.overdue_days()
+    conditions = _todo_conditions(org)  # the carrier's three first, then the host's two
+    statement = (
         select(
             Immersion.operation_id,
             *(func.count(case((and_(*where), 1))) for where in conditions.values()),
         )
-        .where(Immersion.operation_id.in_(ids))
+        .where(Immersion.operation_id.in_(carried + hosted))
         .group_by(Immersion.operation_id)
         .order_by(Immersion.operation_id)
-    ).all()
-    return {
-        name: {row[0]: row[i + 1] for row in rows if row[i + 1]}
-        for i, name in enumerate(conditions)
-    }
+    )
+
+    def counts(rows: list[tuple]) -> dict[str, dict[int, int]]:
+        found = {}
+        for i, name in enumerate(conditions):
+            scope = set(carried if i < 3 else hosted)
+            found[name] = {row[0]: row[i + 1] for row in rows if row[0] in scope and row[i + 1]}
+        return found
+
+    key = ("immersions.todo", tuple(o.id for o in operations), org.id, today, soon, overdue)
+    return Read(key, statement, counts)
 
 
 def _todo_conditions(org) -> dict[str, tuple]:
@@ -419,17 +463,12 @@ def todo(operations: list[Operation], *, org) -> list[tuple]:
     """The « À faire » of immersions over ``operations`` as ``(operation id, kind, text,
     url)``, text and url built when read: debriefs due and immersions to prepare for the
     organisme porteur, assessments awaited and tutors to designate for a host employer —
-    in at most two queries whatever the number of operations (the operation page's; across
-    the visible operations, ``todo_counts``)."""
-    running = [o for o in operations if o.status in rules.RUNNING_STEPS]
-    carried = [o.id for o in running if o.provider_id == org.id]
-    hosted = [o.id for o in running if o.provider_id != org.id]
-    if org.kind != OrgKind.EMPLOYER:
-        hosted = []
-    conditions = _todo_conditions(org)
-    counts = _counts_by_operation(
-        carried, **{k: conditions[k] for k in ("late", *CARRIER_KINDS)}
-    ) | _counts_by_operation(hosted, **{k: conditions[k] for k in HOST_KINDS})
+    in at most one query whatever the number of operations (none on the operation page:
+    ``todo_reads`` is prefetched; across the visible operations, ``todo_counts``)."""
+    reads = todo_reads(operations, org=org)
+    if not reads:
+        return []
+    counts = remember_read(reads[0])
     late = counts["late"]
     return [
         (operation_id, kind, LazyString(todo_text, kind, n, late.get(operation_id, 0)),

@@ -21,6 +21,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
+from portal.accounts.members import members_of
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.audit.services import record
 from portal.core.errors import RuleError
@@ -34,24 +35,7 @@ from portal.operations.events import log_event
 
 def tutors_by_employer(employer_ids) -> dict[int, list[User]]:
     """Active tutors of each employer (one query), by name."""
-    employer_ids = list(employer_ids)
-    result: dict[int, list[User]] = {employer_id: [] for employer_id in employer_ids}
-    if not employer_ids:
-        return result
-    rows = db.session.execute(
-        select(Membership.organisation_id, User)
-        .join(User, User.id == Membership.user_id)
-        .where(
-            Membership.organisation_id.in_(employer_ids),
-            Membership.active.is_(True),
-            Membership.is_tutor.is_(True),
-            User.is_enabled.is_(True),
-        )
-        .order_by(User.last_name, User.first_name, User.id)
-    ).all()
-    for employer_id, user in rows:
-        result[employer_id].append(user)
-    return result
+    return members_of(employer_ids, Membership.is_tutor.is_(True))
 
 
 def is_tutor_of(user: User, employer_id: int) -> bool:

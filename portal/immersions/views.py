@@ -14,6 +14,7 @@ from portal import htmx
 from portal.accounts.access import current_org
 from portal.accounts.forms import EmptyForm
 from portal.core.actions import act, done, flash_redirect, flash_refusal, form_page, form_refusal
+from portal.core.memo import remember_read
 from portal.extensions import db
 from portal.immersions import bp, path, queries, rules, services
 from portal.immersions.access import immersion_or_404, require_carrier
@@ -302,6 +303,5 @@ def trainee_path_for(trainee: Trainee) -> path.TraineePath | None:
 def immersions_card(operation: Operation) -> dict | None:
     """What the operation page says of immersions, debriefs and evaluations (None before
     the recruitment step)."""
-    if operation.status not in rules.RUNNING_STEPS:
-        return None
-    return {"figures": queries.figures(operation), "region": is_region()}
+    reads = queries.card_reads(operation)
+    return {"figures": remember_read(reads[0]), "region": is_region()} if reads else None

@@ -6,7 +6,7 @@ those of the bassins they are referent for.
 """
 
 from flask import abort
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, inspect, select
 
 from portal.accounts.access import acting_for_region, current_membership, current_org
 from portal.accounts.models import Territory
@@ -38,9 +38,26 @@ def visible_operations(query: Select | None = None) -> Select:
 
 
 def can_view(operation: Operation) -> bool:
-    """True when the current user may see ``operation`` (read once per request)."""
-    query = visible_operations(select(Operation.id).where(Operation.id == operation.id))
+    """True when the current user may see ``operation`` (read once per request).
+
+    ``visible_operations``'s rule, answered from what is loaded when it is (a page's
+    loader joins the participants and the bassin): no query."""
     membership = current_membership()
+    if membership is None:
+        return False
+    loaded = inspect(operation).unloaded
+    if acting_for_region():
+        if membership.is_admin:
+            return True
+        if "territory" not in loaded:
+            territory = operation.territory
+            return territory is not None and territory.referent_id == membership.user_id
+    elif "participants" not in loaded:
+        return any(
+            p.organisation_id == membership.organisation_id and p.withdrawn_at is None
+            for p in operation.participants
+        )
+    query = visible_operations(select(Operation.id).where(Operation.id == operation.id))
     return remember(
         ("operations.can_view", membership and membership.id, operation.id),
         lambda: db.session.scalar(query) is not None,

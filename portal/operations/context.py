@@ -1,42 +1,12 @@
 """Context builders shared by the operation page and the needs-analysis routes."""
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
-
 from portal.accounts.access import current_org
-from portal.core.memo import remember
-from portal.extensions import db
 from portal.operations import needs
 from portal.operations.access import can_steer
-from portal.operations.models import (
-    EmployerNeed,
-    NeedsAnalysis,
-    Operation,
-)
+from portal.operations.models import Operation
+from portal.operations.queries import existing_analysis, needs_by_org
 
-
-def needs_by_org(operation: Operation) -> dict[int, EmployerNeed]:
-    rows = db.session.scalars(
-        select(EmployerNeed)
-        .where(EmployerNeed.operation_id == operation.id)
-        .options(selectinload(EmployerNeed.positions), joinedload(EmployerNeed.updated_by))
-    ).all()
-    return {need.organisation_id: need for need in rows}
-
-
-def existing_analysis(operation: Operation) -> NeedsAnalysis | None:
-    """The analysis if it exists: pages only read, the services create it on first write.
-    Read once per request (the page's summary and its « À faire » share it)."""
-    query = (
-        select(NeedsAnalysis)
-        .where(NeedsAnalysis.operation_id == operation.id)
-        .options(
-            selectinload(NeedsAnalysis.figures),
-            joinedload(NeedsAnalysis.sent_by),
-            joinedload(NeedsAnalysis.answered_by),
-        )
-    )
-    return remember(("operations.analysis", operation.id), lambda: db.session.scalar(query))
+__all__ = ["existing_analysis", "needs_by_org", "summary_context"]
 
 
 def summary_context(operation: Operation) -> dict:

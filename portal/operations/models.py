@@ -207,6 +207,9 @@ class Operation(db.Model):
     participants: Mapped[list["Participant"]] = relationship(
         back_populates="operation", order_by="Participant.id"
     )
+    # Read only, for the operation page's single query (``queries.load_for_page``): the
+    # services create and change the analysis through ``NeedsAnalysis`` itself.
+    analysis: Mapped["NeedsAnalysis | None"] = relationship(viewonly=True)
 
     def __str__(self) -> str:
         return self.title

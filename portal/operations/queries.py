@@ -6,11 +6,13 @@ from flask import request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.core.memo import remember
 from portal.extensions import db
 from portal.lots.models import Category, MarketLot
 from portal.operations.access import visible_operations
 from portal.operations.models import (
     EmployerNeed,
+    NeedsAnalysis,
     Operation,
     OperationEvent,
     Participant,
@@ -99,9 +101,11 @@ def lots_for_filter():
 
 
 def load_for_page(operation_id: int) -> Operation | None:
-    """The operation with everything its page shows, in two queries: the operation joined
-    to what it names (one row each), then its participants joined to theirs."""
-    return db.session.scalar(
+    """The operation with everything its page shows, in one query: the operation joined
+    to what it names (one row each), to its participants (a few rows, so the page can
+    also tell who may see it without asking the database again, ``access.can_view``) and
+    to its needs analysis (remembered for this request, ``context.existing_analysis``)."""
+    query = (
         select(Operation)
         .where(Operation.id == operation_id)
         .options(
@@ -111,11 +115,56 @@ def load_for_page(operation_id: int) -> Operation | None:
             joinedload(Operation.reported_by),
             joinedload(Operation.reported_by_org),
             joinedload(Operation.acknowledged_by),
-            selectinload(Operation.participants).options(
+            joinedload(Operation.participants).options(
                 joinedload(Participant.organisation), joinedload(Participant.withdrawn_by)
             ),
+            joinedload(Operation.analysis).options(*ANALYSIS_LOADS),
         )
     )
+    operation = db.session.scalars(query).unique().one_or_none()
+    if operation is not None:  # the summary and « À faire » read it from the memo
+        remember(analysis_key(operation.id), lambda: operation.analysis)
+    return operation
+
+
+# What the operation page shows of the needs analysis (its few figures joined).
+ANALYSIS_LOADS = (
+    joinedload(NeedsAnalysis.figures),
+    joinedload(NeedsAnalysis.sent_by),
+    joinedload(NeedsAnalysis.answered_by),
+)
+
+
+def analysis_key(operation_id: int) -> tuple:
+    """The request memo's key of an operation's analysis (``existing_analysis``)."""
+    return ("operations.analysis", operation_id)
+
+
+def existing_analysis(operation: Operation) -> NeedsAnalysis | None:
+    """The analysis if it exists: pages only read, the services create it on first write.
+    Read once per request (the page's summary, its step's guard and « À faire » share it;
+    a guard under ``lock()`` reads it afresh, the lock empties the memo)."""
+    query = select(NeedsAnalysis).where(NeedsAnalysis.operation_id == operation.id)
+    query = query.options(*ANALYSIS_LOADS)  # one statement: its few figures joined
+    return remember(
+        analysis_key(operation.id), lambda: db.session.scalars(query).unique().one_or_none()
+    )
+
+
+def needs_by_org(operation: Operation) -> dict[int, EmployerNeed]:
+    """The employers' needs with their positions, by employer, read once per request (the
+    page's summary and its step's guard)."""
+    query = (
+        select(EmployerNeed)
+        .where(EmployerNeed.operation_id == operation.id)
+        .options(joinedload(EmployerNeed.positions), joinedload(EmployerNeed.updated_by))
+    )  # one statement: a need has a few positions
+
+    def read() -> dict[int, EmployerNeed]:
+        rows = db.session.scalars(query).unique().all()
+        return {need.organisation_id: need for need in rows}
+
+    return remember(("operations.needs", operation.id), read)
 
 
 def positions_promised(operation: Operation) -> int:

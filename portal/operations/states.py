@@ -8,16 +8,9 @@ happen. The transition table and the verbs that move an operation are in
 from collections.abc import Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.operations.models import (
-    EmployerNeed,
-    Funding,
-    NeedsAnalysis,
-    Operation,
-    Position,
-)
+from portal.operations.models import Funding, Operation
+from portal.operations.queries import existing_analysis, needs_by_org
 
 Guard = Callable[[Operation], list[str]]
 
@@ -44,16 +37,10 @@ def guard_to_analysis(operation: Operation) -> list[str]:
 def guard_to_co_design(operation: Operation) -> list[str]:
     """At least one employer need with positions, and the analysis answered by the Région."""
     unmet = []
-    positions = db.session.scalar(
-        select(func.count(Position.id))
-        .join(EmployerNeed, EmployerNeed.id == Position.need_id)
-        .where(EmployerNeed.operation_id == operation.id)
-    )
-    if not positions:
+    # The page's reads (once per request; under ``advance``'s lock, afresh).
+    if not any(need.positions for need in needs_by_org(operation).values()):
         unmet.append(_("Aucun employeur n'a encore indiqué de poste à pourvoir."))
-    analysis = db.session.scalar(
-        select(NeedsAnalysis).where(NeedsAnalysis.operation_id == operation.id)
-    )
+    analysis = existing_analysis(operation)
     if analysis is None or not analysis.target_publics:
         unmet.append(_("Les publics visés de l'analyse des besoins ne sont pas renseignés."))
     if analysis is None or analysis.sent_at is None:

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.lots.models import Category
 from portal.operations import bp, lifecycle, queries, services
 from portal.operations.access import can_steer, is_region, load_operation
+from portal.operations.cards import prefetch_cards
 from portal.operations.context import summary_context
 from portal.operations.forms import (
     NEW_EMPLOYERS_TOO_MANY,
@@ -144,6 +145,7 @@ def show_operation(operation_id: int):
     org = current_org()
     steer = can_steer(operation)
     summary = summary_context(operation)
+    prefetch_cards(operation)
     target = lifecycle.next_status(operation)
     events, has_more = queries.timeline_page(operation, 1)
     region = is_region()

@@ -5,9 +5,9 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
-from portal.core.memo import remember
+from portal.core.memo import Read, remember_read
 from portal.extensions import db
-from portal.operations.models import Operation, OperationEvent, Participant
+from portal.operations.models import Operation, OperationEvent, Participant, Status
 from portal.recruitment import lasting, rules
 from portal.recruitment.access import visible_trainees
 from portal.recruitment.models import JobPromise, Trainee, TraineeStatus, TraineeStatusChange
@@ -15,63 +15,89 @@ from portal.recruitment.models import JobPromise, Trainee, TraineeStatus, Traine
 EARLY_START = "training_start_decided"
 
 
+# The operation page shows the recruitment card from this step on.
+CARD_STEPS = (Status.RECRUITMENT, Status.TRAINING, Status.FOLLOW_UP, Status.CLOSED)
+
+
+def card_reads(operation: Operation) -> list[Read]:
+    """The operation page card's read of ``operation`` (none where it shows no card)."""
+    return [figures_read([operation])] if operation.status in CARD_STEPS else []
+
+
 def figures(operation: Operation) -> rules.Figures:
-    """Promises, matched promises, target and recruits of ``operation`` (two queries)."""
+    """Promises, matched promises, target and recruits of ``operation`` (one query)."""
     return figures_by_operation([operation])[operation.id]
 
 
-def _by_operation(query) -> dict[int, tuple]:
-    """The rows of ``query`` (operation id first) by operation id."""
-    return {row[0]: tuple(row[1:]) for row in db.session.execute(query)}
-
-
 def figures_by_operation(operations: list[Operation]) -> dict[int, rules.Figures]:
-    """The figures of each operation (operation id → ``Figures``), in two queries whatever
+    """The figures of each operation (operation id → ``Figures``), in one query whatever
     their number.
 
     Only the promises that count toward « 1 stagiaire pour 1 promesse » are the rule's
     promises (``lasting.counts_sql``); the others are counted ``apart``. Read once per
     request for the same operations (the operation page's card and its « À faire »)."""
+    return remember_read(figures_read(operations))
+
+
+def figures_read(operations: list[Operation]) -> Read:
+    """``figures_by_operation``'s read (``memo.prefetch`` runs it with other cards')."""
     key = ("recruitment.figures", tuple((o.id, o.target_headcount) for o in operations))
-    return remember(key, lambda: _figures_by_operation(operations))
+
+    def statement():
+        ids = [o.id for o in operations]
+        counted = lasting.counts_sql()
+        promised = (
+            select(
+                JobPromise.operation_id,
+                func.count(case((counted, 1))).label("promises"),
+                func.count(case((and_(counted, Trainee.id.is_not(None)), 1))).label("matched"),
+                func.count(case((~counted, 1))).label("apart"),
+            )
+            .outerjoin(Trainee, Trainee.promise_id == JobPromise.id)
+            .where(JobPromise.operation_id.in_(ids))
+            .group_by(JobPromise.operation_id)
+            .subquery()
+        )
+        place = rules.holds_place_sql()
+        unmatched = Trainee.status.in_(rules.MATCHABLE) & Trainee.promise_id.is_(None)
+        training = Trainee.status == TraineeStatus.IN_TRAINING
+        recruits = (
+            select(
+                Trainee.operation_id,
+                func.count(case((place, 1))).label("recruited"),
+                func.count(case((unmatched, 1))).label("unmatched"),
+                func.count(case((training, 1))).label("training"),
+            )
+            .where(Trainee.operation_id.in_(ids))
+            .group_by(Trainee.operation_id)
+            .subquery()
+        )
+        # One statement: both counts per operation, side by side on the operation's id.
+        return (
+            select(
+                Operation.id,
+                func.coalesce(promised.c.promises, 0),
+                func.coalesce(promised.c.matched, 0),
+                func.coalesce(promised.c.apart, 0),
+                func.coalesce(recruits.c.recruited, 0),
+                func.coalesce(recruits.c.unmatched, 0),
+                func.coalesce(recruits.c.training, 0),
+            )
+            .outerjoin(promised, promised.c.operation_id == Operation.id)
+            .outerjoin(recruits, recruits.c.operation_id == Operation.id)
+            .where(Operation.id.in_(ids))
+        )
+
+    return Read(key, statement, lambda rows: _figures(operations, rows))
 
 
-def _figures_by_operation(operations: list[Operation]) -> dict[int, rules.Figures]:
-    ids = [o.id for o in operations]
-    counted = lasting.counts_sql()
-    promised = _by_operation(
-        select(
-            JobPromise.operation_id,
-            func.count(case((counted, 1))),
-            func.count(case((and_(counted, Trainee.id.is_not(None)), 1))),
-            func.count(case((~counted, 1))),
-        )
-        .outerjoin(Trainee, Trainee.promise_id == JobPromise.id)
-        .where(JobPromise.operation_id.in_(ids))
-        .group_by(JobPromise.operation_id)
-    )
-    place = rules.holds_place_sql()
-    recruits = _by_operation(
-        select(
-            Trainee.operation_id,
-            func.count(case((place, 1))),
-            func.count(
-                case(
-                    (
-                        Trainee.status.in_(rules.MATCHABLE) & Trainee.promise_id.is_(None),
-                        1,
-                    )
-                )
-            ),
-            func.count(case((Trainee.status == TraineeStatus.IN_TRAINING, 1))),
-        )
-        .where(Trainee.operation_id.in_(ids))
-        .group_by(Trainee.operation_id)
-    )
+def _figures(operations: list[Operation], rows: list[tuple]) -> dict[int, rules.Figures]:
+    counts = {row[0]: tuple(row[1:]) for row in rows}
     found = {}
     for operation in operations:
-        promises, matched, apart = promised.get(operation.id, (0, 0, 0))
-        recruited, unmatched, in_training = recruits.get(operation.id, (0, 0, 0))
+        promises, matched, apart, recruited, unmatched, in_training = counts.get(
+            operation.id, (0,) * 6
+        )
         found[operation.id] = rules.Figures(
             promises=promises,
             matched=matched,

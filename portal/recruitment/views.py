@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from portal import htmx
 from portal.accounts.access import current_org, require
 from portal.core.actions import act, flash_redirect, form_refusal
+from portal.core.memo import remember_read
 from portal.core.pagination import paginate
 from portal.extensions import db
 from portal.operations.access import can_steer, is_region, load_operation
@@ -25,8 +26,6 @@ from portal.recruitment.models import TraineeStatus
 
 PAGE = "recruitment/show.html"
 RESULTS = "recruitment/_trainees.html"
-# The operation page shows the recruitment card from this step on.
-CARD_STEPS = (Status.RECRUITMENT, Status.TRAINING, Status.FOLLOW_UP, Status.CLOSED)
 
 
 def _load(operation_id: int) -> Operation | None:
@@ -60,7 +59,7 @@ def _page_context(operation: Operation, early_form: EarlyStartForm | None = None
     return {
         "operation": operation,
         "figures": figures,
-        "warnings": rules.warnings(figures) if operation.status in CARD_STEPS else [],
+        "warnings": rules.warnings(figures) if operation.status in queries.CARD_STEPS else [],
         "groups": queries.by_employer(promises),
         "counted": counted,
         "apart": [(p, lasting.apart_explanation(p)) for p in promises if p.id not in counted],
@@ -131,6 +130,5 @@ def decide_early_start(operation_id: int):
 @bp.app_template_global()
 def recruitment_card(operation: Operation) -> dict | None:
     """What the operation page says of recruitment (None before the recruitment step)."""
-    if operation.status not in CARD_STEPS:
-        return None
-    return {"figures": queries.figures(operation)}
+    reads = queries.card_reads(operation)
+    return {"figures": remember_read(reads[0])[operation.id]} if reads else None

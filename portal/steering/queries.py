@@ -2,14 +2,17 @@
 items and minutes waiting for someone (the operation's « À faire » and the home card) —
 each in a fixed number of queries."""
 
+from dataclasses import dataclass
+
 from flask import url_for
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select, true
+from sqlalchemy import and_, exists, func, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
+from portal.core.memo import remember
 from portal.core.time import utcnow
 from portal.design.models import DesignSection
 from portal.extensions import db
@@ -27,19 +30,73 @@ from portal.steering.models import (
 )
 
 
-def load_committee(operation: Operation, *, people: bool = True) -> SteeringCommittee | None:
-    """The committee with its members (their organisations and people too unless
-    ``people`` is false: the operation page only counts them) and meetings."""
-    members = selectinload(SteeringCommittee.members)
-    if people:
-        members = members.options(
-            joinedload(SteeringMember.organisation), joinedload(SteeringMember.user)
-        )
+def load_committee(operation: Operation) -> SteeringCommittee | None:
+    """The committee with its members (their organisations and people) and meetings."""
+    members = selectinload(SteeringCommittee.members).options(
+        joinedload(SteeringMember.organisation), joinedload(SteeringMember.user)
+    )
     return db.session.scalar(
         select(SteeringCommittee)
         .where(SteeringCommittee.operation_id == operation.id)
         .options(members, selectinload(SteeringCommittee.meetings))
     )
+
+
+@dataclass
+class Card:
+    """The committee as the operation page shows it to an organisation (``card``)."""
+
+    members: int  # active members
+    meetings: list[SteeringMeeting]  # not cancelled, by start
+    actions: list[SteeringAction]  # the organisation's open action items, by due date
+
+
+def card(operation: Operation, org: Organisation) -> Card:
+    """What the operation page's card shows of the committee and what its « À faire »
+    asks ``org``, in one statement: the active members (counted), the meetings not
+    cancelled, and ``org``'s action items still open (of a planned meeting, the operation
+    still running). Read once per request (the card and « À faire »)."""
+    return remember(("steering.card", operation.id, org.id), lambda: _card(operation, org))
+
+
+def _card(operation: Operation, org: Organisation) -> Card:
+    members = (
+        select(func.count(SteeringMember.id))
+        .where(
+            SteeringMember.committee_id == SteeringCommittee.id,
+            SteeringMember.removed_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    # ``_open_actions``'s rule; the owner and the operation's status are checked below, so
+    # that the join follows the meeting's index (the owner's grows with the operations).
+    open_actions = and_(
+        SteeringAction.meeting_id == SteeringMeeting.id,
+        SteeringAction.done_at.is_(None),
+        SteeringMeeting.status == MeetingStatus.PLANNED,
+    )
+    rows = db.session.execute(  # from the committee: its indexes, whatever the data
+        select(members, SteeringMeeting, SteeringAction)
+        .select_from(SteeringCommittee)
+        .outerjoin(
+            SteeringMeeting,
+            and_(
+                SteeringMeeting.committee_id == SteeringCommittee.id,
+                SteeringMeeting.status != MeetingStatus.CANCELLED,
+            ),
+        )
+        .outerjoin(SteeringAction, open_actions)
+        .where(SteeringCommittee.operation_id == operation.id)
+        .order_by(SteeringMeeting.starts_at, SteeringMeeting.id)
+    ).all()
+    if not rows:  # no committee yet
+        return Card(0, [], [])
+    meetings = list(dict.fromkeys(meeting for _n, meeting, _a in rows if meeting is not None))
+    actions = [a for _n, _m, a in rows if a is not None and a.owner_org_id == org.id]
+    if operation.status in (Status.CLOSED, Status.CANCELLED):
+        actions = []
+    actions.sort(key=lambda action: (action.due_on, action.id))
+    return Card(rows[0][0], meetings, actions)
 
 
 def meeting_loads() -> tuple:
@@ -135,23 +192,36 @@ def action_line(action: SteeringAction) -> str:
     )
 
 
-def _minutes_waiting(ids: list[int]) -> list[SteeringMeeting]:
-    """Meetings of the operations ``ids`` that began, not cancelled, whose minutes are not
-    approved yet."""
-    return list(
-        db.session.scalars(
+def _minutes_waiting(
+    operations: list[Operation], org: Organisation
+) -> list[tuple[int, SteeringMeeting]]:
+    """Meetings of ``operations`` that began, not cancelled, whose minutes are not approved
+    yet, with their operation's id. One operation (its page): from its card's read."""
+    now = utcnow()
+    if len(operations) == 1:
+        return [
+            (operations[0].id, meeting)
+            for meeting in card(operations[0], org).meetings
+            if meeting.status == MeetingStatus.PLANNED
+            and meeting.minutes_approved_at is None
+            and meeting.starts_at <= now
+        ]
+    ids = [o.id for o in operations]
+    return [
+        (meeting.committee.operation_id, meeting)
+        for meeting in db.session.scalars(
             select(SteeringMeeting)
             .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
             .where(
                 SteeringCommittee.operation_id.in_(ids),
                 SteeringMeeting.status == MeetingStatus.PLANNED,
                 SteeringMeeting.minutes_approved_at.is_(None),
-                SteeringMeeting.starts_at <= utcnow(),
+                SteeringMeeting.starts_at <= now,
             )
             .options(selectinload(SteeringMeeting.committee))
             .order_by(SteeringMeeting.starts_at)
         )
-    )
+    ]
 
 
 def todo(operation: Operation, *, org: Organisation) -> list[str]:
@@ -163,28 +233,32 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
     """The committee's « À faire » over ``operations`` as ``(operation id, kind, text,
     url)``: the action items ``org`` owns; for the organisme porteur and the Région,
     the minutes to write, and for the organisme, those to approve (at most six queries
-    whatever the number of operations)."""
+    whatever the number of operations; on one operation, its card's read and at most two)."""
     ids = [o.id for o in operations]
 
     # Texts and links are lazy: built only for the duties shown (issue #16).
     def committee(operation_id: int) -> LazyString:
         return LazyString(url_for, "steering.show_committee", operation_id=operation_id)
 
-    # The actions alone with their operation's id (the home card's eager loads of their
-    # meeting, committee, operation and owners would grow by a query per 500 actions).
-    owned = db.session.execute(
-        _open_actions()
-        .add_columns(SteeringCommittee.operation_id)
-        .where(SteeringAction.owner_org_id == org.id, SteeringCommittee.operation_id.in_(ids))
-        .order_by(SteeringAction.due_on, SteeringAction.id)
-    ).all()
+    if len(operations) == 1:  # the operation page: its card's read
+        owned = [(action, ids[0]) for action in card(operations[0], org).actions]
+    else:
+        # The actions alone with their operation's id (the home card's eager loads of their
+        # meeting, committee, operation and owners would grow by a query per 500 actions).
+        owned = db.session.execute(
+            _open_actions()
+            .add_columns(SteeringCommittee.operation_id)
+            .where(SteeringAction.owner_org_id == org.id, SteeringCommittee.operation_id.in_(ids))
+            .order_by(SteeringAction.due_on, SteeringAction.id)
+        ).all()
     tasks = [
         (operation_id, "action", LazyString(action_line, a), committee(operation_id))
         for a, operation_id in owned
     ]
     region = org.kind == OrgKind.REGION
-    steered = [o.id for o in operations if region or o.provider_id == org.id]
-    meetings = _minutes_waiting(steered) if steered else []
+    steered = [o for o in operations if region or o.provider_id == org.id]
+    waiting = _minutes_waiting(steered, org) if steered else []
+    meetings = [meeting for _operation_id, meeting in waiting]
     if not meetings:
         return tasks
     sections = dict(
@@ -202,8 +276,7 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
         )
     )
     carried = {o.id for o in operations if o.provider_id == org.id}
-    for meeting in meetings:
-        operation_id = meeting.committee.operation_id
+    for operation_id, meeting in waiting:
         if meeting.id not in sections or meeting.id not in attended:
             text = _l(
                 "Relever les présences et rédiger le compte rendu de « %(t)s ».", t=meeting.title

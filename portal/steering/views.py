@@ -223,11 +223,10 @@ def download_invitation(operation_id: int, meeting_id: int):
 @bp.app_template_global()
 def steering_card(operation) -> dict:
     """What the operation page says of its committee: members, next meeting, last one."""
-    committee = queries.load_committee(operation, people=False)
-    meetings = [m for m in committee.meetings if not m.is_cancelled] if committee else []
-    now = utcnow()
+    found = queries.card(operation, current_org())
+    meetings, now = found.meetings, utcnow()
     return {
-        "members": len(committee.active_members()) if committee else 0,
+        "members": found.members,
         "next": next((m for m in meetings if not m.has_started(now)), None),
         "last": next((m for m in reversed(meetings) if m.has_started(now)), None),
     }

@@ -12,6 +12,7 @@ from portal.operations.models import Operation, Status
 from portal.steering import minutes, services
 from portal.steering.models import SteeringMeeting
 from portal.steering.queries import HOME_ITEMS
+from portal.steering.rules import paris
 from tests.operations.factories import EMPLOYER, OF_A, add_operations, build_market
 from tests.steering.factories import Committee, meeting_data
 from tests.support import committed, explain, login_as, queries, text
@@ -64,7 +65,7 @@ def _grow(app, site: dict, meetings: int, actions: int) -> None:
         start = len(held.actions)
         for n in range(start, start + actions):
             data = {"title": f"Action numéro {n:02d}", "owner_org_id": site["employer"],
-                    "owner_user_id": None, "due_on": held.starts_at.date()}  # fmt: skip
+                    "owner_user_id": None, "due_on": paris(held.starts_at).date()}  # fmt: skip
             minutes.add_action(held, data, **carrier)
 
 

@@ -14,6 +14,7 @@ from portal.steering.models import (
     SteeringAttendance,
     SteeringMeeting,
 )
+from portal.steering.rules import paris
 from tests.design.concurrency_helpers import BASE_URL, acting, race
 from tests.steering.factories import Committee
 
@@ -29,7 +30,7 @@ def _world(app, *, ready=False) -> dict:
                 "title": "Envoyer les fiches de poste",
                 "owner_org_id": m.employer.id,
                 "owner_user_id": None,
-                "due_on": meeting.starts_at.date(),
+                "due_on": paris(meeting.starts_at).date(),
             },
             **world.region,
         )

@@ -1,0 +1,87 @@
+"""The key pages' query budget on the demo (issue #16's target: at most 12 queries a page,
+the same whatever the number of operations): the demo's own operations, measured as the
+load benchmark measures them (``tests.bench_scale.key_pages``), then again once the demo's
+operations are replicated twelve times (``bench_scale.replicate``: whole copies, the same
+people) — the same count, pinned per page and viewer on each database. The convention
+page and the section save are still above the target."""
+
+from sqlalchemy import select
+
+from portal.design.models import Design, DesignSection
+from portal.extensions import db
+from portal.operations.models import Operation
+from tests.bench_scale import DOMAIN, designing_operation, key_pages, replicate, rows_under
+from tests.support import CsrfClient, count_queries, load_demo_copy, login_as
+
+OPERATION_PAGE = "page d'une opération"
+SAVE = "enregistrement d'une section (htmx)"
+# (page label, demo login) → queries of one request; PostgreSQL's where they differ.
+SQLITE = {
+    (OPERATION_PAGE, "of"): 11,
+    (OPERATION_PAGE, "region"): 12,
+    (OPERATION_PAGE, "employeur"): 11,
+    (OPERATION_PAGE, "partenaire"): 11,
+    ("co-conception", "of"): 10,
+    ("convention", "of"): 15,
+    ("version de la convention", "of"): 12,
+    (SAVE, "of"): 23,
+}
+BUDGET = {"sqlite": SQLITE, "postgresql": {**SQLITE, (SAVE, "of"): 22}}
+
+
+def _measure(app, budget: dict) -> dict:
+    """Queries of one request (after a warm-up) of each page and viewer of ``budget``."""
+    app.test_client_class = CsrfClient
+    with app.test_request_context():
+        paths = {label: (path, headers) for label, _who, path, headers in key_pages()}
+    found = {}
+    for label, who in budget:
+        client = app.test_client()
+        login_as(client, f"{who}@{DOMAIN}")
+        if label == SAVE:
+            found[(label, who)] = _save(app, client)
+            continue
+        path, headers = paths[label]
+        assert client.get(path, headers=headers).status_code == 200, (label, who)
+        with count_queries(app) as statements:
+            assert client.get(path, headers=headers).status_code == 200, (label, who)
+        found[(label, who)] = len(statements)
+    return found
+
+
+def _save(app, client) -> int:
+    """Queries of a co-design section saved through htmx (after a first save), as the
+    benchmark saves it (``bench_scale.measure_actions``)."""
+    with app.test_request_context():
+        operation_id = designing_operation()
+        version = db.session.scalar(
+            select(DesignSection.version)
+            .join(Design, Design.id == DesignSection.design_id)
+            .where(Design.operation_id == operation_id, DesignSection.key == "objectives")
+        )
+    url = f"/operations/{operation_id}/conception/objectives"
+    hx = {"HX-Request": "true"}
+
+    def save(base: int):
+        data = {"base_version": base, "objectives-text": f"Objectif {base}"}
+        assert client.post(url, data=data, headers=hx).status_code == 200
+
+    save(version)  # warm-up
+    with count_queries(app) as statements:
+        save(version + 1)
+    return len(statements)
+
+
+def test_key_pages_query_budget_does_not_grow_with_operations(app):
+    load_demo_copy(app)
+    with app.app_context():
+        budget = BUDGET[db.engine.dialect.name]
+    small = _measure(app, budget)
+    with app.app_context():
+        conn = db.session.connection()
+        demo = set(db.session.scalars(select(Operation.id)))
+        replicate(conn, rows_under(conn, "operations", demo), 12)
+        db.session.commit()
+    large = _measure(app, budget)
+    print(f"\n{len(demo)} operations: {small}\n{13 * len(demo)} operations: {large}")
+    assert small == large == budget

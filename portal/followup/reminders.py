@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from portal.core.time import utcnow
+from portal.core.time import paris_day, utcnow
 from portal.extensions import db
 from portal.followup import rules
 from portal.followup.models import Milestone, MilestoneKind, MilestoneStatus
@@ -91,7 +91,7 @@ def _send(milestones, *, kind: str, subject: str, intro: str, people) -> None:
 def send_due_reminders(now: datetime | None = None) -> int:
     """Send the follow-up reminders that are due; returns how many milestones were
     reminded or escalated. Flushes; the caller commits."""
-    today = rules.today() if now is None else now.date()
+    today = rules.today() if now is None else paris_day(now)
     now = now or utcnow()
     window = rules.window_days()
     open_before = today + timedelta(days=window)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.core.french import de
-from portal.core.time import utcnow
+from portal.core.time import paris_day, utcnow
 from portal.extensions import db
 from portal.immersions import rules
 from portal.immersions.models import Immersion
@@ -21,7 +21,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
     immersion that starts within IMMERSION_REMINDER_DAYS and is not ready; returns how
     many immersions were reminded. Flushes; the caller commits."""
     # The French calendar day (an explicit ``now`` is UTC: its own date is close enough).
-    today = rules.today() if now is None else now.date()
+    today = rules.today() if now is None else paris_day(now)
     now = now or utcnow()
     horizon = today + timedelta(days=rules.reminder_days())
     candidates = db.session.scalars(

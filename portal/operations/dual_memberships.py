@@ -20,8 +20,6 @@ This module reads; the requests, the decisions and their locks are in ``dual_app
 """
 
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -31,12 +29,11 @@ from sqlalchemy.orm import aliased, selectinload
 from portal.accounts.models import Membership, Organisation, User
 from portal.core.french import de
 from portal.core.memo import remember
+from portal.core.time import paris_day
 from portal.extensions import db
 from portal.operations.dual_models import DualMembershipApproval
 from portal.operations.models import Operation, Participant, Status
 
-PARIS = ZoneInfo("Europe/Paris")
-UTC = ZoneInfo("UTC")
 FINISHED = (Status.CLOSED, Status.CANCELLED)
 
 
@@ -296,11 +293,6 @@ def signer_problem(
         name=user.full_name,
         of_orgs=standing.of_organisations,
     )
-
-
-def paris_day(moment: datetime):
-    """The Paris calendar day of a naive UTC time."""
-    return moment.replace(tzinfo=UTC).astimezone(PARIS).date()
 
 
 def mention(person: str, first: str, second: str, day) -> str:

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from portal.core.time import utcnow
+from portal.core.time import paris_day, utcnow
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
 from portal.operations.models import Operation, Status
@@ -83,7 +83,7 @@ def _remind(action: SteeringAction, *, late: bool) -> None:
 def send_due_reminders(now: datetime | None = None) -> int:
     """Send the action items' reminders that are due; returns how many items were reminded.
     Flushes; the caller commits."""
-    today = rules.today() if now is None else now.date()
+    today = rules.today() if now is None else paris_day(now)
     now = now or utcnow()
     due = _candidates(
         and_(

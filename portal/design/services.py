@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, exists, func, not_, or_, select
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.assessment.models import Assessment
@@ -16,7 +16,9 @@ from portal.core.time import utcnow
 from portal.design import merge
 from portal.design.comments import open_blocking_comments
 from portal.design.models import (
+    LIST_SECTIONS,
     Design,
+    DesignComment,
     DesignSection,
     SectionKey,
     SectionRevision,
@@ -49,6 +51,35 @@ def is_filled(section: DesignSection) -> bool:
 
 def design_for(operation: Operation) -> Design | None:
     return db.session.scalar(select(Design).where(Design.operation_id == operation.id))
+
+
+def filled_sql():
+    """``is_filled`` of a ``DesignSection`` row, said by the database — or more: a text of
+    other blanks than spaces is filled here, never the other way round (``may_pass_sql``)."""
+    items = func.coalesce(func.json_array_length(DesignSection.content["items"]), 0) > 0
+    text = func.coalesce(func.trim(DesignSection.content["text"].as_string()), "") != ""
+    return or_(and_(DesignSection.key.in_(LIST_SECTIONS), items),
+               and_(DesignSection.key.not_in(LIST_SECTIONS), text))  # fmt: skip
+
+
+def may_pass_sql():
+    """A condition on a ``Design`` row that holds whenever ``design_problems(design,
+    include_approval=False)`` finds none: the design started, its mandatory sections
+    filled, no blocking thread open — said by the database, so that only the designs it
+    selects need their rhythm's hours checked in Python (issue #16)."""
+    mine = DesignSection.design_id == Design.id
+    mandatory = [key for key in SectionKey.design_keys() if key.mandatory]
+    return and_(
+        exists().where(mine, DesignSection.key.in_(SectionKey.design_keys())),
+        ~exists().where(mine, DesignSection.key.in_(mandatory), not_(filled_sql())),
+        ~exists().where(
+            mine,
+            DesignComment.section_id == DesignSection.id,
+            DesignSection.meeting_id.is_(None),
+            DesignComment.blocking.is_(True),
+            DesignComment.resolved_at.is_(None),
+        ),
+    )
 
 
 def is_started(design: Design | None) -> bool:

@@ -12,12 +12,13 @@ to the visible open operations on the joined row itself (``rows.operations``), s
   kind's first ``offset + limit`` holds the list's rows ``offset`` to ``offset + limit``
   exactly — and labels only those shown.
 
-Three kinds are decided in Python (``Listed``): a co-design's conditions
-(``design_problems``) and the dual memberships the Région decides, both the Région's and
-read through the visible operations' subquery, and the user's own follow-ups (one
-query). The conventions' kinds are in ``signing.py``. The rules are those of
-``duties.py`` (which runs them on one operation, for its page): these modules say them in
-SQL.
+Two kinds are decided in Python (``Listed``): the Région's co-designs to approve — only
+those the database finds may pass (``may_pass_sql``: started, mandatory sections filled, no
+blocking thread open) have their rhythm's hours checked by ``design_problems`` — and the
+user's own follow-ups (one query). The dual memberships waiting for the Région are found
+in SQL (``dual_memberships.pending_operation_ids``). The conventions' kinds are in
+``signing.py``. The rules are those of ``duties.py`` (which runs them on one operation, for
+its page): these modules say them in SQL.
 """
 
 from dataclasses import replace
@@ -30,7 +31,7 @@ from sqlalchemy.orm import aliased, contains_eager, subqueryload
 from portal.accounts.models import Membership, Organisation, OrgKind, User
 from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
-from portal.design.services import design_problems
+from portal.design.services import design_problems, may_pass_sql
 from portal.extensions import db
 from portal.followup import queries as followup
 from portal.followup.rules import Progress
@@ -113,19 +114,18 @@ def _analysis(who: Who) -> list:
 
 
 def _cumuls(who: Who) -> list:
+    """The Région decides the dual memberships waiting for it: the operations with one, in
+    SQL (``dual_memberships.pending_operation_ids``)."""
     if not who.region:
         return []
+    query = operations().where(Operation.id.in_(dual_memberships.pending_operation_ids()))
 
-    def duties():
-        within = operations().with_only_columns(Operation.id)
-        return [
-            Duty(_l("Décider des cumuls d'appartenance (une personne dans deux parties)."),
-                 link("operations.list_dual_memberships"), operation, "cumul", DECISION)
-            for operation, standings in dual_memberships.pending_by_operation(within)
-            if any(s.pending for s in standings)
-        ]  # fmt: skip
+    def duty(row):
+        return Duty(_l("Décider des cumuls d'appartenance (une personne dans deux parties)."),
+                    link("operations.list_dual_memberships"), OperationRef(row[0], row[1]),
+                    "cumul", DECISION)  # fmt: skip
 
-    return [Listed(lambda: sorted(duties(), key=order_key))]
+    return [Rows(query, duty)]
 
 
 def _design_approval(who: Who) -> list:
@@ -137,6 +137,8 @@ def _design_approval(who: Who) -> list:
         designs = db.session.scalars(
             open_visible(select(Design).join(Operation, Operation.id == Design.operation_id))
             .where(Operation.status == Status.CO_DESIGN, Design.approved_at.is_(None))
+            # only those the database finds may pass: their hours checked in Python
+            .where(may_pass_sql())
             # its operation read with it (``design_problems`` checks its hours);
             # subqueryload: one query whatever the number of designs (selectinload: one per 500)
             .options(contains_eager(Design.operation), subqueryload(Design.sections))

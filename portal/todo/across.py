@@ -26,12 +26,11 @@ from dataclasses import replace
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased, contains_eager, subqueryload
+from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
-from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
-from portal.design.services import design_problems, may_pass_sql
+from portal.design.services import design_problems, gate_designs, may_pass_sql
 from portal.extensions import db
 from portal.followup import queries as followup
 from portal.followup.rules import Progress
@@ -129,30 +128,31 @@ def _cumuls(who: Who) -> list:
 
 
 def _design_approval(who: Who) -> list:
-    """The Région approves a co-design that meets every condition (``design_problems``)."""
+    """The Région approves a co-design that meets every condition (``design_problems``):
+    the database leaves out those it sees fail (``may_pass_sql``); the others are read as
+    plain rows (``gate_designs``, one query) for their rhythm's hours."""
     if not who.region:
         return []
 
     def duties():
-        designs = db.session.scalars(
-            open_visible(select(Design).join(Operation, Operation.id == Design.operation_id))
+        designs = (
+            open_visible(select(Design.id).select_from(Operation))
+            .join(Design, Design.operation_id == Operation.id)
             .where(Operation.status == Status.CO_DESIGN, Design.approved_at.is_(None))
-            # only those the database finds may pass: their hours checked in Python
             .where(may_pass_sql())
-            # its operation read with it (``design_problems`` checks its hours);
-            # subqueryload: one query whatever the number of designs (selectinload: one per 500)
-            .options(contains_eager(Design.operation), subqueryload(Design.sections))
-            .order_by(Operation.title, Operation.id)
-        ).all()
-        blocking = open_blocking_by_design([design.id for design in designs])
-        return [
-            Duty(_l("Approuver la co-conception : toutes les conditions sont réunies."),
-                 link("design.show_design", operation_id=design.operation_id),
-                 design.operation, "design_approval", DECISION)
-            for design in designs
-            if not design_problems(design, include_approval=False,
-                                   blocking=blocking.get(design.id, 0))
-        ]  # fmt: skip
+        )
+        return sorted(
+            (
+                Duty(_l("Approuver la co-conception : toutes les conditions sont réunies."),
+                     link("design.show_design", operation_id=d.operation.operation_id),
+                     OperationRef(d.operation.operation_id, d.operation.title),
+                     "design_approval", DECISION)
+                for d in gate_designs(designs)
+                # no blocking thread open: ``may_pass_sql`` says it exactly
+                if not design_problems(d, include_approval=False, blocking=0)
+            ),
+            key=order_key,
+        )  # fmt: skip
 
     return [Listed(duties)]
 

@@ -7,8 +7,14 @@ import pytest
 from sqlalchemy import select
 
 from portal.design import comments
+from portal.design.comments import open_blocking_comments
 from portal.design.models import Design, SectionKey
-from portal.design.services import design_for, design_problems, may_pass_sql
+from portal.design.services import (
+    design_for,
+    design_problems,
+    gate_designs,
+    may_pass_sql,
+)
 from portal.extensions import db
 from tests.design.factories import complete_contents, period, save, to_co_design
 from tests.operations.factories import Market
@@ -20,6 +26,10 @@ def verdicts(design) -> tuple[bool, bool]:
     db.session.expire_all()
     python = not design_problems(design, include_approval=False)
     sql = db.session.scalar(select(Design.id).where(Design.id == design.id, may_pass_sql()))
+    # read as plain rows (``gate_designs``), the same design meets the same verdict
+    (gate,) = gate_designs(select(Design.id).where(Design.id == design.id))
+    blocking = open_blocking_comments(design)
+    assert (not design_problems(gate, include_approval=False, blocking=blocking)) == python
     return python, sql is not None
 
 

@@ -327,8 +327,9 @@ class CommentMention(db.Model):
     comment_id: Mapped[int] = mapped_column(
         ForeignKey("design_comments.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # indexed: « À faire » finds the mentions of a user or an organisation (issue #16)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
 
     comment: Mapped[DesignComment] = relationship(back_populates="mentions")
     user: Mapped[User | None] = relationship()

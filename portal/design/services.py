@@ -4,9 +4,10 @@ They flush and never commit; nothing typed is ever lost. Starting a design is in
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import JSON, and_, case, exists, func, not_, or_, select, type_coerce
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.assessment.models import Assessment
@@ -16,7 +17,9 @@ from portal.core.time import utcnow
 from portal.design import merge
 from portal.design.comments import open_blocking_comments
 from portal.design.models import (
+    LIST_SECTIONS,
     Design,
+    DesignComment,
     DesignSection,
     SectionKey,
     SectionRevision,
@@ -49,6 +52,114 @@ def is_filled(section: DesignSection) -> bool:
 
 def design_for(operation: Operation) -> Design | None:
     return db.session.scalar(select(Design).where(Design.operation_id == operation.id))
+
+
+def filled_sql():
+    """``is_filled`` of a ``DesignSection`` row, said by the database — or more: a text of
+    other blanks than spaces is filled here, never the other way round (``may_pass_sql``)."""
+    items = func.coalesce(func.json_array_length(DesignSection.content["items"]), 0) > 0
+    text = func.coalesce(func.trim(DesignSection.content["text"].as_string()), "") != ""
+    return or_(and_(DesignSection.key.in_(LIST_SECTIONS), items),
+               and_(DesignSection.key.not_in(LIST_SECTIONS), text))  # fmt: skip
+
+
+def may_pass_sql():
+    """A condition on a ``Design`` row that holds whenever ``design_problems(design,
+    include_approval=False)`` finds none: the design started, its mandatory sections
+    filled, no blocking thread open — said by the database, so that only the designs it
+    selects need their rhythm's hours checked in Python (issue #16)."""
+    mine = DesignSection.design_id == Design.id
+    mandatory = [key for key in SectionKey.design_keys() if key.mandatory]
+    return and_(
+        exists().where(mine, DesignSection.key.in_(SectionKey.design_keys())),
+        ~exists().where(mine, DesignSection.key.in_(mandatory), not_(filled_sql())),
+        ~exists().where(
+            mine,
+            DesignComment.section_id == DesignSection.id,
+            # « + 0 »: SQLite would otherwise read every section of no meeting (its unique
+            # index on meeting_id) for each design, rather than the design's own
+            (DesignSection.meeting_id + 0).is_(None),
+            DesignComment.blocking.is_(True),
+            DesignComment.resolved_at.is_(None),
+        ),
+    )
+
+
+@dataclass
+class GateSection:
+    """What the gate reads of a section: its key, and of its content only ``text`` and
+    ``items``."""
+
+    key: SectionKey
+    content: dict
+
+
+@dataclass
+class GateDesign:
+    """What ``design_problems`` reads of a design — its operation's dates and hours and its
+    sections (the design's own, in id order) — read as plain rows, without the ORM, for
+    the Région's « À faire » over many designs (issue #16). ``operation``: a row with the
+    operation's ``operation_id``, ``title``, session dates and hours."""
+
+    id: int
+    operation: Any
+    sections: list[GateSection] = field(default_factory=list)
+    approved_at: None = None
+    in_force: None = None
+
+    def section(self, key: SectionKey) -> GateSection:
+        return next(s for s in self.sections if s.key == key)
+
+
+PARSED = (SectionKey.RHYTHM, SectionKey.MODULES)  # their items checked by ``hours_issues``
+
+
+def gate_designs(designs) -> list[GateDesign]:
+    """The designs ``designs`` selects (a ``select`` of ``Design.id`` joined to its
+    ``Operation``, in the order wanted) as ``GateDesign``s, in one query."""
+    query = (
+        select(
+            Design.id,
+            Design.operation_id,
+            Operation.title,
+            Operation.session_start,
+            Operation.session_end,
+            Operation.hours_centre,
+            Operation.hours_company,
+            DesignSection.key,
+            # what the gate reads of a content, no more JSON parsed than the rhythm's and
+            # the modules' items (at 10,000 operations, parsing every section cost ~1 s):
+            # a text, the number of items of the other lists
+            DesignSection.content["text"].as_string().label("text"),
+            type_coerce(
+                case((DesignSection.key.in_(PARSED), DesignSection.content["items"])), JSON
+            ).label("items"),
+            func.json_array_length(DesignSection.content["items"]).label("n_items"),
+        )
+        .join(Operation, Operation.id == Design.operation_id)
+        .outerjoin(
+            DesignSection,
+            and_(
+                DesignSection.design_id == Design.id,
+                DesignSection.key.in_(SectionKey.design_keys()),
+            ),
+        )
+        .where(Design.id.in_(designs))
+        .order_by(Design.id, DesignSection.id)
+    )
+    found: dict[int, GateDesign] = {}
+    for row in db.session.execute(query):
+        design = found.get(row.id)
+        if design is None:
+            design = found[row.id] = GateDesign(row.id, row)
+        if row.key is not None:
+            content = {"text": row.text} if row.text is not None else {}
+            if row.items is not None:
+                content["items"] = row.items
+            elif row.n_items is not None:
+                content["items"] = range(row.n_items)  # only its length is read
+            design.sections.append(GateSection(row.key, content))
+    return list(found.values())
 
 
 def is_started(design: Design | None) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, exists, or_, select, tuple_
 from sqlalchemy.orm import aliased, selectinload
 
 from portal.accounts.models import Membership, Organisation, User
@@ -52,15 +52,10 @@ class Situation:
         return (self.operation_id, self.user_id, self.first_id, self.second_id)
 
 
-def situations(
-    *,
-    operation_id: int | None = None,
-    user_id: int | None = None,
-    organisation_id: int | None = None,
-    within=None,
-) -> list[Situation]:
-    """The situations as the data stand (one query), of an operation, a user, involving an
-    organisation, or of the operations ``within`` selects (a ``select`` of ids), as asked."""
+def _situations_query(*, pending: bool = False):
+    """The ``select`` of the situations (operation id, user id, first and second
+    organisation ids, in ``Situation``'s order); with ``pending``, only those waiting for
+    the Région: no request made, or the latest one not decided (``Standing.pending``)."""
     first, second = aliased(Membership), aliased(Membership)
     taking_part, also = aliased(Participant), aliased(Participant)
     query = (
@@ -93,9 +88,40 @@ def situations(
         )
         .join(Operation, Operation.id == taking_part.operation_id)
         .where(first.active.is_(True), Operation.status.not_in(FINISHED))
-        .order_by(
-            taking_part.operation_id, first.user_id, first.organisation_id, second.organisation_id
+    )
+    if pending:
+        request, later = aliased(DualMembershipApproval), aliased(DualMembershipApproval)
+
+        def same(r):
+            return and_(
+                r.operation_id == taking_part.operation_id,
+                r.user_id == first.user_id,
+                r.first_organisation_id == first.organisation_id,
+                r.second_organisation_id == second.organisation_id,
+            )
+
+        # decided: its latest request has a decision (approved or refused)
+        decided = exists().where(
+            same(request),
+            request.decision.is_not(None),
+            ~exists().where(same(later), later.id > request.id),
         )
+        query = query.where(~decided)
+    return query, (taking_part, first, second)
+
+
+def situations(
+    *,
+    operation_id: int | None = None,
+    user_id: int | None = None,
+    organisation_id: int | None = None,
+    within=None,
+) -> list[Situation]:
+    """The situations as the data stand (one query), of an operation, a user, involving an
+    organisation, or of the operations ``within`` selects (a ``select`` of ids), as asked."""
+    query, (taking_part, first, second) = _situations_query()
+    query = query.order_by(
+        taking_part.operation_id, first.user_id, first.organisation_id, second.organisation_id
     )
     if operation_id is not None:
         query = query.where(taking_part.operation_id == operation_id)
@@ -108,6 +134,14 @@ def situations(
             or_(first.organisation_id == organisation_id, second.organisation_id == organisation_id)
         )
     return [Situation(*row) for row in db.session.execute(query)]
+
+
+def pending_operation_ids():
+    """A ``select`` of the ids of the open operations with a situation waiting for the
+    Région (``Standing.pending``), for the Région's « À faire »: decided in SQL, so nothing
+    is read when nothing waits (issue #16)."""
+    query, (taking_part, _first, _second) = _situations_query(pending=True)
+    return query.with_only_columns(taking_part.operation_id)
 
 
 def latest_requests(found: list[Situation]) -> dict[tuple, DualMembershipApproval]:

@@ -12,12 +12,13 @@ to the visible open operations on the joined row itself (``rows.operations``), s
   kind's first ``offset + limit`` holds the list's rows ``offset`` to ``offset + limit``
   exactly — and labels only those shown.
 
-Three kinds are decided in Python (``Listed``): a co-design's conditions
-(``design_problems``) and the dual memberships the Région decides, both the Région's and
-read through the visible operations' subquery, and the user's own follow-ups (one
-query). The conventions' kinds are in ``signing.py``. The rules are those of
-``duties.py`` (which runs them on one operation, for its page): these modules say them in
-SQL.
+Two kinds are decided in Python (``Listed``): the Région's co-designs to approve — only
+those the database finds may pass (``may_pass_sql``: started, mandatory sections filled, no
+blocking thread open) have their rhythm's hours checked by ``design_problems`` — and the
+user's own follow-ups (one query). The dual memberships waiting for the Région are found
+in SQL (``dual_memberships.pending_operation_ids``). The conventions' kinds are in
+``signing.py``. The rules are those of ``duties.py`` (which runs them on one operation, for
+its page): these modules say them in SQL.
 """
 
 from dataclasses import replace
@@ -25,12 +26,11 @@ from dataclasses import replace
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import aliased, contains_eager, subqueryload
+from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
-from portal.design.comments import open_blocking_by_design
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
-from portal.design.services import design_problems
+from portal.design.services import design_problems, gate_designs, may_pass_sql
 from portal.extensions import db
 from portal.followup import queries as followup
 from portal.followup.rules import Progress
@@ -113,44 +113,46 @@ def _analysis(who: Who) -> list:
 
 
 def _cumuls(who: Who) -> list:
+    """The Région decides the dual memberships waiting for it: the operations with one, in
+    SQL (``dual_memberships.pending_operation_ids``)."""
     if not who.region:
         return []
+    query = operations().where(Operation.id.in_(dual_memberships.pending_operation_ids()))
 
-    def duties():
-        within = operations().with_only_columns(Operation.id)
-        return [
-            Duty(_l("Décider des cumuls d'appartenance (une personne dans deux parties)."),
-                 link("operations.list_dual_memberships"), operation, "cumul", DECISION)
-            for operation, standings in dual_memberships.pending_by_operation(within)
-            if any(s.pending for s in standings)
-        ]  # fmt: skip
+    def duty(row):
+        return Duty(_l("Décider des cumuls d'appartenance (une personne dans deux parties)."),
+                    link("operations.list_dual_memberships"), OperationRef(row[0], row[1]),
+                    "cumul", DECISION)  # fmt: skip
 
-    return [Listed(lambda: sorted(duties(), key=order_key))]
+    return [Rows(query, duty)]
 
 
 def _design_approval(who: Who) -> list:
-    """The Région approves a co-design that meets every condition (``design_problems``)."""
+    """The Région approves a co-design that meets every condition (``design_problems``):
+    the database leaves out those it sees fail (``may_pass_sql``); the others are read as
+    plain rows (``gate_designs``, one query) for their rhythm's hours."""
     if not who.region:
         return []
 
     def duties():
-        designs = db.session.scalars(
-            open_visible(select(Design).join(Operation, Operation.id == Design.operation_id))
+        designs = (
+            open_visible(select(Design.id).select_from(Operation))
+            .join(Design, Design.operation_id == Operation.id)
             .where(Operation.status == Status.CO_DESIGN, Design.approved_at.is_(None))
-            # its operation read with it (``design_problems`` checks its hours);
-            # subqueryload: one query whatever the number of designs (selectinload: one per 500)
-            .options(contains_eager(Design.operation), subqueryload(Design.sections))
-            .order_by(Operation.title, Operation.id)
-        ).all()
-        blocking = open_blocking_by_design([design.id for design in designs])
-        return [
-            Duty(_l("Approuver la co-conception : toutes les conditions sont réunies."),
-                 link("design.show_design", operation_id=design.operation_id),
-                 design.operation, "design_approval", DECISION)
-            for design in designs
-            if not design_problems(design, include_approval=False,
-                                   blocking=blocking.get(design.id, 0))
-        ]  # fmt: skip
+            .where(may_pass_sql())
+        )
+        return sorted(
+            (
+                Duty(_l("Approuver la co-conception : toutes les conditions sont réunies."),
+                     link("design.show_design", operation_id=d.operation.operation_id),
+                     OperationRef(d.operation.operation_id, d.operation.title),
+                     "design_approval", DECISION)
+                for d in gate_designs(designs)
+                # no blocking thread open: ``may_pass_sql`` says it exactly
+                if not design_problems(d, include_approval=False, blocking=0)
+            ),
+            key=order_key,
+        )  # fmt: skip
 
     return [Listed(duties)]
 
@@ -185,15 +187,21 @@ def _mentions(who: Who) -> list:
         .join(Design, Design.operation_id == Operation.id)
         .join(DesignSection, DesignSection.design_id == Design.id)
         .join(DesignComment, DesignComment.section_id == DesignSection.id)
-        .join(CommentMention, CommentMention.comment_id == DesignComment.id)
         .outerjoin(thread, thread.id == DesignComment.parent_id)
         .where(
-            DesignSection.meeting_id.is_(None),
+            # « + 0 »: SQLite would start from every section of no meeting (its unique index
+            # on meeting_id) and read the mentions once per section; from the mentions
+            # (indexed by user and organisation), it reads only the user's
+            (DesignSection.meeting_id + 0).is_(None),
             DesignComment.resolved_at.is_(None),
             or_(DesignComment.parent_id.is_(None), thread.resolved_at.is_(None)),
             DesignComment.author_id != who.user.id,
-            or_(CommentMention.user_id == who.user.id,
-                CommentMention.organisation_id == who.org.id),
+            DesignComment.id.in_(
+                select(CommentMention.comment_id).where(
+                    or_(CommentMention.user_id == who.user.id,
+                        CommentMention.organisation_id == who.org.id)
+                )
+            ),
         )
         .group_by(Operation.id, Operation.title, DesignSection.key)
     )  # fmt: skip

@@ -2,14 +2,18 @@
 whom, and that it goes away once done."""
 
 from flask import g
+from sqlalchemy import select
 
+from portal.accounts import services as accounts
 from portal.accounts.services import active_membership
+from portal.core.time import utcnow
 from portal.design.comments import add_comment
 from portal.design.models import SectionKey
 from portal.extensions import db
-from portal.operations import needs
+from portal.operations import dual_memberships, needs
 from portal.operations import services as operations
-from portal.operations.models import ContractType, Funding, Status
+from portal.operations.dual_models import DualDecision, DualMembershipApproval
+from portal.operations.models import ContractType, Funding, Operation, Status
 from portal.recruitment.models import TraineeStatus
 from portal.todo.duties import BLOCKING, duties_for, grouped
 from tests.conventions.factories import make_convention_ready, sign_all, sign_as
@@ -211,3 +215,41 @@ def test_region_answers_an_analysis_sent_again(ctx):
     needs.send_analysis(analysis, by=market.a_user, org=market.of_a)
     duty = first(market.referent, market.region, "analysis")
     assert duty.label == "Répondre à l'analyse des besoins transmise par l'organisme."
+
+
+def _python_pending() -> set[int]:
+    """The operations with a dual membership waiting, as the Région's page decides it."""
+    found = dual_memberships.pending_by_operation(select(Operation.id))
+    return {operation.id for operation, standings in found if any(s.pending for s in standings)}
+
+
+def test_dual_memberships_waiting_are_found_by_the_database_as_by_python(ctx):
+    """The Région's cumuls in « À faire » are said in SQL (issue #16): same verdict as its
+    page's, whatever the latest request says."""
+    market = Market()
+    accounts.add_membership(market.a_user, market.employer)
+    operation = market.report()  # a request waits
+    region = (market.referent, market.region)
+
+    def verdicts():
+        db.session.flush()
+        sql = set(db.session.scalars(dual_memberships.pending_operation_ids()))
+        return sql, _python_pending(), "cumul" in kinds(*region)
+
+    assert verdicts() == ({operation.id}, {operation.id}, True)
+    request = db.session.scalars(select(DualMembershipApproval)).one()
+    request.decision, request.decided_at = DualDecision.APPROVED, utcnow()
+    assert verdicts() == (set(), set(), False)
+    request.decision, request.reason = DualDecision.REFUSED, "Conflit d'intérêts"
+    assert verdicts() == (set(), set(), False)
+    # asked again after the refusal: the latest request waits
+    db.session.add(DualMembershipApproval(
+        operation_id=request.operation_id, user_id=request.user_id,
+        first_organisation_id=request.first_organisation_id,
+        second_organisation_id=request.second_organisation_id,
+    ))  # fmt: skip
+    assert verdicts() == ({operation.id}, {operation.id}, True)
+    # no request at all (a situation from before the rule) waits too
+    for row in db.session.scalars(select(DualMembershipApproval)):
+        db.session.delete(row)
+    assert verdicts() == ({operation.id}, {operation.id}, True)

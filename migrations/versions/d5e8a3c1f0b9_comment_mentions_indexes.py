@@ -2,7 +2,7 @@
 the mentions of the user or of the organisation — the table was scanned)
 
 Revision ID: d5e8a3c1f0b9
-Revises: c3a9e5d17b42
+Revises: 6b95348b1598
 Create Date: 2026-12-06 22:55:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd5e8a3c1f0b9'
-down_revision = 'c3a9e5d17b42'
+down_revision = '6b95348b1598'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = ZoneInfo("Europe/Paris")  # the portal's calendar: every area's « today »
+
+
+def paris_today() -> date:
+    """Today on the French calendar (due dates, meetings, immersions are Paris days)."""
+    return datetime.now(PARIS).date()
 
 
 def paris_day(moment: datetime) -> date:

@@ -12,11 +12,11 @@ convened in three weeks, at the company and by video.
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from portal.core.time import PARIS
 from portal.design import services as design_services
 from portal.operations.models import Operation
 from portal.steering import minutes, reminders, services
 from portal.steering.models import Presence
-from portal.steering.rules import PARIS
 
 MINUTES = """Ordre du jour :
 1. Présentation du parcours et du rythme de l'alternance

@@ -7,8 +7,7 @@ the SQL twin of ``progress``, and the tests hold them to the same answers).
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,6 +17,7 @@ from sqlalchemy import and_
 from portal.core.employment import Situation
 from portal.core.enums import TitledEnum, titled
 from portal.core.errors import RuleError
+from portal.core.time import paris_today
 from portal.followup.models import (
     Answer,
     Milestone,
@@ -28,8 +28,6 @@ from portal.followup.models import (
 )
 from portal.operations.models import Status
 from portal.recruitment.models import ExitReason
-
-PARIS = ZoneInfo("Europe/Paris")
 
 # Exits, promise outcomes and follow-ups are recorded during the training and the follow-up.
 RECORDING_STEPS = (Status.TRAINING, Status.FOLLOW_UP)
@@ -52,7 +50,7 @@ def contract_months(situation: Situation, months: int | None) -> int | None:
 
 def today() -> date:
     """Today on the French calendar: due dates are Paris days."""
-    return datetime.now(PARIS).date()
+    return paris_today()
 
 
 def window_days() -> int:

@@ -1,8 +1,7 @@
 """Rules of immersions, debriefs and evaluations, declared as data: when they may be
 recorded, how an immersion's state reads, which results each kind of evaluation takes."""
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -12,10 +11,9 @@ from sqlalchemy import and_, exists
 from portal.accounts.models import Membership
 from portal.core.enums import TitledEnum, titled
 from portal.core.errors import RuleError
+from portal.core.time import paris_today
 from portal.immersions.models import EvaluationKind, Immersion, Outcome
 from portal.operations.models import Operation, Status
-
-PARIS = ZoneInfo("Europe/Paris")
 
 # Immersions, debriefs and evaluations are recorded once the convention is validated
 # (recruitment), during training, and until the employment follow-up is over.
@@ -58,7 +56,7 @@ class ImmersionState(TitledEnum):
 
 def today() -> date:
     """Today on the French calendar: immersion dates are Paris days."""
-    return datetime.now(PARIS).date()
+    return paris_today()
 
 
 def immersion_state(immersion: Immersion, *, today: date, debriefed: bool) -> ImmersionState:

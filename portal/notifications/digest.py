@@ -22,13 +22,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.models import User
-from portal.core.time import utcnow
+from portal.core.time import PARIS, utcnow
 from portal.extensions import db
 from portal.mail.services import queue_mail
 from portal.notifications.models import Notification, ReferentNotice
 from portal.notifications.services import email_body, notify, region_admins
 
-PARIS = ZoneInfo("Europe/Paris")
 UTC = ZoneInfo("UTC")
 
 

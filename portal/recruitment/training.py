@@ -1,9 +1,6 @@
 """The start of the training: the guard recruitment → training and the explicit decision
 to start before the session's date (kept in the operation's timeline)."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -11,19 +8,13 @@ from sqlalchemy import func, select
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.core.errors import RuleError
 from portal.core.locking import lock
+from portal.core.time import paris_today
 from portal.extensions import db
 from portal.notifications.services import notify, organisation_members
 from portal.operations.events import log_event, referents_for
 from portal.operations.models import Operation, Status
 from portal.recruitment import queries
 from portal.recruitment.models import Trainee, TraineeStatus
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def paris_today() -> date:
-    """Today in Europe/Paris: the session starts on a French calendar day."""
-    return datetime.now(PARIS).date()
 
 
 def decide_early_start(operation: Operation, reason: str, *, by: User, org: Organisation):

@@ -127,6 +127,10 @@ def load_meeting(operation: Operation, meeting_id: int) -> SteeringMeeting | Non
     )
 
 
+# An action item still to do: not done, decided at a meeting that was not cancelled.
+_OPEN_ACTION = (SteeringAction.done_at.is_(None), SteeringMeeting.status == MeetingStatus.PLANNED)
+
+
 def _open_actions():
     return (
         select(SteeringAction)
@@ -134,8 +138,7 @@ def _open_actions():
         .join(SteeringCommittee, SteeringCommittee.id == SteeringMeeting.committee_id)
         .join(Operation, Operation.id == SteeringCommittee.operation_id)
         .where(
-            SteeringAction.done_at.is_(None),
-            SteeringMeeting.status == MeetingStatus.PLANNED,
+            *_OPEN_ACTION,
             Operation.status.not_in((Status.CLOSED, Status.CANCELLED)),
         )
     )
@@ -297,11 +300,7 @@ def todo_actions(operations, org: Organisation):
         .join(SteeringCommittee, SteeringCommittee.operation_id == Operation.id)
         .join(SteeringMeeting, SteeringMeeting.committee_id == SteeringCommittee.id)
         .join(SteeringAction, SteeringAction.meeting_id == SteeringMeeting.id)
-        .where(
-            SteeringAction.done_at.is_(None),
-            SteeringMeeting.status == MeetingStatus.PLANNED,
-            SteeringAction.owner_org_id == org.id,
-        )
+        .where(*_OPEN_ACTION, SteeringAction.owner_org_id == org.id)
     )
 
 

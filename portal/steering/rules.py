@@ -11,10 +11,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.core.enums import TitledEnum, titled
 from portal.core.errors import RuleError
-from portal.core.time import utcnow
+from portal.core.time import PARIS, paris_today, utcnow
 from portal.steering.models import SteeringAction, SteeringMeeting
 
-PARIS = ZoneInfo("Europe/Paris")
 TITLE_MAX = 200
 TEXT_MAX = 4000
 MEETING_HOURS_MAX = 12  # a committee meets for a morning, an afternoon or a day
@@ -22,7 +21,7 @@ MEETING_HOURS_MAX = 12  # a committee meets for a morning, an afternoon or a day
 
 def today() -> date:
     """Today on the French calendar: due dates are Paris days."""
-    return datetime.now(PARIS).date()
+    return paris_today()
 
 
 def reminder_days() -> int:

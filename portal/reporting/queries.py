@@ -23,8 +23,15 @@ from portal.followup.models import Milestone, MilestoneKind
 from portal.followup.rules import Progress, progress_sql
 from portal.lots.models import Category, MarketLot
 from portal.operations.models import Operation, Status
-from portal.reporting.models import OperationFigures, OperationYearFigures
-from portal.reporting.summary import EMPLOYMENT_COLUMNS, PROMISE_COLUMNS, TRAINEE_COLUMNS
+from portal.reporting.models import (
+    EMPLOYMENT_COLUMNS,
+    PROMISE_COLUMNS,
+    TRAINEE_COLUMNS,
+    DashboardGroup,
+    DashboardGroupYear,
+    OperationFigures,
+    OperationYearFigures,
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,40 @@ def _employment_rows(scope: Select) -> list:
     ).all()
 
 
+def _group_rows(groups: list) -> list:
+    """``_operation_rows`` read from the groups (``reporting.groups``) that ``groups``
+    (conditions on ``DashboardGroup``) select: as many rows as groups, whatever the
+    number of operations."""
+    return db.session.execute(
+        select(
+            DashboardGroup.status,
+            DashboardGroup.territory_id,
+            DashboardGroup.category,
+            func.sum(DashboardGroup.operations),
+            func.sum(DashboardGroup.target_headcount),
+            *(func.sum(getattr(DashboardGroup, c)) for c in COUNTS),
+        )
+        .where(*groups)
+        .group_by(DashboardGroup.status, DashboardGroup.territory_id, DashboardGroup.category)
+        .having(func.sum(DashboardGroup.operations) > 0)
+    ).all()
+
+
+def _group_employment_rows(groups: list) -> list:
+    """``_employment_rows`` read from the groups that ``groups`` select."""
+    return db.session.execute(
+        select(
+            func.nullif(DashboardGroupYear.exit_year, 0),
+            DashboardGroupYear.kind,
+            *(func.sum(getattr(DashboardGroupYear, c)) for c in EMPLOYMENT_COLUMNS),
+        )
+        .join(DashboardGroup, DashboardGroup.id == DashboardGroupYear.group_id)
+        .where(*groups)
+        .group_by(DashboardGroupYear.exit_year, DashboardGroupYear.kind)
+        .having(func.sum(DashboardGroupYear.followed) > 0)
+    ).all()
+
+
 def _signatory_employers(scope: Select) -> int:
     """Employers holding a standing signature on a convention of the scope: each employer
     asked once (EXISTS stops at its first such signature), rather than every signature of
@@ -185,13 +226,24 @@ GROUP_PEOPLE = (AT["recruited"], AT["employed_m6"], AT["lasting_m6"])
 EMPLOYMENT = range(2, 7)  # the ``Employment`` fields in ``_employment_rows``
 
 
-def figures(scope: Select, territories: dict[int, str], *, today: date, window: int) -> Figures:
+def figures(
+    scope: Select,
+    territories: dict[int, str],
+    *,
+    today: date,
+    window: int,
+    groups: list | None = None,
+) -> Figures:
     """Every figure of the dashboard over ``scope`` (``territories``: id → name, the
     filter's options): four queries whatever the scope — the operations with their kept
     counts (``summary``), the kept employment counts, the signatory employers and the
-    overdue follow-ups; the totals, the bar groups and the years are added up here."""
-    operation_rows = _operation_rows(scope)
-    employment_rows = _employment_rows(scope)
+    overdue follow-ups; the totals, the bar groups and the years are added up here.
+    ``groups`` (``scope.group_scope``: the same operations as conditions on their groups,
+    when the scope can say it so) reads the first two from the groups' counts instead."""
+    if groups is None:
+        operation_rows, employment_rows = _operation_rows(scope), _employment_rows(scope)
+    else:
+        operation_rows, employment_rows = _group_rows(groups), _group_employment_rows(groups)
     statuses = _sums(operation_rows, lambda r: r[0], (3, 4))
     counts = dict(zip(COUNTS, _sums(operation_rows, lambda r: None, AT.values()).get(
         None, (0,) * len(COUNTS)), strict=True))  # fmt: skip
@@ -242,26 +294,38 @@ class Options:
     providers: list[tuple[int, str]]
 
 
-def options(scope: Select) -> Options:
+def _found_values(scope: Select, groups: list | None) -> list:
+    """(year, lot id, lot number, organisme id, organisme name) of the operations in
+    ``scope``, each once: from their groups when ``groups`` says the same scope."""
+    if groups is None:
+        year = case(
+            (Operation.session_start.is_not(None), func.extract("year", Operation.session_start)),
+            else_=func.extract("year", Operation.reported_at),
+        )
+        source, lot, provider = Operation, Operation.lot_id, Operation.provider_id
+        where = [Operation.id.in_(scope)]
+    else:
+        year, lot, provider = DashboardGroup.year, DashboardGroup.lot_id, DashboardGroup.provider_id
+        source, where = DashboardGroup, [*groups, DashboardGroup.operations > 0]
+    return db.session.execute(
+        select(year, MarketLot.id, MarketLot.number, Organisation.id, Organisation.name)
+        .select_from(source)
+        .outerjoin(MarketLot, MarketLot.id == lot)
+        .outerjoin(Organisation, Organisation.id == provider)
+        .where(*where)
+        .distinct()
+    ).all()
+
+
+def options(scope: Select, groups: list | None = None) -> Options:
     """The filters' choices (two queries: the bassins, then the years, lots and organismes
-    found in one pass over the operations); ``scope`` is the unfiltered one. An
-    operation's year is the year its session starts, else the year its need was reported
-    (``scope.year_sql``)."""
-    year = case(
-        (Operation.session_start.is_not(None), func.extract("year", Operation.session_start)),
-        else_=func.extract("year", Operation.reported_at),
-    )
+    found in one pass over the operations, or their groups: see ``figures``); ``scope``
+    is the unfiltered one. An operation's year is the year its session starts, else the
+    year its need was reported (``scope.year_sql``)."""
     territories = db.session.execute(
         select(Territory.id, Territory.name).order_by(Territory.name)
     ).all()
-    found = db.session.execute(
-        select(year, MarketLot.id, MarketLot.number, Organisation.id, Organisation.name)
-        .select_from(Operation)
-        .outerjoin(MarketLot, MarketLot.id == Operation.lot_id)
-        .outerjoin(Organisation, Organisation.id == Operation.provider_id)
-        .where(Operation.id.in_(scope))
-        .distinct()
-    ).all()
+    found = _found_values(scope, groups)
     lots = {(lot_id, number) for _y, lot_id, number, _p, _n in found if lot_id is not None}
     providers = {(org_id, name) for *_rest, org_id, name in found if org_id is not None}
     return Options(

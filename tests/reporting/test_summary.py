@@ -181,7 +181,8 @@ def test_two_transactions_moving_operations_into_one_group_both_count(app):
     sums) and adds to it; neither overwrites the other."""
     load_demo_copy(app)
     with app.app_context():
-        first, second, third = db.session.scalars(select(Operation.id).order_by(Operation.id)).all()[:3]
+        ids = db.session.scalars(select(Operation.id).order_by(Operation.id)).all()
+        first, second, third = ids[:3]
         place = {name: getattr(db.session.get(Operation, third), name) for name in PLACE}
         group_id = db.session.get(OperationFigures, third).group_id
         before = db.session.get(DashboardGroup, group_id).operations

@@ -13,7 +13,7 @@ answers, « emploi durable » is ``lasting_sql`` (``contract_lasting_sql`` for a
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, true
 
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.conventions.models import Convention, ConventionVersion, Signature
@@ -159,7 +159,14 @@ def _group_employment_rows(groups: list) -> list:
     ).all()
 
 
-def _signatory_employers(scope: Select) -> int:
+def _within(column, scope: Select | None):
+    """``column`` (an operation id) in ``scope``; no condition at all for None (every
+    operation: the unfiltered Région, where the test would look up each row's operation
+    for nothing — 3.6 ms instead of 0.4 for the overdue follow-ups at 10,000)."""
+    return true() if scope is None else column.in_(scope)
+
+
+def _signatory_employers(scope: Select | None) -> int:
     """Employers holding a standing signature on a convention of the scope: each employer
     asked once (EXISTS stops at its first such signature), rather than every signature of
     the scope gathered and made distinct."""
@@ -170,7 +177,7 @@ def _signatory_employers(scope: Select) -> int:
         .where(
             Signature.organisation_id == Organisation.id,
             Signature.voided_at.is_(None),
-            Convention.operation_id.in_(scope),
+            _within(Convention.operation_id, scope),
         )
     )
     return db.session.scalar(
@@ -180,14 +187,14 @@ def _signatory_employers(scope: Select) -> int:
     )
 
 
-def _overdue(scope: Select, *, today: date, window: int) -> int:
+def _overdue(scope: Select | None, *, today: date, window: int) -> int:
     """Overdue follow-ups: read from the awaited ones by due date
     (``ix_followup_milestones_status_due``); ``operation_id + 0`` keeps SQLite's planner
     from walking every follow-up of the scope by operation instead."""
     return db.session.scalar(
         select(func.count(Milestone.id)).where(
             progress_sql(Progress.OVERDUE, today=today, window=window),
-            (Milestone.operation_id + 0).in_(scope),
+            _within(Milestone.operation_id + 0, scope),
         )
     )
 
@@ -240,6 +247,7 @@ def figures(
     overdue follow-ups; the totals, the bar groups and the years are added up here.
     ``groups`` (``scope.group_scope``: the same operations as conditions on their groups,
     when the scope can say it so) reads the first two from the groups' counts instead."""
+    counted = None if groups == [] else scope  # no condition on the groups: every operation
     if groups is None:
         operation_rows, employment_rows = _operation_rows(scope), _employment_rows(scope)
     else:
@@ -255,8 +263,8 @@ def figures(
         target_headcount=sum(target for _count, target in statuses.values()),
         **{name: counts[name] for name in COUNTS if name not in ("employed_m6", "lasting_m6")},
         employment=employment_by_kind([(kind, *c) for kind, c in per_kind.items()]),
-        signatory_employers=_signatory_employers(scope),
-        overdue_followups=_overdue(scope, today=today, window=window),
+        signatory_employers=_signatory_employers(counted),
+        overdue_followups=_overdue(counted, today=today, window=window),
     )
     years = sorted({year for year, _kind in per_year if year is not None})
     return Figures(

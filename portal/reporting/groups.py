@@ -93,12 +93,18 @@ def _upsert(connection, model, keys: tuple, columns: tuple, rows: list[dict]):
     return ids
 
 
-def apply(connection, deltas: Deltas) -> dict:
+def apply(connection, deltas: Deltas, known: dict | None = None) -> dict:
     """Write ``deltas`` (groups, then their years, each in key order); the id of every
-    group they name, by key."""
-    keys = sorted(deltas.groups, key=_sort_key)
+    group they name, by key. A group whose counts do not change and whose id ``known``
+    (key -> id) gives is not written (nor locked)."""
+    known = known or {}
+    keys = sorted(
+        (key for key, values in deltas.groups.items() if any(values) or key not in known),
+        key=_sort_key,
+    )
     rows = [_named((KEY, key), (GROUPED, deltas.groups[key])) for key in keys]
-    ids = dict(zip(keys, _upsert(connection, DashboardGroup, KEY, GROUPED, rows), strict=True))
+    ids = {key: known[key] for key in deltas.groups if key in known}
+    ids.update(zip(keys, _upsert(connection, DashboardGroup, KEY, GROUPED, rows), strict=True))
     years = sorted(
         ((ids[key], exit_year, kind), values)
         for (key, exit_year, kind), values in deltas.years.items()

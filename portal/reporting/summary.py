@@ -186,7 +186,7 @@ def refresh(connection, operation_ids, departed=()) -> None:
         key, target = now[operation_id]
         values = rows.get(operation_id, dict.fromkeys(COUNTED, 0))
         deltas.add(key, target, values, new_years.get(operation_id, ()))
-    ids_of = groups.apply(connection, deltas)
+    ids_of = groups.apply(connection, deltas, {key: i for i, key in old_keys.items()})
     for operation_id in sorted(now):
         key, target = now[operation_id]
         values = rows.get(operation_id, dict.fromkeys(COUNTED, 0))

@@ -3,14 +3,18 @@ rows they count (issue #16).
 
 Counting the Région's figures from the trainees, promises and follow-ups costs one pass
 over each table: 1.5–2 s at 10,000 operations (71,000 trainees, 153,000 follow-ups, SQLite).
-The dashboard reads instead ``operation_figures`` (one row per operation: promises,
-trainees, certifications, employment at +6) and ``operation_year_figures`` (one row per
-operation, exit year and milestone: the ``Employment`` counts), then adds them up per
-status, bassin and category.
+Kept instead: ``operation_figures`` (one row per operation: promises, trainees,
+certifications, employment at +6) and ``operation_year_figures`` (one row per operation,
+exit year and milestone: the ``Employment`` counts); and, moved by the same recount, their
+sums per group of operations (``reporting.groups``), which the Région's dashboard adds up
+per status, bassin and category (the per-operation rows serve the partners' dashboards,
+whose scope no group can say).
 
 Who keeps them: every flush that adds, changes or deletes a row the figures count (a
 trainee, a promise or its outcome, a follow-up, an answer or the retained one, a jury or
-its results) notes the operations concerned (``after_flush``); just before the
+its results), or an operation's group or target headcount, notes the operations
+concerned (``after_flush``; a deleted operation's rows are kept aside in ``before_flush``,
+the database deleting them with it); just before the
 transaction commits (``before_commit``) their rows are recounted, locked, from the same
 SQL definitions as the operation page (``followup.indicators``, ``recruitment.rules``).
 Listening to the session rather than calling a refresh from each service means no service

@@ -6,7 +6,8 @@ operation, and per exit year and milestone), of signatures or of follow-ups whos
 operation is in it, so the number of queries is the same at 100 and at 10,000 operations
 and no operation is ever loaded into Python (tests/reporting/test_query_counts.py holds it
 to that). For the Région (``scope.group_scope``) the counts come from their sums per group
-of operations (``reporting.groups``): rows bounded by the groups, not the operations. The definitions are the operation page's (``followup.indicators``), applied by
+of operations (``reporting.groups``): rows bounded by the groups, not the operations.
+The definitions are the operation page's (``followup.indicators``), applied by
 ``reporting.summary``: « recruited » is ``holds_place_sql``, employment counts the retained
 answers, « emploi durable » is ``lasting_sql`` (``contract_lasting_sql`` for a promise).
 """

@@ -67,9 +67,9 @@ def upgrade():
     connection = op.get_bind()
     if connection.execute(sa.text("SELECT 1 FROM operations LIMIT 1")).first() is None:
         return
-    from portal.reporting.summary import refresh_all
+    from portal.reporting.summary import refresh_operations
 
-    refresh_all(connection)
+    refresh_operations(connection)
 
 
 def downgrade():

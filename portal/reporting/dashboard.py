@@ -12,6 +12,7 @@ from portal.followup.rules import today, window_days
 from portal.reporting import charts, queries
 from portal.reporting.scope import (
     Filters,
+    group_scope,
     is_referent_view,
     referent_territories,
     scope_ids,
@@ -45,9 +46,14 @@ def _rates(totals: queries.Totals) -> dict:
 
 def build(filters: Filters) -> Dashboard:
     """Everything the dashboard shows for ``filters``, within what the user may count."""
-    options = queries.options(scope_ids(Filters(whole_region=filters.whole_region)))
+    unfiltered = Filters(whole_region=filters.whole_region)
+    options = queries.options(scope_ids(unfiltered), group_scope(unfiltered))
     found = queries.figures(
-        scope_ids(filters), dict(options.territories), today=today(), window=window_days()
+        scope_ids(filters),
+        dict(options.territories),
+        today=today(),
+        window=window_days(),
+        groups=group_scope(filters),
     )
     totals = found.totals
     m6 = totals.employment[MilestoneKind.M6]

@@ -5,7 +5,16 @@ person who asked downloads while it is kept."""
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
@@ -13,6 +22,8 @@ from portal.core.enums import TitledEnum, db_enum, titled
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.followup.models import MilestoneKind
+from portal.lots.models import Category
+from portal.operations.models import Status
 
 
 @titled(
@@ -83,15 +94,24 @@ class ExportJob(db.Model):
         return self.status == JobStatus.DONE and self.removed_at is None
 
 
-class OperationFigures(db.Model):
-    """An operation's counts that the dashboard adds up (``reporting.summary`` keeps them):
-    its promises, its trainees, their certifications and employment at +6 months."""
+PROMISE_COLUMNS = ("promises", "promises_lasting", "promises_kept", "promises_not_kept")
+TRAINEE_COLUMNS = (
+    "recruited",
+    "in_training",
+    "exited",
+    "completed",
+    "certified_full",
+    "certified_partial",
+    "employed_m6",
+    "lasting_m6",
+)
+COUNTED = PROMISE_COLUMNS + TRAINEE_COLUMNS
+EMPLOYMENT_COLUMNS = ("followed", "retained", "employed", "lasting", "with_promiser")
 
-    __tablename__ = "operation_figures"
 
-    operation_id: Mapped[int] = mapped_column(
-        ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True
-    )
+class CountedColumns:
+    """The counts the dashboard adds up (``COUNTED``), kept per operation and per group."""
+
     promises: Mapped[int] = mapped_column(Integer, default=0)
     promises_lasting: Mapped[int] = mapped_column(Integer, default=0)
     promises_kept: Mapped[int] = mapped_column(Integer, default=0)
@@ -106,7 +126,66 @@ class OperationFigures(db.Model):
     lasting_m6: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class OperationYearFigures(db.Model):
+class EmploymentColumns:
+    """Employment at one milestone: the fields of ``followup.indicators.Employment``."""
+
+    kind: Mapped[MilestoneKind] = mapped_column(db_enum(MilestoneKind))
+    followed: Mapped[int] = mapped_column(Integer, default=0)
+    retained: Mapped[int] = mapped_column(Integer, default=0)
+    employed: Mapped[int] = mapped_column(Integer, default=0)
+    lasting: Mapped[int] = mapped_column(Integer, default=0)
+    with_promiser: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardGroup(CountedColumns, db.Model):
+    """The counts of every operation sharing the values the dashboard filters on: its year
+    (``scope.year_sql``), bassin, category, lot, organisme porteur and status
+    (``reporting.groups`` keeps them). No lot or organisme is 0, not NULL, so that the
+    unique key holds them too."""
+
+    __tablename__ = "dashboard_groups"
+    __table_args__ = (
+        UniqueConstraint("year", "territory_id", "category", "lot_id", "provider_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    territory_id: Mapped[int] = mapped_column(Integer)
+    category: Mapped[Category] = mapped_column(db_enum(Category))
+    lot_id: Mapped[int] = mapped_column(Integer)
+    provider_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[Status] = mapped_column(db_enum(Status))
+    operations: Mapped[int] = mapped_column(Integer, default=0)
+    target_headcount: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardGroupYear(EmploymentColumns, db.Model):
+    """Employment at one milestone of a group's trainees who left in ``exit_year`` (0: not
+    left)."""
+
+    __tablename__ = "dashboard_group_years"
+    __table_args__ = (UniqueConstraint("group_id", "exit_year", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("dashboard_groups.id"))
+    exit_year: Mapped[int] = mapped_column(Integer)
+
+
+class OperationFigures(CountedColumns, db.Model):
+    """An operation's counts that the dashboard adds up (``reporting.summary`` keeps them):
+    its promises, its trainees, their certifications and employment at +6 months; and the
+    group and target headcount they were last added to (``reporting.groups``)."""
+
+    __tablename__ = "operation_figures"
+
+    operation_id: Mapped[int] = mapped_column(
+        ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("dashboard_groups.id"))
+    target_headcount: Mapped[int | None] = mapped_column(Integer)
+
+
+class OperationYearFigures(EmploymentColumns, db.Model):
     """Employment at one milestone of an operation's trainees who left in ``exit_year``
     (None: not left): the fields of ``followup.indicators.Employment``."""
 
@@ -116,9 +195,3 @@ class OperationYearFigures(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"))
     exit_year: Mapped[int | None] = mapped_column(Integer)
-    kind: Mapped[MilestoneKind] = mapped_column(db_enum(MilestoneKind))
-    followed: Mapped[int] = mapped_column(Integer, default=0)
-    retained: Mapped[int] = mapped_column(Integer, default=0)
-    employed: Mapped[int] = mapped_column(Integer, default=0)
-    lasting: Mapped[int] = mapped_column(Integer, default=0)
-    with_promiser: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,7 +5,9 @@ below counts rows of operations, of their kept counts (``reporting.summary``: on
 operation, and per exit year and milestone), of signatures or of follow-ups whose
 operation is in it, so the number of queries is the same at 100 and at 10,000 operations
 and no operation is ever loaded into Python (tests/reporting/test_query_counts.py holds it
-to that). The definitions are the operation page's (``followup.indicators``), applied by
+to that). For the Région (``scope.group_scope``) the counts come from their sums per group
+of operations (``reporting.groups``): rows bounded by the groups, not the operations.
+The definitions are the operation page's (``followup.indicators``), applied by
 ``reporting.summary``: « recruited » is ``holds_place_sql``, employment counts the retained
 answers, « emploi durable » is ``lasting_sql`` (``contract_lasting_sql`` for a promise).
 """
@@ -13,7 +15,7 @@ answers, « emploi durable » is ``lasting_sql`` (``contract_lasting_sql`` for a
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, select, true
 
 from portal.accounts.models import Organisation, OrgKind, Territory
 from portal.conventions.models import Convention, ConventionVersion, Signature
@@ -23,8 +25,15 @@ from portal.followup.models import Milestone, MilestoneKind
 from portal.followup.rules import Progress, progress_sql
 from portal.lots.models import Category, MarketLot
 from portal.operations.models import Operation, Status
-from portal.reporting.models import OperationFigures, OperationYearFigures
-from portal.reporting.summary import EMPLOYMENT_COLUMNS, PROMISE_COLUMNS, TRAINEE_COLUMNS
+from portal.reporting.models import (
+    EMPLOYMENT_COLUMNS,
+    PROMISE_COLUMNS,
+    TRAINEE_COLUMNS,
+    DashboardGroup,
+    DashboardGroupYear,
+    OperationFigures,
+    OperationYearFigures,
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +127,48 @@ def _employment_rows(scope: Select) -> list:
     ).all()
 
 
-def _signatory_employers(scope: Select) -> int:
+def _group_rows(groups: list) -> list:
+    """``_operation_rows`` read from the groups (``reporting.groups``) that ``groups``
+    (conditions on ``DashboardGroup``) select: as many rows as groups, whatever the
+    number of operations."""
+    return db.session.execute(
+        select(
+            DashboardGroup.status,
+            DashboardGroup.territory_id,
+            DashboardGroup.category,
+            func.sum(DashboardGroup.operations),
+            func.sum(DashboardGroup.target_headcount),
+            *(func.sum(getattr(DashboardGroup, c)) for c in COUNTS),
+        )
+        .where(*groups)
+        .group_by(DashboardGroup.status, DashboardGroup.territory_id, DashboardGroup.category)
+        .having(func.sum(DashboardGroup.operations) > 0)
+    ).all()
+
+
+def _group_employment_rows(groups: list) -> list:
+    """``_employment_rows`` read from the groups that ``groups`` select."""
+    return db.session.execute(
+        select(
+            func.nullif(DashboardGroupYear.exit_year, 0),
+            DashboardGroupYear.kind,
+            *(func.sum(getattr(DashboardGroupYear, c)) for c in EMPLOYMENT_COLUMNS),
+        )
+        .join(DashboardGroup, DashboardGroup.id == DashboardGroupYear.group_id)
+        .where(*groups)
+        .group_by(DashboardGroupYear.exit_year, DashboardGroupYear.kind)
+        .having(func.sum(DashboardGroupYear.followed) > 0)
+    ).all()
+
+
+def _within(column, scope: Select | None):
+    """``column`` (an operation id) in ``scope``; no condition at all for None (every
+    operation: the unfiltered Région, where the test would look up each row's operation
+    for nothing — 3.6 ms instead of 0.4 for the overdue follow-ups at 10,000)."""
+    return true() if scope is None else column.in_(scope)
+
+
+def _signatory_employers(scope: Select | None) -> int:
     """Employers holding a standing signature on a convention of the scope: each employer
     asked once (EXISTS stops at its first such signature), rather than every signature of
     the scope gathered and made distinct."""
@@ -129,7 +179,7 @@ def _signatory_employers(scope: Select) -> int:
         .where(
             Signature.organisation_id == Organisation.id,
             Signature.voided_at.is_(None),
-            Convention.operation_id.in_(scope),
+            _within(Convention.operation_id, scope),
         )
     )
     return db.session.scalar(
@@ -139,14 +189,14 @@ def _signatory_employers(scope: Select) -> int:
     )
 
 
-def _overdue(scope: Select, *, today: date, window: int) -> int:
+def _overdue(scope: Select | None, *, today: date, window: int) -> int:
     """Overdue follow-ups: read from the awaited ones by due date
     (``ix_followup_milestones_status_due``); ``operation_id + 0`` keeps SQLite's planner
     from walking every follow-up of the scope by operation instead."""
     return db.session.scalar(
         select(func.count(Milestone.id)).where(
             progress_sql(Progress.OVERDUE, today=today, window=window),
-            (Milestone.operation_id + 0).in_(scope),
+            _within(Milestone.operation_id + 0, scope),
         )
     )
 
@@ -185,13 +235,25 @@ GROUP_PEOPLE = (AT["recruited"], AT["employed_m6"], AT["lasting_m6"])
 EMPLOYMENT = range(2, 7)  # the ``Employment`` fields in ``_employment_rows``
 
 
-def figures(scope: Select, territories: dict[int, str], *, today: date, window: int) -> Figures:
+def figures(
+    scope: Select,
+    territories: dict[int, str],
+    *,
+    today: date,
+    window: int,
+    groups: list | None = None,
+) -> Figures:
     """Every figure of the dashboard over ``scope`` (``territories``: id → name, the
     filter's options): four queries whatever the scope — the operations with their kept
     counts (``summary``), the kept employment counts, the signatory employers and the
-    overdue follow-ups; the totals, the bar groups and the years are added up here."""
-    operation_rows = _operation_rows(scope)
-    employment_rows = _employment_rows(scope)
+    overdue follow-ups; the totals, the bar groups and the years are added up here.
+    ``groups`` (``scope.group_scope``: the same operations as conditions on their groups,
+    when the scope can say it so) reads the first two from the groups' counts instead."""
+    counted = None if groups == [] else scope  # no condition on the groups: every operation
+    if groups is None:
+        operation_rows, employment_rows = _operation_rows(scope), _employment_rows(scope)
+    else:
+        operation_rows, employment_rows = _group_rows(groups), _group_employment_rows(groups)
     statuses = _sums(operation_rows, lambda r: r[0], (3, 4))
     counts = dict(zip(COUNTS, _sums(operation_rows, lambda r: None, AT.values()).get(
         None, (0,) * len(COUNTS)), strict=True))  # fmt: skip
@@ -203,8 +265,8 @@ def figures(scope: Select, territories: dict[int, str], *, today: date, window: 
         target_headcount=sum(target for _count, target in statuses.values()),
         **{name: counts[name] for name in COUNTS if name not in ("employed_m6", "lasting_m6")},
         employment=employment_by_kind([(kind, *c) for kind, c in per_kind.items()]),
-        signatory_employers=_signatory_employers(scope),
-        overdue_followups=_overdue(scope, today=today, window=window),
+        signatory_employers=_signatory_employers(counted),
+        overdue_followups=_overdue(counted, today=today, window=window),
     )
     years = sorted({year for year, _kind in per_year if year is not None})
     return Figures(
@@ -242,26 +304,38 @@ class Options:
     providers: list[tuple[int, str]]
 
 
-def options(scope: Select) -> Options:
+def _found_values(scope: Select, groups: list | None) -> list:
+    """(year, lot id, lot number, organisme id, organisme name) of the operations in
+    ``scope``, each once: from their groups when ``groups`` says the same scope."""
+    if groups is None:
+        year = case(
+            (Operation.session_start.is_not(None), func.extract("year", Operation.session_start)),
+            else_=func.extract("year", Operation.reported_at),
+        )
+        source, lot, provider = Operation, Operation.lot_id, Operation.provider_id
+        where = [Operation.id.in_(scope)]
+    else:
+        year, lot, provider = DashboardGroup.year, DashboardGroup.lot_id, DashboardGroup.provider_id
+        source, where = DashboardGroup, [*groups, DashboardGroup.operations > 0]
+    return db.session.execute(
+        select(year, MarketLot.id, MarketLot.number, Organisation.id, Organisation.name)
+        .select_from(source)
+        .outerjoin(MarketLot, MarketLot.id == lot)
+        .outerjoin(Organisation, Organisation.id == provider)
+        .where(*where)
+        .distinct()
+    ).all()
+
+
+def options(scope: Select, groups: list | None = None) -> Options:
     """The filters' choices (two queries: the bassins, then the years, lots and organismes
-    found in one pass over the operations); ``scope`` is the unfiltered one. An
-    operation's year is the year its session starts, else the year its need was reported
-    (``scope.year_sql``)."""
-    year = case(
-        (Operation.session_start.is_not(None), func.extract("year", Operation.session_start)),
-        else_=func.extract("year", Operation.reported_at),
-    )
+    found in one pass over the operations, or their groups: see ``figures``); ``scope``
+    is the unfiltered one. An operation's year is the year its session starts, else the
+    year its need was reported (``scope.year_sql``)."""
     territories = db.session.execute(
         select(Territory.id, Territory.name).order_by(Territory.name)
     ).all()
-    found = db.session.execute(
-        select(year, MarketLot.id, MarketLot.number, Organisation.id, Organisation.name)
-        .select_from(Operation)
-        .outerjoin(MarketLot, MarketLot.id == Operation.lot_id)
-        .outerjoin(Organisation, Organisation.id == Operation.provider_id)
-        .where(Operation.id.in_(scope))
-        .distinct()
-    ).all()
+    found = _found_values(scope, groups)
     lots = {(lot_id, number) for _y, lot_id, number, _p, _n in found if lot_id is not None}
     providers = {(org_id, name) for *_rest, org_id, name in found if org_id is not None}
     return Options(

@@ -22,6 +22,7 @@ from portal.extensions import db
 from portal.lots.models import Category
 from portal.operations.access import visible_operations
 from portal.operations.models import Operation, Status
+from portal.reporting.models import DashboardGroup
 
 YEAR_MIN, YEAR_MAX = 2000, 2100
 
@@ -116,6 +117,21 @@ class Filters:
                 query = query.where(column == value)
         return query
 
+    def on_groups(self) -> list:
+        """The filters as conditions on ``DashboardGroup`` (``reporting.groups``)."""
+        return [
+            getattr(DashboardGroup, name) == value
+            for name, value in (
+                ("year", self.year),
+                ("territory_id", self.territory_id),
+                ("category", self.category),
+                ("lot_id", self.lot_id),
+                ("provider_id", self.provider_id),
+                ("status", self.status),
+            )
+            if value is not None
+        ]
+
 
 def year_sql(year: int):
     """SQL condition: the operation's year is ``year`` — the year its session starts, or
@@ -157,6 +173,21 @@ def scope_query(filters: Filters, query: Select | None = None) -> Select:
     # The Région pilots every operation: a referent may look beyond their bassins.
     whole = acting_for_region() and filters.whole_region
     return filters.apply(query if whole else visible_operations(query))
+
+
+def group_scope(filters: Filters) -> list | None:
+    """``scope_ids(filters)`` as conditions on the dashboard's groups (``reporting.groups``),
+    for someone acting for the Région, whose scope is every operation or the operations of
+    some bassins (``visible_operations``); None for everyone else, whose scope (the
+    operations their organisation takes part in) no group can say."""
+    membership = current_membership()
+    if membership is None or not acting_for_region():
+        return None
+    conditions = filters.on_groups()
+    if not (filters.whole_region or membership.is_admin):
+        referent_of = select(Territory.id).where(Territory.referent_id == membership.user_id)
+        conditions.append(DashboardGroup.territory_id.in_(referent_of))
+    return conditions
 
 
 def scope_ids(filters: Filters) -> Select:

@@ -3,14 +3,18 @@ rows they count (issue #16).
 
 Counting the Région's figures from the trainees, promises and follow-ups costs one pass
 over each table: 1.5–2 s at 10,000 operations (71,000 trainees, 153,000 follow-ups, SQLite).
-The dashboard reads instead ``operation_figures`` (one row per operation: promises,
-trainees, certifications, employment at +6) and ``operation_year_figures`` (one row per
-operation, exit year and milestone: the ``Employment`` counts), then adds them up per
-status, bassin and category.
+Kept instead: ``operation_figures`` (one row per operation: promises, trainees,
+certifications, employment at +6) and ``operation_year_figures`` (one row per operation,
+exit year and milestone: the ``Employment`` counts); and, moved by the same recount, their
+sums per group of operations (``reporting.groups``), which the Région's dashboard adds up
+per status, bassin and category (the per-operation rows serve the partners' dashboards,
+whose scope no group can say).
 
 Who keeps them: every flush that adds, changes or deletes a row the figures count (a
 trainee, a promise or its outcome, a follow-up, an answer or the retained one, a jury or
-its results) notes the operations concerned (``after_flush``); just before the
+its results), or an operation's group or target headcount, notes the operations
+concerned (``after_flush``; a deleted operation's rows are kept aside in ``before_flush``,
+the database deleting them with it); just before the
 transaction commits (``before_commit``) their rows are recounted, locked, from the same
 SQL definitions as the operation page (``followup.indicators``, ``recruitment.rules``).
 Listening to the session rather than calling a refresh from each service means no service
@@ -30,21 +34,15 @@ from portal.immersions.models import Evaluation, EvaluationResult
 from portal.operations.models import Operation
 from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
 from portal.recruitment.rules import holds_place_sql
-from portal.reporting.models import OperationFigures, OperationYearFigures
-
-PROMISE_COLUMNS = ("promises", "promises_lasting", "promises_kept", "promises_not_kept")
-TRAINEE_COLUMNS = (
-    "recruited",
-    "in_training",
-    "exited",
-    "completed",
-    "certified_full",
-    "certified_partial",
-    "employed_m6",
-    "lasting_m6",
+from portal.reporting import groups
+from portal.reporting.models import (
+    COUNTED,
+    EMPLOYMENT_COLUMNS,
+    PROMISE_COLUMNS,
+    TRAINEE_COLUMNS,
+    OperationFigures,
+    OperationYearFigures,
 )
-COUNTED = PROMISE_COLUMNS + TRAINEE_COLUMNS
-EMPLOYMENT_COLUMNS = ("followed", "retained", "employed", "lasting", "with_promiser")
 
 
 def _promise_rows(where):
@@ -116,50 +114,104 @@ def _counts(connection, where) -> tuple[dict, list]:
     return rows, years
 
 
-def refresh(connection, operation_ids) -> None:
-    """Recount the rows of ``operation_ids`` on ``connection``, in its transaction.
+KEY_COLUMNS = (
+    Operation.session_start,
+    Operation.reported_at,
+    Operation.territory_id,
+    Operation.category,
+    Operation.lot_id,
+    Operation.provider_id,
+    Operation.status,
+)
+
+
+def _locked(connection, ids: list[int]) -> tuple[dict, dict, dict]:
+    """Lock the ``operation_figures`` rows of ``ids`` (in id order) and read what they and
+    the operations hold: (id -> kept row, id -> its kept year rows, id -> (group key,
+    target headcount) of the operation as it is now)."""
+    held, years, now = {}, {}, {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        column = OperationFigures.operation_id
+        locked = select(OperationFigures).where(column.in_(chunk)).order_by(column)
+        for row in connection.execute(locked.with_for_update()).mappings():
+            held[row["operation_id"]] = row
+        kept = select(OperationYearFigures).where(OperationYearFigures.operation_id.in_(chunk))
+        for row in connection.execute(kept).mappings():
+            years.setdefault(row["operation_id"], []).append(row)
+        found = select(Operation.id, Operation.target_headcount, *KEY_COLUMNS)
+        for operation_id, target, *key in connection.execute(found.where(Operation.id.in_(chunk))):
+            now[operation_id] = (groups.group_key(*key), target)
+    return held, years, now
+
+
+def refresh(connection, operation_ids, departed=()) -> None:
+    """Recount the rows of ``operation_ids`` on ``connection``, in its transaction, and move
+    the difference into their groups (``reporting.groups``); ``departed``: the kept rows
+    of operations deleted in the transaction, (row, year rows), taken out of their group.
 
     Each operation's ``operation_figures`` row is locked first (``FOR UPDATE``; SQLite
     serialises writers anyway): two transactions changing the same operation recount one
     after the other, the second from the first's commit (READ COMMITTED reads it once the
     lock is granted), so neither undoes the other. The row is the lock: every operation
     has one (zeros), created with the operation. No other verb locks these rows and this
-    runs last, at the commit, in id order: it cannot deadlock with the verbs' own locks.
+    runs last, at the commit, in id order, every operation's row before any group's: it
+    cannot deadlock with the verbs' own locks nor with another commit.
     """
     ids = sorted(set(operation_ids))
+    held, kept_years, now = _locked(connection, ids)
+    missing = set(now) - set(held)  # operations created in this transaction
+    if missing:
+        connection.execute(
+            insert(OperationFigures),
+            [{"operation_id": i, **dict.fromkeys(COUNTED, 0)} for i in sorted(missing)],
+        )
+    rows, years = {}, []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        column = OperationFigures.operation_id
-        held = set(
-            connection.scalars(
-                select(column).where(column.in_(chunk)).order_by(column).with_for_update()
-            )
+        found, found_years = _counts(connection, lambda c, chunk=chunk: c.in_(chunk))
+        rows.update(found)
+        years += found_years
+    new_years: dict = {}
+    for row in years:
+        new_years.setdefault(row["operation_id"], []).append(row)
+    was = [row for row in held.values() if row["group_id"] is not None]
+    was += [row for row, _years in departed if row["group_id"] is not None]
+    old_keys = groups.keys_of(connection, {row["group_id"] for row in was}) if was else {}
+    deltas = groups.Deltas()
+    for row, row_years in departed:
+        if row["group_id"] is not None:
+            deltas.add(old_keys[row["group_id"]], row["target_headcount"], row, row_years, -1)
+    for operation_id in sorted(now):
+        old = held.get(operation_id)
+        if old is not None and old["group_id"] is not None:
+            old_years = kept_years.get(operation_id, ())
+            deltas.add(old_keys[old["group_id"]], old["target_headcount"], old, old_years, -1)
+        key, target = now[operation_id]
+        values = rows.get(operation_id, dict.fromkeys(COUNTED, 0))
+        deltas.add(key, target, values, new_years.get(operation_id, ()))
+    ids_of = groups.apply(connection, deltas, {key: i for i, key in old_keys.items()})
+    for operation_id in sorted(now):
+        key, target = now[operation_id]
+        values = rows.get(operation_id, dict.fromkeys(COUNTED, 0))
+        connection.execute(
+            update(OperationFigures)
+            .where(OperationFigures.operation_id == operation_id)
+            .values(**values, group_id=ids_of[key], target_headcount=target)
         )
-        existing = set(connection.scalars(select(Operation.id).where(Operation.id.in_(chunk))))
-        missing = existing - held  # operations created in this transaction
-        if missing:
-            connection.execute(
-                insert(OperationFigures),
-                [{"operation_id": i, **dict.fromkeys(COUNTED, 0)} for i in sorted(missing)],
-            )
-        rows, years = _counts(connection, lambda c, chunk=chunk: c.in_(chunk))
-        for operation_id in sorted(existing):
-            values = rows.get(operation_id, dict.fromkeys(COUNTED, 0))
-            connection.execute(
-                update(OperationFigures)
-                .where(OperationFigures.operation_id == operation_id)
-                .values(**values)
-            )
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
         connection.execute(
             delete(OperationYearFigures).where(OperationYearFigures.operation_id.in_(chunk))
         )
-        if years:
-            connection.execute(insert(OperationYearFigures), years)
+    if years:
+        connection.execute(insert(OperationYearFigures), years)
 
 
-def refresh_all(connection) -> None:
-    """Recount every operation's rows, one per operation (the migration's backfill, bulk
-    seeding): no lock, for a database no one else writes to at that moment."""
+def refresh_operations(connection) -> None:
+    """Recount every operation's ``operation_figures`` and ``operation_year_figures`` (and
+    nothing else: migration 6b95348b1598's backfill, before the groups exist): no lock,
+    for a database no one else writes to at that moment."""
     connection.execute(delete(OperationFigures))
     connection.execute(delete(OperationYearFigures))
     rows, years = _counts(connection, lambda column: column.is_not(None))
@@ -174,6 +226,18 @@ def refresh_all(connection) -> None:
         )
     for start in range(0, len(years), 5000):
         connection.execute(insert(OperationYearFigures), years[start : start + 5000])
+
+
+def refresh_all(connection) -> None:
+    """Recount every operation's rows, then every group (bulk seeding, the tests' copies):
+    no lock, for a database no one else writes to at that moment."""
+    refresh_operations(connection)
+    found = select(Operation.id, Operation.target_headcount, *KEY_COLUMNS)
+    keys = {
+        operation_id: (groups.group_key(*key), target)
+        for operation_id, target, *key in connection.execute(found)
+    }
+    groups.rebuild(connection, keys)
 
 
 # --- Which operations a flush concerns -------------------------------------------------
@@ -214,6 +278,39 @@ def touched_operations(session: Session, objects) -> set[int]:
 
 _WATCHED = DIRECT + tuple(THROUGH)
 _TOUCHED = "reporting.touched_operations"
+_DEPARTED = "reporting.departed_operations"
+# The operation's values that place it in a dashboard group, or that the group adds up.
+GROUPED_BY = (*(column.key for column in KEY_COLUMNS), "target_headcount")
+
+
+def _regrouped(obj) -> bool:
+    """An operation whose group (or target headcount) this flush changes."""
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in GROUPED_BY)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_departed(session: Session, _flush_context, _instances) -> None:
+    """Keep the counted rows of the operations about to be deleted (the database deletes
+    them with the operation): their group gives them back at the commit."""
+    deleted = sorted(obj.id for obj in session.deleted if isinstance(obj, Operation))
+    if not deleted:
+        return
+    connection = session.connection()
+    column = OperationFigures.operation_id
+    locked = select(OperationFigures).where(column.in_(deleted)).order_by(column)
+    rows = connection.execute(locked.with_for_update()).mappings().all()
+    years = (
+        connection.execute(
+            select(OperationYearFigures).where(OperationYearFigures.operation_id.in_(deleted))
+        )
+        .mappings()
+        .all()
+    )
+    departed = session.info.setdefault(_DEPARTED, [])
+    for row in rows:
+        own = [y for y in years if y["operation_id"] == row["operation_id"]]
+        departed.append((row, own))
 
 
 @event.listens_for(Session, "after_flush")
@@ -227,6 +324,9 @@ def _note_touched(session: Session, _flush_context) -> None:
     ]
     touched = touched_operations(session, changed) if changed else set()
     touched |= {obj.id for obj in session.new if isinstance(obj, Operation)}
+    touched |= {
+        obj.id for obj in session.dirty if isinstance(obj, Operation) and _regrouped(obj)
+    }  # fmt: skip
     if touched:
         session.info.setdefault(_TOUCHED, set()).update(touched)
 
@@ -240,9 +340,11 @@ def _keep_figures(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.flush()
-    touched = session.info.pop(_TOUCHED, None)
-    if touched:
-        refresh(session.connection(), touched)
+    touched = session.info.pop(_TOUCHED, None) or set()
+    departed = session.info.pop(_DEPARTED, [])
+    gone = {row["operation_id"] for row, _years in departed}
+    if touched - gone or departed:
+        refresh(session.connection(), touched - gone, departed)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -252,3 +354,4 @@ def _forget_touched(session: Session, transaction) -> None:
     be recounted at its commit, and a recount of an unchanged operation is harmless)."""
     if transaction.parent is None and not transaction.nested:
         session.info.pop(_TOUCHED, None)
+        session.info.pop(_DEPARTED, None)

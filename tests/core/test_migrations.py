@@ -221,3 +221,37 @@ def test_dashboard_figures_migration_backfills_a_database_holding_operations(fre
         upgrade()
         with db.engine.connect() as conn:
             assert conn.execute(query).all() == expected
+
+
+def test_dashboard_groups_migration_adds_up_the_operations_already_there(fresh_app):
+    """Issue #16: the migration that adds the dashboard's groups fills them, and places each
+    operation in its group, from the per-operation counts alone: the same rows as the
+    session keeps (reporting.groups)."""
+    groups = text(
+        "SELECT year, territory_id, category, lot_id, provider_id, status, operations, "
+        "target_headcount, recruited, promises, employed_m6 FROM dashboard_groups "
+        "WHERE operations > 0 ORDER BY year, territory_id, category, lot_id, provider_id, status"
+    )
+    placed = text(
+        "SELECT f.operation_id, g.year, g.territory_id, g.status, f.target_headcount "
+        "FROM operation_figures f JOIN dashboard_groups g ON g.id = f.group_id "
+        "ORDER BY f.operation_id"
+    )
+    years = text(
+        "SELECT g.year, g.territory_id, g.status, y.exit_year, y.kind, y.followed, y.employed "
+        "FROM dashboard_group_years y JOIN dashboard_groups g ON g.id = y.group_id "
+        "WHERE y.followed > 0 ORDER BY 1, 2, 3, 4, 5"
+    )
+    with fresh_app.app_context():
+        upgrade()
+        load_demo_copy(fresh_app)
+        db.session.remove()
+        with db.engine.connect() as conn:
+            expected = [conn.execute(q).all() for q in (groups, placed, years)]
+        assert len(expected[0]) >= 5 and expected[2]
+        assert len(expected[1]) == db.session.scalar(text("SELECT count(*) FROM operations"))
+        downgrade(revision="d5e8a3c1f0b9")
+        assert "dashboard_groups" not in inspect(db.engine).get_table_names()
+        upgrade()
+        with db.engine.connect() as conn:
+            assert [conn.execute(q).all() for q in (groups, placed, years)] == expected

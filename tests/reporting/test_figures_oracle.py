@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.conventions.models import Convention, ConventionVersion, Signature
@@ -16,11 +16,12 @@ from portal.extensions import db
 from portal.followup.models import Answer, Milestone, MilestoneKind, PromiseOutcome, RetainedAnswer
 from portal.followup.rules import Progress, progress
 from portal.immersions.models import Evaluation, EvaluationKind, EvaluationResult, Outcome
-from portal.lots.models import Category
+from portal.lots.models import Category, MarketLot
 from portal.operations.models import Operation, Status
 from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
 from portal.recruitment.rules import holds_place
 from portal.reporting import queries
+from portal.reporting.models import DashboardGroup
 from portal.reporting.scope import Filters
 from tests.support import load_demo_copy
 
@@ -189,7 +190,7 @@ def _filters(operations: list[Operation]) -> list[Filters]:
     found += [Filters(status=s) for s in sorted({o.status for o in operations})]
     found += [Filters(territory_id=t) for t in sorted({o.territory_id for o in operations})]
     found += [Filters(category=c) for c in sorted({o.category for o in operations})]
-    found += [Filters(provider_id=p) for p in sorted({o.provider_id for o in operations})]
+    found += [Filters(provider_id=p) for p in sorted({o.provider_id for o in operations} - {None})]
     found += [Filters(lot_id=lot) for lot in sorted({o.lot_id for o in operations} - {None})]
     found += [Filters(year=y) for y in sorted({_year(o) for o in operations})]
     return found
@@ -200,18 +201,37 @@ def demo(app, ctx):
     load_demo_copy(app)
 
 
+def _check_every_filter(operations: list[Operation], names: dict) -> Counter:
+    """Each filter's figures, counted over the operations and over their groups
+    (``reporting.groups``, the Région's dashboard), equal to the row-by-row count; and a
+    referent's bassin, on the groups."""
+    checked = Counter()
+    for filters in _filters(operations):
+        scope = filters.apply(select(Operation.id))
+        chosen = [o for o in operations if o.id in set(db.session.scalars(scope))]
+        wanted = expected(chosen, names)
+        found = queries.figures(scope, names, today=TODAY, window=WINDOW)
+        assert actual(found) == wanted, filters
+        grouped = queries.figures(
+            scope, names, today=TODAY, window=WINDOW, groups=filters.on_groups()
+        )
+        assert actual(grouped) == wanted, ("groups", filters)
+        checked["filters"] += 1
+        checked["operations"] += len(chosen)
+    for territory_id in sorted({o.territory_id for o in operations}):
+        scope = select(Operation.id).where(Operation.territory_id == territory_id)
+        chosen = [o for o in operations if o.territory_id == territory_id]
+        bassin = [DashboardGroup.territory_id.in_([territory_id])]
+        grouped = queries.figures(scope, names, today=TODAY, window=WINDOW, groups=bassin)
+        assert actual(grouped) == expected(chosen, names), ("bassin", territory_id)
+    assert db.session.scalar(select(func.min(DashboardGroup.operations))) >= 0
+    return checked
+
+
 def test_the_figures_are_those_counted_row_by_row(demo):
     operations = _all(Operation)
     names = dict(queries.options(select(Operation.id)).territories)
-    checked = Counter()
-    for filters in _filters(operations):
-        chosen = [o for o in operations if o.id in set(db.session.scalars(
-            filters.apply(select(Operation.id))))]  # fmt: skip
-        scope = filters.apply(select(Operation.id))
-        found = queries.figures(scope, names, today=TODAY, window=WINDOW)
-        assert actual(found) == expected(chosen, names), filters
-        checked["filters"] += 1
-        checked["operations"] += len(chosen)
+    checked = _check_every_filter(operations, names)
     whole = expected(operations, names)
     # The data set is not trivial: every kind of figure is there to be counted.
     assert len({o.status for o in operations}) >= 5
@@ -221,3 +241,58 @@ def test_the_figures_are_those_counted_row_by_row(demo):
     assert whole["employment"][MilestoneKind.M6][4] > 0
     assert len(whole["by_exit_year"]) >= 1
     assert checked["filters"] > 10
+
+
+def test_the_groups_follow_operations_that_move_appear_and_go(demo):
+    """Operations moved to another bassin, lot, organisme, status, year or headcount, counts
+    deleted, an operation created then deleted, each committed: the groups' figures stay
+    those counted row by row, and the filters' options those of the operations."""
+    names = dict(queries.options(select(Operation.id)).territories)
+    operations = _all(Operation)
+    counted = sorted(
+        (o for o in operations if o.status in (Status.TRAINING, Status.FOLLOW_UP, Status.CLOSED)),
+        key=lambda o: o.id,
+    )
+    first, second = counted[0], counted[-1]
+    other_territory = next(t for t in sorted(names) if t != first.territory_id)
+    first.territory_id = other_territory
+    first.target_headcount = (first.target_headcount or 0) + 7
+    db.session.commit()
+    second.status = Status.CANCELLED
+    if second.lot_id is not None:  # a lot-funded operation keeps a lot: another one
+        lots = db.session.scalars(select(MarketLot.id).where(MarketLot.id != second.lot_id))
+        second.lot_id = lots.first()
+    second.session_start = date(2019, 3, 1)  # before its end
+    db.session.commit()
+    first.provider_id, second.provider_id = second.provider_id, first.provider_id
+    db.session.delete(
+        db.session.scalars(select(RetainedAnswer).order_by(RetainedAnswer.id)).first()
+    )
+    db.session.delete(
+        db.session.scalars(select(PromiseOutcome).order_by(PromiseOutcome.id)).first()
+    )
+    db.session.commit()
+    _check_every_filter(_all(Operation), names)
+
+    added = Operation(
+        title="Opération éphémère",
+        category=Category.OTHER,
+        territory_id=first.territory_id,
+        rome_code=first.rome_code,
+        funding=first.funding,
+        lot_id=first.lot_id,
+        status=Status.ANALYSIS,
+        reported_by_id=first.reported_by_id,
+        reported_by_org_id=first.reported_by_org_id,
+        target_headcount=12,
+    )
+    db.session.add(added)
+    db.session.commit()
+    _check_every_filter(_all(Operation), names)
+    assert Category.OTHER in {g.category for g in _all(DashboardGroup) if g.operations}
+    db.session.delete(added)
+    db.session.commit()
+    _check_every_filter(_all(Operation), names)
+    unfiltered = queries.options(select(Operation.id))
+    assert queries.options(select(Operation.id), groups=[]) == unfiltered
+    assert 2019 in unfiltered.years

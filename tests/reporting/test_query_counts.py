@@ -49,3 +49,23 @@ def test_the_dashboard_stays_within_its_budget(app):
     # The user and their memberships, the notifications badge, then the dashboard's four
     # aggregates over the kept counts (reporting.summary) and the filters' two options.
     assert len(found) <= 9, "\n".join(s.split("\n")[0][:100] for s in found)
+
+
+@pytest.mark.parametrize(
+    "path", ["/pilotage/", "/pilotage/?perimetre=region&categorie=prepa_metiers&statut=closed"]
+)
+@pytest.mark.parametrize("email", [f.REGION_ADMIN, f.REFERENT_TOURS])
+def test_the_region_reads_groups_not_operations(app, email, path):
+    """Issue #16: the Région's dashboard adds up the groups' counts (``reporting.groups``),
+    as many rows as groups, never one row per operation: no statement reads the counts
+    per operation, and the only ones over the operations are the two kept for the
+    signatory employers and the overdue follow-ups (none, unfiltered for the admin)."""
+    with committed(app):
+        f.Pilot()
+    found = queries(app, client_as(app, email), path)
+    assert not [s for s in found if "operation_figures" in s or "operation_year_figures" in s]
+    assert any("FROM dashboard_groups" in s for s in found)
+    over_operations = [s for s in found if "FROM operations" in s]
+    assert len(over_operations) <= 2, over_operations
+    if email == f.REGION_ADMIN and path == "/pilotage/":
+        assert not over_operations

@@ -7,25 +7,55 @@ from sqlalchemy import delete, select
 from portal.extensions import db
 from portal.followup.models import PromiseOutcome, RetainedAnswer
 from portal.immersions.models import Evaluation, EvaluationKind, EvaluationResult, Outcome
+from portal.operations.models import Operation
 from portal.recruitment.models import JobPromise, Trainee, TraineeStatus
-from portal.reporting.models import OperationFigures, OperationYearFigures
+from portal.reporting import groups
+from portal.reporting.models import (
+    EMPLOYMENT_COLUMNS,
+    DashboardGroup,
+    DashboardGroupYear,
+    OperationFigures,
+    OperationYearFigures,
+)
 from portal.reporting.summary import refresh, refresh_all
 from tests.design.concurrency_helpers import while_held
 from tests.support import load_demo_copy
 
 
 def kept() -> dict:
-    """The stored rows, comparable whatever their ids."""
+    """The stored rows, comparable whatever their ids (a group by its key)."""
+    key_of = {g.id: tuple(getattr(g, name) for name in groups.KEY) for g in _all(DashboardGroup)}
     figures = {
-        row.operation_id: {c.name: getattr(row, c.name) for c in OperationFigures.__table__.c}
+        row.operation_id: {
+            c.name: getattr(row, c.name)
+            for c in OperationFigures.__table__.c
+            if c.name != "group_id"
+        }
+        | {"group": key_of[row.group_id]}
         for row in db.session.scalars(select(OperationFigures))
+    }
+    sums = {
+        key_of[g.id]: tuple(getattr(g, name) for name in groups.GROUPED)
+        for g in _all(DashboardGroup)
+        if g.operations
+    }
+    group_years = {
+        (key_of[y.group_id], y.exit_year, y.kind): tuple(
+            getattr(y, name) for name in EMPLOYMENT_COLUMNS
+        )
+        for y in _all(DashboardGroupYear)
+        if any(getattr(y, name) for name in EMPLOYMENT_COLUMNS)
     }
     years = sorted(
         (r.operation_id, r.exit_year or 0, r.kind.value, r.followed, r.retained, r.employed,
          r.lasting, r.with_promiser)
         for r in db.session.scalars(select(OperationYearFigures))
     )  # fmt: skip
-    return {"figures": figures, "years": years}
+    return {"figures": figures, "years": years, "groups": sums, "group_years": group_years}
+
+
+def _all(model) -> list:
+    return list(db.session.scalars(select(model)))
 
 
 def recounted() -> dict:
@@ -138,6 +168,40 @@ def test_two_transactions_on_one_operation_both_count(app):
     assert outcomes == ["done", "done"]
     with app.app_context():
         assert kept()["figures"][operation_id]["in_training"] == before - 2
+        assert kept() == recounted()
+
+
+PLACE = ("territory_id", "category", "funding", "lot_id", "provider_id", "status",
+         "session_start", "session_end", "reported_at")  # fmt: skip
+
+
+def test_two_transactions_moving_operations_into_one_group_both_count(app):
+    """Two operations join a third one's group in two transactions: the second's delta
+    waits for the first's (the group's row lock, then READ COMMITTED reads the committed
+    sums) and adds to it; neither overwrites the other."""
+    load_demo_copy(app)
+    with app.app_context():
+        ids = db.session.scalars(select(Operation.id).order_by(Operation.id)).all()
+        first, second, third = ids[:3]
+        place = {name: getattr(db.session.get(Operation, third), name) for name in PLACE}
+        group_id = db.session.get(OperationFigures, third).group_id
+        before = db.session.get(DashboardGroup, group_id).operations
+
+    def join(operation_id: int, recount: bool):
+        def work():
+            operation = db.session.get(Operation, operation_id)
+            for name, value in place.items():
+                setattr(operation, name, value)
+            db.session.flush()
+            if recount:  # the first holds the group's row while the second commits
+                refresh(db.session.connection(), [operation_id])
+
+        return work
+
+    outcomes = while_held(app, join(first, True), join(second, False))
+    assert outcomes == ["done", "done"]
+    with app.app_context():
+        assert db.session.get(DashboardGroup, group_id).operations == before + 2
         assert kept() == recounted()
 
 

@@ -47,27 +47,35 @@ def check_a11y(page: Page, step: str = "") -> None:
     some forty times, and a third of their checks met a page (the login form, a home page)
     identical to one checked before, down to the attribute. "Identical" compares the whole
     DOM with only the per-request tokens taken out (CSRF, nonces: any run of 40 or more
-    token characters) and the viewport; axe-core's verdict depends on nothing else here (the
-    same stylesheet everywhere). axe itself is injected once per document, not per check.
+    token characters), the viewport and the elements' :hover/:focus states; axe-core's verdict
+    depends on nothing else here (the same stylesheet everywhere). axe itself is injected once
+    per document, not per check.
 
-    The colour-contrast rule, half of each run's time, is run once per *structure*: the
-    elements with the attributes the stylesheet selects on (class, type, hidden,
-    aria-current…) and where text is, but not the text itself. Colours come from those alone
-    (one stylesheet, no inline styles under the CSP), so a page that only shows other words
-    in the same elements has the same contrasts. Every other rule runs on every new document.
+    The colour-contrast rule, three quarters of each run's time, runs only when the page shows
+    text in a *colour context* not yet found clean in this process: what the rule's verdict
+    on a text is made of, read from the computed styles — its colour, size, weight and
+    shadow, the opacity it inherits, and the backgrounds behind it up to the first opaque one
+    (colours and images). A state (a hovered link, a focused field) shows in those styles.
+    The one assumption: what lies behind a text is its ancestors' background — nothing is
+    positioned over text in app.css. So a page whose every text is in a context already
+    checked clean has the same contrasts (the same words or others); a text in a new context
+    runs the rule on the whole page. Every other rule runs on every new document.
     """
     # Let htmx finish: mid-request content is dimmed (.htmx-request) and not what users read.
     expect(page.locator(HTMX_BUSY)).to_have_count(0)
-    document, structure = page.evaluate(_DOCUMENT_AND_STRUCTURE)
+    document, contexts = page.evaluate(_DOCUMENT_AND_COLOUR_CONTEXTS)
     viewport = f"{page.viewport_size}"
-    key = hashlib.sha256(f"{viewport}{_TOKEN.sub('', document)}".encode()).hexdigest()
+    # The contexts carry the states (a hovered link) that the markup does not show.
+    contexts = sorted(contexts)
+    seen = f"{viewport}{_TOKEN.sub('', document)}{contexts}"
+    key = hashlib.sha256(seen.encode()).hexdigest()
     if key in _CLEAN_DOCUMENTS:
         return
-    shape = hashlib.sha256(f"{viewport}{structure}".encode()).hexdigest()
+    unchecked = set(contexts) - _CONTEXTS_CHECKED
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE.axe_script)
     options = "{resultTypes: ['violations']"
-    if shape in _CONTRASTS_CHECKED:
+    if not unchecked:
         options += ", rules: {'color-contrast': {enabled: false}}"
     violations = page.evaluate(f"axe.run(document, {options}}})")["violations"]
     if violations:
@@ -75,35 +83,52 @@ def check_a11y(page: Page, step: str = "") -> None:
         report = "\n".join(_describe(v) for v in violations)
         pytest.fail(f"axe-core: {len(violations)} violation(s) on {where}\n{report}", pytrace=False)
     _CLEAN_DOCUMENTS.add(key)
-    _CONTRASTS_CHECKED.add(shape)
+    _CONTEXTS_CHECKED.update(unchecked)
 
 
-# The document, and its structure as far as colours go: tags, the attributes app.css
-# selects on, the stylesheets (links, style elements), and "#" where an element holds text.
-_DOCUMENT_AND_STRUCTURE = """() => {
-  const kept = ["class", "type", "hidden", "aria-current", "disabled", "open", "checked",
-                "aria-invalid", "aria-disabled", "role"];
-  const out = [];
-  const walk = (node) => {
-    if (node.nodeType === Node.TEXT_NODE) {
-      if (node.nodeValue.trim()) { out.push("#"); }
-      return;
+# The document, and the colour context of every element that shows text (or is a form
+# control): its computed colour, size, weight, shadow and inherited opacity, and the
+# backgrounds of it and its ancestors up to the first opaque colour — once each.
+_DOCUMENT_AND_COLOUR_CONTEXTS = """() => {
+  const controls = new Set(["INPUT", "SELECT", "TEXTAREA", "BUTTON"]);
+  const contexts = new Set();
+  const backdrop = (element) => {
+    const layers = [];
+    let opacity = 1;
+    for (let node = element; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      opacity *= Number(style.opacity);
+      if (layers.length === 0 || layers[layers.length - 1] !== "opaque") {
+        const colour = style.backgroundColor;
+        const image = style.backgroundImage;
+        if (image !== "none") { layers.push(`image ${image}`); }
+        if (colour !== "rgba(0, 0, 0, 0)" && colour !== "transparent") { layers.push(colour); }
+        if (image === "none" && /^rgb\\(/.test(colour)) { layers.push("opaque"); }
+      }
     }
-    if (node.nodeType !== Node.ELEMENT_NODE) { return; }
-    out.push("<", node.tagName);
-    for (const name of kept) {
-      if (node.hasAttribute(name)) { out.push(" ", name, "=", node.getAttribute(name)); }
+    return [opacity, layers];
+  };
+  const note = (element) => {
+    const style = getComputedStyle(element);
+    const [opacity, layers] = backdrop(element);
+    contexts.add(JSON.stringify([style.color, style.fontSize, style.fontWeight,
+                                 style.textShadow, opacity, layers]));
+  };
+  const walk = (element) => {
+    let text = controls.has(element.tagName);
+    for (const child of element.childNodes) {
+      if (child.nodeType === Node.TEXT_NODE && child.nodeValue.trim()) {
+        text = true;
+      } else if (child.nodeType === Node.ELEMENT_NODE) {
+        walk(child);
+      }
     }
-    if (node.tagName === "LINK") { out.push(" href=", node.getAttribute("href")); }
-    out.push(">");
-    if (node.tagName === "STYLE") { out.push(node.textContent); }
-    node.childNodes.forEach(walk);
-    out.push("</>");
+    if (text) { note(element); }
   };
   walk(document.documentElement);
-  return [document.documentElement.outerHTML, out.join("")];
+  return [document.documentElement.outerHTML, [...contexts]];
 }"""
-_CONTRASTS_CHECKED: set[str] = set()
+_CONTEXTS_CHECKED: set[str] = set()
 _CLEAN_DOCUMENTS: set[str] = set()
 _TOKEN = re.compile(r"[A-Za-z0-9_.\-]{40,}")
 

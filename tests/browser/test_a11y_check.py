@@ -58,3 +58,38 @@ def test_other_rules_still_run_on_a_structure_whose_contrasts_were_checked(page)
     page.set_content(STYLED.format('<a href="/c"><img src="/x.png" alt=""></a>'))
     with pytest.raises(pytest.fail.Exception, match="link-name"):
         check_a11y(page, "image link without a name")
+
+
+HOVERED = (
+    '<!doctype html><html lang="fr"><head><title>Essai</title>'
+    "<style>a:hover {{ color: #ccc; background: #fff; }}</style></head>"
+    "<body><main><h1>Essai</h1><p>{}</p></main></body></html>"
+)
+
+
+def test_a_state_makes_a_new_style_context(page):
+    """A link found clean at rest is checked again, contrast included, once hovered: the
+    pointer left on it by a click changes its colours, and its style context says so."""
+    page.set_content(HOVERED.format('<a href="/survol">Survolez-moi</a>'))
+    check_a11y(page, "link at rest")
+    page.get_by_role("link", name="Survolez-moi").hover()
+    with pytest.raises(pytest.fail.Exception, match="color-contrast"):
+        check_a11y(page, "hovered link")
+
+
+def test_contexts_checked_on_two_pages_cover_a_third_that_only_mixes_them(page):
+    """A page whose every text sits in a context already found clean skips the contrast
+    rule, yet a pale text in one new context on it still fails."""
+    page.set_content(STYLED.format('<em class="un">Premier</em>'))
+    check_a11y(page, "first context")
+    page.set_content(STYLED.format('<strong class="deux">Second</strong>'))
+    check_a11y(page, "second context")
+    page.set_content(
+        STYLED.format('<em class="un">Premier</em> <strong class="deux">Second</strong>')
+    )
+    check_a11y(page, "both contexts")
+    page.set_content(
+        STYLED.format('<em class="un">Premier</em> <strong class="pale">Pâle</strong>')
+    )
+    with pytest.raises(pytest.fail.Exception, match="color-contrast"):
+        check_a11y(page, "a pale third context")

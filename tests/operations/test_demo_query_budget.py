@@ -24,9 +24,9 @@ SQLITE = {
     ("co-conception", "of"): 10,
     ("convention", "of"): 12,
     ("version de la convention", "of"): 11,
-    (SAVE, "of"): 23,
+    (SAVE, "of"): 21,
 }
-BUDGET = {"sqlite": SQLITE, "postgresql": {**SQLITE, (SAVE, "of"): 22}}
+BUDGET = {"sqlite": SQLITE, "postgresql": {**SQLITE, (SAVE, "of"): 20}}
 
 
 def _measure(app, budget: dict) -> dict:

@@ -15,7 +15,7 @@ from portal.conventions.forms import DesignateSignerForm
 from portal.conventions.models import Convention, VersionStatus
 from portal.conventions.snapshot import changed_parts
 from portal.design import context as design_context
-from portal.design.models import DesignSection
+from portal.design.models import Design, DesignSection
 from portal.operations import dual_memberships
 from portal.operations.access import can_steer, is_region, load_operation
 from portal.operations.models import Operation, Status
@@ -181,9 +181,8 @@ def promises_context(convention: Convention, snapshot: dict) -> dict:
     }
 
 
-def clause_contexts(operation: Operation, focus: DesignSection | None, overrides: dict):
+def clause_contexts(design: Design | None, focus: DesignSection | None, overrides: dict):
     """The context of each clause for ``design/_section.html``; ``focus`` gets ``overrides``."""
-    design = queries.load_design_with_clauses(operation.id)
     if design is None:
         return None, []
     return design_context.part_contexts(design, design.clauses, focus, overrides)
@@ -209,8 +208,10 @@ def page_context(
     }
     if convention is None:
         return context
+    # Before the snapshot, which then reads the design's sections from it (no query).
+    design = queries.load_design_with_clauses(operation.id)
     snapshot = services.current_snapshot(convention)
-    shared, clauses = clause_contexts(operation, focus, overrides)
+    shared, clauses = clause_contexts(design, focus, overrides)
     context.update(shared or {})
     context.update(status_context(operation, convention, snapshot))
     context.update(parties_context(operation, convention, snapshot, designate_forms))

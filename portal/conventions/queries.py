@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.conventions.models import (
     Convention,
@@ -10,7 +11,7 @@ from portal.conventions.models import (
     Signature,
     SignatureReminder,
 )
-from portal.conventions.snapshot import keep_draft_participants
+from portal.conventions.snapshot import keep_draft_participants, keep_sections
 from portal.design.models import Design, DesignSection
 from portal.extensions import db
 from portal.operations.models import Operation, Participant
@@ -62,19 +63,27 @@ def load_convention(operation_id: int) -> Convention | None:
 
 
 def load_design_with_clauses(operation_id: int) -> Design | None:
-    """The design with its clauses and who last changed or validated them (one query)."""
+    """The design with its sections and clauses and who last changed or validated them (one
+    query: its parts, the minutes aside, joined to it and dealt to ``sections`` and
+    ``clauses``; the snapshot of the convention reads the same rows, ``keep_sections``)."""
     query = (
         select(Design)
         .where(Design.operation_id == operation_id)
         .options(
-            joinedload(Design.clauses).options(
+            joinedload(Design.parts).options(
                 joinedload(DesignSection.updated_by),
                 joinedload(DesignSection.updated_org),
                 joinedload(DesignSection.validated_by),
             )
         )
     )
-    return db.session.scalars(query).unique().one_or_none()
+    design = db.session.scalars(query).unique().one_or_none()
+    if design is not None:
+        for name, wanted in (("sections", "is_design"), ("clauses", "is_clause")):
+            parts = [part for part in design.parts if getattr(part.key, wanted)]
+            set_committed_value(design, name, parts)
+        keep_sections(design.operation, design)
+    return design
 
 
 def last_reminders(version: ConventionVersion) -> dict[int, object]:

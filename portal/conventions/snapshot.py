@@ -21,7 +21,6 @@ from portal.design.models import Design, DesignSection, SectionKey
 from portal.extensions import db
 from portal.operations import dual_memberships
 from portal.operations.models import (
-    EmployerNeed,
     Operation,
     Participant,
     ParticipantRole,
@@ -150,50 +149,57 @@ def _promises(operation: Operation, participants: list[Participant]) -> list[dic
     """The positions of the employers among the parties, without those an amendment
     withdraws."""
     employers = {p.organisation_id for p in participants if p.role == ParticipantRole.EMPLOYER}
-    needs = (
-        db.session.scalars(  # one query: a need has a few positions
-            select(EmployerNeed)
-            .where(EmployerNeed.operation_id == operation.id)
-            .options(joinedload(EmployerNeed.positions), joinedload(EmployerNeed.organisation))
-        )
-        .unique()
-        .all()
-    )
-    accepted = lasting.acceptances(operation)
     promises = []
-    for need in needs:
-        if need.organisation_id not in employers:
+    # One query: the positions with their needs, employers and the Région's acceptances.
+    for position, accepted in lasting.positions_with_acceptances(operation):
+        need = position.need
+        if need.organisation_id not in employers or position.is_leaving:
             continue
-        for position in need.positions:
-            if position.is_leaving:
-                continue
-            acceptance = lasting.holding(accepted.get(position.id), position)
-            promises.append(
-                {
-                    "employer_id": need.organisation_id,
-                    "employer": need.organisation.name,
-                    "position_id": position.id,
-                    "job_title": position.job_title,
-                    "rome_code": position.rome_code,
-                    "count": position.count,
-                    **_contract(
-                        position.contract_type,
-                        position.duration_months,
-                        acceptance.reason if acceptance is not None else "",
-                    ),
-                    "planned_start": _iso(position.planned_start),
-                    "technical_platform": need.technical_platform,
-                }
-            )
+        acceptance = lasting.holding(accepted, position)
+        promises.append(
+            {
+                "employer_id": need.organisation_id,
+                "employer": need.organisation.name,
+                "position_id": position.id,
+                "job_title": position.job_title,
+                "rome_code": position.rome_code,
+                "count": position.count,
+                **_contract(
+                    position.contract_type,
+                    position.duration_months,
+                    acceptance.reason if acceptance is not None else "",
+                ),
+                "planned_start": _iso(position.planned_start),
+                "technical_platform": need.technical_platform,
+            }
+        )
     return sorted(promises, key=lambda p: (p["employer"], p["employer_id"], p["position_id"]))
 
 
+def _sections_key(operation: Operation) -> tuple:
+    return ("conventions.draft_sections", operation.id)
+
+
+def keep_sections(operation: Operation, design: Design) -> None:
+    """Remember for this request the sections ``_sections`` would read, from the design's
+    parts a page loaded (no query); as ``keep_draft_participants``, any write forgets."""
+    remember(_sections_key(operation), lambda: list(design.parts))
+
+
+def _section_rows(operation: Operation) -> list[DesignSection]:
+    """Every section of the operation's design but the minutes (once per request)."""
+    return remember(
+        _sections_key(operation),
+        lambda: db.session.scalars(  # one query: no design, no sections
+            select(DesignSection)
+            .join(Design, Design.id == DesignSection.design_id)
+            .where(Design.operation_id == operation.id, DesignSection.meeting_id.is_(None))
+        ).all(),
+    )
+
+
 def _sections(operation: Operation) -> tuple[list[dict], list[dict]]:
-    rows = db.session.scalars(  # one query: no design, no sections
-        select(DesignSection)
-        .join(Design, Design.id == DesignSection.design_id)
-        .where(Design.operation_id == operation.id, DesignSection.meeting_id.is_(None))
-    ).all()
+    rows = _section_rows(operation)
     by_key = {row.key: row for row in rows}
     parts: dict[bool, list[dict]] = {False: [], True: []}
     for key in SectionKey:

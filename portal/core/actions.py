@@ -53,6 +53,7 @@ def act(
     success: Callable[[T], R],
     failure: Callable[[RuleError], R],
     keep: tuple[type[RuleError], ...] = (),
+    keep_loaded: bool = False,
 ) -> R:
     """Run ``call`` (one service call), commit, and answer ``success(its result)``.
 
@@ -64,6 +65,10 @@ def act(
 
     ``call`` may return plain values read from what the service made (an id, a name):
     read before the commit expires the objects, they cost no query to reload.
+
+    ``keep_loaded``: a success commits without expiring (``commit_keeping_loaded``), for a
+    service that locks what it changes (``core/locking.py``): what it read under the lock
+    is what it committed, and the answer shows it without reading it again.
     """
     try:
         result = call()
@@ -73,8 +78,21 @@ def act(
         else:
             db.session.rollback()
         return failure(refusal)
-    db.session.commit()
+    if keep_loaded:
+        commit_keeping_loaded()
+    else:
+        db.session.commit()
     return success(result)
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the request loaded: for a request whose objects are as
+    fresh after its commit as before (read under its own lock, or not written at all);
+    what it had not read yet is read in a new transaction. The session is this request's
+    and is dropped at its end."""
+    session = db.session()
+    session.expire_on_commit = False
+    session.commit()
 
 
 def act_and_redirect(call: Callable[[], object], url: str, notice: str) -> Response:

@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import current_org
+from portal.core.actions import commit_keeping_loaded
 from portal.core.time import utcnow
 from portal.design import bp
 from portal.design.context import load, section_context, shared_context
@@ -131,19 +132,6 @@ def _touch(design_id: int, editing: str) -> None:
         )
 
 
-def _commit_keeping_loaded() -> None:
-    """Commit without expiring what the request loaded.
-
-    The poll wrote only its own presence row; the logged-in user and their memberships are
-    as fresh as they were. Expiring them would make the after-request hooks (which read
-    ``current_user``) load them again: two more queries on every poll. What the changed
-    path reads afterwards is read in a new transaction.
-    """
-    session = db.session()  # this request's session, dropped at its end
-    session.expire_on_commit = False
-    session.commit()
-
-
 def _presence_since():
     return utcnow() - timedelta(seconds=PRESENCE_SECONDS)
 
@@ -219,7 +207,11 @@ def poll(operation_id: int):
     editing = _keys(request.form.get("editing", ""))
     _touch(design_id, editing[0] if editing else "")
     token = state_token(design_id, presence_since=_presence_since())
-    _commit_keeping_loaded()  # the write is done: free the database before reading more
+    # The write is done: free the database before reading more. The poll wrote only its
+    # own presence row; the logged-in user and their memberships are as fresh as they were,
+    # and expiring them would make the after-request hooks (which read ``current_user``)
+    # load them again: two more queries on every poll.
+    commit_keeping_loaded()
     if token == request.form.get("token"):
         return "", 204
     _operation, design = load(operation_id)

@@ -184,6 +184,16 @@ class Design(db.Model):
         viewonly=True,
     )
 
+    # Every section but the committee's minutes (the design's, the clauses, the
+    # evaluation's): a page showing several kinds reads them in one query.
+    parts: Mapped[list["DesignSection"]] = relationship(
+        order_by="DesignSection.id",
+        primaryjoin=lambda: and_(
+            Design.id == DesignSection.design_id, DesignSection.meeting_id.is_(None)
+        ),
+        viewonly=True,
+    )
+
     # The evaluation's written parts, likewise.
     assessment_sections: Mapped[list["DesignSection"]] = relationship(
         order_by="DesignSection.id",
@@ -221,6 +231,16 @@ class DesignSection(db.Model):
             sqlite_where=text("meeting_id IS NULL"),
             postgresql_where=text("meeting_id IS NULL"),
         ),
+        # One section per meeting. Partial: a unique index holding every section would
+        # lead SQLite to read all the sections of no meeting (nearly all of them) for
+        # « meeting_id IS NULL », instead of one design's by design_id (issue #16).
+        Index(
+            "uq_design_sections_meeting_id",
+            "meeting_id",
+            unique=True,
+            sqlite_where=text("meeting_id IS NOT NULL"),
+            postgresql_where=text("meeting_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -236,7 +256,7 @@ class DesignSection(db.Model):
     # Set when a change removed the validation, so the page can say so.
     unvalidated_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The meeting whose minutes this section is (key ``minutes`` only).
-    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("steering_meetings.id"), unique=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("steering_meetings.id"))
 
     design: Mapped[Design] = relationship(back_populates="sections")
     meeting: Mapped[SteeringMeeting | None] = relationship()
@@ -292,10 +312,21 @@ class DesignComment(db.Model):
     """A comment on a section; replies point to their thread; may be blocking."""
 
     __tablename__ = "design_comments"
+    # The replies of a thread. Partial, as the minutes' index of ``DesignSection``: holding
+    # the threads too, it led SQLite to read every thread of every design for « parent_id
+    # IS NULL » (a page's threads) instead of the design's sections' (issue #16).
+    __table_args__ = (
+        Index(
+            "ix_design_comments_parent_id",
+            "parent_id",
+            sqlite_where=text("parent_id IS NOT NULL"),
+            postgresql_where=text("parent_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     section_id: Mapped[int] = mapped_column(ForeignKey("design_sections.id"), index=True)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("design_comments.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("design_comments.id"))
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     body: Mapped[str] = mapped_column(Text)

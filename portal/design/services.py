@@ -76,9 +76,7 @@ def may_pass_sql():
         ~exists().where(
             mine,
             DesignComment.section_id == DesignSection.id,
-            # « + 0 »: SQLite would otherwise read every section of no meeting (its unique
-            # index on meeting_id) for each design, rather than the design's own
-            (DesignSection.meeting_id + 0).is_(None),
+            DesignSection.meeting_id.is_(None),
             DesignComment.blocking.is_(True),
             DesignComment.resolved_at.is_(None),
         ),

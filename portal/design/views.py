@@ -268,6 +268,9 @@ def _commit_save(operation, design, section, save, shown: dict):
         failure=lambda refusal: _render(
             operation, design, section, status=422, error=refusal.message, **shown
         ),
+        # The save locked the section and the design and read them, and the operation,
+        # under the lock: the answer shows them as committed, without reading them again.
+        keep_loaded=True,
     )
 
 

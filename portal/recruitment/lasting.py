@@ -13,7 +13,7 @@ acceptance no longer holds and the Région decides again.
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.audit.services import record
@@ -62,6 +62,20 @@ def acceptances(operation: Operation) -> dict[int, PromiseAcceptance]:
         .options(joinedload(PromiseAcceptance.accepted_by))
     )
     return {row.position_id: row for row in rows}
+
+
+def positions_with_acceptances(operation: Operation) -> list[tuple[Position, object]]:
+    """The operation's positions, each with the Région's acceptance of it or None, their
+    needs and employers joined (one query: the convention's promises read all of it)."""
+    rows = db.session.execute(
+        select(Position, PromiseAcceptance)
+        .join(Position.need)
+        .outerjoin(PromiseAcceptance, PromiseAcceptance.position_id == Position.id)
+        .where(EmployerNeed.operation_id == operation.id)
+        .options(contains_eager(Position.need).joinedload(EmployerNeed.organisation))
+        .order_by(EmployerNeed.id, Position.id)
+    ).all()
+    return [(position, acceptance) for position, acceptance in rows]
 
 
 def holding(acceptance: PromiseAcceptance | None, item) -> PromiseAcceptance | None:

@@ -574,7 +574,7 @@ def test_the_page_runs_a_fixed_number_of_queries(app, client, op, email):
 # The section save's budget (issue #16): the fragment reads its own section's threads and
 # counts its badge from them; who a row names is joined to it. Pinned, and the same as the
 # design's lists, other sections' comments and the section's history grow.
-SAVE_QUERIES = {"sqlite": 23, "postgresql": 22}
+SAVE_QUERIES = {"sqlite": 21, "postgresql": 20}
 
 
 def _comment_elsewhere(app, op, n: int) -> None:

@@ -4,7 +4,7 @@ meeting for « meeting_id IS NULL » (67,000 rows at 10,000 operations), and eve
 « parent_id IS NULL », through them, instead of one design's sections and their comments
 
 Revision ID: a7c2e4f19b3d
-Revises: d5e8a3c1f0b9
+Revises: 84e8c56a450e
 Create Date: 2026-12-07 01:10:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7c2e4f19b3d'
-down_revision = 'd5e8a3c1f0b9'
+down_revision = "84e8c56a450e"
 branch_labels = None
 depends_on = None
 

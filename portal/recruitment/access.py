@@ -49,7 +49,9 @@ def _designated_tutor(org_id: int, user_id: int):
     the tutor's index, reading all the tutor's immersions each time (issue #16: the
     tutor's home took minutes at 10,000 operations); the list is read once."""
     return Trainee.id.in_(
-        select(Immersion.trainee_id).where(Immersion.employer_id == org_id, tutored_by(user_id))
+        select(Immersion.trainee_id).where(
+            Immersion.employer_id == org_id, tutored_by(user_id, org_id)
+        )
     )
 
 

@@ -54,10 +54,17 @@ def _page_number(total: int, per_page: int, arg: str) -> int:
 
 
 def paginate(
-    query: Select, *, scalars: bool = True, per_page: int = PER_PAGE, arg: str = "page"
+    query: Select,
+    *,
+    scalars: bool = True,
+    per_page: int = PER_PAGE,
+    arg: str = "page",
+    total: int | None = None,
 ) -> Page:
-    """Run ``query`` for the requested page; ``scalars=False`` keeps whole rows (tuples)."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    """Run ``query`` for the requested page; ``scalars=False`` keeps whole rows (tuples).
+    ``total``: the number of rows when the caller has it already (read with other counts)."""
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = _page_number(total, per_page, arg)
     paged = query.limit(per_page).offset((page - 1) * per_page)
     result = db.session.scalars(paged) if scalars else db.session.execute(paged)

@@ -274,10 +274,10 @@ def debriefs(operation: Operation, trainee_ids) -> list[Debrief]:
             select(Debrief)
             .where(Debrief.operation_id == operation.id, about_visible)
             .options(
-                selectinload(Debrief.trainees).selectinload(DebriefTrainee.trainee),
-                selectinload(Debrief.trainees).selectinload(DebriefTrainee.immersion),
+                selectinload(Debrief.trainees).joinedload(DebriefTrainee.trainee),
+                selectinload(Debrief.trainees).joinedload(DebriefTrainee.immersion),
                 selectinload(Debrief.attendees),
-                selectinload(Debrief.created_by),
+                joinedload(Debrief.created_by),
             )
             .order_by(Debrief.held_on.desc(), Debrief.id.desc())
         )

@@ -196,7 +196,11 @@ def security_headers(response):
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     if request.endpoint == "static":  # nothing personal: fingerprinted, cached a year
         static_files.cache_headers(response)
-    elif current_user.is_authenticated or request.endpoint in NO_STORE_ENDPOINTS:
+    # ``is_anonymous``, not ``is_authenticated``: the latter reads ``is_enabled``, which a
+    # page's commit has expired, and reloaded the user and their memberships (two queries
+    # on every page that commits its access log, issue #16); a logged-in user is never
+    # stored either way.
+    elif not current_user.is_anonymous or request.endpoint in NO_STORE_ENDPOINTS:
         headers["Cache-Control"] = "no-store"
     if response.mimetype == "text/html":
         response.vary.add("HX-Request")

@@ -54,12 +54,15 @@ class Indicators:
         return self.promises - self.promises_lasting
 
 
-def _trainees(operation: Operation) -> tuple[int, int, int]:
+def _trainees(operation: Operation) -> tuple[int, int, int, int, int]:
+    """Recruited, exited, completed, fully certified and partly certified trainees of the
+    operation (one query)."""
     return db.session.execute(
         select(
             func.count(case((holds_place_sql(), 1))),
             func.count(case((Trainee.exit_date.is_not(None), 1))),
             func.count(case((Trainee.exit_reason == ExitReason.END_OF_TRAINING, 1))),
+            *certified_columns(),
         ).where(Trainee.operation_id == operation.id)
     ).one()
 
@@ -82,13 +85,6 @@ def certified_columns() -> tuple:
     full = jury_sql(Outcome.FULL)
     partial = jury_sql(Outcome.PARTIAL)
     return func.count(case((full, 1))), func.count(case((and_(partial, ~full), 1)))
-
-
-def _certified(operation: Operation) -> tuple[int, int]:
-    """Trainees with a full certification at a jury, and those with only a partial one."""
-    return db.session.execute(
-        select(*certified_columns()).where(Trainee.operation_id == operation.id)
-    ).one()
 
 
 def employment_columns(
@@ -141,8 +137,7 @@ def indicators(operation: Operation) -> Indicators:
     """The operation's figures: target, promises (lasting or not, kept or not), recruited,
     exits and completions, certifications, employment at exit, +3 and +6 months."""
     rows = ledger(operation)
-    recruited, exited, completed = _trainees(operation)
-    full, partial = _certified(operation)
+    recruited, exited, completed, full, partial = _trainees(operation)
     return Indicators(
         target_headcount=operation.target_headcount,
         promises=sum(row.promised for row in rows),

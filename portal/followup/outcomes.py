@@ -180,10 +180,11 @@ class LedgerRow:
 
 
 def ledger(operation: Operation) -> list[LedgerRow]:
-    """Promised / kept / not kept per employer of ``operation`` (two queries)."""
+    """Promised / kept / not kept per employer of ``operation``, with the employer (one
+    query: grouped by the employer's key, whose row the group determines)."""
     rows = db.session.execute(
         select(
-            JobPromise.organisation_id,
+            Organisation,
             func.count(JobPromise.id),
             func.count(
                 case(
@@ -193,17 +194,10 @@ def ledger(operation: Operation) -> list[LedgerRow]:
             func.count(case((PromiseOutcome.kept.is_(True), 1))),
             func.count(case((PromiseOutcome.kept.is_(False), 1))),
         )
+        .join(Organisation, Organisation.id == JobPromise.organisation_id)
         .outerjoin(PromiseOutcome, PromiseOutcome.promise_id == JobPromise.id)
         .where(JobPromise.operation_id == operation.id)
-        .group_by(JobPromise.organisation_id)
+        .group_by(Organisation.id)
     ).all()
-    if not rows:
-        return []
-    employers = {
-        o.id: o
-        for o in db.session.scalars(
-            select(Organisation).where(Organisation.id.in_([r[0] for r in rows]))
-        )
-    }
-    result = [LedgerRow(employers[r[0]], r[1], r[2], r[3], r[4]) for r in rows]
+    result = [LedgerRow(r[0], r[1], r[2], r[3], r[4]) for r in rows]
     return sorted(result, key=lambda row: row.employer.name)

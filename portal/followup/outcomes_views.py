@@ -21,7 +21,7 @@ from portal.followup.forms import PromiseOutcomeForm
 from portal.followup.models import PromiseOutcome
 from portal.operations.access import can_steer, is_carrier, load_operation
 from portal.operations.models import Operation
-from portal.recruitment import queries as recruitment_queries
+from portal.recruitment.access import visible_among
 from portal.recruitment.models import JobPromise
 
 PAGE = "followup/promises.html"
@@ -71,9 +71,7 @@ def list_promise_outcomes(operation_id: int):
         },
         promises=promises,
         outcomes=by_promise,
-        shown_ids=recruitment_queries.visible_ids(
-            operation, [p.trainee.id for p in promises if p.trainee]
-        ),
+        shown_ids=visible_among(operation, [p.trainee for p in promises]),
         writer=writer,
     )
 

@@ -28,7 +28,7 @@ from portal.followup.context import (
 )
 from portal.followup.forms import WRITTEN, AttemptForm
 from portal.followup.models import MilestoneKind
-from portal.operations.access import can_steer, is_carrier, load_operation
+from portal.operations.access import can_steer, is_carrier, load_operation, with_access
 from portal.operations.models import Operation
 
 PAGE = "followup/list.html"
@@ -42,7 +42,7 @@ MILESTONE = "followup/_milestone.html"
 def list_followups(operation_id: int):
     """The follow-ups the user may see, three milestones a trainee, filtered by state (htmx
     swaps the results only); the indicators for the organisme porteur and the Région."""
-    operation = load_operation(operation_id)
+    operation = load_operation(operation_id, loader=with_access())
     filters, state = state_filter()
     today, window = rules.today(), rules.window_days()
     page, rows = queries.operation_page(operation, state, today=today, window=window)

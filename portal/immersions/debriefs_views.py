@@ -18,22 +18,22 @@ from portal.immersions import bp, debriefs, queries, rules, services
 from portal.immersions.access import debrief_or_404, require_carrier
 from portal.immersions.forms import choices, debrief_form
 from portal.immersions.models import DebriefKind, Immersion, SkillLevel, TutorAssessment
-from portal.operations.access import is_carrier, load_operation
-from portal.recruitment.access import can_view_trainee, log_trainees_shown
-from portal.recruitment.models import Trainee
+from portal.operations.access import is_carrier, load_operation, with_access
+from portal.recruitment.access import can_view_trainee, log_trainees_shown, visible_among
 
 
 @bp.get("/retours")
 @login_required
 def list_debriefs(operation_id: int):
     """Debriefs due (« à faire », « en retard ») and those recorded, for visible trainees."""
-    operation = load_operation(operation_id)
+    operation = load_operation(operation_id, loader=with_access())
     visible = queries.visible_ids(operation)
     due = debriefs.due_debriefs(operation, trainee_ids=visible)
     recorded = queries.debriefs(operation, visible)
     # A collective debrief may name trainees the user does not see: only theirs are shown.
-    lines = {line.trainee_id for debrief in recorded for line in debrief.trainees}
-    shown = set(db.session.scalars(visible.where(Trainee.id.in_(lines)))) if lines else set()
+    shown = visible_among(
+        operation, {line.trainee for debrief in recorded for line in debrief.trainees}
+    )
     log_trainees_shown([d.immersion.trainee_id for d in due] + sorted(shown), "debriefs")
     response = render_template(
         "immersions/debriefs.html",

@@ -48,6 +48,13 @@ class Immersion(db.Model):
     __table_args__ = (
         CheckConstraint("ends_on >= starts_on", name="dates"),
         Index("ix_immersions_operation_starts", "operation_id", "starts_on"),
+        # The tutor's space (issue #16): a tutor's immersions at an employer — or all of the
+        # employer's, for its admins — by dates, counted and paged from the index alone;
+        # each also serves what ``tutor_id`` or ``employer_id`` alone did.
+        Index(
+            "ix_immersions_tutor_employer_dates", "tutor_id", "employer_id", "starts_on", "ends_on"
+        ),
+        Index("ix_immersions_employer_dates", "employer_id", "starts_on", "ends_on", "tutor_id"),
         # One immersion per trainee per company period of the rhythm, however often the
         # generation runs; immersions added by hand have no period.
         Index(
@@ -63,9 +70,9 @@ class Immersion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"))
     trainee_id: Mapped[int] = mapped_column(ForeignKey("trainees.id"), index=True)
-    employer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     # The tutor the host employer designated; the organisme may only suggest one.
-    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     suggested_tutor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
+from portal.core.memo import remember_read
 from portal.extensions import db
 from portal.immersions import rules
 from portal.immersions.models import (
@@ -18,8 +19,8 @@ from portal.immersions.models import (
     SkillLevel,
     TutorAssessment,
 )
-from portal.immersions.queries import rows_for
-from portal.immersions.services import design_skills
+from portal.immersions.queries import ImmersionRow
+from portal.immersions.services import skills_read
 from portal.recruitment.models import Trainee
 
 # Chart geometry (SVG user units) and the order levels stack in, best at the bottom.
@@ -70,6 +71,7 @@ class TraineePath:
     immersions: list  # ImmersionRow, in date order
     debriefs: list[Debrief]
     results: list[EvaluationResult]
+    lines: dict[int, DebriefTrainee] = field(default_factory=dict)  # the trainee's, by debrief
     progress: list[SkillProgress] = field(default_factory=list)
     bars: list[list[Bar]] = field(default_factory=list)  # one stack per immersion
 
@@ -117,48 +119,67 @@ def _chart(progress: list[SkillProgress], periods: int) -> list[list[Bar]]:
 
 
 def trainee_path(trainee: Trainee, *, today: date | None = None) -> TraineePath:
-    """Everything of ``trainee``'s path, in a fixed number of queries."""
+    """Everything of ``trainee``'s path, in five queries whatever its length: the immersions
+    with their employer, tutor, assessment and its ratings; the trainee's debrief lines with
+    their debrief; the skills noted for the trainee at debriefs; the evaluation results with
+    their evaluation; the design's skills (``skills_read``, which a page may prefetch)."""
     today = today or rules.today()
     immersions = list(
         db.session.scalars(
             select(Immersion)
             .where(Immersion.trainee_id == trainee.id)
             .options(
-                selectinload(Immersion.employer),
-                selectinload(Immersion.tutor),
-                selectinload(Immersion.assessment).selectinload(TutorAssessment.ratings),
+                joinedload(Immersion.employer),
+                joinedload(Immersion.tutor),
+                joinedload(Immersion.assessment).joinedload(TutorAssessment.ratings),
             )
             .order_by(Immersion.starts_on, Immersion.id)
+        ).unique()
+    )
+    lines = list(
+        db.session.scalars(
+            select(DebriefTrainee)
+            .join(Debrief, Debrief.id == DebriefTrainee.debrief_id)
+            .where(DebriefTrainee.trainee_id == trainee.id)
+            .options(contains_eager(DebriefTrainee.debrief))
+            .order_by(Debrief.held_on, Debrief.id)
         )
     )
-    debriefs = list(
+    noted = list(
         db.session.scalars(
-            select(Debrief)
-            .join(DebriefTrainee, DebriefTrainee.debrief_id == Debrief.id)
-            .where(DebriefTrainee.trainee_id == trainee.id)
-            .options(
-                selectinload(Debrief.trainees),
-                selectinload(Debrief.attendees),
-                selectinload(Debrief.skills),
-            )
-            .order_by(Debrief.held_on, Debrief.id)
+            select(DebriefSkill)
+            .where(DebriefSkill.trainee_id == trainee.id)
+            .order_by(DebriefSkill.id)
         )
     )
     results = list(
         db.session.scalars(
             select(EvaluationResult)
             .where(EvaluationResult.trainee_id == trainee.id)
-            .options(selectinload(EvaluationResult.evaluation))
+            .options(joinedload(EvaluationResult.evaluation))
         )
     )
     results.sort(key=lambda r: r.evaluation.held_at)
-    path = TraineePath(trainee, rows_for(immersions, today), debriefs, results)
+    # A debrief line closes its immersion (one line per immersion, of its own trainee).
+    debriefed = {line.immersion_id for line in lines if line.immersion_id is not None}
+    rows = [
+        ImmersionRow(i, rules.immersion_state(i, today=today, debriefed=i.id in debriefed))
+        for i in immersions
+    ]
+    path = TraineePath(
+        trainee,
+        rows,
+        [line.debrief for line in lines],
+        results,
+        lines={line.debrief_id: line for line in lines},
+    )
 
     # Skills: the design's, then any rated that the design no longer lists.
-    labels = {s["id"]: s["label"] for s in design_skills(trainee.operation)}
-    debrief_of = {
-        dt.immersion_id: d for d in debriefs for dt in d.trainees if dt.trainee_id == trainee.id
-    }
+    labels = {s["id"]: s["label"] for s in remember_read(skills_read(trainee.operation))}
+    debrief_of = {line.immersion_id: line.debrief_id for line in lines}
+    skills_of: dict[int, list[DebriefSkill]] = {}
+    for skill in noted:
+        skills_of.setdefault(skill.debrief_id, []).append(skill)
     levels: dict[str, list[Cell]] = {}
     for index, immersion in enumerate(immersions):
         ratings = immersion.assessment.ratings if immersion.assessment else []
@@ -166,11 +187,7 @@ def trainee_path(trainee: Trainee, *, today: date | None = None) -> TraineePath:
             labels.setdefault(rating.skill_id, rating.skill_label)
             cells = levels.setdefault(rating.skill_id, [Cell() for _ in immersions])
             cells[index].tutor = rating.level
-        debrief = debrief_of.get(immersion.id)
-        skills: list[DebriefSkill] = debrief.skills if debrief else []
-        for skill in skills:
-            if skill.trainee_id != trainee.id:
-                continue
+        for skill in skills_of.get(debrief_of.get(immersion.id), []):
             labels.setdefault(skill.skill_id, skill.skill_label)
             cells = levels.setdefault(skill.skill_id, [Cell() for _ in immersions])
             cells[index].debrief = skill.level

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import OrgKind
 from portal.core.memo import Read, remember_read
-from portal.core.pagination import PER_PAGE, Page, paginate
+from portal.core.pagination import PER_PAGE, Page, paginate, paginate_keys
 from portal.core.time import utcnow
 from portal.extensions import db
 from portal.immersions import rules
@@ -33,6 +33,10 @@ from portal.recruitment.models import Trainee, TraineeStatus
 LISTED_STATUSES = (TraineeStatus.RETAINED, TraineeStatus.IN_TRAINING)
 # The tutor's space shows immersions that ended up to this many days ago.
 RECENT_DAYS = 90
+# The tutor's agenda: the coming evaluations a page at a time, by its own query argument
+# (the page's immersions are paged by ``page``).
+AGENDA_PER_PAGE = 10
+AGENDA_PAGE = "rendez_vous"
 
 
 @dataclass
@@ -142,7 +146,7 @@ def _tutor_scope(user_id: int, employer_id: int, *, hosts: bool, today: date):
     does a designated tutor no longer an active tutor of the host (``tutored_by``)."""
     who = Immersion.employer_id == employer_id
     if not hosts:
-        who = and_(who, tutored_by(user_id))
+        who = and_(who, tutored_by(user_id, employer_id))
     return and_(who, Immersion.ends_on >= today - timedelta(days=RECENT_DAYS))
 
 
@@ -163,69 +167,101 @@ def tutor_immersions(
 @dataclass
 class TutorSpace:
     """The tutor's home: the immersions a page at a time (latest first), the assessments
-    due from the user (the oldest ``PER_PAGE``, and how many in all), and for a host how
-    many current or coming immersions await their tutor."""
+    due from the user (the oldest ``PER_PAGE``, and how many in all), for a host how many
+    current or coming immersions await their tutor, and the coming evaluations the user is
+    invited to, ``AGENDA_PER_PAGE`` at a time (soonest first)."""
 
     page: Page
     due: list[Immersion]
     due_total: int
     undesignated: int
+    agenda: Page
 
 
-def tutor_space(user_id: int, employer_id: int, *, hosts: bool, today: date) -> TutorSpace:
-    """The tutor's home in a fixed number of queries, whatever the number of immersions."""
-    scope = _tutor_scope(user_id, employer_id, hosts=hosts, today=today)
-    page = paginate(
-        select(Immersion)
-        .where(scope)
-        .options(*TUTOR_LOADS)
-        .order_by(Immersion.starts_on.desc(), Immersion.id)
+def _with_tutor_loads(order):
+    """The immersions whose ids a statement selects, with what the tutor space shows."""
+    return lambda ids: (
+        select(Immersion).where(Immersion.id.in_(ids)).options(*TUTOR_LOADS).order_by(*order)
     )
+
+
+def tutor_space(
+    user_id: int, employer_id: int, *, hosts: bool, today: date, now: datetime
+) -> TutorSpace:
+    """The tutor's home in a fixed number of queries (five), whatever the number of
+    immersions: the three counts in one statement, then each list a page of ids first
+    (``paginate_keys``), read with its joins."""
+    scope = _tutor_scope(user_id, employer_id, hosts=hosts, today=today)
     due = and_(
-        scope,
         Immersion.tutor_id == user_id,
         Immersion.starts_on <= today,
         ~Immersion.assessment.has(),
     )
-    count = select(func.count()).select_from(Immersion)
+    undesignated = and_(Immersion.tutor_id.is_(None), Immersion.ends_on >= today)
+    total, due_total, waiting = db.session.execute(
+        select(
+            func.count(),
+            func.count(case((due, 1))),
+            func.count(case((undesignated, 1))) if hosts else literal(0),
+        )
+        .select_from(Immersion)
+        .where(scope)
+    ).one()
+    latest = (Immersion.starts_on.desc(), Immersion.id)
+    oldest = (Immersion.starts_on, Immersion.id)
+    page = paginate_keys(
+        select(Immersion.id).where(scope).order_by(*latest),
+        _with_tutor_loads(latest),
+        total=total,
+    )
+    first_due = select(Immersion.id).where(scope, due).order_by(*oldest).limit(PER_PAGE)
     return TutorSpace(
         page=page,
-        due=list(
-            db.session.scalars(
-                select(Immersion)
-                .where(due)
-                .options(*TUTOR_LOADS)
-                .order_by(Immersion.starts_on, Immersion.id)
-                .limit(PER_PAGE)
-            )
+        due=list(db.session.scalars(_with_tutor_loads(oldest)(first_due)).unique()),
+        due_total=due_total,
+        undesignated=waiting,
+        agenda=paginate_keys(
+            _agenda_ids(user_id, employer_id, now),
+            _invitations,
+            per_page=AGENDA_PER_PAGE,
+            arg=AGENDA_PAGE,
         ),
-        due_total=db.session.scalar(count.where(due)),
-        undesignated=db.session.scalar(
-            count.where(scope, Immersion.tutor_id.is_(None), Immersion.ends_on >= today)
+    )
+
+
+def _agenda_ids(user_id: int, employer_id: int, now: datetime):
+    """The ids of the coming evaluations, reviews and juries the user is invited to for the
+    employer (not those of a cancelled operation), soonest first."""
+    return (
+        select(EvaluationInvitation.id)
+        .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
+        .join(Operation, Operation.id == Evaluation.operation_id)
+        .where(
+            EvaluationInvitation.user_id == user_id,
+            EvaluationInvitation.organisation_id == employer_id,
+            Evaluation.held_at >= now,
+            Operation.status != Status.CANCELLED,
         )
-        if hosts
-        else 0,
+        .order_by(Evaluation.held_at, Evaluation.id)
+    )
+
+
+def _invitations(ids):
+    """The invitations whose ids a statement selects, soonest first, with their evaluation
+    and its operation."""
+    return (
+        select(EvaluationInvitation)
+        .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
+        .where(EvaluationInvitation.id.in_(ids))
+        .options(joinedload(EvaluationInvitation.evaluation).joinedload(Evaluation.operation))
+        .order_by(Evaluation.held_at, Evaluation.id)
     )
 
 
 def tutor_agenda(user_id: int, employer_id: int, *, now: datetime) -> list[EvaluationInvitation]:
-    """The coming evaluations, reviews and juries the user is invited to for the employer,
-    soonest first, with their operation."""
-    return list(
-        db.session.scalars(
-            select(EvaluationInvitation)
-            .join(Evaluation, Evaluation.id == EvaluationInvitation.evaluation_id)
-            .join(Operation, Operation.id == Evaluation.operation_id)
-            .where(
-                EvaluationInvitation.user_id == user_id,
-                EvaluationInvitation.organisation_id == employer_id,
-                Evaluation.held_at >= now,
-                Operation.status != Status.CANCELLED,
-            )
-            .options(joinedload(EvaluationInvitation.evaluation).joinedload(Evaluation.operation))
-            .order_by(Evaluation.held_at, Evaluation.id)
-        )
-    )
+    """Every coming evaluation, review and jury the user is invited to for the employer,
+    soonest first, with their operation (the tutor space shows them a page at a time)."""
+    return list(db.session.scalars(_invitations(_agenda_ids(user_id, employer_id, now))))
 
 
 def debriefs(operation: Operation, trainee_ids) -> list[Debrief]:
@@ -238,10 +274,10 @@ def debriefs(operation: Operation, trainee_ids) -> list[Debrief]:
             select(Debrief)
             .where(Debrief.operation_id == operation.id, about_visible)
             .options(
-                selectinload(Debrief.trainees).selectinload(DebriefTrainee.trainee),
-                selectinload(Debrief.trainees).selectinload(DebriefTrainee.immersion),
+                selectinload(Debrief.trainees).joinedload(DebriefTrainee.trainee),
+                selectinload(Debrief.trainees).joinedload(DebriefTrainee.immersion),
                 selectinload(Debrief.attendees),
-                selectinload(Debrief.created_by),
+                joinedload(Debrief.created_by),
             )
             .order_by(Debrief.held_on.desc(), Debrief.id.desc())
         )

@@ -107,16 +107,21 @@ def debrief_overdue_on(immersion: Immersion) -> date:
     return immersion.ends_on + timedelta(days=overdue_days() + 1)
 
 
-def tutored_by(user_id: int):
+def tutored_by(user_id: int, employer_id: int | None = None):
     """SQL condition on ``Immersion``: the user tutors the immersion *and* is still an
     active tutor of its host employer — a tutor who left the company, or whose role ended,
     no longer sees its trainees (issue #11). The one definition of « tutors it », for the
-    tutor's space and for the trainee's record (``recruitment/access.py``)."""
+    tutor's space and for the trainee's record (``recruitment/access.py``).
+
+    ``employer_id``: the caller keeps only that employer's immersions; the membership is
+    then asked once, not once per immersion (issue #16: a correlated test ran for each of
+    the tutor's immersions)."""
+    host = Immersion.employer_id if employer_id is None else employer_id
     return and_(
         Immersion.tutor_id == user_id,
         exists().where(
             Membership.user_id == user_id,
-            Membership.organisation_id == Immersion.employer_id,
+            Membership.organisation_id == host,
             Membership.active.is_(True),
             Membership.is_tutor.is_(True),
         ),

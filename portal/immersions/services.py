@@ -14,6 +14,7 @@ from sqlalchemy import select
 from portal.accounts.models import Organisation, User
 from portal.core.errors import RuleError
 from portal.core.locking import lock
+from portal.core.memo import Read
 from portal.core.time import utcnow
 from portal.design import rhythm
 from portal.design.content import skill_askers
@@ -55,16 +56,21 @@ def signatory_employers(operation: Operation) -> list[Organisation]:
     )
 
 
-def design_skills(operation: Operation) -> list[dict]:
-    """The skills of the design in force ``[{"id", "label", "employer_id", "asked_by"}]``
-    (empty without a design; ``asked_by``: every employer that asked for it): an
-    amendment's draft counts once the Région validated it."""
-    row = db.session.execute(
+def skills_read(operation: Operation) -> Read:
+    """The read of ``design_skills`` as data (``memo.Read``), for a page that runs it with
+    its others in one statement (``memo.prefetch``, the trainee's record) or once a request
+    (``memo.remember_read``)."""
+    statement = (
         select(DesignSection.content, Design.in_force)
         .join(Design, Design.id == DesignSection.design_id)
         .where(Design.operation_id == operation.id, DesignSection.key == SectionKey.SKILLS)
-    ).first()
-    content, in_force = row if row is not None else ({}, None)
+        .limit(1)
+    )
+    return Read(("immersions.design_skills", operation.id), statement, _skills)
+
+
+def _skills(rows: list[tuple]) -> list[dict]:
+    content, in_force = rows[0] if rows else ({}, None)
     if in_force is not None:
         content = in_force.get(SectionKey.SKILLS.value, content)
     items = (content or {}).get("items", [])
@@ -78,6 +84,14 @@ def design_skills(operation: Operation) -> list[dict]:
         for i in items
         if i.get("id")
     ]
+
+
+def design_skills(operation: Operation) -> list[dict]:
+    """The skills of the design in force ``[{"id", "label", "employer_id", "asked_by"}]``
+    (empty without a design; ``asked_by``: every employer that asked for it): an
+    amendment's draft counts once the Région validated it."""
+    read = skills_read(operation)
+    return read.build([tuple(row) for row in db.session.execute(read.select())])
 
 
 def skills_to_assess(immersion: Immersion, skills: list[dict] | None = None) -> list[dict]:

@@ -53,12 +53,13 @@ def designation_form(immersion: Immersion, tutors, **kwargs) -> DesignateTutorFo
 @login_required
 def tutor_home():
     """The immersions the user tutors (and, for an admin of an employer, those it hosts):
-    what is due, then current, coming, and those ended in the last three months, fifty a
-    page (``queries.tutor_space``: a fixed number of queries)."""
+    what is due (the coming evaluations ten a page), then current, coming, and those ended
+    in the last three months, fifty a page (``queries.tutor_space``: a fixed number of
+    queries)."""
     org, membership = current_org(), current_membership()
     hosts = org.kind == OrgKind.EMPLOYER and membership.is_admin
     today = rules.today()
-    space = queries.tutor_space(current_user.id, org.id, hosts=hosts, today=today)
+    space = queries.tutor_space(current_user.id, org.id, hosts=hosts, today=today, now=utcnow())
     immersions = space.page.items
     log_trainees_shown([i.trainee for i in [*space.due, *immersions]], "tutor")
     groups = {
@@ -80,7 +81,9 @@ def tutor_home():
         today=today,
         due=space.due,
         due_total=space.due_total,
-        agenda=queries.tutor_agenda(current_user.id, org.id, now=utcnow()),
+        agenda=space.agenda.items,
+        agenda_pages=space.agenda,
+        agenda_arg=queries.AGENDA_PAGE,
         undesignated=space.undesignated,
         tutor_ids={user.id for user in tutors},
         forms=forms,
@@ -237,11 +240,8 @@ def assess_immersion(immersion_id: int):
 def _mine():
     """Immersions the logged-in user tutors for the current organisation, while still an
     active tutor of it (``rules.tutored_by``)."""
-    org = current_org()
-    return (
-        rules.tutored_by(current_user.id),
-        Immersion.employer_id == getattr(org, "id", None),
-    )
+    org_id = getattr(current_org(), "id", None)
+    return (rules.tutored_by(current_user.id, org_id), Immersion.employer_id == org_id)
 
 
 @tutor_bp.app_template_global()

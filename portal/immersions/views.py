@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.immersions import bp, path, queries, rules, services
 from portal.immersions.access import immersion_or_404, require_carrier
 from portal.immersions.forms import ChecklistForm, ImmersionForm
-from portal.operations.access import is_carrier, is_region, load_operation
+from portal.operations.access import is_carrier, is_region, load_operation, with_access
 from portal.operations.models import Operation
 from portal.recruitment.access import can_view_trainee, load_trainee, log_trainees_shown
 from portal.recruitment.models import Trainee
@@ -54,7 +54,7 @@ def _list_url(operation: Operation, immersion_id: int | None = None) -> str:
 @login_required
 def list_immersions(operation_id: int):
     """Each visible trainee with their immersions: host, tutor, dates, objectives, state."""
-    operation = load_operation(operation_id)
+    operation = load_operation(operation_id, loader=with_access())
     page, rows = queries.immersions_page(operation, today=rules.today())
     log_trainees_shown([row.trainee for row in rows], "immersions")
     response = render_template(

@@ -7,6 +7,7 @@ those of the bassins they are referent for.
 
 from flask import abort
 from sqlalchemy import Select, exists, inspect, select
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import acting_for_region, current_membership, current_org
 from portal.accounts.models import Territory
@@ -77,6 +78,27 @@ def is_carrier(operation: Operation) -> bool:
 def can_steer(operation: Operation) -> bool:
     """The organisme porteur and the Région drive the operation (details, participants, steps)."""
     return is_carrier(operation) or is_region()
+
+
+def with_access(*options):
+    """A ``load_operation`` loader: the operation with what ``can_view`` answers from (its
+    participants and its bassin) and with ``options``, in one query — instead of the
+    operation, then a query to know whether the user may see it (issue #16)."""
+
+    def load(operation_id: int) -> Operation | None:
+        return (
+            db.session.scalars(
+                select(Operation)
+                .where(Operation.id == operation_id)
+                .options(
+                    joinedload(Operation.participants), joinedload(Operation.territory), *options
+                )
+            )
+            .unique()
+            .one_or_none()
+        )
+
+    return load
 
 
 def load_operation(operation_id: int, loader=None) -> Operation:

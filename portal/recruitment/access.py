@@ -21,6 +21,7 @@ through ``load_trainee``, a list through ``log_trainees_shown`` — one row per 
 from flask import abort, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import acting_for_region, current_membership, current_org
 from portal.accounts.models import Membership, OrgKind, User
@@ -49,7 +50,9 @@ def _designated_tutor(org_id: int, user_id: int):
     the tutor's index, reading all the tutor's immersions each time (issue #16: the
     tutor's home took minutes at 10,000 operations); the list is read once."""
     return Trainee.id.in_(
-        select(Immersion.trainee_id).where(Immersion.employer_id == org_id, tutored_by(user_id))
+        select(Immersion.trainee_id).where(
+            Immersion.employer_id == org_id, tutored_by(user_id, org_id)
+        )
     )
 
 
@@ -99,9 +102,32 @@ def visible_trainees(operation, query=None):
 
 
 def can_view_trainee(trainee: Trainee) -> bool:
-    """True when the current user may open ``trainee``'s record."""
-    query = visible_trainees(trainee.operation, select(Trainee.id)).where(Trainee.id == trainee.id)
+    """True when the current user may open ``trainee``'s record. Asked of the database only
+    when the answer depends on the trainee (a partner's share, a tutor's trainees): the
+    Région and the organisme porteur see every trainee of the operation, an outsider none
+    (issue #16: a query for an answer known beforehand, twice on the record's page)."""
+    operation = trainee.operation
+    condition = trainee_visibility(current_membership(), operation)
+    if condition is True or condition is False:
+        return condition
+    query = trainees_where(operation, condition, select(Trainee.id)).where(Trainee.id == trainee.id)
     return db.session.scalar(query) is not None
+
+
+def visible_among(operation, trainees) -> set[int]:
+    """The ids of those of ``trainees`` (of ``operation``; None ignored) the current user may
+    see: at most one query, none for the Région, the organisme porteur (every trainee of
+    the operation) or an outsider (issue #16)."""
+    trainees = [t for t in trainees if t is not None]
+    condition = trainee_visibility(current_membership(), operation)
+    if not trainees or condition is False:
+        return set()
+    if condition is True:
+        return {t.id for t in trainees if t.operation_id == operation.id}
+    query = trainees_where(operation, condition, select(Trainee.id)).where(
+        Trainee.id.in_([t.id for t in trainees])
+    )
+    return set(db.session.scalars(query))
 
 
 def is_provider_of(trainee_or_operation) -> bool:
@@ -147,10 +173,11 @@ def log_trainees_shown(trainees, purpose: str) -> None:
         _access(current_user, purpose, trainee_ids=ids)
 
 
-def load_trainee(operation_id: int, trainee_id: int, user: User) -> Trainee:
+def load_trainee(operation_id: int, trainee_id: int, user: User, options=()) -> Trainee:
     """The trainee, 404 when unknown or when the user cannot see the operation nor the
-    record, 403 when they see the operation but not this record; the view is logged."""
-    trainee = db.session.get(Trainee, trainee_id)
+    record, 403 when they see the operation but not this record; the view is logged.
+    ``options``: the loader options of what the page shows of the trainee (read with it)."""
+    trainee = db.session.get(Trainee, trainee_id, options=[joinedload(Trainee.operation), *options])
     if trainee is None or trainee.operation_id != operation_id:
         abort(404)
     if not can_view_trainee(trainee):

@@ -10,7 +10,7 @@ colleague's opinion is never overwritten unseen). The audit log keeps every verd
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind, User
 from portal.accounts.services import active_membership
@@ -154,9 +154,9 @@ def opinions_of(trainee: Trainee) -> list[CandidateOpinion]:
             .join(Organisation, Organisation.id == CandidateOpinion.organisation_id)
             .where(CandidateOpinion.trainee_id == trainee.id)
             .options(
-                selectinload(CandidateOpinion.organisation),
-                selectinload(CandidateOpinion.given_by),
-                selectinload(CandidateOpinion.session),
+                contains_eager(CandidateOpinion.organisation),
+                joinedload(CandidateOpinion.given_by),
+                joinedload(CandidateOpinion.session),
             )
             .order_by(Organisation.name)
         )

@@ -2,7 +2,7 @@
 record's history — each in a fixed number of queries, whatever the number of trainees."""
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.core.memo import Read, remember_read
@@ -117,7 +117,7 @@ def promises(operation: Operation) -> list[JobPromise]:
             select(JobPromise)
             .join(Organisation, Organisation.id == JobPromise.organisation_id)
             .where(JobPromise.operation_id == operation.id)
-            .options(selectinload(JobPromise.organisation), joinedload(JobPromise.trainee))
+            .options(contains_eager(JobPromise.organisation), joinedload(JobPromise.trainee))
             .order_by(Organisation.name, JobPromise.position_id, JobPromise.rank, JobPromise.id)
         )
     )
@@ -133,20 +133,11 @@ def by_employer(promise_list: list[JobPromise]) -> list[tuple[Organisation, list
     return groups
 
 
-def visible_ids(operation: Operation, ids) -> set[int]:
-    """Which of the trainee ``ids`` the current user may see (one query)."""
-    ids = [i for i in ids if i is not None]
-    if not ids:
-        return set()
-    query = visible_trainees(operation, select(Trainee.id)).where(Trainee.id.in_(ids))
-    return set(db.session.scalars(query))
-
-
 def trainees_query(operation: Operation, status: TraineeStatus | None = None):
     """The trainees the current user may see, with what a row of the list shows."""
     query = visible_trainees(operation).options(
-        selectinload(Trainee.prescriber),
-        selectinload(Trainee.promise).selectinload(JobPromise.organisation),
+        joinedload(Trainee.prescriber),
+        joinedload(Trainee.promise).joinedload(JobPromise.organisation),
     )
     if status is not None:
         query = query.where(Trainee.status == status)
@@ -168,7 +159,7 @@ def history(trainee: Trainee) -> list[TraineeStatusChange]:
         db.session.scalars(
             select(TraineeStatusChange)
             .where(TraineeStatusChange.trainee_id == trainee.id)
-            .options(selectinload(TraineeStatusChange.by))
+            .options(joinedload(TraineeStatusChange.by))
             .order_by(TraineeStatusChange.at, TraineeStatusChange.id)
         )
     )
@@ -180,7 +171,7 @@ def early_start_decisions(operation: Operation) -> list[OperationEvent]:
         db.session.scalars(
             select(OperationEvent)
             .where(OperationEvent.operation_id == operation.id, OperationEvent.kind == EARLY_START)
-            .options(selectinload(OperationEvent.actor), selectinload(OperationEvent.organisation))
+            .options(joinedload(OperationEvent.actor), joinedload(OperationEvent.organisation))
             .order_by(OperationEvent.at, OperationEvent.id)
         )
     )

@@ -9,6 +9,7 @@ without JS the same forms post and redirect (303), or answer the page with the e
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 from portal import htmx
 from portal.accounts.access import current_org, require
@@ -16,17 +17,28 @@ from portal.accounts.forms import EmptyForm
 from portal.core.actions import act, field_error, flash_redirect, form_page
 from portal.core.errors import RuleError
 from portal.core.french import de
+from portal.core.layout import facts_read
+from portal.core.memo import prefetch
 from portal.extensions import db
+from portal.immersions.services import skills_read
 from portal.operations.access import is_region
 from portal.operations.needs import TARGET_PUBLICS
 from portal.recruitment import bp, opinions, queries, rules, services
 from portal.recruitment.access import can_see_personal, is_provider_of, load_trainee, log_access
 from portal.recruitment.forms import MatchForm, StatusForm, TraineeForm
-from portal.recruitment.models import JobPromise, Trainee
+from portal.recruitment.models import JobPromise, Proposal, Trainee
 
 PAGE = "recruitment/trainee.html"
 RECORD = "recruitment/_trainee_record.html"
 EDIT_PAGE = "recruitment/edit_trainee.html"
+
+# What the record shows of the trainee, read with it (issue #16: one query each, lazily).
+RECORD_LOADS = (
+    joinedload(Trainee.prescriber),
+    joinedload(Trainee.promise).joinedload(JobPromise.organisation),
+    joinedload(Trainee.proposal).joinedload(Proposal.proposed_by),
+    joinedload(Trainee.proposal).joinedload(Proposal.organisation),
+)
 
 # Templates show a trainee's personal details only where this allows (issue #11 M8).
 bp.add_app_template_global(can_see_personal)
@@ -113,7 +125,13 @@ def _carrier_trainee(operation_id: int, trainee_id: int) -> Trainee:
 @login_required
 def show_trainee(operation_id: int, trainee_id: int):
     """The trainee's record, for those who may see it (each view is logged)."""
-    trainee = load_trainee(operation_id, trainee_id, current_user)
+    trainee = load_trainee(operation_id, trainee_id, current_user, RECORD_LOADS)
+    if not htmx.is_htmx():
+        # The layout's facts and the path's skills (``immersions/_trainee_path.html``) in
+        # one statement, once the access log line is written: the memo keeps nothing while
+        # a change is pending.
+        db.session.flush()
+        prefetch(facts_read(), skills_read(trainee.operation))
     return _answer(trainee)
 
 

@@ -7,8 +7,7 @@ Trainee records are in ``trainees_views``; adding candidates (form or CSV) in ``
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from portal import htmx
 from portal.accounts.access import current_org, require
@@ -16,11 +15,11 @@ from portal.core.actions import act, flash_redirect, form_refusal
 from portal.core.memo import remember_read
 from portal.core.pagination import paginate
 from portal.extensions import db
-from portal.operations.access import can_steer, is_region, load_operation
+from portal.operations.access import can_steer, is_region, load_operation, with_access
 from portal.operations.models import Operation, Status
 from portal.operations.needs import TARGET_PUBLICS
 from portal.recruitment import bp, lasting, prescription, queries, rules, services
-from portal.recruitment.access import is_provider_of, log_trainees_shown
+from portal.recruitment.access import is_provider_of, log_trainees_shown, visible_among
 from portal.recruitment.forms import EarlyStartForm, StatusFilterForm
 from portal.recruitment.models import TraineeStatus
 
@@ -28,18 +27,20 @@ PAGE = "recruitment/show.html"
 RESULTS = "recruitment/_trainees.html"
 
 
-def _load(operation_id: int) -> Operation | None:
-    return db.session.scalar(
-        select(Operation)
-        .where(Operation.id == operation_id)
-        .options(selectinload(Operation.provider), selectinload(Operation.territory))
-    )
+# The operation with its organisme, and what ``can_view`` answers from: one query.
+_load = with_access(joinedload(Operation.provider))
 
 
-def _list_context(operation: Operation) -> dict:
-    """The trainees list: one page of the trainees the user may see, filtered by status."""
+def _list_context(operation: Operation, counts: dict[TraineeStatus, int] | None = None) -> dict:
+    """The trainees list: one page of the trainees the user may see, filtered by status.
+    ``counts``: how many the user sees at each status, when the page has them (the list's
+    total is then one of them, or their sum: no count query of its own)."""
     filters = StatusFilterForm(request.args)
-    pagination = paginate(queries.trainees_query(operation, filters.status()))
+    status = filters.status()
+    total = None
+    if counts is not None:
+        total = counts[status] if status is not None else sum(counts.values())
+    pagination = paginate(queries.trainees_query(operation, status), total=total)
     return {
         "filters": filters,
         "filter_status": filters.status(),
@@ -51,6 +52,7 @@ def _list_context(operation: Operation) -> dict:
 
 def _page_context(operation: Operation, early_form: EarlyStartForm | None = None) -> dict:
     figures = queries.figures(operation)
+    counts = queries.status_counts(operation)
     promises = queries.promises(operation)
     accepted = lasting.acceptances(operation)
     counted = {p.id for p in promises if lasting.counts(p, accepted.get(p.position_id))}
@@ -67,7 +69,7 @@ def _page_context(operation: Operation, early_form: EarlyStartForm | None = None
         "prescriber": prescription.is_prescriber(operation, org),
         "can_propose": prescription.can_propose(operation, org),
         "sees_proposals": carrier or is_region() or prescription.is_prescriber(operation, org),
-        "shown_ids": queries.visible_ids(operation, [p.trainee.id for p in promises if p.trainee]),
+        "shown_ids": visible_among(operation, [p.trainee for p in promises]),
         "carrier": carrier,
         "can_record": carrier and operation.status in rules.RECORDING_STEPS,
         "can_decide": can_steer(operation) and operation.status == Status.RECRUITMENT,
@@ -77,9 +79,9 @@ def _page_context(operation: Operation, early_form: EarlyStartForm | None = None
         if operation.status == Status.RECRUITMENT
         else [],
         "early_form": early_form or EarlyStartForm(formdata=None),
-        "counts": queries.status_counts(operation),
+        "counts": counts,
         "statuses": list(TraineeStatus),
-        **_list_context(operation),
+        **_list_context(operation, counts),
     }
 
 

@@ -4,13 +4,13 @@ Run with ``-s`` to print the counts for the closing note.
 """
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from portal.extensions import db
-from portal.immersions.models import Immersion
+from portal.immersions.models import Evaluation, EvaluationInvitation, EvaluationKind, Immersion
 from portal.recruitment.models import Trainee, TraineeStatus
 from tests.immersions.factories import NEXT, PAST, TODAY, TUTOR_E
 from tests.operations.factories import EMPLOYER, OF_A, REGION_ADMIN
@@ -118,3 +118,56 @@ def test_the_tutor_space_shows_fifty_immersions_a_page(app, client, site):
     second = client.get("/tutorat?page=2").get_data(as_text=True)
     assert "Page 2 sur 3" in second
     assert set(re.findall(r'<th scope="row">(Prénom\d+ Nom\d+)</th>', second)) - names
+
+
+def invite_tutor(app, site, n: int) -> None:
+    """``n`` more coming juries of the operation, Paul (tutor at Entreprise E) invited."""
+    with app.app_context():
+        held = datetime.combine(TODAY, datetime.min.time()) + timedelta(days=30)
+        first = db.session.scalar(select(func.count()).select_from(Evaluation))
+        ids = db.session.scalars(
+            insert(Evaluation).returning(Evaluation.id),
+            [
+                {
+                    "operation_id": site.operation,
+                    "kind": EvaluationKind.JURY,
+                    "held_at": held + timedelta(days=first + i),
+                    "place": f"Salle {first + i}",
+                }
+                for i in range(n)
+            ],
+        ).all()
+        db.session.execute(
+            insert(EvaluationInvitation),
+            [
+                {"evaluation_id": i, "user_id": site.tutor_e, "organisation_id": site.employer}
+                for i in ids
+            ],
+        )
+        db.session.commit()
+
+
+def test_the_tutor_agenda_shows_ten_evaluations_a_page(app, client, site):
+    """Issue #16: the coming evaluations a tutor is invited to were all listed (1,000 rows,
+    300 KiB at 10,000 operations); now ten a page, paged by their own query argument
+    (``rendez_vous``), the immersions' page kept — and the same queries at 2 and at 25."""
+    login_as(client, TUTOR_E)
+    invite_tutor(app, site, 2)
+    small = statements(app, client, "/tutorat")
+    first = client.get("/tutorat").get_data(as_text=True)
+    assert len(re.findall(r"Salle \d+", first)) == 2
+    assert 'aria-label="Pages des rendez-vous"' not in first  # one page: no pager
+    invite_tutor(app, site, 23)
+    assert len(statements(app, client, "/tutorat")) == len(small)
+    first = client.get("/tutorat").get_data(as_text=True)
+    rooms = re.findall(r"Salle (\d+)", first)
+    assert rooms == sorted(rooms, key=int) and len(rooms) == 10  # the ten soonest
+    pager = re.search(r'<nav class="pagination" aria-label="Pages des rendez-vous">.*?</nav>',
+                      first, re.S).group(0)  # fmt: skip
+    assert "Page 1 sur 3 — 25 éléments" in pager and "rendez_vous=2" in pager
+    third = client.get("/tutorat?rendez_vous=3&page=1").get_data(as_text=True)
+    assert len(re.findall(r"Salle \d+", third)) == 5 and not set(rooms) & set(
+        re.findall(r"Salle (\d+)", third)
+    )
+    pager = re.search(r'aria-label="Pages des rendez-vous">.*?</nav>', third, re.S).group(0)
+    assert "Page 3 sur 3" in pager and "rendez_vous=2" in pager and "page=1" in pager

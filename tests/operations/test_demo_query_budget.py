@@ -25,6 +25,18 @@ SQLITE = {
     ("convention", "of"): 12,
     ("version de la convention", "of"): 11,
     (SAVE, "of"): 21,
+    # The operation's areas and the tutor's space, as each viewer sees them.
+    ("recrutement", "of"): 11,
+    ("recrutement", "partenaire"): 12,
+    ("immersions", "of"): 10,
+    ("retours d'immersion", "of"): 9,
+    ("retours d'immersion", "employeur"): 10,
+    ("espace tuteur", "tuteur"): 9,
+    ("espace tuteur", "employeur"): 10,
+    ("fiche stagiaire", "of"): 12,
+    ("fiche stagiaire", "region"): 11,
+    ("fiche stagiaire", "tuteur"): 12,
+    ("suivi dans l'emploi", "of"): 12,
 }
 BUDGET = {"sqlite": SQLITE, "postgresql": {**SQLITE, (SAVE, "of"): 20}}
 

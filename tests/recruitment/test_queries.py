@@ -4,6 +4,8 @@ with 1,000, whoever looks at it; so does the operation page with its recruitment
 Run with ``-s`` to print the counts and the server time at 1,000 trainees.
 """
 
+import re
+
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -11,7 +13,7 @@ from portal.extensions import db
 from portal.recruitment.models import Trainee, TraineeStatus
 from tests.operations.factories import EMPLOYER, OF_A, PARTNER, REGION_ADMIN
 from tests.recruitment.factories import EMPLOYER3
-from tests.support import HTMX, client_as, count_queries, explain, queries, server_time
+from tests.support import HTMX, client_as, count_queries, explain, queries, server_time, text
 
 STATUSES = list(TraineeStatus)
 
@@ -86,3 +88,21 @@ def test_server_time_at_1000_trainees(app, rec):
         dialect = db.engine.dialect.name
     print(f"\n[{dialect}] recruitment page at 1,000 trainees, median ms: {timings}")
     assert all(ms < 2000 for ms in timings.values()), timings
+
+
+PAGER = re.compile(r"Page \d+ sur \d+ — \d+ éléments")
+
+
+@pytest.mark.parametrize("email", [OF_A, REGION_ADMIN, PARTNER, EMPLOYER])
+@pytest.mark.parametrize("query", ["", "?statut=candidate", "?statut=retained&page=2"])
+def test_the_full_page_counts_the_list_as_its_fragment_does(app, rec, email, query):
+    """Issue #16: the full page takes the list's total from its status counts (no count
+    query of its own); the htmx fragment still counts: both say the same, whoever looks."""
+    add_trainees(app, rec, 400)
+    client = client_as(app, email)
+    path = f"/operations/{rec.op}/recrutement{query}"
+    page = text(client.get(path))
+    fragment = text(client.get(path, headers=HTMX))
+    assert PAGER.findall(page) == PAGER.findall(fragment)
+    if email in (OF_A, REGION_ADMIN):  # they see every trainee: more than one page
+        assert len(PAGER.findall(page)) == 1

@@ -1,6 +1,11 @@
 """What the layout shows on every page — the demo banner and the unread notifications
 badge — read in one query, once per request, and only if a template shows it.
 
+The badge counts at most ``BADGE_CAP`` + 1 unread notifications and shows « 99+ » beyond
+``BADGE_CAP``: counting them all made every page's cost grow with a person's unread
+backlog (69,000 for the bench's organisme at 10,000 operations, most of the layout's work).
+The notifications page still says the exact number.
+
 The context processor hands templates two lazy proxies (``demo_mode``,
 ``unread_notifications``): an htmx fragment that never reads them costs no query, a page
 that reads both costs one (issue #16's layout budget: user and session, memberships with
@@ -18,6 +23,9 @@ from portal.accounts.models import User
 from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.memo import Read, remember_read
 from portal.notifications.models import Notification
+
+
+BADGE_CAP = 99
 
 
 @dataclass(frozen=True)
@@ -40,11 +48,13 @@ def layout_facts() -> LayoutFacts:
 def facts_read() -> Read:
     """``layout_facts``' read, for a page to run with its own (``memo.prefetch``)."""
     if current_user.is_authenticated:
-        unread = (
-            select(func.count())
+        first_unread = (
+            select(Notification.id)
             .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
-            .scalar_subquery()
+            .limit(BADGE_CAP + 1)
+            .subquery()
         )
+        unread = select(func.count()).select_from(first_unread).scalar_subquery()
     else:
         unread = literal(0)
     demo = exists().where(User.email.like(f"%@{DEMO_DOMAIN}"))

@@ -62,3 +62,21 @@ def test_a_page_sends_the_session_cookie_only_when_the_session_changes(app, clie
         org_id = session["org_id"]
     with app.app_context():
         assert org_id == db.session.get(User, person).memberships[0].organisation_id
+
+
+def test_the_badge_stops_counting_past_ninety_nine(app, client, person):
+    """A backlog of unread notifications no longer costs every page: the badge reads at
+    most a hundred and says « 99+ »; the notifications page still says how many."""
+    login_as(client, person)
+    with committed(app):
+        db.session.add_all(
+            Notification(user_id=person, kind="test", message=f"Avis {i}") for i in range(120)
+        )
+    statements = queries(app, client, ACCOUNT)
+    (badge,) = [s for s in statements if "FROM notifications" in s]
+    assert "LIMIT" in badge.upper()
+    page = client.get(ACCOUNT).get_data(as_text=True)
+    assert '<span class="badge">99+</span>' in page
+    listing = client.get("/notifications/").get_data(as_text=True)
+    assert "120 notification(s) non lue(s)." in listing
+    assert '<span class="badge">99+</span>' in listing

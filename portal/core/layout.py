@@ -24,7 +24,6 @@ from portal.core.demo_state import DEMO_DOMAIN
 from portal.core.memo import Read, remember_read
 from portal.notifications.models import Notification
 
-
 BADGE_CAP = 99
 
 

@@ -88,7 +88,7 @@ fuzz: install-test
 
 translations: install
 	$(BIN)/pybabel extract -F portal/translations/babel.cfg -k _l -o portal/translations/messages.pot .
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel update -w 100 -i portal/translations/messages.pot -d portal/translations
 
 # The load benchmark (issue #16): key pages at 100, 1,000 and 10,000 operations on SQLite
 # and PostgreSQL, under gunicorn with wrk (Debian's package, installed when missing and

@@ -12,11 +12,11 @@ to the visible open operations on the joined row itself (``rows.operations``), s
   kind's first ``offset + limit`` holds the list's rows ``offset`` to ``offset + limit``
   exactly — and labels only those shown.
 
-Two kinds are decided in Python (``Listed``): the Région's co-designs to approve — only
-those the database finds may pass (``may_pass_sql``: started, mandatory sections filled, no
-blocking thread open) have their rhythm's hours checked by ``design_problems`` — and the
-user's own follow-ups (one query). The dual memberships waiting for the Région are found
-in SQL (``dual_memberships.pending_operation_ids``). The conventions' kinds are in
+One kind is decided in Python (``Listed``): the user's own follow-ups (one query). The
+Région's co-designs to approve are found in SQL: the gate's verdict is kept at every write
+(``design.gate``) and the blocking threads are read (``gate.approvable_sql``). The dual
+memberships waiting for the Région are found in SQL
+(``dual_memberships.pending_operation_ids``). The conventions' kinds are in
 ``signing.py``. The rules are those of ``duties.py`` (which runs them on one operation, for
 its page): these modules say them in SQL.
 """
@@ -29,8 +29,8 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.design.gate import approvable_sql
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
-from portal.design.services import design_problems, gate_designs, may_pass_sql
 from portal.extensions import db
 from portal.followup import queries as followup
 from portal.followup.rules import Progress
@@ -67,7 +67,6 @@ from portal.todo.rows import (
     Rows,
     Who,
     has_participant,
-    open_visible,
     operations,
     simple,
 )
@@ -128,33 +127,21 @@ def _cumuls(who: Who) -> list:
 
 
 def _design_approval(who: Who) -> list:
-    """The Région approves a co-design that meets every condition (``design_problems``):
-    the database leaves out those it sees fail (``may_pass_sql``); the others are read as
-    plain rows (``gate_designs``, one query) for their rhythm's hours."""
+    """The Région approves a co-design that meets every condition (``design_problems``),
+    said by the database: the verdict kept at every write and no blocking thread open
+    (``gate.approvable_sql``)."""
     if not who.region:
         return []
-
-    def duties():
-        designs = (
-            open_visible(select(Design.id).select_from(Operation))
-            .join(Design, Design.operation_id == Operation.id)
-            .where(Operation.status == Status.CO_DESIGN, Design.approved_at.is_(None))
-            .where(may_pass_sql())
-        )
-        return sorted(
-            (
-                Duty(_l("Approuver la co-conception : toutes les conditions sont réunies."),
-                     link("design.show_design", operation_id=d.operation.operation_id),
-                     OperationRef(d.operation.operation_id, d.operation.title),
-                     "design_approval", DECISION)
-                for d in gate_designs(designs)
-                # no blocking thread open: ``may_pass_sql`` says it exactly
-                if not design_problems(d, include_approval=False, blocking=0)
-            ),
-            key=order_key,
-        )  # fmt: skip
-
-    return [Listed(duties)]
+    query = (
+        operations()
+        .join(Design, Design.operation_id == Operation.id)
+        .where(Operation.status == Status.CO_DESIGN, Design.approved_at.is_(None))
+        .where(approvable_sql())
+    )
+    return [
+        simple(query, _l("Approuver la co-conception : toutes les conditions sont réunies."),
+                "design.show_design", "design_approval", DECISION)
+    ]  # fmt: skip
 
 
 def _needs(who: Who) -> list:

@@ -292,11 +292,17 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
 
 
 def todo_actions(operations, org: Organisation):
-    """The ``select`` of ``(operation id, operation title, action)`` of the open action items
-    ``org`` owns over ``operations`` (a ``select`` of ``Operation`` columns, the visible
-    open ones), by due date: « À faire » across operations."""
+    """The ``select`` of ``(operation id, operation title, action id, action title, due
+    date, done at)`` of the open action items ``org`` owns over ``operations`` (a ``select``
+    of ``Operation`` columns, the visible open ones): « À faire » across operations, which
+    reads them as plain columns (``action_line`` on a ``SteeringAction`` made of them)."""
     return (
-        operations.add_columns(SteeringAction)
+        operations.add_columns(
+            SteeringAction.id.label("action_id"),
+            SteeringAction.title.label("action_title"),
+            SteeringAction.due_on,
+            SteeringAction.done_at,
+        )
         .join(SteeringCommittee, SteeringCommittee.operation_id == Operation.id)
         .join(SteeringMeeting, SteeringMeeting.committee_id == SteeringCommittee.id)
         .join(SteeringAction, SteeringAction.meeting_id == SteeringMeeting.id)

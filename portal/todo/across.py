@@ -50,6 +50,7 @@ from portal.recruitment.lasting import counts_sql
 from portal.recruitment.models import JobPromise, Trainee
 from portal.recruitment.rules import holds_place_sql
 from portal.steering import queries as steering
+from portal.steering.models import SteeringAction
 from portal.todo import signing
 from portal.todo.base import (
     BLOCKING,
@@ -68,6 +69,7 @@ from portal.todo.rows import (
     Who,
     has_participant,
     operations,
+    read_rows,
     simple,
 )
 
@@ -263,7 +265,9 @@ def _immersions(who: Who) -> list:
 def _steering(who: Who) -> list:
     def action(row):
         url = link("steering.show_committee", operation_id=row[0])
-        label = LazyString(steering.action_line, row.SteeringAction)
+        # what ``action_line`` reads of the action, never added to the session
+        item = SteeringAction(title=row.action_title, due_on=row.due_on, done_at=row.done_at)
+        label = LazyString(steering.action_line, item)
         return Duty(label, url, OperationRef(row[0], row[1]), "action")
 
     def minutes(approve: bool):
@@ -378,24 +382,25 @@ def _count(kinds: list) -> int:
 
 def _page(kinds: list, limit: int | None, offset: int, counted: bool = False):
     """The page of the duties of ``kinds`` (with ``counted``: the number of them all, and
-    the page)."""
+    the page): the kinds said in SQL read in one statement (``read_rows``)."""
     found, total = [], 0
+    listed = [k for k in kinds if isinstance(k, Rows)]
+    for kind, rows in zip(listed, read_rows(listed, _first(limit, offset), counted), strict=True):
+        total += rows[0].kind_total if counted and rows else 0
+        found.extend(kind.duty(row) for row in rows)
     for kind in kinds:
         if isinstance(kind, Listed):
             total += len(kind.duties())
-            found.extend(kind.duties()[: None if limit is None else offset + limit])
-            continue
-        query = kind.query.order_by(Operation.title, Operation.id, *kind.order)
-        if counted:
-            query = query.add_columns(func.count().over().label("kind_total"))
-        if limit is not None:
-            query = query.limit(offset + limit)
-        rows = db.session.execute(query).all()
-        total += rows[0].kind_total if counted and rows else 0
-        found.extend(kind.duty(row) for row in rows)
-    found.sort(key=order_key)  # stable: the kinds' order within an operation
+            found.extend(kind.duties()[: _first(limit, offset)])
+    # stable: the kinds' order within an operation (the duties of no operation, the
+    # follow-ups', are of one kind)
+    found.sort(key=order_key)
     kept = found[offset:] if limit is None else found[offset : offset + limit]
     return (total, _with_operations(kept)) if counted else _with_operations(kept)
+
+
+def _first(limit: int | None, offset: int) -> int | None:
+    return None if limit is None else offset + limit
 
 
 def _with_operations(duties: list[Duty]) -> list[Duty]:

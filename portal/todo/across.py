@@ -349,11 +349,15 @@ def page(
     *,
     limit: int | None = None,
     offset: int = 0,
+    operations: bool = True,
 ) -> list[Duty]:
     """The duties ``offset`` to ``offset + limit`` of the list (every one when ``limit`` is
     None), in the list's order: each kind reads only its first ``offset + limit`` rows,
-    and the operations of the duties kept are read in one query."""
-    return _page(_kinds(user, org, membership), limit, offset)
+    all in one statement, and the operations of the duties kept are read in one query —
+    or, without ``operations``, each duty names its own (``OperationRef``: its id and
+    title, all the pages show of it)."""
+    kept = _page(_kinds(user, org, membership), limit, offset)
+    return _with_operations(kept) if operations else kept
 
 
 def count_and_page(
@@ -366,7 +370,8 @@ def count_and_page(
 ) -> tuple[int, list[Duty]]:
     """``count`` and ``page`` together in one read of each kind: its first rows carry the
     number of its rows (``COUNT(*) OVER ()``), and the kinds decided in Python are read
-    once."""
+    once. Each duty names its operation (``OperationRef``: what the home card and the
+    « À faire » page show of it), unread."""
     return _page(_kinds(user, org, membership), limit, offset, counted=True)
 
 
@@ -396,7 +401,7 @@ def _page(kinds: list, limit: int | None, offset: int, counted: bool = False):
     # follow-ups', are of one kind)
     found.sort(key=order_key)
     kept = found[offset:] if limit is None else found[offset : offset + limit]
-    return (total, _with_operations(kept)) if counted else _with_operations(kept)
+    return (total, kept) if counted else kept
 
 
 def _first(limit: int | None, offset: int) -> int | None:

@@ -17,7 +17,8 @@ from portal.todo.base import WORK, Duty, link
 
 @dataclass(frozen=True)
 class OperationRef:
-    """What a duty shows of its operation until the page's operations are read."""
+    """What a duty across operations shows of its operation, read with the duty: the home
+    card and the « À faire » page show its title and link to it, no more."""
 
     id: int
     title: str

@@ -10,7 +10,8 @@ to the visible open operations on the joined row itself (``rows.operations``), s
 - a page (``page``) reads, of each kind, only the first rows in the order of the list
   (``order_key``: urgency, operation title, operation id, then kind) — the merge of each
   kind's first ``offset + limit`` holds the list's rows ``offset`` to ``offset + limit``
-  exactly — and labels only those shown.
+  exactly — all kinds in one statement (``rows.read_rows``, a ``UNION ALL``), and labels
+  only those shown.
 
 One kind is decided in Python (``Listed``): the user's own follow-ups (one query). The
 Région's co-designs to approve are found in SQL: the gate's verdict is kept at every write

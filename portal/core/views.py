@@ -4,7 +4,7 @@ from flask import jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import can_manage, current_membership, current_org
 from portal.accounts.forms import EmptyForm
@@ -33,7 +33,7 @@ def _pending(*conditions):
             Invitation.expires_at > utcnow(),
             *conditions,
         )
-        .options(selectinload(Invitation.organisation), selectinload(Invitation.invited_by))
+        .options(joinedload(Invitation.organisation), joinedload(Invitation.invited_by))
         .order_by(Invitation.created_at.desc())
     ).all()
 
@@ -44,8 +44,9 @@ HOME_DUTIES = 10
 
 def _operations(*conditions):
     """Up to ten visible operations matching ``conditions``, newest first."""
-    query = operations_query(Filters()).where(*conditions).limit(HOME_OPERATIONS)
-    return db.session.scalars(query).all()
+    # what the rows display in the same query rather than one more each (many-to-one)
+    query = operations_query(Filters(), load=joinedload).where(*conditions)
+    return db.session.scalars(query.limit(HOME_OPERATIONS)).all()
 
 
 @bp.get("/")
@@ -73,7 +74,7 @@ def home():
     }
     if organisation.kind == OrgKind.REGION:
         context["territories"] = db.session.scalars(
-            select(Territory).options(selectinload(Territory.referent)).order_by(Territory.name)
+            select(Territory).options(joinedload(Territory.referent)).order_by(Territory.name)
         ).all()
         context["new_needs"] = _operations(
             Operation.acknowledged_at.is_(None), Operation.status != Status.CANCELLED

@@ -163,6 +163,12 @@ class Design(db.Model):
     in_force: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     in_force_number: Mapped[int | None] = mapped_column(Integer)
     in_force_signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # ``design_problems(include_approval=False)`` finds nothing but, maybe, a blocking
+    # thread: kept by every flush that changes what it reads (``portal/design/gate.py``),
+    # so that the Région's « À faire » finds the designs to approve in SQL (issue #16).
+    gate_met: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false"), nullable=False
+    )
 
     operation: Mapped[Operation] = relationship()
     approved_by: Mapped[User | None] = relationship()

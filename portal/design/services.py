@@ -104,6 +104,7 @@ class GateDesign:
     sections: list[GateSection] = field(default_factory=list)
     approved_at: None = None
     in_force: None = None
+    gate_met: bool | None = None  # as stored (``gate.py``)
 
     def section(self, key: SectionKey) -> GateSection:
         return next(s for s in self.sections if s.key == key)
@@ -112,13 +113,15 @@ class GateDesign:
 PARSED = (SectionKey.RHYTHM, SectionKey.MODULES)  # their items checked by ``hours_issues``
 
 
-def gate_designs(designs) -> list[GateDesign]:
+def gate_designs(designs, connection=None) -> list[GateDesign]:
     """The designs ``designs`` selects (a ``select`` of ``Design.id`` joined to its
-    ``Operation``, in the order wanted) as ``GateDesign``s, in one query."""
+    ``Operation``, in the order wanted, or a list of ids) as ``GateDesign``s, in one query
+    (on ``connection`` when given: ``gate.py`` reads them while the session flushes)."""
     query = (
         select(
             Design.id,
             Design.operation_id,
+            Design.gate_met,
             Operation.title,
             Operation.session_start,
             Operation.session_end,
@@ -146,10 +149,10 @@ def gate_designs(designs) -> list[GateDesign]:
         .order_by(Design.id, DesignSection.id)
     )
     found: dict[int, GateDesign] = {}
-    for row in db.session.execute(query):
+    for row in (connection or db.session).execute(query):
         design = found.get(row.id)
         if design is None:
-            design = found[row.id] = GateDesign(row.id, row)
+            design = found[row.id] = GateDesign(row.id, row, gate_met=row.gate_met)
         if row.key is not None:
             content = {"text": row.text} if row.text is not None else {}
             if row.items is not None:

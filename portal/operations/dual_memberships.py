@@ -100,11 +100,20 @@ def _situations_query(*, pending: bool = False):
                 r.second_organisation_id == second.organisation_id,
             )
 
-        # decided: its latest request has a decision (approved or refused)
+        # decided: its latest request has a decision (approved or refused). The later one
+        # is compared with ``request``, the query just around it: compared with the
+        # situation's columns, two levels out, it was not correlated and read any
+        # situation's later request (and every participant and membership to find it).
         decided = exists().where(
             same(request),
             request.decision.is_not(None),
-            ~exists().where(same(later), later.id > request.id),
+            ~exists().where(
+                later.operation_id == request.operation_id,
+                later.user_id == request.user_id,
+                later.first_organisation_id == request.first_organisation_id,
+                later.second_organisation_id == request.second_organisation_id,
+                later.id > request.id,
+            ),
         )
         query = query.where(~decided)
     return query, (taking_part, first, second)

@@ -77,12 +77,13 @@ class Filters:
         return any([self.status, self.category, self.territory_id, self.lot_id, self.q])
 
 
-def operations_query(filters: Filters):
-    """Visible operations matching ``filters``, newest first, with what the rows display."""
+def operations_query(filters: Filters, load=selectinload):
+    """Visible operations matching ``filters``, newest first, with what the rows display
+    (loaded by ``load``: ``joinedload`` reads them in the same query, for a short list)."""
     query = visible_operations(select(Operation)).options(
-        selectinload(Operation.territory),
-        selectinload(Operation.provider),
-        selectinload(Operation.lot),
+        load(Operation.territory),
+        load(Operation.provider),
+        load(Operation.lot),
     )
     return filters.apply(query).order_by(Operation.reported_at.desc(), Operation.id.desc())
 

@@ -9,7 +9,7 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select, true
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.accounts.models import Organisation, OrgKind
 from portal.core.memo import remember
@@ -173,11 +173,12 @@ def actions_owned_by(
     return list(
         db.session.scalars(
             query.options(
-                selectinload(SteeringAction.meeting)
-                .selectinload(SteeringMeeting.committee)
-                .selectinload(SteeringCommittee.operation),
-                selectinload(SteeringAction.owner_user),
-                selectinload(SteeringAction.owner_org),
+                # the rows the query joins already (``_open_actions``): no query more
+                contains_eager(SteeringAction.meeting)
+                .contains_eager(SteeringMeeting.committee)
+                .contains_eager(SteeringCommittee.operation),
+                joinedload(SteeringAction.owner_user),
+                joinedload(SteeringAction.owner_org),
             )
             .order_by(SteeringAction.due_on, SteeringAction.id)
             .limit(limit)
@@ -292,11 +293,17 @@ def todo_many(operations: list[Operation], *, org: Organisation) -> list[tuple]:
 
 
 def todo_actions(operations, org: Organisation):
-    """The ``select`` of ``(operation id, operation title, action)`` of the open action items
-    ``org`` owns over ``operations`` (a ``select`` of ``Operation`` columns, the visible
-    open ones), by due date: « À faire » across operations."""
+    """The ``select`` of ``(operation id, operation title, action id, action title, due
+    date, done at)`` of the open action items ``org`` owns over ``operations`` (a ``select``
+    of ``Operation`` columns, the visible open ones): « À faire » across operations, which
+    reads them as plain columns (``action_line`` on a ``SteeringAction`` made of them)."""
     return (
-        operations.add_columns(SteeringAction)
+        operations.add_columns(
+            SteeringAction.id.label("action_id"),
+            SteeringAction.title.label("action_title"),
+            SteeringAction.due_on,
+            SteeringAction.done_at,
+        )
         .join(SteeringCommittee, SteeringCommittee.operation_id == Operation.id)
         .join(SteeringMeeting, SteeringMeeting.committee_id == SteeringCommittee.id)
         .join(SteeringAction, SteeringAction.meeting_id == SteeringMeeting.id)
@@ -362,7 +369,9 @@ def home(org: Organisation, limit: int = HOME_ITEMS) -> dict:
                 ),
             )
         )
-        .options(selectinload(SteeringMeeting.committee).selectinload(SteeringCommittee.operation))
+        .options(
+            contains_eager(SteeringMeeting.committee).contains_eager(SteeringCommittee.operation)
+        )
         .order_by(SteeringMeeting.starts_at, SteeringMeeting.id)
         .limit(limit + 1)
     ).all()

@@ -10,13 +10,14 @@ to the visible open operations on the joined row itself (``rows.operations``), s
 - a page (``page``) reads, of each kind, only the first rows in the order of the list
   (``order_key``: urgency, operation title, operation id, then kind) — the merge of each
   kind's first ``offset + limit`` holds the list's rows ``offset`` to ``offset + limit``
-  exactly — and labels only those shown.
+  exactly — all kinds in one statement (``rows.read_rows``, a ``UNION ALL``), and labels
+  only those shown.
 
-Two kinds are decided in Python (``Listed``): the Région's co-designs to approve — only
-those the database finds may pass (``may_pass_sql``: started, mandatory sections filled, no
-blocking thread open) have their rhythm's hours checked by ``design_problems`` — and the
-user's own follow-ups (one query). The dual memberships waiting for the Région are found
-in SQL (``dual_memberships.pending_operation_ids``). The conventions' kinds are in
+One kind is decided in Python (``Listed``): the user's own follow-ups (one query). The
+Région's co-designs to approve are found in SQL: the gate's verdict is kept at every write
+(``design.gate``) and the blocking threads are read (``gate.approvable_sql``). The dual
+memberships waiting for the Région are found in SQL
+(``dual_memberships.pending_operation_ids``). The conventions' kinds are in
 ``signing.py``. The rules are those of ``duties.py`` (which runs them on one operation, for
 its page): these modules say them in SQL.
 """
@@ -29,8 +30,8 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Membership, Organisation, OrgKind, User
+from portal.design.gate import approvable_sql
 from portal.design.models import CommentMention, Design, DesignComment, DesignSection
-from portal.design.services import design_problems, gate_designs, may_pass_sql
 from portal.extensions import db
 from portal.followup import queries as followup
 from portal.followup.rules import Progress
@@ -50,6 +51,7 @@ from portal.recruitment.lasting import counts_sql
 from portal.recruitment.models import JobPromise, Trainee
 from portal.recruitment.rules import holds_place_sql
 from portal.steering import queries as steering
+from portal.steering.models import SteeringAction
 from portal.todo import signing
 from portal.todo.base import (
     BLOCKING,
@@ -67,8 +69,8 @@ from portal.todo.rows import (
     Rows,
     Who,
     has_participant,
-    open_visible,
     operations,
+    read_rows,
     simple,
 )
 
@@ -128,33 +130,21 @@ def _cumuls(who: Who) -> list:
 
 
 def _design_approval(who: Who) -> list:
-    """The Région approves a co-design that meets every condition (``design_problems``):
-    the database leaves out those it sees fail (``may_pass_sql``); the others are read as
-    plain rows (``gate_designs``, one query) for their rhythm's hours."""
+    """The Région approves a co-design that meets every condition (``design_problems``),
+    said by the database: the verdict kept at every write and no blocking thread open
+    (``gate.approvable_sql``)."""
     if not who.region:
         return []
-
-    def duties():
-        designs = (
-            open_visible(select(Design.id).select_from(Operation))
-            .join(Design, Design.operation_id == Operation.id)
-            .where(Operation.status == Status.CO_DESIGN, Design.approved_at.is_(None))
-            .where(may_pass_sql())
-        )
-        return sorted(
-            (
-                Duty(_l("Approuver la co-conception : toutes les conditions sont réunies."),
-                     link("design.show_design", operation_id=d.operation.operation_id),
-                     OperationRef(d.operation.operation_id, d.operation.title),
-                     "design_approval", DECISION)
-                for d in gate_designs(designs)
-                # no blocking thread open: ``may_pass_sql`` says it exactly
-                if not design_problems(d, include_approval=False, blocking=0)
-            ),
-            key=order_key,
-        )  # fmt: skip
-
-    return [Listed(duties)]
+    query = (
+        operations()
+        .join(Design, Design.operation_id == Operation.id)
+        .where(Operation.status == Status.CO_DESIGN, Design.approved_at.is_(None))
+        .where(approvable_sql())
+    )
+    return [
+        simple(query, _l("Approuver la co-conception : toutes les conditions sont réunies."),
+                "design.show_design", "design_approval", DECISION)
+    ]  # fmt: skip
 
 
 def _needs(who: Who) -> list:
@@ -276,7 +266,9 @@ def _immersions(who: Who) -> list:
 def _steering(who: Who) -> list:
     def action(row):
         url = link("steering.show_committee", operation_id=row[0])
-        label = LazyString(steering.action_line, row.SteeringAction)
+        # what ``action_line`` reads of the action, never added to the session
+        item = SteeringAction(title=row.action_title, due_on=row.due_on, done_at=row.done_at)
+        label = LazyString(steering.action_line, item)
         return Duty(label, url, OperationRef(row[0], row[1]), "action")
 
     def minutes(approve: bool):
@@ -358,11 +350,15 @@ def page(
     *,
     limit: int | None = None,
     offset: int = 0,
+    operations: bool = True,
 ) -> list[Duty]:
     """The duties ``offset`` to ``offset + limit`` of the list (every one when ``limit`` is
     None), in the list's order: each kind reads only its first ``offset + limit`` rows,
-    and the operations of the duties kept are read in one query."""
-    return _page(_kinds(user, org, membership), limit, offset)
+    all in one statement, and the operations of the duties kept are read in one query —
+    or, without ``operations``, each duty names its own (``OperationRef``: its id and
+    title, all the pages show of it)."""
+    kept = _page(_kinds(user, org, membership), limit, offset)
+    return _with_operations(kept) if operations else kept
 
 
 def count_and_page(
@@ -375,7 +371,8 @@ def count_and_page(
 ) -> tuple[int, list[Duty]]:
     """``count`` and ``page`` together in one read of each kind: its first rows carry the
     number of its rows (``COUNT(*) OVER ()``), and the kinds decided in Python are read
-    once."""
+    once. Each duty names its operation (``OperationRef``: what the home card and the
+    « À faire » page show of it), unread."""
     return _page(_kinds(user, org, membership), limit, offset, counted=True)
 
 
@@ -391,24 +388,25 @@ def _count(kinds: list) -> int:
 
 def _page(kinds: list, limit: int | None, offset: int, counted: bool = False):
     """The page of the duties of ``kinds`` (with ``counted``: the number of them all, and
-    the page)."""
+    the page): the kinds said in SQL read in one statement (``read_rows``)."""
     found, total = [], 0
+    listed = [k for k in kinds if isinstance(k, Rows)]
+    for kind, rows in zip(listed, read_rows(listed, _first(limit, offset), counted), strict=True):
+        total += rows[0].kind_total if counted and rows else 0
+        found.extend(kind.duty(row) for row in rows)
     for kind in kinds:
         if isinstance(kind, Listed):
             total += len(kind.duties())
-            found.extend(kind.duties()[: None if limit is None else offset + limit])
-            continue
-        query = kind.query.order_by(Operation.title, Operation.id, *kind.order)
-        if counted:
-            query = query.add_columns(func.count().over().label("kind_total"))
-        if limit is not None:
-            query = query.limit(offset + limit)
-        rows = db.session.execute(query).all()
-        total += rows[0].kind_total if counted and rows else 0
-        found.extend(kind.duty(row) for row in rows)
-    found.sort(key=order_key)  # stable: the kinds' order within an operation
+            found.extend(kind.duties()[: _first(limit, offset)])
+    # stable: the kinds' order within an operation (the duties of no operation, the
+    # follow-ups', are of one kind)
+    found.sort(key=order_key)
     kept = found[offset:] if limit is None else found[offset : offset + limit]
-    return (total, _with_operations(kept)) if counted else _with_operations(kept)
+    return (total, kept) if counted else kept
+
+
+def _first(limit: int | None, offset: int) -> int | None:
+    return None if limit is None else offset + limit
 
 
 def _with_operations(duties: list[Duty]) -> list[Duty]:

@@ -27,7 +27,7 @@ class Duty:
 
     label: str | LazyString
     url: str | LazyString
-    operation: Operation | None
+    operation: Operation | None  # across operations, an ``rows.OperationRef``
     kind: str
     urgency: int = WORK
 

@@ -21,5 +21,6 @@ def duties_page(per_page: int = PER_PAGE, number: int = 1) -> Page:
     last = max(1, math.ceil(total / per_page))
     if number > last:
         number = last
-        items = across.page(user, org, membership, limit=per_page, offset=(last - 1) * per_page)
+        offset = (last - 1) * per_page
+        items = across.page(user, org, membership, limit=per_page, offset=offset, operations=False)
     return Page(items=items, page=number, per_page=per_page, total=total)

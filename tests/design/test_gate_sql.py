@@ -10,13 +10,16 @@ from portal.design import comments
 from portal.design.comments import open_blocking_comments
 from portal.design.models import Design, SectionKey
 from portal.design.services import (
-    design_for,
     design_problems,
     gate_designs,
     may_pass_sql,
 )
 from portal.extensions import db
-from tests.design.factories import complete_contents, period, save, to_co_design
+from tests.design.factories import (
+    filled_design,
+    period,
+    save,
+)
 from tests.operations.factories import Market
 
 
@@ -40,10 +43,7 @@ def market(ctx):
 
 @pytest.fixture
 def filled(market):
-    design = design_for(to_co_design(market))
-    for key, content in complete_contents(market.employer.id).items():
-        save(market, design.section(key), content)
-    return design
+    return filled_design(market)
 
 
 @pytest.mark.parametrize(

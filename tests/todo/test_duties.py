@@ -253,3 +253,20 @@ def test_dual_memberships_waiting_are_found_by_the_database_as_by_python(ctx):
     for row in db.session.scalars(select(DualMembershipApproval)):
         db.session.delete(row)
     assert verdicts() == ({operation.id}, {operation.id}, True)
+
+
+def test_a_decided_dual_membership_stays_decided_when_another_one_is_asked_later(ctx):
+    """The latest request is that of its own situation: a request asked later for another
+    operation does not reopen a decided one (the « later » request was once read from any
+    situation)."""
+    market = Market()
+    accounts.add_membership(market.a_user, market.employer)
+    decided = market.report()
+    request = db.session.scalars(select(DualMembershipApproval)).one()
+    request.decision, request.decided_at = DualDecision.APPROVED, utcnow()
+    waiting = market.report()  # a second operation: its request comes later
+    db.session.flush()
+    assert len(db.session.scalars(select(DualMembershipApproval)).all()) == 2
+    sql = set(db.session.scalars(dual_memberships.pending_operation_ids()))
+    assert sql == _python_pending() == {waiting.id}
+    assert decided.id not in sql

@@ -2,7 +2,7 @@
 every flush (portal/design/gate.py) for the Région's « À faire » (issue #16)
 
 Revision ID: 3ccf208db3f6
-Revises: d5e8a3c1f0b9
+Revises: af0e56cd7fd1
 Create Date: 2026-12-07 00:51:48.158970
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3ccf208db3f6'
-down_revision = 'd5e8a3c1f0b9'
+down_revision = "af0e56cd7fd1"
 branch_labels = None
 depends_on = None
 

@@ -41,9 +41,7 @@ def approvable_sql():
         ~exists().where(
             DesignSection.design_id == Design.id,
             DesignComment.section_id == DesignSection.id,
-            # « + 0 »: as in ``may_pass_sql``, the design's own sections, not every one of
-            # no meeting
-            (DesignSection.meeting_id + 0).is_(None),
+            DesignSection.meeting_id.is_(None),
             DesignComment.blocking.is_(True),
             DesignComment.resolved_at.is_(None),
         ),

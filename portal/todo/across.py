@@ -179,10 +179,9 @@ def _mentions(who: Who) -> list:
         .join(DesignComment, DesignComment.section_id == DesignSection.id)
         .outerjoin(thread, thread.id == DesignComment.parent_id)
         .where(
-            # « + 0 »: SQLite would start from every section of no meeting (its unique index
-            # on meeting_id) and read the mentions once per section; from the mentions
-            # (indexed by user and organisation), it reads only the user's
-            (DesignSection.meeting_id + 0).is_(None),
+            # the meetings' index is partial (meeting_id IS NOT NULL, migration
+            # a7c2e4f19b3d): SQLite starts from the mentions, indexed by user and organisation
+            DesignSection.meeting_id.is_(None),
             DesignComment.resolved_at.is_(None),
             or_(DesignComment.parent_id.is_(None), thread.resolved_at.is_(None)),
             DesignComment.author_id != who.user.id,

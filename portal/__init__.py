@@ -17,14 +17,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
-    """WAL, a busy timeout and enforced foreign keys on every SQLite connection."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+def _connection_settings(dbapi_connection, connection_record):  # noqa: ARG001
+    """WAL, a busy timeout and enforced foreign keys on every SQLite connection; no JIT on
+    every PostgreSQL connection.
+
+    PostgreSQL compiles a statement whose estimated cost passes ``jit_above_cost`` (100,000)
+    before running it: the « À faire » count, one statement of COUNTs over the open
+    operations, is estimated near 900,000 at 10,000 operations and spent 1.55 s of its
+    1.71 s compiling (issue #16, EXPLAIN ANALYZE in the stop note) to run for 0.2 s. The
+    portal's statements are short reads: compiling never pays."""
+    module = type(dbapi_connection).__module__
+    if module.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+    elif module.startswith("psycopg"):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()  # a SET inside a rolled-back transaction would be undone
 
 
 def _select_locale() -> str:

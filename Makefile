@@ -67,10 +67,11 @@ browser:
 	fi
 
 # One pytest-xdist worker per CPU (`make test TEST_WORKERS=0` runs in one process), a worker
-# that is done taking tests still queued for another (worksteal); each
+# that is done taking tests still queued for another (worksteal); each run lists its twenty
+# slowest tests (where the suite's five minutes go); each
 # worker has its own database, live server and Chromium.
 TEST_WORKERS ?= auto
-PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --durations=20
 
 test: install-test browser
 	$(PYTEST) $(PYTEST_ARGS)

@@ -19,6 +19,7 @@ from tests.factories import make_world
 from tests.support import (
     CsrfClient,
     ServingGate,
+    another_app,
     app_config,
     empty_database,
     require_redis,
@@ -44,10 +45,24 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url(tmp_path_factory, database_at_head):
     """SQLite in a temp folder, or a PostgreSQL database created for this run and dropped after
-    (each xdist worker is a process with its own session, hence its own database)."""
-    with temporary_database("portal_test", tmp_path_factory.mktemp("db")) as url:
+    (each xdist worker is a process with its own session, hence its own database); a copy of
+    the process's database at head, so the migrations run once per process."""
+    folder = tmp_path_factory.mktemp("db")
+    with temporary_database("portal_test", folder, template=database_at_head) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_at_head(tmp_path_factory):
+    """The URL of a database the migrations took to head once in this process, with no
+    connection left open: a template for ``temporary_database(…, template=…)``, for the tests
+    that need a database of their own at head (migrations, drills) without paying the whole
+    chain of migrations each time."""
+    with temporary_database("portal_head", tmp_path_factory.mktemp("head")) as url:
+        with another_app(url) as application, application.app_context():
+            upgrade()
         yield url
 
 

@@ -99,22 +99,31 @@ def another_app(database_url: str, **extra):
 
 
 @contextmanager
-def temporary_database(prefix: str, sqlite_folder):
+def temporary_database(prefix: str, sqlite_folder, template: str | None = None):
     """A brand-new empty database, dropped afterwards: a SQLite file in ``sqlite_folder``, or,
     when TEST_DATABASE_URL is set, a PostgreSQL database created on that server.
+
+    With ``template`` (the URL of another such database, with no connection open to it), the
+    new database starts as a copy of it: the SQLite file copied, or PostgreSQL's ``CREATE
+    DATABASE … TEMPLATE``. Copying a schema already at head costs milliseconds where the
+    migrations from base cost seconds (``database_at_head`` in tests/conftest.py).
 
     Tests may lose their data on a crash, never their durability: PostgreSQL skips waiting
     for the WAL flush at commit (``synchronous_commit``), a per-database setting.
     """
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
-        yield "sqlite:///" + str(sqlite_folder / f"{prefix}.db")
+        path = sqlite_folder / f"{prefix}.db"
+        if template:
+            shutil.copyfile(make_url(template).database, path)
+        yield "sqlite:///" + str(path)
         return
     url = make_url(base)
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     admin_dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
         conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     try:
         yield url.set(database=name).render_as_string(hide_password=False)

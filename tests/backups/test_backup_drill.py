@@ -10,7 +10,6 @@ import tarfile
 import time
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select, text
 
 from portal.accounts.models import Organisation, OrgKind
@@ -30,14 +29,13 @@ TIMINGS: dict[str, float] = {}
 
 
 @pytest.fixture
-def drill_app(tmp_path):
-    """An app on a database of its own with the demo committed and one generated document."""
+def drill_app(tmp_path, database_at_head):
+    """An app on a database of its own (at head) with the demo committed and one generated
+    document."""
     with (
-        temporary_database("backup_drill", tmp_path) as url,
+        temporary_database("backup_drill", tmp_path, template=database_at_head) as url,
         another_app(url, DOCUMENTS_DIR=str(tmp_path / "documents")) as application,
     ):
-        with application.app_context():
-            upgrade()
         load_demo_copy(application)
         with application.app_context():
             storage.write("conventions/v1.pdf", b"%PDF-1.7 version 1")

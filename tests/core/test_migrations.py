@@ -28,6 +28,17 @@ def fresh_app(empty_database_url):
         yield application
 
 
+@pytest.fixture
+def app_at_head(database_at_head, tmp_path):
+    """An app on a database of its own, already at head: a copy of the process's template
+    (the full chain from base is what ``test_upgrade_builds…`` tests, once)."""
+    with (
+        temporary_database("portal_migrations", tmp_path, template=database_at_head) as url,
+        another_app(url) as application,
+    ):
+        yield application
+
+
 def schema_differences() -> list:
     """What ``flask db migrate`` would generate now: the models against the database."""
     with db.engine.connect() as conn:
@@ -79,15 +90,14 @@ def _row(conn, name: str, ident: int):
     return conn.execute(select(table).where(table.c.id == ident)).one()
 
 
-def test_unique_keys_migration_keeps_the_rows_races_repeated(fresh_app):
+def test_unique_keys_migration_keeps_the_rows_races_repeated(app_at_head):
     """Issue #11: the migration adding the unique keys runs on a database where races and
     double submits already repeated rows (here the demo, with one repeat of each kind):
     every row is kept, moved out of the new key."""
-    with fresh_app.app_context():
+    with app_at_head.app_context():
         # The demo is written by today's models, so it is loaded at head, then the schema is
         # taken back to the revision before the keys (dropping what later revisions added).
-        upgrade()
-        load_demo_copy(fresh_app)
+        load_demo_copy(app_at_head)
         db.session.remove()
         downgrade(revision="047cca648fab")
         with db.engine.begin() as conn:
@@ -115,13 +125,12 @@ def test_unique_keys_migration_keeps_the_rows_races_repeated(fresh_app):
             assert shift == timedelta(seconds=1)
 
 
-def test_amendments_migration_puts_in_force_what_the_validated_versions_froze(fresh_app):
+def test_amendments_migration_puts_in_force_what_the_validated_versions_froze(app_at_head):
     """Issue #12 §3: conventions validated before the migration get their design in force
     (read from the validated version's frozen text) and the date from which parties and
     promises change through an amendment."""
-    with fresh_app.app_context():
-        upgrade()
-        load_demo_copy(fresh_app)
+    with app_at_head.app_context():
+        load_demo_copy(app_at_head)
         db.session.remove()
         with db.engine.connect() as conn:
             expected = conn.execute(
@@ -164,14 +173,13 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def test_promised_contracts_migrate_to_types_with_durations(fresh_app):
+def test_promised_contracts_migrate_to_types_with_durations(app_at_head):
     """Issue #12: the five contract types of positions and promises become a type with a
     duration; what counted as lasting still does and nothing else starts to. The demo is
     loaded at head, taken back before the change (its CDD of 12 and 4 months become « 6
     mois ou plus » and « moins de 6 mois »), given one row of each old type, and upgraded."""
-    with fresh_app.app_context():
-        upgrade()
-        load_demo_copy(fresh_app)
+    with app_at_head.app_context():
+        load_demo_copy(app_at_head)
         db.session.remove()
         downgrade(revision="119098836edc")
         copies = {}
@@ -202,16 +210,15 @@ def test_promised_contracts_migrate_to_types_with_durations(fresh_app):
             assert (row.contract_type, row.duration_months) == ("cdd", 6)
 
 
-def test_dashboard_figures_migration_backfills_a_database_holding_operations(fresh_app):
+def test_dashboard_figures_migration_backfills_a_database_holding_operations(app_at_head):
     """Issue #16: the migration that adds the dashboard's per-operation figures counts the
     operations already there (an empty database skips the count: see the migration)."""
     query = text(
         "SELECT operation_id, recruited, in_training, exited, promises, promises_kept "
         "FROM operation_figures ORDER BY operation_id"
     )
-    with fresh_app.app_context():
-        upgrade()
-        load_demo_copy(fresh_app)
+    with app_at_head.app_context():
+        load_demo_copy(app_at_head)
         db.session.remove()
         with db.engine.connect() as conn:
             expected = conn.execute(query).all()
@@ -223,7 +230,7 @@ def test_dashboard_figures_migration_backfills_a_database_holding_operations(fre
             assert conn.execute(query).all() == expected
 
 
-def test_dashboard_groups_migration_adds_up_the_operations_already_there(fresh_app):
+def test_dashboard_groups_migration_adds_up_the_operations_already_there(app_at_head):
     """Issue #16: the migration that adds the dashboard's groups fills them, and places each
     operation in its group, from the per-operation counts alone: the same rows as the
     session keeps (reporting.groups)."""
@@ -242,9 +249,8 @@ def test_dashboard_groups_migration_adds_up_the_operations_already_there(fresh_a
         "FROM dashboard_group_years y JOIN dashboard_groups g ON g.id = y.group_id "
         "WHERE y.followed > 0 ORDER BY 1, 2, 3, 4, 5"
     )
-    with fresh_app.app_context():
-        upgrade()
-        load_demo_copy(fresh_app)
+    with app_at_head.app_context():
+        load_demo_copy(app_at_head)
         db.session.remove()
         with db.engine.connect() as conn:
             expected = [conn.execute(q).all() for q in (groups, placed, years)]

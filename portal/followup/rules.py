@@ -136,6 +136,11 @@ def progress(status: MilestoneStatus, due: date, *, today: date, window: int) ->
     return Progress.DUE
 
 
+def overdue_before(*, today: date, window: int) -> date:
+    """An awaited follow-up due before this day is overdue on ``today``."""
+    return today - timedelta(days=window)
+
+
 def progress_sql(state: Progress, *, today: date, window: int):
     """SQL condition on ``Milestone``: the milestone is in ``state`` on ``today``."""
     awaiting = Milestone.status == MilestoneStatus.AWAITING
@@ -147,7 +152,9 @@ def progress_sql(state: Progress, *, today: date, window: int):
             Milestone.due_on <= today + timedelta(days=window),
             Milestone.due_on >= today - timedelta(days=window),
         ),
-        Progress.OVERDUE: and_(awaiting, Milestone.due_on < today - timedelta(days=window)),
+        Progress.OVERDUE: and_(
+            awaiting, Milestone.due_on < overdue_before(today=today, window=window)
+        ),
         Progress.TO_RECONCILE: Milestone.status == MilestoneStatus.TO_RECONCILE,
         Progress.DONE: Milestone.status == MilestoneStatus.RETAINED,
     }

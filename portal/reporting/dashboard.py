@@ -7,16 +7,11 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from portal.accounts.access import current_membership
 from portal.followup.models import MilestoneKind
 from portal.followup.rules import today, window_days
 from portal.reporting import charts, queries
-from portal.reporting.scope import (
-    Filters,
-    group_scope,
-    is_referent_view,
-    referent_territories,
-    scope_ids,
-)
+from portal.reporting.scope import Filters, group_scope, is_referent_view, scope_ids
 
 
 @dataclass(frozen=True)
@@ -28,7 +23,7 @@ class Dashboard:
     by_category: charts.BarChart
     funnel: charts.Funnel
     rates: charts.LineChart
-    referent_of: list  # a referent's bassins (their default scope), else empty
+    referent_of: list[str]  # a referent's bassins (their default scope), else empty
     rates_of_kind: dict  # milestone -> (lasting, employed, with promiser) percents
 
 
@@ -87,6 +82,9 @@ def build(filters: Filters) -> Dashboard:
             _("Taux d'emploi durable par année de sortie"),
             found.by_exit_year,
         ),
-        referent_of=referent_territories() if is_referent_view() else [],
+        # From the options' bassins: no query of its own.
+        referent_of=(
+            options.bassins_of(current_membership().user_id) if is_referent_view() else []
+        ),
         rates_of_kind=_rates(totals),
     )

@@ -6,7 +6,10 @@ A group is every operation sharing the values the dashboard filters on (``scope.
 its year (``scope.year_sql``: the session's, else the need's), bassin, category, lot,
 organisme porteur and status. ``dashboard_groups`` holds, per group, the number of
 operations, their target headcount and the sums of their ``operation_figures``;
-``dashboard_group_years`` the sums of their ``operation_year_figures``. Any combination of
+``dashboard_group_years`` the sums of their ``operation_year_figures``; ``TALLIES`` the
+sums of counts kept per operation and per value (the standing signatures per organisation,
+the awaited follow-ups per due date), which the signatory employers (distinct) and the
+overdue follow-ups (due before a date that moves with the day) need. Any combination of
 filters, and a referent's bassins, is a condition on the group's columns.
 
 How they are kept: each operation's ``operation_figures`` row remembers the group and the
@@ -15,9 +18,9 @@ target headcount it was last added with. When ``summary.refresh`` recounts an op
 operation's current values: a delta per group, written as one upsert (``INSERT … ON
 CONFLICT … DO UPDATE SET n = n + excluded.n``) whose row lock makes two concurrent commits
 add up rather than overwrite each other. The upserts go in a fixed order (groups by key,
-then their years by key), after every operation row is locked: no two commits can wait on
-each other in a cycle. ``rebuild`` recounts every group from the operations' rows (bulk
-writes, the benchmarks' and the tests' copies).
+then their years by key, then each tally by group and value), after every operation row
+is locked: no two commits can wait on each other in a cycle. ``rebuild`` recounts every
+group from the operations' rows (bulk writes, the benchmarks' and the tests' copies).
 """
 
 from dataclasses import dataclass, field
@@ -29,14 +32,36 @@ from portal.reporting.models import (
     COUNTED,
     EMPLOYMENT_COLUMNS,
     DashboardGroup,
+    DashboardGroupAwaiting,
+    DashboardGroupSignatory,
     DashboardGroupYear,
+    OperationAwaiting,
     OperationFigures,
+    OperationSignatory,
     OperationYearFigures,
 )
 
 KEY = ("year", "territory_id", "category", "lot_id", "provider_id", "status")
 GROUPED = ("operations", "target_headcount", *COUNTED)
 YEAR_KEY = ("group_id", "exit_year", "kind")
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A count kept per operation and value (``kept``: ``operation_id``, ``value``,
+    ``count``) and its sum per group and value (``summed``: ``group_id``, ``value``,
+    ``count``)."""
+
+    kept: type
+    summed: type
+    value: str
+    count: str
+
+
+TALLIES = (
+    Tally(OperationSignatory, DashboardGroupSignatory, "organisation_id", "signatures"),
+    Tally(OperationAwaiting, DashboardGroupAwaiting, "due_on", "milestones"),
+)
 
 
 def group_key(session_start, reported_at, territory_id, category, lot_id, provider_id, status):
@@ -67,15 +92,20 @@ class Deltas:
 
     groups: dict = field(default_factory=dict)
     years: dict = field(default_factory=dict)
+    tallies: dict = field(default_factory=lambda: {tally: {} for tally in TALLIES})
 
-    def add(self, key, target, counts: dict, years, sign: int = 1) -> None:
+    def add(self, key, target, counts: dict, years, sign: int = 1, tallies=None) -> None:
         """Add (``sign`` -1: take away) one operation of group ``key``: its target headcount,
-        its ``counts`` (``COUNTED`` names) and its ``years`` rows (mappings with
-        ``exit_year``, ``kind`` and ``EMPLOYMENT_COLUMNS``)."""
+        its ``counts`` (``COUNTED`` names), its ``years`` rows (mappings with
+        ``exit_year``, ``kind`` and ``EMPLOYMENT_COLUMNS``) and its ``tallies`` rows (per
+        ``Tally``, mappings with its ``value`` and ``count``)."""
         _add(self.groups, key, [sign, sign * (target or 0), *(sign * counts[c] for c in COUNTED)])
         for row in years:
             year_key = (key, row["exit_year"] or 0, row["kind"])
             _add(self.years, year_key, [sign * row[c] for c in EMPLOYMENT_COLUMNS])
+        for tally, rows in (tallies or {}).items():
+            for row in rows:
+                _add(self.tallies[tally], (key, row[tally.value]), [sign * row[tally.count]])
 
 
 def _upsert(connection, model, keys: tuple, columns: tuple, rows: list[dict]):
@@ -121,6 +151,15 @@ def apply(connection, deltas: Deltas, known: dict | None = None) -> dict:
                 for key, values in sorted(years, key=lambda item: _sort_key(item[0]))
             ],
         )
+    for tally in TALLIES:
+        changed = sorted(
+            ((ids[key], value), values)
+            for (key, value), values in deltas.tallies[tally].items()
+            if any(values)
+        )  # fmt: skip
+        keys, columns = ("group_id", tally.value), (tally.count,)
+        rows = [_named((keys, key), (columns, values)) for key, values in changed]
+        _upsert(connection, tally.summed, keys, columns, rows)
     return ids
 
 
@@ -138,14 +177,21 @@ def rebuild(connection, keys: dict) -> None:
     (group key, target headcount)): for a database no one else writes to at that moment."""
     connection.execute(update(OperationFigures).values(group_id=None))
     connection.execute(delete(DashboardGroupYear))
+    for tally in TALLIES:
+        connection.execute(delete(tally.summed))
     connection.execute(delete(DashboardGroup))
     deltas = Deltas()
     years: dict = {}
     for row in connection.execute(select(OperationYearFigures)).mappings():
         years.setdefault(row["operation_id"], []).append(row)
+    tallies: dict = {}
+    for tally in TALLIES:
+        for row in connection.execute(select(tally.kept)).mappings():
+            tallies.setdefault(row["operation_id"], {}).setdefault(tally, []).append(row)
     for row in connection.execute(select(OperationFigures)).mappings():
         key, target = keys[row["operation_id"]]
-        deltas.add(key, target, row, years.get(row["operation_id"], ()))
+        own = row["operation_id"]
+        deltas.add(key, target, row, years.get(own, ()), tallies=tallies.get(own))
     ids = apply(connection, deltas)
     assigned = [
         {"id": operation_id, "group": ids[key], "target": target}

@@ -2,11 +2,12 @@
 queues, a worker (``flask --app portal jobs work``) writes, the page follows and the
 person who asked downloads while it is kept."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -195,3 +196,54 @@ class OperationYearFigures(EmploymentColumns, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"))
     exit_year: Mapped[int | None] = mapped_column(Integer)
+
+
+class OperationSignatory(db.Model):
+    """The standing (not voided) signatures of one organisation on the convention of an
+    operation: the dashboard's signatory employers, kept like ``OperationFigures``."""
+
+    __tablename__ = "operation_signatories"
+
+    operation_id: Mapped[int] = mapped_column(
+        ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True
+    )
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OperationAwaiting(db.Model):
+    """An operation's awaited follow-ups due on one day: the dashboard's overdue ones are
+    those due before a date that moves with the day (``followup.rules.overdue_before``),
+    so they are kept per due date, not as one count."""
+
+    __tablename__ = "operation_awaiting"
+
+    operation_id: Mapped[int] = mapped_column(
+        ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    milestones: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardGroupSignatory(db.Model):
+    """``OperationSignatory`` added up per group (``reporting.groups``)."""
+
+    __tablename__ = "dashboard_group_signatories"
+    __table_args__ = (UniqueConstraint("group_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("dashboard_groups.id"))
+    organisation_id: Mapped[int] = mapped_column(Integer)
+    signatures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardGroupAwaiting(db.Model):
+    """``OperationAwaiting`` added up per group (``reporting.groups``)."""
+
+    __tablename__ = "dashboard_group_awaiting"
+    __table_args__ = (UniqueConstraint("group_id", "due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("dashboard_groups.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    milestones: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,6 @@ from werkzeug.datastructures import MultiDict
 
 from portal.accounts.access import acting_for_region, current_membership
 from portal.accounts.models import Territory
-from portal.extensions import db
 from portal.lots.models import Category
 from portal.operations.access import visible_operations
 from portal.operations.models import Operation, Status
@@ -153,18 +152,6 @@ def is_referent_view() -> bool:
     their own bassins."""
     membership = current_membership()
     return acting_for_region() and membership is not None and not membership.is_admin
-
-
-def referent_territories() -> list[Territory]:
-    """The bassins the current user is referent for."""
-    membership = current_membership()
-    if membership is None:
-        return []
-    return db.session.scalars(
-        select(Territory)
-        .where(Territory.referent_id == membership.user_id)
-        .order_by(Territory.name)
-    ).all()
 
 
 def scope_query(filters: Filters, query: Select | None = None) -> Select:

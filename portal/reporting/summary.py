@@ -27,9 +27,17 @@ writes; tests/reporting/test_figures_oracle.py the dashboard equal to a row-by-r
 from sqlalchemy import and_, case, delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session, aliased
 
+from portal.conventions.models import Convention, ConventionVersion, Signature
 from portal.core.employment import contract_lasting_sql, employment_sql, lasting_sql
 from portal.followup.indicators import certified_columns, employment_query
-from portal.followup.models import Answer, Milestone, MilestoneKind, PromiseOutcome, RetainedAnswer
+from portal.followup.models import (
+    Answer,
+    Milestone,
+    MilestoneKind,
+    MilestoneStatus,
+    PromiseOutcome,
+    RetainedAnswer,
+)
 from portal.immersions.models import Evaluation, EvaluationResult
 from portal.operations.models import Operation
 from portal.recruitment.models import ExitReason, JobPromise, Trainee, TraineeStatus
@@ -41,6 +49,7 @@ from portal.reporting.models import (
     PROMISE_COLUMNS,
     TRAINEE_COLUMNS,
     OperationFigures,
+    OperationSignatory,
     OperationYearFigures,
 )
 
@@ -90,6 +99,42 @@ def _trainee_rows(where):
     )
 
 
+def _tally_rows(tally: groups.Tally, where):
+    """Per operation and value, the count of ``tally``: the standing signatures of each
+    organisation on its convention, or its awaited follow-ups per due date."""
+    if tally.kept is OperationSignatory:
+        return (
+            select(Convention.operation_id, Signature.organisation_id, func.count(Signature.id))
+            .join(ConventionVersion, ConventionVersion.id == Signature.version_id)
+            .join(Convention, Convention.id == ConventionVersion.convention_id)
+            .where(Signature.voided_at.is_(None), where(Convention.operation_id))
+            .group_by(Convention.operation_id, Signature.organisation_id)
+        )
+    return (
+        select(Milestone.operation_id, Milestone.due_on, func.count(Milestone.id))
+        .where(Milestone.status == MilestoneStatus.AWAITING, where(Milestone.operation_id))
+        .group_by(Milestone.operation_id, Milestone.due_on)
+    )
+
+
+def _tallies(connection, where) -> dict:
+    """operation id -> {``Tally`` -> its rows} of the operations ``where(column)`` selects."""
+    found: dict = {}
+    for tally in groups.TALLIES:
+        for operation_id, value, count in connection.execute(_tally_rows(tally, where)):
+            row = {"operation_id": operation_id, tally.value: value, tally.count: count}
+            found.setdefault(operation_id, {}).setdefault(tally, []).append(row)
+    return found
+
+
+def _insert_tallies(connection, tallies: dict) -> None:
+    """Write the ``_tallies`` rows."""
+    for tally in groups.TALLIES:
+        rows = [row for own in tallies.values() for row in own.get(tally, ())]
+        for start in range(0, len(rows), 5000):
+            connection.execute(insert(tally.kept), rows[start : start + 5000])
+
+
 def _counts(connection, where) -> tuple[dict, list]:
     """(operation id -> its ``operation_figures`` values, its ``operation_year_figures``
     rows) of the operations ``where(column)`` selects, counted from their rows."""
@@ -125,11 +170,19 @@ KEY_COLUMNS = (
 )
 
 
-def _locked(connection, ids: list[int]) -> tuple[dict, dict, dict]:
+def _kept_tallies(connection, ids: list[int], into: dict) -> None:
+    """Add the kept ``TALLIES`` rows of ``ids`` to ``into`` (id -> {tally -> rows})."""
+    for tally in groups.TALLIES:
+        kept = select(tally.kept).where(tally.kept.operation_id.in_(ids))
+        for row in connection.execute(kept).mappings():
+            into.setdefault(row["operation_id"], {}).setdefault(tally, []).append(row)
+
+
+def _locked(connection, ids: list[int]) -> tuple[dict, dict, dict, dict]:
     """Lock the ``operation_figures`` rows of ``ids`` (in id order) and read what they and
-    the operations hold: (id -> kept row, id -> its kept year rows, id -> (group key,
-    target headcount) of the operation as it is now)."""
-    held, years, now = {}, {}, {}
+    the operations hold: (id -> kept row, id -> its kept year rows, id -> its kept tallies,
+    id -> (group key, target headcount) of the operation as it is now)."""
+    held, years, tallies, now = {}, {}, {}, {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         column = OperationFigures.operation_id
@@ -139,16 +192,18 @@ def _locked(connection, ids: list[int]) -> tuple[dict, dict, dict]:
         kept = select(OperationYearFigures).where(OperationYearFigures.operation_id.in_(chunk))
         for row in connection.execute(kept).mappings():
             years.setdefault(row["operation_id"], []).append(row)
+        _kept_tallies(connection, chunk, tallies)
         found = select(Operation.id, Operation.target_headcount, *KEY_COLUMNS)
         for operation_id, target, *key in connection.execute(found.where(Operation.id.in_(chunk))):
             now[operation_id] = (groups.group_key(*key), target)
-    return held, years, now
+    return held, years, tallies, now
 
 
 def refresh(connection, operation_ids, departed=()) -> None:
     """Recount the rows of ``operation_ids`` on ``connection``, in its transaction, and move
     the difference into their groups (``reporting.groups``); ``departed``: the kept rows
-    of operations deleted in the transaction, (row, year rows), taken out of their group.
+    of operations deleted in the transaction, (row, year rows, tallies), taken out of their
+    group.
 
     Each operation's ``operation_figures`` row is locked first (``FOR UPDATE``; SQLite
     serialises writers anyway): two transactions changing the same operation recount one
@@ -159,37 +214,41 @@ def refresh(connection, operation_ids, departed=()) -> None:
     cannot deadlock with the verbs' own locks nor with another commit.
     """
     ids = sorted(set(operation_ids))
-    held, kept_years, now = _locked(connection, ids)
+    held, kept_years, kept_tallies, now = _locked(connection, ids)
     missing = set(now) - set(held)  # operations created in this transaction
     if missing:
         connection.execute(
             insert(OperationFigures),
             [{"operation_id": i, **dict.fromkeys(COUNTED, 0)} for i in sorted(missing)],
         )
-    rows, years = {}, []
+    rows, years, tallies = {}, [], {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         found, found_years = _counts(connection, lambda c, chunk=chunk: c.in_(chunk))
         rows.update(found)
         years += found_years
+        tallies.update(_tallies(connection, lambda c, chunk=chunk: c.in_(chunk)))
     new_years: dict = {}
     for row in years:
         new_years.setdefault(row["operation_id"], []).append(row)
     was = [row for row in held.values() if row["group_id"] is not None]
-    was += [row for row, _years in departed if row["group_id"] is not None]
+    was += [row for row, *_kept in departed if row["group_id"] is not None]
     old_keys = groups.keys_of(connection, {row["group_id"] for row in was}) if was else {}
     deltas = groups.Deltas()
-    for row, row_years in departed:
+    for row, row_years, row_tallies in departed:
         if row["group_id"] is not None:
-            deltas.add(old_keys[row["group_id"]], row["target_headcount"], row, row_years, -1)
+            old_key = old_keys[row["group_id"]]
+            deltas.add(old_key, row["target_headcount"], row, row_years, -1, row_tallies)
     for operation_id in sorted(now):
         old = held.get(operation_id)
         if old is not None and old["group_id"] is not None:
             old_years = kept_years.get(operation_id, ())
-            deltas.add(old_keys[old["group_id"]], old["target_headcount"], old, old_years, -1)
+            old_key, old_tallies = old_keys[old["group_id"]], kept_tallies.get(operation_id)
+            deltas.add(old_key, old["target_headcount"], old, old_years, -1, old_tallies)
         key, target = now[operation_id]
         values = rows.get(operation_id, dict.fromkeys(COUNTED, 0))
-        deltas.add(key, target, values, new_years.get(operation_id, ()))
+        own = tallies.get(operation_id)
+        deltas.add(key, target, values, new_years.get(operation_id, ()), tallies=own)
     ids_of = groups.apply(connection, deltas, {key: i for i, key in old_keys.items()})
     for operation_id in sorted(now):
         key, target = now[operation_id]
@@ -204,14 +263,17 @@ def refresh(connection, operation_ids, departed=()) -> None:
         connection.execute(
             delete(OperationYearFigures).where(OperationYearFigures.operation_id.in_(chunk))
         )
+        for tally in groups.TALLIES:
+            connection.execute(delete(tally.kept).where(tally.kept.operation_id.in_(chunk)))
     if years:
         connection.execute(insert(OperationYearFigures), years)
+    _insert_tallies(connection, tallies)
 
 
 def refresh_operations(connection) -> None:
     """Recount every operation's ``operation_figures`` and ``operation_year_figures`` (and
-    nothing else: migration 6b95348b1598's backfill, before the groups exist): no lock,
-    for a database no one else writes to at that moment."""
+    nothing else: migration 6b95348b1598's backfill, before the groups and the tallies
+    exist): no lock, for a database no one else writes to at that moment."""
     connection.execute(delete(OperationFigures))
     connection.execute(delete(OperationYearFigures))
     rows, years = _counts(connection, lambda column: column.is_not(None))
@@ -232,6 +294,9 @@ def refresh_all(connection) -> None:
     """Recount every operation's rows, then every group (bulk seeding, the tests' copies):
     no lock, for a database no one else writes to at that moment."""
     refresh_operations(connection)
+    for tally in groups.TALLIES:
+        connection.execute(delete(tally.kept))
+    _insert_tallies(connection, _tallies(connection, lambda column: column.is_not(None)))
     found = select(Operation.id, Operation.target_headcount, *KEY_COLUMNS)
     keys = {
         operation_id: (groups.group_key(*key), target)
@@ -249,7 +314,20 @@ THROUGH = {
     Answer: ("milestone_id", Milestone),
     RetainedAnswer: ("milestone_id", Milestone),
     EvaluationResult: ("trainee_id", Trainee),
+    Signature: ("version_id", ConventionVersion),
 }
+
+
+def _operations_of(parent, ids: list):
+    """The operations of the ``parent`` rows ``ids`` (a convention version's: its
+    convention's)."""
+    if parent is ConventionVersion:
+        return (
+            select(Convention.operation_id)
+            .join(ConventionVersion, ConventionVersion.convention_id == Convention.id)
+            .where(ConventionVersion.id.in_(ids))
+        )
+    return select(parent.operation_id).where(parent.id.in_(ids))
 
 
 def _values(obj, name: str) -> set:
@@ -270,9 +348,7 @@ def touched_operations(session: Session, objects) -> set[int]:
             parents.setdefault(parent, set()).update(_values(obj, name))
     connection = session.connection()
     for parent, ids in parents.items():
-        found |= set(
-            connection.scalars(select(parent.operation_id).where(parent.id.in_(sorted(ids))))
-        )
+        found |= set(connection.scalars(_operations_of(parent, sorted(ids))))
     return found
 
 
@@ -307,10 +383,12 @@ def _note_departed(session: Session, _flush_context, _instances) -> None:
         .mappings()
         .all()
     )
+    tallies: dict = {}
+    _kept_tallies(connection, deleted, tallies)
     departed = session.info.setdefault(_DEPARTED, [])
     for row in rows:
         own = [y for y in years if y["operation_id"] == row["operation_id"]]
-        departed.append((row, own))
+        departed.append((row, own, tallies.get(row["operation_id"])))
 
 
 @event.listens_for(Session, "after_flush")
@@ -342,7 +420,7 @@ def _keep_figures(session: Session) -> None:
     session.flush()
     touched = session.info.pop(_TOUCHED, None) or set()
     departed = session.info.pop(_DEPARTED, [])
-    gone = {row["operation_id"] for row, _years in departed}
+    gone = {row["operation_id"] for row, *_kept in departed}
     if touched - gone or departed:
         refresh(session.connection(), touched - gone, departed)
 

@@ -261,3 +261,33 @@ def test_dashboard_groups_migration_adds_up_the_operations_already_there(app_at_
         upgrade()
         with db.engine.connect() as conn:
             assert [conn.execute(q).all() for q in (groups, placed, years)] == expected
+
+
+def test_dashboard_tallies_migration_counts_the_signatures_and_followups_there(fresh_app):
+    """Issue #16: the migration that adds the dashboard's tallies (standing signatures per
+    organisation, awaited follow-ups per due date, per operation and per group) fills them
+    from the rows already there: the same rows as the session keeps (reporting.groups)."""
+    tallies = [
+        text("SELECT operation_id, organisation_id, signatures FROM operation_signatories "
+             "ORDER BY 1, 2"),
+        text("SELECT operation_id, due_on, milestones FROM operation_awaiting ORDER BY 1, 2"),
+        text("SELECT g.year, g.territory_id, g.status, g.provider_id, t.organisation_id, "
+             "t.signatures FROM dashboard_group_signatories t "
+             "JOIN dashboard_groups g ON g.id = t.group_id WHERE t.signatures > 0 "
+             "ORDER BY 1, 2, 3, 4, 5"),
+        text("SELECT g.year, g.territory_id, g.status, g.provider_id, t.due_on, t.milestones "
+             "FROM dashboard_group_awaiting t JOIN dashboard_groups g ON g.id = t.group_id "
+             "WHERE t.milestones > 0 ORDER BY 1, 2, 3, 4, 5"),
+    ]  # fmt: skip
+    with fresh_app.app_context():
+        upgrade()
+        load_demo_copy(fresh_app)
+        db.session.remove()
+        with db.engine.connect() as conn:
+            expected = [conn.execute(q).all() for q in tallies]
+        assert all(expected), expected
+        downgrade(revision="3ccf208db3f6")
+        assert "operation_signatories" not in inspect(db.engine).get_table_names()
+        upgrade()
+        with db.engine.connect() as conn:
+            assert [conn.execute(q).all() for q in tallies] == expected

@@ -4,7 +4,7 @@ every step, trainees in training and gone, signatures, juries, follow-ups answer
 awaited — for each filter the dashboard offers."""
 
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,14 @@ from portal.accounts.models import Organisation, OrgKind
 from portal.conventions.models import Convention, ConventionVersion, Signature
 from portal.core.employment import SALARIED, contract_is_lasting, is_lasting
 from portal.extensions import db
-from portal.followup.models import Answer, Milestone, MilestoneKind, PromiseOutcome, RetainedAnswer
+from portal.followup.models import (
+    Answer,
+    Milestone,
+    MilestoneKind,
+    MilestoneStatus,
+    PromiseOutcome,
+    RetainedAnswer,
+)
 from portal.followup.rules import Progress, progress
 from portal.immersions.models import Evaluation, EvaluationKind, EvaluationResult, Outcome
 from portal.lots.models import Category, MarketLot
@@ -271,6 +278,11 @@ def test_the_groups_follow_operations_that_move_appear_and_go(demo):
     db.session.delete(
         db.session.scalars(select(PromiseOutcome).order_by(PromiseOutcome.id)).first()
     )
+    # The groups' tallies: a signature voided, an awaited follow-up due on another day.
+    standing = select(Signature).where(Signature.voided_at.is_(None)).order_by(Signature.id)
+    db.session.scalars(standing).first().voided_at = datetime(2026, 1, 5)
+    awaited = select(Milestone).where(Milestone.status == MilestoneStatus.AWAITING)
+    db.session.scalars(awaited.order_by(Milestone.id)).first().due_on = date(2019, 4, 1)
     db.session.commit()
     _check_every_filter(_all(Operation), names)
 

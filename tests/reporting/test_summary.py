@@ -2,10 +2,14 @@
 writes made through the session, committed with the write, and the migration's backfill
 gives the same rows."""
 
+from datetime import date
+
 from sqlalchemy import delete, select
 
+from portal.conventions.models import Signature
+from portal.core.time import utcnow
 from portal.extensions import db
-from portal.followup.models import PromiseOutcome, RetainedAnswer
+from portal.followup.models import Milestone, MilestoneStatus, PromiseOutcome, RetainedAnswer
 from portal.immersions.models import Evaluation, EvaluationKind, EvaluationResult, Outcome
 from portal.operations.models import Operation
 from portal.recruitment.models import JobPromise, Trainee, TraineeStatus
@@ -13,6 +17,7 @@ from portal.reporting import groups
 from portal.reporting.models import (
     EMPLOYMENT_COLUMNS,
     DashboardGroup,
+    DashboardGroupAwaiting,
     DashboardGroupYear,
     OperationFigures,
     OperationYearFigures,
@@ -51,7 +56,23 @@ def kept() -> dict:
          r.lasting, r.with_promiser)
         for r in db.session.scalars(select(OperationYearFigures))
     )  # fmt: skip
-    return {"figures": figures, "years": years, "groups": sums, "group_years": group_years}
+    tallies = {
+        tally.kept.__tablename__: sorted(
+            (row.operation_id, getattr(row, tally.value), getattr(row, tally.count))
+            for row in _all(tally.kept)
+        )
+        for tally in groups.TALLIES
+    }
+    group_tallies = {
+        tally.summed.__tablename__: sorted(
+            (key_of[row.group_id], getattr(row, tally.value), getattr(row, tally.count))
+            for row in _all(tally.summed)
+            if getattr(row, tally.count)
+        )
+        for tally in groups.TALLIES
+    }
+    return {"figures": figures, "years": years, "groups": sums, "group_years": group_years,
+            "tallies": tallies, "group_tallies": group_tallies}  # fmt: skip
 
 
 def _all(model) -> list:
@@ -117,6 +138,36 @@ def test_each_write_commits_its_counts(app, ctx):
     assert kept() == recounted()
 
 
+def test_voided_signatures_and_moved_followups_commit_their_tallies(app, ctx):
+    """The signatures and the awaited follow-ups the dashboard counts per group
+    (``groups.TALLIES``) follow a voided signature and a follow-up due on another day."""
+    load_demo_copy(app)
+    signature = db.session.scalars(
+        select(Signature).where(Signature.voided_at.is_(None)).order_by(Signature.id)
+    ).first()
+    was = kept()["tallies"]["operation_signatories"]
+    signature.voided_at = utcnow()
+    db.session.commit()
+    assert kept()["tallies"]["operation_signatories"] != was
+    assert kept() == recounted()
+
+    milestone = _awaited()[0]
+    milestone.due_on = date(2020, 1, 2)
+    db.session.commit()
+    assert (milestone.operation_id, date(2020, 1, 2), 1) in kept()["tallies"]["operation_awaiting"]
+    assert kept() == recounted()
+
+
+def _awaited() -> list:
+    return list(
+        db.session.scalars(
+            select(Milestone)
+            .where(Milestone.status == MilestoneStatus.AWAITING)
+            .order_by(Milestone.operation_id, Milestone.id)
+        )
+    )
+
+
 def test_a_savepoint_inside_a_write_neither_loses_nor_hastens_its_recount(app, ctx):
     """Savepoints (``first_or_add``, the audit chain's first row) fire the session's commit
     and rollback events too: one rolled back made the transaction forget the operations it
@@ -143,6 +194,8 @@ def test_the_backfill_fills_empty_tables(app, ctx):
     expected = kept()
     db.session.execute(delete(OperationFigures))
     db.session.execute(delete(OperationYearFigures))
+    for tally in groups.TALLIES:
+        db.session.execute(delete(tally.kept))
     refresh_all(db.session.connection())
     assert kept() == expected
 
@@ -216,3 +269,48 @@ def _two_in_training() -> tuple[int, int, int]:
         if operation == same:
             return operation, first, second
     raise AssertionError("the demo has an operation with two trainees in training")
+
+
+def test_two_transactions_adding_to_one_groups_tally_both_count(app):
+    """Two follow-ups are awaited on the same new due day from two transactions, the second
+    with its operation moved into the first's group: the second's upsert of the group's
+    (due day) row waits for the first's and adds to it (``ON CONFLICT … DO UPDATE SET
+    n = n + excluded.n``), it does not overwrite it."""
+    load_demo_copy(app)
+    with app.app_context():
+        first = _awaited()[0]
+        second = db.session.scalars(
+            select(Milestone)
+            .where(Milestone.operation_id != first.operation_id)
+            .order_by(Milestone.id)
+        ).first()
+        place = {
+            name: getattr(db.session.get(Operation, first.operation_id), name) for name in PLACE
+        }
+        group_id = db.session.get(OperationFigures, first.operation_id).group_id
+        first, second = first.id, second.id
+    day = date(2019, 6, 3)
+
+    def move(milestone_id: int, recount: bool):
+        def work():
+            milestone = db.session.get(Milestone, milestone_id)
+            milestone.status, milestone.due_on = MilestoneStatus.AWAITING, day
+            operation = db.session.get(Operation, milestone.operation_id)
+            for name, value in place.items():
+                setattr(operation, name, value)
+            db.session.flush()
+            if recount:  # the first holds the group's row while the second commits
+                refresh(db.session.connection(), [milestone.operation_id])
+
+        return work
+
+    outcomes = while_held(app, move(first, True), move(second, False))
+    assert outcomes == ["done", "done"]
+    with app.app_context():
+        row = db.session.scalars(
+            select(DashboardGroupAwaiting).where(
+                DashboardGroupAwaiting.group_id == group_id, DashboardGroupAwaiting.due_on == day
+            )
+        ).one()
+        assert row.milestones == 2
+        assert kept() == recounted()

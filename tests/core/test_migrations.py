@@ -263,7 +263,7 @@ def test_dashboard_groups_migration_adds_up_the_operations_already_there(app_at_
             assert [conn.execute(q).all() for q in (groups, placed, years)] == expected
 
 
-def test_dashboard_tallies_migration_counts_the_signatures_and_followups_there(fresh_app):
+def test_dashboard_tallies_migration_counts_the_signatures_and_followups_there(app_at_head):
     """Issue #16: the migration that adds the dashboard's tallies (standing signatures per
     organisation, awaited follow-ups per due date, per operation and per group) fills them
     from the rows already there: the same rows as the session keeps (reporting.groups)."""
@@ -279,9 +279,8 @@ def test_dashboard_tallies_migration_counts_the_signatures_and_followups_there(f
              "FROM dashboard_group_awaiting t JOIN dashboard_groups g ON g.id = t.group_id "
              "WHERE t.milestones > 0 ORDER BY 1, 2, 3, 4, 5"),
     ]  # fmt: skip
-    with fresh_app.app_context():
-        upgrade()
-        load_demo_copy(fresh_app)
+    with app_at_head.app_context():
+        load_demo_copy(app_at_head)
         db.session.remove()
         with db.engine.connect() as conn:
             expected = [conn.execute(q).all() for q in tallies]

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from portal import security
 from portal.config import load_config
+from portal.core import babel_context
 from portal.core.forms import install_html_params
 from portal.extensions import babel, csrf, db, login_manager, migrate
 
@@ -133,6 +134,7 @@ def create_app(config: dict | None = None) -> Flask:
         locale_selector=_select_locale,
         default_translation_directories=str(ROOT / "portal" / "translations"),
     )
+    babel_context.install()
     _install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

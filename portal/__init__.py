@@ -5,11 +5,14 @@ from pathlib import Path
 
 from flask import Flask, g, session
 from flask_babel import get_locale, get_translations
+from jinja2 import pass_context
+from markupsafe import Markup
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
 from portal import security
 from portal.config import load_config
+from portal.core import babel_context
 from portal.core.forms import install_html_params
 from portal.extensions import babel, csrf, db, login_manager, migrate
 
@@ -44,30 +47,67 @@ def _select_locale() -> str:
     return lang if lang in ("fr", "en") else "fr"
 
 
+# Templates' translated strings without variables, kept per locale and escaping mode: at
+# most this many (the templates hold some 2,000; a template passing a computed string to
+# ``_()`` must not grow the process without bound).
+TEMPLATE_STRINGS_KEPT = 20_000
+
+
 def _install_template_gettext(app: Flask) -> None:
     """Templates' ``_()`` and ``ngettext()`` with this request's catalogue looked up once per
     locale (issue #16): flask-babel's own callables find the request's context three times
     and format the locale's name on every call, some forty times a page. The locale is
     still asked on each call, so ``force_locale`` (e-mails in their reader's language)
-    holds; the catalogues are flask-babel's, which it keeps for the whole process too."""
+    holds; the catalogues are flask-babel's, which it keeps for the whole process too.
+
+    ``_()`` and ``gettext()`` also skip Jinja's own wrapper (through ``Context.call``, the
+    ``_`` alias resolving ``gettext`` again, then a ``Markup`` formatted by markupsafe's
+    pure-Python ``%`` with no variables, some fifty times a page, a tenth of « Mon
+    compte »): the result of a string without variables is kept per (locale, escaping,
+    string) — the same ``Markup`` Jinja's wrapper gives, ``%%`` made ``%`` alike. With
+    variables it is formatted on each call exactly as Jinja's wrapper does."""
     catalogues = {}
+    rendered = {}
 
     def translations():
+        """(a key naming this request's locale, or None outside a request; its catalogue).
+        The key is the locale's parts: babel's ``Locale`` compares and hashes in Python,
+        and each request parses a new one."""
         locale = get_locale()
-        found = catalogues.get(locale)
+        if locale is None:  # outside a request: flask-babel's empty catalogue
+            return None, get_translations()
+        key = (locale.language, locale.territory, locale.script, locale.variant, locale.modifier)
+        found = catalogues.get(key)
         if found is None:
-            found = get_translations()
-            if locale is not None:  # outside a request: flask-babel's empty catalogue
-                catalogues[locale] = found
-        return found
+            found = catalogues[key] = get_translations()
+        return key, found
+
+    @pass_context
+    def gettext(context, string, **variables):
+        autoescape = context.eval_ctx.autoescape
+        locale, catalogue = translations()
+        key = (locale, autoescape, string)
+        if not variables and locale is not None:
+            found = rendered.get(key)
+            if found is not None:
+                return found
+        text = catalogue.ugettext(string)
+        if autoescape:
+            text = Markup(text)  # noqa: S704 - a translator's text, as Jinja's wrapper does
+        text = text % variables  # always a format string (Jinja's newstyle gettext)
+        if not variables and locale is not None and len(rendered) < TEMPLATE_STRINGS_KEPT:
+            rendered[key] = text
+        return text
 
     app.jinja_env.install_gettext_callables(
-        gettext=lambda s: translations().ugettext(s),
-        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
-        pgettext=lambda c, s: translations().upgettext(c, s),
-        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        gettext=lambda s: translations()[1].ugettext(s),
+        ngettext=lambda s, p, n: translations()[1].ungettext(s, p, n),
+        pgettext=lambda c, s: translations()[1].upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations()[1].unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals["gettext"] = gettext
+    app.jinja_env.globals["_"] = gettext
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -94,6 +134,7 @@ def create_app(config: dict | None = None) -> Flask:
         locale_selector=_select_locale,
         default_translation_directories=str(ROOT / "portal" / "translations"),
     )
+    babel_context.install()
     _install_template_gettext(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"

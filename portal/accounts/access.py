@@ -31,7 +31,12 @@ ENROLMENT_ENDPOINTS = frozenset(
 # The loader options of every request, built once: a statement's options are immutable
 # and composing them anew cost a tenth of a page that shows only the layout (issue #16).
 MEMBERSHIPS = selectinload(User.memberships).joinedload(Membership.organisation)
-SESSION_WITH_USER = joinedload(UserSession.user).options(MEMBERSHIPS)
+# The session row, its user, and the user's memberships with their organisations in one
+# statement: a person has a handful of memberships, and a second statement for them cost
+# every page one query more (issue #16).
+SESSION_WITH_USER = joinedload(UserSession.user).options(
+    joinedload(User.memberships).joinedload(Membership.organisation)
+)
 
 
 @login_manager.user_loader

@@ -20,6 +20,7 @@ Like every service they flush and never commit (``check_request`` commits its ow
 it runs before the view).
 """
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -28,7 +29,7 @@ from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import Select, String, bindparam, select, update
 
 from portal import htmx
 from portal.accounts.models import User, UserSession
@@ -73,15 +74,25 @@ def open_session(user: User) -> UserSession:
     return row
 
 
+@functools.cache
+def _row_by_token(*options) -> Select:
+    """The statement of ``current_row`` for these loader options, built once: its token is
+    a bound parameter, and building it anew cost as much as running it (issue #16)."""
+    return (
+        select(UserSession)
+        .options(*options)
+        .where(UserSession.token_hash == bindparam("token_hash", type_=String))
+    )
+
+
 def current_row(*options) -> UserSession | None:
     """This request's session row, if the session carries a token that names one (loaded
-    with ``options``)."""
+    with ``options``, which must be hashable: loader options built once, at import)."""
     token = session.get(SESSION_KEY)
     if not isinstance(token, str) or not token:
         return None
-    return db.session.scalar(
-        select(UserSession).options(*options).where(UserSession.token_hash == _hash(token))
-    )
+    rows = db.session.scalars(_row_by_token(*options), {"token_hash": _hash(token)})
+    return rows.unique().one_or_none()  # a joined collection repeats the row; one token, one row
 
 
 def active_sessions(user: User) -> list[UserSession]:

@@ -177,7 +177,13 @@ WTFORMS_HTML_PARAMS = widgets_core.html_params
 
 
 def install_html_params() -> None:
-    """Make WTForms' widgets and fields render attributes with ``html_params`` (they look it
-    up in ``wtforms.widgets.core`` and ``wtforms.widgets`` when rendering)."""
+    """Make WTForms' widgets and fields render attributes with ``html_params``.
+
+    Most widgets look it up in ``wtforms.widgets.core`` (and fields in ``wtforms.widgets``)
+    when rendering, but ``Input`` — every text, hidden, checkbox, radio and submit input —
+    and ``Button`` bound it as a class attribute when WTForms was imported: replacing the
+    module's name alone left them on the slow one, a sixth of « Mon compte »'s time."""
     widgets_core.html_params = html_params
     widgets.html_params = html_params
+    for widget in (widgets_core.Input, widgets_core.Button):
+        widget.html_params = staticmethod(html_params)

@@ -239,7 +239,7 @@ def test_the_page_costs_the_same_whatever_the_history(app, client, op):
 
 # The version page's budget (issue #16): pinned, and the same whatever the convention's
 # history (versions, their signatures and audit events).
-VERSION_PAGE_QUERIES = {"sqlite": 7, "postgresql": 7}
+VERSION_PAGE_QUERIES = {"sqlite": 6, "postgresql": 6}
 
 
 def test_the_version_page_costs_the_same_whatever_the_history(app, client, op):

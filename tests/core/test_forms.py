@@ -214,6 +214,9 @@ def test_fields_render_through_the_portal_html_params(app):
     from wtforms.widgets import core
 
     assert core.html_params is widgets.html_params is html_params
+    # Inputs and buttons bound WTForms' own as a class attribute at import.
+    assert core.Input.html_params is core.Button.html_params is html_params
+    assert core.TextInput.html_params is core.SubmitInput.html_params is html_params
     with app.test_request_context():
         form = ProfileForm(formdata=None, obj=None)
         rendered = str(form.first_name(autocomplete="given-name", aria_describedby="a b"))

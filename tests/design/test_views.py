@@ -552,7 +552,7 @@ def _fill_lists(app, op, count: int) -> None:
 # The co-design page's budget (issue #16): the operation with its participants, the design
 # with its sections, the threads with their replies and mentions, each in one query; the
 # badges counted from the threads. Pinned, the same as the design's lists grow.
-PAGE_QUERIES = {OF_A: 10, EMPLOYER: 10}
+PAGE_QUERIES = {OF_A: 9, EMPLOYER: 9}
 
 
 @pytest.mark.parametrize("email", [OF_A, EMPLOYER])
@@ -574,7 +574,7 @@ def test_the_page_runs_a_fixed_number_of_queries(app, client, op, email):
 # The section save's budget (issue #16): the fragment reads its own section's threads and
 # counts its badge from them; who a row names is joined to it. Pinned, and the same as the
 # design's lists, other sections' comments and the section's history grow.
-SAVE_QUERIES = {"sqlite": 21, "postgresql": 20}
+SAVE_QUERIES = {"sqlite": 20, "postgresql": 19}
 
 
 def _comment_elsewhere(app, op, n: int) -> None:

@@ -106,7 +106,7 @@ def test_server_time_at_500_operations(app, client, market, page_op):
 # (``portal.operations.cards``). Pinned per viewer on this fixture (an operation in
 # analysis), the same at 20 and 220 operations; the demo's running operation, with every
 # card, is pinned in tests/operations/test_demo_query_budget.py.
-OPERATION_PAGE_QUERIES = {REGION_ADMIN: 10, OF_A: 9, EMPLOYER: 10}
+OPERATION_PAGE_QUERIES = {REGION_ADMIN: 9, OF_A: 8, EMPLOYER: 9}
 
 
 @pytest.mark.parametrize("email", VIEWERS)

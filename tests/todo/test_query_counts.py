@@ -67,7 +67,7 @@ def test_pages_do_not_compute_the_header_count(app, client, market, monkeypatch)
 # in Python; its co-designs to approve too: 4 before, when their hours were checked in
 # Python); the organisme and the employer's admin add their own follow-ups. Pinned per
 # viewer on this fixture (13, 13 and 10 before).
-COUNT_QUERIES = {REGION_ADMIN: 3, OF_A: 4, EMPLOYER: 4}
+COUNT_QUERIES = {REGION_ADMIN: 2, OF_A: 3, EMPLOYER: 3}
 
 
 @pytest.mark.parametrize("email", VIEWERS)

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from flask_migrate import upgrade
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from werkzeug.serving import make_server
 
 from portal import create_app
@@ -36,8 +36,13 @@ time.tzset()
 
 # Property tests: the full count of examples in CI (.ci/run sets CI=true), a fifth locally;
 # tests that ask for their own count pass it through ``support.examples``.
-settings.register_profile("ci", max_examples=100)
-settings.register_profile("dev", max_examples=20)
+# Hypothesis' own timing checks (an example's deadline, "input generation is slow") measure
+# the machine, not the portal: on two CPUs shared with a browser they failed correct tests
+# (test_html_params_renders_what_wtforms_renders, 1 run in 3 under load). Speed is measured
+# by the benchmarks, never by timed tests.
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("ci", max_examples=100, **_UNTIMED)
+settings.register_profile("dev", max_examples=20, **_UNTIMED)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 

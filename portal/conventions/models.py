@@ -1,5 +1,6 @@
 """The partnership convention: frozen versions, designated signers, signatures, evidence."""
 
+import json
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -118,7 +119,9 @@ class ConventionVersion(db.Model):
     is_amendment: Mapped[bool] = mapped_column(default=False)
     canonical: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[VersionStatus] = mapped_column(db_enum(VersionStatus))
+    # Indexed: « À faire » reads the versions out for signature or validation across
+    # operations (issue #16), a few among the many validated ones.
+    status: Mapped[VersionStatus] = mapped_column(db_enum(VersionStatus), index=True)
     submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     submitted_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
@@ -159,6 +162,37 @@ def _refuse_changing_frozen_text(mapper, connection, target):  # noqa: ARG001
     for name in FROZEN_COLUMNS:
         if state.attrs[name].history.has_changes():
             raise RuntimeError(f"ConventionVersion.{name} is frozen once submitted.")
+
+
+class SigningParty(db.Model):
+    """An organisation that signs a version, as its frozen text says
+    (``state.signing_parties``): written with the version (``_keep_signing_parties``) and,
+    like the text, never changed. « À faire » finds the versions an organisation signs
+    here, across operations, instead of parsing every frozen text (issue #16)."""
+
+    __tablename__ = "convention_signing_parties"
+    __table_args__ = (UniqueConstraint("version_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("convention_versions.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+
+
+def signing_party_rows(version_id: int, canonical: str) -> list[dict]:
+    """The ``SigningParty`` rows of a version from its frozen text (the migration that
+    created the table fills it with this too)."""
+    parties = json.loads(canonical)["parties"]
+    signing = sorted({p["organisation_id"] for p in parties if p["signs"]})
+    return [{"version_id": version_id, "organisation_id": o} for o in signing]
+
+
+@event.listens_for(ConventionVersion, "after_insert")
+def _keep_signing_parties(mapper, connection, target):  # noqa: ARG001
+    """Whoever inserts a version, its signing parties are written in the same flush: the
+    text is frozen, so they never need changing."""
+    rows = signing_party_rows(target.id, target.canonical)
+    if rows:
+        connection.execute(SigningParty.__table__.insert(), rows)
 
 
 class Signature(db.Model):

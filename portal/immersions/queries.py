@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from flask import url_for
 from flask_babel import LazyString
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.accounts.models import OrgKind
@@ -478,20 +478,28 @@ def todo_counts(operations, org, kind: str):
     """The ``select`` of ``(operation id, operation title, n, late)`` of one kind of « À
     faire » of immersions over ``operations`` (a ``select`` of ``Operation`` columns, the
     visible open ones), one row per operation that has any: the running operations
-    ``org`` carries (``CARRIER_KINDS``) or hosts (``HOST_KINDS``, an employer's)."""
+    ``org`` carries (``CARRIER_KINDS``) or hosts (``HOST_KINDS``, an employer's).
+
+    The kind's conditions filter the immersions before they are grouped (a host's are
+    found by its employer index), and only the debriefs count their late ones: counting
+    every condition of every immersion of every running operation cost tens of
+    milliseconds a kind at 10,000 operations (issue #16)."""
     conditions = _todo_conditions(org)
     side = (
         (Operation.provider_id == org.id)
         if kind in CARRIER_KINDS
         else (Operation.provider_id != org.id)
     )
-    n = func.count(case((and_(*conditions[kind]), 1)))
+    late = (
+        func.count(case((and_(*conditions["late"]), 1)))
+        if kind == "debrief"
+        else literal(0, Integer)
+    )
     return (
-        operations.add_columns(n.label("n"), func.count(case((and_(*conditions["late"]), 1))))
+        operations.add_columns(func.count(Immersion.id).label("n"), late)
         .join(Immersion, Immersion.operation_id == Operation.id)
-        .where(Operation.status.in_(rules.RUNNING_STEPS), side)
+        .where(Operation.status.in_(rules.RUNNING_STEPS), side, *conditions[kind])
         .group_by(Operation.id, Operation.title)
-        .having(n > 0)
     )
 
 

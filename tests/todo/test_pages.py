@@ -10,7 +10,7 @@ from flask import g
 from sqlalchemy import select
 
 from portal.accounts.services import active_membership
-from portal.conventions.models import ConventionVersion
+from portal.conventions.models import ConventionVersion, SigningParty
 from portal.conventions.state import signing_parties, signing_party_sql
 from portal.core.pagination import PER_PAGE
 from portal.extensions import db
@@ -150,6 +150,25 @@ def test_the_database_reads_who_signs_as_the_frozen_text_says(ctx):
             )
         )
         assert (found is not None) == (organisation_id in signing), organisation_id
+
+
+def test_the_signing_parties_kept_are_those_of_the_frozen_texts(ctx):
+    """The signing parties kept with each version (``SigningParty``, what
+    ``signing_party_sql`` reads) are, after the services' submissions — a first version,
+    then one that replaces it — exactly those every frozen text names, recounted."""
+    ready = make_convention_ready(second_employer=True)
+    ready.submit()
+    ready.edit_clause("Un objet modifié : la version suivante remplace la première.")
+    ready.submit()
+    db.session.flush()
+    kept = set(db.session.execute(select(SigningParty.version_id, SigningParty.organisation_id)))
+    recounted = {
+        (version.id, party["organisation_id"])
+        for version in db.session.scalars(select(ConventionVersion))
+        for party in signing_parties(json.loads(version.canonical))
+    }
+    assert len({version_id for version_id, _org in recounted}) == 2
+    assert kept == recounted
 
 
 def test_a_page_is_the_slice_of_the_whole_list(ctx):

@@ -2,7 +2,7 @@
 validation across operations, few among the validated ones (issue #16)
 
 Revision ID: 5d1e7a3c9b20
-Revises: 3ccf208db3f6
+Revises: 9f62e94d3689
 Create Date: 2026-12-07 04:20:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5d1e7a3c9b20"
-down_revision = "3ccf208db3f6"
+down_revision = "9f62e94d3689"
 branch_labels = None
 depends_on = None
 

@@ -290,6 +290,16 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
     )
 
 
+def _lock_section(section: DesignSection) -> None:
+    """Lock the section, then — a design's section — its design, before reading either: the
+    design's lock ``_apply`` takes is then held already, and the design and its operation
+    are read once, under both locks."""
+    design = section.design  # taken before the lock expires it: only its row is wanted
+    lock(section)
+    if section.key.is_design:
+        lock(design)
+
+
 def _saved_event(key: SectionKey) -> str:
     if key.is_clause:
         return "convention_clause_saved"
@@ -330,7 +340,7 @@ def save_section(
     The section's row is locked first: saves served at once merge one after the other,
     each into what the previous one wrote (issue #11).
     """
-    lock(section)
+    _lock_section(section)
     if not can_edit_section(section, steering=steering):
         raise RuleError(_("Section validée : seuls l'organisme porteur et la Région la modifient."))
     if not is_open_for_edit(section):
@@ -452,7 +462,7 @@ def restore_revision(
     steering: bool,
 ) -> None:
     """Restoring an older revision creates a new one (history is never rewritten)."""
-    lock(section)
+    _lock_section(section)
     if revision.section_id != section.id or revision.version is None:
         raise RuleError(_("Cette révision ne peut pas être restaurée."))
     if not can_edit_section(section, steering=steering):

@@ -72,15 +72,8 @@ def lock(row: Row) -> Row:
     Pending changes are flushed, then everything the session holds is expired: what the
     verb reads next (the row's children, their statuses) loads again, under the lock,
     rather than as the request first saw it. Returns ``row`` itself.
-
-    A row ``lock()`` already took in this transaction is returned as it is: everything the
-    session holds was expired then and read since, under that lock (the section's save
-    locks its design before reading it, and its ``_apply`` asks again).
     """
     session = db.session
-    state = inspect(row)
-    if state.identity_key is not None and session.info.get(LOCKED, {}).get(state.identity_key):
-        return row
     begin_write()
     session.flush()
     session.expire_all()

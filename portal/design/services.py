@@ -244,11 +244,9 @@ def revision_at(section: DesignSection, version: int) -> SectionRevision | None:
 
 
 def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
-    """Write ``content`` as the section's next version; the caller locked the section."""
+    """Write ``content`` as the section's next version; the caller locked the section and,
+    a design's section, its design (``_lock_section``)."""
     design = section.design
-    if section.key.is_design:
-        # Locked so that an approval given meanwhile is seen, and withdrawn below.
-        lock(design)
     section.version += 1
     section.content = content
     section.updated_at = utcnow()
@@ -291,9 +289,10 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
 
 
 def _lock_section(section: DesignSection) -> None:
-    """Lock the section, then — a design's section — its design, before reading either: the
-    design's lock ``_apply`` takes is then held already, and the design and its operation
-    are read once, under both locks."""
+    """Lock the section, then — a design's section — its design, before reading either, so
+    that an approval given meanwhile is seen (and withdrawn by ``_apply``): the design and
+    its operation are read once, under both locks, rather than before the design's lock
+    and again after it."""
     design = section.design  # taken before the lock expires it: only its row is wanted
     lock(section)
     if section.key.is_design:

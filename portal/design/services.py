@@ -244,11 +244,9 @@ def revision_at(section: DesignSection, version: int) -> SectionRevision | None:
 
 
 def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
-    """Write ``content`` as the section's next version; the caller locked the section."""
+    """Write ``content`` as the section's next version; the caller locked the section and,
+    a design's section, its design (``_lock_section``)."""
     design = section.design
-    if section.key.is_design:
-        # Locked so that an approval given meanwhile is seen, and withdrawn below.
-        lock(design)
     section.version += 1
     section.content = content
     section.updated_at = utcnow()
@@ -288,6 +286,17 @@ def _apply(section, content, *, kind, base_version, by, org, steering) -> None:
         version=section.version,
         revision=kind,  # not ``kind``: log_event's own argument (the event's kind)
     )
+
+
+def _lock_section(section: DesignSection) -> None:
+    """Lock the section, then — a design's section — its design, before reading either, so
+    that an approval given meanwhile is seen (and withdrawn by ``_apply``): the design and
+    its operation are read once, under both locks, rather than before the design's lock
+    and again after it."""
+    design = section.design  # taken before the lock expires it: only its row is wanted
+    lock(section)
+    if section.key.is_design:
+        lock(design)
 
 
 def _saved_event(key: SectionKey) -> str:
@@ -330,7 +339,7 @@ def save_section(
     The section's row is locked first: saves served at once merge one after the other,
     each into what the previous one wrote (issue #11).
     """
-    lock(section)
+    _lock_section(section)
     if not can_edit_section(section, steering=steering):
         raise RuleError(_("Section validée : seuls l'organisme porteur et la Région la modifient."))
     if not is_open_for_edit(section):
@@ -452,7 +461,7 @@ def restore_revision(
     steering: bool,
 ) -> None:
     """Restoring an older revision creates a new one (history is never rewritten)."""
-    lock(section)
+    _lock_section(section)
     if revision.section_id != section.id or revision.version is None:
         raise RuleError(_("Cette révision ne peut pas être restaurée."))
     if not can_edit_section(section, steering=steering):

@@ -3,10 +3,8 @@ growing per-account delay (L12), the lifecycle of reset and invitation tokens (L
 the throttled current-password check of « changer mon mot de passe » (L14)."""
 
 import re
-import time
 from contextlib import contextmanager
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -54,12 +52,13 @@ def refusal(app, email: str, ip: str, password: str = PASSWORD) -> str:
 # --- L12: lock per (account, IP), only slow the account down --------------------------------
 
 
-def test_failures_lock_their_ip_and_only_slow_the_account_elsewhere(app, ctx):
+def test_failures_lock_their_ip_and_only_slow_the_account_elsewhere(app, ctx, throttle_clock):
     """Issue #11 L12: five failures by a stranger no longer lock the owner out: the stranger's
     IP is locked on that account; from elsewhere the account is only slowed down."""
     user = make_user(make_org())
     for _ in range(app.config["LOGIN_MAX_PER_ACCOUNT_IP"]):
         fail(app, user.email, "203.0.113.7")
+    throttle_clock.at_last_failure(user.email)
     assert LOCKED in refusal(app, user.email, "203.0.113.7")
     assert refusal(app, user.email, "198.51.100.9") == (
         "Trop de tentatives pour ce compte : réessayez dans 1 seconde."
@@ -74,7 +73,9 @@ def test_failures_lock_their_ip_and_only_slow_the_account_elsewhere(app, ctx):
         assert services.authenticate(other.email, PASSWORD) is other
 
 
-def test_the_account_delay_grows_with_its_failures_and_is_capped(app, ctx, monkeypatch):
+def test_the_account_delay_grows_with_its_failures_and_is_capped(
+    app, ctx, monkeypatch, throttle_clock
+):
     """Issue #11 L12: 1, 2, 4… seconds after the last failure, at most the maximum, said in
     French; an attempt refused during the delay checks no password and counts nothing."""
     monkeypatch.setitem(app.config, "LOGIN_SLOWDOWN_AFTER", 2)
@@ -83,6 +84,7 @@ def test_the_account_delay_grows_with_its_failures_and_is_capped(app, ctx, monke
     waits = []
     for n in range(1, 7):
         fail(app, user.email, f"192.0.2.{n}")  # a new address each time: never locked
+        throttle_clock.at_last_failure(user.email)
         with from_ip(app, "198.51.100.1"):
             waits.append(throttle.login_verdict(user.email, "198.51.100.1").wait)
         if waits[-1]:
@@ -107,15 +109,13 @@ def test_an_ip_trying_many_accounts_is_locked(app, ctx, monkeypatch):
 
 
 def test_the_login_page_says_how_long_to_wait_and_keeps_the_address(
-    app, client, world, monkeypatch
+    app, client, world, throttle_clock
 ):
     """Issue #11 L12: the refusal is in French, the typed address stays in the form.
 
-    The throttle's clock stands still: the first wait is one second after the last failure,
-    and on a slow machine (PostgreSQL, CI) the attempts took longer than that, so the right
-    password went through (a CI run failed so)."""
-    frozen = time.time()
-    monkeypatch.setattr(throttle, "time", SimpleNamespace(time=lambda: frozen))
+    The throttle's clock stands still before the failures (``throttle_clock``): the first
+    wait is one second after the last failure, which a slow machine may outlast."""
+    throttle_clock.stop()
     email = world.emails["a_member"]
     for n in range(app.config["LOGIN_SLOWDOWN_AFTER"]):
         client.post(

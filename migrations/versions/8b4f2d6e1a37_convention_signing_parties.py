@@ -6,6 +6,8 @@ Revises: 5d1e7a3c9b20
 Create Date: 2026-12-07 04:25:00.000000
 
 """
+import json
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -28,10 +30,8 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_convention_signing_parties")),
         sa.UniqueConstraint("version_id", "organisation_id", name=op.f("uq_convention_signing_parties_version_id")),
     )
-    # The existing versions' parties, read from their frozen texts by the model's own rule
-    # (a copy here would drift); the texts never change, so this is done once.
-    from portal.conventions.models import signing_party_rows
-
+    # The existing versions' parties, read from their frozen texts; the texts never change,
+    # so this is done once.
     connection = op.get_bind()
     read = sa.text(
         "SELECT id, canonical FROM convention_versions WHERE id > :last ORDER BY id LIMIT 500"
@@ -45,6 +45,17 @@ def upgrade():
         if rows:
             op.bulk_insert(table, rows)
         last = versions[-1][0]
+
+
+def signing_party_rows(version_id: int, canonical: str) -> list[dict]:
+    """The rule of ``portal.conventions.models.signing_party_rows`` as it stood when this
+    migration was written, frozen here so that a later change of the app's code cannot
+    change what this migration did (tests/core/test_migrations.py compares the two on
+    the demo's texts)."""
+    parties = json.loads(canonical)["parties"]
+    signing = sorted({p["organisation_id"] for p in parties if p["signs"]})
+    return [{"version_id": version_id, "organisation_id": o} for o in signing]
+
 
 def downgrade():
     op.drop_table("convention_signing_parties")

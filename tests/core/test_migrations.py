@@ -1,8 +1,10 @@
 """The Alembic migrations build exactly the models' schema on an empty database, and undo it."""
 
+import importlib.util
 import json
 import warnings
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,6 +13,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import MetaData, Table, insert, inspect, select, text
 from sqlalchemy.exc import SAWarning
 
+from portal.conventions.models import signing_party_rows
 from portal.extensions import db
 from tests.support import another_app, load_demo_copy, temporary_database
 
@@ -37,6 +40,15 @@ def app_at_head(database_at_head, tmp_path):
         another_app(url) as application,
     ):
         yield application
+
+
+def migration_module(revision: str):
+    """The migration file of ``revision``, imported as a module."""
+    (path,) = (Path(__file__).parents[2] / "migrations" / "versions").glob(f"{revision}_*.py")
+    spec = importlib.util.spec_from_file_location(f"migration_{revision}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def schema_differences() -> list:
@@ -271,8 +283,11 @@ def test_dashboard_groups_migration_adds_up_the_operations_already_there(app_at_
 def test_dashboard_tallies_migration_counts_the_signatures_and_followups_there(app_at_head):
     """Issue #16: the migration that adds the dashboard's tallies (standing signatures per
     organisation, awaited follow-ups per due date, per operation and per group) fills them
-    from the rows already there: the same rows as the session keeps (reporting.groups)."""
+    from the rows already there: the same rows as the session keeps (reporting.groups).
+    The later migration of each version's signing parties (downgraded and upgraded with
+    it) fills them as the versions' flush does, with its frozen copy of the model's rule."""
     tallies = [
+        text("SELECT version_id, organisation_id FROM convention_signing_parties ORDER BY 1, 2"),
         text("SELECT operation_id, organisation_id, signatures FROM operation_signatories "
              "ORDER BY 1, 2"),
         text("SELECT operation_id, due_on, milestones FROM operation_awaiting ORDER BY 1, 2"),
@@ -289,9 +304,14 @@ def test_dashboard_tallies_migration_counts_the_signatures_and_followups_there(a
         db.session.remove()
         with db.engine.connect() as conn:
             expected = [conn.execute(q).all() for q in tallies]
+            texts = conn.execute(text("SELECT id, canonical FROM convention_versions")).all()
         assert all(expected), expected
+        frozen = migration_module("8b4f2d6e1a37").signing_party_rows
+        assert [frozen(*t) for t in texts] == [signing_party_rows(*t) for t in texts]
         downgrade(revision="3ccf208db3f6")
-        assert "operation_signatories" not in inspect(db.engine).get_table_names()
+        tables = inspect(db.engine).get_table_names()
+        assert "operation_signatories" not in tables
+        assert "convention_signing_parties" not in tables
         upgrade()
         with db.engine.connect() as conn:
             assert [conn.execute(q).all() for q in tallies] == expected

@@ -6,6 +6,7 @@ header rows repeat on each page and the text is declared French (spell-checking,
 screen readers).
 """
 
+from copy import deepcopy
 from datetime import datetime
 from functools import cache
 from io import BytesIO
@@ -17,6 +18,7 @@ from docx import Document
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.text.run import Run
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -129,16 +131,47 @@ def _table(document, headers: list[str], rows: list[list[str]], footer: list[lis
     header = table.rows[0]
     header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     for cell, text in zip(header.cells, headers, strict=True):
-        cell.text = ""
-        cell.paragraphs[0].add_run(document_text(text)).bold = True
-    for values in rows:
-        for cell, text in zip(table.add_row().cells, values, strict=True):
-            cell.text = document_text(text)
-    for values in footer:
-        for cell, text in zip(table.add_row().cells, values, strict=True):
-            cell.text = ""
-            cell.paragraphs[0].add_run(document_text(text)).bold = True
+        _cell_text(cell._tc, text, bold=True)
+    widths = [column.w for column in table._tbl.tblGrid.gridCol_lst]
+    _add_rows(table._tbl, widths, rows, bold=False)
+    _add_rows(table._tbl, widths, footer, bold=True)
     return table
+
+
+def _add_rows(tbl, widths: list, rows: list[list[str]], *, bold: bool) -> None:
+    """Rows as ``Table.add_row()`` adds them with each cell's text set as ``_Cell.text``
+    sets it (bold: an empty run, then the text in a bold run), built without python-docx's
+    proxies: ``_Row.cells`` looks for vertically merged cells with XPath on every cell and
+    each child element is placed by a search of its siblings, which made the tables more
+    than half of a convention's DOCX (issue #16). The first row is built by python-docx's
+    element methods, the others are copies of it with their texts replaced: the same XML,
+    byte for byte (tests/design/test_documents.py)."""
+    first = None
+    for values in rows:
+        if first is None:
+            first = tbl.add_tr()
+            for width, text in zip(widths, values, strict=True):
+                tc = first.add_tc()
+                if width is not None:
+                    tc.width = width
+                _cell_text(tc, text, bold=bold)
+            continue
+        tr = deepcopy(first)
+        for tc, text in zip(tr.iterchildren(qn("w:tc")), values, strict=True):
+            tc[-1][-1].text = document_text(text)  # the cell's paragraph's last run
+        tbl.append(tr)
+
+
+def _cell_text(tc, text: str, *, bold: bool) -> None:
+    """``cell.text = text``, or for ``bold``, ``cell.text = ""`` then a bold run of ``text``
+    (what the tables always wrote)."""
+    tc.clear_content()
+    run = tc.add_p().add_r()
+    if bold:
+        run.text = ""
+        run = run.getparent().add_r()
+        Run(run, None).bold = True
+    run.text = document_text(text)
 
 
 def organisation_names(operation: Operation) -> dict[int, str]:

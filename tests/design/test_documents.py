@@ -229,3 +229,48 @@ def test_libreoffice_opens_the_export_and_reads_its_text(app, client, filled_op,
     with app.app_context():
         title = db.session.get(Operation, filled_op).title
     assert title in text
+
+
+def _reference_table(document, headers, rows, footer):
+    """The tables as python-docx's own API wrote them before the fast path (issue #16)."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+
+    from portal.design.documents import style_id
+
+    table = document.add_table(rows=1, cols=len(headers))
+    table._tbl.tblStyle_val = style_id("Table Grid", WD_STYLE_TYPE.TABLE)
+    header = table.rows[0]
+    header._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    for cell, text in zip(header.cells, headers, strict=True):
+        cell.text = ""
+        cell.paragraphs[0].add_run(text).bold = True
+    for values in rows:
+        for cell, text in zip(table.add_row().cells, values, strict=True):
+            cell.text = text
+    for values in footer:
+        for cell, text in zip(table.add_row().cells, values, strict=True):
+            cell.text = ""
+            cell.paragraphs[0].add_run(text).bold = True
+    return table
+
+
+def test_fast_table_rows_are_the_xml_python_docx_writes(app):
+    """The DOCX tables are built by copying their first row (a convention's DOCX 188 → 124
+    ms): the XML must be python-docx's own, byte for byte — texts with line breaks, tabs,
+    empty cells, several body and footer rows, and no row at all."""
+    from lxml import etree
+
+    from portal.design.documents import _table
+
+    headers = ["Rubrique", "Valeur", "Détail"]
+    rows = [["a", "b", "c"], ["ligne 1\nligne 2", "", "tab\there"], ["x", "y " * 40, "z"]]
+    footer = [["Total", "12 h", ""], ["", "fin", "—"]]
+    for body, feet in ((rows, footer), (rows[:1], []), ([], footer), ([], [])):
+        with app.app_context():
+            fast, reference = Document(), Document()
+            got = _table(fast, headers, body, feet)
+            expected = _reference_table(reference, headers, body, feet)
+        assert etree.tostring(got._tbl) == etree.tostring(expected._tbl)
+        assert len(got.rows) == 1 + len(body) + len(feet)
+        assert [c.text for c in got.rows[-1].cells] == ([*body, *feet] or [headers])[-1]

@@ -146,16 +146,17 @@ def _add_rows(tbl, widths: list, rows: list[list[str]], *, bold: bool) -> None:
     than half of a convention's DOCX (issue #16). The first row is built by python-docx's
     element methods, the others are copies of it with their texts replaced: the same XML,
     byte for byte (tests/design/test_documents.py)."""
-    first = None
+    rows = iter(rows)
+    values = next(rows, None)
+    if values is None:
+        return
+    first = tbl.add_tr()
+    for width, text in zip(widths, values, strict=True):
+        tc = first.add_tc()
+        if width is not None:
+            tc.width = width
+        _cell_text(tc, text, bold=bold)
     for values in rows:
-        if first is None:
-            first = tbl.add_tr()
-            for width, text in zip(widths, values, strict=True):
-                tc = first.add_tc()
-                if width is not None:
-                    tc.width = width
-                _cell_text(tc, text, bold=bold)
-            continue
         tr = deepcopy(first)
         for tc, text in zip(tr.iterchildren(qn("w:tc")), values, strict=True):
             tc[-1][-1].text = document_text(text)  # the cell's paragraph's last run

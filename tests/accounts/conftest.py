@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from flask import current_app
 
 from portal.accounts import throttle
 
@@ -30,9 +31,10 @@ class StillClock:
         then lasts at least the whole delay, however long they take)."""
         self.now = time.time()
 
-    def at_last_failure(self, email: str, window: int = 900) -> None:
-        """Stand at the instant of the account's latest failure: the wait is then exactly
-        the delay the rule gives."""
+    def at_last_failure(self, email: str) -> None:
+        """Stand at the instant of the account's latest failure in the throttle's window:
+        the wait is then exactly the delay the rule gives."""
+        window = current_app.config["LOGIN_WINDOW_SECONDS"]
         self.now = throttle.backend().last(throttle.account_key(email), window)
 
 

@@ -8,9 +8,13 @@ from io import BytesIO
 
 import pytest
 from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from lxml import etree
 
 from portal.design.content import module_item, period_item, skill_item
+from portal.design.documents import _table, style_id
 from portal.design.models import SectionKey
 from portal.design.services import new_id, set_validated
 from portal.extensions import db
@@ -233,11 +237,6 @@ def test_libreoffice_opens_the_export_and_reads_its_text(app, client, filled_op,
 
 def _reference_table(document, headers, rows, footer):
     """The tables as python-docx's own API wrote them before the fast path (issue #16)."""
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.oxml import OxmlElement
-
-    from portal.design.documents import style_id
-
     table = document.add_table(rows=1, cols=len(headers))
     table._tbl.tblStyle_val = style_id("Table Grid", WD_STYLE_TYPE.TABLE)
     header = table.rows[0]
@@ -259,10 +258,6 @@ def test_fast_table_rows_are_the_xml_python_docx_writes(app):
     """The DOCX tables are built by copying their first row (a convention's DOCX 188 → 124
     ms): the XML must be python-docx's own, byte for byte — texts with line breaks, tabs,
     empty cells, several body and footer rows, and no row at all."""
-    from lxml import etree
-
-    from portal.design.documents import _table
-
     headers = ["Rubrique", "Valeur", "Détail"]
     rows = [["a", "b", "c"], ["ligne 1\nligne 2", "", "tab\there"], ["x", "y " * 40, "z"]]
     footer = [["Total", "12 h", ""], ["", "fin", "—"]]
